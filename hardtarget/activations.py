@@ -1,0 +1,114 @@
+"""Hard-threshold activations: sign, step and quantized ReLU.
+
+One convention everywhere: ``sign(0) = -1`` and ``step(0) = 0`` (paper, section 2:
+``sign(x) = 1 if x > 0 and -1 otherwise``).  The quantized ReLU with ``k`` steps is
+the normalized sum of step functions of section 3.4,
+``qrelu_k(z) = (1/k) * sum_{i=0}^{k-1} step(z - i/(k-1))``, with ``k + 1`` levels
+``0, 1/k, ..., 1`` (k = 3: 4 levels, 2 bits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import HardTargetError
+
+__all__ = ["Activation", "get_activation", "ACTIVATIONS", "sign", "step", "qrelu"]
+
+
+def sign(z: np.ndarray) -> np.ndarray:
+    """+1 where ``z > 0``, -1 elsewhere (zero included)."""
+    return np.where(np.asarray(z) > 0, 1.0, -1.0)
+
+
+def step(z: np.ndarray) -> np.ndarray:
+    """1 where ``z > 0``, 0 elsewhere (zero included)."""
+    return np.where(np.asarray(z) > 0, 1.0, 0.0)
+
+
+def qrelu(z: np.ndarray, k: int) -> np.ndarray:
+    """Quantized ReLU with ``k`` steps: ``(1/k) * sum_i step(z - i/(k-1))``."""
+    z = np.asarray(z, dtype=np.float64)
+    if k == 1:
+        return step(z)
+    out = np.zeros_like(z)
+    for i in range(k):
+        out += step(z - i / (k - 1))
+    return out / k
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A named hard-threshold activation.
+
+    ``kind`` is ``"sign"``, ``"step"`` or ``"qrelu"``; ``k`` is the number of
+    steps of a quantized ReLU (1 otherwise).  ``low``/``high`` are the values a
+    binary unit takes for targets -1/+1 (sign: -1/+1, step: 0/1).
+    """
+
+    kind: str
+    k: int = 1
+
+    @property
+    def name(self) -> str:
+        return f"qrelu{self.k}" if self.kind == "qrelu" else self.kind
+
+    @property
+    def binary(self) -> bool:
+        """True when a unit has two output values (targets are then ±1)."""
+        return self.kind != "qrelu"
+
+    @property
+    def levels(self) -> np.ndarray:
+        """Every value the activation can output, ascending."""
+        if self.kind == "sign":
+            return np.array([-1.0, 1.0])
+        if self.kind == "step":
+            return np.array([0.0, 1.0])
+        return np.arange(self.k + 1) / self.k
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        if self.kind == "sign":
+            return sign(z)
+        if self.kind == "step":
+            return step(z)
+        return qrelu(z, self.k)
+
+    def from_targets(self, targets: np.ndarray) -> np.ndarray:
+        """Values a binary unit outputs for ±1 targets (inputs of the next layer)."""
+        if not self.binary:
+            raise HardTargetError(
+                f"activation {self.name!r} is not binary: ±1 targets do not define its "
+                "outputs. Use 'sign' or 'step' for target search; qrelu is for "
+                "forward passes and torch training."
+            )
+        t = np.asarray(targets, dtype=np.float64)
+        return t if self.kind == "sign" else (t + 1.0) / 2.0
+
+
+ACTIVATIONS = ("sign", "step", "qrelu<k>")
+
+
+def get_activation(spec: "str | Activation") -> Activation:
+    """Resolve ``"sign"``, ``"step"``, ``"qrelu3"`` (or ``"qrelu:3"``) to an Activation.
+
+    >>> get_activation("qrelu3").levels.size
+    4
+    """
+    if isinstance(spec, Activation):
+        return spec
+    if not isinstance(spec, str):
+        raise HardTargetError(f"activation must be a string, got {type(spec).__name__}")
+    s = spec.strip().lower()
+    if s in ("sign", "step"):
+        return Activation(s)
+    if s.startswith("qrelu"):
+        digits = s[5:].lstrip(":")
+        if digits.isdigit() and int(digits) >= 1:
+            return Activation("qrelu", int(digits))
+        raise HardTargetError(
+            f"bad quantized ReLU {spec!r}: write 'qrelu<k>' with k >= 1 steps, e.g. 'qrelu3' (4 levels, 2 bits)"
+        )
+    raise HardTargetError(f"unknown activation {spec!r}; valid: sign, step, qrelu<k> (e.g. qrelu3)")

@@ -1,0 +1,230 @@
+"""Built-in problems and user data files.
+
+Specs: ``xor``, ``and:N``, ``parity:N``, ``majority:N``, ``planted:8-4-1:200:0``
+(architecture, points, seed), ``breast_cancer``, ``digits:A-B``, ``iris:A-B``; or the
+path of a ``.csv``/``.npz`` file with a label column.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .errors import HardTargetError
+from .network import Network
+from .problem import Problem, make_problem
+from .targets import TargetSetting
+
+__all__ = ["load_problem", "list_problems", "load_data", "PROBLEMS"]
+
+
+def _cube(n: int) -> np.ndarray:
+    """All 2^n points of {-1, +1}^n, in lexicographic order."""
+    return np.array(list(itertools.product((-1.0, 1.0), repeat=n)))
+
+
+def _int_arg(spec: str, arg: str, lo: int, hi: int) -> int:
+    if not arg.isdigit() or not lo <= int(arg) <= hi:
+        raise HardTargetError(f"bad problem {spec!r}: expected an integer between {lo} and {hi} after ':'")
+    return int(arg)
+
+
+def _xor(spec: str, arg: str) -> Problem:
+    X = _cube(2)
+    return make_problem(X, np.where(X[:, 0] != X[:, 1], 1, -1), name="xor")
+
+
+def _and(spec: str, arg: str) -> Problem:
+    n = _int_arg(spec, arg or "2", 1, 16)
+    X = _cube(n)
+    return make_problem(X, np.where(np.all(X > 0, axis=1), 1, -1), name=f"and:{n}")
+
+
+def _parity(spec: str, arg: str) -> Problem:
+    n = _int_arg(spec, arg or "3", 2, 16)
+    X = _cube(n)
+    return make_problem(X, np.where((X > 0).sum(axis=1) % 2 == 1, 1, -1), name=f"parity:{n}")
+
+
+def _majority(spec: str, arg: str) -> Problem:
+    n = _int_arg(spec, arg or "3", 1, 16)
+    X = _cube(n)
+    return make_problem(X, np.where(X.sum(axis=1) > 0, 1, -1), name=f"majority:{n}")
+
+
+def _balanced_threshold(z: np.ndarray) -> "float | None":
+    """A threshold between the two distinct values nearest the median of ``z``."""
+    u = np.unique(z)
+    if u.size < 2:
+        return None
+    k = int(np.searchsorted(u, np.median(z)))
+    k = min(max(k, 1), u.size - 1)
+    return float((u[k - 1] + u[k]) / 2)
+
+
+def _planted(spec: str, arg: str) -> Problem:
+    parts = arg.split(":") if arg else []
+    if len(parts) != 3:
+        raise HardTargetError(
+            f"bad problem {spec!r}: write planted:ARCH:POINTS:SEED, e.g. planted:8-4-1:200:0"
+        )
+    try:
+        widths = [int(w) for w in parts[0].split("-")]
+    except ValueError:
+        raise HardTargetError(f"bad architecture in {spec!r}: widths are integers joined by '-', e.g. 8-4-1") from None
+    if len(widths) < 2 or min(widths) < 1 or widths[-1] != 1:
+        raise HardTargetError(f"bad architecture in {spec!r}: need inputs-...-1 with every width >= 1")
+    m = _int_arg(spec, parts[1], 2, 10_000_000)
+    seed = _int_arg(spec, parts[2], 0, 2**32 - 1)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, widths[0]))
+    for _attempt in range(1000):
+        H, weights, hidden = X, [], []
+        for d in range(1, len(widths)):
+            W = rng.standard_normal((widths[d - 1] + 1, widths[d]))
+            W[-1] = 0.0
+            for j in range(widths[d]):
+                thr = _balanced_threshold(H @ W[:-1, j])
+                if thr is None:
+                    break
+                W[-1, j] = -thr
+            else:
+                weights.append(W)
+                H = np.where(H @ W[:-1] + W[-1] > 0, 1.0, -1.0)
+                hidden.append(H.astype(np.int8))
+                continue
+            break
+        else:
+            net = Network(weights, ["sign"] * len(weights))
+            targets = TargetSetting(hidden[:-1])
+            labels = net.predict(X)
+            if np.all(net.forward(X)[-1] == hidden[-1]) and np.unique(labels).size == 2:
+                return make_problem(X, labels, name=f"planted:{arg}",
+                                    planted={"network": net, "targets": targets})
+    raise HardTargetError(f"could not plant a non-degenerate network for {spec!r}; try another seed")
+
+
+def _pair(spec: str, arg: str, n_classes: int, default: str) -> tuple:
+    a, _, b = (arg or default).partition("-")
+    if not (a.isdigit() and b.isdigit()) or a == b or max(int(a), int(b)) >= n_classes:
+        raise HardTargetError(
+            f"bad problem {spec!r}: write two different classes 0..{n_classes - 1}, e.g. ':{default}'"
+        )
+    return int(a), int(b)
+
+
+def _standardize(X: np.ndarray) -> np.ndarray:
+    sd = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+
+
+def _breast_cancer(spec: str, arg: str) -> Problem:
+    from sklearn.datasets import load_breast_cancer
+
+    d = load_breast_cancer()
+    return make_problem(_standardize(d.data), d.target, name="breast_cancer", feature_names=list(d.feature_names))
+
+
+def _digits(spec: str, arg: str) -> Problem:
+    from sklearn.datasets import load_digits
+
+    a, b = _pair(spec, arg, 10, "0-1")
+    d = load_digits()
+    keep = np.isin(d.target, (a, b))
+    X = np.where(d.data[keep] >= 8, 1.0, -1.0)  # pixels 0..16 binarized at the midpoint
+    return make_problem(X, np.where(d.target[keep] == b, 1, 0), name=f"digits:{a}-{b}")
+
+
+def _iris(spec: str, arg: str) -> Problem:
+    from sklearn.datasets import load_iris
+
+    a, b = _pair(spec, arg, 3, "1-2")
+    d = load_iris()
+    keep = np.isin(d.target, (a, b))
+    return make_problem(_standardize(d.data[keep]), np.where(d.target[keep] == b, 1, 0), name=f"iris:{a}-{b}",
+                        feature_names=list(d.feature_names))
+
+
+PROBLEMS: "dict[str, tuple[str, Callable]]" = {
+    "xor": ("XOR of two ±1 inputs (4 points)", _xor),
+    "and": ("and:N — AND of N ±1 inputs, all 2^N points (default N=2)", _and),
+    "parity": ("parity:N — odd number of +1 among N ±1 inputs, all 2^N points (default N=3)", _parity),
+    "majority": ("majority:N — sign of the sum of N ±1 inputs, all 2^N points (default N=3)", _majority),
+    "planted": ("planted:ARCH:POINTS:SEED — Gaussian inputs labelled by a random sign network, "
+                "e.g. planted:8-4-1:200:0; feasible by construction, planted targets kept", _planted),
+    "breast_cancer": ("scikit-learn breast cancer, 569 x 30, standardized", _breast_cancer),
+    "digits": ("digits:A-B — scikit-learn 8x8 digits A vs B, pixels binarized to ±1 (default 0-1)", _digits),
+    "iris": ("iris:A-B — scikit-learn iris classes A vs B, standardized (default 1-2)", _iris),
+}
+
+
+def list_problems() -> "list[tuple[str, str]]":
+    """(name, description) of every built-in problem."""
+    return [(k, v[0]) for k, v in PROBLEMS.items()]
+
+
+def load_data(path: "str | os.PathLike[str]", label: "str | int | None" = None) -> Problem:
+    """Read a CSV (header row, numeric columns) or NPZ (arrays ``X`` and ``y``) file.
+
+    ``label`` names the label column (CSV: header name or 0-based index; default the
+    last column) or the label array (NPZ; default ``"y"``).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise HardTargetError(f"data file {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        with np.load(path, allow_pickle=False) as f:
+            key = "y" if label is None else str(label)
+            if "X" not in f.files or key not in f.files:
+                raise HardTargetError(f"{path} must hold arrays 'X' and {key!r}; it has {f.files}")
+            return make_problem(f["X"], f[key], name=path.name)
+    if suffix in (".csv", ".txt"):
+        import csv
+
+        with open(path, newline="") as fh:
+            rows = [r for r in csv.reader(fh) if r]
+        if len(rows) < 2:
+            raise HardTargetError(f"{path} needs a header row and at least one data row")
+        header, body = rows[0], rows[1:]
+        if any(len(r) != len(header) for r in body):
+            raise HardTargetError(f"{path} has rows of different lengths; every row needs {len(header)} fields")
+        if label is None:
+            col = len(header) - 1
+        elif isinstance(label, int) or str(label).lstrip("-").isdigit():
+            col = int(label) % len(header)
+        elif label in header:
+            col = header.index(label)
+        else:
+            raise HardTargetError(f"label column {label!r} not in {path}; columns: {header}")
+        y = np.array([r[col] for r in body])
+        feats = [i for i in range(len(header)) if i != col]
+        try:
+            X = np.array([[float(r[i]) for i in feats] for r in body])
+        except ValueError as exc:
+            raise HardTargetError(f"{path}: non-numeric feature value ({exc}); encode categories as numbers") from None
+        return make_problem(X, y, name=path.name, feature_names=[header[i] for i in feats])
+    raise HardTargetError(f"unsupported data file {path.name!r}: use .csv (with a header) or .npz (arrays X, y)")
+
+
+def load_problem(spec: str, label: "str | int | None" = None) -> Problem:
+    """Load a built-in problem by spec, or a data file by path.
+
+    >>> load_problem("parity:3").X.shape
+    (8, 3)
+    """
+    if not isinstance(spec, str):
+        raise HardTargetError(f"problem spec must be a string, got {type(spec).__name__}")
+    name, _, arg = spec.partition(":")
+    if name in PROBLEMS:
+        return PROBLEMS[name][1](spec, arg)
+    if os.path.sep in spec or Path(spec).suffix.lower() in (".csv", ".npz", ".txt"):
+        return load_data(spec, label)
+    raise HardTargetError(
+        f"unknown problem {spec!r}; built-in: {', '.join(PROBLEMS)} (see `hardtarget problems`), "
+        "or give the path of a .csv/.npz file"
+    )

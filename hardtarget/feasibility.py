@@ -1,0 +1,147 @@
+"""Feasibility of a target setting (paper, Definition 2 and Proposition 1).
+
+A setting ``T_1 ... T_{L-1}`` is feasible when every unit of every layer, given its
+inputs ``T_{d-1}`` (``T_0 = X``) and its targets ``T_d``, has a linearly separable
+problem.  :func:`verify` checks each unit exactly and, when all are separable,
+assembles the network from the unit weights and checks that it reproduces every
+hidden target and classifies every training point (Proposition 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .activations import get_activation
+from .network import Network
+from .problem import Problem
+from .targets import as_target_setting
+from .units import solve_units
+
+__all__ = ["verify", "FeasibilityReport", "layer_inputs"]
+
+
+@dataclass
+class UnitReport:
+    """One unit's verdict: weights and margin when separable, a certificate when not."""
+
+    layer: int
+    unit: int
+    separable: "bool | None"
+    margin: float
+    errors: int
+    weights: np.ndarray
+    certificate: "np.ndarray | None"
+
+    def to_dict(self) -> dict:
+        d = {"layer": self.layer, "unit": self.unit, "separable": self.separable,
+             "margin": _num(self.margin), "errors": self.errors, "weights": self.weights.tolist()}
+        if self.certificate is not None:
+            support = np.flatnonzero(self.certificate > 0)
+            d["certificate"] = {"support": support.tolist(), "lambda": self.certificate[support].tolist()}
+        return d
+
+
+def _num(x: float):
+    return x if np.isfinite(x) else str(x)
+
+
+@dataclass
+class FeasibilityReport:
+    """Result of :func:`verify`.
+
+    ``feasible`` is True when every unit is separable, False when some unit has a
+    certificate of non-separability, None if a verdict is unknown.  When feasible,
+    ``network`` is the assembled network, ``reproduces_targets`` says whether its
+    forward pass gives every hidden target, ``train_accuracy`` its accuracy.
+    """
+
+    feasible: "bool | None"
+    units: list = field(default_factory=list)
+    network: "Network | None" = None
+    reproduces_targets: "bool | None" = None
+    train_accuracy: "float | None" = None
+    problem: str = ""
+
+    def infeasible_units(self) -> list:
+        return [u for layer in self.units for u in layer if u.separable is False]
+
+    def to_dict(self) -> dict:
+        return {
+            "problem": self.problem,
+            "feasible": self.feasible,
+            "widths": [len(layer) for layer in self.units],
+            "reproduces_targets": self.reproduces_targets,
+            "train_accuracy": self.train_accuracy,
+            "units": [u.to_dict() for layer in self.units for u in layer],
+        }
+
+    def summary(self) -> str:
+        lines = [f"problem {self.problem}: {'FEASIBLE' if self.feasible else 'INFEASIBLE' if self.feasible is False else 'UNKNOWN'}"]
+        for layer in self.units:
+            for u in layer:
+                if u.separable:
+                    lines.append(f"  layer {u.layer} unit {u.unit}: separable, margin {u.margin:.4g}")
+                elif u.separable is False:
+                    k = int(np.count_nonzero(u.certificate))
+                    lines.append(f"  layer {u.layer} unit {u.unit}: NOT separable (certificate on {k} points)")
+                else:
+                    lines.append(f"  layer {u.layer} unit {u.unit}: unknown")
+        if self.feasible:
+            lines.append(f"  assembled network reproduces targets: {self.reproduces_targets}; "
+                         f"train accuracy {self.train_accuracy:.4f}")
+        return "\n".join(lines)
+
+
+def layer_inputs(problem: Problem, layers: list, activation) -> list:
+    """The inputs of each layer: ``[X, g(T_1), ..., g(T_{L-1})]``."""
+    act = get_activation(activation)
+    return [problem.X] + [act.from_targets(T) for T in layers]
+
+
+def verify(problem: Problem, targets, activation: str = "sign", solver: str = "lp") -> FeasibilityReport:
+    """Check a hidden target setting for feasibility, unit by unit.
+
+    Parameters
+    ----------
+    problem : Problem
+    targets : TargetSetting or list of ``(n_samples, n_units)`` ±1 arrays, one per
+        hidden layer (an empty list checks a single perceptron).
+    activation : ``"sign"`` or ``"step"`` (the value a hidden unit feeds forward).
+    solver : unit solver; ``"lp"`` (default) gives maximum-margin weights and
+        certificates, ``"auto"`` is faster with the same verdicts.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> p = ht.load_problem("xor")
+    >>> ht.verify(p, []).feasible          # no hidden layer: XOR is not separable
+    False
+    >>> T1 = np.stack([p.X[:, 0] > 0, p.X[:, 1] > 0], axis=1) * 2 - 1  # copies the inputs
+    >>> ht.verify(p, [T1]).feasible        # the output unit still faces XOR
+    False
+    """
+    act = get_activation(activation)
+    ts = as_target_setting(targets, problem.n_samples)
+    inputs = layer_inputs(problem, ts.layers, act)
+    outputs = ts.layers + [problem.t.reshape(-1, 1)]
+    units = []
+    for d, (A, T) in enumerate(zip(inputs, outputs), start=1):
+        results = solve_units(A, T, solver=solver)
+        units.append([UnitReport(d, j, r.separable, r.margin, r.errors, r.weights, r.certificate)
+                      for j, r in enumerate(results)])
+    verdicts = [u.separable for layer in units for u in layer]
+    feasible = False if False in verdicts else (None if None in verdicts else True)
+    report = FeasibilityReport(feasible, units, problem=problem.name)
+    if feasible:
+        net = Network([np.column_stack([u.weights for u in layer]) for layer in units],
+                      [act] * len(units), classes=problem.classes)
+        outs = net.forward(problem.X)
+        report.network = net
+        report.reproduces_targets = all(
+            np.array_equal(H, act.from_targets(T)) for H, T in zip(outs[:-1], ts.layers)
+        )
+        predicted = np.where(outs[-1][:, 0] == act.levels[-1], 1, -1)
+        report.train_accuracy = float(np.mean(predicted == problem.t))
+    return report

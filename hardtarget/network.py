@@ -1,0 +1,229 @@
+"""Hard-threshold networks with the bias folded into each weight matrix.
+
+Layer ``d`` maps its input ``H`` (``m x n_{d-1}``) to ``g(Z)`` with
+``Z = H @ W[:-1] + W[-1]``: the last row of every weight matrix is the bias (paper,
+section 2, with scikit-learn's orientation, i.e. the transpose of the paper's).
+Pre-activations are summed in a fixed order, ``((h_0 w_0 + h_1 w_1) + ...) + b``, so
+exports can reproduce them bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numba
+import numpy as np
+
+from ._io import atomic_open
+from .activations import Activation, get_activation
+from .errors import HardTargetError
+
+__all__ = ["Network", "FORMAT_NAME", "FORMAT_VERSION"]
+
+FORMAT_NAME = "hardtarget-network"
+FORMAT_VERSION = 1
+_KIND_CODE = {"sign": 0, "step": 1, "qrelu": 2}
+
+
+@numba.njit(cache=True)
+def _preactivation(H, W):
+    m, n = H.shape
+    k = W.shape[1]
+    Z = np.empty((m, k))
+    for i in range(m):
+        for j in range(k):
+            s = 0.0
+            for f in range(n):
+                s += H[i, f] * W[f, j]
+            Z[i, j] = s + W[n, j]
+    return Z
+
+
+@numba.njit(cache=True)
+def _activate(Z, code, q):
+    out = np.empty_like(Z)
+    m, k = Z.shape
+    for i in range(m):
+        for j in range(k):
+            z = Z[i, j]
+            if code == 0:
+                out[i, j] = 1.0 if z > 0 else -1.0
+            elif code == 1:
+                out[i, j] = 1.0 if z > 0 else 0.0
+            else:
+                c = 0
+                for s in range(q):
+                    thr = s / (q - 1) if q > 1 else 0.0
+                    if z - thr > 0:
+                        c += 1
+                out[i, j] = c / q
+    return out
+
+
+@dataclass
+class Network:
+    """A feed-forward hard-threshold network.
+
+    Parameters
+    ----------
+    weights : list of arrays
+        ``weights[d]`` has shape ``(n_{d-1} + 1, n_d)``; its last row is the bias.
+    activations : list of str or Activation
+        One per layer (hidden layers and the output layer).
+    classes : array, optional
+        The original labels for output -1 and +1 (binary problems).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W1 = np.array([[1.0, 1.0], [1.0, 1.0], [-1.0, 1.0]])  # OR-ish and AND-ish units
+    >>> W2 = np.array([[-1.0], [1.0], [-1.0]])
+    >>> net = Network([W1, W2], ["sign", "sign"])
+    >>> net.predict(np.array([[1.0, -1.0], [1.0, 1.0]])).tolist()
+    [1.0, -1.0]
+    """
+
+    weights: list
+    activations: list
+    classes: "np.ndarray | None" = field(default=None)
+
+    def __post_init__(self) -> None:
+        if len(self.weights) == 0:
+            raise HardTargetError("a network needs at least one layer of weights")
+        acts = list(self.activations)
+        if len(acts) == 1 and len(self.weights) > 1:
+            acts = acts * len(self.weights)
+        if len(acts) != len(self.weights):
+            raise HardTargetError(
+                f"got {len(self.weights)} weight matrices but {len(acts)} activations; give one per layer"
+            )
+        self.activations = [get_activation(a) for a in acts]
+        ws = []
+        for d, W in enumerate(self.weights):
+            W = np.ascontiguousarray(W, dtype=np.float64)
+            if W.ndim != 2 or W.shape[0] < 1 or W.shape[1] < 1:
+                raise HardTargetError(f"weights[{d}] must be a 2-D (n_in + 1, n_out) array, got shape {W.shape}")
+            if not np.all(np.isfinite(W)):
+                raise HardTargetError(f"weights[{d}] contains NaN or inf")
+            if d > 0 and W.shape[0] != ws[-1].shape[1] + 1:
+                raise HardTargetError(
+                    f"weights[{d}] has {W.shape[0]} rows but layer {d - 1} has {ws[-1].shape[1]} units; "
+                    "expected n_units + 1 rows (the last row is the bias)"
+                )
+            ws.append(W)
+        self.weights = ws
+        if self.classes is not None:
+            self.classes = np.asarray(self.classes)
+
+    # -- shape -------------------------------------------------------------
+    @property
+    def n_features(self) -> int:
+        return self.weights[0].shape[0] - 1
+
+    @property
+    def widths(self) -> tuple:
+        """Units per layer, output layer included."""
+        return tuple(W.shape[1] for W in self.weights)
+
+    @property
+    def hidden(self) -> tuple:
+        """Units per hidden layer."""
+        return self.widths[:-1]
+
+    # -- forward -----------------------------------------------------------
+    def _check_X(self, X) -> np.ndarray:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if X.ndim == 1:
+            X = X.reshape(1, -1)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise HardTargetError(
+                f"X must have shape (n_samples, {self.n_features}), got {X.shape}"
+            )
+        if not np.all(np.isfinite(X)):
+            raise HardTargetError("X contains NaN or inf; impute or drop those rows first")
+        return X
+
+    def forward(self, X) -> list:
+        """Outputs of every layer, ``[H_1, ..., H_L]`` (each ``m x n_d``)."""
+        H = self._check_X(X)
+        outs = []
+        for W, act in zip(self.weights, self.activations):
+            H = _activate(_preactivation(H, W), _KIND_CODE[act.kind], act.k)
+            outs.append(H)
+        return outs
+
+    def decision_function(self, X) -> np.ndarray:
+        """Pre-activations of the output layer (``m`` or ``m x n_out``)."""
+        H = self._check_X(X)
+        for W, act in zip(self.weights[:-1], self.activations[:-1]):
+            H = _activate(_preactivation(H, W), _KIND_CODE[act.kind], act.k)
+        Z = _preactivation(H, self.weights[-1])
+        return Z[:, 0] if Z.shape[1] == 1 else Z
+
+    def predict(self, X) -> np.ndarray:
+        """Output-layer activations (``m`` for one output unit, else ``m x n_out``)."""
+        Y = self.forward(X)[-1]
+        return Y[:, 0] if Y.shape[1] == 1 else Y
+
+    def predict_labels(self, X) -> np.ndarray:
+        """Predictions mapped back to the original class labels (binary networks)."""
+        if self.classes is None or self.widths[-1] != 1:
+            raise HardTargetError("predict_labels needs a binary network with stored classes; use predict()")
+        y = self.predict(X)
+        hi = self.activations[-1].levels[-1]
+        return np.where(y == hi, self.classes[1], self.classes[0])
+
+    # -- persistence ---------------------------------------------------------
+    def save(self, path: "str | os.PathLike[str]") -> None:
+        """Write the network to a versioned ``.npz`` file, atomically."""
+        meta = {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "activations": [a.name for a in self.activations],
+            "has_classes": self.classes is not None,
+        }
+        arrays = {f"W{d}": W for d, W in enumerate(self.weights)}
+        if self.classes is not None:
+            arrays["classes"] = self.classes
+        with atomic_open(path) as fh:
+            np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
+
+    @classmethod
+    def load(cls, path: "str | os.PathLike[str]") -> "Network":
+        """Read a file written by :meth:`save`; refuse anything else."""
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                meta = json.loads(str(f["__meta__"]))
+                arrays = {k: f[k] for k in f.files}
+        except FileNotFoundError:
+            raise HardTargetError(f"model file {path} does not exist") from None
+        except Exception as exc:  # zip, key or json errors: not our file
+            raise HardTargetError(
+                f"{path} is not a hardtarget network file ({type(exc).__name__}: {exc}); "
+                "write one with Network.save or `hardtarget solve --out`"
+            ) from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+            raise HardTargetError(f"{path} is not a hardtarget network file (format {meta.get('format')!r})")
+        if meta.get("version") != FORMAT_VERSION:
+            raise HardTargetError(
+                f"{path} has format version {meta.get('version')!r}; this hardtarget reads version "
+                f"{FORMAT_VERSION}. Upgrade hardtarget or re-export the model."
+            )
+        n = len(meta["activations"])
+        return cls([arrays[f"W{d}"] for d in range(n)], meta["activations"],
+                   arrays.get("classes") if meta.get("has_classes") else None)
+
+    def summary(self) -> str:
+        """One line per layer: shape, activation, parameter count."""
+        lines = []
+        for d, (W, a) in enumerate(zip(self.weights, self.activations), 1):
+            lines.append(f"layer {d}: {W.shape[0] - 1} -> {W.shape[1]} {a.name} ({W.size} params)")
+        return "\n".join(lines)
+
+
+def network_from_units(unit_weights: Sequence[Sequence[np.ndarray]], activations) -> Network:
+    """Assemble a network from per-unit weight vectors (each of length n_in + 1)."""
+    return Network([np.column_stack(layer) for layer in unit_weights], list(activations))

@@ -1,0 +1,97 @@
+"""Problem: a training set with ±1 targets, validated once, here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import HardTargetError
+
+__all__ = ["Problem", "make_problem", "check_inputs"]
+
+
+def check_inputs(X, what: str = "X") -> np.ndarray:
+    """Return ``X`` as a C-contiguous float64 ``(m, n)`` array or raise HardTargetError."""
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise HardTargetError(
+            f"{what} could not be read as a numeric 2-D array ({exc}); "
+            "check for ragged rows or non-numeric entries"
+        ) from None
+    if arr.ndim != 2:
+        raise HardTargetError(f"{what} must be 2-D (n_samples, n_features), got {arr.ndim}-D shape {arr.shape}; "
+                              "reshape 1-D data with X.reshape(-1, 1)")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise HardTargetError(f"{what} is empty (shape {arr.shape}); give at least one sample and one feature")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.count_nonzero(~np.isfinite(arr).all(axis=1)))
+        raise HardTargetError(f"{what} contains NaN or inf in {bad} row(s); impute or drop them first")
+    return np.ascontiguousarray(arr)
+
+
+@dataclass
+class Problem:
+    """A binary classification training set for a hard-threshold network.
+
+    Attributes
+    ----------
+    X : (m, n) float64 inputs, the paper's ``T_0`` (transposed).
+    t : (m,) int8 targets in {-1, +1}, the paper's ``T_L``.
+    classes : the original labels mapped to -1 and +1, in that order.
+    name : where it came from.
+    planted : for generated problems, the planted network and hidden targets.
+    """
+
+    X: np.ndarray
+    t: np.ndarray
+    classes: np.ndarray
+    name: str = "data"
+    feature_names: "list[str] | None" = None
+    planted: "dict[str, Any] | None" = field(default=None, repr=False)
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.X.shape[1]
+
+    def __repr__(self) -> str:
+        return f"Problem({self.name!r}, n_samples={self.n_samples}, n_features={self.n_features})"
+
+
+def make_problem(X, y, name: str = "data", feature_names=None, planted=None) -> Problem:
+    """Validate ``X`` and two-class labels ``y`` and build a :class:`Problem`.
+
+    Labels are mapped to ±1 in sorted order (the smaller label becomes -1).
+
+    >>> make_problem([[0, 0], [1, 1]], ["no", "yes"]).t.tolist()
+    [-1, 1]
+    """
+    X = check_inputs(X)
+    y = np.asarray(y)
+    if y.ndim == 2 and 1 in y.shape:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise HardTargetError(f"labels must be 1-D, got shape {y.shape}")
+    if y.shape[0] != X.shape[0]:
+        raise HardTargetError(f"X has {X.shape[0]} rows but there are {y.shape[0]} labels; they must match")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise HardTargetError("labels contain NaN or inf; drop those rows first")
+    classes = np.unique(y)
+    if classes.size < 2:
+        raise HardTargetError(
+            f"labels have a single class ({classes[0]!r}); a classifier needs both classes present"
+        )
+    if classes.size > 2:
+        raise HardTargetError(
+            f"labels have {classes.size} classes {classes[:10].tolist()}; hardtarget problems are binary. "
+            "Map them to two classes first (e.g. y == c for one-vs-rest), or pick two classes "
+            "(e.g. the built-in 'digits:3-8', 'iris:1-2')"
+        )
+    t = np.where(y == classes[1], 1, -1).astype(np.int8)
+    return Problem(X, t, classes, name=name, feature_names=feature_names, planted=planted)

@@ -1,0 +1,102 @@
+"""Target settings: the discrete variables of the combinatorial half (paper, section 2).
+
+A target setting holds one ``(n_samples, n_units)`` int8 array of ±1 per hidden layer
+(the paper's ``T_1 ... T_{L-1}``, transposed).  The output targets ``T_L`` are the
+problem's labels and are not part of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Sequence
+
+import numpy as np
+
+from .errors import HardTargetError
+
+__all__ = ["TargetSetting", "as_target_setting", "digest"]
+
+
+def digest(*arrays: np.ndarray) -> bytes:
+    """A 16-byte BLAKE2 digest of arrays' shapes, dtypes and bytes."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str((a.shape, a.dtype.str)).encode())
+        h.update(a.data)
+    return h.digest()
+
+
+class TargetSetting:
+    """Hidden-layer targets, one int8 ±1 array ``(m, n_d)`` per hidden layer."""
+
+    __slots__ = ("layers",)
+
+    def __init__(self, layers: Sequence[np.ndarray]):
+        self.layers = [np.ascontiguousarray(T, dtype=np.int8) for T in layers]
+
+    @property
+    def widths(self) -> tuple:
+        return tuple(T.shape[1] for T in self.layers)
+
+    def copy(self) -> "TargetSetting":
+        return TargetSetting([T.copy() for T in self.layers])
+
+    def flipped(self, layer: int, sample: int, unit: int) -> "TargetSetting":
+        """A copy with one target negated."""
+        out = self.copy()
+        out.layers[layer][sample, unit] = -out.layers[layer][sample, unit]
+        return out
+
+    def key(self) -> bytes:
+        """Hashable identity of the setting."""
+        return digest(*self.layers)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TargetSetting) and len(self.layers) == len(other.layers) and all(
+            np.array_equal(a, b) for a, b in zip(self.layers, other.layers)
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def __repr__(self) -> str:
+        return f"TargetSetting(widths={self.widths}, n_samples={self.layers[0].shape[0] if self.layers else 0})"
+
+    def to_npz_dict(self) -> dict:
+        return {f"T{d + 1}": T for d, T in enumerate(self.layers)}
+
+
+def as_target_setting(targets, n_samples: int) -> TargetSetting:
+    """Validate hidden targets (a TargetSetting, a list of arrays, or one array)."""
+    if isinstance(targets, TargetSetting):
+        layers = targets.layers
+    elif isinstance(targets, np.ndarray):
+        layers = [targets]
+    else:
+        try:
+            layers = list(targets)
+        except TypeError:
+            raise HardTargetError(
+                f"targets must be a TargetSetting or a list of (n_samples, n_units) arrays, got {type(targets).__name__}"
+            ) from None
+    out = []
+    for d, T in enumerate(layers):
+        try:
+            T = np.asarray(T, dtype=np.float64)
+        except (ValueError, TypeError):
+            raise HardTargetError(f"hidden targets of layer {d + 1} are ragged or not numeric") from None
+        if T.ndim == 1:
+            T = T.reshape(-1, 1)
+        if T.ndim != 2 or T.shape[0] != n_samples:
+            raise HardTargetError(
+                f"hidden targets of layer {d + 1} must have shape (n_samples={n_samples}, n_units), got {T.shape}"
+            )
+        if T.shape[1] < 1:
+            raise HardTargetError(f"hidden layer {d + 1} has no units; every hidden layer needs width >= 1")
+        if not np.all(np.isin(T, (-1.0, 1.0))):
+            raise HardTargetError(
+                f"hidden targets of layer {d + 1} must be -1 or +1 only; map {{0,1}} targets with 2*T - 1"
+            )
+        out.append(T.astype(np.int8))
+    return TargetSetting(out)

@@ -1,0 +1,77 @@
+"""The unit-solver interface: one perceptron subproblem in, one UnitResult out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import HardTargetError
+from ..problem import check_inputs
+
+__all__ = ["UnitResult", "prepare"]
+
+
+@dataclass
+class UnitResult:
+    """Outcome of training one unit on inputs ``A`` (m x n) and ±1 targets ``t``.
+
+    Attributes
+    ----------
+    separable : True (proved by the weights), False (proved by ``certificate``) or
+        None (unknown: a heuristic solver that did not find a separator).
+    weights : (n + 1,) float64, bias last; the best weights found.
+    margin : ``min_i t_i z_i / ||w[:-1]||`` over the weighted samples (negative if
+        some are misclassified; ``inf`` if ``w[:-1] = 0`` and all are right).
+    errors : samples with ``t_i z_i <= 0`` (sign(0) = -1 counts z = 0 as wrong for t = +1).
+    iterations : epochs (perceptron, hinge) or LP/QP solves.
+    certificate : for ``separable is False``, ``lambda >= 0`` summing to 1 with
+        ``sum_i lambda_i t_i [x_i, 1] = 0`` (see :func:`hardtarget.check_certificate`).
+    solver : name of the solver that produced the verdict.
+    """
+
+    separable: "bool | None"
+    weights: np.ndarray
+    margin: float
+    errors: int
+    iterations: int
+    certificate: "np.ndarray | None" = None
+    solver: str = ""
+    info: dict = field(default_factory=dict)
+
+
+def prepare(inputs, targets, sample_weight=None):
+    """Validate a unit subproblem; return float64 A, int8 t and float64 s."""
+    A = check_inputs(inputs, "unit inputs")
+    t = np.asarray(targets)
+    if t.ndim == 2 and t.shape[1] == 1:
+        t = t[:, 0]
+    if t.ndim != 1 or t.shape[0] != A.shape[0]:
+        raise HardTargetError(
+            f"unit targets must be a vector of length {A.shape[0]} (one per input row), got shape {t.shape}"
+        )
+    if not np.all(np.isin(t, (-1, 1))):
+        raise HardTargetError("unit targets must be -1 or +1; map {0,1} labels with 2*t - 1")
+    t = t.astype(np.int8)
+    if sample_weight is None:
+        s = np.ones(A.shape[0])
+    else:
+        s = np.asarray(sample_weight, dtype=np.float64)
+        if s.shape != (A.shape[0],):
+            raise HardTargetError(f"sample_weight must have shape ({A.shape[0]},), got {s.shape}")
+        if not np.all(np.isfinite(s)) or np.any(s < 0):
+            raise HardTargetError("sample_weight must be finite and >= 0")
+    return A, t, s
+
+
+def finish(A, t, s, w, separable, iterations, solver, certificate=None, info=None) -> UnitResult:
+    """Measure errors and margin of ``w`` and wrap everything in a UnitResult."""
+    from ._kernels import unit_errors
+
+    errors, _, mn = unit_errors(A, t.astype(np.float64), s, w)
+    norm = float(np.linalg.norm(w[:-1]))
+    if norm > 0:
+        margin = float(mn) / norm
+    else:
+        margin = np.inf if mn > 0 else float(mn)
+    return UnitResult(separable, w, margin, int(errors), int(iterations), certificate, solver, info or {})

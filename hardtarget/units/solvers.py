@@ -1,0 +1,166 @@
+"""The unit solvers and their registry (the convex half of the paper).
+
+``perceptron``  pocket perceptron (numba); proves separability when it converges.
+``hinge``, ``saturated_hinge``, ``soft_hinge``  SGD on the paper's layer losses
+    (sections 2, 3.2) for non-separable units; prove separability when they separate.
+``lp``          exact: max-margin weights or a Farkas certificate (HiGHS).
+``auto``        perceptron first, then an exact check; its verdict is the LP's.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..errors import HardTargetError
+from . import _kernels
+from .base import UnitResult, finish, prepare
+from .lp import lp_separate
+
+__all__ = ["SOLVERS", "solve_unit", "solve_units", "get_solver"]
+
+_LOSS_CODE = {"hinge": 0, "saturated_hinge": 1, "soft_hinge": 2}
+
+
+def _perceptron(A, t, s, max_epochs: int = 1000) -> UnitResult:
+    W, err, ep, conv = _kernels.perceptron_batch(A, t.reshape(-1, 1), s, int(max_epochs))
+    return finish(A, t, s, W[:, 0], True if conv[0] else None, ep[0], "perceptron")
+
+
+def _make_descent(loss: str) -> Callable:
+    def solve(A, t, s, max_epochs: int = 200, lr: float = 0.1, l2: float = 0.0, seed: int = 0) -> UnitResult:
+        w, err, ep, conv = _kernels.descend(A, t.astype(np.float64), s, _LOSS_CODE[loss], int(max_epochs),
+                                            float(lr), float(l2), int(seed))
+        return finish(A, t, s, w, True if conv else None, ep, loss)
+
+    solve.__name__ = loss
+    solve.__doc__ = f"SGD on the {loss.replace('_', ' ')} layer loss; separable=True only when it separates."
+    return solve
+
+
+def _lp(A, t, s, max_margin: bool = True) -> UnitResult:
+    keep = s > 0
+    sep, w, cert = lp_separate(A[keep], t[keep], max_margin=max_margin)
+    if cert is not None and not keep.all():
+        full = np.zeros(A.shape[0])
+        full[keep] = cert
+        cert = full
+    return finish(A, t, s, w, sep, 1, "lp", cert)
+
+
+def conflicting_duplicates(A, t, s):
+    """A certificate from two identical inputs with opposite targets, or None."""
+    idx = np.flatnonzero(s > 0)
+    if idx.size < 2:
+        return None
+    _, first, inv = np.unique(A[idx], axis=0, return_index=True, return_inverse=True)
+    inv = inv.ravel()
+    rep_t = t[idx][first][inv]
+    clash = np.flatnonzero(rep_t != t[idx])
+    if clash.size == 0:
+        return None
+    i = idx[clash[0]]
+    j = idx[first[inv[clash[0]]]]
+    lam = np.zeros(A.shape[0])
+    lam[[i, j]] = 0.5
+    return lam
+
+
+def _auto_after(A, t, s, pr: UnitResult) -> UnitResult:
+    """Finish ``auto`` for a unit whose perceptron run ``pr`` did not converge."""
+    cert = conflicting_duplicates(A, t, s)
+    if cert is not None:
+        return UnitResult(False, pr.weights, pr.margin, pr.errors, pr.iterations, cert, "auto")
+    lr = _lp(A, t, s, max_margin=False)
+    if lr.separable is False:
+        return UnitResult(False, pr.weights, pr.margin, pr.errors, pr.iterations + 1, lr.certificate, "auto")
+    lr.solver = "auto"
+    return lr
+
+
+def _auto(A, t, s, max_epochs: int = 64) -> UnitResult:
+    pr = _perceptron(A, t, s, max_epochs=max_epochs)
+    if pr.separable:
+        pr.solver = "auto"
+        return pr
+    return _auto_after(A, t, s, pr)
+
+
+SOLVERS: dict = {
+    "auto": _auto,
+    "perceptron": _perceptron,
+    "hinge": _make_descent("hinge"),
+    "saturated_hinge": _make_descent("saturated_hinge"),
+    "soft_hinge": _make_descent("soft_hinge"),
+    "lp": _lp,
+}
+
+
+def get_solver(name: str) -> Callable:
+    """The solver function registered under ``name``."""
+    try:
+        return SOLVERS[name]
+    except (KeyError, TypeError):
+        raise HardTargetError(f"unknown unit solver {name!r}; valid: {', '.join(SOLVERS)}") from None
+
+
+def solve_unit(inputs, targets, solver: str = "auto", sample_weight=None, cache=None,
+               **options) -> UnitResult:
+    """Train one hard-threshold unit on ``inputs`` (m x n) and ±1 ``targets`` (m,).
+
+    ``sample_weight`` (m,) weighs each target (the paper's ``|dL/dh|``); samples with
+    weight 0 do not constrain the unit.  Options go to the solver (e.g.
+    ``max_epochs`` for perceptron, ``lr``/``l2``/``seed`` for the hinge family,
+    ``max_margin`` for lp).  ``cache`` (a :class:`~hardtarget.units.cache.UnitCache`)
+    returns a stored result for a subproblem solved before.
+
+    >>> import numpy as np
+    >>> X = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]])
+    >>> solve_unit(X, [-1, 1, 1, -1]).separable  # XOR
+    False
+    >>> solve_unit(X, [-1, -1, -1, 1]).separable  # AND
+    True
+    """
+    fn = get_solver(solver)
+    A, t, s = prepare(inputs, targets, sample_weight)
+    if cache is not None:
+        key = cache.key(A, t, s, solver, options)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    try:
+        result = fn(A, t, s, **options)
+    except TypeError as exc:
+        raise HardTargetError(f"bad option for unit solver {solver!r}: {exc}") from None
+    if cache is not None:
+        cache.put(key, result)
+    return result
+
+
+def solve_units(inputs, targets, solver: str = "auto", sample_weight=None, **options) -> list:
+    """Train every column of ``targets`` (m x k) as a unit on shared ``inputs``.
+
+    ``perceptron`` and ``auto`` run all units in one numba call; other solvers loop.
+    """
+    T = np.asarray(targets)
+    if T.ndim == 1:
+        T = T.reshape(-1, 1)
+    A, t0, s = prepare(inputs, T[:, 0], sample_weight)
+    if T.ndim != 2 or T.shape[0] != A.shape[0] or not np.all(np.isin(T, (-1, 1))):
+        raise HardTargetError(f"targets must be a ({A.shape[0]}, n_units) array of ±1, got shape {T.shape}")
+    T = np.ascontiguousarray(T, dtype=np.int8)
+    if solver not in ("perceptron", "auto"):
+        fn = get_solver(solver)
+        return [fn(A, T[:, j], s, **options) for j in range(T.shape[1])]
+    max_epochs = int(options.pop("max_epochs", 64 if solver == "auto" else 1000))
+    if options:
+        raise HardTargetError(f"unit solver {solver!r} takes only max_epochs, got {sorted(options)}")
+    W, err, ep, conv = _kernels.perceptron_batch(A, T, s, max_epochs)
+    out = []
+    for j in range(T.shape[1]):
+        r = finish(A, T[:, j], s, W[:, j].copy(), True if conv[j] else None, ep[j], solver)
+        if solver == "auto" and not conv[j]:
+            r = _auto_after(A, T[:, j], s, r)
+        out.append(r)
+    return out
