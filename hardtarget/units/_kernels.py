@@ -22,17 +22,22 @@ def _z(A, i, w):
 
 @numba.njit(cache=True)
 def unit_errors(A, t, s, w):
-    """(unweighted errors, weighted errors, min t*z) over samples with s > 0."""
+    """(errors, weighted errors, min t*z) over samples with s > 0.
+
+    An error is a wrong output of ``sign`` (sign(0) = -1): ``z <= 0`` for ``t = +1``,
+    ``z > 0`` for ``t = -1``.  Separability needs more: ``min t*z > 0``.
+    """
     errs = 0
     werr = 0.0
     mn = np.inf
     for i in range(A.shape[0]):
         if s[i] <= 0:
             continue
-        tz = t[i] * _z(A, i, w)
+        z = _z(A, i, w)
+        tz = t[i] * z
         if tz < mn:
             mn = tz
-        if tz <= 0:
+        if (z > 0) != (t[i] > 0):
             errs += 1
             werr += s[i]
     return errs, werr, mn
@@ -77,12 +82,12 @@ def perceptron_batch(A, T, s, max_epochs):
                 best[:] = w
                 best_err = 0
                 break
-            e, we, _ = unit_errors(A, T[:, j], s, w)
+            e, we, mn = unit_errors(A, T[:, j], s, w)
             if we < best_w_err:
                 best_w_err = we
                 best_err = e
                 best[:] = w
-                if e == 0:
+                if mn > 0:
                     converged[j] = True
                     break
         W[:, j] = best
@@ -122,11 +127,11 @@ def descend(A, t, s, loss, max_epochs, lr, l2, seed):
             for f in range(n):
                 w[f] -= eta * (g * A[i, f] + l2 * w[f])
             w[n] -= eta * g
-        e, we, _ = unit_errors(A, t, s, w)
+        e, we, mn = unit_errors(A, t, s, w)
+        if mn > 0:
+            return w, 0, ep + 1, True
         if we < best_w_err:
             best_w_err = we
             best_err = e
             best[:] = w
-            if e == 0:
-                return best, 0, ep + 1, True
     return best, best_err, ep + 1, False

@@ -1,0 +1,23 @@
+"""Independent truths for the tests: scipy's LP, brute-force enumeration."""
+
+import numpy as np
+from scipy.optimize import linprog
+
+
+def linprog_separable(A, t) -> bool:
+    """Feasibility of t_i (w . x_i + b) >= 1 with scipy's own LP interface."""
+    A = np.asarray(A, float)
+    t = np.asarray(t, float)
+    A1 = np.hstack([A, np.ones((len(A), 1))])
+    res = linprog(np.zeros(A1.shape[1]), A_ub=-(t[:, None] * A1), b_ub=-np.ones(len(A)),
+                  bounds=[(None, None)] * A1.shape[1], method="highs")
+    assert res.status in (0, 2), res.message
+    return res.status == 0
+
+
+def separates(w, A, t) -> bool:
+    """t_i z_i > 0 for all i, z computed in the network's order (features, then bias)."""
+    import hardtarget as ht
+
+    net = ht.Network([np.asarray(w, float).reshape(-1, 1)], ["sign"])
+    return bool(np.all(net.predict(np.asarray(A, float)) == np.asarray(t)))
