@@ -1,0 +1,24 @@
+"""highspy and ortools each bundle libhighs; the pinned pair must load together, either order."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize("code", [
+    "import highspy; from ortools.sat.python import cp_model; from ortools.linear_solver import pywraplp; "
+    "highspy.Highs(); pywraplp.Solver.CreateSolver('GLOP')",
+    "from ortools.linear_solver import pywraplp; from ortools.sat.python import cp_model; import highspy; "
+    "pywraplp.Solver.CreateSolver('GLOP'); import hardtarget as ht; "
+    "assert ht.solve_unit([[0.0], [1.0]], [1, -1], solver='lp').separable",
+])
+def test_highspy_and_ortools_in_one_process(code):
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
+def test_import_hardtarget_does_not_import_torch():
+    r = subprocess.run([sys.executable, "-c", "import sys, hardtarget; print('torch' in sys.modules)"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.stdout.strip() == "False", r.stderr
