@@ -1,0 +1,49 @@
+"""The mini-batch bridge: FTPROP-MB (paper, Algorithm 2) for large networks, in torch.
+
+Torch is imported only by the modules of this package, and only when one of its
+names is first used, so ``import hardtarget`` (and ``import hardtarget.torch``) never
+pulls it in.  Install it with ``pip install torch==2.13.0`` then
+``pip install -e .[torch]``.
+
+Each hard-threshold layer takes targets from the layer above with the heuristic
+``t = sign(-dL/dh)`` (equation 2) and steps on its own layer loss weighted by
+``|dL/dh|`` (equation 3); the autograd backward of :func:`hard_activation` returns
+the gradient of that layer loss with respect to the pre-activation, so standard
+optimizers carry out Algorithm 2.
+
+Examples
+--------
+>>> from hardtarget.torch import make_model          # doctest: +SKIP
+>>> net = make_model("convnet4", activation="sign", rule="soft-hinge")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__all__ = [
+    "HardActivation", "hard_activation", "make_activation", "ACTIVATIONS", "RULES",
+    "get_rule", "make_model", "MODELS", "MLP",
+    "TrainConfig", "TrainResult", "train", "PRESETS", "evaluate",
+    "load_dataset", "DATASETS",
+    "to_torch", "from_torch",
+]
+
+_WHERE = {
+    "HardActivation": "functional", "hard_activation": "functional", "make_activation": "functional",
+    "ACTIVATIONS": "functional",
+    "RULES": "losses", "get_rule": "losses",
+    "make_model": "models", "MODELS": "models", "MLP": "models",
+    "TrainConfig": "train", "TrainResult": "train", "train": "train", "PRESETS": "train", "evaluate": "train",
+    "load_dataset": "data", "DATASETS": "data",
+    "to_torch": "convert", "from_torch": "convert",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        from ._require import require_torch
+
+        require_torch()
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,169 @@
+"""Hard-threshold activations as autograd functions (forward: threshold; backward: layer loss).
+
+``sign(0) = -1``, ``step(0) = 0`` and the k-step qReLU
+``(1/k) * sum_i step(z - i/(k-1))`` (k + 1 levels) match :mod:`hardtarget.activations`
+bit for bit.  The backward is the gradient of the chosen layer loss (see
+:mod:`hardtarget.torch.losses`), fused into one or two elementwise kernels.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+import torch
+from torch import nn
+
+from ..activations import get_activation
+from ..errors import HardTargetError
+from .losses import RULES, Rule, canonical_rule, get_rule, qrelu_thresholds
+
+__all__ = ["hard_forward", "hard_activation", "HardActivation", "SatReLU", "make_activation",
+           "ACTIVATIONS", "CONTINUOUS", "parse_activation"]
+
+log = logging.getLogger(__name__)
+
+CONTINUOUS = ("relu", "sat-relu")
+ACTIVATIONS = ("sign", "step", "qrelu<k>") + CONTINUOUS
+
+
+def hard_forward(z: torch.Tensor, kind: str, k: int = 1) -> torch.Tensor:
+    """The threshold itself: ``sign``, ``step`` or ``qrelu`` with ``k`` steps."""
+    if kind == "sign":
+        return torch.where(z > 0, 1.0, -1.0).to(z.dtype)
+    if kind == "step":
+        return (z > 0).to(z.dtype)
+    return torch.bucketize(z, qrelu_thresholds(k, z)).to(z.dtype) / k
+
+
+class LayerRecord:
+    """What one activation's backward saw last: targets, weights and layer loss."""
+
+    def __init__(self) -> None:
+        self.targets: Optional[torch.Tensor] = None
+        self.has_target: Optional[torch.Tensor] = None
+        self.layer_loss: Optional[float] = None
+
+    def update(self, rule: Rule, z: torch.Tensor, g: torch.Tensor, weighted: bool) -> None:
+        t = torch.where(g < 0, 1, -1).to(torch.int8)  # sign(-g), sign(0) = -1
+        c = g.abs() if weighted else (g != 0).to(g.dtype)
+        self.targets = t
+        self.has_target = g != 0
+        self.layer_loss = float((c * rule.loss(z.detach(), t.to(z.dtype))).sum())
+
+
+class _HardThreshold(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, z, rule, weighted, record):  # noqa: D401
+        ctx.save_for_backward(z)
+        ctx.rule, ctx.weighted, ctx.record = rule, weighted, record
+        return hard_forward(z, rule.kind, rule.k)
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        if ctx.record is not None:
+            ctx.record.update(ctx.rule, z, g, ctx.weighted)
+        w = g if ctx.weighted else torch.sign(g)
+        return ctx.rule.grad(z, w), None, None, None
+
+
+def hard_activation(z: torch.Tensor, rule: Rule, weighted: bool = True,
+                    record: "LayerRecord | None" = None) -> torch.Tensor:
+    """Apply ``rule.kind`` to ``z``; backward = gradient of the (weighted) layer loss.
+
+    >>> import torch
+    >>> from hardtarget.torch.losses import get_rule
+    >>> hard_activation(torch.tensor([-1.0, 0.0, 2.0]), get_rule("soft-hinge", "sign")).tolist()
+    [-1.0, -1.0, 1.0]
+    """
+    return _HardThreshold.apply(z, rule, weighted, record)
+
+
+def parse_activation(name: str) -> "tuple[str, int]":
+    """``(kind, k)`` for a hard activation name, or ``(name, 0)`` for a continuous one."""
+    if not isinstance(name, str):
+        raise HardTargetError(f"activation must be a string, got {type(name).__name__}")
+    s = name.strip().lower().replace("_", "-")
+    if s in ("satrelu", "sat-relu", "saturated-relu"):
+        return "sat-relu", 0
+    if s == "relu":
+        return "relu", 0
+    try:
+        act = get_activation(s)
+    except HardTargetError:
+        raise HardTargetError(
+            f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)} (e.g. qrelu3 = 2 bits)"
+        ) from None
+    return act.kind, act.k
+
+
+class HardActivation(nn.Module):
+    """A hard-threshold activation trained with an FTPROP-MB layer loss.
+
+    Parameters
+    ----------
+    activation : str
+        ``sign``, ``step`` or ``qrelu<k>``.
+    rule : str
+        One of :data:`~hardtarget.torch.losses.RULES` (aliases ``ftp-sh``, ``sste``).
+    weighted : bool
+        Weight each unit's loss by ``|dL/dh|`` (equation 3); off: every unit with a
+        target counts equally.
+    record : bool
+        Keep the last targets and layer-loss value in :attr:`last` (costs time).
+    """
+
+    def __init__(self, activation: str = "sign", rule: str = "soft-hinge", weighted: bool = True,
+                 record: bool = False) -> None:
+        super().__init__()
+        kind, k = parse_activation(activation)
+        if kind in CONTINUOUS:
+            raise HardTargetError(f"{activation!r} is not a hard-threshold activation; use make_activation")
+        self.rule = get_rule(rule, kind, k)
+        self.weighted = bool(weighted)
+        self.record = bool(record)
+        self.last = LayerRecord()
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return hard_activation(z, self.rule, self.weighted, self.last if self.record else None)
+
+    def extra_repr(self) -> str:
+        k = f"{self.rule.k}" if self.rule.kind == "qrelu" else ""
+        return f"{self.rule.kind}{k}, rule={self.rule.name}, weighted={self.weighted}"
+
+
+class SatReLU(nn.Module):
+    """Saturated ReLU ``min(1, max(z, 0))``, the full-precision baseline of section 4."""
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.clamp(z, 0.0, 1.0)
+
+
+def make_activation(activation: str, rule: "str | None" = None, weighted: bool = True) -> nn.Module:
+    """An activation module; ``rule`` defaults to ``soft-hinge`` for hard ones.
+
+    Continuous activations (``relu``, ``sat-relu``) train by ordinary backprop and
+    take no rule (``None`` or ``"backprop"``).
+
+    >>> make_activation("qrelu3", "sste")
+    HardActivation(qrelu3, rule=saturated-hinge, weighted=True)
+    """
+    kind, _ = parse_activation(activation)
+    if kind in CONTINUOUS:
+        if rule is not None and str(rule).strip().lower() not in ("backprop", "none"):
+            canonical_rule(rule)  # unknown names get the list of valid ones
+            raise HardTargetError(
+                f"activation {activation!r} is continuous and trains by backprop; rule {rule!r} "
+                f"does not apply to it. Drop --rule (or use 'backprop'), or pick a hard activation "
+                f"(sign, step, qrelu<k>) for the rules {', '.join(RULES)}"
+            )
+        return nn.ReLU() if kind == "relu" else SatReLU()
+    if rule is None or str(rule).strip().lower() == "backprop":
+        if rule is not None:
+            raise HardTargetError(
+                f"hard activation {activation!r} has zero gradient, so 'backprop' does not train it; "
+                f"pick a rule: {', '.join(RULES)}"
+            )
+        rule = "soft-hinge"
+    return HardActivation(activation, rule, weighted)

@@ -1,0 +1,144 @@
+"""Layer losses of FTPROP-MB and their fused backward rules (paper, sections 3.2-3.4).
+
+Every hidden unit ``h = act(z)`` gets the target ``t = sign(-g)`` with ``g = dL/dh``
+(equation 2, ``sign(0) = -1``) and the layer loss ``|g| * loss(z, t)`` (equation 3).
+Every loss here has ``d loss / dz = -t * s(z, t)`` with a shape ``s >= 0``, and
+``|g| * (-t) = g`` whenever ``g != 0``, so the whole backward fuses to ``g * s(z)``:
+
+================  ===============================  ==================================
+rule              sign / step (``z``)              qrelu (``u = 2z - 1``)
+================  ===============================  ==================================
+saturated-hinge   ``g * 1{|z| <= 1}`` (= SSTE)     ``g * 1{0 <= z <= 1}`` (sat-ReLU STE)
+soft-hinge        ``g * sech^2(z)`` (FTP-SH)       ``g * sech^2(2z - 1)``
+hinge             ``g * 1{t z < 1}``               ``g * 1{t u < 1}``
+ste               ``g`` (identity)                 ``g``
+step-hinges       --                               ``(g/k) * #{i : |z - i/(k-1)| <= 1}``
+================  ===============================  ==================================
+
+With the ``|g|`` weighting switched off the loss is ``1{g != 0} * loss(z, t)`` and
+``g`` above becomes ``sign(g)``.  Units with ``g = 0`` have no target and get no
+gradient either way.  The qReLU losses are the sign losses scaled and shifted to the
+qReLU domain (``u = 2z - 1``, halved because ``qrelu ~ (sign(u) + 1) / 2``), except
+``step-hinges``: the sum of one saturated hinge per step function, each weighted by
+``|dL/d step_i| = |g| / k``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..errors import HardTargetError
+
+__all__ = ["Rule", "RULES", "RULE_ALIASES", "get_rule", "qrelu_thresholds"]
+
+RULES = ("soft-hinge", "saturated-hinge", "hinge", "ste", "step-hinges")
+RULE_ALIASES = {
+    "ftp-sh": "soft-hinge", "softhinge": "soft-hinge", "soft_hinge": "soft-hinge",
+    "sste": "saturated-hinge", "sat-hinge": "saturated-hinge", "saturated_hinge": "saturated-hinge",
+    "identity": "ste", "step_hinges": "step-hinges",
+}
+_tanh_backward = torch.ops.aten.tanh_backward
+
+
+def qrelu_thresholds(k: int, like: torch.Tensor) -> torch.Tensor:
+    """Thresholds ``i/(k-1)``, ``i = 0..k-1`` of a k-step qReLU (``[0]`` when ``k = 1``)."""
+    vals = [0.0] if k == 1 else [i / (k - 1) for i in range(k)]
+    return torch.tensor(vals, dtype=like.dtype, device=like.device)
+
+
+def _sat(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    return torch.relu(1 - torch.clamp(t * z, min=-1.0))
+
+
+def _soft(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    return torch.tanh(-t * z) + 1
+
+
+def _hinge(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    return torch.relu(1 - t * z)
+
+
+def _linear(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    return -t * z
+
+
+_BASE = {"saturated-hinge": _sat, "soft-hinge": _soft, "hinge": _hinge, "ste": _linear}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A layer loss for one activation kind: the loss itself and its fused backward.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`RULES`.
+    kind : str
+        ``"sign"``, ``"step"`` or ``"qrelu"``.
+    k : int
+        Steps of a qReLU (1 otherwise).
+    """
+
+    name: str
+    kind: str
+    k: int = 1
+
+    def loss(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Unweighted elementwise layer loss ``loss(z, t)`` for ±1 targets ``t``."""
+        if self.kind != "qrelu":
+            return _BASE[self.name](z, t)
+        if self.name == "step-hinges":
+            thr = qrelu_thresholds(self.k, z)
+            return _sat(z.unsqueeze(-1) - thr, t.unsqueeze(-1)).sum(-1) / self.k
+        return 0.5 * _BASE[self.name](2 * z - 1, t)
+
+    def grad(self, z: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """Fused backward ``w * s(z)``: ``w`` is ``g`` (weighted) or ``sign(g)``."""
+        name = self.name
+        if name == "ste":
+            return w
+        if self.kind == "qrelu":
+            if name == "saturated-hinge":
+                return torch.where((z >= 0) & (z <= 1), w, 0.0)
+            if name == "soft-hinge":
+                return _tanh_backward(w, torch.tanh(2 * z - 1))
+            if name == "hinge":
+                return torch.where(torch.where(w > 0, z > 0, z < 1), w, 0.0)
+            thr = qrelu_thresholds(self.k, z)  # step-hinges: count thresholds in [z-1, z+1]
+            n = torch.bucketize(z + 1, thr, right=True) - torch.bucketize(z - 1, thr)
+            return w * n.to(z.dtype) / self.k
+        if name == "saturated-hinge":
+            return torch.where(z.abs() <= 1, w, 0.0)
+        if name == "soft-hinge":
+            return _tanh_backward(w, torch.tanh(z))
+        return torch.where(torch.where(w > 0, z > -1, z < 1), w, 0.0)  # hinge
+
+
+def canonical_rule(name: str) -> str:
+    """Resolve aliases (``sste``, ``ftp-sh``) to a name in :data:`RULES`."""
+    if not isinstance(name, str):
+        raise HardTargetError(f"rule must be a string, got {type(name).__name__}")
+    s = name.strip().lower()
+    s = RULE_ALIASES.get(s, s)
+    if s not in RULES:
+        raise HardTargetError(
+            f"unknown rule {name!r}; valid: {', '.join(RULES)} (aliases: ftp-sh, sste, identity)"
+        )
+    return s
+
+
+def get_rule(name: str, kind: str, k: int = 1) -> Rule:
+    """The rule ``name`` for activation ``kind``; refuses pairs that do not exist.
+
+    >>> get_rule("sste", "sign").name
+    'saturated-hinge'
+    """
+    s = canonical_rule(name)
+    if s == "step-hinges" and kind != "qrelu":
+        raise HardTargetError(
+            f"rule 'step-hinges' (a sum of per-step hinges) exists only for qrelu<k> activations, "
+            f"not {kind!r}; use saturated-hinge or soft-hinge"
+        )
+    return Rule(s, kind, k)
