@@ -1,0 +1,393 @@
+"""Benchmark of the per-unit solvers against scipy and scikit-learn.
+
+Plain script, no benchmark framework::
+
+    .venv/bin/python benchmarks/bench_units.py            # markdown tables on stdout
+    .venv/bin/python benchmarks/bench_units.py --json out.json
+    .venv/bin/python benchmarks/bench_units.py --quick    # smaller sizes, fewer calls
+
+For each size (n features, m points), input kind (±1 or Gaussian) and label kind
+(separable: a planted hyperplane; non-separable: random labels redrawn until the
+reference LP says infeasible) it times, in one process and interleaved over the same
+instances, the median µs per call of
+
+* hardtarget ``solve_unit`` with ``auto``, ``perceptron`` and ``lp``;
+* ``scipy.optimize.linprog(method="highs")`` on the feasibility LP
+  ``t_i (w . x_i + b) >= 1`` (the reference: its verdict is the truth here);
+* ``sklearn.linear_model.Perceptron`` and ``sklearn.svm.LinearSVC`` (defaults).
+
+Speed-ups are ``linprog time / method time`` measured in the same run.  Exact
+methods (``auto``, ``lp``) must return linprog's verdict on every instance, with
+weights that separate in the network's own summation order
+(:func:`hardtarget.network._preactivation`) or a certificate that
+:func:`hardtarget.check_certificate` accepts; heuristics are scored on how many
+linprog-separable instances they separate.
+
+It also times the batched perceptron (``solve_units`` on 256 units sharing one
+input matrix) against 256 single ``solve_unit`` calls, and the numba compile cost:
+the first call in a fresh process with an empty cache, a warm call, and the first
+call in a second fresh process that should load the cached machine code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+
+SIZES = [(2, 4), (4, 16), (8, 64), (16, 256), (32, 1024)]
+QUICK_SIZES = [(2, 4), (4, 16), (8, 64), (16, 256)]
+TARGET_SIZES = {(2, 4), (4, 16), (8, 64), (16, 256)}  # where the issue's targets apply
+
+
+# ----------------------------------------------------------------------------- data
+
+def make_inputs(rng, n, m, kind):
+    if kind == "pm1":
+        return rng.choice(np.array([-1.0, 1.0]), size=(m, n))
+    return rng.standard_normal((m, n))
+
+
+def planted_labels(rng, X):
+    """Labels of a random hyperplane through the data (both classes present)."""
+    m, n = X.shape
+    for _ in range(1000):
+        w = rng.standard_normal(n)
+        z = X @ w
+        u = rng.uniform(0.2, 0.8)
+        zs = np.sort(z)
+        k = int(u * (m - 1))
+        b = -0.5 * (zs[k] + zs[min(k + 1, m - 1)])
+        t = np.where(z + b > 0, 1, -1).astype(np.int8)
+        if 0 < (t > 0).sum() < m:
+            return t
+    raise RuntimeError("could not plant a two-class hyperplane")
+
+
+def linprog_separable(X, t):
+    """The reference: scipy's HiGHS on the feasibility LP t_i (w.x_i + b) >= 1."""
+    from scipy.optimize import linprog
+
+    m, n = X.shape
+    A = -(t[:, None].astype(np.float64) * np.hstack([X, np.ones((m, 1))]))
+    res = linprog(np.zeros(n + 1), A_ub=A, b_ub=-np.ones(m), bounds=[(None, None)] * (n + 1),
+                  method="highs")
+    if res.status == 0:
+        return True
+    if res.status == 2:
+        return False
+    return None
+
+
+def make_instances(rng, n, m, kind, labels, k):
+    out = []
+    tries = 0
+    while len(out) < k:
+        tries += 1
+        if tries > 200 * k:
+            raise RuntimeError(f"could not draw {labels} instances for n={n}, m={m}, {kind}")
+        X = make_inputs(rng, n, m, kind)
+        if labels == "sep":
+            t = planted_labels(rng, X)
+        else:
+            t = rng.choice(np.array([-1, 1], dtype=np.int8), size=m)
+            if linprog_separable(X, t) is not False:
+                continue  # small m: random labels can be separable; redraw
+            if not (0 < (t > 0).sum() < m):
+                continue
+        out.append((X, t))
+    return out, tries
+
+
+# ----------------------------------------------------------------------------- methods
+
+def methods():
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import Perceptron
+    from sklearn.svm import LinearSVC
+
+    from hardtarget import solve_unit
+
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+
+    def ht(name):
+        return lambda X, t: solve_unit(X, t, solver=name)
+
+    def skp(X, t):
+        return Perceptron().fit(X, t)
+
+    def svc(X, t):
+        return LinearSVC().fit(X, t)
+
+    return {
+        "linprog": linprog_separable,
+        "auto": ht("auto"),
+        "perceptron": ht("perceptron"),
+        "lp": ht("lp"),
+        "skl_perceptron": skp,
+        "linear_svc": svc,
+    }
+
+
+EXACT = ("auto", "lp")
+
+
+def judge(name, X, t, out, truth):
+    """(claimed separable or None, proof ok) for one method's output on one instance."""
+    from hardtarget import check_certificate
+    from hardtarget.network import _preactivation
+
+    if name == "linprog":
+        return out, True
+    if name in ("skl_perceptron", "linear_svc"):
+        sep = bool(np.all((out.predict(X) > 0) == (t > 0)))
+        return (True if sep else None), True
+    r = out
+    if r.separable is True:
+        z = _preactivation(X, np.asarray(r.weights, dtype=np.float64).reshape(-1, 1))[:, 0]
+        return True, bool(np.all(t * z > 0))
+    if r.separable is False:
+        return False, bool(r.certificate is not None and check_certificate(X, t, r.certificate))
+    return None, True
+
+
+def time_cell(fns, instances, budget_s, min_calls, max_calls):
+    """Median µs per call of each method, interleaving methods and instances."""
+    times = {k: [] for k in fns}
+    outs = {k: [None] * len(instances) for k in fns}
+    for k, f in fns.items():  # one untimed call per method (imports, first-call costs)
+        f(*instances[0])
+    spent = {k: 0.0 for k in fns}
+    rnd = 0
+    while True:
+        active = [k for k in fns if (len(times[k]) < min_calls or spent[k] < budget_s) and len(times[k]) < max_calls]
+        if not active:
+            break
+        for k in active:
+            f = fns[k]
+            for idx, (X, t) in enumerate(instances):
+                t0 = time.perf_counter()
+                o = f(X, t)
+                dt = time.perf_counter() - t0
+                times[k].append(dt)
+                spent[k] += dt
+                if rnd == 0:
+                    outs[k][idx] = o
+        rnd += 1
+    return {k: float(np.median(v) * 1e6) for k, v in times.items()}, {k: len(v) for k, v in times.items()}, outs
+
+
+# ----------------------------------------------------------------------------- batched
+
+def bench_batched(rng, sizes, units, kind, budget_s):
+    from hardtarget import solve_unit, solve_units
+
+    rows = []
+    for n, m in sizes:
+        X = make_inputs(rng, n, m, kind)
+        T = np.stack([planted_labels(rng, X) for _ in range(units)], axis=1)
+        solve_units(X, T[:, :2], solver="perceptron")
+
+        def single():
+            return [solve_unit(X, T[:, j], solver="perceptron") for j in range(units)]
+
+        def batch():
+            return solve_units(X, T, solver="perceptron")
+
+        ts, tb = [], []
+        spent = 0.0
+        while (len(ts) < 3 or spent < budget_s) and len(ts) < 50:
+            t0 = time.perf_counter(); rs = single(); t1 = time.perf_counter(); rb = batch(); t2 = time.perf_counter()
+            ts.append(t1 - t0); tb.append(t2 - t1); spent += t2 - t0
+        same = all(np.array_equal(a.weights, b.weights) and a.separable == b.separable for a, b in zip(rs, rb))
+        conv = sum(r.separable is True for r in rb)
+        s_us = float(np.median(ts)) * 1e6 / units
+        b_us = float(np.median(tb)) * 1e6 / units
+        rows.append(dict(n=n, m=m, inputs=kind, units=units, single_us_per_unit=s_us, batched_us_per_unit=b_us,
+                         ratio=s_us / b_us, identical=same, converged=conv, calls=len(ts)))
+    return rows
+
+
+# ----------------------------------------------------------------------------- compile
+
+_CHILD = r"""
+import json, os, sys, time
+t0 = time.perf_counter()
+import numpy as np
+import hardtarget
+from hardtarget import solve_unit, solve_units
+from hardtarget.units import _kernels
+t_import = time.perf_counter() - t0
+X = np.array([[-1., -1.], [-1., 1.], [1., -1.], [1., 1.]])
+calls = [("auto_sep", lambda: solve_unit(X, [-1, -1, -1, 1], solver="auto")),
+         ("auto_nonsep", lambda: solve_unit(X, [-1, 1, 1, -1], solver="auto")),
+         ("perceptron", lambda: solve_unit(X, [-1, -1, -1, 1], solver="perceptron")),
+         ("batched", lambda: solve_units(X, np.array([[-1, -1], [-1, 1], [-1, 1], [1, 1]]), solver="perceptron")),
+         ("hinge", lambda: solve_unit(X, [-1, -1, -1, 1], solver="hinge"))]
+first, warm = {}, {}
+for name, f in calls:
+    a = time.perf_counter(); f(); first[name] = time.perf_counter() - a
+for name, f in calls:
+    a = time.perf_counter(); f(); warm[name] = time.perf_counter() - a
+stats = {}
+for name in dir(_kernels):
+    d = getattr(_kernels, name)
+    if hasattr(d, "stats") and hasattr(d, "signatures") and d.signatures:
+        stats[name] = dict(hits=sum(d.stats.cache_hits.values()), misses=sum(d.stats.cache_misses.values()))
+print(json.dumps(dict(import_s=t_import, first=first, warm=warm, stats=stats)))
+"""
+
+
+def bench_compile():
+    """First calls in fresh processes: empty numba cache, then the cache the first one wrote."""
+    with tempfile.TemporaryDirectory(prefix="ht_numba_cache_") as d:
+        env = dict(os.environ, NUMBA_CACHE_DIR=d)
+        runs = []
+        for label in ("cold (empty cache)", "second process (cache written by the first)"):
+            p = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True)
+            r = json.loads(p.stdout.strip().splitlines()[-1])
+            r["label"] = label
+            runs.append(r)
+        n_files = sum(len(f) for _, _, f in os.walk(d))
+    return runs, n_files
+
+
+# ----------------------------------------------------------------------------- main
+
+def fmt_us(x):
+    return f"{x:,.0f}" if x >= 100 else f"{x:.1f}"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="sizes up to (16, 256), fewer calls")
+    ap.add_argument("--instances", type=int, default=5, help="instances per cell (default 5)")
+    ap.add_argument("--budget", type=float, default=0.12, help="seconds of timed calls per method and cell")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--units", type=int, default=256, help="units in the batched benchmark")
+    ap.add_argument("--no-compile", action="store_true", help="skip the compile/cache subprocesses")
+    ap.add_argument("--json", metavar="PATH", help="also write all figures as JSON ('-' for stdout)")
+    args = ap.parse_args(argv)
+
+    sizes = QUICK_SIZES if args.quick else SIZES
+    budget = args.budget / (3 if args.quick else 1)
+    rng = np.random.default_rng(args.seed)
+    wall0 = time.perf_counter()
+    out = dict(python=sys.version.split()[0], machine=platform.machine(), cpus=os.cpu_count(),
+               seed=args.seed, instances=args.instances, argv=sys.argv[1:])
+
+    if not args.no_compile:
+        runs, nfiles = bench_compile()
+        out["compile"] = dict(runs=runs, cache_files=nfiles)
+        print("## numba compile and cache\n")
+        print("| process | import s | first auto (sep) ms | first auto (non-sep) ms | first perceptron ms "
+              "| first batched ms | first hinge ms | warm auto µs | cache hits / misses |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in runs:
+            f, w = r["first"], r["warm"]
+            hits = sum(s["hits"] for s in r["stats"].values())
+            miss = sum(s["misses"] for s in r["stats"].values())
+            print(f"| {r['label']} | {r['import_s']:.2f} | {f['auto_sep'] * 1e3:.1f} | {f['auto_nonsep'] * 1e3:.1f} "
+                  f"| {f['perceptron'] * 1e3:.1f} | {f['batched'] * 1e3:.1f} | {f['hinge'] * 1e3:.1f} "
+                  f"| {w['auto_sep'] * 1e6:.0f} | {hits} / {miss} |")
+        print(f"\n{nfiles} files in the numba cache directory after both processes.\n")
+
+    fns = methods()
+    cells = []
+    print("## median µs per call (speed-up vs linprog in parentheses)\n")
+    print(f"{args.instances} instances per cell, calls interleaved over instances and methods.  "
+          "Verdict columns: exact methods agree/instances (wrong proofs flagged); heuristics separated/separable.\n")
+    hdr = ["n", "m", "inputs", "labels", "linprog"] + [k for k in fns if k != "linprog"] + \
+          ["auto ok", "lp ok", "perc sep", "skP sep", "SVC sep"]
+    print("| " + " | ".join(hdr) + " |")
+    print("|" + "---|" * len(hdr))
+    for n, m in sizes:
+        for kind in ("pm1", "gauss"):
+            for labels in ("sep", "nonsep"):
+                inst, tries = make_instances(rng, n, m, kind, labels, args.instances)
+                cell_fns = dict(fns)
+                med, ncalls, outs = time_cell(cell_fns, inst, budget, min_calls=3, max_calls=400)
+                truth = [o for o in outs["linprog"]]
+                verdict = {}
+                for k in cell_fns:
+                    agree = found = bad = 0
+                    for (X, t), o, tr in zip(inst, outs[k], truth):
+                        claim, ok = judge(k, X, t, o, tr)
+                        bad += not ok
+                        agree += claim == tr
+                        found += claim is True and tr is True
+                    verdict[k] = dict(agree=agree, found=found, bad_proofs=bad)
+                row = dict(n=n, m=m, inputs=kind, labels=labels, median_us=med, calls=ncalls,
+                           speedup={k: med["linprog"] / med[k] for k in med}, verdict=verdict,
+                           truth=[bool(x) if x is not None else None for x in truth], draws=tries)
+                cells.append(row)
+                K = len(inst)
+                nsep = sum(x is True for x in truth)
+
+                def ex(k):
+                    v = verdict[k]
+                    s = f"{v['agree']}/{K}"
+                    return s + (f" ({v['bad_proofs']} BAD)" if v["bad_proofs"] else "")
+
+                def heur(k):
+                    return f"{verdict[k]['found']}/{nsep}" if nsep else "-"
+
+                vals = [str(n), str(m), "±1" if kind == "pm1" else "gauss", labels, fmt_us(med["linprog"])]
+                vals += [f"{fmt_us(med[k])} ({med['linprog'] / med[k]:.1f}x)" for k in fns if k != "linprog"]
+                vals += [ex("auto"), ex("lp"), heur("perceptron"), heur("skl_perceptron"), heur("linear_svc")]
+                print("| " + " | ".join(vals) + " |", flush=True)
+    out["cells"] = cells
+
+    print(f"\n## batched perceptron: {args.units} planted units sharing one input matrix, µs per unit\n")
+    print("| n | m | inputs | single calls | solve_units | ratio | same results | converged |")
+    print("|---|---|---|---|---|---|---|---|")
+    bsizes = [s for s in sizes if s in TARGET_SIZES]
+    brows = []
+    for kind in ("pm1", "gauss"):
+        for r in bench_batched(rng, bsizes, args.units, kind, budget * 3):
+            brows.append(r)
+            print(f"| {r['n']} | {r['m']} | {'±1' if kind == 'pm1' else 'gauss'} | {fmt_us(r['single_us_per_unit'])} "
+                  f"| {fmt_us(r['batched_us_per_unit'])} | {r['ratio']:.1f}x | {r['identical']} "
+                  f"| {r['converged']}/{r['units']} |", flush=True)
+    out["batched"] = brows
+
+    # targets from issue 2
+    sep_r = [c["speedup"]["auto"] for c in cells if c["labels"] == "sep" and (c["n"], c["m"]) in TARGET_SIZES]
+    non_r = [c["speedup"]["auto"] for c in cells if c["labels"] == "nonsep" and (c["n"], c["m"]) in TARGET_SIZES]
+    wrong = sum(c["verdict"][k]["agree"] != len(c["truth"]) or c["verdict"][k]["bad_proofs"]
+                for c in cells for k in EXACT)
+    bat = [r["ratio"] for r in brows]
+    targets = dict(auto_sep_min_speedup=min(sep_r), auto_nonsep_min_speedup=min(non_r), exact_cells_wrong=wrong,
+                   batched_min_ratio=min(bat) if bat else None)
+    out["targets"] = targets
+    print("\n## targets (issue 2), sizes up to (16, 256)\n")
+    print(f"- auto on separable: min speed-up {targets['auto_sep_min_speedup']:.1f}x (target >= 100x): "
+          f"{'met' if targets['auto_sep_min_speedup'] >= 100 else 'MISSED'}")
+    print(f"- auto on non-separable: min speed-up {targets['auto_nonsep_min_speedup']:.1f}x (target >= 3x): "
+          f"{'met' if targets['auto_nonsep_min_speedup'] >= 3 else 'MISSED'}")
+    print(f"- exact verdicts wrong (cells with a disagreement or a bad proof, auto and lp): {wrong}")
+    if bat:
+        print(f"- batched perceptron: min ratio {targets['batched_min_ratio']:.1f}x (target >= 2x): "
+              f"{'met' if targets['batched_min_ratio'] >= 2 else 'MISSED'}")
+    out["wall_s"] = time.perf_counter() - wall0
+    print(f"\ntotal wall time {out['wall_s']:.0f} s")
+    if args.json:
+        text = json.dumps(out, indent=1, default=float)
+        if args.json == "-":
+            print(text)
+        else:
+            with open(args.json, "w") as fh:
+                fh.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
