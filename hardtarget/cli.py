@@ -82,6 +82,7 @@ def _verify_run(args) -> int:
 COMMANDS: "dict[str, tuple[str, Callable, Callable]]" = {
     "problems": ("list the built-in problems", _problems_args, _problems_run),
     "verify": ("check a hidden target setting for feasibility, unit by unit", _verify_args, _verify_run),
+    "train": __import__("hardtarget.torch.cli", fromlist=["COMMAND"]).COMMAND,  # torch imported lazily
 }
 
 

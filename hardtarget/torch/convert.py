@@ -1,0 +1,94 @@
+"""Bridge to the exact engine: a hardtarget :class:`~hardtarget.Network` <-> a torch MLP.
+
+A ``Network`` applies its activation to every layer, the output layer included; the
+torch :class:`~hardtarget.torch.models.MLP` returns the output pre-activations (for a
+training loss).  :func:`predict_exact` applies the output activation and sums each
+pre-activation in the ``Network``'s order (``((h_0 w_0 + h_1 w_1) + ...) + b``, float64),
+so its predictions equal ``Network.predict`` bit for bit.
+
+Examples
+--------
+>>> import numpy as np, hardtarget as ht                                     # doctest: +SKIP
+>>> net = ht.Network([np.ones((3, 2)), np.ones((3, 1))], ["sign", "sign"])  # doctest: +SKIP
+>>> from_torch(to_torch(net)).weights[0].shape                               # doctest: +SKIP
+(3, 2)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import HardTargetError
+from ..network import Network
+from .functional import HardActivation, hard_forward
+from .models import MLP
+
+__all__ = ["to_torch", "from_torch", "predict_exact"]
+
+
+def to_torch(network: Network, rule: str = "soft-hinge", weighted: bool = True,
+             dtype: torch.dtype = torch.float64) -> MLP:
+    """An :class:`MLP` with ``network``'s weights (``Linear.weight = W[:-1].T``, bias ``W[-1]``)."""
+    if not isinstance(network, Network):
+        raise HardTargetError(f"to_torch needs a hardtarget Network, got {type(network).__name__}")
+    names = {a.name for a in network.activations}
+    if len(names) != 1:
+        raise HardTargetError(f"to_torch needs one activation for every layer, got {sorted(names)}")
+    sizes = [network.n_features, *network.widths]
+    mlp = MLP(sizes, names.pop(), rule, weighted).to(dtype)
+    linears = [m for m in mlp.net if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        for lin, W in zip(linears, network.weights):
+            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W[:-1].T)))
+            lin.bias.copy_(torch.from_numpy(W[-1].copy()))
+    return mlp
+
+
+def _layers(module: nn.Module) -> "tuple[list, str]":
+    if not isinstance(module, MLP):
+        raise HardTargetError(f"from_torch needs a hardtarget.torch MLP (Linear layers + hard activations), "
+                              f"got {type(module).__name__}")
+    mods = [m for m in module.net if not isinstance(m, nn.Flatten)]
+    linears = [m for m in mods if isinstance(m, nn.Linear)]
+    acts = [m for m in mods if not isinstance(m, nn.Linear)]
+    if not all(isinstance(a, HardActivation) for a in acts):
+        raise HardTargetError("from_torch converts only hard-threshold MLPs (sign, step, qrelu<k>); "
+                              f"this one uses {type(acts[0]).__name__}")
+    if any(lin.bias is None for lin in linears):
+        raise HardTargetError("from_torch needs Linear layers with a bias")
+    name = "sign"
+    if acts:
+        r = acts[0].rule
+        name = f"qrelu{r.k}" if r.kind == "qrelu" else r.kind
+    else:
+        name = getattr(module, "activation", "sign")
+    return linears, name
+
+
+def from_torch(module: MLP, classes=None) -> Network:
+    """A ``Network`` with the module's weights (float64) and its activation on every layer."""
+    linears, name = _layers(module)
+    weights = [np.vstack([lin.weight.detach().cpu().double().numpy().T,
+                          lin.bias.detach().cpu().double().numpy()[None, :]]) for lin in linears]
+    return Network(weights, [name] * len(weights), classes)
+
+
+@torch.no_grad()
+def predict_exact(module: MLP, X) -> torch.Tensor:
+    """``Network.predict`` semantics in torch: float64, the Network's summation order,
+    the activation on the output layer too (``m`` or ``m x n_out``)."""
+    linears, name = _layers(module)
+    from .functional import parse_activation
+
+    kind, k = parse_activation(name)
+    h = torch.as_tensor(np.asarray(X, dtype=np.float64) if not torch.is_tensor(X) else X, dtype=torch.float64)
+    h = h.reshape(h.shape[0], -1)
+    for lin in linears:
+        W = lin.weight.detach().double().T
+        z = h[:, 0:1] * W[0]
+        for f in range(1, W.shape[0]):
+            z = z + h[:, f:f + 1] * W[f]
+        h = hard_forward(z + lin.bias.detach().double(), kind, k)
+    return h[:, 0] if h.shape[1] == 1 else h
