@@ -51,18 +51,38 @@ def perceptron_batch(A, T, s, max_epochs):
     A unit converges when a whole epoch makes no mistake: its weights then give
     ``t * z > 0`` on every sample with positive weight (a proof of separability).
     """
+    return perceptron_units(A, T, s, max_epochs, False)
+
+
+@numba.njit(cache=True)
+def perceptron_units(A, T, s, max_epochs, give_up):
+    """:func:`perceptron_batch` with an optional early exit for ``auto``.
+
+    With ``give_up`` a unit stops once it is clearly cycling: at least 32 active
+    samples, 8 epochs done, and more mistakes in the last 4 epochs than there are
+    active samples (an average above 25% per epoch; planted separable units stay
+    well below that after a few epochs, random labels well above it).  The early
+    exit only saves time; ``auto`` then asks the LP, so verdicts do not change.
+    """
     m, n = A.shape
     k = T.shape[1]
     W = np.zeros((n + 1, k))
     errors = np.zeros(k, dtype=np.int64)
     epochs = np.zeros(k, dtype=np.int64)
     converged = np.zeros(k, dtype=np.bool_)
+    active = 0
+    for i in range(m):
+        if s[i] > 0:
+            active += 1
+    check = give_up and active >= 32
+    hist = np.zeros(4, dtype=np.int64)
     w = np.zeros(n + 1)
     for j in range(k):
         w[:] = 0.0
         best = w.copy()
         best_w_err = np.inf
         best_err = m
+        hist[:] = 0
         for ep in range(max_epochs):
             mistakes = 0
             for i in range(m):
@@ -90,9 +110,78 @@ def perceptron_batch(A, T, s, max_epochs):
                 if mn > 0:
                     converged[j] = True
                     break
+            if check:
+                hist[ep % 4] = mistakes
+                if ep >= 7 and hist[0] + hist[1] + hist[2] + hist[3] > active:
+                    break
         W[:, j] = best
         errors[j] = best_err
     return W, errors, epochs, converged
+
+
+@numba.njit(cache=True)
+def duplicate_clash(A, t, s):
+    """Two samples (s > 0) with identical inputs and opposite targets, as (i, j), else (-1, -1).
+
+    Rows are sorted by a fixed random projection (equal rows project equally, bit for
+    bit), then rows with equal projections are compared exactly.
+    """
+    m, n = A.shape
+    r = np.empty(n)
+    x = 0.7548776662466927  # a fixed low-discrepancy sequence, no RNG state touched
+    for f in range(n):
+        r[f] = x - 0.5
+        x = (x + 0.5698402909980532) % 1.0
+    keys = np.empty(m)
+    idx = np.empty(m, dtype=np.int64)
+    cnt = 0
+    for i in range(m):
+        if s[i] > 0:
+            h = 0.0
+            for f in range(n):
+                h += A[i, f] * r[f]
+            keys[cnt] = h
+            idx[cnt] = i
+            cnt += 1
+    if cnt < 2:
+        return -1, -1
+    order = np.argsort(keys[:cnt], kind="mergesort")
+    a = 0
+    while a < cnt:
+        b = a + 1
+        while b < cnt and keys[order[b]] == keys[order[a]]:
+            b += 1
+        if b - a > 1:
+            # rows equal to the run's first row: one pass; exact pairwise check only on a collision
+            i0 = idx[order[a]]
+            collision = False
+            for q in range(a + 1, b):
+                iq = idx[order[q]]
+                same = True
+                for f in range(n):
+                    if A[i0, f] != A[iq, f]:
+                        same = False
+                        break
+                if not same:
+                    collision = True
+                elif t[i0] != t[iq]:
+                    return min(i0, iq), max(i0, iq)
+            if collision:
+                for p in range(a + 1, b):
+                    ip = idx[order[p]]
+                    for q in range(p + 1, b):
+                        iq = idx[order[q]]
+                        if t[ip] == t[iq]:
+                            continue
+                        same = True
+                        for f in range(n):
+                            if A[ip, f] != A[iq, f]:
+                                same = False
+                                break
+                        if same:
+                            return min(ip, iq), max(ip, iq)
+        a = b
+    return -1, -1
 
 
 @numba.njit(cache=True)

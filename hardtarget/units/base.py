@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import HardTargetError
 from ..problem import check_inputs
+from ._kernels import unit_errors
 
 __all__ = ["UnitResult", "prepare"]
 
@@ -43,16 +45,19 @@ class UnitResult:
 def prepare(inputs, targets, sample_weight=None):
     """Validate a unit subproblem; return float64 A, int8 t and float64 s."""
     A = check_inputs(inputs, "unit inputs")
-    t = np.asarray(targets)
+    t = targets if isinstance(targets, np.ndarray) else np.asarray(targets)
     if t.ndim == 2 and t.shape[1] == 1:
         t = t[:, 0]
     if t.ndim != 1 or t.shape[0] != A.shape[0]:
         raise HardTargetError(
             f"unit targets must be a vector of length {A.shape[0]} (one per input row), got shape {t.shape}"
         )
-    if not np.all(np.isin(t, (-1, 1))):
+    if t.dtype != np.int8:
+        if np.count_nonzero((t == 1) | (t == -1)) != t.shape[0]:
+            raise HardTargetError("unit targets must be -1 or +1; map {0,1} labels with 2*t - 1")
+        t = t.astype(np.int8)
+    elif np.count_nonzero(t == 1) + np.count_nonzero(t == -1) != t.shape[0]:
         raise HardTargetError("unit targets must be -1 or +1; map {0,1} labels with 2*t - 1")
-    t = t.astype(np.int8)
     if sample_weight is None:
         s = np.ones(A.shape[0])
     else:
@@ -66,12 +71,12 @@ def prepare(inputs, targets, sample_weight=None):
 
 def finish(A, t, s, w, separable, iterations, solver, certificate=None, info=None) -> UnitResult:
     """Measure errors and margin of ``w`` and wrap everything in a UnitResult."""
-    from ._kernels import unit_errors
-
-    errors, _, mn = unit_errors(A, t.astype(np.float64), s, w)
-    norm = float(np.linalg.norm(w[:-1]))
+    errors, _, mn = unit_errors(A, t, s, w)
+    v = w[:-1]
+    norm = math.sqrt(float(v @ v))
     if norm > 0:
         margin = float(mn) / norm
     else:
         margin = np.inf if mn > 0 else float(mn)
-    return UnitResult(separable, w, margin, int(errors), int(iterations), certificate, solver, info or {})
+    return UnitResult(separable, w, margin, int(errors), int(iterations), certificate, solver,
+                      {} if info is None else info)

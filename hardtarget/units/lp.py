@@ -61,6 +61,66 @@ def _lp(A1: np.ndarray, t: np.ndarray):
     return x[:n1], float(x[n1]), np.asarray(sol.row_dual)
 
 
+_patterns: dict = {}
+
+
+def _pattern(m: int, n1: int):
+    """Column-wise sparsity pattern and constant arrays of the dual LP, cached per shape."""
+    key = (m, n1)
+    p = _patterns.get(key)
+    if p is None:
+        inf = highspy.kHighsInf
+        nc = m + 2 * n1
+        nz_lam = m * (n1 + 1)
+        start = np.r_[np.arange(0, nz_lam + 1, n1 + 1), nz_lam + 1 + np.arange(2 * n1)].astype(np.int32)
+        index = np.r_[np.tile(np.arange(n1 + 1), m), np.arange(n1), np.arange(n1)].astype(np.int32)
+        cost = np.r_[np.zeros(m), np.ones(2 * n1)]
+        lower = np.zeros(nc)
+        upper = np.full(nc, inf)
+        rhs = np.r_[np.zeros(n1), 1.0]
+        value = np.empty(nz_lam + 2 * n1)
+        value[nz_lam:nz_lam + n1] = -1.0
+        value[nz_lam + n1:] = 1.0
+        integrality = np.zeros(nc, dtype=np.int32)
+        p = (nc, start, index, cost, lower, upper, rhs, value, integrality)
+        if len(_patterns) > 64:
+            _patterns.clear()
+        _patterns[key] = p
+    return p
+
+
+def _lp_dual(A: np.ndarray, t: np.ndarray):
+    """The same LP solved in its dual (Gordan) form; return (w, gamma, lambda).
+
+    ``min sum(u+ + u-)  s.t.  sum_i lambda_i t_i x~_i - u+ + u- = 0,  sum(lambda) = 1,
+    lambda, u+, u- >= 0`` is the LP dual of the gamma LP (the bound ``|w_j| <= 1``
+    turns into the L1 norm), so its optimum is ``gamma*``, its primal values are the
+    certificate ``lambda`` and its row duals the weights ``w``.  It has n + 2 rows
+    instead of m, which makes HiGHS' simplex much cheaper for m >> n.  The model is
+    passed as raw arrays whose pattern and constants are cached per shape; only the
+    ``lambda`` coefficients are rewritten.  (HiGHS keeps no useful state between two
+    different units, so a warm start does not pay.)
+    """
+    m, n = A.shape
+    n1 = n + 1
+    nc, start, index, cost, lower, upper, rhs, value, integrality = _pattern(m, n1)
+    V = value[:m * (n1 + 1)].reshape(m, n1 + 1)
+    np.multiply(A, t[:, None], out=V[:, :n])
+    V[:, n] = t
+    V[:, n1] = 1.0
+    h = _highs()
+    h.passModel(nc, n1 + 1, value.shape[0], 1, 1, 0.0, cost, lower, upper, rhs, rhs, start, index, value,
+                integrality)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value)
+    y = np.asarray(sol.row_dual)
+    gamma = float(h.getInfo().objective_function_value)
+    return -y[:n1], gamma, x[:m]
+
+
 def _qp_max_margin(A1: np.ndarray, t: np.ndarray):
     """Hard-margin SVM with HiGHS' QP solver; None if it does not finish optimally."""
     m, n1 = A1.shape
@@ -114,6 +174,14 @@ def check_certificate(A: np.ndarray, t: np.ndarray, lam: np.ndarray, tol: float 
     return bool(np.abs(resid).max() <= tol * scale)
 
 
+def _separates(A: np.ndarray, t: np.ndarray, w: np.ndarray) -> bool:
+    """``t * z > 0`` on every row, ``z`` summed in the network's order (features, then bias)."""
+    from ._kernels import unit_errors
+
+    errors, _, mn = unit_errors(A, t, np.ones(A.shape[0]), np.ascontiguousarray(w, dtype=np.float64))
+    return errors == 0 and mn > 0
+
+
 def lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool = True):
     """Exact verdict for one unit.
 
@@ -122,18 +190,36 @@ def lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool = True):
     ``separable`` is None only if the numerical checks of both proofs fail.
     """
     m, n = A.shape
-    A1 = np.hstack([A, np.ones((m, 1))])
+    if m == 0:  # no constraint: any weights separate vacuously
+        return True, np.zeros(n + 1), None
     tf = t.astype(np.float64)
+    scale = max(1.0, float(np.abs(A).max()))
+    d = _lp_dual(A, tf)
+    if d is not None:  # fast path; its proofs are checked exactly as the primal path's
+        w, gamma, lam = d
+        if gamma > 1e-9 * scale:
+            if _separates(A, tf, w):
+                return _refine(A, tf, w, max_margin)
+        else:
+            lam = np.maximum(lam, 0.0)
+            lam[lam < 1e-12 * max(lam.max(initial=0.0), 1e-300)] = 0.0
+            if check_certificate(A, tf, lam):
+                return False, np.ascontiguousarray(w), lam / lam.sum()
+    A1 = np.hstack([A, np.ones((m, 1))])
     w, gamma, duals = _lp(A1, tf)
-    scale = max(1.0, float(np.abs(A1).max()))
-    if gamma > 1e-9 * scale and np.all(tf * (A1 @ w) > 0):
-        if max_margin:
-            q = _qp_max_margin(A1, tf)
-            if q is not None and np.all(tf * (A1 @ q) > 0):
-                w = q
-        return True, w, None
+    if gamma > 1e-9 * scale and _separates(A, tf, w):
+        return _refine(A, tf, w, max_margin)
     lam = np.abs(duals)
     lam[lam < 1e-12 * max(lam.max(initial=0.0), 1e-300)] = 0.0
     if check_certificate(A, tf, lam):
         return False, w, lam / lam.sum()
     return None, w, None
+
+
+def _refine(A, tf, w, max_margin):
+    if max_margin:
+        A1 = np.hstack([A, np.ones((A.shape[0], 1))])
+        q = _qp_max_margin(A1, tf)
+        if q is not None and _separates(A, tf, q):
+            w = q
+    return True, np.ascontiguousarray(w), None

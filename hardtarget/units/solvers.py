@@ -23,9 +23,13 @@ __all__ = ["SOLVERS", "solve_unit", "solve_units", "get_solver"]
 _LOSS_CODE = {"hinge": 0, "saturated_hinge": 1, "soft_hinge": 2}
 
 
+def _run_perceptron(A, t, s, max_epochs, give_up, name) -> UnitResult:
+    W, err, ep, conv = _kernels.perceptron_units(A, t.reshape(-1, 1), s, int(max_epochs), give_up)
+    return finish(A, t, s, W[:, 0], True if conv[0] else None, ep[0], name)
+
+
 def _perceptron(A, t, s, max_epochs: int = 1000) -> UnitResult:
-    W, err, ep, conv = _kernels.perceptron_batch(A, t.reshape(-1, 1), s, int(max_epochs))
-    return finish(A, t, s, W[:, 0], True if conv[0] else None, ep[0], "perceptron")
+    return _run_perceptron(A, t, s, max_epochs, False, "perceptron")
 
 
 def _make_descent(loss: str) -> Callable:
@@ -51,17 +55,9 @@ def _lp(A, t, s, max_margin: bool = True) -> UnitResult:
 
 def conflicting_duplicates(A, t, s):
     """A certificate from two identical inputs with opposite targets, or None."""
-    idx = np.flatnonzero(s > 0)
-    if idx.size < 2:
+    i, j = _kernels.duplicate_clash(A, t, s)
+    if i < 0:
         return None
-    _, first, inv = np.unique(A[idx], axis=0, return_index=True, return_inverse=True)
-    inv = inv.ravel()
-    rep_t = t[idx][first][inv]
-    clash = np.flatnonzero(rep_t != t[idx])
-    if clash.size == 0:
-        return None
-    i = idx[clash[0]]
-    j = idx[first[inv[clash[0]]]]
     lam = np.zeros(A.shape[0])
     lam[[i, j]] = 0.5
     return lam
@@ -80,9 +76,8 @@ def _auto_after(A, t, s, pr: UnitResult) -> UnitResult:
 
 
 def _auto(A, t, s, max_epochs: int = 64) -> UnitResult:
-    pr = _perceptron(A, t, s, max_epochs=max_epochs)
+    pr = _run_perceptron(A, t, s, max_epochs, True, "auto")
     if pr.separable:
-        pr.solver = "auto"
         return pr
     return _auto_after(A, t, s, pr)
 
@@ -156,7 +151,7 @@ def solve_units(inputs, targets, solver: str = "auto", sample_weight=None, **opt
     max_epochs = int(options.pop("max_epochs", 64 if solver == "auto" else 1000))
     if options:
         raise HardTargetError(f"unit solver {solver!r} takes only max_epochs, got {sorted(options)}")
-    W, err, ep, conv = _kernels.perceptron_batch(A, T, s, max_epochs)
+    W, err, ep, conv = _kernels.perceptron_units(A, T, s, max_epochs, solver == "auto")
     out = []
     for j in range(T.shape[1]):
         r = finish(A, T[:, j], s, W[:, j].copy(), True if conv[j] else None, ep[j], solver)
