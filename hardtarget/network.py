@@ -155,6 +155,16 @@ class Network:
             outs.append(H)
         return outs
 
+    def preactivations(self, X) -> list:
+        """Pre-activations of every layer, ``[Z_1, ..., Z_L]``."""
+        H = self._check_X(X)
+        Zs = []
+        for W, act in zip(self.weights, self.activations):
+            Z = _preactivation(H, W)
+            Zs.append(Z)
+            H = _activate(Z, _KIND_CODE[act.kind], act.k)
+        return Zs
+
     def decision_function(self, X) -> np.ndarray:
         """Pre-activations of the output layer (``m`` or ``m x n_out``)."""
         H = self._check_X(X)

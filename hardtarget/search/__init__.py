@@ -1,0 +1,22 @@
+"""Target search: the combinatorial half of the paper's decomposition.
+
+Strategies are objects (``BeamSearch(width=8, seed=0)``) or registry names
+(``strategy="beam"``); :func:`solve` runs one and returns a :class:`SearchResult`.
+To add a strategy, subclass :class:`Strategy`, give it a ``name`` and register it
+with :func:`register`.
+"""
+
+from __future__ import annotations
+
+from .base import Budget, SearchContext, SearchResult, Strategy, STATUSES
+from .evaluate import Evaluator, LOSSES
+from .exhaustive import Exhaustive
+from .ftprop import FTProp
+from .local import BeamSearch, HillClimb, Madaline
+from .api import STRATEGIES, get_strategy, min_width, register, solve
+
+__all__ = [
+    "Budget", "SearchContext", "SearchResult", "Strategy", "STATUSES", "Evaluator", "LOSSES",
+    "Exhaustive", "HillClimb", "BeamSearch", "Madaline", "FTProp",
+    "STRATEGIES", "get_strategy", "register", "solve", "min_width",
+]

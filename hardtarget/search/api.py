@@ -1,0 +1,137 @@
+"""``solve`` and ``min_width``: the public entry points of target search."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from ..errors import HardTargetError
+from ..problem import Problem
+from ..units import UnitCache
+from .base import Budget, SearchContext, SearchResult, Strategy, _warn_unused, run_strategy
+from .evaluate import Evaluator
+from .exhaustive import Exhaustive
+from .ftprop import FTProp
+from .local import BeamSearch, HillClimb, Madaline
+
+__all__ = ["STRATEGIES", "register", "get_strategy", "solve", "min_width", "MinWidthResult"]
+
+log = logging.getLogger("hardtarget.search")
+
+STRATEGIES: "dict[str, type[Strategy]]" = {}
+
+
+def register(cls: "type[Strategy]") -> "type[Strategy]":
+    """Add a Strategy subclass to the registry under ``cls.name``."""
+    if not cls.name:
+        raise HardTargetError(f"{cls.__name__} needs a non-empty `name` to be registered")
+    STRATEGIES[cls.name] = cls
+    return cls
+
+
+for _cls in (Exhaustive, HillClimb, BeamSearch, FTProp, Madaline):
+    register(_cls)
+
+
+def get_strategy(strategy: "str | Strategy", seed: int = 0, **options) -> Strategy:
+    """Resolve a name or instance; unknown names list the valid ones, unused options warn."""
+    if isinstance(strategy, Strategy):
+        if options:
+            raise HardTargetError("options go to the strategy's constructor when you pass an instance")
+        return strategy
+    cls = STRATEGIES.get(strategy) if isinstance(strategy, str) else None
+    if cls is None:
+        raise HardTargetError(f"unknown strategy {strategy!r}; valid: {', '.join(sorted(STRATEGIES))}")
+    return cls(seed=seed, **_warn_unused(cls, options))
+
+
+def _hidden(hidden) -> tuple:
+    if hidden is None:
+        return ()
+    if isinstance(hidden, int):
+        hidden = (hidden,)
+    try:
+        widths = tuple(int(h) for h in hidden)
+    except (TypeError, ValueError):
+        raise HardTargetError(f"hidden must be a width or a sequence of widths, got {hidden!r}") from None
+    if any(h < 1 for h in widths):
+        raise HardTargetError(f"every hidden layer needs width >= 1, got {widths}; use hidden=() for none")
+    return widths
+
+
+def solve(problem: Problem, hidden=(4,), strategy: "str | Strategy" = "beam", *, activation: str = "sign",
+          solver: str = "auto", loss: str = "errors", time_limit: "float | None" = None,
+          max_states: "int | None" = None, seed: int = 0, progress: "bool | None" = None,
+          cache: "UnitCache | None" = None, **options) -> SearchResult:
+    """Search hidden targets for a hard-threshold network and train it.
+
+    Parameters
+    ----------
+    problem : Problem (see :func:`hardtarget.load_problem`).
+    hidden : hidden-layer widths, e.g. ``(4,)`` or ``(4, 3)``; ``()`` for none.
+    strategy : ``exhaustive``, ``hill``, ``beam``, ``ftprop``, ``madaline`` (or an instance).
+    activation : ``sign`` or ``step``.
+    solver : unit solver for each perceptron subproblem (default ``auto``).
+    loss : output loss, ``errors`` (default) or a hinge-family loss.
+    time_limit, max_states : budget; when hit, the best state so far is returned
+        with status ``time_limit``.  Ctrl-C returns it with status ``interrupted``.
+    seed : makes the run reproducible.
+    options : passed to the strategy (e.g. ``width=8`` for beam); unused ones warn.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> r = ht.solve(ht.load_problem("xor"), hidden=(2,), strategy="exhaustive")
+    >>> r.status, r.train_accuracy
+    ('optimal', 1.0)
+    """
+    strat = get_strategy(strategy, seed=seed, **options)
+    ev = Evaluator(problem, _hidden(hidden), activation=activation, solver=solver, loss=loss, cache=cache)
+    ctx = SearchContext(ev, Budget(time_limit, max_states), seed=seed, progress=progress)
+    return run_strategy(strat, ctx)
+
+
+@dataclass
+class MinWidthResult:
+    """Smallest single-hidden-layer width that fits the data, with proofs below it.
+
+    ``proofs[w]`` says why width ``w`` was rejected: ``"proof"`` (an exact strategy
+    proved it infeasible) or ``"not found"`` (a heuristic failed; no proof).
+    """
+
+    width: "int | None"
+    result: "SearchResult | None"
+    proofs: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)
+
+    @property
+    def proven(self) -> bool:
+        """True when every smaller width was proved infeasible."""
+        return self.width is not None and all(v == "proof" for v in self.proofs.values())
+
+    def to_dict(self) -> dict:
+        return {"width": self.width, "proven_minimal": self.proven,
+                "below": {str(k): v for k, v in self.proofs.items()},
+                "result": self.result.to_dict() if self.result else None}
+
+
+def min_width(problem: Problem, strategy: "str | Strategy" = "exhaustive", max_width: int = 8,
+              time_limit: "float | None" = None, seed: int = 0, **options) -> MinWidthResult:
+    """Find the smallest hidden width (one hidden layer; 0 = a single perceptron) that fits.
+
+    >>> import hardtarget as ht
+    >>> ht.min_width(ht.load_problem("parity:3")).width
+    3
+    """
+    out = MinWidthResult(None, None)
+    cache = UnitCache()
+    for w in range(0, int(max_width) + 1):
+        r = solve(problem, hidden=(w,) if w else (), strategy=strategy, time_limit=time_limit, seed=seed,
+                  cache=cache, **options)
+        out.results[w] = r
+        log.info("width %d: %s", w, r.status)
+        if r.success:
+            out.width, out.result = w, r
+            return out
+        out.proofs[w] = "proof" if r.status == "infeasible" else "not found"
+    return out

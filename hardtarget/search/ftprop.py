@@ -1,0 +1,125 @@
+"""Recursive feasible target propagation (paper, Algorithm 1).
+
+``FTPROP(d)`` trains layer ``d`` on its inputs ``T_{d-1}`` and targets ``T_d``; if the
+layer reproduces its targets the targets are feasible.  Otherwise, within a budget,
+it proposes new targets for layer ``d - 1`` with the heuristic of equation (2),
+``r(h) = sign(-dL_d/dh)``, flipping the entries where ``r(h)`` disagrees with the
+current target, most confident first, and recurses to check that layer ``d - 1`` can
+produce them.  When it cannot, layer ``d`` adopts what layer ``d - 1`` does produce
+("based on the new outputs of layer d-1") and proposes again.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import HardTargetError
+from ..network import _preactivation
+from ..targets import TargetSetting
+from .base import SearchContext, Strategy
+
+__all__ = ["FTProp", "layer_loss_grad"]
+
+_LAYER_LOSSES = ("hinge", "saturated_hinge", "soft_hinge")
+
+
+def layer_loss_grad(loss: str, u: np.ndarray) -> np.ndarray:
+    """Derivative of a layer loss with respect to ``u = t * z``."""
+    if loss == "hinge":
+        return np.where(u < 1, -1.0, 0.0)
+    if loss == "saturated_hinge":
+        return np.where((u < 1) & (u >= -1), -1.0, 0.0)
+    return -1.0 / np.cosh(u) ** 2
+
+
+class FTProp(Strategy):
+    """Algorithm 1 with the target heuristic of equation (2).
+
+    Parameters
+    ----------
+    budget : proposals per layer and call (the "computational budget of this layer").
+    layer_loss : ``hinge``, ``saturated_hinge`` or ``soft_hinge``; its gradient sets targets.
+    flip_fraction : share of the disagreeing targets flipped per proposal (at least one).
+    restarts : new random initial targets after a failed top-level call.
+    """
+
+    name = "ftprop"
+
+    def __init__(self, seed: int = 0, budget: int = 20, layer_loss: str = "hinge", flip_fraction: float = 0.1,
+                 restarts: int = 10):
+        super().__init__(seed)
+        if layer_loss not in _LAYER_LOSSES:
+            raise HardTargetError(f"unknown layer_loss {layer_loss!r}; valid: {', '.join(_LAYER_LOSSES)}")
+        if not 0 < flip_fraction <= 1:
+            raise HardTargetError(f"flip_fraction must be in (0, 1], got {flip_fraction}")
+        self.budget = int(budget)
+        self.layer_loss = layer_loss
+        self.flip_fraction = float(flip_fraction)
+        self.restarts = int(restarts)
+
+    def run(self, ctx: SearchContext):
+        ev = ctx.evaluator
+        self._ctx = ctx
+        L = len(ev.hidden) + 1
+        for _ in range(self.restarts + 1):
+            self.T = [T.copy() for T in ev.initial_targets(ctx.rng).layers] + [ev.t_out]
+            self.W = [None] * L
+            self._ftprop(L)
+            if ctx.best.errors == 0:
+                return "feasible", "zero training errors"
+        return "local_optimum", f"budget of every layer spent (best loss {ctx.best.loss:g})"
+
+    # -- helpers ---------------------------------------------------------------
+    def _inputs(self, d: int) -> np.ndarray:
+        ev = self._ctx.evaluator
+        return ev.problem.X if d == 1 else ev.activation.from_targets(self.T[d - 2])
+
+    def _train(self, d: int) -> bool:
+        """Optimize W_d on (T_{d-1}, T_d); True when its activations equal its targets."""
+        ev = self._ctx.evaluator
+        A = self._inputs(d)
+        W, _ = ev.train_layer(A, self.T[d - 1])
+        self.W[d - 1] = W
+        self._ctx.evaluate(TargetSetting(self.T[:-1]))  # track the real network's loss, check budgets
+        return bool(np.array_equal(self._outputs(d), self.T[d - 1]))
+
+    def _outputs(self, d: int) -> np.ndarray:
+        Z = _preactivation(np.ascontiguousarray(self._inputs(d)), self.W[d - 1])
+        return np.where(Z > 0, 1, -1).astype(np.int8)
+
+    def _propose(self, d: int) -> bool:
+        """Set T_{d-1} to reduce L_d (equation 2); False when nothing is left to flip."""
+        W = self.W[d - 1]
+        A = self._inputs(d)
+        norms = np.linalg.norm(W[:-1], axis=0)
+        Wn = W / np.where(norms > 0, norms, 1.0)
+        t = self.T[d - 1].astype(np.float64)
+        z = A @ Wn[:-1] + Wn[-1]
+        g = (layer_loss_grad(self.layer_loss, t * z) * t) @ Wn[:-1].T  # dL_d / dh_{d-1}
+        cur = self.T[d - 2]
+        r = np.where(g < 0, 1, -1)
+        cand = np.flatnonzero(((r != cur) & (g != 0)).ravel())
+        if cand.size == 0:
+            return False
+        k = max(1, math.ceil(self.flip_fraction * cand.size))
+        pick = cand[np.argsort(-np.abs(g.ravel()[cand]), kind="stable")[:k]]
+        flat = cur.ravel().copy()
+        flat[pick] = -flat[pick]
+        self.T[d - 2] = flat.reshape(cur.shape)
+        return True
+
+    def _ftprop(self, d: int) -> bool:
+        if self._train(d):
+            return True
+        if d == 1:
+            return False
+        for _ in range(self.budget):
+            if not self._propose(d):
+                return False
+            if not self._ftprop(d - 1):
+                self.T[d - 2] = self._outputs(d - 1)  # adopt what layer d-1 can produce
+            if self._train(d):
+                return True
+        return False

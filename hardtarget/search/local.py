@@ -1,0 +1,146 @@
+"""Local search over hidden targets: hill climbing, beam search, MADALINE Rule II.
+
+A move flips one hidden target (one sample, one unit).  Hill climbing (paper,
+Proposition 3) takes the best improving move until none improves; beam search keeps
+the ``width`` best states of each round (width 1 is hill climbing; an unbounded width
+explores every reachable state); MADALINE Rule II (Winter & Widrow, 1988) tries, for
+each misclassified sample, the flips of the least confident hidden units first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..targets import TargetSetting
+from .base import SearchContext, Strategy
+from .evaluate import State
+
+__all__ = ["HillClimb", "BeamSearch", "Madaline"]
+
+
+def neighbors(targets: TargetSetting, rng: np.random.Generator, max_neighbors: "int | None"):
+    """(layer, sample, unit) of every single flip, in random order (a sample if capped)."""
+    moves = [(d, i, j) for d, T in enumerate(targets.layers) for i in range(T.shape[0]) for j in range(T.shape[1])]
+    order = rng.permutation(len(moves))
+    if max_neighbors is not None:
+        order = order[: int(max_neighbors)]
+    return [moves[k] for k in order]
+
+
+class HillClimb(Strategy):
+    """Best-improvement hill climbing on single target flips (Proposition 3).
+
+    Parameters
+    ----------
+    restarts : extra runs from new random initial targets after a local optimum.
+    max_neighbors : evaluate a random sample of this many flips per step (None: all).
+    """
+
+    name = "hill"
+
+    def __init__(self, seed: int = 0, restarts: int = 0, max_neighbors: "int | None" = None):
+        super().__init__(seed)
+        self.restarts = int(restarts)
+        self.max_neighbors = max_neighbors
+
+    def run(self, ctx: SearchContext):
+        for _ in range(self.restarts + 1):
+            cur = ctx.evaluate(ctx.evaluator.initial_targets(ctx.rng))
+            while cur.errors > 0:
+                best_nb: "State | None" = None
+                for d, i, j in neighbors(cur.targets, ctx.rng, self.max_neighbors):
+                    s = ctx.evaluate(cur.targets.flipped(d, i, j))
+                    if best_nb is None or s.loss < best_nb.loss:
+                        best_nb = s
+                if best_nb is None or best_nb.loss >= cur.loss:
+                    break
+                cur = best_nb
+            if ctx.best.errors == 0:
+                return "feasible", "zero training errors"
+        return "local_optimum", f"no single flip improves the loss ({ctx.best.loss:g})"
+
+
+class BeamSearch(Strategy):
+    """Beam search over target settings.
+
+    Parameters
+    ----------
+    width : states kept per round (1 = hill climbing).
+    patience : rounds without a new best before stopping.
+    max_neighbors : flips sampled per state and round (None: all).
+    """
+
+    name = "beam"
+
+    def __init__(self, seed: int = 0, width: int = 4, patience: int = 2, max_neighbors: "int | None" = None):
+        super().__init__(seed)
+        self.width = int(width)
+        self.patience = int(patience)
+        self.max_neighbors = max_neighbors
+
+    def run(self, ctx: SearchContext):
+        start = ctx.evaluate(ctx.evaluator.initial_targets(ctx.rng))
+        beam, seen = [start], {start.targets.key()}
+        stale = 0
+        while ctx.best.errors > 0 and stale < self.patience:
+            before = ctx.best.loss
+            candidates = []
+            for s in beam:
+                for d, i, j in neighbors(s.targets, ctx.rng, self.max_neighbors):
+                    nt = s.targets.flipped(d, i, j)
+                    key = nt.key()
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    candidates.append(ctx.evaluate(nt))
+            if not candidates:
+                break
+            candidates.sort(key=lambda s: s.loss)
+            beam = candidates[: self.width]
+            stale = 0 if ctx.best.loss < before else stale + 1
+            if self.width == 1 and beam[0].loss >= before:
+                break  # hill climbing: stop at the first non-improving round
+        if ctx.best.errors == 0:
+            return "feasible", "zero training errors"
+        return "local_optimum", f"no improvement in {self.patience} round(s) (loss {ctx.best.loss:g})"
+
+
+class Madaline(Strategy):
+    """MADALINE Rule II: for each misclassified sample, flip the least confident
+    hidden unit's target first and keep the flip if the loss drops.
+
+    Parameters
+    ----------
+    max_trials : hidden units tried per misclassified sample.
+    """
+
+    name = "madaline"
+
+    def __init__(self, seed: int = 0, max_trials: int = 8):
+        super().__init__(seed)
+        self.max_trials = int(max_trials)
+
+    def run(self, ctx: SearchContext):
+        ev = ctx.evaluator
+        cur = ctx.evaluate(ev.initial_targets(ctx.rng))
+        while cur.errors > 0:
+            improved = False
+            z = cur.network.decision_function(ev.problem.X).reshape(len(ev.t_out), -1)
+            wrong = np.flatnonzero(np.any((z > 0) != (ev.t_out > 0), axis=1))
+            for i in ctx.rng.permutation(wrong):
+                for d, j in self._least_confident(cur, i, ev.problem.X):
+                    s = ctx.evaluate(cur.targets.flipped(d, i, j))
+                    if s.loss < cur.loss:
+                        cur, improved = s, True
+                        break
+                if cur.errors == 0:
+                    break
+            if not improved:
+                return "local_optimum", f"no trial flip improves the loss ({ctx.best.loss:g})"
+        return "feasible", "zero training errors"
+
+    def _least_confident(self, state: State, i: int, X: np.ndarray) -> list:
+        """(layer, unit) of hidden units ordered by |pre-activation| at sample i."""
+        Zs = state.network.preactivations(X[i:i + 1])[:-1]
+        ranked = sorted((abs(float(z)), d, j) for d, Z in enumerate(Zs) for j, z in enumerate(Z[0]))
+        return [(d, j) for _, d, j in ranked[: self.max_trials]]
