@@ -210,10 +210,11 @@ def _progress(total: int, enabled: "bool | None", desc: str):
     return tqdm(total=total, desc=desc, leave=False)
 
 
-def train(config: TrainConfig, callback: "Callable[[int, dict], None] | None" = None) -> TrainResult:
+def train(config: TrainConfig,
+          callback: "Callable[[int, dict, nn.Module], None] | None" = None) -> TrainResult:
     """Train ``config.model`` with FTPROP-MB; see :class:`TrainConfig` for the options.
 
-    ``callback(epoch, row)`` runs after each epoch's checkpoint is written.  A NaN or
+    ``callback(epoch, row, model)`` runs after each epoch's checkpoint is written.  A NaN or
     infinite loss stops training with :class:`HardTargetError`; ``last.pt`` then still
     holds the last good epoch.
     """
@@ -327,7 +328,7 @@ def train(config: TrainConfig, callback: "Callable[[int, dict], None] | None" = 
                 _write_logs(out, history)
             log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch"))
         if callback is not None:
-            callback(epoch + 1, row)
+            callback(epoch + 1, row, model)
     if world > 1:
         for buf in model.buffers():  # batch-norm statistics: take rank 0's
             torch.distributed.broadcast(buf, 0)
