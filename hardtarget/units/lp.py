@@ -62,6 +62,7 @@ def _lp(A1: np.ndarray, t: np.ndarray):
 
 
 _patterns: dict = {}
+_DEFAULT_SCALE = highspy.Highs().getOptions().simplex_scale_strategy
 
 
 def _pattern(m: int, n1: int):
@@ -111,7 +112,13 @@ def _lp_dual(A: np.ndarray, t: np.ndarray):
     h = _highs()
     h.passModel(nc, n1 + 1, value.shape[0], 1, 1, 0.0, cost, lower, upper, rhs, rhs, start, index, value,
                 integrality)
-    h.run()
+    # no scaling here (about 20% faster on unit-scale inputs); a numerically poor answer
+    # fails the proof checks and lp_separate falls back to the scaled primal LP
+    h.setOptionValue("simplex_scale_strategy", 0)
+    try:
+        h.run()
+    finally:
+        h.setOptionValue("simplex_scale_strategy", _DEFAULT_SCALE)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     sol = h.getSolution()
