@@ -54,6 +54,25 @@ def perceptron_batch(A, T, s, max_epochs):
     return perceptron_units(A, T, s, max_epochs, False)
 
 
+@numba.njit(cache=True, inline="always")
+def _zrow(A, i, Wc, na, z):
+    """``z[q] = sum_f A[i, f] * Wc[f, q]`` for q < na, each summed in feature order (as :func:`_z`)."""
+    n = A.shape[1]
+    if na < 8:  # few units: one register accumulator per unit
+        for q in range(na):
+            acc = 0.0
+            for f in range(n):
+                acc += A[i, f] * Wc[f, q]
+            z[q] = acc
+        return
+    for q in range(na):  # many units: sweep rows of Wc, vectorized across units
+        z[q] = 0.0
+    for f in range(n):
+        a = A[i, f]
+        for q in range(na):
+            z[q] += a * Wc[f, q]
+
+
 @numba.njit(cache=True)
 def perceptron_units(A, T, s, max_epochs, give_up):
     """:func:`perceptron_batch` with an optional early exit for ``auto``.
@@ -63,7 +82,18 @@ def perceptron_units(A, T, s, max_epochs, give_up):
     active samples (an average above 25% per epoch; planted separable units stay
     well below that after a few epochs, random labels well above it).  The early
     exit only saves time; ``auto`` then asks the LP, so verdicts do not change.
+
+    A few units run one after another (scalar code, fastest for one unit); many run
+    in lock step (:func:`_perceptron_lockstep`).  Both give bit-identical results.
     """
+    if T.shape[1] < 4:
+        return _perceptron_scalar(A, T, s, max_epochs, give_up)
+    return _perceptron_lockstep(A, T, s, max_epochs, give_up)
+
+
+@numba.njit(cache=True)
+def _perceptron_scalar(A, T, s, max_epochs, give_up):
+    """One unit after another, scalar code; same results as :func:`_perceptron_lockstep`."""
     m, n = A.shape
     k = T.shape[1]
     W = np.zeros((n + 1, k))
@@ -116,6 +146,111 @@ def perceptron_units(A, T, s, max_epochs, give_up):
                     break
         W[:, j] = best
         errors[j] = best_err
+    return W, errors, epochs, converged
+
+
+@numba.njit(cache=True)
+def _perceptron_lockstep(A, T, s, max_epochs, give_up):
+    """Every unit of :func:`perceptron_units`, in lock step.
+
+    All units run in lock step, epoch by epoch, over the same samples: the weights of
+    the units still running sit in the columns of one compact matrix, so each sample's
+    pre-activations for all of them come out of one contiguous (vectorizable) loop.
+    Each unit still sees exactly the updates a lone run would make, in the same order,
+    and every ``z`` is summed like :func:`_z` (features in order, then the bias), so the
+    result does not depend on which other units share the call.
+    """
+    m, n = A.shape
+    k = T.shape[1]
+    W = np.zeros((n + 1, k))  # pocket weights, the result
+    errors = np.full(k, m, dtype=np.int64)
+    epochs = np.zeros(k, dtype=np.int64)
+    converged = np.zeros(k, dtype=np.bool_)
+    active = 0
+    for i in range(m):
+        if s[i] > 0:
+            active += 1
+    check = give_up and active >= 32
+    hist = np.zeros((k, 4), dtype=np.int64)
+    best_w_err = np.full(k, np.inf)
+    Wc = np.zeros((n + 1, k))  # current weights of the running units, compacted
+    unit = np.arange(k)  # Wc column q belongs to unit[q]
+    na = k
+    z = np.empty(k)
+    mist = np.zeros(k, dtype=np.int64)
+    errs = np.zeros(k, dtype=np.int64)
+    werr = np.zeros(k)
+    mn = np.empty(k)
+    done = np.zeros(k, dtype=np.bool_)
+    for ep in range(max_epochs):
+        if na == 0:
+            break
+        mist[:na] = 0
+        for i in range(m):
+            si = s[i]
+            if si <= 0:
+                continue
+            _zrow(A, i, Wc, na, z)
+            for q in range(na):
+                ti = T[i, unit[q]]
+                if ti * (z[q] + Wc[n, q]) <= 0:
+                    mist[q] += 1
+                    step = si * ti
+                    for f in range(n):
+                        Wc[f, q] += step * A[i, f]
+                    Wc[n, q] += step
+        # pocket: errors of every running unit's weights (as unit_errors computes them)
+        errs[:na] = 0
+        werr[:na] = 0.0
+        mn[:na] = np.inf
+        for i in range(m):
+            si = s[i]
+            if si <= 0:
+                continue
+            _zrow(A, i, Wc, na, z)
+            for q in range(na):
+                zq = z[q] + Wc[n, q]
+                ti = T[i, unit[q]]
+                tz = ti * zq
+                if tz < mn[q]:
+                    mn[q] = tz
+                if (zq > 0) != (ti > 0):
+                    errs[q] += 1
+                    werr[q] += si
+        for q in range(na):
+            j = unit[q]
+            epochs[j] = ep + 1
+            done[q] = False
+            if mist[q] == 0:
+                converged[j] = True
+                W[:, j] = Wc[:, q]
+                errors[j] = 0
+                done[q] = True
+                continue
+            if werr[q] < best_w_err[j]:
+                best_w_err[j] = werr[q]
+                errors[j] = errs[q]
+                W[:, j] = Wc[:, q]
+                if mn[q] > 0:
+                    converged[j] = True
+                    done[q] = True
+                    continue
+            if check:
+                hist[j, ep % 4] = mist[q]
+                if ep >= 7 and hist[j, 0] + hist[j, 1] + hist[j, 2] + hist[j, 3] > active:
+                    done[q] = True
+        # compact: move the last running column into each finished one
+        q = 0
+        while q < na:
+            if done[q]:
+                last = na - 1
+                if q != last:
+                    Wc[:, q] = Wc[:, last]
+                    unit[q] = unit[last]
+                    done[q] = done[last]
+                na -= 1
+            else:
+                q += 1
     return W, errors, epochs, converged
 
 

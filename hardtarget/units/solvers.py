@@ -23,9 +23,16 @@ __all__ = ["SOLVERS", "solve_unit", "solve_units", "get_solver"]
 _LOSS_CODE = {"hinge": 0, "saturated_hinge": 1, "soft_hinge": 2}
 
 
+def _proved(r: UnitResult) -> UnitResult:
+    """Keep ``separable=True`` only if finish's own pass (network order) confirms t*z > 0."""
+    if r.separable and not (r.errors == 0 and r.margin > 0):
+        r.separable = None
+    return r
+
+
 def _run_perceptron(A, t, s, max_epochs, give_up, name) -> UnitResult:
     W, err, ep, conv = _kernels.perceptron_units(A, t.reshape(-1, 1), s, int(max_epochs), give_up)
-    return finish(A, t, s, W[:, 0], True if conv[0] else None, ep[0], name)
+    return _proved(finish(A, t, s, W[:, 0], True if conv[0] else None, ep[0], name))
 
 
 def _perceptron(A, t, s, max_epochs: int = 1000) -> UnitResult:
@@ -154,8 +161,8 @@ def solve_units(inputs, targets, solver: str = "auto", sample_weight=None, **opt
     W, err, ep, conv = _kernels.perceptron_units(A, T, s, max_epochs, solver == "auto")
     out = []
     for j in range(T.shape[1]):
-        r = finish(A, T[:, j], s, W[:, j].copy(), True if conv[j] else None, ep[j], solver)
-        if solver == "auto" and not conv[j]:
+        r = _proved(finish(A, T[:, j], s, W[:, j].copy(), True if conv[j] else None, ep[j], solver))
+        if solver == "auto" and not r.separable:
             r = _auto_after(A, T[:, j], s, r)
         out.append(r)
     return out
