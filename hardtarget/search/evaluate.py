@@ -142,15 +142,8 @@ class Evaluator:
         self.states_evaluated += 1
         return State(targets, output_loss(self.loss, z, self.t_out, errors), errors, net, bad)
 
-    def initial_targets(self, rng: np.random.Generator) -> TargetSetting:
-        """Algorithm 1, lines 1-2: the hidden outputs of a random network."""
-        H, layers = self.problem.X, []
-        n_in = self.problem.n_features
-        for h in self.hidden:
-            W = rng.standard_normal((n_in, h))
-            Z = H @ W
-            b = -np.median(Z, axis=0)  # balanced units
-            T = np.where(Z + b > 0, 1, -1).astype(np.int8)
-            layers.append(T)
-            H, n_in = self.activation.from_targets(T), h
-        return TargetSetting(layers)
+    def initial_targets(self, rng: np.random.Generator, method: str = "random") -> TargetSetting:
+        """Starting targets for local search (see :mod:`hardtarget.search.init`)."""
+        from .init import initial_targets
+
+        return TargetSetting(initial_targets(self.problem, self.hidden, self.activation, rng, method))

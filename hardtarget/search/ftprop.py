@@ -43,13 +43,15 @@ class FTProp(Strategy):
     layer_loss : ``hinge``, ``saturated_hinge`` or ``soft_hinge``; its gradient sets targets.
     flip_fraction : share of the disagreeing targets flipped per proposal (at least one).
     restarts : new random initial targets after a failed top-level call.
+    init : initial targets, ``random`` or ``ftprop-mb`` (see :mod:`.init`).
     """
 
     name = "ftprop"
 
     def __init__(self, seed: int = 0, budget: int = 20, layer_loss: str = "hinge", flip_fraction: float = 0.1,
-                 restarts: int = 10):
+                 restarts: int = 10, init: str = "random"):
         super().__init__(seed)
+        self.init = init
         if layer_loss not in _LAYER_LOSSES:
             raise HardTargetError(f"unknown layer_loss {layer_loss!r}; valid: {', '.join(_LAYER_LOSSES)}")
         if not 0 < flip_fraction <= 1:
@@ -64,7 +66,7 @@ class FTProp(Strategy):
         self._ctx = ctx
         L = len(ev.hidden) + 1
         for _ in range(self.restarts + 1):
-            self.T = [T.copy() for T in ev.initial_targets(ctx.rng).layers] + [ev.t_out]
+            self.T = [T.copy() for T in ev.initial_targets(ctx.rng, self.init).layers] + [ev.t_out]
             self.W = [None] * L
             self._ftprop(L)
             if ctx.best.errors == 0:

@@ -34,18 +34,20 @@ class HillClimb(Strategy):
     ----------
     restarts : extra runs from new random initial targets after a local optimum.
     max_neighbors : evaluate a random sample of this many flips per step (None: all).
+    init : initial targets, ``random`` or ``ftprop-mb`` (see :mod:`.init`).
     """
 
     name = "hill"
 
-    def __init__(self, seed: int = 0, restarts: int = 0, max_neighbors: "int | None" = None):
+    def __init__(self, seed: int = 0, restarts: int = 0, max_neighbors: "int | None" = None, init: str = "random"):
         super().__init__(seed)
+        self.init = init
         self.restarts = int(restarts)
         self.max_neighbors = max_neighbors
 
     def run(self, ctx: SearchContext):
         for _ in range(self.restarts + 1):
-            cur = ctx.evaluate(ctx.evaluator.initial_targets(ctx.rng))
+            cur = ctx.evaluate(ctx.evaluator.initial_targets(ctx.rng, self.init))
             while cur.errors > 0:
                 best_nb: "State | None" = None
                 for d, i, j in neighbors(cur.targets, ctx.rng, self.max_neighbors):
@@ -68,18 +70,21 @@ class BeamSearch(Strategy):
     width : states kept per round (1 = hill climbing).
     patience : rounds without a new best before stopping.
     max_neighbors : flips sampled per state and round (None: all).
+    init : initial targets, ``random`` or ``ftprop-mb``.
     """
 
     name = "beam"
 
-    def __init__(self, seed: int = 0, width: int = 4, patience: int = 2, max_neighbors: "int | None" = None):
+    def __init__(self, seed: int = 0, width: int = 4, patience: int = 2, max_neighbors: "int | None" = None,
+                 init: str = "random"):
         super().__init__(seed)
+        self.init = init
         self.width = int(width)
         self.patience = int(patience)
         self.max_neighbors = max_neighbors
 
     def run(self, ctx: SearchContext):
-        start = ctx.evaluate(ctx.evaluator.initial_targets(ctx.rng))
+        start = ctx.evaluate(ctx.evaluator.initial_targets(ctx.rng, self.init))
         beam, seen = [start], {start.targets.key()}
         stale = 0
         while ctx.best.errors > 0 and stale < self.patience:
@@ -112,17 +117,19 @@ class Madaline(Strategy):
     Parameters
     ----------
     max_trials : hidden units tried per misclassified sample.
+    init : initial targets, ``random`` or ``ftprop-mb``.
     """
 
     name = "madaline"
 
-    def __init__(self, seed: int = 0, max_trials: int = 8):
+    def __init__(self, seed: int = 0, max_trials: int = 8, init: str = "random"):
         super().__init__(seed)
+        self.init = init
         self.max_trials = int(max_trials)
 
     def run(self, ctx: SearchContext):
         ev = ctx.evaluator
-        cur = ctx.evaluate(ev.initial_targets(ctx.rng))
+        cur = ctx.evaluate(ev.initial_targets(ctx.rng, self.init))
         while cur.errors > 0:
             improved = False
             z = cur.network.decision_function(ev.problem.X).reshape(len(ev.t_out), -1)

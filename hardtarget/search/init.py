@@ -1,0 +1,79 @@
+"""Initial target settings for local search.
+
+``random``: the hidden outputs of a random network (Algorithm 1, lines 1-2).
+``ftprop-mb``: the hidden outputs of a network first trained for a few hundred
+full-batch steps of FTPROP-MB (Algorithm 2) with soft-hinge layer losses, the target
+heuristic and ``|dL/dh|`` weighting (the backward pass ``g * sech^2(z)``), with Adam.
+Either way every hidden target column is the output of a real unit, hence feasible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import HardTargetError
+
+__all__ = ["initial_targets", "INITS"]
+
+INITS = ("random", "ftprop-mb")
+
+
+def _random_weights(rng: np.random.Generator, widths: list) -> list:
+    return [np.vstack([rng.standard_normal((a, b)) / np.sqrt(a), np.zeros((1, b))])
+            for a, b in zip(widths[:-1], widths[1:])]
+
+
+def _forward(X, Ws, act):
+    Hs, Zs, H = [X], [], X
+    for W in Ws:
+        Z = H @ W[:-1] + W[-1]
+        Zs.append(Z)
+        H = act.from_targets(np.where(Z > 0, 1, -1))
+        Hs.append(H)
+    return Hs, Zs
+
+
+def ftprop_mb_weights(X, t, hidden, act, rng, epochs: int = 1000, lr: float = 0.01) -> list:
+    """Full-batch FTPROP-MB with soft-hinge layer losses (FTP-SH); returns the weights with fewest errors."""
+    widths = [X.shape[1], *hidden, t.shape[1]]
+    Ws = _random_weights(rng, widths)
+    m = [np.zeros_like(W) for W in Ws]
+    v = [np.zeros_like(W) for W in Ws]
+    best, best_err = [W.copy() for W in Ws], np.inf
+    scale = 0.5 if act.kind == "step" else 1.0  # dh/dT for step units
+    for ep in range(1, epochs + 1):
+        Hs, Zs = _forward(X, Ws, act)
+        err = int(np.count_nonzero(np.any((Zs[-1] > 0) != (t > 0), axis=1)))
+        if err < best_err:
+            best, best_err = [W.copy() for W in Ws], err
+            if err == 0:
+                break
+        g = -t / np.cosh(t * Zs[-1]) ** 2  # output soft hinge
+        for d in range(len(Ws) - 1, -1, -1):
+            grad = np.vstack([Hs[d].T @ g, g.sum(axis=0, keepdims=True)])
+            if d > 0:
+                gh = g @ Ws[d][:-1].T * scale  # dL_{d+1}/dh; target sign(-gh), weight |gh|
+                g = gh / np.cosh(Zs[d - 1]) ** 2
+            m[d] = 0.9 * m[d] + 0.1 * grad
+            v[d] = 0.999 * v[d] + 0.001 * grad ** 2
+            Ws[d] -= lr * (m[d] / (1 - 0.9 ** ep)) / (np.sqrt(v[d] / (1 - 0.999 ** ep)) + 1e-8)
+    return best
+
+
+def initial_targets(problem, hidden: tuple, act, rng: np.random.Generator, method: str = "random") -> list:
+    """Hidden target arrays (int8 ±1) for the start of a local search."""
+    if method not in INITS:
+        raise HardTargetError(f"unknown init {method!r}; valid: {', '.join(INITS)}")
+    X = problem.X
+    t = problem.t.reshape(-1, 1).astype(np.float64)
+    if method == "random":
+        Ws = _random_weights(rng, [X.shape[1], *hidden, 1])
+        # balanced units: threshold each hidden unit at its median pre-activation
+        H = X
+        for W in Ws[:-1]:
+            W[-1] = -np.median(H @ W[:-1], axis=0)
+            H = act.from_targets(np.where(H @ W[:-1] + W[-1] > 0, 1, -1))
+    else:
+        Ws = ftprop_mb_weights(X, t, hidden, act, rng)
+    Hs, Zs = _forward(X, Ws, act)
+    return [np.where(Z > 0, 1, -1).astype(np.int8) for Z in Zs[:-1]]
