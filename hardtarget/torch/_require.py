@@ -1,8 +1,6 @@
-"""A clear error when torch is missing (this module does not import torch)."""
+"""A clear error when torch is missing (importing this module does not import torch)."""
 
 from __future__ import annotations
-
-import importlib.util
 
 from ..errors import HardTargetError
 
@@ -10,9 +8,11 @@ __all__ = ["require_torch"]
 
 
 def require_torch() -> None:
-    """Raise :class:`HardTargetError` with install steps when torch is not importable."""
-    if importlib.util.find_spec("torch") is None:
+    """Import torch, or raise :class:`HardTargetError` with the install steps."""
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
         raise HardTargetError(
-            "the torch bridge needs PyTorch, which is not installed; run "
+            f"the torch bridge needs PyTorch, which cannot be imported ({exc}); run "
             "`pip install torch==2.13.0` then `pip install -e .[torch]`"
-        )
+        ) from None
