@@ -177,6 +177,11 @@ def _perceptron_lockstep(A, T, s, max_epochs, give_up):
     unit = np.arange(k)  # Wc column q belongs to unit[q]
     na = k
     z = np.empty(k)
+    Tc = np.empty((m, k))
+    for i in range(m):
+        for q in range(k):
+            Tc[i, q] = T[i, q]
+    viol = np.empty(k, dtype=np.bool_)
     mist = np.zeros(k, dtype=np.int64)
     errs = np.zeros(k, dtype=np.int64)
     werr = np.zeros(k)
@@ -191,9 +196,16 @@ def _perceptron_lockstep(A, T, s, max_epochs, give_up):
             if si <= 0:
                 continue
             _zrow(A, i, Wc, na, z)
+            nv = 0
             for q in range(na):
-                ti = T[i, unit[q]]
-                if ti * (z[q] + Wc[n, q]) <= 0:
+                v = Tc[i, q] * (z[q] + Wc[n, q]) <= 0
+                viol[q] = v
+                nv += v
+            if nv == 0:
+                continue
+            for q in range(na):
+                if viol[q]:
+                    ti = Tc[i, q]
                     mist[q] += 1
                     step = si * ti
                     for f in range(n):
@@ -210,13 +222,12 @@ def _perceptron_lockstep(A, T, s, max_epochs, give_up):
             _zrow(A, i, Wc, na, z)
             for q in range(na):
                 zq = z[q] + Wc[n, q]
-                ti = T[i, unit[q]]
+                ti = Tc[i, q]
                 tz = ti * zq
-                if tz < mn[q]:
-                    mn[q] = tz
-                if (zq > 0) != (ti > 0):
-                    errs[q] += 1
-                    werr[q] += si
+                mn[q] = min(mn[q], tz)
+                e = (zq > 0) != (ti > 0)
+                errs[q] += e
+                werr[q] += si * e
         for q in range(na):
             j = unit[q]
             epochs[j] = ep + 1
@@ -246,6 +257,7 @@ def _perceptron_lockstep(A, T, s, max_epochs, give_up):
                 last = na - 1
                 if q != last:
                     Wc[:, q] = Wc[:, last]
+                    Tc[:, q] = Tc[:, last]
                     unit[q] = unit[last]
                     done[q] = done[last]
                 na -= 1
