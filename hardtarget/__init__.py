@@ -14,6 +14,7 @@ from .errors import HardTargetError
 from .feasibility import FeasibilityReport, verify
 from .network import Network
 from .problem import Problem, make_problem
+from .search import SearchResult, min_width, solve
 from .targets import TargetSetting
 from .units import UnitCache, UnitResult, check_certificate, solve_unit, solve_units
 
@@ -28,6 +29,7 @@ __all__ = [
     "HardTargetError",
     "Network",
     "Problem",
+    "SearchResult",
     "TargetSetting",
     "UnitCache",
     "UnitResult",
@@ -37,6 +39,8 @@ __all__ = [
     "load_data",
     "load_problem",
     "make_problem",
+    "min_width",
+    "solve",
     "solve_unit",
     "solve_units",
     "verify",

@@ -82,6 +82,9 @@ def _verify_run(args) -> int:
 COMMANDS: "dict[str, tuple[str, Callable, Callable]]" = {
     "problems": ("list the built-in problems", _problems_args, _problems_run),
     "verify": ("check a hidden target setting for feasibility, unit by unit", _verify_args, _verify_run),
+    "solve": __import__("hardtarget.search.cli", fromlist=["SOLVE"]).SOLVE,
+    "min-width": __import__("hardtarget.search.cli", fromlist=["MIN_WIDTH"]).MIN_WIDTH,
+    "bench": __import__("hardtarget.search.cli", fromlist=["BENCH"]).BENCH,
     "train": __import__("hardtarget.torch.cli", fromlist=["COMMAND"]).COMMAND,  # torch imported lazily
 }
 
