@@ -44,6 +44,21 @@ def unit_errors(A, t, s, w):
 
 
 @numba.njit(cache=True)
+def check_unit(A, t):
+    """0 if ``A`` is finite and every ``t`` is -1 or +1; 1 if ``A`` is not finite; 2 for a bad target."""
+    m, n = A.shape
+    for i in range(m):
+        for f in range(n):
+            if not np.isfinite(A[i, f]):
+                return 1
+    for i in range(t.shape[0]):
+        v = t[i]
+        if v != 1 and v != -1:
+            return 2
+    return 0
+
+
+@numba.njit(cache=True)
 def perceptron_batch(A, T, s, max_epochs):
     """Pocket perceptron for every column of ``T`` (``m x k`` of ±1) on shared inputs.
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import HardTargetError
 from ..problem import check_inputs
-from ._kernels import unit_errors
+from ._kernels import check_unit, unit_errors
 
 __all__ = ["UnitResult", "prepare"]
 
@@ -44,7 +44,11 @@ class UnitResult:
 
 def prepare(inputs, targets, sample_weight=None):
     """Validate a unit subproblem; return float64 A, int8 t and float64 s."""
-    A = check_inputs(inputs, "unit inputs")
+    if (type(inputs) is np.ndarray and inputs.dtype == np.float64 and inputs.ndim == 2
+            and inputs.flags.c_contiguous and inputs.shape[0] > 0 and inputs.shape[1] > 0):
+        A = inputs  # already in shape; finiteness is checked below, with the targets
+    else:
+        A = check_inputs(inputs, "unit inputs")
     t = targets if isinstance(targets, np.ndarray) else np.asarray(targets)
     if t.ndim == 2 and t.shape[1] == 1:
         t = t[:, 0]
@@ -52,12 +56,17 @@ def prepare(inputs, targets, sample_weight=None):
         raise HardTargetError(
             f"unit targets must be a vector of length {A.shape[0]} (one per input row), got shape {t.shape}"
         )
-    if t.dtype != np.int8:
-        if np.count_nonzero((t == 1) | (t == -1)) != t.shape[0]:
-            raise HardTargetError("unit targets must be -1 or +1; map {0,1} labels with 2*t - 1")
-        t = t.astype(np.int8)
-    elif np.count_nonzero(t == 1) + np.count_nonzero(t == -1) != t.shape[0]:
+    if t.dtype.kind in "biuf":
+        code = check_unit(A, t)
+        if code == 1:
+            check_inputs(A, "unit inputs")  # raises the NaN/inf message
+        bad = code == 2
+    else:
+        bad = np.count_nonzero((t == 1) | (t == -1)) != t.shape[0]
+    if bad:
         raise HardTargetError("unit targets must be -1 or +1; map {0,1} labels with 2*t - 1")
+    if t.dtype != np.int8:
+        t = t.astype(np.int8)
     if sample_weight is None:
         s = np.ones(A.shape[0])
     else:
