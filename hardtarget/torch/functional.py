@@ -29,10 +29,9 @@ ACTIVATIONS = ("sign", "step", "qrelu<k>") + CONTINUOUS
 
 def hard_forward(z: torch.Tensor, kind: str, k: int = 1) -> torch.Tensor:
     """The threshold itself: ``sign``, ``step`` or ``qrelu`` with ``k`` steps."""
-    if kind == "sign":
-        return torch.where(z > 0, 1.0, -1.0).to(z.dtype)
-    if kind == "step":
-        return (z > 0).to(z.dtype)
+    if kind in ("sign", "step"):
+        out = torch.gt(z, 0, out=torch.empty_like(z))  # 1.0 / 0.0 in z's dtype, one kernel
+        return out.mul_(2).sub_(1) if kind == "sign" else out
     return torch.bucketize(z, qrelu_thresholds(k, z)).to(z.dtype) / k
 
 

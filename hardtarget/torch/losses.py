@@ -25,6 +25,8 @@ qReLU domain (``u = 2z - 1``, halved because ``qrelu ~ (sign(u) + 1) / 2``), exc
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import torch
@@ -39,7 +41,9 @@ RULE_ALIASES = {
     "sste": "saturated-hinge", "sat-hinge": "saturated-hinge", "saturated_hinge": "saturated-hinge",
     "identity": "ste", "step_hinges": "step-hinges",
 }
-_tanh_backward = torch.ops.aten.tanh_backward
+# single fused ATen kernels: grad * 1{lo < z < hi} and grad * s * (1 - s)
+_hardtanh_backward = torch.ops.aten.hardtanh_backward
+_sigmoid_backward = torch.ops.aten.sigmoid_backward
 
 
 def qrelu_thresholds(k: int, like: torch.Tensor) -> torch.Tensor:
@@ -100,20 +104,31 @@ class Rule:
         if name == "ste":
             return w
         if self.kind == "qrelu":
-            if name == "saturated-hinge":
-                return torch.where((z >= 0) & (z <= 1), w, 0.0)
-            if name == "soft-hinge":
-                return _tanh_backward(w, torch.tanh(2 * z - 1))
+            if name == "saturated-hinge":  # 1{0 <= z <= 1}
+                lo, hi = _open_bounds(0.0, 1.0, z.dtype)
+                return _hardtanh_backward(w, z, lo, hi)
+            if name == "soft-hinge":  # sech^2(2z - 1) = 4 s (1 - s), s = sigmoid(4z - 2)
+                return _sigmoid_backward(w * 4, torch.sigmoid(z * 4 - 2))
             if name == "hinge":
                 return torch.where(torch.where(w > 0, z > 0, z < 1), w, 0.0)
             thr = qrelu_thresholds(self.k, z)  # step-hinges: count thresholds in [z-1, z+1]
             n = torch.bucketize(z + 1, thr, right=True) - torch.bucketize(z - 1, thr)
             return w * n.to(z.dtype) / self.k
-        if name == "saturated-hinge":
-            return torch.where(z.abs() <= 1, w, 0.0)
-        if name == "soft-hinge":
-            return _tanh_backward(w, torch.tanh(z))
+        if name == "saturated-hinge":  # 1{|z| <= 1}
+            lo, hi = _open_bounds(-1.0, 1.0, z.dtype)
+            return _hardtanh_backward(w, z, lo, hi)
+        if name == "soft-hinge":  # sech^2(z) = 4 s (1 - s), s = sigmoid(2z)
+            return _sigmoid_backward(w * 4, torch.sigmoid(z * 2))
         return torch.where(torch.where(w > 0, z > -1, z < 1), w, 0.0)  # hinge
+
+
+@functools.lru_cache(maxsize=None)
+def _open_bounds(lo: float, hi: float, dtype: torch.dtype) -> "tuple[float, float]":
+    """The neighbours of ``lo`` and ``hi`` in ``dtype``: ``lo' < z < hi'`` iff ``lo <= z <= hi``
+    (``hardtanh_backward`` passes the gradient on the open interval only)."""
+    a = torch.nextafter(torch.tensor(lo, dtype=dtype), torch.tensor(-math.inf, dtype=dtype))
+    b = torch.nextafter(torch.tensor(hi, dtype=dtype), torch.tensor(math.inf, dtype=dtype))
+    return float(a), float(b)
 
 
 def canonical_rule(name: str) -> str:
