@@ -44,6 +44,19 @@ def unit_errors(A, t, s, w):
 
 
 @numba.njit(cache=True)
+def units_errors(A, T, s, W):
+    """:func:`unit_errors` of every column of ``W`` against the same column of ``T``: (errors, min t*z)."""
+    k = T.shape[1]
+    errs = np.zeros(k, dtype=np.int64)
+    mns = np.empty(k)
+    for j in range(k):
+        e, _, mn = unit_errors(A, T[:, j], s, W[:, j])
+        errs[j] = e
+        mns[j] = mn
+    return errs, mns
+
+
+@numba.njit(cache=True)
 def check_unit(A, t):
     """0 if ``A`` is finite and every ``t`` is -1 or +1; 1 if ``A`` is not finite; 2 for a bad target."""
     m, n = A.shape

@@ -78,14 +78,17 @@ def prepare(inputs, targets, sample_weight=None):
     return A, t, s
 
 
-def finish(A, t, s, w, separable, iterations, solver, certificate=None, info=None) -> UnitResult:
-    """Measure errors and margin of ``w`` and wrap everything in a UnitResult."""
-    errors, _, mn = unit_errors(A, t, s, w)
+def margin_of(w, mn) -> float:
+    """Geometric margin ``min t*z / ||w[:-1]||`` (``inf`` for zero weights that are all right)."""
     v = w[:-1]
     norm = math.sqrt(float(v @ v))
     if norm > 0:
-        margin = float(mn) / norm
-    else:
-        margin = np.inf if mn > 0 else float(mn)
-    return UnitResult(separable, w, margin, int(errors), int(iterations), certificate, solver,
+        return float(mn) / norm
+    return np.inf if mn > 0 else float(mn)
+
+
+def finish(A, t, s, w, separable, iterations, solver, certificate=None, info=None) -> UnitResult:
+    """Measure errors and margin of ``w`` and wrap everything in a UnitResult."""
+    errors, _, mn = unit_errors(A, t, s, w)
+    return UnitResult(separable, w, margin_of(w, mn), int(errors), int(iterations), certificate, solver,
                       {} if info is None else info)

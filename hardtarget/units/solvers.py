@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import HardTargetError
 from . import _kernels
-from .base import UnitResult, finish, prepare
+from .base import UnitResult, finish, margin_of, prepare
 from .lp import lp_separate
 
 __all__ = ["SOLVERS", "solve_unit", "solve_units", "get_solver"]
@@ -149,7 +149,7 @@ def solve_units(inputs, targets, solver: str = "auto", sample_weight=None, **opt
     if T.ndim == 1:
         T = T.reshape(-1, 1)
     A, t0, s = prepare(inputs, T[:, 0], sample_weight)
-    if T.ndim != 2 or T.shape[0] != A.shape[0] or not np.all(np.isin(T, (-1, 1))):
+    if T.ndim != 2 or T.shape[0] != A.shape[0] or np.count_nonzero((T == 1) | (T == -1)) != T.size:
         raise HardTargetError(f"targets must be a ({A.shape[0]}, n_units) array of ±1, got shape {T.shape}")
     T = np.ascontiguousarray(T, dtype=np.int8)
     if solver not in ("perceptron", "auto"):
@@ -159,10 +159,16 @@ def solve_units(inputs, targets, solver: str = "auto", sample_weight=None, **opt
     if options:
         raise HardTargetError(f"unit solver {solver!r} takes only max_epochs, got {sorted(options)}")
     W, err, ep, conv = _kernels.perceptron_units(A, T, s, max_epochs, solver == "auto")
+    errs, mns = _kernels.units_errors(A, T, s, W)  # what finish() measures, for all units in one pass
+    Wt = np.ascontiguousarray(W.T)
     out = []
     for j in range(T.shape[1]):
-        r = _proved(finish(A, T[:, j], s, W[:, j].copy(), True if conv[j] else None, ep[j], solver))
-        if solver == "auto" and not r.separable:
+        w = Wt[j]
+        e = int(errs[j])
+        mn = mns[j]
+        sep = True if (conv[j] and e == 0 and mn > 0) else None  # as _proved(finish(...))
+        r = UnitResult(sep, w, margin_of(w, mn), e, int(ep[j]), None, solver, {})
+        if solver == "auto" and not sep:
             r = _auto_after(A, T[:, j], s, r)
         out.append(r)
     return out
