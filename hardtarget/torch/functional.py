@@ -32,7 +32,12 @@ def hard_forward(z: torch.Tensor, kind: str, k: int = 1) -> torch.Tensor:
     if kind in ("sign", "step"):
         out = torch.gt(z, 0, out=torch.empty_like(z))  # 1.0 / 0.0 in z's dtype, one kernel
         return out.mul_(2).sub_(1) if kind == "sign" else out
-    return torch.bucketize(z, qrelu_thresholds(k, z)).to(z.dtype) / k
+    thr = [0.0] if k == 1 else [i / (k - 1) for i in range(k)]
+    out = torch.gt(z, thr[0], out=torch.empty_like(z))
+    tmp = torch.empty_like(z) if k > 1 else out
+    for th in thr[1:]:  # k is small: k comparisons, no (N, k) intermediate
+        out.add_(torch.gt(z, th, out=tmp))
+    return out.div_(k)
 
 
 class LayerRecord:

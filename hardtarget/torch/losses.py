@@ -109,8 +109,8 @@ class Rule:
                 return _hardtanh_backward(w, z, lo, hi)
             if name == "soft-hinge":  # sech^2(2z - 1) = 4 s (1 - s), s = sigmoid(4z - 2)
                 return _sigmoid_backward(w * 4, torch.sigmoid(z * 4 - 2))
-            if name == "hinge":
-                return torch.where(torch.where(w > 0, z > 0, z < 1), w, 0.0)
+            if name == "hinge":  # 1{t (2z - 1) < 1} with t = -sign(w)
+                return _gt_mask(torch.sign(w) * (2 * z - 1), -1.0).mul_(w)
             thr = qrelu_thresholds(self.k, z)  # step-hinges: count thresholds in [z-1, z+1]
             n = torch.bucketize(z + 1, thr, right=True) - torch.bucketize(z - 1, thr)
             return w * n.to(z.dtype) / self.k
@@ -119,7 +119,12 @@ class Rule:
             return _hardtanh_backward(w, z, lo, hi)
         if name == "soft-hinge":  # sech^2(z) = 4 s (1 - s), s = sigmoid(2z)
             return _sigmoid_backward(w * 4, torch.sigmoid(z * 2))
-        return torch.where(torch.where(w > 0, z > -1, z < 1), w, 0.0)  # hinge
+        return _gt_mask(torch.sign(w) * z, -1.0).mul_(w)  # hinge: 1{t z < 1} with t = -sign(w)
+
+
+def _gt_mask(x: torch.Tensor, c: float) -> torch.Tensor:
+    """``1.0 where x > c else 0.0`` in ``x``'s dtype (one kernel; no bool tensor)."""
+    return torch.gt(x, c, out=torch.empty_like(x))
 
 
 @functools.lru_cache(maxsize=None)
