@@ -82,7 +82,7 @@ def perceptron_batch(A, T, s, max_epochs):
     return perceptron_units(A, T, s, max_epochs, False)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _zrow(A, i, Wc, na, z):
     """``z[q] = sum_f A[i, f] * Wc[f, q]`` for q < na, each summed in feature order (as :func:`_z`)."""
     n = A.shape[1]
