@@ -28,15 +28,15 @@ class _NaiveSoftHinge(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z):
         ctx.save_for_backward(z)
-        return torch.where(z > 0, 1.0, -1.0)
+        return (z > 0).to(z.dtype) * 2 - 1
 
     @staticmethod
     def backward(ctx, g):
         (z,) = ctx.saved_tensors
-        t = torch.where(g < 0, 1.0, -1.0)             # target sign(-g)
+        t = (g < 0).to(g.dtype) * 2 - 1               # target sign(-g), sign(0) = -1
         w = g.abs()                                    # weight |g|
         dloss = -t * (1 - torch.tanh(-t * z) ** 2)     # d/dz (tanh(-t z) + 1)
-        return w * dloss * (g != 0)
+        return w * dloss * (g != 0).to(g.dtype)
 
 
 def _time(fn, reps: int, variants: dict) -> dict:

@@ -16,7 +16,7 @@ from torch import nn
 
 from ..activations import get_activation
 from ..errors import HardTargetError
-from .losses import RULES, Rule, canonical_rule, get_rule, qrelu_thresholds
+from .losses import RULES, Rule, canonical_rule, get_rule
 
 __all__ = ["hard_forward", "hard_activation", "HardActivation", "SatReLU", "make_activation",
            "ACTIVATIONS", "CONTINUOUS", "parse_activation"]

@@ -108,18 +108,26 @@ class Rule:
                 lo, hi = _open_bounds(0.0, 1.0, z.dtype)
                 return _hardtanh_backward(w, z, lo, hi)
             if name == "soft-hinge":  # sech^2(2z - 1) = 4 s (1 - s), s = sigmoid(4z - 2)
-                return _sigmoid_backward(w * 4, torch.sigmoid(z * 4 - 2))
+                return _sigmoid_backward(w * 4, torch.sigmoid(z.mul(4).sub_(2)))
             if name == "hinge":  # 1{t (2z - 1) < 1} with t = -sign(w)
                 return _gt_mask(torch.sign(w) * (2 * z - 1), -1.0).mul_(w)
-            thr = qrelu_thresholds(self.k, z)  # step-hinges: count thresholds in [z-1, z+1]
-            n = torch.bucketize(z + 1, thr, right=True) - torch.bucketize(z - 1, thr)
-            return w * n.to(z.dtype) / self.k
+            return w * _thresholds_within_one(z, self.k) / self.k  # step-hinges
         if name == "saturated-hinge":  # 1{|z| <= 1}
             lo, hi = _open_bounds(-1.0, 1.0, z.dtype)
             return _hardtanh_backward(w, z, lo, hi)
         if name == "soft-hinge":  # sech^2(z) = 4 s (1 - s), s = sigmoid(2z)
             return _sigmoid_backward(w * 4, torch.sigmoid(z * 2))
         return _gt_mask(torch.sign(w) * z, -1.0).mul_(w)  # hinge: 1{t z < 1} with t = -sign(w)
+
+
+def _thresholds_within_one(z: torch.Tensor, k: int) -> torch.Tensor:
+    """``#{i in 0..k-1 : |z - i/(k-1)| <= 1}`` in closed form (no loop over steps)."""
+    if k == 1:
+        return (z.abs() <= 1).to(z.dtype)
+    m = k - 1
+    lo = torch.ceil((z - 1) * m).clamp_(min=0)
+    hi = torch.floor((z + 1) * m).clamp_(max=m)
+    return hi.sub_(lo).add_(1).clamp_(min=0)
 
 
 def _gt_mask(x: torch.Tensor, c: float) -> torch.Tensor:
