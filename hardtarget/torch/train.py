@@ -219,10 +219,20 @@ def train(config: TrainConfig,
     holds the last good epoch.
     """
     c = config.resolved()
-    rank, world = _dist_setup(c.device)
-    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0"))) if c.device == "cuda" else torch.device("cpu")
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
     if c.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=c.device == "cuda")
+    try:
+        return _train(c, callback)
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic)
+
+
+def _train(c: TrainConfig, callback) -> TrainResult:
+    rank, world = _dist_setup(c.device)
+    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0"))) if c.device == "cuda" else torch.device("cpu")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
     bundle = load_dataset(c.dataset, c.data_dir, c.image_size)
     train_set, val_set = split_validation(bundle.train, c.val_split, c.seed)
     if c.limit is not None:

@@ -236,3 +236,9 @@ def test_missing_torch_gives_install_steps(tmp_path):
                        text=True, cwd=REPO, env=env)
     assert r.returncode == 2
     assert "pip install torch==2.13.0" in r.stderr and "pip install -e .[torch]" in r.stderr
+
+
+def test_deterministic_mode_is_restored_after_training():
+    assert not torch.are_deterministic_algorithms_enabled()
+    train(TrainConfig(model="mlp", dataset="digits:0-1", epochs=1, deterministic=True))
+    assert not torch.are_deterministic_algorithms_enabled()
