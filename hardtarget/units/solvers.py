@@ -53,8 +53,9 @@ def _make_descent(loss: str) -> Callable:
 
 def _lp(A, t, s, max_margin: bool = True) -> UnitResult:
     keep = s > 0
-    sep, w, cert = lp_separate(A[keep], t[keep], max_margin=max_margin)
-    if cert is not None and not keep.all():
+    every = bool(keep.all())
+    sep, w, cert = lp_separate(A, t, max_margin) if every else lp_separate(A[keep], t[keep], max_margin)
+    if cert is not None and not every:
         full = np.zeros(A.shape[0])
         full[keep] = cert
         cert = full
