@@ -62,6 +62,8 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     r.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     r.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     r.add_argument("--json", action="store_true", help="print the history as JSON")
+    r.add_argument("--log-layers", action="store_true",
+                   help="log each hard layer's mean layer loss and fraction of +1 targets per epoch")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -84,7 +86,7 @@ def run_train(args: argparse.Namespace) -> int:
         optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
         milestones=milestones, gamma=args.gamma, augment=args.augment, normalize=not args.no_normalize,
         val_split=args.val_split, limit=args.limit, seed=args.seed, device=args.device, out_dir=args.out,
-        resume=args.resume, progress=False if args.no_progress else None,
+        resume=args.resume, progress=False if args.no_progress else None, log_layers=args.log_layers,
     )
     res = train(cfg)
     if not res.history:  # non-zero ranks under torchrun, or nothing left to resume

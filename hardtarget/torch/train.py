@@ -33,7 +33,7 @@ from torch import nn
 from .._io import atomic_open
 from ..errors import HardTargetError
 from .data import augment, channel_stats, index_batches, load_dataset, split_validation
-from .functional import parse_activation
+from .functional import HardActivation, parse_activation
 from .models import make_model
 
 __all__ = ["TrainConfig", "TrainResult", "train", "evaluate", "PRESETS", "load_checkpoint", "CKPT_FORMAT"]
@@ -86,6 +86,7 @@ class TrainConfig:
     resume: bool = False
     deterministic: bool = True
     progress: Optional[bool] = None
+    log_layers: bool = False
 
     def resolved(self) -> "TrainConfig":
         """A copy with preset and default values filled in, names checked."""
@@ -278,12 +279,17 @@ def _train(c: TrainConfig, callback) -> TrainResult:
     if world > 1:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     model.train()
+    hard = [m for m in model.modules() if isinstance(m, HardActivation)] if c.log_layers else []
+    for m in hard:
+        m.record = True
     for epoch in range(start, c.epochs):
         t0 = time.perf_counter()
         gen = torch.Generator().manual_seed(c.seed * 1_000_003 + epoch * 7919 + rank)
         batches = list(index_batches(len(train_set), c.batch_size, True, c.seed * 1_000_003 + epoch, rank, world))
         bar = _progress(len(batches), c.progress if rank == 0 else False, f"epoch {epoch + 1}/{c.epochs}")
         tot_loss = tot_ok = n_seen = 0.0
+        layer_loss = [0.0] * len(hard)
+        layer_up = [0.0] * len(hard)
         for b, idx in enumerate(batches):
             x, y = train_set.batch(idx)
             if c.augment:
@@ -305,6 +311,9 @@ def _train(c: TrainConfig, callback) -> TrainResult:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            for i, m in enumerate(hard):  # per-layer FTPROP-MB layer loss and targets
+                layer_loss[i] += m.last.layer_loss * len(idx)
+                layer_up[i] += float((m.last.targets > 0).float().mean()) * len(idx)
             tot_loss += loss.item() * len(idx)
             tot_ok += _topk(logits.detach().float().cpu(), y, 1)
             n_seen += len(idx)
@@ -316,6 +325,9 @@ def _train(c: TrainConfig, callback) -> TrainResult:
         sched.step()
         row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "train_loss": tot_loss / max(1, n_seen),
                "train_top1": 100.0 * tot_ok / max(1, n_seen)}
+        for i in range(len(hard)):
+            row[f"layer{i + 1}_loss"] = layer_loss[i] / max(1, n_seen)
+            row[f"layer{i + 1}_targets_pos"] = layer_up[i] / max(1, n_seen)
         if rank == 0:
             for name, data in (("val", val_set), ("test", bundle.test)):
                 if data is not None and len(data):

@@ -242,3 +242,15 @@ def test_deterministic_mode_is_restored_after_training():
     assert not torch.are_deterministic_algorithms_enabled()
     train(TrainConfig(model="mlp", dataset="digits:0-1", epochs=1, deterministic=True))
     assert not torch.are_deterministic_algorithms_enabled()
+
+
+def test_log_layers_records_layer_losses_and_targets(tmp_path, capsys):
+    argv = ["train", "--model", "convnet4", "--dataset", "digits", "--limit", "128", "--epochs", "1",
+            "--model-option", "width=16", "--log-layers", "--json", "--out", str(tmp_path), "--rule", "sste"]
+    assert main(argv) == 0
+    row = json.loads(capsys.readouterr().out)["history"][0]
+    assert [k for k in row if k.startswith("layer")] == [
+        "layer1_loss", "layer1_targets_pos", "layer2_loss", "layer2_targets_pos", "layer3_loss", "layer3_targets_pos"]
+    assert all(row[f"layer{i}_loss"] > 0 for i in (1, 2, 3))
+    assert all(0 < row[f"layer{i}_targets_pos"] < 1 for i in (1, 2, 3))
+    assert "layer1_loss" in (tmp_path / "log.csv").read_text().splitlines()[0]
