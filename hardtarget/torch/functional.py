@@ -13,6 +13,7 @@ from typing import Optional
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 from ..activations import get_activation
 from ..errors import HardTargetError
@@ -64,6 +65,7 @@ class _HardThreshold(torch.autograd.Function):
         return hard_forward(z, rule.kind, rule.k)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, g):
         (z,) = ctx.saved_tensors
         if ctx.record is not None:

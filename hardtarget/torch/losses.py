@@ -41,7 +41,7 @@ RULE_ALIASES = {
     "sste": "saturated-hinge", "sat-hinge": "saturated-hinge", "saturated_hinge": "saturated-hinge",
     "identity": "ste", "step_hinges": "step-hinges",
 }
-# single fused ATen kernels: grad * 1{lo < z < hi} and grad * s * (1 - s)
+# fused ATen kernels: grad * 1{lo < z < hi} (one pass) and grad * s * (1 - s)
 _hardtanh_backward = torch.ops.aten.hardtanh_backward
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 
@@ -108,7 +108,7 @@ class Rule:
                 lo, hi = _open_bounds(0.0, 1.0, z.dtype)
                 return _hardtanh_backward(w, z, lo, hi)
             if name == "soft-hinge":  # sech^2(2z - 1) = 4 s (1 - s), s = sigmoid(4z - 2)
-                return _sigmoid_backward(w * 4, torch.sigmoid(z.mul(4).sub_(2)))
+                return _sech2_times(w, z.mul(4).sub_(2))
             if name == "hinge":  # 1{t (2z - 1) < 1} with t = -sign(w)
                 return _gt_mask(torch.sign(w) * (2 * z - 1), -1.0).mul_(w)
             return w * _thresholds_within_one(z, self.k) / self.k  # step-hinges
@@ -116,8 +116,15 @@ class Rule:
             lo, hi = _open_bounds(-1.0, 1.0, z.dtype)
             return _hardtanh_backward(w, z, lo, hi)
         if name == "soft-hinge":  # sech^2(z) = 4 s (1 - s), s = sigmoid(2z)
-            return _sigmoid_backward(w * 4, torch.sigmoid(z * 2))
+            return _sech2_times(w, z * 2)
         return _gt_mask(torch.sign(w) * z, -1.0).mul_(w)  # hinge: 1{t z < 1} with t = -sign(w)
+
+
+def _sech2_times(w: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """``w * sech^2(u / 2) = 4 w s (1 - s)`` with ``s = sigmoid(u)``, computed in place in ``u``
+    (a fresh tensor owned by the caller): one exp per element, no other allocation."""
+    s = u.sigmoid_()
+    return _sigmoid_backward.grad_input(w, s, grad_input=s).mul_(4)
 
 
 def _thresholds_within_one(z: torch.Tensor, k: int) -> torch.Tensor:
