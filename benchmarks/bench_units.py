@@ -235,8 +235,11 @@ calls = [("auto_sep", lambda: solve_unit(X, [-1, -1, -1, 1], solver="auto")),
 first, warm = {}, {}
 for name, f in calls:
     a = time.perf_counter(); f(); first[name] = time.perf_counter() - a
-for name, f in calls:
-    a = time.perf_counter(); f(); warm[name] = time.perf_counter() - a
+for name, f in calls:  # warm: median of 50 further calls
+    ts = []
+    for _ in range(50):
+        a = time.perf_counter(); f(); ts.append(time.perf_counter() - a)
+    warm[name] = sorted(ts)[len(ts) // 2]
 stats = {}
 for name in dir(_kernels):
     d = getattr(_kernels, name)
@@ -289,7 +292,7 @@ def main(argv=None):
         out["compile"] = dict(runs=runs, cache_files=nfiles)
         print("## numba compile and cache\n")
         print("| process | import s | first auto (sep) ms | first auto (non-sep) ms | first perceptron ms "
-              "| first batched ms | first hinge ms | warm auto µs | cache hits / misses |")
+              "| first batched ms | first hinge ms | warm auto (sep) µs | cache hits / misses |")
         print("|---|---|---|---|---|---|---|---|---|")
         for r in runs:
             f, w = r["first"], r["warm"]
