@@ -128,9 +128,13 @@ class TrainResult:
     status: str = "completed"
 
 
-def _signature(c: TrainConfig, in_shape, num_classes) -> dict:
-    return {"model": c.model, "activation": c.activation, "rule": c.rule, "weighted": c.weighted,
-            "in_shape": list(in_shape), "num_classes": int(num_classes), "model_options": dict(c.model_options)}
+def _signature(c: TrainConfig, model: nn.Module, in_shape, num_classes) -> dict:
+    """What a checkpoint must match to be resumed: names in canonical form."""
+    kind, k = parse_activation(c.activation)
+    rule = next((m.rule.name for m in model.modules() if isinstance(m, HardActivation)), "backprop")
+    return {"model": str(c.model).strip().lower(), "activation": f"qrelu{k}" if kind == "qrelu" else kind,
+            "rule": rule, "weighted": bool(c.weighted), "in_shape": list(in_shape), "num_classes": int(num_classes),
+            "model_options": dict(c.model_options)}
 
 
 def load_checkpoint(path: "str | os.PathLike[str]") -> dict:
@@ -251,7 +255,7 @@ def _train(c: TrainConfig, callback) -> TrainResult:
     else:
         opt = torch.optim.SGD(params, lr=c.lr, momentum=c.momentum)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, c.milestones, c.gamma)
-    sig = _signature(c, bundle.in_shape, bundle.num_classes)
+    sig = _signature(c, model, bundle.in_shape, bundle.num_classes)
 
     out = Path(c.out_dir) if c.out_dir else None
     history: list = []
@@ -323,6 +327,10 @@ def _train(c: TrainConfig, callback) -> TrainResult:
         if bar is not None:
             bar.close()
         sched.step()
+        if world > 1:  # training metrics over all ranks' shards
+            tot = torch.tensor([tot_loss, tot_ok, n_seen], dtype=torch.float64)
+            torch.distributed.all_reduce(tot)
+            tot_loss, tot_ok, n_seen = tot.tolist()
         row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "train_loss": tot_loss / max(1, n_seen),
                "train_top1": 100.0 * tot_ok / max(1, n_seen)}
         for i in range(len(hard)):

@@ -254,3 +254,11 @@ def test_log_layers_records_layer_losses_and_targets(tmp_path, capsys):
     assert all(row[f"layer{i}_loss"] > 0 for i in (1, 2, 3))
     assert all(0 < row[f"layer{i}_targets_pos"] < 1 for i in (1, 2, 3))
     assert "layer1_loss" in (tmp_path / "log.csv").read_text().splitlines()[0]
+
+
+def test_resume_accepts_aliases_of_the_same_model(tmp_path):
+    train(TrainConfig(model="mlp", activation="sign", rule=None, dataset="digits:0-1", epochs=1,
+                      out_dir=str(tmp_path)))
+    res = train(TrainConfig(model="MLP", activation="Sign", rule="ftp-sh", dataset="digits:0-1", epochs=2,
+                            out_dir=str(tmp_path), resume=True))
+    assert [r["epoch"] for r in res.history] == [1, 2]
