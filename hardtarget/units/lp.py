@@ -61,12 +61,17 @@ def _lp(A1: np.ndarray, t: np.ndarray):
     return x[:n1], float(x[n1]), np.asarray(sol.row_dual)
 
 
-_patterns: dict = {}
 _DEFAULT_SCALE = highspy.Highs().getOptions().simplex_scale_strategy
 
 
 def _pattern(m: int, n1: int):
-    """Column-wise sparsity pattern and constant arrays of the dual LP, cached per shape."""
+    """Column-wise sparsity pattern and constant arrays of the dual LP, cached per shape.
+
+    The cache is per thread (like the Highs object): ``value`` is rewritten for every solve.
+    """
+    _patterns = getattr(_local, "patterns", None)
+    if _patterns is None:
+        _patterns = _local.patterns = {}
     key = (m, n1)
     p = _patterns.get(key)
     if p is None:
