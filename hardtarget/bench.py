@@ -39,6 +39,7 @@ def run_suite(suite="quick", strategies=None, seeds=(0, 1, 2), time_limit: float
     problems = SUITES[suite] if isinstance(suite, str) else suite
     strategies = list(strategies or sorted(STRATEGIES))
     options = options or {}
+    solve(load_problem("xor"), hidden=(2,), strategy="exhaustive", progress=False)  # JIT warm-up, untimed
     rows = []
     for spec, hidden in problems:
         for seed in seeds:

@@ -33,10 +33,11 @@ def distinct_rows(H: np.ndarray) -> tuple:
     return U, inv.ravel()
 
 
-def separable_dichotomies(U: np.ndarray, limit: int = 2_000_000) -> np.ndarray:
+def separable_dichotomies(U: np.ndarray, limit: int = 2_000_000, tick=None) -> np.ndarray:
     """All separable ±1 labelings of the distinct rows of ``U`` (k x u int8).
 
-    Raises HardTargetError when more than ``limit`` exist.
+    Raises HardTargetError when more than ``limit`` exist.  ``tick()`` is called once
+    per visited labeling (a budget check may raise from it).
     """
     U = np.ascontiguousarray(U, dtype=np.float64)
     u = U.shape[0]
@@ -48,6 +49,8 @@ def separable_dichotomies(U: np.ndarray, limit: int = 2_000_000) -> np.ndarray:
     queue = deque([start])
     while queue:
         lab = queue.popleft()
+        if tick is not None:
+            tick()
         for i in range(u):
             nb = lab.copy()
             nb[i] = -nb[i]

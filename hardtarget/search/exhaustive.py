@@ -84,11 +84,12 @@ class Exhaustive(Strategy):
         key = digest(U)
         if key not in self._memo:
             if self.dichotomies:
-                D = separable_dichotomies(U)
+                D = separable_dichotomies(U, tick=self._tick)
             else:
                 solve, ones = get_solver("auto"), np.ones(len(U))
                 allp = np.array(list(itertools.product((-1, 1), repeat=len(U))), dtype=np.int8)
-                D = np.array([lab for lab in allp if solve(U, lab, ones).separable], dtype=np.int8)
+                D = np.array([lab for lab in allp if self._tick() or solve(U, lab, ones).separable],
+                             dtype=np.int8)
             self.info["separability_tests"] = self.info.get("separability_tests", 0) + (
                 len(D) * len(U) if self.dichotomies else 2 ** len(U))
             self._memo[key] = D
@@ -112,6 +113,7 @@ class Exhaustive(Strategy):
         ev = ctx.evaluator
         self.info = {"pruned": 0, "separability_tests": 0}
         self._memo = {}
+        self._tick = ctx.check_budget
         t = ev.problem.t
         if not ev.hidden:
             self._leaf(ctx, [], ev.problem.X, t)
@@ -132,6 +134,8 @@ class Exhaustive(Strategy):
             # first choice (a duplicated unit adds nothing, so this loses nothing)
             choices = choices + [choices[0]] * (width - len(choices)) if choices else [-np.ones(len(t), np.int8)] * width
             combos = [tuple(range(width))]
+        elif d + 1 == len(ev.hidden) and self.prune and width <= 20:
+            return self._last_layer(ctx, layers, choices, width, t)
         else:
             combos = self._combos(len(choices), width)
         for combo in combos:
@@ -143,6 +147,36 @@ class Exhaustive(Strategy):
                 done = self._leaf(ctx, layers + [T], H_next, t)
             if done:
                 return True
+        return False
+
+    def _last_layer(self, ctx: SearchContext, layers: list, choices: list, width: int, t: np.ndarray) -> bool:
+        """Last hidden layer, vectorized over its last unit: bound every candidate at once,
+        then score candidates in increasing order of bound until none can beat the best."""
+        ev = ctx.evaluator
+        C = np.stack(choices)  # k x m
+        k, m = C.shape
+        n_codes = 2 ** width
+        tp, tn = (t > 0).astype(np.float64), (t < 0).astype(np.float64)
+        prefixes = self._combos(k, width - 1) if width > 1 else [()]
+        for prefix in prefixes:
+            ctx.check_budget()
+            code = np.zeros(m, dtype=np.int64)
+            for c in prefix:
+                code = 2 * code + (C[c] > 0)
+            lo = prefix[-1] + 1 if (self.symmetry and prefix) else 0
+            idx = (np.arange(k - lo)[:, None] * n_codes + 2 * code[None, :] + (C[lo:] > 0)).ravel()
+            size = (k - lo) * n_codes
+            pos = np.bincount(idx, weights=np.tile(tp, k - lo), minlength=size).reshape(k - lo, n_codes)
+            neg = np.bincount(idx, weights=np.tile(tn, k - lo), minlength=size).reshape(k - lo, n_codes)
+            bounds = np.minimum(pos, neg).sum(axis=1)
+            for j in np.argsort(bounds, kind="stable"):
+                best = ctx.best.errors if ctx.best is not None else np.inf
+                if bounds[j] >= best:
+                    self.info["pruned"] += int(np.count_nonzero(bounds >= best))
+                    break
+                T = np.stack([choices[c] for c in prefix] + [choices[lo + j]], axis=1).astype(np.int8)
+                if self._leaf(ctx, layers + [T], ev.activation.from_targets(T), t):
+                    return True
         return False
 
     def _leaf(self, ctx: SearchContext, layers: list, H: np.ndarray, t: np.ndarray) -> bool:

@@ -49,7 +49,7 @@ class FTProp(Strategy):
     name = "ftprop"
 
     def __init__(self, seed: int = 0, budget: int = 20, layer_loss: str = "hinge", flip_fraction: float = 0.1,
-                 restarts: int = 10, init: str = "random"):
+                 restarts: int = 10, init: str = "ftprop-mb"):
         super().__init__(seed)
         self.init = init
         if layer_loss not in _LAYER_LOSSES:

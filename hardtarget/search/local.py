@@ -39,7 +39,7 @@ class HillClimb(Strategy):
 
     name = "hill"
 
-    def __init__(self, seed: int = 0, restarts: int = 0, max_neighbors: "int | None" = None, init: str = "random"):
+    def __init__(self, seed: int = 0, restarts: int = 0, max_neighbors: "int | None" = None, init: str = "ftprop-mb"):
         super().__init__(seed)
         self.init = init
         self.restarts = int(restarts)
@@ -76,7 +76,7 @@ class BeamSearch(Strategy):
     name = "beam"
 
     def __init__(self, seed: int = 0, width: int = 4, patience: int = 2, max_neighbors: "int | None" = None,
-                 init: str = "random"):
+                 init: str = "ftprop-mb"):
         super().__init__(seed)
         self.init = init
         self.width = int(width)
@@ -122,7 +122,7 @@ class Madaline(Strategy):
 
     name = "madaline"
 
-    def __init__(self, seed: int = 0, max_trials: int = 8, init: str = "random"):
+    def __init__(self, seed: int = 0, max_trials: int = 8, init: str = "ftprop-mb"):
         super().__init__(seed)
         self.init = init
         self.max_trials = int(max_trials)

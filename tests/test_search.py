@@ -1,0 +1,211 @@
+import time
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hardtarget as ht
+from hardtarget.search import STATUSES, STRATEGIES, BeamSearch, Exhaustive, get_strategy, solve
+from hardtarget.search.dichotomies import cover_count, separable_dichotomies
+
+from .helpers import linprog_separable
+
+ALL = sorted(STRATEGIES)
+HEURISTICS = [s for s in ALL if s != "exhaustive"]
+
+
+# -- known answers ----------------------------------------------------------------
+def test_xor_width_one_infeasible_two_optimal():
+    p = ht.load_problem("xor")
+    r1 = solve(p, (1,), "exhaustive")
+    assert r1.status == "infeasible" and r1.loss == 1 and r1.train_accuracy == 0.75
+    r2 = solve(p, (2,), "exhaustive")
+    assert r2.status == "optimal" and r2.loss == 0
+    assert np.array_equal(r2.network.predict(p.X), p.t)
+
+
+def test_parity3_needs_exactly_three_hidden_units():
+    p = ht.load_problem("parity:3")
+    assert solve(p, (2,), "exhaustive").status == "infeasible"
+    mw = ht.min_width(p, strategy="exhaustive")
+    assert mw.width == 3 and mw.proven and mw.proofs == {0: "proof", 1: "proof", 2: "proof"}
+    assert np.array_equal(mw.result.network.predict(p.X), p.t)
+
+
+@pytest.mark.parametrize("spec", ["majority:3", "majority:5", "and:2", "and:4"])
+def test_linearly_separable_problems_need_no_hidden_unit(spec):
+    mw = ht.min_width(ht.load_problem(spec))
+    assert mw.width == 0 and mw.proven
+
+
+def test_exhaustive_minimum_matches_brute_force_on_xor_width_one():
+    # brute force: a 2-1-1 sign net computes h = sign(w.x + b), y = sign(a h + c); over every
+    # hidden dichotomy and both output rules the best is 3 of 4 points
+    p = ht.load_problem("xor")
+    best = 4
+    for D in separable_dichotomies(p.X):
+        for out in (D, -D, np.ones(4), -np.ones(4)):
+            best = min(best, int(np.sum(out != p.t)))
+    assert solve(p, (1,), "exhaustive").loss == best == 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("strategy", ["exhaustive", "beam"])
+def test_small_planted_problems_are_fitted(strategy, seed):
+    p = ht.load_problem(f"planted:2-2-1:12:{seed}")
+    r = solve(p, (2,), strategy, seed=seed, time_limit=30)
+    assert r.loss == 0 and r.success
+    assert ht.verify(p, r.targets).feasible
+
+
+@pytest.mark.parametrize("strategy", ALL)
+def test_every_strategy_fits_planted_two_hidden_layers(strategy):
+    spec = "planted:2-2-2-1:10:0" if strategy == "exhaustive" else "planted:3-2-2-1:20:1"
+    p = ht.load_problem(spec)
+    r = solve(p, (2, 2), strategy, time_limit=20)
+    assert r.network.hidden == (2, 2)
+    assert r.success and np.array_equal(r.network.predict(p.X), p.t), r
+
+
+# -- property: exhaustive is never worse than a heuristic -------------------------------
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 10_000), st.integers(5, 8), st.sampled_from([(1,), (2,)]))
+def test_exhaustive_loss_is_a_lower_bound(seed, m, hidden):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, 2))
+    y = rng.integers(0, 2, size=m)
+    if len(set(y)) < 2:
+        y[0] = 1 - y[1]
+    p = ht.make_problem(X, y)
+    ex = solve(p, hidden, "exhaustive")
+    assert ex.status in ("optimal", "infeasible")
+    # independent check of the zero-hidden-layer case and of the proven minimum being reached
+    assert np.sum(ex.network.predict(p.X) != p.t) == ex.loss
+    for name in HEURISTICS:
+        r = solve(p, hidden, name, seed=seed, max_states=300)
+        assert ex.loss <= r.loss, name
+
+
+def test_zero_hidden_layers_agree_with_lp():
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        X = rng.normal(size=(7, 2))
+        y = rng.integers(0, 2, size=7)
+        y[:2] = [0, 1]
+        p = ht.make_problem(X, y)
+        r = solve(p, (), "exhaustive")
+        assert (r.loss == 0) == linprog_separable(p.X, p.t)
+
+
+# -- the contract every strategy keeps ----------------------------------------------------
+@pytest.mark.parametrize("strategy", ALL)
+def test_contract_result_fields_and_reproducibility(strategy):
+    p = ht.load_problem("parity:3")
+    a = solve(p, (3,), strategy, seed=3, time_limit=20)
+    b = solve(p, (3,), strategy, seed=3, time_limit=20)
+    for field in ("status", "message", "strategy", "targets", "network", "loss", "train_accuracy",
+                  "states_evaluated", "unit_solves", "cache_hits", "wall_time", "time_to_best", "history"):
+        assert hasattr(a, field)
+    assert a.status in STATUSES and a.strategy == strategy
+    assert a.loss == b.loss and a.states_evaluated == b.states_evaluated and a.targets == b.targets
+    # the reported loss is what the returned network does
+    assert np.sum(a.network.predict(p.X) != p.t) == a.loss
+    assert a.train_accuracy == pytest.approx(1 - a.loss / 8)
+    if a.success:
+        assert ht.verify(p, a.targets).feasible
+    assert a.history and a.history[-1][2] == a.loss
+    assert all(h1[2] > h2[2] for h1, h2 in zip(a.history, a.history[1:]))
+
+
+@pytest.mark.parametrize("strategy", HEURISTICS + ["exhaustive"])
+def test_contract_budgets_are_honoured(strategy):
+    p = ht.load_problem("planted:8-5-1:150:0")
+    kw = {"max_size": 1e70} if strategy == "exhaustive" else {"init": "random"}
+    t0 = time.perf_counter()
+    r = solve(p, (5,), strategy, time_limit=1.0, **kw)
+    elapsed = time.perf_counter() - t0
+    assert r.wall_time <= 1.0 * 1.05 + 0.5 and elapsed <= 1.0 * 1.05 + 0.5
+    if not r.success:
+        assert r.status in ("time_limit", "local_optimum")
+    assert (r.network is not None) == (r.states_evaluated > 0)  # the best so far, if any, is returned
+    r = solve(p, (5,), strategy, max_states=7, time_limit=3.0, **kw)
+    assert r.states_evaluated <= 7
+
+
+def test_interrupt_returns_best_so_far(monkeypatch):
+    from hardtarget.search import base
+
+    calls = {"n": 0}
+    real = base.SearchContext.evaluate
+
+    def flaky(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(base.SearchContext, "evaluate", flaky)
+    r = solve(ht.load_problem("planted:8-5-1:150:0"), (5,), "hill", init="random")
+    assert r.status == "interrupted" and r.network is not None and r.states_evaluated == 4
+
+
+# -- bad input ---------------------------------------------------------------------------
+def test_bad_search_input():
+    p = ht.load_problem("xor")
+    with pytest.raises(ht.HardTargetError, match="valid: beam, exhaustive, ftprop, hill, madaline"):
+        solve(p, (2,), "annealing")
+    with pytest.raises(ht.HardTargetError, match="width >= 1"):
+        solve(p, (2, 0), "beam")
+    with pytest.raises(ht.HardTargetError, match="may visit up to .* states.*use strategy 'beam'"):
+        solve(ht.load_problem("parity:4"), (3,), "exhaustive")
+    with pytest.warns(UserWarning, match="ignores option"):
+        get_strategy("hill", width=3)
+    with pytest.raises(ht.HardTargetError, match="time_limit"):
+        solve(p, (2,), "beam", time_limit=0)
+    with pytest.raises(ht.HardTargetError, match="widths .* but the architecture"):
+        from hardtarget.search import Evaluator
+
+        Evaluator(p, (2,)).check([np.ones((4, 3))])
+    with pytest.raises(ht.HardTargetError, match="unknown init"):
+        solve(p, (2,), "hill", init="zeros")
+    with pytest.raises(ht.HardTargetError, match="binary activation"):
+        solve(p, (2,), "hill", activation="qrelu3")
+
+
+def test_strategy_objects_and_step_activation():
+    p = ht.load_problem("xor")
+    r = solve(p, (2,), BeamSearch(width=2, seed=1), activation="step")
+    assert r.success and set(np.unique(r.network.forward(p.X)[0])) <= {0.0, 1.0}
+    assert solve(p, (2,), Exhaustive(symmetry=False, dichotomies=False)).status == "optimal"
+
+
+def test_cover_count():
+    assert cover_count(10, 2) == 92 and cover_count(12, 3) == 464
+
+
+def test_cli_solve_and_min_width(tmp_path, capsys):
+    import json
+
+    from hardtarget.cli import main
+
+    out = tmp_path / "m.npz"
+    tout = tmp_path / "t.npz"
+    assert main(["solve", "-p", "parity:3", "--hidden", "3", "-s", "exhaustive", "--json", "--out", str(out),
+                 "--targets-out", str(tout)]) == 0
+    d = json.loads(capsys.readouterr().out)
+    for k in ("status", "strategy", "train_accuracy", "loss", "wall_time", "states_evaluated"):
+        assert k in d
+    assert d["status"] == "optimal"
+    p = ht.load_problem("parity:3")
+    assert np.array_equal(ht.Network.load(out).predict(p.X), p.t)
+    assert main(["verify", "-p", "parity:3", "--targets", str(tout)]) == 0
+    capsys.readouterr()
+    assert main(["min-width", "-p", "parity:3", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["width"] == 3 and d["proven_minimal"] is True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["solve", "-p", "xor", "--hidden", "1", "-s", "exhaustive"]) == 1
+    assert main(["solve", "-p", "xor", "--hidden", "x"]) == 2
