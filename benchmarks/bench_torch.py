@@ -49,7 +49,7 @@ def _time(fn, reps: int, variants: dict) -> dict:
             t0 = time.perf_counter()
             fn(v)
             times[k].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
+    return times
 
 
 def bench_steps(reps: int) -> dict:
@@ -103,20 +103,24 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
-    steps = bench_steps(args.reps)
-    base = steps["SSTE (sign, saturated-hinge)"]
-    relu = steps["ReLU"]
-    print("\nconvnet4 training step, batch 64, 3x32x32 (median of %d)" % args.reps)
-    print(f"{'variant':32s} {'ms':>8s} {'/SSTE':>7s} {'/ReLU':>7s}")
-    for k, v in steps.items():
-        print(f"{k:32s} {v * 1e3:8.2f} {v / base:7.3f} {v / relu:7.3f}")
-    acts = bench_activations(args.reps)
-    base = acts["SSTE (fused)"]
-    print("\nactivation forward+backward on the convnet4 shapes, batch 64 (median of %d)" % (args.reps * 4))
-    print(f"{'variant':32s} {'us':>8s} {'/SSTE':>7s}")
-    for k, v in acts.items():
-        print(f"{k:32s} {v * 1e6:8.1f} {v / base:7.3f}")
+    _table(f"convnet4 training step, batch 64, 3x32x32 ({args.reps} interleaved runs)", "ms", 1e3,
+           bench_steps(args.reps), "SSTE (sign, saturated-hinge)", "ReLU")
+    _table(f"activation forward+backward on the convnet4 shapes, batch 64 ({args.reps * 4} interleaved runs)",
+           "us", 1e6, bench_activations(args.reps), "SSTE (fused)", None)
 
+
+def _table(title: str, unit: str, scale: float, times: dict, base: str, base2: "str | None") -> None:
+    """Minimum (the least disturbed run) and median per variant, with ratios."""
+    print(f"\n{title}")
+    head = f"{'variant':30s} {'min ' + unit:>9s} {'median':>9s} {'min/SSTE':>9s} {'med/SSTE':>9s}"
+    print(head + (f" {'min/ReLU':>9s} {'med/ReLU':>9s}" if base2 else ""))
+    b_min, b_med = min(times[base]), statistics.median(times[base])
+    for k, v in times.items():
+        lo, med = min(v), statistics.median(v)
+        line = f"{k:30s} {lo * scale:9.2f} {med * scale:9.2f} {lo / b_min:9.3f} {med / b_med:9.3f}"
+        if base2:
+            line += f" {lo / min(times[base2]):9.3f} {med / statistics.median(times[base2]):9.3f}"
+        print(line)
 
 if __name__ == "__main__":
     main()
