@@ -1,0 +1,107 @@
+"""Shared pieces of the SAT encodings: solver imports, weight bounds, integer inputs."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import HardTargetError
+from ..dichotomies import distinct_rows
+
+__all__ = ["cp_model", "pysat_module", "EXACT_BOUND", "exact_bound", "boolean_kind", "IntInputs",
+           "integer_inputs", "Rows", "distinct_problem", "status_name"]
+
+# Largest integer weight that some threshold function of n Boolean inputs needs is at
+# most the largest determinant of an n x n {0,1} matrix (Muroga's bound; OEIS A003432),
+# and for n <= 6 these values are attained: 1, 1, 2, 3, 5, 9.  With weights bounded by
+# EXACT_BOUND[n] every threshold function of n Boolean inputs, hence every separable
+# dichotomy of points of the cube, has an integer realization.
+EXACT_BOUND = (1, 1, 1, 2, 3, 5, 9, 32, 56, 144, 320, 1458, 3645)
+
+
+def exact_bound(n_inputs: int) -> "int | None":
+    """Weight bound that makes an integer unit of ``n_inputs`` Boolean inputs complete (None if unknown)."""
+    return EXACT_BOUND[n_inputs] if 0 <= n_inputs < len(EXACT_BOUND) else None
+
+
+def cp_model():
+    """The OR-Tools CP-SAT module, or an error naming what to install."""
+    try:
+        return importlib.import_module("ortools.sat.python.cp_model")
+    except ImportError:
+        raise HardTargetError(
+            "the 'cpsat' backend needs OR-Tools: pip install 'ortools>=9.10' (a hardtarget dependency; "
+            "reinstall hardtarget to get it)") from None
+
+
+def pysat_module(name: str):
+    """A PySAT submodule (``pysat.card``, ``pysat.pb``, ``pysat.solvers``), or an error naming the extra."""
+    try:
+        mod = importlib.import_module(name)
+        if name == "pysat.pb":
+            mod.PBEnc.atleast([1], weights=[1], bound=1)  # needs pypblib or pindakaas
+        return mod
+    except ImportError:
+        raise HardTargetError(
+            f"the 'pysat' backend needs {name}: pip install 'python-sat[pb]==1.9.dev17' "
+            "(the [pb] extra brings the pseudo-Boolean encoder)") from None
+
+
+def boolean_kind(A: np.ndarray) -> "str | None":
+    """``"sign"`` if every entry is ±1, ``"step"`` if every entry is 0 or 1, else None."""
+    if np.all(np.abs(A) == 1):
+        return "sign"
+    if np.all((A == 0) | (A == 1)):
+        return "step"
+    return None
+
+
+@dataclass
+class IntInputs:
+    """First-layer inputs as integers: ``Xq ~ scale * X`` with a rounding slack ``slack`` per weight unit."""
+
+    Xq: np.ndarray
+    scale: float
+    exact: bool  # Xq == X: no rounding
+
+    def slack(self, weight_bound: int) -> int:
+        """A margin that absorbs the rounding error of ``w . Xq`` for ``|w_k| <= weight_bound``."""
+        if self.exact:
+            return 0
+        return int(np.ceil(0.5 * weight_bound * self.Xq.shape[1]))
+
+
+def integer_inputs(X: np.ndarray, resolution: int = 1000) -> IntInputs:
+    """Integers for CP-SAT: X itself when integral, else ``round(X * resolution / max|X|)``."""
+    if np.all(X == np.round(X)) and np.abs(X).max() <= 1e6:
+        return IntInputs(X.astype(np.int64), 1.0, True)
+    s = resolution / max(float(np.abs(X).max()), 1e-300)
+    return IntInputs(np.round(X * s).astype(np.int64), s, False)
+
+
+@dataclass
+class Rows:
+    """Distinct input rows with their label counts: what the encodings see."""
+
+    U: np.ndarray       # (u, n) distinct rows of X
+    inv: np.ndarray     # (m,) row index of each sample
+    pos: np.ndarray     # (u,) samples labelled +1 on each row
+    neg: np.ndarray     # (u,) samples labelled -1 on each row
+
+    @property
+    def mixed(self) -> np.ndarray:
+        return (self.pos > 0) & (self.neg > 0)
+
+
+def distinct_problem(X: np.ndarray, t: np.ndarray) -> Rows:
+    U, inv = distinct_rows(X)
+    pos = np.bincount(inv, weights=(t > 0), minlength=len(U)).astype(np.int64)
+    neg = np.bincount(inv, weights=(t < 0), minlength=len(U)).astype(np.int64)
+    return Rows(U, inv, pos, neg)
+
+
+def status_name(cp, code) -> str:
+    return {cp.OPTIMAL: "OPTIMAL", cp.FEASIBLE: "FEASIBLE", cp.INFEASIBLE: "INFEASIBLE",
+            cp.MODEL_INVALID: "MODEL_INVALID"}.get(code, "UNKNOWN")

@@ -1,0 +1,222 @@
+"""CP-SAT model of a whole hard-threshold network on a training set.
+
+Variables: one Boolean per hidden target (distinct input row x unit), one per output
+target when training errors are minimized, and bounded integer weights and bias per
+unit.  Each unit's pre-activation ``z = w . a + b`` must be ``>= 1`` where its target is
++1 and ``<= 0`` where it is -1 (``sign(0) = -1``; with integer weights and inputs that
+is the margin-1 condition).  A weight times a Boolean input is linearized exactly: a
+product variable ``p`` equals ``w`` when the input is on and 0 when off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import HardTargetError
+from ._common import IntInputs, Rows, boolean_kind, cp_model, exact_bound, integer_inputs, status_name
+
+__all__ = ["CpNetwork", "WEIGHTS", "OBJECTIVES", "DEFAULT_BOUND"]
+
+WEIGHTS = ("integer", "binary", "ternary")
+OBJECTIVES = ("errors", "feasibility", "sparsity")
+DEFAULT_BOUND = 7  # integer weight bound where no exact one is known (real or large inputs)
+
+
+class CpNetwork:
+    """The network model; ``solve`` returns hidden/output targets and integer weights.
+
+    Parameters
+    ----------
+    rows : distinct input rows with label counts (see ``distinct_problem``).
+    hidden : hidden widths.
+    activation : ``"sign"`` or ``"step"`` (what a hidden unit feeds forward).
+    weights : ``integer`` (bounded by ``weight_bound``), ``binary`` {-1,1}, ``ternary`` {-1,0,1}.
+    weight_bound : int, or ``"auto"``: per layer, the bound that is complete for real
+        weights when the layer's inputs are Boolean and few (see ``exact_bound``), else 7.
+    objective : ``errors`` (fewest training errors), ``feasibility`` or ``sparsity``
+        (zero errors with the fewest nonzero weights).
+    symmetry : fix every hidden unit's target on the first row to -1 and order units by
+        their number of +1 targets (sign activation; sound for any weight bound).
+    fixed_hidden : hidden targets per distinct row (lists of ±1 arrays) to check
+        instead of searching.
+    """
+
+    def __init__(self, rows: Rows, hidden: tuple, activation: str = "sign", weights: str = "integer",
+                 weight_bound: "int | str" = "auto", objective: str = "errors", symmetry: bool = True,
+                 resolution: int = 1000, fixed_hidden: "list | None" = None, output: "np.ndarray | None" = None):
+        cp = cp_model()
+        self.cp = cp
+        self.rows, self.hidden, self.act = rows, tuple(hidden), activation
+        self.weights, self.objective = weights, objective
+        self.model = cp.CpModel()
+        self.trivially_infeasible = False
+        self.inputs: IntInputs = integer_inputs(rows.U.astype(np.float64), resolution)
+        u = len(rows.U)
+        m = self.model
+        # hidden targets
+        if fixed_hidden is not None:
+            self.H = [np.asarray(T) > 0 for T in fixed_hidden]
+        else:
+            self.H = [np.array([[m.NewBoolVar(f"h{d}_{i}_{j}") for j in range(w)] for i in range(u)], dtype=object)
+                      for d, w in enumerate(self.hidden)]
+        # output targets
+        if output is not None:
+            self.y = np.asarray(output).reshape(-1) > 0
+            self.trivially_infeasible = False
+        elif objective == "errors":
+            self.y = np.array([m.NewBoolVar(f"y_{i}") for i in range(u)], dtype=object)
+        else:
+            self.y = rows.pos > 0
+            self.trivially_infeasible = bool(rows.mixed.any())
+        self.bounds: list = []
+        self.exact: list = []
+        self.W: list = []
+        self.nonzero: list = []
+        n_in = rows.U.shape[1]
+        kind0 = boolean_kind(rows.U) if self.inputs.exact else None
+        for d in range(len(self.hidden) + 1):
+            n_in = rows.U.shape[1] if d == 0 else self.hidden[d - 1]
+            boolean = kind0 is not None if d == 0 else True
+            B = self._bound(weight_bound, n_in, boolean)
+            self.bounds.append(B)
+            need = exact_bound(n_in)
+            self.exact.append(weights == "integer" and boolean and need is not None and B >= need)
+            targets = self.H[d] if d < len(self.hidden) else self.y.reshape(-1, 1)
+            self.W.append(self._layer(d, B, targets))
+        if symmetry and activation == "sign" and fixed_hidden is None:
+            self._break_symmetry()
+        if objective == "errors" and output is None:
+            self.model.Minimize(sum(int(rows.pos[i]) * (1 - self.y[i]) + int(rows.neg[i]) * self.y[i]
+                                    for i in range(u)))
+        elif objective == "sparsity":
+            self.model.Minimize(sum(self.nonzero))
+
+    # -- building -----------------------------------------------------------------
+    def _bound(self, weight_bound, n_in: int, boolean: bool) -> int:
+        if self.weights != "integer":
+            return 1
+        if weight_bound == "auto":
+            need = exact_bound(n_in) if boolean else None
+            return need if need is not None else DEFAULT_BOUND
+        return int(weight_bound)
+
+    def _weight(self, name: str, B: int):
+        m = self.model
+        if self.weights == "binary":
+            return m.NewIntVarFromDomain(self.cp.Domain.FromValues([-1, 1]), name)
+        w = m.NewIntVar(-B, B, name)
+        if self.objective == "sparsity":
+            nz = m.NewBoolVar(f"nz_{name}")
+            m.Add(w == 0).OnlyEnforceIf(nz.Not())
+            self.nonzero.append(nz)
+        return w
+
+    def _layer(self, d: int, B: int, targets) -> list:
+        """Weights ``[(w_1..w_n, b)]`` of layer ``d``'s units and their target constraints."""
+        m = self.model
+        u = len(self.rows.U)
+        first = d == 0
+        if first:
+            A = self.inputs.Xq
+            slack = self.inputs.slack(B)
+            span = B * int(np.abs(A).max(axis=0).sum()) + slack
+        else:
+            A = self.H[d - 1]
+            slack = 0
+            span = B * A.shape[1]
+        const_in = first or A.dtype != object
+        if not first and const_in:  # fixed hidden targets: constants in the activation's values
+            A = np.where(A, 1, -1 if self.act == "sign" else 0).astype(np.int64)
+        n_in = A.shape[1]
+        units = []
+        for j in range(targets.shape[1]):
+            w = [self._weight(f"w{d}_{j}_{k}", B) for k in range(n_in)]
+            b = m.NewIntVar(-span, span + 1, f"b{d}_{j}")
+            units.append((w, b))
+            for i in range(u):
+                if const_in:
+                    z = sum(int(A[i, k]) * w[k] for k in range(n_in) if A[i, k] != 0) + b
+                else:
+                    terms = []
+                    for k in range(n_in):
+                        p = m.NewIntVar(-B, B, f"p{d}_{j}_{i}_{k}")
+                        m.Add(p == w[k]).OnlyEnforceIf(A[i, k])
+                        m.Add(p == 0).OnlyEnforceIf(A[i, k].Not())
+                        terms.append(2 * p - w[k] if self.act == "sign" else p)
+                    z = sum(terms) + b
+                tgt = targets[i, j]
+                if isinstance(tgt, (bool, np.bool_)):
+                    m.Add(z >= 1 + slack) if tgt else m.Add(z <= -slack)
+                else:
+                    m.Add(z >= 1 + slack).OnlyEnforceIf(tgt)
+                    m.Add(z <= -slack).OnlyEnforceIf(tgt.Not())
+        return units
+
+    def _break_symmetry(self) -> None:
+        m = self.model
+        for H in self.H:
+            for j in range(H.shape[1]):
+                m.Add(H[0, j] == 0)
+            counts = [sum(H[:, j]) for j in range(H.shape[1])]
+            for a, b in zip(counts, counts[1:]):
+                m.Add(a <= b)
+
+    def add_hint(self, layers: list, y: "np.ndarray | None" = None) -> None:
+        """Hint hidden targets (per distinct row, ±1) and output targets."""
+        for H, T in zip(self.H, layers):
+            if H.dtype == object:
+                for v, t in zip(H.ravel(), np.asarray(T).ravel()):
+                    self.model.AddHint(v, bool(t > 0))
+        if y is not None and self.y.dtype == object:
+            for v, t in zip(self.y, np.asarray(y).ravel()):
+                self.model.AddHint(v, bool(t > 0))
+
+    # -- solving ------------------------------------------------------------------
+    def solve(self, time_limit: "float | None" = None, seed: int = 0, workers: int = 1) -> dict:
+        """Run CP-SAT; return status, objective, bound and (if any) the solution."""
+        cp = self.cp
+        if self.trivially_infeasible:
+            return {"status": "INFEASIBLE", "reason": "two identical inputs carry different labels"}
+        solver = cp.CpSolver()
+        prm = solver.parameters
+        prm.random_seed = int(seed)
+        prm.num_workers = int(workers)
+        if time_limit is not None:
+            prm.max_time_in_seconds = max(float(time_limit), 0.01)
+        code = solver.Solve(self.model)
+        out = {"status": status_name(cp, code), "wall_time": solver.WallTime(),
+               "conflicts": solver.NumConflicts(), "branches": solver.NumBranches()}
+        if code in (cp.OPTIMAL, cp.FEASIBLE):
+            val = solver.Value
+            hidden = [np.where(np.vectorize(lambda v: bool(val(v)) if not isinstance(v, (bool, np.bool_)) else v,
+                                            otypes=[bool])(H), 1, -1).astype(np.int8) for H in self.H]
+            y = self.y if self.y.dtype != object else np.array([val(v) for v in self.y], dtype=bool)
+            out["hidden"] = hidden
+            out["y"] = np.where(y, 1, -1).astype(np.int8)
+            out["weights"] = [np.array([[val(w) for w in ws] + [val(b)] for ws, b in units], dtype=np.int64).T
+                              for units in self.W]
+            if self.objective != "feasibility":
+                out["objective"] = solver.ObjectiveValue()
+                out["bound"] = solver.BestObjectiveBound()
+        return out
+
+    @property
+    def proof_kind(self) -> str:
+        """What an INFEASIBLE (or a proven minimum) rules out."""
+        if self.weights != "integer":
+            return f"{self.weights} weights"
+        if all(self.exact):
+            return "real weights"
+        return "integer weights bounded by " + "/".join(str(b) for b in self.bounds)
+
+
+def check_weight_bound(weight_bound) -> "int | str":
+    if weight_bound == "auto":
+        return weight_bound
+    try:
+        B = int(weight_bound)
+    except (TypeError, ValueError):
+        B = 0
+    if B < 1 or B != weight_bound:
+        raise HardTargetError(f"weight_bound must be an integer >= 1 or 'auto', got {weight_bound!r}")
+    return B
