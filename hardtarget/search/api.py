@@ -13,7 +13,7 @@ from .evaluate import Evaluator
 from .exhaustive import Exhaustive
 from .ftprop import FTProp
 from .local import BeamSearch, HillClimb, Madaline
-from .sat import SatSearch
+from .sat import SatLP, SatSearch
 
 __all__ = ["STRATEGIES", "register", "get_strategy", "solve", "min_width", "MinWidthResult"]
 
@@ -30,7 +30,7 @@ def register(cls: "type[Strategy]") -> "type[Strategy]":
     return cls
 
 
-for _cls in (Exhaustive, HillClimb, BeamSearch, FTProp, Madaline, SatSearch):
+for _cls in (Exhaustive, HillClimb, BeamSearch, FTProp, Madaline, SatSearch, SatLP):
     register(_cls)
 
 

@@ -13,6 +13,7 @@ OR-Tools and PySAT are imported only when a model is built.
 
 from __future__ import annotations
 
+from .lazy import SatLP
 from .strategy import SatSearch
 
-__all__ = ["SatSearch"]
+__all__ = ["SatSearch", "SatLP"]
