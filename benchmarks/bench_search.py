@@ -78,10 +78,12 @@ def planted(seeds=(0,), time_limit: float = 60.0) -> None:
     for seed in seeds:
         p = ht.load_problem(f"planted:16-8-1:500:{seed}")
         for name in ("ftprop", "madaline", "hill", "beam"):
-            for init in ("ftprop-mb", "random"):
+            for init in ("anneal", "ftprop-mb", "random"):
                 opts = {"init": init}
                 if name in ("hill", "beam"):
                     opts["max_neighbors"] = 500
+                if name == "ftprop":
+                    opts["restarts"] = 10_000  # new initial targets until the time limit
                 r = solve(p, (8,), name, time_limit=time_limit, seed=seed, progress=False, **opts)
                 print(f"| {seed} | {name} | {init} | {r.status} | {r.train_accuracy:.4f} | {r.loss:g} | "
                       f"{r.time_to_best:.2f} | {r.states_evaluated} |", flush=True)

@@ -70,7 +70,8 @@ def solve(problem: Problem, hidden=(4,), strategy: "str | Strategy" = "beam", *,
     ----------
     problem : Problem (see :func:`hardtarget.load_problem`).
     hidden : hidden-layer widths, e.g. ``(4,)`` or ``(4, 3)``; ``()`` for none.
-    strategy : ``exhaustive``, ``hill``, ``beam``, ``ftprop``, ``madaline`` (or an instance).
+    strategy : ``exhaustive``, ``hill``, ``beam``, ``ftprop``, ``madaline``, ``sat``, ``sat-lp``
+        (or an instance).
     activation : ``sign`` or ``step``.
     solver : unit solver for each perceptron subproblem (default ``auto``).
     loss : output loss, ``errors`` (default) or a hinge-family loss.
@@ -97,7 +98,9 @@ class MinWidthResult:
     """Smallest single-hidden-layer width that fits the data, with proofs below it.
 
     ``proofs[w]`` says why width ``w`` was rejected: ``"proof"`` (an exact strategy
-    proved it infeasible) or ``"not found"`` (a heuristic failed; no proof).
+    proved it infeasible for real weights), ``"proof for ..."`` (proved only for a
+    weight class, e.g. ``"proof for binary weights"`` from ``sat``) or ``"not found"``
+    (a heuristic failed, or a time limit; no proof).
     """
 
     width: "int | None"
@@ -107,7 +110,7 @@ class MinWidthResult:
 
     @property
     def proven(self) -> bool:
-        """True when every smaller width was proved infeasible."""
+        """True when every smaller width was proved infeasible (for real weights)."""
         return self.width is not None and all(v == "proof" for v in self.proofs.values())
 
     def to_dict(self) -> dict:
@@ -134,5 +137,6 @@ def min_width(problem: Problem, strategy: "str | Strategy" = "exhaustive", max_w
         if r.success:
             out.width, out.result = w, r
             return out
-        out.proofs[w] = "proof" if r.status == "infeasible" else "not found"
+        # a strategy may say what its proof covers (sat: "proof for binary weights", ...)
+        out.proofs[w] = r.info.get("proof_kind", "proof") if r.status == "infeasible" else "not found"
     return out

@@ -55,7 +55,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _solve_args(p: argparse.ArgumentParser) -> None:
     _common(p)
     p.add_argument("--hidden", default="2", help="hidden widths, e.g. 4 or 4,3 (0: none); default 2")
-    p.add_argument("--strategy", "-s", default="beam", help="exhaustive, hill, beam, ftprop, madaline")
+    p.add_argument("--strategy", "-s", default="beam", help="exhaustive, hill, beam, ftprop, madaline, sat, sat-lp")
     p.add_argument("--max-states", type=int, help="stop after this many evaluated states")
     p.add_argument("--solver", default="auto", help="unit solver (default auto)")
     p.add_argument("--out", help="save the trained network here (.npz)")
@@ -96,7 +96,7 @@ def _solve_run(args) -> int:
 
 def _min_width_args(p: argparse.ArgumentParser) -> None:
     _common(p)
-    p.add_argument("--strategy", "-s", default="exhaustive", help="exhaustive (proofs) or a heuristic")
+    p.add_argument("--strategy", "-s", default="exhaustive", help="exhaustive, sat, sat-lp (proofs) or a heuristic")
     p.add_argument("--max-width", type=int, default=8)
 
 

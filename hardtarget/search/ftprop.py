@@ -43,13 +43,13 @@ class FTProp(Strategy):
     layer_loss : ``hinge``, ``saturated_hinge`` or ``soft_hinge``; its gradient sets targets.
     flip_fraction : share of the disagreeing targets flipped per proposal (at least one).
     restarts : new random initial targets after a failed top-level call.
-    init : initial targets, ``random`` or ``ftprop-mb`` (see :mod:`.init`).
+    init : initial targets, ``anneal`` (default), ``ftprop-mb`` or ``random`` (see :mod:`.init`).
     """
 
     name = "ftprop"
 
     def __init__(self, seed: int = 0, budget: int = 20, layer_loss: str = "hinge", flip_fraction: float = 0.1,
-                 restarts: int = 10, init: str = "ftprop-mb"):
+                 restarts: int = 10, init: str = "anneal"):
         super().__init__(seed)
         self.init = init
         if layer_loss not in _LAYER_LOSSES:

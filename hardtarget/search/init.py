@@ -4,7 +4,10 @@
 ``ftprop-mb``: the hidden outputs of a network first trained for a few hundred
 full-batch steps of FTPROP-MB (Algorithm 2) with soft-hinge layer losses, the target
 heuristic and ``|dL/dh|`` weighting (the backward pass ``g * sech^2(z)``), with Adam.
-Either way every hidden target column is the output of a real unit, hence feasible.
+``anneal``: the hidden outputs of a network trained with ``tanh(beta * z)`` units
+whose slope ``beta`` grows from 1 to 50 (a continuation towards ``sign``), output
+hinge loss, Adam; the sign network with the fewest errors along the way is kept.
+Every hidden target column is the output of a real unit, hence feasible.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from ..errors import HardTargetError
 
 __all__ = ["initial_targets", "INITS"]
 
-INITS = ("random", "ftprop-mb")
+INITS = ("random", "ftprop-mb", "anneal")
 
 
 def _random_weights(rng: np.random.Generator, widths: list) -> list:
@@ -60,6 +63,39 @@ def ftprop_mb_weights(X, t, hidden, act, rng, epochs: int = 1000, lr: float = 0.
     return best
 
 
+def anneal_weights(X, t, hidden, act, rng, epochs: int = 6000, lr: float = 0.01, beta_max: float = 50.0) -> list:
+    """Train a tanh network whose slope is annealed towards sign; return the best sign weights."""
+    widths = [X.shape[1], *hidden, t.shape[1]]
+    Ws = _random_weights(rng, widths)
+    m = [np.zeros_like(W) for W in Ws]
+    v = [np.zeros_like(W) for W in Ws]
+    best, best_err = [W.copy() for W in Ws], np.inf
+    for ep in range(1, epochs + 1):
+        beta = 1.0 + (beta_max - 1.0) * ep / epochs
+        if ep % 10 == 1:  # score the hard network now and then
+            _, Zs = _forward(X, Ws, act)
+            err = int(np.count_nonzero(np.any((Zs[-1] > 0) != (t > 0), axis=1)))
+            if err < best_err:
+                best, best_err = [W.copy() for W in Ws], err
+                if err == 0:
+                    break
+        Hs, Ts = [X], []
+        for W in Ws[:-1]:
+            T = np.tanh(beta * (Hs[-1] @ W[:-1] + W[-1]))
+            Ts.append(T)
+            Hs.append(T if act.kind == "sign" else (T + 1) / 2)
+        z = Hs[-1] @ Ws[-1][:-1] + Ws[-1][-1]
+        g = np.where(t * z < 1, -t, 0.0)  # output hinge
+        for d in range(len(Ws) - 1, -1, -1):
+            grad = np.vstack([Hs[d].T @ g, g.sum(axis=0, keepdims=True)])
+            if d > 0:
+                g = (g @ Ws[d][:-1].T) * (1 if act.kind == "sign" else 0.5) * beta * (1 - Ts[d - 1] ** 2)
+            m[d] = 0.9 * m[d] + 0.1 * grad
+            v[d] = 0.999 * v[d] + 0.001 * grad ** 2
+            Ws[d] -= lr * (m[d] / (1 - 0.9 ** ep)) / (np.sqrt(v[d] / (1 - 0.999 ** ep)) + 1e-8)
+    return best
+
+
 def initial_targets(problem, hidden: tuple, act, rng: np.random.Generator, method: str = "random") -> list:
     """Hidden target arrays (int8 ±1) for the start of a local search."""
     if method not in INITS:
@@ -73,7 +109,9 @@ def initial_targets(problem, hidden: tuple, act, rng: np.random.Generator, metho
         for W in Ws[:-1]:
             W[-1] = -np.median(H @ W[:-1], axis=0)
             H = act.from_targets(np.where(H @ W[:-1] + W[-1] > 0, 1, -1))
-    else:
+    elif method == "ftprop-mb":
         Ws = ftprop_mb_weights(X, t, hidden, act, rng)
+    else:
+        Ws = anneal_weights(X, t, hidden, act, rng)
     Hs, Zs = _forward(X, Ws, act)
     return [np.where(Z > 0, 1, -1).astype(np.int8) for Z in Zs[:-1]]

@@ -34,12 +34,12 @@ class HillClimb(Strategy):
     ----------
     restarts : extra runs from new random initial targets after a local optimum.
     max_neighbors : evaluate a random sample of this many flips per step (None: all).
-    init : initial targets, ``random`` or ``ftprop-mb`` (see :mod:`.init`).
+    init : initial targets, ``anneal`` (default), ``ftprop-mb`` or ``random`` (see :mod:`.init`).
     """
 
     name = "hill"
 
-    def __init__(self, seed: int = 0, restarts: int = 0, max_neighbors: "int | None" = None, init: str = "ftprop-mb"):
+    def __init__(self, seed: int = 0, restarts: int = 0, max_neighbors: "int | None" = None, init: str = "anneal"):
         super().__init__(seed)
         self.init = init
         self.restarts = int(restarts)
@@ -70,13 +70,13 @@ class BeamSearch(Strategy):
     width : states kept per round (1 = hill climbing).
     patience : rounds without a new best before stopping.
     max_neighbors : flips sampled per state and round (None: all).
-    init : initial targets, ``random`` or ``ftprop-mb``.
+    init : initial targets, ``anneal`` (default), ``ftprop-mb`` or ``random``.
     """
 
     name = "beam"
 
     def __init__(self, seed: int = 0, width: int = 4, patience: int = 2, max_neighbors: "int | None" = None,
-                 init: str = "ftprop-mb"):
+                 init: str = "anneal"):
         super().__init__(seed)
         self.init = init
         self.width = int(width)
@@ -117,12 +117,12 @@ class Madaline(Strategy):
     Parameters
     ----------
     max_trials : hidden units tried per misclassified sample.
-    init : initial targets, ``random`` or ``ftprop-mb``.
+    init : initial targets, ``anneal`` (default), ``ftprop-mb`` or ``random``.
     """
 
     name = "madaline"
 
-    def __init__(self, seed: int = 0, max_trials: int = 8, init: str = "ftprop-mb"):
+    def __init__(self, seed: int = 0, max_trials: int = 8, init: str = "anneal"):
         super().__init__(seed)
         self.init = init
         self.max_trials = int(max_trials)
