@@ -14,9 +14,10 @@ from .exhaustive import Exhaustive
 from .ftprop import FTProp
 from .local import BeamSearch, HillClimb, Madaline
 from .api import STRATEGIES, get_strategy, min_width, register, solve
+from .sat import SatLP, SatSearch, sat_verify
 
 __all__ = [
     "Budget", "SearchContext", "SearchResult", "Strategy", "STATUSES", "Evaluator", "LOSSES",
     "Exhaustive", "HillClimb", "BeamSearch", "Madaline", "FTProp",
-    "STRATEGIES", "get_strategy", "register", "solve", "min_width",
+    "STRATEGIES", "get_strategy", "register", "solve", "min_width", "SatSearch", "SatLP", "sat_verify",
 ]

@@ -15,5 +15,6 @@ from __future__ import annotations
 
 from .lazy import SatLP
 from .strategy import SatSearch
+from .verify import SatVerifyReport, sat_verify
 
-__all__ = ["SatSearch", "SatLP"]
+__all__ = ["SatSearch", "SatLP", "sat_verify", "SatVerifyReport"]

@@ -1,0 +1,91 @@
+"""Verify a target setting with the SAT encodings and cross-check the LP verifier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...errors import HardTargetError
+from ...feasibility import FeasibilityReport, layer_inputs, verify
+from ...problem import Problem
+from ...targets import as_target_setting
+from ._common import distinct_problem
+from .cpsat import CpNetwork, check_weight_bound
+
+__all__ = ["sat_verify", "SatVerifyReport"]
+
+
+@dataclass
+class SatVerifyReport:
+    """Per-unit verdicts of the encodings next to the LP's.
+
+    ``units`` holds one dict per unit: ``layer``, ``unit``, ``sat`` (the encoding
+    found weights in its class), ``lp`` (the LP verifier's verdict), ``exact`` (the
+    encoding's weight class is complete for real weights on these inputs) and
+    ``weights`` (the encoding's integer weights, bias last, if found).  ``agree`` is
+    True when no unit contradicts the LP: an exact unit must give the LP's verdict,
+    any unit the encoding separates must be separable.
+    """
+
+    feasible: bool
+    exact: bool
+    agree: bool
+    units: list = field(default_factory=list)
+    lp: "FeasibilityReport | None" = None
+
+
+def sat_verify(problem: Problem, targets, activation: str = "sign", backend: str = "cpsat",
+               weights: "str | None" = None, weight_bound: "int | str" = "auto",
+               time_limit: "float | None" = None) -> SatVerifyReport:
+    """Check every unit of a target setting with a SAT encoding and with the LP.
+
+    Parameters
+    ----------
+    problem, targets, activation : as for :func:`hardtarget.verify`.
+    backend : ``cpsat`` (integer weights bounded by ``weight_bound``; ``auto`` is
+        complete for Boolean inputs) or ``pysat`` (binary or ternary weights).
+    weights : ``integer``, ``binary`` or ``ternary`` (default: integer for cpsat,
+        binary for pysat).
+    time_limit : seconds per unit.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> p = ht.load_problem("xor")
+    >>> T1 = np.stack([np.where(p.X.sum(1) > 1, 1, -1), np.where(p.X.sum(1) > -1, 1, -1)], 1)  # AND, OR
+    >>> r = sat_verify(p, [T1])
+    >>> r.feasible, r.exact, r.agree
+    (True, True, True)
+    """
+    if backend not in ("cpsat", "pysat"):
+        raise HardTargetError(f"unknown SAT backend {backend!r}; valid: cpsat, pysat")
+    weights = weights or ("integer" if backend == "cpsat" else "binary")
+    weight_bound = check_weight_bound(weight_bound)
+    ts = as_target_setting(targets, problem.n_samples)
+    lp = verify(problem, ts, activation=activation, solver="lp")
+    inputs = layer_inputs(problem, ts.layers, activation)
+    outputs = ts.layers + [problem.t.reshape(-1, 1)]
+    units = []
+    for d, (A, T) in enumerate(zip(inputs, outputs), start=1):
+        for j in range(T.shape[1]):
+            rows = distinct_problem(A, T[:, j])
+            if backend == "cpsat":
+                net = CpNetwork(rows, (), activation, weights, weight_bound, "feasibility", symmetry=False)
+                exact = bool(net.exact[0])
+            else:
+                from .pysat_bnn import PySatNetwork
+
+                net = PySatNetwork(rows, (), activation, weights)
+                exact = False
+            out = net.solve(time_limit)
+            if out["status"] not in ("OPTIMAL", "FEASIBLE", "INFEASIBLE"):
+                raise HardTargetError(f"the {backend} check of layer {d} unit {j} hit the time limit; "
+                                      "raise time_limit")
+            sat = out["status"] != "INFEASIBLE"
+            lp_ok = lp.units[d - 1][j].separable
+            units.append({"layer": d, "unit": j, "sat": sat, "lp": lp_ok, "exact": exact,
+                          "weights": out["weights"][0][:, 0].tolist() if sat else None})
+    agree = all((u["sat"] == u["lp"]) if u["exact"] else (u["lp"] or not u["sat"]) for u in units)
+    feasible = all(u["sat"] for u in units)
+    return SatVerifyReport(feasible, all(u["exact"] for u in units), agree, units, lp)
