@@ -36,12 +36,25 @@ def _forward(X, Ws, act):
     return Hs, Zs
 
 
+class _Adam:
+    """Adam on a list of weight matrices, updated in place one layer at a time."""
+
+    def __init__(self, Ws: list, lr: float):
+        self.Ws, self.lr = Ws, lr
+        self.m = [np.zeros_like(W) for W in Ws]
+        self.v = [np.zeros_like(W) for W in Ws]
+
+    def step(self, d: int, grad: np.ndarray, ep: int) -> None:
+        self.m[d] = 0.9 * self.m[d] + 0.1 * grad
+        self.v[d] = 0.999 * self.v[d] + 0.001 * grad ** 2
+        self.Ws[d] -= self.lr * (self.m[d] / (1 - 0.9 ** ep)) / (np.sqrt(self.v[d] / (1 - 0.999 ** ep)) + 1e-8)
+
+
 def ftprop_mb_weights(X, t, hidden, act, rng, epochs: int = 1000, lr: float = 0.01) -> list:
     """Full-batch FTPROP-MB with soft-hinge layer losses (FTP-SH); returns the weights with fewest errors."""
     widths = [X.shape[1], *hidden, t.shape[1]]
     Ws = _random_weights(rng, widths)
-    m = [np.zeros_like(W) for W in Ws]
-    v = [np.zeros_like(W) for W in Ws]
+    opt = _Adam(Ws, lr)
     best, best_err = [W.copy() for W in Ws], np.inf
     scale = 0.5 if act.kind == "step" else 1.0  # dh/dT for step units
     for ep in range(1, epochs + 1):
@@ -57,9 +70,7 @@ def ftprop_mb_weights(X, t, hidden, act, rng, epochs: int = 1000, lr: float = 0.
             if d > 0:
                 gh = g @ Ws[d][:-1].T * scale  # dL_{d+1}/dh; target sign(-gh), weight |gh|
                 g = gh / np.cosh(Zs[d - 1]) ** 2
-            m[d] = 0.9 * m[d] + 0.1 * grad
-            v[d] = 0.999 * v[d] + 0.001 * grad ** 2
-            Ws[d] -= lr * (m[d] / (1 - 0.9 ** ep)) / (np.sqrt(v[d] / (1 - 0.999 ** ep)) + 1e-8)
+            opt.step(d, grad, ep)
     return best
 
 
@@ -67,8 +78,7 @@ def anneal_weights(X, t, hidden, act, rng, epochs: int = 6000, lr: float = 0.01,
     """Train a tanh network whose slope is annealed towards sign; return the best sign weights."""
     widths = [X.shape[1], *hidden, t.shape[1]]
     Ws = _random_weights(rng, widths)
-    m = [np.zeros_like(W) for W in Ws]
-    v = [np.zeros_like(W) for W in Ws]
+    opt = _Adam(Ws, lr)
     best, best_err = [W.copy() for W in Ws], np.inf
     for ep in range(1, epochs + 1):
         beta = 1.0 + (beta_max - 1.0) * ep / epochs
@@ -90,9 +100,7 @@ def anneal_weights(X, t, hidden, act, rng, epochs: int = 6000, lr: float = 0.01,
             grad = np.vstack([Hs[d].T @ g, g.sum(axis=0, keepdims=True)])
             if d > 0:
                 g = (g @ Ws[d][:-1].T) * (1 if act.kind == "sign" else 0.5) * beta * (1 - Ts[d - 1] ** 2)
-            m[d] = 0.9 * m[d] + 0.1 * grad
-            v[d] = 0.999 * v[d] + 0.001 * grad ** 2
-            Ws[d] -= lr * (m[d] / (1 - 0.9 ** ep)) / (np.sqrt(v[d] / (1 - 0.999 ** ep)) + 1e-8)
+            opt.step(d, grad, ep)
     return best
 
 
