@@ -132,8 +132,10 @@ def _breast_cancer(spec: str, arg: str) -> Problem:
 def _digits(spec: str, arg: str) -> Problem:
     from sklearn.datasets import load_digits
 
-    a, b = _pair(spec, arg, 10, "0-1")
     d = load_digits()
+    if arg == "all":
+        return make_problem(np.where(d.data >= 8, 1.0, -1.0), d.target, name="digits:all", multiclass="ovr")
+    a, b = _pair(spec, arg, 10, "0-1")
     keep = np.isin(d.target, (a, b))
     X = np.where(d.data[keep] >= 8, 1.0, -1.0)  # pixels 0..16 binarized at the midpoint
     return make_problem(X, np.where(d.target[keep] == b, 1, 0), name=f"digits:{a}-{b}")
@@ -142,8 +144,11 @@ def _digits(spec: str, arg: str) -> Problem:
 def _iris(spec: str, arg: str) -> Problem:
     from sklearn.datasets import load_iris
 
-    a, b = _pair(spec, arg, 3, "1-2")
     d = load_iris()
+    if arg == "all":
+        return make_problem(_standardize(d.data), d.target, name="iris:all", multiclass="ovr",
+                            feature_names=list(d.feature_names))
+    a, b = _pair(spec, arg, 3, "1-2")
     keep = np.isin(d.target, (a, b))
     return make_problem(_standardize(d.data[keep]), np.where(d.target[keep] == b, 1, 0), name=f"iris:{a}-{b}",
                         feature_names=list(d.feature_names))
@@ -157,8 +162,10 @@ PROBLEMS: "dict[str, tuple[str, Callable]]" = {
     "planted": ("planted:ARCH:POINTS:SEED — Gaussian inputs labelled by a random sign network, "
                 "e.g. planted:8-4-1:200:0; feasible by construction, planted targets kept", _planted),
     "breast_cancer": ("scikit-learn breast cancer, 569 x 30, standardized", _breast_cancer),
-    "digits": ("digits:A-B — scikit-learn 8x8 digits A vs B, pixels binarized to ±1 (default 0-1)", _digits),
-    "iris": ("iris:A-B — scikit-learn iris classes A vs B, standardized (default 1-2)", _iris),
+    "digits": ("digits:A-B — scikit-learn 8x8 digits A vs B, pixels binarized to ±1 (default 0-1); "
+               "digits:all — all 10 classes, one-vs-rest outputs", _digits),
+    "iris": ("iris:A-B — scikit-learn iris classes A vs B, standardized (default 1-2); "
+             "iris:all — 3 classes, one-vs-rest outputs", _iris),
 }
 
 
@@ -167,11 +174,13 @@ def list_problems() -> "list[tuple[str, str]]":
     return [(k, v[0]) for k, v in PROBLEMS.items()]
 
 
-def load_data(path: "str | os.PathLike[str]", label: "str | int | None" = None) -> Problem:
+def load_data(path: "str | os.PathLike[str]", label: "str | int | None" = None,
+              multiclass: "str | None" = None) -> Problem:
     """Read a CSV (header row, numeric columns) or NPZ (arrays ``X`` and ``y``) file.
 
     ``label`` names the label column (CSV: header name or 0-based index; default the
-    last column) or the label array (NPZ; default ``"y"``).
+    last column) or the label array (NPZ; default ``"y"``).  ``multiclass="ovr"``
+    accepts more than two classes (one output unit per class).
     """
     path = Path(path)
     if not path.exists():
@@ -182,7 +191,7 @@ def load_data(path: "str | os.PathLike[str]", label: "str | int | None" = None) 
             key = "y" if label is None else str(label)
             if "X" not in f.files or key not in f.files:
                 raise HardTargetError(f"{path} must hold arrays 'X' and {key!r}; it has {f.files}")
-            return make_problem(f["X"], f[key], name=path.name)
+            return make_problem(f["X"], f[key], name=path.name, multiclass=multiclass)
     if suffix in (".csv", ".txt"):
         import csv
 
@@ -207,11 +216,11 @@ def load_data(path: "str | os.PathLike[str]", label: "str | int | None" = None) 
             X = np.array([[float(r[i]) for i in feats] for r in body])
         except ValueError as exc:
             raise HardTargetError(f"{path}: non-numeric feature value ({exc}); encode categories as numbers") from None
-        return make_problem(X, y, name=path.name, feature_names=[header[i] for i in feats])
+        return make_problem(X, y, name=path.name, feature_names=[header[i] for i in feats], multiclass=multiclass)
     raise HardTargetError(f"unsupported data file {path.name!r}: use .csv (with a header) or .npz (arrays X, y)")
 
 
-def load_problem(spec: str, label: "str | int | None" = None) -> Problem:
+def load_problem(spec: str, label: "str | int | None" = None, multiclass: "str | None" = None) -> Problem:
     """Load a built-in problem by spec, or a data file by path.
 
     >>> load_problem("parity:3").X.shape
@@ -223,7 +232,7 @@ def load_problem(spec: str, label: "str | int | None" = None) -> Problem:
     if name in PROBLEMS:
         return PROBLEMS[name][1](spec, arg)
     if os.path.sep in spec or Path(spec).suffix.lower() in (".csv", ".npz", ".txt"):
-        return load_data(spec, label)
+        return load_data(spec, label, multiclass)
     raise HardTargetError(
         f"unknown problem {spec!r}; built-in: {', '.join(PROBLEMS)} (see `hardtarget problems`), "
         "or give the path of a .csv/.npz file"

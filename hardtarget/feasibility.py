@@ -125,7 +125,7 @@ def verify(problem: Problem, targets, activation: str = "sign", solver: str = "l
     act = get_activation(activation)
     ts = as_target_setting(targets, problem.n_samples)
     inputs = layer_inputs(problem, ts.layers, act)
-    outputs = ts.layers + [problem.t.reshape(-1, 1)]
+    outputs = ts.layers + [problem.T_out]
     units = []
     for d, (A, T) in enumerate(zip(inputs, outputs), start=1):
         results = solve_units(A, T, solver=solver)
@@ -142,6 +142,6 @@ def verify(problem: Problem, targets, activation: str = "sign", solver: str = "l
         report.reproduces_targets = all(
             np.array_equal(H, act.from_targets(T)) for H, T in zip(outs[:-1], ts.layers)
         )
-        predicted = np.where(outs[-1][:, 0] == act.levels[-1], 1, -1)
-        report.train_accuracy = float(np.mean(predicted == problem.t))
+        predicted = np.where(outs[-1] == act.levels[-1], 1, -1)
+        report.train_accuracy = float(np.mean(np.all(predicted == problem.T_out, axis=1)))
     return report

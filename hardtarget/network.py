@@ -179,9 +179,17 @@ class Network:
         return Y[:, 0] if Y.shape[1] == 1 else Y
 
     def predict_labels(self, X) -> np.ndarray:
-        """Predictions mapped back to the original class labels (binary networks)."""
-        if self.classes is None or self.widths[-1] != 1:
-            raise HardTargetError("predict_labels needs a binary network with stored classes; use predict()")
+        """Predictions mapped back to the original class labels.
+
+        One output unit: its two values map to ``classes[0]``/``classes[1]``.  Several
+        (one-vs-rest): the class of the largest output pre-activation.
+        """
+        if self.classes is None:
+            raise HardTargetError("predict_labels needs stored classes; use predict()")
+        if self.widths[-1] > 1:
+            if len(self.classes) != self.widths[-1]:
+                raise HardTargetError(f"{len(self.classes)} classes for {self.widths[-1]} output units")
+            return self.classes[np.argmax(self.decision_function(X), axis=1)]
         y = self.predict(X)
         hi = self.activations[-1].levels[-1]
         return np.where(y == hi, self.classes[1], self.classes[0])

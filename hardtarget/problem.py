@@ -39,8 +39,9 @@ class Problem:
     Attributes
     ----------
     X : (m, n) float64 inputs, the paper's ``T_0`` (transposed).
-    t : (m,) int8 targets in {-1, +1}, the paper's ``T_L``.
-    classes : the original labels mapped to -1 and +1, in that order.
+    t : (m,) int8 targets in {-1, +1}, the paper's ``T_L``; for a multi-class problem
+        (``multiclass="ovr"``) an ``(m, k)`` array, +1 in the column of each sample's class.
+    classes : the original labels: mapped to -1 and +1 (binary), or one per output column.
     name : where it came from.
     planted : for generated problems, the planted network and hidden targets.
     """
@@ -60,14 +61,26 @@ class Problem:
     def n_features(self) -> int:
         return self.X.shape[1]
 
+    @property
+    def n_outputs(self) -> int:
+        """Output units the problem asks for (1 for binary)."""
+        return 1 if self.t.ndim == 1 else self.t.shape[1]
+
+    @property
+    def T_out(self) -> np.ndarray:
+        """Output targets as an ``(m, n_outputs)`` int8 array."""
+        return self.t.reshape(len(self.t), -1)
+
     def __repr__(self) -> str:
         return f"Problem({self.name!r}, n_samples={self.n_samples}, n_features={self.n_features})"
 
 
-def make_problem(X, y, name: str = "data", feature_names=None, planted=None) -> Problem:
-    """Validate ``X`` and two-class labels ``y`` and build a :class:`Problem`.
+def make_problem(X, y, name: str = "data", feature_names=None, planted=None,
+                 multiclass: "str | None" = None) -> Problem:
+    """Validate ``X`` and labels ``y`` and build a :class:`Problem`.
 
-    Labels are mapped to ±1 in sorted order (the smaller label becomes -1).
+    Two classes are mapped to ±1 in sorted order (the smaller label becomes -1).  More
+    classes need ``multiclass="ovr"``: one output unit per class, one-vs-rest.
 
     >>> make_problem([[0, 0], [1, 1]], ["no", "yes"]).t.tolist()
     [-1, 1]
@@ -87,10 +100,15 @@ def make_problem(X, y, name: str = "data", feature_names=None, planted=None) -> 
         raise HardTargetError(
             f"labels have a single class ({classes[0]!r}); a classifier needs both classes present"
         )
+    if multiclass not in (None, "ovr"):
+        raise HardTargetError(f"unknown multiclass option {multiclass!r}; valid: None (binary), 'ovr'")
     if classes.size > 2:
+        if multiclass == "ovr":
+            t = np.where(y[:, None] == classes[None, :], 1, -1).astype(np.int8)
+            return Problem(X, t, classes, name=name, feature_names=feature_names, planted=planted)
         raise HardTargetError(
-            f"labels have {classes.size} classes {classes[:10].tolist()}; hardtarget problems are binary. "
-            "Map them to two classes first (e.g. y == c for one-vs-rest), or pick two classes "
+            f"labels have {classes.size} classes {classes[:10].tolist()}; pass multiclass='ovr' "
+            "(--multiclass ovr) for one output unit per class, or pick two classes "
             "(e.g. the built-in 'digits:3-8', 'iris:1-2')"
         )
     t = np.where(y == classes[1], 1, -1).astype(np.int8)

@@ -72,7 +72,7 @@ def test_bad_data(tmp_path):
         ht.make_problem(np.zeros((0, 3)), [])
     with pytest.raises(E, match="single class"):
         ht.make_problem([[1.0], [2.0]], [1, 1])
-    with pytest.raises(E, match="3 classes.*one-vs-rest"):
+    with pytest.raises(E, match="3 classes.*multiclass='ovr'"):
         ht.make_problem([[1.0], [2.0], [3.0]], [0, 1, 2])
     with pytest.raises(E, match="must match"):
         ht.make_problem([[1.0], [2.0]], [0, 1, 1])

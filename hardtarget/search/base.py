@@ -159,6 +159,7 @@ class Strategy(ABC):
 
     name: ClassVar[str] = ""
     exact: ClassVar[bool] = False
+    multi_output: ClassVar[bool] = False  # handles problems with several output units
 
     def __init__(self, seed: int = 0):
         self.seed = int(seed)
@@ -205,6 +206,11 @@ def result_from(ctx: SearchContext, strategy: Strategy, status: str, message: st
 
 def run_strategy(strategy: Strategy, ctx: SearchContext) -> SearchResult:
     """Run a strategy under the context's budget; budgets and Ctrl-C return the best so far."""
+    n_out = ctx.evaluator.t_out.shape[1]
+    if n_out > 1 and not strategy.multi_output:
+        multi = sorted(c.name for c in Strategy.__subclasses__() if c.multi_output)
+        raise HardTargetError(f"strategy {strategy.name!r} handles one output unit; this problem has {n_out} "
+                              f"(one-vs-rest). Use one of {multi}")
     strategy.check(ctx.evaluator)
     try:
         status, message = strategy.run(ctx)

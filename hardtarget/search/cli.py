@@ -44,6 +44,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     src.add_argument("--problem", "-p", help="built-in problem spec (see `hardtarget problems`)")
     src.add_argument("--data", help="a .csv or .npz data file")
     p.add_argument("--label", help="label column (CSV name or index) or array name (NPZ)")
+    p.add_argument("--multiclass", choices=["ovr"], help="more than two classes: one output unit per class")
     p.add_argument("--time-limit", type=float, help="seconds; the best result so far is returned when hit")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--activation", default="sign", help="sign (default) or step")
@@ -65,7 +66,9 @@ def _solve_args(p: argparse.ArgumentParser) -> None:
 def _load(args):
     from ..datasets import load_data, load_problem
 
-    return load_problem(args.problem, args.label) if args.problem else load_data(args.data, args.label)
+    if args.problem:
+        return load_problem(args.problem, args.label, args.multiclass)
+    return load_data(args.data, args.label, args.multiclass)
 
 
 def _solve_run(args) -> int:

@@ -86,7 +86,7 @@ class Evaluator:
         self.solver_options = dict(solver_options or {})
         self.refine = bool(refine)
         self._hinge = get_solver("hinge")
-        self.t_out = problem.t.reshape(-1, 1).astype(np.int8)
+        self.t_out = problem.T_out
         self._x_key = digest(problem.X)
         self._ones = np.ones(problem.n_samples)
         self.states_evaluated = 0
@@ -146,7 +146,7 @@ class Evaluator:
         weights.append(W)
         bad += sep.count(False)
         net = Network(weights, [act] * len(weights), classes=self.problem.classes)
-        z = net.decision_function(self.problem.X).reshape(len(self.t_out), -1)
+        z = net.decision_function(self.problem.X).reshape(self.t_out.shape)
         errors = int(np.count_nonzero(np.any((z > 0) != (self.t_out > 0), axis=1)))
         self.states_evaluated += 1
         return State(targets, output_loss(self.loss, z, self.t_out, errors), errors, net, bad)

@@ -47,6 +47,7 @@ class FTProp(Strategy):
     """
 
     name = "ftprop"
+    multi_output = True
 
     def __init__(self, seed: int = 0, budget: int = 20, layer_loss: str = "hinge", flip_fraction: float = 0.1,
                  restarts: int = 10, init: str = "anneal"):

@@ -109,9 +109,9 @@ def initial_targets(problem, hidden: tuple, act, rng: np.random.Generator, metho
     if method not in INITS:
         raise HardTargetError(f"unknown init {method!r}; valid: {', '.join(INITS)}")
     X = problem.X
-    t = problem.t.reshape(-1, 1).astype(np.float64)
+    t = problem.T_out.astype(np.float64)
     if method == "random":
-        Ws = _random_weights(rng, [X.shape[1], *hidden, 1])
+        Ws = _random_weights(rng, [X.shape[1], *hidden, t.shape[1]])
         # balanced units: threshold each hidden unit at its median pre-activation
         H = X
         for W in Ws[:-1]:

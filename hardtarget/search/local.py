@@ -38,6 +38,7 @@ class HillClimb(Strategy):
     """
 
     name = "hill"
+    multi_output = True
 
     def __init__(self, seed: int = 0, restarts: int = 0, max_neighbors: "int | None" = None, init: str = "anneal"):
         super().__init__(seed)
@@ -74,6 +75,7 @@ class BeamSearch(Strategy):
     """
 
     name = "beam"
+    multi_output = True
 
     def __init__(self, seed: int = 0, width: int = 4, patience: int = 2, max_neighbors: "int | None" = None,
                  init: str = "anneal"):
@@ -121,6 +123,7 @@ class Madaline(Strategy):
     """
 
     name = "madaline"
+    multi_output = True
 
     def __init__(self, seed: int = 0, max_trials: int = 8, init: str = "anneal"):
         super().__init__(seed)
