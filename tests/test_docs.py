@@ -22,3 +22,13 @@ def test_readme_opens_with_the_two_commands():
     lines = README.read_text().splitlines()
     assert lines[3].startswith("# 1. set up and run the main job")
     assert lines[5].startswith("# 2. set up and run the tests") and "pytest" in lines[6]
+
+
+def test_notebooks_run(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    for nb in sorted((README.parent / "notebooks").glob("*.ipynb")):
+        cells = json.loads(nb.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        exec(compile(code, str(nb), "exec"), {})
