@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import threading
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +13,7 @@ from ...errors import HardTargetError
 from ..dichotomies import distinct_rows
 
 __all__ = ["cp_model", "pysat_module", "EXACT_BOUND", "exact_bound", "boolean_kind", "IntInputs",
-           "integer_inputs", "Rows", "distinct_problem", "status_name"]
+           "integer_inputs", "Rows", "distinct_problem", "status_name", "sat_solve"]
 
 # Largest integer weight that some threshold function of n Boolean inputs needs is at
 # most the largest determinant of an n x n {0,1} matrix (Muroga's bound; OEIS A003432),
@@ -105,3 +107,24 @@ def distinct_problem(X: np.ndarray, t: np.ndarray) -> Rows:
 def status_name(cp, code) -> str:
     return {cp.OPTIMAL: "OPTIMAL", cp.FEASIBLE: "FEASIBLE", cp.INFEASIBLE: "INFEASIBLE",
             cp.MODEL_INVALID: "MODEL_INVALID"}.get(code, "UNKNOWN")
+
+
+def sat_solve(solver, name: str, time_limit: "float | None", assumptions: "list | None" = None):
+    """Run a PySAT solver: True, False, or None when ``time_limit`` interrupted it.
+
+    PySAT cannot interrupt CaDiCaL; with a time limit it then runs to the end (a warning says so).
+    """
+    assumptions = list(assumptions or [])
+    if time_limit is None:
+        return solver.solve(assumptions=assumptions)
+    if name.startswith("cadical"):
+        warnings.warn(f"PySAT cannot interrupt {name}; the time limit is checked only between solver calls. "
+                      "Use solver='glucose4' for a hard time limit", UserWarning, stacklevel=3)
+        return solver.solve(assumptions=assumptions)
+    timer = threading.Timer(max(float(time_limit), 0.01), solver.interrupt)
+    timer.start()
+    try:
+        return solver.solve_limited(assumptions=assumptions, expect_interrupt=True)
+    finally:
+        timer.cancel()
+        solver.clear_interrupt()

@@ -15,12 +15,10 @@ with the bias in binary.
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from ...errors import HardTargetError
-from ._common import Rows, boolean_kind, integer_inputs, pysat_module
+from ._common import Rows, boolean_kind, integer_inputs, pysat_module, sat_solve
 
 __all__ = ["PySatNetwork", "ENCODINGS"]
 
@@ -31,7 +29,7 @@ class PySatNetwork:
     """CNF of a network with binary or ternary weights (feasibility only)."""
 
     def __init__(self, rows: Rows, hidden: tuple, activation: str = "sign", weights: str = "binary",
-                 symmetry: bool = True, encoding: str = "seqcounter", solver: str = "cadical195",
+                 symmetry: bool = True, encoding: str = "seqcounter", solver: str = "glucose4",
                  fixed_hidden: "list | None" = None):
         if weights not in ("binary", "ternary"):
             raise HardTargetError(f"the pysat backend trains binary or ternary weights, got {weights!r}")
@@ -187,15 +185,7 @@ class PySatNetwork:
 
         t0 = time.perf_counter()
         with self.solvers.Solver(name=self.solver_name, bootstrap_with=self.clauses) as s:
-            timer = None
-            if time_limit is not None:
-                timer = threading.Timer(max(time_limit, 0.01), s.interrupt)
-                timer.start()
-            try:
-                ok = s.solve_limited(expect_interrupt=True) if timer else s.solve()
-            finally:
-                if timer:
-                    timer.cancel()
+            ok = sat_solve(s, self.solver_name, time_limit)
             model = s.get_model() if ok else None
         out = {"status": {True: "OPTIMAL", False: "INFEASIBLE", None: "UNKNOWN"}[ok],
                "wall_time": time.perf_counter() - t0, "clauses": len(self.clauses), "variables": self.pool.top}

@@ -56,7 +56,8 @@ class SatSearch(Strategy):
         targets start the solver (and are evaluated first).
     workers : CP-SAT workers; 1 (default) is deterministic for a given seed.
     symmetry : break hidden-unit negation and permutation symmetry.
-    solver : PySAT solver name (``cadical195``, ``glucose4``, ...).
+    solver : PySAT solver name (``glucose4``, default, or ``cadical195``, which PySAT
+        cannot interrupt at a time limit; ...).
     encoding : PySAT cardinality encoding (``seqcounter``, ``totalizer``, ``sortnetwrk``,
         ``cardnetwrk``, ``mtotalizer``, ``kmtotalizer``).
 
@@ -70,7 +71,7 @@ class SatSearch(Strategy):
     def __init__(self, seed: int = 0, backend: str = "cpsat", objective: "str | None" = None,
                  weights: "str | None" = None,
                  weight_bound: "int | str" = "auto", hint=None, workers: int = 1, symmetry: bool = True,
-                 solver: str = "cadical195", encoding: str = "seqcounter"):
+                 solver: str = "glucose4", encoding: str = "seqcounter"):
         super().__init__(seed)
         if backend not in BACKENDS:
             raise HardTargetError(f"unknown SAT backend {backend!r}; valid: {', '.join(BACKENDS)}")

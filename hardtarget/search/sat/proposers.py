@@ -1,0 +1,161 @@
+"""Target proposers for ``sat-lp``: Boolean models of the targets alone.
+
+A proposer holds one variable per hidden target (distinct row x unit) and, when errors
+are minimized, one per output target.  ``propose`` returns targets that satisfy every
+clause added so far; ``forbid`` adds a clause saying that at least one listed variable
+differs from its listed value.
+
+``CpProposer`` re-solves a CP-SAT model each round (errors minimized directly).
+``SatProposer`` keeps one incremental SAT solver (Glucose by default: PySAT can interrupt it): learned clauses
+survive between rounds, and errors are minimized by tightening a totalizer bound on
+the output mistakes each time a proposal checks out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._common import Rows, cp_model, pysat_module, sat_solve, status_name
+
+__all__ = ["Proposal", "CpProposer", "SatProposer", "PROPOSERS"]
+
+
+@dataclass
+class Proposal:
+    status: str  # "SAT", "UNSAT" or "UNKNOWN"
+    hidden: "list | None" = None  # per layer, (u, n_d) ±1 int8 on distinct rows
+    y: "np.ndarray | None" = None  # (u,) ±1 output targets
+    optimal: bool = False  # no better proposal exists under the current clauses
+
+
+class CpProposer:
+    """CP-SAT: minimizes errors itself; every round is a fresh solve (hinted)."""
+
+    def __init__(self, rows: Rows, hidden: tuple, objective: str, symmetry: bool, seed: int, workers: int):
+        cp = cp_model()
+        self.cp, self.m = cp, cp.CpModel()
+        m, u = self.m, len(rows.U)
+        self.H = [np.array([[m.NewBoolVar("") for _ in range(w)] for _ in range(u)], dtype=object) for w in hidden]
+        self.errors = objective == "errors"
+        if self.errors:
+            self.y = np.array([m.NewBoolVar("") for _ in range(u)], dtype=object)
+            m.Minimize(sum(int(rows.pos[i]) * (1 - self.y[i]) + int(rows.neg[i]) * self.y[i] for i in range(u)))
+        else:
+            self.y = rows.pos > 0
+            if rows.mixed.any():
+                m.AddBoolOr([])
+        if symmetry:
+            for Hd in self.H:
+                for j in range(Hd.shape[1]):
+                    m.Add(Hd[0, j] == 0)
+                counts = [sum(Hd[:, j]) for j in range(Hd.shape[1])]
+                for a, b in zip(counts, counts[1:]):
+                    m.Add(a <= b)
+        self.solver = cp.CpSolver()
+        self.solver.parameters.random_seed = int(seed)
+        self.solver.parameters.num_workers = int(workers)
+
+    def forbid(self, pairs: list) -> None:
+        self.m.AddBoolOr([v.Not() if val else v for v, val in pairs])
+
+    def propose(self, time_limit: "float | None") -> Proposal:
+        s = self.solver
+        if time_limit is not None:
+            s.parameters.max_time_in_seconds = time_limit
+        st = status_name(self.cp, s.Solve(self.m))
+        if st == "INFEASIBLE":
+            return Proposal("UNSAT")
+        if st not in ("OPTIMAL", "FEASIBLE"):
+            return Proposal("UNKNOWN")
+        val = np.vectorize(s.BooleanValue, otypes=[bool])
+        hidden = [np.where(val(Hd), 1, -1).astype(np.int8) for Hd in self.H]
+        y = val(self.y) if self.errors else self.y
+        self.m.ClearHints()
+        for Hd in self.H:
+            for v in Hd.ravel():
+                self.m.AddHint(v, s.BooleanValue(v))
+        return Proposal("SAT", hidden, np.where(y, 1, -1).astype(np.int8), st == "OPTIMAL" or not self.errors)
+
+    def tighten(self, errors: int) -> None:  # CP-SAT optimizes on its own
+        pass
+
+
+class SatProposer:
+    """Incremental SAT (PySAT): clauses and learned clauses persist across rounds."""
+
+    def __init__(self, rows: Rows, hidden: tuple, objective: str, symmetry: bool, seed: int, workers: int,
+                 solver: str = "glucose4"):
+        formula = pysat_module("pysat.formula")
+        solvers = pysat_module("pysat.solvers")
+        self.pool = pool = formula.IDPool()
+        u = len(rows.U)
+        self.H = [np.array([[pool.id() for _ in range(w)] for _ in range(u)], dtype=object) for w in hidden]
+        self.errors = objective == "errors"
+        self.sat = solvers.Solver(name=solver)
+        self.solver_name = solver
+        self.bound_lit = None
+        self.tot = None
+        if self.errors:
+            self.y = np.array([pool.id() for _ in range(u)], dtype=object)
+            self.mistakes = [-int(self.y[i]) for i in range(u) for _ in range(int(rows.pos[i]))] + \
+                            [int(self.y[i]) for i in range(u) for _ in range(int(rows.neg[i]))]
+        else:
+            self.y = rows.pos > 0
+            if rows.mixed.any():
+                self.sat.add_clause([pool.id()])
+                self.sat.add_clause([-pool.top])
+        if symmetry:
+            for Hd in self.H:
+                for j in range(Hd.shape[1]):
+                    self.sat.add_clause([-int(Hd[0, j])])
+                for j in range(Hd.shape[1] - 1):
+                    self._lex(Hd[1:, j], Hd[1:, j + 1])
+
+    def _lex(self, a, b) -> None:
+        """Column ``a <=_lex b`` (False < True), with prefix-equality literals ``e``."""
+        e = self.pool.id()
+        self.sat.add_clause([e])
+        for ai, bi in zip(a, b):
+            ai, bi = int(ai), int(bi)
+            nxt = self.pool.id()
+            self.sat.add_clause([-e, -ai, bi])
+            self.sat.add_clause([-e, -ai, nxt])
+            self.sat.add_clause([-e, bi, nxt])
+            e = nxt
+
+    def forbid(self, pairs: list) -> None:
+        self.sat.add_clause([-int(v) if val else int(v) for v, val in pairs])
+
+    def tighten(self, errors: int) -> None:
+        """From now on propose only targets with fewer than ``errors`` output mistakes."""
+        if self.tot is None:
+            card = pysat_module("pysat.card")
+            self.tot = card.ITotalizer(lits=self.mistakes, ubound=len(self.mistakes), top_id=self.pool.top)
+            self.pool.occupy(self.pool.top + 1, self.tot.top_id)  # later ids come after the totalizer's
+            for c in self.tot.cnf.clauses:
+                self.sat.add_clause(c)
+        self.bound_lit = -self.tot.rhs[errors - 1] if errors >= 1 else None
+        if errors <= 0:
+            self.sat.add_clause([])
+
+    def propose(self, time_limit: "float | None") -> Proposal:
+        assume = [] if self.bound_lit is None else [self.bound_lit]
+        ok = sat_solve(self.sat, self.solver_name, time_limit, assume)
+        if ok is None:
+            return Proposal("UNKNOWN")
+        if not ok:
+            return Proposal("UNSAT")
+        model = np.asarray(self.sat.get_model() or [], dtype=np.int64)
+        on = np.zeros(max(self.pool.top, int(np.abs(model).max(initial=0))) + 2, dtype=bool)
+        on[model[model > 0]] = True
+        hidden = [np.where(on[Hd.astype(np.int64)], 1, -1).astype(np.int8) for Hd in self.H]
+        y = on[self.y.astype(np.int64)] if self.errors else self.y
+        return Proposal("SAT", hidden, np.where(y, 1, -1).astype(np.int8), not self.errors)
+
+    def close(self) -> None:
+        self.sat.delete()
+
+
+PROPOSERS = {"cpsat": CpProposer, "pysat": SatProposer}

@@ -1,0 +1,253 @@
+"""SAT/CP-SAT strategies: known answers, agreement with exhaustive search, proofs, bad input."""
+
+import json
+import sys
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hardtarget as ht
+from hardtarget.search import SatLP, SatSearch, sat_verify, solve
+from hardtarget.units import check_certificate
+
+BACKENDS = [("sat", {}), ("sat", {"backend": "pysat"}), ("sat-lp", {}), ("sat-lp", {"backend": "cpsat"})]
+
+
+def integer_network(r, act="sign"):
+    Ws = [np.array(W, dtype=float) for W in r.info["integer_weights"]]
+    return ht.Network(Ws, [act] * len(Ws))
+
+
+def check_result(p, r):
+    """The reported loss is what the returned network does; a success fits every point."""
+    if r.network is not None:
+        assert np.sum(r.network.predict(p.X) != p.t) == r.loss
+    if r.success:
+        assert r.loss == 0 and np.array_equal(r.network.predict(p.X), p.t)
+        assert ht.verify(p, r.targets).feasible
+    if r.strategy == "sat-lp":
+        for c in r.info["certificates"]:
+            assert check_certificate(np.array(c["inputs"]), np.array(c["targets"]), np.array(c["lambda"]))
+
+
+# -- known answers --------------------------------------------------------------------------
+@pytest.mark.parametrize("strategy,opts", BACKENDS)
+@pytest.mark.parametrize("spec,narrow", [("xor", 1), ("parity:3", 2)])
+def test_minimal_widths_of_xor_and_parity3(strategy, opts, spec, narrow):
+    p = ht.load_problem(spec)
+    below = solve(p, (narrow,), strategy, **opts)
+    assert below.status == "infeasible"
+    fits = solve(p, (narrow + 1,), strategy, **opts)
+    assert fits.status == "optimal"
+    check_result(p, below)
+    check_result(p, fits)
+    if strategy == "sat":  # the solver's own integer (or binary) weights compute the labels
+        assert np.array_equal(integer_network(fits).predict(p.X), p.t)
+        w = np.concatenate([np.ravel(np.array(W)[:-1]) for W in fits.info["integer_weights"]])  # no biases
+        assert set(np.abs(w).tolist()) <= ({1} if opts else {0, 1, 2})
+
+
+def test_parity4_needs_four_hidden_units_cpsat():
+    # Fung & Li 2001: n-bit parity needs n hidden units in one hidden layer
+    p = ht.load_problem("parity:4")
+    t0 = time.perf_counter()
+    r3 = solve(p, (3,), "sat", objective="feasibility")
+    assert r3.status == "infeasible" and r3.info["proof"] == "real weights"
+    assert time.perf_counter() - t0 < 30
+    r4 = solve(p, (4,), "sat")
+    assert r4.status == "optimal"
+    check_result(p, r4)
+    assert np.array_equal(integer_network(r4).predict(p.X), p.t)
+
+
+@pytest.mark.parametrize("opts", [{}, {"objective": "feasibility"}])  # (the cpsat proposer takes ~40 s here)
+def test_parity4_needs_four_hidden_units_sat_lp(opts):
+    p = ht.load_problem("parity:4")
+    r3 = solve(p, (3,), "sat-lp", time_limit=60, **opts)
+    assert r3.status == "infeasible" and r3.info["proof_kind"] == "proof"
+    check_result(p, r3)
+    if "objective" not in opts:  # the proven minimum
+        assert r3.loss == solve(p, (3,), "sat").loss == 1
+    r4 = solve(p, (4,), "sat-lp", time_limit=60, **opts)
+    assert r4.status == "optimal"
+    check_result(p, r4)
+
+
+def test_parity4_binary_weights_with_pysat():
+    p = ht.load_problem("parity:4")
+    r3 = solve(p, (3,), "sat", backend="pysat")
+    assert r3.status == "infeasible" and r3.info["proof"] == "binary weights"
+    r4 = solve(p, (4,), "sat", backend="pysat", weights="ternary")
+    assert r4.status == "optimal" and np.array_equal(integer_network(r4).predict(p.X), p.t)
+
+
+def test_min_width_reports_the_kind_of_proof():
+    p = ht.load_problem("parity:3")
+    for strategy in ("sat", "sat-lp"):
+        mw = ht.min_width(p, strategy=strategy)
+        assert mw.width == 3 and mw.proven and mw.proofs == {0: "proof", 1: "proof", 2: "proof"}
+    mw = ht.min_width(p, strategy="sat", backend="pysat")
+    assert mw.width == 3 and not mw.proven and set(mw.proofs.values()) == {"proof for binary weights"}
+    mw = ht.min_width(ht.load_problem("xor"), strategy="sat", weight_bound=1)  # 2 inputs: 1 is exact
+    assert mw.width == 2 and mw.proven
+    mw = ht.min_width(p, strategy="sat", weight_bound=1)  # 3 inputs need weights up to 2
+    assert mw.width == 3 and not mw.proven and mw.proofs[2] == "proof for integer weights bounded by 1/1"
+    r = solve(ht.load_problem("planted:3-2-1:20:0"), (1,), "sat")  # real inputs: never a real-weight proof
+    assert r.info["proof"].startswith("integer weights bounded by")
+
+
+def test_sat_lp_infeasible_answers_carry_checkable_certificates():
+    p = ht.load_problem("parity:3")
+    r = solve(p, (2,), "sat-lp", objective="feasibility")
+    assert r.status == "infeasible" and r.info["certificates"]
+    for c in r.info["certificates"]:
+        A, t, lam = np.array(c["inputs"]), np.array(c["targets"]), np.array(c["lambda"])
+        assert check_certificate(A, t, lam)
+        if c["layer"] == 1:  # the support rows are the problem's inputs
+            assert np.array_equal(A, p.X[c["rows"]])
+
+
+# -- agreement with exhaustive search on random small problems -----------------------------
+def _random_problem(seed, m, n, boolean):
+    rng = np.random.default_rng(seed)
+    X = rng.choice([-1.0, 1.0], size=(m, n)) if boolean else rng.normal(size=(m, n))
+    y = rng.integers(0, 2, size=m)
+    y[:2] = [0, 1]
+    return ht.make_problem(X, y)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000), st.integers(5, 8), st.sampled_from([(), (1,), (2,)]), st.booleans())
+def test_sat_sat_lp_and_exhaustive_agree(seed, m, hidden, boolean):
+    p = _random_problem(seed, m, 3 if boolean else 2, boolean)
+    ex = solve(p, hidden, "exhaustive")
+    lz = solve(p, hidden, "sat-lp")
+    sa = solve(p, hidden, "sat")
+    for r in (ex, lz, sa):
+        assert r.status in ("optimal", "infeasible")
+        check_result(p, r)
+    assert lz.loss == ex.loss and lz.status == ex.status
+    if boolean:  # exact weight bound: the same minimum
+        assert sa.info["proof"] == "real weights"
+        assert sa.loss == ex.loss and sa.status == ex.status
+    else:  # bounded integer weights on rounded inputs: sound, maybe not minimal
+        assert sa.loss >= ex.loss
+    if sa.network is not None and boolean:
+        assert np.sum(integer_network(sa).predict(p.X) != p.t) == sa.loss
+    pb = solve(p, hidden, "sat", backend="pysat") if boolean else None
+    if pb is not None:  # binary weights fit only if real ones do
+        assert pb.status in ("optimal", "infeasible")
+        assert not (pb.status == "optimal" and ex.status == "infeasible")
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from(["sign", "step"]))
+def test_cpsat_and_pysat_agree_on_binary_weights(seed, act):
+    p = _random_problem(seed, 8, 3, True)
+    a = solve(p, (2,), "sat", weights="binary", objective="feasibility", activation=act)
+    b = solve(p, (2,), "sat", backend="pysat", activation=act)
+    assert a.status == b.status
+    for r in (a, b):
+        if r.success:
+            assert np.array_equal(integer_network(r, act).predict(p.X) > 0, p.t > 0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from(["cpsat", "pysat"]))
+def test_sat_verify_cross_checks_the_lp(seed, backend):
+    p = ht.load_problem("parity:3")
+    rng = np.random.default_rng(seed)
+    T = rng.choice([-1, 1], size=(8, 2)) if seed % 2 else solve(p, (3,), "sat", seed=seed).targets
+    r = sat_verify(p, T, backend=backend)
+    assert r.agree
+    if backend == "cpsat":
+        assert r.exact and r.feasible == bool(ht.verify(p, T).feasible)
+
+
+# -- objectives, options, budgets -------------------------------------------------------------
+def test_sparsity_objective_and_hint_and_two_hidden_layers():
+    p = ht.load_problem("parity:3")
+    dense = solve(p, (3,), "sat")
+    sparse = solve(p, (3,), "sat", objective="sparsity")
+    assert sparse.status == "optimal"
+    nnz = lambda r: sum(np.count_nonzero(np.array(W)[:-1]) for W in r.info["integer_weights"])  # noqa: E731
+    assert nnz(sparse) <= nnz(dense) and sparse.info["objective"] == nnz(sparse)
+    assert np.array_equal(integer_network(sparse).predict(p.X), p.t)
+    hinted = solve(p, (3,), "sat", hint="random")
+    assert hinted.status == "optimal" and hinted.states_evaluated == 2
+    deep = solve(ht.load_problem("parity:3"), (3, 2), "sat", activation="step")
+    assert deep.status == "optimal"
+    assert np.array_equal(integer_network(deep, "step").predict(p.X) > 0, p.t > 0)
+
+
+@pytest.mark.parametrize("strategy", ["sat", "sat-lp"])
+def test_time_limit_returns_time_limit(strategy):
+    p = ht.load_problem("parity:7")
+    t0 = time.perf_counter()
+    r = solve(p, (5,), strategy, time_limit=1.0)
+    assert time.perf_counter() - t0 < 1.55
+    assert r.status == "time_limit"
+    assert (r.network is not None) == (r.states_evaluated > 0)
+
+
+def test_same_seed_same_answer():
+    p = ht.load_problem("parity:4")
+    for name in ("sat", "sat-lp"):
+        a = solve(p, (4,), name, seed=5)
+        b = solve(p, (4,), name, seed=5)
+        assert a.targets == b.targets and a.info.get("rounds") == b.info.get("rounds")
+
+
+# -- bad input -----------------------------------------------------------------------------------
+def test_bad_sat_input(monkeypatch):
+    p = ht.load_problem("xor")
+    for bound in (0, -3, 1.5, "big"):
+        with pytest.raises(ht.HardTargetError, match="weight_bound must be an integer >= 1"):
+            solve(p, (2,), "sat", weight_bound=bound)
+    with pytest.raises(ht.HardTargetError, match="valid: cpsat, pysat"):
+        SatSearch(backend="gurobi")
+    with pytest.raises(ht.HardTargetError, match="feasibility only"):
+        SatSearch(backend="pysat", objective="errors")
+    with pytest.raises(ht.HardTargetError, match="binary or ternary"):
+        SatSearch(backend="pysat", weights="integer")
+    with pytest.raises(ht.HardTargetError, match="objective must be"):
+        SatLP(objective="sparsity")
+    with pytest.raises(ht.HardTargetError, match="loss='errors'"):
+        solve(p, (2,), "sat", loss="hinge")
+    with pytest.raises(ht.HardTargetError, match="integer inputs"):
+        solve(ht.load_problem("planted:3-2-1:20:0"), (2,), "sat", backend="pysat")
+    monkeypatch.setitem(sys.modules, "ortools.sat.python.cp_model", None)
+    with pytest.raises(ht.HardTargetError, match=r"pip install 'ortools"):
+        solve(p, (2,), "sat")
+    with pytest.raises(ht.HardTargetError, match=r"pip install 'ortools"):
+        solve(p, (2,), "sat-lp", backend="cpsat")
+    monkeypatch.setitem(sys.modules, "pysat.card", None)
+    with pytest.raises(ht.HardTargetError, match=r"python-sat\[pb\]"):
+        solve(p, (2,), "sat", backend="pysat")
+    monkeypatch.setitem(sys.modules, "pysat.solvers", None)
+    with pytest.raises(ht.HardTargetError, match=r"python-sat\[pb\]"):
+        solve(p, (2,), "sat-lp")
+
+
+def test_unsatisfiable_is_an_answer_not_an_error():
+    p = ht.make_problem([[0.0], [0.0], [1.0]], [0, 1, 1])  # the same input with both labels
+    for name, opts in BACKENDS + [("sat", {"objective": "feasibility"}), ("sat-lp", {"objective": "feasibility"})]:
+        r = solve(p, (2,), name, **opts)
+        assert r.status == "infeasible", (name, opts)
+        if r.network is not None:
+            assert r.loss == 1
+
+
+def test_cli_min_width_and_solve_with_sat(capsys):
+    from hardtarget.cli import main
+
+    assert main(["min-width", "-p", "xor", "-s", "sat", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["width"] == 2 and d["proven_minimal"] and d["below"] == {"0": "proof", "1": "proof"}
+    assert main(["min-width", "-p", "xor", "-s", "sat", "-o", "backend='pysat'"]) == 0
+    assert "proof for binary weights" in capsys.readouterr().out
+    assert main(["solve", "-p", "parity:3", "--hidden", "3", "-s", "sat-lp", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "optimal"
