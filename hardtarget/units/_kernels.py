@@ -72,17 +72,6 @@ def check_unit(A, t):
 
 
 @numba.njit(cache=True)
-def perceptron_batch(A, T, s, max_epochs):
-    """Pocket perceptron for every column of ``T`` (``m x k`` of ±1) on shared inputs.
-
-    Returns weights ``(n+1, k)``, errors ``(k,)``, epochs ``(k,)``, converged ``(k,)``.
-    A unit converges when a whole epoch makes no mistake: its weights then give
-    ``t * z > 0`` on every sample with positive weight (a proof of separability).
-    """
-    return perceptron_units(A, T, s, max_epochs, False)
-
-
-@numba.njit(cache=True)
 def _zrow(A, i, Wc, na, z):
     """``z[q] = sum_f A[i, f] * Wc[f, q]`` for q < na, each summed in feature order (as :func:`_z`)."""
     n = A.shape[1]
@@ -103,9 +92,13 @@ def _zrow(A, i, Wc, na, z):
 
 @numba.njit(cache=True)
 def perceptron_units(A, T, s, max_epochs, give_up):
-    """:func:`perceptron_batch` with an optional early exit for ``auto``.
+    """Pocket perceptron for every column of ``T`` (``m x k`` of ±1) on shared inputs.
 
-    With ``give_up`` a unit stops once it is clearly cycling: at least 32 active
+    Returns weights ``(n+1, k)``, errors ``(k,)``, epochs ``(k,)``, converged ``(k,)``.
+    A unit converges when a whole epoch makes no mistake: its weights then give
+    ``t * z > 0`` on every sample with positive weight (a proof of separability).
+
+    With ``give_up`` (for ``auto``) a unit stops once it is clearly cycling: at least 32 active
     samples, 8 epochs done, and more mistakes in the last 4 epochs than there are
     active samples (an average above 25% per epoch; planted separable units stay
     well below that after a few epochs, random labels well above it).  The early
