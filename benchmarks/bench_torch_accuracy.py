@@ -32,7 +32,7 @@ def run_one(job: tuple) -> tuple:
     import torch
 
     torch.set_num_threads(1)
-    from hardtarget.torch.train import TrainConfig, train
+    from hardtarget.torch.training import TrainConfig, train
 
     cfg = TrainConfig(model="convnet4", activation=act, rule=rule, dataset="digits", epochs=epochs,
                       lr=1e-3, weight_decay=5e-4, milestones=[max(1, (2 * epochs) // 3)], batch_size=64,

@@ -34,7 +34,8 @@ _WHERE = {
     "ACTIVATIONS": "functional",
     "RULES": "losses", "get_rule": "losses",
     "make_model": "models", "MODELS": "models", "MLP": "models",
-    "TrainConfig": "train", "TrainResult": "train", "train": "train", "PRESETS": "train", "evaluate": "train",
+    "TrainConfig": "training", "TrainResult": "training", "train": "training", "PRESETS": "training",
+    "evaluate": "training",
     "load_dataset": "data", "DATASETS": "data",
     "to_torch": "convert", "from_torch": "convert",
 }

@@ -71,7 +71,7 @@ def run_train(args: argparse.Namespace) -> int:
     from ._require import require_torch
 
     require_torch()
-    from .train import TrainConfig, train
+    from .training import TrainConfig, train
 
     milestones = None
     if args.milestones:

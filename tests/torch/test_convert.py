@@ -40,7 +40,7 @@ def test_network_to_torch_and_back_bit_exact(integer, act):
 
 
 def test_trained_torch_model_exports_bit_exact():
-    from hardtarget.torch.train import TrainConfig, train
+    from hardtarget.torch.training import TrainConfig, train
 
     res = train(TrainConfig(model="mlp", activation="sign", dataset="digits:0-1", epochs=2, lr=1e-2,
                             normalize=False, model_options={"hidden": [16]}))
