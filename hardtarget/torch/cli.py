@@ -62,6 +62,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     r.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     r.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     r.add_argument("--json", action="store_true", help="print the history as JSON")
+    r.add_argument("--export-network", metavar="PATH",
+                   help="save the trained MLP as a hardtarget Network (.npz) for verify/export; "
+                        "normalization is folded in, a two-class output becomes one sign unit")
     r.add_argument("--log-layers", action="store_true",
                    help="log each hard layer's mean layer loss and fraction of +1 targets per epoch")
 
@@ -88,7 +91,13 @@ def run_train(args: argparse.Namespace) -> int:
         val_split=args.val_split, limit=args.limit, seed=args.seed, device=args.device, out_dir=args.out,
         resume=args.resume, progress=False if args.no_progress else None, log_layers=args.log_layers,
     )
+    if args.export_network and (args.model.strip().lower() != "mlp" or args.activation.strip().lower()
+                                in ("relu", "sat-relu", "satrelu")):
+        raise HardTargetError("--export-network needs --model mlp with a hard activation (sign, step, qrelu<k>); "
+                              f"got {args.model} with {args.activation}")
     res = train(cfg)
+    if args.export_network and res.history:
+        _export(res, args)
     if not res.history:  # non-zero ranks under torchrun, or nothing left to resume
         return 0
     if args.json:
@@ -99,6 +108,17 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"best epoch {res.best['epoch']}: top-1 {res.best['metric']:.2f}%"
               + (f" (checkpoints in {res.out_dir})" if res.out_dir else ""))
     return 0
+
+
+def _export(res, args: argparse.Namespace) -> None:
+    from .convert import from_torch
+    from .data import load_dataset
+
+    bundle = load_dataset(args.dataset, args.data_dir, args.image_size)
+    two = bundle.num_classes == 2
+    net = from_torch(res.model, classes=bundle.classes if two else None, binary=two,
+                     norm=None if args.no_normalize else res.norm)
+    net.save(args.export_network)
 
 
 COMMAND = ("train a hard-threshold network with FTPROP-MB (needs torch)", add_train_args, run_train)

@@ -67,11 +67,38 @@ def _layers(module: nn.Module) -> "tuple[list, str]":
     return linears, name
 
 
-def from_torch(module: MLP, classes=None) -> Network:
-    """A ``Network`` with the module's weights (float64) and its activation on every layer."""
+def from_torch(module: MLP, classes=None, binary: bool = False, norm: "tuple | None" = None) -> Network:
+    """A ``Network`` with the module's weights (float64) and its activation on every layer.
+
+    Parameters
+    ----------
+    module : MLP
+        Linear layers with hard activations between them.
+    classes : array, optional
+        Original labels of the two outputs of a binary network (stored in the Network).
+    binary : bool
+        Collapse a two-logit output layer into one unit ``z_1 - z_0``: its sign is the
+        arg-max (ties go to class 0, as ``sign(0) = -1`` does), the form the exact engine uses.
+    norm : (mean, std), optional
+        Per-channel input normalization the module was trained with; it is folded into
+        the first layer, so the Network takes un-normalized inputs (equal up to rounding).
+    """
     linears, name = _layers(module)
     weights = [np.vstack([lin.weight.detach().cpu().double().numpy().T,
                           lin.bias.detach().cpu().double().numpy()[None, :]]) for lin in linears]
+    if norm is not None:
+        mean, std = (np.asarray(v, dtype=np.float64) for v in norm)
+        n = weights[0].shape[0] - 1
+        if mean.shape != std.shape or mean.ndim != 1 or n % mean.size:
+            raise HardTargetError(f"norm must be two equal-length per-channel lists dividing {n} inputs")
+        m, sd = np.repeat(mean, n // mean.size), np.repeat(std, n // mean.size)
+        W = weights[0]
+        weights[0] = np.vstack([W[:-1] / sd[:, None], W[-1:] - (m / sd) @ W[:-1]])
+    if binary:
+        last = weights[-1]
+        if last.shape[1] != 2:
+            raise HardTargetError(f"binary=True needs a two-output module, this one has {last.shape[1]} outputs")
+        weights[-1] = last[:, 1:2] - last[:, 0:1]
     return Network(weights, [name] * len(weights), classes)
 
 

@@ -71,3 +71,39 @@ def test_from_torch_refuses_other_modules():
         from_torch(MLP([4, 3, 1], "relu"))
     with pytest.raises(HardTargetError, match="hardtarget Network"):
         to_torch("net.npz")
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_cli_export_network_for_the_exact_engine(tmp_path, normalize):
+    from hardtarget.cli import main
+    from hardtarget.torch.data import load_dataset
+    from hardtarget.torch.training import load_checkpoint
+
+    path = tmp_path / "net.npz"
+    argv = ["train", "--model", "mlp", "--activation", "sign", "--dataset", "digits:0-1", "--epochs", "4",
+            "--lr", "0.01", "--model-option", "hidden=[12]", "--out", str(tmp_path), "--export-network", str(path)]
+    assert main(argv + ([] if normalize else ["--no-normalize"])) == 0
+    net = ht.Network.load(path)
+    assert net.widths == (12, 1) and [a.name for a in net.activations] == ["sign", "sign"]
+    ck = load_checkpoint(tmp_path / "last.pt")
+    mlp = MLP([64, 12, 2], "sign").double()
+    mlp.load_state_dict({k: v.double() for k, v in ck["model"].items()})
+    b = load_dataset("digits:0-1")
+    x, y = b.test.batch(torch.arange(len(b.test)))
+    X = x.reshape(len(x), -1).double().numpy()
+    mean, std = ck["norm"]
+    logits = mlp(torch.from_numpy((X - mean[0]) / std[0]))
+    torch_pred = logits.argmax(1).numpy()
+    net_pred = net.predict_labels(X)
+    if normalize:
+        assert np.mean(net_pred == torch_pred) >= 0.97  # normalization folded in: equal up to rounding
+    else:
+        np.testing.assert_array_equal(net_pred, torch_pred)
+    assert np.mean(net_pred == y.numpy()) > 0.9
+
+
+def test_export_network_refuses_conv_models(tmp_path, capsys):
+    from hardtarget.cli import main
+
+    assert main(["train", "--model", "convnet4", "--epochs", "1", "--export-network", str(tmp_path / "n.npz")]) == 2
+    assert "--export-network needs --model mlp" in capsys.readouterr().err
