@@ -262,3 +262,15 @@ def test_resume_accepts_aliases_of_the_same_model(tmp_path):
     res = train(TrainConfig(model="MLP", activation="Sign", rule="ftp-sh", dataset="digits:0-1", epochs=2,
                             out_dir=str(tmp_path), resume=True))
     assert [r["epoch"] for r in res.history] == [1, 2]
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
+    train(TrainConfig(model="mlp", dataset="digits:0-1", epochs=1, progress=True))
+    assert "epoch 1/1" in capsys.readouterr().err
+    train(TrainConfig(model="mlp", dataset="digits:0-1", epochs=1))  # pytest's stderr is not a TTY
+    assert "epoch 1/1" not in capsys.readouterr().err
+
+
+def test_resume_without_out_dir_is_refused():
+    with pytest.raises(HardTargetError, match="resume needs an output directory"):
+        train(TrainConfig(model="mlp", dataset="digits:0-1", epochs=1, resume=True))
