@@ -82,7 +82,7 @@ def planted(seeds=(0,), time_limit: float = 60.0) -> None:
                 opts = {"init": init}
                 if name in ("hill", "beam"):
                     opts["max_neighbors"] = 500
-                if name == "ftprop":
+                if name in ("ftprop", "madaline", "hill"):
                     opts["restarts"] = 10_000  # new initial targets until the time limit
                 r = solve(p, (8,), name, time_limit=time_limit, seed=seed, progress=False, **opts)
                 print(f"| {seed} | {name} | {init} | {r.status} | {r.train_accuracy:.4f} | {r.loss:g} | "

@@ -114,23 +114,40 @@ class BeamSearch(Strategy):
 
 class Madaline(Strategy):
     """MADALINE Rule II: for each misclassified sample, flip the least confident
-    hidden unit's target first and keep the flip if the loss drops.
+    hidden unit's target first, then pairs of the least confident units, and keep a
+    trial if the loss drops.
 
     Parameters
     ----------
     max_trials : hidden units tried per misclassified sample.
+    pairs : also try flipping two units at once when no single flip helps.
+    restarts : new initial targets after a local optimum.
     init : initial targets, ``anneal`` (default), ``ftprop-mb`` or ``random``.
     """
 
     name = "madaline"
     multi_output = True
 
-    def __init__(self, seed: int = 0, max_trials: int = 8, init: str = "anneal"):
+    def __init__(self, seed: int = 0, max_trials: int = 8, pairs: bool = False, restarts: int = 0,
+                 init: str = "anneal"):
         super().__init__(seed)
         self.init = init
         self.max_trials = int(max_trials)
+        self.pairs = bool(pairs)
+        self.restarts = int(restarts)
 
     def run(self, ctx: SearchContext):
+        for _ in range(self.restarts + 1):
+            if self._descend(ctx):
+                return "feasible", "zero training errors"
+        return "local_optimum", f"no trial flip improves the loss ({ctx.best.loss:g})"
+
+    def _trials(self, units: list):
+        yield from ([u] for u in units)
+        if self.pairs:
+            yield from ([a, b] for k, a in enumerate(units) for b in units[k + 1:])
+
+    def _descend(self, ctx: SearchContext) -> bool:
         ev = ctx.evaluator
         cur = ctx.evaluate(ev.initial_targets(ctx.rng, self.init))
         while cur.errors > 0:
@@ -138,16 +155,19 @@ class Madaline(Strategy):
             z = cur.network.decision_function(ev.problem.X).reshape(len(ev.t_out), -1)
             wrong = np.flatnonzero(np.any((z > 0) != (ev.t_out > 0), axis=1))
             for i in ctx.rng.permutation(wrong):
-                for d, j in self._least_confident(cur, i, ev.problem.X):
-                    s = ctx.evaluate(cur.targets.flipped(d, i, j))
+                for trial in self._trials(self._least_confident(cur, i, ev.problem.X)):
+                    nt = cur.targets
+                    for d, j in trial:
+                        nt = nt.flipped(d, i, j)
+                    s = ctx.evaluate(nt)
                     if s.loss < cur.loss:
                         cur, improved = s, True
                         break
                 if cur.errors == 0:
                     break
             if not improved:
-                return "local_optimum", f"no trial flip improves the loss ({ctx.best.loss:g})"
-        return "feasible", "zero training errors"
+                return False
+        return True
 
     def _least_confident(self, state: State, i: int, X: np.ndarray) -> list:
         """(layer, unit) of hidden units ordered by |pre-activation| at sample i."""
