@@ -32,3 +32,17 @@ def test_lazy_names_are_the_functions_even_after_submodule_imports():
 
     assert callable(train) and train.__name__ == "train"
     assert all(callable(getattr(htt, n)) or isinstance(getattr(htt, n), (tuple, dict)) for n in htt.__all__)
+
+
+def test_readme_network_classifies_raw_digits():
+    text = README.read_text().split("## Torch bridge (FTPROP-MB)", 1)[1]
+    ns: dict = {}
+    exec(compile(re.findall(r"```python\n(.*?)```", text, flags=re.S)[0], "README.md", "exec"), ns)
+    import torch
+
+    from hardtarget.torch.data import load_dataset
+
+    b = load_dataset("digits:0-1")
+    x, y = b.test.batch(torch.arange(len(b.test)))
+    assert ns["net"].widths[-1] == 1
+    assert np.mean(ns["net"].predict_labels(x.reshape(len(x), -1).double().numpy()) == y.numpy()) > 0.95
