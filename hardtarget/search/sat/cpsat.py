@@ -39,16 +39,19 @@ class CpNetwork:
         their number of +1 targets (sign activation; sound for any weight bound).
     fixed_hidden : hidden targets per distinct row (lists of ±1 arrays) to check
         instead of searching.
+    tick : called once per unit while the model is built (a budget check may raise).
     """
 
     def __init__(self, rows: Rows, hidden: tuple, activation: str = "sign", weights: str = "integer",
                  weight_bound: "int | str" = "auto", objective: str = "errors", symmetry: bool = True,
-                 resolution: int = 1000, fixed_hidden: "list | None" = None, output: "np.ndarray | None" = None):
+                 resolution: int = 1000, fixed_hidden: "list | None" = None, output: "np.ndarray | None" = None,
+                 tick=None):
         cp = cp_model()
         self.cp = cp
         self.rows, self.hidden, self.act = rows, tuple(hidden), activation
         self.weights, self.objective = weights, objective
         self.model = cp.CpModel()
+        self.tick = tick or (lambda: None)  # called while building (a budget check may raise)
         self.trivially_infeasible = False
         self.inputs: IntInputs = integer_inputs(rows.U.astype(np.float64), resolution)
         u = len(rows.U)
@@ -133,6 +136,7 @@ class CpNetwork:
             w = [self._weight(f"w{d}_{j}_{k}", B) for k in range(n_in)]
             b = m.NewIntVar(-span, span + 1, f"b{d}_{j}")
             units.append((w, b))
+            self.tick()
             for i in range(u):
                 if const_in:
                     z = sum(int(A[i, k]) * w[k] for k in range(n_in) if A[i, k] != 0) + b

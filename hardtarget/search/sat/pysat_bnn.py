@@ -30,7 +30,7 @@ class PySatNetwork:
 
     def __init__(self, rows: Rows, hidden: tuple, activation: str = "sign", weights: str = "binary",
                  symmetry: bool = True, encoding: str = "seqcounter", solver: str = "glucose4",
-                 fixed_hidden: "list | None" = None):
+                 fixed_hidden: "list | None" = None, tick=None):
         if weights not in ("binary", "ternary"):
             raise HardTargetError(f"the pysat backend trains binary or ternary weights, got {weights!r}")
         if encoding not in ENCODINGS:
@@ -43,6 +43,7 @@ class PySatNetwork:
         self.clauses: list = []
         self.rows, self.hidden, self.act, self.weights = rows, tuple(hidden), activation, weights
         self.solver_name = solver
+        self.tick = tick or (lambda: None)  # called while building (a budget check may raise)
         self.trivially_infeasible = bool(rows.mixed.any())
         u = len(rows.U)
         if fixed_hidden is not None:
@@ -124,6 +125,7 @@ class PySatNetwork:
             self.clauses += [[-c[k + 1], c[k]] for k in range(K - 1)]  # unary: c_{k+1} -> c_k
             units.append((W, c, "classic" if classic else "general", n))
             for i in range(u):
+                self.tick()
                 terms = [self._terms(W[k], int(A[i, k]), kind, consts) for k in range(n)]
                 terms = [tm for tm in terms if tm is not None]
                 if classic:  # #agree + #not c >= K  <=>  #agree >= C
@@ -150,6 +152,7 @@ class PySatNetwork:
             beta = [self._new() for _ in range(nbits)]
             units.append((W, beta, "pb", S))
             for i in range(u):
+                self.tick()
                 lits, coefs, const = [], [], -S  # z = sum coef*lit + const
                 for k in range(n):
                     a = int(A[i, k])

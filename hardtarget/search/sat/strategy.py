@@ -116,9 +116,11 @@ class SatSearch(Strategy):
         rows = distinct_problem(p.X, p.t)
         self.info = {"backend": self.backend, "objective": self.objective, "weights": self.weights}
         hint = self._hint(ctx)
+        if ctx.solved() and self.objective != "sparsity":
+            return "optimal", "zero training errors (the hint already fits)"
         if self.backend == "cpsat":
             net = CpNetwork(rows, ev.hidden, ev.activation.name, self.weights, self.weight_bound, self.objective,
-                            self.symmetry)
+                            self.symmetry, tick=ctx.check_budget)
             if hint is not None:
                 first = np.unique(rows.inv, return_index=True)[1]
                 net.add_hint([T[first] for T in hint.layers], p.t[first])
@@ -127,7 +129,7 @@ class SatSearch(Strategy):
             from .pysat_bnn import PySatNetwork
 
             net = PySatNetwork(rows, ev.hidden, ev.activation.name, self.weights, self.symmetry, self.encoding,
-                               self.solver)
+                               self.solver, tick=ctx.check_budget)
         self.info["proof"] = net.proof_kind
         ctx.check_budget()
         out = net.solve(remaining(ctx), seed=self.seed, workers=self.workers)
@@ -148,11 +150,14 @@ class SatSearch(Strategy):
         if st == "INFEASIBLE":
             self.info["proof_kind"] = _proof_kind(scope)
             return "infeasible", f"proved: no network with hidden widths {ctx.evaluator.hidden} and {scope} fits the data"
-        if st == "OPTIMAL" or (st == "FEASIBLE" and best is not None and best.errors == 0):
+        sparse = self.objective == "sparsity"
+        if st == "OPTIMAL" or (st == "FEASIBLE" and best is not None and best.errors == 0 and not sparse):
             if best.errors == 0:
                 return "optimal", f"zero training errors ({scope}; solver {st.lower()})"
             self.info["proof_kind"] = _proof_kind(scope)
             return "infeasible", (f"proved: with {scope} the minimum is {best.errors} training error(s)")
+        if best is not None and best.errors == 0:  # sparsity not proven minimal
+            return "feasible", f"zero training errors; fewest nonzero weights not proven ({st.lower()})"
         raise BudgetExhausted(f"solver stopped ({st}) at the time limit")
 
 
