@@ -99,6 +99,8 @@ BINARY_SOLVERS = [
 
 
 def binary(limit: float) -> None:
+    solve(ht.load_problem("xor"), (2,), "sat", weights="binary")  # warm-up (imports)
+    solve(ht.load_problem("xor"), (2,), "sat", backend="pysat")
     rows = []
     for n, hidden, m, rnd in BINARY_CASES:
         p = planted_binary(n, hidden, m, seed=0, random_labels=rnd)

@@ -119,7 +119,7 @@ def _random_problem(seed, m, n, boolean):
     return ht.make_problem(X, y)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.integers(0, 10_000), st.integers(5, 8), st.sampled_from([(), (1,), (2,)]), st.booleans())
 def test_sat_sat_lp_and_exhaustive_agree(seed, m, hidden, boolean):
     p = _random_problem(seed, m, 3 if boolean else 2, boolean)
