@@ -122,7 +122,8 @@ def test_contract_result_fields_and_reproducibility(strategy):
 @pytest.mark.parametrize("strategy", HEURISTICS + ["exhaustive"])
 def test_contract_budgets_are_honoured(strategy):
     p = ht.load_problem("planted:8-5-1:150:0")
-    kw = {"max_size": 1e70} if strategy == "exhaustive" else {"init": "random"}
+    options = STRATEGIES[strategy].option_names()
+    kw = {k: v for k, v in (("max_size", 1e70), ("init", "random")) if k in options}
     t0 = time.perf_counter()
     r = solve(p, (5,), strategy, time_limit=1.0, **kw)
     elapsed = time.perf_counter() - t0
