@@ -190,6 +190,9 @@ class CpNetwork:
         code = solver.Solve(self.model)
         out = {"status": status_name(cp, code), "wall_time": solver.WallTime(),
                "conflicts": solver.NumConflicts(), "branches": solver.NumBranches()}
+        # CP-SAT catches Ctrl-C and stops as at a time limit: an early stop is an interrupt
+        out["interrupted"] = code not in (cp.OPTIMAL, cp.INFEASIBLE) and (
+            time_limit is None or solver.WallTime() < 0.9 * time_limit)
         if code in (cp.OPTIMAL, cp.FEASIBLE):
             val = solver.Value
             hidden = [np.where(np.vectorize(lambda v: bool(val(v)) if not isinstance(v, (bool, np.bool_)) else v,

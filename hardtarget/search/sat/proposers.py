@@ -65,6 +65,8 @@ class CpProposer:
         if time_limit is not None:
             s.parameters.max_time_in_seconds = time_limit
         st = status_name(self.cp, s.Solve(self.m))
+        if st not in ("OPTIMAL", "INFEASIBLE") and (time_limit is None or s.WallTime() < 0.9 * time_limit):
+            raise KeyboardInterrupt  # CP-SAT caught Ctrl-C and stopped early
         if st == "INFEASIBLE":
             return Proposal("UNSAT")
         if st not in ("OPTIMAL", "FEASIBLE"):

@@ -141,6 +141,8 @@ class SatSearch(Strategy):
         if "hidden" in out:
             self.info["integer_weights"] = [W.tolist() for W in out["weights"]]
             record(ctx, [T[rows.inv] for T in out["hidden"]], out["y"][rows.inv])
+        if out.get("interrupted"):
+            raise KeyboardInterrupt
         return self._verdict(ctx, out, net)
 
     def _verdict(self, ctx: SearchContext, out: dict, net) -> "tuple[str, str]":
