@@ -251,3 +251,23 @@ def test_cli_min_width_and_solve_with_sat(capsys):
     assert "proof for binary weights" in capsys.readouterr().out
     assert main(["solve", "-p", "parity:3", "--hidden", "3", "-s", "sat-lp", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "optimal"
+
+
+@pytest.mark.parametrize("strategy", ["sat", "sat-lp", "sat-lp:cpsat", "sat:pysat"])
+def test_ctrl_c_inside_a_solver_returns_interrupted(strategy):
+    import signal
+    import subprocess
+
+    name, _, backend = strategy.partition(":")
+    cmd = [sys.executable, "-m", "hardtarget", "solve", "-p", "parity:8", "--hidden", "6", "-s", name, "--json"]
+    if backend:
+        cmd += ["-o", f"backend='{backend}'"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("no answer 20 s after Ctrl-C")
+    assert json.loads(out)["status"] == "interrupted", err

@@ -115,12 +115,16 @@ def sat_solve(solver, name: str, time_limit: "float | None", assumptions: "list 
     PySAT cannot interrupt CaDiCaL; with a time limit it then runs to the end (a warning says so).
     """
     assumptions = list(assumptions or [])
-    if time_limit is None:
-        return solver.solve(assumptions=assumptions)
-    if name.startswith("cadical"):
-        warnings.warn(f"PySAT cannot interrupt {name}; the time limit is checked only between solver calls. "
-                      "Use solver='glucose4' for a hard time limit", UserWarning, stacklevel=3)
-        return solver.solve(assumptions=assumptions)
+    if time_limit is None or name.startswith("cadical"):
+        if time_limit is not None:
+            warnings.warn(f"PySAT cannot interrupt {name}; the time limit is checked only between solver calls. "
+                          "Use solver='glucose4' for a hard time limit", UserWarning, stacklevel=3)
+        try:
+            return solver.solve(assumptions=assumptions)
+        except Exception as exc:  # PySAT turns Ctrl-C inside the solver into its own error type
+            if "keyboard interrupt" in str(exc).lower():
+                raise KeyboardInterrupt from None
+            raise
     timer = threading.Timer(max(float(time_limit), 0.01), solver.interrupt)
     timer.start()
     try:
