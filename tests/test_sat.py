@@ -263,11 +263,11 @@ def test_ctrl_c_inside_a_solver_returns_interrupted(strategy):
     if backend:
         cmd += ["-o", f"backend='{backend}'"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+    time.sleep(6)  # imports and model building done: the solver is running
     proc.send_signal(signal.SIGINT)
     try:
         out, err = proc.communicate(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
         pytest.fail("no answer 20 s after Ctrl-C")
-    assert json.loads(out)["status"] == "interrupted", err
+    assert out and json.loads(out)["status"] == "interrupted", err[-2000:]
