@@ -52,8 +52,9 @@ class SatSearch(Strategy):
     weight_bound : integer >= 1, or ``auto``: per layer the bound that makes the model
         complete for real weights when the layer's inputs are Boolean (±1 or 0/1) and at
         most 12, else 7.  ``info["proof"]`` says what an ``infeasible`` rules out.
-    hint : None, an init method (``random``, ``ftprop-mb``) or a TargetSetting whose
-        targets start the solver (and are evaluated first).
+    hint : None, an init method (``random``, ``ftprop-mb``, ...) or a TargetSetting:
+        its targets are evaluated first (with integer weights, a hint that already fits
+        ends the search) and start CP-SAT's search (pysat ignores them).
     workers : CP-SAT workers; 1 (default) is deterministic for a given seed.
     symmetry : break hidden-unit negation and permutation symmetry.
     solver : PySAT solver name (``glucose4``, default, or ``cadical195``, which PySAT
@@ -116,7 +117,7 @@ class SatSearch(Strategy):
         rows = distinct_problem(p.X, p.t)
         self.info = {"backend": self.backend, "objective": self.objective, "weights": self.weights}
         hint = self._hint(ctx)
-        if ctx.solved() and self.objective != "sparsity":
+        if ctx.solved() and self.objective != "sparsity" and self.weights == "integer":
             return "optimal", "zero training errors (the hint already fits)"
         if self.backend == "cpsat":
             net = CpNetwork(rows, ev.hidden, ev.activation.name, self.weights, self.weight_bound, self.objective,
