@@ -188,7 +188,8 @@ class PySatNetwork:
 
         t0 = time.perf_counter()
         with self.solvers.Solver(name=self.solver_name, bootstrap_with=self.clauses) as s:
-            ok = sat_solve(s, self.solver_name, time_limit)
+            left = None if time_limit is None else time_limit - (time.perf_counter() - t0)  # loading counts
+            ok = None if left is not None and left <= 0 else sat_solve(s, self.solver_name, left)
             model = s.get_model() if ok else None
         out = {"status": {True: "OPTIMAL", False: "INFEASIBLE", None: "UNKNOWN"}[ok],
                "wall_time": time.perf_counter() - t0, "clauses": len(self.clauses), "variables": self.pool.top}
