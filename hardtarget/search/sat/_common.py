@@ -15,12 +15,13 @@ from ..dichotomies import distinct_rows
 __all__ = ["cp_model", "pysat_module", "EXACT_BOUND", "exact_bound", "boolean_kind", "IntInputs",
            "integer_inputs", "Rows", "distinct_problem", "status_name", "sat_solve"]
 
-# Largest integer weight that some threshold function of n Boolean inputs needs is at
-# most the largest determinant of an n x n {0,1} matrix (Muroga's bound; OEIS A003432),
-# and for n <= 6 these values are attained: 1, 1, 2, 3, 5, 9.  With weights bounded by
+# The largest integer weight that a threshold function of n Boolean inputs needs
+# (its smallest integer realization) is 1, 1, 2, 3, 5, 9 for n = 1..6 (Muroga's tables;
+# Muroga's determinant bound gives the same values there).  With weights bounded by
 # EXACT_BOUND[n] every threshold function of n Boolean inputs, hence every separable
-# dichotomy of points of the cube, has an integer realization.
-EXACT_BOUND = (1, 1, 1, 2, 3, 5, 9, 32, 56, 144, 320, 1458, 3645)
+# dichotomy of points of the cube, has an integer realization, so the model is
+# complete for real weights.  Larger n is not claimed: "auto" then uses a plain bound.
+EXACT_BOUND = (1, 1, 1, 2, 3, 5, 9)
 
 
 def exact_bound(n_inputs: int) -> "int | None":

@@ -32,7 +32,7 @@ class CpNetwork:
     activation : ``"sign"`` or ``"step"`` (what a hidden unit feeds forward).
     weights : ``integer`` (bounded by ``weight_bound``), ``binary`` {-1,1}, ``ternary`` {-1,0,1}.
     weight_bound : int, or ``"auto"``: per layer, the bound that is complete for real
-        weights when the layer's inputs are Boolean and few (see ``exact_bound``), else 7.
+        weights when the layer's inputs are Boolean and at most 6 (see ``exact_bound``), else 7.
     objective : ``errors`` (fewest training errors), ``feasibility`` or ``sparsity``
         (zero errors with the fewest nonzero weights).
     symmetry : fix every hidden unit's target on the first row to -1 and order units by

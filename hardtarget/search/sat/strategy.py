@@ -51,7 +51,7 @@ class SatSearch(Strategy):
         ``ternary`` {-1,0,1}.
     weight_bound : integer >= 1, or ``auto``: per layer the bound that makes the model
         complete for real weights when the layer's inputs are Boolean (±1 or 0/1) and at
-        most 12, else 7.  ``info["proof"]`` says what an ``infeasible`` rules out.
+        most 6, else 7.  ``info["proof"]`` says what an ``infeasible`` rules out.
     hint : None, an init method (``random``, ``ftprop-mb``, ...) or a TargetSetting:
         its targets are evaluated first (with integer weights, a hint that already fits
         ends the search) and start CP-SAT's search (pysat ignores them).
