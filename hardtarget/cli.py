@@ -47,6 +47,11 @@ def _verify_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--activation", default="sign", help="sign (default) or step")
     p.add_argument("--solver", default="lp", help="unit solver: lp (default, max-margin + certificates) or auto")
     p.add_argument("--out", help="save the assembled network here (.npz) when feasible")
+    p.add_argument("--sat", choices=["cpsat", "pysat"],
+                   help="also check every unit with this SAT encoding and cross-check it against the LP")
+    p.add_argument("--weights", help="weight class of the --sat check: integer (cpsat default), binary "
+                                     "(pysat default) or ternary")
+    p.add_argument("--time-limit", type=float, help="seconds per unit for the --sat check")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
 
 
@@ -69,6 +74,8 @@ def _verify_run(args) -> int:
         targets = problem.planted["targets"]
     else:
         targets = []
+    if args.sat:
+        return _sat_verify_run(args, problem, targets)
     report = verify(problem, targets, activation=args.activation, solver=args.solver)
     if args.out and report.network is not None:
         report.network.save(args.out)
@@ -77,6 +84,26 @@ def _verify_run(args) -> int:
     else:
         print(report.summary())
     return 0 if report.feasible else 1
+
+
+def _sat_verify_run(args, problem, targets) -> int:
+    """``verify --sat``: the encoding's verdict per unit next to the LP's."""
+    from .search.sat import sat_verify
+
+    r = sat_verify(problem, targets, activation=args.activation, backend=args.sat, weights=args.weights,
+                   time_limit=args.time_limit)
+    if args.out and r.feasible and r.lp.network is not None:
+        r.lp.network.save(args.out)
+    if args.json:
+        print(json.dumps({"feasible": r.feasible, "exact": r.exact, "agree": r.agree, "lp_feasible": r.lp.feasible,
+                          "units": r.units}, indent=2))
+    else:
+        for u in r.units:
+            print(f"layer {u['layer']} unit {u['unit']}: {args.sat} {'fits' if u['sat'] else 'no fit'}"
+                  f"{' (exact for real weights)' if u['exact'] else ''}, LP {'separable' if u['lp'] else 'not separable'}")
+        print(f"{args.sat}: {'feasible' if r.feasible else 'infeasible'}; "
+              f"{'agrees' if r.agree else 'DISAGREES'} with the LP verifier")
+    return 0 if r.feasible else 1
 
 
 COMMANDS: "dict[str, tuple[str, Callable, Callable]]" = {

@@ -253,6 +253,21 @@ def test_cli_min_width_and_solve_with_sat(capsys):
     assert json.loads(capsys.readouterr().out)["status"] == "optimal"
 
 
+def test_cli_verify_with_sat_encodings(tmp_path, capsys):
+    from hardtarget.cli import main
+
+    p = ht.load_problem("xor")
+    and_or = np.stack([np.where(p.X.sum(1) > 1, 1, -1), np.where(p.X.sum(1) > -1, 1, -1)], 1)
+    np.savez(tmp_path / "good.npz", T1=and_or)
+    np.savez(tmp_path / "bad.npz", T1=np.stack([p.t, p.t], 1))  # a hidden unit asked for XOR itself
+    assert main(["verify", "-p", "xor", "--targets", str(tmp_path / "good.npz"), "--sat", "cpsat", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["feasible"] and d["exact"] and d["agree"] and d["lp_feasible"]
+    assert main(["verify", "-p", "xor", "--targets", str(tmp_path / "bad.npz"), "--sat", "pysat"]) == 1
+    out = capsys.readouterr().out
+    assert "layer 1 unit 0: pysat no fit" in out and "agrees with the LP" in out
+
+
 @pytest.mark.parametrize("strategy", ["sat", "sat-lp", "sat-lp:cpsat", "sat:pysat"])
 def test_ctrl_c_inside_a_solver_returns_interrupted(strategy):
     import signal
