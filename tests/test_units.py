@@ -2,7 +2,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import hardtarget as ht
@@ -46,6 +46,40 @@ def test_exact_solvers_agree_with_scipy_linprog(prob):
         else:
             assert r.certificate is not None and ht.check_certificate(A, t, r.certificate)
             assert r.errors >= 1
+
+
+@st.composite
+def large_unit_problems(draw):
+    """Units past ``NEWTON_FIRST``, where ``auto`` starts with finite Newton, some with zero weights."""
+    n = draw(st.integers(4, 20))
+    m = draw(st.integers(1100 // (n + 1), 300))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    A = rng.choice([-1.0, 1.0], size=(m, n)) if draw(st.booleans()) else rng.normal(size=(m, n))
+    if draw(st.booleans()):
+        A = A[rng.integers(0, m, size=m)]  # duplicated rows, as hidden-layer targets have
+    w = rng.normal(size=n + 1)
+    t = np.where(A @ w[:-1] + w[-1] > 0, 1, -1)
+    if draw(st.booleans()):
+        t[rng.integers(0, m, size=draw(st.integers(1, 3)))] *= -1  # a few flips: usually not separable
+    s = np.where(rng.random(m) < 0.2, 0.0, rng.uniform(0.5, 2.0, m)) if draw(st.booleans()) else None
+    return A, t, s
+
+
+@settings(max_examples=40)
+@given(large_unit_problems())
+def test_auto_on_large_units_agrees_with_scipy_linprog(prob):
+    A, t, s = prob
+    keep = slice(None) if s is None else s > 0
+    truth = linprog_separable(A[keep], t[keep])
+    r = ht.solve_unit(A, t, sample_weight=s)
+    assert r.separable is truth
+    if truth:
+        assert separates(r.weights, A[keep], t[keep]) and r.errors == 0
+    else:
+        assert len(r.certificate) == len(A) and ht.check_certificate(A, t, r.certificate)
+        assert s is None or not r.certificate[s == 0].any()  # only samples that count
+    for rb in solve_units(A, np.stack([t, -t], 1), sample_weight=s):  # the batched path agrees
+        assert rb.separable is truth
 
 
 @given(unit_problems())

@@ -4,7 +4,8 @@
 ``hinge``, ``saturated_hinge``, ``soft_hinge``  SGD on the paper's layer losses
     (sections 2, 3.2) for non-separable units; prove separability when they separate.
 ``lp``          exact: max-margin weights or a Farkas certificate (HiGHS).
-``auto``        perceptron first, then an exact check; its verdict is the LP's.
+``auto``        a fast proof first (perceptron on small units, finite Newton on the
+                squared hinge), the exact LP only when that fails; its verdict is the LP's.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import HardTargetError
-from . import _kernels
+from . import _kernels, _newton
 from .base import UnitResult, finish, margin_of, prepare
 from .lp import lp_separate
 
@@ -72,8 +73,24 @@ def conflicting_duplicates(A, t, s):
     return lam
 
 
-def _auto_after(A, t, s, pr: UnitResult) -> UnitResult:
-    """Finish ``auto`` for a unit whose perceptron run ``pr`` did not converge."""
+# m * (n + 1) above which ``auto`` skips the perceptron: its epochs grow long there, while
+# Newton proves separable units in 2 to 6 steps (benchmarks/bench_units.py)
+NEWTON_FIRST = 1024
+
+
+def _newton_proof(A, t, s, max_iter: int = 30) -> UnitResult:
+    w, ok, it = _newton.sq_hinge_newton(A, t, s, max_iter)
+    return _proved(finish(A, t, s, w, True if ok else None, it, "auto"))
+
+
+def _auto_after(A, t, s, pr: "UnitResult | None") -> UnitResult:
+    """Finish ``auto`` for a unit that the perceptron (``pr``, or None if skipped) did not prove:
+    finite Newton, then conflicting duplicates, then the LP."""
+    nr = _newton_proof(A, t, s)
+    if nr.separable:
+        return nr
+    if pr is None or nr.errors < pr.errors:
+        pr = nr  # the better weights for a unit that turns out not separable
     cert = conflicting_duplicates(A, t, s)
     if cert is not None:
         return UnitResult(False, pr.weights, pr.margin, pr.errors, pr.iterations, cert, "auto")
@@ -85,9 +102,11 @@ def _auto_after(A, t, s, pr: UnitResult) -> UnitResult:
 
 
 def _auto(A, t, s, max_epochs: int = 64) -> UnitResult:
-    pr = _run_perceptron(A, t, s, max_epochs, True, "auto")
-    if pr.separable:
-        return pr
+    pr = None
+    if A.shape[0] * (A.shape[1] + 1) <= NEWTON_FIRST:
+        pr = _run_perceptron(A, t, s, max_epochs, True, "auto")
+        if pr.separable:
+            return pr
     return _auto_after(A, t, s, pr)
 
 
@@ -145,7 +164,8 @@ def solve_unit(inputs, targets, solver: str = "auto", sample_weight=None, cache=
 def solve_units(inputs, targets, solver: str = "auto", sample_weight=None, **options) -> list:
     """Train every column of ``targets`` (m x k) as a unit on shared ``inputs``.
 
-    ``perceptron`` and ``auto`` run all units in one numba call; other solvers loop.
+    ``perceptron`` and ``auto`` (on small units) run all units in one numba call; other
+    solvers loop.
     """
     T = np.asarray(targets)
     if T.ndim == 1:
@@ -160,6 +180,8 @@ def solve_units(inputs, targets, solver: str = "auto", sample_weight=None, **opt
     max_epochs = int(options.pop("max_epochs", 64 if solver == "auto" else 1000))
     if options:
         raise HardTargetError(f"unit solver {solver!r} takes only max_epochs, got {sorted(options)}")
+    if solver == "auto" and A.shape[0] * (A.shape[1] + 1) > NEWTON_FIRST:  # Newton first, unit by unit
+        return [_auto(A, T[:, j], s, max_epochs) for j in range(T.shape[1])]
     W, err, ep, conv = _kernels.perceptron_units(A, T, s, max_epochs, solver == "auto")
     errs, mns = _kernels.units_errors(A, T, s, W)  # what finish() measures, for all units in one pass
     Wt = np.ascontiguousarray(W.T)
