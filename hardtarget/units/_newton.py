@@ -5,7 +5,7 @@ by Newton steps on the active set ``{i : t_i z_i < 1}`` with an exact line searc
 (Keerthi & DeCoste's modified finite Newton method).  For small ``lam`` the
 minimizer is close to the hard-margin SVM, so separable data are separated after a
 few steps — usually 2 to 6, where the perceptron needs tens of epochs.  The
-Hessian of the active set is one BLAS product per step.
+Hessian of the active set is rebuilt at each step from a feature-major copy of it.
 
 The answer is a proof only when :func:`unit_errors` (the network's summation order)
 confirms ``t * z > 0`` on every sample; otherwise the caller asks the LP.
@@ -92,7 +92,7 @@ def sq_hinge_newton(A, t, s, max_iter):
                 acc += A[i, f] * A[i, f]
             lam += s[i] * acc
     lam = 1e-8 * lam / d + 1e-12
-    Y = np.empty((m, d))
+    YT = np.empty((d, m))
     y = np.empty(m)
     w = np.zeros(d)
     a = np.zeros(m)  # t_i z_i, updated along each step
@@ -105,7 +105,7 @@ def sq_hinge_newton(A, t, s, max_iter):
     al = 0.0
     for it in range(max_iter):
         changes = 0
-        k = 0  # the active set {t z < 1}, rows scaled by sqrt(s), gathered for one BLAS product
+        k = 0  # the active set {t z < 1}, scaled by sqrt(s), gathered feature-major
         for i in range(m):
             now = s[i] > 0 and a[i] < 1.0
             changes += now != act[i]
@@ -113,17 +113,22 @@ def sq_hinge_newton(A, t, s, max_iter):
             if now:
                 r = np.sqrt(s[i])
                 for p in range(n):
-                    Y[k, p] = A[i, p] * r
-                Y[k, n] = r
+                    YT[p, k] = A[i, p] * r
+                YT[n, k] = r
                 y[k] = t[i] * r
                 k += 1
         if it > 0 and changes == 0 and abs(al - 1.0) < 1e-9:
             return w, False, it  # a full Newton step on an unchanged active set: the optimum
-        H[:, :] = 0.0
-        g[:] = 0.0
-        if k > 0:
-            H[:, :] = np.dot(Y[:k].T, Y[:k])
-            g[:] = np.dot(Y[:k].T, y[:k])
+        for p in range(d):  # lower triangle of the Hessian (all the Cholesky reads), as dot products
+            acc = 0.0
+            for j in range(k):
+                acc += YT[p, j] * y[j]
+            g[p] = acc
+            for q in range(p + 1):
+                acc = 0.0
+                for j in range(k):
+                    acc += YT[p, j] * YT[q, j]
+                H[p, q] = acc
         for p in range(d):
             H[p, p] += lam
         if not _cholesky_solve(H, g, L, x):
