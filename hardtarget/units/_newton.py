@@ -81,18 +81,11 @@ def _line_search(a, b, s, lam, wd, dd):
 
 @numba.njit(cache=True, fastmath=_FAST)
 def sq_hinge_newton(A, t, s, max_iter):
-    """Return ``(w, proved, iterations)``; ``proved`` means ``t * z > 0`` for every ``s > 0``."""
+    """Return ``(w, proved, iterations, min t*z)``; ``proved`` means ``t * z > 0`` for every
+    ``s > 0`` in the network's summation order (then ``min t*z`` is that order's minimum)."""
     m, n = A.shape
     d = n + 1
-    lam = 0.0
-    for i in range(m):
-        if s[i] > 0:
-            acc = 1.0
-            for f in range(n):
-                acc += A[i, f] * A[i, f]
-            lam += s[i] * acc
-    lam = 1e-8 * lam / d + 1e-12
-    YT = np.empty((d, m))
+    YT = np.empty((d, m + 8))  # padded: rows 2^k doubles apart alias in the cache
     y = np.empty(m)
     w = np.zeros(d)
     a = np.zeros(m)  # t_i z_i, updated along each step
@@ -103,6 +96,7 @@ def sq_hinge_newton(A, t, s, max_iter):
     L = np.zeros((d, d))
     x = np.zeros(d)
     al = 0.0
+    lam = 0.0
     for it in range(max_iter):
         changes = 0
         k = 0  # the active set {t z < 1}, scaled by sqrt(s), gathered feature-major
@@ -118,7 +112,7 @@ def sq_hinge_newton(A, t, s, max_iter):
                 y[k] = t[i] * r
                 k += 1
         if it > 0 and changes == 0 and abs(al - 1.0) < 1e-9:
-            return w, False, it  # a full Newton step on an unchanged active set: the optimum
+            return w, False, it, 0.0  # a full Newton step on an unchanged active set: the optimum
         for p in range(d):  # lower triangle of the Hessian (all the Cholesky reads), as dot products
             acc = 0.0
             for j in range(k):
@@ -129,10 +123,14 @@ def sq_hinge_newton(A, t, s, max_iter):
                 for j in range(k):
                     acc += YT[p, j] * YT[q, j]
                 H[p, q] = acc
+        if it == 0:  # ridge relative to the data's scale: 1e-8 of the mean diagonal
+            for p in range(d):
+                lam += H[p, p]
+            lam = 1e-8 * lam / d + 1e-12
         for p in range(d):
             H[p, p] += lam
         if not _cholesky_solve(H, g, L, x):
-            return w, False, it
+            return w, False, it, 0.0
         wd = 0.0
         dd = 0.0
         for p in range(d):
@@ -157,5 +155,5 @@ def sq_hinge_newton(A, t, s, max_iter):
         if mn > 0:
             _, _, emn = unit_errors(A, t, s, w)
             if emn > 0:
-                return w, True, it + 1
-    return w, False, max_iter
+                return w, True, it + 1, emn
+    return w, False, max_iter, 0.0

@@ -73,14 +73,16 @@ def conflicting_duplicates(A, t, s):
     return lam
 
 
-# m * (n + 1) above which ``auto`` skips the perceptron: its epochs grow long there, while
-# Newton proves separable units in 2 to 6 steps (benchmarks/bench_units.py)
-NEWTON_FIRST = 1024
+# m * (n + 1) above which ``auto`` skips the perceptron: from (8, 64) up Newton is faster, and
+# it proves separable units in 2 to 6 steps where the perceptron needs tens of epochs
+NEWTON_FIRST = 256
 
 
 def _newton_proof(A, t, s, max_iter: int = 30) -> UnitResult:
-    w, ok, it = _newton.sq_hinge_newton(A, t, s, max_iter)
-    return _proved(finish(A, t, s, w, True if ok else None, it, "auto"))
+    w, ok, it, mn = _newton.sq_hinge_newton(A, t, s, max_iter)
+    if ok:  # the kernel measured it in the network's order: no errors, min t*z = mn > 0
+        return UnitResult(True, w, margin_of(w, mn), 0, int(it), None, "auto", {})
+    return finish(A, t, s, w, None, it, "auto")
 
 
 def _auto_after(A, t, s, pr: "UnitResult | None") -> UnitResult:
