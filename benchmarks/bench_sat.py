@@ -10,7 +10,7 @@
    and test accuracy on the remaining images, against a straight-through-estimator
    network of the same shape trained on the same examples.  ``max-margin units``
    trains each unit of the found targets with the LP/QP unit solver (``solver="lp"``)
-   instead of the default perceptron-first ``auto``.
+   instead of the default ``auto``.
 
 Run: ``python benchmarks/bench_sat.py [--section parity|binary|digits|all] [--full]``
 (each section stays under about 10 minutes on a 2-core machine).
