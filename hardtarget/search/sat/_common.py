@@ -12,8 +12,8 @@ import numpy as np
 from ...errors import HardTargetError
 from ..dichotomies import distinct_rows
 
-__all__ = ["cp_model", "pysat_module", "EXACT_BOUND", "exact_bound", "boolean_kind", "IntInputs",
-           "integer_inputs", "Rows", "distinct_problem", "status_name", "sat_solve"]
+__all__ = ["cp_model", "cp_break_symmetry", "pysat_module", "EXACT_BOUND", "exact_bound", "boolean_kind",
+           "IntInputs", "integer_inputs", "Rows", "distinct_problem", "status_name", "sat_solve"]
 
 # The largest integer weight that a threshold function of n Boolean inputs needs
 # (its smallest integer realization) is 1, 1, 2, 3, 5, 9 for n = 1..6 (Muroga's tables;
@@ -103,6 +103,17 @@ def distinct_problem(X: np.ndarray, t: np.ndarray) -> Rows:
     pos = np.bincount(inv, weights=(t > 0), minlength=len(U)).astype(np.int64)
     neg = np.bincount(inv, weights=(t < 0), minlength=len(U)).astype(np.int64)
     return Rows(U, inv, pos, neg)
+
+
+def cp_break_symmetry(model, H_layers: list) -> None:
+    """CP-SAT: every hidden unit's target on the first row is -1 (negation symmetry) and the
+    units of a layer are ordered by how many +1 targets they have (permutation symmetry)."""
+    for H in H_layers:
+        for j in range(H.shape[1]):
+            model.Add(H[0, j] == 0)
+        counts = [sum(H[:, j]) for j in range(H.shape[1])]
+        for a, b in zip(counts, counts[1:]):
+            model.Add(a <= b)
 
 
 def status_name(cp, code) -> str:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import HardTargetError
-from ._common import IntInputs, Rows, boolean_kind, cp_model, exact_bound, integer_inputs, status_name
+from ._common import (IntInputs, Rows, boolean_kind, cp_break_symmetry, cp_model, exact_bound, integer_inputs,
+                      status_name)
 
 __all__ = ["CpNetwork", "WEIGHTS", "OBJECTIVES", "DEFAULT_BOUND"]
 
@@ -87,7 +88,7 @@ class CpNetwork:
             targets = self.H[d] if d < len(self.hidden) else self.y.reshape(-1, 1)
             self.W.append(self._layer(d, B, targets))
         if symmetry and activation == "sign" and fixed_hidden is None:
-            self._break_symmetry()
+            cp_break_symmetry(self.model, self.H)
         if objective == "errors" and output is None:
             self.model.Minimize(sum(int(rows.pos[i]) * (1 - self.y[i]) + int(rows.neg[i]) * self.y[i]
                                     for i in range(u)))
@@ -155,15 +156,6 @@ class CpNetwork:
                     m.Add(z >= 1 + slack).OnlyEnforceIf(tgt)
                     m.Add(z <= -slack).OnlyEnforceIf(tgt.Not())
         return units
-
-    def _break_symmetry(self) -> None:
-        m = self.model
-        for H in self.H:
-            for j in range(H.shape[1]):
-                m.Add(H[0, j] == 0)
-            counts = [sum(H[:, j]) for j in range(H.shape[1])]
-            for a, b in zip(counts, counts[1:]):
-                m.Add(a <= b)
 
     def add_hint(self, layers: list, y: "np.ndarray | None" = None) -> None:
         """Hint hidden targets (per distinct row, ±1) and output targets."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import Rows, cp_model, pysat_module, sat_solve, status_name
+from ._common import Rows, cp_break_symmetry, cp_model, pysat_module, sat_solve, status_name
 
 __all__ = ["Proposal", "CpProposer", "SatProposer", "PROPOSERS"]
 
@@ -47,12 +47,7 @@ class CpProposer:
             if rows.mixed.any():
                 m.AddBoolOr([])
         if symmetry:
-            for Hd in self.H:
-                for j in range(Hd.shape[1]):
-                    m.Add(Hd[0, j] == 0)
-                counts = [sum(Hd[:, j]) for j in range(Hd.shape[1])]
-                for a, b in zip(counts, counts[1:]):
-                    m.Add(a <= b)
+            cp_break_symmetry(m, self.H)
         self.solver = cp.CpSolver()
         self.solver.parameters.random_seed = int(seed)
         self.solver.parameters.num_workers = int(workers)
