@@ -76,6 +76,8 @@ def _verify_run(args) -> int:
         targets = []
     if args.sat:
         return _sat_verify_run(args, problem, targets)
+    if args.weights or args.time_limit is not None:
+        raise HardTargetError("--weights and --time-limit apply to the SAT check only; add --sat cpsat or --sat pysat")
     report = verify(problem, targets, activation=args.activation, solver=args.solver)
     if args.out and report.network is not None:
         report.network.save(args.out)

@@ -266,6 +266,8 @@ def test_cli_verify_with_sat_encodings(tmp_path, capsys):
     assert main(["verify", "-p", "xor", "--targets", str(tmp_path / "bad.npz"), "--sat", "pysat"]) == 1
     out = capsys.readouterr().out
     assert "layer 1 unit 0: pysat no fit" in out and "agrees with the LP" in out
+    assert main(["verify", "-p", "xor", "--weights", "binary"]) == 2  # a SAT option without --sat
+    assert "add --sat" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("strategy", ["sat", "sat-lp", "sat-lp:cpsat", "sat:pysat"])
