@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-__all__ = ["HardTargetError"]
+__all__ = ["HardTargetError", "StopRequested"]
 
 
 class HardTargetError(ValueError):
     """Bad input to hardtarget: the message names the problem and the fix.
 
     Subclasses :class:`ValueError`, so ``except ValueError`` also catches it.
+    """
+
+
+class StopRequested(Exception):
+    """Raised inside long engine loops when the caller's ``stop`` callback says stop.
+
+    Not a user error: the search engine catches it and returns its best result so
+    far with status ``time_limit`` or ``interrupted``.
     """
