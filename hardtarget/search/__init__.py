@@ -8,16 +8,18 @@ with :func:`register`.
 
 from __future__ import annotations
 
+from .params import Param
 from .base import Budget, SearchContext, SearchResult, Strategy, STATUSES
 from .evaluate import Evaluator, LOSSES
 from .exhaustive import Exhaustive
 from .ftprop import FTProp
 from .local import BeamSearch, HillClimb, Madaline
-from .api import STRATEGIES, get_strategy, min_width, register, solve
+from .api import STRATEGIES, check_options, get_strategy, min_width, register, solve, strategy_params
 from .sat import SatLP, SatSearch, sat_verify
 
 __all__ = [
     "Budget", "SearchContext", "SearchResult", "Strategy", "STATUSES", "Evaluator", "LOSSES",
     "Exhaustive", "HillClimb", "BeamSearch", "Madaline", "FTProp",
     "STRATEGIES", "get_strategy", "register", "solve", "min_width", "SatSearch", "SatLP", "sat_verify",
+    "strategy_params", "check_options", "Param",
 ]

@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from ..errors import HardTargetError
 from ..problem import Problem
 from ..units import UnitCache
-from .base import Budget, SearchContext, SearchResult, Strategy, _warn_unused, run_strategy
+from .base import Budget, SearchContext, SearchResult, Strategy, check_seed, run_strategy
 from .evaluate import Evaluator
 from .exhaustive import Exhaustive
 from .ftprop import FTProp
 from .local import BeamSearch, HillClimb, Madaline
 from .sat import SatLP, SatSearch
 
-__all__ = ["STRATEGIES", "register", "get_strategy", "solve", "min_width", "MinWidthResult"]
+__all__ = ["STRATEGIES", "register", "get_strategy", "strategy_params", "check_options", "solve",
+           "min_width", "MinWidthResult"]
 
 log = logging.getLogger("hardtarget.search")
 
@@ -34,16 +35,67 @@ for _cls in (Exhaustive, HillClimb, BeamSearch, FTProp, Madaline, SatSearch, Sat
     register(_cls)
 
 
+def _strategy_class(name) -> "type[Strategy]":
+    cls = STRATEGIES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise HardTargetError(f"unknown strategy {name!r}; valid: {', '.join(sorted(STRATEGIES))}")
+    return cls
+
+
+def _known(cls: "type[Strategy]", options: dict) -> None:
+    valid = cls.option_names()
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise HardTargetError(f"strategy {cls.name!r} has no option(s) {', '.join(unknown)}; "
+                              f"valid: {', '.join(sorted(valid)) or 'none'}")
+
+
 def get_strategy(strategy: "str | Strategy", seed: int = 0, **options) -> Strategy:
-    """Resolve a name or instance; unknown names list the valid ones, unused options warn."""
+    """Resolve a name or instance; unknown names and options raise, listing the valid ones.
+
+    Options are stored as given and checked when a run starts.
+
+    >>> get_strategy("beam", width=8)
+    BeamSearch(width=8)
+    """
     if isinstance(strategy, Strategy):
         if options:
             raise HardTargetError("options go to the strategy's constructor when you pass an instance")
         return strategy
-    cls = STRATEGIES.get(strategy) if isinstance(strategy, str) else None
-    if cls is None:
-        raise HardTargetError(f"unknown strategy {strategy!r}; valid: {', '.join(sorted(STRATEGIES))}")
-    return cls(seed=seed, **_warn_unused(cls, options))
+    cls = _strategy_class(strategy)
+    _known(cls, options)
+    return cls(seed=seed, **options)
+
+
+def strategy_params(name: str) -> dict:
+    """Declared options of a registered strategy, for command lines and documentation.
+
+    Returns ``{option: {"type", "default", "low", "high", "choices", "none", "help",
+    "valid"}}``: ``type`` is ``int``, ``float``, ``bool``, ``str`` or ``object``;
+    ``low``/``high`` inclusive bounds or None; ``choices`` the valid strings (for a
+    number, extra literal values such as ``"auto"``); ``none`` whether None is valid;
+    ``valid`` the same in words.  ``seed`` is not listed (it is ``solve``'s).
+
+    >>> strategy_params("beam")["width"]["low"]
+    1
+    """
+    cls = _strategy_class(name)
+    defaults = cls.defaults()
+    return {k: p.to_dict(defaults[k]) for k, p in cls.params.items() if k in defaults}
+
+
+def check_options(name: str, options: dict) -> dict:
+    """``options`` for strategy ``name`` checked and converted (strings allowed, e.g. ``"8"``).
+
+    Raises HardTargetError naming the valid keys or the valid range.
+
+    >>> check_options("beam", {"width": "8"})
+    {'width': 8}
+    """
+    cls = _strategy_class(name)
+    _known(cls, options)
+    return {k: cls.params[k].convert(cls.name, k, v) if k in cls.params else v
+            for k, v in options.items()}
 
 
 def _hidden(hidden) -> tuple:
@@ -78,7 +130,8 @@ def solve(problem: Problem, hidden=(4,), strategy: "str | Strategy" = "beam", *,
     time_limit, max_states : budget; when hit, the best state so far is returned
         with status ``time_limit``.  Ctrl-C returns it with status ``interrupted``.
     seed : makes the run reproducible.
-    options : passed to the strategy (e.g. ``width=8`` for beam); unused ones warn.
+    options : passed to the strategy (e.g. ``width=8`` for beam); see
+        :func:`strategy_params`.  Unknown ones and invalid values raise HardTargetError.
 
     Examples
     --------
@@ -87,6 +140,7 @@ def solve(problem: Problem, hidden=(4,), strategy: "str | Strategy" = "beam", *,
     >>> r.status, r.train_accuracy
     ('optimal', 1.0)
     """
+    seed = check_seed(seed)
     strat = get_strategy(strategy, seed=seed, **options)
     ev = Evaluator(problem, _hidden(hidden), activation=activation, solver=solver, loss=loss, cache=cache)
     ctx = SearchContext(ev, Budget(time_limit, max_states), seed=seed, progress=progress)

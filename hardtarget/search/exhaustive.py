@@ -27,6 +27,7 @@ from ..targets import TargetSetting, digest
 from ..units import get_solver
 from .base import SearchContext, Strategy
 from .dichotomies import cover_count, distinct_rows, separable_dichotomies
+from .params import Param
 
 __all__ = ["Exhaustive"]
 
@@ -45,16 +46,18 @@ class Exhaustive(Strategy):
 
     name = "exhaustive"
     exact = True
+    params = {"dichotomies": Param("bool", "enumerate separable dichotomies by the flip walk"),
+              "symmetry": Param("bool", "break unit permutation and negation symmetry"),
+              "prune": Param("bool", "skip states whose error bound cannot beat the best"),
+              "max_size": Param("float", "refuse when the estimated states exceed this", low=1)}
 
     def __init__(self, seed: int = 0, dichotomies: bool = True, symmetry: bool = True, prune: bool = True,
                  max_size: float = 1e7):
-        super().__init__(seed)
-        self.dichotomies = bool(dichotomies)
-        self.symmetry = bool(symmetry)
-        self.prune = bool(prune)
-        self.max_size = float(max_size)
-        self.info: dict = {}
-        self._memo: dict = {}
+        self.seed = seed
+        self.dichotomies = dichotomies
+        self.symmetry = symmetry
+        self.prune = prune
+        self.max_size = max_size
 
     # -- size -----------------------------------------------------------------
     def estimate(self, m: int, n: int, hidden: tuple) -> float:
@@ -111,7 +114,8 @@ class Exhaustive(Strategy):
     # -- the search ---------------------------------------------------------------
     def run(self, ctx: SearchContext):
         ev = ctx.evaluator
-        self.info = {"pruned": 0, "separability_tests": 0}
+        self.info = ctx.info  # the engine's, filled while this run's copy of the strategy runs
+        self.info.update(pruned=0, separability_tests=0)
         self._memo = {}
         self._tick = ctx.check_budget
         t = ev.problem.t

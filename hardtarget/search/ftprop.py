@@ -15,10 +15,11 @@ import math
 
 import numpy as np
 
-from ..errors import HardTargetError
-from ..network import _preactivation
+from ..network import Network
 from ..targets import TargetSetting
 from .base import SearchContext, Strategy
+from .init import INITS
+from .params import Param
 
 __all__ = ["FTProp", "layer_loss_grad"]
 
@@ -48,48 +49,62 @@ class FTProp(Strategy):
 
     name = "ftprop"
     multi_output = True
+    params = {
+        "budget": Param("int", "proposals per layer and call", low=0),
+        "layer_loss": Param("str", "layer loss whose gradient sets targets", choices=_LAYER_LOSSES),
+        "flip_fraction": Param("float", "share of disagreeing targets flipped per proposal",
+                               low=1e-9, high=1.0),
+        "restarts": Param("int", "new initial targets after a failed top-level call", low=0),
+        "init": Param("str", "initial targets (see hardtarget.search.init)", choices=INITS),
+    }
 
-    def __init__(self, seed: int = 0, budget: int = 20, layer_loss: str = "hinge", flip_fraction: float = 0.1,
-                 restarts: int = 10, init: str = "anneal"):
-        super().__init__(seed)
-        self.init = init
-        if layer_loss not in _LAYER_LOSSES:
-            raise HardTargetError(f"unknown layer_loss {layer_loss!r}; valid: {', '.join(_LAYER_LOSSES)}")
-        if not 0 < flip_fraction <= 1:
-            raise HardTargetError(f"flip_fraction must be in (0, 1], got {flip_fraction}")
-        self.budget = int(budget)
+    def __init__(self, seed: int = 0, budget: int = 20, layer_loss: str = "hinge",
+                 flip_fraction: float = 0.1, restarts: int = 10, init: str = "anneal"):
+        self.seed = seed
+        self.budget = budget
         self.layer_loss = layer_loss
-        self.flip_fraction = float(flip_fraction)
-        self.restarts = int(restarts)
+        self.flip_fraction = flip_fraction
+        self.restarts = restarts
+        self.init = init
 
     def run(self, ctx: SearchContext):
-        ev = ctx.evaluator
-        self._ctx = ctx
-        L = len(ev.hidden) + 1
         for _ in range(self.restarts + 1):
-            self.T = [T.copy() for T in ev.initial_targets(ctx.rng, self.init).layers] + [ev.t_out]
-            self.W = [None] * L
-            self._ftprop(L)
+            _Run(self, ctx).ftprop()
             if ctx.best.errors == 0:
                 return "feasible", "zero training errors"
         return "local_optimum", f"budget of every layer spent (best loss {ctx.best.loss:g})"
 
-    # -- helpers ---------------------------------------------------------------
+
+class _Run:
+    """One top-level FTPROP call: the targets ``T`` and weights ``W`` it works on."""
+
+    def __init__(self, cfg: FTProp, ctx: SearchContext):
+        ev = ctx.evaluator
+        self.cfg, self.ctx = cfg, ctx
+        self.L = len(ev.hidden) + 1
+        start = ctx.start_state(cfg.init).targets
+        self.T = [T.copy() for T in start.layers] + [ev.t_out]
+        self.W: list = [None] * self.L
+
+    def ftprop(self) -> bool:
+        return self._ftprop(self.L)
+
     def _inputs(self, d: int) -> np.ndarray:
-        ev = self._ctx.evaluator
+        ev = self.ctx.evaluator
         return ev.problem.X if d == 1 else ev.activation.from_targets(self.T[d - 2])
 
     def _train(self, d: int) -> bool:
         """Optimize W_d on (T_{d-1}, T_d); True when its activations equal its targets."""
-        ev = self._ctx.evaluator
-        A = self._inputs(d)
-        W, _ = ev.train_layer(A, self.T[d - 1])
+        ev = self.ctx.evaluator
+        self.ctx.check_budget()
+        W, _ = ev.train_layer(self._inputs(d), self.T[d - 1])
         self.W[d - 1] = W
-        self._ctx.evaluate(TargetSetting(self.T[:-1]))  # track the real network's loss, check budgets
+        self.ctx.evaluate(TargetSetting(self.T[:-1]))  # track the real network's loss, check budgets
         return bool(np.array_equal(self._outputs(d), self.T[d - 1]))
 
     def _outputs(self, d: int) -> np.ndarray:
-        Z = _preactivation(np.ascontiguousarray(self._inputs(d)), self.W[d - 1])
+        act = self.ctx.evaluator.activation
+        Z = Network([self.W[d - 1]], [act]).preactivations(self._inputs(d))[0]
         return np.where(Z > 0, 1, -1).astype(np.int8)
 
     def _propose(self, d: int) -> bool:
@@ -100,13 +115,13 @@ class FTProp(Strategy):
         Wn = W / np.where(norms > 0, norms, 1.0)
         t = self.T[d - 1].astype(np.float64)
         z = A @ Wn[:-1] + Wn[-1]
-        g = (layer_loss_grad(self.layer_loss, t * z) * t) @ Wn[:-1].T  # dL_d / dh_{d-1}
+        g = (layer_loss_grad(self.cfg.layer_loss, t * z) * t) @ Wn[:-1].T  # dL_d / dh_{d-1}
         cur = self.T[d - 2]
         r = np.where(g < 0, 1, -1)
         cand = np.flatnonzero(((r != cur) & (g != 0)).ravel())
         if cand.size == 0:
             return False
-        k = max(1, math.ceil(self.flip_fraction * cand.size))
+        k = max(1, math.ceil(self.cfg.flip_fraction * cand.size))
         pick = cand[np.argsort(-np.abs(g.ravel()[cand]), kind="stable")[:k]]
         flat = cur.ravel().copy()
         flat[pick] = -flat[pick]
@@ -118,7 +133,7 @@ class FTProp(Strategy):
             return True
         if d == 1:
             return False
-        for _ in range(self.budget):
+        for _ in range(self.cfg.budget):
             if not self._propose(d):
                 return False
             if not self._ftprop(d - 1):

@@ -7,12 +7,15 @@ heuristic and ``|dL/dh|`` weighting (the backward pass ``g * sech^2(z)``), with 
 ``anneal``: the hidden outputs of a network trained with ``tanh(beta * z)`` units
 whose slope ``beta`` grows from 1 to 50 (a continuation towards ``sign``), output
 hinge loss, Adam; the sign network with the fewest errors along the way is kept.
-Every hidden target column is the output of a real unit, hence feasible.
+Every hidden target column is the output of a real unit, hence feasible.  A ``stop``
+callback, looked at every few epochs, ends the training early with the best weights so far.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from typing import Callable
 
 from ..errors import HardTargetError
 
@@ -50,14 +53,24 @@ class _Adam:
         self.Ws[d] -= self.lr * (self.m[d] / (1 - 0.9 ** ep)) / (np.sqrt(self.v[d] / (1 - 0.999 ** ep)) + 1e-8)
 
 
-def ftprop_mb_weights(X, t, hidden, act, rng, epochs: int = 1000, lr: float = 0.01) -> list:
-    """Full-batch FTPROP-MB with soft-hinge layer losses (FTP-SH); returns the weights with fewest errors."""
+_CHECK_EVERY = 10  # epochs between looks at the stop callback (and at the hard network's errors)
+
+
+def _never() -> bool:
+    return False
+
+
+def ftprop_mb_weights(X, t, hidden, act, rng, epochs: int = 1000, lr: float = 0.01,
+                      stop: Callable[[], bool] = _never) -> list:
+    """Full-batch FTPROP-MB with soft-hinge layer losses (FTP-SH); the weights with fewest errors."""
     widths = [X.shape[1], *hidden, t.shape[1]]
     Ws = _random_weights(rng, widths)
     opt = _Adam(Ws, lr)
     best, best_err = [W.copy() for W in Ws], np.inf
     scale = 0.5 if act.kind == "step" else 1.0  # dh/dT for step units
     for ep in range(1, epochs + 1):
+        if ep % _CHECK_EVERY == 0 and stop():
+            break
         Hs, Zs = _forward(X, Ws, act)
         err = int(np.count_nonzero(np.any((Zs[-1] > 0) != (t > 0), axis=1)))
         if err < best_err:
@@ -74,7 +87,8 @@ def ftprop_mb_weights(X, t, hidden, act, rng, epochs: int = 1000, lr: float = 0.
     return best
 
 
-def anneal_weights(X, t, hidden, act, rng, epochs: int = 6000, lr: float = 0.01, beta_max: float = 50.0) -> list:
+def anneal_weights(X, t, hidden, act, rng, epochs: int = 6000, lr: float = 0.01,
+                   beta_max: float = 50.0, stop: Callable[[], bool] = _never) -> list:
     """Train a tanh network whose slope is annealed towards sign; return the best sign weights."""
     widths = [X.shape[1], *hidden, t.shape[1]]
     Ws = _random_weights(rng, widths)
@@ -82,7 +96,9 @@ def anneal_weights(X, t, hidden, act, rng, epochs: int = 6000, lr: float = 0.01,
     best, best_err = [W.copy() for W in Ws], np.inf
     for ep in range(1, epochs + 1):
         beta = 1.0 + (beta_max - 1.0) * ep / epochs
-        if ep % 10 == 1:  # score the hard network now and then
+        if ep % _CHECK_EVERY == 1:  # score the hard network now and then
+            if ep > 1 and stop():
+                break
             _, Zs = _forward(X, Ws, act)
             err = int(np.count_nonzero(np.any((Zs[-1] > 0) != (t > 0), axis=1)))
             if err < best_err:
@@ -104,8 +120,12 @@ def anneal_weights(X, t, hidden, act, rng, epochs: int = 6000, lr: float = 0.01,
     return best
 
 
-def initial_targets(problem, hidden: tuple, act, rng: np.random.Generator, method: str = "random") -> list:
-    """Hidden target arrays (int8 ±1) for the start of a local search."""
+def initial_targets(problem, hidden: tuple, act, rng: np.random.Generator, method: str = "random",
+                    stop: Callable[[], bool] = _never) -> list:
+    """Hidden target arrays (int8 ±1) for the start of a local search.
+
+    ``stop`` (called every few epochs) ends ``ftprop-mb``/``anneal`` training early.
+    """
     if method not in INITS:
         raise HardTargetError(f"unknown init {method!r}; valid: {', '.join(INITS)}")
     X = problem.X
@@ -118,8 +138,8 @@ def initial_targets(problem, hidden: tuple, act, rng: np.random.Generator, metho
             W[-1] = -np.median(H @ W[:-1], axis=0)
             H = act.from_targets(np.where(H @ W[:-1] + W[-1] > 0, 1, -1))
     elif method == "ftprop-mb":
-        Ws = ftprop_mb_weights(X, t, hidden, act, rng)
+        Ws = ftprop_mb_weights(X, t, hidden, act, rng, stop=stop)
     else:
-        Ws = anneal_weights(X, t, hidden, act, rng)
+        Ws = anneal_weights(X, t, hidden, act, rng, stop=stop)
     Hs, Zs = _forward(X, Ws, act)
     return [np.where(Z > 0, 1, -1).astype(np.int8) for Z in Zs[:-1]]

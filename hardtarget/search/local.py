@@ -14,13 +14,20 @@ import numpy as np
 from ..targets import TargetSetting
 from .base import SearchContext, Strategy
 from .evaluate import State
+from .init import INITS
+from .params import Param
 
 __all__ = ["HillClimb", "BeamSearch", "Madaline"]
+
+INIT = Param("str", "initial targets (see hardtarget.search.init)", choices=INITS)
+MAX_NEIGHBORS = Param("int", "flips sampled per state and step (None: all)", low=1, none=True)
+RESTARTS = Param("int", "extra runs from new initial targets after a local optimum", low=0)
 
 
 def neighbors(targets: TargetSetting, rng: np.random.Generator, max_neighbors: "int | None"):
     """(layer, sample, unit) of every single flip, in random order (a sample if capped)."""
-    moves = [(d, i, j) for d, T in enumerate(targets.layers) for i in range(T.shape[0]) for j in range(T.shape[1])]
+    moves = [(d, i, j) for d, T in enumerate(targets.layers)
+             for i in range(T.shape[0]) for j in range(T.shape[1])]
     order = rng.permutation(len(moves))
     if max_neighbors is not None:
         order = order[: int(max_neighbors)]
@@ -39,22 +46,26 @@ class HillClimb(Strategy):
 
     name = "hill"
     multi_output = True
+    params = {"restarts": RESTARTS, "max_neighbors": MAX_NEIGHBORS, "init": INIT}
 
-    def __init__(self, seed: int = 0, restarts: int = 0, max_neighbors: "int | None" = None, init: str = "anneal"):
-        super().__init__(seed)
-        self.init = init
-        self.restarts = int(restarts)
+    def __init__(self, seed: int = 0, restarts: int = 0, max_neighbors: "int | None" = None,
+                 init: str = "anneal"):
+        self.seed = seed
+        self.restarts = restarts
         self.max_neighbors = max_neighbors
+        self.init = init
 
     def run(self, ctx: SearchContext):
         for _ in range(self.restarts + 1):
-            cur = ctx.evaluate(ctx.evaluator.initial_targets(ctx.rng, self.init))
+            cur = ctx.start_state(self.init)
             while cur.errors > 0:
                 best_nb: "State | None" = None
                 for d, i, j in neighbors(cur.targets, ctx.rng, self.max_neighbors):
                     s = ctx.evaluate(cur.targets.flipped(d, i, j))
                     if best_nb is None or s.loss < best_nb.loss:
                         best_nb = s
+                    if s.errors == 0:
+                        break
                 if best_nb is None or best_nb.loss >= cur.loss:
                     break
                 cur = best_nb
@@ -76,17 +87,20 @@ class BeamSearch(Strategy):
 
     name = "beam"
     multi_output = True
+    params = {"width": Param("int", "states kept per round (1: hill climbing)", low=1),
+              "patience": Param("int", "rounds without a new best before stopping", low=1),
+              "max_neighbors": MAX_NEIGHBORS, "init": INIT}
 
-    def __init__(self, seed: int = 0, width: int = 4, patience: int = 2, max_neighbors: "int | None" = None,
-                 init: str = "anneal"):
-        super().__init__(seed)
-        self.init = init
-        self.width = int(width)
-        self.patience = int(patience)
+    def __init__(self, seed: int = 0, width: int = 4, patience: int = 2,
+                 max_neighbors: "int | None" = None, init: str = "anneal"):
+        self.seed = seed
+        self.width = width
+        self.patience = patience
         self.max_neighbors = max_neighbors
+        self.init = init
 
     def run(self, ctx: SearchContext):
-        start = ctx.evaluate(ctx.evaluator.initial_targets(ctx.rng, self.init))
+        start = ctx.start_state(self.init)
         beam, seen = [start], {start.targets.key()}
         stale = 0
         while ctx.best.errors > 0 and stale < self.patience:
@@ -100,6 +114,10 @@ class BeamSearch(Strategy):
                         continue
                     seen.add(key)
                     candidates.append(ctx.evaluate(nt))
+                    if candidates[-1].errors == 0:
+                        break
+                if candidates and candidates[-1].errors == 0:
+                    break
             if not candidates:
                 break
             candidates.sort(key=lambda s: s.loss)
@@ -109,7 +127,8 @@ class BeamSearch(Strategy):
                 break  # hill climbing: stop at the first non-improving round
         if ctx.best.errors == 0:
             return "feasible", "zero training errors"
-        return "local_optimum", f"no improvement in {self.patience} round(s) (loss {ctx.best.loss:g})"
+        return "local_optimum", (f"no improvement in {self.patience} round(s) "
+                                 f"(loss {ctx.best.loss:g})")
 
 
 class Madaline(Strategy):
@@ -127,14 +146,17 @@ class Madaline(Strategy):
 
     name = "madaline"
     multi_output = True
+    params = {"max_trials": Param("int", "hidden units tried per misclassified sample", low=1),
+              "pairs": Param("bool", "also try flipping two units at once"),
+              "restarts": RESTARTS, "init": INIT}
 
     def __init__(self, seed: int = 0, max_trials: int = 8, pairs: bool = False, restarts: int = 0,
                  init: str = "anneal"):
-        super().__init__(seed)
+        self.seed = seed
+        self.max_trials = max_trials
+        self.pairs = pairs
+        self.restarts = restarts
         self.init = init
-        self.max_trials = int(max_trials)
-        self.pairs = bool(pairs)
-        self.restarts = int(restarts)
 
     def run(self, ctx: SearchContext):
         for _ in range(self.restarts + 1):
@@ -149,7 +171,7 @@ class Madaline(Strategy):
 
     def _descend(self, ctx: SearchContext) -> bool:
         ev = ctx.evaluator
-        cur = ctx.evaluate(ev.initial_targets(ctx.rng, self.init))
+        cur = ctx.start_state(self.init)
         while cur.errors > 0:
             improved = False
             z = cur.network.decision_function(ev.problem.X).reshape(len(ev.t_out), -1)

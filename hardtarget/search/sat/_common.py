@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
 import warnings
@@ -13,7 +14,8 @@ from ...errors import HardTargetError
 from ..dichotomies import distinct_rows
 
 __all__ = ["cp_model", "cp_break_symmetry", "pysat_module", "EXACT_BOUND", "exact_bound", "boolean_kind",
-           "IntInputs", "integer_inputs", "Rows", "distinct_problem", "status_name", "sat_solve"]
+           "IntInputs", "integer_inputs", "Rows", "distinct_problem", "status_name", "sat_solve",
+           "solve_stoppable"]
 
 # The largest integer weight that a threshold function of n Boolean inputs needs
 # (its smallest integer realization) is 1, 1, 2, 3, 5, 9 for n = 1..6 (Muroga's tables;
@@ -121,13 +123,25 @@ def status_name(cp, code) -> str:
             cp.MODEL_INVALID: "MODEL_INVALID"}.get(code, "UNKNOWN")
 
 
-def sat_solve(solver, name: str, time_limit: "float | None", assumptions: "list | None" = None):
-    """Run a PySAT solver: True, False, or None when ``time_limit`` interrupted it.
+def solve_stoppable(solver, model, on_signal=None):
+    """``CpSolver.Solve(model)``; with ``on_signal``, a signal stops the search from another thread."""
+    if on_signal is None:
+        return solver.Solve(model)
+    solver.parameters.catch_sigint_signal = False  # the engine's handler decides
+    stop = getattr(solver, "stop_search", None) or solver.StopSearch
+    with on_signal(stop):
+        return solver.Solve(model)
+
+
+def sat_solve(solver, name: str, time_limit: "float | None", assumptions: "list | None" = None,
+              on_signal=None):
+    """Run a PySAT solver: True, False, or None when ``time_limit`` (or a signal) interrupted it.
 
     PySAT cannot interrupt CaDiCaL; with a time limit it then runs to the end (a warning says so).
+    ``on_signal(fn)`` (see ``SearchContext.on_signal``) lets Ctrl-C and SIGTERM interrupt it.
     """
     assumptions = list(assumptions or [])
-    if time_limit is None or name.startswith("cadical"):
+    if name.startswith("cadical") or (time_limit is None and on_signal is None):
         if time_limit is not None:
             warnings.warn(f"PySAT cannot interrupt {name}; the time limit is checked only between solver calls. "
                           "Use solver='glucose4' for a hard time limit", UserWarning, stacklevel=3)
@@ -137,10 +151,14 @@ def sat_solve(solver, name: str, time_limit: "float | None", assumptions: "list 
             if "keyboard interrupt" in str(exc).lower():
                 raise KeyboardInterrupt from None
             raise
-    timer = threading.Timer(max(float(time_limit), 0.01), solver.interrupt)
-    timer.start()
+    timer = None
+    if time_limit is not None:
+        timer = threading.Timer(max(float(time_limit), 0.01), solver.interrupt)
+        timer.start()
     try:
-        return solver.solve_limited(assumptions=assumptions, expect_interrupt=True)
+        with on_signal(solver.interrupt) if on_signal is not None else contextlib.nullcontext():
+            return solver.solve_limited(assumptions=assumptions, expect_interrupt=True)
     finally:
-        timer.cancel()
+        if timer is not None:
+            timer.cancel()
         solver.clear_interrupt()

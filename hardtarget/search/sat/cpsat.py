@@ -14,7 +14,7 @@ import numpy as np
 
 from ...errors import HardTargetError
 from ._common import (IntInputs, Rows, boolean_kind, cp_break_symmetry, cp_model, exact_bound, integer_inputs,
-                      status_name)
+                      solve_stoppable, status_name)
 
 __all__ = ["CpNetwork", "WEIGHTS", "OBJECTIVES", "DEFAULT_BOUND"]
 
@@ -40,7 +40,7 @@ class CpNetwork:
         their number of +1 targets (sign activation; sound for any weight bound).
     fixed_hidden : hidden targets per distinct row (lists of ±1 arrays) to check
         instead of searching.
-    tick : called once per unit while the model is built (a budget check may raise).
+    tick : called once per unit and row while the model is built (a budget check may raise).
     """
 
     def __init__(self, rows: Rows, hidden: tuple, activation: str = "sign", weights: str = "integer",
@@ -137,8 +137,8 @@ class CpNetwork:
             w = [self._weight(f"w{d}_{j}_{k}", B) for k in range(n_in)]
             b = m.NewIntVar(-span, span + 1, f"b{d}_{j}")
             units.append((w, b))
-            self.tick()
             for i in range(u):
+                self.tick()
                 if const_in:
                     z = sum(int(A[i, k]) * w[k] for k in range(n_in) if A[i, k] != 0) + b
                 else:
@@ -168,8 +168,13 @@ class CpNetwork:
                 self.model.AddHint(v, bool(t > 0))
 
     # -- solving ------------------------------------------------------------------
-    def solve(self, time_limit: "float | None" = None, seed: int = 0, workers: int = 1) -> dict:
-        """Run CP-SAT; return status, objective, bound and (if any) the solution."""
+    def solve(self, time_limit: "float | None" = None, seed: int = 0, workers: int = 1,
+              on_signal=None) -> dict:
+        """Run CP-SAT; return status, objective, bound and (if any) the solution.
+
+        ``on_signal(fn)`` (a context manager, see ``SearchContext.on_signal``) lets
+        Ctrl-C and SIGTERM stop the solver; without it CP-SAT catches Ctrl-C itself.
+        """
         cp = self.cp
         if self.trivially_infeasible:
             return {"status": "INFEASIBLE", "reason": "two identical inputs carry different labels"}
@@ -179,12 +184,9 @@ class CpNetwork:
         prm.num_workers = int(workers)
         if time_limit is not None:
             prm.max_time_in_seconds = max(float(time_limit), 0.01)
-        code = solver.Solve(self.model)
+        code = solve_stoppable(solver, self.model, on_signal)
         out = {"status": status_name(cp, code), "wall_time": solver.WallTime(),
                "conflicts": solver.NumConflicts(), "branches": solver.NumBranches()}
-        # CP-SAT catches Ctrl-C and stops as at a time limit: an early stop is an interrupt
-        out["interrupted"] = code not in (cp.OPTIMAL, cp.INFEASIBLE) and (
-            time_limit is None or solver.WallTime() < 0.9 * time_limit)
         if code in (cp.OPTIMAL, cp.FEASIBLE):
             val = solver.Value
             hidden = [np.where(np.vectorize(lambda v: bool(val(v)) if not isinstance(v, (bool, np.bool_)) else v,

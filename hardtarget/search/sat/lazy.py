@@ -18,11 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import HardTargetError
+from ...targets import TargetSetting
 from ...units import get_solver
 from ..base import BudgetExhausted, SearchContext, Strategy
+from ..params import Param
 from ._common import distinct_problem
 from .proposers import PROPOSERS
-from .strategy import record, remaining
+from .strategy import SOLVERS, remaining
 
 __all__ = ["SatLP"]
 
@@ -50,19 +52,26 @@ class SatLP(Strategy):
 
     name = "sat-lp"
     exact = True
+    params = {
+        "objective": Param("str", "fewest training errors or zero errors",
+                           choices=("errors", "feasibility")),
+        "backend": Param("str", "target proposer", choices=tuple(PROPOSERS)),
+        "symmetry": Param("bool", "fix hidden units' first target and order the units"),
+        "workers": Param("int", "CP-SAT workers (1: deterministic)", low=1),
+        "solver": Param("str", "PySAT solver", choices=SOLVERS),
+        "max_rounds": Param("int", "give up after this many proposals", low=1),
+    }
 
-    def __init__(self, seed: int = 0, objective: str = "errors", backend: str = "pysat", symmetry: bool = True,
-                 workers: int = 1, solver: str = "glucose4", max_rounds: int = 1_000_000):
-        super().__init__(seed)
-        if objective not in ("errors", "feasibility"):
-            raise HardTargetError(f"sat-lp objective must be 'errors' or 'feasibility', got {objective!r}")
-        if backend not in PROPOSERS:
-            raise HardTargetError(f"unknown sat-lp backend {backend!r}; valid: {', '.join(PROPOSERS)}")
-        if int(workers) < 1:
-            raise HardTargetError(f"workers must be >= 1, got {workers}")
-        self.objective, self.backend, self.symmetry, self.workers = objective, backend, bool(symmetry), int(workers)
-        self.solver, self.max_rounds = solver, int(max_rounds)
-        self.info: dict = {}
+    def __init__(self, seed: int = 0, objective: str = "errors", backend: str = "pysat",
+                 symmetry: bool = True, workers: int = 1, solver: str = "glucose4",
+                 max_rounds: int = 1_000_000):
+        self.seed = seed
+        self.objective = objective
+        self.backend = backend
+        self.symmetry = symmetry
+        self.workers = workers
+        self.solver = solver
+        self.max_rounds = max_rounds
 
     def check(self, evaluator) -> None:
         if evaluator.loss != "errors":
@@ -108,7 +117,8 @@ class SatLP(Strategy):
                 key = (d, None if d == 0 else codes.tobytes(), t.tobytes())
                 cert = memo.get(key, _UNCHECKED)
                 if cert is _UNCHECKED:
-                    self.info["lp_checks"] += 1
+                    ctx.check_budget()
+                    ctx.info["lp_checks"] += 1
                     r = lp(inputs, t, ones, max_margin=False)
                     if r.separable is None:
                         raise HardTargetError("the LP unit solver gave no verdict (numerical trouble); "
@@ -119,10 +129,10 @@ class SatLP(Strategy):
                     continue
                 bad += 1
                 S = np.flatnonzero(cert > 0)
-                self.info["certificates"].append({
+                ctx.info["certificates"].append({
                     "layer": d + 1, "unit": j, "rows": first[S].tolist(), "inputs": inputs[S].tolist(),
                     "targets": t[S].tolist(), "lambda": cert[S].tolist()})
-                self.info["cuts"] += self._cut(prop, d, S, None if codes is None else codes[S], t[S])
+                ctx.info["cuts"] += self._cut(prop, d, S, None if codes is None else codes[S], t[S])
             inputs = act.from_targets(targets)
         return bad
 
@@ -134,24 +144,26 @@ class SatLP(Strategy):
         prop = PROPOSERS[self.backend](rows, ev.hidden, self.objective, self.symmetry, self.seed, self.workers,
                                        **extra)
         memo: dict = {}
-        self.info = {"objective": self.objective, "backend": self.backend, "proof": "real weights", "rounds": 0,
-                     "cuts": 0, "lp_checks": 0, "certificates": []}
+        ctx.info.update(objective=self.objective, backend=self.backend, proof="real weights", rounds=0,
+                        cuts=0, lp_checks=0, certificates=[])
         first = np.unique(rows.inv, return_index=True)[1]
         found = None  # errors of the best proposal that checked out
         try:
             while True:
                 ctx.check_budget()
-                if self.info["rounds"] >= self.max_rounds:
+                if ctx.info["rounds"] >= self.max_rounds:
                     raise BudgetExhausted(f"max_rounds={self.max_rounds} proposals reached")
-                self.info["rounds"] += 1
-                res = prop.propose(remaining(ctx))
+                ctx.info["rounds"] += 1
+                res = prop.propose(remaining(ctx), on_signal=ctx.on_signal)
                 if res.status == "UNKNOWN":
+                    ctx.check_budget()  # a signal stopped it: interrupted
                     raise BudgetExhausted("the SAT solver stopped at the time limit")
                 if res.status == "UNSAT":
                     return self._verdict(ctx, found)
                 if self._check(ctx, prop, rows, res.hidden, res.y, memo, first):
                     continue
-                state = record(ctx, [Td[rows.inv] for Td in res.hidden], res.y[rows.inv])
+                y = res.y[rows.inv].reshape(-1, 1)
+                state = ctx.record(TargetSetting([Td[rows.inv] for Td in res.hidden]), output_targets=y)
                 found = state.errors if found is None else min(found, state.errors)
                 if found == 0 or res.optimal:
                     return self._verdict(ctx, found)
@@ -161,11 +173,11 @@ class SatLP(Strategy):
                 prop.close()
 
     def _verdict(self, ctx: SearchContext, found: "int | None") -> "tuple[str, str]":
-        n = len(self.info["certificates"])
-        tail = f"{n} certificates, {self.info['rounds']} rounds"
+        n = len(ctx.info["certificates"])
+        tail = f"{n} certificates, {ctx.info['rounds']} rounds"
         if found == 0:
             return "optimal", f"zero training errors ({tail})"
-        self.info["proof_kind"] = "proof"
+        ctx.info["proof_kind"] = "proof"
         hidden = ctx.evaluator.hidden
         if found is None:
             return "infeasible", f"proved: no network with hidden widths {hidden} fits the data ({tail})"

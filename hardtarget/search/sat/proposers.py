@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import Rows, cp_break_symmetry, cp_model, pysat_module, sat_solve, status_name
+from ._common import Rows, cp_break_symmetry, cp_model, pysat_module, sat_solve, solve_stoppable, status_name
 
 __all__ = ["Proposal", "CpProposer", "SatProposer", "PROPOSERS"]
 
@@ -55,13 +55,11 @@ class CpProposer:
     def forbid(self, pairs: list) -> None:
         self.m.AddBoolOr([v.Not() if val else v for v, val in pairs])
 
-    def propose(self, time_limit: "float | None") -> Proposal:
+    def propose(self, time_limit: "float | None", on_signal=None) -> Proposal:
         s = self.solver
         if time_limit is not None:
             s.parameters.max_time_in_seconds = time_limit
-        st = status_name(self.cp, s.Solve(self.m))
-        if st not in ("OPTIMAL", "INFEASIBLE") and (time_limit is None or s.WallTime() < 0.9 * time_limit):
-            raise KeyboardInterrupt  # CP-SAT caught Ctrl-C and stopped early
+        st = status_name(self.cp, solve_stoppable(s, self.m, on_signal))
         if st == "INFEASIBLE":
             return Proposal("UNSAT")
         if st not in ("OPTIMAL", "FEASIBLE"):
@@ -137,9 +135,9 @@ class SatProposer:
         if errors <= 0:
             self.sat.add_clause([])
 
-    def propose(self, time_limit: "float | None") -> Proposal:
+    def propose(self, time_limit: "float | None", on_signal=None) -> Proposal:
         assume = [] if self.bound_lit is None else [self.bound_lit]
-        ok = sat_solve(self.sat, self.solver_name, time_limit, assume)
+        ok = sat_solve(self.sat, self.solver_name, time_limit, assume, on_signal)
         if ok is None:
             return Proposal("UNKNOWN")
         if not ok:

@@ -181,7 +181,8 @@ class PySatNetwork:
         # (no count ordering here: cardinality comparisons between columns cost more than they save)
 
     # -- solving ------------------------------------------------------------------------
-    def solve(self, time_limit: "float | None" = None, seed: int = 0, workers: int = 1) -> dict:
+    def solve(self, time_limit: "float | None" = None, seed: int = 0, workers: int = 1,
+              on_signal=None) -> dict:
         if self.trivially_infeasible:
             return {"status": "INFEASIBLE", "reason": "two identical inputs carry different labels"}
         import time
@@ -189,7 +190,8 @@ class PySatNetwork:
         t0 = time.perf_counter()
         with self.solvers.Solver(name=self.solver_name, bootstrap_with=self.clauses) as s:
             left = None if time_limit is None else time_limit - (time.perf_counter() - t0)  # loading counts
-            ok = None if left is not None and left <= 0 else sat_solve(s, self.solver_name, left)
+            ok = None if left is not None and left <= 0 else sat_solve(s, self.solver_name, left,
+                                                                       on_signal=on_signal)
             model = s.get_model() if ok else None
         out = {"status": {True: "OPTIMAL", False: "INFEASIBLE", None: "UNKNOWN"}[ok],
                "wall_time": time.perf_counter() - t0, "clauses": len(self.clauses), "variables": self.pool.top}

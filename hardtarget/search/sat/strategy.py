@@ -6,13 +6,17 @@ import numpy as np
 
 from ...errors import HardTargetError
 from ...targets import TargetSetting
-from ..base import BudgetExhausted, SearchContext, Strategy
+from ..base import BudgetExhausted, Interrupted, SearchContext, Strategy
+from ..params import Param
 from ._common import distinct_problem
 from .cpsat import OBJECTIVES, WEIGHTS, CpNetwork, check_weight_bound
 
-__all__ = ["SatSearch", "record", "remaining", "BACKENDS"]
+__all__ = ["SatSearch", "remaining", "BACKENDS"]
 
 BACKENDS = ("cpsat", "pysat")
+SOLVERS = ("glucose4", "glucose42", "glucose3", "cadical195", "cadical153", "cadical103", "cadical300",
+           "gluecard3", "gluecard4", "lingeling", "maplechrono", "maplecm", "maplesat", "mergesat3",
+           "minicard", "minisat22", "minisatgh")  # PySAT's names (cadical cannot be interrupted)
 
 
 def remaining(ctx: SearchContext, reserve: float = 0.1) -> "float | None":
@@ -27,16 +31,6 @@ def remaining(ctx: SearchContext, reserve: float = 0.1) -> "float | None":
     return left
 
 
-def record(ctx: SearchContext, hidden: list, y: np.ndarray):
-    """Evaluate a solver's targets (one state) even right at the time limit."""
-    b, ev = ctx.budget, ctx.evaluator
-    if b.max_states is not None and ev.states_evaluated >= b.max_states:
-        raise BudgetExhausted(f"state limit of {b.max_states} reached")
-    state = ev.evaluate(TargetSetting(hidden), output_targets=np.asarray(y, dtype=np.int8).reshape(-1, 1))
-    ctx.offer(state)
-    return state
-
-
 class SatSearch(Strategy):
     """Train a whole network exactly with a SAT/CP-SAT model of all its units.
 
@@ -44,11 +38,11 @@ class SatSearch(Strategy):
     ----------
     backend : ``cpsat`` (OR-Tools CP-SAT; integer, binary or ternary weights) or
         ``pysat`` (binary or ternary weights as cardinality constraints; CaDiCaL/Glucose).
-    objective : ``errors`` (fewest training errors; cpsat default), ``feasibility`` (pysat default) (zero
-        errors or a proof that none exists) or ``sparsity`` (zero errors, fewest nonzero
-        weights; cpsat only).
-    weights : ``integer`` (cpsat default; bounded by ``weight_bound``), ``binary`` {-1,1} (pysat default),
-        ``ternary`` {-1,0,1}.
+    objective : ``errors`` (fewest training errors; cpsat default), ``feasibility`` (zero
+        errors or a proof that none exists; pysat default) or ``sparsity`` (zero errors,
+        fewest nonzero weights; cpsat only).
+    weights : ``integer`` (cpsat default; bounded by ``weight_bound``), ``binary`` {-1,1}
+        (pysat default), ``ternary`` {-1,0,1}.
     weight_bound : integer >= 1, or ``auto``: per layer the bound that makes the model
         complete for real weights when the layer's inputs are Boolean (±1 or 0/1) and at
         most 6, else 7.  ``info["proof"]`` says what an ``infeasible`` rules out.
@@ -68,35 +62,50 @@ class SatSearch(Strategy):
 
     name = "sat"
     exact = True
+    params = {
+        "backend": Param("str", "SAT backend", choices=BACKENDS),
+        "objective": Param("str", "what to solve for (None: the backend's default)",
+                           choices=OBJECTIVES, none=True),
+        "weights": Param("str", "weight class (None: the backend's default)", choices=WEIGHTS,
+                         none=True),
+        "weight_bound": Param("int", "integer weight bound", low=1, choices=("auto",)),
+        "hint": Param("object", "None, an init method or a TargetSetting to start from"),
+        "workers": Param("int", "CP-SAT workers (1: deterministic)", low=1),
+        "symmetry": Param("bool", "break hidden-unit negation and permutation symmetry"),
+        "solver": Param("str", "PySAT solver", choices=SOLVERS),
+        "encoding": Param("str", "PySAT cardinality encoding",
+                          choices=("seqcounter", "totalizer", "sortnetwrk", "cardnetwrk",
+                                   "mtotalizer", "kmtotalizer")),
+    }
 
     def __init__(self, seed: int = 0, backend: str = "cpsat", objective: "str | None" = None,
-                 weights: "str | None" = None,
-                 weight_bound: "int | str" = "auto", hint=None, workers: int = 1, symmetry: bool = True,
-                 solver: str = "glucose4", encoding: str = "seqcounter"):
-        super().__init__(seed)
-        if backend not in BACKENDS:
-            raise HardTargetError(f"unknown SAT backend {backend!r}; valid: {', '.join(BACKENDS)}")
-        if weights is None:
-            weights = "integer" if backend == "cpsat" else "binary"
-        if objective is None:
-            objective = "errors" if backend == "cpsat" else "feasibility"
-        if objective not in OBJECTIVES:
-            raise HardTargetError(f"unknown objective {objective!r}; valid: {', '.join(OBJECTIVES)}")
-        if weights not in WEIGHTS:
-            raise HardTargetError(f"unknown weights {weights!r}; valid: {', '.join(WEIGHTS)}")
-        if backend == "pysat" and weights == "integer":
-            raise HardTargetError("the pysat backend trains binary or ternary weights; use weights='binary' "
-                                  "or 'ternary', or backend='cpsat' for integer weights")
-        if backend == "pysat" and objective != "feasibility":
-            raise HardTargetError("the pysat backend decides feasibility only; use backend='cpsat' for "
-                                  f"objective={objective!r}")
-        if int(workers) < 1:
-            raise HardTargetError(f"workers must be >= 1, got {workers}")
-        self.backend, self.objective, self.weights = backend, objective, weights
-        self.weight_bound = check_weight_bound(weight_bound)
-        self.hint, self.workers, self.symmetry = hint, int(workers), bool(symmetry)
-        self.solver, self.encoding = solver, encoding
-        self.info: dict = {}
+                 weights: "str | None" = None, weight_bound: "int | str" = "auto", hint=None,
+                 workers: int = 1, symmetry: bool = True, solver: str = "glucose4",
+                 encoding: str = "seqcounter"):
+        self.seed = seed
+        self.backend = backend
+        self.objective = objective
+        self.weights = weights
+        self.weight_bound = weight_bound
+        self.hint = hint
+        self.workers = workers
+        self.symmetry = symmetry
+        self.solver = solver
+        self.encoding = encoding
+
+    def check_params(self) -> None:
+        if self.weights is None:
+            self.weights = "integer" if self.backend == "cpsat" else "binary"
+        if self.objective is None:
+            self.objective = "errors" if self.backend == "cpsat" else "feasibility"
+        if self.backend == "pysat" and self.weights == "integer":
+            raise HardTargetError("the pysat backend trains binary or ternary weights; use "
+                                  "weights='binary' or 'ternary', or backend='cpsat' for integer "
+                                  "weights")
+        if self.backend == "pysat" and self.objective != "feasibility":
+            raise HardTargetError("the pysat backend decides feasibility only; use backend='cpsat' "
+                                  f"for objective={self.objective!r}")
+        self.weight_bound = check_weight_bound(self.weight_bound)
 
     def check(self, evaluator) -> None:
         if evaluator.loss != "errors":
@@ -106,7 +115,8 @@ class SatSearch(Strategy):
         if self.hint is None:
             return None
         ev = ctx.evaluator
-        ts = self.hint if isinstance(self.hint, TargetSetting) else ev.initial_targets(ctx.rng, str(self.hint))
+        hint = self.hint
+        ts = hint if isinstance(hint, TargetSetting) else ctx.initial_targets(str(hint))
         ts = ev.check(ts)
         ctx.evaluate(ts)
         return ts
@@ -115,52 +125,58 @@ class SatSearch(Strategy):
         ev = ctx.evaluator
         p = ev.problem
         rows = distinct_problem(p.X, p.t)
-        self.info = {"backend": self.backend, "objective": self.objective, "weights": self.weights}
+        info = ctx.info
+        info.update(backend=self.backend, objective=self.objective, weights=self.weights)
         hint = self._hint(ctx)
         if ctx.solved() and self.objective != "sparsity" and self.weights == "integer":
             return "optimal", "zero training errors (the hint already fits)"
         if self.backend == "cpsat":
-            net = CpNetwork(rows, ev.hidden, ev.activation.name, self.weights, self.weight_bound, self.objective,
-                            self.symmetry, tick=ctx.check_budget)
+            net = CpNetwork(rows, ev.hidden, ev.activation.name, self.weights, self.weight_bound,
+                            self.objective, self.symmetry, tick=ctx.check_budget)
             if hint is not None:
                 first = np.unique(rows.inv, return_index=True)[1]
                 net.add_hint([T[first] for T in hint.layers], p.t[first])
-            self.info["weight_bounds"] = net.bounds
+            info["weight_bounds"] = net.bounds
         else:
             from .pysat_bnn import PySatNetwork
 
-            net = PySatNetwork(rows, ev.hidden, ev.activation.name, self.weights, self.symmetry, self.encoding,
-                               self.solver, tick=ctx.check_budget)
-        self.info["proof"] = net.proof_kind
+            net = PySatNetwork(rows, ev.hidden, ev.activation.name, self.weights, self.symmetry,
+                               self.encoding, self.solver, tick=ctx.check_budget)
+        info["proof"] = net.proof_kind
         ctx.check_budget()
-        out = net.solve(remaining(ctx), seed=self.seed, workers=self.workers)
-        self.info["solver_status"] = out["status"]
-        self.info["solver_time"] = out.get("wall_time")
+        out = net.solve(remaining(ctx), seed=self.seed, workers=self.workers,
+                        on_signal=ctx.on_signal)
+        info["solver_status"] = out["status"]
+        info["solver_time"] = out.get("wall_time")
         for k in ("objective", "bound", "reason"):
             if k in out:
-                self.info[k] = out[k]
+                info[k] = out[k]
         if "hidden" in out:
-            self.info["integer_weights"] = [W.tolist() for W in out["weights"]]
-            record(ctx, [T[rows.inv] for T in out["hidden"]], out["y"][rows.inv])
-        if out.get("interrupted"):
-            raise KeyboardInterrupt
-        return self._verdict(ctx, out, net)
+            info["integer_weights"] = [W.tolist() for W in out["weights"]]
+            y = np.asarray(out["y"][rows.inv], dtype=np.int8).reshape(-1, 1)
+            ctx.record(TargetSetting([T[rows.inv] for T in out["hidden"]]), output_targets=y)
+        if ctx.interrupted and out["status"] not in ("OPTIMAL", "INFEASIBLE"):
+            raise Interrupted("interrupted by the user")
+        return self._verdict(ctx, out)
 
-    def _verdict(self, ctx: SearchContext, out: dict, net) -> "tuple[str, str]":
+    def _verdict(self, ctx: SearchContext, out: dict) -> "tuple[str, str]":
         st = out["status"]
         best = ctx.best
-        scope = self.info["proof"]
+        scope = ctx.info["proof"]
         if st == "INFEASIBLE":
-            self.info["proof_kind"] = _proof_kind(scope)
-            return "infeasible", f"proved: no network with hidden widths {ctx.evaluator.hidden} and {scope} fits the data"
+            ctx.info["proof_kind"] = _proof_kind(scope)
+            return "infeasible", (f"proved: no network with hidden widths {ctx.evaluator.hidden} "
+                                  f"and {scope} fits the data")
         sparse = self.objective == "sparsity"
-        if st == "OPTIMAL" or (st == "FEASIBLE" and best is not None and best.errors == 0 and not sparse):
+        zero = best is not None and best.errors == 0
+        if st == "OPTIMAL" or (st == "FEASIBLE" and zero and not sparse):
             if best.errors == 0:
                 return "optimal", f"zero training errors ({scope}; solver {st.lower()})"
-            self.info["proof_kind"] = _proof_kind(scope)
-            return "infeasible", (f"proved: with {scope} the minimum is {best.errors} training error(s)")
+            ctx.info["proof_kind"] = _proof_kind(scope)
+            return "infeasible", f"proved: with {scope} the minimum is {best.errors} training error(s)"
         if best is not None and best.errors == 0:  # sparsity not proven minimal
-            return "feasible", f"zero training errors; fewest nonzero weights not proven ({st.lower()})"
+            return "feasible", ("zero training errors; fewest nonzero weights not proven "
+                                f"({st.lower()})")
         raise BudgetExhausted(f"solver stopped ({st}) at the time limit")
 
 

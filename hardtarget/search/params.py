@@ -1,0 +1,130 @@
+"""Declared strategy parameters: type, range or choices, help.
+
+A strategy lists its parameters in ``params`` (name -> :class:`Param`); its
+``__init__`` gives the defaults.  Values are checked when a run starts, not when
+the strategy is built (scikit-learn's rule), and strings are accepted for numbers
+and booleans so that a command line can pass ``-o width=8`` as text.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import HardTargetError
+
+__all__ = ["Param", "KINDS"]
+
+KINDS = ("int", "float", "bool", "str", "object")
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One strategy parameter.
+
+    Parameters
+    ----------
+    kind : str
+        ``int``, ``float``, ``bool``, ``str`` (then ``choices`` lists the valid
+        values) or ``object`` (passed through unchecked).
+    help : str
+        One line for ``--help`` and error messages.
+    low, high : float or None, default=None
+        Inclusive bounds for numbers.
+    choices : tuple, default=()
+        Valid strings (``str``), or extra literal values a number also accepts
+        (``weight_bound`` takes ``"auto"``).
+    none : bool, default=False
+        Whether ``None`` is valid (spelt ``none`` on a command line).
+    """
+
+    kind: str
+    help: str
+    low: "float | None" = None
+    high: "float | None" = None
+    choices: tuple = ()
+    none: bool = False
+
+    def describe(self) -> str:
+        """The valid values in words, e.g. ``an integer >= 1 or None``."""
+        if self.kind == "str":
+            text = "one of " + ", ".join(map(str, self.choices)) if self.choices else "a string"
+        elif self.kind == "bool":
+            text = "true or false"
+        elif self.kind == "object":
+            text = "any value"
+        else:
+            text = "an integer" if self.kind == "int" else "a number"
+            if self.low is not None and self.high is not None:
+                text += f" in [{self.low:g}, {self.high:g}]"
+            elif self.low is not None:
+                text += f" >= {self.low:g}"
+            elif self.high is not None:
+                text += f" <= {self.high:g}"
+            if self.choices:
+                text += " or " + " or ".join(repr(c) for c in self.choices)
+        return text + (" or None" if self.none and self.kind != "object" else "")
+
+    def convert(self, owner: str, name: str, value: Any) -> Any:
+        """``value`` checked and converted to this parameter's type; HardTargetError if invalid."""
+        if self.kind == "object":
+            return value
+        if self.none and (value is None or (isinstance(value, str) and value.lower() == "none")):
+            return None
+        out = self._convert(value)
+        if out is None:
+            raise HardTargetError(f"strategy {owner!r} option {name} must be {self.describe()}, "
+                                  f"got {value!r}")
+        return out
+
+    def _convert(self, value: Any) -> Any:
+        if isinstance(value, str) and self.kind != "str" and value in self.choices:
+            return value
+        if self.kind == "str":
+            return value if isinstance(value, str) and (not self.choices or value in self.choices) else None
+        if self.kind == "bool":
+            if isinstance(value, str):
+                low = value.strip().lower()
+                return True if low in _TRUE else False if low in _FALSE else None
+            return bool(value) if value in (0, 1) and not isinstance(value, float) else None
+        number = _number(value, self.kind == "int")
+        if number is None:
+            return None
+        if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
+            return None
+        return number
+
+    def to_dict(self, default: Any) -> dict:
+        """JSON-friendly description (what :func:`~hardtarget.search.strategy_params` returns)."""
+        return {"type": self.kind, "default": default, "low": self.low, "high": self.high,
+                "choices": list(self.choices), "none": self.none, "help": self.help,
+                "valid": self.describe()}
+
+
+def _number(value: Any, integer: bool) -> "int | float | None":
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip()) if not integer else _int_text(value.strip())
+        except ValueError:
+            return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(x):
+        return None
+    if integer:
+        return int(x) if x == int(x) else None
+    return x
+
+
+def _int_text(text: str) -> float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)  # "8.0" is 8; "8.5" fails the integer check later
