@@ -11,10 +11,13 @@ Each hard-threshold layer takes targets from the layer above with the heuristic
 the gradient of that layer loss with respect to the pre-activation, so standard
 optimizers carry out Algorithm 2.
 
+:func:`fit` trains any model on any data (arrays, Datasets, DataLoaders);
+:func:`train` builds a named model and data set (the ``hardtarget train`` command).
+
 Examples
 --------
 >>> from hardtarget.torch import make_model          # doctest: +SKIP
->>> net = make_model("convnet4", activation="sign", rule="soft-hinge")  # doctest: +SKIP
+>>> net = make_model("convnet4", activation="sign", rule="soft_hinge")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -24,18 +27,23 @@ import importlib
 __all__ = [
     "HardActivation", "hard_activation", "make_activation", "ACTIVATIONS", "RULES",
     "get_rule", "make_model", "MODELS", "MLP",
-    "TrainConfig", "TrainResult", "train", "PRESETS", "evaluate",
+    "fit", "FitResult", "TrainerState", "evaluate",
+    "Callback", "EarlyStopping", "LogEpochs", "Checkpoint", "LayerStats", "load_checkpoint",
+    "TrainConfig", "TrainResult", "train", "PRESETS",
     "load_dataset", "DATASETS",
     "to_torch", "from_torch",
 ]
 
 _WHERE = {
-    "HardActivation": "functional", "hard_activation": "functional", "make_activation": "functional",
+    "HardActivation": "functional", "hard_activation": "functional",
+    "make_activation": "functional",
     "ACTIVATIONS": "functional",
     "RULES": "losses", "get_rule": "losses",
     "make_model": "models", "MODELS": "models", "MLP": "models",
+    "fit": "trainer", "FitResult": "trainer", "TrainerState": "trainer", "evaluate": "trainer",
+    "Callback": "callbacks", "EarlyStopping": "callbacks", "LogEpochs": "callbacks",
+    "Checkpoint": "callbacks", "LayerStats": "callbacks", "load_checkpoint": "callbacks",
     "TrainConfig": "training", "TrainResult": "training", "train": "training", "PRESETS": "training",
-    "evaluate": "training",
     "load_dataset": "data", "DATASETS": "data",
     "to_torch": "convert", "from_torch": "convert",
 }

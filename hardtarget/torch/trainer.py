@@ -1,0 +1,511 @@
+"""``fit``: train any torch model that returns logits, on any data, with FTPROP-MB activations.
+
+The loop is plain mini-batch training; what makes it FTPROP-MB is the backward of the
+hard activations inside the model.  Other trainers plug in through ``loss_fn``, a
+``model.regularization()`` term, an optimizer or scheduler of their own and callbacks
+(:mod:`hardtarget.torch.callbacks`), which may freeze and unfreeze layers per epoch.
+
+Reproducing a plain PyTorch protocol exactly
+--------------------------------------------
+Build the model after ``torch.manual_seed(s)`` as the plain script does, pass its own
+``DataLoader`` (``shuffle=True`` draws from the global RNG) as ``train`` and, if it
+evaluates every epoch, its test ``DataLoader`` as ``test``, and give ``seed=None`` so
+``fit`` leaves the global RNG alone.  With ``optimizer="adam"`` (or ``"sgd"``) and no
+weight decay the parameters form one group, as in ``Adam(model.parameters(), lr)``,
+and the loss is the mean cross-entropy: the weights then equal the plain loop's bit
+for bit (``tests/torch/test_fit.py`` checks it).  Iterating a DataLoader draws one
+number from the global RNG per pass, so the order of train and test passes matters:
+``fit`` runs the training pass, then ``val``, then ``test``, every epoch.
+
+With an integer ``seed`` instead, every epoch seeds the global RNG from
+``(seed, epoch)`` and shuffles arrays and Datasets with its own generator, so a run
+resumed from a checkpoint equals an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import HardTargetError
+from .callbacks import best_metric
+from .precision import autocast, canonical_precision, grad_scaler, model_channels_last, to_channels_last
+from .sources import Source, as_source, holdout
+
+__all__ = ["fit", "FitResult", "TrainerState", "evaluate", "OPTIMIZERS"]
+
+log = logging.getLogger("hardtarget.torch")
+OPTIMIZERS = ("adam", "sgd")
+
+
+@dataclass
+class TrainerState:
+    """What callbacks see and may change during :func:`fit`.
+
+    ``epoch`` is 1-based; ``row`` is the current epoch's metrics; setting ``stop`` ends
+    the run after the current epoch.  ``start_epoch`` (0-based) and ``history`` may be
+    set by a resuming callback in ``on_fit_start``.
+    """
+
+    model: nn.Module
+    net: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    scaler: torch.amp.GradScaler
+    epochs: int
+    device: torch.device
+    rank: int = 0
+    world: int = 1
+    epoch: int = 0
+    start_epoch: int = 0
+    history: list = field(default_factory=list)
+    row: dict = field(default_factory=dict)
+    best: dict = field(default_factory=lambda: {"epoch": 0, "metric": -math.inf, "monitor": None})
+    improved: bool = False
+    stop: bool = False
+    status: str = "running"
+    saved: str | None = None
+    batch_loss: float = 0.0
+    batch_size: int = 0
+
+
+@dataclass
+class FitResult:
+    """Outcome of :func:`fit`: the trained model, per-epoch history, the best epoch, status.
+
+    ``status`` is ``completed``, ``stopped`` (a callback set ``stop``) or ``interrupted``
+    (the ``stop`` argument returned True; the model is as the last step left it).
+    """
+
+    model: nn.Module
+    history: list
+    best: dict
+    status: str
+
+
+@dataclass
+class _Options:
+    epochs: int
+    seed: int | None
+    precision: str
+    channels_last: bool
+    loss_fn: Callable
+    transform: Callable | None
+    preprocess: Callable | None
+    progress: bool | None
+    stop: Callable[[], bool] | None
+    eval_batch_size: int
+
+
+def fit(model: nn.Module, train: Any, *, test: Any = None, val: Any = None, val_split: float = 0.0,
+        stratify: bool = True, epochs: int = 10, batch_size: int = 64,
+        optimizer: str | torch.optim.Optimizer | Callable = "adam", lr: float = 1e-3,
+        momentum: float = 0.9, weight_decay: float = 0.0, decay_biases_and_norms: bool = False,
+        milestones: Sequence[int] = (), gamma: float = 0.1, scheduler: Callable | None = None,
+        loss_fn: Callable | None = None, transform: Callable | None = None,
+        preprocess: Callable | None = None, callbacks: Sequence[Any] = (), seed: int | None = 0,
+        device: str | torch.device = "cpu", precision: str = "fp32", channels_last: bool = False,
+        compile: bool | str = False, deterministic: bool = True, progress: bool | None = None,
+        stop: Callable[[], bool] | None = None) -> FitResult:
+    """Train ``model`` on ``train`` by mini-batch gradient steps (FTPROP-MB for hard layers).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any module whose forward returns logits (or whatever ``loss_fn`` takes).  If it
+        has a ``regularization()`` method, its value is added to every batch's loss.
+    train, test, val : data
+        ``(X, y)`` arrays or tensors, a map-style ``Dataset`` of ``(x, y)`` pairs, a
+        ``DataLoader`` (iterated as it is), or an object with ``batch(idx)``.
+        ``test`` and ``val`` are evaluated after every epoch.
+    val_split : float, default=0.0
+        Fraction of ``train`` held out as ``val`` (not with a DataLoader, nor with ``val``).
+    stratify : bool, default=True
+        Hold out the same fraction of every class; seeded by ``seed`` (0 if ``None``).
+    epochs, batch_size : int, default=10, 64
+        ``batch_size`` is ignored for a DataLoader.
+    optimizer : {"adam", "sgd"}, torch.optim.Optimizer or callable, default="adam"
+        A name, an optimizer already built on ``model``'s parameters, or a callable
+        taking the parameter groups (``functools.partial(torch.optim.AdamW, lr=1e-3)``).
+    lr, momentum : float, default=1e-3, 0.9
+        Learning rate; momentum of ``sgd``.
+    weight_decay : float, default=0.0
+        L2 penalty, on weight matrices and kernels only unless ``decay_biases_and_norms``.
+    milestones, gamma : default=(), 0.1
+        Multiply the learning rate by ``gamma`` after these epochs.
+    scheduler : callable, default=None
+        ``scheduler(optimizer)`` returns an LR scheduler stepped once per epoch (replaces
+        ``milestones``).
+    loss_fn : callable, default=None
+        ``loss_fn(logits, y)`` returns the mean batch loss; default cross-entropy.
+    transform : callable, default=None
+        ``transform(x, generator)`` augments each training batch (on the CPU).
+    preprocess : callable, default=None
+        Applied to every batch on ``device`` (training and evaluation), e.g. normalization.
+    callbacks : sequence of Callback, default=()
+        See :mod:`hardtarget.torch.callbacks`.
+    seed : int or None, default=0
+        Seeds shuffling, augmentation and the global RNG per epoch; ``None`` leaves the
+        global RNG alone (to reproduce a plain PyTorch loop; see the module docstring).
+    device : {"cpu", "cuda"} or torch.device, default="cpu"
+    precision : {"fp32", "bf16", "fp16"}, default="fp32"
+        Autocast mixed precision; ``fp16`` also scales the loss.
+    channels_last : bool, default=False
+        Channels-last memory format for model and image batches.
+    compile : bool or str, default=False
+        ``torch.compile`` the model (a string names the backend).
+    deterministic : bool, default=True
+        Deterministic algorithms during the run (warn-only on CUDA); restored after.
+    progress : bool or None, default=None
+        A progress bar per epoch (``None``: when stderr is a terminal).
+    stop : callable, default=None
+        Checked before every batch; when it returns True the run ends as ``interrupted``.
+
+    Returns
+    -------
+    FitResult
+        Per-epoch rows hold ``train_loss``, ``train_top1``, ``val_*``/``test_*`` (``loss``,
+        ``top1``, ``top5``), ``lr``, ``train_seconds``, ``eval_seconds``, ``seconds``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hardtarget.torch import fit, make_model
+    >>> X = np.random.default_rng(0).random((64, 1, 8, 8)); y = (X.mean((1, 2, 3)) > .5)
+    >>> net = make_model("mlp", "sign", in_shape=(1, 8, 8), num_classes=2)
+    >>> fit(net, (X, y), epochs=2, batch_size=16).history[-1]["epoch"]
+    2
+    """
+    _check_numbers(lr=lr, momentum=momentum, weight_decay=weight_decay, gamma=gamma,
+                   val_split=val_split)
+    _check_counts(epochs=epochs, batch_size=batch_size)
+    if not isinstance(model, nn.Module):
+        raise HardTargetError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    opts = _Options(epochs, seed, canonical_precision(precision), bool(channels_last),
+                    loss_fn or F.cross_entropy, transform, preprocess, progress, stop,
+                    max(batch_size, 256))
+    dev = _device(device)
+    was_det = torch.are_deterministic_algorithms_enabled()
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=dev.type == "cuda")
+    try:
+        src, val_src, test_src = _sources(train, test, val, val_split, stratify, batch_size, seed)
+        state = _setup(model, dev, opts, optimizer, lr, momentum, weight_decay,
+                       decay_biases_and_norms, milestones, gamma, scheduler, compile)
+        return _run(state, opts, src, [("val", val_src), ("test", test_src)], list(callbacks))
+    finally:
+        torch.use_deterministic_algorithms(was_det)
+
+
+def _check_numbers(**values: float) -> None:
+    for name, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise HardTargetError(f"{name} must be a finite number >= 0, got {v!r}")
+
+
+def _check_counts(**values: int) -> None:
+    for name, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise HardTargetError(f"{name} must be an integer >= 1, got {v!r}")
+
+
+def _device(device: str | torch.device) -> torch.device:
+    if isinstance(device, str) and device.strip().lower() not in ("cpu", "cuda"):
+        raise HardTargetError(f"unknown device {device!r}; valid: cpu, cuda")
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise HardTargetError("a CUDA device was asked for but torch sees no CUDA GPU; "
+                                  "train on the cpu device")
+        if dev.index is None:
+            dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(dev)
+    return dev
+
+
+def _sources(train, test, val, val_split, stratify, batch_size, seed) -> tuple:
+    src = as_source(train, batch_size, "train")
+    if val_split > 0:
+        if val is not None:
+            raise HardTargetError("give either val data or val_split, not both")
+        if src.user_loader:
+            raise HardTargetError("val_split needs arrays or a Dataset to split, not a "
+                                  "DataLoader; split the data yourself and pass val")
+        kept, held = holdout(src.data, val_split, 0 if seed is None else seed, stratify)
+        src = Source(kept, batch_size)
+        val = held
+    evals = [None if d is None else as_source(d, max(batch_size, 256), what)
+             for d, what in ((val, "val"), (test, "test"))]
+    return src, evals[0], evals[1]
+
+
+def _param_groups(model: nn.Module, weight_decay: float, decay_all: bool) -> list:
+    params = list(model.parameters())
+    if weight_decay == 0 or decay_all:
+        return [{"params": params, "weight_decay": weight_decay}]
+    groups = [{"params": [p for p in params if p.ndim > 1], "weight_decay": weight_decay},
+              {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}]
+    return [g for g in groups if g["params"]]
+
+
+def _make_optimizer(model, optimizer, lr, momentum, weight_decay, decay_all):
+    if isinstance(optimizer, torch.optim.Optimizer):
+        return optimizer
+    groups = _param_groups(model, weight_decay, decay_all)
+    if callable(optimizer):
+        return optimizer(groups)
+    name = str(optimizer).strip().lower()
+    if name == "adam":
+        return torch.optim.Adam(groups, lr=lr)
+    if name == "sgd":
+        return torch.optim.SGD(groups, lr=lr, momentum=momentum)
+    raise HardTargetError(f"unknown optimizer {optimizer!r}; valid: {', '.join(OPTIMIZERS)}, "
+                          "a torch.optim.Optimizer, or a callable taking parameter groups")
+
+
+def _dist_setup(device: torch.device) -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _setup(model, dev, opts, optimizer, lr, momentum, weight_decay, decay_all, milestones,
+           gamma, scheduler, compile) -> TrainerState:
+    rank, world = _dist_setup(dev)
+    model.to(dev)
+    if opts.channels_last:
+        model_channels_last(model)
+    opt = _make_optimizer(model, optimizer, lr, momentum, weight_decay, decay_all)
+    if scheduler is not None:
+        sched = scheduler(opt)
+    elif milestones:
+        sched = torch.optim.lr_scheduler.MultiStepLR(opt, [int(m) for m in milestones], gamma)
+    else:
+        sched = None
+    net: nn.Module = model
+    if world > 1:
+        ids = [dev.index] if dev.type == "cuda" else None
+        net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    if compile:
+        net = torch.compile(net, backend=compile if isinstance(compile, str) else "inductor")
+    return TrainerState(model, net, opt, sched, grad_scaler(dev, opts.precision), opts.epochs, dev,
+                        rank, world)
+
+
+def _epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:
+    return (seed * 1_000_003 + epoch * 7919 + rank) % (2 ** 63)
+
+
+def _run(state: TrainerState, opts: _Options, src: Source, evals: list, callbacks: list) -> FitResult:
+    for cb in callbacks:
+        _hook(cb, "on_fit_start", state)
+    try:
+        for epoch in range(state.start_epoch, opts.epochs):
+            state.epoch, state.row, state.improved = epoch + 1, {"epoch": epoch + 1}, False
+            if opts.seed is not None:
+                torch.manual_seed(_epoch_seed(opts.seed, epoch))
+            for cb in callbacks:
+                _hook(cb, "on_epoch_start", state)
+            t0 = time.perf_counter()
+            if not _train_epoch(state, opts, src, callbacks):
+                state.status = "interrupted"
+                break
+            t1 = time.perf_counter()
+            _finish_epoch(state, opts, evals)
+            state.row.update(train_seconds=t1 - t0, eval_seconds=time.perf_counter() - t1,
+                             seconds=time.perf_counter() - t0)
+            for cb in callbacks:
+                _hook(cb, "on_epoch_end", state)
+            if state.stop:
+                state.status = "stopped"
+                break
+        else:
+            state.status = "completed"
+        if state.world > 1:
+            for buf in state.model.buffers():  # batch-norm statistics: take rank 0's
+                torch.distributed.broadcast(buf, 0)
+    except BaseException:
+        state.status = "failed"
+        raise
+    finally:
+        for cb in callbacks:
+            _hook(cb, "on_fit_end", state)
+    return FitResult(state.model, state.history, state.best, state.status)
+
+
+def _hook(cb: Any, name: str, state: TrainerState) -> None:
+    fn = getattr(cb, name, None)
+    if fn is not None:
+        fn(state)
+
+
+def _progress(total: int, enabled: bool | None, desc: str):
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False)
+
+
+def _to_device(x: torch.Tensor, y: torch.Tensor, device: torch.device, opts: _Options) -> tuple:
+    x = x.to(device, non_blocking=True)
+    if opts.channels_last:
+        x = to_channels_last(x)
+    if opts.preprocess is not None:
+        x = opts.preprocess(x)
+    return x, y.to(device, non_blocking=True)
+
+
+def _batches(state: TrainerState, opts: _Options, src: Source) -> Iterator[tuple]:
+    seed = 0 if opts.seed is None else opts.seed
+    gen = torch.Generator().manual_seed(_epoch_seed(seed, state.epoch - 1, state.rank))
+    for x, y in src.batches(True, seed * 1_000_003 + state.epoch - 1, state.rank, state.world):
+        if opts.transform is not None:
+            x = opts.transform(x, gen)
+        yield _to_device(x, y, state.device, opts)
+
+
+def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: list) -> bool:
+    """One pass over ``src``; False when ``opts.stop`` asked to stop."""
+    state.net.train()
+    n_batches = len(src.loader) if src.user_loader and hasattr(src.loader, "__len__") else \
+        -(-len(src) // max(1, src.batch_size * state.world))
+    bar = _progress(n_batches, opts.progress if state.rank == 0 else False,
+                    f"epoch {state.epoch}/{opts.epochs}")
+    tot = torch.zeros(3, dtype=torch.float64)  # loss sum, correct, samples
+    try:
+        for b, (x, y) in enumerate(_batches(state, opts, src)):
+            if opts.stop is not None and opts.stop():
+                return False
+            loss, logits = _step(state, opts, x, y, b)
+            n = int(y.shape[0])
+            tot += torch.tensor([float(loss) * n, _correct(logits, y, 1), n], dtype=torch.float64)
+            state.batch_loss, state.batch_size = float(loss), n
+            for cb in callbacks:
+                _hook(cb, "on_batch_end", state)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{tot[0] / tot[2]:.4f}")
+    finally:
+        if bar is not None:
+            bar.close()
+    if state.world > 1:  # training metrics over all ranks' shards
+        torch.distributed.all_reduce(tot)
+    loss_sum, ok, n = tot.tolist()
+    state.row.update(lr=state.optimizer.param_groups[0]["lr"], train_loss=loss_sum / max(1, n),
+                     train_top1=100.0 * ok / max(1, n))
+    return True
+
+
+def _step(state: TrainerState, opts: _Options, x, y, b: int) -> tuple:
+    """Forward, loss (+ the model's regularization), backward, optimizer step."""
+    with autocast(state.device, opts.precision):
+        logits = state.net(x)
+        loss = opts.loss_fn(logits, y)
+    reg = getattr(state.model, "regularization", None)
+    total = loss + reg() if callable(reg) else loss
+    bad = torch.tensor([0.0 if bool(torch.isfinite(total.detach())) else 1.0])
+    if state.world > 1:
+        torch.distributed.all_reduce(bad)
+    if bad.item() > 0:
+        kept = f"the last good checkpoint is {state.saved}" if state.saved \
+            else "no checkpoint was written yet"
+        raise HardTargetError(
+            f"training loss became NaN/inf at epoch {state.epoch}, batch {b + 1}; stopped, "
+            f"{kept}. Lower the learning rate or check the input data for NaN")
+    state.optimizer.zero_grad(set_to_none=True)
+    state.scaler.scale(total).backward()
+    state.scaler.step(state.optimizer)
+    state.scaler.update()
+    return loss.detach(), logits.detach()
+
+
+def _correct(logits: torch.Tensor, y: torch.Tensor, k: int) -> int:
+    if logits.ndim != 2 or y.ndim != 1 or y.is_floating_point():
+        return 0
+    k = min(k, logits.shape[1])
+    return int((logits.topk(k, 1).indices == y[:, None]).any(1).sum())
+
+
+def _finish_epoch(state: TrainerState, opts: _Options, evals: list) -> None:
+    """Scheduler step, evaluation (rank 0), best-epoch tracking; appends the row."""
+    if state.scheduler is not None:
+        state.scheduler.step()
+    if state.rank == 0:
+        for name, src in evals:
+            if src is not None and len(src):
+                for k, v in _evaluate(state.net, src, state.device, opts).items():
+                    state.row[f"{name}_{k}"] = v
+    monitor, metric = best_metric(state.row)
+    state.history.append(state.row)
+    state.improved = metric > state.best["metric"]
+    if state.improved:
+        state.best = {"epoch": state.epoch, "metric": metric, "monitor": monitor}
+
+
+@torch.no_grad()
+def _evaluate(net: nn.Module, src: Source, device: torch.device, opts: _Options) -> dict:
+    was = net.training
+    net.eval()
+    tot = {"loss": 0.0, "top1": 0.0, "top5": 0.0}
+    n = 0
+    try:
+        for x, y in src.batches(False):
+            x, y = _to_device(x, y, device, opts)
+            with autocast(device, opts.precision):
+                out = net(x)
+            out = out.float()
+            m = int(y.shape[0])
+            tot["loss"] += float(opts.loss_fn(out, y)) * m
+            tot["top1"] += _correct(out, y, 1)
+            tot["top5"] += _correct(out, y, 5)
+            n += m
+    finally:
+        net.train(was)
+    n = max(1, n)
+    return {"loss": tot["loss"] / n, "top1": 100.0 * tot["top1"] / n, "top5": 100.0 * tot["top5"] / n}
+
+
+def evaluate(model: nn.Module, data: Any, norm: tuple | None = None, batch_size: int = 256,
+             device: str = "cpu", loss_fn: Callable | None = None, precision: str = "fp32") -> dict:
+    """Mean loss, top-1 and top-5 accuracy (in %) of ``model`` on ``data``.
+
+    ``data`` is anything :func:`fit` takes; ``norm`` is ``(mean, std)`` per channel,
+    applied to image batches first.
+    """
+    dev = _device(device)
+    pre = None if norm is None else normalizer(norm)
+    opts = _Options(1, None, canonical_precision(precision), False, loss_fn or F.cross_entropy,
+                    None, pre, False, None, batch_size)
+    return _evaluate(model, as_source(data, batch_size, "evaluation"), dev, opts)
+
+
+def normalizer(norm: tuple) -> Callable:
+    """``x -> (x - mean) / std`` per channel of an image batch ``(N, C, H, W)``, on its device."""
+    stats = {}
+
+    def apply(x: torch.Tensor) -> torch.Tensor:
+        if x.device not in stats:
+            stats[x.device] = tuple(torch.tensor(v, dtype=torch.float32, device=x.device)
+                                    [None, :, None, None] for v in norm)
+        mean, std = stats[x.device]
+        return (x - mean) / std
+
+    return apply
