@@ -2,47 +2,70 @@
 
 The paper's decomposition (Friesen & Domingos, ICLR 2018): choose discrete hidden
 targets (combinatorial), then every unit is an independent perceptron (convex).
+
+Public names are imported on first use (module ``__getattr__``), so ``import
+hardtarget`` and ``hardtarget --version`` load neither numba nor torch.
 """
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version as _version
+from typing import TYPE_CHECKING, Any
 
-from .activations import Activation, get_activation
-from .datasets import list_problems, load_data, load_problem
 from .errors import HardTargetError
-from .feasibility import FeasibilityReport, verify
-from .network import Network
-from .problem import Problem, make_problem
-from .search import SearchResult, min_width, solve
-from .targets import TargetSetting
-from .units import UnitCache, UnitResult, check_certificate, solve_unit, solve_units
 
 try:
     __version__ = _version("hardtarget")
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
-__all__ = [
-    "Activation",
-    "FeasibilityReport",
-    "HardTargetError",
-    "Network",
-    "Problem",
-    "SearchResult",
-    "TargetSetting",
-    "UnitCache",
-    "UnitResult",
-    "check_certificate",
-    "get_activation",
-    "list_problems",
-    "load_data",
-    "load_problem",
-    "make_problem",
-    "min_width",
-    "solve",
-    "solve_unit",
-    "solve_units",
-    "verify",
-    "__version__",
-]
+# public name -> the module that defines it
+_EXPORTS = {
+    "Activation": ".activations",
+    "get_activation": ".activations",
+    "list_problems": ".datasets",
+    "load_data": ".datasets",
+    "load_problem": ".datasets",
+    "FeasibilityReport": ".feasibility",
+    "verify": ".feasibility",
+    "Network": ".network",
+    "Problem": ".problem",
+    "make_problem": ".problem",
+    "SearchResult": ".search",
+    "min_width": ".search",
+    "solve": ".search",
+    "TargetSetting": ".targets",
+    "load_targets": ".targets",
+    "UnitCache": ".units",
+    "UnitResult": ".units",
+    "check_certificate": ".units",
+    "solve_unit": ".units",
+    "solve_units": ".units",
+}
+
+__all__ = sorted([*_EXPORTS, "HardTargetError", "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hardtarget' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:
+    from .activations import Activation, get_activation
+    from .datasets import list_problems, load_data, load_problem
+    from .feasibility import FeasibilityReport, verify
+    from .network import Network
+    from .problem import Problem, make_problem
+    from .search import SearchResult, min_width, solve
+    from .targets import TargetSetting, load_targets
+    from .units import UnitCache, UnitResult, check_certificate, solve_unit, solve_units

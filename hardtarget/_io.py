@@ -1,23 +1,44 @@
-"""Atomic file writes: a crash or Ctrl-C never leaves a half-written file."""
+"""Safe output: atomic writes with the user's umask, exclusive locks, strict JSON.
+
+A crash or Ctrl-C never leaves a half-written file, and two runs never write the same
+output at once.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Any, Iterator
 
-__all__ = ["atomic_open"]
+from .errors import HardTargetError
+
+__all__ = ["atomic_open", "exclusive_lock", "json_safe", "dumps_json"]
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
-def atomic_open(path: "str | os.PathLike[str]", mode: str = "wb") -> Iterator[IO]:
-    """Open a temporary file beside ``path``; rename it over ``path`` on success."""
+def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
+    """Open a temporary file beside ``path``; rename it over ``path`` on success.
+
+    The file gets the mode a plain ``open`` would give it (``0o666 & ~umask``);
+    ``tempfile.mkstemp`` alone would leave it ``0o600``.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise HardTargetError(f"{path} is a directory; give the path of a file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, mode) as fh:
             yield fh
             fh.flush()
@@ -29,3 +50,73 @@ def atomic_open(path: "str | os.PathLike[str]", mode: str = "wb") -> Iterator[IO
         except FileNotFoundError:
             pass
         raise
+
+
+def _lock_path(path: Path) -> Path:
+    if path.is_dir():
+        return path / ".hardtarget.lock"
+    return path.with_name(f".{path.name}.lock")
+
+
+@contextmanager
+def exclusive_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on an output file or directory while writing it.
+
+    A second holder is refused with a :class:`HardTargetError` naming the pid that
+    holds the lock.  The lock file (``.NAME.lock`` beside a file, ``.hardtarget.lock``
+    inside a directory) records that pid and is removed on release.
+    """
+    import fcntl
+
+    path = Path(path)
+    lock = _lock_path(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise HardTargetError(
+                f"{path} is being written by another hardtarget run (pid {holder}); wait for it "
+                f"to finish or choose another output path (lock file {lock})"
+            ) from None
+        try:  # the previous holder may have removed the file between our open and flock
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        try:
+            os.unlink(lock)
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def json_safe(obj: Any) -> Any:
+    """A copy of ``obj`` that strict JSON accepts: NaN and infinities become ``None``.
+
+    Numpy scalars and arrays become Python numbers and lists; tuples become lists.
+    """
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):
+        return json_safe(obj.tolist())
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    return obj
+
+
+def dumps_json(obj: Any, indent: int | None = 2) -> str:
+    """Strict JSON text (no ``Infinity``/``NaN``) of ``obj``, via :func:`json_safe`."""
+    return json.dumps(json_safe(obj), indent=indent, allow_nan=False)

@@ -14,12 +14,13 @@ import logging
 import os
 import statistics
 import warnings
+from collections.abc import Callable
 
 from .datasets import load_problem
 from .errors import HardTargetError
 from .search import STRATEGIES, solve
 
-__all__ = ["SUITES", "run_suite", "summarize", "markdown", "plot", "write_report"]
+__all__ = ["SUITES", "run_suite", "summarize", "markdown", "plot", "write_results", "write_report"]
 
 log = logging.getLogger("hardtarget.bench")
 
@@ -34,33 +35,53 @@ SUITES = {
 
 
 def run_suite(suite="quick", strategies=None, seeds=(0, 1, 2), time_limit: float = 10.0,
-              options: "dict | None" = None) -> list:
-    """Run every strategy on every problem of ``suite`` (a name or a list of (spec, hidden))."""
+              options: dict | None = None, on_result: Callable[[dict], object] | None = None) -> list:
+    """Run every strategy on every problem of ``suite`` (a name or a list of (spec, hidden)).
+
+    Each finished run is logged as one line and passed to ``on_result`` (to save it
+    at once).  Ctrl-C stops the suite: the rows finished so far are returned, the
+    interrupted run last with status ``interrupted``.
+    """
+    if isinstance(suite, str) and suite not in SUITES:
+        raise HardTargetError(f"unknown suite {suite!r}; valid: {', '.join(SUITES)}")
     problems = SUITES[suite] if isinstance(suite, str) else suite
     strategies = list(strategies or sorted(STRATEGIES))
     options = options or {}
-    solve(load_problem("xor"), hidden=(2,), strategy="exhaustive", progress=False)  # JIT warm-up, untimed
-    rows = []
-    for spec, hidden in problems:
-        for seed in seeds:
-            problem = load_problem(spec.format(seed=seed))
-            for name in strategies:
-                row = {"problem": problem.name, "hidden": list(hidden), "strategy": name, "seed": seed}
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        r = solve(problem, hidden=hidden, strategy=name, time_limit=time_limit, seed=seed,
-                                  progress=False, **options.get(name, {}))
-                except HardTargetError as exc:  # e.g. exhaustive refuses a space too big to finish
-                    row.update(status="refused", message=str(exc))
+    rows: list = []
+    try:
+        solve(load_problem("xor"), hidden=(2,), strategy="exhaustive", progress=False)  # JIT warm-up
+        for spec, hidden in problems:
+            for seed in seeds:
+                problem = load_problem(spec.format(seed=seed))
+                for name in strategies:
+                    row = _run_one(problem, hidden, name, seed, time_limit, options.get(name, {}))
                     rows.append(row)
-                    continue
-                row.update(status=r.status, success=r.success, train_accuracy=r.train_accuracy, loss=r.loss,
-                           time_to_best=r.time_to_best, wall_time=r.wall_time,
-                           states_evaluated=r.states_evaluated, history=r.history)
-                log.info("%s %s seed %d: %s %.4f", problem.name, name, seed, r.status, r.train_accuracy)
-                rows.append(row)
+                    if on_result is not None:
+                        on_result(row)
+                    if row["status"] == "interrupted":
+                        return rows
+    except KeyboardInterrupt:
+        log.info("interrupted after %d run(s)", len(rows))
     return rows
+
+
+def _run_one(problem, hidden, name: str, seed: int, time_limit: float, options: dict) -> dict:
+    row = {"problem": problem.name, "hidden": list(hidden), "strategy": name, "seed": seed}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = solve(problem, hidden=hidden, strategy=name, time_limit=time_limit, seed=seed,
+                      progress=False, **options)
+    except HardTargetError as exc:  # e.g. exhaustive refuses a space too big to finish
+        row.update(status="refused", message=str(exc))
+        log.info("%s %s seed %d: refused (%s)", problem.name, name, seed, exc)
+        return row
+    row.update(status=r.status, success=r.success, train_accuracy=r.train_accuracy, loss=r.loss,
+               time_to_best=r.time_to_best, wall_time=r.wall_time,
+               states_evaluated=r.states_evaluated, history=r.history)
+    log.info("%s %s seed %d: %s, train accuracy %.4f, %.2f s", problem.name, name, seed, r.status,
+             r.train_accuracy, r.wall_time)
+    return row
 
 
 def summarize(rows: list) -> list:
@@ -136,14 +157,20 @@ def plot(rows: list, path: str) -> "str | None":
     return path
 
 
-def write_report(rows: list, out_dir: str) -> dict:
-    """Write results.json, results.md and loss_vs_time.png under ``out_dir``."""
-    from ._io import atomic_open
+def write_results(rows: list, out_dir: str) -> list:
+    """Write results.json (strict JSON) and results.md under ``out_dir``, atomically."""
+    from ._io import atomic_open, dumps_json
 
     os.makedirs(out_dir, exist_ok=True)
     summary = summarize(rows)
     with atomic_open(os.path.join(out_dir, "results.json"), "w") as fh:
-        json.dump({"rows": rows, "summary": summary}, fh, indent=1)
+        fh.write(dumps_json({"rows": rows, "summary": summary}, indent=1))
     with atomic_open(os.path.join(out_dir, "results.md"), "w") as fh:
         fh.write(markdown(summary) + "\n")
+    return summary
+
+
+def write_report(rows: list, out_dir: str) -> dict:
+    """Write results.json, results.md and loss_vs_time.png under ``out_dir``."""
+    summary = write_results(rows, out_dir)
     return {"summary": summary, "plot": plot(rows, os.path.join(out_dir, "loss_vs_time.png"))}

@@ -176,48 +176,105 @@ def list_problems() -> "list[tuple[str, str]]":
 
 def load_data(path: "str | os.PathLike[str]", label: "str | int | None" = None,
               multiclass: "str | None" = None) -> Problem:
-    """Read a CSV (header row, numeric columns) or NPZ (arrays ``X`` and ``y``) file.
+    """Read a CSV (numeric feature columns) or NPZ (arrays ``X`` and ``y``) file.
 
     ``label`` names the label column (CSV: header name or 0-based index; default the
-    last column) or the label array (NPZ; default ``"y"``).  ``multiclass="ovr"``
-    accepts more than two classes (one output unit per class).
+    last column) or the label array (NPZ; default ``"y"``).  A CSV's first row is a
+    header when some column is numeric below it but not in it; otherwise it is data.
+    ``multiclass="ovr"`` accepts more than two classes (one output unit per class).
     """
-    path = Path(path)
-    if not path.exists():
-        raise HardTargetError(f"data file {path} does not exist")
+    from ._npz import check_readable, read_npz
+
+    path = check_readable(path, "data file")
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        with np.load(path, allow_pickle=False) as f:
-            key = "y" if label is None else str(label)
-            if "X" not in f.files or key not in f.files:
-                raise HardTargetError(f"{path} must hold arrays 'X' and {key!r}; it has {f.files}")
-            return make_problem(f["X"], f[key], name=path.name, multiclass=multiclass)
+        arrays = read_npz(path, "data file")
+        key = "y" if label is None else str(label)
+        if "X" not in arrays or key not in arrays:
+            raise HardTargetError(f"{path} must hold arrays 'X' and {key!r}; it has {sorted(arrays)}. "
+                                  "Save them with np.savez(path, X=X, y=y) or name the label with --label")
+        return make_problem(arrays["X"], arrays[key], name=path.name, multiclass=multiclass)
     if suffix in (".csv", ".txt"):
-        import csv
+        header, body = _read_csv(path)
+        col = _label_column(path, header, label)
+        return _csv_problem(path, header, body, col, label is None, multiclass)
+    raise HardTargetError(f"unsupported data file {path.name!r}: use .csv (numeric columns) or .npz "
+                          "(arrays X, y)")
 
-        with open(path, newline="") as fh:
-            rows = [r for r in csv.reader(fh) if r]
-        if len(rows) < 2:
-            raise HardTargetError(f"{path} needs a header row and at least one data row")
-        header, body = rows[0], rows[1:]
-        if any(len(r) != len(header) for r in body):
-            raise HardTargetError(f"{path} has rows of different lengths; every row needs {len(header)} fields")
-        if label is None:
-            col = len(header) - 1
-        elif isinstance(label, int) or str(label).lstrip("-").isdigit():
-            col = int(label) % len(header)
-        elif label in header:
-            col = header.index(label)
-        else:
-            raise HardTargetError(f"label column {label!r} not in {path}; columns: {header}")
-        y = np.array([r[col] for r in body])
-        feats = [i for i in range(len(header)) if i != col]
-        try:
-            X = np.array([[float(r[i]) for i in feats] for r in body])
-        except ValueError as exc:
-            raise HardTargetError(f"{path}: non-numeric feature value ({exc}); encode categories as numbers") from None
-        return make_problem(X, y, name=path.name, feature_names=[header[i] for i in feats], multiclass=multiclass)
-    raise HardTargetError(f"unsupported data file {path.name!r}: use .csv (with a header) or .npz (arrays X, y)")
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_csv(path: Path) -> "tuple[list[str] | None, list[list[str]]]":
+    """``(header or None, data rows)``; rows of unequal length are refused."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = [[c.strip() for c in r] for r in csv.reader(fh) if r]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise HardTargetError(f"{path} is not a text CSV file ({exc}); save it as UTF-8 CSV") from None
+    if not rows:
+        raise HardTargetError(f"{path} is empty; it needs data rows (and optionally a header row)")
+    widths = {len(r) for r in rows}
+    if len(widths) > 1:
+        bad = next(i for i, r in enumerate(rows) if len(r) != len(rows[0]))
+        raise HardTargetError(f"{path} has rows of different lengths (line {bad + 1} has {len(rows[bad])} "
+                              f"fields, line 1 has {len(rows[0])}); every row needs the same fields")
+    first, rest = rows[0], rows[1:]
+    header = any(not _is_number(first[j]) and rest and all(_is_number(r[j]) for r in rest)
+                 for j in range(len(first)))
+    if header or (not rest and not all(map(_is_number, first))):
+        return first, rest
+    return None, rows
+
+
+def _label_column(path: Path, header: "list[str] | None", label: "str | int | None") -> int:
+    if label is None:
+        return -1  # the last column
+    if isinstance(label, int) or str(label).lstrip("-").isdigit():
+        return int(label)
+    if header is not None and label in header:
+        return header.index(label)
+    if header is None:
+        raise HardTargetError(f"{path} has no header row, so the label column cannot be named "
+                              f"{label!r}; give its 0-based index (--label 0 for the first column)")
+    raise HardTargetError(f"label column {label!r} not in {path}; columns: {header}")
+
+
+def _csv_problem(path: Path, header, body, col: int, default_label: bool, multiclass) -> Problem:
+    if len(body) < 1:
+        raise HardTargetError(f"{path} has a header row but no data rows")
+    ncol = len(body[0])
+    if ncol < 2:
+        raise HardTargetError(f"{path} has one column; it needs feature columns and a label column")
+    if not -ncol <= col < ncol:
+        raise HardTargetError(f"label column index {col} is out of range for {path} with {ncol} columns "
+                              f"(0 to {ncol - 1})")
+    col %= ncol
+    names = header if header is not None else [f"column {j}" for j in range(ncol)]
+    feats = [j for j in range(ncol) if j != col]
+    for j in feats:
+        for i, r in enumerate(body):
+            if not _is_number(r[j]):
+                fix = ("the label is the last column by default; pick the label column with --label "
+                       "NAME or index (label= in the API)" if default_label else
+                       "encode categories as numbers or drop the column")
+                raise HardTargetError(f"{path}: feature column {names[j]!r} (index {j}) has the non-numeric "
+                                      f"value {r[j]!r} in data row {i + 1}; {fix}")
+    X = np.array([[float(r[j]) for j in feats] for r in body])
+    y = np.array([r[col] for r in body])
+    if all(_is_number(v) for v in y):  # numeric labels sort as numbers, not as strings
+        y = y.astype(np.float64)
+        if np.all(np.abs(y) < 2**53) and np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+    return make_problem(X, y, name=path.name, feature_names=[names[j] for j in feats],
+                        multiclass=multiclass)
 
 
 def load_problem(spec: str, label: "str | int | None" = None, multiclass: "str | None" = None) -> Problem:

@@ -103,7 +103,12 @@ class Network:
         self.activations = [get_activation(a) for a in acts]
         ws = []
         for d, W in enumerate(self.weights):
-            W = np.ascontiguousarray(W, dtype=np.float64)
+            if np.iscomplexobj(W):
+                raise HardTargetError(f"weights[{d}] is complex; weights are real numbers")
+            try:
+                W = np.ascontiguousarray(W, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise HardTargetError(f"weights[{d}] is not a numeric array") from None
             if W.ndim != 2 or W.shape[0] < 1 or W.shape[1] < 1:
                 raise HardTargetError(f"weights[{d}] must be a 2-D (n_in + 1, n_out) array, got shape {W.shape}")
             if not np.all(np.isfinite(W)):
@@ -211,28 +216,43 @@ class Network:
 
     @classmethod
     def load(cls, path: "str | os.PathLike[str]") -> "Network":
-        """Read a file written by :meth:`save`; refuse anything else."""
+        """Read a file written by :meth:`save`; refuse anything else with a HardTargetError."""
+        from ._npz import read_npz
+
+        arrays = read_npz(path, "model file")
+        fix = "write one with Network.save or `hardtarget solve --out`"
+        if "__meta__" not in arrays:
+            raise HardTargetError(f"{path} is not a hardtarget network file (no __meta__ entry); {fix}")
         try:
-            with np.load(path, allow_pickle=False) as f:
-                meta = json.loads(str(f["__meta__"]))
-                arrays = {k: f[k] for k in f.files}
-        except FileNotFoundError:
-            raise HardTargetError(f"model file {path} does not exist") from None
-        except Exception as exc:  # zip, key or json errors: not our file
-            raise HardTargetError(
-                f"{path} is not a hardtarget network file ({type(exc).__name__}: {exc}); "
-                "write one with Network.save or `hardtarget solve --out`"
-            ) from None
+            meta = json.loads(str(arrays["__meta__"]))
+        except (ValueError, RecursionError):
+            meta = None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-            raise HardTargetError(f"{path} is not a hardtarget network file (format {meta.get('format')!r})")
+            fmt = meta.get("format") if isinstance(meta, dict) else None
+            raise HardTargetError(f"{path} is not a hardtarget network file (format {fmt!r}); {fix}")
         if meta.get("version") != FORMAT_VERSION:
             raise HardTargetError(
                 f"{path} has format version {meta.get('version')!r}; this hardtarget reads version "
                 f"{FORMAT_VERSION}. Upgrade hardtarget or re-export the model."
             )
-        n = len(meta["activations"])
-        return cls([arrays[f"W{d}"] for d in range(n)], meta["activations"],
-                   arrays.get("classes") if meta.get("has_classes") else None)
+        acts = meta.get("activations")
+        if not isinstance(acts, list) or not acts or not all(isinstance(a, str) for a in acts):
+            raise HardTargetError(f"{path}: __meta__ needs 'activations', a non-empty list of names "
+                                  f"(one per layer), got {acts!r}; {fix}")
+        missing = [f"W{d}" for d in range(len(acts)) if f"W{d}" not in arrays]
+        if missing:
+            raise HardTargetError(f"{path} lists {len(acts)} layers but has no {', '.join(missing)}; "
+                                  f"the file is damaged or incomplete; {fix}")
+        weights = []
+        for d in range(len(acts)):
+            W = arrays[f"W{d}"]
+            if W.dtype.kind not in "biuf":
+                raise HardTargetError(f"{path}: W{d} has dtype {W.dtype}; weights are real numbers; {fix}")
+            weights.append(W)
+        classes = arrays.get("classes") if meta.get("has_classes") else None
+        if meta.get("has_classes") and classes is None:
+            raise HardTargetError(f"{path}: __meta__ says it has classes but there is no 'classes' array")
+        return cls(weights, acts, classes)
 
     def summary(self) -> str:
         """One line per layer: shape, activation, parameter count."""

@@ -15,8 +15,14 @@ __all__ = ["Problem", "make_problem", "check_inputs"]
 def check_inputs(X, what: str = "X") -> np.ndarray:
     """Return ``X`` as a C-contiguous float64 ``(m, n)`` array or raise HardTargetError."""
     try:
-        arr = np.asarray(X, dtype=np.float64)
+        arr = np.asarray(X)
+        if arr.dtype.kind == "c":
+            raise HardTargetError(f"{what} is complex; hardtarget needs real features. Pass X.real, "
+                                  "or the real and imaginary parts as separate columns")
+        arr = arr.astype(np.float64, copy=False)
     except (ValueError, TypeError) as exc:
+        if isinstance(exc, HardTargetError):
+            raise
         raise HardTargetError(
             f"{what} could not be read as a numeric 2-D array ({exc}); "
             "check for ragged rows or non-numeric entries"
@@ -87,6 +93,8 @@ def make_problem(X, y, name: str = "data", feature_names=None, planted=None,
     """
     X = check_inputs(X)
     y = np.asarray(y)
+    if y.dtype.kind in "cV":
+        raise HardTargetError(f"labels have dtype {y.dtype}; give numbers or strings, one per sample")
     if y.ndim == 2 and 1 in y.shape:
         y = y.ravel()
     if y.ndim != 1:

@@ -8,13 +8,15 @@ problem's labels and are not part of it.
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 from typing import Sequence
 
 import numpy as np
 
 from .errors import HardTargetError
 
-__all__ = ["TargetSetting", "as_target_setting", "digest"]
+__all__ = ["TargetSetting", "as_target_setting", "digest", "load_targets"]
 
 
 def digest(*arrays: np.ndarray) -> bytes:
@@ -100,3 +102,36 @@ def as_target_setting(targets, n_samples: int) -> TargetSetting:
             )
         out.append(T.astype(np.int8))
     return TargetSetting(out)
+
+
+def load_targets(path: "str | os.PathLike[str]", n_samples: "int | None" = None) -> TargetSetting:
+    """Read hidden targets saved as ``T1, T2, ...`` in an ``.npz`` file (``solve --targets-out``).
+
+    The names must run from ``T1`` without gaps; with ``n_samples`` the shapes are
+    checked too.  Anything else raises :class:`HardTargetError`.
+
+    >>> import numpy as np, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.npz")
+    >>> np.savez(path, T1=np.array([[1], [-1]]))
+    >>> load_targets(path).widths
+    (1,)
+    """
+    from ._npz import read_npz
+
+    arrays = read_npz(path, "targets file")
+    names = sorted((k for k in arrays if re.fullmatch(r"T[1-9][0-9]*", k)), key=lambda k: int(k[1:]))
+    if not names:
+        raise HardTargetError(f"{path} holds no arrays named T1, T2, ... (it has {sorted(arrays)}); "
+                              "save hidden targets with np.savez(path, T1=..., T2=...)")
+    expected = [f"T{d}" for d in range(1, len(names) + 1)]
+    if names != expected:
+        missing = sorted(set(expected) - set(names), key=lambda k: int(k[1:]))
+        raise HardTargetError(f"{path} has {', '.join(names)} but no {', '.join(missing)}; hidden layers "
+                              "are T1, T2, ... without gaps, one per hidden layer in order")
+    layers = [arrays[k] for k in names]
+    for k, T in zip(names, layers):
+        if T.dtype.kind not in "biuf":
+            raise HardTargetError(f"{k} in {path} has dtype {T.dtype}; hidden targets are numbers -1 or +1")
+    if n_samples is None:
+        n_samples = layers[0].shape[0] if layers[0].ndim else 0
+    return as_target_setting(layers, n_samples)

@@ -3,17 +3,17 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import hardtarget as ht
 from hardtarget.cli import main
 
 
 def test_version(capsys):
-    try:
+    with pytest.raises(SystemExit) as e:
         main(["--version"])
-    except SystemExit as e:
-        assert e.code == 0
-    assert ht.__version__ in capsys.readouterr().out
+    assert e.value.code == 0
+    assert capsys.readouterr().out.strip() == f"hardtarget {ht.__version__}"
 
 
 def test_problems_lists_builtins(capsys):

@@ -41,7 +41,7 @@ def test_load_refuses_other_versions(tmp_path):
 def test_load_refuses_foreign_files(tmp_path):
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip file")
-    with pytest.raises(ht.HardTargetError, match="not a hardtarget network"):
+    with pytest.raises(ht.HardTargetError, match="not an .npz archive"):
         ht.Network.load(junk)
     other = tmp_path / "other.npz"
     np.savez(other, a=np.zeros(3))

@@ -1,0 +1,25 @@
+"""Output helpers: strict JSON on stdout, locks on the files a run writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from .._io import dumps_json, exclusive_lock
+
+__all__ = ["print_json", "locked_outputs"]
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as strict JSON (``null`` for NaN and infinities)."""
+    print(dumps_json(obj))
+
+
+@contextmanager
+def locked_outputs(*paths: str | None) -> Iterator[None]:
+    """Hold an exclusive lock on every given output path (``None`` entries are skipped)."""
+    with ExitStack() as stack:
+        for path in dict.fromkeys(p for p in paths if p):
+            stack.enter_context(exclusive_lock(path))
+        yield

@@ -1,0 +1,51 @@
+"""``hardtarget bench``: every strategy on a suite of problems, several seeds."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import HardTargetError
+from ._args import add_parser, pos_float, pos_int
+from ._output import locked_outputs
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``bench`` to the command line."""
+    p = add_parser(subparsers, "bench", "benchmark every strategy on a suite of problems",
+                   "Run every strategy on every problem of a suite for several seeds. Each result is "
+                   "written to OUT/results.json and results.md as soon as it finishes, so a stopped "
+                   "run keeps what it had; the plot is drawn at the end.")
+    p.add_argument("--suite", default="quick", choices=["quick", "full"], help="problem suite (default quick)")
+    p.add_argument("--strategies", metavar="NAMES", help="comma-separated strategy names (default: all)")
+    p.add_argument("--seeds", type=pos_int, default=3, metavar="N", help="seeds 0..N-1 (default 3)")
+    p.add_argument("--time-limit", type=pos_float, default=10.0, metavar="SECONDS",
+                   help="seconds per run (default 10)")
+    p.add_argument("--out", default="bench-results", metavar="DIR",
+                   help="folder for results.md, results.json and loss_vs_time.png (default bench-results)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the suite, writing results as they finish; exit 0 (130 when stopped early)."""
+    from ..bench import SUITES, markdown, run_suite, write_report, write_results
+    from ..search import STRATEGIES
+
+    strategies = [s.strip() for s in args.strategies.split(",")] if args.strategies else None
+    for s in strategies or []:
+        if s not in STRATEGIES:
+            raise HardTargetError(f"unknown strategy {s!r} in --strategies; valid: {', '.join(sorted(STRATEGIES))}")
+    rows: list = []
+    with locked_outputs(args.out):
+        run_suite(args.suite, strategies, seeds=range(args.seeds), time_limit=args.time_limit,
+                  on_result=lambda row: (rows.append(row), write_results(rows, args.out)))
+        expected = len(SUITES[args.suite]) * args.seeds * len(strategies or STRATEGIES)
+        if len(rows) < expected or (rows and rows[-1]["status"] == "interrupted"):
+            print(f"interrupted: {len(rows)} of {expected} run(s) kept in {args.out}/results.json "
+                  "and results.md")
+            return 130
+        rep = write_report(rows, args.out)
+    print(markdown(rep["summary"]))
+    print(f"\nwritten: {args.out}/results.md, results.json" + (", loss_vs_time.png" if rep["plot"] else ""))
+    return 0

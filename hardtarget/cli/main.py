@@ -1,0 +1,130 @@
+"""``hardtarget``: build the parser from the subcommand modules and run one.
+
+Each subcommand is a module of this package defining ``register(subparsers)`` (adds
+its parser with ``set_defaults(func=run)``) and ``run(args) -> int``.  Modules
+listed in ``SUBCOMMANDS`` that do not exist yet are skipped, so a new subcommand is
+one new file and one name here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import signal
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ..errors import HardTargetError
+from ._args import EXIT_CODES, Parser, add_parser, top_level_verbosity
+
+__all__ = ["main", "build_parser", "SUBCOMMANDS"]
+
+SUBCOMMANDS = ("problems", "strategies", "verify", "solve", "min_width", "bench", "train", "export",
+               "summary")
+
+
+def _subcommand_modules() -> Iterator[object]:
+    for name in SUBCOMMANDS:
+        full = f"{__package__}.{name}"
+        try:
+            yield importlib.import_module(full)
+        except ModuleNotFoundError as exc:
+            if exc.name != full:
+                raise
+            if name == "train":  # until the torch bridge moves its subcommand here
+                yield _LegacyTrain()
+
+
+class _LegacyTrain:
+    """``train`` from ``hardtarget.torch.cli`` until ``cli/train.py`` exists."""
+
+    @staticmethod
+    def register(subparsers: argparse._SubParsersAction) -> None:
+        from ..torch.cli import COMMAND
+
+        help_, add_args, run = COMMAND
+        p = add_parser(subparsers, "train", help_)
+        add_args(p)
+        p.set_defaults(func=run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``hardtarget`` parser with every available subcommand."""
+    from .. import __version__
+
+    parser = Parser(prog="hardtarget", epilog=EXIT_CODES,
+                    description="Learn hard-threshold networks by searching their hidden targets.",
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"hardtarget {__version__}")
+    top_level_verbosity(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for module in _subcommand_modules():
+        module.register(sub)
+    return parser
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    if args.quiet:
+        level = logging.WARNING
+    elif args.verbose or not sys.stderr.isatty():  # one line per finished unit of work
+        level = logging.INFO
+    else:  # a terminal gets progress bars instead
+        level = logging.WARNING
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+
+
+def _sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM behaves like Ctrl-C: the best result so far is printed, exit 130."""
+    try:
+        old = signal.signal(signal.SIGTERM, _sigterm)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``hardtarget`` with ``argv``; return the exit code (see ``--help``)."""
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except HardTargetError as exc:
+        print(f"hardtarget: error: {exc}", file=sys.stderr)
+        return 2
+    _setup_logging(args)
+    if getattr(args, "func", None) is None:
+        parser.print_help(sys.stderr)
+        return 2
+    prefix = f"hardtarget {args.command}"
+    try:
+        with _sigterm_as_interrupt():
+            return int(args.func(args))
+    except HardTargetError as exc:
+        print(f"{prefix}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{prefix}: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # unwritable path, full disk: the environment, not a bug
+        print(f"{prefix}: error: {exc}; check the path, its permissions and free space",
+              file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if args.verbose:
+            traceback.print_exc()
+        how = "" if args.verbose else "; rerun with -v for the traceback"
+        print(f"{prefix}: internal error: {type(exc).__name__}: {exc}\n"
+              f"This is a bug in hardtarget: please report it with the command line{how}",
+              file=sys.stderr)
+        return 3

@@ -1,0 +1,23 @@
+"""``hardtarget strategies``: list the search strategies and their ``-o`` options."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._args import add_parser
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``strategies`` to the command line."""
+    p = add_parser(subparsers, "strategies", "list the search strategies and their -o options")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print every registered strategy with its options and their valid values."""
+    from ._options import describe_options
+
+    print(describe_options())
+    return 0
