@@ -181,6 +181,9 @@ def min_width(problem: Problem, strategy: "str | Strategy" = "exhaustive", max_w
     >>> ht.min_width(ht.load_problem("parity:3")).width
     3
     """
+    if isinstance(max_width, bool) or not hasattr(max_width, "__index__") or max_width < 0:
+        raise HardTargetError(f"max_width must be an integer >= 0 (0: a single perceptron), "
+                              f"got {max_width!r}")
     out = MinWidthResult(None, None)
     cache = UnitCache()
     for w in range(0, int(max_width) + 1):
@@ -188,6 +191,8 @@ def min_width(problem: Problem, strategy: "str | Strategy" = "exhaustive", max_w
                   cache=cache, **options)
         out.results[w] = r
         log.info("width %d: %s", w, r.status)
+        if r.status == "interrupted":  # Ctrl-C stops the whole scan, not one width
+            break
         if r.success:
             out.width, out.result = w, r
             return out
