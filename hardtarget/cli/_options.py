@@ -5,6 +5,7 @@ yes/no, on/off) -> bool; an integer; a finite number; a comma-separated list
 (``64,32`` or ``[64,32]``, items read by the same rules); otherwise the text itself.
 Strategy options are then checked against the strategy's declared parameters
 (type, range, choices), so ``-o width=abc`` names the option and its valid values.
+The grammar reads model options; strategies read their own texts by declaration.
 """
 
 from __future__ import annotations
@@ -70,63 +71,23 @@ def parse_model_options(items: list[str] | None, flag: str = "--model-option") -
 
 
 def strategy_options(strategy: str, items: list[str] | None) -> dict[str, Any]:
-    """``-o`` options checked against the declared parameters of a registered strategy.
+    """``-o`` options checked against the declared parameters of strategy ``strategy``.
 
     Unknown keys and invalid values raise :class:`HardTargetError` naming the valid
-    keys or values.  An unknown strategy name is left for the search to report.
+    keys or values (:func:`hardtarget.search.check_options`).
     """
-    from ..search import STRATEGIES
+    from ..search import check_options
 
-    texts = split_options(items)
-    cls = STRATEGIES.get(strategy)
-    if cls is None or not texts:
-        return {k: parse_value(v) for k, v in texts.items()}
-    declared = getattr(cls, "params", None)
-    names = sorted(declared) if isinstance(declared, dict) else cls.option_names()
-    out: dict[str, Any] = {}
-    for key, text in texts.items():
-        if key not in names:
-            raise HardTargetError(
-                f"strategy {strategy!r} has no option {key!r}; its options are "
-                f"{', '.join(names) or 'none'} (see `hardtarget strategies`)"
-            )
-        if isinstance(declared, dict):
-            out[key] = declared[key].convert(strategy, key, text)
-        else:
-            out[key] = _like_default(cls, strategy, key, text)
-    return out
-
-
-def _like_default(cls: type, strategy: str, key: str, text: str) -> Any:
-    """Read ``text`` as the type of the parameter's default (for undeclared parameters)."""
-    import inspect
-
-    value = parse_value(text)
-    default = inspect.signature(cls.__init__).parameters[key].default
-    for kind, word in ((bool, "true or false"), (int, "an integer"), (float, "a number")):
-        if isinstance(default, kind):
-            ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
-            if kind is float and isinstance(value, int) and not isinstance(value, bool):
-                value, ok = float(value), True
-            if not ok:
-                raise HardTargetError(f"strategy {strategy!r} option {key} must be {word}, got {text!r}")
-            return value
-    return value
+    return check_options(strategy, split_options(items))
 
 
 def describe_options() -> str:
-    """Every registered strategy's options with their valid values, for help text."""
-    from ..search import STRATEGIES
+    """Every registered strategy's options with their valid values, for ``strategies``."""
+    from ..search import STRATEGIES, strategy_params
 
     lines = []
     for name in sorted(STRATEGIES):
-        cls = STRATEGIES[name]
-        declared = getattr(cls, "params", None)
         lines.append(f"{name}:")
-        if isinstance(declared, dict):
-            for key in sorted(declared):
-                p = declared[key]
-                lines.append(f"  {key:16s} {p.describe()}; {p.help}")
-        else:
-            lines.extend(f"  {key}" for key in cls.option_names())
+        for key, p in sorted(strategy_params(name).items()):
+            lines.append(f"  -o {key}=...  {p['valid']} (default {p['default']!r}): {p['help']}")
     return "\n".join(lines)
