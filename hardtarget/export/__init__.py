@@ -1,0 +1,71 @@
+"""Using a trained network elsewhere: the model file, ONNX, C, their check, and a summary.
+
+Every function takes a model in any form: a :class:`~hardtarget.Network`, a fitted
+:class:`~hardtarget.HardThresholdClassifier`, a search result, a ``hardtarget.torch``
+MLP or a model file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .._io import atomic_open
+from ..errors import HardTargetError
+from ._model import as_network
+from .jsonfile import load, save_json
+from .runtime import FORMATS, format_of
+from .summary import ModelSummary, summary
+from .verify import ExportCheck, verify_export
+
+__all__ = ["export", "load", "verify_export", "summary", "ExportCheck", "ModelSummary", "FORMATS"]
+
+
+def export(model, path: "str | os.PathLike[str]", format: "str | None" = None, *,
+           inputs: str = "real", name: "str | None" = None) -> "list[Path]":
+    """Write ``model`` as ``json``, ``onnx`` or ``c`` (default: from the suffix of ``path``).
+
+    Parameters
+    ----------
+    model : Network, fitted HardThresholdClassifier, SearchResult, torch MLP or model file.
+    path : output file; for ``c`` the header is written beside it (``.h``).
+    format : ``"json"``, ``"onnx"`` or ``"c"``.
+    inputs : ``"real"`` (any numbers) or ``"sign"`` (every input is -1 or +1); ``sign`` lets
+        the first layer run on integers or packed bits in ONNX and C.
+    name : C symbol prefix (default: the file name's stem).
+
+    Returns
+    -------
+    The paths written.
+
+    Examples
+    --------
+    >>> import numpy as np, hardtarget as ht, tempfile, os
+    >>> net = ht.Network([np.array([[1.0], [1.0], [-1.0]])], ["sign"])
+    >>> out = ht.export(net, os.path.join(tempfile.mkdtemp(), "and.c"), inputs="sign")
+    >>> [p.suffix for p in out]
+    ['.c', '.h']
+    """
+    net = as_network(model)
+    path = Path(path)
+    fmt = format_of(path, format)
+    if fmt == "json":
+        save_json(net, path)
+        return [path]
+    if fmt == "onnx":
+        from .onnx import onnx_model
+
+        data = onnx_model(net, inputs).SerializeToString()
+        with atomic_open(path) as fh:
+            fh.write(data)
+        return [path]
+    from .c import c_name, c_sources
+
+    if path.suffix != ".c":
+        raise HardTargetError(f"a C export is written to a .c file (its header beside it), got {path}")
+    source, header = c_sources(net, name or c_name(path.stem), inputs, path.stem + ".h")
+    with atomic_open(path.with_suffix(".h"), "w") as fh:
+        fh.write(header)
+    with atomic_open(path, "w") as fh:
+        fh.write(source)
+    return [path, path.with_suffix(".h")]

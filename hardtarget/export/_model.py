@@ -1,0 +1,72 @@
+"""Whatever a user calls a model, as a :class:`~hardtarget.Network` with its labels."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from ..errors import HardTargetError
+from ..network import Network
+
+__all__ = ["as_network", "class_labels", "labels_of", "output_index"]
+
+
+def as_network(model) -> Network:
+    """A Network from a Network, a fitted estimator, a search result, a torch MLP or a file.
+
+    Examples
+    --------
+    >>> import numpy as np, hardtarget as ht
+    >>> as_network(ht.Network([np.ones((3, 1))], ["sign"])).widths
+    (1,)
+    """
+    if isinstance(model, Network):
+        return model
+    if isinstance(model, (str, os.PathLike)):
+        from .jsonfile import load
+
+        return load(model)
+    net = getattr(model, "network_", None)  # a fitted HardThresholdClassifier
+    if net is None and hasattr(model, "fit") and hasattr(model, "get_params"):
+        raise HardTargetError(f"this {type(model).__name__} is not fitted yet; call fit(X, y) first")
+    if net is None and type(model).__name__ == "SearchResult":
+        net = model.network
+    if net is None and "torch" in sys.modules:
+        import torch
+
+        if isinstance(model, torch.nn.Module):
+            from ..torch.convert import from_torch
+
+            net = from_torch(model)
+    if not isinstance(net, Network):
+        raise HardTargetError(
+            f"cannot export a {type(model).__name__}; give a hardtarget Network, a fitted "
+            "HardThresholdClassifier, a SearchResult, a hardtarget.torch MLP or a model file"
+        )
+    return net
+
+
+def class_labels(net: Network) -> np.ndarray:
+    """The labels the network's outputs stand for (defaults when it stores none)."""
+    if net.classes is not None:
+        return np.asarray(net.classes)
+    k = net.widths[-1]
+    if k > 1:
+        return np.arange(k)
+    levels = net.activations[-1].levels
+    return np.array([levels[0], levels[-1]])
+
+
+def output_index(net: Network, X) -> np.ndarray:
+    """Index into :func:`class_labels` of each row's prediction (``Network`` semantics)."""
+    if net.widths[-1] > 1:
+        return np.argmax(np.atleast_2d(net.decision_function(X)), axis=1)
+    hi = net.activations[-1].levels[-1]
+    return (net.predict(X) == hi).astype(np.int64)
+
+
+def labels_of(net: Network, X) -> np.ndarray:
+    """Predicted labels, equal to ``Network.predict_labels`` where that is defined."""
+    return class_labels(net)[output_index(net, X)]

@@ -1,0 +1,161 @@
+"""Run an exported model from Python: the JSON loader, onnxruntime, or the C compiled by ``cc``."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import HardTargetError
+from ._model import class_labels
+
+__all__ = ["FORMATS", "format_of", "open_export", "CModel", "compile_c", "pack_signs"]
+
+FORMATS = ("json", "onnx", "c")
+_SUFFIX = {".json": "json", ".onnx": "onnx", ".c": "c", ".h": "c"}
+
+
+def format_of(path: "str | os.PathLike[str]", format: "str | None" = None) -> str:
+    """The export format named, or implied by the file suffix."""
+    fmt = format or _SUFFIX.get(Path(path).suffix.lower())
+    if fmt not in FORMATS:
+        raise HardTargetError(f"unknown export format {format or Path(path).suffix!r}; valid: "
+                              f"{', '.join(FORMATS)} (or a path ending in .json, .onnx or .c)")
+    return fmt
+
+
+def compile_c(source: "str | os.PathLike[str]", flags: "tuple[str, ...]" = ("-O2",)) -> "tuple[Path, object]":
+    """Compile ``source`` (its header beside it) to a shared library with the system C compiler.
+
+    Returns the library path and the temporary directory that holds it (keep it alive).
+    """
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if not cc:
+        raise HardTargetError("running the C export needs a C compiler: install gcc or clang, or set CC")
+    source = Path(source)
+    if not source.exists():
+        raise HardTargetError(f"C source {source} does not exist; write it with export(..., format='c')")
+    tmp = tempfile.TemporaryDirectory(prefix="hardtarget-c-")
+    lib = Path(tmp.name) / f"lib{source.stem}.so"
+    cmd = [*shlex.split(cc), "-std=c99", *flags, "-shared", "-fPIC", "-I", str(source.parent),
+           str(source), "-o", str(lib)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tmp.cleanup()
+        raise HardTargetError(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()[:2000]}")
+    return lib, tmp
+
+
+class CModel:
+    """A compiled C export, called through ctypes (``name`` is the symbol prefix)."""
+
+    def __init__(self, source: "str | os.PathLike[str]", n_features: int, n_outputs: int,
+                 flags: "tuple[str, ...]" = ("-O2",)):
+        found = re.search(r"^int (\w+)_predict\(const double \*x\)$", Path(source).read_text(), re.M)
+        if not found:
+            raise HardTargetError(f"{source} is not a C export of hardtarget (no *_predict function)")
+        self.name, self.n, self.k = found.group(1), n_features, n_outputs
+        path, self._tmp = compile_c(source, flags)
+        self.lib = ctypes.CDLL(str(path))
+
+    def _fn(self, suffix: str):
+        try:
+            return getattr(self.lib, f"{self.name}_{suffix}")
+        except AttributeError:
+            raise HardTargetError(f"the C export has no {self.name}_{suffix}") from None
+
+    def _rows(self, X) -> np.ndarray:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n:
+            raise HardTargetError(f"X must have shape (n_samples, {self.n}), got {X.shape}")
+        return X
+
+    def decision(self, X) -> np.ndarray:
+        X = self._rows(X)
+        Z = np.empty((X.shape[0], self.k))
+        self._fn("decision_batch")(X.ctypes.data_as(ctypes.c_void_p), ctypes.c_int32(X.shape[0]),
+                                   Z.ctypes.data_as(ctypes.c_void_p))
+        return Z
+
+    def index(self, X) -> np.ndarray:
+        X = self._rows(X)
+        out = np.empty(X.shape[0], dtype=np.int32)
+        self._fn("predict_batch")(X.ctypes.data_as(ctypes.c_void_p), ctypes.c_int32(X.shape[0]),
+                                  out.ctypes.data_as(ctypes.c_void_p))
+        return out.astype(np.int64)
+
+    def index_bits(self, bits: np.ndarray) -> np.ndarray:
+        """Predictions from packed rows (``uint32``, ``ceil(n / 32)`` words each)."""
+        bits = np.ascontiguousarray(bits, dtype=np.uint32)
+        out = np.empty(bits.shape[0], dtype=np.int32)
+        self._fn("predict_bits_batch")(bits.ctypes.data_as(ctypes.c_void_p), ctypes.c_int32(bits.shape[0]),
+                                       out.ctypes.data_as(ctypes.c_void_p))
+        return out.astype(np.int64)
+
+
+def pack_signs(X) -> np.ndarray:
+    """Rows of ±1 inputs as the C export's packed words (bit ``f % 32`` of word ``f // 32``)."""
+    B = (np.asarray(X) > 0).astype(np.uint64)
+    n = B.shape[1]
+    words = np.zeros((B.shape[0], (n + 31) // 32), dtype=np.uint64)
+    for f in range(n):
+        words[:, f // 32] |= B[:, f] << np.uint64(f % 32)
+    return words.astype(np.uint32)
+
+
+class _Onnx:
+    def __init__(self, path):
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise HardTargetError("running the ONNX export needs onnxruntime: pip install 'hardtarget[onnx]'") from None
+        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+    def decision(self, X) -> np.ndarray:
+        return self.session.run(["decision"], {"X": np.ascontiguousarray(X, dtype=np.float64)})[0]
+
+    def index(self, X) -> np.ndarray:
+        return self.session.run(["index"], {"X": np.ascontiguousarray(X, dtype=np.float64)})[0]
+
+    def labels(self, X) -> np.ndarray:
+        return self.session.run(["label"], {"X": np.ascontiguousarray(X, dtype=np.float64)})[0]
+
+
+class _Json:
+    def __init__(self, path):
+        from .jsonfile import load
+
+        self.net = load(path)
+
+    def decision(self, X) -> np.ndarray:
+        return np.asarray(self.net.decision_function(X)).reshape(len(X), -1)
+
+    def index(self, X) -> np.ndarray:
+        from ._model import output_index
+
+        return output_index(self.net, X)
+
+    def labels(self, X) -> np.ndarray:
+        return class_labels(self.net)[self.index(X)]
+
+
+def open_export(path: "str | os.PathLike[str]", format: "str | None" = None, net=None):
+    """An object with ``decision(X)`` and ``index(X)`` running the exported file.
+
+    ``net`` (the exported Network) gives the C library its shapes.
+    """
+    fmt = format_of(path, format)
+    if fmt == "json":
+        return _Json(path)
+    if fmt == "onnx":
+        return _Onnx(path)
+    if net is None:
+        raise HardTargetError("opening a C export needs the network it came from (for its shapes)")
+    return CModel(Path(path).with_suffix(".c"), net.n_features, net.widths[-1])

@@ -1,0 +1,142 @@
+"""``verify_export``: an exported file must predict what the Network does, bit for bit."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..network import Network
+from ._model import as_network, class_labels, output_index
+from ._plan import plan_network
+from .runtime import format_of, open_export
+
+__all__ = ["verify_export", "ExportCheck", "check_inputs_for"]
+
+
+@dataclass
+class ExportCheck:
+    """Outcome of :func:`verify_export`.
+
+    ``exhaustive`` is True when every ±1 input was tried; ``zero_units`` counts the
+    units that some tried input put exactly at ``z = 0`` (the ties where a wrong sign
+    convention shows), out of ``units``.
+    """
+
+    format: str
+    path: str
+    n_inputs: int
+    exhaustive: bool
+    mismatches: int
+    zero_units: int
+    units: int
+    first_mismatch: "list | None" = field(default=None)
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0
+
+    def __str__(self) -> str:
+        kind = "all 2^n ±1 inputs" if self.exhaustive else "random and tie inputs"
+        verdict = "bit-exact" if self.ok else f"{self.mismatches} MISMATCHES"
+        return (f"{self.format} export {self.path}: {verdict} on {self.n_inputs} inputs ({kind}; "
+                f"{self.zero_units}/{self.units} units tested at z = 0)")
+
+
+def _all_signs(n: int) -> np.ndarray:
+    codes = np.arange(2 ** n, dtype=np.int64)[:, None] >> np.arange(n)[None, :]
+    return np.where(codes & 1, 1.0, -1.0)
+
+
+def _ties_by_flips(net: Network, rng, tries: int = 2) -> np.ndarray:
+    """±1 inputs found by greedy bit flips that put some unit's pre-activation at 0."""
+    n, found = net.n_features, []
+    for d, width in enumerate(net.widths):
+        for j in range(width):
+            for _ in range(tries):
+                x = rng.choice([-1.0, 1.0], size=n)
+                hit = False
+                for _ in range(2 * n + 2):
+                    flips = np.repeat(x[None, :], n + 1, axis=0)
+                    flips[np.arange(n), np.arange(n)] *= -1  # row n is x itself
+                    z = np.abs(net.preactivations(flips)[d][:, j])
+                    best = int(np.argmin(z + rng.random(n + 1) * 1e-9))
+                    x, hit = flips[best], z[best] == 0
+                    if hit or best == n:
+                        break
+                if hit:
+                    found.append(x)
+                    break
+    return np.array(found).reshape(-1, n)
+
+
+def _ties_first_layer(net: Network) -> np.ndarray:
+    """Real inputs with one nonzero feature that put a first-layer unit exactly at 0."""
+    W, rows = net.weights[0], []
+    n = net.n_features
+    for j in range(W.shape[1]):
+        for f in np.flatnonzero(W[:-1, j])[:3]:
+            v = -W[-1, j] / W[f, j]
+            for cand in (v, np.nextafter(v, np.inf), np.nextafter(v, -np.inf)):
+                x = np.zeros(n)
+                x[f] = cand
+                if np.isfinite(cand) and net.preactivations(x[None, :])[0][0, j] == 0:
+                    rows.append(x)
+                    break
+    return np.array(rows).reshape(-1, n)
+
+
+def check_inputs_for(net: Network, inputs: str = "real", n_random: int = 1000, seed: int = 0,
+                     exhaustive_limit: int = 14) -> "tuple[np.ndarray, bool]":
+    """Inputs that test an export of ``net``: every ±1 input when ``n_features`` is small,
+    else random ones, plus inputs that put pre-activations exactly at 0."""
+    rng = np.random.default_rng(seed)
+    n = net.n_features
+    exhaustive = n <= exhaustive_limit
+    parts = [_all_signs(n) if exhaustive else rng.choice([-1.0, 1.0], size=(n_random, n)),
+             _ties_by_flips(net, rng)]
+    if inputs == "real":
+        scale = max(1.0, float(np.abs(net.weights[0]).max()))
+        parts += [rng.normal(size=(n_random, n)) * scale, np.zeros((1, n)), _ties_first_layer(net),
+                  rng.integers(-3, 4, size=(n_random, n)).astype(np.float64)]
+    return np.vstack(parts), exhaustive
+
+
+def verify_export(model, path: "str | os.PathLike[str]", format: "str | None" = None, *,
+                  inputs: str = "real", n_random: int = 1000, seed: int = 0) -> ExportCheck:
+    """Compare an exported file with the model's own predictions, bit for bit.
+
+    Labels and output pre-activations (as float64 bit patterns) must be equal on every
+    tested input (see :func:`check_inputs_for`).  The C export is compiled with the
+    system compiler and called through ctypes; ONNX runs in onnxruntime.
+
+    Examples
+    --------
+    >>> import numpy as np, hardtarget as ht, tempfile, os
+    >>> net = ht.Network([np.array([[1.0], [1.0], [0.0]])], ["sign"])
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.json")
+    >>> _ = ht.export(net, path)
+    >>> ht.verify_export(net, path).ok
+    True
+    """
+    net = as_network(model)
+    fmt = format_of(path, format)
+    plan_network(net, inputs)  # validates `inputs`
+    X, exhaustive = check_inputs_for(net, inputs, n_random, seed)
+    runner = open_export(path, fmt, net)
+    want_z = np.asarray(net.decision_function(X)).reshape(len(X), -1)
+    want_i = output_index(net, X)
+    got_z = np.ascontiguousarray(runner.decision(X), dtype=np.float64).reshape(want_z.shape)
+    got_i = np.asarray(runner.index(X)).astype(np.int64).ravel()
+    bad = (got_i != want_i) | np.any(got_z.view(np.uint64) != want_z.view(np.uint64), axis=1)
+    if hasattr(runner, "labels"):
+        want_l = class_labels(net)[want_i]
+        got_l = np.asarray(runner.labels(X))
+        if got_l.dtype.kind in "OS":
+            got_l = np.array([v.decode() if isinstance(v, bytes) else v for v in got_l.tolist()])
+            want_l = want_l.astype(str)
+        bad |= got_l != want_l
+    zeros = sum(int(np.any(Z == 0, axis=0).sum()) for Z in net.preactivations(X))
+    first = X[np.flatnonzero(bad)[0]].tolist() if bad.any() else None
+    return ExportCheck(fmt, str(path), len(X), exhaustive, int(bad.sum()), zeros, sum(net.widths), first)
