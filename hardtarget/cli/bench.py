@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..errors import HardTargetError
 from ._args import add_parser, pos_float, pos_int
@@ -37,7 +38,10 @@ def run(args: argparse.Namespace) -> int:
         if s not in STRATEGIES:
             raise HardTargetError(f"unknown strategy {s!r} in --strategies; valid: {', '.join(sorted(STRATEGIES))}")
     rows: list = []
-    with locked_outputs(args.out):
+    if os.path.isfile(args.out):
+        raise HardTargetError(f"--out {args.out} is a file; bench writes a folder of results")
+    os.makedirs(args.out, exist_ok=True)  # the lock lives inside the folder
+    with locked_outputs(args.out, files=False):
         run_suite(args.suite, strategies, seeds=range(args.seeds), time_limit=args.time_limit,
                   on_result=lambda row: (rows.append(row), write_results(rows, args.out)))
         expected = len(SUITES[args.suite]) * args.seeds * len(strategies or STRATEGIES)

@@ -32,12 +32,18 @@ def run(args: argparse.Namespace) -> int:
     problem = load_problem_arg(args)
     r = min_width(problem, strategy=args.strategy, max_width=args.max_width, time_limit=args.time_limit,
                   seed=args.seed, activation=args.activation, **options)
+    stopped = any(res.status == "interrupted" for res in r.results.values())
     if args.json:
-        print_json(r.to_dict())
-    elif r.width is None:
-        print(f"{problem.name}: no width up to {args.max_width} found")
-    else:
+        d = r.to_dict()
+        d["interrupted"] = stopped
+        print_json(d)
+    elif r.width is not None:
         below = ", ".join(f"{w}: {v}" for w, v in r.proofs.items()) or "none"
         print(f"{problem.name}: minimal hidden width {r.width} "
               f"({'proven' if r.proven else 'not proven'}; smaller widths — {below})")
-    return 0 if r.width is not None else 1
+    elif stopped:
+        below = ", ".join(f"{w}: {v}" for w, v in r.proofs.items()) or "none"
+        print(f"{problem.name}: interrupted at width {max(r.results)}; smaller widths — {below}")
+    else:
+        print(f"{problem.name}: no width up to {args.max_width} found")
+    return 130 if stopped else 0 if r.width is not None else 1
