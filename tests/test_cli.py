@@ -1,4 +1,7 @@
 import json
+import os
+import signal
+import stat
 import subprocess
 import sys
 
@@ -46,3 +49,176 @@ def test_console_script_runs():
     r = subprocess.run([sys.executable, "-m", "hardtarget", "verify", "-p", "xor", "--json"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and json.loads(r.stdout)["feasible"] is False
+
+
+# -- exit codes --------------------------------------------------------------------------
+
+def test_internal_error_exits_3_and_asks_for_a_report(monkeypatch, capsys):
+    import hardtarget.cli.problems as problems
+
+    def boom(args):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(problems, "register", _register_with(boom))
+    assert main(["problems"]) == 3
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: kaboom" in err and "please report it" in err
+    assert "Traceback" not in err and "-v" in err
+    assert main(["problems", "-v"]) == 3
+    assert "Traceback" in capsys.readouterr().err
+
+
+def _register_with(run):
+    from hardtarget.cli._args import add_parser
+
+    def register(subparsers):
+        add_parser(subparsers, "problems", "stand-in").set_defaults(func=run)
+    return register
+
+
+def test_ctrl_c_outside_the_search_exits_130(monkeypatch, capsys):
+    import hardtarget.cli.problems as problems
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(problems, "register", _register_with(interrupted))
+    assert main(["problems"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+
+
+def test_help_lists_exit_codes_choices_and_defaults(capsys):
+    for argv in (["--help"], ["solve", "--help"], ["min-width", "--help"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 0
+        out = capsys.readouterr().out
+        assert "130  interrupted" in out and "3    internal error" in out
+    with pytest.raises(SystemExit):
+        main(["solve", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "beam, exhaustive, ftprop, hill" in out and "(default beam;" in out
+    assert "auto, perceptron" in out
+    with pytest.raises(SystemExit):
+        main(["min-width", "--help"])
+    assert "largest hidden width to try" in capsys.readouterr().out
+
+
+def test_verbosity_flags_after_the_subcommand(capsys):
+    assert main(["problems", "-q", "--json"]) == 0
+    assert main(["-v", "problems", "-q"]) == 0
+    assert "xor" in capsys.readouterr().out
+
+
+def test_verify_takes_data_files_through_data(tmp_path, capsys):
+    path = tmp_path / "and.csv"
+    path.write_text("a,b,y\n-1,-1,0\n-1,1,0\n1,-1,0\n1,1,1\n")
+    assert main(["verify", "--data", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["feasible"] is True
+
+
+# -- output files: strict JSON, nothing written without a solution, locks, umask -----------
+
+def test_no_solution_is_said_in_words_and_json_is_strict(tmp_path, capsys):
+    out = tmp_path / "n.npz"
+    code = main(["solve", "-p", "planted:16-8-1:500:0", "--hidden", "8", "-s", "hill",
+                 "--time-limit", "0.000001", "--json", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1
+    d = json.loads(captured.out, parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))
+    assert d["loss"] is None and d["written"] == {"out": None}
+    assert f"{out} not written" in captured.err and "no network" in captured.err
+    assert not out.exists()
+
+
+def test_output_lock_refuses_a_second_writer(tmp_path, capsys):
+    from hardtarget._io import exclusive_lock
+
+    out = tmp_path / "net.npz"
+    with exclusive_lock(out):
+        assert main(["solve", "-p", "xor", "-s", "exhaustive", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"pid {os.getpid()}" in err and "another hardtarget run" in err
+        assert not out.exists()
+    assert main(["solve", "-p", "xor", "-s", "exhaustive", "--out", str(out)]) == 0
+    assert out.exists() and not list(tmp_path.glob(".*.lock"))
+
+
+def test_bench_folder_lock(tmp_path, capsys):
+    from hardtarget._io import exclusive_lock
+
+    d = tmp_path / "b"
+    d.mkdir()
+    with exclusive_lock(d):
+        assert main(["bench", "--strategies", "exhaustive", "--seeds", "1", "--out", str(d)]) == 2
+    assert "being written by another hardtarget run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mask", [0o002, 0o077])
+def test_written_files_follow_the_umask(tmp_path, mask, capsys):
+    old = os.umask(mask)
+    try:
+        out, tg = tmp_path / "net.npz", tmp_path / "t.npz"
+        assert main(["solve", "-p", "xor", "-s", "exhaustive", "--out", str(out),
+                     "--targets-out", str(tg)]) == 0
+    finally:
+        os.umask(old)
+    for f in (out, tg):
+        assert stat.S_IMODE(f.stat().st_mode) == 0o666 & ~mask
+
+
+# -- progress and incremental bench results ---------------------------------------------
+
+@pytest.fixture
+def tiny_suite(monkeypatch):
+    import hardtarget.bench as bench
+
+    monkeypatch.setitem(bench.SUITES, "quick", [("xor", (2,)), ("and:2", ())])
+    return bench
+
+
+def test_bench_logs_one_line_per_run_and_q_silences(tiny_suite, tmp_path, capsys):
+    out = tmp_path / "b"
+    assert main(["bench", "--strategies", "exhaustive,beam", "--seeds", "1", "--out", str(out)]) == 0
+    err = capsys.readouterr().err  # not a terminal under pytest: progress lines
+    runs = [ln for ln in err.splitlines() if " seed 0: " in ln]
+    assert len(runs) == 4 and all("train accuracy" in ln for ln in runs)
+    assert len(json.loads((out / "results.json").read_text())["rows"]) == 4
+    assert main(["bench", "--strategies", "exhaustive", "--seeds", "1", "--out", str(out), "-q"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_bench_keeps_finished_runs_when_stopped(tiny_suite, tmp_path, monkeypatch, capsys):
+    calls = []
+    real = tiny_suite.solve
+
+    def solve(*a, **k):
+        calls.append(1)
+        if len(calls) == 3:  # 1 warm-up + 1 finished run, then Ctrl-C
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(tiny_suite, "solve", solve)
+    out = tmp_path / "b"
+    assert main(["bench", "--strategies", "exhaustive", "--seeds", "1", "--out", str(out)]) == 130
+    assert "1 of 2 run(s) kept" in capsys.readouterr().out
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert [r["problem"] for r in rows] == ["xor"] and rows[0]["status"] == "optimal"
+    assert "| xor |" in (out / "results.md").read_text()
+
+
+@pytest.mark.slow
+def test_sigterm_prints_the_best_so_far_and_writes_out(tmp_path):
+    out = tmp_path / "net.npz"
+    cmd = [sys.executable, "-m", "hardtarget", "solve", "-p", "planted:16-8-1:500:0", "--hidden", "8",
+           "-s", "hill", "-o", "restarts=10000", "-o", "init=random", "--time-limit", "120",
+           "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:  # progress lines, since stderr is a pipe
+        if line.startswith("best loss"):
+            break
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stdout and "train accuracy" in stdout
+    assert ht.Network.load(out).widths == (8, 1)
