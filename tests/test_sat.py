@@ -207,14 +207,17 @@ def test_bad_sat_input(monkeypatch):
     for bound in (0, -3, 1.5, "big"):
         with pytest.raises(ht.HardTargetError, match="weight_bound must be an integer >= 1"):
             solve(p, (2,), "sat", weight_bound=bound)
-    with pytest.raises(ht.HardTargetError, match="valid: cpsat, pysat"):
-        SatSearch(backend="gurobi")
+    # options are checked when a run starts, not when the strategy is built (scikit-learn's rule)
+    with pytest.raises(ht.HardTargetError, match="one of cpsat, pysat"):
+        solve(p, (2,), SatSearch(backend="gurobi"))
     with pytest.raises(ht.HardTargetError, match="feasibility only"):
-        SatSearch(backend="pysat", objective="errors")
+        solve(p, (2,), SatSearch(backend="pysat", objective="errors"))
     with pytest.raises(ht.HardTargetError, match="binary or ternary"):
-        SatSearch(backend="pysat", weights="integer")
-    with pytest.raises(ht.HardTargetError, match="objective must be"):
-        SatLP(objective="sparsity")
+        solve(p, (2,), SatSearch(backend="pysat", weights="integer"))
+    with pytest.raises(ht.HardTargetError, match="objective must be one of errors, feasibility"):
+        solve(p, (2,), SatLP(objective="sparsity"))
+    with pytest.raises(ht.HardTargetError, match="workers must be an integer >= 1"):
+        solve(p, (2,), "sat-lp", workers=0)
     with pytest.raises(ht.HardTargetError, match="loss='errors'"):
         solve(p, (2,), "sat", loss="hinge")
     with pytest.raises(ht.HardTargetError, match="integer inputs"):
@@ -247,7 +250,7 @@ def test_cli_min_width_and_solve_with_sat(capsys):
     assert main(["min-width", "-p", "xor", "-s", "sat", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["width"] == 2 and d["proven_minimal"] and d["below"] == {"0": "proof", "1": "proof"}
-    assert main(["min-width", "-p", "xor", "-s", "sat", "-o", "backend='pysat'"]) == 0
+    assert main(["min-width", "-p", "xor", "-s", "sat", "-o", "backend=pysat"]) == 0
     assert "proof for binary weights" in capsys.readouterr().out
     assert main(["solve", "-p", "parity:3", "--hidden", "3", "-s", "sat-lp", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "optimal"
@@ -278,7 +281,7 @@ def test_ctrl_c_inside_a_solver_returns_interrupted(strategy):
     name, _, backend = strategy.partition(":")
     cmd = [sys.executable, "-m", "hardtarget", "solve", "-p", "parity:8", "--hidden", "6", "-s", name, "--json"]
     if backend:
-        cmd += ["-o", f"backend='{backend}'"]
+        cmd += ["-o", f"backend={backend}"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(6)  # imports and model building done: the solver is running
     proc.send_signal(signal.SIGINT)

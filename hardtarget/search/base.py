@@ -153,6 +153,8 @@ class SearchContext:
         self.history: list = []
         self.info: dict = {}
         self.signals = StopSignals()
+        self._forced = False  # evaluating a state that must not be cut by the time limit
+        evaluator.stop = self._unit_stop
         show = sys.stderr.isatty() if progress is None else progress
         self._bar = None
         if show:
@@ -191,6 +193,10 @@ class SearchContext:
             return True
         return False
 
+    def _unit_stop(self) -> bool:
+        """Between unit solves: a signal always stops; the budget unless the state is forced."""
+        return self.signals.requested or (not self._forced and self.should_stop())
+
     def on_signal(self, fn: Callable[[], None]) -> "contextlib.AbstractContextManager":
         """Call ``fn`` from another thread if a signal arrives inside the block (C solvers)."""
         return self.signals.hook(fn)
@@ -208,7 +214,11 @@ class SearchContext:
         b, ev = self.budget, self.evaluator
         if b.max_states is not None and ev.states_evaluated >= b.max_states:
             raise BudgetExhausted(f"state limit of {b.max_states} reached")
-        state = ev.evaluate(targets, output_targets)
+        self._forced = True
+        try:
+            state = ev.evaluate(targets, output_targets)
+        finally:
+            self._forced = False
         self.offer(state)
         if self._bar is not None:
             self._bar.update(1)
@@ -396,9 +406,14 @@ def _guard(ctx: SearchContext) -> Iterator[list]:
             out[:] = _stopped(ctx, "time_limit", str(exc))
         except (Interrupted, KeyboardInterrupt):
             out[:] = _stopped(ctx, "interrupted", "interrupted by the user")
-        except StopRequested as exc:  # raised by a unit solve given ctx.should_stop
-            status = "interrupted" if ctx.interrupted else "time_limit"
-            out[:] = _stopped(ctx, status, str(exc) or f"stopped ({status.replace('_', ' ')})")
+        except StopRequested as exc:  # raised by a unit solve or loop given a stop callback
+            try:
+                ctx.check_budget()
+                out[:] = _stopped(ctx, "time_limit", str(exc) or "stopped")
+            except BudgetExhausted as why:
+                out[:] = _stopped(ctx, "time_limit", str(why))
+            except Interrupted:
+                out[:] = _stopped(ctx, "interrupted", "interrupted by the user")
         finally:
             ctx.close()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..activations import get_activation
-from ..errors import HardTargetError
+from ..errors import HardTargetError, StopRequested
 from ..network import Network
 from ..problem import Problem
 from ..targets import TargetSetting, digest
@@ -90,6 +90,7 @@ class Evaluator:
         self._x_key = digest(problem.X)
         self._ones = np.ones(problem.n_samples)
         self.states_evaluated = 0
+        self.stop = None  # zero-argument callable, True when the search must stop (set by the engine)
 
     @property
     def unit_solves(self) -> int:
@@ -112,6 +113,8 @@ class Evaluator:
         key_in = input_key or digest(inputs)
         cols, sep = [], []
         for j in range(T.shape[1]):
+            if self.stop is not None and self.stop():
+                raise StopRequested("stopped between unit solves")
             t = np.ascontiguousarray(T[:, j])
             key = self.cache.key(inputs, t, self._ones, self.solver_name, self.solver_options, key_in)
             r = self.cache.get(key)
