@@ -42,6 +42,11 @@ _EXPORTS = {
     "check_certificate": ".units",
     "solve_unit": ".units",
     "solve_units": ".units",
+    "HardThresholdClassifier": ".estimator",
+    "export": ".export",
+    "load": ".export",
+    "summary": ".export",
+    "verify_export": ".export",
 }
 
 __all__ = sorted([*_EXPORTS, "HardTargetError", "__version__"])
@@ -69,3 +74,5 @@ if TYPE_CHECKING:
     from .search import SearchResult, min_width, solve
     from .targets import TargetSetting, load_targets
     from .units import UnitCache, UnitResult, check_certificate, solve_unit, solve_units
+    from .estimator import HardThresholdClassifier
+    from .export import export, load, summary, verify_export

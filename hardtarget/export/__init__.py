@@ -8,6 +8,8 @@ MLP or a model file.
 from __future__ import annotations
 
 import os
+import sys
+import types
 from pathlib import Path
 
 from .._io import atomic_open
@@ -69,3 +71,17 @@ def export(model, path: "str | os.PathLike[str]", format: "str | None" = None, *
     with atomic_open(path, "w") as fh:
         fh.write(source)
     return [path, path.with_suffix(".h")]
+
+
+class _CallableModule(types.ModuleType):
+    """``hardtarget.export`` names both this package and the function; calling it exports.
+
+    (Importing the package makes ``hardtarget.export`` the module, so the module calls
+    :func:`export`.)
+    """
+
+    def __call__(self, *args, **kwargs):
+        return export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

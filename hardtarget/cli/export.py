@@ -1,0 +1,59 @@
+"""``hardtarget export``: write a model as a portable file, ONNX or C, and check it."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._args import add_parser
+from ._output import locked_outputs, print_json
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``export`` to the command line."""
+    p = add_parser(subparsers, "export", "export a model as a JSON model file, ONNX or C99 source",
+                   "Export a model (a .npz from `solve --out` or a .json model file) as JSON, ONNX or "
+                   "C99 source with a header; --verify then checks the export bit for bit against "
+                   "hardtarget's own predictions (the C is compiled with the system compiler).")
+    p.add_argument("model", metavar="MODEL", help="model file: .npz (Network.save) or .json")
+    p.add_argument("--format", "-f", choices=["json", "onnx", "c"],
+                   help="output format (default: from the suffix of -o)")
+    p.add_argument("-o", "--out", required=True, metavar="OUT",
+                   help="output file (.json, .onnx, or .c with its .h written beside it)")
+    p.add_argument("--inputs", choices=["real", "sign"], default="real",
+                   help="what the inputs are: real numbers (default) or each -1/+1, which lets the "
+                        "first layer run packed or on integers")
+    p.add_argument("--name", help="C symbol prefix (default: the output file's stem)")
+    p.add_argument("--verify", action="store_true",
+                   help="check the export against the model; exit 1 on any mismatch")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Export; exit 0, or 1 when --verify finds a mismatch."""
+    from pathlib import Path
+
+    from ..export import export, load, verify_export
+    from ..export.runtime import format_of
+
+    net = load(args.model)
+    out = [args.out]
+    if format_of(args.out, args.format) == "c":
+        out.append(str(Path(args.out).with_suffix(".h")))
+    with locked_outputs(*out):
+        paths = export(net, args.out, args.format, inputs=args.inputs, name=args.name)
+    check = verify_export(net, paths[0], args.format, inputs=args.inputs) if args.verify else None
+    if args.json:
+        report = {"written": [str(p) for p in paths]}
+        if check is not None:
+            report["verify"] = {"ok": check.ok, "inputs": check.n_inputs, "mismatches": check.mismatches,
+                                "exhaustive": check.exhaustive, "zero_units": check.zero_units,
+                                "units": check.units}
+        print_json(report)
+    else:
+        print("wrote " + ", ".join(str(p) for p in paths))
+        if check is not None:
+            print(check)
+    return 0 if check is None or check.ok else 1
