@@ -243,6 +243,9 @@ class SearchContext:
     def start_state(self, method: str = "random") -> State:
         """Evaluate start targets; the run's first one even if the start used the time
         (so that there is a best so far to return)."""
+        if self.best is not None:  # a restart: one progress line per finished descent
+            log.info("restart after %d states: best loss %s (%.2f s)",
+                     self.evaluator.states_evaluated, self.best.loss, self.elapsed)
         targets = self.initial_targets(method)
         if self.best is not None:
             return self.evaluate(targets)
