@@ -28,7 +28,7 @@ from .models import MLP
 __all__ = ["to_torch", "from_torch", "predict_exact"]
 
 
-def to_torch(network: Network, rule: str = "soft-hinge", weighted: bool = True,
+def to_torch(network: Network, rule: str = "soft_hinge", weighted: bool = True,
              dtype: torch.dtype = torch.float64) -> MLP:
     """An :class:`MLP` with ``network``'s weights (``Linear.weight = W[:-1].T``, bias ``W[-1]``)."""
     if not isinstance(network, Network):

@@ -3,11 +3,18 @@
 ``sign(0) = -1``, ``step(0) = 0`` and the k-step qReLU
 ``(1/k) * sum_i step(z - i/(k-1))`` (k + 1 levels) match :mod:`hardtarget.activations`
 bit for bit.  The backward is the gradient of the chosen layer loss (see
-:mod:`hardtarget.torch.losses`), fused into one or two elementwise kernels.
+:mod:`hardtarget.torch.losses`), fused into one or two elementwise kernels (one
+compiled kernel on CUDA, :mod:`hardtarget.torch.fused`).
+
+Mixed precision: every threshold decision equals float32's on the same input values
+(a bfloat16/float16 ``z`` is compared with the float32 threshold rounded down, which
+is exact), the output is in the autocast dtype when autocast is on, and the smooth
+backward rules compute in float32 before rounding to ``z``'s dtype.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Optional
 
@@ -17,10 +24,11 @@ from torch.autograd.function import once_differentiable
 
 from ..activations import get_activation
 from ..errors import HardTargetError
+from .fused import fused_forward, fused_grad, use_fused
 from .losses import RULES, Rule, canonical_rule, get_rule
 
 __all__ = ["hard_forward", "hard_activation", "HardActivation", "SatReLU", "make_activation",
-           "ACTIVATIONS", "CONTINUOUS", "parse_activation"]
+           "ACTIVATIONS", "CONTINUOUS", "parse_activation", "exact_thresholds", "backward_rule"]
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +36,42 @@ CONTINUOUS = ("relu", "sat-relu")
 ACTIVATIONS = ("sign", "step", "qrelu<k>") + CONTINUOUS
 
 
+_LOW = (torch.bfloat16, torch.float16)
+_SMOOTH = ("soft_hinge", "hinge", "step_hinges")  # rules whose backward rounds in low precision
+
+
+@functools.lru_cache(maxsize=None)
+def exact_thresholds(kind: str, k: int, dtype: torch.dtype) -> tuple:
+    """Thresholds ``th`` in ``dtype`` with ``z > th`` iff ``float32(z) > float32(i/(k-1))``.
+
+    A low-precision threshold is the float32 one rounded down: no value of ``dtype``
+    lies between the two, so the comparison is exact.
+    """
+    if kind != "qrelu" or k == 1:
+        return (0.0,)
+    ref = torch.tensor([i / (k - 1) for i in range(k)],
+                       dtype=torch.float64 if dtype == torch.float64 else torch.float32)
+    if dtype not in _LOW:
+        return tuple(ref.tolist())
+    low = ref.to(dtype)
+    low = torch.where(low.to(ref.dtype) > ref, torch.nextafter(low, torch.full_like(low, -1.0)), low)
+    return tuple(low.to(torch.float64).tolist())
+
+
+def _out_dtype(z: torch.Tensor) -> torch.dtype:
+    """The autocast dtype when autocast is on for ``z``'s device and ``z`` is float32."""
+    dev = z.device.type
+    if z.dtype == torch.float32 and torch.is_autocast_enabled(dev):
+        return torch.get_autocast_dtype(dev)
+    return z.dtype
+
+
 def hard_forward(z: torch.Tensor, kind: str, k: int = 1) -> torch.Tensor:
-    """The threshold itself: ``sign``, ``step`` or ``qrelu`` with ``k`` steps."""
+    """The threshold itself: ``sign``, ``step`` or ``qrelu`` with ``k`` steps, in ``z``'s dtype."""
     if kind in ("sign", "step"):
         out = torch.gt(z, 0, out=torch.empty_like(z))  # 1.0 / 0.0 in z's dtype, one kernel
         return out.mul_(2).sub_(1) if kind == "sign" else out
-    thr = [0.0] if k == 1 else [i / (k - 1) for i in range(k)]
+    thr = exact_thresholds(kind, k, z.dtype)
     out = torch.gt(z, thr[0], out=torch.empty_like(z))
     tmp = torch.empty_like(z) if k > 1 else out
     for th in thr[1:]:  # k is small: k comparisons, no (N, k) intermediate
@@ -51,10 +89,12 @@ class LayerRecord:
 
     def update(self, rule: Rule, z: torch.Tensor, g: torch.Tensor, weighted: bool) -> None:
         t = torch.where(g < 0, 1, -1).to(torch.int8)  # sign(-g), sign(0) = -1
-        c = g.abs() if weighted else (g != 0).to(g.dtype)
+        dt = torch.float32 if z.dtype in _LOW else z.dtype
+        gd = g.to(dt)
+        c = gd.abs() if weighted else (gd != 0).to(dt)
         self.targets = t
         self.has_target = g != 0
-        self.layer_loss = float((c * rule.loss(z.detach(), t.to(z.dtype))).sum())
+        self.layer_loss = float((c * rule.loss(z.detach().to(dt), t.to(dt))).sum())
 
 
 class _HardThreshold(torch.autograd.Function):
@@ -62,7 +102,11 @@ class _HardThreshold(torch.autograd.Function):
     def forward(ctx, z, rule, weighted, record):  # noqa: D401
         ctx.save_for_backward(z)
         ctx.rule, ctx.weighted, ctx.record = rule, weighted, record
-        return hard_forward(z, rule.kind, rule.k)
+        dtype = _out_dtype(z)
+        if use_fused(z):
+            return fused_forward(z, rule.kind, exact_thresholds(rule.kind, rule.k, z.dtype), dtype)
+        out = hard_forward(z, rule.kind, rule.k)
+        return out if out.dtype == dtype else out.to(dtype)
 
     @staticmethod
     @once_differentiable
@@ -70,8 +114,20 @@ class _HardThreshold(torch.autograd.Function):
         (z,) = ctx.saved_tensors
         if ctx.record is not None:
             ctx.record.update(ctx.rule, z, g, ctx.weighted)
-        w = g if ctx.weighted else torch.sign(g)
-        return ctx.rule.grad(z, w), None, None, None
+        return backward_rule(ctx.rule, z, g, ctx.weighted), None, None, None
+
+
+def backward_rule(rule: Rule, z: torch.Tensor, g: torch.Tensor, weighted: bool) -> torch.Tensor:
+    """The gradient w.r.t. ``z`` in ``z``'s dtype: compiled one-pass kernel where selected,
+    else the eager rule, in float32 when a smooth rule meets a low-precision input."""
+    if use_fused(z):
+        return fused_grad(rule, z, g, weighted)
+    if rule.name in _SMOOTH and (z.dtype in _LOW or g.dtype in _LOW):
+        zc, gc = z.float(), g.float()
+    else:
+        zc, gc = z, g.to(z.dtype)
+    w = gc if weighted else torch.sign(gc)
+    return rule.grad(zc, w).to(z.dtype)
 
 
 def hard_activation(z: torch.Tensor, rule: Rule, weighted: bool = True,
@@ -80,7 +136,7 @@ def hard_activation(z: torch.Tensor, rule: Rule, weighted: bool = True,
 
     >>> import torch
     >>> from hardtarget.torch.losses import get_rule
-    >>> hard_activation(torch.tensor([-1.0, 0.0, 2.0]), get_rule("soft-hinge", "sign")).tolist()
+    >>> hard_activation(torch.tensor([-1.0, 0.0, 2.0]), get_rule("soft_hinge", "sign")).tolist()
     [-1.0, -1.0, 1.0]
     """
     return _HardThreshold.apply(z, rule, weighted, record)
@@ -120,7 +176,7 @@ class HardActivation(nn.Module):
         Keep the last targets and layer-loss value in :attr:`last` (costs time).
     """
 
-    def __init__(self, activation: str = "sign", rule: str = "soft-hinge", weighted: bool = True,
+    def __init__(self, activation: str = "sign", rule: str = "soft_hinge", weighted: bool = True,
                  record: bool = False) -> None:
         super().__init__()
         kind, k = parse_activation(activation)
@@ -147,13 +203,13 @@ class SatReLU(nn.Module):
 
 
 def make_activation(activation: str, rule: "str | None" = None, weighted: bool = True) -> nn.Module:
-    """An activation module; ``rule`` defaults to ``soft-hinge`` for hard ones.
+    """An activation module; ``rule`` defaults to ``soft_hinge`` for hard ones.
 
     Continuous activations (``relu``, ``sat-relu``) train by ordinary backprop and
     take no rule (``None`` or ``"backprop"``).
 
     >>> make_activation("qrelu3", "sste")
-    HardActivation(qrelu3, rule=saturated-hinge, weighted=True)
+    HardActivation(qrelu3, rule=saturated_hinge, weighted=True)
     """
     kind, _ = parse_activation(activation)
     if kind in CONTINUOUS:
@@ -171,5 +227,5 @@ def make_activation(activation: str, rule: "str | None" = None, weighted: bool =
                 f"hard activation {activation!r} has zero gradient, so 'backprop' does not train it; "
                 f"pick a rule: {', '.join(RULES)}"
             )
-        rule = "soft-hinge"
+        rule = "soft_hinge"
     return HardActivation(activation, rule, weighted)

@@ -8,18 +8,18 @@ Every loss here has ``d loss / dz = -t * s(z, t)`` with a shape ``s >= 0``, and
 ================  ===============================  ==================================
 rule              sign / step (``z``)              qrelu (``u = 2z - 1``)
 ================  ===============================  ==================================
-saturated-hinge   ``g * 1{|z| <= 1}`` (= SSTE)     ``g * 1{0 <= z <= 1}`` (sat-ReLU STE)
-soft-hinge        ``g * sech^2(z)`` (FTP-SH)       ``g * sech^2(2z - 1)``
+saturated_hinge   ``g * 1{|z| <= 1}`` (= SSTE)     ``g * 1{0 <= z <= 1}`` (sat-ReLU STE)
+soft_hinge        ``g * sech^2(z)`` (FTP-SH)       ``g * sech^2(2z - 1)``
 hinge             ``g * 1{t z < 1}``               ``g * 1{t u < 1}``
 ste               ``g`` (identity)                 ``g``
-step-hinges       --                               ``(g/k) * #{i : |z - i/(k-1)| <= 1}``
+step_hinges       --                               ``(g/k) * #{i : |z - i/(k-1)| <= 1}``
 ================  ===============================  ==================================
 
 With the ``|g|`` weighting switched off the loss is ``1{g != 0} * loss(z, t)`` and
 ``g`` above becomes ``sign(g)``.  Units with ``g = 0`` have no target and get no
 gradient either way.  The qReLU losses are the sign losses scaled and shifted to the
 qReLU domain (``u = 2z - 1``, halved because ``qrelu ~ (sign(u) + 1) / 2``), except
-``step-hinges``: the sum of one saturated hinge per step function, each weighted by
+``step_hinges``: the sum of one saturated hinge per step function, each weighted by
 ``|dL/d step_i| = |g| / k``.
 """
 
@@ -35,11 +35,10 @@ from ..errors import HardTargetError
 
 __all__ = ["Rule", "RULES", "RULE_ALIASES", "get_rule", "qrelu_thresholds"]
 
-RULES = ("soft-hinge", "saturated-hinge", "hinge", "ste", "step-hinges")
-RULE_ALIASES = {
-    "ftp-sh": "soft-hinge", "softhinge": "soft-hinge", "soft_hinge": "soft-hinge",
-    "sste": "saturated-hinge", "sat-hinge": "saturated-hinge", "saturated_hinge": "saturated-hinge",
-    "identity": "ste", "step_hinges": "step-hinges",
+RULES = ("soft_hinge", "saturated_hinge", "hinge", "ste", "step_hinges")
+RULE_ALIASES = {  # hyphenated spellings (``soft-hinge``) are accepted as well
+    "ftp-sh": "soft_hinge", "softhinge": "soft_hinge",
+    "sste": "saturated_hinge", "sat_hinge": "saturated_hinge", "identity": "ste",
 }
 # fused ATen kernels: grad * 1{lo < z < hi} (one pass) and grad * s * (1 - s)
 _hardtanh_backward = torch.ops.aten.hardtanh_backward
@@ -68,7 +67,7 @@ def _linear(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return -t * z
 
 
-_BASE = {"saturated-hinge": _sat, "soft-hinge": _soft, "hinge": _hinge, "ste": _linear}
+_BASE = {"saturated_hinge": _sat, "soft_hinge": _soft, "hinge": _hinge, "ste": _linear}
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ class Rule:
         """Unweighted elementwise layer loss ``loss(z, t)`` for ±1 targets ``t``."""
         if self.kind != "qrelu":
             return _BASE[self.name](z, t)
-        if self.name == "step-hinges":
+        if self.name == "step_hinges":
             thr = qrelu_thresholds(self.k, z)
             return _sat(z.unsqueeze(-1) - thr, t.unsqueeze(-1)).sum(-1) / self.k
         return 0.5 * _BASE[self.name](2 * z - 1, t)
@@ -104,18 +103,18 @@ class Rule:
         if name == "ste":
             return w
         if self.kind == "qrelu":
-            if name == "saturated-hinge":  # 1{0 <= z <= 1}
+            if name == "saturated_hinge":  # 1{0 <= z <= 1}
                 lo, hi = _open_bounds(0.0, 1.0, z.dtype)
                 return _hardtanh_backward(w, z, lo, hi)
-            if name == "soft-hinge":  # sech^2(2z - 1) = 4 s (1 - s), s = sigmoid(4z - 2)
+            if name == "soft_hinge":  # sech^2(2z - 1) = 4 s (1 - s), s = sigmoid(4z - 2)
                 return _sech2_times(w, z.mul(4).sub_(2))
             if name == "hinge":  # 1{t (2z - 1) < 1} with t = -sign(w)
                 return _gt_mask(torch.sign(w) * (2 * z - 1), -1.0).mul_(w)
             return w * _thresholds_within_one(z, self.k) / self.k  # step-hinges
-        if name == "saturated-hinge":  # 1{|z| <= 1}
+        if name == "saturated_hinge":  # 1{|z| <= 1}
             lo, hi = _open_bounds(-1.0, 1.0, z.dtype)
             return _hardtanh_backward(w, z, lo, hi)
-        if name == "soft-hinge":  # sech^2(z) = 4 s (1 - s), s = sigmoid(2z)
+        if name == "soft_hinge":  # sech^2(z) = 4 s (1 - s), s = sigmoid(2z)
             return _sech2_times(w, z * 2)
         return _gt_mask(torch.sign(w) * z, -1.0).mul_(w)  # hinge: 1{t z < 1} with t = -sign(w)
 
@@ -152,14 +151,20 @@ def _open_bounds(lo: float, hi: float, dtype: torch.dtype) -> "tuple[float, floa
 
 
 def canonical_rule(name: str) -> str:
-    """Resolve aliases (``sste``, ``ftp-sh``) to a name in :data:`RULES`."""
+    """Resolve aliases (``sste``, ``ftp-sh``, ``soft-hinge``) to a name in :data:`RULES`.
+
+    The names are those of the numpy side (:mod:`hardtarget.units`): ``hinge``,
+    ``soft_hinge``, ``saturated_hinge``.
+    """
     if not isinstance(name, str):
         raise HardTargetError(f"rule must be a string, got {type(name).__name__}")
     s = name.strip().lower()
+    s = RULE_ALIASES.get(s, s).replace("-", "_")
     s = RULE_ALIASES.get(s, s)
     if s not in RULES:
         raise HardTargetError(
-            f"unknown rule {name!r}; valid: {', '.join(RULES)} (aliases: ftp-sh, sste, identity)"
+            f"unknown rule {name!r}; valid: {', '.join(RULES)} (hyphenated spellings and the "
+            "aliases ftp-sh, sste, identity are accepted too)"
         )
     return s
 
@@ -168,12 +173,12 @@ def get_rule(name: str, kind: str, k: int = 1) -> Rule:
     """The rule ``name`` for activation ``kind``; refuses pairs that do not exist.
 
     >>> get_rule("sste", "sign").name
-    'saturated-hinge'
+    'saturated_hinge'
     """
     s = canonical_rule(name)
-    if s == "step-hinges" and kind != "qrelu":
+    if s == "step_hinges" and kind != "qrelu":
         raise HardTargetError(
-            f"rule 'step-hinges' (a sum of per-step hinges) exists only for qrelu<k> activations, "
-            f"not {kind!r}; use saturated-hinge or soft-hinge"
+            f"rule 'step_hinges' (a sum of per-step hinges) exists only for qrelu<k> activations, "
+            f"not {kind!r}; use saturated_hinge or soft_hinge"
         )
     return Rule(s, kind, k)

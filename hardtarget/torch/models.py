@@ -6,7 +6,7 @@ Every builder takes ``activation`` (``sign``, ``step``, ``qrelu<k>``, ``relu``,
 
 Examples
 --------
->>> net = make_model("convnet4", activation="sign", rule="soft-hinge",
+>>> net = make_model("convnet4", activation="sign", rule="soft_hinge",
 ...                  in_shape=(1, 8, 8), num_classes=10)  # doctest: +SKIP
 """
 

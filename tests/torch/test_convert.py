@@ -56,7 +56,7 @@ def test_trained_torch_model_exports_bit_exact():
 def test_fine_tune_an_exact_network_in_torch():
     rng = np.random.default_rng(2)
     net = _net(rng, [6, 4, 1])
-    mlp = to_torch(net, rule="soft-hinge")
+    mlp = to_torch(net, rule="soft_hinge")
     X = torch.from_numpy(rng.standard_normal((50, 6)))
     loss = torch.nn.functional.softplus(-mlp(X)[:, 0]).mean()
     loss.backward()

@@ -14,7 +14,7 @@ from hardtarget.torch.losses import RULES, get_rule
 torch.set_default_dtype(torch.float32)
 
 HARD = [("sign", 1), ("step", 1), ("qrelu", 3), ("qrelu", 5)]
-PAIRS = [(kind, k, r) for kind, k in HARD for r in RULES if r != "step-hinges" or kind == "qrelu"]
+PAIRS = [(kind, k, r) for kind, k in HARD for r in RULES if r != "step_hinges" or kind == "qrelu"]
 
 
 def _name(kind: str, k: int) -> str:
@@ -44,7 +44,7 @@ def test_forward_matches_numpy_float32_and_float64():
     z = np.concatenate([rng.standard_normal(1000), [0.0, 0.5, 1.0, -1.0]])
     for kind, k in HARD:
         act = get_activation(_name(kind, k))
-        got = hard_activation(torch.from_numpy(z), get_rule("soft-hinge", kind, k))
+        got = hard_activation(torch.from_numpy(z), get_rule("soft_hinge", kind, k))
         np.testing.assert_array_equal(got.numpy(), act(z))
 
 
@@ -95,7 +95,7 @@ def _three_layer_grads(act, seed):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("kind,k", [("sign", 1), ("qrelu", 3), ("qrelu", 5)])
 def test_saturated_hinge_equals_sste_exactly(kind, k, seed):
-    ours = make_activation(_name(kind, k), "saturated-hinge", weighted=True)
+    ours = make_activation(_name(kind, k), "saturated_hinge", weighted=True)
     ref = _SSTESign.apply if kind == "sign" else (lambda z: _SSTEqReLU.apply(z, k))
     g_ours = _three_layer_grads(ours, seed)
     g_ref = _three_layer_grads(ref, seed)
@@ -131,9 +131,9 @@ class _SSTEModule(torch.nn.Module):
 def _ref_loss(kind, k, rule, z, t):
     """The paper's layer losses written out independently of hardtarget.torch.losses."""
     def base(u, name):
-        if name == "saturated-hinge":
+        if name == "saturated_hinge":
             return torch.clamp(1 - torch.maximum(t * u, torch.full_like(u, -1.0)), min=0)
-        if name == "soft-hinge":
+        if name == "soft_hinge":
             return torch.tanh(-u * t) + 1
         if name == "hinge":
             return torch.clamp(1 - t * u, min=0)
@@ -141,9 +141,9 @@ def _ref_loss(kind, k, rule, z, t):
 
     if kind != "qrelu":
         return base(z, rule)
-    if rule == "step-hinges":
+    if rule == "step_hinges":
         thr = [0.0] if k == 1 else [i / (k - 1) for i in range(k)]
-        return sum(base(z - th, "saturated-hinge") for th in thr) / k
+        return sum(base(z - th, "saturated_hinge") for th in thr) / k
     return 0.5 * base(2 * z - 1, rule)
 
 
@@ -193,13 +193,13 @@ def test_soft_hinge_is_g_sech2_and_ste_is_identity():
 def test_step_hinges_count_thresholds_within_margin():
     # qrelu3 thresholds 0, 0.5, 1: at z = 0.25 all three hinges are active, at 1.75 one is
     z = torch.tensor([-1.5, -0.75, 0.25, 1.25, 1.75, 2.5], dtype=torch.float64, requires_grad=True)
-    hard_activation(z, get_rule("step-hinges", "qrelu", 3)).backward(torch.ones(6, dtype=torch.float64))
+    hard_activation(z, get_rule("step_hinges", "qrelu", 3)).backward(torch.ones(6, dtype=torch.float64))
     assert z.grad.tolist() == pytest.approx([0, 1 / 3, 1, 2 / 3, 1 / 3, 0])
 
 
 # -- targets, logging, g = 0 ----------------------------------------------------------
 @pytest.mark.parametrize("weighted", [True, False])
-@pytest.mark.parametrize("kind,k,rule", [("sign", 1, "soft-hinge"), ("qrelu", 3, "step-hinges"),
+@pytest.mark.parametrize("kind,k,rule", [("sign", 1, "soft_hinge"), ("qrelu", 3, "step_hinges"),
                                          ("step", 1, "hinge")])
 def test_recorded_targets_are_sign_of_minus_g(kind, k, rule, weighted):
     act = HardActivation(_name(kind, k), rule, weighted, record=True)
@@ -224,7 +224,7 @@ def test_weighting_switch_changes_magnitude_not_sign():
     outs = []
     for weighted in (True, False):
         zz = z.clone().requires_grad_(True)
-        hard_activation(zz, get_rule("soft-hinge", "sign"), weighted).backward(g)
+        hard_activation(zz, get_rule("soft_hinge", "sign"), weighted).backward(g)
         outs.append(zz.grad)
     assert torch.equal(torch.sign(outs[0]), torch.sign(outs[1]))
     torch.testing.assert_close(outs[0], outs[1] * g.abs())
@@ -241,9 +241,9 @@ def test_record_off_keeps_nothing():
 # -- bad names -------------------------------------------------------------------------
 @pytest.mark.parametrize("act,rule,match", [
     ("tanh", "sste", "unknown activation 'tanh'; valid: sign, step, qrelu<k>, relu, sat-relu"),
-    ("sign", "magic", "unknown rule 'magic'; valid: soft-hinge, saturated-hinge"),
-    ("sign", "step-hinges", "exists only for qrelu"),
-    ("relu", "soft-hinge", "continuous and trains by backprop"),
+    ("sign", "magic", "unknown rule 'magic'; valid: soft_hinge, saturated_hinge"),
+    ("sign", "step_hinges", "exists only for qrelu"),
+    ("relu", "soft_hinge", "continuous and trains by backprop"),
     ("sign", "backprop", "zero gradient"),
     ("qrelu0", None, "bad quantized ReLU|unknown activation"),
 ])
@@ -253,8 +253,8 @@ def test_bad_activation_rule_pairs(act, rule, match):
 
 
 def test_defaults_and_aliases():
-    assert make_activation("sign").rule.name == "soft-hinge"
-    assert make_activation("qrelu3", "sste").rule.name == "saturated-hinge"
+    assert make_activation("sign").rule.name == "soft_hinge"
+    assert make_activation("qrelu3", "sste").rule.name == "saturated_hinge"
     assert isinstance(make_activation("relu"), torch.nn.ReLU)
     assert float(make_activation("sat-relu")(torch.tensor(3.0))) == 1.0
 

@@ -83,7 +83,7 @@ def test_mlp_digits_0_vs_1_reaches_100_percent_with_sign_ftp_sh():
     b = load_dataset("digits:0-1")
     assert evaluate(res.model, b.train, res.norm)["top1"] == 100.0
     acts = [m for m in res.model.modules() if m.__class__.__name__ == "HardActivation"]
-    assert acts and all(a.rule.name == "soft-hinge" and a.rule.kind == "sign" for a in acts)
+    assert acts and all(a.rule.name == "soft_hinge" and a.rule.kind == "sign" for a in acts)
 
 
 RESUME = dict(model="mlp", activation="sign", rule="soft-hinge", dataset="digits", epochs=5, lr=3e-3,
@@ -193,7 +193,7 @@ def test_resume_refuses_checkpoint_of_another_model(tmp_path, capsys):
 @pytest.mark.parametrize("argv,match", [
     (["--model", "vgg"], "unknown model 'vgg'; valid: mlp, convnet4, convnet8, alexnet, resnet18"),
     (["--activation", "tanh"], "unknown activation 'tanh'; valid: sign, step, qrelu<k>, relu, sat-relu"),
-    (["--rule", "nope"], "unknown rule 'nope'; valid: soft-hinge, saturated-hinge, hinge, ste, step-hinges"),
+    (["--rule", "nope"], "unknown rule 'nope'; valid: soft_hinge, saturated_hinge, hinge, ste, step_hinges"),
     (["--activation", "sign", "--rule", "step-hinges"], "only for qrelu"),
     (["--activation", "relu", "--rule", "soft-hinge"], "continuous"),
     (["--preset", "cifar"], "unknown preset 'cifar'; valid: cifar10-convnet4"),

@@ -1,0 +1,120 @@
+"""One-pass forward and backward of the hard activations, compiled (Triton on CUDA).
+
+The eager path (:mod:`hardtarget.torch.losses`) makes two to five elementwise passes
+per backward.  Here each rule's backward ``w * s(z)`` is one expression, computed in
+float32 registers whatever the storage dtype, that :func:`torch.compile` turns into a
+single kernel reading ``z`` and ``g`` once and writing the gradient once (12 bytes per
+element in float32); the forward reads ``z`` and writes the output once (8 bytes).
+
+:func:`fused_mode` picks when it is used: ``"auto"`` (default) on CUDA when Triton is
+importable, ``"always"`` (also on the CPU, through inductor's C++ backend, which the
+tests use), ``"never"``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from ..errors import HardTargetError
+from .losses import Rule
+
+__all__ = ["fused_mode", "use_fused", "grad_formula", "forward_formula", "fused_grad",
+           "fused_forward"]
+
+_MODES = ("auto", "always", "never")
+_mode = "auto"
+
+
+def fused_mode(mode: str | None = None) -> str:
+    """Set the mode (``auto``, ``always``, ``never``) when given; return the previous one."""
+    global _mode
+    old = _mode
+    if mode is not None:
+        if mode not in _MODES:
+            raise HardTargetError(f"unknown fused mode {mode!r}; valid: {', '.join(_MODES)}")
+        _mode = mode
+    return old
+
+
+@functools.lru_cache(maxsize=None)
+def _triton_ok() -> bool:
+    from torch.utils._triton import has_triton
+
+    return bool(has_triton())
+
+
+def use_fused(z: torch.Tensor) -> bool:
+    """Whether the compiled kernels serve ``z`` under the current mode."""
+    if _mode == "never":
+        return False
+    if _mode == "always":
+        return True
+    return z.is_cuda and _triton_ok()
+
+
+def grad_formula(z: torch.Tensor, g: torch.Tensor, name: str, kind: str, k: int,
+                 weighted: bool) -> torch.Tensor:
+    """The backward of rule ``name`` as one float32 expression, returned in ``z``'s dtype.
+
+    The same shapes ``s(z)`` as :meth:`Rule.grad`: ``1{|z| <= 1}``, ``sech^2(z)``,
+    ``1{t z < 1}`` with ``t = -sign(w)``, their qReLU forms in ``u = 2z - 1`` (and
+    ``1{0 <= z <= 1}``), and the step-hinge count.
+    """
+    zf, gf = z.float(), g.float()
+    w = gf if weighted else torch.sign(gf)
+    if name == "ste":
+        return w.to(z.dtype)
+    if kind == "qrelu":
+        if name == "saturated_hinge":
+            s = ((zf >= 0) & (zf <= 1)).float()
+        elif name == "soft_hinge":
+            p = torch.sigmoid(4 * zf - 2)
+            s = 4 * p * (1 - p)
+        elif name == "hinge":
+            s = (torch.sign(w) * (2 * zf - 1) > -1).float()
+        else:  # step_hinges: #{i : |z - i/(k-1)| <= 1} / k
+            if k == 1:
+                s = (zf.abs() <= 1).float()
+            else:
+                lo = torch.clamp(torch.ceil((zf - 1) * (k - 1)), min=0)
+                hi = torch.clamp(torch.floor((zf + 1) * (k - 1)), max=k - 1)
+                s = torch.clamp(hi - lo + 1, min=0)
+            s = s / k
+    elif name == "saturated_hinge":
+        s = (zf.abs() <= 1).float()
+    elif name == "soft_hinge":
+        p = torch.sigmoid(2 * zf)
+        s = 4 * p * (1 - p)
+    else:  # hinge
+        s = (torch.sign(w) * zf > -1).float()
+    return (w * s).to(z.dtype)
+
+
+def forward_formula(z: torch.Tensor, kind: str, thresholds: tuple, out_dtype: torch.dtype
+                    ) -> torch.Tensor:
+    """``sign``/``step``/``qrelu`` of ``z`` as one expression (``thresholds`` in ``z``'s dtype)."""
+    if kind == "sign":
+        return torch.where(z > 0, 1.0, -1.0).to(out_dtype)
+    count = (z > thresholds[0]).float()
+    for th in thresholds[1:]:
+        count = count + (z > th).float()
+    return (count / (len(thresholds) if kind == "qrelu" else 1)).to(out_dtype)
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(which: str):
+    fn = grad_formula if which == "grad" else forward_formula
+    return torch.compile(fn, dynamic=True, fullgraph=True)
+
+
+def fused_grad(rule: Rule, z: torch.Tensor, g: torch.Tensor, weighted: bool) -> torch.Tensor:
+    """The compiled one-pass backward of ``rule``."""
+    return _compiled("grad")(z, g, rule.name, rule.kind, rule.k, weighted)
+
+
+def fused_forward(z: torch.Tensor, kind: str, thresholds: tuple, out_dtype: torch.dtype
+                  ) -> torch.Tensor:
+    """The compiled one-pass forward."""
+    return _compiled("forward")(z, kind, thresholds, out_dtype)
