@@ -267,7 +267,7 @@ def test_regularization_uses_the_layer_kind_coefficient():
     net = CBNet(parse_spec("4C3-P2-4C3-FC5"), (1, 4, 4), 2, lam={"pool": 0.3, "conv": 0.2, "fc": 0.1})
     for stage, lam in ((1, 0.3), (2, 0.1), (3, 0.1)):
         net.set_stage(stage)
-        assert float(net.regularization()) == pytest.approx(lam * 0.25)  # m = 0.5, L2
+        assert float(net.regularization().detach()) == pytest.approx(lam * 0.25)  # m = 0.5, L2
 
 
 def test_bad_inputs_raise_hardtarget_errors():
