@@ -22,8 +22,10 @@ def check_readable(path: str | os.PathLike[str], what: str) -> Path:
     if path.is_dir():
         raise HardTargetError(f"{what} {path} is a directory; give the path of a file inside it")
     if not os.access(path, os.R_OK):
-        raise HardTargetError(f"{what} {path} cannot be read (permission denied); "
-                              "fix its permissions (chmod u+r) or copy it somewhere readable")
+        raise HardTargetError(
+            f"{what} {path} cannot be read (permission denied); "
+            "fix its permissions (chmod u+r) or copy it somewhere readable"
+        )
     return path
 
 
@@ -40,18 +42,36 @@ def read_npz(path: str | os.PathLike[str], what: str = "file") -> dict[str, np.n
     if magic == b"\x93NUMPY":
         raise HardTargetError(f"{what} {path} is a single .npy array, not an .npz archive; {hint}")
     if magic[:4] not in (b"PK\x03\x04", b"PK\x05\x06"):
-        raise HardTargetError(f"{what} {path} is not an .npz archive (it is not a zip file); {hint}")
+        raise HardTargetError(
+            f"{what} {path} is not an .npz archive (it is not a zip file); {hint}"
+        )
     try:
         with np.load(path, allow_pickle=False) as f:
             return {k: f[k] for k in f.files}
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object arrays" in str(exc).lower():
-            raise HardTargetError(f"{what} {path} holds object arrays, which hardtarget never loads "
-                                  f"(unpickling them can run code); {hint}") from None
-        raise HardTargetError(f"{what} {path} is not a valid .npz archive ({exc}); {hint}") from None
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, TypeError, AttributeError,
-            NotImplementedError, RuntimeError, UnicodeDecodeError, SyntaxError, OverflowError,
-            MemoryError) as exc:
-        raise HardTargetError(f"{what} {path} is not a valid .npz archive "
-                              f"({type(exc).__name__}: {exc}); {hint}") from None
-
+            raise HardTargetError(
+                f"{what} {path} holds object arrays, which hardtarget never loads "
+                f"(unpickling them can run code); {hint}"
+            ) from None
+        raise HardTargetError(
+            f"{what} {path} is not a valid .npz archive ({exc}); {hint}"
+        ) from None
+    except (
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        zlib.error,
+        KeyError,
+        TypeError,
+        AttributeError,
+        NotImplementedError,
+        RuntimeError,
+        UnicodeDecodeError,
+        SyntaxError,
+        OverflowError,
+        MemoryError,
+    ) as exc:
+        raise HardTargetError(
+            f"{what} {path} is not a valid .npz archive ({type(exc).__name__}: {exc}); {hint}"
+        ) from None

@@ -9,7 +9,6 @@ register it (:func:`hardtarget.search.register`) and name it in ``strategies``.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import statistics
@@ -25,17 +24,38 @@ __all__ = ["SUITES", "run_suite", "summarize", "markdown", "plot", "write_result
 log = logging.getLogger("hardtarget.bench")
 
 SUITES = {
-    "quick": [("xor", (2,)), ("parity:3", (3,)), ("majority:5", ()), ("planted:4-2-1:40:{seed}", (2,)),
-              ("planted:8-3-1:100:{seed}", (3,)), ("iris:1-2", (2,))],
-    "full": [("xor", (2,)), ("parity:3", (3,)), ("parity:4", (4,)), ("parity:5", (5,)), ("majority:7", ()),
-             ("planted:4-2-1:40:{seed}", (2,)), ("planted:8-3-1:100:{seed}", (3,)),
-             ("planted:16-8-1:500:{seed}", (8,)), ("iris:1-2", (2,)), ("digits:3-8", (4,)),
-             ("breast_cancer", (2,))],
+    "quick": [
+        ("xor", (2,)),
+        ("parity:3", (3,)),
+        ("majority:5", ()),
+        ("planted:4-2-1:40:{seed}", (2,)),
+        ("planted:8-3-1:100:{seed}", (3,)),
+        ("iris:1-2", (2,)),
+    ],
+    "full": [
+        ("xor", (2,)),
+        ("parity:3", (3,)),
+        ("parity:4", (4,)),
+        ("parity:5", (5,)),
+        ("majority:7", ()),
+        ("planted:4-2-1:40:{seed}", (2,)),
+        ("planted:8-3-1:100:{seed}", (3,)),
+        ("planted:16-8-1:500:{seed}", (8,)),
+        ("iris:1-2", (2,)),
+        ("digits:3-8", (4,)),
+        ("breast_cancer", (2,)),
+    ],
 }
 
 
-def run_suite(suite="quick", strategies=None, seeds=(0, 1, 2), time_limit: float = 10.0,
-              options: dict | None = None, on_result: Callable[[dict], object] | None = None) -> list:
+def run_suite(
+    suite="quick",
+    strategies=None,
+    seeds=(0, 1, 2),
+    time_limit: float = 10.0,
+    options: dict | None = None,
+    on_result: Callable[[dict], object] | None = None,
+) -> list:
     """Run every strategy on every problem of ``suite`` (a name or a list of (spec, hidden)).
 
     Each finished run is logged as one line and passed to ``on_result`` (to save it
@@ -49,7 +69,9 @@ def run_suite(suite="quick", strategies=None, seeds=(0, 1, 2), time_limit: float
     options = options or {}
     rows: list = []
     try:
-        solve(load_problem("xor"), hidden=(2,), strategy="exhaustive", progress=False)  # JIT warm-up
+        solve(
+            load_problem("xor"), hidden=(2,), strategy="exhaustive", progress=False
+        )  # JIT warm-up
         for spec, hidden in problems:
             for seed in seeds:
                 problem = load_problem(spec.format(seed=seed))
@@ -70,17 +92,38 @@ def _run_one(problem, hidden, name: str, seed: int, time_limit: float, options: 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            r = solve(problem, hidden=hidden, strategy=name, time_limit=time_limit, seed=seed,
-                      progress=False, **options)
+            r = solve(
+                problem,
+                hidden=hidden,
+                strategy=name,
+                time_limit=time_limit,
+                seed=seed,
+                progress=False,
+                **options,
+            )
     except HardTargetError as exc:  # e.g. exhaustive refuses a space too big to finish
         row.update(status="refused", message=str(exc))
         log.info("%s %s seed %d: refused (%s)", problem.name, name, seed, exc)
         return row
-    row.update(status=r.status, success=r.success, train_accuracy=r.train_accuracy, loss=r.loss,
-               time_to_best=r.time_to_best, wall_time=r.wall_time,
-               states_evaluated=r.states_evaluated, history=r.history)
-    log.info("%s %s seed %d: %s, train accuracy %.4f, %.2f s", problem.name, name, seed, r.status,
-             r.train_accuracy, r.wall_time)
+    row.update(
+        status=r.status,
+        success=r.success,
+        train_accuracy=r.train_accuracy,
+        loss=r.loss,
+        time_to_best=r.time_to_best,
+        wall_time=r.wall_time,
+        states_evaluated=r.states_evaluated,
+        history=r.history,
+    )
+    log.info(
+        "%s %s seed %d: %s, train accuracy %.4f, %.2f s",
+        problem.name,
+        name,
+        seed,
+        r.status,
+        r.train_accuracy,
+        r.wall_time,
+    )
     return row
 
 
@@ -88,40 +131,65 @@ def summarize(rows: list) -> list:
     """Aggregate rows per (problem family, strategy)."""
     groups: dict = {}
     for r in rows:
-        fam = r["problem"].rsplit(":", 1)[0] if r["problem"].startswith("planted:") else r["problem"]
+        fam = (
+            r["problem"].rsplit(":", 1)[0] if r["problem"].startswith("planted:") else r["problem"]
+        )
         groups.setdefault((fam, tuple(r["hidden"]), r["strategy"]), []).append(r)
     out = []
     for (fam, hidden, strat), rs in groups.items():
         done = [r for r in rs if r["status"] != "refused"]
         if not done:
-            out.append({"problem": fam, "hidden": list(hidden), "strategy": strat, "runs": len(rs), "refused": True})
+            out.append(
+                {
+                    "problem": fam,
+                    "hidden": list(hidden),
+                    "strategy": strat,
+                    "runs": len(rs),
+                    "refused": True,
+                }
+            )
             continue
-        out.append({
-            "problem": fam, "hidden": list(hidden), "strategy": strat, "runs": len(done), "refused": False,
-            "success_rate": sum(r["success"] for r in done) / len(done),
-            "train_accuracy": statistics.fmean(r["train_accuracy"] for r in done),
-            "time_to_best": statistics.median(r["time_to_best"] for r in done),
-            "states": statistics.fmean(r["states_evaluated"] for r in done),
-            "statuses": sorted({r["status"] for r in done}),
-        })
+        out.append(
+            {
+                "problem": fam,
+                "hidden": list(hidden),
+                "strategy": strat,
+                "runs": len(done),
+                "refused": False,
+                "success_rate": sum(r["success"] for r in done) / len(done),
+                "train_accuracy": statistics.fmean(r["train_accuracy"] for r in done),
+                "time_to_best": statistics.median(r["time_to_best"] for r in done),
+                "states": statistics.fmean(r["states_evaluated"] for r in done),
+                "statuses": sorted({r["status"] for r in done}),
+            }
+        )
     return out
 
 
 def markdown(summary: list) -> str:
-    lines = ["| problem | hidden | strategy | runs | success | train acc | time to best (s) | states | status |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| problem | hidden | strategy | runs | success | train acc | time to best (s) | states "
+        "| status |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for s in summary:
         h = ",".join(map(str, s["hidden"])) or "0"
         if s["refused"]:
-            lines.append(f"| {s['problem']} | {h} | {s['strategy']} | {s['runs']} | — | — | — | — | too big |")
+            lines.append(
+                f"| {s['problem']} | {h} | {s['strategy']} | {s['runs']} "
+                "| — | — | — | — | too big |"
+            )
         else:
-            lines.append(f"| {s['problem']} | {h} | {s['strategy']} | {s['runs']} | {s['success_rate']:.0%} | "
-                         f"{s['train_accuracy']:.4f} | {s['time_to_best']:.3f} | {s['states']:.0f} | "
-                         f"{'/'.join(s['statuses'])} |")
+            lines.append(
+                f"| {s['problem']} | {h} | {s['strategy']} | {s['runs']} "
+                f"| {s['success_rate']:.0%} | "
+                f"{s['train_accuracy']:.4f} | {s['time_to_best']:.3f} | {s['states']:.0f} | "
+                f"{'/'.join(s['statuses'])} |"
+            )
     return "\n".join(lines)
 
 
-def plot(rows: list, path: str) -> "str | None":
+def plot(rows: list, path: str) -> str | None:
     """Best loss against time per strategy, one panel per problem (needs matplotlib)."""
     try:
         import matplotlib
@@ -134,15 +202,21 @@ def plot(rows: list, path: str) -> "str | None":
     probs = sorted({r["problem"] for r in rows if r.get("history")})
     fig, axes = plt.subplots(len(probs), 1, figsize=(7, 2.6 * len(probs)), squeeze=False)
     colors: dict = {}
-    for ax, prob in zip(axes[:, 0], probs):
+    for ax, prob in zip(axes[:, 0], probs, strict=True):
         for r in rows:
             if r["problem"] != prob or not r.get("history"):
                 continue
             ts = [max(h[0], 1e-4) for h in r["history"]] + [max(r["wall_time"], 1e-4)]
             ls = [h[2] for h in r["history"]] + [r["history"][-1][2]]
             c = colors.setdefault(r["strategy"], f"C{len(colors)}")
-            ax.step(ts, ls, where="post", color=c, alpha=0.7,
-                    label=r["strategy"] if r["seed"] == min(x["seed"] for x in rows) else None)
+            ax.step(
+                ts,
+                ls,
+                where="post",
+                color=c,
+                alpha=0.7,
+                label=r["strategy"] if r["seed"] == min(x["seed"] for x in rows) else None,
+            )
         ax.set_xscale("log")
         ax.set_title(prob, fontsize=9)
         ax.set_ylabel("best loss")

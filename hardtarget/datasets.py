@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -29,7 +29,9 @@ def _cube(n: int) -> np.ndarray:
 
 def _int_arg(spec: str, arg: str, lo: int, hi: int) -> int:
     if not arg.isdigit() or not lo <= int(arg) <= hi:
-        raise HardTargetError(f"bad problem {spec!r}: expected an integer between {lo} and {hi} after ':'")
+        raise HardTargetError(
+            f"bad problem {spec!r}: expected an integer between {lo} and {hi} after ':'"
+        )
     return int(arg)
 
 
@@ -56,7 +58,7 @@ def _majority(spec: str, arg: str) -> Problem:
     return make_problem(X, np.where(X.sum(axis=1) > 0, 1, -1), name=f"majority:{n}")
 
 
-def _balanced_threshold(z: np.ndarray) -> "float | None":
+def _balanced_threshold(z: np.ndarray) -> float | None:
     """A threshold between the two distinct values nearest the median of ``z``."""
     u = np.unique(z)
     if u.size < 2:
@@ -75,9 +77,13 @@ def _planted(spec: str, arg: str) -> Problem:
     try:
         widths = [int(w) for w in parts[0].split("-")]
     except ValueError:
-        raise HardTargetError(f"bad architecture in {spec!r}: widths are integers joined by '-', e.g. 8-4-1") from None
+        raise HardTargetError(
+            f"bad architecture in {spec!r}: widths are integers joined by '-', e.g. 8-4-1"
+        ) from None
     if len(widths) < 2 or min(widths) < 1 or widths[-1] != 1:
-        raise HardTargetError(f"bad architecture in {spec!r}: need inputs-...-1 with every width >= 1")
+        raise HardTargetError(
+            f"bad architecture in {spec!r}: need inputs-...-1 with every width >= 1"
+        )
     m = _int_arg(spec, parts[1], 2, 10_000_000)
     seed = _int_arg(spec, parts[2], 0, 2**32 - 1)
     rng = np.random.default_rng(seed)
@@ -103,16 +109,20 @@ def _planted(spec: str, arg: str) -> Problem:
             targets = TargetSetting(hidden[:-1])
             labels = net.predict(X)
             if np.all(net.forward(X)[-1] == hidden[-1]) and np.unique(labels).size == 2:
-                return make_problem(X, labels, name=f"planted:{arg}",
-                                    planted={"network": net, "targets": targets})
-    raise HardTargetError(f"could not plant a non-degenerate network for {spec!r}; try another seed")
+                return make_problem(
+                    X, labels, name=f"planted:{arg}", planted={"network": net, "targets": targets}
+                )
+    raise HardTargetError(
+        f"could not plant a non-degenerate network for {spec!r}; try another seed"
+    )
 
 
 def _pair(spec: str, arg: str, n_classes: int, default: str) -> tuple:
     a, _, b = (arg or default).partition("-")
     if not (a.isdigit() and b.isdigit()) or a == b or max(int(a), int(b)) >= n_classes:
         raise HardTargetError(
-            f"bad problem {spec!r}: write two different classes 0..{n_classes - 1}, e.g. ':{default}'"
+            f"bad problem {spec!r}: write two different classes 0..{n_classes - 1}, "
+            f"e.g. ':{default}'"
         )
     return int(a), int(b)
 
@@ -126,7 +136,9 @@ def _breast_cancer(spec: str, arg: str) -> Problem:
     from sklearn.datasets import load_breast_cancer
 
     d = load_breast_cancer()
-    return make_problem(_standardize(d.data), d.target, name="breast_cancer", feature_names=list(d.feature_names))
+    return make_problem(
+        _standardize(d.data), d.target, name="breast_cancer", feature_names=list(d.feature_names)
+    )
 
 
 def _digits(spec: str, arg: str) -> Problem:
@@ -134,7 +146,9 @@ def _digits(spec: str, arg: str) -> Problem:
 
     d = load_digits()
     if arg == "all":
-        return make_problem(np.where(d.data >= 8, 1.0, -1.0), d.target, name="digits:all", multiclass="ovr")
+        return make_problem(
+            np.where(d.data >= 8, 1.0, -1.0), d.target, name="digits:all", multiclass="ovr"
+        )
     a, b = _pair(spec, arg, 10, "0-1")
     keep = np.isin(d.target, (a, b))
     X = np.where(d.data[keep] >= 8, 1.0, -1.0)  # pixels 0..16 binarized at the midpoint
@@ -146,36 +160,63 @@ def _iris(spec: str, arg: str) -> Problem:
 
     d = load_iris()
     if arg == "all":
-        return make_problem(_standardize(d.data), d.target, name="iris:all", multiclass="ovr",
-                            feature_names=list(d.feature_names))
+        return make_problem(
+            _standardize(d.data),
+            d.target,
+            name="iris:all",
+            multiclass="ovr",
+            feature_names=list(d.feature_names),
+        )
     a, b = _pair(spec, arg, 3, "1-2")
     keep = np.isin(d.target, (a, b))
-    return make_problem(_standardize(d.data[keep]), np.where(d.target[keep] == b, 1, 0), name=f"iris:{a}-{b}",
-                        feature_names=list(d.feature_names))
+    return make_problem(
+        _standardize(d.data[keep]),
+        np.where(d.target[keep] == b, 1, 0),
+        name=f"iris:{a}-{b}",
+        feature_names=list(d.feature_names),
+    )
 
 
-PROBLEMS: "dict[str, tuple[str, Callable]]" = {
+PROBLEMS: dict[str, tuple[str, Callable]] = {
     "xor": ("XOR of two ±1 inputs (4 points)", _xor),
     "and": ("and:N — AND of N ±1 inputs, all 2^N points (default N=2)", _and),
-    "parity": ("parity:N — odd number of +1 among N ±1 inputs, all 2^N points (default N=3)", _parity),
-    "majority": ("majority:N — sign of the sum of N ±1 inputs, all 2^N points (default N=3)", _majority),
-    "planted": ("planted:ARCH:POINTS:SEED — Gaussian inputs labelled by a random sign network, "
-                "e.g. planted:8-4-1:200:0; feasible by construction, planted targets kept", _planted),
+    "parity": (
+        "parity:N — odd number of +1 among N ±1 inputs, all 2^N points (default N=3)",
+        _parity,
+    ),
+    "majority": (
+        "majority:N — sign of the sum of N ±1 inputs, all 2^N points (default N=3)",
+        _majority,
+    ),
+    "planted": (
+        "planted:ARCH:POINTS:SEED — Gaussian inputs labelled by a random sign network, "
+        "e.g. planted:8-4-1:200:0; feasible by construction, planted targets kept",
+        _planted,
+    ),
     "breast_cancer": ("scikit-learn breast cancer, 569 x 30, standardized", _breast_cancer),
-    "digits": ("digits:A-B — scikit-learn 8x8 digits A vs B, pixels binarized to ±1 (default 0-1); "
-               "digits:all — all 10 classes, one-vs-rest outputs", _digits),
-    "iris": ("iris:A-B — scikit-learn iris classes A vs B, standardized (default 1-2); "
-             "iris:all — 3 classes, one-vs-rest outputs", _iris),
+    "digits": (
+        "digits:A-B — scikit-learn 8x8 digits A vs B, pixels binarized to ±1 (default 0-1); "
+        "digits:all — all 10 classes, one-vs-rest outputs",
+        _digits,
+    ),
+    "iris": (
+        "iris:A-B — scikit-learn iris classes A vs B, standardized (default 1-2); "
+        "iris:all — 3 classes, one-vs-rest outputs",
+        _iris,
+    ),
 }
 
 
-def list_problems() -> "list[tuple[str, str]]":
+def list_problems() -> list[tuple[str, str]]:
     """(name, description) of every built-in problem."""
     return [(k, v[0]) for k, v in PROBLEMS.items()]
 
 
-def load_data(path: "str | os.PathLike[str]", label: "str | int | None" = None,
-              multiclass: "str | None" = None) -> Problem:
+def load_data(
+    path: str | os.PathLike[str],
+    label: str | int | None = None,
+    multiclass: str | None = None,
+) -> Problem:
     """Read a CSV (numeric feature columns) or NPZ (arrays ``X`` and ``y``) file.
 
     ``label`` names the label column (CSV: header name or 0-based index; default the
@@ -191,15 +232,18 @@ def load_data(path: "str | os.PathLike[str]", label: "str | int | None" = None,
         arrays = read_npz(path, "data file")
         key = "y" if label is None else str(label)
         if "X" not in arrays or key not in arrays:
-            raise HardTargetError(f"{path} must hold arrays 'X' and {key!r}; it has {sorted(arrays)}. "
-                                  "Save them with np.savez(path, X=X, y=y) or name the label with --label")
+            raise HardTargetError(
+                f"{path} must hold arrays 'X' and {key!r}; it has {sorted(arrays)}. "
+                "Save them with np.savez(path, X=X, y=y) or name the label with --label"
+            )
         return make_problem(arrays["X"], arrays[key], name=path.name, multiclass=multiclass)
     if suffix in (".csv", ".txt"):
         header, body = _read_csv(path)
         col = _label_column(path, header, label)
         return _csv_problem(path, header, body, col, label is None, multiclass)
-    raise HardTargetError(f"unsupported data file {path.name!r}: use .csv (numeric columns) or .npz "
-                          "(arrays X, y)")
+    raise HardTargetError(
+        f"unsupported data file {path.name!r}: use .csv (numeric columns) or .npz (arrays X, y)"
+    )
 
 
 def _is_number(text: str) -> bool:
@@ -210,7 +254,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _read_csv(path: Path) -> "tuple[list[str] | None, list[list[str]]]":
+def _read_csv(path: Path) -> tuple[list[str] | None, list[list[str]]]:
     """``(header or None, data rows)``; rows of unequal length are refused."""
     import csv
 
@@ -218,23 +262,29 @@ def _read_csv(path: Path) -> "tuple[list[str] | None, list[list[str]]]":
         with open(path, newline="", encoding="utf-8") as fh:
             rows = [[c.strip() for c in r] for r in csv.reader(fh) if r]
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise HardTargetError(f"{path} is not a text CSV file ({exc}); save it as UTF-8 CSV") from None
+        raise HardTargetError(
+            f"{path} is not a text CSV file ({exc}); save it as UTF-8 CSV"
+        ) from None
     if not rows:
         raise HardTargetError(f"{path} is empty; it needs data rows (and optionally a header row)")
     widths = {len(r) for r in rows}
     if len(widths) > 1:
         bad = next(i for i, r in enumerate(rows) if len(r) != len(rows[0]))
-        raise HardTargetError(f"{path} has rows of different lengths (line {bad + 1} has {len(rows[bad])} "
-                              f"fields, line 1 has {len(rows[0])}); every row needs the same fields")
+        raise HardTargetError(
+            f"{path} has rows of different lengths (line {bad + 1} has {len(rows[bad])} "
+            f"fields, line 1 has {len(rows[0])}); every row needs the same fields"
+        )
     first, rest = rows[0], rows[1:]
-    header = any(not _is_number(first[j]) and rest and all(_is_number(r[j]) for r in rest)
-                 for j in range(len(first)))
+    header = any(
+        not _is_number(first[j]) and rest and all(_is_number(r[j]) for r in rest)
+        for j in range(len(first))
+    )
     if header or (not rest and not all(map(_is_number, first))):
         return first, rest
     return None, rows
 
 
-def _label_column(path: Path, header: "list[str] | None", label: "str | int | None") -> int:
+def _label_column(path: Path, header: list[str] | None, label: str | int | None) -> int:
     if label is None:
         return -1  # the last column
     if isinstance(label, int) or str(label).lstrip("-").isdigit():
@@ -242,8 +292,10 @@ def _label_column(path: Path, header: "list[str] | None", label: "str | int | No
     if header is not None and label in header:
         return header.index(label)
     if header is None:
-        raise HardTargetError(f"{path} has no header row, so the label column cannot be named "
-                              f"{label!r}; give its 0-based index (--label 0 for the first column)")
+        raise HardTargetError(
+            f"{path} has no header row, so the label column cannot be named "
+            f"{label!r}; give its 0-based index (--label 0 for the first column)"
+        )
     raise HardTargetError(f"label column {label!r} not in {path}; columns: {header}")
 
 
@@ -254,30 +306,40 @@ def _csv_problem(path: Path, header, body, col: int, default_label: bool, multic
     if ncol < 2:
         raise HardTargetError(f"{path} has one column; it needs feature columns and a label column")
     if not -ncol <= col < ncol:
-        raise HardTargetError(f"label column index {col} is out of range for {path} with {ncol} columns "
-                              f"(0 to {ncol - 1})")
+        raise HardTargetError(
+            f"label column index {col} is out of range for {path} with {ncol} columns "
+            f"(0 to {ncol - 1})"
+        )
     col %= ncol
     names = header if header is not None else [f"column {j}" for j in range(ncol)]
     feats = [j for j in range(ncol) if j != col]
     for j in feats:
         for i, r in enumerate(body):
             if not _is_number(r[j]):
-                fix = ("the label is the last column by default; pick the label column with --label "
-                       "NAME or index (label= in the API)" if default_label else
-                       "encode categories as numbers or drop the column")
-                raise HardTargetError(f"{path}: feature column {names[j]!r} (index {j}) has the non-numeric "
-                                      f"value {r[j]!r} in data row {i + 1}; {fix}")
+                fix = (
+                    "the label is the last column by default; pick the label column with --label "
+                    "NAME or index (label= in the API)"
+                    if default_label
+                    else "encode categories as numbers or drop the column"
+                )
+                raise HardTargetError(
+                    f"{path}: feature column {names[j]!r} (index {j}) has the non-numeric "
+                    f"value {r[j]!r} in data row {i + 1}; {fix}"
+                )
     X = np.array([[float(r[j]) for j in feats] for r in body])
     y = np.array([r[col] for r in body])
     if all(_is_number(v) for v in y):  # numeric labels sort as numbers, not as strings
         y = y.astype(np.float64)
         if np.all(np.abs(y) < 2**53) and np.all(y == np.round(y)):
             y = y.astype(np.int64)
-    return make_problem(X, y, name=path.name, feature_names=[names[j] for j in feats],
-                        multiclass=multiclass)
+    return make_problem(
+        X, y, name=path.name, feature_names=[names[j] for j in feats], multiclass=multiclass
+    )
 
 
-def load_problem(spec: str, label: "str | int | None" = None, multiclass: "str | None" = None) -> Problem:
+def load_problem(
+    spec: str, label: str | int | None = None, multiclass: str | None = None
+) -> Problem:
     """Load a built-in problem by spec, or a data file by path.
 
     >>> load_problem("parity:3").X.shape

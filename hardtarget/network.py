@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numba
 import numpy as np
 
 from ._io import atomic_open
-from .activations import Activation, get_activation
+from .activations import get_activation
 from .errors import HardTargetError
 
 __all__ = ["Network", "FORMAT_NAME", "FORMAT_VERSION"]
@@ -88,7 +88,7 @@ class Network:
 
     weights: list
     activations: list
-    classes: "np.ndarray | None" = field(default=None)
+    classes: np.ndarray | None = field(default=None)
 
     def __post_init__(self) -> None:
         if len(self.weights) == 0:
@@ -98,7 +98,8 @@ class Network:
             acts = acts * len(self.weights)
         if len(acts) != len(self.weights):
             raise HardTargetError(
-                f"got {len(self.weights)} weight matrices but {len(acts)} activations; give one per layer"
+                f"got {len(self.weights)} weight matrices but {len(acts)} activations; "
+                "give one per layer"
             )
         self.activations = [get_activation(a) for a in acts]
         ws = []
@@ -110,12 +111,15 @@ class Network:
             except (TypeError, ValueError):
                 raise HardTargetError(f"weights[{d}] is not a numeric array") from None
             if W.ndim != 2 or W.shape[0] < 1 or W.shape[1] < 1:
-                raise HardTargetError(f"weights[{d}] must be a 2-D (n_in + 1, n_out) array, got shape {W.shape}")
+                raise HardTargetError(
+                    f"weights[{d}] must be a 2-D (n_in + 1, n_out) array, got shape {W.shape}"
+                )
             if not np.all(np.isfinite(W)):
                 raise HardTargetError(f"weights[{d}] contains NaN or inf")
             if d > 0 and W.shape[0] != ws[-1].shape[1] + 1:
                 raise HardTargetError(
-                    f"weights[{d}] has {W.shape[0]} rows but layer {d - 1} has {ws[-1].shape[1]} units; "
+                    f"weights[{d}] has {W.shape[0]} rows but layer {d - 1} has "
+                    f"{ws[-1].shape[1]} units; "
                     "expected n_units + 1 rows (the last row is the bias)"
                 )
             ws.append(W)
@@ -155,7 +159,7 @@ class Network:
         """Outputs of every layer, ``[H_1, ..., H_L]`` (each ``m x n_d``)."""
         H = self._check_X(X)
         outs = []
-        for W, act in zip(self.weights, self.activations):
+        for W, act in zip(self.weights, self.activations, strict=True):
             H = _activate(_preactivation(H, W), _KIND_CODE[act.kind], act.k)
             outs.append(H)
         return outs
@@ -164,7 +168,7 @@ class Network:
         """Pre-activations of every layer, ``[Z_1, ..., Z_L]``."""
         H = self._check_X(X)
         Zs = []
-        for W, act in zip(self.weights, self.activations):
+        for W, act in zip(self.weights, self.activations, strict=True):
             Z = _preactivation(H, W)
             Zs.append(Z)
             H = _activate(Z, _KIND_CODE[act.kind], act.k)
@@ -173,7 +177,7 @@ class Network:
     def decision_function(self, X) -> np.ndarray:
         """Pre-activations of the output layer (``m`` or ``m x n_out``)."""
         H = self._check_X(X)
-        for W, act in zip(self.weights[:-1], self.activations[:-1]):
+        for W, act in zip(self.weights[:-1], self.activations[:-1], strict=True):
             H = _activate(_preactivation(H, W), _KIND_CODE[act.kind], act.k)
         Z = _preactivation(H, self.weights[-1])
         return Z[:, 0] if Z.shape[1] == 1 else Z
@@ -193,14 +197,16 @@ class Network:
             raise HardTargetError("predict_labels needs stored classes; use predict()")
         if self.widths[-1] > 1:
             if len(self.classes) != self.widths[-1]:
-                raise HardTargetError(f"{len(self.classes)} classes for {self.widths[-1]} output units")
+                raise HardTargetError(
+                    f"{len(self.classes)} classes for {self.widths[-1]} output units"
+                )
             return self.classes[np.argmax(self.decision_function(X), axis=1)]
         y = self.predict(X)
         hi = self.activations[-1].levels[-1]
         return np.where(y == hi, self.classes[1], self.classes[0])
 
     # -- persistence ---------------------------------------------------------
-    def save(self, path: "str | os.PathLike[str]") -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write the network to a versioned ``.npz`` file, atomically."""
         meta = {
             "format": FORMAT_NAME,
@@ -215,21 +221,25 @@ class Network:
             np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
 
     @classmethod
-    def load(cls, path: "str | os.PathLike[str]") -> "Network":
+    def load(cls, path: str | os.PathLike[str]) -> Network:
         """Read a file written by :meth:`save`; refuse anything else with a HardTargetError."""
         from ._npz import read_npz
 
         arrays = read_npz(path, "model file")
         fix = "write one with Network.save or `hardtarget solve --out`"
         if "__meta__" not in arrays:
-            raise HardTargetError(f"{path} is not a hardtarget network file (no __meta__ entry); {fix}")
+            raise HardTargetError(
+                f"{path} is not a hardtarget network file (no __meta__ entry); {fix}"
+            )
         try:
             meta = json.loads(str(arrays["__meta__"]))
         except (ValueError, RecursionError):
             meta = None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
             fmt = meta.get("format") if isinstance(meta, dict) else None
-            raise HardTargetError(f"{path} is not a hardtarget network file (format {fmt!r}); {fix}")
+            raise HardTargetError(
+                f"{path} is not a hardtarget network file (format {fmt!r}); {fix}"
+            )
         if meta.get("version") != FORMAT_VERSION:
             raise HardTargetError(
                 f"{path} has format version {meta.get('version')!r}; this hardtarget reads version "
@@ -237,27 +247,35 @@ class Network:
             )
         acts = meta.get("activations")
         if not isinstance(acts, list) or not acts or not all(isinstance(a, str) for a in acts):
-            raise HardTargetError(f"{path}: __meta__ needs 'activations', a non-empty list of names "
-                                  f"(one per layer), got {acts!r}; {fix}")
+            raise HardTargetError(
+                f"{path}: __meta__ needs 'activations', a non-empty list of names "
+                f"(one per layer), got {acts!r}; {fix}"
+            )
         missing = [f"W{d}" for d in range(len(acts)) if f"W{d}" not in arrays]
         if missing:
-            raise HardTargetError(f"{path} lists {len(acts)} layers but has no {', '.join(missing)}; "
-                                  f"the file is damaged or incomplete; {fix}")
+            raise HardTargetError(
+                f"{path} lists {len(acts)} layers but has no {', '.join(missing)}; "
+                f"the file is damaged or incomplete; {fix}"
+            )
         weights = []
         for d in range(len(acts)):
             W = arrays[f"W{d}"]
             if W.dtype.kind not in "biuf":
-                raise HardTargetError(f"{path}: W{d} has dtype {W.dtype}; weights are real numbers; {fix}")
+                raise HardTargetError(
+                    f"{path}: W{d} has dtype {W.dtype}; weights are real numbers; {fix}"
+                )
             weights.append(W)
         classes = arrays.get("classes") if meta.get("has_classes") else None
         if meta.get("has_classes") and classes is None:
-            raise HardTargetError(f"{path}: __meta__ says it has classes but there is no 'classes' array")
+            raise HardTargetError(
+                f"{path}: __meta__ says it has classes but there is no 'classes' array"
+            )
         return cls(weights, acts, classes)
 
     def summary(self) -> str:
         """One line per layer: shape, activation, parameter count."""
         lines = []
-        for d, (W, a) in enumerate(zip(self.weights, self.activations), 1):
+        for d, (W, a) in enumerate(zip(self.weights, self.activations, strict=True), 1):
             lines.append(f"layer {d}: {W.shape[0] - 1} -> {W.shape[1]} {a.name} ({W.size} params)")
         return "\n".join(lines)
 

@@ -17,8 +17,10 @@ def check_inputs(X, what: str = "X") -> np.ndarray:
     try:
         arr = np.asarray(X)
         if arr.dtype.kind == "c":
-            raise HardTargetError(f"{what} is complex; hardtarget needs real features. Pass X.real, "
-                                  "or the real and imaginary parts as separate columns")
+            raise HardTargetError(
+                f"{what} is complex; hardtarget needs real features. Pass X.real, "
+                "or the real and imaginary parts as separate columns"
+            )
         arr = arr.astype(np.float64, copy=False)
     except (ValueError, TypeError) as exc:
         if isinstance(exc, HardTargetError):
@@ -28,13 +30,19 @@ def check_inputs(X, what: str = "X") -> np.ndarray:
             "check for ragged rows or non-numeric entries"
         ) from None
     if arr.ndim != 2:
-        raise HardTargetError(f"{what} must be 2-D (n_samples, n_features), got {arr.ndim}-D shape {arr.shape}; "
-                              "reshape 1-D data with X.reshape(-1, 1)")
+        raise HardTargetError(
+            f"{what} must be 2-D (n_samples, n_features), got {arr.ndim}-D shape {arr.shape}; "
+            "reshape 1-D data with X.reshape(-1, 1)"
+        )
     if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise HardTargetError(f"{what} is empty (shape {arr.shape}); give at least one sample and one feature")
+        raise HardTargetError(
+            f"{what} is empty (shape {arr.shape}); give at least one sample and one feature"
+        )
     if not np.all(np.isfinite(arr)):
         bad = int(np.count_nonzero(~np.isfinite(arr).all(axis=1)))
-        raise HardTargetError(f"{what} contains NaN or inf in {bad} row(s); impute or drop them first")
+        raise HardTargetError(
+            f"{what} contains NaN or inf in {bad} row(s); impute or drop them first"
+        )
     return np.ascontiguousarray(arr)
 
 
@@ -56,8 +64,8 @@ class Problem:
     t: np.ndarray
     classes: np.ndarray
     name: str = "data"
-    feature_names: "list[str] | None" = None
-    planted: "dict[str, Any] | None" = field(default=None, repr=False)
+    feature_names: list[str] | None = None
+    planted: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def n_samples(self) -> int:
@@ -81,8 +89,9 @@ class Problem:
         return f"Problem({self.name!r}, n_samples={self.n_samples}, n_features={self.n_features})"
 
 
-def make_problem(X, y, name: str = "data", feature_names=None, planted=None,
-                 multiclass: "str | None" = None) -> Problem:
+def make_problem(
+    X, y, name: str = "data", feature_names=None, planted=None, multiclass: str | None = None
+) -> Problem:
     """Validate ``X`` and labels ``y`` and build a :class:`Problem`.
 
     Two classes are mapped to ±1 in sorted order (the smaller label becomes -1).  More
@@ -94,13 +103,17 @@ def make_problem(X, y, name: str = "data", feature_names=None, planted=None,
     X = check_inputs(X)
     y = np.asarray(y)
     if y.dtype.kind in "cV":
-        raise HardTargetError(f"labels have dtype {y.dtype}; give numbers or strings, one per sample")
+        raise HardTargetError(
+            f"labels have dtype {y.dtype}; give numbers or strings, one per sample"
+        )
     if y.ndim == 2 and 1 in y.shape:
         y = y.ravel()
     if y.ndim != 1:
         raise HardTargetError(f"labels must be 1-D, got shape {y.shape}")
     if y.shape[0] != X.shape[0]:
-        raise HardTargetError(f"X has {X.shape[0]} rows but there are {y.shape[0]} labels; they must match")
+        raise HardTargetError(
+            f"X has {X.shape[0]} rows but there are {y.shape[0]} labels; they must match"
+        )
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         raise HardTargetError("labels contain NaN or inf; drop those rows first")
     classes = np.unique(y)
@@ -109,7 +122,9 @@ def make_problem(X, y, name: str = "data", feature_names=None, planted=None,
             f"labels have a single class ({classes[0]!r}); a classifier needs both classes present"
         )
     if multiclass not in (None, "ovr"):
-        raise HardTargetError(f"unknown multiclass option {multiclass!r}; valid: None (binary), 'ovr'")
+        raise HardTargetError(
+            f"unknown multiclass option {multiclass!r}; valid: None (binary), 'ovr'"
+        )
     if classes.size > 2:
         if multiclass == "ovr":
             t = np.where(y[:, None] == classes[None, :], 1, -1).astype(np.int8)

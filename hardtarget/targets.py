@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -41,10 +41,10 @@ class TargetSetting:
     def widths(self) -> tuple:
         return tuple(T.shape[1] for T in self.layers)
 
-    def copy(self) -> "TargetSetting":
+    def copy(self) -> TargetSetting:
         return TargetSetting([T.copy() for T in self.layers])
 
-    def flipped(self, layer: int, sample: int, unit: int) -> "TargetSetting":
+    def flipped(self, layer: int, sample: int, unit: int) -> TargetSetting:
         """A copy with one target negated."""
         out = self.copy()
         out.layers[layer][sample, unit] = -out.layers[layer][sample, unit]
@@ -55,15 +55,18 @@ class TargetSetting:
         return digest(*self.layers)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, TargetSetting) and len(self.layers) == len(other.layers) and all(
-            np.array_equal(a, b) for a, b in zip(self.layers, other.layers)
+        return (
+            isinstance(other, TargetSetting)
+            and len(self.layers) == len(other.layers)
+            and all(np.array_equal(a, b) for a, b in zip(self.layers, other.layers, strict=True))
         )
 
     def __hash__(self) -> int:
         return hash(self.key())
 
     def __repr__(self) -> str:
-        return f"TargetSetting(widths={self.widths}, n_samples={self.layers[0].shape[0] if self.layers else 0})"
+        m = self.layers[0].shape[0] if self.layers else 0
+        return f"TargetSetting(widths={self.widths}, n_samples={m})"
 
     def to_npz_dict(self) -> dict:
         return {f"T{d + 1}": T for d, T in enumerate(self.layers)}
@@ -80,31 +83,38 @@ def as_target_setting(targets, n_samples: int) -> TargetSetting:
             layers = list(targets)
         except TypeError:
             raise HardTargetError(
-                f"targets must be a TargetSetting or a list of (n_samples, n_units) arrays, got {type(targets).__name__}"
+                "targets must be a TargetSetting or a list of (n_samples, n_units) arrays, "
+                f"got {type(targets).__name__}"
             ) from None
     out = []
     for d, T in enumerate(layers):
         try:
             T = np.asarray(T, dtype=np.float64)
         except (ValueError, TypeError):
-            raise HardTargetError(f"hidden targets of layer {d + 1} are ragged or not numeric") from None
+            raise HardTargetError(
+                f"hidden targets of layer {d + 1} are ragged or not numeric"
+            ) from None
         if T.ndim == 1:
             T = T.reshape(-1, 1)
         if T.ndim != 2 or T.shape[0] != n_samples:
             raise HardTargetError(
-                f"hidden targets of layer {d + 1} must have shape (n_samples={n_samples}, n_units), got {T.shape}"
+                f"hidden targets of layer {d + 1} must have shape (n_samples={n_samples}, "
+                f"n_units), got {T.shape}"
             )
         if T.shape[1] < 1:
-            raise HardTargetError(f"hidden layer {d + 1} has no units; every hidden layer needs width >= 1")
+            raise HardTargetError(
+                f"hidden layer {d + 1} has no units; every hidden layer needs width >= 1"
+            )
         if not np.all(np.isin(T, (-1.0, 1.0))):
             raise HardTargetError(
-                f"hidden targets of layer {d + 1} must be -1 or +1 only; map {{0,1}} targets with 2*T - 1"
+                f"hidden targets of layer {d + 1} must be -1 or +1 only; "
+                "map {0,1} targets with 2*T - 1"
             )
         out.append(T.astype(np.int8))
     return TargetSetting(out)
 
 
-def load_targets(path: "str | os.PathLike[str]", n_samples: "int | None" = None) -> TargetSetting:
+def load_targets(path: str | os.PathLike[str], n_samples: int | None = None) -> TargetSetting:
     """Read hidden targets saved as ``T1, T2, ...`` in an ``.npz`` file (``solve --targets-out``).
 
     The names must run from ``T1`` without gaps; with ``n_samples`` the shapes are
@@ -119,19 +129,27 @@ def load_targets(path: "str | os.PathLike[str]", n_samples: "int | None" = None)
     from ._npz import read_npz
 
     arrays = read_npz(path, "targets file")
-    names = sorted((k for k in arrays if re.fullmatch(r"T[1-9][0-9]*", k)), key=lambda k: int(k[1:]))
+    names = sorted(
+        (k for k in arrays if re.fullmatch(r"T[1-9][0-9]*", k)), key=lambda k: int(k[1:])
+    )
     if not names:
-        raise HardTargetError(f"{path} holds no arrays named T1, T2, ... (it has {sorted(arrays)}); "
-                              "save hidden targets with np.savez(path, T1=..., T2=...)")
+        raise HardTargetError(
+            f"{path} holds no arrays named T1, T2, ... (it has {sorted(arrays)}); "
+            "save hidden targets with np.savez(path, T1=..., T2=...)"
+        )
     expected = [f"T{d}" for d in range(1, len(names) + 1)]
     if names != expected:
         missing = sorted(set(expected) - set(names), key=lambda k: int(k[1:]))
-        raise HardTargetError(f"{path} has {', '.join(names)} but no {', '.join(missing)}; hidden layers "
-                              "are T1, T2, ... without gaps, one per hidden layer in order")
+        raise HardTargetError(
+            f"{path} has {', '.join(names)} but no {', '.join(missing)}; hidden layers "
+            "are T1, T2, ... without gaps, one per hidden layer in order"
+        )
     layers = [arrays[k] for k in names]
-    for k, T in zip(names, layers):
+    for k, T in zip(names, layers, strict=True):
         if T.dtype.kind not in "biuf":
-            raise HardTargetError(f"{k} in {path} has dtype {T.dtype}; hidden targets are numbers -1 or +1")
+            raise HardTargetError(
+                f"{k} in {path} has dtype {T.dtype}; hidden targets are numbers -1 or +1"
+            )
     if n_samples is None:
         n_samples = layers[0].shape[0] if layers[0].ndim else 0
     return as_target_setting(layers, n_samples)

@@ -30,9 +30,14 @@ def _cli(argv, capsys) -> tuple[int, str]:
 
 # -- files ------------------------------------------------------------------------------
 
+
 def _net_arrays(**change) -> dict:
-    meta = {"format": "hardtarget-network", "version": 1, "activations": ["sign", "sign"],
-            "has_classes": False}
+    meta = {
+        "format": "hardtarget-network",
+        "version": 1,
+        "activations": ["sign", "sign"],
+        "has_classes": False,
+    }
     meta.update(change.pop("meta", {}))
     arrays = {"__meta__": np.array(json.dumps(meta)), "W0": np.ones((3, 2)), "W1": np.ones((3, 1))}
     arrays.update(change)
@@ -49,7 +54,9 @@ def _unreadable(tmp_path, monkeypatch):
     path.write_text("a,y\n1,0\n2,1\n")
     path.chmod(0)
     real = os.access  # root may read mode-0 files anyway: make the check see what a user would
-    monkeypatch.setattr(os, "access", lambda p, m, **k: False if str(p) == str(path) else real(p, m, **k))
+    monkeypatch.setattr(
+        os, "access", lambda p, m, **k: False if str(p) == str(path) else real(p, m, **k)
+    )
     return str(path)
 
 
@@ -58,14 +65,15 @@ def _data_case(make):
     def build(tmp_path, monkeypatch):
         path = make(tmp_path, monkeypatch)
         return (lambda: ht.load_data(path)), ["solve", "--data", path, "--hidden", "0"]
+
     return build
 
 
 def _targets_case(**arrays):
     def build(tmp_path, monkeypatch):
         path = _write_npz(tmp_path / "t.npz", **arrays)
-        return ((lambda: ht.load_targets(path, 4)),
-                ["verify", "-p", "xor", "--targets", path])
+        return ((lambda: ht.load_targets(path, 4)), ["verify", "-p", "xor", "--targets", path])
+
     return build
 
 
@@ -73,6 +81,7 @@ def _net_case(**change):
     def build(tmp_path, monkeypatch):
         path = _write_npz(tmp_path / "net.npz", **_net_arrays(**change))
         return (lambda: ht.Network.load(path)), None
+
     return build
 
 
@@ -80,7 +89,9 @@ def _solve_case(api_kwargs, argv):
     def build(tmp_path, monkeypatch):
         def api():
             ht.solve(ht.load_problem("xor"), hidden=(2,), **api_kwargs)
+
         return api, ["solve", "-p", "xor", *argv]
+
     return build
 
 
@@ -89,12 +100,14 @@ def _csv(text, name="d.csv"):
         path = tmp_path / name
         path.write_text(text)
         return str(path)
+
     return make
 
 
 def _npz(name="d.npz", **arrays):
     def make(tmp_path, monkeypatch):
         return _write_npz(tmp_path / name, **arrays)
+
     return make
 
 
@@ -103,6 +116,7 @@ def _bytes(data, name="d.npz"):
         path = tmp_path / name
         path.write_bytes(data)
         return str(path)
+
     return make
 
 
@@ -122,73 +136,140 @@ def _npy_named_npz(tmp_path, monkeypatch):
 
 
 CASES = [
-    ("option-width-abc", _solve_case({"strategy": "beam", "width": "abc"}, ["-o", "width=abc"]),
-     "width must be an integer >= 1"),
-    ("option-restarts-negative", _solve_case({"strategy": "hill", "restarts": -3},
-                                             ["-s", "hill", "-o", "restarts=-3"]),
-     "restarts must be an integer >= 0"),
-    ("option-beam-width-0", _solve_case({"strategy": "beam", "width": 0}, ["-o", "width=0"]),
-     "width must be an integer >= 1"),
-    ("option-ftprop-budget-negative", _solve_case({"strategy": "ftprop", "budget": -1},
-                                                  ["-s", "ftprop", "-o", "budget=-1"]),
-     "budget must be an integer >= 0"),
-    ("option-unknown-key", _solve_case({"strategy": "beam", "widht": 3}, ["-o", "widht=3"]),
-     "no option.*widht.*valid: .*width"),
+    (
+        "option-width-abc",
+        _solve_case({"strategy": "beam", "width": "abc"}, ["-o", "width=abc"]),
+        "width must be an integer >= 1",
+    ),
+    (
+        "option-restarts-negative",
+        _solve_case({"strategy": "hill", "restarts": -3}, ["-s", "hill", "-o", "restarts=-3"]),
+        "restarts must be an integer >= 0",
+    ),
+    (
+        "option-beam-width-0",
+        _solve_case({"strategy": "beam", "width": 0}, ["-o", "width=0"]),
+        "width must be an integer >= 1",
+    ),
+    (
+        "option-ftprop-budget-negative",
+        _solve_case({"strategy": "ftprop", "budget": -1}, ["-s", "ftprop", "-o", "budget=-1"]),
+        "budget must be an integer >= 0",
+    ),
+    (
+        "option-unknown-key",
+        _solve_case({"strategy": "beam", "widht": 3}, ["-o", "widht=3"]),
+        "no option.*widht.*valid: .*width",
+    ),
     ("option-no-equals", lambda t, m: (None, ["solve", "-p", "xor", "-o", "width"]), "KEY=VALUE"),
-    ("option-twice", lambda t, m: (None, ["solve", "-p", "xor", "-o", "width=2", "-o", "width=3"]),
-     "given twice"),
+    (
+        "option-twice",
+        lambda t, m: (None, ["solve", "-p", "xor", "-o", "width=2", "-o", "width=3"]),
+        "given twice",
+    ),
     ("seed-negative", _solve_case({"seed": -5}, ["--seed", "-5"]), "integer >= 0"),
-    ("time-limit-nan", lambda t, m: (None, ["solve", "-p", "xor", "--time-limit", "nan"]), "seconds > 0"),
-    ("hidden-not-a-width", lambda t, m: (None, ["solve", "-p", "xor", "--hidden", "4,x"]),
-     "widths joined by commas"),
-    ("unknown-strategy", lambda t, m: ((lambda: ht.solve(ht.load_problem("xor"), strategy="bem")),
-                                       ["solve", "-p", "xor", "-s", "bem"]), "bem"),
-    ("min-width-negative", lambda t, m: (
-        (lambda: ht.min_width(ht.load_problem("xor"), max_width=-1)),
-        ["min-width", "-p", "xor", "--max-width", "-1"]), "integer >= 0"),
-    ("unknown-problem", lambda t, m: ((lambda: ht.load_problem("nope")), ["verify", "-p", "nope"]),
-     "unknown problem 'nope'"),
+    (
+        "time-limit-nan",
+        lambda t, m: (None, ["solve", "-p", "xor", "--time-limit", "nan"]),
+        "seconds > 0",
+    ),
+    (
+        "hidden-not-a-width",
+        lambda t, m: (None, ["solve", "-p", "xor", "--hidden", "4,x"]),
+        "widths joined by commas",
+    ),
+    (
+        "unknown-strategy",
+        lambda t, m: (
+            (lambda: ht.solve(ht.load_problem("xor"), strategy="bem")),
+            ["solve", "-p", "xor", "-s", "bem"],
+        ),
+        "bem",
+    ),
+    (
+        "min-width-negative",
+        lambda t, m: (
+            (lambda: ht.min_width(ht.load_problem("xor"), max_width=-1)),
+            ["min-width", "-p", "xor", "--max-width", "-1"],
+        ),
+        "integer >= 0",
+    ),
+    (
+        "unknown-problem",
+        lambda t, m: ((lambda: ht.load_problem("nope")), ["verify", "-p", "nope"]),
+        "unknown problem 'nope'",
+    ),
     ("data-missing", _data_case(lambda t, m: str(t / "missing.csv")), "does not exist"),
     ("data-directory", _data_case(lambda t, m: str(t)), "is a directory"),
     ("data-unreadable", _data_case(_unreadable), "cannot be read.*permission"),
     ("data-text-named-npz", _data_case(_bytes(b"a,b\n1,2\n")), "not an .npz archive"),
     ("data-npy-named-npz", _data_case(_npy_named_npz), "single .npy array"),
     ("data-truncated-npz", _data_case(_truncated_npz), "not a valid .npz archive"),
-    ("data-object-npz", _data_case(_npz(X=np.array([[1, "a"], [2, None]], dtype=object),
-                                        y=np.array([0, 1]))), "object arrays"),
-    ("data-complex-npz", _data_case(_npz(X=np.array([[1 + 1j], [2 - 1j]]), y=np.array([0, 1]))),
-     "complex"),
+    (
+        "data-object-npz",
+        _data_case(_npz(X=np.array([[1, "a"], [2, None]], dtype=object), y=np.array([0, 1]))),
+        "object arrays",
+    ),
+    (
+        "data-complex-npz",
+        _data_case(_npz(X=np.array([[1 + 1j], [2 - 1j]]), y=np.array([0, 1]))),
+        "complex",
+    ),
     ("data-npz-no-X", _data_case(_npz(A=np.eye(2))), "must hold arrays 'X' and 'y'"),
-    ("csv-label-first-column", _data_case(_csv("label,a,b\nyes,1,2\nno,3,4\n")),
-     "last column by default.*--label"),
+    (
+        "csv-label-first-column",
+        _data_case(_csv("label,a,b\nyes,1,2\nno,3,4\n")),
+        "last column by default.*--label",
+    ),
     ("csv-ragged", _data_case(_csv("a,y\n1,0\n2\n")), "different lengths"),
     ("csv-empty", _data_case(_csv("")), "is empty"),
     ("csv-header-only", _data_case(_csv("a,b,y\n")), "no data rows"),
     ("csv-binary", _data_case(_bytes(b"\xff\xfe\x00\x81garbage", name="d.csv")), "UTF-8"),
-    ("csv-label-name-without-header", lambda t, m: (
-        (lambda: ht.load_data(_csv("1,2,0\n3,4,1\n")(t, m), label="y")), None), "no header row"),
-    ("csv-label-index-out-of-range", lambda t, m: (
-        (lambda: ht.load_data(_csv("a,y\n1,0\n2,1\n")(t, m), label=7)), None), "out of range"),
+    (
+        "csv-label-name-without-header",
+        lambda t, m: ((lambda: ht.load_data(_csv("1,2,0\n3,4,1\n")(t, m), label="y")), None),
+        "no header row",
+    ),
+    (
+        "csv-label-index-out-of-range",
+        lambda t, m: ((lambda: ht.load_data(_csv("a,y\n1,0\n2,1\n")(t, m), label=7)), None),
+        "out of range",
+    ),
     ("targets-gap", _targets_case(T1=np.ones((4, 2)), T3=np.ones((4, 2))), "no T2"),
     ("targets-none", _targets_case(A=np.ones((4, 2))), "no arrays named T1"),
     ("targets-strings", _targets_case(T1=np.array([["a"], ["b"], ["a"], ["b"]])), "dtype"),
     ("targets-wrong-rows", _targets_case(T1=np.ones((3, 2))), "n_samples=4"),
     ("targets-not-pm1", _targets_case(T1=np.zeros((4, 2))), "-1 or \\+1"),
-    ("network-list-meta", _net_case(__meta__=np.array(json.dumps([1, 2]))),
-     "not a hardtarget network"),
+    (
+        "network-list-meta",
+        _net_case(__meta__=np.array(json.dumps([1, 2]))),
+        "not a hardtarget network",
+    ),
     ("network-no-activations", _net_case(meta={"activations": None}), "needs 'activations'"),
     ("network-no-W1", _net_case(W1=None), "no W1"),
     ("network-string-W0", _net_case(W0=np.array([["a", "b"]] * 3)), "W0 has dtype"),
     ("network-activations-5", _net_case(meta={"activations": 5}), "needs 'activations'"),
     ("network-complex-W0", _net_case(W0=np.ones((3, 2)) * 1j), "W0 has dtype complex"),
-    ("network-bad-activation", _net_case(meta={"activations": ["sign", "tanh"]}),
-     "unknown activation 'tanh'"),
-    ("out-is-directory", lambda t, m: (None, ["solve", "-p", "xor", "--out", str(t)]),
-     "is a directory"),
-    ("bench-unknown-strategy", lambda t, m: (None, ["bench", "--strategies", "beam,nope",
-                                                    "--out", str(t / "b")]), "unknown strategy 'nope'"),
-    ("verify-weights-without-sat", lambda t, m: (None, ["verify", "-p", "xor", "--weights", "binary"]),
-     "--sat"),
+    (
+        "network-bad-activation",
+        _net_case(meta={"activations": ["sign", "tanh"]}),
+        "unknown activation 'tanh'",
+    ),
+    (
+        "out-is-directory",
+        lambda t, m: (None, ["solve", "-p", "xor", "--out", str(t)]),
+        "is a directory",
+    ),
+    (
+        "bench-unknown-strategy",
+        lambda t, m: (None, ["bench", "--strategies", "beam,nope", "--out", str(t / "b")]),
+        "unknown strategy 'nope'",
+    ),
+    (
+        "verify-weights-without-sat",
+        lambda t, m: (None, ["verify", "-p", "xor", "--weights", "binary"]),
+        "--sat",
+    ),
 ]
 
 
@@ -212,6 +293,7 @@ def test_case_count():
 
 
 # -- CSV header detection (a headerless CSV keeps its first row) -------------------------
+
 
 def test_csv_without_header_keeps_first_row(tmp_path, capsys):
     path = tmp_path / "noheader.csv"
@@ -239,6 +321,7 @@ def test_csv_numeric_labels_sort_as_numbers(tmp_path):
 
 # -- fuzzing --------------------------------------------------------------------------
 
+
 def _valid_problem(p: ht.Problem) -> None:
     assert p.X.ndim == 2 and p.X.dtype == np.float64 and np.all(np.isfinite(p.X))
     assert p.n_samples >= 1 and set(np.unique(p.t).tolist()) <= {-1, 1}
@@ -250,7 +333,9 @@ def _valid_network(net: ht.Network) -> None:
     assert np.all(np.isfinite(out))
 
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @FUZZ
@@ -265,13 +350,18 @@ def test_fuzz_csv_bytes(tmp_path, data):
     _valid_problem(p)
 
 
-_cell = st.one_of(st.integers(-5, 5).map(str), st.floats(allow_nan=True).map(str),
-                  st.sampled_from(["", "a", "yes", "no", "nan", "inf", "1e309", '"', "x,y"]))
+_cell = st.one_of(
+    st.integers(-5, 5).map(str),
+    st.floats(allow_nan=True).map(str),
+    st.sampled_from(["", "a", "yes", "no", "nan", "inf", "1e309", '"', "x,y"]),
+)
 
 
 @FUZZ
-@given(rows=st.lists(st.lists(_cell, min_size=1, max_size=4), min_size=0, max_size=6),
-       label=st.one_of(st.none(), st.integers(-5, 5), st.sampled_from(["y", "a", "0"])))
+@given(
+    rows=st.lists(st.lists(_cell, min_size=1, max_size=4), min_size=0, max_size=6),
+    label=st.one_of(st.none(), st.integers(-5, 5), st.sampled_from(["y", "a", "0"])),
+)
 def test_fuzz_csv_cells(tmp_path, rows, label):
     path = tmp_path / "c.csv"
     path.write_text("\n".join(",".join(r) for r in rows))
@@ -304,17 +394,23 @@ def _npz_bytes(arrays: dict) -> bytes:
 
 
 @FUZZ
-@given(arrays=st.dictionaries(st.sampled_from(["X", "y", "T1", "T2", "W0", "W1", "__meta__", "z"]),
-                              _array(), max_size=4),
-       cut=st.one_of(st.none(), st.integers(0, 2000)))
+@given(
+    arrays=st.dictionaries(
+        st.sampled_from(["X", "y", "T1", "T2", "W0", "W1", "__meta__", "z"]), _array(), max_size=4
+    ),
+    cut=st.one_of(st.none(), st.integers(0, 2000)),
+)
 def test_fuzz_npz_loaders(tmp_path, arrays, cut):
     data = _npz_bytes(arrays)
     if cut is not None:
         data = data[:cut]
     path = tmp_path / "f.npz"
     path.write_bytes(data)
-    for load, check in ((ht.load_data, _valid_problem), (ht.Network.load, _valid_network),
-                        (lambda p: ht.load_targets(p), lambda t: None)):
+    for load, check in (
+        (ht.load_data, _valid_problem),
+        (ht.Network.load, _valid_network),
+        (lambda p: ht.load_targets(p), lambda t: None),
+    ):
         try:
             obj = load(path)
         except E:
@@ -323,14 +419,30 @@ def test_fuzz_npz_loaders(tmp_path, arrays, cut):
 
 
 _metas = st.one_of(
-    st.just({"format": "hardtarget-network", "version": 1, "activations": ["sign", "sign"],
-             "has_classes": False}),
-    st.fixed_dictionaries({"format": st.sampled_from(["hardtarget-network", "x"]),
-                           "version": st.sampled_from([1, 2, "1", None]),
-                           "activations": st.one_of(st.integers(), st.lists(st.sampled_from(
-                               ["sign", "step", "qrelu3", "tanh", 3]), max_size=3), st.text(max_size=4)),
-                           "has_classes": st.booleans()}),
-    st.lists(st.integers(), max_size=2), st.integers(), st.text(max_size=8))
+    st.just(
+        {
+            "format": "hardtarget-network",
+            "version": 1,
+            "activations": ["sign", "sign"],
+            "has_classes": False,
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "format": st.sampled_from(["hardtarget-network", "x"]),
+            "version": st.sampled_from([1, 2, "1", None]),
+            "activations": st.one_of(
+                st.integers(),
+                st.lists(st.sampled_from(["sign", "step", "qrelu3", "tanh", 3]), max_size=3),
+                st.text(max_size=4),
+            ),
+            "has_classes": st.booleans(),
+        }
+    ),
+    st.lists(st.integers(), max_size=2),
+    st.integers(),
+    st.text(max_size=8),
+)
 
 
 @FUZZ

@@ -46,12 +46,17 @@ def test_verify_targets_file_and_exit_codes(tmp_path, capsys):
 
 
 def test_console_script_runs():
-    r = subprocess.run([sys.executable, "-m", "hardtarget", "verify", "-p", "xor", "--json"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "hardtarget", "verify", "-p", "xor", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 1 and json.loads(r.stdout)["feasible"] is False
 
 
 # -- exit codes --------------------------------------------------------------------------
+
 
 def test_internal_error_exits_3_and_asks_for_a_report(monkeypatch, capsys):
     import hardtarget.cli.problems as problems
@@ -73,6 +78,7 @@ def _register_with(run):
 
     def register(subparsers):
         add_parser(subparsers, "problems", "stand-in").set_defaults(func=run)
+
     return register
 
 
@@ -119,10 +125,25 @@ def test_verify_takes_data_files_through_data(tmp_path, capsys):
 
 # -- output files: strict JSON, nothing written without a solution, locks, umask -----------
 
+
 def test_no_solution_is_said_in_words_and_json_is_strict(tmp_path, capsys):
     out = tmp_path / "n.npz"
-    code = main(["solve", "-p", "planted:16-8-1:500:0", "--hidden", "8", "-s", "hill",
-                 "--time-limit", "0.000001", "--json", "--out", str(out)])
+    code = main(
+        [
+            "solve",
+            "-p",
+            "planted:16-8-1:500:0",
+            "--hidden",
+            "8",
+            "-s",
+            "hill",
+            "--time-limit",
+            "0.000001",
+            "--json",
+            "--out",
+            str(out),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1
     d = json.loads(captured.out, parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))
@@ -159,8 +180,22 @@ def test_written_files_follow_the_umask(tmp_path, mask, capsys):
     old = os.umask(mask)
     try:
         out, tg = tmp_path / "net.npz", tmp_path / "t.npz"
-        assert main(["solve", "-p", "xor", "-s", "exhaustive", "--out", str(out),
-                     "--targets-out", str(tg)]) == 0
+        assert (
+            main(
+                [
+                    "solve",
+                    "-p",
+                    "xor",
+                    "-s",
+                    "exhaustive",
+                    "--out",
+                    str(out),
+                    "--targets-out",
+                    str(tg),
+                ]
+            )
+            == 0
+        )
     finally:
         os.umask(old)
     for f in (out, tg):
@@ -168,6 +203,7 @@ def test_written_files_follow_the_umask(tmp_path, mask, capsys):
 
 
 # -- progress and incremental bench results ---------------------------------------------
+
 
 @pytest.fixture
 def tiny_suite(monkeypatch):
@@ -179,12 +215,16 @@ def tiny_suite(monkeypatch):
 
 def test_bench_logs_one_line_per_run_and_q_silences(tiny_suite, tmp_path, capsys):
     out = tmp_path / "b"
-    assert main(["bench", "--strategies", "exhaustive,beam", "--seeds", "1", "--out", str(out)]) == 0
+    assert (
+        main(["bench", "--strategies", "exhaustive,beam", "--seeds", "1", "--out", str(out)]) == 0
+    )
     err = capsys.readouterr().err  # not a terminal under pytest: progress lines
     runs = [ln for ln in err.splitlines() if " seed 0: " in ln]
     assert len(runs) == 4 and all("train accuracy" in ln for ln in runs)
     assert len(json.loads((out / "results.json").read_text())["rows"]) == 4
-    assert main(["bench", "--strategies", "exhaustive", "--seeds", "1", "--out", str(out), "-q"]) == 0
+    assert (
+        main(["bench", "--strategies", "exhaustive", "--seeds", "1", "--out", str(out), "-q"]) == 0
+    )
     assert capsys.readouterr().err == ""
 
 
@@ -210,9 +250,26 @@ def test_bench_keeps_finished_runs_when_stopped(tiny_suite, tmp_path, monkeypatc
 @pytest.mark.slow
 def test_sigterm_prints_the_best_so_far_and_writes_out(tmp_path):
     out = tmp_path / "net.npz"
-    cmd = [sys.executable, "-m", "hardtarget", "solve", "-p", "planted:16-8-1:500:0", "--hidden", "8",
-           "-s", "hill", "-o", "restarts=10000", "-o", "init=random", "--time-limit", "120",
-           "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hardtarget",
+        "solve",
+        "-p",
+        "planted:16-8-1:500:0",
+        "--hidden",
+        "8",
+        "-s",
+        "hill",
+        "-o",
+        "restarts=10000",
+        "-o",
+        "init=random",
+        "--time-limit",
+        "120",
+        "--out",
+        str(out),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in proc.stderr:  # progress lines, since stderr is a pipe
         if line.startswith("best loss"):

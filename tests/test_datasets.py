@@ -9,10 +9,10 @@ import hardtarget as ht
 def test_parity_and_majority_truth_tables():
     p = ht.load_problem("parity:4")
     assert p.X.shape == (16, 4)
-    for x, t in zip(p.X, p.t):
+    for x, t in zip(p.X, p.t, strict=True):
         assert t == (1 if (x > 0).sum() % 2 else -1)
     m = ht.load_problem("majority:3")
-    for x, t in zip(m.X, m.t):
+    for x, t in zip(m.X, m.t, strict=True):
         assert t == (1 if x.sum() > 0 else -1)
     assert sorted(map(tuple, p.X)) == sorted(itertools.product((-1.0, 1.0), repeat=4))
     x = ht.load_problem("xor")
@@ -32,7 +32,9 @@ def test_planted_is_deterministic_and_balanced():
     assert a.planted["targets"].widths == (3,)
 
 
-@pytest.mark.parametrize("spec, shape", [("breast_cancer", (569, 30)), ("digits:3-8", (357, 64)), ("iris:0-1", (100, 4))])
+@pytest.mark.parametrize(
+    "spec, shape", [("breast_cancer", (569, 30)), ("digits:3-8", (357, 64)), ("iris:0-1", (100, 4))]
+)
 def test_sklearn_problems(spec, shape):
     p = ht.load_problem(spec)
     assert p.X.shape == shape and set(p.t.tolist()) == {-1, 1}

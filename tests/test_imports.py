@@ -6,41 +6,53 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("code", [
-    "import highspy; from ortools.sat.python import cp_model; from ortools.linear_solver import pywraplp; "
-    "highspy.Highs(); pywraplp.Solver.CreateSolver('GLOP')",
-    "from ortools.linear_solver import pywraplp; from ortools.sat.python import cp_model; import highspy; "
-    "pywraplp.Solver.CreateSolver('GLOP'); import hardtarget as ht; "
-    "assert ht.solve_unit([[0.0], [1.0]], [1, -1], solver='lp').separable",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import highspy; from ortools.sat.python import cp_model; "
+        "from ortools.linear_solver import pywraplp; highspy.Highs(); "
+        "pywraplp.Solver.CreateSolver('GLOP')",
+        "from ortools.linear_solver import pywraplp; from ortools.sat.python import cp_model; "
+        "import highspy; pywraplp.Solver.CreateSolver('GLOP'); import hardtarget as ht; "
+        "assert ht.solve_unit([[0.0], [1.0]], [1, -1], solver='lp').separable",
+    ],
+)
 def test_highspy_and_ortools_in_one_process(code):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
 
 
 def test_import_hardtarget_does_not_import_torch():
-    r = subprocess.run([sys.executable, "-c", "import sys, hardtarget; print('torch' in sys.modules)"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", "import sys, hardtarget; print('torch' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.stdout.strip() == "False", r.stderr
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["--help"], []])
 def test_version_and_help_import_neither_numba_nor_torch(argv):
-    code = ("import sys\nfrom hardtarget.cli import main\n"
-            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
-            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'numba', 'torch', 'scipy'})\n"
-            "print(heavy)")
+    code = (
+        "import sys\nfrom hardtarget.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'numba', 'torch', 'scipy'})\n"
+        "print(heavy)"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "[]", r.stdout
 
 
 def test_import_hardtarget_is_lazy_and_names_resolve():
-    code = ("import sys, hardtarget as ht\n"
-            "assert 'numba' not in sys.modules and 'hardtarget.search' not in sys.modules\n"
-            "assert all(getattr(ht, n) is not None for n in ht.__all__)\n"
-            "assert 'numba' in sys.modules\n"
-            "print(sorted(ht.__all__) == sorted(set(dir(ht)) & set(ht.__all__)))")
+    code = (
+        "import sys, hardtarget as ht\n"
+        "assert 'numba' not in sys.modules and 'hardtarget.search' not in sys.modules\n"
+        "assert all(getattr(ht, n) is not None for n in ht.__all__)\n"
+        "assert 'numba' in sys.modules\n"
+        "print(sorted(ht.__all__) == sorted(set(dir(ht)) & set(ht.__all__)))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "True"

@@ -1,5 +1,4 @@
 import json
-import zipfile
 
 import numpy as np
 import pytest
@@ -9,7 +8,11 @@ import hardtarget as ht
 
 def _net():
     rng = np.random.default_rng(1)
-    return ht.Network([rng.normal(size=(4, 3)), rng.normal(size=(4, 1))], ["sign", "sign"], classes=np.array(["a", "b"]))
+    return ht.Network(
+        [rng.normal(size=(4, 3)), rng.normal(size=(4, 1))],
+        ["sign", "sign"],
+        classes=np.array(["a", "b"]),
+    )
 
 
 def test_save_load_roundtrip(tmp_path):

@@ -15,8 +15,17 @@ from typing import Any
 from ..errors import HardTargetError
 
 __all__ = [
-    "EXIT_CODES", "Parser", "LazyChoices", "add_parser", "add_data_args", "add_budget_args",
-    "load_problem_arg", "nonneg_int", "pos_int", "pos_float", "progress_flag",
+    "EXIT_CODES",
+    "Parser",
+    "LazyChoices",
+    "add_parser",
+    "add_data_args",
+    "add_budget_args",
+    "load_problem_arg",
+    "nonneg_int",
+    "pos_int",
+    "pos_float",
+    "progress_flag",
 ]
 
 EXIT_CODES = """\
@@ -55,26 +64,51 @@ class LazyChoices:
 
 
 def _verbosity(parser: argparse.ArgumentParser, default: Any) -> None:
-    parser.add_argument("-v", "--verbose", action="count", default=default,
-                        help="log progress to stderr; with an internal error, print the traceback")
-    parser.add_argument("-q", "--quiet", action="store_true", default=default,
-                        help="print only the result and errors: no progress lines or bars")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default,
+        help="log progress to stderr; with an internal error, print the traceback",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="print only the result and errors: no progress lines or bars",
+    )
 
 
 def add_parser(subparsers: Any, name: str, help: str, description: str | None = None) -> Parser:
     """Add a subcommand parser that accepts ``-v``/``-q`` and lists the exit codes."""
-    p = subparsers.add_parser(name, help=help, description=description or help, epilog=EXIT_CODES,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser(
+        name,
+        help=help,
+        description=description or help,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _verbosity(p, argparse.SUPPRESS)  # after the subcommand too; unset keeps the global value
     return p
 
 
 def top_level_verbosity(parser: argparse.ArgumentParser) -> None:
     """``-v``/``-q`` before the subcommand (defaults 0 and False)."""
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="log progress to stderr; with an internal error, print the traceback")
-    parser.add_argument("-q", "--quiet", action="store_true", default=False,
-                        help="print only the result and errors: no progress lines or bars")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log progress to stderr; with an internal error, print the traceback",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=False,
+        help="print only the result and errors: no progress lines or bars",
+    )
 
 
 def _number(kind: Callable, what: str, ok: Callable[[Any], bool], text: str) -> Any:
@@ -122,24 +156,44 @@ def add_data_args(p: argparse.ArgumentParser, multiclass: bool = True) -> None:
     """``--problem`` (built-in) or ``--data`` (file), with ``--label``."""
     src = p.add_argument_group("data (one of --problem, --data)")
     g = src.add_mutually_exclusive_group(required=True)
-    g.add_argument("--problem", "-p", metavar="SPEC",
-                   help="built-in problem, e.g. parity:3 or planted:8-4-1:200:0 (see `hardtarget problems`)")
-    g.add_argument("--data", "-d", metavar="FILE",
-                   help="a .csv file (numeric columns; the header row is optional) or .npz file "
-                        "(arrays X and y)")
-    src.add_argument("--label", metavar="COLUMN",
-                     help="label column of --data: CSV header name or 0-based index (default: the last "
-                          "column); NPZ array name (default: y)")
+    g.add_argument(
+        "--problem",
+        "-p",
+        metavar="SPEC",
+        help="built-in problem, e.g. parity:3 or planted:8-4-1:200:0 (see `hardtarget problems`)",
+    )
+    g.add_argument(
+        "--data",
+        "-d",
+        metavar="FILE",
+        help="a .csv file (numeric columns; the header row is optional) or .npz file "
+        "(arrays X and y)",
+    )
+    src.add_argument(
+        "--label",
+        metavar="COLUMN",
+        help="label column of --data: CSV header name or 0-based index (default: the last "
+        "column); NPZ array name (default: y)",
+    )
     if multiclass:
-        src.add_argument("--multiclass", choices=["ovr"],
-                         help="more than two classes: one output unit per class (one-vs-rest)")
+        src.add_argument(
+            "--multiclass",
+            choices=["ovr"],
+            help="more than two classes: one output unit per class (one-vs-rest)",
+        )
 
 
 def add_budget_args(p: argparse.ArgumentParser) -> None:
     """``--time-limit`` and ``--seed``."""
-    p.add_argument("--time-limit", type=pos_float, metavar="SECONDS",
-                   help="stop after this many seconds and return the best result so far")
-    p.add_argument("--seed", type=nonneg_int, default=0, help="random seed, an integer >= 0 (default 0)")
+    p.add_argument(
+        "--time-limit",
+        type=pos_float,
+        metavar="SECONDS",
+        help="stop after this many seconds and return the best result so far",
+    )
+    p.add_argument(
+        "--seed", type=nonneg_int, default=0, help="random seed, an integer >= 0 (default 0)"
+    )
 
 
 def load_problem_arg(args: argparse.Namespace):

@@ -29,10 +29,13 @@ def split_options(items: list[str] | None, flag: str = "-o") -> dict[str, str]:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key.isidentifier():
-            raise HardTargetError(f"{flag} takes KEY=VALUE with KEY a name, e.g. {flag} width=8; "
-                                  f"got {item!r}")
+            raise HardTargetError(
+                f"{flag} takes KEY=VALUE with KEY a name, e.g. {flag} width=8; got {item!r}"
+            )
         if key in out:
-            raise HardTargetError(f"{flag} {key}= given twice ({out[key]!r} and {value!r}); give it once")
+            raise HardTargetError(
+                f"{flag} {key}= given twice ({out[key]!r} and {value!r}); give it once"
+            )
         out[key] = value.strip()
     return out
 

@@ -27,8 +27,10 @@ def locked_outputs(*paths: str | None, files: bool = True) -> Iterator[None]:
     """
     for path in paths:
         if files and path and os.path.isdir(path):
-            raise HardTargetError(f"output {path} is a directory; give the path of a file, "
-                                  f"e.g. {os.path.join(path, 'net.npz')}")
+            raise HardTargetError(
+                f"output {path} is a directory; give the path of a file, "
+                f"e.g. {os.path.join(path, 'net.npz')}"
+            )
     with ExitStack() as stack:
         for path in dict.fromkeys(p for p in paths if p):
             stack.enter_context(exclusive_lock(path))

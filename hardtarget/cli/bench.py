@@ -14,17 +14,34 @@ __all__ = ["register", "run"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``bench`` to the command line."""
-    p = add_parser(subparsers, "bench", "benchmark every strategy on a suite of problems",
-                   "Run every strategy on every problem of a suite for several seeds. Each result is "
-                   "written to OUT/results.json and results.md as soon as it finishes, so a stopped "
-                   "run keeps what it had; the plot is drawn at the end.")
-    p.add_argument("--suite", default="quick", choices=["quick", "full"], help="problem suite (default quick)")
-    p.add_argument("--strategies", metavar="NAMES", help="comma-separated strategy names (default: all)")
+    p = add_parser(
+        subparsers,
+        "bench",
+        "benchmark every strategy on a suite of problems",
+        "Run every strategy on every problem of a suite for several seeds. Each result is "
+        "written to OUT/results.json and results.md as soon as it finishes, so a stopped "
+        "run keeps what it had; the plot is drawn at the end.",
+    )
+    p.add_argument(
+        "--suite", default="quick", choices=["quick", "full"], help="problem suite (default quick)"
+    )
+    p.add_argument(
+        "--strategies", metavar="NAMES", help="comma-separated strategy names (default: all)"
+    )
     p.add_argument("--seeds", type=pos_int, default=3, metavar="N", help="seeds 0..N-1 (default 3)")
-    p.add_argument("--time-limit", type=pos_float, default=10.0, metavar="SECONDS",
-                   help="seconds per run (default 10)")
-    p.add_argument("--out", default="bench-results", metavar="DIR",
-                   help="folder for results.md, results.json and loss_vs_time.png (default bench-results)")
+    p.add_argument(
+        "--time-limit",
+        type=pos_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="seconds per run (default 10)",
+    )
+    p.add_argument(
+        "--out",
+        default="bench-results",
+        metavar="DIR",
+        help="folder for results.md, results.json and loss_vs_time.png (default bench-results)",
+    )
     p.set_defaults(func=run)
 
 
@@ -36,20 +53,32 @@ def run(args: argparse.Namespace) -> int:
     strategies = [s.strip() for s in args.strategies.split(",")] if args.strategies else None
     for s in strategies or []:
         if s not in STRATEGIES:
-            raise HardTargetError(f"unknown strategy {s!r} in --strategies; valid: {', '.join(sorted(STRATEGIES))}")
+            raise HardTargetError(
+                f"unknown strategy {s!r} in --strategies; valid: {', '.join(sorted(STRATEGIES))}"
+            )
     rows: list = []
     if os.path.isfile(args.out):
         raise HardTargetError(f"--out {args.out} is a file; bench writes a folder of results")
     os.makedirs(args.out, exist_ok=True)  # the lock lives inside the folder
     with locked_outputs(args.out, files=False):
-        run_suite(args.suite, strategies, seeds=range(args.seeds), time_limit=args.time_limit,
-                  on_result=lambda row: (rows.append(row), write_results(rows, args.out)))
+        run_suite(
+            args.suite,
+            strategies,
+            seeds=range(args.seeds),
+            time_limit=args.time_limit,
+            on_result=lambda row: (rows.append(row), write_results(rows, args.out)),
+        )
         expected = len(SUITES[args.suite]) * args.seeds * len(strategies or STRATEGIES)
         if len(rows) < expected or (rows and rows[-1]["status"] == "interrupted"):
-            print(f"interrupted: {len(rows)} of {expected} run(s) kept in {args.out}/results.json "
-                  "and results.md")
+            print(
+                f"interrupted: {len(rows)} of {expected} run(s) kept in {args.out}/results.json "
+                "and results.md"
+            )
             return 130
         rep = write_report(rows, args.out)
     print(markdown(rep["summary"]))
-    print(f"\nwritten: {args.out}/results.md, results.json" + (", loss_vs_time.png" if rep["plot"] else ""))
+    print(
+        f"\nwritten: {args.out}/results.md, results.json"
+        + (", loss_vs_time.png" if rep["plot"] else "")
+    )
     return 0

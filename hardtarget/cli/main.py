@@ -23,8 +23,17 @@ from ._args import EXIT_CODES, Parser, add_parser, top_level_verbosity
 
 __all__ = ["main", "build_parser", "SUBCOMMANDS"]
 
-SUBCOMMANDS = ("problems", "strategies", "verify", "solve", "min_width", "bench", "train", "export",
-               "summary")
+SUBCOMMANDS = (
+    "problems",
+    "strategies",
+    "verify",
+    "solve",
+    "min_width",
+    "bench",
+    "train",
+    "export",
+    "summary",
+)
 
 
 def _subcommand_modules() -> Iterator[object]:
@@ -56,9 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``hardtarget`` parser with every available subcommand."""
     from .. import __version__
 
-    parser = Parser(prog="hardtarget", epilog=EXIT_CODES,
-                    description="Learn hard-threshold networks by searching their hidden targets.",
-                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(
+        prog="hardtarget",
+        epilog=EXIT_CODES,
+        description="Learn hard-threshold networks by searching their hidden targets.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"hardtarget {__version__}")
     top_level_verbosity(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -121,14 +133,18 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:  # unwritable path, full disk: the environment, not a bug
-        print(f"{prefix}: error: {exc}; check the path, its permissions and free space",
-              file=sys.stderr)
+        print(
+            f"{prefix}: error: {exc}; check the path, its permissions and free space",
+            file=sys.stderr,
+        )
         return 2
     except Exception as exc:
         if args.verbose:
             traceback.print_exc()
         how = "" if args.verbose else "; rerun with -v for the traceback"
-        print(f"{prefix}: internal error: {type(exc).__name__}: {exc}\n"
-              f"This is a bug in hardtarget: please report it with the command line{how}",
-              file=sys.stderr)
+        print(
+            f"{prefix}: internal error: {type(exc).__name__}: {exc}\n"
+            f"This is a bug in hardtarget: please report it with the command line{how}",
+            file=sys.stderr,
+        )
         return 3

@@ -13,13 +13,22 @@ __all__ = ["register", "run"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``min-width`` to the command line."""
-    p = add_parser(subparsers, "min-width", "find the smallest hidden width that fits the data",
-                   "Try one hidden layer of width 0 (a single perceptron), 1, 2, ... up to --max-width "
-                   "and stop at the first that fits. Exact strategies (exhaustive, sat, sat-lp) prove "
-                   "the smaller widths infeasible; heuristics only report them as not found.")
+    p = add_parser(
+        subparsers,
+        "min-width",
+        "find the smallest hidden width that fits the data",
+        "Try one hidden layer of width 0 (a single perceptron), 1, 2, ... up to --max-width "
+        "and stop at the first that fits. Exact strategies (exhaustive, sat, sat-lp) prove "
+        "the smaller widths infeasible; heuristics only report them as not found.",
+    )
     add_search_args(p, "exhaustive")
-    p.add_argument("--max-width", type=nonneg_int, default=8, metavar="W",
-                   help="largest hidden width to try, an integer >= 0 (default 8)")
+    p.add_argument(
+        "--max-width",
+        type=nonneg_int,
+        default=8,
+        metavar="W",
+        help="largest hidden width to try, an integer >= 0 (default 8)",
+    )
     p.set_defaults(func=run)
 
 
@@ -30,8 +39,15 @@ def run(args: argparse.Namespace) -> int:
 
     options = strategy_options(args.strategy, args.option)
     problem = load_problem_arg(args)
-    r = min_width(problem, strategy=args.strategy, max_width=args.max_width, time_limit=args.time_limit,
-                  seed=args.seed, activation=args.activation, **options)
+    r = min_width(
+        problem,
+        strategy=args.strategy,
+        max_width=args.max_width,
+        time_limit=args.time_limit,
+        seed=args.seed,
+        activation=args.activation,
+        **options,
+    )
     stopped = any(res.status == "interrupted" for res in r.results.values())
     if args.json:
         d = r.to_dict()
@@ -39,8 +55,10 @@ def run(args: argparse.Namespace) -> int:
         print_json(d)
     elif r.width is not None:
         below = ", ".join(f"{w}: {v}" for w, v in r.proofs.items()) or "none"
-        print(f"{problem.name}: minimal hidden width {r.width} "
-              f"({'proven' if r.proven else 'not proven'}; smaller widths — {below})")
+        print(
+            f"{problem.name}: minimal hidden width {r.width} "
+            f"({'proven' if r.proven else 'not proven'}; smaller widths — {below})"
+        )
     elif stopped:
         below = ", ".join(f"{w}: {v}" for w, v in r.proofs.items()) or "none"
         print(f"{problem.name}: interrupted at width {max(r.results)}; smaller widths — {below}")

@@ -5,8 +5,17 @@ from __future__ import annotations
 import argparse
 
 from ..errors import HardTargetError
-from ._args import (STRATEGY_CHOICES, SOLVER_CHOICES, add_budget_args, add_data_args, add_parser,
-                    load_problem_arg, pos_int, progress_flag, say)
+from ._args import (
+    SOLVER_CHOICES,
+    STRATEGY_CHOICES,
+    add_budget_args,
+    add_data_args,
+    add_parser,
+    load_problem_arg,
+    pos_int,
+    progress_flag,
+    say,
+)
 from ._output import locked_outputs, print_json
 
 __all__ = ["register", "run", "parse_hidden", "add_search_args"]
@@ -22,9 +31,13 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     try:
         widths = tuple(int(w) for w in text.split(","))
     except ValueError:
-        raise HardTargetError(f"--hidden takes widths joined by commas, e.g. 4 or 4,3; got {text!r}") from None
+        raise HardTargetError(
+            f"--hidden takes widths joined by commas, e.g. 4 or 4,3; got {text!r}"
+        ) from None
     if any(w < 1 for w in widths):
-        raise HardTargetError(f"every hidden layer needs width >= 1, got {text!r}; use --hidden 0 for none")
+        raise HardTargetError(
+            f"every hidden layer needs width >= 1, got {text!r}; use --hidden 0 for none"
+        )
     return widths
 
 
@@ -32,14 +45,29 @@ def add_search_args(p: argparse.ArgumentParser, default_strategy: str) -> None:
     """Data, budget, activation, strategy and ``-o`` options (solve and min-width)."""
     add_data_args(p)
     add_budget_args(p)
-    p.add_argument("--strategy", "-s", default=default_strategy, choices=STRATEGY_CHOICES,
-                   metavar="NAME", help="search strategy: %(choices)s (default %(default)s; "
-                                        "`hardtarget strategies` lists their options)")
-    p.add_argument("--option", "-o", action="append", metavar="KEY=VALUE",
-                   help="strategy option, e.g. -o width=8 -o init=ftprop-mb (repeatable; "
-                        "`hardtarget strategies` lists each strategy's options)")
-    p.add_argument("--activation", default="sign", choices=["sign", "step"],
-                   help="hidden activation (default sign)")
+    p.add_argument(
+        "--strategy",
+        "-s",
+        default=default_strategy,
+        choices=STRATEGY_CHOICES,
+        metavar="NAME",
+        help="search strategy: %(choices)s (default %(default)s; "
+        "`hardtarget strategies` lists their options)",
+    )
+    p.add_argument(
+        "--option",
+        "-o",
+        action="append",
+        metavar="KEY=VALUE",
+        help="strategy option, e.g. -o width=8 -o init=ftprop-mb (repeatable; "
+        "`hardtarget strategies` lists each strategy's options)",
+    )
+    p.add_argument(
+        "--activation",
+        default="sign",
+        choices=["sign", "step"],
+        help="hidden activation (default sign)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -47,13 +75,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``solve`` to the command line."""
     p = add_parser(subparsers, "solve", "search hidden targets and train a hard-threshold network")
     add_search_args(p, DEFAULT_STRATEGY)
-    p.add_argument("--hidden", default="2", help="hidden widths, e.g. 4 or 4,3 (0: none); default 2")
+    p.add_argument(
+        "--hidden", default="2", help="hidden widths, e.g. 4 or 4,3 (0: none); default 2"
+    )
     p.add_argument("--max-states", type=pos_int, metavar="N", help="stop after N evaluated states")
-    p.add_argument("--solver", default="auto", choices=SOLVER_CHOICES, metavar="NAME",
-                   help="unit solver: %(choices)s (default %(default)s)")
+    p.add_argument(
+        "--solver",
+        default="auto",
+        choices=SOLVER_CHOICES,
+        metavar="NAME",
+        help="unit solver: %(choices)s (default %(default)s)",
+    )
     p.add_argument("--out", metavar="FILE", help="save the trained network here (.npz)")
-    p.add_argument("--targets-out", metavar="FILE",
-                   help="save the best hidden targets here (.npz with T1, T2, ...)")
+    p.add_argument(
+        "--targets-out",
+        metavar="FILE",
+        help="save the best hidden targets here (.npz with T1, T2, ...)",
+    )
     p.set_defaults(func=run)
 
 
@@ -66,9 +104,18 @@ def run(args: argparse.Namespace) -> int:
     options = strategy_options(args.strategy, args.option)
     problem = load_problem_arg(args)
     with locked_outputs(args.out, args.targets_out):
-        r = solve(problem, hidden=hidden, strategy=args.strategy, activation=args.activation,
-                  solver=args.solver, time_limit=args.time_limit, max_states=args.max_states,
-                  seed=args.seed, progress=progress_flag(args), **options)
+        r = solve(
+            problem,
+            hidden=hidden,
+            strategy=args.strategy,
+            activation=args.activation,
+            solver=args.solver,
+            time_limit=args.time_limit,
+            max_states=args.max_states,
+            seed=args.seed,
+            progress=progress_flag(args),
+            **options,
+        )
         written = _write(args, r)
     if args.json:
         d = r.to_dict()
@@ -77,10 +124,15 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{problem.name}: {r.status} ({r.message})")
         if r.network is None:
-            print(f"  no network found: {r.states_evaluated} states evaluated in {r.wall_time:.3f} s")
+            print(
+                f"  no network found: {r.states_evaluated} states evaluated in {r.wall_time:.3f} s"
+            )
         else:
-            print(f"  strategy {r.strategy}, hidden {r.hidden}, train accuracy {r.train_accuracy:.4f}, "
-                  f"loss {r.loss:g}, {r.states_evaluated} states, {r.wall_time:.3f} s")
+            print(
+                f"  strategy {r.strategy}, hidden {r.hidden}, "
+                f"train accuracy {r.train_accuracy:.4f}, "
+                f"loss {r.loss:g}, {r.states_evaluated} states, {r.wall_time:.3f} s"
+            )
     return 130 if r.status == "interrupted" else 0 if r.success else 1
 
 
@@ -97,8 +149,11 @@ def _write(args: argparse.Namespace, r) -> dict:
             written["out"] = args.out
         else:
             written["out"] = None
-            say(f"hardtarget solve: {args.out} not written: the search ended ({r.status}) before any "
-                "target setting was evaluated, so there is no network; allow more time (--time-limit)")
+            say(
+                f"hardtarget solve: {args.out} not written: the search ended ({r.status}) "
+                "before any target setting was evaluated, so there is no network; "
+                "allow more time (--time-limit)"
+            )
     if args.targets_out:
         if r.targets is not None and r.network is not None:
             with atomic_open(args.targets_out) as fh:

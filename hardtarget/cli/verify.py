@@ -13,23 +13,48 @@ __all__ = ["register", "run"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``verify`` to the command line."""
-    p = add_parser(subparsers, "verify", "check a hidden target setting for feasibility, unit by unit")
+    p = add_parser(
+        subparsers, "verify", "check a hidden target setting for feasibility, unit by unit"
+    )
     add_data_args(p)
-    p.add_argument("--targets", metavar="FILE",
-                   help=".npz file with hidden targets T1, T2, ... (n_samples x n_units, ±1); default: the "
-                        "planted targets of a planted problem, else no hidden layer")
-    p.add_argument("--activation", default="sign", choices=["sign", "step"],
-                   help="what a hidden unit feeds forward (default sign)")
-    p.add_argument("--solver", default="lp", choices=SOLVER_CHOICES, metavar="NAME",
-                   help="unit solver: %(choices)s (default lp: maximum-margin weights and "
-                        "certificates)")
-    p.add_argument("--out", metavar="FILE", help="save the assembled network here (.npz) when feasible")
-    p.add_argument("--sat", choices=["cpsat", "pysat"],
-                   help="also check every unit with this SAT encoding and cross-check it with the LP")
-    p.add_argument("--weights", choices=["integer", "binary", "ternary"],
-                   help="weight class of the --sat check (cpsat default integer, pysat binary)")
-    p.add_argument("--time-limit", type=pos_float, metavar="SECONDS",
-                   help="seconds per unit for the --sat check")
+    p.add_argument(
+        "--targets",
+        metavar="FILE",
+        help=".npz file with hidden targets T1, T2, ... (n_samples x n_units, ±1); default: the "
+        "planted targets of a planted problem, else no hidden layer",
+    )
+    p.add_argument(
+        "--activation",
+        default="sign",
+        choices=["sign", "step"],
+        help="what a hidden unit feeds forward (default sign)",
+    )
+    p.add_argument(
+        "--solver",
+        default="lp",
+        choices=SOLVER_CHOICES,
+        metavar="NAME",
+        help="unit solver: %(choices)s (default lp: maximum-margin weights and certificates)",
+    )
+    p.add_argument(
+        "--out", metavar="FILE", help="save the assembled network here (.npz) when feasible"
+    )
+    p.add_argument(
+        "--sat",
+        choices=["cpsat", "pysat"],
+        help="also check every unit with this SAT encoding and cross-check it with the LP",
+    )
+    p.add_argument(
+        "--weights",
+        choices=["integer", "binary", "ternary"],
+        help="weight class of the --sat check (cpsat default integer, pysat binary)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=pos_float,
+        metavar="SECONDS",
+        help="seconds per unit for the --sat check",
+    )
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.set_defaults(func=run)
 
@@ -48,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         targets = []
     if not args.sat and (args.weights or args.time_limit is not None):
-        raise HardTargetError("--weights and --time-limit apply to the SAT check only; "
-                              "add --sat cpsat or --sat pysat")
+        raise HardTargetError(
+            "--weights and --time-limit apply to the SAT check only; add --sat cpsat or --sat pysat"
+        )
     with locked_outputs(args.out):
         if args.sat:
             return _sat_run(args, problem, targets)
@@ -67,18 +93,36 @@ def _sat_run(args: argparse.Namespace, problem, targets) -> int:
     """``verify --sat``: the encoding's verdict per unit next to the LP's."""
     from ..search.sat import sat_verify
 
-    r = sat_verify(problem, targets, activation=args.activation, backend=args.sat, weights=args.weights,
-                   time_limit=args.time_limit)
+    r = sat_verify(
+        problem,
+        targets,
+        activation=args.activation,
+        backend=args.sat,
+        weights=args.weights,
+        time_limit=args.time_limit,
+    )
     if args.out and r.feasible and r.lp.network is not None:
         r.lp.network.save(args.out)
     if args.json:
-        print_json({"feasible": r.feasible, "exact": r.exact, "agree": r.agree,
-                    "lp_feasible": r.lp.feasible, "units": r.units})
+        print_json(
+            {
+                "feasible": r.feasible,
+                "exact": r.exact,
+                "agree": r.agree,
+                "lp_feasible": r.lp.feasible,
+                "units": r.units,
+            }
+        )
     else:
         for u in r.units:
             exact = " (exact for real weights)" if u["exact"] else ""
-            print(f"layer {u['layer']} unit {u['unit']}: {args.sat} {'fits' if u['sat'] else 'no fit'}"
-                  f"{exact}, LP {'separable' if u['lp'] else 'not separable'}")
-        print(f"{args.sat}: {'feasible' if r.feasible else 'infeasible'}; "
-              f"{'agrees' if r.agree else 'DISAGREES'} with the LP verifier")
+            print(
+                f"layer {u['layer']} unit {u['unit']}: "
+                f"{args.sat} {'fits' if u['sat'] else 'no fit'}"
+                f"{exact}, LP {'separable' if u['lp'] else 'not separable'}"
+            )
+        print(
+            f"{args.sat}: {'feasible' if r.feasible else 'infeasible'}; "
+            f"{'agrees' if r.agree else 'DISAGREES'} with the LP verifier"
+        )
     return 0 if r.feasible else 1
