@@ -1,0 +1,264 @@
+"""Exports (model file, ONNX, C) predict what the Network does, bit for bit; summary; CLI."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import hardtarget as ht
+from hardtarget.cli import main
+from hardtarget.export._plan import plan_network
+from hardtarget.export.runtime import CModel, pack_signs
+from hardtarget.export.verify import _all_signs
+
+
+def _binary_net(rng, sizes, classes=None, odd_bias=False):
+    """±1 weights, integer biases (even ones make ties z = 0 reachable)."""
+    ws = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        bias = 2 * rng.integers(-2, 3, size=(1, b)) + (1 if odd_bias else 0)
+        ws.append(np.vstack([rng.choice([-1.0, 1.0], size=(a, b)), bias]))
+    return ht.Network(ws, ["sign"] * len(ws), classes)
+
+
+def _parity_net(n):
+    """A textbook parity network: unit k fires iff at least k inputs are +1, the output
+    alternates over them.  Integer weights, so every export path is integral."""
+    W1 = np.vstack([np.ones((n, n)), [[n - 2 * k + 1.0 for k in range(1, n + 1)]]])
+    alt = np.array([[(-1.0) ** k] for k in range(n)])  # +1, -1, +1, ...
+    W2 = np.vstack([alt, [[(1.0 if n % 2 else 0.0) - 1.0]]])
+    return ht.Network([W1, W2], ["sign", "sign"], np.array(["even", "odd"]))
+
+
+NETS = {
+    "packed-3class": lambda rng: _binary_net(rng, (12, 8, 3), np.array(["cat", "dog", "eel"])),
+    "step-integer": lambda rng: ht.Network(
+        [np.vstack([rng.integers(-3, 4, size=(10, 6)) * 0.25, rng.integers(-4, 5, size=(1, 6)) * 0.5]),
+         np.vstack([rng.integers(-2, 3, size=(6, 1)), [[0.5]]])], ["step", "step"], np.array([3, 7])),
+    "real": lambda rng: ht.Network([rng.normal(size=(7, 5)), rng.normal(size=(6, 4))], ["sign", "sign"]),
+    "qrelu-hidden": lambda rng: ht.Network(
+        [np.vstack([rng.integers(-2, 3, size=(8, 4)), rng.integers(-2, 3, size=(1, 4))]),
+         np.vstack([rng.normal(size=(4, 2)), rng.normal(size=(1, 2))])], ["qrelu3", "sign"]),
+}
+
+
+@pytest.mark.parametrize("inputs", ["real", "sign"])
+@pytest.mark.parametrize("fmt", ["json", "onnx", "c"])
+@pytest.mark.parametrize("kind", sorted(NETS))
+def test_every_export_is_bit_exact(kind, fmt, inputs, tmp_path):
+    net = NETS[kind](np.random.default_rng(1))
+    path = tmp_path / f"model.{fmt}"
+    ht.export(net, path, inputs=inputs)
+    check = ht.verify_export(net, path, inputs=inputs, n_random=300)
+    assert check.ok, (str(check), check.first_mismatch)
+    assert check.exhaustive == (net.n_features <= 14)
+
+
+def test_layer_paths_follow_what_is_exactly_expressible():
+    rng = np.random.default_rng(0)
+    assert [p.kind for p in plan_network(NETS["packed-3class"](rng), "sign")] == ["packed", "packed"]
+    assert [p.kind for p in plan_network(NETS["packed-3class"](rng), "real")] == ["float", "packed"]
+    step = plan_network(NETS["step-integer"](rng), "sign")
+    assert [p.kind for p in step] == ["integer", "integer"] and step[0].scale_exp == 2
+    assert [p.kind for p in plan_network(NETS["qrelu-hidden"](rng), "sign")] == ["integer", "float"]
+
+
+def test_integer_thresholds_agree_with_exact_rational_arithmetic():
+    # z > 0 <=> S > threshold, checked against Fractions for every reachable S
+    rng = np.random.default_rng(3)
+    W = np.vstack([rng.integers(-5, 6, size=(5, 6)) * 0.125, rng.normal(size=(1, 6))])
+    W[-1, :3] = [0.25, -0.5, 0.0]  # biases on the lattice: ties at exactly 0
+    (p,) = plan_network(ht.Network([W], ["sign"]), "sign")
+    bound = p.max_abs_sum
+    for j in range(p.units):
+        for S in range(-bound - 2, bound + 3):
+            exact = Fraction(S) / 2 ** p.scale_exp + Fraction(float(W[-1, j])) > 0
+            assert (S > p.thresholds[j]) == exact
+
+
+def test_c_parity_matches_the_parity_function_on_every_input(tmp_path):
+    n = 10
+    net = _parity_net(n)
+    ht.export(net, tmp_path / "parity.c", inputs="sign")
+    c = CModel(tmp_path / "parity.c", n, 1)
+    X = _all_signs(n)
+    truth = (X > 0).sum(axis=1) % 2  # independent of the network: count the +1s
+    assert np.array_equal(c.index(X), truth)
+    assert np.array_equal(c.index_bits(pack_signs(X)), truth)
+    assert [p.kind for p in plan_network(net, "sign")] == ["packed", "packed"]
+
+
+def test_sign_of_zero_is_minus_one_in_every_format(tmp_path):
+    net = ht.Network([np.array([[1.0], [1.0], [0.0]])], ["sign"], np.array(["neg", "pos"]))
+    X = np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, -1.0]])  # z = 0, 2, -2
+    for fmt in ("onnx", "c"):
+        path = tmp_path / f"m.{fmt}"
+        ht.export(net, path)
+        from hardtarget.export.runtime import open_export
+
+        got = open_export(path, net=net).index(X)
+        assert got.tolist() == [0, 1, 0], fmt
+
+
+def test_verify_catches_a_wrong_sign_convention_in_c(tmp_path):
+    net = _binary_net(np.random.default_rng(1), (12, 8, 3))
+    path = tmp_path / "m.c"
+    ht.export(net, path, inputs="sign")
+    src = path.read_text()
+    assert "pc <= " in src
+    path.write_text(src.replace("pc <= ", "pc < "))  # a hidden unit firing at z = 0 -> not at z = 0
+    check = ht.verify_export(net, path, inputs="sign")
+    assert not check.ok and check.mismatches > 0 and check.zero_units > 0
+
+
+def test_verify_catches_onnx_greater_or_equal(tmp_path):
+    import onnx
+
+    net = NETS["real"](np.random.default_rng(1))
+    W = net.weights[0].copy()
+    W[:, 0] = [1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0]  # unit 0: z = x0 - x1, zero on the diagonal
+    net = ht.Network([W, net.weights[1]], ["sign", "sign"])
+    path = tmp_path / "m.onnx"
+    ht.export(net, path)
+    model = onnx.load(path)
+    ops = {n.op_type for n in model.graph.node}
+    assert "Sign" not in ops and "Where" in ops
+    assert all(o.domain in ("", "ai.onnx") for o in model.opset_import)
+    for node in model.graph.node:
+        if node.op_type == "Greater":
+            node.op_type = "GreaterOrEqual"
+    onnx.save(model, path)
+    assert not ht.verify_export(net, path).ok
+
+
+def test_verify_compares_float_bits_not_rounded_values(tmp_path):
+    net = NETS["real"](np.random.default_rng(1))
+    path = tmp_path / "m.json"
+    ht.export(net, path)
+    doc = json.loads(path.read_text())
+    doc["layers"][1]["bias"][0] = float(np.nextafter(doc["layers"][1]["bias"][0], np.inf))
+    from hardtarget.export.jsonfile import _checksum
+
+    doc["checksum"] = _checksum(doc)
+    path.write_text(json.dumps(doc))
+    check = ht.verify_export(net, path)
+    assert check.mismatches > 0  # labels agree almost everywhere; the float64 bits do not
+
+
+def test_c_float_path_is_exact_at_high_optimization(tmp_path):
+    net = NETS["real"](np.random.default_rng(2))
+    ht.export(net, tmp_path / "m.c")
+    c = CModel(tmp_path / "m.c", net.n_features, net.widths[-1], flags=("-O3", "-march=native"))
+    X = np.random.default_rng(0).normal(size=(2000, net.n_features)) * 3
+    want = net.decision_function(X)
+    assert np.array_equal(c.decision(X).view(np.uint64), want.view(np.uint64))
+
+
+def test_json_file_is_portable_and_validated(tmp_path):
+    rng = np.random.default_rng(0)
+    net = ht.Network([np.vstack([rng.integers(-3, 4, size=(4, 3)), [[1, 0, -2]]]),
+                      np.vstack([rng.normal(size=(3, 1)), [[0.1]]])], ["sign", "sign"], np.array(["a", "b"]))
+    path = tmp_path / "m.json"
+    ht.export(net, path)
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "hardtarget-model" and doc["version"] == 1
+    assert all(isinstance(v, int) for row in doc["layers"][0]["weights"] for v in row)
+    assert doc["layers"][0]["bias"] == [1, 0, -2]
+    assert all(isinstance(v, float) for row in doc["layers"][1]["weights"] for v in row)
+    back = ht.load(path)
+    assert all(np.array_equal(a, b) for a, b in zip(back.weights, net.weights))
+    assert back.classes.tolist() == ["a", "b"]
+
+    from hardtarget.export.jsonfile import _checksum
+
+    def write(d, fix=True):
+        d = json.loads(json.dumps(d))
+        if fix:
+            d["checksum"] = _checksum(d)
+        path.write_text(json.dumps(d))
+
+    tampered = json.loads(json.dumps(doc))
+    tampered["layers"][0]["bias"][0] = 2
+    write(tampered, fix=False)
+    with pytest.raises(ht.HardTargetError, match="checksum"):
+        ht.load(path)
+    write({**doc, "version": 2})
+    with pytest.raises(ht.HardTargetError, match="newer.*upgrade"):
+        ht.load(path)
+    bad = json.loads(json.dumps(doc))
+    bad["layers"][1]["weights"] = bad["layers"][1]["weights"][:2]
+    write(bad)
+    with pytest.raises(ht.HardTargetError, match=r"layer 1 weights has shape \(2, 1\), expected \(3,"):
+        ht.load(path)
+    write({**doc, "classes": {"dtype": "str", "values": ["a", "b", "c"]}})
+    with pytest.raises(ht.HardTargetError, match="3 classes for 1 output"):
+        ht.load(path)
+    path.write_text("{not json")
+    with pytest.raises(ht.HardTargetError, match="not valid JSON"):
+        ht.load(path)
+    with pytest.raises(ht.HardTargetError, match="does not exist"):
+        ht.load(tmp_path / "missing.json")
+
+
+def test_bad_export_requests_say_what_to_do(tmp_path):
+    net = NETS["real"](np.random.default_rng(0))
+    with pytest.raises(ht.HardTargetError, match="valid: json, onnx, c"):
+        ht.export(net, tmp_path / "m.txt")
+    with pytest.raises(ht.HardTargetError, match="'real'.*'sign'"):
+        ht.export(net, tmp_path / "m.onnx", inputs="binary")
+    with pytest.raises(ht.HardTargetError, match="identifier"):
+        ht.export(net, tmp_path / "m.c", name="9 lives")
+    with pytest.raises(ht.HardTargetError, match="not fitted"):
+        ht.export(ht.HardThresholdClassifier(), tmp_path / "m.json")
+    with pytest.raises(ht.HardTargetError, match="cannot export a dict"):
+        ht.export({}, tmp_path / "m.json")
+    assert ht.export(net, tmp_path / "9-lives.c")[1].name == "9-lives.h"  # stem made an identifier
+
+
+def test_summary_counts_bits_memory_and_operations():
+    rng = np.random.default_rng(0)
+    net = _binary_net(rng, (64, 32, 10))
+    s = ht.summary(net, inputs="sign")
+    l0, l1 = s.rows
+    # 64 inputs -> 2 words per unit, 32 units, plus an int32 popcount limit per unit
+    assert (l0["path"], l0["weight_bits"], l0["memory_bytes"]) == ("packed", 1, 32 * 2 * 4 + 32 * 4)
+    assert l0["float32_bytes"] == 65 * 32 * 4 and l0["binary_ops"] == 64 * 32
+    # output layer: 1 word per unit and a float64 bias (its pre-activations are returned)
+    assert l1["memory_bytes"] == 10 * 4 + 10 * 8 and l1["binary_ops"] == 320
+    assert s.totals["compression"] == pytest.approx((8320 + 1320) / (384 + 120))
+    real = ht.summary(net).rows[0]
+    assert (real["path"], real["weight_bits"], real["float_macs"]) == ("float", 64, 64 * 32)
+    assert "total" in str(s) and json.dumps(s.to_dict())
+
+
+def test_torch_mlp_exports_once_converted(tmp_path):
+    import torch
+
+    from hardtarget.torch.models import MLP
+
+    torch.manual_seed(0)
+    mlp = MLP([6, 4, 3], "sign")
+    path = tmp_path / "t.onnx"
+    ht.export(mlp, path)
+    assert ht.verify_export(mlp, path).ok
+
+
+def test_cli_export_and_summary(tmp_path, capsys):
+    net = _binary_net(np.random.default_rng(0), (16, 6, 2), np.array([0, 1]))
+    model = tmp_path / "net.npz"
+    net.save(model)
+    assert main(["export", str(model), "-o", str(tmp_path / "net.c"), "--inputs", "sign", "--verify"]) == 0
+    out = capsys.readouterr().out
+    assert "bit-exact" in out and (tmp_path / "net.h").exists()
+    assert main(["export", str(model), "-f", "onnx", "-o", str(tmp_path / "n.onnx"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["written"] == [str(tmp_path / "n.onnx")]
+    assert main(["export", str(model), "-o", str(tmp_path / "n.bin")]) == 2
+    assert "valid: json, onnx, c" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "nope.npz"), "-o", str(tmp_path / "n.json")]) == 2
+    capsys.readouterr()
+    assert main(["summary", str(model), "--inputs", "sign", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["layers"]
+    assert [r["path"] for r in rows] == ["packed", "packed"]
