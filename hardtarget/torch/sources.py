@@ -80,8 +80,21 @@ class Source:
     def __init__(self, data, batch_size: int, loader: DataLoader | None = None) -> None:
         self.data, self.batch_size, self.loader = data, batch_size, loader
 
-    def __len__(self) -> int:
-        return len(self.loader.dataset) if self.loader is not None else len(self.data)
+    def size(self) -> int | None:
+        """Number of samples, ``None`` when a stream does not say."""
+        try:
+            return len(self.loader.dataset) if self.loader is not None else len(self.data)
+        except TypeError:
+            return None
+
+    def n_batches(self, world: int = 1) -> int | None:
+        """Batches per epoch (on one rank), ``None`` when unknown."""
+        if self.loader is not None:
+            try:
+                return len(self.loader)
+            except TypeError:
+                return None
+        return -(-len(self.data) // max(1, self.batch_size * world))
 
     @property
     def user_loader(self) -> bool:

@@ -385,9 +385,7 @@ def _batches(state: TrainerState, opts: _Options, src: Source) -> Iterator[tuple
 def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: list) -> bool:
     """One pass over ``src``; False when ``opts.stop`` asked to stop."""
     state.net.train()
-    n_batches = len(src.loader) if src.user_loader and hasattr(src.loader, "__len__") else \
-        -(-len(src) // max(1, src.batch_size * state.world))
-    bar = _progress(n_batches, opts.progress if state.rank == 0 else False,
+    bar = _progress(src.n_batches(state.world), opts.progress if state.rank == 0 else False,
                     f"epoch {state.epoch}/{opts.epochs}")
     tot = torch.zeros(3, dtype=torch.float64)  # loss sum, correct, samples
     try:
@@ -450,7 +448,7 @@ def _finish_epoch(state: TrainerState, opts: _Options, evals: list) -> None:
         state.scheduler.step()
     if state.rank == 0:
         for name, src in evals:
-            if src is not None and len(src):
+            if src is not None and src.size() != 0:
                 for k, v in _evaluate(state.net, src, state.device, opts).items():
                     state.row[f"{name}_{k}"] = v
     monitor, metric = best_metric(state.row)
