@@ -10,7 +10,8 @@ hardtarget`` and ``hardtarget --version`` load neither numba nor torch.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 from typing import TYPE_CHECKING, Any
 
 from .errors import HardTargetError
@@ -68,11 +69,11 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from .activations import Activation, get_activation
     from .datasets import list_problems, load_data, load_problem
+    from .estimator import HardThresholdClassifier
+    from .export import export, load, summary, verify_export
     from .feasibility import FeasibilityReport, verify
     from .network import Network
     from .problem import Problem, make_problem
     from .search import SearchResult, min_width, solve
     from .targets import TargetSetting, load_targets
     from .units import UnitCache, UnitResult, check_certificate, solve_unit, solve_units
-    from .estimator import HardThresholdClassifier
-    from .export import export, load, summary, verify_export

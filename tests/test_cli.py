@@ -279,3 +279,38 @@ def test_sigterm_prints_the_best_so_far_and_writes_out(tmp_path):
     assert proc.returncode == 130, stderr
     assert "interrupted" in stdout and "train accuracy" in stdout
     assert ht.Network.load(out).widths == (8, 1)
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("none", None),
+        ("True", True),
+        ("off", False),
+        ("'8'", "8"),
+        ("[64]", [64]),
+        ("64,32", [64, 32]),
+        ("1e-3", 0.001),
+        ("-2", -2),
+        ("inf", "inf"),
+        ("abc", "abc"),
+        ("[]", []),
+    ],
+)
+def test_option_grammar(text, value):
+    from hardtarget.cli._options import parse_value
+
+    out = parse_value(text)
+    assert out == value and type(out) is type(value)
+
+
+def test_model_options_use_the_one_grammar():
+    from hardtarget.cli._options import parse_model_options
+
+    assert parse_model_options(["hidden=[64, 32]", "width=256", "act='sign'"]) == {
+        "hidden": [64, 32],
+        "width": 256,
+        "act": "sign",
+    }
+    with pytest.raises(ht.HardTargetError, match="given twice"):
+        parse_model_options(["width=1", "width=2"])

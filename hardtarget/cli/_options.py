@@ -1,8 +1,9 @@
 """One grammar for ``KEY=VALUE`` options (``-o`` for strategies, model options).
 
 A value is read as, in order: ``none``/``null`` -> None; ``true``/``false`` (also
-yes/no, on/off) -> bool; an integer; a finite number; a comma-separated list
-(``64,32`` or ``[64,32]``, items read by the same rules); otherwise the text itself.
+yes/no, on/off) -> bool; quoted text (``"8"``) -> that text; a comma-separated list
+(``64,32`` or ``[64,32]``, items read by the same rules); an integer; a finite number;
+otherwise the text itself.
 Strategy options are then checked against the strategy's declared parameters
 (type, range, choices), so ``-o width=abc`` names the option and its valid values.
 The grammar reads model options; strategies read their own texts by declaration.
@@ -52,6 +53,8 @@ def parse_value(text: str) -> Any:
     if low in _TRUE or low in _FALSE:
         return low in _TRUE
     inner = text.strip()
+    if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "'\"":
+        return inner[1:-1]  # quoted: text as is
     if inner.startswith("[") and inner.endswith("]"):
         inner = inner[1:-1]
         return [parse_value(t) for t in inner.split(",") if t.strip()]

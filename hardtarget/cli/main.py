@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ..errors import HardTargetError
-from ._args import EXIT_CODES, Parser, add_parser, top_level_verbosity
+from ._args import EXIT_CODES, Parser, top_level_verbosity
 
 __all__ = ["main", "build_parser", "SUBCOMMANDS"]
 
@@ -44,21 +44,6 @@ def _subcommand_modules() -> Iterator[object]:
         except ModuleNotFoundError as exc:
             if exc.name != full:
                 raise
-            if name == "train":  # until the torch bridge moves its subcommand here
-                yield _LegacyTrain()
-
-
-class _LegacyTrain:
-    """``train`` from ``hardtarget.torch.cli`` until ``cli/train.py`` exists."""
-
-    @staticmethod
-    def register(subparsers: argparse._SubParsersAction) -> None:
-        from ..torch.cli import COMMAND
-
-        help_, add_args, run = COMMAND
-        p = add_parser(subparsers, "train", help_)
-        add_args(p)
-        p.set_defaults(func=run)
 
 
 def build_parser() -> argparse.ArgumentParser:

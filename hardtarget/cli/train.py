@@ -10,26 +10,15 @@ function ``run(args) -> int`` and may add its own options in :func:`_method_args
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable
 
 from ..errors import HardTargetError
 from ._args import add_parser, nonneg_int, pos_int
+from ._options import parse_model_options
 
 __all__ = ["register", "run", "METHODS"]
-
-
-def _option(text: str) -> tuple[str, object]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"model option {text!r} must look like KEY=VALUE, "
-                                         "e.g. width=256")
-    key, val = text.split("=", 1)
-    try:
-        return key, json.loads(val)
-    except json.JSONDecodeError:
-        return key, val
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
@@ -43,7 +32,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
                         "ste, step_hinges (qrelu only); none for relu/sat-relu. Hyphens accepted")
     g.add_argument("--no-weighting", action="store_true",
                    help="drop the |dL/dh| weighting of the layer loss")
-    g.add_argument("--model-option", action="append", type=_option, default=[], metavar="KEY=VALUE",
+    g.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                    help="extra model argument, e.g. width=256 or hidden=[64]")
 
 
@@ -147,7 +136,8 @@ def config_from_args(args: argparse.Namespace):
     return TrainConfig(
         model=args.model, activation=args.activation, rule=args.rule, weighted=not args.no_weighting,
         dataset=args.dataset, data_dir=args.data_dir, image_size=args.image_size,
-        model_options=dict(args.model_option), preset=args.preset, epochs=args.epochs,
+        model_options=parse_model_options(args.model_option), preset=args.preset,
+        epochs=args.epochs,
         batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
         weight_decay=args.weight_decay, decay_biases_and_norms=args.decay_biases_and_norms,
         milestones=_milestones(args.milestones), gamma=args.gamma, augment=args.augment,
