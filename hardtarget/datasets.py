@@ -254,29 +254,36 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _floats(cells) -> list[float] | None:
+    """The cells as floats, or None if one is not a number."""
+    try:
+        return [float(c) for c in cells]
+    except ValueError:
+        return None
+
+
 def _read_csv(path: Path) -> tuple[list[str] | None, list[list[str]]]:
     """``(header or None, data rows)``; rows of unequal length are refused."""
     import csv
 
     try:
         with open(path, newline="", encoding="utf-8") as fh:
-            rows = [[c.strip() for c in r] for r in csv.reader(fh) if r]
+            rows = [r for r in csv.reader(fh) if r]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise HardTargetError(
             f"{path} is not a text CSV file ({exc}); save it as UTF-8 CSV"
         ) from None
     if not rows:
         raise HardTargetError(f"{path} is empty; it needs data rows (and optionally a header row)")
-    widths = {len(r) for r in rows}
-    if len(widths) > 1:
+    if any(len(r) != len(rows[0]) for r in rows):
         bad = next(i for i, r in enumerate(rows) if len(r) != len(rows[0]))
         raise HardTargetError(
             f"{path} has rows of different lengths (line {bad + 1} has {len(rows[bad])} "
             f"fields, line 1 has {len(rows[0])}); every row needs the same fields"
         )
-    first, rest = rows[0], rows[1:]
+    first, rest = [c.strip() for c in rows[0]], rows[1:]
     header = any(
-        not _is_number(first[j]) and rest and all(_is_number(r[j]) for r in rest)
+        not _is_number(first[j]) and rest and _floats(r[j] for r in rest) is not None
         for j in range(len(first))
     )
     if header or (not rest and not all(map(_is_number, first))):
@@ -313,25 +320,25 @@ def _csv_problem(path: Path, header, body, col: int, default_label: bool, multic
     col %= ncol
     names = header if header is not None else [f"column {j}" for j in range(ncol)]
     feats = [j for j in range(ncol) if j != col]
-    for j in feats:
-        for i, r in enumerate(body):
-            if not _is_number(r[j]):
-                fix = (
-                    "the label is the last column by default; pick the label column with --label "
-                    "NAME or index (label= in the API)"
-                    if default_label
-                    else "encode categories as numbers or drop the column"
-                )
-                raise HardTargetError(
-                    f"{path}: feature column {names[j]!r} (index {j}) has the non-numeric "
-                    f"value {r[j]!r} in data row {i + 1}; {fix}"
-                )
-    X = np.array([[float(r[j]) for j in feats] for r in body])
-    y = np.array([r[col] for r in body])
-    if all(_is_number(v) for v in y):  # numeric labels sort as numbers, not as strings
-        y = y.astype(np.float64)
-        if np.all(np.abs(y) < 2**53) and np.all(y == np.round(y)):
-            y = y.astype(np.int64)
+    try:
+        X = np.array([[float(r[j]) for j in feats] for r in body])
+    except ValueError:
+        i, j = next((i, j) for j in feats for i, r in enumerate(body) if not _is_number(r[j]))
+        fix = (
+            "the label is the last column by default; pick the label column with --label "
+            "NAME or index (label= in the API)"
+            if default_label
+            else "encode categories as numbers or drop the column"
+        )
+        raise HardTargetError(
+            f"{path}: feature column {names[j]!r} (index {j}) has the non-numeric "
+            f"value {body[i][j]!r} in data row {i + 1}; {fix}"
+        ) from None
+    labels = [r[col].strip() for r in body]
+    numeric = _floats(labels)
+    y = np.array(labels) if numeric is None else np.array(numeric)
+    if numeric is not None and np.all(np.abs(y) < 2**53) and np.all(y == np.round(y)):
+        y = y.astype(np.int64)  # numeric labels sort as numbers, not as strings
     return make_problem(
         X, y, name=path.name, feature_names=[names[j] for j in feats], multiclass=multiclass
     )
