@@ -71,7 +71,9 @@ def _setup_logging(args: argparse.Namespace) -> None:
         level = logging.INFO
     else:  # a terminal gets progress bars instead
         level = logging.WARNING
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+    # other libraries' INFO chatter (font caches, solvers) stays out of the progress lines
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr, force=True)
+    logging.getLogger("hardtarget").setLevel(level)
 
 
 def _sigterm(signum: int, frame: object) -> None:
