@@ -99,7 +99,11 @@ def _method_args(p: argparse.ArgumentParser) -> None:
     """``--method`` and the options of the methods other than ``ftprop``."""
     p.add_argument("--method", choices=list(METHODS), default="ftprop",
                    help="ftprop: FTPROP-MB, hard activations trained by their layer losses "
-                        "(default)")
+                        "(default); cb: continuous binarization; weight-dist: discrete weight "
+                        "distributions with sign activations")
+    from ..torch.baselines.cli import add_args
+
+    add_args(p)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -200,4 +204,12 @@ def _export(res, args: argparse.Namespace) -> None:
     net.save(args.export_network)
 
 
-METHODS: dict[str, Callable[[argparse.Namespace], int]] = {"ftprop": _run_ftprop}
+def _run_baseline(args: argparse.Namespace) -> int:
+    from ..torch.baselines import cli as baselines
+
+    args.model_options = parse_model_options(args.model_option)
+    return (baselines.run_cb if args.method == "cb" else baselines.run_weight_dist)(args)
+
+
+METHODS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "ftprop": _run_ftprop, "cb": _run_baseline, "weight-dist": _run_baseline}

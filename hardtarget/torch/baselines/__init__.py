@@ -1,24 +1,48 @@
 """Baselines for hard-threshold networks, trained by the same ``fit`` as FTPROP-MB.
 
 - Continuous binarization (Sakr et al.): :class:`CBNet` with parametrized clipping
-  activations, binarized one layer at a time (:mod:`.cb`).
+  activations, binarized one layer at a time (:mod:`.cb`, :func:`train_cb`).
 - Discrete weight distributions with sign activations (Roth et al.):
   :class:`WeightDistNet`, initialized from a pre-trained :class:`RealNet`, ending in a
-  :class:`DiscreteNet` with small-integer weights (:mod:`.weight_dist`).
+  :class:`DiscreteNet` with small-integer weights (:mod:`.weight_dist`,
+  :func:`train_weight_dist`).
 
-Architectures (``mlp``, ``cnn``, ``vgg``) are layer specs with their sizes as
-parameters (:mod:`.arch`).
+Architectures (``mlp``, ``cnn``, ``vgg``, ``spec``) are layer specs with their sizes as
+parameters (:mod:`.arch`).  Names load lazily, so the CLI can read :mod:`.cli`'s options
+without importing torch.
+
+Examples
+--------
+>>> from hardtarget.torch.baselines import CBNet, arch_spec, train_cb      # doctest: +SKIP
+>>> res = train_cb(CBNet(arch_spec("mlp", hidden=(64,)), (1, 8, 8), 10), (X, y))  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from .arch import ARCHS, arch_spec, parse_spec
-from .callbacks import CBStages, DiscreteBN
-from .cb import PCF, CBNet
-from .plain import DiscreteNet, RealNet
-from .procedures import BaselineResult, train_cb, train_weight_dist
-from .weight_dist import WEIGHT_SETS, WeightDistNet, init_logits
+import importlib
 
 __all__ = ["ARCHS", "arch_spec", "parse_spec", "CBStages", "DiscreteBN", "PCF", "CBNet",
            "DiscreteNet", "RealNet", "BaselineResult", "train_cb", "train_weight_dist",
            "WEIGHT_SETS", "WeightDistNet", "init_logits"]
+
+_WHERE = {
+    "ARCHS": "arch", "arch_spec": "arch", "parse_spec": "arch",
+    "CBStages": "callbacks", "DiscreteBN": "callbacks",
+    "PCF": "cb", "CBNet": "cb",
+    "DiscreteNet": "plain", "RealNet": "plain",
+    "BaselineResult": "procedures", "train_cb": "procedures", "train_weight_dist": "procedures",
+    "WEIGHT_SETS": "weight_dist", "WeightDistNet": "weight_dist", "init_logits": "weight_dist",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        from .._require import require_torch
+
+        require_torch()
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(__all__)
