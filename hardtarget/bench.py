@@ -167,6 +167,7 @@ def summarize(rows: list) -> list:
 
 
 def markdown(summary: list) -> str:
+    """The summary rows as a markdown table."""
     lines = [
         "| problem | hidden | strategy | runs | success | train acc | time to best (s) | states "
         "| status |",

@@ -219,10 +219,36 @@ def load_data(
 ) -> Problem:
     """Read a CSV (numeric feature columns) or NPZ (arrays ``X`` and ``y``) file.
 
-    ``label`` names the label column (CSV: header name or 0-based index; default the
-    last column) or the label array (NPZ; default ``"y"``).  A CSV's first row is a
-    header when some column is numeric below it but not in it; otherwise it is data.
-    ``multiclass="ovr"`` accepts more than two classes (one output unit per class).
+    A CSV's first row is a header when some column is numeric below it but not in it;
+    otherwise it is data (columns are then named ``column 0``, ...).  NPZ files are read
+    without pickles; object arrays are refused.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv`` (or ``.txt``) or ``.npz`` file.
+    label : str or int, default=None
+        CSV: the label column's header name or 0-based index (default: the last
+        column). NPZ: the label array's name (default: ``"y"``).
+    multiclass : {None, "ovr"}, default=None
+        ``"ovr"`` accepts more than two classes (one output unit per class).
+
+    Returns
+    -------
+    Problem
+
+    Raises
+    ------
+    HardTargetError
+        A missing, unreadable or malformed file, with what to change.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "and.csv")
+    >>> _ = open(path, "w").write("a,b,y\\n0,0,0\\n0,1,0\\n1,0,0\\n1,1,1\\n")
+    >>> load_data(path).t.tolist()
+    [-1, -1, -1, 1]
     """
     from ._npz import check_readable, read_npz
 
@@ -349,6 +375,20 @@ def load_problem(
 ) -> Problem:
     """Load a built-in problem by spec, or a data file by path.
 
+    Parameters
+    ----------
+    spec : str
+        A built-in problem (``xor``, ``parity:3``, ``planted:8-4-1:200:0``, ...; see
+        :func:`list_problems`) or the path of a ``.csv``/``.npz`` file.
+    label, multiclass :
+        For data files, as in :func:`load_data`.
+
+    Returns
+    -------
+    Problem
+
+    Examples
+    --------
     >>> load_problem("parity:3").X.shape
     (8, 3)
     """

@@ -130,6 +130,7 @@ class Network:
     # -- shape -------------------------------------------------------------
     @property
     def n_features(self) -> int:
+        """Inputs the first layer takes."""
         return self.weights[0].shape[0] - 1
 
     @property

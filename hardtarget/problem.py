@@ -69,10 +69,12 @@ class Problem:
 
     @property
     def n_samples(self) -> int:
+        """Training points (rows of ``X``)."""
         return self.X.shape[0]
 
     @property
     def n_features(self) -> int:
+        """Input features (columns of ``X``)."""
         return self.X.shape[1]
 
     @property

@@ -39,9 +39,11 @@ class TargetSetting:
 
     @property
     def widths(self) -> tuple:
+        """Units per hidden layer."""
         return tuple(T.shape[1] for T in self.layers)
 
     def copy(self) -> TargetSetting:
+        """An independent copy (the arrays are copied)."""
         return TargetSetting([T.copy() for T in self.layers])
 
     def flipped(self, layer: int, sample: int, unit: int) -> TargetSetting:
@@ -69,6 +71,7 @@ class TargetSetting:
         return f"TargetSetting(widths={self.widths}, n_samples={m})"
 
     def to_npz_dict(self) -> dict:
+        """``{"T1": ..., "T2": ...}`` for ``np.savez``; :func:`load_targets` reads it back."""
         return {f"T{d + 1}": T for d, T in enumerate(self.layers)}
 
 
