@@ -29,9 +29,15 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 METHODS = ["FTP-SH", "SSTE", "CB", "WD ternary", "WD quinary", "ReLU", "tanh"]
-KIND = {"FTP-SH": ("real", "sign"), "SSTE": ("real", "sign"), "CB": ("real", "sign"),
-        "WD ternary": ("{-1,0,1}", "sign"), "WD quinary": ("{-1,-.5,0,.5,1}", "sign"),
-        "ReLU": ("real", "relu"), "tanh": ("real", "tanh")}
+KIND = {
+    "FTP-SH": ("real", "sign"),
+    "SSTE": ("real", "sign"),
+    "CB": ("real", "sign"),
+    "WD ternary": ("{-1,0,1}", "sign"),
+    "WD quinary": ("{-1,-.5,0,.5,1}", "sign"),
+    "ReLU": ("real", "relu"),
+    "tanh": ("real", "tanh"),
+}
 
 
 def _digits():
@@ -48,8 +54,11 @@ def _digits():
 def _bits_real(module) -> int:
     import torch
 
-    return 32 * sum(m.weight.numel() + m.bias.numel() for m in module.modules()
-                    if isinstance(m, torch.nn.Linear))
+    return 32 * sum(
+        m.weight.numel() + m.bias.numel()
+        for m in module.modules()
+        if isinstance(m, torch.nn.Linear)
+    )
 
 
 def run_one(job: tuple) -> tuple:
@@ -62,13 +71,16 @@ def run_one(job: tuple) -> tuple:
 
     train, test = _digits()
     spec = arch_spec("mlp", hidden=hidden)
-    kw = dict(test=test, batch_size=64, seed=seed, progress=False)
+    kw = {"test": test, "batch_size": 64, "seed": seed, "progress": False}
     half, sixth = epochs // 2, max(1, epochs // 6)
     torch.manual_seed(seed)
     t0 = time.perf_counter()
     if method in ("FTP-SH", "SSTE", "ReLU"):
-        act, rule = {"FTP-SH": ("sign", "soft-hinge"), "SSTE": ("sign", "saturated-hinge"),
-                     "ReLU": ("relu", None)}[method]
+        act, rule = {
+            "FTP-SH": ("sign", "soft-hinge"),
+            "SSTE": ("sign", "saturated-hinge"),
+            "ReLU": ("relu", None),
+        }[method]
         model = make_model("mlp", act, rule, in_shape=(1, 8, 8), num_classes=10, hidden=hidden)
         res = fit(model, train, epochs=epochs, lr=1e-3, **kw)
         acc, bits = res.history[-1]["test_top1"], _bits_real(model)
@@ -79,16 +91,27 @@ def run_one(job: tuple) -> tuple:
         bits = 32 * (sum(p.numel() for p in model.parameters()))
     elif method == "CB":
         model = CBNet(spec, (1, 8, 8), 10)
-        res = train_cb(model, train, pretrain_epochs=half, stage_epochs=sixth, lr=1e-3, slope_lr=1e-2, **kw)
+        res = train_cb(
+            model, train, pretrain_epochs=half, stage_epochs=sixth, lr=1e-3, slope_lr=1e-2, **kw
+        )
         acc, bits = res.history[-1]["test_top1"], _bits_real(res.network)
     else:
         weights = method.split()[1]
-        res = train_weight_dist(RealNet(spec, (1, 8, 8), 10), train, weights=weights, real_epochs=half,
-                                tanh_epochs=sixth, sign_epochs=epochs - half - sixth, **kw)
+        res = train_weight_dist(
+            RealNet(spec, (1, 8, 8), 10),
+            train,
+            weights=weights,
+            real_epochs=half,
+            tanh_epochs=sixth,
+            sign_epochs=epochs - half - sixth,
+            **kw,
+        )
         acc = res.history[-1]["test_top1"]
         per = math.ceil(math.log2(3 if weights == "ternary" else 5))
         n_w = sum(res.model.int_weight(i).numel() for i in range(len(res.model.layout)))
-        n_units = sum(b[2] for b in res.model.layout)  # a threshold per hidden unit, a bias per output
+        n_units = sum(
+            b[2] for b in res.model.layout
+        )  # a threshold per hidden unit, a bias per output
         bits = per * n_w + 32 * n_units
     return method, seed, acc, time.perf_counter() - t0, bits
 
@@ -104,15 +127,19 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--hidden", default="100,100", help="hidden layer widths, comma-separated")
-    ap.add_argument("--jobs", type=int, default=2, help="parallel processes (one torch thread each)")
+    ap.add_argument(
+        "--jobs", type=int, default=2, help="parallel processes (one torch thread each)"
+    )
     args = ap.parse_args()
     hidden = tuple(int(h) for h in args.hidden.split(","))
     jobs = [(m, s, args.epochs, hidden) for s in range(args.seeds) for m in METHODS]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(args.jobs, initializer=_warm) as ex:
         results = list(ex.map(run_one, jobs))
-    print(f"digits 8x8, MLP 64-{'-'.join(map(str, hidden))}-10, {args.epochs} epochs per method, "
-          f"seeds 0..{args.seeds - 1}, {time.perf_counter() - t0:.0f} s wall")
+    print(
+        f"digits 8x8, MLP 64-{'-'.join(map(str, hidden))}-10, {args.epochs} epochs per method, "
+        f"seeds 0..{args.seeds - 1}, {time.perf_counter() - t0:.0f} s wall"
+    )
     print("| method | weights | activations | test top-1 % | train s | size (bits) |")
     print("|---|---|---|---|---|---|")
     for m in METHODS:
@@ -120,8 +147,10 @@ def main() -> None:
         acc = [r[2] for r in rows]
         sd = statistics.stdev(acc) if len(acc) > 1 else 0.0
         secs = statistics.mean(r[3] for r in rows)
-        print(f"| {m} | {KIND[m][0]} | {KIND[m][1]} | {statistics.mean(acc):.2f} +- {sd:.2f} | "
-              f"{secs:.1f} | {rows[0][4]:,} |")
+        print(
+            f"| {m} | {KIND[m][0]} | {KIND[m][1]} | {statistics.mean(acc):.2f} +- {sd:.2f} | "
+            f"{secs:.1f} | {rows[0][4]:,} |"
+        )
 
 
 if __name__ == "__main__":

@@ -13,10 +13,24 @@ from scipy import stats
 from scipy.special import erf
 
 from hardtarget.errors import HardTargetError
-from hardtarget.torch.baselines import (PCF, CBNet, DiscreteNet, RealNet, WeightDistNet, arch_spec,
-                                        init_logits, parse_spec)
-from hardtarget.torch.baselines.gauss import (VAR_EPS, gumbel_sign, max_gauss, max_pool_gauss,
-                                              sign_logit, sign_mean)
+from hardtarget.torch.baselines import (
+    PCF,
+    CBNet,
+    DiscreteNet,
+    RealNet,
+    WeightDistNet,
+    arch_spec,
+    init_logits,
+    parse_spec,
+)
+from hardtarget.torch.baselines.gauss import (
+    VAR_EPS,
+    gumbel_sign,
+    max_gauss,
+    max_pool_gauss,
+    sign_logit,
+    sign_mean,
+)
 from hardtarget.torch.baselines.weight_dist import DistBatchNorm, ProbLayer
 
 D64 = torch.float64
@@ -39,7 +53,9 @@ def test_sign_mean_is_erf_with_sqrt2():
 def test_sign_mean_monte_carlo():
     g = np.random.default_rng(0)
     a = g.normal(0.4, math.sqrt(0.7), 400_000)
-    assert float(sign_mean(t(0.4), t(0.7))) == pytest.approx(np.mean(np.where(a > 0, 1, -1)), abs=0.005)
+    assert float(sign_mean(t(0.4), t(0.7))) == pytest.approx(
+        np.mean(np.where(a > 0, 1, -1)), abs=0.005
+    )
 
 
 def test_sign_mean_zero_variance_is_finite_with_finite_gradient():
@@ -63,7 +79,9 @@ def test_gumbel_sample_is_positive_with_the_sign_probability():
     mu, var = torch.full((200_000,), 0.6, dtype=D64), torch.full((200_000,), 2.0, dtype=D64)
     x = gumbel_sign(mu, var, tau=1.0)
     assert x.abs().max() < 1
-    assert float((x > 0).double().mean()) == pytest.approx(stats.norm.cdf(0.6 / math.sqrt(2.0)), abs=0.004)
+    assert float((x > 0).double().mean()) == pytest.approx(
+        stats.norm.cdf(0.6 / math.sqrt(2.0)), abs=0.004
+    )
     cold = gumbel_sign(mu, var, tau=0.01)  # low temperature: nearly +-1 with mean E[sign(a)]
     assert float(cold.mean()) == pytest.approx(float(sign_mean(t(0.6), t(2.0))), abs=0.01)
 
@@ -75,7 +93,9 @@ def test_max_of_two_standard_normals():
     assert float(var) == pytest.approx(1 - 1 / math.pi, abs=1e-8)
 
 
-@pytest.mark.parametrize("m1,v1,m2,v2", [(0.5, 1.0, -0.2, 0.3), (2.0, 0.1, 1.5, 2.0), (-1.0, 4.0, 1.0, 0.5)])
+@pytest.mark.parametrize(
+    "m1,v1,m2,v2", [(0.5, 1.0, -0.2, 0.3), (2.0, 0.1, 1.5, 2.0), (-1.0, 4.0, 1.0, 0.5)]
+)
 def test_max_of_two_gaussians_monte_carlo(m1, v1, m2, v2):
     g = np.random.default_rng(1)
     s = np.maximum(g.normal(m1, math.sqrt(v1), 1_000_000), g.normal(m2, math.sqrt(v2), 1_000_000))
@@ -138,12 +158,12 @@ def test_conv_moments_equal_a_direct_loop():
     mu, var = (v.detach() for v in layer(x))
     p = _probs(layer).numpy()
     vals = np.array([-1, -1 / 3, 1 / 3, 1])
-    ew, vw = p @ vals, p @ vals ** 2 - (p @ vals) ** 2
+    ew, vw = p @ vals, p @ vals**2 - (p @ vals) ** 2
     xp = np.pad(x.numpy()[0], ((0, 0), (1, 1), (1, 1)))
     for o, i, j in itertools.product(range(3), range(4), range(5)):
-        patch = xp[:, i:i + 3, j:j + 3]
+        patch = xp[:, i : i + 3, j : j + 3]
         assert float(mu[0, o, i, j]) == pytest.approx(float((ew[o] * patch).sum()), abs=1e-5)
-        assert float(var[0, o, i, j]) == pytest.approx(float((vw[o] * patch ** 2).sum()), abs=1e-5)
+        assert float(var[0, o, i, j]) == pytest.approx(float((vw[o] * patch**2).sum()), abs=1e-5)
 
 
 def test_batch_norm_over_distributions_eqs_9_10():
@@ -157,8 +177,10 @@ def test_batch_norm_over_distributions_eqs_9_10():
     mb = mu.numpy().mean(0)
     sb2 = (var.numpy() + (mu.numpy() - mb) ** 2).sum(0) / 5  # eq. 9, N_B - 1 = 5
     gam, bet = bn.weight.detach().numpy(), bn.bias.detach().numpy()
-    np.testing.assert_allclose(m2.detach().numpy(), (mu.numpy() - mb) / np.sqrt(sb2) * gam + bet, rtol=1e-6)
-    np.testing.assert_allclose(v2.detach().numpy(), var.numpy() / sb2 * gam ** 2, rtol=1e-6)
+    np.testing.assert_allclose(
+        m2.detach().numpy(), (mu.numpy() - mb) / np.sqrt(sb2) * gam + bet, rtol=1e-6
+    )
+    np.testing.assert_allclose(v2.detach().numpy(), var.numpy() / sb2 * gam**2, rtol=1e-6)
 
 
 # -- parameterization and initialization of q (section 5.2) -------------------------------
@@ -175,16 +197,20 @@ def test_initial_probabilities_equation_11_by_hand():
     # positive weights 1..4: empirical CDF 1/4..1, mapped onto (0, 1.5] for {-1, 0, 1}
     q = init_logits(torch.tensor([1.0, 2.0, 3.0, 4.0, -7.0]), "ternary").exp().double().numpy()
     qmin, dq = 0.025, 0.925
-    np.testing.assert_allclose(q[0], [qmin, qmin + dq * 0.625, qmin + dq * 0.375], atol=1e-6)  # 0.375
-    np.testing.assert_allclose(q[1], [qmin, qmin + dq * 0.25, qmin + dq * 0.75], atol=1e-6)   # 0.75
-    np.testing.assert_allclose(q[2], [qmin, qmin, 0.95], atol=1e-6)                           # 1.125
-    np.testing.assert_allclose(q[4], [0.95, qmin, qmin], atol=1e-6)                           # -1.5
+    np.testing.assert_allclose(
+        q[0], [qmin, qmin + dq * 0.625, qmin + dq * 0.375], atol=1e-6
+    )  # 0.375
+    np.testing.assert_allclose(q[1], [qmin, qmin + dq * 0.25, qmin + dq * 0.75], atol=1e-6)  # 0.75
+    np.testing.assert_allclose(q[2], [qmin, qmin, 0.95], atol=1e-6)  # 1.125
+    np.testing.assert_allclose(q[4], [0.95, qmin, qmin], atol=1e-6)  # -1.5
 
 
 @pytest.mark.parametrize("weights,d", [("ternary", 3), ("quaternary", 4), ("quinary", 5)])
 def test_each_value_is_initially_most_probable_equally_often(weights, d):
     g = torch.Generator().manual_seed(7)
-    w = torch.cat([torch.rand(3000, generator=g) * 0.1 + 0.01, -torch.rand(3000, generator=g) * 3 - 0.01])
+    w = torch.cat(
+        [torch.rand(3000, generator=g) * 0.1 + 0.01, -torch.rand(3000, generator=g) * 3 - 0.01]
+    )
     lg = init_logits(w, weights)
     counts = np.bincount(lg.argmax(-1).numpy(), minlength=d) / w.numel()
     np.testing.assert_allclose(counts, 1.0 / d, atol=0.002)
@@ -228,7 +254,9 @@ def test_batch_norm_statistics_come_from_the_discrete_pass():
 def test_pcf_values_and_sbaf():
     act = PCF(m=0.5, a=2.0)
     x = t(-1.0, -0.5, 0.0, 0.25, 0.5, 3.0).float()
-    np.testing.assert_allclose(act(x).detach().numpy(), [0, 0, 1, 1.5, 2, 2])  # clip(x/m + a/2, 0, a)
+    np.testing.assert_allclose(
+        act(x).detach().numpy(), [0, 0, 1, 1.5, 2, 2]
+    )  # clip(x/m + a/2, 0, a)
     act.binary.fill_(True)
     np.testing.assert_allclose(act(x).detach().numpy(), [0, 0, 0, 2, 2, 2])  # a * 1[x > 0], at 0: 0
 
@@ -264,7 +292,9 @@ def test_cb_stages_freeze_earlier_layers():
 
 
 def test_regularization_uses_the_layer_kind_coefficient():
-    net = CBNet(parse_spec("4C3-P2-4C3-FC5"), (1, 4, 4), 2, lam={"pool": 0.3, "conv": 0.2, "fc": 0.1})
+    net = CBNet(
+        parse_spec("4C3-P2-4C3-FC5"), (1, 4, 4), 2, lam={"pool": 0.3, "conv": 0.2, "fc": 0.1}
+    )
     for stage, lam in ((1, 0.3), (2, 0.1), (3, 0.1)):
         net.set_stage(stage)
         assert float(net.regularization().detach()) == pytest.approx(lam * 0.25)  # m = 0.5, L2

@@ -11,8 +11,16 @@ from sklearn.datasets import load_digits
 import hardtarget as ht
 from hardtarget.errors import HardTargetError
 from hardtarget.torch import fit
-from hardtarget.torch.baselines import (CBNet, CBStages, DiscreteBN, RealNet, WeightDistNet, arch_spec,
-                                        train_cb, train_weight_dist)
+from hardtarget.torch.baselines import (
+    CBNet,
+    CBStages,
+    DiscreteBN,
+    RealNet,
+    WeightDistNet,
+    arch_spec,
+    train_cb,
+    train_weight_dist,
+)
 from hardtarget.torch.convert import from_torch, predict_exact
 
 
@@ -54,8 +62,15 @@ def test_cb_trains_and_its_sign_network_converts(digits, tmp_path):
     X, y, Xt, yt = digits
     torch.manual_seed(0)
     model = CBNet(arch_spec("mlp", hidden=(48, 32)), (1, 8, 8), 10)
-    res = train_cb(model, (X, y), test=(Xt, yt), pretrain_epochs=6, stage_epochs=2, batch_size=32,
-                   progress=False)
+    res = train_cb(
+        model,
+        (X, y),
+        test=(Xt, yt),
+        pretrain_epochs=6,
+        stage_epochs=2,
+        batch_size=32,
+        progress=False,
+    )
     assert res.status == "completed" and len(res.history) == 6 + 3 * 2
     assert [r["cb_stage"] for r in res.history[-3:]] == [2, 3, 3]
     assert all(bool(a.binary) for a in model.acts)
@@ -73,14 +88,23 @@ def test_weight_dist_two_stages_end_in_an_integer_sign_network(digits, tmp_path)
     X, y, Xt, yt = digits
     torch.manual_seed(1)
     real = RealNet(arch_spec("mlp", hidden=(48,)), (1, 8, 8), 10)
-    res = train_weight_dist(real, (X, y), test=(Xt, yt), weights="quinary", real_epochs=5, tanh_epochs=2,
-                            sign_epochs=3, batch_size=32, progress=False)
+    res = train_weight_dist(
+        real,
+        (X, y),
+        test=(Xt, yt),
+        weights="quinary",
+        real_epochs=5,
+        tanh_epochs=2,
+        sign_epochs=3,
+        batch_size=32,
+        progress=False,
+    )
     assert [r["phase"] for r in res.history] == ["real"] * 5 + ["tanh"] * 2 + ["sign"] * 3
     final = res.model
     assert final.activation == "sign" and final.int_weight(0).dtype == torch.int8
     assert set(torch.unique(final.int_weight(0)).tolist()) <= {-2, -1, 0, 1, 2}
     assert res.history[-1]["test_top1"] > 60
-    net, got = _check_network(res.network, Xt, _labels(final, Xt))
+    net, _got = _check_network(res.network, Xt, _labels(final, Xt))
     for W in net.weights:  # integer weights, real thresholds
         np.testing.assert_array_equal(W[:-1], np.round(W[:-1]))
     assert np.abs(net.weights[0][:-1]).max() <= 2
@@ -96,12 +120,25 @@ def test_conv_nets_train_through_fit_with_the_callbacks(digits, weights):
     torch.manual_seed(2)
     cb = CBNet(spec, (1, 8, 8), 10, lam={"fc": 1e-3, "conv": 1e-2, "pool": 1e-1})
     sched = CBStages(pretrain=1, per_stage=1)
-    res = fit(cb, (X[:200], y[:200]), test=(Xt, yt), epochs=sched.total(cb.n_stages), callbacks=[sched],
-              progress=False)
+    res = fit(
+        cb,
+        (X[:200], y[:200]),
+        test=(Xt, yt),
+        epochs=sched.total(cb.n_stages),
+        callbacks=[sched],
+        progress=False,
+    )
     assert res.status == "completed" and all(bool(a.binary) for a in cb.acts)
     wd = WeightDistNet.from_real(RealNet(spec, (1, 8, 8), 10), weights)
-    res = fit(wd, (X[:200], y[:200]), test=(Xt, yt), epochs=2, lr=1e-2, callbacks=[DiscreteBN((X[:200], y[:200]))],
-              progress=False)
+    res = fit(
+        wd,
+        (X[:200], y[:200]),
+        test=(Xt, yt),
+        epochs=2,
+        lr=1e-2,
+        callbacks=[DiscreteBN((X[:200], y[:200]))],
+        progress=False,
+    )
     assert all(np.isfinite(r["test_loss"]) for r in res.history)
     assert bool(wd.stats_fresh) and wd.bn_batches is None
     with pytest.raises(HardTargetError, match="fully connected"):

@@ -21,17 +21,40 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["ARCHS", "arch_spec", "parse_spec", "CBStages", "DiscreteBN", "PCF", "CBNet",
-           "DiscreteNet", "RealNet", "BaselineResult", "train_cb", "train_weight_dist",
-           "WEIGHT_SETS", "WeightDistNet", "init_logits"]
+__all__ = [
+    "ARCHS",
+    "PCF",
+    "WEIGHT_SETS",
+    "BaselineResult",
+    "CBNet",
+    "CBStages",
+    "DiscreteBN",
+    "DiscreteNet",
+    "RealNet",
+    "WeightDistNet",
+    "arch_spec",
+    "init_logits",
+    "parse_spec",
+    "train_cb",
+    "train_weight_dist",
+]
 
 _WHERE = {
-    "ARCHS": "arch", "arch_spec": "arch", "parse_spec": "arch",
-    "CBStages": "callbacks", "DiscreteBN": "callbacks",
-    "PCF": "cb", "CBNet": "cb",
-    "DiscreteNet": "plain", "RealNet": "plain",
-    "BaselineResult": "procedures", "train_cb": "procedures", "train_weight_dist": "procedures",
-    "WEIGHT_SETS": "weight_dist", "WeightDistNet": "weight_dist", "init_logits": "weight_dist",
+    "ARCHS": "arch",
+    "arch_spec": "arch",
+    "parse_spec": "arch",
+    "CBStages": "callbacks",
+    "DiscreteBN": "callbacks",
+    "PCF": "cb",
+    "CBNet": "cb",
+    "DiscreteNet": "plain",
+    "RealNet": "plain",
+    "BaselineResult": "procedures",
+    "train_cb": "procedures",
+    "train_weight_dist": "procedures",
+    "WEIGHT_SETS": "weight_dist",
+    "WeightDistNet": "weight_dist",
+    "init_logits": "weight_dist",
 }
 
 

@@ -24,7 +24,7 @@ Examples
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from ...errors import HardTargetError
 
@@ -36,12 +36,16 @@ _TOKEN = re.compile(r"^(?:(\d+)C(\d+)|P2|(\d+)FC|FC(\d+))$", re.IGNORECASE)
 def parse_spec(text: str) -> list:
     """Blocks of a spec string such as ``"128C3-128C3-P2-1024FC"``."""
     if not isinstance(text, str) or not text.strip():
-        raise HardTargetError(f"a layer spec must be a non-empty string like '32C3-P2-FC128', got {text!r}")
+        raise HardTargetError(
+            f"a layer spec must be a non-empty string like '32C3-P2-FC128', got {text!r}"
+        )
     out = []
     for tok in text.strip().split("-"):
         m = _TOKEN.match(tok.strip())
         if m is None:
-            raise HardTargetError(f"bad block {tok!r} in spec {text!r}; write NC K (e.g. 32C3), P2, or NFC/FCN")
+            raise HardTargetError(
+                f"bad block {tok!r} in spec {text!r}; write NC K (e.g. 32C3), P2, or NFC/FCN"
+            )
         if m.group(1):
             out.append(("conv", int(m.group(1)), int(m.group(2))))
         elif tok.strip().upper() == "P2":
@@ -62,8 +66,12 @@ def _cnn(channels: Sequence[int] = (32, 64), kernel: int = 5, fc: Sequence[int] 
     return out + [("fc", int(n)) for n in fc]
 
 
-def _vgg(channels: Sequence[int] = (128, 256, 512), convs: int = 2, fc: Sequence[int] = (1024,),
-         pool_last: bool = True) -> list:
+def _vgg(
+    channels: Sequence[int] = (128, 256, 512),
+    convs: int = 2,
+    fc: Sequence[int] = (1024,),
+    pool_last: bool = True,
+) -> list:
     out: list = []
     for i, c in enumerate(channels):
         out += [("conv", int(c), 3)] * int(convs)
@@ -89,7 +97,9 @@ def arch_spec(name: str, **sizes) -> list:
     except TypeError as exc:
         raise HardTargetError(f"bad option for baseline model {key!r}: {exc}") from None
     if not spec or any(b[1] < 1 or (b[0] == "conv" and b[2] < 1) for b in spec):
-        raise HardTargetError(f"model {key!r} needs at least one block with positive sizes, got {spec}")
+        raise HardTargetError(
+            f"model {key!r} needs at least one block with positive sizes, got {spec}"
+        )
     return spec
 
 
@@ -102,13 +112,17 @@ def spec_shapes(spec: list, in_shape: Sequence[int]) -> list:
         if block[0] == "fc":
             shape = (block[1],)
         elif len(shape) != 3:
-            raise HardTargetError(f"block {block} comes after a fully connected layer; convolutions and "
-                                  "pooling must come first")
+            raise HardTargetError(
+                f"block {block} comes after a fully connected layer; convolutions and "
+                "pooling must come first"
+            )
         elif block[0] == "conv":
             shape = (block[1], shape[1], shape[2])
         else:
             if min(shape[1:]) < 2:
-                raise HardTargetError(f"a 2x2 pool needs at least 2x2 maps, got {shape}; use fewer P2 blocks")
+                raise HardTargetError(
+                    f"a 2x2 pool needs at least 2x2 maps, got {shape}; use fewer P2 blocks"
+                )
             shape = (shape[0], shape[1] // 2, shape[2] // 2)
     shapes.append(shape)
     return shapes

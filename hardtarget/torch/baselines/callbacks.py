@@ -9,7 +9,8 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import torch
 
@@ -28,16 +29,20 @@ class CBStages(Callback):
     (also when stopped early), and the row gets ``cb_stage`` and the slopes ``m<l>``.
     """
 
-    def __init__(self, pretrain: int = 0, per_stage: "int | Sequence[int]" = 1) -> None:
+    def __init__(self, pretrain: int = 0, per_stage: int | Sequence[int] = 1) -> None:
         self.pretrain, self.per_stage = pretrain, per_stage
 
     def epochs(self, n_stages: int) -> list:
         """Epochs of stage 0 (pre-training) and of stages ``1..n_stages``."""
-        per = [self.per_stage] * n_stages if isinstance(self.per_stage, int) else list(self.per_stage)
+        per = (
+            [self.per_stage] * n_stages if isinstance(self.per_stage, int) else list(self.per_stage)
+        )
         out = [self.pretrain, *per]
         if len(per) != n_stages or any(not isinstance(e, int) or e < 0 for e in out):
-            raise HardTargetError(f"CBStages needs pretrain >= 0 and {n_stages} per-stage epoch counts "
-                                  f">= 0 (one per hidden layer, then the output layer), got {self.per_stage}")
+            raise HardTargetError(
+                f"CBStages needs pretrain >= 0 and {n_stages} per-stage epoch counts "
+                f">= 0 (one per hidden layer, then the output layer), got {self.per_stage}"
+            )
         return out
 
     def total(self, n_stages: int) -> int:
@@ -51,7 +56,9 @@ class CBStages(Callback):
         self._ends = torch.tensor(self.epochs(model.n_stages)).cumsum(0).tolist()
 
     def on_epoch_start(self, state: Any) -> None:
-        stage = next((s for s, end in enumerate(self._ends) if state.epoch <= end), len(self._ends) - 1)
+        stage = next(
+            (s for s, end in enumerate(self._ends) if state.epoch <= end), len(self._ends) - 1
+        )
         if stage != state.model.stage:
             state.model.set_stage(stage)
 
@@ -65,8 +72,12 @@ class CBStages(Callback):
             state.model.binarize()
 
 
-def input_batches(data: Any, batch_size: int = 256, preprocess: "Callable | None" = None,
-                  device: "str | torch.device" = "cpu") -> Callable[[], Iterator[torch.Tensor]]:
+def input_batches(
+    data: Any,
+    batch_size: int = 256,
+    preprocess: Callable | None = None,
+    device: str | torch.device = "cpu",
+) -> Callable[[], Iterator[torch.Tensor]]:
     """A zero-argument callable yielding ``data``'s inputs in batches on ``device``
     (``preprocess`` applied there, as :func:`~hardtarget.torch.fit` does)."""
     src = as_source(data, batch_size, "batch-norm")
@@ -89,12 +100,16 @@ class DiscreteBN(Callback):
     Pass the same ``preprocess`` as to ``fit``.
     """
 
-    def __init__(self, data: Any, batch_size: int = 256, preprocess: "Callable | None" = None) -> None:
+    def __init__(
+        self, data: Any, batch_size: int = 256, preprocess: Callable | None = None
+    ) -> None:
         self.data, self.batch_size, self.preprocess = data, batch_size, preprocess
 
     def on_fit_start(self, state: Any) -> None:
         if not hasattr(state.model, "recompute_bn"):
-            raise HardTargetError(f"DiscreteBN needs a WeightDistNet, got {type(state.model).__name__}")
+            raise HardTargetError(
+                f"DiscreteBN needs a WeightDistNet, got {type(state.model).__name__}"
+            )
         self.batches = input_batches(self.data, self.batch_size, self.preprocess, state.device)
         state.model.bn_batches = self.batches
 

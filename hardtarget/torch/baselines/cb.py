@@ -21,7 +21,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -29,7 +29,7 @@ from torch import nn
 from ...errors import HardTargetError
 from .arch import spec_shapes
 
-__all__ = ["PCF", "CBNet", "REGULARIZERS"]
+__all__ = ["PCF", "REGULARIZERS", "CBNet"]
 
 REGULARIZERS = ("l2", "l1")
 
@@ -64,7 +64,8 @@ class PCF(nn.Module):
         return torch.minimum(torch.clamp(x / m + a / 2, min=0.0), a)
 
     def extra_repr(self) -> str:
-        return f"m={float(self.m.detach()):.4g}, a={float(self.a.detach()):.4g}, binary={bool(self.binary)}"
+        m, a = float(self.m.detach()), float(self.a.detach())
+        return f"m={m:.4g}, a={a:.4g}, binary={bool(self.binary)}"
 
 
 def _reg_kind(spec: list, i: int) -> str:
@@ -94,12 +95,22 @@ class CBNet(nn.Module):
         (``{"fc": 1e-3, "conv": 1e-2, "pool": 1e-1}``, the paper's lambda_1 < lambda_2 < lambda_3).
     """
 
-    def __init__(self, spec: list, in_shape: Sequence[int], num_classes: int, m: float = 0.5,
-                 a: float = 2.0, m_switch: float = 0.02, regularizer: str = "l2",
-                 lam: "float | dict" = 1.0) -> None:
+    def __init__(
+        self,
+        spec: list,
+        in_shape: Sequence[int],
+        num_classes: int,
+        m: float = 0.5,
+        a: float = 2.0,
+        m_switch: float = 0.02,
+        regularizer: str = "l2",
+        lam: float | dict = 1.0,
+    ) -> None:
         super().__init__()
         if regularizer not in REGULARIZERS:
-            raise HardTargetError(f"unknown regularizer {regularizer!r}; valid: {', '.join(REGULARIZERS)}")
+            raise HardTargetError(
+                f"unknown regularizer {regularizer!r}; valid: {', '.join(REGULARIZERS)}"
+            )
         shapes = spec_shapes(spec, in_shape)
         self.spec, self.regularizer = list(spec), regularizer
         self.layers, self.acts, self._lam = nn.ModuleList(), nn.ModuleList(), []
@@ -151,11 +162,13 @@ class CBNet(nn.Module):
         if act.is_binary():
             return torch.zeros(())
         lam = self._lam[self.stage - 1]
-        return lam * (act.m ** 2 if self.regularizer == "l2" else act.m.abs())
+        return lam * (act.m**2 if self.regularizer == "l2" else act.m.abs())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x
-        for j, (layer, act, pool) in enumerate(zip(self.layers, self.acts, self._pool_after), start=1):
+        for j, (layer, act, pool) in enumerate(
+            zip(self.layers, self.acts, self._pool_after), start=1
+        ):
             if isinstance(layer, nn.Linear):
                 h = h.flatten(1)
             if j < self.stage:  # frozen, binary-activated layers before the current stage
@@ -173,9 +186,13 @@ class CBNet(nn.Module):
         from ..models import MLP
 
         if any(b[0] != "fc" for b in self.spec):
-            raise HardTargetError("to_sign_mlp needs a fully connected net (model mlp); conv nets stay CBNet")
+            raise HardTargetError(
+                "to_sign_mlp needs a fully connected net (model mlp); conv nets stay CBNet"
+            )
         if not all(act.is_binary() for act in self.acts):
-            raise HardTargetError("the net is not binarized yet; finish the stages or call binarize() first")
+            raise HardTargetError(
+                "the net is not binarized yet; finish the stages or call binarize() first"
+            )
         linears = [*self.layers, self.out]
         sizes = [linears[0].in_features, *(lin.out_features for lin in linears)]
         mlp = MLP(sizes, "sign", "soft-hinge").double()

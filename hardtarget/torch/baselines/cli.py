@@ -18,14 +18,23 @@ from pathlib import Path
 
 from ...errors import HardTargetError
 
-__all__ = ["add_args", "run_cb", "run_weight_dist", "MODELS"]
+__all__ = ["MODELS", "add_args", "run_cb", "run_weight_dist"]
 
 log = logging.getLogger("hardtarget.torch")
 MODELS = ("mlp", "cnn", "vgg", "spec")
 # options of `hardtarget train` that only FTPROP-MB uses, with their defaults
-_FTPROP_ONLY = {"rule": None, "no_weighting": False, "preset": None, "optimizer": None, "momentum": None,
-                "weight_decay": None, "milestones": None, "resume": False, "log_layers": False,
-                "early_stop": None}
+_FTPROP_ONLY = {
+    "rule": None,
+    "no_weighting": False,
+    "preset": None,
+    "optimizer": None,
+    "momentum": None,
+    "weight_decay": None,
+    "milestones": None,
+    "resume": False,
+    "log_layers": False,
+    "early_stop": None,
+}
 
 
 def _count(text: str) -> int:
@@ -40,30 +49,54 @@ def _count(text: str) -> int:
 
 def add_args(p: argparse.ArgumentParser) -> None:
     """The options of ``--method cb`` and ``--method weight-dist``."""
-    g = p.add_argument_group("baselines (--method cb, --method weight-dist; --model mlp, cnn, vgg, spec)")
-    g.add_argument("--weights", choices=["ternary", "quaternary", "quinary"], default="ternary",
-                   help="weight-dist: the discrete weight values (default ternary)")
-    g.add_argument("--pretrain-epochs", type=_count, metavar="N",
-                   help="cb: epochs of the clipping net; weight-dist: epochs of the real tanh net "
-                        "(default: half of --epochs)")
-    g.add_argument("--stage-epochs", type=_count, metavar="N",
-                   help="cb: epochs per binarization stage (default: the rest, shared); "
-                        "weight-dist: epochs with discrete weights and tanh (default: --epochs/6)")
-    g.add_argument("--slope-lr", type=float, default=1e-2, help="cb: learning rate of m and a (1e-2)")
+    g = p.add_argument_group(
+        "baselines (--method cb, --method weight-dist; --model mlp, cnn, vgg, spec)"
+    )
+    g.add_argument(
+        "--weights",
+        choices=["ternary", "quaternary", "quinary"],
+        default="ternary",
+        help="weight-dist: the discrete weight values (default ternary)",
+    )
+    g.add_argument(
+        "--pretrain-epochs",
+        type=_count,
+        metavar="N",
+        help="cb: epochs of the clipping net; weight-dist: epochs of the real tanh net "
+        "(default: half of --epochs)",
+    )
+    g.add_argument(
+        "--stage-epochs",
+        type=_count,
+        metavar="N",
+        help="cb: epochs per binarization stage (default: the rest, shared); "
+        "weight-dist: epochs with discrete weights and tanh (default: --epochs/6)",
+    )
+    g.add_argument(
+        "--slope-lr", type=float, default=1e-2, help="cb: learning rate of m and a (1e-2)"
+    )
     g.add_argument("--slope-lambda", type=float, default=1.0, help="cb: regularization of m (1.0)")
-    g.add_argument("--slope-regularizer", choices=["l2", "l1"], default="l2", help="cb: l2 (default) or l1")
-    g.add_argument("--logit-lr", type=float, default=1e-2, help="weight-dist: learning rate of the logits")
+    g.add_argument(
+        "--slope-regularizer", choices=["l2", "l1"], default="l2", help="cb: l2 (default) or l1"
+    )
+    g.add_argument(
+        "--logit-lr", type=float, default=1e-2, help="weight-dist: learning rate of the logits"
+    )
 
 
 def _check_args(args: argparse.Namespace, method: str) -> None:
     set_ = [k for k, v in _FTPROP_ONLY.items() if getattr(args, k, v) != v]
     if set_:
         opts = ", ".join("--" + k.replace("_", "-") for k in set_)
-        raise HardTargetError(f"{opts} only apply to --method ftprop; --method {method} trains with Adam "
-                              "by its own procedure. Drop them")
+        raise HardTargetError(
+            f"{opts} only apply to --method ftprop; --method {method} trains with Adam "
+            "by its own procedure. Drop them"
+        )
     if args.model.strip().lower() not in MODELS:
-        raise HardTargetError(f"--method {method} builds the papers' nets: --model {', '.join(MODELS)} "
-                              f"(sizes through --model-option), got {args.model!r}")
+        raise HardTargetError(
+            f"--method {method} builds the papers' nets: --model {', '.join(MODELS)} "
+            f"(sizes through --model-option), got {args.model!r}"
+        )
     if args.activation.strip().lower() != "sign":
         raise HardTargetError(f"--method {method} trains sign activations; drop --activation")
     if args.export_network and args.model.strip().lower() not in ("mlp", "spec"):
@@ -89,12 +122,20 @@ def _data(args: argparse.Namespace):
 def _fit_kwargs(args: argparse.Namespace, bundle, val, pre) -> dict:
     from ..data import augment
 
-    return dict(test=bundle.test, val=val, batch_size=args.batch_size, seed=args.seed, device=args.device,
-                preprocess=pre, transform=augment if args.augment else None, precision=args.precision,
-                progress=False if (args.no_progress or getattr(args, "quiet", False)) else None)
+    return {
+        "test": bundle.test,
+        "val": val,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "device": args.device,
+        "preprocess": pre,
+        "transform": augment if args.augment else None,
+        "precision": args.precision,
+        "progress": False if (args.no_progress or getattr(args, "quiet", False)) else None,
+    }
 
 
-def _split(args: argparse.Namespace, first_default: int) -> "tuple[int, int | None]":
+def _split(args: argparse.Namespace, first_default: int) -> tuple[int, int | None]:
     epochs = args.epochs or 10
     pre = first_default if args.pretrain_epochs is None else args.pretrain_epochs
     if pre > epochs:
@@ -118,15 +159,31 @@ def run_cb(args: argparse.Namespace) -> int:
 
     bundle, train, val, norm, pre = _data(args)
     torch.manual_seed(args.seed)
-    model = CBNet(arch_spec(args.model, **_model_options(args)), bundle.in_shape, bundle.num_classes,
-                  regularizer=args.slope_regularizer, lam=args.slope_lambda)
+    model = CBNet(
+        arch_spec(args.model, **_model_options(args)),
+        bundle.in_shape,
+        bundle.num_classes,
+        regularizer=args.slope_regularizer,
+        lam=args.slope_lambda,
+    )
     epochs = args.epochs or 10
     pretrain, per = _split(args, epochs // 2)
     if per is None:
         per = max(1, (epochs - pretrain) // model.n_stages)
-    return _finish(args, bundle, norm, lambda: train_cb(
-        model, train, pretrain_epochs=pretrain, stage_epochs=per, lr=args.lr or 1e-3,
-        slope_lr=args.slope_lr, **_fit_kwargs(args, bundle, val, pre)))
+    return _finish(
+        args,
+        bundle,
+        norm,
+        lambda: train_cb(
+            model,
+            train,
+            pretrain_epochs=pretrain,
+            stage_epochs=per,
+            lr=args.lr or 1e-3,
+            slope_lr=args.slope_lr,
+            **_fit_kwargs(args, bundle, val, pre),
+        ),
+    )
 
 
 def run_weight_dist(args: argparse.Namespace) -> int:
@@ -140,17 +197,34 @@ def run_weight_dist(args: argparse.Namespace) -> int:
 
     bundle, train, val, norm, pre = _data(args)
     torch.manual_seed(args.seed)
-    real = RealNet(arch_spec(args.model, **_model_options(args)), bundle.in_shape, bundle.num_classes)
+    real = RealNet(
+        arch_spec(args.model, **_model_options(args)), bundle.in_shape, bundle.num_classes
+    )
     epochs = args.epochs or 10
     pretrain, tanh = _split(args, epochs // 2)
     tanh = epochs // 6 if tanh is None else tanh
     sign = epochs - pretrain - tanh
     if sign < 1:
-        raise HardTargetError(f"--epochs {epochs} leaves no epoch for the sign stage after "
-                              f"{pretrain} pre-training and {tanh} tanh epochs; raise --epochs")
-    return _finish(args, bundle, norm, lambda: train_weight_dist(
-        real, train, weights=args.weights, real_epochs=pretrain, tanh_epochs=tanh, sign_epochs=sign,
-        lr=args.lr or 1e-3, logit_lr=args.logit_lr, **_fit_kwargs(args, bundle, val, pre)))
+        raise HardTargetError(
+            f"--epochs {epochs} leaves no epoch for the sign stage after "
+            f"{pretrain} pre-training and {tanh} tanh epochs; raise --epochs"
+        )
+    return _finish(
+        args,
+        bundle,
+        norm,
+        lambda: train_weight_dist(
+            real,
+            train,
+            weights=args.weights,
+            real_epochs=pretrain,
+            tanh_epochs=tanh,
+            sign_epochs=sign,
+            lr=args.lr or 1e-3,
+            logit_lr=args.logit_lr,
+            **_fit_kwargs(args, bundle, val, pre),
+        ),
+    )
 
 
 def _finish(args: argparse.Namespace, bundle, norm, run) -> int:
@@ -165,17 +239,29 @@ def _finish(args: argparse.Namespace, bundle, norm, run) -> int:
         from ..convert import from_torch
 
         two = bundle.num_classes == 2
-        net = from_torch(res.network, classes=bundle.classes if two else None, binary=two, norm=norm)
+        net = from_torch(
+            res.network, classes=bundle.classes if two else None, binary=two, norm=norm
+        )
         net.save(args.export_network)
     if args.json:
         from ..._io import dumps_json
 
-        print(dumps_json({"status": res.status, "stages": res.stages, "history": res.history}, indent=1))
+        print(
+            dumps_json(
+                {"status": res.status, "stages": res.stages, "history": res.history}, indent=1
+            )
+        )
     else:
         last = res.history[-1] if res.history else {}
-        print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in last.items()))
-        print(f"{res.status} in {res.seconds:.1f} s; final sign network: "
-              f"{last.get('test_top1', float('nan')):.2f}% test top-1")
+        print(
+            " ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in last.items()
+            )
+        )
+        print(
+            f"{res.status} in {res.seconds:.1f} s; final sign network: "
+            f"{last.get('test_top1', float('nan')):.2f}% test top-1"
+        )
     return 0 if res.status == "completed" else 130
 
 
@@ -187,6 +273,8 @@ def _save(out: Path, res, norm) -> None:
 
     os.makedirs(out, exist_ok=True)
     with atomic_open(out / "final.pt") as fh:
-        torch.save({"model": res.model.state_dict(), "norm": [norm[0], norm[1]], "stages": res.stages}, fh)
+        torch.save(
+            {"model": res.model.state_dict(), "norm": [norm[0], norm[1]], "stages": res.stages}, fh
+        )
     with atomic_open(out / "log.json", "w") as fh:
         fh.write(dumps_json(res.history, indent=1))

@@ -18,8 +18,15 @@ import math
 
 import torch
 
-__all__ = ["VAR_EPS", "sign_mean", "sign_logit", "gumbel_sign", "max_gauss", "max_pool_gauss",
-           "gauss_sample"]
+__all__ = [
+    "VAR_EPS",
+    "gauss_sample",
+    "gumbel_sign",
+    "max_gauss",
+    "max_pool_gauss",
+    "sign_logit",
+    "sign_mean",
+]
 
 VAR_EPS = 1e-8
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -43,8 +50,12 @@ def sign_logit(mu: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
     return torch.special.log_ndtr(t) - torch.special.log_ndtr(-t)
 
 
-def gumbel_sign(mu: torch.Tensor, var: torch.Tensor, tau: float = 1.0,
-                generator: "torch.Generator | None" = None) -> torch.Tensor:
+def gumbel_sign(
+    mu: torch.Tensor,
+    var: torch.Tensor,
+    tau: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Local reparameterization after a sign: a Gumbel-softmax sample in ``(-1, 1)``.
 
     For the two outcomes ``+1, -1`` with logits ``(l, 0)`` the relaxed one-hot sample
@@ -57,8 +68,9 @@ def gumbel_sign(mu: torch.Tensor, var: torch.Tensor, tau: float = 1.0,
     return torch.tanh((sign_logit(mu, var) + noise) / (2.0 * tau))
 
 
-def gauss_sample(mu: torch.Tensor, var: torch.Tensor,
-                 generator: "torch.Generator | None" = None) -> torch.Tensor:
+def gauss_sample(
+    mu: torch.Tensor, var: torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Local reparameterization of a Gaussian: ``mu + sqrt(var) * N(0, 1)``."""
     eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
     return mu + torch.sqrt(var + VAR_EPS) * eps
@@ -68,8 +80,9 @@ def _phi(x: torch.Tensor) -> torch.Tensor:
     return torch.exp(-0.5 * x * x) * _INV_SQRT_2PI
 
 
-def max_gauss(mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor,
-              var2: torch.Tensor) -> "tuple[torch.Tensor, torch.Tensor]":
+def max_gauss(
+    mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor, var2: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and variance of ``max(a_1, a_2)`` of independent Gaussians (equations 6-8)."""
     alpha = torch.sqrt(var1 + var2 + VAR_EPS)
     beta = (mu1 - mu2) / alpha
@@ -79,7 +92,7 @@ def max_gauss(mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor,
     return mu, (second - mu * mu).clamp_min(VAR_EPS)
 
 
-def max_pool_gauss(mu: torch.Tensor, var: torch.Tensor) -> "tuple[torch.Tensor, torch.Tensor]":
+def max_pool_gauss(mu: torch.Tensor, var: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Moment-matched 2x2 max-pooling of ``(N, C, H, W)`` Gaussians (odd edges dropped).
 
     The two upper and the two lower values are merged first, then the two results,
@@ -87,6 +100,10 @@ def max_pool_gauss(mu: torch.Tensor, var: torch.Tensor) -> "tuple[torch.Tensor, 
     """
     h, w = mu.shape[-2] // 2 * 2, mu.shape[-1] // 2 * 2
     mu, var = mu[..., :h, :w], var[..., :h, :w]
-    top = max_gauss(mu[..., 0::2, 0::2], var[..., 0::2, 0::2], mu[..., 0::2, 1::2], var[..., 0::2, 1::2])
-    bot = max_gauss(mu[..., 1::2, 0::2], var[..., 1::2, 0::2], mu[..., 1::2, 1::2], var[..., 1::2, 1::2])
+    top = max_gauss(
+        mu[..., 0::2, 0::2], var[..., 0::2, 0::2], mu[..., 0::2, 1::2], var[..., 0::2, 1::2]
+    )
+    bot = max_gauss(
+        mu[..., 1::2, 0::2], var[..., 1::2, 0::2], mu[..., 1::2, 1::2], var[..., 1::2, 1::2]
+    )
     return max_gauss(top[0], top[1], bot[0], bot[1])

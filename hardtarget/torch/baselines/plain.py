@@ -17,7 +17,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -26,7 +26,7 @@ from torch import nn
 from ...errors import HardTargetError
 from .arch import spec_shapes
 
-__all__ = ["RealNet", "DiscreteNet", "BlockNet", "block_layout"]
+__all__ = ["BlockNet", "DiscreteNet", "RealNet", "block_layout"]
 
 
 def block_layout(spec: list, in_shape: Sequence[int]) -> list:
@@ -48,14 +48,18 @@ def block_layout(spec: list, in_shape: Sequence[int]) -> list:
 class BlockNet(nn.Module):
     """Shared structure and forward of :class:`RealNet` and :class:`DiscreteNet`."""
 
-    def _setup(self, spec: list, in_shape: Sequence[int], num_classes: int, activation: str) -> None:
+    def _setup(
+        self, spec: list, in_shape: Sequence[int], num_classes: int, activation: str
+    ) -> None:
         if activation not in ("sign", "tanh"):
             raise HardTargetError(f"activation must be 'sign' or 'tanh', got {activation!r}")
         self.spec, self.in_shape, self.activation = list(spec), tuple(in_shape), activation
         self.layout = block_layout(spec, in_shape)
         self.layout[-1] = (*self.layout[-1][:2], int(num_classes), *self.layout[-1][3:])
-        self.bns = nn.ModuleList(nn.BatchNorm2d(b[2]) if b[0] == "conv" else nn.BatchNorm1d(b[2])
-                                 for b in self.layout[:-1])
+        self.bns = nn.ModuleList(
+            nn.BatchNorm2d(b[2]) if b[0] == "conv" else nn.BatchNorm1d(b[2])
+            for b in self.layout[:-1]
+        )
         self.bias = nn.Parameter(torch.zeros(int(num_classes)))
 
     def weight(self, i: int) -> torch.Tensor:
@@ -94,8 +98,13 @@ class RealNet(BlockNet):
     ``dropout`` gives one probability per weight block input (input layer first).
     """
 
-    def __init__(self, spec: list, in_shape: Sequence[int], num_classes: int,
-                 dropout: "Sequence[float] | float" = 0.0) -> None:
+    def __init__(
+        self,
+        spec: list,
+        in_shape: Sequence[int],
+        num_classes: int,
+        dropout: Sequence[float] | float = 0.0,
+    ) -> None:
         super().__init__()
         self._setup(spec, in_shape, num_classes, "tanh")
         self.weights = nn.ParameterList()
@@ -104,9 +113,15 @@ class RealNet(BlockNet):
             w = torch.empty(shape)
             nn.init.kaiming_uniform_(w, a=math.sqrt(5))
             self.weights.append(nn.Parameter(w))
-        p = [float(dropout)] * len(self.layout) if isinstance(dropout, (int, float)) else list(dropout)
+        p = (
+            [float(dropout)] * len(self.layout)
+            if isinstance(dropout, (int, float))
+            else list(dropout)
+        )
         if len(p) != len(self.layout) or not all(0 <= q < 1 for q in p):
-            raise HardTargetError(f"dropout needs {len(self.layout)} probabilities in [0, 1), got {dropout}")
+            raise HardTargetError(
+                f"dropout needs {len(self.layout)} probabilities in [0, 1), got {dropout}"
+            )
         self.drops = nn.ModuleList(nn.Dropout(q) for q in p)
 
     def weight(self, i: int) -> torch.Tensor:
@@ -119,8 +134,15 @@ class RealNet(BlockNet):
 class DiscreteNet(BlockNet):
     """The final network: weights ``ints[i] / den`` stored as ``int8``, sign (or tanh) units."""
 
-    def __init__(self, spec: list, in_shape: Sequence[int], num_classes: int, ints: Sequence[torch.Tensor],
-                 den: int, activation: str = "sign") -> None:
+    def __init__(
+        self,
+        spec: list,
+        in_shape: Sequence[int],
+        num_classes: int,
+        ints: Sequence[torch.Tensor],
+        den: int,
+        activation: str = "sign",
+    ) -> None:
         super().__init__()
         self._setup(spec, in_shape, num_classes, activation)
         self.den = int(den)
@@ -175,7 +197,9 @@ class DiscreteNet(BlockNet):
                 s = torch.sqrt(bn.running_var.double() + bn.eps)
                 g, beta, mu = bn.weight.double(), bn.bias.double(), bn.running_mean.double()
                 safe = torch.where(g == 0, torch.ones_like(g), g)
-                theta = self.den * (mu - beta * s / safe)  # z_int > theta  <=>  BN output > 0 (g > 0)
+                theta = self.den * (
+                    mu - beta * s / safe
+                )  # z_int > theta  <=>  BN output > 0 (g > 0)
                 sgn = torch.sign(g)
                 lin.weight.copy_(W * sgn[:, None])
                 lin.bias.copy_(torch.where(g == 0, beta, -sgn * theta))

@@ -21,7 +21,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -31,14 +31,25 @@ from ...errors import HardTargetError
 from .gauss import VAR_EPS, gauss_sample, gumbel_sign, max_pool_gauss
 from .plain import DiscreteNet, RealNet, block_layout
 
-__all__ = ["WEIGHT_SETS", "LOGIT_CLIP", "init_logits", "ProbLayer", "DistBatchNorm", "WeightDistNet"]
+__all__ = [
+    "LOGIT_CLIP",
+    "WEIGHT_SETS",
+    "DistBatchNorm",
+    "ProbLayer",
+    "WeightDistNet",
+    "init_logits",
+]
 
 # name -> (integer values, denominator): the weights are ints / den
-WEIGHT_SETS = {"ternary": ((-1, 0, 1), 1), "quaternary": ((-3, -1, 1, 3), 3), "quinary": ((-2, -1, 0, 1, 2), 2)}
+WEIGHT_SETS = {
+    "ternary": ((-1, 0, 1), 1),
+    "quaternary": ((-3, -1, 1, 3), 3),
+    "quinary": ((-2, -1, 0, 1, 2), 2),
+}
 LOGIT_CLIP = 5.0
 
 
-def _weight_set(name: str) -> "tuple[tuple, int]":
+def _weight_set(name: str) -> tuple[tuple, int]:
     key = str(name).strip().lower()
     if key not in WEIGHT_SETS:
         raise HardTargetError(f"unknown weight set {name!r}; valid: {', '.join(WEIGHT_SETS)}")
@@ -65,7 +76,10 @@ def init_logits(w: torch.Tensor, weights: str = "ternary", q_max: float = 0.95) 
         mask = sgn * flat > 0
         mags = (sgn * flat)[mask]
         if mags.numel():
-            ecdf = torch.searchsorted(mags.sort().values, mags, right=True).to(torch.float64) / mags.numel()
+            ecdf = (
+                torch.searchsorted(mags.sort().values, mags, right=True).to(torch.float64)
+                / mags.numel()
+            )
             mapped[mask] = sgn * ecdf * top
     t = ((mapped - v[0]) / delta).clamp(0, d - 1)
     j = t.floor().clamp(max=d - 2).long()
@@ -77,7 +91,7 @@ def init_logits(w: torch.Tensor, weights: str = "ternary", q_max: float = 0.95) 
 
 
 class ProbLayer(nn.Module):
-    """A dense (``kernel = 0``) or convolutional layer of independent discrete weight distributions."""
+    """A dense (``kernel = 0``) or convolutional layer of independent weight distributions."""
 
     def __init__(self, n_in: int, n_out: int, kernel: int = 0, weights: str = "ternary") -> None:
         super().__init__()
@@ -96,17 +110,19 @@ class ProbLayer(nn.Module):
         with torch.no_grad():
             self.logits.clamp_(-LOGIT_CLIP, LOGIT_CLIP)
 
-    def moments(self) -> "tuple[torch.Tensor, torch.Tensor]":
+    def moments(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and variance of every weight."""
         p = torch.softmax(self.logits, -1)
         mean = p @ self.values
         return mean, (p @ (self.values * self.values) - mean * mean).clamp_min(VAR_EPS)
 
-    def forward(self, x: torch.Tensor) -> "tuple[torch.Tensor, torch.Tensor]":
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mean, var = self.moments()
         if self.kernel:
             pad = self.kernel // 2
-            return F.conv2d(x, mean, padding=pad), F.conv2d(x * x, var, padding=pad).clamp_min(VAR_EPS)
+            return F.conv2d(x, mean, padding=pad), F.conv2d(x * x, var, padding=pad).clamp_min(
+                VAR_EPS
+            )
         x = x.flatten(1)
         return F.linear(x, mean), F.linear(x * x, var).clamp_min(VAR_EPS)
 
@@ -125,11 +141,13 @@ class DistBatchNorm(nn.Module):
         self.register_buffer("running_mean", torch.zeros(n))
         self.register_buffer("running_var", torch.ones(n))
 
-    def forward(self, mu: torch.Tensor, var: torch.Tensor) -> "tuple[torch.Tensor, torch.Tensor]":
+    def forward(self, mu: torch.Tensor, var: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         dims = [d for d in range(mu.ndim) if d != 1]
         count = mu.numel() // mu.shape[1]
         if count < 2:
-            raise HardTargetError("batch norm over distributions needs batches of at least two values per unit")
+            raise HardTargetError(
+                "batch norm over distributions needs batches of at least two values per unit"
+            )
         shape = [1, -1] + [1] * (mu.ndim - 2)
         m_bn = mu.mean(dims, keepdim=True)
         v_bn = (var + (mu - m_bn) ** 2).sum(dims, keepdim=True) / (count - 1) + VAR_EPS
@@ -156,9 +174,17 @@ class WeightDistNet(nn.Module):
         Coefficient of the squared L2 norm of the logits (:meth:`regularization`).
     """
 
-    def __init__(self, spec: list, in_shape: Sequence[int], num_classes: int, weights: str = "ternary",
-                 activation: str = "sign", dropout: "Sequence[float] | float" = 0.0, tau: float = 1.0,
-                 lam: float = 1e-10) -> None:
+    def __init__(
+        self,
+        spec: list,
+        in_shape: Sequence[int],
+        num_classes: int,
+        weights: str = "ternary",
+        activation: str = "sign",
+        dropout: Sequence[float] | float = 0.0,
+        tau: float = 1.0,
+        lam: float = 1e-10,
+    ) -> None:
         super().__init__()
         if activation not in ("sign", "tanh"):
             raise HardTargetError(f"activation must be 'sign' or 'tanh', got {activation!r}")
@@ -173,9 +199,15 @@ class WeightDistNet(nn.Module):
         self.layers = nn.ModuleList(ProbLayer(b[1], b[2], b[3], weights) for b in self.layout)
         self.bns = nn.ModuleList(DistBatchNorm(b[2]) for b in self.layout[:-1])
         self.bias = nn.Parameter(torch.zeros(self.num_classes))
-        p = [float(dropout)] * len(self.layout) if isinstance(dropout, (int, float)) else list(dropout)
+        p = (
+            [float(dropout)] * len(self.layout)
+            if isinstance(dropout, (int, float))
+            else list(dropout)
+        )
         if len(p) != len(self.layout) or not all(0 <= q < 1 for q in p):
-            raise HardTargetError(f"dropout needs {len(self.layout)} probabilities in [0, 1), got {dropout}")
+            raise HardTargetError(
+                f"dropout needs {len(self.layout)} probabilities in [0, 1), got {dropout}"
+            )
         self.drops = nn.ModuleList(nn.Dropout(q) for q in p)
         self.register_buffer("stats_fresh", torch.tensor(False))
         object.__setattr__(self, "_cache", None)
@@ -183,8 +215,14 @@ class WeightDistNet(nn.Module):
 
     # -- construction ------------------------------------------------------------
     @classmethod
-    def from_real(cls, real: RealNet, weights: str = "ternary", activation: str = "sign",
-                  q_max: float = 0.95, **kwargs) -> "WeightDistNet":
+    def from_real(
+        cls,
+        real: RealNet,
+        weights: str = "ternary",
+        activation: str = "sign",
+        q_max: float = 0.95,
+        **kwargs,
+    ) -> WeightDistNet:
         """Initialize from a pre-trained :class:`RealNet`: logits by :func:`init_logits`,
         batch-norm scale/shift and output bias copied."""
         net = cls(real.spec, real.in_shape, real.layout[-1][2], weights, activation, **kwargs)
@@ -198,9 +236,9 @@ class WeightDistNet(nn.Module):
         return net
 
     @classmethod
-    def from_dist(cls, other: "WeightDistNet", activation: str = "sign", **kwargs) -> "WeightDistNet":
+    def from_dist(cls, other: WeightDistNet, activation: str = "sign", **kwargs) -> WeightDistNet:
         """A copy of ``other``'s distributions with another activation (the second stage)."""
-        opts = dict(dropout=[d.p for d in other.drops], tau=other.tau, lam=other.lam) | kwargs
+        opts = {"dropout": [d.p for d in other.drops], "tau": other.tau, "lam": other.lam} | kwargs
         net = cls(other.spec, other.in_shape, other.num_classes, other.weights, activation, **opts)
         state = {k: v for k, v in other.state_dict().items() if k != "stats_fresh"}
         net.load_state_dict(state, strict=False)
@@ -209,7 +247,7 @@ class WeightDistNet(nn.Module):
     # -- training ----------------------------------------------------------------
     def regularization(self) -> torch.Tensor:
         """``lam * sum(logits ** 2)``: pulls the distributions towards uniform (section 6)."""
-        return self.lam * sum((layer.logits ** 2).sum() for layer in self.layers)
+        return self.lam * sum((layer.logits**2).sum() for layer in self.layers)
 
     def clip_logits_(self) -> None:
         """Clip every logit to ``[-5, 5]`` (done before each training forward)."""
@@ -228,7 +266,11 @@ class WeightDistNet(nn.Module):
             if block[4]:
                 mu, var = max_pool_gauss(mu, var)
             mu, var = self.bns[i](mu, var)
-            h = gumbel_sign(mu, var, self.tau) if self.activation == "sign" else torch.tanh(gauss_sample(mu, var))
+            h = (
+                gumbel_sign(mu, var, self.tau)
+                if self.activation == "sign"
+                else torch.tanh(gauss_sample(mu, var))
+            )
         mu, var = self.layers[-1](self.drops[-1](h).flatten(1))
         n = self.layout[-1][1]
         return gauss_sample(mu / math.sqrt(n) + self.bias, var / n)
@@ -239,8 +281,14 @@ class WeightDistNet(nn.Module):
         and the statistics of the last :meth:`recompute_bn`."""
         self.clip_logits_()
         first = self.layers[0]
-        net = DiscreteNet(self.spec, self.in_shape, self.num_classes,
-                          [layer.most_probable() for layer in self.layers], first.den, self.activation)
+        net = DiscreteNet(
+            self.spec,
+            self.in_shape,
+            self.num_classes,
+            [layer.most_probable() for layer in self.layers],
+            first.den,
+            self.activation,
+        )
         with torch.no_grad():
             for bn, src in zip(net.bns, self.bns):
                 for name in ("weight", "bias", "running_mean", "running_var"):
