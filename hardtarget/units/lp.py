@@ -19,6 +19,8 @@ import threading
 import highspy
 import numpy as np
 
+from .exact import certificate_holds, separates_exactly
+
 __all__ = ["lp_separate", "check_certificate"]
 
 _local = threading.local()
@@ -160,70 +162,112 @@ def _qp_max_margin(A1: np.ndarray, t: np.ndarray):
     return np.asarray(h.getSolution().col_value)
 
 
-def check_certificate(A: np.ndarray, t: np.ndarray, lam: np.ndarray, tol: float = 1e-7) -> bool:
-    """Independent check of a Farkas certificate of non-separability.
+def check_certificate(A: np.ndarray, t: np.ndarray, lam: np.ndarray) -> bool:
+    """Exact check of a Farkas certificate of non-separability.
 
-    True when ``lam >= 0``, ``sum(lam) > 0`` and ``sum_i lam_i t_i [x_i, 1]`` is zero up to
-    ``tol`` relative to the scale of the inputs.
+    True when ``lam`` is finite, ``lam >= 0``, ``lam != 0`` and an exact certificate
+    exists on its support: ``lambda >= 0``, ``lambda != 0`` with
+    ``sum_i lambda_i t_i [x_i, 1] = 0`` in rational arithmetic on the floats given
+    (see :mod:`hardtarget.units.exact`); ``lam`` itself is a float rounding of one.
+
+    >>> import numpy as np
+    >>> X = np.array([[-1.0, -1], [-1, 1], [1, -1], [1, 1]])
+    >>> check_certificate(X, [-1, 1, 1, -1], np.full(4, 0.25))  # XOR
+    True
+    >>> check_certificate(X, [-1, -1, -1, 1], np.full(4, 0.25))  # AND is separable
+    False
     """
     A = np.asarray(A, dtype=np.float64)
     lam = np.asarray(lam, dtype=np.float64)
     t = np.asarray(t, dtype=np.float64)
-    if lam.shape != t.shape or np.any(lam < 0) or lam.sum() <= 0 or not np.all(np.isfinite(lam)):
+    if A.ndim != 2 or t.shape != (A.shape[0],) or lam.shape != t.shape:
         return False
-    lam = lam / lam.sum()
-    A1 = np.hstack([A, np.ones((A.shape[0], 1))])
-    resid = (lam * t) @ A1
-    scale = max(1.0, float(np.abs(A1).max()))
-    return bool(np.abs(resid).max() <= tol * scale)
+    if not (np.all(np.isfinite(lam)) and np.all(np.isfinite(A)) and np.all(np.abs(t) == 1)):
+        return False
+    if np.any(lam < 0):
+        return False
+    return certificate_holds(A, t, lam)
 
 
-def _separates(A: np.ndarray, t: np.ndarray, w: np.ndarray) -> bool:
-    """``t * z > 0`` on every row, ``z`` summed in the network's order (features, then bias)."""
-    from ._kernels import unit_errors
+def _column_scale(A: np.ndarray) -> "np.ndarray | None":
+    """Power-of-two exponents that bring every nonzero column of ``A`` to ``max |x| in [0.5, 1)``.
 
-    errors, _, mn = unit_errors(A, t, np.ones(A.shape[0]), np.ascontiguousarray(w, dtype=np.float64))
-    return errors == 0 and mn > 0
+    None when every column's largest entry is already within ``2^-8 .. 2^8`` (no need).
+    """
+    top = np.abs(A).max(axis=0)
+    e = np.frexp(top)[1]
+    if np.all((e >= -7) & (e <= 9)):
+        return None
+    return np.where(top > 0, e, 0)
+
+
+def _certificate(A, tf, lam):
+    """``lam`` cleaned and normalized if it is an exact certificate, else None."""
+    lam = np.maximum(lam, 0.0)
+    top = lam.max(initial=0.0)
+    if not top > 0:
+        return None
+    lam[lam < 1e-12 * top] = 0.0
+    if certificate_holds(A, tf, lam):
+        return lam / lam.sum()
+    return None
 
 
 def lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool = True):
     """Exact verdict for one unit.
 
     Returns ``(separable, weights, certificate)``; ``certificate`` is None when
-    separable and ``weights`` is the LP's (possibly zero) vector when not.
-    ``separable`` is None only if the numerical checks of both proofs fail.
+    separable and ``weights`` is the LP's (possibly zero) vector when not.  The LPs are
+    solved on the data scaled column by column (powers of two, so the weights map back
+    exactly); both proofs are then checked exactly on the original data
+    (:mod:`hardtarget.units.exact`).  ``separable`` is None when neither proof checks.
     """
     m, n = A.shape
     if m == 0:  # no constraint: any weights separate vacuously
         return True, np.zeros(n + 1), None
     tf = t.astype(np.float64)
-    scale = max(1.0, float(np.abs(A).max()))
-    d = _lp_dual(A, tf)
-    if d is not None:  # fast path; its proofs are checked exactly as the primal path's
+    ones = np.ones(m)
+    e = _column_scale(A)
+    scaled = e is not None
+    As = np.ldexp(A, -e) if scaled else A
+    unscale = np.r_[-e, 0] if scaled else None
+
+    def back(w):
+        return np.ldexp(w, unscale) if scaled else np.ascontiguousarray(w)
+
+    d = _lp_dual(As, tf)
+    w = np.zeros(n + 1)
+    if d is not None:  # the fast path; a numerically poor answer falls through to the primal LP
         w, gamma, lam = d
-        if gamma > 1e-9 * scale:
-            if _separates(A, tf, w):
-                return _refine(A, tf, w, max_margin)
-        else:
-            lam = np.maximum(lam, 0.0)
-            lam[lam < 1e-12 * max(lam.max(initial=0.0), 1e-300)] = 0.0
-            if check_certificate(A, tf, lam):
-                return False, np.ascontiguousarray(w), lam / lam.sum()
-    A1 = np.hstack([A, np.ones((m, 1))])
-    w, gamma, duals = _lp(A1, tf)
-    if gamma > 1e-9 * scale and _separates(A, tf, w):
-        return _refine(A, tf, w, max_margin)
-    lam = np.abs(duals)
-    lam[lam < 1e-12 * max(lam.max(initial=0.0), 1e-300)] = 0.0
-    if check_certificate(A, tf, lam):
-        return False, w, lam / lam.sum()
-    return None, w, None
+        w = back(w)
+        if gamma > 0 and separates_exactly(A, tf, ones, w):
+            return _refine(A, tf, w, max_margin)
+        cert = _certificate(A, tf, lam)
+        if cert is not None:
+            return False, np.ascontiguousarray(w), cert
+    A1 = np.hstack([As, np.ones((m, 1))])
+    wp, gamma, duals = _lp(A1, tf)
+    wp = back(wp)
+    if gamma > 0 and separates_exactly(A, tf, ones, wp):
+        return _refine(A, tf, wp, max_margin)
+    cert = _certificate(A, tf, np.abs(duals))
+    if cert is not None:
+        return False, wp, cert
+    return None, wp, None
 
 
 def _refine(A, tf, w, max_margin):
+    """Replace LP weights by the hard-margin QP's when they also check exactly.
+
+    The QP sees the data scaled by one power of two (a uniform scaling keeps the
+    maximum-margin direction), so tiny or huge inputs do not upset it.
+    """
     if max_margin:
-        A1 = np.hstack([A, np.ones((A.shape[0], 1))])
-        q = _qp_max_margin(A1, tf)
-        if q is not None and _separates(A, tf, q):
-            w = q
+        top = float(np.abs(A).max())
+        e = int(np.frexp(top)[1]) if top > 0 else 0
+        q = _qp_max_margin(np.hstack([np.ldexp(A, -e), np.ones((A.shape[0], 1))]), tf)
+        if q is not None:
+            q[:-1] = np.ldexp(q[:-1], -e)
+            if separates_exactly(A, tf, np.ones(A.shape[0]), q):
+                w = q
     return True, np.ascontiguousarray(w), None

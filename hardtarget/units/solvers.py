@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import HardTargetError
 from . import _kernels, _newton
 from .base import UnitResult, finish, margin_of, prepare
+from .exact import separates_exactly
 from .lp import lp_separate
 
 __all__ = ["SOLVERS", "solve_unit", "solve_units", "get_solver"]
@@ -24,9 +25,9 @@ __all__ = ["SOLVERS", "solve_unit", "solve_units", "get_solver"]
 _LOSS_CODE = {"hinge": 0, "saturated_hinge": 1, "soft_hinge": 2}
 
 
-def _proved(r: UnitResult) -> UnitResult:
-    """Keep ``separable=True`` only if finish's own pass (network order) confirms t*z > 0."""
-    if r.separable and not (r.errors == 0 and r.margin > 0):
+def _proved(A, t, s, r: UnitResult) -> UnitResult:
+    """Keep ``separable=True`` only if the weights separate exactly and in network order."""
+    if r.separable and not (r.errors == 0 and r.margin > 0 and separates_exactly(A, t, s, r.weights)):
         r.separable = None
     return r
 
@@ -34,7 +35,7 @@ def _proved(r: UnitResult) -> UnitResult:
 def _run_perceptron(A, t, s, max_epochs, give_up, name) -> UnitResult:
     # the scalar kernel directly: a single unit never needs the lock-step one (nor its compile time)
     W, err, ep, conv = _kernels._perceptron_scalar(A, t.reshape(-1, 1), s, int(max_epochs), give_up)
-    return _proved(finish(A, t, s, W[:, 0], True if conv[0] else None, ep[0], name))
+    return _proved(A, t, s, finish(A, t, s, W[:, 0], True if conv[0] else None, ep[0], name))
 
 
 def _perceptron(A, t, s, max_epochs: int = 1000) -> UnitResult:
@@ -45,7 +46,7 @@ def _make_descent(loss: str) -> Callable:
     def solve(A, t, s, max_epochs: int = 200, lr: float = 0.1, l2: float = 0.0, seed: int = 0) -> UnitResult:
         w, err, ep, conv = _kernels.descend(A, t.astype(np.float64), s, _LOSS_CODE[loss], int(max_epochs),
                                             float(lr), float(l2), int(seed))
-        return finish(A, t, s, w, True if conv else None, ep, loss)
+        return _proved(A, t, s, finish(A, t, s, w, True if conv else None, ep, loss))
 
     solve.__name__ = loss
     solve.__doc__ = f"SGD on the {loss.replace('_', ' ')} layer loss; separable=True only when it separates."
@@ -80,7 +81,7 @@ NEWTON_FIRST = 256
 
 def _newton_proof(A, t, s, max_iter: int = 30) -> UnitResult:
     w, ok, it, mn = _newton.sq_hinge_newton(A, t, s, max_iter)
-    if ok:  # the kernel measured it in the network's order: no errors, min t*z = mn > 0
+    if ok and separates_exactly(A, t, s, w):  # the kernel's float pass, then the exact check
         return UnitResult(True, w, margin_of(w, mn), 0, int(it), None, "auto", {})
     return finish(A, t, s, w, None, it, "auto")
 
@@ -192,7 +193,7 @@ def solve_units(inputs, targets, solver: str = "auto", sample_weight=None, **opt
         w = Wt[j]
         e = int(errs[j])
         mn = mns[j]
-        sep = True if (conv[j] and e == 0 and mn > 0) else None  # as _proved(finish(...))
+        sep = True if (conv[j] and e == 0 and mn > 0 and separates_exactly(A, T[:, j], s, w)) else None
         r = UnitResult(sep, w, margin_of(w, mn), e, int(ep[j]), None, solver, {})
         if solver == "auto" and not sep:
             r = _auto_after(A, T[:, j], s, r)
