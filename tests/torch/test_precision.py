@@ -1,0 +1,175 @@
+"""Mixed precision, channels-last, torch.compile, and the one-pass fused kernels (on CPU)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from hardtarget.torch import HardActivation, fit, make_model
+from hardtarget.torch.data import load_dataset
+from hardtarget.torch.functional import backward_rule, exact_thresholds, hard_forward
+from hardtarget.torch.fused import forward_formula, fused_mode, grad_formula
+from hardtarget.torch.losses import RULES, get_rule
+from hardtarget.torch.training import TrainConfig, train
+
+KINDS = [("sign", 1), ("step", 1), ("qrelu", 1), ("qrelu", 2), ("qrelu", 3), ("qrelu", 4), ("qrelu", 5)]
+LOW = [torch.bfloat16, torch.float16]
+
+
+def _edge_values(kind: str, k: int, dtype: torch.dtype) -> torch.Tensor:
+    """Random values plus every threshold's float32 value and its neighbours in ``dtype``."""
+    thr = [0.0] if kind != "qrelu" or k == 1 else [i / (k - 1) for i in range(k)]
+    t = torch.tensor(thr, dtype=torch.float32).to(dtype)
+    up, down = torch.full_like(t, 9.0), torch.full_like(t, -9.0)
+    edges = torch.cat([t, torch.nextafter(t, up), torch.nextafter(t, down), -t, torch.zeros(1, dtype=dtype),
+                       -torch.zeros(1, dtype=dtype)])
+    rand = (torch.randn(4000, generator=torch.Generator().manual_seed(k)) * 1.5).to(dtype)
+    return torch.cat([edges, rand])
+
+
+def _rules(kind: str) -> list[str]:
+    return [r for r in RULES if r != "step_hinges" or kind == "qrelu"]
+
+
+@pytest.mark.parametrize("dtype", LOW)
+@pytest.mark.parametrize("kind,k", KINDS)
+def test_low_precision_forward_decides_as_float32(kind, k, dtype):
+    z = _edge_values(kind, k, dtype)
+    ref = hard_forward(z.float(), kind, k)  # the same input values, float32 thresholds
+    got = hard_forward(z, kind, k)
+    assert got.dtype == dtype
+    assert torch.equal(got, ref.to(dtype))
+    levels = torch.round(ref * (k if kind == "qrelu" else 1))  # the decision itself, exactly
+    assert torch.equal(torch.round(got.float() * (k if kind == "qrelu" else 1)), levels)
+    if kind == "sign":
+        assert got[z == 0].eq(-1).all()  # sign(0) = -1, for +0 and -0
+
+
+def test_exact_thresholds_are_the_float32_ones_rounded_down():
+    for k in (3, 4, 5, 7):
+        ref = torch.tensor([i / (k - 1) for i in range(k)], dtype=torch.float32)
+        for dtype in LOW:
+            th = torch.tensor(exact_thresholds("qrelu", k, dtype), dtype=torch.float64)
+            assert torch.equal(th.to(dtype).to(torch.float64), th)  # representable in dtype
+            assert (th <= ref.double()).all()
+            nxt = torch.nextafter(th.to(dtype), torch.full((k,), 9.0, dtype=dtype)).double()
+            assert (nxt > ref.double()).all()  # nothing of dtype in (th, ref]
+
+
+@pytest.mark.parametrize("kind,k", [("sign", 1), ("qrelu", 3)])
+def test_autocast_returns_the_autocast_dtype_with_the_float32_forward(kind, k):
+    act = HardActivation(f"qrelu{k}" if kind == "qrelu" else kind, "soft_hinge")
+    z = _edge_values(kind, k, torch.float32).requires_grad_(True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = act(z)
+    assert out.dtype == torch.bfloat16
+    assert torch.equal(out, hard_forward(z.detach(), kind, k).to(torch.bfloat16))
+    out.float().sum().backward()
+    assert z.grad.dtype == torch.float32
+
+
+@pytest.mark.parametrize("dtype", LOW)
+@pytest.mark.parametrize("kind,k", KINDS)
+def test_low_precision_backward_is_the_float64_gradient_rounded(kind, k, dtype):
+    z = _edge_values(kind, k, dtype)
+    g = (torch.randn(len(z), generator=torch.Generator().manual_seed(7)) * 3).to(dtype)
+    g[::5] = 0
+    sub = torch.finfo(dtype).smallest_normal * torch.finfo(dtype).eps  # subnormal spacing
+    for name in _rules(kind):
+        rule = get_rule(name, kind, k)
+        for weighted in (True, False):
+            got = backward_rule(rule, z, g, weighted)
+            assert got.dtype == dtype
+            w = g.double() if weighted else torch.sign(g.double())
+            truth = rule.grad(z.double(), w)  # same input values, float64 arithmetic
+            err = (got.double() - truth).abs()  # rounding to dtype, plus float32's absolute
+            tol = truth.abs() * 2.0 ** -7 + w.abs() * 2.0 ** -20 + sub  # error in 4 s (1 - s)
+            assert (err <= tol).all(), (name, weighted, float(err.max()))
+
+
+def test_bf16_gradients_of_a_convnet_are_close_to_float32():
+    x, y = load_dataset("digits").train.batch(torch.arange(256))
+    torch.manual_seed(0)
+    m = make_model("convnet4", "sign", "soft_hinge", in_shape=(1, 8, 8), num_classes=10, width=64)
+
+    def grads(low: bool) -> list:
+        m.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low):
+            loss = F.cross_entropy(m(x).float(), y)
+        loss.backward()
+        return [p.grad.clone() for p in m.parameters()]
+
+    for a, b in zip(grads(False), grads(True)):
+        assert float(F.cosine_similarity(a.flatten(), b.flatten(), 0)) > 0.97
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_training_converges_on_digits_in_mixed_precision(precision):
+    res = train(TrainConfig(model="mlp", dataset="digits", epochs=4, lr=3e-3, precision=precision,
+                            model_options={"hidden": [64]}))
+    assert res.history[-1]["test_top1"] > 90
+
+
+def test_channels_last_gives_the_same_logits_and_trains():
+    x, y = load_dataset("synthetic:64").train.batch(torch.arange(48))
+    torch.manual_seed(1)
+    m = make_model("convnet8", "qrelu3", "soft_hinge", in_shape=(3, 32, 32), num_classes=10,
+                   width_mult=0.25).eval()
+    ref = m(x)
+    m.to(memory_format=torch.channels_last)
+    got = m(x.contiguous(memory_format=torch.channels_last))
+    torch.testing.assert_close(got, ref, rtol=1e-4, atol=1e-4)
+    res = fit(m.train(), (x, y), epochs=1, batch_size=16, channels_last=True)
+    assert res.status == "completed"
+    conv = next(p for p in m.parameters() if p.ndim == 4)
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_compiled_model_trains_like_the_eager_one():
+    x, y = load_dataset("digits:0-1").train.batch(torch.arange(96))
+    runs = []
+    for compile in (False, "aot_eager"):
+        torch.manual_seed(3)
+        m = make_model("mlp", "sign", "saturated_hinge", in_shape=(1, 8, 8), num_classes=2, hidden=[16])
+        runs.append(fit(m, (x, y), epochs=2, batch_size=32, compile=compile))
+    for a, b in zip(runs[0].model.state_dict().values(), runs[1].model.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("kind,k", KINDS)
+def test_fused_formulas_equal_the_eager_rules(kind, k):
+    z = _edge_values(kind, k, torch.float32)
+    z = torch.cat([z, torch.tensor([1.0, -1.0, 0.5, 2.0, -2.0, 1.5])])
+    g = torch.randn(len(z), generator=torch.Generator().manual_seed(2))
+    g[::7] = 0
+    assert torch.equal(forward_formula(z, kind, exact_thresholds(kind, k, z.dtype), z.dtype),
+                       hard_forward(z, kind, k))
+    for name in _rules(kind):
+        rule = get_rule(name, kind, k)
+        for weighted in (True, False):
+            w = g if weighted else torch.sign(g)
+            torch.testing.assert_close(grad_formula(z, g, name, kind, k, weighted), rule.grad(z, w),
+                                       rtol=2e-6, atol=1e-7)
+
+
+@pytest.mark.slow
+def test_compiled_fused_kernels_through_autograd_equal_the_eager_path():
+    z0 = torch.cat([_edge_values("qrelu", 3, torch.float32), torch.randn(999)])
+    g = torch.randn(len(z0))
+    cases = [("sign", "soft_hinge"), ("qrelu3", "saturated_hinge")]
+    for act_name, rule in cases:
+        outs = []
+        for mode in ("never", "always"):
+            old = fused_mode(mode)
+            try:
+                act = HardActivation(act_name, rule)
+                z = z0.clone().requires_grad_(True)
+                out = act(z)
+                out.backward(g)
+                outs.append((out.detach(), z.grad))
+            finally:
+                fused_mode(old)
+        assert torch.equal(outs[0][0], outs[1][0])
+        torch.testing.assert_close(outs[1][1], outs[0][1], rtol=2e-6, atol=1e-7)
