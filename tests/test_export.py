@@ -39,6 +39,9 @@ NETS = {
         [np.vstack([rng.integers(-3, 4, size=(10, 6)) * 0.25, rng.integers(-4, 5, size=(1, 6)) * 0.5]),
          np.vstack([rng.integers(-2, 3, size=(6, 1)), [[0.5]]])], ["step", "step"], np.array([3, 7])),
     "real": lambda rng: ht.Network([rng.normal(size=(7, 5)), rng.normal(size=(6, 4))], ["sign", "sign"]),
+    # torch-trained weights are float32 values: the C export stores them as float
+    "float32": lambda rng: ht.Network([rng.normal(size=(7, 5)).astype(np.float32),
+                                       rng.normal(size=(6, 4)).astype(np.float32)], ["sign", "sign"]),
     "qrelu-hidden": lambda rng: ht.Network(
         [np.vstack([rng.integers(-2, 3, size=(8, 4)), rng.integers(-2, 3, size=(1, 4))]),
          np.vstack([rng.normal(size=(4, 2)), rng.normal(size=(1, 2))])], ["qrelu3", "sign"]),
@@ -64,6 +67,10 @@ def test_layer_paths_follow_what_is_exactly_expressible():
     step = plan_network(NETS["step-integer"](rng), "sign")
     assert [p.kind for p in step] == ["integer", "integer"] and step[0].scale_exp == 2
     assert [p.kind for p in plan_network(NETS["qrelu-hidden"](rng), "sign")] == ["integer", "float"]
+    f32 = plan_network(NETS["float32"](rng), "real")
+    assert (f32[0].kind, f32[0].weight_bits) == ("float", 32)
+    assert f32[1].kind == "integer" and f32[1].weight_bits <= 32  # ±1 inputs, scaled weights
+    assert plan_network(NETS["real"](rng))[0].weight_bits == 64
 
 
 def test_integer_thresholds_agree_with_exact_rational_arithmetic():
@@ -230,7 +237,7 @@ def test_summary_counts_bits_memory_and_operations():
     assert l1["memory_bytes"] == 10 * 4 + 10 * 8 and l1["binary_ops"] == 320
     assert s.totals["compression"] == pytest.approx((8320 + 1320) / (384 + 120))
     real = ht.summary(net).rows[0]
-    assert (real["path"], real["weight_bits"], real["float_macs"]) == ("float", 64, 64 * 32)
+    assert (real["path"], real["weight_bits"], real["float_macs"]) == ("float", 32, 64 * 32)
     assert "total" in str(s) and json.dumps(s.to_dict())
 
 

@@ -3,7 +3,7 @@
 ``Network`` sums a pre-activation as ``((h_0 w_0 + h_1 w_1) + ...) + b`` in float64.
 When a layer's inputs are integers (±1 from ``sign``, 0/1 from ``step``, or inputs the
 user declares ±1) and its weights are integers after one power-of-two scale ``2**e``
-with every partial sum below ``2**53``, each of those float64 steps is exact: the sum
+with every partial sum below ``2**53`` (and weights within int32), each of those float64 steps is exact: the sum
 is ``S * 2**-e`` for the integer ``S = sum h_f W_f 2**e`` and only ``+ b`` rounds.  Such
 a layer runs on integers (``integer``), or on XNOR-popcount when its inputs and scaled
 weights are all ±1 (``packed``).  Since a correctly rounded sum keeps its sign,
@@ -68,13 +68,18 @@ class LayerPlan:
         return (self.fan_in - self.thresholds - 1) // 2
 
     @property
+    def float32_weights(self) -> bool:
+        """True when every weight (not the bias) is exactly a float32: stored as one."""
+        return bool(np.all(self.weights.astype(np.float32).astype(np.float64) == self.weights))
+
+    @property
     def weight_bits(self) -> int:
-        """Bits one weight needs on this path (1 packed, two's complement integer, 64 float)."""
+        """Bits one stored weight takes (1 packed, two's complement integer, 32 or 64 float)."""
         if self.kind == "packed":
             return 1
         if self.kind == "integer":
             return int(np.abs(self.weights_int).max()).bit_length() + 1
-        return 64
+        return 32 if self.float32_weights else 64
 
 
 def _exponent(values: np.ndarray) -> "int | None":
@@ -97,8 +102,8 @@ def _integer_weights(W: np.ndarray) -> "tuple[int, np.ndarray] | None":
     exact = [[Fraction(float(w)) * 2 ** e for w in row] for row in W]
     ints = [[int(v) for v in row] for row in exact]
     total = max(sum(abs(r[j]) for r in ints) for j in range(W.shape[1]))
-    if total >= _EXACT_INT:
-        return None
+    if total >= _EXACT_INT or max(abs(v) for r in ints for v in r) >= 2 ** 31:
+        return None  # float64 sums would round, or the weights need more than int32
     return e, np.array(ints, dtype=np.int64).reshape(W.shape)
 
 

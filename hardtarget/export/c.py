@@ -98,7 +98,10 @@ def _layer(p: LayerPlan, fmt: "str | None", out_name: str) -> "tuple[str, str]":
                      f"s += ({acc}){inp}[f] * {P}_W[j * {p.fan_in} + f];")
         fires, S = f"s > {P}_T[j]", "s"
     else:
-        consts += _array("double", f"{P}_W", [_hex(v) for v in p.weights.T.ravel()], 4)
+        if p.float32_weights:  # exact as float, promoted to double in the product
+            consts += _array("float", f"{P}_W", [_hex(v) + "f" for v in p.weights.T.ravel()], 4)
+        else:
+            consts += _array("double", f"{P}_W", [_hex(v) for v in p.weights.T.ravel()], 4)
         lines.append(f"double s = 0.0; int f; for (f = 0; f < {p.fan_in}; ++f) "
                      f"s += {inp}[f] * {P}_W[j * {p.fan_in} + f];")
         S = None

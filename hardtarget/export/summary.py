@@ -27,7 +27,7 @@ def _row(p: LayerPlan, last: bool) -> dict:
         thr_bits = max(int(abs(t)).bit_length() + 1 for t in p.thresholds)
         thresholds = 8 * u if stored_bias else _int_bytes(thr_bits) * u
     else:
-        weights, thresholds = 8 * n * u, 8 * u
+        weights, thresholds = p.weight_bits // 8 * n * u, 8 * u
     memory = weights + thresholds
     float32 = 4 * (n + 1) * u
     macs = n * u
