@@ -311,6 +311,8 @@ def test_bad_inputs_raise_hardtarget_errors():
         arch_spec("resnet")
     with pytest.raises(HardTargetError, match="not binarized"):
         CBNet([("fc", 3)], (1, 2, 2), 2).to_sign_mlp()
+    with pytest.raises(HardTargetError, match="no coefficient for activations before a 'pool'"):
+        CBNet(parse_spec("4C3-P2-FC5"), (1, 4, 4), 2, lam={"fc": 1.0})
     with pytest.raises(HardTargetError, match="m_switch"):
         PCF(m=0.5, m_switch=0.0)
     with pytest.raises(HardTargetError, match="sign' or 'tanh"):

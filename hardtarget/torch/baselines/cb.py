@@ -127,7 +127,12 @@ class CBNet(nn.Module):
                 self.layers.append(nn.Conv2d(shape[0], block[1], block[2], padding=block[2] // 2))
             self.acts.append(PCF(m, a, m_switch))
             kind = _reg_kind(spec, i)
-            self._lam.append(float(lam.get(kind, 0.0) if isinstance(lam, dict) else lam))
+            if isinstance(lam, dict) and kind not in lam:
+                raise HardTargetError(
+                    f"lam has no coefficient for activations before a {kind!r} layer; give "
+                    "{'fc': ..., 'conv': ..., 'pool': ...} (the keys this net uses) or one number"
+                )
+            self._lam.append(float(lam[kind] if isinstance(lam, dict) else lam))
             self._pool_after.append(False)
         self.out = nn.Linear(math.prod(shapes[-1]), int(num_classes))
         self.pool = nn.MaxPool2d(2)
