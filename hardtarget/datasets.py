@@ -396,6 +396,11 @@ def load_problem(
         raise HardTargetError(f"problem spec must be a string, got {type(spec).__name__}")
     name, _, arg = spec.partition(":")
     if name in PROBLEMS:
+        if label is not None or multiclass is not None:
+            raise HardTargetError(
+                f"label and multiclass apply to data files, not to the built-in problem {spec!r} "
+                "(digits:all and iris:all are already one-vs-rest); drop them"
+            )
         return PROBLEMS[name][1](spec, arg)
     if os.path.sep in spec or Path(spec).suffix.lower() in (".csv", ".npz", ".txt"):
         return load_data(spec, label, multiclass)

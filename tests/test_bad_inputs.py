@@ -195,6 +195,22 @@ CASES = [
         "integer >= 0",
     ),
     (
+        "label-on-builtin",
+        lambda t, m: (
+            (lambda: ht.load_problem("xor", label="y")),
+            ["solve", "-p", "xor", "--label", "y"],
+        ),
+        "apply to data files",
+    ),
+    (
+        "multiclass-on-builtin",
+        lambda t, m: (
+            (lambda: ht.load_problem("iris:1-2", multiclass="ovr")),
+            ["verify", "-p", "iris:1-2", "--multiclass", "ovr"],
+        ),
+        "apply to data files",
+    ),
+    (
         "unknown-problem",
         lambda t, m: ((lambda: ht.load_problem("nope")), ["verify", "-p", "nope"]),
         "unknown problem 'nope'",
@@ -289,7 +305,7 @@ def test_bad_input(build, message, tmp_path, monkeypatch, capsys):
 
 def test_case_count():
     """The report quotes this number."""
-    assert len(CASES) == 44
+    assert len(CASES) == 46
 
 
 # -- CSV header detection (a headerless CSV keeps its first row) -------------------------
