@@ -248,7 +248,8 @@ def test_bench_keeps_finished_runs_when_stopped(tiny_suite, tmp_path, monkeypatc
 
 
 @pytest.mark.slow
-def test_sigterm_prints_the_best_so_far_and_writes_out(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_prints_the_best_so_far_and_writes_out(tmp_path, signum):
     out = tmp_path / "net.npz"
     cmd = [
         sys.executable,
@@ -274,7 +275,7 @@ def test_sigterm_prints_the_best_so_far_and_writes_out(tmp_path):
     for line in proc.stderr:  # progress lines, since stderr is a pipe
         if line.startswith("best loss"):
             break
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "interrupted" in stdout and "train accuracy" in stdout

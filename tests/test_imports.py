@@ -56,3 +56,27 @@ def test_import_hardtarget_is_lazy_and_names_resolve():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "True"
+
+
+def test_engine_never_imports_the_cli():
+    """The seam of the layout: only ``__main__`` reaches into ``hardtarget.cli``."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1] / "hardtarget"
+    absolute = re.compile(r"^\s*(from|import)\s+hardtarget\.cli\b", re.M)
+    relative = re.compile(r"^\s*from\s+(\.+)cli\b", re.M)
+    offenders = []
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        if parts[:2] == ("hardtarget", "cli") or path.name == "__main__.py":
+            continue
+        package = parts[:-1]  # a module's package; an __init__'s is its own folder
+        text = path.read_text()
+        hits = bool(absolute.search(text)) or any(
+            package[: len(package) - (len(dots) - 1)] == ("hardtarget",)
+            for dots in relative.findall(text)
+        )
+        if hits:
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == []
