@@ -4,7 +4,9 @@ On disk (nothing is downloaded):
 
 - ``cifar10`` / ``cifar100``: the python pickle batches (``data_batch_1..5`` and
   ``test_batch``; ``train`` and ``test``), in ``DIR`` or ``DIR/cifar-10-batches-py``.
-  They are pickles: load only files you trust.
+  They are pickles, read by a restricted unpickler (:func:`read_cifar_batch`) that
+  builds only builtin containers, strings, bytes, numbers and numpy arrays, so a
+  crafted file cannot run code.
 - ``mnist``: IDX files ``train-images-idx3-ubyte`` ... (optionally ``.gz``).
 - ``imagefolder``: ``DIR/train/<class>/*.png|jpg`` and ``DIR/val/<class>/...`` (Pillow),
   resized to ``image_size`` square.
@@ -27,7 +29,7 @@ import torch
 from ..errors import HardTargetError
 
 __all__ = ["ImageData", "FolderData", "DataBundle", "load_dataset", "DATASETS", "augment", "index_batches",
-           "split_validation", "channel_stats"]
+           "channel_stats", "read_cifar_batch"]
 
 DATASETS = ("digits", "digits:A-B", "synthetic", "cifar10", "cifar100", "mnist", "imagefolder")
 _IMG_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".webp")
@@ -93,10 +95,10 @@ class DataBundle:
 
 
 def _missing(name: str, root: "str | None", expected: Sequence[str], layout: str = "") -> HardTargetError:
-    where = f"in {root}" if root else "(no --data-dir given)"
+    where = f"in {root}" if root else "(no data directory given)"
     return HardTargetError(
         f"dataset {name!r} not found {where}: expected the files {', '.join(expected)}{layout}. "
-        "Downloads are not possible here; copy the files there and pass --data-dir"
+        "Nothing is downloaded; copy the files into a directory and give it as the data directory"
     )
 
 
@@ -139,11 +141,35 @@ def _synthetic(spec: str, n: int = 2048, seed: int = 0) -> DataBundle:
     return DataBundle(spec, ImageData(x[k:], y[k:]), ImageData(x[:k], y[:k]), 10, (3, 32, 32), list(range(10)))
 
 
-def _read_pickle(path: Path) -> dict:
+# What a CIFAR batch may reference: numpy arrays and dtypes (numpy 1 and 2 module paths,
+# protocol 2 to 5) and Python 2 str -> bytes.  Builtin containers, strings, bytes and
+# numbers need no global at all.
+_CIFAR_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+    ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+}
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """Refuses every global outside :data:`_CIFAR_GLOBALS` (so no code can run)."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in _CIFAR_GLOBALS:
+            raise pickle.UnpicklingError(
+                f"it references {module}.{name}, which a CIFAR batch never holds (only "
+                "containers, strings, bytes, numbers and numpy arrays are allowed); the file "
+                "was refused unread. Replace it with the original CIFAR download")
+        return super().find_class(module, name)
+
+
+def read_cifar_batch(path: str | Path) -> dict:
+    """One CIFAR python batch, through the restricted unpickler; refuses anything else."""
+    path = Path(path)
     try:
         with open(path, "rb") as fh:
-            d = pickle.load(fh, encoding="bytes")
-    except Exception as exc:  # truncated, not a pickle, ...
+            d = _CifarUnpickler(fh, encoding="bytes").load()
+    except Exception as exc:  # truncated, not a pickle, a forbidden global, ...
         raise HardTargetError(f"{path} is not a CIFAR python batch ({type(exc).__name__}: {exc})") from None
     if not isinstance(d, dict) or b"data" not in d:
         raise HardTargetError(f"{path} is not a CIFAR python batch (no 'data' entry)")
@@ -153,7 +179,7 @@ def _read_pickle(path: Path) -> dict:
 def _cifar_part(files: Sequence[Path], label_key: bytes) -> ImageData:
     xs, ys = [], []
     for f in files:
-        d = _read_pickle(f)
+        d = read_cifar_batch(f)
         data = np.asarray(d[b"data"], dtype=np.uint8)
         labels = d.get(label_key)
         if data.ndim != 2 or data.shape[1] != 3072 or labels is None or len(labels) != len(data):
@@ -263,18 +289,6 @@ def load_dataset(name: str, root: "str | None" = None, image_size: int = 224) ->
     if key in ("imagefolder", "imagenet"):
         return _folder(root, image_size)
     raise HardTargetError(f"unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
-
-
-def split_validation(data, fraction: float, seed: int):
-    """``(train, val)``: a seeded random ``fraction`` of ``data`` held out."""
-    if not 0.0 <= fraction < 1.0:
-        raise HardTargetError(f"validation fraction must be in [0, 1), got {fraction}")
-    n = len(data)
-    k = int(round(n * fraction))
-    if k == 0:
-        return data, None
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed + 7919))
-    return data.subset(perm[k:].sort().values), data.subset(perm[:k].sort().values)
 
 
 def channel_stats(data, max_items: int = 10000) -> "tuple[list, list]":

@@ -217,7 +217,7 @@ def make_activation(activation: str, rule: "str | None" = None, weighted: bool =
             canonical_rule(rule)  # unknown names get the list of valid ones
             raise HardTargetError(
                 f"activation {activation!r} is continuous and trains by backprop; rule {rule!r} "
-                f"does not apply to it. Drop --rule (or use 'backprop'), or pick a hard activation "
+                f"does not apply to it. Give no rule (or 'backprop'), or pick a hard activation "
                 f"(sign, step, qrelu<k>) for the rules {', '.join(RULES)}"
             )
         return nn.ReLU() if kind == "relu" else SatReLU()

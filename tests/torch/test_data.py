@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from hardtarget.errors import HardTargetError
-from hardtarget.torch.data import augment, channel_stats, index_batches, load_dataset, split_validation
+from hardtarget.torch.data import augment, channel_stats, index_batches, load_dataset, read_cifar_batch
+from hardtarget.torch.sources import holdout
 
 
 def write_cifar(root, c100=False, n=6, seed=0):
@@ -29,7 +30,8 @@ def write_cifar(root, c100=False, n=6, seed=0):
 def _idx(path, arr, magic, gz=False):
     header = magic.to_bytes(4, "big") + b"".join(int(s).to_bytes(4, "big") for s in arr.shape)
     raw = header + arr.astype(np.uint8).tobytes()
-    (gzip.open if gz else open)(path, "wb").write(raw)
+    with (gzip.open if gz else open)(path, "wb") as fh:  # closed: Python 3.12 reads it back whole
+        fh.write(raw)
 
 
 def write_mnist(root, gz=False, n=5):
@@ -72,9 +74,9 @@ def test_cifar100(tmp_path):
 
 
 def test_cifar_missing_lists_expected_files(tmp_path):
-    with pytest.raises(HardTargetError, match=r"data_batch_1.*test_batch.*--data-dir"):
+    with pytest.raises(HardTargetError, match=r"data_batch_1.*test_batch.*data directory"):
         load_dataset("cifar10", str(tmp_path))
-    with pytest.raises(HardTargetError, match="no --data-dir given"):
+    with pytest.raises(HardTargetError, match="no data directory given"):
         load_dataset("cifar10")
 
 
@@ -83,6 +85,42 @@ def test_cifar_wrong_format(tmp_path):
     (tmp_path / names[0]).write_bytes(b"not a pickle at all")
     with pytest.raises(HardTargetError, match="not a CIFAR python batch"):
         load_dataset("cifar10", str(tmp_path))
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_cifar_batches_of_every_pickle_protocol_load(tmp_path, protocol):
+    rng = np.random.default_rng(protocol)
+    d = {b"batch_label": b"training batch 1 of 5", b"labels": [3, 1, 4],
+         b"data": rng.integers(0, 256, (3, 3072), dtype=np.uint8),
+         b"filenames": [b"a.png", b"b.png", b"c.png"], b"scale": 1.5, b"shape": (32, 32)}
+    with open(tmp_path / "b", "wb") as fh:
+        pickle.dump(d, fh, protocol=protocol)
+    got = read_cifar_batch(tmp_path / "b")
+    np.testing.assert_array_equal(got[b"data"], d[b"data"])
+    assert {k: v for k, v in got.items() if k != b"data"} == {k: v for k, v in d.items() if k != b"data"}
+
+
+class _Evil:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):  # unpickling would create a file
+        return (open, (self.path, "w"))
+
+
+def test_a_malicious_cifar_pickle_is_refused_unrun(tmp_path):
+    names = write_cifar(tmp_path)
+    target = tmp_path / "pwned"
+    with open(tmp_path / names[0], "wb") as fh:
+        pickle.dump({b"data": _Evil(str(target)), b"labels": []}, fh)
+    with pytest.raises(HardTargetError, match=r"references (builtins|io)\.open.*only containers, strings, "
+                                              r"bytes, numbers and numpy arrays"):
+        load_dataset("cifar10", str(tmp_path))
+    assert not target.exists()
+    with open(tmp_path / "os", "wb") as fh:
+        pickle.dump([__import__("os").getcwd], fh)
+    with pytest.raises(HardTargetError, match=r"references posix\.getcwd"):
+        read_cifar_batch(tmp_path / "os")
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -140,14 +178,14 @@ def test_bad_dataset_specs(spec):
 
 def test_validation_split_disjoint_and_seeded():
     b = load_dataset("digits")
-    tr, va = split_validation(b.train, 0.2, seed=3)
-    assert len(tr) + len(va) == len(b.train) and abs(len(va) - 0.2 * len(b.train)) <= 1
-    tr2, va2 = split_validation(b.train, 0.2, seed=3)
+    tr, va = holdout(b.train, 0.2, seed=3)
+    assert len(tr) + len(va) == len(b.train) and abs(len(va) - 0.2 * len(b.train)) <= 5  # per class
+    tr2, va2 = holdout(b.train, 0.2, seed=3)
     assert torch.equal(va.x, va2.x)
     rows = {tuple(r) for r in tr.x.reshape(len(tr), -1).tolist()}
     assert sum(tuple(r) in rows for r in va.x.reshape(len(va), -1).tolist()) < len(va) // 10
     with pytest.raises(HardTargetError, match="fraction"):
-        split_validation(b.train, 1.0, 0)
+        holdout(b.train, 1.0, 0)
 
 
 def test_channel_stats_normalize():
