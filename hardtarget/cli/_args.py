@@ -26,6 +26,10 @@ __all__ = [
     "pos_int",
     "pos_float",
     "progress_flag",
+    "say",
+    "verbosity_args",
+    "STRATEGY_CHOICES",
+    "SOLVER_CHOICES",
 ]
 
 EXIT_CODES = """\
@@ -63,19 +67,21 @@ class LazyChoices:
         return item in self._get()
 
 
-def _verbosity(parser: argparse.ArgumentParser, default: Any) -> None:
+def verbosity_args(parser: argparse.ArgumentParser, verbose: Any = 0, quiet: Any = False) -> None:
+    """``-v``/``-q``; a subcommand passes ``argparse.SUPPRESS`` so that an unset flag
+    keeps the value given before the subcommand."""
     parser.add_argument(
         "-v",
         "--verbose",
         action="count",
-        default=default,
+        default=verbose,
         help="log progress to stderr; with an internal error, print the traceback",
     )
     parser.add_argument(
         "-q",
         "--quiet",
         action="store_true",
-        default=default,
+        default=quiet,
         help="print only the result and errors: no progress lines or bars",
     )
 
@@ -89,26 +95,8 @@ def add_parser(subparsers: Any, name: str, help: str, description: str | None = 
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _verbosity(p, argparse.SUPPRESS)  # after the subcommand too; unset keeps the global value
+    verbosity_args(p, argparse.SUPPRESS, argparse.SUPPRESS)
     return p
-
-
-def top_level_verbosity(parser: argparse.ArgumentParser) -> None:
-    """``-v``/``-q`` before the subcommand (defaults 0 and False)."""
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=0,
-        help="log progress to stderr; with an internal error, print the traceback",
-    )
-    parser.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        default=False,
-        help="print only the result and errors: no progress lines or bars",
-    )
 
 
 def _number(kind: Callable, what: str, ok: Callable[[Any], bool], text: str) -> Any:

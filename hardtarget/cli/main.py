@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ..errors import HardTargetError
-from ._args import EXIT_CODES, Parser, top_level_verbosity
+from ._args import EXIT_CODES, Parser, verbosity_args
 
 __all__ = ["main", "build_parser", "SUBCOMMANDS"]
 
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"hardtarget {__version__}")
-    top_level_verbosity(parser)
+    verbosity_args(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in _subcommand_modules():
         module.register(sub)
