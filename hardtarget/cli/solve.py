@@ -149,10 +149,10 @@ def _write(args: argparse.Namespace, r) -> dict:
             written["out"] = args.out
         else:
             written["out"] = None
+            hint = "; allow more time (--time-limit)" if r.status == "time_limit" else ""
             say(
                 f"hardtarget solve: {args.out} not written: the search ended ({r.status}) "
-                "before any target setting was evaluated, so there is no network; "
-                "allow more time (--time-limit)"
+                f"before any target setting was evaluated, so there is no network{hint}"
             )
     if args.targets_out:
         if r.targets is not None and r.network is not None:
