@@ -18,10 +18,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 VARIANTS = [
-    ("sign", "saturated-hinge", "sign SSTE"),
-    ("sign", "soft-hinge", "sign FTP-SH"),
-    ("qrelu3", "saturated-hinge", "qReLU3 SSTE"),
-    ("qrelu3", "soft-hinge", "qReLU3 FTP-SH"),
+    ("sign", "saturated_hinge", "sign SSTE"),
+    ("sign", "soft_hinge", "sign FTP-SH"),
+    ("qrelu3", "saturated_hinge", "qReLU3 SSTE"),
+    ("qrelu3", "soft_hinge", "qReLU3 FTP-SH"),
     ("relu", None, "ReLU"),
     ("sat-relu", None, "saturated ReLU"),
 ]
