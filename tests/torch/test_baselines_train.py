@@ -3,6 +3,9 @@ hardtarget Networks that predict bit for bit what the torch networks do."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -151,3 +154,15 @@ def test_procedures_refuse_what_they_set(digits):
         train_cb(CBNet([("fc", 4)], (1, 8, 8), 10), (X, y), epochs=3)
     with pytest.raises(HardTargetError, match="needs a RealNet"):
         train_weight_dist(CBNet([("fc", 4)], (1, 8, 8), 10), (X, y))
+
+
+def test_readme_baselines_example_runs():
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = text.split("### Baselines: continuous binarization", 1)[1]
+    ns: dict = {}
+    block = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)[0]
+    exec(compile(block, "README.md", "exec"), ns)  # noqa: S102  (the README's own example)
+    assert ns["res"].history[-1]["test_top1"] > 80
+    assert ns["net"].widths == (100, 100, 10)
+    assert ns["final"].int_weight(0).dtype == torch.int8
+    assert all(bool(a.binary) for a in ns["cb"].acts)
