@@ -141,7 +141,9 @@ def main() -> None:
         f"seeds 0..{args.seeds - 1}, {time.perf_counter() - t0:.0f} s wall"
     )
     base = statistics.mean(r[3] for r in results if r[0] == "FTP-SH")
-    print("| method | weights | activations | test top-1 % | train s | time / FTP-SH | size (bits) |")
+    print(
+        "| method | weights | activations | test top-1 % | train s | time / FTP-SH | size (bits) |"
+    )
     print("|---|---|---|---|---:|---:|---:|")
     for m in METHODS:
         rows = [r for r in results if r[0] == m]
