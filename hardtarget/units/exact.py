@@ -85,6 +85,36 @@ def separates_exactly(A: np.ndarray, t: np.ndarray, s: np.ndarray, w: np.ndarray
 # --------------------------------------------------------------------- certificates
 
 @numba.njit(cache=True)
+def _approximate_inverse(B):
+    """Gauss-Jordan with partial pivoting; ``(False, _)`` on a zero pivot.  Any ``C`` will do:
+    :func:`_verified_square` bounds how far it is from the inverse."""
+    n = B.shape[0]
+    W = B.copy()
+    C = np.eye(n)
+    for c in range(n):
+        p = c
+        for i in range(c + 1, n):
+            if abs(W[i, c]) > abs(W[p, c]):
+                p = i
+        if W[p, c] == 0.0:
+            return False, C
+        for j in range(n):
+            W[c, j], W[p, j] = W[p, j], W[c, j]
+            C[c, j], C[p, j] = C[p, j], C[c, j]
+        d = 1.0 / W[c, c]
+        for j in range(n):
+            W[c, j] *= d
+            C[c, j] *= d
+        for i in range(n):
+            if i != c and W[i, c] != 0.0:
+                a = W[i, c]
+                for j in range(n):
+                    W[i, j] -= a * W[c, j]
+                    C[i, j] -= a * C[c, j]
+    return True, C
+
+
+@numba.njit(cache=True)
 def _verified_square(M, f):
     """Signs of the exact ``mu`` with ``sum_{j != f} mu_j M[:, j] = -M[:, f]`` (square), proved in floats.
 
@@ -109,13 +139,9 @@ def _verified_square(M, f):
             q += 1
     c = 2.0 * (n + 3) * 2.0 ** -53
     tiny = 4.0 * (n + 2) * 2.0 ** -1074
-    for i in range(n):  # a zero pivot column would make inv raise; such a B is singular anyway
-        nz = False
-        for j in range(n):
-            nz = nz or B[j, i] != 0.0
-        if not nz:
-            return 0
-    C = np.linalg.inv(B)
+    ok, C = _approximate_inverse(B)
+    if not ok:
+        return 0
     x = C @ b
     if not np.all(np.isfinite(x)):
         return 0
@@ -262,7 +288,7 @@ def _bareiss_python(rows: list) -> tuple:
         pr = R[row]
         pv = pr[c]
         for i in range(n_rows):
-            if i != row and R[i][c]:
+            if i != row:  # every row, also those with a zero here: each is rescaled by pv / prev
                 a = R[i][c]
                 R[i] = [(pv * x - a * y) // prev for x, y in zip(R[i], pr)]
         prev = pv
