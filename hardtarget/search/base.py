@@ -28,6 +28,10 @@ log = logging.getLogger("hardtarget.search")
 
 STATUSES = ("optimal", "feasible", "infeasible", "time_limit", "interrupted", "local_optimum")
 
+# seconds past the time limit that the evaluation of a forced state (a start state, a
+# solver's answer) may take before its unit solves are stopped too
+FORCED_GRACE = 0.5
+
 
 class BudgetExhausted(StopRequested):
     """Raised inside a strategy when the time or state budget runs out."""
@@ -194,8 +198,15 @@ class SearchContext:
         return False
 
     def _unit_stop(self) -> bool:
-        """Between unit solves: a signal always stops; the budget unless the state is forced."""
-        return self.signals.requested or (not self._forced and self.should_stop())
+        """Between unit solves: stop on a signal or the budget; a forced state gets a grace
+        period of ``FORCED_GRACE`` seconds past either."""
+        sig = self.signals
+        if not self._forced:
+            return self.should_stop()
+        if sig.requested and time.perf_counter() - sig.when > FORCED_GRACE:
+            return True
+        left = self.time_left()
+        return left is not None and left < -FORCED_GRACE
 
     def on_signal(self, fn: Callable[[], None]) -> "contextlib.AbstractContextManager":
         """Call ``fn`` from another thread if a signal arrives inside the block (C solvers)."""
@@ -431,6 +442,7 @@ def run_strategy(strategy: Strategy, ctx: SearchContext) -> SearchResult:
                               f"{n_out} (one-vs-rest). Use one of {multi}")
     cfg.check(ctx.evaluator)
     with _guard(ctx) as out:
+        log.info("search started: %r, hidden %s", cfg, ctx.evaluator.hidden)
         out[:] = cfg.run(ctx)
     status, message = out
     return result_from(ctx, cfg, status, message)

@@ -17,6 +17,7 @@ import contextlib
 import signal
 import socket
 import threading
+import time
 from typing import Callable, Iterator
 
 __all__ = ["StopSignals"]
@@ -29,6 +30,7 @@ class StopSignals:
 
     def __init__(self) -> None:
         self.signum: "int | None" = None
+        self.when = 0.0  # time.perf_counter() at the first signal
         self._handled = 0
         self._hooks: "list[Callable[[], None]]" = []
         self._lock = threading.Lock()
@@ -50,6 +52,7 @@ class StopSignals:
 
     def _set(self, signum: int) -> None:
         if self.signum is None:
+            self.when = time.perf_counter()
             self.signum = signum
         with self._lock:
             hooks = list(self._hooks)
@@ -63,6 +66,10 @@ class StopSignals:
         while True:
             try:
                 data = sock.recv(64)
+            except socket.timeout:  # a solver may have started after the signal: stop it too
+                if self.signum is not None:
+                    self._set(self.signum)
+                continue
             except OSError:
                 return
             if not data:
@@ -73,7 +80,11 @@ class StopSignals:
 
     @contextlib.contextmanager
     def hook(self, fn: Callable[[], None]) -> Iterator[None]:
-        """Call ``fn`` (from another thread) if a signal arrives while the block runs."""
+        """Call ``fn`` (from another thread) if a signal arrives while the block runs.
+
+        After a signal the hooks are called again every 0.25 s, for a solver that
+        started (and reset its stop flag) just after the signal.
+        """
         with self._lock:
             self._hooks.append(fn)
         try:
@@ -90,7 +101,7 @@ class StopSignals:
         for s in _SIGNALS:
             self._old[s] = signal.signal(s, self._handle)
         r, w = socket.socketpair()
-        r.setblocking(True)
+        r.settimeout(0.25)
         w.setblocking(False)
         try:
             self._old_fd = signal.set_wakeup_fd(w.fileno(), warn_on_full_buffer=False)
