@@ -35,6 +35,7 @@ _EXPORTS = {
     "make_problem": ".problem",
     "SearchResult": ".search",
     "min_width": ".search",
+    "separable_dichotomies": ".search.dichotomies",
     "solve": ".search",
     "TargetSetting": ".targets",
     "load_targets": ".targets",
@@ -75,5 +76,6 @@ if TYPE_CHECKING:
     from .network import Network
     from .problem import Problem, make_problem
     from .search import SearchResult, min_width, solve
+    from .search.dichotomies import separable_dichotomies
     from .targets import TargetSetting, load_targets
     from .units import UnitCache, UnitResult, check_certificate, solve_unit, solve_units

@@ -1,29 +1,44 @@
-"""Enumerate the linearly separable dichotomies of a point set.
+"""Enumerate the dichotomies of a point set that one threshold unit realizes.
 
-In the dual space of weights ``w~ = (w, b)`` each point ``x~_i = [x_i, 1]`` is a
-hyperplane through the origin; the separable dichotomies are the cells of that central
-arrangement.  For distinct points two cells sharing a facet differ in exactly one
-point, and the cell graph is connected, so a walk over single-point flips that keeps
-to separable labelings, started from the all -1 labeling, visits every separable
-dichotomy while testing only ``(number of dichotomies) x (number of points)`` labelings
-instead of all ``2^m``.
+A unit ``sign(w.x + b)`` (``sign(0) = -1``) realizes a labeling ``t`` of the rows of
+``X`` iff ``t`` is *strictly* separable.  In the space of ``w~ = (w, b)`` each point
+``x~_i = [x_i, 1]`` is a hyperplane through the origin; the realizable labelings are
+the sign vectors of the open cells (the *topes*) of that central arrangement.
+
+The topes are built point by point with the deletion-restriction recursion: a tope of
+the first ``j`` points has two extensions when the new hyperplane cuts its cell and one
+otherwise, and the cut cells are exactly the topes of the first ``j`` points projected
+onto the new hyperplane, a problem one dimension smaller.  Rows that become parallel
+are merged first (they are one hyperplane), and two dimensions are solved in closed
+form by sorting angles.  No LP is solved: the work is proportional to the output
+times the dimension, and every tope carries a witness ``w~`` that is checked against
+the data at the end.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import logging
+from fractions import Fraction
 from math import comb
 
 import numpy as np
 
-from ..errors import HardTargetError
-from ..units import get_solver
+from ..errors import HardTargetError, StopRequested
+from ..problem import check_inputs
+from ..units import solve_unit
 
 __all__ = ["separable_dichotomies", "cover_count", "distinct_rows"]
 
+log = logging.getLogger("hardtarget.search")
+
+_ZERO = 1e-9  # a unit row whose projection is shorter than this lies on the hyperplane
+_PARALLEL = 1e-12  # unit rows with |cos| above 1 - this are one hyperplane
+
 
 def cover_count(m: int, d: int) -> int:
-    """Cover's bound: at most ``2 * sum_{k<=d} C(m-1, k)`` dichotomies of m points in R^d."""
+    """Cover's count ``2 * sum_{k<=d} C(m-1, k)``: the dichotomies that a unit with a bias
+    realizes on m points in general position in ``R^d`` (hyperplanes through the origin
+    in ``R^(d+1)``); an upper bound for any m points in ``R^d``."""
     return 2 * sum(comb(m - 1, k) for k in range(min(d, m - 1) + 1)) if m > 0 else 1
 
 
@@ -33,36 +48,157 @@ def distinct_rows(H: np.ndarray) -> tuple:
     return U, inv.ravel()
 
 
-def separable_dichotomies(U: np.ndarray, limit: int = 2_000_000, tick=None) -> np.ndarray:
-    """All separable ±1 labelings of the distinct rows of ``U`` (k x u int8).
+def _keys(T: np.ndarray) -> np.ndarray:
+    """One comparable key per row of a ±1 matrix."""
+    bits = np.packbits(T > 0, axis=1)
+    return np.ascontiguousarray(bits).view(np.dtype((np.void, bits.shape[1]))).ravel()
 
-    Raises HardTargetError when more than ``limit`` exist.  ``tick()`` is called once
-    per visited labeling (a budget check may raise from it).
+
+def _rows_in(T: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Index into T of every row of C (each row of C is a row of T)."""
+    if T.shape[1] == 0:
+        return np.zeros(len(C), dtype=np.intp)
+    kt, kc = _keys(T), _keys(C)
+    order = np.argsort(kt)
+    return order[np.searchsorted(kt[order], kc)]
+
+
+def _merge_parallel(V: np.ndarray) -> tuple:
+    """Unit rows -> (one row per line R, line index g, orientation o) with ``V ~ o * R[g]``;
+    rows at an angle below ~1e-6 radians are one line."""
+    G = V @ V.T
+    near = np.abs(G) > 1.0 - _PARALLEL
+    g = np.argmax(near, axis=1)  # the first row on the same line
+    o = np.where(G[np.arange(len(V)), g] > 0, 1, -1).astype(np.int8)
+    reps, g = np.unique(g, return_inverse=True)
+    return V[reps], g.ravel(), o
+
+
+def _complement(v: np.ndarray) -> np.ndarray:
+    """Orthonormal basis (r x r-1 columns) of the hyperplane ``v.w = 0`` (Householder)."""
+    u = v.copy()
+    u[0] += 1.0 if v[0] >= 0 else -1.0
+    H = np.eye(len(v)) - np.outer(u, u) * (2.0 / (u @ u))
+    return H[:, 1:]
+
+
+def _planar(V: np.ndarray) -> tuple:
+    """Topes of k pairwise non-parallel unit rows in the plane: one per arc between the
+    2k directions where a row's sign changes."""
+    beta = np.sort(np.mod(np.arctan2(V[:, 1], V[:, 0]) + np.pi / 2, np.pi))
+    crit = np.concatenate([beta, beta + np.pi, beta[:1] + 2 * np.pi])
+    phi = (crit[:-1] + crit[1:]) / 2
+    W = np.column_stack([np.cos(phi), np.sin(phi)])
+    return np.where(W @ V.T > 0, 1, -1).astype(np.int8), W
+
+
+def _topes(V: np.ndarray, guard, merged: bool = False) -> tuple:
+    """(T, W): every sign vector ``T`` (n x k, no zeros) of ``V w`` over ``w``, and a
+    witness ``w`` (rows of W, unit length) for each.  ``merged``: no two rows are parallel."""
+    k, r = V.shape
+    if k == 0:
+        return np.zeros((1, 0), np.int8), np.zeros((1, r))
+    norms = np.sqrt(np.einsum("ij,ij->i", V, V))
+    if norms.min() <= _ZERO:  # a row on the hyperplane: no cell has a sign there
+        return np.zeros((0, k), np.int8), np.zeros((0, r))
+    V = V / norms[:, None]
+    if not merged:
+        R, g, o = _merge_parallel(V)
+        if len(R) < k:
+            T, W = _topes(R, guard, True)
+            return T[:, g] * o, W
+    if r == 2:
+        return _planar(V)
+    T, W = np.zeros((1, 0), np.int8), np.zeros((1, r))
+    for j in range(k):
+        guard(len(T))
+        v, prev = V[j], V[:j]
+        Q = _complement(v)
+        C, U = _topes(prev @ Q, guard)
+        cut = _rows_in(T, C)
+        rest = np.ones(len(T), dtype=bool)
+        rest[cut] = False
+        side = np.where(W[rest] @ v > 0, 1, -1).astype(np.int8)
+        U = U @ Q.T  # back in this level's coordinates, orthogonal to v
+        along = np.abs(prev @ v).max() if j else 0.0
+        eps = 0.5 * np.abs(U @ prev.T).min(axis=1) / along if along > 0 else np.ones(len(U))
+        step = eps[:, None] * v
+        Tc = T[cut]
+        T = np.concatenate([np.column_stack([T[rest], side]),
+                            np.column_stack([Tc, np.ones(len(Tc), np.int8)]),
+                            np.column_stack([Tc, -np.ones(len(Tc), np.int8)])])
+        W = np.concatenate([W[rest], U + step, U - step])
+        W /= np.sqrt(np.einsum("ij,ij->i", W, W))[:, None]
+    guard(len(T))
+    return T, W
+
+
+def _certified(A: np.ndarray, T: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Rows whose witness separates exactly: ``t_i * (a_i . w) > 0`` beyond the rigorous
+    floating-point error bound ``gamma_r |a|.|w|`` (Higham, Thm 3.1), or, inside it, in
+    exact rational arithmetic."""
+    r = A.shape[1]
+    z = T * (W @ A.T)
+    slack = (2.0 * r * np.finfo(float).eps) * (np.abs(W) @ np.abs(A).T) + 1e-300
+    ok = (z > slack).all(axis=1)
+    for i in np.flatnonzero(~ok):
+        w = [Fraction(float(c)) for c in W[i]]
+        ok[i] = all(int(t) * sum(Fraction(float(a)) * c for a, c in zip(row, w)) > 0
+                    for t, row in zip(T[i], A))
+    return ok
+
+
+def separable_dichotomies(X, count_only: bool = False, *, return_weights: bool = False,
+                          limit: int = 10_000_000, stop=None):
+    """Every labeling of the rows of ``X`` that one threshold unit realizes.
+
+    A labeling ``t`` (±1 per row) counts when some ``w, b`` give
+    ``sign(X @ w + b) == t`` with ``sign(0) = -1``, i.e. when ``t`` is strictly
+    separable; a labeling and its negation both count, and identical rows get
+    identical labels.  The walk over the hyperplane arrangement solves no LP.
+
+    Parameters
+    ----------
+    X : (m, n) array of points.
+    count_only : return only the number of such labelings.
+    return_weights : also return, per labeling, weights ``(w, b)`` (bias last) that
+        realize it (checked exactly against ``X``).
+    limit : raise HardTargetError when more labelings than this exist.
+    stop : zero-argument callable; when it returns True, StopRequested is raised.
+
+    Returns
+    -------
+    labels : (k, m) int8 array of ±1 (or ``k`` when ``count_only``), and the (k, n + 1)
+        weights when ``return_weights``.
+
+    Examples
+    --------
+    >>> import itertools, numpy as np
+    >>> cube = np.array(list(itertools.product((-1, 1), repeat=3)))
+    >>> separable_dichotomies(cube, count_only=True)
+    104
     """
-    U = np.ascontiguousarray(U, dtype=np.float64)
-    u = U.shape[0]
-    solve = get_solver("auto")
-    ones = np.ones(u)
-    start = -np.ones(u, dtype=np.int8)
-    seen = {start.tobytes()}
-    out = [start]
-    queue = deque([start])
-    while queue:
-        lab = queue.popleft()
-        if tick is not None:
-            tick()
-        for i in range(u):
-            nb = lab.copy()
-            nb[i] = -nb[i]
-            key = nb.tobytes()
-            if key in seen:
-                continue
-            if solve(U, nb, ones).separable:
-                seen.add(key)
-                out.append(nb)
-                queue.append(nb)
-                if len(out) > limit:
-                    raise HardTargetError(
-                        f"more than {limit} separable dichotomies of {u} points; the space is too big to enumerate"
-                    )
-    return np.array(out, dtype=np.int8)
+    X = check_inputs(X, "X")
+    U, inv = distinct_rows(X)
+    A = np.column_stack([U, np.ones(len(U))])
+
+    def guard(n: int) -> None:
+        if n > limit:
+            raise HardTargetError(f"more than {limit} separable dichotomies of {len(U)} distinct points; "
+                                  "too many to enumerate: raise limit= or use fewer points")
+        if stop is not None and stop():
+            raise StopRequested("dichotomy enumeration stopped")
+
+    T, W = _topes(A, guard, True)  # distinct rows [x, 1] are never parallel
+    ok = _certified(A, T, W)
+    for i in np.flatnonzero(~ok):  # float trouble in a witness: the exact LP decides
+        res = solve_unit(A[:, :-1], T[i], solver="lp")
+        if res.separable:
+            W[i], ok[i] = res.weights / np.linalg.norm(res.weights), True
+        else:
+            log.warning("dropped a labeling whose witness failed and the LP refuted")
+    T, W = T[ok], W[ok]
+    if count_only:
+        return len(T)
+    labels = np.ascontiguousarray(T[:, inv])
+    return (labels, W) if return_weights else labels

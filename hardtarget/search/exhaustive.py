@@ -87,7 +87,7 @@ class Exhaustive(Strategy):
         key = digest(U)
         if key not in self._memo:
             if self.dichotomies:
-                D = separable_dichotomies(U, tick=self._tick)
+                D = separable_dichotomies(U, stop=self._stop)
             else:
                 solve, ones = get_solver("auto"), np.ones(len(U))
                 allp = np.array(list(itertools.product((-1, 1), repeat=len(U))), dtype=np.int8)
@@ -118,6 +118,7 @@ class Exhaustive(Strategy):
         self.info.update(pruned=0, separability_tests=0)
         self._memo = {}
         self._tick = ctx.check_budget
+        self._stop = lambda: ctx.check_budget() or False
         t = ev.problem.t
         if not ev.hidden:
             self._leaf(ctx, [], ev.problem.X, t)
