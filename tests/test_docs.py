@@ -26,6 +26,19 @@ def test_readme_opens_with_the_two_commands():
     assert lines[5].startswith("# 2. set up and run the tests") and "pytest" in lines[6]
 
 
+def test_readme_export_section_runs(tmp_path, monkeypatch):
+    text = README.read_text()
+    section = text[text.index("## Using trained networks elsewhere"):]
+    block = re.findall(r"```python\n(.*?)```", section, flags=re.S)[0]
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    clf, net = namespace["clf"], namespace["net"]
+    assert clf.predict(namespace["X"][:4]).tolist() == ["same", "differ", "differ", "same"]
+    assert net.predict(namespace["X"][:4]).tolist() == [1.0, -1.0, -1.0, 1.0]
+    assert {p.name for p in tmp_path.iterdir()} >= {"xor.c", "xor.h", "xor.onnx", "xor.json"}
+
+
 NOTEBOOKS = sorted((README.parent / "notebooks").glob("*.ipynb"))
 
 
