@@ -46,3 +46,13 @@ def test_readme_network_classifies_raw_digits():
     x, y = b.test.batch(torch.arange(len(b.test)))
     assert ns["net"].widths[-1] == 1
     assert np.mean(ns["net"].predict_labels(x.reshape(len(x), -1).double().numpy()) == y.numpy()) > 0.95
+
+
+def test_readme_fit_example_runs():
+    section = README.read_text().split("## Torch bridge (FTPROP-MB)", 1)[1]
+    block = [b for b in re.findall(r"```python\n(.*?)```", section, flags=re.S) if "fit(" in b][0]
+    ns: dict = {}
+    exec(compile(block, "README.md", "exec"), ns)
+    res = ns["res"]
+    assert 1 <= len(res.history) <= 5 and res.status in ("completed", "stopped")
+    assert res.best["monitor"] == "val_top1" and "val_top1" in res.history[0]
