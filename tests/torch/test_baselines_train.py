@@ -18,6 +18,7 @@ from hardtarget.torch.baselines import (
     CBNet,
     CBStages,
     DiscreteBN,
+    DiscreteNet,
     RealNet,
     WeightDistNet,
     arch_spec,
@@ -166,3 +167,42 @@ def test_readme_baselines_example_runs():
     assert ns["net"].widths == (100, 100, 10)
     assert ns["final"].int_weight(0).dtype == torch.int8
     assert all(bool(a.binary) for a in ns["cb"].acts)
+
+
+def test_interrupted_procedures_return_the_network_so_far(digits):
+    X, y, Xt, yt = digits
+    calls = {"n": 0}
+
+    def stop_after_10_batches():
+        calls["n"] += 1
+        return calls["n"] > 10
+
+    res = train_cb(
+        CBNet([("fc", 8)], (1, 8, 8), 10),
+        (X, y),
+        pretrain_epochs=3,
+        stage_epochs=1,
+        stop=stop_after_10_batches,
+        progress=False,
+    )
+    assert res.status == "interrupted" and res.network is not None
+    assert all(bool(a.binary) for a in res.model.acts)
+    calls["n"] = 0
+    res = train_weight_dist(
+        RealNet([("fc", 8)], (1, 8, 8), 10),
+        (X, y),
+        real_epochs=1,
+        tanh_epochs=2,
+        sign_epochs=2,
+        stop=stop_after_10_batches,
+        progress=False,
+    )
+    assert res.status == "interrupted" and [r["phase"] for r in res.history] == ["real"]
+    assert res.model.activation == "tanh"  # the discrete net of the stage that was running
+    assert _labels(res.model, Xt).shape == yt.shape
+
+
+def test_discrete_sign_of_zero_is_minus_one():
+    ints = [torch.tensor([[1, -1]], dtype=torch.int8), torch.tensor([[1], [-1]], dtype=torch.int8)]
+    net = DiscreteNet([("fc", 1)], (1, 1, 2), 2, ints, 1)
+    assert net._act(torch.tensor([0.0, 1e-30, -1e-30])).tolist() == [-1.0, 1.0, -1.0]

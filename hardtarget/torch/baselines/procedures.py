@@ -42,7 +42,8 @@ class BaselineResult:
 
     ``model`` is the final network (a binarized :class:`CBNet` or a :class:`DiscreteNet`);
     ``network`` the same as a sign :class:`~hardtarget.torch.models.MLP` when it is fully
-    connected (else ``None``); ``history`` holds every phase's rows, tagged ``phase``.
+    connected with sign units (else ``None``; an interrupted weight-distribution run may end
+    with ``tanh`` units); ``history`` holds every phase's rows, tagged ``phase``.
     """
 
     model: nn.Module
@@ -218,7 +219,8 @@ def train_weight_dist(
             [bn],
             fit_kwargs,
         )
-        net = WeightDistNet.from_dist(net, "sign")
+        if status == "completed":
+            net = WeightDistNet.from_dist(net, "sign")
     if status == "completed":
         status = _phase(
             net,
@@ -232,5 +234,6 @@ def train_weight_dist(
         )
     device = next(net.parameters()).device
     final = net.recompute_bn(input_batches(train, bn.batch_size, bn.preprocess, device)())
-    mlp = final.to_sign_mlp() if all(b[0] == "fc" for b in final.layout[:-1]) else None
+    fc = all(b[0] == "fc" for b in final.layout[:-1])
+    mlp = final.to_sign_mlp() if fc and final.activation == "sign" else None
     return BaselineResult(final, mlp, history, status, time.perf_counter() - t0, stages)
