@@ -126,30 +126,51 @@ def test_verify_takes_data_files_through_data(tmp_path, capsys):
 # -- output files: strict JSON, nothing written without a solution, locks, umask -----------
 
 
-def test_no_solution_is_said_in_words_and_json_is_strict(tmp_path, capsys):
-    out = tmp_path / "n.npz"
-    code = main(
-        [
-            "solve",
-            "-p",
-            "planted:16-8-1:500:0",
-            "--hidden",
-            "8",
-            "-s",
+def test_no_solution_is_said_in_words_and_json_is_strict(tmp_path, monkeypatch, capsys):
+    import hardtarget.search as search
+
+    def nothing_found(problem, hidden, **kwargs):  # a budget that ended before any state
+        return search.SearchResult(
+            "time_limit",
+            "time limit reached",
             "hill",
-            "--time-limit",
-            "0.000001",
-            "--json",
-            "--out",
-            str(out),
-        ]
-    )
+            tuple(hidden),
+            None,
+            None,
+            float("inf"),
+            0.0,
+            0,
+            0,
+            0,
+            0.001,
+            0.0,
+        )
+
+    monkeypatch.setattr(search, "solve", nothing_found)
+    out, tg = tmp_path / "n.npz", tmp_path / "t.npz"
+    argv = [
+        "solve",
+        "-p",
+        "xor",
+        "-s",
+        "hill",
+        "--time-limit",
+        "1",
+        "--out",
+        str(out),
+        "--targets-out",
+        str(tg),
+    ]
+    code = main([*argv, "--json"])
     captured = capsys.readouterr()
     assert code == 1
     d = json.loads(captured.out, parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))
-    assert d["loss"] is None and d["written"] == {"out": None}
+    assert d["loss"] is None and d["written"] == {"out": None, "targets_out": None}
     assert f"{out} not written" in captured.err and "no network" in captured.err
-    assert not out.exists()
+    assert "allow more time" in captured.err and f"{tg} not written" in captured.err
+    assert not out.exists() and not tg.exists()
+    assert main(argv) == 1
+    assert "no network found: 0 states evaluated" in capsys.readouterr().out
 
 
 def test_output_lock_refuses_a_second_writer(tmp_path, capsys):
