@@ -131,19 +131,19 @@ def test_no_solution_is_said_in_words_and_json_is_strict(tmp_path, monkeypatch, 
 
     def nothing_found(problem, hidden, **kwargs):  # a budget that ended before any state
         return search.SearchResult(
-            "time_limit",
-            "time limit reached",
-            "hill",
-            tuple(hidden),
-            None,
-            None,
-            float("inf"),
-            0.0,
-            0,
-            0,
-            0,
-            0.001,
-            0.0,
+            status="time_limit",
+            message="time limit reached",
+            strategy="hill",
+            hidden=tuple(hidden),
+            targets=None,
+            network=None,
+            loss=float("inf"),
+            train_accuracy=0.0,
+            states_evaluated=0,
+            unit_solves=0,
+            cache_hits=0,
+            wall_time=0.001,
+            time_to_best=0.0,
         )
 
     monkeypatch.setattr(search, "solve", nothing_found)
