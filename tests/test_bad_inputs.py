@@ -237,6 +237,19 @@ CASES = [
         _data_case(_csv("label,a,b\nyes,1,2\nno,3,4\n")),
         "last column by default.*--label",
     ),
+    (
+        "data-unsupported-suffix",
+        _data_case(_csv("a,y\n1,0\n2,1\n", name="d.tsv")),
+        "unsupported data file.*use .csv",
+    ),
+    (
+        "csv-categorical-feature",
+        lambda t, m: (
+            (lambda: ht.load_data(_csv("c,y\nred,0\nblue,1\n")(t, m), label="y")),
+            None,
+        ),
+        "encode categories as numbers",
+    ),
     ("csv-ragged", _data_case(_csv("a,y\n1,0\n2\n")), "different lengths"),
     ("csv-empty", _data_case(_csv("")), "is empty"),
     ("csv-header-only", _data_case(_csv("a,b,y\n")), "no data rows"),
@@ -305,7 +318,7 @@ def test_bad_input(build, message, tmp_path, monkeypatch, capsys):
 
 def test_case_count():
     """The report quotes this number."""
-    assert len(CASES) == 46
+    assert len(CASES) == 48
 
 
 # -- CSV header detection (a headerless CSV keeps its first row) -------------------------
