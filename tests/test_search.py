@@ -347,3 +347,58 @@ def test_options_given_as_text_are_converted():
     assert r.success
     with pytest.raises(ht.HardTargetError, match="has no option.*valid: "):
         ht.search.check_options("beam", {"widht": 3})
+
+
+# -- Ctrl-C and SIGTERM --------------------------------------------------------------------
+class _SignalAfterStart:
+    """Sends ``sig`` to this process ``delay`` seconds after the engine logs "search started"."""
+
+    def __init__(self, sig, delay):
+        import logging
+
+        self.sig, self.delay, self.timer = sig, delay, None
+        self.handler = logging.Handler()
+        self.handler.emit = self._emit
+        self.log = logging.getLogger("hardtarget.search")
+
+    def _emit(self, record):
+        import os
+        import threading
+
+        if "search started" in record.getMessage() and self.timer is None:
+            self.timer = threading.Timer(self.delay, os.kill, (os.getpid(), self.sig))
+            self.timer.start()
+
+    def __enter__(self):
+        import logging
+
+        self.old = self.log.level
+        self.log.setLevel(logging.INFO)
+        self.log.addHandler(self.handler)
+        return self
+
+    def __exit__(self, *exc):
+        self.log.removeHandler(self.handler)
+        self.log.setLevel(self.old)
+        if self.timer is not None:
+            self.timer.join()
+
+
+@pytest.mark.parametrize("strategy,sig,delay", [
+    ("hill", "SIGINT", 0.0), ("hill", "SIGINT", 0.8), ("ftprop", "SIGINT", 0.5),
+    ("madaline", "SIGTERM", 0.5), ("beam", "SIGTERM", 0.0), ("sat-lp", "SIGINT", 0.5),
+])
+def test_signals_return_interrupted_with_the_best_so_far(strategy, sig, delay):
+    import signal
+
+    sig = getattr(signal, sig)
+    before = signal.getsignal(sig)
+    p = ht.load_problem("planted:16-8-1:500:0")
+    kw = {"restarts": 10_000} if strategy in ("hill", "ftprop", "madaline") else {}
+    kw.update({"init": "random"} if strategy != "sat-lp" else {})
+    with _SignalAfterStart(sig, delay):
+        r = solve(p, (8,), strategy, seed=0, **kw)
+    assert r.status == "interrupted", r
+    if strategy != "sat-lp":  # (sat-lp may be stopped before its first proposal checks out)
+        assert r.network is not None and r.loss == np.sum(r.network.predict(p.X) != p.t)
+    assert signal.getsignal(sig) is before  # the caller's handler is back

@@ -240,9 +240,10 @@ class SearchContext:
         """Start targets (see :mod:`.init`); a slow start gets at most half the time left."""
         from .init import initial_targets
 
-        self.check_budget()
+        if self.best is not None:  # the run's first start is forced (see start_state)
+            self.check_budget()
         left = self.time_left()
-        deadline = None if left is None else self.elapsed + 0.5 * left
+        deadline = None if left is None else self.elapsed + 0.5 * max(left, 0.0)
 
         def stop() -> bool:
             return self.signals.requested or (deadline is not None and self.elapsed >= deadline)
