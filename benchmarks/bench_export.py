@@ -119,7 +119,9 @@ def main() -> None:
     goal = rows["C packed"]["speedup"] >= 10
     print(f"\ngoal (C packed >= 10x float32 numpy): {'met' if goal else 'NOT met'}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"n": args.n, "paths": rows, "goal_met": goal}, indent=1))
+        Path(args.json).write_text(
+            json.dumps({"n": args.n, "paths": rows, "goal_met": goal}, indent=1)
+        )
 
 
 if __name__ == "__main__":

@@ -20,10 +20,20 @@ from .network import Network
 from .problem import make_problem
 
 try:
-    from sklearn.utils.validation import validate_data as _validate_data
+    from sklearn.utils.validation import validate_data as _sk_validate
 except ImportError:  # scikit-learn < 1.6
-    def _validate_data(estimator, *args, **kwargs):
+    def _sk_validate(estimator, *args, **kwargs):
         return estimator._validate_data(*args, **kwargs)
+
+
+def _validate_data(estimator, *args, **kwargs):
+    """scikit-learn's input validation, its ValueErrors raised as HardTargetError."""
+    try:
+        return _sk_validate(estimator, *args, dtype=np.float64, **kwargs)
+    except HardTargetError:
+        raise
+    except ValueError as exc:
+        raise HardTargetError(str(exc)) from None
 
 __all__ = ["HardThresholdClassifier"]
 
@@ -75,8 +85,8 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
     --------
     >>> import numpy as np
     >>> X = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]])
-    >>> clf = HardThresholdClassifier(hidden=(2,), strategy="exhaustive").fit(X, ["no", "yes", "yes", "no"])
-    >>> clf.predict(X).tolist()
+    >>> clf = HardThresholdClassifier(hidden=(2,), strategy="exhaustive")
+    >>> clf.fit(X, ["no", "yes", "yes", "no"]).predict(X).tolist()
     ['no', 'yes', 'yes', 'no']
     """
 
@@ -94,29 +104,46 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         from .search import solve
 
         problem = make_problem(X, y, multiclass=multiclass)
-        return solve(problem, hidden=self.hidden, strategy=self.strategy, activation=self.activation,
-                     time_limit=time_limit, max_states=self.max_states, seed=seed, progress=False,
-                     **dict(self.strategy_options or {}))
+        return solve(
+            problem,
+            hidden=self.hidden,
+            strategy=self.strategy,
+            activation=self.activation,
+            time_limit=time_limit,
+            max_states=self.max_states,
+            seed=seed,
+            progress=False,
+            **dict(self.strategy_options or {}),
+        )
 
     def fit(self, X, y):
         """Search a network that fits ``(X, y)``; returns ``self``."""
         from .search.api import STRATEGIES
 
-        X, y = _validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
+        X, y = _validate_data(self, X, y)
+        try:
+            check_classification_targets(y)
+        except ValueError as exc:
+            raise HardTargetError(f"{exc}; a classifier needs discrete labels") from None
         classes = np.unique(y)
         if classes.size < 2:
             raise HardTargetError(f"y has 1 class ({classes[0]!r}); a classifier needs at least "
                                   "2 classes")
         if not isinstance(self.strategy, str) or self.strategy not in STRATEGIES:
-            raise HardTargetError(f"unknown strategy {self.strategy!r}; valid: {', '.join(sorted(STRATEGIES))}")
+            raise HardTargetError(
+                f"unknown strategy {self.strategy!r}; valid: {', '.join(sorted(STRATEGIES))}"
+            )
         seed = int(check_random_state(self.random_state).randint(2 ** 31 - 1))
         if classes.size == 2 or STRATEGIES[self.strategy].multi_output:
-            self.results_ = [self._solve(X, y, seed, "ovr" if classes.size > 2 else None, self.time_limit)]
+            self.results_ = [
+                self._solve(X, y, seed, "ovr" if classes.size > 2 else None, self.time_limit)
+            ]
             net = self.results_[0].network
         else:
             share = None if self.time_limit is None else self.time_limit / classes.size
-            self.results_ = [self._solve(X, np.where(y == c, 1, -1), seed, None, share) for c in classes]
+            self.results_ = [
+                self._solve(X, np.where(y == c, 1, -1), seed, None, share) for c in classes
+            ]
             net = _stack([r.network for r in self.results_], classes)
         self.network_ = Network(net.weights, net.activations, classes)
         self.classes_ = classes
@@ -126,7 +153,7 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         """Output pre-activations: ``(n_samples,)`` for two classes (> 0 means ``classes_[1]``),
         else ``(n_samples, n_classes)``."""
         check_is_fitted(self)
-        X = _validate_data(self, X, dtype=np.float64, reset=False)
+        X = _validate_data(self, X, reset=False)
         return self.network_.decision_function(X)
 
     def predict(self, X):
@@ -134,7 +161,7 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         from .export._model import output_index
 
         check_is_fitted(self)
-        X = _validate_data(self, X, dtype=np.float64, reset=False)
+        X = _validate_data(self, X, reset=False)
         return self.classes_[output_index(self.network_, X)]
 
     def __sklearn_tags__(self):

@@ -48,7 +48,9 @@ def test_notebook_runs_in_a_jupyter_kernel(path, tmp_path):
     """Each notebook runs top to bottom in a real kernel (as `notebooks/run_all.py` does)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("run_all", README.parent / "notebooks" / "run_all.py")
+    spec = importlib.util.spec_from_file_location(
+        "run_all", README.parent / "notebooks" / "run_all.py"
+    )
     run_all = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(run_all)
     nb = run_all.execute(path, cwd=tmp_path, timeout=300)  # raises CellExecutionError on failure

@@ -28,7 +28,9 @@ XOR_Y = np.array(["same", "differ", "differ", "same"])
 
 
 def test_xor_with_string_labels_is_learned_exactly():
-    clf = HardThresholdClassifier(hidden=(2,), strategy="exhaustive", time_limit=None).fit(XOR_X, XOR_Y)
+    clf = HardThresholdClassifier(hidden=(2,), strategy="exhaustive", time_limit=None).fit(
+        XOR_X, XOR_Y
+    )
     assert clf.classes_.tolist() == ["differ", "same"]
     assert clf.predict(XOR_X).tolist() == XOR_Y.tolist()  # the truth table
     z = clf.decision_function(XOR_X)
@@ -63,7 +65,9 @@ def test_single_output_strategies_get_one_network_per_class_stacked():
 def test_pipeline_and_grid_search_find_the_width_xor_needs():
     X = np.tile(XOR_X, (5, 1)) * 3.0 + 7.0  # every fold of 2-fold CV sees all four corners
     y = np.tile(XOR_Y, 5)
-    pipe = make_pipeline(StandardScaler(), HardThresholdClassifier(strategy="exhaustive", time_limit=None))
+    pipe = make_pipeline(
+        StandardScaler(), HardThresholdClassifier(strategy="exhaustive", time_limit=None)
+    )
     grid = GridSearchCV(pipe, {"hardthresholdclassifier__hidden": [(1,), (2,)]}, cv=2).fit(X, y)
     # one hidden unit computes a threshold function, which XOR is not; two suffice
     assert grid.best_params_ == {"hardthresholdclassifier__hidden": (2,)}
@@ -72,7 +76,9 @@ def test_pipeline_and_grid_search_find_the_width_xor_needs():
 
 
 def test_pickle_keeps_predictions():
-    clf = HardThresholdClassifier(hidden=(2,), strategy="exhaustive", time_limit=None).fit(XOR_X, XOR_Y)
+    clf = HardThresholdClassifier(hidden=(2,), strategy="exhaustive", time_limit=None).fit(
+        XOR_X, XOR_Y
+    )
     back = pickle.loads(pickle.dumps(clf))
     assert np.array_equal(back.decision_function(XOR_X), clf.decision_function(XOR_X))
     assert back.get_params() == clf.get_params()
@@ -81,18 +87,22 @@ def test_pickle_keeps_predictions():
 def test_bad_input_is_refused_clearly():
     with pytest.raises(ht.HardTargetError, match="1 class"):
         HardThresholdClassifier(**FAST).fit(XOR_X, ["a"] * 4)
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ht.HardTargetError, match="NaN"):
         HardThresholdClassifier(**FAST).fit([[np.nan, 1.0], [0.0, 1.0]], [0, 1])
+    with pytest.raises(ht.HardTargetError, match="Unknown label type.*discrete labels"):
+        HardThresholdClassifier(**FAST).fit(XOR_X, [0.5, 1.5, 2.25, 3.0])
     with pytest.raises(ht.HardTargetError, match="valid: .*beam"):
         HardThresholdClassifier(strategy="annealing").fit(XOR_X, XOR_Y)
     clf = HardThresholdClassifier(**FAST).fit(XOR_X, XOR_Y)
-    with pytest.raises(ValueError, match="3 features"):
+    with pytest.raises(ht.HardTargetError, match="3 features"):
         clf.predict(np.ones((2, 3)))
 
 
 @pytest.mark.parametrize("fmt", ["json", "onnx", "c"])
 def test_a_fitted_estimator_exports_with_its_labels(fmt, tmp_path):
-    clf = HardThresholdClassifier(hidden=(2,), strategy="exhaustive", time_limit=None).fit(XOR_X, XOR_Y)
+    clf = HardThresholdClassifier(hidden=(2,), strategy="exhaustive", time_limit=None).fit(
+        XOR_X, XOR_Y
+    )
     path = tmp_path / f"xor.{fmt}"
     ht.export(clf, path, inputs="sign")
     assert ht.verify_export(clf, path, inputs="sign").ok

@@ -36,15 +36,30 @@ def _parity_net(n):
 NETS = {
     "packed-3class": lambda rng: _binary_net(rng, (12, 8, 3), np.array(["cat", "dog", "eel"])),
     "step-integer": lambda rng: ht.Network(
-        [np.vstack([rng.integers(-3, 4, size=(10, 6)) * 0.25, rng.integers(-4, 5, size=(1, 6)) * 0.5]),
-         np.vstack([rng.integers(-2, 3, size=(6, 1)), [[0.5]]])], ["step", "step"], np.array([3, 7])),
-    "real": lambda rng: ht.Network([rng.normal(size=(7, 5)), rng.normal(size=(6, 4))], ["sign", "sign"]),
+        [
+            np.vstack(
+                [rng.integers(-3, 4, size=(10, 6)) * 0.25, rng.integers(-4, 5, size=(1, 6)) * 0.5]
+            ),
+            np.vstack([rng.integers(-2, 3, size=(6, 1)), [[0.5]]]),
+        ],
+        ["step", "step"],
+        np.array([3, 7]),
+    ),
+    "real": lambda rng: ht.Network(
+        [rng.normal(size=(7, 5)), rng.normal(size=(6, 4))], ["sign", "sign"]
+    ),
     # torch-trained weights are float32 values: the C export stores them as float
-    "float32": lambda rng: ht.Network([rng.normal(size=(7, 5)).astype(np.float32),
-                                       rng.normal(size=(6, 4)).astype(np.float32)], ["sign", "sign"]),
+    "float32": lambda rng: ht.Network(
+        [rng.normal(size=(7, 5)).astype(np.float32), rng.normal(size=(6, 4)).astype(np.float32)],
+        ["sign", "sign"],
+    ),
     "qrelu-hidden": lambda rng: ht.Network(
-        [np.vstack([rng.integers(-2, 3, size=(8, 4)), rng.integers(-2, 3, size=(1, 4))]),
-         np.vstack([rng.normal(size=(4, 2)), rng.normal(size=(1, 2))])], ["qrelu3", "sign"]),
+        [
+            np.vstack([rng.integers(-2, 3, size=(8, 4)), rng.integers(-2, 3, size=(1, 4))]),
+            np.vstack([rng.normal(size=(4, 2)), rng.normal(size=(1, 2))]),
+        ],
+        ["qrelu3", "sign"],
+    ),
 }
 
 
@@ -62,7 +77,10 @@ def test_every_export_is_bit_exact(kind, fmt, inputs, tmp_path):
 
 def test_layer_paths_follow_what_is_exactly_expressible():
     rng = np.random.default_rng(0)
-    assert [p.kind for p in plan_network(NETS["packed-3class"](rng), "sign")] == ["packed", "packed"]
+    assert [p.kind for p in plan_network(NETS["packed-3class"](rng), "sign")] == [
+        "packed",
+        "packed",
+    ]
     assert [p.kind for p in plan_network(NETS["packed-3class"](rng), "real")] == ["float", "packed"]
     step = plan_network(NETS["step-integer"](rng), "sign")
     assert [p.kind for p in step] == ["integer", "integer"] and step[0].scale_exp == 2
@@ -166,8 +184,14 @@ def test_c_float_path_is_exact_at_high_optimization(tmp_path):
 
 def test_json_file_is_portable_and_validated(tmp_path):
     rng = np.random.default_rng(0)
-    net = ht.Network([np.vstack([rng.integers(-3, 4, size=(4, 3)), [[1, 0, -2]]]),
-                      np.vstack([rng.normal(size=(3, 1)), [[0.1]]])], ["sign", "sign"], np.array(["a", "b"]))
+    net = ht.Network(
+        [
+            np.vstack([rng.integers(-3, 4, size=(4, 3)), [[1, 0, -2]]]),
+            np.vstack([rng.normal(size=(3, 1)), [[0.1]]]),
+        ],
+        ["sign", "sign"],
+        np.array(["a", "b"]),
+    )
     path = tmp_path / "m.json"
     ht.export(net, path)
     doc = json.loads(path.read_text())
@@ -198,7 +222,9 @@ def test_json_file_is_portable_and_validated(tmp_path):
     bad = json.loads(json.dumps(doc))
     bad["layers"][1]["weights"] = bad["layers"][1]["weights"][:2]
     write(bad)
-    with pytest.raises(ht.HardTargetError, match=r"layer 1 weights has shape \(2, 1\), expected \(3,"):
+    with pytest.raises(
+        ht.HardTargetError, match=r"layer 1 weights has shape \(2, 1\), expected \(3,"
+    ):
         ht.load(path)
     write({**doc, "classes": {"dtype": "str", "values": ["a", "b", "c"]}})
     with pytest.raises(ht.HardTargetError, match="3 classes for 1 output"):
@@ -257,7 +283,10 @@ def test_cli_export_and_summary(tmp_path, capsys):
     net = _binary_net(np.random.default_rng(0), (16, 6, 2), np.array([0, 1]))
     model = tmp_path / "net.npz"
     net.save(model)
-    assert main(["export", str(model), "-o", str(tmp_path / "net.c"), "--inputs", "sign", "--verify"]) == 0
+    assert (
+        main(["export", str(model), "-o", str(tmp_path / "net.c"), "--inputs", "sign", "--verify"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "bit-exact" in out and (tmp_path / "net.h").exists()
     assert main(["export", str(model), "-f", "onnx", "-o", str(tmp_path / "n.onnx"), "--json"]) == 0

@@ -12,10 +12,14 @@ __all__ = ["register", "run"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``export`` to the command line."""
-    p = add_parser(subparsers, "export", "export a model as a JSON model file, ONNX or C99 source",
-                   "Export a model (a .npz from `solve --out` or a .json model file) as JSON, ONNX or "
-                   "C99 source with a header; --verify then checks the export bit for bit against "
-                   "hardtarget's own predictions (the C is compiled with the system compiler).")
+    p = add_parser(
+        subparsers,
+        "export",
+        "export a model as a JSON model file, ONNX or C99 source",
+        "Export a model (a .npz from `solve --out` or a .json model file) as JSON, ONNX or "
+        "C99 source with a header; --verify then checks the export bit for bit against "
+        "hardtarget's own predictions (the C is compiled with the system compiler).",
+    )
     p.add_argument("model", metavar="MODEL", help="model file: .npz (Network.save) or .json")
     p.add_argument("--format", "-f", choices=["json", "onnx", "c"],
                    help="output format (default: from the suffix of -o)")
@@ -48,9 +52,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         report = {"written": [str(p) for p in paths]}
         if check is not None:
-            report["verify"] = {"ok": check.ok, "inputs": check.n_inputs, "mismatches": check.mismatches,
-                                "exhaustive": check.exhaustive, "zero_units": check.zero_units,
-                                "units": check.units}
+            report["verify"] = {
+                "ok": check.ok,
+                "inputs": check.n_inputs,
+                "mismatches": check.mismatches,
+                "exhaustive": check.exhaustive,
+                "zero_units": check.zero_units,
+                "units": check.units,
+            }
         print_json(report)
     else:
         print("wrote " + ", ".join(str(p) for p in paths))

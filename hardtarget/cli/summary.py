@@ -12,10 +12,14 @@ __all__ = ["register", "run"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``summary`` to the command line."""
-    p = add_parser(subparsers, "summary", "per-layer fan-in, weight bits, packed memory, operations",
-                   "Per layer: fan-in, units, the path the C export takes (packed XNOR-popcount, "
-                   "integer or float), weight bits, memory against float32, binary operations and "
-                   "compression ratio.")
+    p = add_parser(
+        subparsers,
+        "summary",
+        "per-layer fan-in, weight bits, packed memory, operations",
+        "Per layer: fan-in, units, the path the C export takes (packed XNOR-popcount, "
+        "integer or float), weight bits, memory against float32, binary operations and "
+        "compression ratio.",
+    )
     p.add_argument("model", metavar="MODEL", help="model file: .npz (Network.save) or .json")
     p.add_argument("--inputs", choices=["real", "sign"], default="real",
                    help="what the inputs are: real numbers (default) or each -1/+1")

@@ -64,7 +64,9 @@ def export(model, path: "str | os.PathLike[str]", format: "str | None" = None, *
     from .c import c_name, c_sources
 
     if path.suffix != ".c":
-        raise HardTargetError(f"a C export is written to a .c file (its header beside it), got {path}")
+        raise HardTargetError(
+            f"a C export is written to a .c file (its header beside it), got {path}"
+        )
     source, header = c_sources(net, name or c_name(path.stem), inputs, path.stem + ".h")
     with atomic_open(path.with_suffix(".h"), "w") as fh:
         fh.write(header)

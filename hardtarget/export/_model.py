@@ -30,7 +30,9 @@ def as_network(model) -> Network:
         return load(model)
     net = getattr(model, "network_", None)  # a fitted HardThresholdClassifier
     if net is None and hasattr(model, "fit") and hasattr(model, "get_params"):
-        raise HardTargetError(f"this {type(model).__name__} is not fitted yet; call fit(X, y) first")
+        raise HardTargetError(
+            f"this {type(model).__name__} is not fitted yet; call fit(X, y) first"
+        )
     if net is None and type(model).__name__ == "SearchResult":
         net = model.network
     if net is None and "torch" in sys.modules:

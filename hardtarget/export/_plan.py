@@ -3,8 +3,9 @@
 ``Network`` sums a pre-activation as ``((h_0 w_0 + h_1 w_1) + ...) + b`` in float64.
 When a layer's inputs are integers (±1 from ``sign``, 0/1 from ``step``, or inputs the
 user declares ±1) and its weights are integers after one power-of-two scale ``2**e``
-with every partial sum below ``2**53`` (and weights within int32), each of those float64 steps is exact: the sum
-is ``S * 2**-e`` for the integer ``S = sum h_f W_f 2**e`` and only ``+ b`` rounds.  Such
+with every partial sum below ``2**53`` (and weights within int32), each of those
+float64 steps is exact: the sum is ``S * 2**-e`` for the integer
+``S = sum h_f W_f 2**e`` and only ``+ b`` rounds.  Such
 a layer runs on integers (``integer``), or on XNOR-popcount when its inputs and scaled
 weights are all ±1 (``packed``).  Since a correctly rounded sum keeps its sign,
 ``z > 0`` exactly when ``S > floor(-b * 2**e)``: a hidden unit is an integer threshold.
@@ -59,7 +60,9 @@ class LayerPlan:
     @property
     def max_abs_sum(self) -> int:
         """Largest ``|S|`` a unit can reach (integer/packed layers)."""
-        return int(np.abs(self.weights_int).sum(axis=0).max()) if self.weights_int is not None else 0
+        return (
+            int(np.abs(self.weights_int).sum(axis=0).max()) if self.weights_int is not None else 0
+        )
 
     @property
     def popcount_limits(self) -> np.ndarray:

@@ -41,7 +41,11 @@ def _ctype(values: np.ndarray) -> str:
 def _array(ctype: str, name: str, values, per_line: int = 16) -> str:
     flat = [str(v) for v in values]
     rows = [", ".join(flat[i:i + per_line]) for i in range(0, len(flat), per_line)] or ["0"]
-    return f"static const {ctype} {name}[{max(len(flat), 1)}] = {{\n    " + ",\n    ".join(rows) + "\n};\n"
+    return (
+        f"static const {ctype} {name}[{max(len(flat), 1)}] = {{\n    "
+        + ",\n    ".join(rows)
+        + "\n};\n"
+    )
 
 
 def _words(n: int) -> int:
@@ -83,7 +87,9 @@ def _layer(p: LayerPlan, fmt: "str | None", out_name: str) -> "tuple[str, str]":
     threshold = fmt is not None and p.kind != "float" and p.activation.kind != "qrelu"
     if p.kind == "packed":
         nw = _words(p.fan_in)
-        consts += _array("uint32_t", f"{P}_W", [f"0x{v:08x}u" for v in _pack_rows(p.weights_int.T)], 6)
+        consts += _array(
+            "uint32_t", f"{P}_W", [f"0x{v:08x}u" for v in _pack_rows(p.weights_int.T)], 6
+        )
         lines.append(f"uint32_t pc = 0; int w; for (w = 0; w < {nw}; ++w) "
                      f"pc += ht_popcount({inp}[w] ^ {P}_W[j * {nw} + w]);")
         if threshold:
@@ -118,7 +124,9 @@ def _layer(p: LayerPlan, fmt: "str | None", out_name: str) -> "tuple[str, str]":
         lines.append(_qrelu(p, "z", f"h{d + 1}[j]"))
     else:
         lines.append(_store(p, fmt, fires))
-    body = f"    for (j = 0; j < {p.units}; ++j) {{\n        " + "\n        ".join(lines) + "\n    }\n"
+    body = (
+        f"    for (j = 0; j < {p.units}; ++j) {{\n        " + "\n        ".join(lines) + "\n    }\n"
+    )
     return consts, body
 
 
@@ -241,8 +249,10 @@ def _fill(template: str, values: dict) -> str:
 def _label_fn(net: Network, plans: "list[LayerPlan]") -> str:
     k, act = net.widths[-1], net.activations[-1]
     if k > 1:
-        body = (f"    int j, best = 0;\n    for (j = 1; j < {k}; ++j) if (z[j] > z[best]) best = j;\n"
-                "    return best;\n")
+        body = (
+            f"    int j, best = 0;\n    for (j = 1; j < {k}; ++j) if (z[j] > z[best]) best = j;\n"
+            "    return best;\n"
+        )
     elif act.kind == "qrelu":
         body = f"    double y;\n    {_qrelu(plans[-1], 'z[0]', 'y')}\n    return y == 1.0;\n"
     else:
@@ -252,8 +262,10 @@ def _label_fn(net: Network, plans: "list[LayerPlan]") -> str:
 
 def _run_fn(plans: "list[LayerPlan]") -> "tuple[str, str]":
     """(constant arrays, the static function running every layer)."""
-    consts, lines = "", [f"static void @NAME@_run(const {_input_type(plans[0])} *x, double *zout)\n{{\n"
-                         "    int j;\n"]
+    consts, lines = "", [
+        f"static void @NAME@_run(const {_input_type(plans[0])} *x, double *zout)\n{{\n"
+        "    int j;\n"
+    ]
     bodies = []
     for i, p in enumerate(plans):
         nxt = plans[i + 1] if i + 1 < len(plans) else None
@@ -285,14 +297,25 @@ def c_sources(net: Network, name: str = "htnet", inputs: str = "real",
     described = f"{n} doubles" + (" (each -1 or +1)" if inputs == "sign" else "")
     if first.kind == "packed":
         described += f", or {words} packed words to {name}_predict_bits (bit f%32 of word f/32: +1)"
-    values = {"NAME": name, "UNAME": name.upper(), "NFEAT": n, "NWORDS": words,
-              "NOUT": net.widths[-1], "NCLASSES": len(class_labels(net)), "LABELS": _label_names(net),
-              "HEADER": header_name or f"{name}.h", "CONVERT": convert,
-              "RUNARG": "x" if first.kind == "float" else "in", "INPUTS": described,
-              "DESCR": "-".join(map(str, (n, *net.widths))),
-              "PATHS": ", ".join(f"layer {p.index}: {p.kind}" for p in plans),
-              "BITSPROTO": _BITS_PROTO.replace("@NAME@", name) if first.kind == "packed" else ""}
+    values = {
+        "NAME": name,
+        "UNAME": name.upper(),
+        "NFEAT": n,
+        "NWORDS": words,
+        "NOUT": net.widths[-1],
+        "NCLASSES": len(class_labels(net)),
+        "LABELS": _label_names(net),
+        "HEADER": header_name or f"{name}.h",
+        "CONVERT": convert,
+        "RUNARG": "x" if first.kind == "float" else "in",
+        "INPUTS": described,
+        "DESCR": "-".join(map(str, (n, *net.widths))),
+        "PATHS": ", ".join(f"layer {p.index}: {p.kind}" for p in plans),
+        "BITSPROTO": _BITS_PROTO.replace("@NAME@", name) if first.kind == "packed" else "",
+    }
     consts, run = _run_fn(plans)
     api = _API + (_API_BITS if first.kind == "packed" else "")
-    source = _fill(_PRELUDE, values) + consts + "\n" + _fill(run + _label_fn(net, plans) + api, values)
+    source = (
+        _fill(_PRELUDE, values) + consts + "\n" + _fill(run + _label_fn(net, plans) + api, values)
+    )
     return source, _fill(_HEADER, values)

@@ -39,7 +39,9 @@ def _classes(classes) -> "dict | None":
     if c.dtype.kind == "O" and all(isinstance(v, str) for v in c.tolist()):
         c = c.astype(str)
     if c.dtype.kind not in _KINDS:
-        raise HardTargetError(f"class labels of dtype {c.dtype} cannot be exported; use numbers or strings")
+        raise HardTargetError(
+            f"class labels of dtype {c.dtype} cannot be exported; use numbers or strings"
+        )
     return {"dtype": _KINDS[c.dtype.kind], "values": c.tolist()}
 
 
@@ -79,13 +81,15 @@ def _matrix(value, rows: int, what: str) -> np.ndarray:
 def from_document(doc, source: str = "document") -> Network:
     """Validate a model document and build its Network."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise HardTargetError(f"{source} is not a hardtarget model file (no \"format\": \"{FORMAT}\")")
+        raise HardTargetError(f'{source} is not a hardtarget model file (no "format": "{FORMAT}")')
     version = doc.get("version")
     if not isinstance(version, int) or version < 1:
         raise HardTargetError(f"{source} has an invalid format version {version!r}")
     if version > VERSION:
-        raise HardTargetError(f"{source} has format version {version}, newer than this hardtarget reads "
-                              f"({VERSION}); upgrade hardtarget (pip install -U hardtarget)")
+        raise HardTargetError(
+            f"{source} has format version {version}, newer than this hardtarget reads "
+            f"({VERSION}); upgrade hardtarget (pip install -U hardtarget)"
+        )
     if doc.get("checksum") != _checksum(doc):
         raise HardTargetError(f"{source} fails its checksum: the file was changed or truncated; "
                               "export the model again")
@@ -100,7 +104,9 @@ def from_document(doc, source: str = "document") -> Network:
         W = _matrix(layer["weights"], rows, f"{source}: layer {d} weights")
         b = np.array(layer["bias"], dtype=np.float64)
         if b.shape != (W.shape[1],):
-            raise HardTargetError(f"{source}: layer {d} bias has shape {b.shape}, expected ({W.shape[1]},)")
+            raise HardTargetError(
+                f"{source}: layer {d} bias has shape {b.shape}, expected ({W.shape[1]},)"
+            )
         weights.append(np.vstack([W, b]))
         acts.append(layer["activation"])
         rows = W.shape[1]
@@ -108,9 +114,15 @@ def from_document(doc, source: str = "document") -> Network:
     if classes is not None:
         kinds = {v: k for k, v in _KINDS.items()}
         if not isinstance(classes, dict) or classes.get("dtype") not in kinds:
-            raise HardTargetError(f"{source}: classes need a dtype among {sorted(kinds)} and values")
-        classes = np.array(classes.get("values"), dtype={"bool": bool, "int": np.int64, "float": np.float64,
-                                                          "str": str}[classes["dtype"]])
+            raise HardTargetError(
+                f"{source}: classes need a dtype among {sorted(kinds)} and values"
+            )
+        classes = np.array(
+            classes.get("values"),
+            dtype={"bool": bool, "int": np.int64, "float": np.float64, "str": str}[
+                classes["dtype"]
+            ],
+        )
         expected = rows if rows > 1 else 2
         if classes.shape != (expected,):
             raise HardTargetError(f"{source}: {classes.size} classes for {rows} output unit(s); "
@@ -141,5 +153,7 @@ def load(path: "str | os.PathLike[str]") -> Network:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise HardTargetError(f"{p} is not valid JSON ({exc}); is it a model file from hardtarget.export?") from None
+        raise HardTargetError(
+            f"{p} is not valid JSON ({exc}); is it a model file from hardtarget.export?"
+        ) from None
     return from_document(doc, str(p))

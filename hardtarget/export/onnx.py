@@ -44,7 +44,9 @@ class _Graph:
         self.inits.append(t)
         return name
 
-    def op(self, op_type: str, inputs: list, hint: str = "", out: "str | None" = None, **attrs) -> str:
+    def op(
+        self, op_type: str, inputs: list, hint: str = "", out: "str | None" = None, **attrs
+    ) -> str:
         out = out or self.name(hint or op_type.lower())
         self.nodes.append(self.helper.make_node(op_type, inputs, [out], **attrs))
         return out
@@ -93,7 +95,9 @@ def onnx_model(net: Network, inputs: str = "real"):
         import onnx
         from onnx import TensorProto, helper, numpy_helper
     except ImportError:
-        raise HardTargetError("ONNX export needs the onnx package: pip install 'hardtarget[onnx]'") from None
+        raise HardTargetError(
+            "ONNX export needs the onnx package: pip install 'hardtarget[onnx]'"
+        ) from None
     plans = plan_network(net, inputs)
     g = _Graph(helper, numpy_helper, TensorProto)
     h, z = "X", None

@@ -31,17 +31,23 @@ def format_of(path: "str | os.PathLike[str]", format: "str | None" = None) -> st
     return fmt
 
 
-def compile_c(source: "str | os.PathLike[str]", flags: "tuple[str, ...]" = ("-O2",)) -> "tuple[Path, object]":
+def compile_c(
+    source: "str | os.PathLike[str]", flags: "tuple[str, ...]" = ("-O2",)
+) -> "tuple[Path, object]":
     """Compile ``source`` (its header beside it) to a shared library with the system C compiler.
 
     Returns the library path and the temporary directory that holds it (keep it alive).
     """
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if not cc:
-        raise HardTargetError("running the C export needs a C compiler: install gcc or clang, or set CC")
+        raise HardTargetError(
+            "running the C export needs a C compiler: install gcc or clang, or set CC"
+        )
     source = Path(source)
     if not source.exists():
-        raise HardTargetError(f"C source {source} does not exist; write it with export(..., format='c')")
+        raise HardTargetError(
+            f"C source {source} does not exist; write it with export(..., format='c')"
+        )
     tmp = tempfile.TemporaryDirectory(prefix="hardtarget-c-")
     lib = Path(tmp.name) / f"lib{source.stem}.so"
     cmd = [*shlex.split(cc), "-std=c99", *flags, "-shared", "-fPIC", "-I", str(source.parent),
@@ -58,9 +64,13 @@ class CModel:
 
     def __init__(self, source: "str | os.PathLike[str]", n_features: int, n_outputs: int,
                  flags: "tuple[str, ...]" = ("-O2",)):
-        found = re.search(r"^int (\w+)_predict\(const double \*x\)$", Path(source).read_text(), re.M)
+        found = re.search(
+            r"^int (\w+)_predict\(const double \*x\)$", Path(source).read_text(), re.M
+        )
         if not found:
-            raise HardTargetError(f"{source} is not a C export of hardtarget (no *_predict function)")
+            raise HardTargetError(
+                f"{source} is not a C export of hardtarget (no *_predict function)"
+            )
         self.name, self.n, self.k = found.group(1), n_features, n_outputs
         path, self._tmp = compile_c(source, flags)
         self.lib = ctypes.CDLL(str(path))
@@ -95,8 +105,11 @@ class CModel:
         """Predictions from packed rows (``uint32``, ``ceil(n / 32)`` words each)."""
         bits = np.ascontiguousarray(bits, dtype=np.uint32)
         out = np.empty(bits.shape[0], dtype=np.int32)
-        self._fn("predict_bits_batch")(bits.ctypes.data_as(ctypes.c_void_p), ctypes.c_int32(bits.shape[0]),
-                                       out.ctypes.data_as(ctypes.c_void_p))
+        self._fn("predict_bits_batch")(
+            bits.ctypes.data_as(ctypes.c_void_p),
+            ctypes.c_int32(bits.shape[0]),
+            out.ctypes.data_as(ctypes.c_void_p),
+        )
         return out.astype(np.int64)
 
 
@@ -115,7 +128,9 @@ class _Onnx:
         try:
             import onnxruntime as ort
         except ImportError:
-            raise HardTargetError("running the ONNX export needs onnxruntime: pip install 'hardtarget[onnx]'") from None
+            raise HardTargetError(
+                "running the ONNX export needs onnxruntime: pip install 'hardtarget[onnx]'"
+            ) from None
         self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
     def decision(self, X) -> np.ndarray:

@@ -50,7 +50,14 @@ class ModelSummary:
 
     @property
     def totals(self) -> dict:
-        keys = ("units", "memory_bytes", "float32_bytes", "binary_ops", "integer_macs", "float_macs")
+        keys = (
+            "units",
+            "memory_bytes",
+            "float32_bytes",
+            "binary_ops",
+            "integer_macs",
+            "float_macs",
+        )
         tot = {k: sum(r[k] for r in self.rows) for k in keys}
         tot["compression"] = tot["float32_bytes"] / tot["memory_bytes"]
         return tot

@@ -139,4 +139,6 @@ def verify_export(model, path: "str | os.PathLike[str]", format: "str | None" = 
         bad |= got_l != want_l
     zeros = sum(int(np.any(Z == 0, axis=0).sum()) for Z in net.preactivations(X))
     first = X[np.flatnonzero(bad)[0]].tolist() if bad.any() else None
-    return ExportCheck(fmt, str(path), len(X), exhaustive, int(bad.sum()), zeros, sum(net.widths), first)
+    return ExportCheck(
+        fmt, str(path), len(X), exhaustive, int(bad.sum()), zeros, sum(net.widths), first
+    )
