@@ -62,9 +62,9 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
 
 
 def _lock_path(path: Path) -> Path:
-    if path.is_dir():
-        return path / ".hardtarget.lock"
-    return path.with_name(f".{path.name}.lock")
+    # beside the output, never inside: the same lock whether a folder exists yet or not
+    path = path.resolve()
+    return path.with_name(f".{path.name}.lock") if path.name else path / ".hardtarget.lock"
 
 
 @contextmanager
@@ -72,8 +72,9 @@ def exclusive_lock(path: str | os.PathLike[str]) -> Iterator[None]:
     """Hold an exclusive ``flock`` on an output file or directory while writing it.
 
     A second holder is refused with a :class:`HardTargetError` naming the pid that
-    holds the lock.  The lock file (``.NAME.lock`` beside a file, ``.hardtarget.lock``
-    inside a directory) records that pid and is removed on release.
+    holds the lock.  The lock file, ``.NAME.lock`` beside the file or directory (so a
+    directory that does not exist yet is locked the same way), records that pid and
+    is removed on release.
     """
     import fcntl
 

@@ -49,3 +49,13 @@ def test_lock_held_by_another_process_names_its_pid(tmp_path):
     with exclusive_lock(path):  # the holder died: the lock is free again
         assert (tmp_path / ".net.npz.lock").read_text().strip() == str(os.getpid())
     assert not (tmp_path / ".net.npz.lock").exists()
+
+
+def test_a_folder_is_locked_the_same_before_and_after_it_exists(tmp_path):
+    out = tmp_path / "run"
+    with exclusive_lock(out):
+        out.mkdir()  # the first run creates its folder while holding the lock
+        with pytest.raises(HardTargetError, match="another hardtarget run"), exclusive_lock(out):
+            pass
+    with exclusive_lock(tmp_path / "run/"):
+        assert (tmp_path / ".run.lock").exists()

@@ -59,7 +59,6 @@ def run(args: argparse.Namespace) -> int:
     rows: list = []
     if os.path.isfile(args.out):
         raise HardTargetError(f"--out {args.out} is a file; bench writes a folder of results")
-    os.makedirs(args.out, exist_ok=True)  # the lock lives inside the folder
     with locked_outputs(args.out, files=False):
         run_suite(
             args.suite,
