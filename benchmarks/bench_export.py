@@ -92,7 +92,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "bench.c"
         ht.export(net, src, inputs="sign")
-        c = CModel(src, 64, 10, flags=("-O3", "-march=native"))
+        c = CModel(src, flags=("-O3", "-march=native"))
         paths = {
             "float32 numpy, default BLAS threads": lambda: numpy_predict(*f32, X32),
             "float32 numpy, 1 BLAS thread": one_blas_thread(lambda: numpy_predict(*f32, X32)),

@@ -108,7 +108,7 @@ def test_c_parity_matches_the_parity_function_on_every_input(tmp_path):
     n = 10
     net = _parity_net(n)
     ht.export(net, tmp_path / "parity.c", inputs="sign")
-    c = CModel(tmp_path / "parity.c", n, 1)
+    c = CModel(tmp_path / "parity.c")
     X = _all_signs(n)
     truth = (X > 0).sum(axis=1) % 2  # independent of the network: count the +1s
     assert np.array_equal(c.index(X), truth)
@@ -124,7 +124,7 @@ def test_sign_of_zero_is_minus_one_in_every_format(tmp_path):
         ht.export(net, path)
         from hardtarget.export.runtime import open_export
 
-        got = open_export(path, net=net).index(X)
+        got = open_export(path).index(X)
         assert got.tolist() == [0, 1, 0], fmt
 
 
@@ -176,7 +176,7 @@ def test_verify_compares_float_bits_not_rounded_values(tmp_path):
 def test_c_float_path_is_exact_at_high_optimization(tmp_path):
     net = NETS["real"](np.random.default_rng(2))
     ht.export(net, tmp_path / "m.c")
-    c = CModel(tmp_path / "m.c", net.n_features, net.widths[-1], flags=("-O3", "-march=native"))
+    c = CModel(tmp_path / "m.c", flags=("-O3", "-march=native"))
     X = np.random.default_rng(0).normal(size=(2000, net.n_features)) * 3
     want = net.decision_function(X)
     assert np.array_equal(c.decision(X).view(np.uint64), want.view(np.uint64))
@@ -249,6 +249,22 @@ def test_bad_export_requests_say_what_to_do(tmp_path):
     with pytest.raises(ht.HardTargetError, match="cannot export a dict"):
         ht.export({}, tmp_path / "m.json")
     assert ht.export(net, tmp_path / "9-lives.c")[1].name == "9-lives.h"  # stem made an identifier
+
+
+def test_verify_refuses_an_export_of_another_model(tmp_path):
+    rng = np.random.default_rng(0)
+    small, other = NETS["real"](rng), NETS["packed-3class"](rng)
+    for fmt in ("json", "onnx", "c"):
+        ht.export(other, tmp_path / f"other.{fmt}")
+        with pytest.raises(
+            ht.HardTargetError, match="takes 12 features and gives 3 outputs.*not an"
+        ):
+            ht.verify_export(small, tmp_path / f"other.{fmt}")
+    with pytest.raises(ht.HardTargetError, match="does not exist"):
+        ht.verify_export(small, tmp_path / "missing.onnx")
+    (tmp_path / "hand.c").write_text("int main(void) { return 0; }\n")
+    with pytest.raises(ht.HardTargetError, match="not a C export"):
+        ht.verify_export(small, tmp_path / "hand.c")
 
 
 def test_summary_counts_bits_memory_and_operations():

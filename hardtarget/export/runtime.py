@@ -60,18 +60,21 @@ def compile_c(
 
 
 class CModel:
-    """A compiled C export, called through ctypes (``name`` is the symbol prefix)."""
+    """A compiled C export, called through ctypes; shapes come from its header."""
 
-    def __init__(self, source: "str | os.PathLike[str]", n_features: int, n_outputs: int,
-                 flags: "tuple[str, ...]" = ("-O2",)):
-        found = re.search(
-            r"^int (\w+)_predict\(const double \*x\)$", Path(source).read_text(), re.M
-        )
-        if not found:
-            raise HardTargetError(
-                f"{source} is not a C export of hardtarget (no *_predict function)"
-            )
-        self.name, self.n, self.k = found.group(1), n_features, n_outputs
+    def __init__(self, source: "str | os.PathLike[str]", flags: "tuple[str, ...]" = ("-O2",)):
+        source = Path(source)
+        text = source.read_text() if source.exists() else ""
+        found = re.search(r"^int (\w+)_predict\(const double \*x\)$", text, re.M)
+        include = re.search(r'^#include "([^"]+)"$', text, re.M)
+        if not found or not include:
+            raise HardTargetError(f"{source} is not a C export of hardtarget; write one with "
+                                  "export(model, 'NAME.c')")
+        self.name = found.group(1)
+        header = (source.parent / include.group(1)).read_text()
+        shape = {k: int(v) for k, v in re.findall(r"^#define \w+_N_(FEATURES|OUTPUTS) (\d+)$",
+                                                   header, re.M)}
+        self.n_features, self.n_outputs = shape["FEATURES"], shape["OUTPUTS"]
         path, self._tmp = compile_c(source, flags)
         self.lib = ctypes.CDLL(str(path))
 
@@ -83,13 +86,15 @@ class CModel:
 
     def _rows(self, X) -> np.ndarray:
         X = np.ascontiguousarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != self.n:
-            raise HardTargetError(f"X must have shape (n_samples, {self.n}), got {X.shape}")
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise HardTargetError(
+                f"X must have shape (n_samples, {self.n_features}), got {X.shape}"
+            )
         return X
 
     def decision(self, X) -> np.ndarray:
         X = self._rows(X)
-        Z = np.empty((X.shape[0], self.k))
+        Z = np.empty((X.shape[0], self.n_outputs))
         self._fn("decision_batch")(X.ctypes.data_as(ctypes.c_void_p), ctypes.c_int32(X.shape[0]),
                                    Z.ctypes.data_as(ctypes.c_void_p))
         return Z
@@ -132,6 +137,10 @@ class _Onnx:
                 "running the ONNX export needs onnxruntime: pip install 'hardtarget[onnx]'"
             ) from None
         self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        self.n_features = self.session.get_inputs()[0].shape[1]
+        self.n_outputs = next(
+            o.shape[1] for o in self.session.get_outputs() if o.name == "decision"
+        )
 
     def decision(self, X) -> np.ndarray:
         return self.session.run(["decision"], {"X": np.ascontiguousarray(X, dtype=np.float64)})[0]
@@ -148,6 +157,7 @@ class _Json:
         from .jsonfile import load
 
         self.net = load(path)
+        self.n_features, self.n_outputs = self.net.n_features, self.net.widths[-1]
 
     def decision(self, X) -> np.ndarray:
         return np.asarray(self.net.decision_function(X)).reshape(len(X), -1)
@@ -161,16 +171,14 @@ class _Json:
         return class_labels(self.net)[self.index(X)]
 
 
-def open_export(path: "str | os.PathLike[str]", format: "str | None" = None, net=None):
-    """An object with ``decision(X)`` and ``index(X)`` running the exported file.
-
-    ``net`` (the exported Network) gives the C library its shapes.
-    """
+def open_export(path: "str | os.PathLike[str]", format: "str | None" = None):
+    """An object running the exported file: ``decision(X)``, ``index(X)``, ``n_features``,
+    ``n_outputs`` (and ``labels(X)`` for JSON and ONNX)."""
     fmt = format_of(path, format)
+    if not Path(path).exists():
+        raise HardTargetError(f"export {path} does not exist; write it with hardtarget.export")
     if fmt == "json":
         return _Json(path)
     if fmt == "onnx":
         return _Onnx(path)
-    if net is None:
-        raise HardTargetError("opening a C export needs the network it came from (for its shapes)")
-    return CModel(Path(path).with_suffix(".c"), net.n_features, net.widths[-1])
+    return CModel(Path(path).with_suffix(".c"))

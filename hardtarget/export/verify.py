@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import HardTargetError
 from ..network import Network
 from ._model import as_network, class_labels, output_index
 from ._plan import plan_network
@@ -124,7 +125,11 @@ def verify_export(model, path: "str | os.PathLike[str]", format: "str | None" = 
     fmt = format_of(path, format)
     plan_network(net, inputs)  # validates `inputs`
     X, exhaustive = check_inputs_for(net, inputs, n_random, seed)
-    runner = open_export(path, fmt, net)
+    runner = open_export(path, fmt)
+    if (runner.n_features, runner.n_outputs) != (net.n_features, net.widths[-1]):
+        raise HardTargetError(
+            f"{path} takes {runner.n_features} features and gives {runner.n_outputs} outputs, the "
+            f"model {net.n_features} and {net.widths[-1]}: it is not an export of this model")
     want_z = np.asarray(net.decision_function(X)).reshape(len(X), -1)
     want_i = output_index(net, X)
     got_z = np.ascontiguousarray(runner.decision(X), dtype=np.float64).reshape(want_z.shape)
