@@ -242,7 +242,10 @@ def test_bench_logs_one_line_per_run_and_q_silences(tiny_suite, tmp_path, capsys
     err = capsys.readouterr().err  # not a terminal under pytest: progress lines
     runs = [ln for ln in err.splitlines() if " seed 0: " in ln]
     assert len(runs) == 4 and all("train accuracy" in ln for ln in runs)
+    assert len(err.splitlines()) == 4  # one line per finished run, nothing from inside them
     assert len(json.loads((out / "results.json").read_text())["rows"]) == 4
+    assert main(["bench", "--strategies", "beam", "--seeds", "1", "--out", str(out), "-v"]) == 0
+    assert "best loss" in capsys.readouterr().err  # -v: the searches' own lines too
     assert (
         main(["bench", "--strategies", "exhaustive", "--seeds", "1", "--out", str(out), "-q"]) == 0
     )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ..errors import HardTargetError
 from ._args import add_parser, pos_float, pos_int
@@ -56,10 +59,10 @@ def run(args: argparse.Namespace) -> int:
             raise HardTargetError(
                 f"unknown strategy {s!r} in --strategies; valid: {', '.join(sorted(STRATEGIES))}"
             )
-    rows: list = []
     if os.path.isfile(args.out):
         raise HardTargetError(f"--out {args.out} is a file; bench writes a folder of results")
-    with locked_outputs(args.out, files=False):
+    rows: list = []
+    with locked_outputs(args.out, files=False), _runs_only(args.verbose):
         run_suite(
             args.suite,
             strategies,
@@ -81,3 +84,16 @@ def run(args: argparse.Namespace) -> int:
         + (", loss_vs_time.png" if rep["plot"] else "")
     )
     return 0
+
+
+@contextmanager
+def _runs_only(verbose: int) -> Iterator[None]:
+    """One progress line per finished run: the searches inside log only under ``-v``."""
+    search = logging.getLogger("hardtarget.search")
+    old = search.level
+    if not verbose:
+        search.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        search.setLevel(old)
