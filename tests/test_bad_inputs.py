@@ -80,7 +80,7 @@ def _targets_case(**arrays):
 def _net_case(**change):
     def build(tmp_path, monkeypatch):
         path = _write_npz(tmp_path / "net.npz", **_net_arrays(**change))
-        return (lambda: ht.Network.load(path)), None
+        return (lambda: ht.Network.load(path)), ["summary", path]  # the CLI reads it there
 
     return build
 
