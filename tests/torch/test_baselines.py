@@ -283,8 +283,12 @@ def test_cb_stages_freeze_earlier_layers():
     torch.manual_seed(10)
     net = CBNet(arch_spec("mlp", hidden=(6, 5)), (1, 2, 2), 3)
     net.set_stage(2)
-    out = net(torch.randn(7, 1, 2, 2)).sum() + net.regularization()
+    before = [bn.running_mean.clone() for bn in net.bns]
+    out = net(torch.randn(7, 1, 2, 2) + 3.0).sum() + net.regularization()
     out.backward()
+    assert torch.equal(net.bns[0].running_mean, before[0])  # frozen: running statistics only
+    assert not torch.equal(net.bns[1].running_mean, before[1])
+    assert net.bns[0].weight.grad is None and net.bns[1].weight.grad is not None
     assert net.layers[0].weight.grad is None and net.acts[0].m.grad is None
     assert bool(net.acts[0].binary) and not bool(net.acts[1].binary)
     assert net.layers[1].weight.grad is not None and net.acts[1].m.grad is not None

@@ -1,15 +1,16 @@
 """Continuous binarization (Sakr et al.): parametrized clipping, learned slope, staged binarization.
 
 Every hidden activation starts as the parametrized clipping function (PCF, eq. 1)
-``clip(x/m + a/2, 0, a)`` with slope ``m`` and scale ``a``.  Stage 0 pre-trains the
-whole net with ``m, a`` fixed; stage ``l`` (Algorithm 1) freezes the layers before
+``clip(x/m + a/2, 0, a)`` with slope ``m`` and scale ``a``, after a batch norm.  Stage 0
+pre-trains the whole net with ``m, a`` fixed; stage ``l`` (Algorithm 1) freezes the layers before
 activation ``l``, which already use the scaled binary activation (SBAF) ``a * 1[x > 0]``,
 learns ``m_l`` (L1/L2 regularized, see :meth:`CBNet.regularization`) and ``a_l``, and
 trains every later weight; the last stage ``L`` trains the output layer of the fully
 binary-activated net.  Once ``m_l`` falls to ``m_switch`` (the ``1/m`` gradients explode
 near 0) the activation switches to the SBAF for good, so the ``m`` in use is always
 positive.  Since ``a * 1[z > 0] = a (sign(z) + 1) / 2``, the final network is a
-sign network: :meth:`CBNet.to_sign_mlp` folds ``a`` into the next layer.
+sign network: :meth:`CBNet.to_sign_mlp` folds each batch norm into its layer and each
+``a`` into the next layer.
 
 Examples
 --------
@@ -24,6 +25,7 @@ import math
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ...errors import HardTargetError
@@ -68,6 +70,19 @@ class PCF(nn.Module):
         return f"m={m:.4g}, a={a:.4g}, binary={bool(self.binary)}"
 
 
+def _frozen_bn(bn: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """``bn`` with its running statistics (a frozen layer's, also in training mode)."""
+    if not isinstance(bn, nn.modules.batchnorm._BatchNorm):
+        return bn(z)
+    return F.batch_norm(z, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps)
+
+
+def _fold_bn(bn: nn.BatchNorm1d, W: torch.Tensor, b: torch.Tensor) -> tuple:
+    """Weights and bias of ``bn(W h + b)`` (running statistics) as one affine map, float64."""
+    scale = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
+    return W * scale[:, None], (b - bn.running_mean.double()) * scale + bn.bias.double()
+
+
 def _reg_kind(spec: list, i: int) -> str:
     """What the activation after block ``i`` precedes: ``fc``, ``conv`` or ``pool``."""
     nxt = spec[i + 1][0] if i + 1 < len(spec) else "fc"
@@ -93,6 +108,9 @@ class CBNet(nn.Module):
     lam : float or dict
         The coefficient, or one per kind of layer the activation precedes
         (``{"fc": 1e-3, "conv": 1e-2, "pool": 1e-1}``, the paper's lambda_1 < lambda_2 < lambda_3).
+    batch_norm : bool
+        Batch norm before every PCF (as in the BinaryNet-style nets the paper starts from);
+        deep conv nets do not train without it.  Frozen layers use its running statistics.
     """
 
     def __init__(
@@ -105,6 +123,7 @@ class CBNet(nn.Module):
         m_switch: float = 0.02,
         regularizer: str = "l2",
         lam: float | dict = 1.0,
+        batch_norm: bool = True,
     ) -> None:
         super().__init__()
         if regularizer not in REGULARIZERS:
@@ -114,6 +133,7 @@ class CBNet(nn.Module):
         shapes = spec_shapes(spec, in_shape)
         self.spec, self.regularizer = list(spec), regularizer
         self.layers, self.acts, self._lam = nn.ModuleList(), nn.ModuleList(), []
+        self.bns = nn.ModuleList()
         self._pool_after = []
         for i, (block, shape) in enumerate(zip(spec, shapes)):
             if block[0] == "pool":
@@ -123,8 +143,10 @@ class CBNet(nn.Module):
                 continue
             if block[0] == "fc":
                 self.layers.append(nn.Linear(math.prod(shape), block[1]))
+                self.bns.append(nn.BatchNorm1d(block[1]) if batch_norm else nn.Identity())
             else:
                 self.layers.append(nn.Conv2d(shape[0], block[1], block[2], padding=block[2] // 2))
+                self.bns.append(nn.BatchNorm2d(block[1]) if batch_norm else nn.Identity())
             self.acts.append(PCF(m, a, m_switch))
             kind = _reg_kind(spec, i)
             if isinstance(lam, dict) and kind not in lam:
@@ -171,16 +193,16 @@ class CBNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x
-        for j, (layer, act, pool) in enumerate(
-            zip(self.layers, self.acts, self._pool_after), start=1
+        for j, (layer, bn, act, pool) in enumerate(
+            zip(self.layers, self.bns, self.acts, self._pool_after), start=1
         ):
             if isinstance(layer, nn.Linear):
                 h = h.flatten(1)
             if j < self.stage:  # frozen, binary-activated layers before the current stage
                 with torch.no_grad():
-                    h = act(layer(h))
+                    h = act(_frozen_bn(bn, layer(h)))
             else:
-                h = act(layer(h))
+                h = act(bn(layer(h)))
             if pool:
                 h = self.pool(h)
         return self.out(h.flatten(1))
@@ -205,6 +227,8 @@ class CBNet(nn.Module):
         with torch.no_grad():
             for j, (src, dst) in enumerate(zip(linears, targets)):
                 W, b = src.weight.double(), src.bias.double()
+                if j < len(self.bns) and isinstance(self.bns[j], nn.BatchNorm1d):
+                    W, b = _fold_bn(self.bns[j], W, b)
                 if j > 0:  # input a * (s + 1) / 2 with s = sign(z)
                     half = self.acts[j - 1].a.double() / 2
                     W, b = W * half, b + half * W.sum(1)

@@ -69,7 +69,8 @@ def add_args(p: argparse.ArgumentParser) -> None:
         "--stage-epochs",
         type=_count,
         metavar="N",
-        help="cb: epochs per binarization stage (default: the rest, shared); "
+        help="cb: epochs per binarization stage (default: what --epochs leaves, shared; "
+        "given, the run is pretrain + stages x N epochs); "
         "weight-dist: epochs with discrete weights and tanh (default: --epochs/6)",
     )
     g.add_argument(
@@ -169,7 +170,14 @@ def run_cb(args: argparse.Namespace) -> int:
     epochs = args.epochs or 10
     pretrain, per = _split(args, epochs // 2)
     if per is None:
-        per = max(1, (epochs - pretrain) // model.n_stages)
+        rest, n = epochs - pretrain, model.n_stages
+        if rest < n:
+            raise HardTargetError(
+                f"--method cb needs an epoch for each of its {n} stages after pre-training (one "
+                f"per hidden layer, then the output layer), and --epochs {epochs} leaves {rest}; "
+                f"raise --epochs to {pretrain + n} or set --pretrain-epochs and --stage-epochs"
+            )
+        per = rest // n
     return _finish(
         args,
         bundle,
