@@ -339,3 +339,22 @@ def test_model_options_use_the_one_grammar():
     }
     with pytest.raises(ht.HardTargetError, match="given twice"):
         parse_model_options(["width=1", "width=2"])
+
+
+def test_readme_command_lines_parse():
+    """Every command in the README's command-line block is accepted by the parser."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    from hardtarget.cli import build_parser
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text[text.index("## Command line") :]
+    block = re.findall(r"```\n(.*?)```", section, flags=re.S)[0].replace("\\\n", " ")
+    commands = [ln.split("#")[0] for ln in block.splitlines() if ln.startswith("hardtarget ")]
+    assert len(commands) >= 10
+    parser = build_parser()
+    for line in commands:
+        args = parser.parse_args(shlex.split(line)[1:])
+        assert callable(args.func), line
