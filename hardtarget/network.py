@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numba
@@ -279,8 +278,3 @@ class Network:
         for d, (W, a) in enumerate(zip(self.weights, self.activations, strict=True), 1):
             lines.append(f"layer {d}: {W.shape[0] - 1} -> {W.shape[1]} {a.name} ({W.size} params)")
         return "\n".join(lines)
-
-
-def network_from_units(unit_weights: Sequence[Sequence[np.ndarray]], activations) -> Network:
-    """Assemble a network from per-unit weight vectors (each of length n_in + 1)."""
-    return Network([np.column_stack(layer) for layer in unit_weights], list(activations))
