@@ -138,16 +138,24 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
             self.results_ = [
                 self._solve(X, y, seed, "ovr" if classes.size > 2 else None, self.time_limit)
             ]
+            self._networks()
             net = self.results_[0].network
         else:
             share = None if self.time_limit is None else self.time_limit / classes.size
             self.results_ = [
                 self._solve(X, np.where(y == c, 1, -1), seed, None, share) for c in classes
             ]
+            self._networks()
             net = _stack([r.network for r in self.results_], classes)
         self.network_ = Network(net.weights, net.activations, classes)
         self.classes_ = classes
         return self
+
+    def _networks(self) -> None:
+        missing = [r for r in self.results_ if r.network is None]
+        if missing:
+            raise HardTargetError(f"the search stopped before evaluating any network "
+                                  f"({missing[0].message}); raise time_limit or max_states")
 
     def decision_function(self, X):
         """Output pre-activations: ``(n_samples,)`` for two classes (> 0 means ``classes_[1]``),

@@ -98,6 +98,21 @@ def test_bad_input_is_refused_clearly():
         clf.predict(np.ones((2, 3)))
 
 
+def test_a_search_without_any_network_is_an_error_not_a_crash(monkeypatch):
+    import hardtarget.search as search
+
+    real = search.solve
+
+    def stopped_at_once(*args, **kwargs):
+        r = real(*args, **kwargs)
+        r.network, r.message = None, "time limit of 1e-09 s reached"
+        return r
+
+    monkeypatch.setattr(search, "solve", stopped_at_once)
+    with pytest.raises(ht.HardTargetError, match="before evaluating any network.*raise time_limit"):
+        HardThresholdClassifier(**FAST).fit(XOR_X, XOR_Y)
+
+
 @pytest.mark.parametrize("fmt", ["json", "onnx", "c"])
 def test_a_fitted_estimator_exports_with_its_labels(fmt, tmp_path):
     clf = HardThresholdClassifier(hidden=(2,), strategy="exhaustive", time_limit=None).fit(
