@@ -27,7 +27,8 @@ def lp_separable(X: np.ndarray, t: np.ndarray) -> bool:
 
 
 def brute_force(X: np.ndarray) -> set:
-    return {lab for lab in itertools.product((-1, 1), repeat=len(X)) if lp_separable(X, np.array(lab))}
+    labs = itertools.product((-1, 1), repeat=len(X))
+    return {lab for lab in labs if lp_separable(X, np.array(lab))}
 
 
 @pytest.mark.parametrize("n, count", [(1, 4), (2, 14), (3, 104), (4, 1882)])
@@ -55,8 +56,10 @@ def test_every_labeling_matches_a_brute_force_lp(case):
     rng = np.random.default_rng(7)
     X = {
         "grid": np.array(list(itertools.product(range(3), repeat=2)), dtype=float)[:8],
-        "collinear": np.array([[0, 0], [1, 1], [2, 2], [3, 3], [0, 1], [1, 2], [4, 0], [2, 1]], dtype=float),
-        "duplicates": np.array([[0, 0], [1, 0], [0, 1], [1, 0], [1, 1], [0, 0], [2, 3]], dtype=float),
+        "collinear": np.array([[0, 0], [1, 1], [2, 2], [3, 3], [0, 1], [1, 2], [4, 0], [2, 1]],
+                              dtype=float),
+        "duplicates": np.array([[0, 0], [1, 0], [0, 1], [1, 0], [1, 1], [0, 0], [2, 3]],
+                               dtype=float),
         "random": rng.integers(-2, 3, size=(9, 3)).astype(float),
     }[case]
     labels = ht.separable_dichotomies(X)
@@ -81,3 +84,47 @@ def test_stop_limit_and_bad_input():
     with pytest.raises(ht.HardTargetError, match="NaN"):
         ht.separable_dichotomies(np.array([[0.0, np.nan]]))
     assert ht.separable_dichotomies(np.array([[0.5]]), count_only=True) == 2
+
+
+def brute_min_errors(X: np.ndarray, t: np.ndarray, width: int) -> int:
+    """Least training errors of an n-width-1 sign network, by brute force over LP truths:
+    every hidden unit is a separable labeling of X, the output a separable labeling of
+    the corners of {-1,1}^width (a labeling of a subset of corners is separable iff it
+    extends to all of them)."""
+    hidden = [np.array(h) for h in brute_force(X)]
+    corners = list(map(tuple, cube(width).astype(int).tolist()))
+    outputs = [dict(zip(corners, o)) for o in brute_force(cube(width))]
+    best = len(t)
+    for units in itertools.combinations_with_replacement(range(len(hidden)), width):
+        codes = [tuple(int(hidden[u][i]) for u in units) for i in range(len(t))]
+        best = min(best, min(sum(o[c] != y for c, y in zip(codes, t)) for o in outputs))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("width", [1, 2])
+def test_exhaustive_minimum_matches_brute_force(seed, width):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-2, 3, size=(7, 2)).astype(float)
+    y = rng.integers(0, 2, size=7)
+    p = ht.make_problem(X, y)
+    r = ht.solve(p, (width,), "exhaustive", progress=False)
+    assert r.status in ("optimal", "infeasible")
+    assert r.loss == brute_min_errors(p.X, p.t, width)
+    if r.loss == 0:
+        assert ht.verify(p, r.targets).feasible
+
+
+def test_exhaustive_proves_the_minimal_width_of_parity_4():
+    # parity of 4 bits: 3 hidden sign units leave at least one error, 4 fit it
+    p = ht.load_problem("parity:4")
+    r3 = ht.solve(p, (3,), "exhaustive", progress=False)
+    assert r3.status == "infeasible" and r3.loss == 1
+    r4 = ht.solve(p, (4,), "exhaustive", progress=False)
+    assert r4.status == "optimal" and ht.verify(p, r4.targets).feasible
+
+
+def test_exhaustive_minimum_on_parity_3_width_2_matches_brute_force():
+    p = ht.load_problem("parity:3")
+    r = ht.solve(p, (2,), "exhaustive", progress=False)
+    assert r.status == "infeasible" and r.loss == brute_min_errors(p.X, p.t, 2) > 0

@@ -184,8 +184,8 @@ def separable_dichotomies(X, count_only: bool = False, *, return_weights: bool =
 
     def guard(n: int) -> None:
         if n > limit:
-            raise HardTargetError(f"more than {limit} separable dichotomies of {len(U)} distinct points; "
-                                  "too many to enumerate: raise limit= or use fewer points")
+            raise HardTargetError(f"more than {limit} separable dichotomies of {len(U)} distinct "
+                                  "points; too many to enumerate: raise limit= or use fewer points")
         if stop is not None and stop():
             raise StopRequested("dichotomy enumeration stopped")
 

@@ -10,6 +10,11 @@
   ``sum over codes of min(#positive, #negative)``: states whose bound cannot beat the
   best so far are pruned.  Otherwise the exact minimum-error output labeling is found
   among the separable dichotomies of the distinct codes.
+* Zero errors first: every hidden layer must give a positive and a negative sample
+  different codes, so the units of a layer must *cover* all such pairs.  With the
+  pairs as bitsets a depth-first search prunes a partial layer when its remaining
+  units cannot cover what is left; if no zero-error network exists, the search for
+  the minimum stops as soon as it meets a one-error network.
 
 When it finishes, the result is ``optimal`` (zero errors) or ``infeasible`` with the
 proven minimum number of training errors.
@@ -30,6 +35,22 @@ from .dichotomies import cover_count, distinct_rows, separable_dichotomies
 from .params import Param
 
 __all__ = ["Exhaustive"]
+
+_MAX_PAIRS = 100_000  # more (positive, negative) pairs than this: no bitset cover search
+
+
+def _pair_masks(C: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
+    """Bitsets (rows of uint64 words): bit (i, j) of row c is set when column ``C[c]``
+    separates sample ``pa[i]`` from sample ``pb[j]``."""
+    diff = (C[:, pa][:, :, None] != C[:, pb][:, None, :]).reshape(len(C), -1)
+    bits = np.packbits(diff, axis=1, bitorder="little")
+    bits = np.pad(bits, ((0, 0), (0, -bits.shape[1] % 8)))
+    return np.ascontiguousarray(bits).view(np.uint64)
+
+
+def _popcount(M: np.ndarray) -> np.ndarray:
+    """Set bits per row (or in a single row)."""
+    return np.bitwise_count(M).sum(axis=-1, dtype=np.int64)
 
 
 class Exhaustive(Strategy):
@@ -52,7 +73,7 @@ class Exhaustive(Strategy):
               "max_size": Param("float", "refuse when the estimated states exceed this", low=1)}
 
     def __init__(self, seed: int = 0, dichotomies: bool = True, symmetry: bool = True, prune: bool = True,
-                 max_size: float = 1e7):
+                 max_size: float = 1e12):
         self.seed = seed
         self.dichotomies = dichotomies
         self.symmetry = symmetry
@@ -106,6 +127,84 @@ class Exhaustive(Strategy):
             D = D[(D[:, 0] == -1) & np.any(D == 1, axis=1)]  # one of each ±pair, no constants
         return [lab[inv] for lab in D]
 
+    # -- zero errors: every layer covers every (positive, negative) pair ------------
+    def _pairs(self, X: np.ndarray, t: np.ndarray) -> "tuple | None":
+        """(positive, negative) representative samples, or None when no zero-error network
+        can exist (a repeated input with both labels) or the pairs are too many for bitsets."""
+        U, inv = distinct_rows(X)
+        pos = np.bincount(inv, weights=t > 0, minlength=len(U)) > 0
+        neg = np.bincount(inv, weights=t < 0, minlength=len(U)) > 0
+        if np.any(pos & neg) or pos.sum() * neg.sum() > _MAX_PAIRS:
+            return None
+        first = np.empty(len(U), dtype=np.intp)
+        first[inv[::-1]] = np.arange(len(inv))[::-1]
+        return first[pos], first[neg]
+
+    def _cover_layer(self, ctx: SearchContext, d: int, layers: list, H: np.ndarray,
+                     pairs: tuple) -> bool:
+        """Zero-error search of hidden layer d (and the layers after it) given its input H."""
+        width = ctx.evaluator.hidden[d]
+        choices = self._unit_choices(H)
+        if len(choices) < width:  # every useful unit fits; repeats add nothing
+            pad = choices[:1] * (width - len(choices)) or [-np.ones(len(H), np.int8)] * width
+            return self._cover_done(ctx, d, layers, np.stack(choices + pad, axis=1), pairs)
+        C = np.stack(choices)
+        M = _pair_masks(C, *pairs)
+        order = np.argsort(-_popcount(M), kind="stable")  # wide covers first
+        every = _pair_masks(np.array([[1, -1]]), np.zeros_like(pairs[0]), np.ones_like(pairs[1]))[0]
+        return self._cover_dfs(ctx, d, layers, C[order], M[order], every, [], 0, pairs)
+
+    def _cover_dfs(self, ctx: SearchContext, d: int, layers: list, C: np.ndarray, M: np.ndarray,
+                   left: np.ndarray, chosen: list, start: int, pairs: tuple) -> bool:
+        """Units ``chosen`` (increasing indices) leave the pairs ``left`` uncovered."""
+        ctx.check_budget()
+        s = ctx.evaluator.hidden[d] - len(chosen)
+        if s == 0:
+            return self._cover_done(ctx, d, layers, C[chosen].T, pairs)
+        cands = range(start, len(C))
+        if left.any():
+            need = int(_popcount(left))
+            cover = _popcount(M[start:] & left)
+            if s * cover.max(initial=0) < need:
+                self.info["pruned"] += 1
+                return False
+            if s == 1:
+                cands = start + np.flatnonzero(cover == need)
+            elif s == 2 and (len(C) - start) ** 2 * M.shape[1] <= 4_000_000:
+                rest = left & ~M[start:]  # what each first unit leaves to the second
+                fits = (rest[:, None, :] & M[None, start:, :]) == rest[:, None, :]
+                ok = np.triu(fits.all(axis=2), 1)
+                for i, j in zip(*np.nonzero(ok)):
+                    T = C[chosen + [start + i, start + j]].T
+                    if self._cover_done(ctx, d, layers, T, pairs):
+                        return True
+                return False
+        for c in cands:
+            c = int(c)
+            if self._cover_dfs(ctx, d, layers, C, M, left & ~M[c], chosen + [c], c + 1, pairs):
+                return True
+        return False
+
+    def _cover_done(self, ctx: SearchContext, d: int, layers: list, T: np.ndarray,
+                    pairs: tuple) -> bool:
+        """Layer d is complete and consistent: go on to the next layer or to the output unit."""
+        ev = ctx.evaluator
+        T = T.astype(np.int8)
+        H = ev.activation.from_targets(T)
+        if d + 1 < len(ev.hidden):
+            return self._cover_layer(ctx, d + 1, layers + [T], H, pairs)
+        self.info["cover_leaves"] = self.info.get("cover_leaves", 0) + 1
+        U, inv = distinct_rows(H)
+        lab = np.where(np.bincount(inv, weights=ev.problem.t > 0, minlength=len(U)) > 0, 1, -1)
+        key = (digest(U), lab.tobytes())
+        if key not in self._memo:  # can the output unit label the codes?
+            self._memo[key] = get_solver("auto")(U, lab.astype(np.int8), np.ones(len(U))).separable
+        if not self._memo[key]:
+            return False
+        out = lab[inv].astype(np.int8).reshape(-1, 1)
+        state = ctx.evaluate(TargetSetting(layers + [T]), output_targets=out)
+        return state.errors == 0
+
     def _combos(self, n_choices: int, width: int):
         if self.symmetry:
             return itertools.combinations(range(n_choices), width)
@@ -118,8 +217,15 @@ class Exhaustive(Strategy):
         self.info.update(pruned=0, separability_tests=0)
         self._memo = {}
         self._tick = ctx.check_budget
-        self._stop = lambda: ctx.check_budget() or False
+        self._stop = ctx.should_stop
+        self._floor = 0  # a network with this many errors ends the search: none has fewer
         t = ev.problem.t
+        cover = ev.hidden and self.prune and self.symmetry
+        pairs = self._pairs(ev.problem.X, t) if cover else None
+        if pairs is not None:
+            if self._cover_layer(ctx, 0, [], ev.problem.X, pairs):
+                return "optimal", "zero training errors (global minimum)"
+            self._floor = 1
         if not ev.hidden:
             self._leaf(ctx, [], ev.problem.X, t)
         else:
@@ -199,10 +305,10 @@ class Exhaustive(Strategy):
             lab = np.where(pos > 0, 1, -1).astype(np.int8)
             if get_solver("auto")(U, lab, np.ones(len(U))).separable:
                 state = ctx.evaluate(TargetSetting(layers), output_targets=lab[inv].reshape(-1, 1))
-                return state.errors == 0
+                return state.errors <= self._floor
         D = self._labelings(U)
         errs = (D < 0).astype(np.float64) @ pos + (D > 0).astype(np.float64) @ neg
         k = int(np.argmin(errs))
         out = D[k][inv].reshape(-1, 1)
         state = ctx.evaluate(TargetSetting(layers), output_targets=out)
-        return state.errors == 0
+        return state.errors <= self._floor
