@@ -497,3 +497,96 @@ def test_zip_that_is_not_numpy(tmp_path):
         z.writestr("y.npy", b"nor this")
     with pytest.raises(E, match="X could not be read as a numeric"):  # numpy hands back raw bytes
         ht.load_data(path)
+
+
+# -- fuzzing the command line: any mix of flags and values is an answer or exit 2 ----------
+
+_VALUES = [
+    "0",
+    "1",
+    "-1",
+    "abc",
+    "",
+    "nan",
+    "inf",
+    "1e9",
+    "2,3",
+    "0.5",
+    "x=1",
+    "=",
+    "width=2",
+    "width=abc",
+    "restarts=1",
+    "init=random",
+    "init=bogus",
+    "max_neighbors=none",
+    "/",
+    "/nonexistent",
+    "sign",
+    "step",
+    "lp",
+    "auto",
+    "ovr",
+    "exhaustive",
+    "beam",
+    "bogus",
+]
+_FLAGS = {
+    "solve": [
+        "--hidden",
+        "-s",
+        "-o",
+        "--seed",
+        "--time-limit",
+        "--max-states",
+        "--solver",
+        "--activation",
+        "--label",
+        "--multiclass",
+        "--json",
+        "-q",
+        "-v",
+        "--data",
+    ],
+    "verify": [
+        "--targets",
+        "--activation",
+        "--solver",
+        "--weights",
+        "--json",
+        "--label",
+        "--multiclass",
+        "--data",
+        "-q",
+    ],
+    "min-width": ["--max-width", "-s", "-o", "--json", "--seed", "--activation"],
+}
+_SWITCHES = ("--json", "-q", "-v")
+
+
+@st.composite
+def _argv(draw):
+    cmd = draw(st.sampled_from(sorted(_FLAGS)))
+    argv = [cmd, "-p", draw(st.sampled_from(["xor", "and:2", "parity:2", "bogus"]))]
+    for flag in draw(st.lists(st.sampled_from(_FLAGS[cmd]), max_size=4)):
+        argv += [flag] if flag in _SWITCHES else [flag, draw(st.sampled_from(_VALUES))]
+    if cmd != "verify":
+        argv += ["--time-limit", "2"]
+    if cmd == "min-width":
+        argv += ["--max-width", "2"]
+    return argv
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(argv=_argv())
+def test_fuzz_command_line_never_crashes(argv, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # only --help/--version exit this way
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code in (0, 1, 2), (argv, err)
+    assert "internal error" not in err and "Traceback" not in err
