@@ -128,3 +128,19 @@ def test_exhaustive_minimum_on_parity_3_width_2_matches_brute_force():
     p = ht.load_problem("parity:3")
     r = ht.solve(p, (2,), "exhaustive", progress=False)
     assert r.status == "infeasible" and r.loss == brute_min_errors(p.X, p.t, 2) > 0
+
+
+def test_min_width_keeps_its_proofs_when_a_larger_width_is_refused(capsys):
+    from hardtarget.cli import main
+
+    p = ht.load_problem("parity:4")
+    r = ht.min_width(p, max_size=5e5)  # width 2 may visit ~1.9e6 states: refused
+    assert r.width is None and r.undecided == 2 and r.proofs == {0: "proof", 1: "proof"}
+    assert r.message.startswith("widths 0..1 proven infeasible; width 2 not decided")
+    assert main(["min-width", "-p", "parity:4", "-o", "max_size=5e5", "-q"]) == 1
+    assert "widths 0..1 proven infeasible; width 2 not decided" in capsys.readouterr().out
+
+
+def test_min_width_of_parity_4_by_exhaustive_search():
+    r = ht.min_width(ht.load_problem("parity:4"))
+    assert r.width == 4 and r.proven and r.message == "widths 0..3 proven infeasible; width 4 fits"

@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
             f"{problem.name}: minimal hidden width {r.width} "
             f"({'proven' if r.proven else 'not proven'}; smaller widths — {below})"
         )
+    elif r.undecided is not None:  # an exact strategy stopped: keep the proofs it made
+        print(f"{problem.name}: {r.message}")
     elif stopped:
         below = ", ".join(f"{w}: {v}" for w, v in r.proofs.items()) or "none"
         print(f"{problem.name}: interrupted at width {max(r.results)}; smaller widths — {below}")

@@ -154,13 +154,31 @@ class MinWidthResult:
     ``proofs[w]`` says why width ``w`` was rejected: ``"proof"`` (an exact strategy
     proved it infeasible for real weights), ``"proof for ..."`` (proved only for a
     weight class, e.g. ``"proof for binary weights"`` from ``sat``) or ``"not found"``
-    (a heuristic failed, or a time limit; no proof).
+    (a heuristic failed, or a time limit; no proof).  ``undecided`` is the width at
+    which an exact strategy stopped without an answer (a time limit, or a size it
+    refused), ``undecided_reason`` says why; the proofs below it are kept.
     """
 
     width: "int | None"
     result: "SearchResult | None"
     proofs: dict = field(default_factory=dict)
     results: dict = field(default_factory=dict)
+    undecided: "int | None" = None
+    undecided_reason: str = ""
+
+    @property
+    def message(self) -> str:
+        """One line: the widths proven infeasible, then the answer or where it stopped."""
+        proven = [w for w, v in self.proofs.items() if v == "proof"]
+        run = proven == list(range(proven[0], proven[-1] + 1)) if proven else False
+        names = f"{proven[0]}..{proven[-1]}" if run and len(proven) > 1 else ", ".join(map(str, proven))
+        head = (f"width{'s' if len(proven) > 1 else ''} {names} proven infeasible" if proven
+                else "no width proven infeasible")
+        if self.width is not None:
+            return f"{head}; width {self.width} fits"
+        if self.undecided is not None:
+            return f"{head}; width {self.undecided} not decided ({self.undecided_reason})"
+        return f"{head}; no width up to {max(self.results, default=0)} found"
 
     @property
     def proven(self) -> bool:
@@ -170,6 +188,8 @@ class MinWidthResult:
     def to_dict(self) -> dict:
         return {"width": self.width, "proven_minimal": self.proven,
                 "below": {str(k): v for k, v in self.proofs.items()},
+                "undecided": self.undecided, "undecided_reason": self.undecided_reason,
+                "message": self.message,
                 "result": self.result.to_dict() if self.result else None}
 
 
@@ -186,10 +206,20 @@ def min_width(problem: Problem, strategy: "str | Strategy" = "exhaustive", max_w
                               f"got {max_width!r}")
     out = MinWidthResult(None, None)
     cache = UnitCache()
+    cls = strategy if isinstance(strategy, Strategy) else STRATEGIES.get(strategy)
     for w in range(0, int(max_width) + 1):
-        r = solve(problem, hidden=(w,) if w else (), strategy=strategy, time_limit=time_limit, seed=seed,
-                  cache=cache, **options)
+        try:
+            r = solve(problem, hidden=(w,) if w else (), strategy=strategy, time_limit=time_limit,
+                      seed=seed, cache=cache, **options)
+        except HardTargetError as exc:  # refused (too big): keep what the smaller widths proved
+            if not out.results:
+                raise
+            out.undecided, out.undecided_reason = w, str(exc)
+            break
         out.results[w] = r
+        if r.status == "time_limit" and getattr(cls, "exact", False):
+            out.undecided, out.undecided_reason = w, r.message
+            break
         log.info("width %d: %s", w, r.status)
         if r.status == "interrupted":  # Ctrl-C stops the whole scan, not one width
             break
