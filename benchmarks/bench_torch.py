@@ -51,8 +51,11 @@ MODELS = {
     },
 }
 ACT_SHAPE = {"cuda": (64, 256, 56, 56), "cpu": (16, 64, 32, 32)}
-STEP_VARIANTS = (("FTP-SH", "sign", "soft_hinge"), ("SSTE", "sign", "saturated_hinge"),
-                 ("ReLU", "relu", None))
+STEP_VARIANTS = (
+    ("FTP-SH", "sign", "soft_hinge"),
+    ("SSTE", "sign", "saturated_hinge"),
+    ("ReLU", "relu", None),
+)
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
@@ -97,8 +100,9 @@ def fused(mode: str):
         fused_mode(old)
 
 
-def bench_model(name: str, device: torch.device, precision: str, reps: int,
-                channels_last: bool) -> dict:
+def bench_model(
+    name: str, device: torch.device, precision: str, reps: int, channels_last: bool
+) -> dict:
     shape, classes, batch, opts = MODELS[device.type][name]
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(batch, *shape, generator=gen).to(device)
@@ -163,25 +167,40 @@ def table(title: str, times: dict, base: str, base2: str | None, extra=None) -> 
     rows = []
     for k, v in times.items():
         med = statistics.median(v)
-        row = {"variant": k, "median_ms": med * 1e3, "min_ms": min(v) * 1e3, f"ratio_{base}": med / b1}
+        row = {
+            "variant": k,
+            "median_ms": med * 1e3,
+            "min_ms": min(v) * 1e3,
+            f"ratio_{base}": med / b1,
+        }
         if b2:
             row[f"ratio_{base2}"] = med / b2
         if extra:
             row.update(extra[0](k, med))
         rows.append(row)
-        print("| " + " | ".join(f"{x:.3f}" if isinstance(x, float) else str(x) for x in row.values()) + " |")
+        print(
+            "| "
+            + " | ".join(f"{x:.3f}" if isinstance(x, float) else str(x) for x in row.values())
+            + " |"
+        )
     return rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    ap.add_argument("--reps", type=int, default=None, help="timed runs per variant (cuda 30, cpu 10)")
+    ap.add_argument(
+        "--reps", type=int, default=None, help="timed runs per variant (cuda 30, cpu 10)"
+    )
     ap.add_argument("--precisions", default="fp32,bf16", help="comma-separated: fp32, bf16")
     ap.add_argument("--models", default=",".join(MODELS["cuda"]))
     ap.add_argument("--channels-last", action="store_true")
-    ap.add_argument("--peak-gbs", type=float, default=None,
-                    help="memory bandwidth of the card in GB/s (H100 SXM 3350, H200 4800)")
+    ap.add_argument(
+        "--peak-gbs",
+        type=float,
+        default=None,
+        help="memory bandwidth of the card in GB/s (H100 SXM 3350, H200 4800)",
+    )
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--json", help="also write every figure to this JSON file")
     args = ap.parse_args()
@@ -192,17 +211,29 @@ def main() -> None:
         raise SystemExit("--device cuda: torch sees no CUDA GPU")
     reps = args.reps or (30 if device.type == "cuda" else 10)
     precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else \
-        f"CPU, {torch.get_num_threads()} threads"
+    where = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"CPU, {torch.get_num_threads()} threads"
+    )
     print(f"torch {torch.__version__}, {where}, median of {reps} interleaved runs")
-    out: dict = {"device": where, "torch": torch.__version__, "reps": reps, "steps": {}, "activation": {}}
+    out: dict = {
+        "device": where,
+        "torch": torch.__version__,
+        "reps": reps,
+        "steps": {},
+        "activation": {},
+    }
     for prec in precisions:
         for name in [m.strip() for m in args.models.split(",") if m.strip()]:
             shape, _, batch, _ = MODELS[device.type][name]
             times = bench_model(name, device, prec, reps, args.channels_last)
             out["steps"][f"{name}/{prec}"] = table(
                 f"{name} training step, {prec}, batch {batch}, {'x'.join(map(str, shape))}",
-                times, "SSTE", "ReLU")
+                times,
+                "SSTE",
+                "ReLU",
+            )
         times, nbytes = bench_activation(device, prec, reps * 4)
 
         def bandwidth(k, med, nbytes=nbytes):
@@ -215,14 +246,25 @@ def main() -> None:
         extra = (bandwidth, ["GB/s"] + (["of peak"] if args.peak_gbs else []))
         out["activation"][prec] = table(
             f"activation forward + backward, {prec}, {'x'.join(map(str, ACT_SHAPE[device.type]))} "
-            "(GB/s counts 5 tensor passes)", times, "SSTE", None, extra)
+            "(GB/s counts 5 tensor passes)",
+            times,
+            "SSTE",
+            None,
+            extra,
+        )
     if "fp32" in precisions and "bf16" in precisions:
         print("\nbf16 speed-up of the step (fp32 median / bf16 median)")
         for key in [k for k in out["steps"] if k.endswith("/fp32")]:
             name = key.split("/")[0]
             a, b = out["steps"][key], out["steps"][f"{name}/bf16"]
-            print(f"| {name} | " + " | ".join(f"{r['variant']} {r['median_ms'] / s['median_ms']:.2f}x"
-                                               for r, s in zip(a, b)) + " |")
+            print(
+                f"| {name} | "
+                + " | ".join(
+                    f"{r['variant']} {r['median_ms'] / s['median_ms']:.2f}x"
+                    for r, s in zip(a, b, strict=True)
+                )
+                + " |"
+            )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1)

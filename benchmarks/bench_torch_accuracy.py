@@ -34,13 +34,28 @@ def run_one(job: tuple) -> tuple:
     torch.set_num_threads(1)
     from hardtarget.torch.training import TrainConfig, train
 
-    cfg = TrainConfig(model="convnet4", activation=act, rule=rule, dataset="digits", epochs=epochs,
-                      lr=1e-3, weight_decay=5e-4, milestones=[max(1, (2 * epochs) // 3)], batch_size=64,
-                      seed=seed, model_options={"width": width}, progress=False)
+    cfg = TrainConfig(
+        model="convnet4",
+        activation=act,
+        rule=rule,
+        dataset="digits",
+        epochs=epochs,
+        lr=1e-3,
+        weight_decay=5e-4,
+        milestones=[max(1, (2 * epochs) // 3)],
+        batch_size=64,
+        seed=seed,
+        model_options={"width": width},
+        progress=False,
+    )
     t0 = time.perf_counter()
     res = train(cfg)
     tops = [r["test_top1"] for r in res.history]
     return act, rule, seed, max(tops), tops[-1], time.perf_counter() - t0
+
+
+def _sd(v: list) -> float:
+    return statistics.stdev(v) if len(v) > 1 else 0.0
 
 
 def main() -> None:
@@ -54,16 +69,20 @@ def main() -> None:
     t0 = time.perf_counter()
     with ProcessPoolExecutor(args.jobs) as ex:
         results = list(ex.map(run_one, jobs))
-    print(f"digits 8x8, convnet4 (fc width {args.width}), {args.epochs} epochs, seeds 0..{args.seeds - 1}, "
-          f"{time.perf_counter() - t0:.0f} s wall")
+    print(
+        f"digits 8x8, convnet4 (fc width {args.width}), {args.epochs} epochs, "
+        f"seeds 0..{args.seeds - 1}, "
+        f"{time.perf_counter() - t0:.0f} s wall"
+    )
     print(f"{'activation / rule':18s} {'best test top-1':>18s} {'final test top-1':>18s}")
     for a, r, label in VARIANTS:
         rows = [x for x in results if x[0] == a and x[1] == r]
         best = [x[3] for x in rows]
         last = [x[4] for x in rows]
-        sd = (lambda v: statistics.stdev(v) if len(v) > 1 else 0.0)
-        print(f"{label:18s} {statistics.mean(best):9.2f} +- {sd(best):5.2f} "
-              f"{statistics.mean(last):9.2f} +- {sd(last):5.2f}")
+        print(
+            f"{label:18s} {statistics.mean(best):9.2f} +- {_sd(best):5.2f} "
+            f"{statistics.mean(last):9.2f} +- {_sd(last):5.2f}"
+        )
 
 
 if __name__ == "__main__":

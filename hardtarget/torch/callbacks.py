@@ -1,4 +1,4 @@
-"""Callbacks of :func:`~hardtarget.torch.trainer.fit`: logging, early stopping, checkpoints, layer stats.
+"""Callbacks of :func:`~hardtarget.torch.trainer.fit`: logs, early stop, checkpoints, layer stats.
 
 A callback is any object with some of the hooks of :class:`Callback`; each hook gets
 the :class:`~hardtarget.torch.trainer.TrainerState` of the run and may read or change it
@@ -31,8 +31,15 @@ from .._io import atomic_open, exclusive_lock, json_safe
 from ..errors import HardTargetError
 from .functional import HardActivation
 
-__all__ = ["Callback", "EarlyStopping", "LogEpochs", "Checkpoint", "LayerStats", "load_checkpoint",
-           "CKPT_FORMAT"]
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "LogEpochs",
+    "Checkpoint",
+    "LayerStats",
+    "load_checkpoint",
+    "CKPT_FORMAT",
+]
 
 log = logging.getLogger("hardtarget.torch")
 CKPT_FORMAT = "hardtarget-torch-checkpoint"
@@ -73,22 +80,31 @@ class EarlyStopping(Callback):
         The least change that counts as an improvement.
     """
 
-    def __init__(self, monitor: str | None = None, patience: int = 5, mode: str = "max",
-                 min_delta: float = 0.0) -> None:
+    def __init__(
+        self,
+        monitor: str | None = None,
+        patience: int = 5,
+        mode: str = "max",
+        min_delta: float = 0.0,
+    ) -> None:
         self.monitor, self.patience, self.mode, self.min_delta = monitor, patience, mode, min_delta
 
     def on_fit_start(self, state: Any) -> None:
         if self.mode not in ("max", "min"):
             raise HardTargetError(f"EarlyStopping mode must be 'max' or 'min', got {self.mode!r}")
         if not (isinstance(self.patience, int) and self.patience >= 1):
-            raise HardTargetError(f"EarlyStopping patience must be an integer >= 1, got {self.patience!r}")
+            raise HardTargetError(
+                f"EarlyStopping patience must be an integer >= 1, got {self.patience!r}"
+            )
         self._best, self._wait = None, 0
 
     def on_epoch_end(self, state: Any) -> None:
         key = self.monitor or state.best["monitor"]
         if key not in state.row:
-            raise HardTargetError(f"EarlyStopping monitors {key!r}, which the epoch row lacks; "
-                                  f"valid: {', '.join(state.row)}")
+            raise HardTargetError(
+                f"EarlyStopping monitors {key!r}, which the epoch row lacks; "
+                f"valid: {', '.join(state.row)}"
+            )
         v = float(state.row[key]) * (1 if self.mode == "max" else -1)
         if self._best is None or v > self._best + self.min_delta:
             self._best, self._wait = v, 0
@@ -96,8 +112,12 @@ class EarlyStopping(Callback):
         self._wait += 1
         if self._wait >= self.patience:
             state.stop = True
-            log.info("early stop after epoch %d: %s did not improve for %d epochs",
-                     state.epoch, key, self.patience)
+            log.info(
+                "early stop after epoch %d: %s did not improve for %d epochs",
+                state.epoch,
+                key,
+                self.patience,
+            )
 
 
 class LogEpochs(Callback):
@@ -105,8 +125,12 @@ class LogEpochs(Callback):
 
     def on_epoch_end(self, state: Any) -> None:
         if state.rank == 0:
-            log.info("epoch %d/%d: %s", state.epoch, state.epochs, ", ".join(
-                f"{k}={v:.4g}" for k, v in state.row.items() if k != "epoch"))
+            log.info(
+                "epoch %d/%d: %s",
+                state.epoch,
+                state.epochs,
+                ", ".join(f"{k}={v:.4g}" for k, v in state.row.items() if k != "epoch"),
+            )
 
 
 class LayerStats(Callback):
@@ -145,14 +169,17 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict:
     try:
         ck = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise HardTargetError(f"checkpoint {path} does not exist; train without resuming "
-                              "first") from None
+        raise HardTargetError(
+            f"checkpoint {path} does not exist; train without resuming first"
+        ) from None
     except Exception as exc:
-        raise HardTargetError(f"{path} is not a hardtarget torch checkpoint "
-                              f"({type(exc).__name__}: {exc})") from None
+        raise HardTargetError(
+            f"{path} is not a hardtarget torch checkpoint ({type(exc).__name__}: {exc})"
+        ) from None
     if not isinstance(ck, dict) or ck.get("format") != CKPT_FORMAT:
-        raise HardTargetError(f"{path} is not a hardtarget torch checkpoint (written by "
-                              "hardtarget's trainer)")
+        raise HardTargetError(
+            f"{path} is not a hardtarget torch checkpoint (written by hardtarget's trainer)"
+        )
     return ck
 
 
@@ -175,8 +202,13 @@ class Checkpoint(Callback):
         More entries stored in every checkpoint (normalization, configuration).
     """
 
-    def __init__(self, out_dir: str | os.PathLike[str], resume: bool = False,
-                 signature: dict | None = None, extra: dict | None = None) -> None:
+    def __init__(
+        self,
+        out_dir: str | os.PathLike[str],
+        resume: bool = False,
+        signature: dict | None = None,
+        extra: dict | None = None,
+    ) -> None:
         self.out_dir, self.resume = Path(out_dir), resume
         self.signature, self.extra = signature or {}, extra or {}
 
@@ -194,7 +226,8 @@ class Checkpoint(Callback):
             raise HardTargetError(
                 f"checkpoint {path} is from another model: it was written for {ck['signature']}, "
                 f"this run is {self.signature}. Resume with the same model options, or use a new "
-                "output directory")
+                "output directory"
+            )
         try:
             state.model.load_state_dict(ck["model"])
             state.optimizer.load_state_dict(ck["optimizer"])
@@ -212,12 +245,19 @@ class Checkpoint(Callback):
     def on_epoch_end(self, state: Any) -> None:
         if state.rank != 0:
             return
-        ck = {"format": CKPT_FORMAT, "version": 1, "signature": self.signature,
-              "epoch": state.epoch - 1, "model": state.model.state_dict(),
-              "optimizer": state.optimizer.state_dict(),
-              "scheduler": None if state.scheduler is None else state.scheduler.state_dict(),
-              "scaler": state.scaler.state_dict() if state.scaler.is_enabled() else {},
-              "history": state.history, "best": state.best, **self.extra}
+        ck = {
+            "format": CKPT_FORMAT,
+            "version": 1,
+            "signature": self.signature,
+            "epoch": state.epoch - 1,
+            "model": state.model.state_dict(),
+            "optimizer": state.optimizer.state_dict(),
+            "scheduler": None if state.scheduler is None else state.scheduler.state_dict(),
+            "scaler": state.scaler.state_dict() if state.scaler.is_enabled() else {},
+            "history": state.history,
+            "best": state.best,
+            **self.extra,
+        }
         self._save(self.out_dir / "last.pt", ck, state)
         state.saved = str(self.out_dir / "last.pt")
         if state.improved:
@@ -233,11 +273,16 @@ class Checkpoint(Callback):
 
     def _disk_error(self, path: Path, exc: OSError, state: Any) -> HardTargetError:
         why = "the disk is full" if exc.errno == errno.ENOSPC else f"{exc.strerror or exc}"
-        kept = (f"the previous checkpoint {state.saved} is intact" if state.saved
-                else "no earlier checkpoint exists")
-        return HardTargetError(f"cannot write {path} after epoch {state.epoch}: {why}; {kept} "
-                               "(writes are atomic). Free space or choose another output "
-                               "directory, then resume")
+        kept = (
+            f"the previous checkpoint {state.saved} is intact"
+            if state.saved
+            else "no earlier checkpoint exists"
+        )
+        return HardTargetError(
+            f"cannot write {path} after epoch {state.epoch}: {why}; {kept} "
+            "(writes are atomic). Free space or choose another output "
+            "directory, then resume"
+        )
 
     def _write_logs(self, state: Any) -> None:
         rows = json_safe(state.history)

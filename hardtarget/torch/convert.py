@@ -28,8 +28,12 @@ from .models import MLP
 __all__ = ["to_torch", "from_torch", "predict_exact"]
 
 
-def to_torch(network: Network, rule: str = "soft_hinge", weighted: bool = True,
-             dtype: torch.dtype = torch.float64) -> MLP:
+def to_torch(
+    network: Network,
+    rule: str = "soft_hinge",
+    weighted: bool = True,
+    dtype: torch.dtype = torch.float64,
+) -> MLP:
     """An :class:`MLP` with ``network``'s weights (``Linear.weight = W[:-1].T``, bias ``W[-1]``)."""
     if not isinstance(network, Network):
         raise HardTargetError(f"to_torch needs a hardtarget Network, got {type(network).__name__}")
@@ -40,22 +44,26 @@ def to_torch(network: Network, rule: str = "soft_hinge", weighted: bool = True,
     mlp = MLP(sizes, names.pop(), rule, weighted).to(dtype)
     linears = [m for m in mlp.net if isinstance(m, nn.Linear)]
     with torch.no_grad():
-        for lin, W in zip(linears, network.weights):
+        for lin, W in zip(linears, network.weights, strict=True):
             lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W[:-1].T)))
             lin.bias.copy_(torch.from_numpy(W[-1].copy()))
     return mlp
 
 
-def _layers(module: nn.Module) -> "tuple[list, str]":
+def _layers(module: nn.Module) -> tuple[list, str]:
     if not isinstance(module, MLP):
-        raise HardTargetError(f"from_torch needs a hardtarget.torch MLP (Linear layers + hard activations), "
-                              f"got {type(module).__name__}")
+        raise HardTargetError(
+            f"from_torch needs a hardtarget.torch MLP (Linear layers + hard activations), "
+            f"got {type(module).__name__}"
+        )
     mods = [m for m in module.net if not isinstance(m, nn.Flatten)]
     linears = [m for m in mods if isinstance(m, nn.Linear)]
     acts = [m for m in mods if not isinstance(m, nn.Linear)]
     if not all(isinstance(a, HardActivation) for a in acts):
-        raise HardTargetError("from_torch converts only hard-threshold MLPs (sign, step, qrelu<k>); "
-                              f"this one uses {type(acts[0]).__name__}")
+        raise HardTargetError(
+            "from_torch converts only hard-threshold MLPs (sign, step, qrelu<k>); "
+            f"this one uses {type(acts[0]).__name__}"
+        )
     if any(lin.bias is None for lin in linears):
         raise HardTargetError("from_torch needs Linear layers with a bias")
     name = "sign"
@@ -67,7 +75,9 @@ def _layers(module: nn.Module) -> "tuple[list, str]":
     return linears, name
 
 
-def from_torch(module: MLP, classes=None, binary: bool = False, norm: "tuple | None" = None) -> Network:
+def from_torch(
+    module: MLP, classes=None, binary: bool = False, norm: tuple | None = None
+) -> Network:
     """A ``Network`` with the module's weights (float64) and its activation on every layer.
 
     Parameters
@@ -84,20 +94,31 @@ def from_torch(module: MLP, classes=None, binary: bool = False, norm: "tuple | N
         the first layer, so the Network takes un-normalized inputs (equal up to rounding).
     """
     linears, name = _layers(module)
-    weights = [np.vstack([lin.weight.detach().cpu().double().numpy().T,
-                          lin.bias.detach().cpu().double().numpy()[None, :]]) for lin in linears]
+    weights = [
+        np.vstack(
+            [
+                lin.weight.detach().cpu().double().numpy().T,
+                lin.bias.detach().cpu().double().numpy()[None, :],
+            ]
+        )
+        for lin in linears
+    ]
     if norm is not None:
         mean, std = (np.asarray(v, dtype=np.float64) for v in norm)
         n = weights[0].shape[0] - 1
         if mean.shape != std.shape or mean.ndim != 1 or n % mean.size:
-            raise HardTargetError(f"norm must be two equal-length per-channel lists dividing {n} inputs")
+            raise HardTargetError(
+                f"norm must be two equal-length per-channel lists dividing {n} inputs"
+            )
         m, sd = np.repeat(mean, n // mean.size), np.repeat(std, n // mean.size)
         W = weights[0]
         weights[0] = np.vstack([W[:-1] / sd[:, None], W[-1:] - (m / sd) @ W[:-1]])
     if binary:
         last = weights[-1]
         if last.shape[1] != 2:
-            raise HardTargetError(f"binary=True needs a two-output module, this one has {last.shape[1]} outputs")
+            raise HardTargetError(
+                f"binary=True needs a two-output module, this one has {last.shape[1]} outputs"
+            )
         weights[-1] = last[:, 1:2] - last[:, 0:1]
     return Network(weights, [name] * len(weights), classes)
 
@@ -110,12 +131,14 @@ def predict_exact(module: MLP, X) -> torch.Tensor:
     from .functional import parse_activation
 
     kind, k = parse_activation(name)
-    h = torch.as_tensor(np.asarray(X, dtype=np.float64) if not torch.is_tensor(X) else X, dtype=torch.float64)
+    h = torch.as_tensor(
+        np.asarray(X, dtype=np.float64) if not torch.is_tensor(X) else X, dtype=torch.float64
+    )
     h = h.reshape(h.shape[0], -1)
     for lin in linears:
         W = lin.weight.detach().double().T
         z = h[:, 0:1] * W[0]
         for f in range(1, W.shape[0]):
-            z = z + h[:, f:f + 1] * W[f]
+            z = z + h[:, f : f + 1] * W[f]
         h = hard_forward(z + lin.bias.detach().double(), kind, k)
     return h[:, 0] if h.shape[1] == 1 else h

@@ -19,17 +19,26 @@ from __future__ import annotations
 
 import gzip
 import pickle
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import torch
 
 from ..errors import HardTargetError
 
-__all__ = ["ImageData", "FolderData", "DataBundle", "load_dataset", "DATASETS", "augment", "index_batches",
-           "channel_stats", "read_cifar_batch"]
+__all__ = [
+    "ImageData",
+    "FolderData",
+    "DataBundle",
+    "load_dataset",
+    "DATASETS",
+    "augment",
+    "index_batches",
+    "channel_stats",
+    "read_cifar_batch",
+]
 
 DATASETS = ("digits", "digits:A-B", "synthetic", "cifar10", "cifar100", "mnist", "imagefolder")
 _IMG_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".webp")
@@ -46,10 +55,10 @@ class ImageData:
     def __len__(self) -> int:
         return int(self.y.shape[0])
 
-    def batch(self, idx: torch.Tensor) -> "tuple[torch.Tensor, torch.Tensor]":
+    def batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.x[idx].to(torch.float32) * self.scale, self.y[idx]
 
-    def subset(self, idx: torch.Tensor) -> "ImageData":
+    def subset(self, idx: torch.Tensor) -> ImageData:
         return ImageData(self.x[idx], self.y[idx], self.scale)
 
 
@@ -71,14 +80,16 @@ class FolderData:
             with Image.open(path) as im:
                 arr = np.asarray(im.convert("RGB").resize((self.size, self.size), Image.BILINEAR))
         except OSError as exc:
-            raise HardTargetError(f"cannot read image {path}: {exc}; remove or replace the file") from None
+            raise HardTargetError(
+                f"cannot read image {path}: {exc}; remove or replace the file"
+            ) from None
         return torch.from_numpy(arr.copy()).permute(2, 0, 1)
 
-    def batch(self, idx: torch.Tensor) -> "tuple[torch.Tensor, torch.Tensor]":
+    def batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.stack([self._load(self.paths[int(i)]) for i in idx]).to(torch.float32) / 255
         return x, self.y[idx]
 
-    def subset(self, idx: torch.Tensor) -> "FolderData":
+    def subset(self, idx: torch.Tensor) -> FolderData:
         return FolderData([self.paths[int(i)] for i in idx], self.y[idx], self.size)
 
 
@@ -87,14 +98,16 @@ class DataBundle:
     """Train and test sets with their shape and class count."""
 
     name: str
-    train: "ImageData | FolderData"
-    test: "ImageData | FolderData"
+    train: ImageData | FolderData
+    test: ImageData | FolderData
     num_classes: int
     in_shape: tuple
     classes: list = field(default_factory=list)
 
 
-def _missing(name: str, root: "str | None", expected: Sequence[str], layout: str = "") -> HardTargetError:
+def _missing(
+    name: str, root: str | None, expected: Sequence[str], layout: str = ""
+) -> HardTargetError:
     where = f"in {root}" if root else "(no data directory given)"
     return HardTargetError(
         f"dataset {name!r} not found {where}: expected the files {', '.join(expected)}{layout}. "
@@ -115,8 +128,14 @@ def _digits(spec: str) -> DataBundle:
             classes = [int(c) for c in arg.split("-")]
         except ValueError:
             classes = []
-        if len(classes) < 2 or len(set(classes)) != len(classes) or not all(0 <= c <= 9 for c in classes):
-            raise HardTargetError(f"bad digits spec {spec!r}: write digits:A-B(-C...) with distinct digits 0-9")
+        if (
+            len(classes) < 2
+            or len(set(classes)) != len(classes)
+            or not all(0 <= c <= 9 for c in classes)
+        ):
+            raise HardTargetError(
+                f"bad digits spec {spec!r}: write digits:A-B(-C...) with distinct digits 0-9"
+            )
         keep = torch.isin(y, torch.tensor(classes))
         x, y = x[keep], y[keep]
         y = torch.tensor([classes.index(int(v)) for v in y], dtype=torch.int64)
@@ -130,24 +149,34 @@ def _synthetic(spec: str, n: int = 2048, seed: int = 0) -> DataBundle:
     if ":" in spec:
         arg = spec.split(":", 1)[1]
         if not arg.isdigit() or int(arg) < 10:
-            raise HardTargetError(f"bad synthetic spec {spec!r}: write synthetic:N with N >= 10 images")
+            raise HardTargetError(
+                f"bad synthetic spec {spec!r}: write synthetic:N with N >= 10 images"
+            )
         n = int(arg)
     g = torch.Generator().manual_seed(seed)
     protos = torch.rand(10, 3, 8, 8, generator=g)
     y = torch.arange(n) % 10
-    base = torch.nn.functional.interpolate(protos, size=(32, 32), mode="bilinear", align_corners=False)[y]
+    base = torch.nn.functional.interpolate(
+        protos, size=(32, 32), mode="bilinear", align_corners=False
+    )[y]
     x = (0.6 * base + 0.4 * torch.rand(n, 3, 32, 32, generator=g)).mul(255).round().to(torch.uint8)
     k = max(1, n // 5)
-    return DataBundle(spec, ImageData(x[k:], y[k:]), ImageData(x[:k], y[:k]), 10, (3, 32, 32), list(range(10)))
+    return DataBundle(
+        spec, ImageData(x[k:], y[k:]), ImageData(x[:k], y[:k]), 10, (3, 32, 32), list(range(10))
+    )
 
 
 # What a CIFAR batch may reference: numpy arrays and dtypes (numpy 1 and 2 module paths,
 # protocol 2 to 5) and Python 2 str -> bytes.  Builtin containers, strings, bytes and
 # numbers need no global at all.
 _CIFAR_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
-    ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("_codecs", "encode"),
 }
 
 
@@ -159,7 +188,8 @@ class _CifarUnpickler(pickle.Unpickler):
             raise pickle.UnpicklingError(
                 f"it references {module}.{name}, which a CIFAR batch never holds (only "
                 "containers, strings, bytes, numbers and numpy arrays are allowed); the file "
-                "was refused unread. Replace it with the original CIFAR download")
+                "was refused unread. Replace it with the original CIFAR download"
+            )
         return super().find_class(module, name)
 
 
@@ -170,7 +200,9 @@ def read_cifar_batch(path: str | Path) -> dict:
         with open(path, "rb") as fh:
             d = _CifarUnpickler(fh, encoding="bytes").load()
     except Exception as exc:  # truncated, not a pickle, a forbidden global, ...
-        raise HardTargetError(f"{path} is not a CIFAR python batch ({type(exc).__name__}: {exc})") from None
+        raise HardTargetError(
+            f"{path} is not a CIFAR python batch ({type(exc).__name__}: {exc})"
+        ) from None
     if not isinstance(d, dict) or b"data" not in d:
         raise HardTargetError(f"{path} is not a CIFAR python batch (no 'data' entry)")
     return d
@@ -183,13 +215,16 @@ def _cifar_part(files: Sequence[Path], label_key: bytes) -> ImageData:
         data = np.asarray(d[b"data"], dtype=np.uint8)
         labels = d.get(label_key)
         if data.ndim != 2 or data.shape[1] != 3072 or labels is None or len(labels) != len(data):
-            raise HardTargetError(f"{f} is not a CIFAR python batch: need data (N, 3072) uint8 and {label_key.decode()}")
+            raise HardTargetError(
+                f"{f} is not a CIFAR python batch: need data (N, 3072) uint8 and "
+                f"{label_key.decode()}"
+            )
         xs.append(data.reshape(-1, 3, 32, 32))
         ys.append(np.asarray(labels, dtype=np.int64))
     return ImageData(torch.from_numpy(np.concatenate(xs)), torch.from_numpy(np.concatenate(ys)))
 
 
-def _cifar(name: str, root: "str | None") -> DataBundle:
+def _cifar(name: str, root: str | None) -> DataBundle:
     c100 = name == "cifar100"
     names = ["train", "test"] if c100 else [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
     sub = "cifar-100-python" if c100 else "cifar-10-batches-py"
@@ -221,15 +256,20 @@ def _read_idx(path: Path, magic: int) -> np.ndarray:
     if len(raw) < 8 or int.from_bytes(raw[:4], "big") != magic:
         raise HardTargetError(f"{path} is not an MNIST IDX file (magic number should be {magic})")
     ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):
         raise HardTargetError(f"{path} is truncated: header says {dims}, found {body.size} bytes")
     return body.reshape(dims)
 
 
-def _mnist(root: "str | None") -> DataBundle:
-    stems = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+def _mnist(root: str | None) -> DataBundle:
+    stems = [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ]
     if root is None:
         raise _missing("mnist", root, stems)
     found = []
@@ -237,19 +277,23 @@ def _mnist(root: "str | None") -> DataBundle:
         cands = [Path(root) / d / (s + ext) for d in ("", "raw") for ext in ("", ".gz")]
         hit = next((c for c in cands if c.is_file()), None)
         if hit is None:
-            raise _missing("mnist", root, stems, " (optionally .gz, directly in the directory or in raw/)")
+            raise _missing(
+                "mnist", root, stems, " (optionally .gz, directly in the directory or in raw/)"
+            )
         found.append(hit)
     parts = []
     for img, lab in ((found[0], found[1]), (found[2], found[3])):
         x, y = _read_idx(img, 2051), _read_idx(lab, 2049)
         if len(x) != len(y):
             raise HardTargetError(f"{img} has {len(x)} images but {lab} has {len(y)} labels")
-        parts.append(ImageData(torch.from_numpy(x.copy()).unsqueeze(1), torch.from_numpy(y.astype(np.int64))))
+        parts.append(
+            ImageData(torch.from_numpy(x.copy()).unsqueeze(1), torch.from_numpy(y.astype(np.int64)))
+        )
     h, w = parts[0].x.shape[2:]
     return DataBundle("mnist", parts[0], parts[1], 10, (1, int(h), int(w)), list(range(10)))
 
 
-def _folder(root: "str | None", size: int) -> DataBundle:
+def _folder(root: str | None, size: int) -> DataBundle:
     layout = " (DIR/train/<class>/*.png|jpg and DIR/val/<class>/*.png|jpg)"
     if root is None or not (Path(root) / "train").is_dir() or not (Path(root) / "val").is_dir():
         raise _missing("imagefolder", root, ["train/", "val/"], layout)
@@ -261,7 +305,9 @@ def _folder(root: "str | None", size: int) -> DataBundle:
         paths, ys = [], []
         for i, c in enumerate(classes):
             d = Path(root) / split / c
-            files = sorted(p for p in d.iterdir() if p.suffix.lower() in _IMG_EXT) if d.is_dir() else []
+            files = (
+                sorted(p for p in d.iterdir() if p.suffix.lower() in _IMG_EXT) if d.is_dir() else []
+            )
             paths += files
             ys += [i] * len(files)
         if not paths:
@@ -270,7 +316,7 @@ def _folder(root: "str | None", size: int) -> DataBundle:
     return DataBundle("imagefolder", parts[0], parts[1], len(classes), (3, size, size), classes)
 
 
-def load_dataset(name: str, root: "str | None" = None, image_size: int = 224) -> DataBundle:
+def load_dataset(name: str, root: str | None = None, image_size: int = 224) -> DataBundle:
     """Load a dataset by name (see :data:`DATASETS`).
 
     >>> load_dataset("digits:0-1").num_classes  # doctest: +SKIP
@@ -291,7 +337,7 @@ def load_dataset(name: str, root: "str | None" = None, image_size: int = 224) ->
     raise HardTargetError(f"unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
 
 
-def channel_stats(data, max_items: int = 10000) -> "tuple[list, list]":
+def channel_stats(data, max_items: int = 10000) -> tuple[list, list]:
     """Per-channel mean and std of (up to ``max_items`` of) a dataset, in [0, 1] units."""
     idx = torch.arange(min(len(data), max_items))
     n, tot, sq = 0, None, None
@@ -302,14 +348,19 @@ def channel_stats(data, max_items: int = 10000) -> "tuple[list, list]":
         sq = (x * x).sum((0, 2, 3)) if sq is None else sq + (x * x).sum((0, 2, 3))
         n += x.shape[0] * x.shape[2] * x.shape[3]
     mean = tot / n
-    std = (sq / n - mean ** 2).clamp_min(1e-12).sqrt()
+    std = (sq / n - mean**2).clamp_min(1e-12).sqrt()
     return mean.tolist(), std.clamp_min(1e-3).tolist()
 
 
-def index_batches(n: int, batch_size: int, shuffle: bool, seed: int = 0, rank: int = 0,
-                  world: int = 1) -> Iterator[torch.Tensor]:
+def index_batches(
+    n: int, batch_size: int, shuffle: bool, seed: int = 0, rank: int = 0, world: int = 1
+) -> Iterator[torch.Tensor]:
     """Index batches of one epoch; with ``world > 1`` each rank gets an equal share."""
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)) if shuffle else torch.arange(n)
+    order = (
+        torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+        if shuffle
+        else torch.arange(n)
+    )
     if world > 1:
         per = -(-n // world)
         order = torch.cat([order, order[: per * world - n]])[rank::world]
@@ -325,7 +376,9 @@ def augment(x: torch.Tensor, gen: torch.Generator, pad: int = 4, flip: bool = Tr
         ox = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
         rows = (oy[:, None] + torch.arange(h))[:, None, :, None]
         cols = (ox[:, None] + torch.arange(w))[:, None, None, :]
-        x = xp[torch.arange(n)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
+        x = xp[
+            torch.arange(n)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols
+        ]
     if flip:
         f = torch.rand(n, generator=gen) < 0.5
         x = torch.where(f[:, None, None, None], x.flip(3), x)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Optional
 
 import torch
 from torch import nn
@@ -27,8 +26,18 @@ from ..errors import HardTargetError
 from .fused import fused_forward, fused_grad, use_fused
 from .losses import RULES, Rule, canonical_rule, get_rule
 
-__all__ = ["hard_forward", "hard_activation", "HardActivation", "SatReLU", "make_activation",
-           "ACTIVATIONS", "CONTINUOUS", "parse_activation", "exact_thresholds", "backward_rule"]
+__all__ = [
+    "hard_forward",
+    "hard_activation",
+    "HardActivation",
+    "SatReLU",
+    "make_activation",
+    "ACTIVATIONS",
+    "CONTINUOUS",
+    "parse_activation",
+    "exact_thresholds",
+    "backward_rule",
+]
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +49,7 @@ _LOW = (torch.bfloat16, torch.float16)
 _SMOOTH = ("soft_hinge", "hinge", "step_hinges")  # rules whose backward rounds in low precision
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def exact_thresholds(kind: str, k: int, dtype: torch.dtype) -> tuple:
     """Thresholds ``th`` in ``dtype`` with ``z > th`` iff ``float32(z) > float32(i/(k-1))``.
 
@@ -49,12 +58,16 @@ def exact_thresholds(kind: str, k: int, dtype: torch.dtype) -> tuple:
     """
     if kind != "qrelu" or k == 1:
         return (0.0,)
-    ref = torch.tensor([i / (k - 1) for i in range(k)],
-                       dtype=torch.float64 if dtype == torch.float64 else torch.float32)
+    ref = torch.tensor(
+        [i / (k - 1) for i in range(k)],
+        dtype=torch.float64 if dtype == torch.float64 else torch.float32,
+    )
     if dtype not in _LOW:
         return tuple(ref.tolist())
     low = ref.to(dtype)
-    low = torch.where(low.to(ref.dtype) > ref, torch.nextafter(low, torch.full_like(low, -1.0)), low)
+    low = torch.where(
+        low.to(ref.dtype) > ref, torch.nextafter(low, torch.full_like(low, -1.0)), low
+    )
     return tuple(low.to(torch.float64).tolist())
 
 
@@ -83,9 +96,9 @@ class LayerRecord:
     """What one activation's backward saw last: targets, weights and layer loss."""
 
     def __init__(self) -> None:
-        self.targets: Optional[torch.Tensor] = None
-        self.has_target: Optional[torch.Tensor] = None
-        self.layer_loss: Optional[float] = None
+        self.targets: torch.Tensor | None = None
+        self.has_target: torch.Tensor | None = None
+        self.layer_loss: float | None = None
 
     def update(self, rule: Rule, z: torch.Tensor, g: torch.Tensor, weighted: bool) -> None:
         t = torch.where(g < 0, 1, -1).to(torch.int8)  # sign(-g), sign(0) = -1
@@ -130,8 +143,9 @@ def backward_rule(rule: Rule, z: torch.Tensor, g: torch.Tensor, weighted: bool) 
     return rule.grad(zc, w).to(z.dtype)
 
 
-def hard_activation(z: torch.Tensor, rule: Rule, weighted: bool = True,
-                    record: "LayerRecord | None" = None) -> torch.Tensor:
+def hard_activation(
+    z: torch.Tensor, rule: Rule, weighted: bool = True, record: LayerRecord | None = None
+) -> torch.Tensor:
     """Apply ``rule.kind`` to ``z``; backward = gradient of the (weighted) layer loss.
 
     >>> import torch
@@ -142,7 +156,7 @@ def hard_activation(z: torch.Tensor, rule: Rule, weighted: bool = True,
     return _HardThreshold.apply(z, rule, weighted, record)
 
 
-def parse_activation(name: str) -> "tuple[str, int]":
+def parse_activation(name: str) -> tuple[str, int]:
     """``(kind, k)`` for a hard activation name, or ``(name, 0)`` for a continuous one."""
     if not isinstance(name, str):
         raise HardTargetError(f"activation must be a string, got {type(name).__name__}")
@@ -176,12 +190,19 @@ class HardActivation(nn.Module):
         Keep the last targets and layer-loss value in :attr:`last` (costs time).
     """
 
-    def __init__(self, activation: str = "sign", rule: str = "soft_hinge", weighted: bool = True,
-                 record: bool = False) -> None:
+    def __init__(
+        self,
+        activation: str = "sign",
+        rule: str = "soft_hinge",
+        weighted: bool = True,
+        record: bool = False,
+    ) -> None:
         super().__init__()
         kind, k = parse_activation(activation)
         if kind in CONTINUOUS:
-            raise HardTargetError(f"{activation!r} is not a hard-threshold activation; use make_activation")
+            raise HardTargetError(
+                f"{activation!r} is not a hard-threshold activation; use make_activation"
+            )
         self.rule = get_rule(rule, kind, k)
         self.weighted = bool(weighted)
         self.record = bool(record)
@@ -202,7 +223,7 @@ class SatReLU(nn.Module):
         return torch.clamp(z, 0.0, 1.0)
 
 
-def make_activation(activation: str, rule: "str | None" = None, weighted: bool = True) -> nn.Module:
+def make_activation(activation: str, rule: str | None = None, weighted: bool = True) -> nn.Module:
     """An activation module; ``rule`` defaults to ``soft_hinge`` for hard ones.
 
     Continuous activations (``relu``, ``sat-relu``) train by ordinary backprop and
@@ -224,7 +245,8 @@ def make_activation(activation: str, rule: "str | None" = None, weighted: bool =
     if rule is None or str(rule).strip().lower() == "backprop":
         if rule is not None:
             raise HardTargetError(
-                f"hard activation {activation!r} has zero gradient, so 'backprop' does not train it; "
+                f"hard activation {activation!r} has zero gradient, so 'backprop' does not train "
+                "it; "
                 f"pick a rule: {', '.join(RULES)}"
             )
         rule = "soft_hinge"

@@ -20,8 +20,14 @@ import torch
 from ..errors import HardTargetError
 from .losses import Rule
 
-__all__ = ["fused_mode", "use_fused", "grad_formula", "forward_formula", "fused_grad",
-           "fused_forward"]
+__all__ = [
+    "fused_mode",
+    "use_fused",
+    "grad_formula",
+    "forward_formula",
+    "fused_grad",
+    "fused_forward",
+]
 
 _MODES = ("auto", "always", "never")
 _mode = "auto"
@@ -38,7 +44,7 @@ def fused_mode(mode: str | None = None) -> str:
     return old
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _triton_ok() -> bool:
     from torch.utils._triton import has_triton
 
@@ -54,8 +60,9 @@ def use_fused(z: torch.Tensor) -> bool:
     return z.is_cuda and _triton_ok()
 
 
-def grad_formula(z: torch.Tensor, g: torch.Tensor, name: str, kind: str, k: int,
-                 weighted: bool) -> torch.Tensor:
+def grad_formula(
+    z: torch.Tensor, g: torch.Tensor, name: str, kind: str, k: int, weighted: bool
+) -> torch.Tensor:
     """The backward of rule ``name`` as one float32 expression, returned in ``z``'s dtype.
 
     The same shapes ``s(z)`` as :meth:`Rule.grad`: ``1{|z| <= 1}``, ``sech^2(z)``,
@@ -92,8 +99,9 @@ def grad_formula(z: torch.Tensor, g: torch.Tensor, name: str, kind: str, k: int,
     return (w * s).to(z.dtype)
 
 
-def forward_formula(z: torch.Tensor, kind: str, thresholds: tuple, out_dtype: torch.dtype
-                    ) -> torch.Tensor:
+def forward_formula(
+    z: torch.Tensor, kind: str, thresholds: tuple, out_dtype: torch.dtype
+) -> torch.Tensor:
     """``sign``/``step``/``qrelu`` of ``z`` as one expression (``thresholds`` in ``z``'s dtype)."""
     if kind == "sign":
         return torch.where(z > 0, 1.0, -1.0).to(out_dtype)
@@ -103,7 +111,7 @@ def forward_formula(z: torch.Tensor, kind: str, thresholds: tuple, out_dtype: to
     return (count / (len(thresholds) if kind == "qrelu" else 1)).to(out_dtype)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(which: str):
     fn = grad_formula if which == "grad" else forward_formula
     return torch.compile(fn, dynamic=True, fullgraph=True)
@@ -114,7 +122,8 @@ def fused_grad(rule: Rule, z: torch.Tensor, g: torch.Tensor, weighted: bool) -> 
     return _compiled("grad")(z, g, rule.name, rule.kind, rule.k, weighted)
 
 
-def fused_forward(z: torch.Tensor, kind: str, thresholds: tuple, out_dtype: torch.dtype
-                  ) -> torch.Tensor:
+def fused_forward(
+    z: torch.Tensor, kind: str, thresholds: tuple, out_dtype: torch.dtype
+) -> torch.Tensor:
     """The compiled one-pass forward."""
     return _compiled("forward")(z, kind, thresholds, out_dtype)

@@ -37,8 +37,11 @@ __all__ = ["Rule", "RULES", "RULE_ALIASES", "get_rule", "qrelu_thresholds"]
 
 RULES = ("soft_hinge", "saturated_hinge", "hinge", "ste", "step_hinges")
 RULE_ALIASES = {  # hyphenated spellings (``soft-hinge``) are accepted as well
-    "ftp-sh": "soft_hinge", "softhinge": "soft_hinge",
-    "sste": "saturated_hinge", "sat_hinge": "saturated_hinge", "identity": "ste",
+    "ftp-sh": "soft_hinge",
+    "softhinge": "soft_hinge",
+    "sste": "saturated_hinge",
+    "sat_hinge": "saturated_hinge",
+    "identity": "ste",
 }
 # fused ATen kernels: grad * 1{lo < z < hi} (one pass) and grad * s * (1 - s)
 _hardtanh_backward = torch.ops.aten.hardtanh_backward
@@ -141,8 +144,8 @@ def _gt_mask(x: torch.Tensor, c: float) -> torch.Tensor:
     return torch.gt(x, c, out=torch.empty_like(x))
 
 
-@functools.lru_cache(maxsize=None)
-def _open_bounds(lo: float, hi: float, dtype: torch.dtype) -> "tuple[float, float]":
+@functools.cache
+def _open_bounds(lo: float, hi: float, dtype: torch.dtype) -> tuple[float, float]:
     """The neighbours of ``lo`` and ``hi`` in ``dtype``: ``lo' < z < hi'`` iff ``lo <= z <= hi``
     (``hardtanh_backward`` passes the gradient on the open interval only)."""
     a = torch.nextafter(torch.tensor(lo, dtype=dtype), torch.tensor(-math.inf, dtype=dtype))

@@ -13,7 +13,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -24,16 +24,20 @@ from .functional import make_activation
 __all__ = ["make_model", "MODELS", "MLP", "ConvNet4", "ConvNet8", "AlexNet", "ResNet18"]
 
 
-def _act_factory(activation: str, rule: "str | None", weighted: bool) -> Callable[[], nn.Module]:
+def _act_factory(activation: str, rule: str | None, weighted: bool) -> Callable[[], nn.Module]:
     make_activation(activation, rule, weighted)  # validate once, early
     return lambda: make_activation(activation, rule, weighted)
 
 
-def _check_shape(in_shape: Sequence[int], num_classes: int, min_hw: int, model: str) -> "tuple[int, int, int]":
+def _check_shape(
+    in_shape: Sequence[int], num_classes: int, min_hw: int, model: str
+) -> tuple[int, int, int]:
     if len(in_shape) != 3 or min(in_shape) < 1:
         raise HardTargetError(f"in_shape must be (channels, height, width), got {tuple(in_shape)}")
     if min(in_shape[1:]) < min_hw:
-        raise HardTargetError(f"{model} needs inputs of at least {min_hw}x{min_hw} pixels, got {tuple(in_shape)}")
+        raise HardTargetError(
+            f"{model} needs inputs of at least {min_hw}x{min_hw} pixels, got {tuple(in_shape)}"
+        )
     if num_classes < 1:
         raise HardTargetError(f"num_classes must be >= 1, got {num_classes}")
     return int(in_shape[0]), int(in_shape[1]), int(in_shape[2])
@@ -54,15 +58,22 @@ class MLP(nn.Module):
     ``sizes`` lists the widths, inputs first (``[64, 32, 2]``); inputs are flattened.
     """
 
-    def __init__(self, sizes: Sequence[int], activation: str = "sign", rule: "str | None" = None,
-                 weighted: bool = True) -> None:
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str = "sign",
+        rule: str | None = None,
+        weighted: bool = True,
+    ) -> None:
         super().__init__()
         if len(sizes) < 2 or min(sizes) < 1:
-            raise HardTargetError(f"MLP sizes must list at least inputs and outputs (>= 1 each), got {list(sizes)}")
+            raise HardTargetError(
+                f"MLP sizes must list at least inputs and outputs (>= 1 each), got {list(sizes)}"
+            )
         act = _act_factory(activation, rule, weighted)
         self.activation, self.sizes = activation, list(sizes)
         layers: list = []
-        for d, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for d, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             if d > 0:
                 layers.append(act())
             layers.append(nn.Linear(a, b))
@@ -76,17 +87,32 @@ class ConvNet4(nn.Module):
     """conv(32) -> conv(64) -> fc(1024) -> fc(classes); 5x5 kernels ("same" padding),
     2x2 max-pool after each conv, a nonlinearity before every layer but the first."""
 
-    def __init__(self, activation: str = "sign", rule: "str | None" = None, weighted: bool = True,
-                 in_shape: Sequence[int] = (3, 32, 32), num_classes: int = 10, width: int = 1024) -> None:
+    def __init__(
+        self,
+        activation: str = "sign",
+        rule: str | None = None,
+        weighted: bool = True,
+        in_shape: Sequence[int] = (3, 32, 32),
+        num_classes: int = 10,
+        width: int = 1024,
+    ) -> None:
         super().__init__()
         c, _, _ = _check_shape(in_shape, num_classes, 4, "convnet4")
         act = _act_factory(activation, rule, weighted)
         self.features = nn.Sequential(
-            nn.Conv2d(c, 32, 5, padding=2), nn.MaxPool2d(2), act(),
-            nn.Conv2d(32, 64, 5, padding=2), nn.MaxPool2d(2), act(), nn.Flatten(),
+            nn.Conv2d(c, 32, 5, padding=2),
+            nn.MaxPool2d(2),
+            act(),
+            nn.Conv2d(32, 64, 5, padding=2),
+            nn.MaxPool2d(2),
+            act(),
+            nn.Flatten(),
         )
-        self.classifier = nn.Sequential(nn.Linear(_flat_size(self.features, in_shape), width), act(),
-                                        nn.Linear(width, num_classes))
+        self.classifier = nn.Sequential(
+            nn.Linear(_flat_size(self.features, in_shape), width),
+            act(),
+            nn.Linear(width, num_classes),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x))
@@ -100,13 +126,20 @@ class ConvNet8(nn.Module):
     KERNELS = (5, 3, 3, 3, 3, 3, 5)
     POOL_AFTER = (0, 2)
 
-    def __init__(self, activation: str = "sign", rule: "str | None" = None, weighted: bool = True,
-                 in_shape: Sequence[int] = (3, 32, 32), num_classes: int = 10, width_mult: float = 1.0) -> None:
+    def __init__(
+        self,
+        activation: str = "sign",
+        rule: str | None = None,
+        weighted: bool = True,
+        in_shape: Sequence[int] = (3, 32, 32),
+        num_classes: int = 10,
+        width_mult: float = 1.0,
+    ) -> None:
         super().__init__()
         c, _, _ = _check_shape(in_shape, num_classes, 4, "convnet8")
         act = _act_factory(activation, rule, weighted)
         layers: list = []
-        for i, (ch, k) in enumerate(zip(self.CHANNELS, self.KERNELS)):
+        for i, (ch, k) in enumerate(zip(self.CHANNELS, self.KERNELS, strict=True)):
             ch = max(1, int(round(ch * width_mult)))
             if i > 0:
                 layers.append(act())
@@ -126,26 +159,47 @@ class ConvNet8(nn.Module):
 class AlexNet(nn.Module):
     """AlexNet as in DoReFa-Net: batch norm instead of LRN, no dropout, no split convs."""
 
-    def __init__(self, activation: str = "sign", rule: "str | None" = None, weighted: bool = True,
-                 in_shape: Sequence[int] = (3, 224, 224), num_classes: int = 1000, width: int = 4096,
-                 width_mult: float = 1.0) -> None:
+    def __init__(
+        self,
+        activation: str = "sign",
+        rule: str | None = None,
+        weighted: bool = True,
+        in_shape: Sequence[int] = (3, 224, 224),
+        num_classes: int = 1000,
+        width: int = 4096,
+        width_mult: float = 1.0,
+    ) -> None:
         super().__init__()
         c, _, _ = _check_shape(in_shape, num_classes, 63, "alexnet")
         act = _act_factory(activation, rule, weighted)
         ch = [max(1, int(round(x * width_mult))) for x in (96, 256, 384, 384, 256)]
         self.features = nn.Sequential(
-            nn.Conv2d(c, ch[0], 12, stride=4), act(),
-            nn.Conv2d(ch[0], ch[1], 5, padding=2, bias=False), nn.BatchNorm2d(ch[1]),
-            nn.MaxPool2d(3, 2, padding=1), act(),
-            nn.Conv2d(ch[1], ch[2], 3, padding=1, bias=False), nn.BatchNorm2d(ch[2]),
-            nn.MaxPool2d(3, 2, padding=1), act(),
-            nn.Conv2d(ch[2], ch[3], 3, padding=1, bias=False), nn.BatchNorm2d(ch[3]), act(),
-            nn.Conv2d(ch[3], ch[4], 3, padding=1, bias=False), nn.BatchNorm2d(ch[4]),
-            nn.MaxPool2d(3, 2), act(), nn.Flatten(),
+            nn.Conv2d(c, ch[0], 12, stride=4),
+            act(),
+            nn.Conv2d(ch[0], ch[1], 5, padding=2, bias=False),
+            nn.BatchNorm2d(ch[1]),
+            nn.MaxPool2d(3, 2, padding=1),
+            act(),
+            nn.Conv2d(ch[1], ch[2], 3, padding=1, bias=False),
+            nn.BatchNorm2d(ch[2]),
+            nn.MaxPool2d(3, 2, padding=1),
+            act(),
+            nn.Conv2d(ch[2], ch[3], 3, padding=1, bias=False),
+            nn.BatchNorm2d(ch[3]),
+            act(),
+            nn.Conv2d(ch[3], ch[4], 3, padding=1, bias=False),
+            nn.BatchNorm2d(ch[4]),
+            nn.MaxPool2d(3, 2),
+            act(),
+            nn.Flatten(),
         )
         self.classifier = nn.Sequential(
-            nn.Linear(_flat_size(self.features, in_shape), width, bias=False), nn.BatchNorm1d(width), act(),
-            nn.Linear(width, width, bias=False), nn.BatchNorm1d(width), act(),
+            nn.Linear(_flat_size(self.features, in_shape), width, bias=False),
+            nn.BatchNorm1d(width),
+            act(),
+            nn.Linear(width, width, bias=False),
+            nn.BatchNorm1d(width),
+            act(),
             nn.Linear(width, num_classes),
         )
 
@@ -164,7 +218,9 @@ class _Block(nn.Module):
         self.act2 = act()
         self.short = nn.Sequential()
         if stride != 1 or cin != cout:
-            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+            self.short = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.act1(self.bn1(self.conv1(x)))
@@ -178,19 +234,34 @@ class ResNet18(nn.Module):
     conv, no pooling.
     """
 
-    def __init__(self, activation: str = "sign", rule: "str | None" = None, weighted: bool = True,
-                 in_shape: Sequence[int] = (3, 224, 224), num_classes: int = 1000, stem: str = "imagenet",
-                 width: int = 64) -> None:
+    def __init__(
+        self,
+        activation: str = "sign",
+        rule: str | None = None,
+        weighted: bool = True,
+        in_shape: Sequence[int] = (3, 224, 224),
+        num_classes: int = 1000,
+        stem: str = "imagenet",
+        width: int = 64,
+    ) -> None:
         super().__init__()
         if stem not in ("imagenet", "cifar"):
             raise HardTargetError(f"unknown ResNet stem {stem!r}; valid: imagenet, cifar")
-        c, _, _ = _check_shape(in_shape, num_classes, 8 if stem == "cifar" else 32, f"resnet18 ({stem})")
+        c, _, _ = _check_shape(
+            in_shape, num_classes, 8 if stem == "cifar" else 32, f"resnet18 ({stem})"
+        )
         act = _act_factory(activation, rule, weighted)
         if stem == "imagenet":
-            self.stem = nn.Sequential(nn.Conv2d(c, width, 7, 2, 3, bias=False), nn.BatchNorm2d(width), act(),
-                                      nn.MaxPool2d(3, 2, 1))
+            self.stem = nn.Sequential(
+                nn.Conv2d(c, width, 7, 2, 3, bias=False),
+                nn.BatchNorm2d(width),
+                act(),
+                nn.MaxPool2d(3, 2, 1),
+            )
         else:
-            self.stem = nn.Sequential(nn.Conv2d(c, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), act())
+            self.stem = nn.Sequential(
+                nn.Conv2d(c, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), act()
+            )
         blocks, cin = [], width
         for i, mult in enumerate((1, 2, 4, 8)):
             cout = width * mult
@@ -204,7 +275,9 @@ class ResNet18(nn.Module):
         return self.fc(torch.flatten(self.pool(self.layers(self.stem(x))), 1))
 
 
-def _mlp(activation="sign", rule=None, weighted=True, in_shape=(1, 8, 8), num_classes=10, hidden=(100,)):
+def _mlp(
+    activation="sign", rule=None, weighted=True, in_shape=(1, 8, 8), num_classes=10, hidden=(100,)
+):
     return MLP([int(math.prod(in_shape)), *hidden, num_classes], activation, rule, weighted)
 
 
@@ -218,8 +291,15 @@ MODELS = {
 }
 
 
-def make_model(name: str, activation: str = "sign", rule: "str | None" = None, weighted: bool = True,
-               in_shape: Sequence[int] = (3, 32, 32), num_classes: int = 10, **kwargs) -> nn.Module:
+def make_model(
+    name: str,
+    activation: str = "sign",
+    rule: str | None = None,
+    weighted: bool = True,
+    in_shape: Sequence[int] = (3, 32, 32),
+    num_classes: int = 10,
+    **kwargs,
+) -> nn.Module:
     """Build model ``name`` (one of :data:`MODELS`) for the given activation and rule.
 
     Extra keyword arguments go to the model (``width``, ``width_mult``, ``hidden``).
@@ -228,7 +308,13 @@ def make_model(name: str, activation: str = "sign", rule: "str | None" = None, w
     if key not in MODELS:
         raise HardTargetError(f"unknown model {name!r}; valid: {', '.join(MODELS)}")
     try:
-        return MODELS[key](activation=activation, rule=rule, weighted=weighted, in_shape=tuple(in_shape),
-                           num_classes=int(num_classes), **kwargs)
+        return MODELS[key](
+            activation=activation,
+            rule=rule,
+            weighted=weighted,
+            in_shape=tuple(in_shape),
+            num_classes=int(num_classes),
+            **kwargs,
+        )
     except TypeError as exc:
         raise HardTargetError(f"bad option for model {key!r}: {exc}") from None

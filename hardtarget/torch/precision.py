@@ -18,8 +18,16 @@ from ..errors import HardTargetError
 __all__ = ["PRECISIONS", "canonical_precision", "autocast", "grad_scaler", "to_channels_last"]
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-_ALIASES = {"32": "fp32", "float32": "fp32", "bfloat16": "bf16", "bf16-mixed": "bf16",
-            "16": "fp16", "float16": "fp16", "16-mixed": "fp16", "fp16-mixed": "fp16"}
+_ALIASES = {
+    "32": "fp32",
+    "float32": "fp32",
+    "bfloat16": "bf16",
+    "bf16-mixed": "bf16",
+    "16": "fp16",
+    "float16": "fp16",
+    "16-mixed": "fp16",
+    "fp16-mixed": "fp16",
+}
 
 
 def canonical_precision(name: str) -> str:

@@ -50,8 +50,10 @@ def _tensor(a, what: str) -> torch.Tensor:
     else:
         arr = np.asarray(a)
         if arr.dtype == object or arr.dtype.kind in "USVc":
-            raise HardTargetError(f"{what} must be a numeric array, got dtype {arr.dtype}; "
-                                  "convert it to numbers first")
+            raise HardTargetError(
+                f"{what} must be a numeric array, got dtype {arr.dtype}; "
+                "convert it to numbers first"
+            )
         t = torch.from_numpy(np.ascontiguousarray(arr))
     if t.is_complex():
         raise HardTargetError(f"{what} is complex; pass its real part explicitly")
@@ -61,14 +63,18 @@ def _tensor(a, what: str) -> torch.Tensor:
 def _arrays(X, y) -> ArrayData:
     x, yt = _tensor(X, "X"), _tensor(y, "y")
     if x.ndim < 1 or yt.ndim < 1 or x.shape[0] != yt.shape[0]:
-        raise HardTargetError(f"X and y must have the same number of samples (first axis); got "
-                              f"shapes {tuple(x.shape)} and {tuple(yt.shape)}")
+        raise HardTargetError(
+            f"X and y must have the same number of samples (first axis); got "
+            f"shapes {tuple(x.shape)} and {tuple(yt.shape)}"
+        )
     if x.dtype == torch.float64:
         x = x.to(torch.float32)
     elif not x.is_floating_point():
         x = x.to(torch.float32)
     if x.is_floating_point() and not bool(torch.isfinite(x).all()):
-        raise HardTargetError("X holds NaN or infinite values; clean or impute them before training")
+        raise HardTargetError(
+            "X holds NaN or infinite values; clean or impute them before training"
+        )
     if not yt.is_floating_point():
         yt = yt.to(torch.int64)
     return ArrayData(x, yt)
@@ -116,8 +122,9 @@ class Source:
 def _pair(b) -> tuple:
     if isinstance(b, (tuple, list)) and len(b) == 2:
         return b[0], b[1]
-    raise HardTargetError("every batch must be a pair (inputs, labels); make the Dataset's "
-                          "__getitem__ return (x, y)")
+    raise HardTargetError(
+        "every batch must be a pair (inputs, labels); make the Dataset's __getitem__ return (x, y)"
+    )
 
 
 def as_source(data, batch_size: int, what: str = "train") -> Source:
@@ -132,8 +139,10 @@ def as_source(data, batch_size: int, what: str = "train") -> Source:
         return Source(data, batch_size)
     if isinstance(data, Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__")):
         return Source(data, batch_size)
-    raise HardTargetError(f"{what} data must be (X, y) arrays, a torch Dataset or a DataLoader; "
-                          f"got {type(data).__name__}")
+    raise HardTargetError(
+        f"{what} data must be (X, y) arrays, a torch Dataset or a DataLoader; "
+        f"got {type(data).__name__}"
+    )
 
 
 def labels_of(data) -> torch.Tensor:
@@ -159,8 +168,9 @@ def holdout(data, fraction: float, seed: int, stratify: bool = True) -> tuple:
     if stratify:
         y = labels_of(data)
         if y.is_floating_point():
-            raise HardTargetError("a stratified split needs class labels; these are real "
-                                  "numbers: pass stratify=False")
+            raise HardTargetError(
+                "a stratified split needs class labels; these are real numbers: pass stratify=False"
+            )
         groups = [torch.nonzero(y == c).flatten() for c in torch.unique(y)]
     else:
         groups = [torch.arange(n)]

@@ -39,7 +39,13 @@ from torch import nn
 
 from ..errors import HardTargetError
 from .callbacks import best_metric
-from .precision import autocast, canonical_precision, grad_scaler, model_channels_last, to_channels_last
+from .precision import (
+    autocast,
+    canonical_precision,
+    grad_scaler,
+    model_channels_last,
+    to_channels_last,
+)
 from .sources import Source, as_source, holdout
 
 __all__ = ["fit", "FitResult", "TrainerState", "evaluate", "OPTIMIZERS"]
@@ -107,16 +113,37 @@ class _Options:
     eval_batch_size: int
 
 
-def fit(model: nn.Module, train: Any, *, test: Any = None, val: Any = None, val_split: float = 0.0,
-        stratify: bool = True, epochs: int = 10, batch_size: int = 64,
-        optimizer: str | torch.optim.Optimizer | Callable = "adam", lr: float = 1e-3,
-        momentum: float = 0.9, weight_decay: float = 0.0, decay_biases_and_norms: bool = False,
-        milestones: Sequence[int] = (), gamma: float = 0.1, scheduler: Callable | None = None,
-        loss_fn: Callable | None = None, transform: Callable | None = None,
-        preprocess: Callable | None = None, callbacks: Sequence[Any] = (), seed: int | None = 0,
-        device: str | torch.device = "cpu", precision: str = "fp32", channels_last: bool = False,
-        compile: bool | str = False, deterministic: bool = True, progress: bool | None = None,
-        stop: Callable[[], bool] | None = None) -> FitResult:
+def fit(
+    model: nn.Module,
+    train: Any,
+    *,
+    test: Any = None,
+    val: Any = None,
+    val_split: float = 0.0,
+    stratify: bool = True,
+    epochs: int = 10,
+    batch_size: int = 64,
+    optimizer: str | torch.optim.Optimizer | Callable = "adam",
+    lr: float = 1e-3,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    decay_biases_and_norms: bool = False,
+    milestones: Sequence[int] = (),
+    gamma: float = 0.1,
+    scheduler: Callable | None = None,
+    loss_fn: Callable | None = None,
+    transform: Callable | None = None,
+    preprocess: Callable | None = None,
+    callbacks: Sequence[Any] = (),
+    seed: int | None = 0,
+    device: str | torch.device = "cpu",
+    precision: str = "fp32",
+    channels_last: bool = False,
+    compile: bool | str = False,
+    deterministic: bool = True,
+    progress: bool | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> FitResult:
     """Train ``model`` on ``train`` by mini-batch gradient steps (FTPROP-MB for hard layers).
 
     Parameters
@@ -186,22 +213,44 @@ def fit(model: nn.Module, train: Any, *, test: Any = None, val: Any = None, val_
     >>> fit(net, (X, y), epochs=2, batch_size=16).history[-1]["epoch"]
     2
     """
-    _check_numbers(lr=lr, momentum=momentum, weight_decay=weight_decay, gamma=gamma,
-                   val_split=val_split)
+    _check_numbers(
+        lr=lr, momentum=momentum, weight_decay=weight_decay, gamma=gamma, val_split=val_split
+    )
     _check_counts(epochs=epochs, batch_size=batch_size)
     if not isinstance(model, nn.Module):
         raise HardTargetError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    opts = _Options(epochs, seed, canonical_precision(precision), bool(channels_last),
-                    loss_fn or F.cross_entropy, transform, preprocess, progress, stop,
-                    max(batch_size, 256))
+    opts = _Options(
+        epochs,
+        seed,
+        canonical_precision(precision),
+        bool(channels_last),
+        loss_fn or F.cross_entropy,
+        transform,
+        preprocess,
+        progress,
+        stop,
+        max(batch_size, 256),
+    )
     dev = _device(device)
     was_det = torch.are_deterministic_algorithms_enabled()
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=dev.type == "cuda")
     try:
         src, val_src, test_src = _sources(train, test, val, val_split, stratify, batch_size, seed)
-        state = _setup(model, dev, opts, optimizer, lr, momentum, weight_decay,
-                       decay_biases_and_norms, milestones, gamma, scheduler, compile)
+        state = _setup(
+            model,
+            dev,
+            opts,
+            optimizer,
+            lr,
+            momentum,
+            weight_decay,
+            decay_biases_and_norms,
+            milestones,
+            gamma,
+            scheduler,
+            compile,
+        )
         return _run(state, opts, src, [("val", val_src), ("test", test_src)], list(callbacks))
     finally:
         torch.use_deterministic_algorithms(was_det)
@@ -225,8 +274,9 @@ def _device(device: str | torch.device) -> torch.device:
     dev = torch.device(device)
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise HardTargetError("a CUDA device was asked for but torch sees no CUDA GPU; "
-                                  "train on the cpu device")
+            raise HardTargetError(
+                "a CUDA device was asked for but torch sees no CUDA GPU; train on the cpu device"
+            )
         if dev.index is None:
             dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(dev)
@@ -239,13 +289,17 @@ def _sources(train, test, val, val_split, stratify, batch_size, seed) -> tuple:
         if val is not None:
             raise HardTargetError("give either val data or val_split, not both")
         if src.user_loader:
-            raise HardTargetError("val_split needs arrays or a Dataset to split, not a "
-                                  "DataLoader; split the data yourself and pass val")
+            raise HardTargetError(
+                "val_split needs arrays or a Dataset to split, not a "
+                "DataLoader; split the data yourself and pass val"
+            )
         kept, held = holdout(src.data, val_split, 0 if seed is None else seed, stratify)
         src = Source(kept, batch_size)
         val = held
-    evals = [None if d is None else as_source(d, max(batch_size, 256), what)
-             for d, what in ((val, "val"), (test, "test"))]
+    evals = [
+        None if d is None else as_source(d, max(batch_size, 256), what)
+        for d, what in ((val, "val"), (test, "test"))
+    ]
     return src, evals[0], evals[1]
 
 
@@ -253,8 +307,10 @@ def _param_groups(model: nn.Module, weight_decay: float, decay_all: bool) -> lis
     params = list(model.parameters())
     if weight_decay == 0 or decay_all:
         return [{"params": params, "weight_decay": weight_decay}]
-    groups = [{"params": [p for p in params if p.ndim > 1], "weight_decay": weight_decay},
-              {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}]
+    groups = [
+        {"params": [p for p in params if p.ndim > 1], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
+    ]
     return [g for g in groups if g["params"]]
 
 
@@ -269,8 +325,10 @@ def _make_optimizer(model, optimizer, lr, momentum, weight_decay, decay_all):
         return torch.optim.Adam(groups, lr=lr)
     if name == "sgd":
         return torch.optim.SGD(groups, lr=lr, momentum=momentum)
-    raise HardTargetError(f"unknown optimizer {optimizer!r}; valid: {', '.join(OPTIMIZERS)}, "
-                          "a torch.optim.Optimizer, or a callable taking parameter groups")
+    raise HardTargetError(
+        f"unknown optimizer {optimizer!r}; valid: {', '.join(OPTIMIZERS)}, "
+        "a torch.optim.Optimizer, or a callable taking parameter groups"
+    )
 
 
 def _dist_setup(device: torch.device) -> tuple[int, int]:
@@ -284,8 +342,20 @@ def _dist_setup(device: torch.device) -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
-def _setup(model, dev, opts, optimizer, lr, momentum, weight_decay, decay_all, milestones,
-           gamma, scheduler, compile) -> TrainerState:
+def _setup(
+    model,
+    dev,
+    opts,
+    optimizer,
+    lr,
+    momentum,
+    weight_decay,
+    decay_all,
+    milestones,
+    gamma,
+    scheduler,
+    compile,
+) -> TrainerState:
     rank, world = _dist_setup(dev)
     model.to(dev)
     if opts.channels_last:
@@ -303,15 +373,18 @@ def _setup(model, dev, opts, optimizer, lr, momentum, weight_decay, decay_all, m
         net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
     if compile:
         net = torch.compile(net, backend=compile if isinstance(compile, str) else "inductor")
-    return TrainerState(model, net, opt, sched, grad_scaler(dev, opts.precision), opts.epochs, dev,
-                        rank, world)
+    return TrainerState(
+        model, net, opt, sched, grad_scaler(dev, opts.precision), opts.epochs, dev, rank, world
+    )
 
 
 def _epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:
-    return (seed * 1_000_003 + epoch * 7919 + rank) % (2 ** 63)
+    return (seed * 1_000_003 + epoch * 7919 + rank) % (2**63)
 
 
-def _run(state: TrainerState, opts: _Options, src: Source, evals: list, callbacks: list) -> FitResult:
+def _run(
+    state: TrainerState, opts: _Options, src: Source, evals: list, callbacks: list
+) -> FitResult:
     for cb in callbacks:
         _hook(cb, "on_fit_start", state)
     try:
@@ -327,8 +400,11 @@ def _run(state: TrainerState, opts: _Options, src: Source, evals: list, callback
                 break
             t1 = time.perf_counter()
             _finish_epoch(state, opts, evals)
-            state.row.update(train_seconds=t1 - t0, eval_seconds=time.perf_counter() - t1,
-                             seconds=time.perf_counter() - t0)
+            state.row.update(
+                train_seconds=t1 - t0,
+                eval_seconds=time.perf_counter() - t1,
+                seconds=time.perf_counter() - t0,
+            )
             for cb in callbacks:
                 _hook(cb, "on_epoch_end", state)
             if state.stop:
@@ -385,8 +461,11 @@ def _batches(state: TrainerState, opts: _Options, src: Source) -> Iterator[tuple
 def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: list) -> bool:
     """One pass over ``src``; False when ``opts.stop`` asked to stop."""
     state.net.train()
-    bar = _progress(src.n_batches(state.world), opts.progress if state.rank == 0 else False,
-                    f"epoch {state.epoch}/{opts.epochs}")
+    bar = _progress(
+        src.n_batches(state.world),
+        opts.progress if state.rank == 0 else False,
+        f"epoch {state.epoch}/{opts.epochs}",
+    )
     tot = torch.zeros(3, dtype=torch.float64)  # loss sum, correct, samples
     try:
         for b, (x, y) in enumerate(_batches(state, opts, src)):
@@ -407,8 +486,11 @@ def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: li
     if state.world > 1:  # training metrics over all ranks' shards
         torch.distributed.all_reduce(tot)
     loss_sum, ok, n = tot.tolist()
-    state.row.update(lr=state.optimizer.param_groups[0]["lr"], train_loss=loss_sum / max(1, n),
-                     train_top1=100.0 * ok / max(1, n))
+    state.row.update(
+        lr=state.optimizer.param_groups[0]["lr"],
+        train_loss=loss_sum / max(1, n),
+        train_top1=100.0 * ok / max(1, n),
+    )
     return True
 
 
@@ -423,11 +505,15 @@ def _step(state: TrainerState, opts: _Options, x, y, b: int) -> tuple:
     if state.world > 1:
         torch.distributed.all_reduce(bad)
     if bad.item() > 0:
-        kept = f"the last good checkpoint is {state.saved}" if state.saved \
+        kept = (
+            f"the last good checkpoint is {state.saved}"
+            if state.saved
             else "no checkpoint was written yet"
+        )
         raise HardTargetError(
             f"training loss became NaN/inf at epoch {state.epoch}, batch {b + 1}; stopped, "
-            f"{kept}. Lower the learning rate or check the input data for NaN")
+            f"{kept}. Lower the learning rate or check the input data for NaN"
+        )
     state.optimizer.zero_grad(set_to_none=True)
     state.scaler.scale(total).backward()
     state.scaler.step(state.optimizer)
@@ -478,11 +564,22 @@ def _evaluate(net: nn.Module, src: Source, device: torch.device, opts: _Options)
     finally:
         net.train(was)
     n = max(1, n)
-    return {"loss": tot["loss"] / n, "top1": 100.0 * tot["top1"] / n, "top5": 100.0 * tot["top5"] / n}
+    return {
+        "loss": tot["loss"] / n,
+        "top1": 100.0 * tot["top1"] / n,
+        "top5": 100.0 * tot["top5"] / n,
+    }
 
 
-def evaluate(model: nn.Module, data: Any, norm: tuple | None = None, batch_size: int = 256,
-             device: str = "cpu", loss_fn: Callable | None = None, precision: str = "fp32") -> dict:
+def evaluate(
+    model: nn.Module,
+    data: Any,
+    norm: tuple | None = None,
+    batch_size: int = 256,
+    device: str = "cpu",
+    loss_fn: Callable | None = None,
+    precision: str = "fp32",
+) -> dict:
     """Mean loss, top-1 and top-5 accuracy (in %) of ``model`` on ``data``.
 
     ``data`` is anything :func:`fit` takes; ``norm`` is ``(mean, std)`` per channel,
@@ -490,8 +587,18 @@ def evaluate(model: nn.Module, data: Any, norm: tuple | None = None, batch_size:
     """
     dev = _device(device)
     pre = None if norm is None else normalizer(norm)
-    opts = _Options(1, None, canonical_precision(precision), False, loss_fn or F.cross_entropy,
-                    None, pre, False, None, batch_size)
+    opts = _Options(
+        1,
+        None,
+        canonical_precision(precision),
+        False,
+        loss_fn or F.cross_entropy,
+        None,
+        pre,
+        False,
+        None,
+        batch_size,
+    )
     return _evaluate(model, as_source(data, batch_size, "evaluation"), dev, opts)
 
 
@@ -501,8 +608,10 @@ def normalizer(norm: tuple) -> Callable:
 
     def apply(x: torch.Tensor) -> torch.Tensor:
         if x.device not in stats:
-            stats[x.device] = tuple(torch.tensor(v, dtype=torch.float32, device=x.device)
-                                    [None, :, None, None] for v in norm)
+            stats[x.device] = tuple(
+                torch.tensor(v, dtype=torch.float32, device=x.device)[None, :, None, None]
+                for v in norm
+            )
         mean, std = stats[x.device]
         return (x - mean) / std
 

@@ -25,31 +25,62 @@ import torch
 from torch import nn
 
 from ..errors import HardTargetError
-from .callbacks import CKPT_FORMAT, Checkpoint, EarlyStopping, LayerStats, LogEpochs, load_checkpoint
+from .callbacks import (
+    CKPT_FORMAT,
+    Checkpoint,
+    EarlyStopping,
+    LayerStats,
+    LogEpochs,
+    load_checkpoint,
+)
 from .data import augment, channel_stats, load_dataset
-from .trainer import OPTIMIZERS, evaluate, fit, normalizer
 from .functional import HardActivation, parse_activation
 from .models import make_model
 from .precision import canonical_precision
 from .sources import holdout
+from .trainer import OPTIMIZERS, evaluate, fit, normalizer
 
-__all__ = ["TrainConfig", "TrainResult", "train", "evaluate", "PRESETS", "load_checkpoint",
-           "CKPT_FORMAT"]
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "train",
+    "evaluate",
+    "PRESETS",
+    "load_checkpoint",
+    "CKPT_FORMAT",
+]
 
 # Appendix B.  Weight decay depends on the activation: sign / qrelu / full precision.
 PRESETS = {
-    "cifar10-convnet4": dict(optimizer="adam", lr=2.5e-4, weight_decay=5e-4, epochs=300,
-                             milestones=(200, 250)),
-    "cifar10-convnet8": dict(optimizer="adam", lr=1e-3, weight_decay={"sign": 1e-7, "other": 5e-4},
-                             epochs=300, milestones=(200, 250)),
-    "imagenet-alexnet": dict(optimizer="adam", lr=1e-4,
-                             weight_decay={"sign": 5e-6, "qrelu": 5e-5, "other": 5e-4},
-                             epochs=80, milestones=(56, 64)),
-    "imagenet-resnet18": dict(optimizer="sgd", lr=0.1, momentum=0.9,
-                              weight_decay={"sign": 5e-7, "qrelu": 1e-5, "other": 1e-4},
-                              epochs=90, milestones=(30, 60)),
+    "cifar10-convnet4": dict(
+        optimizer="adam", lr=2.5e-4, weight_decay=5e-4, epochs=300, milestones=(200, 250)
+    ),
+    "cifar10-convnet8": dict(
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay={"sign": 1e-7, "other": 5e-4},
+        epochs=300,
+        milestones=(200, 250),
+    ),
+    "imagenet-alexnet": dict(
+        optimizer="adam",
+        lr=1e-4,
+        weight_decay={"sign": 5e-6, "qrelu": 5e-5, "other": 5e-4},
+        epochs=80,
+        milestones=(56, 64),
+    ),
+    "imagenet-resnet18": dict(
+        optimizer="sgd",
+        lr=0.1,
+        momentum=0.9,
+        weight_decay={"sign": 5e-7, "qrelu": 1e-5, "other": 1e-4},
+        epochs=90,
+        milestones=(30, 60),
+    ),
 }
-_DEFAULTS = dict(optimizer="adam", lr=1e-3, weight_decay=0.0, epochs=10, milestones=(), momentum=0.9)
+_DEFAULTS = dict(
+    optimizer="adam", lr=1e-3, weight_decay=0.0, epochs=10, milestones=(), momentum=0.9
+)
 
 
 @dataclass
@@ -114,7 +145,9 @@ class TrainConfig:
                 setattr(c, name, v)
         c.optimizer = str(c.optimizer).lower()
         if c.optimizer not in OPTIMIZERS:
-            raise HardTargetError(f"unknown optimizer {c.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
+            raise HardTargetError(
+                f"unknown optimizer {c.optimizer!r}; valid: {', '.join(OPTIMIZERS)}"
+            )
         c.milestones = [int(m) for m in c.milestones]
         c.precision = canonical_precision(c.precision)
         _check(c)
@@ -127,8 +160,11 @@ def _check(c: TrainConfig) -> None:
         v = getattr(c, name)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
             raise HardTargetError(f"{name} must be a finite number >= 0, got {v!r}")
-    for name in ("epochs", "batch_size", "image_size") + (("limit",) if c.limit is not None else ()) \
-            + (("patience",) if c.patience is not None else ()):
+    for name in (
+        ("epochs", "batch_size", "image_size")
+        + (("limit",) if c.limit is not None else ())
+        + (("patience",) if c.patience is not None else ())
+    ):
         v = getattr(c, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise HardTargetError(f"{name} must be an integer >= 1, got {v!r}")
@@ -154,9 +190,15 @@ def _signature(c: TrainConfig, model: nn.Module, in_shape, num_classes) -> dict:
     """What a checkpoint must match to be resumed: names in canonical form."""
     kind, k = parse_activation(c.activation)
     rule = next((m.rule.name for m in model.modules() if isinstance(m, HardActivation)), "backprop")
-    return {"model": str(c.model).strip().lower(), "activation": f"qrelu{k}" if kind == "qrelu" else kind,
-            "rule": rule, "weighted": bool(c.weighted), "in_shape": list(in_shape),
-            "num_classes": int(num_classes), "model_options": dict(c.model_options)}
+    return {
+        "model": str(c.model).strip().lower(),
+        "activation": f"qrelu{k}" if kind == "qrelu" else kind,
+        "rule": rule,
+        "weighted": bool(c.weighted),
+        "in_shape": list(in_shape),
+        "num_classes": int(num_classes),
+        "model_options": dict(c.model_options),
+    }
 
 
 def _data(c: TrainConfig):
@@ -181,23 +223,49 @@ def train(config: TrainConfig, callbacks: Sequence[Any] = ()) -> TrainResult:
     c = config.resolved()
     bundle, train_set, val_set, norm = _data(c)
     torch.manual_seed(c.seed)
-    model = make_model(c.model, c.activation, c.rule, c.weighted, bundle.in_shape, bundle.num_classes,
-                       **c.model_options)
+    model = make_model(
+        c.model,
+        c.activation,
+        c.rule,
+        c.weighted,
+        bundle.in_shape,
+        bundle.num_classes,
+        **c.model_options,
+    )
     cbs: list = [LayerStats()] if c.log_layers else []
     if c.out_dir:
-        extra = {"norm": [norm[0], norm[1]],
-                 "config": {k: v for k, v in asdict(c).items() if k != "model_options"}}
+        extra = {
+            "norm": [norm[0], norm[1]],
+            "config": {k: v for k, v in asdict(c).items() if k != "model_options"},
+        }
         sig = _signature(c, model, bundle.in_shape, bundle.num_classes)
         cbs.append(Checkpoint(c.out_dir, c.resume, sig, extra))
     if c.patience is not None:
         cbs.append(EarlyStopping(patience=c.patience))
     cbs += [LogEpochs(), *callbacks]
-    res = fit(model, train_set, val=val_set, test=bundle.test, epochs=c.epochs, batch_size=c.batch_size,
-              optimizer=c.optimizer, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay,
-              decay_biases_and_norms=c.decay_biases_and_norms, milestones=c.milestones, gamma=c.gamma,
-              transform=augment if c.augment else None, preprocess=normalizer(norm),
-              callbacks=cbs, seed=c.seed, device=c.device, precision=c.precision,
-              channels_last=c.channels_last, compile=c.compile, deterministic=c.deterministic,
-              progress=c.progress)
+    res = fit(
+        model,
+        train_set,
+        val=val_set,
+        test=bundle.test,
+        epochs=c.epochs,
+        batch_size=c.batch_size,
+        optimizer=c.optimizer,
+        lr=c.lr,
+        momentum=c.momentum,
+        weight_decay=c.weight_decay,
+        decay_biases_and_norms=c.decay_biases_and_norms,
+        milestones=c.milestones,
+        gamma=c.gamma,
+        transform=augment if c.augment else None,
+        preprocess=normalizer(norm),
+        callbacks=cbs,
+        seed=c.seed,
+        device=c.device,
+        precision=c.precision,
+        channels_last=c.channels_last,
+        compile=c.compile,
+        deterministic=c.deterministic,
+        progress=c.progress,
+    )
     return TrainResult(res.model, res.history, res.best, norm, c.out_dir or None, res.status)
-

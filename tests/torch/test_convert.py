@@ -14,8 +14,12 @@ from hardtarget.torch.models import MLP, make_model
 
 def _net(rng, sizes, integer=False, act="sign"):
     ws = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        W = rng.integers(-2, 3, (a + 1, b)).astype(float) if integer else rng.standard_normal((a + 1, b))
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        W = (
+            rng.integers(-2, 3, (a + 1, b)).astype(float)
+            if integer
+            else rng.standard_normal((a + 1, b))
+        )
         ws.append(W)
     return ht.Network(ws, [act] * len(ws))
 
@@ -34,7 +38,7 @@ def test_network_to_torch_and_back_bit_exact(integer, act):
         np.testing.assert_array_equal(z, net.decision_function(X))
         assert np.any(z == 0)  # ties happen and are resolved as sign(0) = -1 on both sides
     back = from_torch(mlp)
-    for a, b in zip(back.weights, net.weights):
+    for a, b in zip(back.weights, net.weights, strict=True):
         np.testing.assert_array_equal(a, b)
     assert [a.name for a in back.activations] == [act] * 3
 
@@ -42,8 +46,17 @@ def test_network_to_torch_and_back_bit_exact(integer, act):
 def test_trained_torch_model_exports_bit_exact():
     from hardtarget.torch.training import TrainConfig, train
 
-    res = train(TrainConfig(model="mlp", activation="sign", dataset="digits:0-1", epochs=2, lr=1e-2,
-                            normalize=False, model_options={"hidden": [16]}))
+    res = train(
+        TrainConfig(
+            model="mlp",
+            activation="sign",
+            dataset="digits:0-1",
+            epochs=2,
+            lr=1e-2,
+            normalize=False,
+            model_options={"hidden": [16]},
+        )
+    )
     mlp = res.model.double()
     net = from_torch(mlp)
     X = np.random.default_rng(1).random((300, 64))
@@ -80,8 +93,25 @@ def test_cli_export_network_for_the_exact_engine(tmp_path, normalize):
     from hardtarget.torch.training import load_checkpoint
 
     path = tmp_path / "net.npz"
-    argv = ["train", "--model", "mlp", "--activation", "sign", "--dataset", "digits:0-1", "--epochs", "4",
-            "--lr", "0.01", "--model-option", "hidden=[12]", "--out", str(tmp_path), "--export-network", str(path)]
+    argv = [
+        "train",
+        "--model",
+        "mlp",
+        "--activation",
+        "sign",
+        "--dataset",
+        "digits:0-1",
+        "--epochs",
+        "4",
+        "--lr",
+        "0.01",
+        "--model-option",
+        "hidden=[12]",
+        "--out",
+        str(tmp_path),
+        "--export-network",
+        str(path),
+    ]
     assert main(argv + ([] if normalize else ["--no-normalize"])) == 0
     net = ht.Network.load(path)
     assert net.widths == (12, 1) and [a.name for a in net.activations] == ["sign", "sign"]
@@ -96,7 +126,9 @@ def test_cli_export_network_for_the_exact_engine(tmp_path, normalize):
     torch_pred = logits.argmax(1).numpy()
     net_pred = net.predict_labels(X)
     if normalize:
-        assert np.mean(net_pred == torch_pred) >= 0.97  # normalization folded in: equal up to rounding
+        assert (
+            np.mean(net_pred == torch_pred) >= 0.97
+        )  # normalization folded in: equal up to rounding
     else:
         np.testing.assert_array_equal(net_pred, torch_pred)
     assert np.mean(net_pred == y.numpy()) > 0.9
@@ -105,5 +137,18 @@ def test_cli_export_network_for_the_exact_engine(tmp_path, normalize):
 def test_export_network_refuses_conv_models(tmp_path, capsys):
     from hardtarget.cli import main
 
-    assert main(["train", "--model", "convnet4", "--epochs", "1", "--export-network", str(tmp_path / "n.npz")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "convnet4",
+                "--epochs",
+                "1",
+                "--export-network",
+                str(tmp_path / "n.npz"),
+            ]
+        )
+        == 2
+    )
     assert "--export-network needs --model mlp" in capsys.readouterr().err

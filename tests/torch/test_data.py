@@ -10,7 +10,13 @@ import pytest
 import torch
 
 from hardtarget.errors import HardTargetError
-from hardtarget.torch.data import augment, channel_stats, index_batches, load_dataset, read_cifar_batch
+from hardtarget.torch.data import (
+    augment,
+    channel_stats,
+    index_batches,
+    load_dataset,
+    read_cifar_batch,
+)
 from hardtarget.torch.sources import holdout
 
 
@@ -21,7 +27,10 @@ def write_cifar(root, c100=False, n=6, seed=0):
     key = b"fine_labels" if c100 else b"labels"
     k = 100 if c100 else 10
     for name in names:
-        d = {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), key: rng.integers(0, k, n).tolist()}
+        d = {
+            b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+            key: rng.integers(0, k, n).tolist(),
+        }
         with open(root / name, "wb") as fh:
             pickle.dump(d, fh)
     return names
@@ -63,7 +72,9 @@ def test_cifar10_batches(tmp_path):
     x, y = b.train.batch(torch.arange(4))
     with open(tmp_path / "cifar-10-batches-py" / "data_batch_1", "rb") as fh:
         raw = pickle.load(fh, encoding="bytes")
-    np.testing.assert_array_equal((x * 255).round().to(torch.uint8).reshape(4, -1).numpy(), raw[b"data"][:4])
+    np.testing.assert_array_equal(
+        (x * 255).round().to(torch.uint8).reshape(4, -1).numpy(), raw[b"data"][:4]
+    )
     assert y.tolist() == raw[b"labels"][:4]
 
 
@@ -90,14 +101,21 @@ def test_cifar_wrong_format(tmp_path):
 @pytest.mark.parametrize("protocol", [2, 4, 5])
 def test_cifar_batches_of_every_pickle_protocol_load(tmp_path, protocol):
     rng = np.random.default_rng(protocol)
-    d = {b"batch_label": b"training batch 1 of 5", b"labels": [3, 1, 4],
-         b"data": rng.integers(0, 256, (3, 3072), dtype=np.uint8),
-         b"filenames": [b"a.png", b"b.png", b"c.png"], b"scale": 1.5, b"shape": (32, 32)}
+    d = {
+        b"batch_label": b"training batch 1 of 5",
+        b"labels": [3, 1, 4],
+        b"data": rng.integers(0, 256, (3, 3072), dtype=np.uint8),
+        b"filenames": [b"a.png", b"b.png", b"c.png"],
+        b"scale": 1.5,
+        b"shape": (32, 32),
+    }
     with open(tmp_path / "b", "wb") as fh:
         pickle.dump(d, fh, protocol=protocol)
     got = read_cifar_batch(tmp_path / "b")
     np.testing.assert_array_equal(got[b"data"], d[b"data"])
-    assert {k: v for k, v in got.items() if k != b"data"} == {k: v for k, v in d.items() if k != b"data"}
+    assert {k: v for k, v in got.items() if k != b"data"} == {
+        k: v for k, v in d.items() if k != b"data"
+    }
 
 
 class _Evil:
@@ -113,8 +131,11 @@ def test_a_malicious_cifar_pickle_is_refused_unrun(tmp_path):
     target = tmp_path / "pwned"
     with open(tmp_path / names[0], "wb") as fh:
         pickle.dump({b"data": _Evil(str(target)), b"labels": []}, fh)
-    with pytest.raises(HardTargetError, match=r"references (builtins|io)\.open.*only containers, strings, "
-                                              r"bytes, numbers and numpy arrays"):
+    with pytest.raises(
+        HardTargetError,
+        match=r"references (builtins|io)\.open.*only containers, strings, "
+        r"bytes, numbers and numpy arrays",
+    ):
         load_dataset("cifar10", str(tmp_path))
     assert not target.exists()
     with open(tmp_path / "os", "wb") as fh:
@@ -164,7 +185,11 @@ def test_builtin_digits_and_synthetic():
     x, _ = b.train.batch(torch.arange(len(b.train)))
     assert float(x.max()) == 1.0 and float(x.min()) == 0.0
     b2 = load_dataset("digits:0-1")
-    assert b2.num_classes == 2 and set(b2.train.y.tolist()) == {0, 1} and len(b2.train) + len(b2.test) == 360
+    assert (
+        b2.num_classes == 2
+        and set(b2.train.y.tolist()) == {0, 1}
+        and len(b2.train) + len(b2.test) == 360
+    )
     s = load_dataset("synthetic:100")
     assert s.in_shape == (3, 32, 32) and len(s.train) + len(s.test) == 100
     assert torch.equal(load_dataset("synthetic:100").train.x, s.train.x)
@@ -193,8 +218,12 @@ def test_channel_stats_normalize():
     mean, std = channel_stats(b.train)
     x, _ = b.train.batch(torch.arange(len(b.train)))
     torch.testing.assert_close(x.mean((0, 2, 3)).double(), torch.tensor(mean, dtype=torch.float64))
-    torch.testing.assert_close(x.std((0, 2, 3), unbiased=False).double(), torch.tensor(std, dtype=torch.float64),
-                               rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(
+        x.std((0, 2, 3), unbiased=False).double(),
+        torch.tensor(std, dtype=torch.float64),
+        rtol=1e-4,
+        atol=1e-5,
+    )
 
 
 def test_index_batches_shards_cover_everything():
@@ -216,7 +245,7 @@ def test_augment_crops_and_flips():
     for o in outs:  # every output is a flipped or unflipped window of the padded image
         for i in range(2):
             xp = torch.nn.functional.pad(x[i], (2, 2, 2, 2))
-            wins = [xp[:, r:r + 6, c:c + 6] for r in range(5) for c in range(5)]
+            wins = [xp[:, r : r + 6, c : c + 6] for r in range(5) for c in range(5)]
             assert any(torch.equal(o[i], w) or torch.equal(o[i], w.flip(2)) for w in wins)
     flips = augment(x, torch.Generator().manual_seed(1), pad=0, flip=True)
     assert all(torch.equal(flips[i], x[i]) or torch.equal(flips[i], x[i].flip(2)) for i in range(2))

@@ -29,19 +29,28 @@ def _data(n=96, d=12, classes=3, seed=0):
 
 def _net(d=12, classes=3, seed=0):
     torch.manual_seed(seed)
-    return make_model("mlp", "sign", "soft_hinge", in_shape=(1, 1, d), num_classes=classes,
-                      hidden=(16,))
+    return make_model(
+        "mlp", "sign", "soft_hinge", in_shape=(1, 1, d), num_classes=classes, hidden=(16,)
+    )
 
 
 def _same_weights(a: nn.Module, b: nn.Module) -> bool:
-    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    return all(
+        torch.equal(x, y)
+        for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    )
 
 
 def test_arrays_and_dataset_give_the_same_run():
     X, y = _data()
     a = fit(_net(), (X, y), epochs=3, batch_size=16, seed=3)
-    b = fit(_net(), TensorDataset(torch.from_numpy(X), torch.from_numpy(y)), epochs=3, batch_size=16,
-            seed=3)
+    b = fit(
+        _net(),
+        TensorDataset(torch.from_numpy(X), torch.from_numpy(y)),
+        epochs=3,
+        batch_size=16,
+        seed=3,
+    )
     assert _same_weights(a.model, b.model)
     assert [r["train_loss"] for r in a.history] == [r["train_loss"] for r in b.history]
     assert a.status == b.status == "completed"
@@ -69,8 +78,14 @@ def test_fit_reproduces_a_plain_pytorch_loop_bit_for_bit():
 
     torch.manual_seed(5)
     ours = _net(seed=11)
-    fit(ours, DataLoader(ds, 16, shuffle=True), test=DataLoader(test_ds, 64), epochs=3, lr=3e-3,
-        seed=None)
+    fit(
+        ours,
+        DataLoader(ds, 16, shuffle=True),
+        test=DataLoader(test_ds, 64),
+        epochs=3,
+        lr=3e-3,
+        seed=None,
+    )
     assert _same_weights(model, ours)
 
 
@@ -93,7 +108,9 @@ def test_stratified_split_holds_out_the_same_fraction_of_every_class():
 def test_val_split_adds_val_metrics_and_selects_on_them():
     X, y = _data()
     res = fit(_net(), (X, y), test=(X[:10], y[:10]), val_split=0.25, epochs=2, batch_size=16)
-    assert {"val_loss", "val_top1", "test_top1", "train_seconds", "eval_seconds"} <= set(res.history[0])
+    assert {"val_loss", "val_top1", "test_top1", "train_seconds", "eval_seconds"} <= set(
+        res.history[0]
+    )
     assert res.best["monitor"] == "val_top1"
     assert res.best["metric"] == max(r["val_top1"] for r in res.history)
 
@@ -104,8 +121,18 @@ def test_weight_decay_on_biases_is_selectable(decay_all):
     before = {k: v.clone() for k, v in net.named_parameters()}
     X, y = _data(n=8)
     lr, wd = 0.5, 0.1  # zero loss gradient: plain SGD then shrinks decayed params by (1 - lr wd)
-    fit(net, (X, y), epochs=1, batch_size=8, optimizer="sgd", momentum=0.0, lr=lr, weight_decay=wd,
-        decay_biases_and_norms=decay_all, loss_fn=lambda out, t: 0.0 * out.sum())
+    fit(
+        net,
+        (X, y),
+        epochs=1,
+        batch_size=8,
+        optimizer="sgd",
+        momentum=0.0,
+        lr=lr,
+        weight_decay=wd,
+        decay_biases_and_norms=decay_all,
+        loss_fn=lambda out, t: 0.0 * out.sum(),
+    )
     for k, p in net.named_parameters():
         decayed = p.ndim > 1 or decay_all
         expect = before[k] * (1 - lr * wd) if decayed else before[k]
@@ -122,11 +149,18 @@ def test_model_regularization_is_added_to_the_loss():
             return x[:, :2] * 0 + self.w * 0
 
         def regularization(self):
-            return 0.25 * (self.w ** 2).sum()
+            return 0.25 * (self.w**2).sum()
 
     m = Reg()
-    fit(m, (np.zeros((4, 2), np.float32), np.zeros(4, np.int64)), epochs=1, batch_size=4,
-        optimizer="sgd", momentum=0.0, lr=0.1)
+    fit(
+        m,
+        (np.zeros((4, 2), np.float32), np.zeros(4, np.int64)),
+        epochs=1,
+        batch_size=4,
+        optimizer="sgd",
+        momentum=0.0,
+        lr=0.1,
+    )
     torch.testing.assert_close(m.w.detach(), torch.tensor([2.0, -1.0]) * (1 - 0.1 * 0.5))
 
 
@@ -147,8 +181,14 @@ def test_callbacks_freeze_layers_and_stop_early():
     X, y = _data()
     net, snap = _net(), Snap()
     w0 = net.net[1].weight.detach().clone()
-    res = fit(net, (X, y), epochs=6, batch_size=16, lr=1e-2,
-              callbacks=[FreezeFirst(), snap, EarlyStopping("lr", patience=3)])
+    res = fit(
+        net,
+        (X, y),
+        epochs=6,
+        batch_size=16,
+        lr=1e-2,
+        callbacks=[FreezeFirst(), snap, EarlyStopping("lr", patience=3)],
+    )
     assert torch.equal(snap.w[0], w0) and torch.equal(snap.w[1], w0)  # frozen in epochs 1-2
     assert not torch.equal(snap.w[2], w0)
     assert res.status == "stopped" and len(res.history) == 4  # lr never improves
@@ -171,27 +211,34 @@ def test_iterable_dataset_and_dataloader_are_accepted():
 
     class Stream(IterableDataset):
         def __iter__(self):
-            return iter(zip(torch.from_numpy(X), torch.from_numpy(y)))
+            return iter(zip(torch.from_numpy(X), torch.from_numpy(y), strict=True))
 
     res = fit(_net(), Stream(), epochs=1, batch_size=32)
     assert res.history[0]["train_top1"] >= 0
-    res = fit(_net(), DataLoader(TensorDataset(torch.from_numpy(X), torch.from_numpy(y)), 32),
-              test=(X, y), epochs=1)
+    res = fit(
+        _net(),
+        DataLoader(TensorDataset(torch.from_numpy(X), torch.from_numpy(y)), 32),
+        test=(X, y),
+        epochs=1,
+    )
     assert 0 <= res.history[0]["test_top1"] <= 100
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(lr=float("nan")), "lr must be a finite number >= 0, got nan"),
-    (dict(lr=-1.0), "lr must be a finite number >= 0"),
-    (dict(weight_decay=float("inf")), "weight_decay must be a finite"),
-    (dict(momentum=-0.5), "momentum must be"),
-    (dict(epochs=0), "epochs must be an integer >= 1"),
-    (dict(batch_size=0), "batch_size must be an integer >= 1"),
-    (dict(val_split=1.0), r"validation fraction must be in \[0, 1\)"),
-    (dict(optimizer="rmsprop"), "unknown optimizer 'rmsprop'; valid: adam, sgd"),
-    (dict(precision="fp8"), "unknown precision 'fp8'; valid: fp32, bf16, fp16"),
-    (dict(device="tpu"), "unknown device 'tpu'; valid: cpu, cuda"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(lr=float("nan")), "lr must be a finite number >= 0, got nan"),
+        (dict(lr=-1.0), "lr must be a finite number >= 0"),
+        (dict(weight_decay=float("inf")), "weight_decay must be a finite"),
+        (dict(momentum=-0.5), "momentum must be"),
+        (dict(epochs=0), "epochs must be an integer >= 1"),
+        (dict(batch_size=0), "batch_size must be an integer >= 1"),
+        (dict(val_split=1.0), r"validation fraction must be in \[0, 1\)"),
+        (dict(optimizer="rmsprop"), "unknown optimizer 'rmsprop'; valid: adam, sgd"),
+        (dict(precision="fp8"), "unknown precision 'fp8'; valid: fp32, bf16, fp16"),
+        (dict(device="tpu"), "unknown device 'tpu'; valid: cpu, cuda"),
+    ],
+)
 def test_bad_hyperparameters_are_refused(kwargs, match):
     X, y = _data()
     with pytest.raises(HardTargetError, match=match):
@@ -207,12 +254,24 @@ def test_bad_data_is_refused():
     with pytest.raises(HardTargetError, match=r"\(X, y\) arrays, a torch Dataset or a DataLoader"):
         fit(_net(), 42)
     with pytest.raises(HardTargetError, match="not a DataLoader"):
-        fit(_net(), DataLoader(TensorDataset(torch.from_numpy(X), torch.from_numpy(y))), val_split=0.1)
+        fit(
+            _net(),
+            DataLoader(TensorDataset(torch.from_numpy(X), torch.from_numpy(y))),
+            val_split=0.1,
+        )
 
 
-@pytest.mark.parametrize("flag,value", [("--lr", "nan"), ("--lr", "-1"), ("--momentum", "inf"),
-                                        ("--weight-decay", "-0.1"), ("--val-split", "1.5"),
-                                        ("--gamma", "nan")])
+@pytest.mark.parametrize(
+    "flag,value",
+    [
+        ("--lr", "nan"),
+        ("--lr", "-1"),
+        ("--momentum", "inf"),
+        ("--weight-decay", "-0.1"),
+        ("--val-split", "1.5"),
+        ("--gamma", "nan"),
+    ],
+)
 def test_cli_refuses_non_finite_or_negative_hyperparameters(flag, value, capsys):
     assert main(["train", "--model", "mlp", "--epochs", "1", flag, value]) == 2
     err = capsys.readouterr().err
@@ -221,8 +280,17 @@ def test_cli_refuses_non_finite_or_negative_hyperparameters(flag, value, capsys)
 
 def test_a_locked_output_directory_is_refused_naming_the_holder(tmp_path, capsys):
     with exclusive_lock(tmp_path):
-        argv = ["train", "--model", "mlp", "--dataset", "digits:0-1", "--epochs", "1",
-                "--out", str(tmp_path)]
+        argv = [
+            "train",
+            "--model",
+            "mlp",
+            "--dataset",
+            "digits:0-1",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path),
+        ]
         assert main(argv) == 2
     err = capsys.readouterr().err
     assert f"pid {os.getpid()}" in err
@@ -244,8 +312,11 @@ def test_full_disk_names_the_surviving_checkpoint(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cb.torch, "save", save)
     cfg = TrainConfig(model="mlp", dataset="digits:0-1", epochs=3, out_dir=str(tmp_path))
-    with pytest.raises(HardTargetError, match=r"after epoch 2: the disk is full; the previous "
-                                              r"checkpoint .*last\.pt is intact"):
+    with pytest.raises(
+        HardTargetError,
+        match=r"after epoch 2: the disk is full; the previous "
+        r"checkpoint .*last\.pt is intact",
+    ):
         train(cfg)
     monkeypatch.setattr(cb.torch, "save", real)
     assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 0

@@ -8,7 +8,12 @@ import torch
 
 from hardtarget.activations import get_activation
 from hardtarget.errors import HardTargetError
-from hardtarget.torch.functional import HardActivation, hard_activation, hard_forward, make_activation
+from hardtarget.torch.functional import (
+    HardActivation,
+    hard_activation,
+    hard_forward,
+    make_activation,
+)
 from hardtarget.torch.losses import RULES, get_rule
 
 torch.set_default_dtype(torch.float32)
@@ -31,8 +36,15 @@ def test_sign_and_step_at_zero():
 @pytest.mark.parametrize("k,levels", [(1, 2), (2, 3), (3, 4), (5, 6), (7, 8)])
 def test_qrelu_level_counts_and_numpy_equality(k, levels):
     thr = [0.0] if k == 1 else [i / (k - 1) for i in range(k)]
-    z = torch.cat([torch.linspace(-2, 3, 20001, dtype=torch.float64), torch.tensor(thr, dtype=torch.float64),
-                   torch.nextafter(torch.tensor(thr, dtype=torch.float64), torch.tensor(9.0, dtype=torch.float64))])
+    z = torch.cat(
+        [
+            torch.linspace(-2, 3, 20001, dtype=torch.float64),
+            torch.tensor(thr, dtype=torch.float64),
+            torch.nextafter(
+                torch.tensor(thr, dtype=torch.float64), torch.tensor(9.0, dtype=torch.float64)
+            ),
+        ]
+    )
     out = hard_forward(z, "qrelu", k)
     assert torch.unique(out).numel() == levels
     np.testing.assert_array_equal(out.numpy(), get_activation(f"qrelu{k}")(z.numpy()))
@@ -100,7 +112,7 @@ def test_saturated_hinge_equals_sste_exactly(kind, k, seed):
     g_ours = _three_layer_grads(ours, seed)
     g_ref = _three_layer_grads(ref, seed)
     assert any(float(g.abs().sum()) > 0 for g in g_ref[:2])  # the first layer does learn
-    for a, b in zip(g_ours, g_ref):
+    for a, b in zip(g_ours, g_ref, strict=True):
         assert torch.equal(a, b)
 
 
@@ -118,7 +130,7 @@ def test_sste_equivalence_in_a_conv_model():
     m.classifier[1] = _SSTEModule()
     m.zero_grad()
     torch.nn.functional.cross_entropy(m(x), y).backward()
-    for a, p in zip(ours, m.parameters()):
+    for a, p in zip(ours, m.parameters(), strict=True):
         assert torch.equal(a, p.grad)
 
 
@@ -130,6 +142,7 @@ class _SSTEModule(torch.nn.Module):
 # -- backward = gradient of the layer loss at fixed targets --------------------------
 def _ref_loss(kind, k, rule, z, t):
     """The paper's layer losses written out independently of hardtarget.torch.losses."""
+
     def base(u, name):
         if name == "saturated_hinge":
             return torch.clamp(1 - torch.maximum(t * u, torch.full_like(u, -1.0)), min=0)
@@ -159,7 +172,7 @@ def _kinks(kind, k):
 @pytest.mark.parametrize("kind,k,rule", PAIRS)
 def test_backward_matches_finite_differences(kind, k, rule, weighted):
     gen = torch.Generator().manual_seed(hash((kind, k, rule)) % 1000)
-    z = (torch.rand(4000, generator=gen, dtype=torch.float64) * 5 - 2)
+    z = torch.rand(4000, generator=gen, dtype=torch.float64) * 5 - 2
     z = z[(z[:, None] - _kinks(kind, k)[None]).abs().min(1).values > 1e-3]
     g = torch.randn(z.shape, generator=gen, dtype=torch.float64)
     g[::7] = 0.0
@@ -167,7 +180,9 @@ def test_backward_matches_finite_differences(kind, k, rule, weighted):
     c = g.abs() if weighted else (g != 0).to(torch.float64)
     rule_obj = get_rule(rule, kind, k)
     # the module's loss is the paper's loss
-    torch.testing.assert_close(rule_obj.loss(z, t), _ref_loss(kind, k, rule, z, t), rtol=0, atol=1e-12)
+    torch.testing.assert_close(
+        rule_obj.loss(z, t), _ref_loss(kind, k, rule, z, t), rtol=0, atol=1e-12
+    )
     zz = z.clone().requires_grad_(True)
     hard_activation(zz, rule_obj, weighted).backward(g)
     h = 1e-6
@@ -187,20 +202,25 @@ def test_soft_hinge_is_g_sech2_and_ste_is_identity():
     assert torch.equal(z.grad, g)
     z.grad = None
     hard_activation(z, get_rule("ftp-sh", "qrelu", 3)).backward(g)
-    torch.testing.assert_close(z.grad, g / torch.cosh(2 * z.detach() - 1) ** 2, rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close(
+        z.grad, g / torch.cosh(2 * z.detach() - 1) ** 2, rtol=1e-12, atol=1e-13
+    )
 
 
 def test_step_hinges_count_thresholds_within_margin():
     # qrelu3 thresholds 0, 0.5, 1: at z = 0.25 all three hinges are active, at 1.75 one is
     z = torch.tensor([-1.5, -0.75, 0.25, 1.25, 1.75, 2.5], dtype=torch.float64, requires_grad=True)
-    hard_activation(z, get_rule("step_hinges", "qrelu", 3)).backward(torch.ones(6, dtype=torch.float64))
+    hard_activation(z, get_rule("step_hinges", "qrelu", 3)).backward(
+        torch.ones(6, dtype=torch.float64)
+    )
     assert z.grad.tolist() == pytest.approx([0, 1 / 3, 1, 2 / 3, 1 / 3, 0])
 
 
 # -- targets, logging, g = 0 ----------------------------------------------------------
 @pytest.mark.parametrize("weighted", [True, False])
-@pytest.mark.parametrize("kind,k,rule", [("sign", 1, "soft_hinge"), ("qrelu", 3, "step_hinges"),
-                                         ("step", 1, "hinge")])
+@pytest.mark.parametrize(
+    "kind,k,rule", [("sign", 1, "soft_hinge"), ("qrelu", 3, "step_hinges"), ("step", 1, "hinge")]
+)
 def test_recorded_targets_are_sign_of_minus_g(kind, k, rule, weighted):
     act = HardActivation(_name(kind, k), rule, weighted, record=True)
     z = torch.randn(50, 7, dtype=torch.float64, requires_grad=True)
@@ -239,14 +259,17 @@ def test_record_off_keeps_nothing():
 
 
 # -- bad names -------------------------------------------------------------------------
-@pytest.mark.parametrize("act,rule,match", [
-    ("tanh", "sste", "unknown activation 'tanh'; valid: sign, step, qrelu<k>, relu, sat-relu"),
-    ("sign", "magic", "unknown rule 'magic'; valid: soft_hinge, saturated_hinge"),
-    ("sign", "step_hinges", "exists only for qrelu"),
-    ("relu", "soft_hinge", "continuous and trains by backprop"),
-    ("sign", "backprop", "zero gradient"),
-    ("qrelu0", None, "bad quantized ReLU|unknown activation"),
-])
+@pytest.mark.parametrize(
+    "act,rule,match",
+    [
+        ("tanh", "sste", "unknown activation 'tanh'; valid: sign, step, qrelu<k>, relu, sat-relu"),
+        ("sign", "magic", "unknown rule 'magic'; valid: soft_hinge, saturated_hinge"),
+        ("sign", "step_hinges", "exists only for qrelu"),
+        ("relu", "soft_hinge", "continuous and trains by backprop"),
+        ("sign", "backprop", "zero gradient"),
+        ("qrelu0", None, "bad quantized ReLU|unknown activation"),
+    ],
+)
 def test_bad_activation_rule_pairs(act, rule, match):
     with pytest.raises(HardTargetError, match=match):
         make_activation(act, rule)

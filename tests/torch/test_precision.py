@@ -13,7 +13,15 @@ from hardtarget.torch.fused import forward_formula, fused_mode, grad_formula
 from hardtarget.torch.losses import RULES, get_rule
 from hardtarget.torch.training import TrainConfig, train
 
-KINDS = [("sign", 1), ("step", 1), ("qrelu", 1), ("qrelu", 2), ("qrelu", 3), ("qrelu", 4), ("qrelu", 5)]
+KINDS = [
+    ("sign", 1),
+    ("step", 1),
+    ("qrelu", 1),
+    ("qrelu", 2),
+    ("qrelu", 3),
+    ("qrelu", 4),
+    ("qrelu", 5),
+]
 LOW = [torch.bfloat16, torch.float16]
 
 
@@ -22,8 +30,16 @@ def _edge_values(kind: str, k: int, dtype: torch.dtype) -> torch.Tensor:
     thr = [0.0] if kind != "qrelu" or k == 1 else [i / (k - 1) for i in range(k)]
     t = torch.tensor(thr, dtype=torch.float32).to(dtype)
     up, down = torch.full_like(t, 9.0), torch.full_like(t, -9.0)
-    edges = torch.cat([t, torch.nextafter(t, up), torch.nextafter(t, down), -t, torch.zeros(1, dtype=dtype),
-                       -torch.zeros(1, dtype=dtype)])
+    edges = torch.cat(
+        [
+            t,
+            torch.nextafter(t, up),
+            torch.nextafter(t, down),
+            -t,
+            torch.zeros(1, dtype=dtype),
+            -torch.zeros(1, dtype=dtype),
+        ]
+    )
     rand = (torch.randn(4000, generator=torch.Generator().manual_seed(k)) * 1.5).to(dtype)
     return torch.cat([edges, rand])
 
@@ -84,7 +100,7 @@ def test_low_precision_backward_is_the_float64_gradient_rounded(kind, k, dtype):
             w = g.double() if weighted else torch.sign(g.double())
             truth = rule.grad(z.double(), w)  # same input values, float64 arithmetic
             err = (got.double() - truth).abs()  # rounding to dtype, plus float32's absolute
-            tol = truth.abs() * 2.0 ** -7 + w.abs() * 2.0 ** -20 + sub  # error in 4 s (1 - s)
+            tol = truth.abs() * 2.0**-7 + w.abs() * 2.0**-20 + sub  # error in 4 s (1 - s)
             assert (err <= tol).all(), (name, weighted, float(err.max()))
 
 
@@ -100,23 +116,32 @@ def test_bf16_gradients_of_a_convnet_are_close_to_float32():
         loss.backward()
         return [p.grad.clone() for p in m.parameters()]
 
-    for a, b in zip(grads(False), grads(True)):
+    for a, b in zip(grads(False), grads(True), strict=True):
         assert float(F.cosine_similarity(a.flatten(), b.flatten(), 0)) > 0.97
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_training_converges_on_digits_in_mixed_precision(precision):
-    res = train(TrainConfig(model="mlp", dataset="digits", epochs=4, lr=3e-3, precision=precision,
-                            model_options={"hidden": [64]}))
+    res = train(
+        TrainConfig(
+            model="mlp",
+            dataset="digits",
+            epochs=4,
+            lr=3e-3,
+            precision=precision,
+            model_options={"hidden": [64]},
+        )
+    )
     assert res.history[-1]["test_top1"] > 90
 
 
 def test_channels_last_gives_the_same_logits_and_trains():
     x, y = load_dataset("synthetic:64").train.batch(torch.arange(48))
     torch.manual_seed(1)
-    m = make_model("convnet8", "qrelu3", "soft_hinge", in_shape=(3, 32, 32), num_classes=10,
-                   width_mult=0.25).eval()
+    m = make_model(
+        "convnet8", "qrelu3", "soft_hinge", in_shape=(3, 32, 32), num_classes=10, width_mult=0.25
+    ).eval()
     ref = m(x)
     m.to(memory_format=torch.channels_last)
     got = m(x.contiguous(memory_format=torch.channels_last))
@@ -132,9 +157,13 @@ def test_compiled_model_trains_like_the_eager_one():
     runs = []
     for compile in (False, "aot_eager"):
         torch.manual_seed(3)
-        m = make_model("mlp", "sign", "saturated_hinge", in_shape=(1, 8, 8), num_classes=2, hidden=[16])
+        m = make_model(
+            "mlp", "sign", "saturated_hinge", in_shape=(1, 8, 8), num_classes=2, hidden=[16]
+        )
         runs.append(fit(m, (x, y), epochs=2, batch_size=32, compile=compile))
-    for a, b in zip(runs[0].model.state_dict().values(), runs[1].model.state_dict().values()):
+    for a, b in zip(
+        runs[0].model.state_dict().values(), runs[1].model.state_dict().values(), strict=True
+    ):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
 
 
@@ -144,14 +173,17 @@ def test_fused_formulas_equal_the_eager_rules(kind, k):
     z = torch.cat([z, torch.tensor([1.0, -1.0, 0.5, 2.0, -2.0, 1.5])])
     g = torch.randn(len(z), generator=torch.Generator().manual_seed(2))
     g[::7] = 0
-    assert torch.equal(forward_formula(z, kind, exact_thresholds(kind, k, z.dtype), z.dtype),
-                       hard_forward(z, kind, k))
+    assert torch.equal(
+        forward_formula(z, kind, exact_thresholds(kind, k, z.dtype), z.dtype),
+        hard_forward(z, kind, k),
+    )
     for name in _rules(kind):
         rule = get_rule(name, kind, k)
         for weighted in (True, False):
             w = g if weighted else torch.sign(g)
-            torch.testing.assert_close(grad_formula(z, g, name, kind, k, weighted), rule.grad(z, w),
-                                       rtol=2e-6, atol=1e-7)
+            torch.testing.assert_close(
+                grad_formula(z, g, name, kind, k, weighted), rule.grad(z, w), rtol=2e-6, atol=1e-7
+            )
 
 
 @pytest.mark.slow

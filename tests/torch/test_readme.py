@@ -27,11 +27,12 @@ def test_readme_torch_example_runs():
 def test_lazy_names_are_the_functions_even_after_submodule_imports():
     import hardtarget.torch as htt
     import hardtarget.torch.training  # noqa: F401  (a submodule import must not shadow `train`)
-
     from hardtarget.torch import train
 
     assert callable(train) and train.__name__ == "train"
-    assert all(callable(getattr(htt, n)) or isinstance(getattr(htt, n), (tuple, dict)) for n in htt.__all__)
+    assert all(
+        callable(getattr(htt, n)) or isinstance(getattr(htt, n), (tuple, dict)) for n in htt.__all__
+    )
 
 
 def test_readme_network_classifies_raw_digits():
@@ -45,7 +46,10 @@ def test_readme_network_classifies_raw_digits():
     b = load_dataset("digits:0-1")
     x, y = b.test.batch(torch.arange(len(b.test)))
     assert ns["net"].widths[-1] == 1
-    assert np.mean(ns["net"].predict_labels(x.reshape(len(x), -1).double().numpy()) == y.numpy()) > 0.95
+    assert (
+        np.mean(ns["net"].predict_labels(x.reshape(len(x), -1).double().numpy()) == y.numpy())
+        > 0.95
+    )
 
 
 def test_readme_fit_example_runs():

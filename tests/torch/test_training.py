@@ -47,26 +47,63 @@ def _weights(model):
 @pytest.mark.parametrize("name", list(SMOKE))
 def test_every_model_trains_from_the_api(name, folder, tmp_path):
     dataset, opts = SMOKE[name]
-    cfg = TrainConfig(model=name, activation="qrelu3", rule="soft-hinge", dataset=dataset, data_dir=folder,
-                      image_size=64, model_options=opts, epochs=1, batch_size=8, augment=True,
-                      out_dir=str(tmp_path))
+    cfg = TrainConfig(
+        model=name,
+        activation="qrelu3",
+        rule="soft-hinge",
+        dataset=dataset,
+        data_dir=folder,
+        image_size=64,
+        model_options=opts,
+        epochs=1,
+        batch_size=8,
+        augment=True,
+        out_dir=str(tmp_path),
+    )
     torch.manual_seed(0)
-    before = _weights(train(TrainConfig(**{**cfg.__dict__, "epochs": 1, "lr": 0.0, "out_dir": None})).model)
+    before = _weights(
+        train(TrainConfig(**{**cfg.__dict__, "epochs": 1, "lr": 0.0, "out_dir": None})).model
+    )
     res = train(cfg)
     after = res.model.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before if after[k].is_floating_point())
     row = res.history[-1]
     assert row["epoch"] == 1 and 0 <= row["test_top1"] <= row["test_top5"] <= 100
     assert (tmp_path / "last.pt").is_file() and (tmp_path / "best.pt").is_file()
-    assert (tmp_path / "log.csv").read_text().splitlines()[0].startswith("epoch,lr,train_loss,train_top1")
+    assert (
+        (tmp_path / "log.csv")
+        .read_text()
+        .splitlines()[0]
+        .startswith("epoch,lr,train_loss,train_top1")
+    )
 
 
 @pytest.mark.parametrize("name", list(SMOKE))
 def test_every_model_trains_from_the_cli(name, folder, tmp_path, capsys):
     dataset, opts = SMOKE[name]
-    argv = ["train", "--model", name, "--activation", "sign", "--rule", "sste", "--dataset", dataset,
-            "--data-dir", folder, "--image-size", "64", "--epochs", "1", "--batch-size", "8",
-            "--out", str(tmp_path), "--json", "--no-progress"]
+    argv = [
+        "train",
+        "--model",
+        name,
+        "--activation",
+        "sign",
+        "--rule",
+        "sste",
+        "--dataset",
+        dataset,
+        "--data-dir",
+        folder,
+        "--image-size",
+        "64",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--out",
+        str(tmp_path),
+        "--json",
+        "--no-progress",
+    ]
     for k, v in opts.items():
         argv += ["--model-option", f"{k}={json.dumps(v)}"]
     assert main(argv) == 0
@@ -76,8 +113,19 @@ def test_every_model_trains_from_the_cli(name, folder, tmp_path, capsys):
 
 
 def test_mlp_digits_0_vs_1_reaches_100_percent_with_sign_ftp_sh():
-    res = train(TrainConfig(model="mlp", activation="sign", rule="soft-hinge", dataset="digits:0-1",
-                            model_options={"hidden": [32]}, epochs=8, lr=1e-2, batch_size=32, seed=0))
+    res = train(
+        TrainConfig(
+            model="mlp",
+            activation="sign",
+            rule="soft-hinge",
+            dataset="digits:0-1",
+            model_options={"hidden": [32]},
+            epochs=8,
+            lr=1e-2,
+            batch_size=32,
+            seed=0,
+        )
+    )
     from hardtarget.torch.data import load_dataset
 
     b = load_dataset("digits:0-1")
@@ -86,9 +134,22 @@ def test_mlp_digits_0_vs_1_reaches_100_percent_with_sign_ftp_sh():
     assert acts and all(a.rule.name == "soft_hinge" and a.rule.kind == "sign" for a in acts)
 
 
-RESUME = dict(model="mlp", activation="sign", rule="soft-hinge", dataset="digits", epochs=5, lr=3e-3,
-              batch_size=64, model_options={"hidden": [48]}, augment=True, val_split=0.1, seed=4,
-              milestones=[3], optimizer="sgd", momentum=0.9)
+RESUME = dict(
+    model="mlp",
+    activation="sign",
+    rule="soft-hinge",
+    dataset="digits",
+    epochs=5,
+    lr=3e-3,
+    batch_size=64,
+    model_options={"hidden": [48]},
+    augment=True,
+    val_split=0.1,
+    seed=4,
+    milestones=[3],
+    optimizer="sgd",
+    momentum=0.9,
+)
 
 
 def test_interrupt_and_resume_equals_uninterrupted(tmp_path):
@@ -105,6 +166,7 @@ def test_interrupt_and_resume_equals_uninterrupted(tmp_path):
     res = train(TrainConfig(**RESUME, out_dir=str(tmp_path / "b"), resume=True))
     for k, v in full.model.state_dict().items():
         assert torch.equal(v, res.model.state_dict()[k]), k
+
     def strip(rows):
         return [{k: v for k, v in r.items() if not k.endswith("seconds")} for r in rows]
 
@@ -113,11 +175,29 @@ def test_interrupt_and_resume_equals_uninterrupted(tmp_path):
 
 
 def test_sigkill_and_resume_equals_uninterrupted(tmp_path):
-    args = ["--model", "mlp", "--dataset", "digits", "--epochs", "12", "--lr", "0.003", "--augment",
-            "--seed", "7", "--model-option", "hidden=[48]", "--no-progress"]
+    args = [
+        "--model",
+        "mlp",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "12",
+        "--lr",
+        "0.003",
+        "--augment",
+        "--seed",
+        "7",
+        "--model-option",
+        "hidden=[48]",
+        "--no-progress",
+    ]
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "hardtarget", "train", *args, "--out", str(out)],
-                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hardtarget", "train", *args, "--out", str(out)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 120
     while not (out / "log.json").exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.02)
@@ -128,8 +208,17 @@ def test_sigkill_and_resume_equals_uninterrupted(tmp_path):
     done = load_checkpoint(out / "last.pt")["epoch"] + 1
     assert 1 <= done < 12
     assert main(["train", *args, "--out", str(out), "--resume"]) == 0
-    ref = train(TrainConfig(model="mlp", dataset="digits", epochs=12, lr=0.003, augment=True, seed=7,
-                            model_options={"hidden": [48]}))
+    ref = train(
+        TrainConfig(
+            model="mlp",
+            dataset="digits",
+            epochs=12,
+            lr=0.003,
+            augment=True,
+            seed=7,
+            model_options={"hidden": [48]},
+        )
+    )
     got = load_checkpoint(out / "last.pt")
     assert got["epoch"] == 11
     for k, v in ref.model.state_dict().items():
@@ -138,19 +227,39 @@ def test_sigkill_and_resume_equals_uninterrupted(tmp_path):
 
 def test_torchrun_two_ranks_identical_weights(tmp_path):
     script = tmp_path / "ddp.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import os, torch
         from hardtarget.torch.training import TrainConfig, train
-        res = train(TrainConfig(model="convnet4", dataset="digits", epochs=1, batch_size=32, limit=256,
-                                model_options={{"width": 32}}, augment=True, out_dir={str(tmp_path / 'out')!r}))
+        res = train(TrainConfig(model="convnet4", dataset="digits", epochs=1, batch_size=32,
+                                limit=256, model_options={{"width": 32}}, augment=True,
+                                out_dir={str(tmp_path / "out")!r}))
         rank = int(os.environ["RANK"])
-        opt_steps = torch.load({str(tmp_path / 'out' / 'last.pt')!r}, weights_only=True)["optimizer"]["state"][0]["step"] if rank == 0 else None
-        torch.save({{"w": res.model.state_dict(), "world": torch.distributed.get_world_size(), "steps": opt_steps}},
+        last = {str(tmp_path / "out" / "last.pt")!r}
+        ck = torch.load(last, weights_only=True) if rank == 0 else None
+        steps = ck["optimizer"]["state"][0]["step"] if rank == 0 else None
+        world = torch.distributed.get_world_size()
+        torch.save({{"w": res.model.state_dict(), "world": world, "steps": steps}},
                    {str(tmp_path)!r} + f"/rank{{rank}}.pt")
-    """))
+    """)
+    )
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                        str(script)], cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            str(script),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     a = torch.load(tmp_path / "rank0.pt", weights_only=True)
     b = torch.load(tmp_path / "rank1.pt", weights_only=True)
@@ -168,8 +277,10 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
                     list(state.model.parameters())[-1].fill_(float("nan"))
 
     cfg = TrainConfig(model="mlp", dataset="digits:0-1", epochs=4, out_dir=str(tmp_path))
-    with pytest.raises(HardTargetError,
-                       match=r"NaN/inf at epoch 3, batch 1.*last good checkpoint.*last\.pt.*learning rate"):
+    with pytest.raises(
+        HardTargetError,
+        match=r"NaN/inf at epoch 3, batch 1.*last good checkpoint.*last\.pt.*learning rate",
+    ):
         train(cfg, callbacks=[Poison()])
     ck = load_checkpoint(tmp_path / "last.pt")
     assert ck["epoch"] == 1  # epoch 2, written before the weights were poisoned
@@ -179,29 +290,55 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
 def test_resume_refuses_checkpoint_of_another_model(tmp_path, capsys):
     train(TrainConfig(model="mlp", dataset="digits", epochs=1, out_dir=str(tmp_path)))
     with pytest.raises(HardTargetError, match="from another model.*'model': 'mlp'"):
-        train(TrainConfig(model="convnet4", dataset="digits", epochs=2, out_dir=str(tmp_path), resume=True))
+        train(
+            TrainConfig(
+                model="convnet4", dataset="digits", epochs=2, out_dir=str(tmp_path), resume=True
+            )
+        )
     with pytest.raises(HardTargetError, match="another model"):
-        train(TrainConfig(model="mlp", activation="qrelu3", dataset="digits", epochs=2, out_dir=str(tmp_path),
-                          resume=True))
+        train(
+            TrainConfig(
+                model="mlp",
+                activation="qrelu3",
+                dataset="digits",
+                epochs=2,
+                out_dir=str(tmp_path),
+                resume=True,
+            )
+        )
     (tmp_path / "last.pt").write_bytes(b"garbage")
-    assert main(["train", "--model", "mlp", "--out", str(tmp_path), "--resume", "--epochs", "2"]) == 2
+    assert (
+        main(["train", "--model", "mlp", "--out", str(tmp_path), "--resume", "--epochs", "2"]) == 2
+    )
     assert "not a hardtarget torch checkpoint" in capsys.readouterr().err
     with pytest.raises(HardTargetError, match="does not exist"):
         train(TrainConfig(model="mlp", epochs=1, out_dir=str(tmp_path / "none"), resume=True))
 
 
-@pytest.mark.parametrize("argv,match", [
-    (["--model", "vgg"], "unknown model 'vgg'; valid: mlp, convnet4, convnet8, alexnet, resnet18"),
-    (["--activation", "tanh"], "unknown activation 'tanh'; valid: sign, step, qrelu<k>, relu, sat-relu"),
-    (["--rule", "nope"], "unknown rule 'nope'; valid: soft_hinge, saturated_hinge, hinge, ste, step_hinges"),
-    (["--activation", "sign", "--rule", "step-hinges"], "only for qrelu"),
-    (["--activation", "relu", "--rule", "soft-hinge"], "continuous"),
-    (["--preset", "cifar"], "unknown preset 'cifar'; valid: cifar10-convnet4"),
-    (["--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'; valid: adam, sgd"),
-    (["--dataset", "mnist", "--data-dir", "/nonexistent"], "train-images-idx3-ubyte"),
-    (["--device", "tpu"], "unknown device 'tpu'; valid: cpu, cuda"),
-    (["--milestones", "a,b"], "--milestones"),
-])
+@pytest.mark.parametrize(
+    "argv,match",
+    [
+        (
+            ["--model", "vgg"],
+            "unknown model 'vgg'; valid: mlp, convnet4, convnet8, alexnet, resnet18",
+        ),
+        (
+            ["--activation", "tanh"],
+            "unknown activation 'tanh'; valid: sign, step, qrelu<k>, relu, sat-relu",
+        ),
+        (
+            ["--rule", "nope"],
+            "unknown rule 'nope'; valid: soft_hinge, saturated_hinge, hinge, ste, step_hinges",
+        ),
+        (["--activation", "sign", "--rule", "step-hinges"], "only for qrelu"),
+        (["--activation", "relu", "--rule", "soft-hinge"], "continuous"),
+        (["--preset", "cifar"], "invalid choice: 'cifar' (choose from 'cifar10-convnet4'"),
+        (["--optimizer", "rmsprop"], "invalid choice: 'rmsprop' (choose from 'adam', 'sgd')"),
+        (["--dataset", "mnist", "--data-dir", "/nonexistent"], "train-images-idx3-ubyte"),
+        (["--device", "tpu"], "invalid choice: 'tpu' (choose from 'cpu', 'cuda')"),
+        (["--milestones", "a,b"], "--milestones"),
+    ],
+)
 def test_cli_bad_input(argv, match, capsys):
     assert main(["train", "--epochs", "1", *argv]) == 2
     assert match in capsys.readouterr().err
@@ -209,15 +346,36 @@ def test_cli_bad_input(argv, match, capsys):
 
 def test_presets_follow_appendix_b():
     c = TrainConfig(preset="cifar10-convnet4").resolved()
-    assert (c.optimizer, c.lr, c.weight_decay, c.epochs, c.milestones) == ("adam", 2.5e-4, 5e-4, 300, [200, 250])
+    assert (c.optimizer, c.lr, c.weight_decay, c.epochs, c.milestones) == (
+        "adam",
+        2.5e-4,
+        5e-4,
+        300,
+        [200, 250],
+    )
     assert TrainConfig(preset="cifar10-convnet8", activation="sign").resolved().weight_decay == 1e-7
-    assert TrainConfig(preset="cifar10-convnet8", activation="qrelu3").resolved().weight_decay == 5e-4
-    a = {act: TrainConfig(preset="imagenet-alexnet", activation=act).resolved().weight_decay
-         for act in ("sign", "qrelu3", "relu")}
+    assert (
+        TrainConfig(preset="cifar10-convnet8", activation="qrelu3").resolved().weight_decay == 5e-4
+    )
+    a = {
+        act: TrainConfig(preset="imagenet-alexnet", activation=act).resolved().weight_decay
+        for act in ("sign", "qrelu3", "relu")
+    }
     assert a == {"sign": 5e-6, "qrelu3": 5e-5, "relu": 5e-4}
     r = TrainConfig(preset="imagenet-resnet18", activation="qrelu5", lr=0.05).resolved()
-    assert (r.optimizer, r.lr, r.momentum, r.weight_decay, r.milestones) == ("sgd", 0.05, 0.9, 1e-5, [30, 60])
-    assert set(PRESETS) == {"cifar10-convnet4", "cifar10-convnet8", "imagenet-alexnet", "imagenet-resnet18"}
+    assert (r.optimizer, r.lr, r.momentum, r.weight_decay, r.milestones) == (
+        "sgd",
+        0.05,
+        0.9,
+        1e-5,
+        [30, 60],
+    )
+    assert set(PRESETS) == {
+        "cifar10-convnet4",
+        "cifar10-convnet8",
+        "imagenet-alexnet",
+        "imagenet-resnet18",
+    }
 
 
 def test_import_hardtarget_does_not_import_torch():
@@ -228,7 +386,8 @@ def test_import_hardtarget_does_not_import_torch():
 
 def test_missing_torch_gives_install_steps(tmp_path):
     # a stub that hides torch from importlib's finder
-    (tmp_path / "sitecustomize.py").write_text(textwrap.dedent("""
+    (tmp_path / "sitecustomize.py").write_text(
+        textwrap.dedent("""
         import importlib.abc, sys
         class _Hide(importlib.abc.MetaPathFinder):
             def find_spec(self, name, path=None, target=None):
@@ -236,10 +395,16 @@ def test_missing_torch_gives_install_steps(tmp_path):
                     raise ModuleNotFoundError("No module named 'torch'")
                 return None
         sys.meta_path.insert(0, _Hide())
-    """))
+    """)
+    )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    r = subprocess.run([sys.executable, "-m", "hardtarget", "train", "--epochs", "1"], capture_output=True,
-                       text=True, cwd=REPO, env=env)
+    r = subprocess.run(
+        [sys.executable, "-m", "hardtarget", "train", "--epochs", "1"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
     assert r.returncode == 2
     assert "pip install torch==2.13.0" in r.stderr and "pip install -e .[torch]" in r.stderr
 
@@ -251,22 +416,62 @@ def test_deterministic_mode_is_restored_after_training():
 
 
 def test_log_layers_records_layer_losses_and_targets(tmp_path, capsys):
-    argv = ["train", "--model", "convnet4", "--dataset", "digits", "--limit", "128", "--epochs", "1",
-            "--model-option", "width=16", "--log-layers", "--json", "--out", str(tmp_path), "--rule", "sste"]
+    argv = [
+        "train",
+        "--model",
+        "convnet4",
+        "--dataset",
+        "digits",
+        "--limit",
+        "128",
+        "--epochs",
+        "1",
+        "--model-option",
+        "width=16",
+        "--log-layers",
+        "--json",
+        "--out",
+        str(tmp_path),
+        "--rule",
+        "sste",
+    ]
     assert main(argv) == 0
     row = json.loads(capsys.readouterr().out)["history"][0]
     assert [k for k in row if k.startswith("layer")] == [
-        "layer1_loss", "layer1_targets_pos", "layer2_loss", "layer2_targets_pos", "layer3_loss", "layer3_targets_pos"]
+        "layer1_loss",
+        "layer1_targets_pos",
+        "layer2_loss",
+        "layer2_targets_pos",
+        "layer3_loss",
+        "layer3_targets_pos",
+    ]
     assert all(row[f"layer{i}_loss"] > 0 for i in (1, 2, 3))
     assert all(0 < row[f"layer{i}_targets_pos"] < 1 for i in (1, 2, 3))
     assert "layer1_loss" in (tmp_path / "log.csv").read_text().splitlines()[0]
 
 
 def test_resume_accepts_aliases_of_the_same_model(tmp_path):
-    train(TrainConfig(model="mlp", activation="sign", rule=None, dataset="digits:0-1", epochs=1,
-                      out_dir=str(tmp_path)))
-    res = train(TrainConfig(model="MLP", activation="Sign", rule="ftp-sh", dataset="digits:0-1", epochs=2,
-                            out_dir=str(tmp_path), resume=True))
+    train(
+        TrainConfig(
+            model="mlp",
+            activation="sign",
+            rule=None,
+            dataset="digits:0-1",
+            epochs=1,
+            out_dir=str(tmp_path),
+        )
+    )
+    res = train(
+        TrainConfig(
+            model="MLP",
+            activation="Sign",
+            rule="ftp-sh",
+            dataset="digits:0-1",
+            epochs=2,
+            out_dir=str(tmp_path),
+            resume=True,
+        )
+    )
     assert [r["epoch"] for r in res.history] == [1, 2]
 
 
