@@ -7,7 +7,8 @@ image: 1437 train / 360 test).  Model: the MLP 64-H-H-10, Adam (lr 1e-3), batch 
 the same number of epochs ``E`` for every method, pre-training included:
 
 - FTP-SH / SSTE: sign activations, real weights, FTPROP-MB (soft / saturated hinge), E epochs.
-- CB: continuous binarization (Sakr et al.), E/2 epochs of the clipping net, then
+- CB: continuous binarization (Sakr et al.; batch norm before each clipping activation,
+  folded into the final sign net), E/2 epochs of the clipping net, then
   E/6 per stage (two slopes, then the output layer); slope lr 1e-2, L2 lambda 1.
 - WD ternary / quinary: discrete weight distributions with sign activations (Roth et
   al.): E/2 epochs of the real tanh net, E/6 with discrete weights and tanh, E/3 with

@@ -26,7 +26,7 @@ from torch import nn
 from ...errors import HardTargetError
 from .arch import spec_shapes
 
-__all__ = ["BlockNet", "DiscreteNet", "RealNet", "block_layout"]
+__all__ = ["BlockNet", "DiscreteNet", "RealNet", "block_layout", "dropouts"]
 
 
 def block_layout(spec: list, in_shape: Sequence[int]) -> list:
@@ -43,6 +43,14 @@ def block_layout(spec: list, in_shape: Sequence[int]) -> list:
         else:
             out.append(("conv", shape[0], block[1], block[2], False, shape))
     return out + [("out", math.prod(shapes[-1]), None, 0, False, shapes[-1])]
+
+
+def dropouts(dropout: Sequence[float] | float, n: int) -> nn.ModuleList:
+    """``n`` dropout modules: one probability for all, or one per weight block input."""
+    p = [float(dropout)] * n if isinstance(dropout, (int, float)) else list(dropout)
+    if len(p) != n or not all(0 <= q < 1 for q in p):
+        raise HardTargetError(f"dropout needs {n} probabilities in [0, 1), got {dropout}")
+    return nn.ModuleList(nn.Dropout(q) for q in p)
 
 
 class BlockNet(nn.Module):
@@ -113,16 +121,7 @@ class RealNet(BlockNet):
             w = torch.empty(shape)
             nn.init.kaiming_uniform_(w, a=math.sqrt(5))
             self.weights.append(nn.Parameter(w))
-        p = (
-            [float(dropout)] * len(self.layout)
-            if isinstance(dropout, (int, float))
-            else list(dropout)
-        )
-        if len(p) != len(self.layout) or not all(0 <= q < 1 for q in p):
-            raise HardTargetError(
-                f"dropout needs {len(self.layout)} probabilities in [0, 1), got {dropout}"
-            )
-        self.drops = nn.ModuleList(nn.Dropout(q) for q in p)
+        self.drops = dropouts(dropout, len(self.layout))
 
     def weight(self, i: int) -> torch.Tensor:
         return self.weights[i]

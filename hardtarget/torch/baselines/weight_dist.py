@@ -29,7 +29,7 @@ from torch import nn
 
 from ...errors import HardTargetError
 from .gauss import VAR_EPS, gauss_sample, gumbel_sign, max_pool_gauss
-from .plain import DiscreteNet, RealNet, block_layout
+from .plain import DiscreteNet, RealNet, block_layout, dropouts
 
 __all__ = [
     "LOGIT_CLIP",
@@ -199,16 +199,7 @@ class WeightDistNet(nn.Module):
         self.layers = nn.ModuleList(ProbLayer(b[1], b[2], b[3], weights) for b in self.layout)
         self.bns = nn.ModuleList(DistBatchNorm(b[2]) for b in self.layout[:-1])
         self.bias = nn.Parameter(torch.zeros(self.num_classes))
-        p = (
-            [float(dropout)] * len(self.layout)
-            if isinstance(dropout, (int, float))
-            else list(dropout)
-        )
-        if len(p) != len(self.layout) or not all(0 <= q < 1 for q in p):
-            raise HardTargetError(
-                f"dropout needs {len(self.layout)} probabilities in [0, 1), got {dropout}"
-            )
-        self.drops = nn.ModuleList(nn.Dropout(q) for q in p)
+        self.drops = dropouts(dropout, len(self.layout))
         self.register_buffer("stats_fresh", torch.tensor(False))
         object.__setattr__(self, "_cache", None)
         self.bn_batches = None  # zero-arg callable of training input batches (DiscreteBN sets it)
