@@ -485,3 +485,33 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
 def test_resume_without_out_dir_is_refused():
     with pytest.raises(HardTargetError, match="resuming needs the output directory"):
         train(TrainConfig(model="mlp", dataset="digits:0-1", epochs=1, resume=True))
+
+
+def test_cli_logs_one_line_per_epoch_unless_quiet(capsys):
+    argv = ["train", "--model", "mlp", "--dataset", "digits:0-1", "--epochs", "2", "--no-progress"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err  # not a terminal: one line per finished epoch
+    assert "epoch 1/2: lr=" in err and "epoch 2/2: lr=" in err and "train_seconds=" in err
+    assert main([*argv, "-q"]) == 0
+    assert "epoch 1/2" not in capsys.readouterr().err
+
+
+def test_sigint_exits_130_and_names_the_kept_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    argv = ["--model", "mlp", "--dataset", "digits", "--epochs", "500", "--out", str(out), "-q"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hardtarget", "train", *argv],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while not (out / "log.json").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert f"interrupted; {out}/last.pt holds the last finished epoch" in err
+    assert load_checkpoint(out / "last.pt")["epoch"] >= 0
+    assert not (out / ".hardtarget.lock").exists()  # released
