@@ -64,9 +64,15 @@ def main() -> None:
                 except HardTargetError:
                     statuses.add("refused")
                     break
-                worst = max(worst, time.perf_counter() - t - args.limit)
+                except Exception as exc:  # a bug: report it in the table, go on
+                    statuses.add(f"error {type(exc).__name__}")
+                    break
+                over = time.perf_counter() - t - args.limit
+                worst = max(worst, over)
                 statuses.add(r.status)
-            cell = "refused" if statuses == {"refused"} else f"{worst:+.2f} ({', '.join(sorted(statuses))})"
+                if r.status == "time_limit" and over < -0.5:
+                    print(f"    early time_limit: {r.message}", flush=True)
+            cell = (f"{worst:+.2f} " if np.isfinite(worst) else "") + f"({', '.join(sorted(statuses))})"
             cells.append(cell)
             print(f"  {label} {name}: {cell}", flush=True)
         print(f"| {label} | {','.join(map(str, hidden))} | " + " | ".join(cells) + " |", flush=True)

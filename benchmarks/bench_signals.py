@@ -29,7 +29,7 @@ CASES = {
                "-o", "restarts=10000"],
     # (CP-SAT finds no network here for minutes: the hint's state is the best so far)
     "sat": ["-p", "parity:8", "--hidden", "6", "-s", "sat", "-o", "hint=random"],
-    "exhaustive": ["-p", "planted:8-5-1:150:0", "--hidden", "5", "-s", "exhaustive",
+    "exhaustive": ["-p", "parity:4", "--hidden", "3", "-s", "exhaustive",
                    "-o", "max_size=1e70"],
 }
 

@@ -60,7 +60,8 @@ class Budget:
 
     def __post_init__(self) -> None:
         tl = self.time_limit
-        if tl is not None and (isinstance(tl, bool) or not isinstance(tl, (int, float)) or not tl > 0):
+        number = (int, float, np.integer, np.floating)
+        if tl is not None and (isinstance(tl, bool) or not isinstance(tl, number) or not tl > 0):
             raise HardTargetError(f"time_limit must be a number of seconds > 0, got {tl!r}")
         ms = self.max_states
         if ms is not None and (isinstance(ms, bool) or not isinstance(ms, (int, np.integer)) or ms < 1):
