@@ -214,7 +214,8 @@ class Checkpoint(Callback):
 
     def on_fit_start(self, state: Any) -> None:
         self._stack = ExitStack()
-        if state.rank == 0:
+        if state.rank == 0:  # the lock lives inside the directory, so create it first
+            self.out_dir.mkdir(parents=True, exist_ok=True)
             self._stack.enter_context(exclusive_lock(self.out_dir))
         if self.resume:
             self._load(state)

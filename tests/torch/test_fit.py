@@ -298,6 +298,19 @@ def test_a_locked_output_directory_is_refused_naming_the_holder(tmp_path, capsys
     assert main(argv) == 0  # released: the run goes ahead
 
 
+def test_two_runs_on_a_new_directory_take_the_same_lock(tmp_path):
+    from hardtarget.torch.trainer import TrainerState
+
+    state = TrainerState(None, None, None, None, None, 1, torch.device("cpu"))
+    first = Checkpoint(tmp_path / "new" / "run")
+    first.on_fit_start(state)
+    try:
+        with pytest.raises(HardTargetError, match=f"pid {os.getpid()}"):
+            Checkpoint(tmp_path / "new" / "run").on_fit_start(state)
+    finally:
+        first.on_fit_end(state)
+
+
 def test_full_disk_names_the_surviving_checkpoint(tmp_path, monkeypatch):
     import hardtarget.torch.callbacks as cb
 
