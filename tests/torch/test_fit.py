@@ -304,6 +304,7 @@ def test_two_runs_on_a_new_directory_take_the_same_lock(tmp_path):
     state = TrainerState(None, None, None, None, None, 1, torch.device("cpu"))
     first = Checkpoint(tmp_path / "new" / "run")
     first.on_fit_start(state)
+    (tmp_path / "new" / "run").mkdir(parents=True, exist_ok=True)  # as the first run's writes do
     try:
         with pytest.raises(HardTargetError, match=f"pid {os.getpid()}"):
             Checkpoint(tmp_path / "new" / "run").on_fit_start(state)
