@@ -33,6 +33,14 @@ def _parity_net(n):
     return ht.Network([W1, W2], ["sign", "sign"], np.array(["even", "odd"]))
 
 
+def _tie_net():
+    """Real weights, but unit 0 computes x0 - x1: exactly 0 on half the ±1 inputs."""
+    net = NETS["real"](np.random.default_rng(1))
+    W = net.weights[0].copy()
+    W[:, 0] = [1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    return ht.Network([W, net.weights[1]], ["sign", "sign"])
+
+
 NETS = {
     "packed-3class": lambda rng: _binary_net(rng, (12, 8, 3), np.array(["cat", "dog", "eel"])),
     "step-integer": lambda rng: ht.Network(
@@ -45,6 +53,12 @@ NETS = {
         ["step", "step"],
         np.array([3, 7]),
     ),
+    # 0/1 inputs after step layers, weights in {-1, 0, 1}: AND-popcount on two masks
+    "step-packed": lambda rng: ht.Network(
+        [np.vstack([rng.integers(-2, 3, size=(9, 40)), rng.integers(-3, 4, size=(1, 40))]),
+         np.vstack([rng.integers(-1, 2, size=(40, 6)), rng.integers(-4, 5, size=(1, 6))]),
+         np.vstack([rng.integers(-1, 2, size=(6, 3)), rng.normal(size=(1, 3))])],
+        ["step", "step", "step"]),
     "real": lambda rng: ht.Network(
         [rng.normal(size=(7, 5)), rng.normal(size=(6, 4))], ["sign", "sign"]
     ),
@@ -82,6 +96,9 @@ def test_layer_paths_follow_what_is_exactly_expressible():
         "packed",
     ]
     assert [p.kind for p in plan_network(NETS["packed-3class"](rng), "real")] == ["float", "packed"]
+    stepped = plan_network(NETS["step-packed"](rng), "real")
+    assert [(p.kind, p.weight_bits) for p in stepped] == [
+        ("float", 32), ("packed", 2), ("packed", 2)]
     step = plan_network(NETS["step-integer"](rng), "sign")
     assert [p.kind for p in step] == ["integer", "integer"] and step[0].scale_exp == 2
     assert [p.kind for p in plan_network(NETS["qrelu-hidden"](rng), "sign")] == ["integer", "float"]
@@ -128,13 +145,18 @@ def test_sign_of_zero_is_minus_one_in_every_format(tmp_path):
         assert got.tolist() == [0, 1, 0], fmt
 
 
-def test_verify_catches_a_wrong_sign_convention_in_c(tmp_path):
-    net = _binary_net(np.random.default_rng(1), (12, 8, 3))
+@pytest.mark.parametrize("kind, old, new", [
+    ("packed-3class", "pc <= ", "pc < "),  # XNOR layer: a unit at z = 0 would fire
+    ("step-packed", "s > L1_T", "s >= L1_T"),  # AND-popcount layer: the same
+    ("real-ties", "z > 0", "z >= 0"),  # float layers
+])
+def test_verify_catches_a_wrong_sign_convention_in_c(kind, old, new, tmp_path):
+    net = _tie_net() if kind == "real-ties" else NETS[kind](np.random.default_rng(1))
     path = tmp_path / "m.c"
     ht.export(net, path, inputs="sign")
     src = path.read_text()
-    assert "pc <= " in src
-    path.write_text(src.replace("pc <= ", "pc < "))  # a hidden unit firing at z = 0 -> not at z = 0
+    assert old in src
+    path.write_text(src.replace(old, new))
     check = ht.verify_export(net, path, inputs="sign")
     assert not check.ok and check.mismatches > 0 and check.zero_units > 0
 
@@ -142,10 +164,7 @@ def test_verify_catches_a_wrong_sign_convention_in_c(tmp_path):
 def test_verify_catches_onnx_greater_or_equal(tmp_path):
     import onnx
 
-    net = NETS["real"](np.random.default_rng(1))
-    W = net.weights[0].copy()
-    W[:, 0] = [1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0]  # unit 0: z = x0 - x1, zero on the diagonal
-    net = ht.Network([W, net.weights[1]], ["sign", "sign"])
+    net = _tie_net()
     path = tmp_path / "m.onnx"
     ht.export(net, path)
     model = onnx.load(path)
@@ -171,6 +190,14 @@ def test_verify_compares_float_bits_not_rounded_values(tmp_path):
     path.write_text(json.dumps(doc))
     check = ht.verify_export(net, path)
     assert check.mismatches > 0  # labels agree almost everywhere; the float64 bits do not
+
+
+@pytest.mark.parametrize("kind", sorted(NETS))
+def test_c_compiles_without_warnings_in_strict_c99(kind, tmp_path):
+    net = NETS[kind](np.random.default_rng(1))
+    ht.export(net, tmp_path / "m.c", inputs="sign")
+    strict = ("-O2", "-Wall", "-Wextra", "-pedantic", "-Wconversion", "-Werror")
+    assert CModel(tmp_path / "m.c", flags=strict).n_features == net.n_features
 
 
 def test_c_float_path_is_exact_at_high_optimization(tmp_path):

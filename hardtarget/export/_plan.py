@@ -6,8 +6,9 @@ user declares ±1) and its weights are integers after one power-of-two scale ``2
 with every partial sum below ``2**53`` (and weights within int32), each of those
 float64 steps is exact: the sum is ``S * 2**-e`` for the integer
 ``S = sum h_f W_f 2**e`` and only ``+ b`` rounds.  Such
-a layer runs on integers (``integer``), or on XNOR-popcount when its inputs and scaled
-weights are all ±1 (``packed``).  Since a correctly rounded sum keeps its sign,
+a layer runs on integers (``integer``), or on bits (``packed``): XNOR-popcount when its
+inputs and scaled weights are all ±1, AND-popcount against a +1 and a -1 mask when its
+inputs are 0/1 and its scaled weights in {-1, 0, 1}.  Since a correctly rounded sum keeps its sign,
 ``z > 0`` exactly when ``S > floor(-b * 2**e)``: a hidden unit is an integer threshold.
 Any other layer (real inputs, ``qrelu`` inputs, real weights) is ``float``: it must
 repeat the summation order above.
@@ -37,7 +38,7 @@ class LayerPlan:
 
     Attributes
     ----------
-    kind : ``"packed"`` (XNOR-popcount), ``"integer"`` or ``"float"``.
+    kind : ``"packed"`` (popcounts on bits), ``"integer"`` or ``"float"``.
     inputs : what the layer reads: ``"real"``, ``"sign"`` (±1), ``"binary"`` (0/1) or
         ``"levels"`` (qrelu outputs).
     scale_exp : ``e`` with ``W[:-1] == weights_int * 2**-e`` (integer/packed layers).
@@ -77,9 +78,9 @@ class LayerPlan:
 
     @property
     def weight_bits(self) -> int:
-        """Bits one stored weight takes (1 packed, two's complement integer, 32 or 64 float)."""
+        """Bits a stored weight takes: 1 or 2 packed, integer bits, 32 or 64 float."""
         if self.kind == "packed":
-            return 1
+            return 1 if self.inputs == "sign" else 2  # XNOR: one mask; AND: a +1 and a -1 mask
         if self.kind == "integer":
             return int(np.abs(self.weights_int).max()).bit_length() + 1
         return 32 if self.float32_weights else 64
@@ -136,7 +137,8 @@ def plan_network(net: Network, inputs: str = "real") -> "list[LayerPlan]":
         scaled = _integer_weights(Wf) if feed in ("sign", "binary") else None
         if scaled is not None:
             e, Wi = scaled
-            kind = "packed" if feed == "sign" and np.all(np.abs(Wi) == 1) else "integer"
+            bits = np.all(np.abs(Wi) == 1) if feed == "sign" else np.all(np.abs(Wi) <= 1)
+            kind = "packed" if bits else "integer"
             bound = int(np.abs(Wi).sum(axis=0).max())
             thr = _thresholds(b, e, bound)
         plans.append(LayerPlan(d, Wf.shape[0], Wf.shape[1], act, feed, kind, Wf, b, e, Wi, thr))

@@ -1,10 +1,11 @@
 """C99 source and header for microcontrollers: no dynamic memory, no libm.
 
 Each layer takes the path its plan allows (see :mod:`hardtarget.export._plan`):
-``packed`` layers read bit-packed ±1 inputs (bit 1 = +1, 32 per ``uint32_t``) and fire
-when ``popcount(x XOR w) <= limit``; ``integer`` layers sum small integers and compare
-with an integer threshold; ``float`` layers repeat the Network's float64 summation order.
-The output layer's pre-activations are float64, equal bit for bit to
+``packed`` layers read bit-packed inputs (bit 1 = +1 or 1, 32 per ``uint32_t``): with ±1
+inputs they fire when ``popcount(x XOR w) <= limit``, with 0/1 inputs when
+``popcount(x AND plus) - popcount(x AND minus) > threshold``; ``integer`` layers sum
+small integers and compare with an integer threshold; ``float`` layers repeat the
+Network's float64 summation order.  The output layer's pre-activations are float64, equal bit for bit to
 ``Network.decision_function`` (compile without FMA contraction: ``-std=c99`` or
 ``-ffp-contract=off``; no ``-ffast-math``).
 """
@@ -85,7 +86,18 @@ def _layer(p: LayerPlan, fmt: "str | None", out_name: str) -> "tuple[str, str]":
     inp = "x" if d == 0 else f"h{d}"
     consts, lines = "", []
     threshold = fmt is not None and p.kind != "float" and p.activation.kind != "qrelu"
-    if p.kind == "packed":
+    if p.kind == "packed" and p.inputs == "binary":  # 0/1 inputs: S = pc(x & plus) - pc(x & minus)
+        nw = _words(p.fan_in)
+        for mask, sign in (("PLUS", 1), ("MINUS", -1)):
+            rows = _pack_rows((p.weights_int.T == sign).astype(np.int64))
+            consts += _array("uint32_t", f"{P}_{mask}", [f"0x{v:08x}u" for v in rows], 6)
+        lines.append(f"int32_t s = 0; int w; for (w = 0; w < {nw}; ++w) "
+                     f"s += (int32_t)ht_popcount({inp}[w] & {P}_PLUS[j * {nw} + w]) "
+                     f"- (int32_t)ht_popcount({inp}[w] & {P}_MINUS[j * {nw} + w]);")
+        if threshold:
+            consts += _array("int32_t", f"{P}_T", p.thresholds.tolist())
+        fires, S = f"s > {P}_T[j]", "s"
+    elif p.kind == "packed":
         nw = _words(p.fan_in)
         consts += _array(
             "uint32_t", f"{P}_W", [f"0x{v:08x}u" for v in _pack_rows(p.weights_int.T)], 6
@@ -116,7 +128,8 @@ def _layer(p: LayerPlan, fmt: "str | None", out_name: str) -> "tuple[str, str]":
         if S is None:
             lines.append(f"double z = s + {P}_B[j];")
         else:
-            lines.append(f"double z = (double){S} * {_hex(2.0 ** -p.scale_exp)} + {P}_B[j];")
+            scale = f" * {_hex(2.0 ** -p.scale_exp)}" if p.scale_exp else ""  # exact: a power of 2
+            lines.append(f"double z = (double){S}{scale} + {P}_B[j];")
         fires = "z > 0"
     if fmt is None:
         lines.append(f"{out_name}[j] = z;")

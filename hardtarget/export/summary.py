@@ -20,7 +20,7 @@ def _row(p: LayerPlan, last: bool) -> dict:
     n, u = p.fan_in, p.units
     stored_bias = last or p.activation.kind == "qrelu"  # a float64 bias, not an integer threshold
     if p.kind == "packed":
-        weights = -(-n // 32) * 4 * u
+        weights = -(-n // 32) * 4 * u * (p.weight_bits)  # one mask per weight bit
         thresholds = 8 * u if stored_bias else 4 * u
     elif p.kind == "integer":
         weights = _int_bytes(p.weight_bits) * n * u
