@@ -5,8 +5,8 @@ Each layer takes the path its plan allows (see :mod:`hardtarget.export._plan`):
 inputs they fire when ``popcount(x XOR w) <= limit``, with 0/1 inputs when
 ``popcount(x AND plus) - popcount(x AND minus) > threshold``; ``integer`` layers sum
 small integers and compare with an integer threshold; ``float`` layers repeat the
-Network's float64 summation order.  The output layer's pre-activations are float64, equal bit for bit to
-``Network.decision_function`` (compile without FMA contraction: ``-std=c99`` or
+Network's float64 summation order.  The output layer's pre-activations are float64,
+equal bit for bit to ``Network.decision_function`` (compile without FMA contraction: ``-std=c99`` or
 ``-ffp-contract=off``; no ``-ffast-math``).
 """
 
