@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -61,23 +62,34 @@ def run(args: argparse.Namespace) -> int:
             )
     if os.path.isfile(args.out):
         raise HardTargetError(f"--out {args.out} is a file; bench writes a folder of results")
+    expected = len(SUITES[args.suite]) * args.seeds * len(strategies or STRATEGIES)
     rows: list = []
-    with locked_outputs(args.out, files=False), _runs_only(args.verbose):
+
+    def finished(row: dict) -> None:
+        rows.append(row)
+        write_results(rows, args.out)
+        if bar is not None:
+            bar.update(1)
+
+    with (
+        locked_outputs(args.out, files=False),
+        _runs_only(args.verbose),
+        _bar(args, expected) as bar,
+    ):
         run_suite(
             args.suite,
             strategies,
             seeds=range(args.seeds),
             time_limit=args.time_limit,
-            on_result=lambda row: (rows.append(row), write_results(rows, args.out)),
+            on_result=finished,
         )
-        expected = len(SUITES[args.suite]) * args.seeds * len(strategies or STRATEGIES)
         if len(rows) < expected or (rows and rows[-1]["status"] == "interrupted"):
             print(
                 f"interrupted: {len(rows)} of {expected} run(s) kept in {args.out}/results.json "
                 "and results.md"
             )
             return 130
-        rep = write_report(rows, args.out)
+        rep = write_report(rows, args.out)  # the plot, still under the lock
     print(markdown(rep["summary"]))
     print(
         f"\nwritten: {args.out}/results.md, results.json"
@@ -97,3 +109,15 @@ def _runs_only(verbose: int) -> Iterator[None]:
         yield
     finally:
         search.setLevel(old)
+
+
+@contextmanager
+def _bar(args: argparse.Namespace, total: int) -> Iterator[object | None]:
+    """A progress bar over the runs on a terminal (log lines take its place elsewhere)."""
+    if args.quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="run", desc="bench", leave=False) as bar:
+        yield bar
