@@ -515,3 +515,38 @@ def test_sigint_exits_130_and_names_the_kept_checkpoint(tmp_path):
     assert f"interrupted; {out}/last.pt holds the last finished epoch" in err
     assert load_checkpoint(out / "last.pt")["epoch"] >= 0
     assert not (out / ".hardtarget.lock").exists()  # released
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--precision", "bf16", "--channels-last"],
+        ["--precision", "fp16", "--val-split", "0.25", "--early-stop", "1"],
+        ["--compile", "aot_eager", "--decay-biases-and-norms", "--weight-decay", "1e-4"],
+    ],
+)
+def test_cli_gpu_switches_and_split_run_on_the_cpu(flags, tmp_path, capsys):
+    argv = [
+        "train",
+        "--model",
+        "convnet4",
+        "--model-option",
+        "width=16",
+        "--dataset",
+        "digits",
+        "--limit",
+        "96",
+        "--epochs",
+        "2",
+        "--json",
+        "--out",
+        str(tmp_path),
+        *flags,
+    ]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] in ("completed", "stopped") and out["history"]
+    config = load_checkpoint(tmp_path / "last.pt")["config"]
+    assert config["precision"] == (flags[1] if flags[0] == "--precision" else "fp32")
+    if "--val-split" in flags:
+        assert "val_top1" in out["history"][0] and out["best"]["monitor"] == "val_top1"
