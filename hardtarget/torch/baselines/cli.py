@@ -172,10 +172,11 @@ def run_cb(args: argparse.Namespace) -> int:
     if per is None:
         rest, n = epochs - pretrain, model.n_stages
         if rest < n:
+            need = 2 * n - 1 if args.pretrain_epochs is None else pretrain + n
             raise HardTargetError(
                 f"--method cb needs an epoch for each of its {n} stages after pre-training (one "
                 f"per hidden layer, then the output layer), and --epochs {epochs} leaves {rest}; "
-                f"raise --epochs to {pretrain + n} or set --pretrain-epochs and --stage-epochs"
+                f"raise --epochs to {need} or set --pretrain-epochs and --stage-epochs"
             )
         per = rest // n
     return _finish(
