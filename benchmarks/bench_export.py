@@ -14,6 +14,8 @@ strategy or the torch bridge yields) predicts the class of 100,000 random ±1 in
   thread; the faster of the two is the baseline;
 * ``float64 numpy``: the same in float64;
 * ``numba predict``: hardtarget's own ``Network`` forward pass (fixed summation order);
+* ``onnxruntime``: the ONNX export (``inputs="sign"``: float64 ``MatMul`` on the integer
+  weights, integer thresholds) in stock onnxruntime;
 * ``C packed``: ``hardtarget export --inputs sign`` compiled with the system compiler
   (``-O3 -march=native``), called once per batch through ctypes on pre-packed rows
   (2 ``uint32`` words per row), and ``C from doubles``, which packs each row first.
@@ -36,7 +38,7 @@ import numpy as np
 
 import hardtarget as ht
 from hardtarget.export._model import output_index
-from hardtarget.export.runtime import CModel, pack_signs
+from hardtarget.export.runtime import CModel, open_export, pack_signs
 
 
 def make_network(rng) -> ht.Network:
@@ -93,11 +95,14 @@ def main() -> None:
         src = Path(tmp) / "bench.c"
         ht.export(net, src, inputs="sign")
         c = CModel(src, flags=("-O3", "-march=native"))
+        ht.export(net, Path(tmp) / "bench.onnx", inputs="sign")
+        onnx = open_export(Path(tmp) / "bench.onnx")
         paths = {
             "float32 numpy, default BLAS threads": lambda: numpy_predict(*f32, X32),
             "float32 numpy, 1 BLAS thread": one_blas_thread(lambda: numpy_predict(*f32, X32)),
             "float64 numpy": lambda: numpy_predict(*f64, X64),
             "numba predict": lambda: output_index(net, X64),
+            "onnxruntime (integer MatMul export)": lambda: onnx.index(X64),
             "C packed": lambda: c.index_bits(bits),
             "C from doubles": lambda: c.index(X64),
         }
