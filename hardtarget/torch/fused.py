@@ -8,12 +8,14 @@ element in float32); the forward reads ``z`` and writes the output once (8 bytes
 
 :func:`fused_mode` picks when it is used: ``"auto"`` (default) on CUDA when Triton is
 importable, ``"always"`` (also on the CPU, through inductor's C++ backend, which the
-tests use), ``"never"``.
+tests use), ``"never"``.  If compiling fails (no working compiler), a warning is logged
+and the mode becomes ``"never"``.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 
 import torch
 
@@ -29,6 +31,7 @@ __all__ = [
     "fused_forward",
 ]
 
+log = logging.getLogger("hardtarget.torch")
 _MODES = ("auto", "always", "never")
 _mode = "auto"
 
@@ -105,9 +108,10 @@ def forward_formula(
     """``sign``/``step``/``qrelu`` of ``z`` as one expression (``thresholds`` in ``z``'s dtype)."""
     if kind == "sign":
         return torch.where(z > 0, 1.0, -1.0).to(out_dtype)
-    count = (z > thresholds[0]).float()
+    acc = torch.float64 if z.dtype == torch.float64 else torch.float32
+    count = (z > thresholds[0]).to(acc)
     for th in thresholds[1:]:
-        count = count + (z > th).float()
+        count = count + (z > th).to(acc)
     return (count / (len(thresholds) if kind == "qrelu" else 1)).to(out_dtype)
 
 
@@ -117,13 +121,30 @@ def _compiled(which: str):
     return torch.compile(fn, dynamic=True, fullgraph=True)
 
 
+def _call(which: str, *args):
+    """The compiled formula; if compiling fails, a logged switch to the eager formula."""
+    global _mode
+    if _mode != "never":
+        try:
+            return _compiled(which)(*args)
+        except Exception as exc:  # no working compiler or Triton on this machine
+            log.warning(
+                "compiled activation kernels unavailable (%s: %s); using the eager "
+                "kernels from now on",
+                type(exc).__name__,
+                exc,
+            )
+            _mode = "never"
+    return (grad_formula if which == "grad" else forward_formula)(*args)
+
+
 def fused_grad(rule: Rule, z: torch.Tensor, g: torch.Tensor, weighted: bool) -> torch.Tensor:
     """The compiled one-pass backward of ``rule``."""
-    return _compiled("grad")(z, g, rule.name, rule.kind, rule.k, weighted)
+    return _call("grad", z, g, rule.name, rule.kind, rule.k, weighted)
 
 
 def fused_forward(
     z: torch.Tensor, kind: str, thresholds: tuple, out_dtype: torch.dtype
 ) -> torch.Tensor:
     """The compiled one-pass forward."""
-    return _compiled("forward")(z, kind, thresholds, out_dtype)
+    return _call("forward", z, kind, thresholds, out_dtype)

@@ -205,3 +205,37 @@ def test_compiled_fused_kernels_through_autograd_equal_the_eager_path():
                 fused_mode(old)
         assert torch.equal(outs[0][0], outs[1][0])
         torch.testing.assert_close(outs[1][1], outs[0][1], rtol=2e-6, atol=1e-7)
+
+
+def test_fused_forward_keeps_float64_levels():
+    z = torch.linspace(-1, 2, 301, dtype=torch.float64)
+    for k in (3, 4):
+        th = exact_thresholds("qrelu", k, z.dtype)
+        assert torch.equal(forward_formula(z, "qrelu", th, z.dtype), hard_forward(z, "qrelu", k))
+
+
+def test_a_failing_compiler_switches_to_the_eager_kernels_with_a_warning(monkeypatch, caplog):
+    import hardtarget.torch.fused as fused
+
+    def broken(which):
+        def fail(*args):
+            raise RuntimeError("no C compiler")
+
+        return fail
+
+    monkeypatch.setattr(fused, "_compiled", broken)
+    z0, g = torch.randn(50), torch.randn(50)
+    ref = HardActivation("qrelu3", "soft_hinge")
+    z1 = z0.clone().requires_grad_(True)
+    ref(z1).backward(g)
+    old = fused_mode("always")
+    try:
+        z2 = z0.clone().requires_grad_(True)
+        out = HardActivation("qrelu3", "soft_hinge")(z2)
+        out.backward(g)
+        assert fused_mode() == "never"
+    finally:
+        fused_mode(old)
+    assert torch.equal(out.detach(), hard_forward(z0, "qrelu", 3))
+    torch.testing.assert_close(z2.grad, z1.grad, rtol=2e-6, atol=1e-7)
+    assert "compiled activation kernels unavailable (RuntimeError: no C compiler)" in caplog.text
