@@ -72,7 +72,9 @@ def main() -> None:
                 statuses.add(r.status)
                 if r.status == "time_limit" and over < -0.5:
                     print(f"    early time_limit: {r.message}", flush=True)
-            cell = (f"{worst:+.2f} " if np.isfinite(worst) else "") + f"({', '.join(sorted(statuses))})"
+            cell = (
+                f"{worst:+.2f} " if np.isfinite(worst) else ""
+            ) + f"({', '.join(sorted(statuses))})"
             cells.append(cell)
             print(f"  {label} {name}: {cell}", flush=True)
         print(f"| {label} | {','.join(map(str, hidden))} | " + " | ".join(cells) + " |", flush=True)

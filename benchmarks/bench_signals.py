@@ -22,16 +22,33 @@ import time
 
 import numpy as np
 
-
 CASES = {
     "hill": ["-p", "planted:16-8-1:500:0", "--hidden", "8", "-s", "hill", "-o", "restarts=10000"],
-    "ftprop": ["-p", "planted:32-16-1:400:0", "--hidden", "3", "-s", "ftprop",
-               "-o", "restarts=10000"],
+    "ftprop": [
+        "-p",
+        "planted:32-16-1:400:0",
+        "--hidden",
+        "3",
+        "-s",
+        "ftprop",
+        "-o",
+        "restarts=10000",
+    ],
     # (CP-SAT finds no network here for minutes: the hint's state is the best so far)
     "sat": ["-p", "parity:8", "--hidden", "6", "-s", "sat", "-o", "hint=random"],
     # (without pruning: tens of seconds, the first state after about 0.7 s)
-    "exhaustive": ["-p", "parity:4", "--hidden", "3", "-s", "exhaustive",
-                   "-o", "max_size=1e70", "-o", "prune=false"],
+    "exhaustive": [
+        "-p",
+        "parity:4",
+        "--hidden",
+        "3",
+        "-s",
+        "exhaustive",
+        "-o",
+        "max_size=1e70",
+        "-o",
+        "prune=false",
+    ],
 }
 
 
@@ -60,12 +77,21 @@ def interrupt_once(args: list, delay: float, sig: int = signal.SIGINT, grace: fl
         try:
             d = json.loads(stdout)
         except ValueError:
-            return {"outcome": "no JSON", "answer_s": answer, "rc": proc.returncode,
-                    "stderr": stderr[-300:]}
+            return {
+                "outcome": "no JSON",
+                "answer_s": answer,
+                "rc": proc.returncode,
+                "stderr": stderr[-300:],
+            }
         status = d.get("status")
         best = d.get("loss") is not None and os.path.exists(out)
-        outcome = ("interrupted+best" if status == "interrupted" and best
-                   else "interrupted, no best" if status == "interrupted" else f"finished: {status}")
+        outcome = (
+            "interrupted+best"
+            if status == "interrupted" and best
+            else "interrupted, no best"
+            if status == "interrupted"
+            else f"finished: {status}"
+        )
         return {"outcome": outcome, "answer_s": answer, "rc": proc.returncode}
 
 
@@ -79,8 +105,10 @@ def main() -> None:
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     sig = signal.SIGINT if args.signal == "INT" else signal.SIGTERM
-    print(f"SIG{args.signal} at a uniform random moment in [0, {args.max_delay:g}] s after the "
-          f"search starts, {args.runs} runs per strategy\n")
+    print(
+        f"SIG{args.signal} at a uniform random moment in [0, {args.max_delay:g}] s after the "
+        f"search starts, {args.runs} runs per strategy\n"
+    )
     print("| strategy | interrupted with best so far | other outcomes | slowest answer (s) |")
     print("|---|---|---|---|")
     for name in args.strategies.split(","):
@@ -92,8 +120,10 @@ def main() -> None:
         good = sum(r["outcome"] == "interrupted+best" for r in results)
         other = sorted({r["outcome"] for r in results} - {"interrupted+best"})
         slowest = max((r["answer_s"] or float("inf")) for r in results)
-        print(f"| {name} | {good}/{args.runs} | {', '.join(other) or '-'} | {slowest:.2f} |",
-              flush=True)
+        print(
+            f"| {name} | {good}/{args.runs} | {', '.join(other) or '-'} | {slowest:.2f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,12 @@ import hardtarget as ht
 from hardtarget.search import SatLP, SatSearch, sat_verify, solve
 from hardtarget.units import check_certificate
 
-BACKENDS = [("sat", {}), ("sat", {"backend": "pysat"}), ("sat-lp", {}), ("sat-lp", {"backend": "cpsat"})]
+BACKENDS = [
+    ("sat", {}),
+    ("sat", {"backend": "pysat"}),
+    ("sat-lp", {}),
+    ("sat-lp", {"backend": "cpsat"}),
+]
 
 
 def integer_network(r, act="sign"):
@@ -30,7 +35,9 @@ def check_result(p, r):
         assert ht.verify(p, r.targets).feasible
     if r.strategy == "sat-lp":
         for c in r.info["certificates"]:
-            assert check_certificate(np.array(c["inputs"]), np.array(c["targets"]), np.array(c["lambda"]))
+            assert check_certificate(
+                np.array(c["inputs"]), np.array(c["targets"]), np.array(c["lambda"])
+            )
 
 
 # -- known answers --------------------------------------------------------------------------
@@ -46,7 +53,9 @@ def test_minimal_widths_of_xor_and_parity3(strategy, opts, spec, narrow):
     check_result(p, fits)
     if strategy == "sat":  # the solver's own integer (or binary) weights compute the labels
         assert np.array_equal(integer_network(fits).predict(p.X), p.t)
-        w = np.concatenate([np.ravel(np.array(W)[:-1]) for W in fits.info["integer_weights"]])  # no biases
+        w = np.concatenate(
+            [np.ravel(np.array(W)[:-1]) for W in fits.info["integer_weights"]]
+        )  # no biases
         assert set(np.abs(w).tolist()) <= ({1} if opts else {0, 1, 2})
 
 
@@ -63,7 +72,9 @@ def test_parity4_needs_four_hidden_units_cpsat():
     assert np.array_equal(integer_network(r4).predict(p.X), p.t)
 
 
-@pytest.mark.parametrize("opts", [{}, {"objective": "feasibility"}])  # (the cpsat proposer takes ~40 s here)
+@pytest.mark.parametrize(
+    "opts", [{}, {"objective": "feasibility"}]
+)  # (the cpsat proposer takes ~40 s here)
 def test_parity4_needs_four_hidden_units_sat_lp(opts):
     p = ht.load_problem("parity:4")
     r3 = solve(p, (3,), "sat-lp", time_limit=60, **opts)
@@ -90,12 +101,22 @@ def test_min_width_reports_the_kind_of_proof():
         mw = ht.min_width(p, strategy=strategy)
         assert mw.width == 3 and mw.proven and mw.proofs == {0: "proof", 1: "proof", 2: "proof"}
     mw = ht.min_width(p, strategy="sat", backend="pysat")
-    assert mw.width == 3 and not mw.proven and set(mw.proofs.values()) == {"proof for binary weights"}
-    mw = ht.min_width(ht.load_problem("xor"), strategy="sat", weight_bound=1)  # 2 inputs: 1 is exact
+    assert (
+        mw.width == 3 and not mw.proven and set(mw.proofs.values()) == {"proof for binary weights"}
+    )
+    mw = ht.min_width(
+        ht.load_problem("xor"), strategy="sat", weight_bound=1
+    )  # 2 inputs: 1 is exact
     assert mw.width == 2 and mw.proven
     mw = ht.min_width(p, strategy="sat", weight_bound=1)  # 3 inputs need weights up to 2
-    assert mw.width == 3 and not mw.proven and mw.proofs[2] == "proof for integer weights bounded by 1/1"
-    r = solve(ht.load_problem("planted:3-2-1:20:0"), (1,), "sat")  # real inputs: never a real-weight proof
+    assert (
+        mw.width == 3
+        and not mw.proven
+        and mw.proofs[2] == "proof for integer weights bounded by 1/1"
+    )
+    r = solve(
+        ht.load_problem("planted:3-2-1:20:0"), (1,), "sat"
+    )  # real inputs: never a real-weight proof
     assert r.info["proof"].startswith("integer weights bounded by")
 
 
@@ -237,7 +258,10 @@ def test_bad_sat_input(monkeypatch):
 
 def test_unsatisfiable_is_an_answer_not_an_error():
     p = ht.make_problem([[0.0], [0.0], [1.0]], [0, 1, 1])  # the same input with both labels
-    for name, opts in BACKENDS + [("sat", {"objective": "feasibility"}), ("sat-lp", {"objective": "feasibility"})]:
+    for name, opts in BACKENDS + [
+        ("sat", {"objective": "feasibility"}),
+        ("sat-lp", {"objective": "feasibility"}),
+    ]:
         r = solve(p, (2,), name, **opts)
         assert r.status == "infeasible", (name, opts)
         if r.network is not None:
@@ -263,10 +287,26 @@ def test_cli_verify_with_sat_encodings(tmp_path, capsys):
     and_or = np.stack([np.where(p.X.sum(1) > 1, 1, -1), np.where(p.X.sum(1) > -1, 1, -1)], 1)
     np.savez(tmp_path / "good.npz", T1=and_or)
     np.savez(tmp_path / "bad.npz", T1=np.stack([p.t, p.t], 1))  # a hidden unit asked for XOR itself
-    assert main(["verify", "-p", "xor", "--targets", str(tmp_path / "good.npz"), "--sat", "cpsat", "--json"]) == 0
+    assert (
+        main(
+            [
+                "verify",
+                "-p",
+                "xor",
+                "--targets",
+                str(tmp_path / "good.npz"),
+                "--sat",
+                "cpsat",
+                "--json",
+            ]
+        )
+        == 0
+    )
     d = json.loads(capsys.readouterr().out)
     assert d["feasible"] and d["exact"] and d["agree"] and d["lp_feasible"]
-    assert main(["verify", "-p", "xor", "--targets", str(tmp_path / "bad.npz"), "--sat", "pysat"]) == 1
+    assert (
+        main(["verify", "-p", "xor", "--targets", str(tmp_path / "bad.npz"), "--sat", "pysat"]) == 1
+    )
     out = capsys.readouterr().out
     assert "layer 1 unit 0: pysat no fit" in out and "agrees with the LP" in out
     assert main(["verify", "-p", "xor", "--weights", "binary"]) == 2  # a SAT option without --sat
@@ -279,7 +319,19 @@ def test_ctrl_c_inside_a_solver_returns_interrupted(strategy):
     import subprocess
 
     name, _, backend = strategy.partition(":")
-    cmd = [sys.executable, "-m", "hardtarget", "solve", "-p", "parity:8", "--hidden", "6", "-s", name, "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hardtarget",
+        "solve",
+        "-p",
+        "parity:8",
+        "--hidden",
+        "6",
+        "-s",
+        name,
+        "--json",
+    ]
     if backend:
         cmd += ["-o", f"backend={backend}"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -105,8 +105,21 @@ def test_contract_result_fields_and_reproducibility(strategy):
     p = ht.load_problem("parity:3")
     a = solve(p, (3,), strategy, seed=3, time_limit=20)
     b = solve(p, (3,), strategy, seed=3, time_limit=20)
-    for field in ("status", "message", "strategy", "targets", "network", "loss", "train_accuracy",
-                  "states_evaluated", "unit_solves", "cache_hits", "wall_time", "time_to_best", "history"):
+    for field in (
+        "status",
+        "message",
+        "strategy",
+        "targets",
+        "network",
+        "loss",
+        "train_accuracy",
+        "states_evaluated",
+        "unit_solves",
+        "cache_hits",
+        "wall_time",
+        "time_to_best",
+        "history",
+    ):
         assert hasattr(a, field)
     assert a.status in STATUSES and a.strategy == strategy
     assert a.loss == b.loss and a.states_evaluated == b.states_evaluated and a.targets == b.targets
@@ -127,7 +140,9 @@ def test_contract_budgets_end_the_run_with_the_best_so_far(strategy):
     r = solve(p, (5,), strategy, time_limit=0.5, **kw)
     if not r.success:
         assert r.status in ("time_limit", "local_optimum", "infeasible")
-    assert (r.network is not None) == (r.states_evaluated > 0)  # the best so far, if any, is returned
+    assert (r.network is not None) == (
+        r.states_evaluated > 0
+    )  # the best so far, if any, is returned
     json.dumps(r.to_dict(), allow_nan=False)
     r = solve(p, (5,), strategy, max_states=7, time_limit=30, **kw)
     assert r.states_evaluated <= 7
@@ -159,8 +174,10 @@ def test_bad_search_input():
     with pytest.raises(ht.HardTargetError, match="width >= 1"):
         solve(p, (2, 0), "beam")
     with pytest.raises(ht.HardTargetError, match="may visit up to .* states.*use strategy 'beam'"):
-        solve(ht.load_problem("parity:4"), (3,), "exhaustive")
-    with pytest.raises(ht.HardTargetError, match="no option.* width; valid: init, max_neighbors, restarts"):
+        solve(ht.load_problem("parity:6"), (5,), "exhaustive")
+    with pytest.raises(
+        ht.HardTargetError, match="no option.* width; valid: init, max_neighbors, restarts"
+    ):
         get_strategy("hill", width=3)
     with pytest.raises(ht.HardTargetError, match="time_limit"):
         solve(p, (2,), "beam", time_limit=0)
@@ -195,8 +212,25 @@ def test_cli_solve_and_min_width(tmp_path, capsys):
 
     out = tmp_path / "m.npz"
     tout = tmp_path / "t.npz"
-    assert main(["solve", "-p", "parity:3", "--hidden", "3", "-s", "exhaustive", "--json", "--out", str(out),
-                 "--targets-out", str(tout)]) == 0
+    assert (
+        main(
+            [
+                "solve",
+                "-p",
+                "parity:3",
+                "--hidden",
+                "3",
+                "-s",
+                "exhaustive",
+                "--json",
+                "--out",
+                str(out),
+                "--targets-out",
+                str(tout),
+            ]
+        )
+        == 0
+    )
     d = json.loads(capsys.readouterr().out)
     for k in ("status", "strategy", "train_accuracy", "loss", "wall_time", "states_evaluated"):
         assert k in d
@@ -295,10 +329,15 @@ def test_no_state_in_time_says_so_in_strict_json():
 
 
 # -- strategies as configuration -----------------------------------------------------------
-NON_DEFAULT = {"hill": {"restarts": 3}, "beam": {"width": 9, "max_neighbors": 5},
-               "ftprop": {"budget": 4, "layer_loss": "soft_hinge"}, "madaline": {"pairs": True},
-               "exhaustive": {"prune": False}, "sat": {"backend": "pysat"},
-               "sat-lp": {"max_rounds": 10}}
+NON_DEFAULT = {
+    "hill": {"restarts": 3},
+    "beam": {"width": 9, "max_neighbors": 5},
+    "ftprop": {"budget": 4, "layer_loss": "soft_hinge"},
+    "madaline": {"pairs": True},
+    "exhaustive": {"prune": False},
+    "sat": {"backend": "pysat"},
+    "sat-lp": {"max_rounds": 10},
+}
 
 
 @pytest.mark.parametrize("strategy", ALL)
@@ -324,14 +363,19 @@ def test_contract_strategies_are_configuration(strategy):
     assert vars(est) == before
 
 
-@pytest.mark.parametrize("strategy,option,value,valid", [
-    ("beam", "width", 0, "an integer >= 1"), ("beam", "width", "abc", "an integer >= 1"),
-    ("hill", "restarts", -3, "an integer >= 0"), ("ftprop", "budget", -1, "an integer >= 0"),
-    ("ftprop", "flip_fraction", 2.0, r"a number in \[1e-09, 1\]"),
-    ("madaline", "pairs", "maybe", "true or false"),
-    ("hill", "init", "zeros", "one of random, ftprop-mb, anneal"),
-    ("exhaustive", "max_size", float("nan"), "a number >= 1"),
-])
+@pytest.mark.parametrize(
+    "strategy,option,value,valid",
+    [
+        ("beam", "width", 0, "an integer >= 1"),
+        ("beam", "width", "abc", "an integer >= 1"),
+        ("hill", "restarts", -3, "an integer >= 0"),
+        ("ftprop", "budget", -1, "an integer >= 0"),
+        ("ftprop", "flip_fraction", 2.0, r"a number in \[1e-09, 1\]"),
+        ("madaline", "pairs", "maybe", "true or false"),
+        ("hill", "init", "zeros", "one of random, ftprop-mb, anneal"),
+        ("exhaustive", "max_size", float("nan"), "a number >= 1"),
+    ],
+)
 def test_bad_options_are_clear_errors_when_the_run_starts(strategy, option, value, valid):
     p = ht.load_problem("xor")
     est = get_strategy(strategy, **{option: value})  # stored as given
@@ -342,7 +386,9 @@ def test_bad_options_are_clear_errors_when_the_run_starts(strategy, option, valu
 
 def test_options_given_as_text_are_converted():
     assert ht.search.check_options("beam", {"width": "8", "max_neighbors": "none"}) == {
-        "width": 8, "max_neighbors": None}
+        "width": 8,
+        "max_neighbors": None,
+    }
     assert ht.search.check_options("madaline", {"pairs": "true"}) == {"pairs": True}
     r = solve(ht.load_problem("xor"), (2,), "beam", width="3", seed=0, time_limit=10)
     assert r.success
@@ -385,10 +431,17 @@ class _SignalAfterStart:
             self.timer.join()
 
 
-@pytest.mark.parametrize("strategy,sig,delay", [
-    ("hill", "SIGINT", 0.0), ("hill", "SIGINT", 0.8), ("ftprop", "SIGINT", 0.5),
-    ("madaline", "SIGTERM", 0.5), ("beam", "SIGTERM", 0.0), ("sat-lp", "SIGINT", 0.5),
-])
+@pytest.mark.parametrize(
+    "strategy,sig,delay",
+    [
+        ("hill", "SIGINT", 0.0),
+        ("hill", "SIGINT", 0.8),
+        ("ftprop", "SIGINT", 0.5),
+        ("madaline", "SIGTERM", 0.5),
+        ("beam", "SIGTERM", 0.0),
+        ("sat-lp", "SIGINT", 0.5),
+    ],
+)
 def test_signals_return_interrupted_with_the_best_so_far(strategy, sig, delay):
     import signal
 

@@ -9,18 +9,45 @@ in ``params`` (:class:`Param`) and register it with :func:`register`;
 
 from __future__ import annotations
 
-from .params import Param
-from .base import Budget, SearchContext, SearchResult, Strategy, STATUSES
-from .evaluate import Evaluator, LOSSES
+from .api import (
+    STRATEGIES,
+    check_options,
+    get_strategy,
+    min_width,
+    register,
+    solve,
+    strategy_params,
+)
+from .base import STATUSES, Budget, SearchContext, SearchResult, Strategy
+from .evaluate import LOSSES, Evaluator
 from .exhaustive import Exhaustive
 from .ftprop import FTProp
 from .local import BeamSearch, HillClimb, Madaline
-from .api import STRATEGIES, check_options, get_strategy, min_width, register, solve, strategy_params
+from .params import Param
 from .sat import SatLP, SatSearch, sat_verify
 
 __all__ = [
-    "Budget", "SearchContext", "SearchResult", "Strategy", "STATUSES", "Evaluator", "LOSSES",
-    "Exhaustive", "HillClimb", "BeamSearch", "Madaline", "FTProp",
-    "STRATEGIES", "get_strategy", "register", "solve", "min_width", "SatSearch", "SatLP", "sat_verify",
-    "strategy_params", "check_options", "Param",
+    "Budget",
+    "SearchContext",
+    "SearchResult",
+    "Strategy",
+    "STATUSES",
+    "Evaluator",
+    "LOSSES",
+    "Exhaustive",
+    "HillClimb",
+    "BeamSearch",
+    "Madaline",
+    "FTProp",
+    "STRATEGIES",
+    "get_strategy",
+    "register",
+    "solve",
+    "min_width",
+    "SatSearch",
+    "SatLP",
+    "sat_verify",
+    "strategy_params",
+    "check_options",
+    "Param",
 ]

@@ -15,15 +15,23 @@ from .ftprop import FTProp
 from .local import BeamSearch, HillClimb, Madaline
 from .sat import SatLP, SatSearch
 
-__all__ = ["STRATEGIES", "register", "get_strategy", "strategy_params", "check_options", "solve",
-           "min_width", "MinWidthResult"]
+__all__ = [
+    "STRATEGIES",
+    "register",
+    "get_strategy",
+    "strategy_params",
+    "check_options",
+    "solve",
+    "min_width",
+    "MinWidthResult",
+]
 
 log = logging.getLogger("hardtarget.search")
 
-STRATEGIES: "dict[str, type[Strategy]]" = {}
+STRATEGIES: dict[str, type[Strategy]] = {}
 
 
-def register(cls: "type[Strategy]") -> "type[Strategy]":
+def register(cls: type[Strategy]) -> type[Strategy]:
     """Add a Strategy subclass to the registry under ``cls.name``."""
     if not cls.name:
         raise HardTargetError(f"{cls.__name__} needs a non-empty `name` to be registered")
@@ -35,22 +43,24 @@ for _cls in (Exhaustive, HillClimb, BeamSearch, FTProp, Madaline, SatSearch, Sat
     register(_cls)
 
 
-def _strategy_class(name) -> "type[Strategy]":
+def _strategy_class(name) -> type[Strategy]:
     cls = STRATEGIES.get(name) if isinstance(name, str) else None
     if cls is None:
         raise HardTargetError(f"unknown strategy {name!r}; valid: {', '.join(sorted(STRATEGIES))}")
     return cls
 
 
-def _known(cls: "type[Strategy]", options: dict) -> None:
+def _known(cls: type[Strategy], options: dict) -> None:
     valid = cls.option_names()
     unknown = sorted(set(options) - set(valid))
     if unknown:
-        raise HardTargetError(f"strategy {cls.name!r} has no option(s) {', '.join(unknown)}; "
-                              f"valid: {', '.join(sorted(valid)) or 'none'}")
+        raise HardTargetError(
+            f"strategy {cls.name!r} has no option(s) {', '.join(unknown)}; "
+            f"valid: {', '.join(sorted(valid)) or 'none'}"
+        )
 
 
-def get_strategy(strategy: "str | Strategy", seed: int = 0, **options) -> Strategy:
+def get_strategy(strategy: str | Strategy, seed: int = 0, **options) -> Strategy:
     """Resolve a name or instance; unknown names and options raise, listing the valid ones.
 
     Options are stored as given and checked when a run starts.
@@ -60,7 +70,9 @@ def get_strategy(strategy: "str | Strategy", seed: int = 0, **options) -> Strate
     """
     if isinstance(strategy, Strategy):
         if options:
-            raise HardTargetError("options go to the strategy's constructor when you pass an instance")
+            raise HardTargetError(
+                "options go to the strategy's constructor when you pass an instance"
+            )
         return strategy
     cls = _strategy_class(strategy)
     _known(cls, options)
@@ -94,8 +106,10 @@ def check_options(name: str, options: dict) -> dict:
     """
     cls = _strategy_class(name)
     _known(cls, options)
-    return {k: cls.params[k].convert(cls.name, k, v) if k in cls.params else v
-            for k, v in options.items()}
+    return {
+        k: cls.params[k].convert(cls.name, k, v) if k in cls.params else v
+        for k, v in options.items()
+    }
 
 
 def _hidden(hidden) -> tuple:
@@ -106,16 +120,31 @@ def _hidden(hidden) -> tuple:
     try:
         widths = tuple(int(h) for h in hidden)
     except (TypeError, ValueError):
-        raise HardTargetError(f"hidden must be a width or a sequence of widths, got {hidden!r}") from None
+        raise HardTargetError(
+            f"hidden must be a width or a sequence of widths, got {hidden!r}"
+        ) from None
     if any(h < 1 for h in widths):
-        raise HardTargetError(f"every hidden layer needs width >= 1, got {widths}; use hidden=() for none")
+        raise HardTargetError(
+            f"every hidden layer needs width >= 1, got {widths}; use hidden=() for none"
+        )
     return widths
 
 
-def solve(problem: Problem, hidden=(4,), strategy: "str | Strategy" = "beam", *, activation: str = "sign",
-          solver: str = "auto", loss: str = "errors", time_limit: "float | None" = None,
-          max_states: "int | None" = None, seed: int = 0, progress: "bool | None" = None,
-          cache: "UnitCache | None" = None, **options) -> SearchResult:
+def solve(
+    problem: Problem,
+    hidden=(4,),
+    strategy: str | Strategy = "beam",
+    *,
+    activation: str = "sign",
+    solver: str = "auto",
+    loss: str = "errors",
+    time_limit: float | None = None,
+    max_states: int | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+    cache: UnitCache | None = None,
+    **options,
+) -> SearchResult:
     """Search hidden targets for a hard-threshold network and train it.
 
     Parameters
@@ -142,7 +171,9 @@ def solve(problem: Problem, hidden=(4,), strategy: "str | Strategy" = "beam", *,
     """
     seed = check_seed(seed)
     strat = get_strategy(strategy, seed=seed, **options)
-    ev = Evaluator(problem, _hidden(hidden), activation=activation, solver=solver, loss=loss, cache=cache)
+    ev = Evaluator(
+        problem, _hidden(hidden), activation=activation, solver=solver, loss=loss, cache=cache
+    )
     ctx = SearchContext(ev, Budget(time_limit, max_states), seed=seed, progress=progress)
     return run_strategy(strat, ctx)
 
@@ -159,11 +190,11 @@ class MinWidthResult:
     refused), ``undecided_reason`` says why; the proofs below it are kept.
     """
 
-    width: "int | None"
-    result: "SearchResult | None"
+    width: int | None
+    result: SearchResult | None
     proofs: dict = field(default_factory=dict)
     results: dict = field(default_factory=dict)
-    undecided: "int | None" = None
+    undecided: int | None = None
     undecided_reason: str = ""
 
     @property
@@ -171,9 +202,14 @@ class MinWidthResult:
         """One line: the widths proven infeasible, then the answer or where it stopped."""
         proven = [w for w, v in self.proofs.items() if v == "proof"]
         run = proven == list(range(proven[0], proven[-1] + 1)) if proven else False
-        names = f"{proven[0]}..{proven[-1]}" if run and len(proven) > 1 else ", ".join(map(str, proven))
-        head = (f"width{'s' if len(proven) > 1 else ''} {names} proven infeasible" if proven
-                else "no width proven infeasible")
+        names = (
+            f"{proven[0]}..{proven[-1]}" if run and len(proven) > 1 else ", ".join(map(str, proven))
+        )
+        head = (
+            f"width{'s' if len(proven) > 1 else ''} {names} proven infeasible"
+            if proven
+            else "no width proven infeasible"
+        )
         if self.width is not None:
             return f"{head}; width {self.width} fits"
         if self.undecided is not None:
@@ -186,15 +222,25 @@ class MinWidthResult:
         return self.width is not None and all(v == "proof" for v in self.proofs.values())
 
     def to_dict(self) -> dict:
-        return {"width": self.width, "proven_minimal": self.proven,
-                "below": {str(k): v for k, v in self.proofs.items()},
-                "undecided": self.undecided, "undecided_reason": self.undecided_reason,
-                "message": self.message,
-                "result": self.result.to_dict() if self.result else None}
+        return {
+            "width": self.width,
+            "proven_minimal": self.proven,
+            "below": {str(k): v for k, v in self.proofs.items()},
+            "undecided": self.undecided,
+            "undecided_reason": self.undecided_reason,
+            "message": self.message,
+            "result": self.result.to_dict() if self.result else None,
+        }
 
 
-def min_width(problem: Problem, strategy: "str | Strategy" = "exhaustive", max_width: int = 8,
-              time_limit: "float | None" = None, seed: int = 0, **options) -> MinWidthResult:
+def min_width(
+    problem: Problem,
+    strategy: str | Strategy = "exhaustive",
+    max_width: int = 8,
+    time_limit: float | None = None,
+    seed: int = 0,
+    **options,
+) -> MinWidthResult:
     """Find the smallest hidden width (one hidden layer; 0 = a single perceptron) that fits.
 
     >>> import hardtarget as ht
@@ -202,15 +248,23 @@ def min_width(problem: Problem, strategy: "str | Strategy" = "exhaustive", max_w
     3
     """
     if isinstance(max_width, bool) or not hasattr(max_width, "__index__") or max_width < 0:
-        raise HardTargetError(f"max_width must be an integer >= 0 (0: a single perceptron), "
-                              f"got {max_width!r}")
+        raise HardTargetError(
+            f"max_width must be an integer >= 0 (0: a single perceptron), got {max_width!r}"
+        )
     out = MinWidthResult(None, None)
     cache = UnitCache()
     cls = strategy if isinstance(strategy, Strategy) else STRATEGIES.get(strategy)
     for w in range(0, int(max_width) + 1):
         try:
-            r = solve(problem, hidden=(w,) if w else (), strategy=strategy, time_limit=time_limit,
-                      seed=seed, cache=cache, **options)
+            r = solve(
+                problem,
+                hidden=(w,) if w else (),
+                strategy=strategy,
+                time_limit=time_limit,
+                seed=seed,
+                cache=cache,
+                **options,
+            )
         except HardTargetError as exc:  # refused (too big): keep what the smaller widths proved
             if not out.results:
                 raise
@@ -227,5 +281,7 @@ def min_width(problem: Problem, strategy: "str | Strategy" = "exhaustive", max_w
             out.width, out.result = w, r
             return out
         # a strategy may say what its proof covers (sat: "proof for binary weights", ...)
-        out.proofs[w] = r.info.get("proof_kind", "proof") if r.status == "infeasible" else "not found"
+        out.proofs[w] = (
+            r.info.get("proof_kind", "proof") if r.status == "infeasible" else "not found"
+        )
     return out

@@ -9,8 +9,9 @@ import math
 import sys
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -21,8 +22,16 @@ from .evaluate import Evaluator, State
 from .params import Param
 from .signals import StopSignals
 
-__all__ = ["Strategy", "Budget", "SearchResult", "SearchContext", "BudgetExhausted", "Interrupted",
-           "STATUSES", "check_seed"]
+__all__ = [
+    "Strategy",
+    "Budget",
+    "SearchResult",
+    "SearchContext",
+    "BudgetExhausted",
+    "Interrupted",
+    "STATUSES",
+    "check_seed",
+]
 
 log = logging.getLogger("hardtarget.search")
 
@@ -55,8 +64,8 @@ def check_seed(seed) -> int:
 class Budget:
     """Limits of one search: wall-clock seconds and evaluated states (None = no limit)."""
 
-    time_limit: "float | None" = None
-    max_states: "int | None" = None
+    time_limit: float | None = None
+    max_states: int | None = None
 
     def __post_init__(self) -> None:
         tl = self.time_limit
@@ -64,7 +73,9 @@ class Budget:
         if tl is not None and (isinstance(tl, bool) or not isinstance(tl, number) or not tl > 0):
             raise HardTargetError(f"time_limit must be a number of seconds > 0, got {tl!r}")
         ms = self.max_states
-        if ms is not None and (isinstance(ms, bool) or not isinstance(ms, (int, np.integer)) or ms < 1):
+        if ms is not None and (
+            isinstance(ms, bool) or not isinstance(ms, (int, np.integer)) or ms < 1
+        ):
             raise HardTargetError(f"max_states must be an integer >= 1, got {ms!r}")
 
 
@@ -105,8 +116,8 @@ class SearchResult:
     message: str
     strategy: str
     hidden: tuple
-    targets: "TargetSetting | None"
-    network: "Network | None"
+    targets: TargetSetting | None
+    network: Network | None
     loss: float
     train_accuracy: float
     states_evaluated: int
@@ -123,19 +134,30 @@ class SearchResult:
 
     def to_dict(self) -> dict:
         """Plain, strict-JSON data (``loss`` is None when no network was found)."""
-        return _json({
-            "status": self.status, "message": self.message, "strategy": self.strategy,
-            "hidden": list(self.hidden), "loss": self.loss, "train_accuracy": self.train_accuracy,
-            "states_evaluated": self.states_evaluated, "unit_solves": self.unit_solves,
-            "cache_hits": self.cache_hits, "wall_time": self.wall_time,
-            "time_to_best": self.time_to_best, "history": [list(h) for h in self.history],
-            "info": self.info,
-        })
+        return _json(
+            {
+                "status": self.status,
+                "message": self.message,
+                "strategy": self.strategy,
+                "hidden": list(self.hidden),
+                "loss": self.loss,
+                "train_accuracy": self.train_accuracy,
+                "states_evaluated": self.states_evaluated,
+                "unit_solves": self.unit_solves,
+                "cache_hits": self.cache_hits,
+                "wall_time": self.wall_time,
+                "time_to_best": self.time_to_best,
+                "history": [list(h) for h in self.history],
+                "info": self.info,
+            }
+        )
 
     def __repr__(self) -> str:
-        return (f"SearchResult(status={self.status!r}, strategy={self.strategy!r}, "
-                f"hidden={self.hidden}, loss={self.loss}, train_accuracy={self.train_accuracy:.4f}, "
-                f"states={self.states_evaluated}, wall_time={self.wall_time:.3f}s)")
+        return (
+            f"SearchResult(status={self.status!r}, strategy={self.strategy!r}, "
+            f"hidden={self.hidden}, loss={self.loss}, train_accuracy={self.train_accuracy:.4f}, "
+            f"states={self.states_evaluated}, wall_time={self.wall_time:.3f}s)"
+        )
 
 
 class SearchContext:
@@ -146,14 +168,15 @@ class SearchContext:
     :attr:`SearchResult.info`.
     """
 
-    def __init__(self, evaluator: Evaluator, budget: Budget, seed: int = 0,
-                 progress: "bool | None" = None):
+    def __init__(
+        self, evaluator: Evaluator, budget: Budget, seed: int = 0, progress: bool | None = None
+    ):
         self.evaluator = evaluator
         self.budget = budget
         self.seed = check_seed(seed)
         self.rng = np.random.default_rng(self.seed)
         self.start = time.perf_counter()
-        self.best: "State | None" = None
+        self.best: State | None = None
         self.time_to_best = 0.0
         self.history: list = []
         self.info: dict = {}
@@ -176,7 +199,7 @@ class SearchContext:
         """True once SIGINT or SIGTERM arrived during the run."""
         return self.signals.requested
 
-    def time_left(self) -> "float | None":
+    def time_left(self) -> float | None:
         tl = self.budget.time_limit
         return None if tl is None else tl - self.elapsed
 
@@ -209,7 +232,7 @@ class SearchContext:
         left = self.time_left()
         return left is not None and left < -FORCED_GRACE
 
-    def on_signal(self, fn: Callable[[], None]) -> "contextlib.AbstractContextManager":
+    def on_signal(self, fn: Callable[[], None]) -> contextlib.AbstractContextManager:
         """Call ``fn`` from another thread if a signal arrives inside the block (C solvers)."""
         return self.signals.hook(fn)
 
@@ -250,15 +273,20 @@ class SearchContext:
             return self.signals.requested or (deadline is not None and self.elapsed >= deadline)
 
         ev = self.evaluator
-        return TargetSetting(initial_targets(ev.problem, ev.hidden, ev.activation, self.rng, method,
-                                             stop=stop))
+        return TargetSetting(
+            initial_targets(ev.problem, ev.hidden, ev.activation, self.rng, method, stop=stop)
+        )
 
     def start_state(self, method: str = "random") -> State:
         """Evaluate start targets; the run's first one even if the start used the time
         (so that there is a best so far to return)."""
         if self.best is not None:  # a restart: one progress line per finished descent
-            log.info("restart after %d states: best loss %s (%.2f s)",
-                     self.evaluator.states_evaluated, self.best.loss, self.elapsed)
+            log.info(
+                "restart after %d states: best loss %s (%.2f s)",
+                self.evaluator.states_evaluated,
+                self.best.loss,
+                self.elapsed,
+            )
         targets = self.initial_targets(method)
         if self.best is not None:
             return self.evaluate(targets)
@@ -270,10 +298,15 @@ class SearchContext:
         if self.best is None or state.loss < self.best.loss:
             self.best = state
             self.time_to_best = self.elapsed
-            self.history.append((round(self.time_to_best, 6), self.evaluator.states_evaluated,
-                                 state.loss))
-            log.info("best loss %s after %d states (%.2f s)", state.loss,
-                     self.evaluator.states_evaluated, self.time_to_best)
+            self.history.append(
+                (round(self.time_to_best, 6), self.evaluator.states_evaluated, state.loss)
+            )
+            log.info(
+                "best loss %s after %d states (%.2f s)",
+                state.loss,
+                self.evaluator.states_evaluated,
+                self.time_to_best,
+            )
 
     def solved(self) -> bool:
         """True once a state with zero training errors and zero loss is known."""
@@ -299,13 +332,13 @@ class Strategy(ABC):
     name: ClassVar[str] = ""
     exact: ClassVar[bool] = False
     multi_output: ClassVar[bool] = False  # handles problems with several output units
-    params: ClassVar["dict[str, Param]"] = {}
+    params: ClassVar[dict[str, Param]] = {}
 
     def __init__(self, seed: int = 0):
         self.seed = seed
 
     @abstractmethod
-    def run(self, ctx: SearchContext) -> "tuple[str, str]":
+    def run(self, ctx: SearchContext) -> tuple[str, str]:
         """Search; return ``(status, message)``."""
 
     def check(self, evaluator: Evaluator) -> None:
@@ -316,15 +349,18 @@ class Strategy(ABC):
 
     # -- scikit-learn's parameter protocol --------------------------------------------
     @classmethod
-    def option_names(cls) -> "list[str]":
+    def option_names(cls) -> list[str]:
         """The ``__init__`` keyword arguments, ``seed`` excluded."""
         return [p for p in cls._param_names() if p != "seed"]
 
     @classmethod
-    def _param_names(cls) -> "list[str]":
+    def _param_names(cls) -> list[str]:
         sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values()
-                if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        return [
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        ]
 
     @classmethod
     def defaults(cls) -> dict:
@@ -332,7 +368,7 @@ class Strategy(ABC):
         return {k: sig.parameters[k].default for k in cls._param_names()}
 
     @classmethod
-    def declared(cls) -> "dict[str, Param]":
+    def declared(cls) -> dict[str, Param]:
         """Every parameter's declaration (seed included)."""
         return {"seed": Param("int", "random seed", low=0), **cls.params}
 
@@ -340,17 +376,18 @@ class Strategy(ABC):
         """The ``__init__`` arguments as stored (scikit-learn's ``get_params``)."""
         return {k: getattr(self, k) for k in self._param_names()}
 
-    def set_params(self, **params) -> "Strategy":
+    def set_params(self, **params) -> Strategy:
         """Set ``__init__`` arguments (scikit-learn's ``set_params``); unknown keys are errors."""
         valid = self._param_names()
         for k, v in params.items():
             if k not in valid:
-                raise HardTargetError(f"strategy {self.name!r} has no option {k!r}; "
-                                      f"valid: {', '.join(sorted(valid))}")
+                raise HardTargetError(
+                    f"strategy {self.name!r} has no option {k!r}; valid: {', '.join(sorted(valid))}"
+                )
             setattr(self, k, v)
         return self
 
-    def validated(self) -> "Strategy":
+    def validated(self) -> Strategy:
         """A copy with every option checked and converted; HardTargetError names the valid range."""
         decl = self.declared()
         values = {}
@@ -363,8 +400,9 @@ class Strategy(ABC):
 
     def __repr__(self) -> str:
         defaults = self.defaults()
-        opts = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items()
-                         if not _same(v, defaults.get(k)))
+        opts = ", ".join(
+            f"{k}={v!r}" for k, v in self.get_params().items() if not _same(v, defaults.get(k))
+        )
         return f"{type(self).__name__}({opts})"
 
 
@@ -381,14 +419,16 @@ def _hidden_targets(net: Network, X: np.ndarray) -> TargetSetting:
     return TargetSetting([np.where(Z > 0, 1, -1).astype(np.int8) for Z in Zs])
 
 
-def _stopped(ctx: SearchContext, status: str, message: str) -> "tuple[str, str]":
-    """A budget or a signal ended the run: zero errors are still a success; else say what is kept."""
+def _stopped(ctx: SearchContext, status: str, message: str) -> tuple[str, str]:
+    """A budget or a signal ended the run: zero errors are still a success; else say what
+    is kept."""
     best = ctx.best
     if best is not None and best.errors == 0:
         return "feasible", f"zero training errors (found before the run stopped: {message})"
     if best is None:
-        return status, (f"{message}; no network was found before the run stopped "
-                        "(nothing to return or save)")
+        return status, (
+            f"{message}; no network was found before the run stopped (nothing to return or save)"
+        )
     return status, f"{message}; the best network so far has {best.errors} training error(s)"
 
 
@@ -402,11 +442,20 @@ def result_from(ctx: SearchContext, strategy: Strategy, status: str, message: st
         network = best.network
         targets = _hidden_targets(network, ev.problem.X) if best.errors == 0 else best.targets
     return SearchResult(
-        status=status, message=message, strategy=strategy.name, hidden=ev.hidden,
-        targets=targets, network=network, loss=best.loss if best else math.inf,
+        status=status,
+        message=message,
+        strategy=strategy.name,
+        hidden=ev.hidden,
+        targets=targets,
+        network=network,
+        loss=best.loss if best else math.inf,
         train_accuracy=(1.0 - best.errors / m) if best else 0.0,
-        states_evaluated=ev.states_evaluated, unit_solves=ev.unit_solves, cache_hits=ev.cache.hits,
-        wall_time=ctx.elapsed, time_to_best=ctx.time_to_best, history=list(ctx.history),
+        states_evaluated=ev.states_evaluated,
+        unit_solves=ev.unit_solves,
+        cache_hits=ev.cache.hits,
+        wall_time=ctx.elapsed,
+        time_to_best=ctx.time_to_best,
+        history=list(ctx.history),
         info=dict(ctx.info),
     )
 
@@ -440,8 +489,10 @@ def run_strategy(strategy: Strategy, ctx: SearchContext) -> SearchResult:
     n_out = ctx.evaluator.t_out.shape[1]
     if n_out > 1 and not cfg.multi_output:
         multi = sorted(c.name for c in _subclasses(Strategy) if c.multi_output and c.name)
-        raise HardTargetError(f"strategy {cfg.name!r} handles one output unit; this problem has "
-                              f"{n_out} (one-vs-rest). Use one of {multi}")
+        raise HardTargetError(
+            f"strategy {cfg.name!r} handles one output unit; this problem has "
+            f"{n_out} (one-vs-rest). Use one of {multi}"
+        )
     cfg.check(ctx.evaluator)
     with _guard(ctx) as out:
         log.info("search started: %r, hidden %s", cfg, ctx.evaluator.hidden)

@@ -17,23 +17,12 @@ import numpy as np
 
 from ..network import Network
 from ..targets import TargetSetting
+from ..units import LAYER_LOSSES, layer_loss_grad
 from .base import SearchContext, Strategy
 from .init import INITS
 from .params import Param
 
-__all__ = ["FTProp", "layer_loss_grad"]
-
-_LAYER_LOSSES = ("hinge", "saturated_hinge", "soft_hinge")
-
-
-def layer_loss_grad(loss: str, u: np.ndarray) -> np.ndarray:
-    """Derivative of a layer loss with respect to ``u = t * z``."""
-    if loss == "hinge":
-        return np.where(u < 1, -1.0, 0.0)
-    if loss == "saturated_hinge":
-        return np.where((u < 1) & (u >= -1), -1.0, 0.0)
-    return -1.0 / np.cosh(u) ** 2
-
+__all__ = ["FTProp"]
 
 class FTProp(Strategy):
     """Algorithm 1 with the target heuristic of equation (2).
@@ -51,15 +40,23 @@ class FTProp(Strategy):
     multi_output = True
     params = {
         "budget": Param("int", "proposals per layer and call", low=0),
-        "layer_loss": Param("str", "layer loss whose gradient sets targets", choices=_LAYER_LOSSES),
-        "flip_fraction": Param("float", "share of disagreeing targets flipped per proposal",
-                               low=1e-9, high=1.0),
+        "layer_loss": Param("str", "layer loss whose gradient sets targets", choices=LAYER_LOSSES),
+        "flip_fraction": Param(
+            "float", "share of disagreeing targets flipped per proposal", low=1e-9, high=1.0
+        ),
         "restarts": Param("int", "new initial targets after a failed top-level call", low=0),
         "init": Param("str", "initial targets (see hardtarget.search.init)", choices=INITS),
     }
 
-    def __init__(self, seed: int = 0, budget: int = 20, layer_loss: str = "hinge",
-                 flip_fraction: float = 0.1, restarts: int = 10, init: str = "anneal"):
+    def __init__(
+        self,
+        seed: int = 0,
+        budget: int = 20,
+        layer_loss: str = "hinge",
+        flip_fraction: float = 0.1,
+        restarts: int = 10,
+        init: str = "anneal",
+    ):
         self.seed = seed
         self.budget = budget
         self.layer_loss = layer_loss
@@ -99,7 +96,9 @@ class _Run:
         self.ctx.check_budget()
         W, _ = ev.train_layer(self._inputs(d), self.T[d - 1])
         self.W[d - 1] = W
-        self.ctx.evaluate(TargetSetting(self.T[:-1]))  # track the real network's loss, check budgets
+        self.ctx.evaluate(
+            TargetSetting(self.T[:-1])
+        )  # track the real network's loss, check budgets
         return bool(np.array_equal(self._outputs(d), self.T[d - 1]))
 
     def _outputs(self, d: int) -> np.ndarray:

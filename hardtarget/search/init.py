@@ -13,11 +13,12 @@ callback, looked at every few epochs, ends the training early with the best weig
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from typing import Callable
-
 from ..errors import HardTargetError
+from ..units import error_count, layer_loss_grad
 
 __all__ = ["initial_targets", "INITS"]
 
@@ -25,8 +26,10 @@ INITS = ("random", "ftprop-mb", "anneal")
 
 
 def _random_weights(rng: np.random.Generator, widths: list) -> list:
-    return [np.vstack([rng.standard_normal((a, b)) / np.sqrt(a), np.zeros((1, b))])
-            for a, b in zip(widths[:-1], widths[1:])]
+    return [
+        np.vstack([rng.standard_normal((a, b)) / np.sqrt(a), np.zeros((1, b))])
+        for a, b in zip(widths[:-1], widths[1:])
+    ]
 
 
 def _forward(X, Ws, act):
@@ -49,8 +52,10 @@ class _Adam:
 
     def step(self, d: int, grad: np.ndarray, ep: int) -> None:
         self.m[d] = 0.9 * self.m[d] + 0.1 * grad
-        self.v[d] = 0.999 * self.v[d] + 0.001 * grad ** 2
-        self.Ws[d] -= self.lr * (self.m[d] / (1 - 0.9 ** ep)) / (np.sqrt(self.v[d] / (1 - 0.999 ** ep)) + 1e-8)
+        self.v[d] = 0.999 * self.v[d] + 0.001 * grad**2
+        self.Ws[d] -= (
+            self.lr * (self.m[d] / (1 - 0.9**ep)) / (np.sqrt(self.v[d] / (1 - 0.999**ep)) + 1e-8)
+        )
 
 
 _CHECK_EVERY = 10  # epochs between looks at the stop callback (and at the hard network's errors)
@@ -60,9 +65,10 @@ def _never() -> bool:
     return False
 
 
-def ftprop_mb_weights(X, t, hidden, act, rng, epochs: int = 1000, lr: float = 0.01,
-                      stop: Callable[[], bool] = _never) -> list:
-    """Full-batch FTPROP-MB with soft-hinge layer losses (FTP-SH); the weights with fewest errors."""
+def ftprop_mb_weights(
+    X, t, hidden, act, rng, epochs: int = 1000, lr: float = 0.01, stop: Callable[[], bool] = _never
+) -> list:
+    """Full-batch FTPROP-MB with soft-hinge layer losses (FTP-SH); the best weights."""
     widths = [X.shape[1], *hidden, t.shape[1]]
     Ws = _random_weights(rng, widths)
     opt = _Adam(Ws, lr)
@@ -72,12 +78,12 @@ def ftprop_mb_weights(X, t, hidden, act, rng, epochs: int = 1000, lr: float = 0.
         if ep % _CHECK_EVERY == 0 and stop():
             break
         Hs, Zs = _forward(X, Ws, act)
-        err = int(np.count_nonzero(np.any((Zs[-1] > 0) != (t > 0), axis=1)))
+        err = error_count(Zs[-1], t)
         if err < best_err:
             best, best_err = [W.copy() for W in Ws], err
             if err == 0:
                 break
-        g = -t / np.cosh(t * Zs[-1]) ** 2  # output soft hinge
+        g = t * layer_loss_grad("soft_hinge", t * Zs[-1])  # output soft hinge
         for d in range(len(Ws) - 1, -1, -1):
             grad = np.vstack([Hs[d].T @ g, g.sum(axis=0, keepdims=True)])
             if d > 0:
@@ -87,8 +93,17 @@ def ftprop_mb_weights(X, t, hidden, act, rng, epochs: int = 1000, lr: float = 0.
     return best
 
 
-def anneal_weights(X, t, hidden, act, rng, epochs: int = 6000, lr: float = 0.01,
-                   beta_max: float = 50.0, stop: Callable[[], bool] = _never) -> list:
+def anneal_weights(
+    X,
+    t,
+    hidden,
+    act,
+    rng,
+    epochs: int = 6000,
+    lr: float = 0.01,
+    beta_max: float = 50.0,
+    stop: Callable[[], bool] = _never,
+) -> list:
     """Train a tanh network whose slope is annealed towards sign; return the best sign weights."""
     widths = [X.shape[1], *hidden, t.shape[1]]
     Ws = _random_weights(rng, widths)
@@ -100,7 +115,7 @@ def anneal_weights(X, t, hidden, act, rng, epochs: int = 6000, lr: float = 0.01,
             if ep > 1 and stop():
                 break
             _, Zs = _forward(X, Ws, act)
-            err = int(np.count_nonzero(np.any((Zs[-1] > 0) != (t > 0), axis=1)))
+            err = error_count(Zs[-1], t)
             if err < best_err:
                 best, best_err = [W.copy() for W in Ws], err
                 if err == 0:
@@ -111,17 +126,28 @@ def anneal_weights(X, t, hidden, act, rng, epochs: int = 6000, lr: float = 0.01,
             Ts.append(T)
             Hs.append(T if act.kind == "sign" else (T + 1) / 2)
         z = Hs[-1] @ Ws[-1][:-1] + Ws[-1][-1]
-        g = np.where(t * z < 1, -t, 0.0)  # output hinge
+        g = t * layer_loss_grad("hinge", t * z)  # output hinge
         for d in range(len(Ws) - 1, -1, -1):
             grad = np.vstack([Hs[d].T @ g, g.sum(axis=0, keepdims=True)])
             if d > 0:
-                g = (g @ Ws[d][:-1].T) * (1 if act.kind == "sign" else 0.5) * beta * (1 - Ts[d - 1] ** 2)
+                g = (
+                    (g @ Ws[d][:-1].T)
+                    * (1 if act.kind == "sign" else 0.5)
+                    * beta
+                    * (1 - Ts[d - 1] ** 2)
+                )
             opt.step(d, grad, ep)
     return best
 
 
-def initial_targets(problem, hidden: tuple, act, rng: np.random.Generator, method: str = "random",
-                    stop: Callable[[], bool] = _never) -> list:
+def initial_targets(
+    problem,
+    hidden: tuple,
+    act,
+    rng: np.random.Generator,
+    method: str = "random",
+    stop: Callable[[], bool] = _never,
+) -> list:
     """Hidden target arrays (int8 ±1) for the start of a local search.
 
     ``stop`` (called every few epochs) ends ``ftprop-mb``/``anneal`` training early.

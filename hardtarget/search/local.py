@@ -24,10 +24,14 @@ MAX_NEIGHBORS = Param("int", "flips sampled per state and step (None: all)", low
 RESTARTS = Param("int", "extra runs from new initial targets after a local optimum", low=0)
 
 
-def neighbors(targets: TargetSetting, rng: np.random.Generator, max_neighbors: "int | None"):
+def neighbors(targets: TargetSetting, rng: np.random.Generator, max_neighbors: int | None):
     """(layer, sample, unit) of every single flip, in random order (a sample if capped)."""
-    moves = [(d, i, j) for d, T in enumerate(targets.layers)
-             for i in range(T.shape[0]) for j in range(T.shape[1])]
+    moves = [
+        (d, i, j)
+        for d, T in enumerate(targets.layers)
+        for i in range(T.shape[0])
+        for j in range(T.shape[1])
+    ]
     order = rng.permutation(len(moves))
     if max_neighbors is not None:
         order = order[: int(max_neighbors)]
@@ -48,8 +52,13 @@ class HillClimb(Strategy):
     multi_output = True
     params = {"restarts": RESTARTS, "max_neighbors": MAX_NEIGHBORS, "init": INIT}
 
-    def __init__(self, seed: int = 0, restarts: int = 0, max_neighbors: "int | None" = None,
-                 init: str = "anneal"):
+    def __init__(
+        self,
+        seed: int = 0,
+        restarts: int = 0,
+        max_neighbors: int | None = None,
+        init: str = "anneal",
+    ):
         self.seed = seed
         self.restarts = restarts
         self.max_neighbors = max_neighbors
@@ -59,7 +68,7 @@ class HillClimb(Strategy):
         for _ in range(self.restarts + 1):
             cur = ctx.start_state(self.init)
             while cur.errors > 0:
-                best_nb: "State | None" = None
+                best_nb: State | None = None
                 for d, i, j in neighbors(cur.targets, ctx.rng, self.max_neighbors):
                     s = ctx.evaluate(cur.targets.flipped(d, i, j))
                     if best_nb is None or s.loss < best_nb.loss:
@@ -87,12 +96,21 @@ class BeamSearch(Strategy):
 
     name = "beam"
     multi_output = True
-    params = {"width": Param("int", "states kept per round (1: hill climbing)", low=1),
-              "patience": Param("int", "rounds without a new best before stopping", low=1),
-              "max_neighbors": MAX_NEIGHBORS, "init": INIT}
+    params = {
+        "width": Param("int", "states kept per round (1: hill climbing)", low=1),
+        "patience": Param("int", "rounds without a new best before stopping", low=1),
+        "max_neighbors": MAX_NEIGHBORS,
+        "init": INIT,
+    }
 
-    def __init__(self, seed: int = 0, width: int = 4, patience: int = 2,
-                 max_neighbors: "int | None" = None, init: str = "anneal"):
+    def __init__(
+        self,
+        seed: int = 0,
+        width: int = 4,
+        patience: int = 2,
+        max_neighbors: int | None = None,
+        init: str = "anneal",
+    ):
         self.seed = seed
         self.width = width
         self.patience = patience
@@ -127,8 +145,9 @@ class BeamSearch(Strategy):
                 break  # hill climbing: stop at the first non-improving round
         if ctx.best.errors == 0:
             return "feasible", "zero training errors"
-        return "local_optimum", (f"no improvement in {self.patience} round(s) "
-                                 f"(loss {ctx.best.loss:g})")
+        return "local_optimum", (
+            f"no improvement in {self.patience} round(s) (loss {ctx.best.loss:g})"
+        )
 
 
 class Madaline(Strategy):
@@ -146,12 +165,21 @@ class Madaline(Strategy):
 
     name = "madaline"
     multi_output = True
-    params = {"max_trials": Param("int", "hidden units tried per misclassified sample", low=1),
-              "pairs": Param("bool", "also try flipping two units at once"),
-              "restarts": RESTARTS, "init": INIT}
+    params = {
+        "max_trials": Param("int", "hidden units tried per misclassified sample", low=1),
+        "pairs": Param("bool", "also try flipping two units at once"),
+        "restarts": RESTARTS,
+        "init": INIT,
+    }
 
-    def __init__(self, seed: int = 0, max_trials: int = 8, pairs: bool = False, restarts: int = 0,
-                 init: str = "anneal"):
+    def __init__(
+        self,
+        seed: int = 0,
+        max_trials: int = 8,
+        pairs: bool = False,
+        restarts: int = 0,
+        init: str = "anneal",
+    ):
         self.seed = seed
         self.max_trials = max_trials
         self.pairs = pairs
@@ -167,7 +195,7 @@ class Madaline(Strategy):
     def _trials(self, units: list):
         yield from ([u] for u in units)
         if self.pairs:
-            yield from ([a, b] for k, a in enumerate(units) for b in units[k + 1:])
+            yield from ([a, b] for k, a in enumerate(units) for b in units[k + 1 :])
 
     def _descend(self, ctx: SearchContext) -> bool:
         ev = ctx.evaluator
@@ -193,6 +221,6 @@ class Madaline(Strategy):
 
     def _least_confident(self, state: State, i: int, X: np.ndarray) -> list:
         """(layer, unit) of hidden units ordered by |pre-activation| at sample i."""
-        Zs = state.network.preactivations(X[i:i + 1])[:-1]
+        Zs = state.network.preactivations(X[i : i + 1])[:-1]
         ranked = sorted((abs(float(z)), d, j) for d, Z in enumerate(Zs) for j, z in enumerate(Z[0]))
         return [(d, j) for _, d, j in ranked[: self.max_trials]]

@@ -43,8 +43,8 @@ class Param:
 
     kind: str
     help: str
-    low: "float | None" = None
-    high: "float | None" = None
+    low: float | None = None
+    high: float | None = None
     choices: tuple = ()
     none: bool = False
 
@@ -76,15 +76,20 @@ class Param:
             return None
         out = self._convert(value)
         if out is None:
-            raise HardTargetError(f"strategy {owner!r} option {name} must be {self.describe()}, "
-                                  f"got {value!r}")
+            raise HardTargetError(
+                f"strategy {owner!r} option {name} must be {self.describe()}, got {value!r}"
+            )
         return out
 
     def _convert(self, value: Any) -> Any:
         if isinstance(value, str) and self.kind != "str" and value in self.choices:
             return value
         if self.kind == "str":
-            return value if isinstance(value, str) and (not self.choices or value in self.choices) else None
+            return (
+                value
+                if isinstance(value, str) and (not self.choices or value in self.choices)
+                else None
+            )
         if self.kind == "bool":
             if isinstance(value, str):
                 low = value.strip().lower()
@@ -93,18 +98,27 @@ class Param:
         number = _number(value, self.kind == "int")
         if number is None:
             return None
-        if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
+        if (self.low is not None and number < self.low) or (
+            self.high is not None and number > self.high
+        ):
             return None
         return number
 
     def to_dict(self, default: Any) -> dict:
         """JSON-friendly description (what :func:`~hardtarget.search.strategy_params` returns)."""
-        return {"type": self.kind, "default": default, "low": self.low, "high": self.high,
-                "choices": list(self.choices), "none": self.none, "help": self.help,
-                "valid": self.describe()}
+        return {
+            "type": self.kind,
+            "default": default,
+            "low": self.low,
+            "high": self.high,
+            "choices": list(self.choices),
+            "none": self.none,
+            "help": self.help,
+            "valid": self.describe(),
+        }
 
 
-def _number(value: Any, integer: bool) -> "int | float | None":
+def _number(value: Any, integer: bool) -> int | float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str):

@@ -18,26 +18,28 @@ import signal
 import socket
 import threading
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 __all__ = ["StopSignals"]
 
-_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s)
+_SIGNALS = tuple(
+    s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s
+)
 
 
 class StopSignals:
     """Context manager that turns SIGINT/SIGTERM into a flag (main thread only; else a no-op)."""
 
     def __init__(self) -> None:
-        self.signum: "int | None" = None
+        self.signum: int | None = None
         self.when = 0.0  # time.perf_counter() at the first signal
         self._handled = 0
-        self._hooks: "list[Callable[[], None]]" = []
+        self._hooks: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._old: dict = {}
         self._old_fd = -1
-        self._socks: "tuple | None" = None
-        self._thread: "threading.Thread | None" = None
+        self._socks: tuple | None = None
+        self._thread: threading.Thread | None = None
 
     @property
     def requested(self) -> bool:
@@ -66,7 +68,7 @@ class StopSignals:
         while True:
             try:
                 data = sock.recv(64)
-            except socket.timeout:  # a solver may have started after the signal: stop it too
+            except TimeoutError:  # a solver may have started after the signal: stop it too
                 if self.signum is not None:
                     self._set(self.signum)
                 continue
@@ -95,7 +97,7 @@ class StopSignals:
             with self._lock:
                 self._hooks.remove(fn)
 
-    def __enter__(self) -> "StopSignals":
+    def __enter__(self) -> StopSignals:
         if threading.current_thread() is not threading.main_thread():
             return self
         for s in _SIGNALS:
@@ -110,8 +112,9 @@ class StopSignals:
             w.close()
             return self
         self._socks = (r, w)
-        self._thread = threading.Thread(target=self._watch, args=(r,), daemon=True,
-                                        name="hardtarget-signals")
+        self._thread = threading.Thread(
+            target=self._watch, args=(r,), daemon=True, name="hardtarget-signals"
+        )
         self._thread.start()
         return self
 

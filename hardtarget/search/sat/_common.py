@@ -13,9 +13,21 @@ import numpy as np
 from ...errors import HardTargetError
 from ..dichotomies import distinct_rows
 
-__all__ = ["cp_model", "cp_break_symmetry", "pysat_module", "EXACT_BOUND", "exact_bound", "boolean_kind",
-           "IntInputs", "integer_inputs", "Rows", "distinct_problem", "status_name", "sat_solve",
-           "solve_stoppable"]
+__all__ = [
+    "cp_model",
+    "cp_break_symmetry",
+    "pysat_module",
+    "EXACT_BOUND",
+    "exact_bound",
+    "boolean_kind",
+    "IntInputs",
+    "integer_inputs",
+    "Rows",
+    "distinct_problem",
+    "status_name",
+    "sat_solve",
+    "solve_stoppable",
+]
 
 # The largest integer weight that a threshold function of n Boolean inputs needs
 # (its smallest integer realization) is 1, 1, 2, 3, 5, 9 for n = 1..6 (Muroga's tables;
@@ -26,8 +38,9 @@ __all__ = ["cp_model", "cp_break_symmetry", "pysat_module", "EXACT_BOUND", "exac
 EXACT_BOUND = (1, 1, 1, 2, 3, 5, 9)
 
 
-def exact_bound(n_inputs: int) -> "int | None":
-    """Weight bound that makes an integer unit of ``n_inputs`` Boolean inputs complete (None if unknown)."""
+def exact_bound(n_inputs: int) -> int | None:
+    """Weight bound that makes an integer unit of ``n_inputs`` Boolean inputs complete
+    (None if unknown)."""
     return EXACT_BOUND[n_inputs] if 0 <= n_inputs < len(EXACT_BOUND) else None
 
 
@@ -37,12 +50,15 @@ def cp_model():
         return importlib.import_module("ortools.sat.python.cp_model")
     except ImportError:
         raise HardTargetError(
-            "the 'cpsat' backend needs OR-Tools: pip install 'ortools>=9.10' (a hardtarget dependency; "
-            "reinstall hardtarget to get it)") from None
+            "the 'cpsat' backend needs OR-Tools: pip install 'ortools>=9.10' "
+            "(a hardtarget dependency; "
+            "reinstall hardtarget to get it)"
+        ) from None
 
 
 def pysat_module(name: str):
-    """A PySAT submodule (``pysat.card``, ``pysat.pb``, ``pysat.solvers``), or an error naming the extra."""
+    """A PySAT submodule (``pysat.card``, ``pysat.pb``, ``pysat.solvers``), or an error
+    naming the extra."""
     try:
         mod = importlib.import_module(name)
         if name == "pysat.pb":
@@ -51,10 +67,11 @@ def pysat_module(name: str):
     except ImportError:
         raise HardTargetError(
             f"the 'pysat' backend needs {name}: pip install 'python-sat[pb]==1.9.dev17' "
-            "(the [pb] extra brings the pseudo-Boolean encoder)") from None
+            "(the [pb] extra brings the pseudo-Boolean encoder)"
+        ) from None
 
 
-def boolean_kind(A: np.ndarray) -> "str | None":
+def boolean_kind(A: np.ndarray) -> str | None:
     """``"sign"`` if every entry is ±1, ``"step"`` if every entry is 0 or 1, else None."""
     if np.all(np.abs(A) == 1):
         return "sign"
@@ -65,7 +82,8 @@ def boolean_kind(A: np.ndarray) -> "str | None":
 
 @dataclass
 class IntInputs:
-    """First-layer inputs as integers: ``Xq ~ scale * X`` with a rounding slack ``slack`` per weight unit."""
+    """First-layer inputs as integers: ``Xq ~ scale * X``, with a rounding slack ``slack``
+    per weight unit."""
 
     Xq: np.ndarray
     scale: float
@@ -90,10 +108,10 @@ def integer_inputs(X: np.ndarray, resolution: int = 1000) -> IntInputs:
 class Rows:
     """Distinct input rows with their label counts: what the encodings see."""
 
-    U: np.ndarray       # (u, n) distinct rows of X
-    inv: np.ndarray     # (m,) row index of each sample
-    pos: np.ndarray     # (u,) samples labelled +1 on each row
-    neg: np.ndarray     # (u,) samples labelled -1 on each row
+    U: np.ndarray  # (u, n) distinct rows of X
+    inv: np.ndarray  # (m,) row index of each sample
+    pos: np.ndarray  # (u,) samples labelled +1 on each row
+    neg: np.ndarray  # (u,) samples labelled -1 on each row
 
     @property
     def mixed(self) -> np.ndarray:
@@ -119,12 +137,17 @@ def cp_break_symmetry(model, H_layers: list) -> None:
 
 
 def status_name(cp, code) -> str:
-    return {cp.OPTIMAL: "OPTIMAL", cp.FEASIBLE: "FEASIBLE", cp.INFEASIBLE: "INFEASIBLE",
-            cp.MODEL_INVALID: "MODEL_INVALID"}.get(code, "UNKNOWN")
+    return {
+        cp.OPTIMAL: "OPTIMAL",
+        cp.FEASIBLE: "FEASIBLE",
+        cp.INFEASIBLE: "INFEASIBLE",
+        cp.MODEL_INVALID: "MODEL_INVALID",
+    }.get(code, "UNKNOWN")
 
 
 def solve_stoppable(solver, model, on_signal=None):
-    """``CpSolver.Solve(model)``; with ``on_signal``, a signal stops the search from another thread."""
+    """``CpSolver.Solve(model)``; with ``on_signal``, a signal stops the search from another
+    thread."""
     if on_signal is None:
         return solver.Solve(model)
     solver.parameters.catch_sigint_signal = False  # the engine's handler decides
@@ -133,8 +156,9 @@ def solve_stoppable(solver, model, on_signal=None):
         return solver.Solve(model)
 
 
-def sat_solve(solver, name: str, time_limit: "float | None", assumptions: "list | None" = None,
-              on_signal=None):
+def sat_solve(
+    solver, name: str, time_limit: float | None, assumptions: list | None = None, on_signal=None
+):
     """Run a PySAT solver: True, False, or None when ``time_limit`` (or a signal) interrupted it.
 
     PySAT cannot interrupt CaDiCaL; with a time limit it then runs to the end (a warning says so).
@@ -143,8 +167,13 @@ def sat_solve(solver, name: str, time_limit: "float | None", assumptions: "list 
     assumptions = list(assumptions or [])
     if name.startswith("cadical") or (time_limit is None and on_signal is None):
         if time_limit is not None:
-            warnings.warn(f"PySAT cannot interrupt {name}; the time limit is checked only between solver calls. "
-                          "Use solver='glucose4' for a hard time limit", UserWarning, stacklevel=3)
+            warnings.warn(
+                f"PySAT cannot interrupt {name}; the time limit is checked only between "
+                "solver calls. "
+                "Use solver='glucose4' for a hard time limit",
+                UserWarning,
+                stacklevel=3,
+            )
         try:
             return solver.solve(assumptions=assumptions)
         except Exception as exc:  # PySAT turns Ctrl-C inside the solver into its own error type

@@ -13,8 +13,17 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import HardTargetError
-from ._common import (IntInputs, Rows, boolean_kind, cp_break_symmetry, cp_model, exact_bound, integer_inputs,
-                      solve_stoppable, status_name)
+from ._common import (
+    IntInputs,
+    Rows,
+    boolean_kind,
+    cp_break_symmetry,
+    cp_model,
+    exact_bound,
+    integer_inputs,
+    solve_stoppable,
+    status_name,
+)
 
 __all__ = ["CpNetwork", "WEIGHTS", "OBJECTIVES", "DEFAULT_BOUND"]
 
@@ -43,10 +52,20 @@ class CpNetwork:
     tick : called once per unit and row while the model is built (a budget check may raise).
     """
 
-    def __init__(self, rows: Rows, hidden: tuple, activation: str = "sign", weights: str = "integer",
-                 weight_bound: "int | str" = "auto", objective: str = "errors", symmetry: bool = True,
-                 resolution: int = 1000, fixed_hidden: "list | None" = None, output: "np.ndarray | None" = None,
-                 tick=None):
+    def __init__(
+        self,
+        rows: Rows,
+        hidden: tuple,
+        activation: str = "sign",
+        weights: str = "integer",
+        weight_bound: int | str = "auto",
+        objective: str = "errors",
+        symmetry: bool = True,
+        resolution: int = 1000,
+        fixed_hidden: list | None = None,
+        output: np.ndarray | None = None,
+        tick=None,
+    ):
         cp = cp_model()
         self.cp = cp
         self.rows, self.hidden, self.act = rows, tuple(hidden), activation
@@ -61,8 +80,13 @@ class CpNetwork:
         if fixed_hidden is not None:
             self.H = [np.asarray(T) > 0 for T in fixed_hidden]
         else:
-            self.H = [np.array([[m.NewBoolVar(f"h{d}_{i}_{j}") for j in range(w)] for i in range(u)], dtype=object)
-                      for d, w in enumerate(self.hidden)]
+            self.H = [
+                np.array(
+                    [[m.NewBoolVar(f"h{d}_{i}_{j}") for j in range(w)] for i in range(u)],
+                    dtype=object,
+                )
+                for d, w in enumerate(self.hidden)
+            ]
         # output targets
         if output is not None:
             self.y = np.asarray(output).reshape(-1) > 0
@@ -90,8 +114,12 @@ class CpNetwork:
         if symmetry and activation == "sign" and fixed_hidden is None:
             cp_break_symmetry(self.model, self.H)
         if objective == "errors" and output is None:
-            self.model.Minimize(sum(int(rows.pos[i]) * (1 - self.y[i]) + int(rows.neg[i]) * self.y[i]
-                                    for i in range(u)))
+            self.model.Minimize(
+                sum(
+                    int(rows.pos[i]) * (1 - self.y[i]) + int(rows.neg[i]) * self.y[i]
+                    for i in range(u)
+                )
+            )
         elif objective == "sparsity":
             self.model.Minimize(sum(self.nonzero))
 
@@ -157,7 +185,7 @@ class CpNetwork:
                     m.Add(z <= -slack).OnlyEnforceIf(tgt.Not())
         return units
 
-    def add_hint(self, layers: list, y: "np.ndarray | None" = None) -> None:
+    def add_hint(self, layers: list, y: np.ndarray | None = None) -> None:
         """Hint hidden targets (per distinct row, ±1) and output targets."""
         for H, T in zip(self.H, layers):
             if H.dtype == object:
@@ -168,8 +196,9 @@ class CpNetwork:
                 self.model.AddHint(v, bool(t > 0))
 
     # -- solving ------------------------------------------------------------------
-    def solve(self, time_limit: "float | None" = None, seed: int = 0, workers: int = 1,
-              on_signal=None) -> dict:
+    def solve(
+        self, time_limit: float | None = None, seed: int = 0, workers: int = 1, on_signal=None
+    ) -> dict:
         """Run CP-SAT; return status, objective, bound and (if any) the solution.
 
         ``on_signal(fn)`` (a context manager, see ``SearchContext.on_signal``) lets
@@ -185,17 +214,32 @@ class CpNetwork:
         if time_limit is not None:
             prm.max_time_in_seconds = max(float(time_limit), 0.01)
         code = solve_stoppable(solver, self.model, on_signal)
-        out = {"status": status_name(cp, code), "wall_time": solver.WallTime(),
-               "conflicts": solver.NumConflicts(), "branches": solver.NumBranches()}
+        out = {
+            "status": status_name(cp, code),
+            "wall_time": solver.WallTime(),
+            "conflicts": solver.NumConflicts(),
+            "branches": solver.NumBranches(),
+        }
         if code in (cp.OPTIMAL, cp.FEASIBLE):
             val = solver.Value
-            hidden = [np.where(np.vectorize(lambda v: bool(val(v)) if not isinstance(v, (bool, np.bool_)) else v,
-                                            otypes=[bool])(H), 1, -1).astype(np.int8) for H in self.H]
+            hidden = [
+                np.where(
+                    np.vectorize(
+                        lambda v: bool(val(v)) if not isinstance(v, (bool, np.bool_)) else v,
+                        otypes=[bool],
+                    )(H),
+                    1,
+                    -1,
+                ).astype(np.int8)
+                for H in self.H
+            ]
             y = self.y if self.y.dtype != object else np.array([val(v) for v in self.y], dtype=bool)
             out["hidden"] = hidden
             out["y"] = np.where(y, 1, -1).astype(np.int8)
-            out["weights"] = [np.array([[val(w) for w in ws] + [val(b)] for ws, b in units], dtype=np.int64).T
-                              for units in self.W]
+            out["weights"] = [
+                np.array([[val(w) for w in ws] + [val(b)] for ws, b in units], dtype=np.int64).T
+                for units in self.W
+            ]
             if self.objective != "feasibility":
                 out["objective"] = solver.ObjectiveValue()
                 out["bound"] = solver.BestObjectiveBound()
@@ -211,7 +255,7 @@ class CpNetwork:
         return "integer weights bounded by " + "/".join(str(b) for b in self.bounds)
 
 
-def check_weight_bound(weight_bound) -> "int | str":
+def check_weight_bound(weight_bound) -> int | str:
     if weight_bound == "auto":
         return weight_bound
     try:
@@ -219,5 +263,7 @@ def check_weight_bound(weight_bound) -> "int | str":
     except (TypeError, ValueError):
         B = 0
     if B < 1 or B != weight_bound:
-        raise HardTargetError(f"weight_bound must be an integer >= 1 or 'auto', got {weight_bound!r}")
+        raise HardTargetError(
+            f"weight_bound must be an integer >= 1 or 'auto', got {weight_bound!r}"
+        )
     return B

@@ -53,8 +53,9 @@ class SatLP(Strategy):
     name = "sat-lp"
     exact = True
     params = {
-        "objective": Param("str", "fewest training errors or zero errors",
-                           choices=("errors", "feasibility")),
+        "objective": Param(
+            "str", "fewest training errors or zero errors", choices=("errors", "feasibility")
+        ),
         "backend": Param("str", "target proposer", choices=tuple(PROPOSERS)),
         "symmetry": Param("bool", "fix hidden units' first target and order the units"),
         "workers": Param("int", "CP-SAT workers (1: deterministic)", low=1),
@@ -62,9 +63,16 @@ class SatLP(Strategy):
         "max_rounds": Param("int", "give up after this many proposals", low=1),
     }
 
-    def __init__(self, seed: int = 0, objective: str = "errors", backend: str = "pysat",
-                 symmetry: bool = True, workers: int = 1, solver: str = "glucose4",
-                 max_rounds: int = 1_000_000):
+    def __init__(
+        self,
+        seed: int = 0,
+        objective: str = "errors",
+        backend: str = "pysat",
+        symmetry: bool = True,
+        workers: int = 1,
+        solver: str = "glucose4",
+        max_rounds: int = 1_000_000,
+    ):
         self.seed = seed
         self.objective = objective
         self.backend = backend
@@ -75,16 +83,22 @@ class SatLP(Strategy):
 
     def check(self, evaluator) -> None:
         if evaluator.loss != "errors":
-            raise HardTargetError("the sat-lp strategy minimizes training errors; use loss='errors'")
+            raise HardTargetError(
+                "the sat-lp strategy minimizes training errors; use loss='errors'"
+            )
 
     @staticmethod
-    def _cut(prop, d: int, S: np.ndarray, codes: "np.ndarray | None", t_S: np.ndarray) -> int:
+    def _cut(prop, d: int, S: np.ndarray, codes: np.ndarray | None, t_S: np.ndarray) -> int:
         """Clauses forbidding ``t_S`` and ``-t_S`` on ``S`` for every unit of layer ``d``."""
         H = prop.H
         layer = H[d] if d < len(H) else prop.y.reshape(-1, 1)
         base = []
         if d > 0:  # the previous layer's codes on S must differ somewhere
-            base = [(H[d - 1][i, k], bool(codes[a, k] > 0)) for a, i in enumerate(S) for k in range(H[d - 1].shape[1])]
+            base = [
+                (H[d - 1][i, k], bool(codes[a, k] > 0))
+                for a, i in enumerate(S)
+                for k in range(H[d - 1].shape[1])
+            ]
         added = 0
         for sgn in (1, -1):
             for j in range(layer.shape[1]):
@@ -121,17 +135,26 @@ class SatLP(Strategy):
                     ctx.info["lp_checks"] += 1
                     r = lp(inputs, t, ones, max_margin=False)
                     if r.separable is None:
-                        raise HardTargetError("the LP unit solver gave no verdict (numerical trouble); "
-                                              "rescale the inputs")
+                        raise HardTargetError(
+                            "the LP unit solver gave no verdict (numerical trouble); "
+                            "rescale the inputs"
+                        )
                     cert = None if r.separable else r.certificate
                     memo[key] = cert
                 if cert is None:
                     continue
                 bad += 1
                 S = np.flatnonzero(cert > 0)
-                ctx.info["certificates"].append({
-                    "layer": d + 1, "unit": j, "rows": first[S].tolist(), "inputs": inputs[S].tolist(),
-                    "targets": t[S].tolist(), "lambda": cert[S].tolist()})
+                ctx.info["certificates"].append(
+                    {
+                        "layer": d + 1,
+                        "unit": j,
+                        "rows": first[S].tolist(),
+                        "inputs": inputs[S].tolist(),
+                        "targets": t[S].tolist(),
+                        "lambda": cert[S].tolist(),
+                    }
+                )
                 ctx.info["cuts"] += self._cut(prop, d, S, None if codes is None else codes[S], t[S])
             inputs = act.from_targets(targets)
         return bad
@@ -141,11 +164,19 @@ class SatLP(Strategy):
         p = ev.problem
         rows = distinct_problem(p.X, p.t)
         extra = {"solver": self.solver} if self.backend == "pysat" else {}
-        prop = PROPOSERS[self.backend](rows, ev.hidden, self.objective, self.symmetry, self.seed, self.workers,
-                                       **extra)
+        prop = PROPOSERS[self.backend](
+            rows, ev.hidden, self.objective, self.symmetry, self.seed, self.workers, **extra
+        )
         memo: dict = {}
-        ctx.info.update(objective=self.objective, backend=self.backend, proof="real weights", rounds=0,
-                        cuts=0, lp_checks=0, certificates=[])
+        ctx.info.update(
+            objective=self.objective,
+            backend=self.backend,
+            proof="real weights",
+            rounds=0,
+            cuts=0,
+            lp_checks=0,
+            certificates=[],
+        )
         first = np.unique(rows.inv, return_index=True)[1]
         found = None  # errors of the best proposal that checked out
         try:
@@ -163,7 +194,9 @@ class SatLP(Strategy):
                 if self._check(ctx, prop, rows, res.hidden, res.y, memo, first):
                     continue
                 y = res.y[rows.inv].reshape(-1, 1)
-                state = ctx.record(TargetSetting([Td[rows.inv] for Td in res.hidden]), output_targets=y)
+                state = ctx.record(
+                    TargetSetting([Td[rows.inv] for Td in res.hidden]), output_targets=y
+                )
                 found = state.errors if found is None else min(found, state.errors)
                 if found == 0 or res.optimal:
                     return self._verdict(ctx, found)
@@ -172,7 +205,7 @@ class SatLP(Strategy):
             if hasattr(prop, "close"):
                 prop.close()
 
-    def _verdict(self, ctx: SearchContext, found: "int | None") -> "tuple[str, str]":
+    def _verdict(self, ctx: SearchContext, found: int | None) -> tuple[str, str]:
         n = len(ctx.info["certificates"])
         tail = f"{n} certificates, {ctx.info['rounds']} rounds"
         if found == 0:
@@ -180,5 +213,12 @@ class SatLP(Strategy):
         ctx.info["proof_kind"] = "proof"
         hidden = ctx.evaluator.hidden
         if found is None:
-            return "infeasible", f"proved: no network with hidden widths {hidden} fits the data ({tail})"
-        return "infeasible", f"proved: the minimum is {found} training error(s) with hidden widths {hidden} ({tail})"
+            return (
+                "infeasible",
+                f"proved: no network with hidden widths {hidden} fits the data ({tail})",
+            )
+        return (
+            "infeasible",
+            f"proved: the minimum is {found} training error(s) with hidden widths {hidden} "
+            f"({tail})",
+        )

@@ -6,9 +6,9 @@ clause added so far; ``forbid`` adds a clause saying that at least one listed va
 differs from its listed value.
 
 ``CpProposer`` re-solves a CP-SAT model each round (errors minimized directly).
-``SatProposer`` keeps one incremental SAT solver (Glucose by default: PySAT can interrupt it): learned clauses
-survive between rounds, and errors are minimized by tightening a totalizer bound on
-the output mistakes each time a proposal checks out.
+``SatProposer`` keeps one incremental SAT solver (Glucose by default: PySAT can interrupt
+it): learned clauses survive between rounds, and errors are minimized by tightening a
+totalizer bound on the output mistakes each time a proposal checks out.
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import Rows, cp_break_symmetry, cp_model, pysat_module, sat_solve, solve_stoppable, status_name
+from ._common import (
+    Rows,
+    cp_break_symmetry,
+    cp_model,
+    pysat_module,
+    sat_solve,
+    solve_stoppable,
+    status_name,
+)
 
 __all__ = ["Proposal", "CpProposer", "SatProposer", "PROPOSERS"]
 
@@ -25,23 +33,33 @@ __all__ = ["Proposal", "CpProposer", "SatProposer", "PROPOSERS"]
 @dataclass
 class Proposal:
     status: str  # "SAT", "UNSAT" or "UNKNOWN"
-    hidden: "list | None" = None  # per layer, (u, n_d) ±1 int8 on distinct rows
-    y: "np.ndarray | None" = None  # (u,) ±1 output targets
+    hidden: list | None = None  # per layer, (u, n_d) ±1 int8 on distinct rows
+    y: np.ndarray | None = None  # (u,) ±1 output targets
     optimal: bool = False  # no better proposal exists under the current clauses
 
 
 class CpProposer:
     """CP-SAT: minimizes errors itself; every round is a fresh solve (hinted)."""
 
-    def __init__(self, rows: Rows, hidden: tuple, objective: str, symmetry: bool, seed: int, workers: int):
+    def __init__(
+        self, rows: Rows, hidden: tuple, objective: str, symmetry: bool, seed: int, workers: int
+    ):
         cp = cp_model()
         self.cp, self.m = cp, cp.CpModel()
         m, u = self.m, len(rows.U)
-        self.H = [np.array([[m.NewBoolVar("") for _ in range(w)] for _ in range(u)], dtype=object) for w in hidden]
+        self.H = [
+            np.array([[m.NewBoolVar("") for _ in range(w)] for _ in range(u)], dtype=object)
+            for w in hidden
+        ]
         self.errors = objective == "errors"
         if self.errors:
             self.y = np.array([m.NewBoolVar("") for _ in range(u)], dtype=object)
-            m.Minimize(sum(int(rows.pos[i]) * (1 - self.y[i]) + int(rows.neg[i]) * self.y[i] for i in range(u)))
+            m.Minimize(
+                sum(
+                    int(rows.pos[i]) * (1 - self.y[i]) + int(rows.neg[i]) * self.y[i]
+                    for i in range(u)
+                )
+            )
         else:
             self.y = rows.pos > 0
             if rows.mixed.any():
@@ -55,7 +73,7 @@ class CpProposer:
     def forbid(self, pairs: list) -> None:
         self.m.AddBoolOr([v.Not() if val else v for v, val in pairs])
 
-    def propose(self, time_limit: "float | None", on_signal=None) -> Proposal:
+    def propose(self, time_limit: float | None, on_signal=None) -> Proposal:
         s = self.solver
         if time_limit is not None:
             s.parameters.max_time_in_seconds = time_limit
@@ -71,7 +89,9 @@ class CpProposer:
         for Hd in self.H:
             for v in Hd.ravel():
                 self.m.AddHint(v, s.BooleanValue(v))
-        return Proposal("SAT", hidden, np.where(y, 1, -1).astype(np.int8), st == "OPTIMAL" or not self.errors)
+        return Proposal(
+            "SAT", hidden, np.where(y, 1, -1).astype(np.int8), st == "OPTIMAL" or not self.errors
+        )
 
     def tighten(self, errors: int) -> None:  # CP-SAT optimizes on its own
         pass
@@ -80,13 +100,24 @@ class CpProposer:
 class SatProposer:
     """Incremental SAT (PySAT): clauses and learned clauses persist across rounds."""
 
-    def __init__(self, rows: Rows, hidden: tuple, objective: str, symmetry: bool, seed: int, workers: int,
-                 solver: str = "glucose4"):
+    def __init__(
+        self,
+        rows: Rows,
+        hidden: tuple,
+        objective: str,
+        symmetry: bool,
+        seed: int,
+        workers: int,
+        solver: str = "glucose4",
+    ):
         formula = pysat_module("pysat.formula")
         solvers = pysat_module("pysat.solvers")
         self.pool = pool = formula.IDPool()
         u = len(rows.U)
-        self.H = [np.array([[pool.id() for _ in range(w)] for _ in range(u)], dtype=object) for w in hidden]
+        self.H = [
+            np.array([[pool.id() for _ in range(w)] for _ in range(u)], dtype=object)
+            for w in hidden
+        ]
         self.errors = objective == "errors"
         self.sat = solvers.Solver(name=solver)
         self.solver_name = solver
@@ -94,8 +125,9 @@ class SatProposer:
         self.tot = None
         if self.errors:
             self.y = np.array([pool.id() for _ in range(u)], dtype=object)
-            self.mistakes = [-int(self.y[i]) for i in range(u) for _ in range(int(rows.pos[i]))] + \
-                            [int(self.y[i]) for i in range(u) for _ in range(int(rows.neg[i]))]
+            self.mistakes = [-int(self.y[i]) for i in range(u) for _ in range(int(rows.pos[i]))] + [
+                int(self.y[i]) for i in range(u) for _ in range(int(rows.neg[i]))
+            ]
         else:
             self.y = rows.pos > 0
             if rows.mixed.any():
@@ -127,15 +159,19 @@ class SatProposer:
         """From now on propose only targets with fewer than ``errors`` output mistakes."""
         if self.tot is None:
             card = pysat_module("pysat.card")
-            self.tot = card.ITotalizer(lits=self.mistakes, ubound=len(self.mistakes), top_id=self.pool.top)
-            self.pool.occupy(self.pool.top + 1, self.tot.top_id)  # later ids come after the totalizer's
+            self.tot = card.ITotalizer(
+                lits=self.mistakes, ubound=len(self.mistakes), top_id=self.pool.top
+            )
+            self.pool.occupy(
+                self.pool.top + 1, self.tot.top_id
+            )  # later ids come after the totalizer's
             for c in self.tot.cnf.clauses:
                 self.sat.add_clause(c)
         self.bound_lit = -self.tot.rhs[errors - 1] if errors >= 1 else None
         if errors <= 0:
             self.sat.add_clause([])
 
-    def propose(self, time_limit: "float | None", on_signal=None) -> Proposal:
+    def propose(self, time_limit: float | None, on_signal=None) -> Proposal:
         assume = [] if self.bound_lit is None else [self.bound_lit]
         ok = sat_solve(self.sat, self.solver_name, time_limit, assume, on_signal)
         if ok is None:

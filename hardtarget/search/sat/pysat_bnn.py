@@ -28,13 +28,26 @@ ENCODINGS = ("seqcounter", "totalizer", "sortnetwrk", "cardnetwrk", "mtotalizer"
 class PySatNetwork:
     """CNF of a network with binary or ternary weights (feasibility only)."""
 
-    def __init__(self, rows: Rows, hidden: tuple, activation: str = "sign", weights: str = "binary",
-                 symmetry: bool = True, encoding: str = "seqcounter", solver: str = "glucose4",
-                 fixed_hidden: "list | None" = None, tick=None):
+    def __init__(
+        self,
+        rows: Rows,
+        hidden: tuple,
+        activation: str = "sign",
+        weights: str = "binary",
+        symmetry: bool = True,
+        encoding: str = "seqcounter",
+        solver: str = "glucose4",
+        fixed_hidden: list | None = None,
+        tick=None,
+    ):
         if weights not in ("binary", "ternary"):
-            raise HardTargetError(f"the pysat backend trains binary or ternary weights, got {weights!r}")
+            raise HardTargetError(
+                f"the pysat backend trains binary or ternary weights, got {weights!r}"
+            )
         if encoding not in ENCODINGS:
-            raise HardTargetError(f"unknown cardinality encoding {encoding!r}; valid: {', '.join(ENCODINGS)}")
+            raise HardTargetError(
+                f"unknown cardinality encoding {encoding!r}; valid: {', '.join(ENCODINGS)}"
+            )
         card = pysat_module("pysat.card")
         formula = pysat_module("pysat.formula")
         self.solvers = pysat_module("pysat.solvers")
@@ -49,7 +62,10 @@ class PySatNetwork:
         if fixed_hidden is not None:
             self.H = [np.asarray(T) > 0 for T in fixed_hidden]
         else:
-            self.H = [np.array([[self._new() for _ in range(w)] for _ in range(u)], dtype=object) for w in hidden]
+            self.H = [
+                np.array([[self._new() for _ in range(w)] for _ in range(u)], dtype=object)
+                for w in hidden
+            ]
         self.y = rows.pos > 0
         self.units: list = []
         kind = boolean_kind(rows.U)
@@ -59,7 +75,9 @@ class PySatNetwork:
                 self.units.append(self._pb_layer(targets))
             else:
                 A = rows.U.astype(np.int64) if d == 0 else self.H[d - 1]
-                if d > 0 and A.dtype != object:  # fixed hidden targets: the values they feed forward
+                if (
+                    d > 0 and A.dtype != object
+                ):  # fixed hidden targets: the values they feed forward
                     A = np.where(A, 1, -1 if activation == "sign" else 0).astype(np.int64)
                 self.units.append(self._card_layer(A, kind if d == 0 else activation, targets))
         if symmetry and activation == "sign" and fixed_hidden is None:
@@ -84,8 +102,9 @@ class PySatNetwork:
             return (self._new(),)
         return self._new(), self._new()  # (sign, nonzero)
 
-    def _terms(self, w: tuple, x: int, kind: str, const: bool) -> "tuple[int, int] | None":
-        """Literals (P, N) of the term ``w * x`` (None when it is always 0); ``x`` a value or a literal."""
+    def _terms(self, w: tuple, x: int, kind: str, const: bool) -> tuple[int, int] | None:
+        """Literals (P, N) of the term ``w * x`` (None when it is always 0); ``x`` a value or
+        a literal."""
         if const:
             if x == 0:
                 return None
@@ -131,7 +150,10 @@ class PySatNetwork:
                 if classic:  # #agree + #not c >= K  <=>  #agree >= C
                     lits, lo = [tm[0] for tm in terms] + [-x for x in c], K
                 else:  # #P + #not N + #c >= 1 + R + n_i with b = #c - R, R = n
-                    lits, lo = [tm[0] for tm in terms] + [-tm[1] for tm in terms] + c, 1 + n + len(terms)
+                    lits, lo = (
+                        [tm[0] for tm in terms] + [-tm[1] for tm in terms] + c,
+                        1 + n + len(terms),
+                    )
                 self._constrain(self._count(lits, lo, True), targets[i, j], True)
                 self._constrain(self._count(lits, lo - 1, False), targets[i, j], False)
         return units
@@ -140,8 +162,10 @@ class PySatNetwork:
         pb = pysat_module("pysat.pb")
         inp = integer_inputs(self.rows.U.astype(np.float64))
         if not inp.exact:
-            raise HardTargetError("the pysat backend needs integer inputs (Boolean ones use cardinality "
-                                  "constraints); scale and round X, or use backend='cpsat'")
+            raise HardTargetError(
+                "the pysat backend needs integer inputs (Boolean ones use cardinality "
+                "constraints); scale and round X, or use backend='cpsat'"
+            )
         A = inp.Xq
         u, n = A.shape
         S = int(np.abs(A).max(axis=0).sum())
@@ -169,9 +193,13 @@ class PySatNetwork:
                 coefs += [1 << b for b in range(nbits)]
                 for positive in (True, False):
                     if positive:
-                        cnf = pb.PBEnc.atleast(lits=lits, weights=coefs, bound=1 - const, vpool=self.pool)
+                        cnf = pb.PBEnc.atleast(
+                            lits=lits, weights=coefs, bound=1 - const, vpool=self.pool
+                        )
                     else:
-                        cnf = pb.PBEnc.atmost(lits=lits, weights=coefs, bound=-const, vpool=self.pool)
+                        cnf = pb.PBEnc.atmost(
+                            lits=lits, weights=coefs, bound=-const, vpool=self.pool
+                        )
                     self._constrain(cnf.clauses, targets[i, j], positive)
         return units
 
@@ -181,29 +209,43 @@ class PySatNetwork:
         # (no count ordering here: cardinality comparisons between columns cost more than they save)
 
     # -- solving ------------------------------------------------------------------------
-    def solve(self, time_limit: "float | None" = None, seed: int = 0, workers: int = 1,
-              on_signal=None) -> dict:
+    def solve(
+        self, time_limit: float | None = None, seed: int = 0, workers: int = 1, on_signal=None
+    ) -> dict:
         if self.trivially_infeasible:
             return {"status": "INFEASIBLE", "reason": "two identical inputs carry different labels"}
         import time
 
         t0 = time.perf_counter()
         with self.solvers.Solver(name=self.solver_name, bootstrap_with=self.clauses) as s:
-            left = None if time_limit is None else time_limit - (time.perf_counter() - t0)  # loading counts
-            ok = None if left is not None and left <= 0 else sat_solve(s, self.solver_name, left,
-                                                                       on_signal=on_signal)
+            left = (
+                None if time_limit is None else time_limit - (time.perf_counter() - t0)
+            )  # loading counts
+            ok = (
+                None
+                if left is not None and left <= 0
+                else sat_solve(s, self.solver_name, left, on_signal=on_signal)
+            )
             model = s.get_model() if ok else None
-        out = {"status": {True: "OPTIMAL", False: "INFEASIBLE", None: "UNKNOWN"}[ok],
-               "wall_time": time.perf_counter() - t0, "clauses": len(self.clauses), "variables": self.pool.top}
+        out = {
+            "status": {True: "OPTIMAL", False: "INFEASIBLE", None: "UNKNOWN"}[ok],
+            "wall_time": time.perf_counter() - t0,
+            "clauses": len(self.clauses),
+            "variables": self.pool.top,
+        }
         if model is not None:
             on = np.zeros(self.pool.top + 2, dtype=bool)
             mv = np.asarray(model)
             on[mv[mv > 0]] = True
-            lit = np.vectorize(lambda v: bool(v) if isinstance(v, (bool, np.bool_)) else bool(on[v]), otypes=[bool])
+            lit = np.vectorize(
+                lambda v: bool(v) if isinstance(v, (bool, np.bool_)) else bool(on[v]), otypes=[bool]
+            )
             out["hidden"] = [np.where(lit(H), 1, -1).astype(np.int8) for H in self.H]
             out["y"] = np.where(self.y, 1, -1).astype(np.int8)
-            out["weights"] = [np.array([self._decode(unit, on) for unit in layer], dtype=np.int64).T
-                              for layer in self.units]
+            out["weights"] = [
+                np.array([self._decode(unit, on) for unit in layer], dtype=np.int64).T
+                for layer in self.units
+            ]
         return out
 
     @staticmethod

@@ -14,12 +14,28 @@ from .cpsat import OBJECTIVES, WEIGHTS, CpNetwork, check_weight_bound
 __all__ = ["SatSearch", "remaining", "BACKENDS"]
 
 BACKENDS = ("cpsat", "pysat")
-SOLVERS = ("glucose4", "glucose42", "glucose3", "cadical195", "cadical153", "cadical103", "cadical300",
-           "gluecard3", "gluecard4", "lingeling", "maplechrono", "maplecm", "maplesat", "mergesat3",
-           "minicard", "minisat22", "minisatgh")  # PySAT's names (cadical cannot be interrupted)
+SOLVERS = (
+    "glucose4",
+    "glucose42",
+    "glucose3",
+    "cadical195",
+    "cadical153",
+    "cadical103",
+    "cadical300",
+    "gluecard3",
+    "gluecard4",
+    "lingeling",
+    "maplechrono",
+    "maplecm",
+    "maplesat",
+    "mergesat3",
+    "minicard",
+    "minisat22",
+    "minisatgh",
+)  # PySAT's names (cadical cannot be interrupted)
 
 
-def remaining(ctx: SearchContext, reserve: float = 0.1) -> "float | None":
+def remaining(ctx: SearchContext, reserve: float = 0.1) -> float | None:
     """Seconds left for a solver call (keeps ``reserve`` for evaluating its answer)."""
     tl = ctx.budget.time_limit
     if tl is None:
@@ -64,24 +80,44 @@ class SatSearch(Strategy):
     exact = True
     params = {
         "backend": Param("str", "SAT backend", choices=BACKENDS),
-        "objective": Param("str", "what to solve for (None: the backend's default)",
-                           choices=OBJECTIVES, none=True),
-        "weights": Param("str", "weight class (None: the backend's default)", choices=WEIGHTS,
-                         none=True),
+        "objective": Param(
+            "str", "what to solve for (None: the backend's default)", choices=OBJECTIVES, none=True
+        ),
+        "weights": Param(
+            "str", "weight class (None: the backend's default)", choices=WEIGHTS, none=True
+        ),
         "weight_bound": Param("int", "integer weight bound", low=1, choices=("auto",)),
         "hint": Param("object", "None, an init method or a TargetSetting to start from"),
         "workers": Param("int", "CP-SAT workers (1: deterministic)", low=1),
         "symmetry": Param("bool", "break hidden-unit negation and permutation symmetry"),
         "solver": Param("str", "PySAT solver", choices=SOLVERS),
-        "encoding": Param("str", "PySAT cardinality encoding",
-                          choices=("seqcounter", "totalizer", "sortnetwrk", "cardnetwrk",
-                                   "mtotalizer", "kmtotalizer")),
+        "encoding": Param(
+            "str",
+            "PySAT cardinality encoding",
+            choices=(
+                "seqcounter",
+                "totalizer",
+                "sortnetwrk",
+                "cardnetwrk",
+                "mtotalizer",
+                "kmtotalizer",
+            ),
+        ),
     }
 
-    def __init__(self, seed: int = 0, backend: str = "cpsat", objective: "str | None" = None,
-                 weights: "str | None" = None, weight_bound: "int | str" = "auto", hint=None,
-                 workers: int = 1, symmetry: bool = True, solver: str = "glucose4",
-                 encoding: str = "seqcounter"):
+    def __init__(
+        self,
+        seed: int = 0,
+        backend: str = "cpsat",
+        objective: str | None = None,
+        weights: str | None = None,
+        weight_bound: int | str = "auto",
+        hint=None,
+        workers: int = 1,
+        symmetry: bool = True,
+        solver: str = "glucose4",
+        encoding: str = "seqcounter",
+    ):
         self.seed = seed
         self.backend = backend
         self.objective = objective
@@ -99,12 +135,16 @@ class SatSearch(Strategy):
         if self.objective is None:
             self.objective = "errors" if self.backend == "cpsat" else "feasibility"
         if self.backend == "pysat" and self.weights == "integer":
-            raise HardTargetError("the pysat backend trains binary or ternary weights; use "
-                                  "weights='binary' or 'ternary', or backend='cpsat' for integer "
-                                  "weights")
+            raise HardTargetError(
+                "the pysat backend trains binary or ternary weights; use "
+                "weights='binary' or 'ternary', or backend='cpsat' for integer "
+                "weights"
+            )
         if self.backend == "pysat" and self.objective != "feasibility":
-            raise HardTargetError("the pysat backend decides feasibility only; use backend='cpsat' "
-                                  f"for objective={self.objective!r}")
+            raise HardTargetError(
+                "the pysat backend decides feasibility only; use backend='cpsat' "
+                f"for objective={self.objective!r}"
+            )
         self.weight_bound = check_weight_bound(self.weight_bound)
 
     def check(self, evaluator) -> None:
@@ -131,8 +171,16 @@ class SatSearch(Strategy):
         if ctx.solved() and self.objective != "sparsity" and self.weights == "integer":
             return "optimal", "zero training errors (the hint already fits)"
         if self.backend == "cpsat":
-            net = CpNetwork(rows, ev.hidden, ev.activation.name, self.weights, self.weight_bound,
-                            self.objective, self.symmetry, tick=ctx.check_budget)
+            net = CpNetwork(
+                rows,
+                ev.hidden,
+                ev.activation.name,
+                self.weights,
+                self.weight_bound,
+                self.objective,
+                self.symmetry,
+                tick=ctx.check_budget,
+            )
             if hint is not None:
                 first = np.unique(rows.inv, return_index=True)[1]
                 net.add_hint([T[first] for T in hint.layers], p.t[first])
@@ -140,12 +188,21 @@ class SatSearch(Strategy):
         else:
             from .pysat_bnn import PySatNetwork
 
-            net = PySatNetwork(rows, ev.hidden, ev.activation.name, self.weights, self.symmetry,
-                               self.encoding, self.solver, tick=ctx.check_budget)
+            net = PySatNetwork(
+                rows,
+                ev.hidden,
+                ev.activation.name,
+                self.weights,
+                self.symmetry,
+                self.encoding,
+                self.solver,
+                tick=ctx.check_budget,
+            )
         info["proof"] = net.proof_kind
         ctx.check_budget()
-        out = net.solve(remaining(ctx), seed=self.seed, workers=self.workers,
-                        on_signal=ctx.on_signal)
+        out = net.solve(
+            remaining(ctx), seed=self.seed, workers=self.workers, on_signal=ctx.on_signal
+        )
         info["solver_status"] = out["status"]
         info["solver_time"] = out.get("wall_time")
         for k in ("objective", "bound", "reason"):
@@ -159,24 +216,30 @@ class SatSearch(Strategy):
             raise Interrupted("interrupted by the user")
         return self._verdict(ctx, out)
 
-    def _verdict(self, ctx: SearchContext, out: dict) -> "tuple[str, str]":
+    def _verdict(self, ctx: SearchContext, out: dict) -> tuple[str, str]:
         st = out["status"]
         best = ctx.best
         scope = ctx.info["proof"]
         if st == "INFEASIBLE":
             ctx.info["proof_kind"] = _proof_kind(scope)
-            return "infeasible", (f"proved: no network with hidden widths {ctx.evaluator.hidden} "
-                                  f"and {scope} fits the data")
+            return "infeasible", (
+                f"proved: no network with hidden widths {ctx.evaluator.hidden} "
+                f"and {scope} fits the data"
+            )
         sparse = self.objective == "sparsity"
         zero = best is not None and best.errors == 0
         if st == "OPTIMAL" or (st == "FEASIBLE" and zero and not sparse):
             if best.errors == 0:
                 return "optimal", f"zero training errors ({scope}; solver {st.lower()})"
             ctx.info["proof_kind"] = _proof_kind(scope)
-            return "infeasible", f"proved: with {scope} the minimum is {best.errors} training error(s)"
+            return (
+                "infeasible",
+                f"proved: with {scope} the minimum is {best.errors} training error(s)",
+            )
         if best is not None and best.errors == 0:  # sparsity not proven minimal
-            return "feasible", ("zero training errors; fewest nonzero weights not proven "
-                                f"({st.lower()})")
+            return "feasible", (
+                f"zero training errors; fewest nonzero weights not proven ({st.lower()})"
+            )
         raise BudgetExhausted(f"solver stopped ({st}) at the time limit")
 
 
