@@ -230,6 +230,20 @@ def test_logits_are_clipped_before_each_training_forward():
     assert all(float(layer.logits.detach().abs().max()) <= 5.0 for layer in net.layers)
 
 
+def test_expected_forward_propagates_erf_of_the_moments():
+    torch.manual_seed(11)
+    net = WeightDistNet([("fc", 6)], (1, 2, 2), 3, weights="quinary", sample=False).double()
+    x = torch.randn(9, 1, 2, 2, dtype=D64)
+    out = net.train()(x)
+    assert torch.equal(out, net(x))  # deterministic
+    mu, var = net.bns[0](*net.layers[0](x))
+    h = erf(mu.detach().numpy() / np.sqrt(2 * var.detach().numpy()))  # SciPy's erf
+    w_mean, _ = net.layers[1].moments()
+    want = h @ w_mean.detach().numpy().T / math.sqrt(6) + net.bias.detach().numpy()
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-6, atol=1e-9)
+    assert WeightDistNet.from_dist(net, "sign").sample is False
+
+
 # -- batch-norm statistics of the discrete network (section 5.1) --------------------------
 def test_batch_norm_statistics_come_from_the_discrete_pass():
     torch.manual_seed(8)

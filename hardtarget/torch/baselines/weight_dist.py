@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...errors import HardTargetError
-from .gauss import VAR_EPS, gauss_sample, gumbel_sign, max_pool_gauss
+from .gauss import VAR_EPS, gauss_sample, gumbel_sign, max_pool_gauss, sign_mean
 from .plain import DiscreteNet, RealNet, block_layout, dropouts
 
 __all__ = [
@@ -170,6 +170,10 @@ class WeightDistNet(nn.Module):
         its mean and its variance contribution.
     tau : float
         Gumbel-softmax temperature.
+    sample : bool
+        Local reparameterization (default).  False propagates the expectations instead,
+        ``E[sign(a)] = erf(mu / sqrt(2 var))`` (or ``tanh(mu)``) and the mean logits: a
+        deterministic forward, without the sampling noise.
     lam : float
         Coefficient of the squared L2 norm of the logits (:meth:`regularization`).
     """
@@ -184,6 +188,7 @@ class WeightDistNet(nn.Module):
         dropout: Sequence[float] | float = 0.0,
         tau: float = 1.0,
         lam: float = 1e-10,
+        sample: bool = True,
     ) -> None:
         super().__init__()
         if activation not in ("sign", "tanh"):
@@ -193,7 +198,7 @@ class WeightDistNet(nn.Module):
         self.spec, self.in_shape, self.num_classes = list(spec), tuple(in_shape), int(num_classes)
         _weight_set(weights)
         self.weights, self.activation = str(weights).strip().lower(), activation
-        self.tau, self.lam = float(tau), float(lam)
+        self.tau, self.lam, self.sample = float(tau), float(lam), bool(sample)
         self.layout = block_layout(spec, in_shape)
         self.layout[-1] = (*self.layout[-1][:2], self.num_classes, *self.layout[-1][3:])
         self.layers = nn.ModuleList(ProbLayer(b[1], b[2], b[3], weights) for b in self.layout)
@@ -229,7 +234,12 @@ class WeightDistNet(nn.Module):
     @classmethod
     def from_dist(cls, other: WeightDistNet, activation: str = "sign", **kwargs) -> WeightDistNet:
         """A copy of ``other``'s distributions with another activation (the second stage)."""
-        opts = {"dropout": [d.p for d in other.drops], "tau": other.tau, "lam": other.lam} | kwargs
+        opts = {
+            "dropout": [d.p for d in other.drops],
+            "tau": other.tau,
+            "lam": other.lam,
+            "sample": other.sample,
+        } | kwargs
         net = cls(other.spec, other.in_shape, other.num_classes, other.weights, activation, **opts)
         state = {k: v for k, v in other.state_dict().items() if k != "stats_fresh"}
         net.load_state_dict(state, strict=False)
@@ -256,15 +266,17 @@ class WeightDistNet(nn.Module):
             mu, var = self.layers[i](self.drops[i](h))
             if block[4]:
                 mu, var = max_pool_gauss(mu, var)
-            mu, var = self.bns[i](mu, var)
-            h = (
-                gumbel_sign(mu, var, self.tau)
-                if self.activation == "sign"
-                else torch.tanh(gauss_sample(mu, var))
-            )
+            h = self._activate(*self.bns[i](mu, var))
         mu, var = self.layers[-1](self.drops[-1](h).flatten(1))
         n = self.layout[-1][1]
-        return gauss_sample(mu / math.sqrt(n) + self.bias, var / n)
+        mu = mu / math.sqrt(n) + self.bias
+        return gauss_sample(mu, var / n) if self.sample else mu
+
+    def _activate(self, mu: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+        """The next layer's observed input: a sample (or the expectation) after the activation."""
+        if self.activation == "sign":
+            return gumbel_sign(mu, var, self.tau) if self.sample else sign_mean(mu, var)
+        return torch.tanh(gauss_sample(mu, var) if self.sample else mu)
 
     # -- the discrete network ------------------------------------------------------
     def to_discrete(self) -> DiscreteNet:
