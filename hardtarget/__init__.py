@@ -43,7 +43,7 @@ _EXPORTS = {
     "UnitResult": ".units",
     "check_certificate": ".units",
     "solve_unit": ".units",
-    "solve_units": ".units",
+    "solve_layer": ".units",
     "HardThresholdClassifier": ".estimator",
     "export": ".export",
     "load": ".export",
@@ -78,4 +78,4 @@ if TYPE_CHECKING:
     from .search import SearchResult, min_width, solve
     from .search.dichotomies import separable_dichotomies
     from .targets import TargetSetting, load_targets
-    from .units import UnitCache, UnitResult, check_certificate, solve_unit, solve_units
+    from .units import UnitCache, UnitResult, check_certificate, solve_layer, solve_unit

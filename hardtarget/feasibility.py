@@ -17,7 +17,7 @@ from .activations import get_activation
 from .network import Network
 from .problem import Problem
 from .targets import as_target_setting
-from .units import solve_units
+from .units import solve_layer
 
 __all__ = ["verify", "FeasibilityReport", "layer_inputs"]
 
@@ -128,7 +128,7 @@ def verify(problem: Problem, targets, activation: str = "sign", solver: str = "l
     outputs = ts.layers + [problem.T_out]
     units = []
     for d, (A, T) in enumerate(zip(inputs, outputs), start=1):
-        results = solve_units(A, T, solver=solver)
+        results = solve_layer(A, T, solver=solver)
         units.append([UnitReport(d, j, r.separable, r.margin, r.errors, r.weights, r.certificate)
                       for j, r in enumerate(results)])
     verdicts = [u.separable for layer in units for u in layer]

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import hardtarget as ht
-from hardtarget.units import SOLVERS, UnitCache, solve_units
+from hardtarget.units import SOLVERS, UnitCache, solve_layer
 
 from .helpers import linprog_separable, separates
 
@@ -78,7 +78,7 @@ def test_auto_on_large_units_agrees_with_scipy_linprog(prob):
     else:
         assert len(r.certificate) == len(A) and ht.check_certificate(A, t, r.certificate)
         assert s is None or not r.certificate[s == 0].any()  # only samples that count
-    for rb in solve_units(A, np.stack([t, -t], 1), sample_weight=s):  # the batched path agrees
+    for rb in solve_layer(A, np.stack([t, -t], 1), sample_weight=s):  # the batched path agrees
         assert rb.separable is truth
 
 
@@ -148,7 +148,7 @@ def test_batched_equals_single_calls():
     T = np.stack([np.where(A @ rng.normal(size=5) > 0, 1, -1) for _ in range(6)]
                  + [rng.choice([-1, 1], size=32) for _ in range(6)], axis=1)
     for solver in ["perceptron", "auto", "lp"]:
-        batch = solve_units(A, T, solver=solver)
+        batch = solve_layer(A, T, solver=solver)
         for j, r in enumerate(batch):
             single = ht.solve_unit(A, T[:, j], solver=solver)
             assert r.separable == single.separable
@@ -170,7 +170,7 @@ def _count_separable(points) -> int:
     m = len(points)
     count = 0
     T = np.array(list(itertools.product((-1, 1), repeat=m)), dtype=np.int8).T  # m x 2^m
-    for r in solve_units(points, T, solver="auto"):
+    for r in solve_layer(points, T, solver="auto"):
         count += bool(r.separable)
     return count
 

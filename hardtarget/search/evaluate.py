@@ -14,15 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..activations import get_activation
-from ..errors import HardTargetError, StopRequested
+from ..errors import HardTargetError
 from ..network import Network
 from ..problem import Problem
 from ..targets import TargetSetting, digest
-from ..units import UnitCache, get_solver
+from ..units import LAYER_LOSSES, UnitCache, error_count, get_solver, layer_loss, solve_layer
 
 __all__ = ["Evaluator", "State", "LOSSES"]
 
-LOSSES = ("errors", "hinge", "saturated_hinge", "soft_hinge")
+LOSSES = ("errors", *LAYER_LOSSES)
 
 
 @dataclass
@@ -44,12 +44,7 @@ def output_loss(loss: str, z: np.ndarray, t: np.ndarray, errors: int) -> float:
     """The output loss of pre-activations ``z`` (m x k) against ±1 targets ``t``."""
     if loss == "errors":
         return float(errors)
-    u = z * t
-    if loss == "hinge":
-        return float(np.maximum(0.0, 1.0 - u).sum())
-    if loss == "saturated_hinge":
-        return float(np.maximum(0.0, 1.0 - np.maximum(u, -1.0)).sum())
-    return float((np.tanh(-u) + 1.0).sum())
+    return float(layer_loss(loss, z * t).sum())
 
 
 class Evaluator:
@@ -78,17 +73,15 @@ class Evaluator:
         if not self.activation.binary:
             raise HardTargetError(f"target search needs a binary activation (sign or step), got {self.activation.name!r}")
         self.solver_name = solver
-        self.solver = get_solver(solver)
+        get_solver(solver)  # an unknown name fails here, not at the first state
         if loss not in LOSSES:
             raise HardTargetError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)}")
         self.loss = loss
         self.cache = cache if cache is not None else UnitCache()
         self.solver_options = dict(solver_options or {})
         self.refine = bool(refine)
-        self._hinge = get_solver("hinge")
         self.t_out = problem.T_out
         self._x_key = digest(problem.X)
-        self._ones = np.ones(problem.n_samples)
         self.states_evaluated = 0
         self.stop = None  # zero-argument callable, True when the search must stop (set by the engine)
 
@@ -109,25 +102,14 @@ class Evaluator:
         return ts
 
     def train_layer(self, inputs: np.ndarray, T: np.ndarray, input_key: "bytes | None" = None) -> tuple:
-        """Weights ``(n_in + 1, k)`` and per-unit separability for one layer."""
-        key_in = input_key or digest(inputs)
-        cols, sep = [], []
-        for j in range(T.shape[1]):
-            if self.stop is not None and self.stop():
-                raise StopRequested("stopped between unit solves")
-            t = np.ascontiguousarray(T[:, j])
-            key = self.cache.key(inputs, t, self._ones, self.solver_name, self.solver_options, key_in)
-            r = self.cache.get(key)
-            if r is None:
-                r = self.solver(inputs, t, self._ones, **self.solver_options)
-                if r.errors and self.refine:  # not separable: a hinge solve often errs less than the pocket
-                    h = self._hinge(inputs, t, self._ones, max_epochs=50)
-                    if h.errors < r.errors:
-                        r = h
-                self.cache.put(key, r)
-            cols.append(r.weights)
-            sep.append(r.errors == 0)
-        return np.column_stack(cols), sep
+        """Weights ``(n_in + 1, k)`` and per-unit separability for one layer.
+
+        Units come from :func:`~hardtarget.units.solve_layer` with this evaluator's cache
+        and ``stop`` callback; ``input_key`` is a digest of ``inputs`` computed before.
+        """
+        results = solve_layer(inputs, T, self.solver_name, cache=self.cache, stop=self.stop,
+                              refine=self.refine, input_key=input_key, **self.solver_options)
+        return np.column_stack([r.weights for r in results]), [r.errors == 0 for r in results]
 
     def evaluate(self, targets: TargetSetting, output_targets: "np.ndarray | None" = None) -> State:
         """Train all units for ``targets`` and score the assembled network.
@@ -150,7 +132,7 @@ class Evaluator:
         bad += sep.count(False)
         net = Network(weights, [act] * len(weights), classes=self.problem.classes)
         z = net.decision_function(self.problem.X).reshape(self.t_out.shape)
-        errors = int(np.count_nonzero(np.any((z > 0) != (self.t_out > 0), axis=1)))
+        errors = error_count(z, self.t_out)
         self.states_evaluated += 1
         return State(targets, output_loss(self.loss, z, self.t_out, errors), errors, net, bad)
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import HardTargetError
 from ..targets import TargetSetting, digest
-from ..units import get_solver
+from ..units import solve_unit
 from .base import SearchContext, Strategy
 from .dichotomies import cover_count, distinct_rows, separable_dichotomies
 from .params import Param
@@ -110,9 +110,8 @@ class Exhaustive(Strategy):
             if self.dichotomies:
                 D = separable_dichotomies(U, stop=self._stop)
             else:
-                solve, ones = get_solver("auto"), np.ones(len(U))
                 allp = np.array(list(itertools.product((-1, 1), repeat=len(U))), dtype=np.int8)
-                D = np.array([lab for lab in allp if self._tick() or solve(U, lab, ones).separable],
+                D = np.array([lab for lab in allp if self._tick() or solve_unit(U, lab).separable],
                              dtype=np.int8)
             self.info["separability_tests"] = self.info.get("separability_tests", 0) + (
                 len(D) * len(U) if self.dichotomies else 2 ** len(U))
@@ -198,7 +197,7 @@ class Exhaustive(Strategy):
         lab = np.where(np.bincount(inv, weights=ev.problem.t > 0, minlength=len(U)) > 0, 1, -1)
         key = (digest(U), lab.tobytes())
         if key not in self._memo:  # can the output unit label the codes?
-            self._memo[key] = get_solver("auto")(U, lab.astype(np.int8), np.ones(len(U))).separable
+            self._memo[key] = solve_unit(U, lab.astype(np.int8)).separable
         if not self._memo[key]:
             return False
         out = lab[inv].astype(np.int8).reshape(-1, 1)
@@ -303,7 +302,7 @@ class Exhaustive(Strategy):
             return False
         if bound == 0:  # consistent codes: zero errors iff the labels are separable on them
             lab = np.where(pos > 0, 1, -1).astype(np.int8)
-            if get_solver("auto")(U, lab, np.ones(len(U))).separable:
+            if solve_unit(U, lab).separable:
                 state = ctx.evaluate(TargetSetting(layers), output_targets=lab[inv].reshape(-1, 1))
                 return state.errors <= self._floor
         D = self._labelings(U)

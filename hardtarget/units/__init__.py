@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from .base import UnitResult
 from .cache import UnitCache
+from .layer import solve_layer
+from .losses import LAYER_LOSSES, error_count, layer_loss, layer_loss_grad
 from .lp import check_certificate
-from .solvers import SOLVERS, get_solver, solve_unit, solve_units
+from .solvers import SOLVERS, get_solver, solve_unit
 
-__all__ = ["UnitResult", "UnitCache", "SOLVERS", "solve_unit", "solve_units", "get_solver", "check_certificate"]
+__all__ = ["UnitResult", "UnitCache", "SOLVERS", "solve_unit", "solve_layer", "get_solver",
+           "check_certificate", "LAYER_LOSSES", "layer_loss", "layer_loss_grad", "error_count"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .losses import grad_at
+
 
 @numba.njit(cache=True, inline="always")
 def _z(A, i, w):
@@ -353,19 +355,9 @@ def duplicate_clash(A, t, s):
 
 
 @numba.njit(cache=True)
-def _dloss(loss, u):
-    """Derivative of the layer loss with respect to u = t * z."""
-    if loss == 0:  # hinge: max(0, 1 - u)
-        return -1.0 if u < 1.0 else 0.0
-    if loss == 1:  # saturated hinge, b = -1: max(0, 1 - max(u, -1))
-        return -1.0 if (u < 1.0 and u >= -1.0) else 0.0
-    c = np.cosh(u)  # soft hinge: tanh(-u) + 1
-    return -1.0 / (c * c)
-
-
-@numba.njit(cache=True)
 def descend(A, t, s, loss, max_epochs, lr, l2, seed):
-    """Stochastic gradient descent on a layer loss; returns (best w, errors, epochs, converged)."""
+    """Stochastic gradient descent on a layer loss (its :func:`~.losses.loss_code`);
+    returns (best w, errors, epochs, converged)."""
     np.random.seed(seed)
     m, n = A.shape
     w = np.zeros(n + 1)
@@ -380,7 +372,7 @@ def descend(A, t, s, loss, max_epochs, lr, l2, seed):
         for i in order:
             if s[i] <= 0:
                 continue
-            g = s[i] * _dloss(loss, t[i] * _z(A, i, w)) * t[i]
+            g = s[i] * grad_at(loss, t[i] * _z(A, i, w)) * t[i]
             for f in range(n):
                 w[f] -= eta * (g * A[i, f] + l2 * w[f])
             w[n] -= eta * g

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ..errors import StopRequested
 from ._kernels import unit_errors
 
 # reassociation lets LLVM vectorize the dot products; no-NaN/no-inf flags stay off (np.inf is used)
@@ -80,24 +81,26 @@ def _line_search(a, b, s, lam, wd, dd):
 
 
 @numba.njit(cache=True, fastmath=_FAST)
-def sq_hinge_newton(A, t, s, max_iter):
-    """Return ``(w, proved, iterations, min t*z)``; ``proved`` means ``t * z > 0`` for every
-    ``s > 0`` in the network's summation order (then ``min t*z`` is that order's minimum)."""
+def newton_steps(A, t, s, it0, it1, w, a, act, st):
+    """Newton steps ``it0 .. it1 - 1`` from the state ``w``, ``a`` (``t_i z_i``), ``act`` (the
+    active set) and ``st = [ridge, last step length]``, all updated in place.
+
+    Returns ``(code, iterations, min t*z)``: code 1 proved (``t * z > 0`` for every ``s > 0``
+    in the network's summation order, ``min t*z`` that order's minimum), 0 stopped without
+    a proof (optimum reached or numerical failure), 2 steps left to do.
+    """
     m, n = A.shape
     d = n + 1
     YT = np.empty((d, m + 8))  # padded: rows 2^k doubles apart alias in the cache
     y = np.empty(m)
-    w = np.zeros(d)
-    a = np.zeros(m)  # t_i z_i, updated along each step
     b = np.zeros(m)
-    act = np.zeros(m, dtype=np.bool_)
     H = np.zeros((d, d))
     g = np.zeros(d)
     L = np.zeros((d, d))
     x = np.zeros(d)
-    al = 0.0
-    lam = 0.0
-    for it in range(max_iter):
+    lam = st[0]
+    al = st[1]
+    for it in range(it0, it1):
         changes = 0
         k = 0  # the active set {t z < 1}, scaled by sqrt(s), gathered feature-major
         for i in range(m):
@@ -112,7 +115,7 @@ def sq_hinge_newton(A, t, s, max_iter):
                 y[k] = t[i] * r
                 k += 1
         if it > 0 and changes == 0 and abs(al - 1.0) < 1e-9:
-            return w, False, it, 0.0  # a full Newton step on an unchanged active set: the optimum
+            return 0, it, 0.0  # a full Newton step on an unchanged active set: the optimum
         for p in range(d):  # lower triangle of the Hessian (all the Cholesky reads), as dot products
             acc = 0.0
             for j in range(k):
@@ -127,10 +130,11 @@ def sq_hinge_newton(A, t, s, max_iter):
             for p in range(d):
                 lam += H[p, p]
             lam = 1e-8 * lam / d + 1e-12
+            st[0] = lam
         for p in range(d):
             H[p, p] += lam
         if not _cholesky_solve(H, g, L, x):
-            return w, False, it, 0.0
+            return 0, it, 0.0
         wd = 0.0
         dd = 0.0
         for p in range(d):
@@ -144,6 +148,7 @@ def sq_hinge_newton(A, t, s, max_iter):
                     z += A[i, f] * x[f]
                 b[i] = t[i] * z
         al = _line_search(a, b, s, lam, wd, dd)
+        st[1] = al
         mn = np.inf
         for p in range(d):
             w[p] += al * x[p]
@@ -155,5 +160,27 @@ def sq_hinge_newton(A, t, s, max_iter):
         if mn > 0:
             _, _, emn = unit_errors(A, t, s, w)
             if emn > 0:
-                return w, True, it + 1, emn
+                return 1, it + 1, emn
+    return 2, it1, 0.0
+
+
+def sq_hinge_newton(A, t, s, max_iter, stop=None):
+    """Return ``(w, proved, iterations, min t*z)`` (see :func:`newton_steps`).
+
+    With ``stop``, large units run one step per kernel call and ``stop()`` is asked
+    between them; it raises :class:`~hardtarget.errors.StopRequested` when it says stop.
+    """
+    m, n = A.shape
+    w = np.zeros(n + 1)
+    a = np.zeros(m)
+    act = np.zeros(m, dtype=np.bool_)
+    st = np.zeros(2)
+    chunk = max_iter if stop is None or (n + 1) ** 2 * (m + n) < 10**7 else 1
+    it = 0
+    while it < max_iter:
+        if stop is not None and stop():
+            raise StopRequested("stopped during a Newton solve")
+        code, it, mn = newton_steps(A, t, s, it, min(it + chunk, max_iter), w, a, act, st)
+        if code != 2:
+            return w, code == 1, it, mn
     return w, False, max_iter, 0.0

@@ -19,6 +19,8 @@ import threading
 import highspy
 import numpy as np
 
+from ..errors import StopRequested
+from . import _stop
 from .exact import certificate_holds, separates_exactly
 
 __all__ = ["lp_separate", "check_certificate"]
@@ -34,6 +36,26 @@ def _highs() -> "highspy.Highs":
         h.setOptionValue("presolve", "off")
         _local.highs = h
     return h
+
+
+def _run(h: "highspy.Highs") -> None:
+    """``h.run()``, interrupted when the current stop callback says stop."""
+    stop = _stop.current()
+    if stop is None:
+        h.run()
+        return
+
+    def check(event) -> None:
+        event.interrupt(bool(stop()))
+
+    h.cbSimplexInterrupt += check
+    try:
+        h.run()
+    finally:
+        h.cbSimplexInterrupt -= check
+    if h.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
+        _local.highs = None  # the interrupt flag outlives the solve: the next one gets a fresh Highs
+        raise StopRequested("stopped during an LP solve")
 
 
 def _lp(A1: np.ndarray, t: np.ndarray):
@@ -57,7 +79,7 @@ def _lp(A1: np.ndarray, t: np.ndarray):
     h = _highs()
     h.clearModel()
     h.passModel(lp)
-    h.run()
+    _run(h)
     sol = h.getSolution()
     x = np.asarray(sol.col_value)
     return x[:n1], float(x[n1]), np.asarray(sol.row_dual)
@@ -123,7 +145,7 @@ def _lp_dual(A: np.ndarray, t: np.ndarray):
     # fails the proof checks and lp_separate falls back to the scaled primal LP
     h.setOptionValue("simplex_scale_strategy", 0)
     try:
-        h.run()
+        _run(h)
     finally:
         h.setOptionValue("simplex_scale_strategy", _DEFAULT_SCALE)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:

@@ -14,15 +14,14 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import HardTargetError
-from . import _kernels, _newton
+from ..errors import HardTargetError, StopRequested
+from . import _kernels, _newton, _stop
 from .base import UnitResult, finish, margin_of, prepare
 from .exact import separates_exactly
+from .losses import loss_code
 from .lp import lp_separate
 
-__all__ = ["SOLVERS", "solve_unit", "solve_units", "get_solver"]
-
-_LOSS_CODE = {"hinge": 0, "saturated_hinge": 1, "soft_hinge": 2}
+__all__ = ["SOLVERS", "solve_unit", "get_solver"]
 
 
 def _proved(A, t, s, r: UnitResult) -> UnitResult:
@@ -44,7 +43,7 @@ def _perceptron(A, t, s, max_epochs: int = 1000) -> UnitResult:
 
 def _make_descent(loss: str) -> Callable:
     def solve(A, t, s, max_epochs: int = 200, lr: float = 0.1, l2: float = 0.0, seed: int = 0) -> UnitResult:
-        w, err, ep, conv = _kernels.descend(A, t.astype(np.float64), s, _LOSS_CODE[loss], int(max_epochs),
+        w, err, ep, conv = _kernels.descend(A, t.astype(np.float64), s, loss_code(loss), int(max_epochs),
                                             float(lr), float(l2), int(seed))
         return _proved(A, t, s, finish(A, t, s, w, True if conv else None, ep, loss))
 
@@ -80,7 +79,7 @@ NEWTON_FIRST = 256
 
 
 def _newton_proof(A, t, s, max_iter: int = 30) -> UnitResult:
-    w, ok, it, mn = _newton.sq_hinge_newton(A, t, s, max_iter)
+    w, ok, it, mn = _newton.sq_hinge_newton(A, t, s, max_iter, _stop.current())
     if ok and separates_exactly(A, t, s, w):  # the kernel's float pass, then the exact check
         return UnitResult(True, w, margin_of(w, mn), 0, int(it), None, "auto", {})
     return finish(A, t, s, w, None, it, "auto")
@@ -131,7 +130,7 @@ def get_solver(name: str) -> Callable:
         raise HardTargetError(f"unknown unit solver {name!r}; valid: {', '.join(SOLVERS)}") from None
 
 
-def solve_unit(inputs, targets, solver: str = "auto", sample_weight=None, cache=None,
+def solve_unit(inputs, targets, solver: str = "auto", sample_weight=None, cache=None, stop=None,
                **options) -> UnitResult:
     """Train one hard-threshold unit on ``inputs`` (m x n) and ±1 ``targets`` (m,).
 
@@ -139,7 +138,9 @@ def solve_unit(inputs, targets, solver: str = "auto", sample_weight=None, cache=
     weight 0 do not constrain the unit.  Options go to the solver (e.g.
     ``max_epochs`` for perceptron, ``lr``/``l2``/``seed`` for the hinge family,
     ``max_margin`` for lp).  ``cache`` (a :class:`~hardtarget.units.cache.UnitCache`)
-    returns a stored result for a subproblem solved before.
+    returns a stored result for a subproblem solved before.  ``stop`` (a callable
+    returning True to stop) is asked between Newton steps and inside LP solves; when it
+    says stop, :class:`~hardtarget.errors.StopRequested` is raised.
 
     >>> import numpy as np
     >>> X = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]])
@@ -155,47 +156,20 @@ def solve_unit(inputs, targets, solver: str = "auto", sample_weight=None, cache=
         hit = cache.get(key)
         if hit is not None:
             return hit
-    try:
-        result = fn(A, t, s, **options)
-    except TypeError as exc:
-        raise HardTargetError(f"bad option for unit solver {solver!r}: {exc}") from None
+    result = run_solver(fn, solver, A, t, s, options, stop)
     if cache is not None:
         cache.put(key, result)
     return result
 
 
-def solve_units(inputs, targets, solver: str = "auto", sample_weight=None, **options) -> list:
-    """Train every column of ``targets`` (m x k) as a unit on shared ``inputs``.
-
-    ``perceptron`` and ``auto`` (on small units) run all units in one numba call; other
-    solvers loop.
-    """
-    T = np.asarray(targets)
-    if T.ndim == 1:
-        T = T.reshape(-1, 1)
-    A, t0, s = prepare(inputs, T[:, 0], sample_weight)
-    if T.ndim != 2 or T.shape[0] != A.shape[0] or np.count_nonzero((T == 1) | (T == -1)) != T.size:
-        raise HardTargetError(f"targets must be a ({A.shape[0]}, n_units) array of ±1, got shape {T.shape}")
-    T = np.ascontiguousarray(T, dtype=np.int8)
-    if solver not in ("perceptron", "auto"):
-        fn = get_solver(solver)
-        return [fn(A, T[:, j], s, **options) for j in range(T.shape[1])]
-    max_epochs = int(options.pop("max_epochs", 64 if solver == "auto" else 1000))
-    if options:
-        raise HardTargetError(f"unit solver {solver!r} takes only max_epochs, got {sorted(options)}")
-    if solver == "auto" and A.shape[0] * (A.shape[1] + 1) > NEWTON_FIRST:  # Newton first, unit by unit
-        return [_auto(A, T[:, j], s, max_epochs) for j in range(T.shape[1])]
-    W, err, ep, conv = _kernels.perceptron_units(A, T, s, max_epochs, solver == "auto")
-    errs, mns = _kernels.units_errors(A, T, s, W)  # what finish() measures, for all units in one pass
-    Wt = np.ascontiguousarray(W.T)
-    out = []
-    for j in range(T.shape[1]):
-        w = Wt[j]
-        e = int(errs[j])
-        mn = mns[j]
-        sep = True if (conv[j] and e == 0 and mn > 0 and separates_exactly(A, T[:, j], s, w)) else None
-        r = UnitResult(sep, w, margin_of(w, mn), e, int(ep[j]), None, solver, {})
-        if solver == "auto" and not sep:
-            r = _auto_after(A, T[:, j], s, r)
-        out.append(r)
-    return out
+def run_solver(fn: Callable, name: str, A, t, s, options: dict, stop=None) -> UnitResult:
+    """Call a registered solver on a prepared unit, with ``stop`` installed when given."""
+    try:
+        if stop is None:
+            return fn(A, t, s, **options)
+        if stop():
+            raise StopRequested("stopped before a unit solve")
+        with _stop.stopping(stop):
+            return fn(A, t, s, **options)
+    except TypeError as exc:
+        raise HardTargetError(f"bad option for unit solver {name!r}: {exc}") from None

@@ -1,0 +1,132 @@
+"""All units of a layer at once: the entry point the target search uses.
+
+The units of a layer share their inputs, so :func:`solve_layer` validates and hashes
+the inputs once, looks every unit up in the cache, and solves the rest together:
+the perceptron (and ``auto`` on small units) in one lock-step numba call, the
+others unit by unit with the caller's ``stop`` callback asked in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..errors import HardTargetError, StopRequested
+from ..targets import digest
+from . import _kernels, _stop
+from .base import UnitResult, margin_of, prepare
+from .exact import separates_exactly
+from .solvers import NEWTON_FIRST, SOLVERS, _auto, _auto_after, get_solver, run_solver
+
+__all__ = ["solve_layer"]
+
+
+def solve_layer(inputs, targets, solver: str = "auto", cache=None, sample_weight=None, stop=None,
+                refine: bool = False, input_key: "bytes | None" = None, **options) -> list:
+    """Train every column of ``targets`` (m x k, ±1) as a unit on the shared ``inputs`` (m x n).
+
+    Parameters
+    ----------
+    inputs : array of shape (m, n)
+    targets : array of shape (m, k) or (m,), values -1 or +1
+    solver : str, default="auto"
+        A name from :data:`~hardtarget.units.SOLVERS`.
+    cache : UnitCache, default=None
+        Returns stored results for units solved before and stores the new ones.
+    sample_weight : array of shape (m,), default=None
+    stop : callable, default=None
+        Asked between units, Newton steps and inside LP solves; when it returns True,
+        :class:`~hardtarget.errors.StopRequested` is raised.
+    refine : bool, default=False
+        For a unit that is not proved separable, also run the ``hinge`` solver and keep
+        its weights when they make fewer errors (the verdict and certificate stay).
+    input_key : bytes, default=None
+        ``hardtarget.targets.digest(inputs)`` when the caller has it (saves rehashing
+        inputs shared by many calls); only used with ``cache``.
+    **options
+        Passed to the solver (as in :func:`~hardtarget.units.solve_unit`).
+
+    Returns
+    -------
+    list of UnitResult, one per column of ``targets``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]])
+    >>> [r.separable for r in solve_layer(X, np.array([[-1, -1], [1, -1], [1, -1], [-1, 1]]))]
+    [False, True]
+    """
+    fn = get_solver(solver)
+    T = np.asarray(targets)
+    if T.ndim == 1:
+        T = T.reshape(-1, 1)
+    if T.ndim != 2 or T.shape[1] < 1:
+        raise HardTargetError(f"layer targets must be an (n_samples, n_units) array, got shape {T.shape}")
+    m = np.shape(inputs)[0] if np.ndim(inputs) == 2 else T.shape[0]
+    if T.shape[0] != m:
+        raise HardTargetError(f"targets must be a ({m}, n_units) array of ±1, got shape {T.shape}")
+    A, _, s = prepare(inputs, T[:, 0], sample_weight)
+    if T.shape[0] != A.shape[0] or np.count_nonzero((T == 1) | (T == -1)) != T.size:
+        raise HardTargetError(f"targets must be a ({A.shape[0]}, n_units) array of ±1, got shape {T.shape}")
+    Tt = np.ascontiguousarray(T.T, dtype=np.int8)  # one contiguous row per unit
+    k = Tt.shape[0]
+    results: list = [None] * k
+    keys: list = []
+    if cache is not None:
+        key_opts = dict(options, refine=True) if refine else options
+        x_key = input_key or digest(A)
+        keys = [cache.key(A, Tt[j], s, solver, key_opts, x_key) for j in range(k)]
+        results = [cache.get(key) for key in keys]
+    todo = [j for j in range(k) if results[j] is None]
+    if todo:
+        solved = _solve_units(fn, solver, A, Tt[todo], s, dict(options), stop)
+        for j, r in zip(todo, solved):
+            if refine and r.errors and not r.separable:
+                r = _refined(A, Tt[j], s, r, stop)
+            results[j] = r
+            if cache is not None:
+                cache.put(keys[j], r)
+    return results
+
+
+def _refined(A, t, s, r: UnitResult, stop) -> UnitResult:
+    h = run_solver(SOLVERS["hinge"], "hinge", A, t, s, {"max_epochs": 50}, stop)
+    if h.separable:
+        return h
+    if h.errors < r.errors:
+        return replace(r, weights=h.weights, margin=h.margin, errors=h.errors,
+                       info={**r.info, "weights_from": "hinge"})
+    return r
+
+
+def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop) -> list:
+    """Solve the units ``Tt`` (k x m), batched for ``perceptron`` and small ``auto`` units."""
+    k = Tt.shape[0]
+    if solver not in ("perceptron", "auto"):
+        return [run_solver(fn, solver, A, Tt[j], s, options, stop) for j in range(k)]
+    max_epochs = int(options.pop("max_epochs", 64 if solver == "auto" else 1000))
+    if options:
+        raise HardTargetError(f"unit solver {solver!r} takes only max_epochs, got {sorted(options)}")
+    if solver == "auto" and A.shape[0] * (A.shape[1] + 1) > NEWTON_FIRST:  # Newton first, unit by unit
+        return [run_solver(_auto, solver, A, Tt[j], s, {"max_epochs": max_epochs}, stop)
+                for j in range(k)]
+    if stop is not None and stop():
+        raise StopRequested("stopped before a layer solve")
+    T = np.ascontiguousarray(Tt.T)
+    W, _, ep, conv = _kernels.perceptron_units(A, T, s, max_epochs, solver == "auto")
+    errs, mns = _kernels.units_errors(A, T, s, W)  # what finish() measures, for all units in one pass
+    Wt = np.ascontiguousarray(W.T)
+    out = []
+    for j in range(k):
+        w, e, mn = Wt[j], int(errs[j]), mns[j]
+        sep = True if (conv[j] and e == 0 and mn > 0 and separates_exactly(A, Tt[j], s, w)) else None
+        r = UnitResult(sep, w, margin_of(w, mn), e, int(ep[j]), None, solver, {})
+        if solver == "auto" and not sep:
+            if stop is not None and stop():
+                raise StopRequested("stopped between unit solves")
+            with _stop.stopping(stop):
+                r = _auto_after(A, Tt[j], s, r)
+        out.append(r)
+    return out

@@ -1,0 +1,105 @@
+"""solve_layer (issue 10): one call per layer, the cache in one place, the stop callback,
+and the one definition of the layer losses."""
+
+import numpy as np
+import pytest
+
+import hardtarget as ht
+from hardtarget.errors import StopRequested
+from hardtarget.units import (UnitCache, error_count, layer_loss, layer_loss_grad, solve_layer,
+                              solve_unit)
+
+from .helpers import linprog_separable
+
+
+def _layer(seed=0, m=40, n=3, k=6):
+    rng = np.random.default_rng(seed)
+    X = rng.choice([-1.0, 1.0], size=(m, n))
+    T = np.where(rng.random((m, k)) < 0.5, 1, -1)
+    T[:, 0] = np.where(X @ rng.normal(size=n) > 0, 1, -1)  # one planted, separable column
+    return X, T
+
+
+@pytest.mark.parametrize("solver", ["auto", "lp", "perceptron", "hinge"])
+def test_layer_gives_each_unit_what_solve_unit_gives(solver):
+    X, T = _layer()
+    for j, r in enumerate(solve_layer(X, T, solver)):
+        single = solve_unit(X, T[:, j], solver)
+        assert r.separable == single.separable and r.errors == single.errors
+        assert np.array_equal(r.weights, single.weights)
+        if solver in ("auto", "lp"):
+            assert r.separable is linprog_separable(X, T[:, j])
+
+
+def test_layer_cache_is_shared_with_solve_unit():
+    X, T = _layer(1)
+    cache = UnitCache()
+    first = solve_layer(X, T, cache=cache)
+    assert (cache.hits, cache.misses) == (0, T.shape[1])
+    again = solve_layer(X, T, cache=cache)
+    assert cache.hits == T.shape[1] and all(a is b for a, b in zip(first, again))
+    assert solve_unit(X, T[:, 2], cache=cache) is first[2]  # the same key from either entry
+
+
+def test_refine_keeps_the_verdict_and_takes_fewer_errors():
+    X, T = _layer(2, m=60)
+    plain = solve_layer(X, T)
+    refined = solve_layer(X, T, refine=True)
+    for j, (p, r) in enumerate(zip(plain, refined)):
+        assert r.separable == p.separable and r.errors <= p.errors
+        if p.separable is False:
+            assert ht.check_certificate(X, T[:, j], r.certificate)
+
+
+def test_stop_is_asked_between_units_newton_steps_and_lp_solves():
+    rng = np.random.default_rng(0)
+    X, T = _layer(3)
+    with pytest.raises(StopRequested):
+        solve_layer(X, T, "lp", stop=lambda: True)
+    calls = {"n": 0}
+
+    def stop_on(k):
+        calls["n"] = 0
+
+        def stop():
+            calls["n"] += 1
+            return calls["n"] >= k
+        return stop
+
+    # a large separable unit (Newton needs 6 steps): one step per kernel call, asked in between
+    A = rng.normal(size=(1000, 100))
+    t = np.where(A @ rng.normal(size=100) > 0, 1, -1)
+    with pytest.raises(StopRequested, match="Newton"):
+        solve_unit(A, t, stop=stop_on(4))
+    assert calls["n"] == 4
+    assert solve_unit(A, t, stop=lambda: False).separable is True
+    # HiGHS asks at its interrupt checks
+    A = rng.normal(size=(3000, 60))
+    t = rng.choice([-1, 1], size=3000)
+    with pytest.raises(StopRequested, match="LP"):
+        solve_unit(A, t, "lp", stop=stop_on(3))
+    assert solve_unit(A[:50], t[:50], "lp", stop=lambda: False).separable is not None
+
+
+def test_bad_layer_input():
+    X, T = _layer()
+    with pytest.raises(ht.HardTargetError, match=r"\(40, n_units\) array of ±1"):
+        solve_layer(X, T[:30])
+    with pytest.raises(ht.HardTargetError, match="valid: auto"):
+        solve_layer(X, T, "simplex")
+
+
+def test_layer_losses_have_one_definition_and_both_spellings():
+    u = np.array([-3.0, -1.0, -0.5, 0.0, 0.999, 1.0, 2.0])
+    assert layer_loss("hinge", u).tolist() == [4.0, 2.0, 1.5, 1.0, 1.0 - 0.999, 0.0, 0.0]
+    assert layer_loss("saturated_hinge", u).tolist() == [2.0, 2.0, 1.5, 1.0, 1.0 - 0.999, 0.0, 0.0]
+    assert np.allclose(layer_loss("soft-hinge", u), 1 - np.tanh(u))
+    assert layer_loss_grad("saturated-hinge", u).tolist() == [0, -1, -1, -1, -1, 0, 0]
+    assert layer_loss_grad("hinge", u).tolist() == [-1, -1, -1, -1, -1, 0, 0]
+    assert np.allclose(layer_loss_grad("soft_hinge", u), -(1 - np.tanh(u) ** 2))
+    assert layer_loss("hinge", u.reshape(7, 1)).shape == (7, 1)
+    with pytest.raises(ht.HardTargetError, match="valid: hinge, saturated_hinge, soft_hinge"):
+        layer_loss("squared", u)
+    # sign(0) = -1: z = 0 is an error for t = +1 and right for t = -1
+    assert error_count(np.array([[0.0], [0.0], [2.0]]), np.array([[1], [-1], [1]])) == 1
+    assert error_count(np.array([[1.0, -1.0], [1.0, 1.0]]), np.array([[1, -1], [1, -1]])) == 1
