@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Iterable, Sequence
 
@@ -53,7 +54,7 @@ def dropouts(dropout: Sequence[float] | float, n: int) -> nn.ModuleList:
     return nn.ModuleList(nn.Dropout(q) for q in p)
 
 
-class BlockNet(nn.Module):
+class BlockNet(nn.Module, abc.ABC):
     """Shared structure and forward of :class:`RealNet` and :class:`DiscreteNet`."""
 
     def _setup(
@@ -70,9 +71,9 @@ class BlockNet(nn.Module):
         )
         self.bias = nn.Parameter(torch.zeros(int(num_classes)))
 
+    @abc.abstractmethod
     def weight(self, i: int) -> torch.Tensor:
         """Weights of block ``i`` (``(out, in)`` or ``(out, in, k, k)``)."""
-        raise NotImplementedError
 
     def _act(self, z: torch.Tensor) -> torch.Tensor:
         if self.activation == "tanh":
