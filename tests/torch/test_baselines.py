@@ -125,6 +125,29 @@ def test_max_pool_of_point_masses_is_max_pool():
     assert pm.shape == (2, 3, 2, 3) and torch.all(pv >= VAR_EPS)
 
 
+def test_moment_gradients_match_finite_differences():
+    g = torch.Generator().manual_seed(12)
+    mu1, mu2 = (torch.randn(5, generator=g, dtype=D64, requires_grad=True) for _ in range(2))
+    v1, v2 = (torch.rand(5, generator=g, dtype=D64).add(0.1).requires_grad_() for _ in range(2))
+    assert torch.autograd.gradcheck(max_gauss, (mu1, v1, mu2, v2))
+    assert torch.autograd.gradcheck(sign_mean, (mu1, v1))
+    assert torch.autograd.gradcheck(sign_logit, (mu1, v1))
+    bn = DistBatchNorm(5).double()
+    m, v = torch.randn(4, 5, generator=g, dtype=D64), torch.rand(4, 5, generator=g, dtype=D64)
+    assert torch.autograd.gradcheck(lambda a, b: bn(a, b), (m.requires_grad_(), v.requires_grad_()))
+
+
+def test_logits_get_gradients_through_pooling_and_signs():
+    torch.manual_seed(13)
+    net = WeightDistNet(parse_spec("3C3-P2-FC5"), (1, 4, 4), 3, weights="ternary")
+    loss = torch.nn.functional.cross_entropy(
+        net.train()(torch.randn(8, 1, 4, 4)), torch.arange(8) % 3
+    )
+    loss.backward()
+    for layer in net.layers:
+        assert torch.isfinite(layer.logits.grad).all() and layer.logits.grad.abs().sum() > 0
+
+
 # -- probabilistic layers ------------------------------------------------------------------
 def _probs(layer):
     return torch.softmax(layer.logits.detach().double(), -1)
