@@ -7,6 +7,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hardtarget as ht
 from hardtarget.cli import main
@@ -341,3 +343,45 @@ def test_cli_export_and_summary(tmp_path, capsys):
     assert main(["summary", str(model), "--inputs", "sign", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["layers"]
     assert [r["path"] for r in rows] == ["packed", "packed"]
+
+
+def _random_network(draw, st):
+    """Hypothesis: a small network mixing every activation and weight kind."""
+    n = draw(st.integers(1, 9))
+    widths = draw(st.lists(st.integers(1, 5), min_size=1, max_size=3))
+    acts = draw(st.lists(st.sampled_from(["sign", "step", "qrelu1", "qrelu3"]),
+                         min_size=len(widths), max_size=len(widths)))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    weights, rows = [], n
+    for width in widths:
+        kind = draw(st.sampled_from(["pm1", "ternary", "dyadic", "real", "float32"]))
+        W = {"pm1": lambda: rng.choice([-1.0, 1.0], size=(rows, width)),
+             "ternary": lambda: rng.integers(-1, 2, size=(rows, width)).astype(float),
+             "dyadic": lambda: rng.integers(-8, 9, size=(rows, width)) / 4.0,
+             "real": lambda: rng.normal(size=(rows, width)),
+             "float32": lambda: rng.normal(size=(rows, width)).astype(np.float32)}[kind]()
+        bias = rng.integers(-3, 4, size=(1, width)) / draw(st.sampled_from([1.0, 2.0, 3.0]))
+        weights.append(np.vstack([W, bias]))
+        rows = width
+    return ht.Network(weights, acts)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), inputs=st.sampled_from(["real", "sign"]),
+       fmt=st.sampled_from(["json", "onnx"]))
+def test_random_networks_export_exactly(data, inputs, fmt, tmp_path_factory):
+    net = _random_network(data.draw, st)
+    path = tmp_path_factory.mktemp("h") / f"m.{fmt}"
+    ht.export(net, path, inputs=inputs)
+    check = ht.verify_export(net, path, inputs=inputs, n_random=100)
+    assert check.ok, (check, net.weights, [a.name for a in net.activations])
+
+
+@settings(max_examples=12, deadline=None)
+@given(data=st.data(), inputs=st.sampled_from(["real", "sign"]))
+def test_random_networks_export_exactly_to_c(data, inputs, tmp_path_factory):
+    net = _random_network(data.draw, st)
+    path = tmp_path_factory.mktemp("h") / "m.c"
+    ht.export(net, path, inputs=inputs)
+    check = ht.verify_export(net, path, inputs=inputs, n_random=100)
+    assert check.ok, (check, net.weights, [a.name for a in net.activations])
