@@ -466,15 +466,15 @@ def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: li
         opts.progress if state.rank == 0 else False,
         f"epoch {state.epoch}/{opts.epochs}",
     )
-    tot = torch.zeros(3, dtype=torch.float64)  # loss sum, correct, samples
+    tot = [0.0, 0.0, 0.0]  # loss sum, correct, samples
     try:
         for b, (x, y) in enumerate(_batches(state, opts, src)):
             if opts.stop is not None and opts.stop():
                 return False
-            loss, logits = _step(state, opts, x, y, b)
+            loss, correct = _step(state, opts, x, y, b)
             n = int(y.shape[0])
-            tot += torch.tensor([float(loss) * n, _correct(logits, y, 1), n], dtype=torch.float64)
-            state.batch_loss, state.batch_size = float(loss), n
+            tot = [tot[0] + loss * n, tot[1] + correct, tot[2] + n]
+            state.batch_loss, state.batch_size = loss, n
             for cb in callbacks:
                 _hook(cb, "on_batch_end", state)
             if bar is not None:
@@ -483,9 +483,11 @@ def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: li
     finally:
         if bar is not None:
             bar.close()
-    if state.world > 1:  # training metrics over all ranks' shards
-        torch.distributed.all_reduce(tot)
-    loss_sum, ok, n = tot.tolist()
+    if state.world > 1:  # training metrics over all ranks' shards (on the device, for nccl)
+        t = torch.tensor(tot, dtype=torch.float64, device=state.device)
+        torch.distributed.all_reduce(t)
+        tot = t.tolist()
+    loss_sum, ok, n = tot
     state.row.update(
         lr=state.optimizer.param_groups[0]["lr"],
         train_loss=loss_sum / max(1, n),
@@ -494,17 +496,30 @@ def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: li
     return True
 
 
-def _step(state: TrainerState, opts: _Options, x, y, b: int) -> tuple:
-    """Forward, loss (+ the model's regularization), backward, optimizer step."""
+def _step(state: TrainerState, opts: _Options, x, y, b: int) -> tuple[float, int]:
+    """Forward, loss (+ the model's regularization), backward, optimizer step.
+
+    Returns the batch loss and the number of correct top-1 predictions; one device
+    synchronization per batch (before the backward, so a NaN stops before the step).
+    """
     with autocast(state.device, opts.precision):
         logits = state.net(x)
         loss = opts.loss_fn(logits, y)
     reg = getattr(state.model, "regularization", None)
     total = loss + reg() if callable(reg) else loss
-    bad = torch.tensor([0.0 if bool(torch.isfinite(total.detach())) else 1.0])
-    if state.world > 1:
+    flags = torch.stack(
+        [
+            (~torch.isfinite(total.detach())).to(torch.float32),
+            loss.detach().float(),
+            _correct(logits.detach(), y, 1).float(),
+        ]
+    )
+    if state.world > 1:  # any rank's NaN stops every rank
+        bad = flags[:1].clone()
         torch.distributed.all_reduce(bad)
-    if bad.item() > 0:
+        flags[0] = bad[0]
+    bad, loss_value, correct = flags.tolist()
+    if bad > 0:
         kept = (
             f"the last good checkpoint is {state.saved}"
             if state.saved
@@ -518,14 +533,15 @@ def _step(state: TrainerState, opts: _Options, x, y, b: int) -> tuple:
     state.scaler.scale(total).backward()
     state.scaler.step(state.optimizer)
     state.scaler.update()
-    return loss.detach(), logits.detach()
+    return loss_value, int(correct)
 
 
-def _correct(logits: torch.Tensor, y: torch.Tensor, k: int) -> int:
+def _correct(logits: torch.Tensor, y: torch.Tensor, k: int) -> torch.Tensor:
+    """How many rows have their label among the ``k`` largest logits (0 if not classification)."""
     if logits.ndim != 2 or y.ndim != 1 or y.is_floating_point():
-        return 0
+        return torch.zeros((), device=logits.device)
     k = min(k, logits.shape[1])
-    return int((logits.topk(k, 1).indices == y[:, None]).any(1).sum())
+    return (logits.topk(k, 1).indices == y[:, None]).any(1).sum()
 
 
 def _finish_epoch(state: TrainerState, opts: _Options, evals: list) -> None:
@@ -558,8 +574,8 @@ def _evaluate(net: nn.Module, src: Source, device: torch.device, opts: _Options)
             out = out.float()
             m = int(y.shape[0])
             tot["loss"] += float(opts.loss_fn(out, y)) * m
-            tot["top1"] += _correct(out, y, 1)
-            tot["top5"] += _correct(out, y, 5)
+            tot["top1"] += int(_correct(out, y, 1))
+            tot["top5"] += int(_correct(out, y, 5))
             n += m
     finally:
         net.train(was)
