@@ -86,6 +86,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="unit solver: %(choices)s (default %(default)s)",
     )
+    p.add_argument("--jobs", type=pos_int, default=1, metavar="N",
+                   help="run N restarts (seeds SEED..SEED+N-1) in N processes; the best wins")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the restarts on a Dask cluster (default $HARDTARGET_SCHEDULER)")
     p.add_argument("--out", metavar="FILE", help="save the trained network here (.npz)")
     p.add_argument(
         "--targets-out",
@@ -104,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     options = strategy_options(args.strategy, args.option)
     problem = load_problem_arg(args)
     with locked_outputs(args.out, args.targets_out):
-        r = solve(
+        r = _portfolio(args, problem, hidden, options) if _parallel(args) else solve(
             problem,
             hidden=hidden,
             strategy=args.strategy,
@@ -134,6 +138,22 @@ def run(args: argparse.Namespace) -> int:
                 f"loss {r.loss:g}, {r.states_evaluated} states, {r.wall_time:.3f} s"
             )
     return 130 if r.status == "interrupted" else 0 if r.success else 1
+
+
+def _parallel(args: argparse.Namespace) -> bool:
+    import os
+
+    return args.jobs > 1 or bool(args.scheduler) or bool(os.environ.get("HARDTARGET_SCHEDULER"))
+
+
+def _portfolio(args: argparse.Namespace, problem, hidden, options):
+    """``--jobs``/``--scheduler``: restarts of the strategy as a search portfolio."""
+    from ..search.portfolio import Member, portfolio
+
+    members = [Member(args.strategy, args.seed + i, options) for i in range(args.jobs)]
+    return portfolio(problem, hidden, members, jobs=args.jobs, scheduler=args.scheduler,
+                     time_limit=args.time_limit, activation=args.activation, solver=args.solver,
+                     max_states=args.max_states)
 
 
 def _write(args: argparse.Namespace, r) -> dict:

@@ -1,0 +1,187 @@
+"""A portfolio: several strategies and seeds on one problem, in parallel processes.
+
+Members run through joblib's ``loky`` backend on this machine, or on a Dask
+``distributed`` cluster when a scheduler address is given (the problem is scattered
+to the workers once; each task then sends only its member and a deadline).  The
+first member to *decide* the problem (an exact proof, or zero training errors) stops
+the members after it; the members before it finish, so the answer is the one a
+serial run over the same members in the same order gives: the best by (loss,
+undecided, position) among the members up to the first decisive one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Iterator
+
+from ..errors import HardTargetError
+from ..problem import Problem
+from .api import get_strategy, solve
+from .base import SearchResult
+
+__all__ = ["Member", "grid", "portfolio"]
+
+log = logging.getLogger("hardtarget.search")
+
+SCHEDULER_ENV = "HARDTARGET_SCHEDULER"
+_DECISIVE = ("optimal", "infeasible")
+
+
+@dataclass(frozen=True)
+class Member:
+    """One portfolio run: a strategy name, its seed and its options."""
+
+    strategy: str
+    seed: int = 0
+    options: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        opts = "".join(f", {k}={v!r}" for k, v in sorted(self.options.items()))
+        return f"{self.strategy}(seed={self.seed}{opts})"
+
+
+def grid(strategies: "Iterable[str]" = ("beam", "hill", "ftprop"), seeds: "Iterable[int]" = (0,),
+         **options) -> "list[Member]":
+    """Every strategy with every seed (restarts are more seeds), seeds varying fastest.
+
+    >>> [str(m) for m in grid(["beam", "hill"], seeds=range(2))]
+    ['beam(seed=0)', 'beam(seed=1)', 'hill(seed=0)', 'hill(seed=1)']
+    """
+    return [Member(s, int(seed), dict(options)) for s in strategies for seed in seeds]
+
+
+def _decisive(r: SearchResult) -> bool:
+    return r.status in _DECISIVE or (r.success and r.loss == 0)
+
+
+def _rank(item: "tuple[int, SearchResult]") -> tuple:
+    i, r = item
+    return (r.loss, not _decisive(r), i)
+
+
+def _run(problem: Problem, hidden, member: Member, deadline: "float | None", common: dict):
+    """Run one member in a worker; ``deadline`` is wall-clock (``time.time()``)."""
+    limit = None if deadline is None else deadline - time.time()
+    if limit is not None and limit <= 0:
+        return None
+    return solve(problem, hidden, member.strategy, seed=member.seed, time_limit=limit,
+                 progress=False, **common, **member.options)
+
+
+def _loky(problem, hidden, members, deadline, common, jobs) -> "Iterator[tuple[int, object]]":
+    from joblib import Parallel, delayed
+
+    def task(i: int, m: Member):
+        return i, _run(problem, hidden, m, deadline, common)
+
+    par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
+    with warnings.catch_warnings():  # cancelling the members after a decisive one is the point
+        warnings.filterwarnings("ignore", message=".*still being processed by the workers")
+        yield from par(delayed(task)(i, m) for i, m in enumerate(members))
+
+
+def _dask(problem, hidden, members, deadline, common, address) -> "Iterator[tuple[int, object]]":
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise HardTargetError("a scheduler address needs dask.distributed: "
+                              "pip install 'dask[distributed]'") from None
+    client = address if isinstance(address, Client) else Client(address, set_as_default=False)
+    try:
+        data = client.scatter(problem, broadcast=True)  # sent once, not per task
+        futures = {client.submit(_run, data, hidden, m, deadline, common, pure=False): i
+                   for i, m in enumerate(members)}
+        try:
+            for fut in as_completed(futures, loop=client.loop):
+                yield futures[fut], fut.result()
+        finally:
+            client.cancel(list(futures))
+    finally:
+        if client is not address:
+            client.close()
+
+
+def portfolio(problem: Problem, hidden=(4,), members: "Iterable[Member] | None" = None, *,
+              jobs: int = 1, scheduler=None, time_limit: "float | None" = None,
+              **common) -> SearchResult:
+    """Run ``members`` (default :func:`grid`) in parallel and return the best result.
+
+    Parameters
+    ----------
+    problem, hidden : as for :func:`hardtarget.solve`.
+    members : :class:`Member` list (strategy, seed, options); order matters for ties.
+    jobs : worker processes on this machine (joblib/loky); 1 runs them in order here.
+    scheduler : a Dask scheduler address (``tcp://host:8786``) or ``distributed.Client``;
+        default the ``HARDTARGET_SCHEDULER`` environment variable, if set.
+    time_limit : seconds for the whole portfolio; every member stops by then.
+    common : passed to every member's :func:`hardtarget.solve` (``activation``,
+        ``solver``, ``loss``, ``max_states``).
+
+    Returns
+    -------
+    The chosen member's :class:`SearchResult`; ``info["member"]`` names it and
+    ``info["members"]`` lists every member's status, loss and time.  Ctrl-C returns
+    the best so far with status ``interrupted``.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> r = portfolio(ht.load_problem("xor"), (2,), grid(["beam", "exhaustive"]))
+    >>> r.status, r.info["member"]
+    ('feasible', 'beam(seed=0)')
+    """
+    members = list(grid() if members is None else members)
+    if not members or not all(isinstance(m, Member) for m in members):
+        raise HardTargetError("members must be a non-empty list of portfolio.Member "
+                              "(see portfolio.grid)")
+    for m in members:  # unknown strategies or options fail here, before any work
+        get_strategy(m.strategy, seed=m.seed, **m.options)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise HardTargetError(f"jobs must be an integer >= 1, got {jobs!r}")
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    start = time.time()
+    deadline = None if time_limit is None else start + float(time_limit)
+    if scheduler is not None:
+        stream, backend = _dask(problem, hidden, members, deadline, common, scheduler), "dask"
+    elif jobs > 1:
+        stream, backend = _loky(problem, hidden, members, deadline, common, jobs), "loky"
+    else:
+        stream = ((i, _run(problem, hidden, m, deadline, common)) for i, m in enumerate(members))
+        backend = "serial"
+    done: "dict[int, SearchResult]" = {}
+    first = len(members)  # position of the first decisive member seen
+    interrupted = False
+    try:
+        for i, r in stream:
+            if r is None or i > first:
+                continue
+            done[i] = r
+            if r.status == "interrupted":  # Ctrl-C reached the member first
+                interrupted = True
+                break
+            if _decisive(r):
+                first = i
+            if all(j in done for j in range(first)) and first < len(members):
+                break  # everything before the decisive member is in
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        stream.close()  # stops (loky: kills) the members still running
+    kept = [(i, r) for i, r in done.items() if i <= first]
+    if not kept and interrupted:
+        raise KeyboardInterrupt
+    if not kept:
+        raise HardTargetError("no portfolio member finished before the time limit; "
+                              "raise time_limit or use fewer members")
+    i, best = min(kept, key=_rank)
+    report = [{"member": str(members[j]), "status": done[j].status, "loss": done[j].loss,
+               "wall_time": done[j].wall_time} for j in sorted(done)]
+    info = dict(best.info, member=str(members[i]), backend=backend, jobs=jobs, members=report)
+    out = replace(best, info=info, wall_time=time.time() - start)
+    if interrupted:
+        out = replace(out, status="interrupted", message="interrupted by the user")
+    return out

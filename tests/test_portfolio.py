@@ -1,0 +1,130 @@
+"""The search portfolio: serial, loky processes and a Dask cluster give one answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import psutil
+import pytest
+
+import hardtarget as ht
+from hardtarget.search.portfolio import SCHEDULER_ENV, Member, grid, portfolio
+
+MEMBERS = grid(["hill", "beam"], seeds=range(2))
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as c:
+        yield c
+
+
+def same(a, b) -> None:
+    assert (a.status, a.loss, a.info["member"]) == (b.status, b.loss, b.info["member"])
+    for Wa, Wb in zip(a.network.weights, b.network.weights):
+        np.testing.assert_array_equal(Wa, Wb)
+
+
+def test_loky_and_dask_give_the_serial_answer(cluster, monkeypatch):
+    p = ht.load_problem("parity:3")
+    serial = portfolio(p, (3,), MEMBERS)
+    assert serial.info["backend"] == "serial"
+    assert ht.verify(p, serial.targets).feasible == (serial.loss == 0)
+    same(portfolio(p, (3,), MEMBERS, jobs=2), serial)
+    same(portfolio(p, (3,), MEMBERS, scheduler=cluster.scheduler_address), serial)
+    monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
+    r = portfolio(p, (3,), MEMBERS)
+    assert r.info["backend"] == "dask"
+    same(r, serial)
+
+
+def test_the_best_member_wins_and_every_finished_member_is_reported():
+    p = ht.load_problem("parity:4")
+    members = [Member("hill", 0, {"init": "random"}), Member("exhaustive")]
+    r = portfolio(p, (3,), members, jobs=2)
+    # width 3 cannot fit parity:4; exhaustive proves the minimum (1 error), hill at best ties
+    assert r.status == "infeasible" and r.loss == 1 and r.info["member"] == "exhaustive(seed=0)"
+    assert [m["member"] for m in r.info["members"]] == ["hill(seed=0, init='random')",
+                                                        "exhaustive(seed=0)"]
+    assert r.info["members"][0]["loss"] >= 1
+
+
+def test_a_decisive_member_stops_the_ones_after_it():
+    p = ht.load_problem("parity:4")
+    # without pruning, symmetry or the dichotomy walk this member would run for hours
+    slow = Member("exhaustive", 0, {"max_size": 1e30, "dichotomies": False, "symmetry": False,
+                                    "prune": False})
+    r = portfolio(p, (4,), [Member("exhaustive"), slow], jobs=2)
+    assert r.status == "optimal"
+    assert [m["member"] for m in r.info["members"]] == ["exhaustive(seed=0)"]
+    cmd = {c: " ".join(c.cmdline()) for c in psutil.Process().children(recursive=True)}
+    workers = [c for c, line in cmd.items() if "loky" in line and "resource_tracker" not in line]
+    psutil.wait_procs(workers, timeout=30)
+    assert not [c for c in workers if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_the_time_limit_holds_for_every_member():
+    p = ht.load_problem("parity:5")
+    slow = Member("exhaustive", 0, {"max_size": 1e30})
+    r = portfolio(p, (4,), [slow, Member("hill", 1)], jobs=2, time_limit=3)
+    statuses = {m["member"]: m["status"] for m in r.info["members"]}
+    assert statuses["exhaustive(seed=0, max_size=1e+30)"] == "time_limit"
+    assert r.status != "optimal"
+
+
+def test_bad_portfolios_are_refused():
+    p = ht.load_problem("xor")
+    with pytest.raises(ht.HardTargetError, match="non-empty list"):
+        portfolio(p, (2,), [])
+    with pytest.raises(ht.HardTargetError, match="unknown strategy"):
+        portfolio(p, (2,), [Member("nope")])
+    with pytest.raises(ht.HardTargetError, match="jobs must be"):
+        portfolio(p, (2,), jobs=0)
+
+
+def test_cli_solve_with_jobs(capsys):
+    from hardtarget.cli import main
+
+    code = main(["solve", "-p", "parity:3", "--hidden", "3", "-s", "hill", "--jobs", "2",
+                 "--json", "-q"])
+    d = json.loads(capsys.readouterr().out)
+    assert code == (0 if d["loss"] == 0 else 1)
+    assert d["info"]["backend"] == "loky" and d["info"]["member"].startswith("hill(seed=")
+    assert len(d["info"]["members"]) >= 1
+
+
+SCRIPT = """
+import hardtarget as ht
+from hardtarget.search.portfolio import Member, portfolio
+slow = Member("exhaustive", 0, {"max_size": 1e30, "dichotomies": False, "symmetry": False,
+                                "prune": False})
+try:
+    r = portfolio(ht.load_problem("parity:4"), (3,), [Member("hill"), slow, slow], jobs=2)
+    print(r.status, flush=True)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", flush=True)
+"""
+
+
+def test_ctrl_c_stops_every_worker_and_leaves_no_orphan():
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, text=True)
+    me = psutil.Process(proc.pid)
+    workers: list = []
+    while len(workers) < 2 and proc.poll() is None:  # wait for both loky workers
+        time.sleep(0.2)
+        workers = [c for c in me.children(recursive=True) if "resource_tracker" not in
+                   " ".join(c.cmdline())]
+    time.sleep(1.0)
+    os.kill(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert out.strip() in ("interrupted", "KeyboardInterrupt")
+    gone, alive = psutil.wait_procs(workers, timeout=30)
+    assert not alive
