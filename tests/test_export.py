@@ -135,6 +135,29 @@ def test_c_parity_matches_the_parity_function_on_every_input(tmp_path):
     assert [p.kind for p in plan_network(net, "sign")] == ["packed", "packed"]
 
 
+def test_c_header_serves_a_standalone_program(tmp_path):
+    """A user's main() includes the header, links the source and prints labels."""
+    import shutil
+    import subprocess
+
+    net = _parity_net(5)
+    ht.export(net, tmp_path / "par.c", inputs="sign")
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\n#include "par.h"\n'
+        "int main(void)\n{\n    double x[PAR_N_FEATURES]; uint32_t bits[PAR_INPUT_WORDS]; int i, f;\n"
+        "    for (i = 0; i < 32; ++i) {\n"
+        "        for (f = 0; f < PAR_N_FEATURES; ++f) x[f] = (i >> f) & 1 ? 1.0 : -1.0;\n"
+        "        par_pack(x, bits);\n"
+        '        printf("%s %s\\n", par_class_names[par_predict(x)], '
+        "par_class_names[par_predict_bits(bits)]);\n    }\n    return 0;\n}\n")
+    cc = shutil.which("cc") or shutil.which("gcc")
+    subprocess.run([cc, "-std=c99", "-Wall", "-Werror", "-o", str(tmp_path / "prog"),
+                    str(tmp_path / "main.c"), str(tmp_path / "par.c")], check=True)
+    out = subprocess.run([str(tmp_path / "prog")], capture_output=True, text=True, check=True)
+    want = ["odd" if bin(i).count("1") % 2 else "even" for i in range(32)]
+    assert out.stdout.split("\n")[:-1] == [f"{w} {w}" for w in want]
+
+
 def test_sign_of_zero_is_minus_one_in_every_format(tmp_path):
     net = ht.Network([np.array([[1.0], [1.0], [0.0]])], ["sign"], np.array(["neg", "pos"]))
     X = np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, -1.0]])  # z = 0, 2, -2
