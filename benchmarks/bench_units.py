@@ -18,12 +18,12 @@ instances, the median µs per call of
 
 Speed-ups are ``linprog time / method time`` measured in the same run.  Exact
 methods (``auto``, ``lp``) must return linprog's verdict on every instance, with
-weights that separate in the network's own summation order
-(:func:`hardtarget.network._preactivation`) or a certificate that
-:func:`hardtarget.check_certificate` accepts; heuristics are scored on how many
-linprog-separable instances they separate.
+weights that separate in the network's own summation order (the
+:class:`~hardtarget.Network` forward pass) and exactly (``fractions``), or a certificate
+that :func:`hardtarget.check_certificate` (an exact check) accepts; heuristics are scored
+on how many linprog-separable instances they separate.
 
-It also times the batched perceptron (``solve_units`` on 256 units sharing one
+It also times the batched perceptron (``solve_layer`` on 256 units sharing one
 input matrix) against 256 single ``solve_unit`` calls, and the numba compile cost:
 the first call in a fresh process with an empty cache, a warm call, and the first
 call in a second fresh process that should load the cached machine code.
@@ -140,10 +140,18 @@ def methods():
 EXACT = ("auto", "lp")
 
 
+def exact_separates(X, t, w):
+    """``t_i (w . x_i + b) > 0`` for every row in rational arithmetic (``fractions``)."""
+    from fractions import Fraction
+
+    W = [Fraction(v) for v in w.tolist()]
+    return all(int(ti) * (sum(Fraction(a) * wf for a, wf in zip(x, W)) + W[-1]) > 0
+               for x, ti in zip(X.tolist(), t.tolist()))
+
+
 def judge(name, X, t, out, truth):
     """(claimed separable or None, proof ok) for one method's output on one instance."""
-    from hardtarget import check_certificate
-    from hardtarget.network import _preactivation
+    from hardtarget import Network, check_certificate
 
     if name == "linprog":
         return out, True
@@ -152,8 +160,9 @@ def judge(name, X, t, out, truth):
         return (True if sep else None), True
     r = out
     if r.separable is True:
-        z = _preactivation(X, np.asarray(r.weights, dtype=np.float64).reshape(-1, 1))[:, 0]
-        return True, bool(np.all(t * z > 0))
+        w = np.asarray(r.weights, dtype=np.float64)
+        z = Network([w.reshape(-1, 1)], ["sign"]).decision_function(X)  # float, network order
+        return True, bool(np.all(t * z > 0)) and exact_separates(X, t, w)
     if r.separable is False:
         return False, bool(r.certificate is not None and check_certificate(X, t, r.certificate))
     return None, True
@@ -188,19 +197,19 @@ def time_cell(fns, instances, budget_s, min_calls, max_calls):
 # ----------------------------------------------------------------------------- batched
 
 def bench_batched(rng, sizes, units, kind, budget_s):
-    from hardtarget import solve_unit, solve_units
+    from hardtarget import solve_unit, solve_layer
 
     rows = []
     for n, m in sizes:
         X = make_inputs(rng, n, m, kind)
         T = np.stack([planted_labels(rng, X) for _ in range(units)], axis=1)
-        solve_units(X, T[:, :2], solver="perceptron")
+        solve_layer(X, T[:, :2], solver="perceptron")
 
         def single():
             return [solve_unit(X, T[:, j], solver="perceptron") for j in range(units)]
 
         def batch():
-            return solve_units(X, T, solver="perceptron")
+            return solve_layer(X, T, solver="perceptron")
 
         ts, tb = [], []
         spent = 0.0
@@ -223,14 +232,14 @@ import json, os, sys, time
 t0 = time.perf_counter()
 import numpy as np
 import hardtarget
-from hardtarget import solve_unit, solve_units
+from hardtarget import solve_unit, solve_layer
 from hardtarget.units import _kernels
 t_import = time.perf_counter() - t0
 X = np.array([[-1., -1.], [-1., 1.], [1., -1.], [1., 1.]])
 calls = [("auto_sep", lambda: solve_unit(X, [-1, -1, -1, 1], solver="auto")),
          ("auto_nonsep", lambda: solve_unit(X, [-1, 1, 1, -1], solver="auto")),
          ("perceptron", lambda: solve_unit(X, [-1, -1, -1, 1], solver="perceptron")),
-         ("batched", lambda: solve_units(X, np.array([[-1, -1], [-1, 1], [-1, 1], [1, 1]]), solver="perceptron")),
+         ("batched", lambda: solve_layer(X, np.array([[-1, -1], [-1, 1], [-1, 1], [1, 1]]), solver="perceptron")),
          ("hinge", lambda: solve_unit(X, [-1, -1, -1, 1], solver="hinge"))]
 first, warm = {}, {}
 for name, f in calls:
@@ -350,7 +359,7 @@ def main(argv=None):
     out["cells"] = cells
 
     print(f"\n## batched perceptron: {args.units} planted units sharing one input matrix, µs per unit\n")
-    print("| n | m | inputs | single calls | solve_units | ratio | same results | converged |")
+    print("| n | m | inputs | single calls | solve_layer | ratio | same results | converged |")
     print("|---|---|---|---|---|---|---|---|")
     bsizes = [s for s in sizes if s in TARGET_SIZES]
     brows = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .exact import tz_undecided
 from .losses import grad_at
 
 
@@ -112,6 +113,25 @@ def perceptron_units(A, T, s, max_epochs, give_up):
     if T.shape[1] < 4:
         return _perceptron_scalar(A, T, s, max_epochs, give_up)
     return _perceptron_lockstep(A, T, s, max_epochs, give_up)
+
+
+@numba.njit(cache=True)
+def perceptron_checked(A, t, s, max_epochs, give_up):
+    """One unit's pocket perceptron, measured and its proof checked in the same call.
+
+    Returns ``(w, errors, min t*z, epochs, proof)``: ``proof`` is 1 when the weights
+    separate exactly and in network order, 2 when the float bound left rows for an exact
+    check (:func:`~.exact.separates_exactly`), 0 when they prove nothing.
+    """
+    W, _, ep, conv = _perceptron_scalar(A, t.reshape(-1, 1), s, max_epochs, give_up)
+    w = W[:, 0].copy()
+    e, _, mn = unit_errors(A, t, s, w)
+    proof = 0
+    if conv[0] and e == 0 and mn > 0:
+        ok, rows = tz_undecided(A, t, s, w)
+        if ok:
+            proof = 1 if rows.shape[0] == 0 else 2
+    return w, e, mn, ep[0], proof
 
 
 @numba.njit(cache=True)

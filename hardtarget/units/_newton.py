@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import StopRequested
 from ._kernels import unit_errors
+from .exact import tz_undecided
 
 # reassociation lets LLVM vectorize the dot products; no-NaN/no-inf flags stay off (np.inf is used)
 _FAST = {"reassoc", "contract", "nsz", "arcp"}
@@ -164,23 +165,46 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
     return 2, it1, 0.0
 
 
+@numba.njit(cache=True)
+def _newton_all(A, t, s, max_iter):
+    m, n = A.shape
+    w = np.zeros(n + 1)
+    code, it, mn = newton_steps(A, t, s, 0, max_iter, w, np.zeros(m), np.zeros(m, dtype=np.bool_),
+                                np.zeros(2))
+    return w, code, it, mn, _proof(A, t, s, w, code)
+
+
+@numba.njit(cache=True)
+def _proof(A, t, s, w, code):
+    """1: ``w`` separates exactly (the float bound decides), 2: rows need an exact check, 0: no."""
+    if code != 1:
+        return 0
+    ok, rows = tz_undecided(A, t, s, w)
+    return 0 if not ok else (1 if rows.shape[0] == 0 else 2)
+
+
 def sq_hinge_newton(A, t, s, max_iter, stop=None):
-    """Return ``(w, proved, iterations, min t*z)`` (see :func:`newton_steps`).
+    """Return ``(w, proof, iterations, min t*z)``; ``proof`` as :func:`_proof` (1 proved, 2 the
+    float bound left rows for :func:`~.exact.separates_exactly`, 0 nothing proved).
 
     With ``stop``, large units run one step per kernel call and ``stop()`` is asked
     between them; it raises :class:`~hardtarget.errors.StopRequested` when it says stop.
     """
     m, n = A.shape
+    if stop is None or (n + 1) ** 2 * (m + n) < 10**7:
+        if stop is not None and stop():
+            raise StopRequested("stopped before a Newton solve")
+        w, code, it, mn, proof = _newton_all(A, t, s, max_iter)
+        return w, proof, it, mn
     w = np.zeros(n + 1)
     a = np.zeros(m)
     act = np.zeros(m, dtype=np.bool_)
     st = np.zeros(2)
-    chunk = max_iter if stop is None or (n + 1) ** 2 * (m + n) < 10**7 else 1
     it = 0
     while it < max_iter:
-        if stop is not None and stop():
+        if stop():
             raise StopRequested("stopped during a Newton solve")
-        code, it, mn = newton_steps(A, t, s, it, min(it + chunk, max_iter), w, a, act, st)
+        code, it, mn = newton_steps(A, t, s, it, it + 1, w, a, act, st)
         if code != 2:
-            return w, code == 1, it, mn
-    return w, False, max_iter, 0.0
+            return w, _proof(A, t, s, w, code), it, mn
+    return w, 0, max_iter, 0.0

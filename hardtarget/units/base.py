@@ -80,12 +80,7 @@ def prepare(inputs, targets, sample_weight=None):
 
 def margin_of(w, mn) -> float:
     """Geometric margin ``min t*z / ||w[:-1]||`` (``inf`` for zero weights that are all right)."""
-    v = w[:-1]
-    with np.errstate(over="ignore", under="ignore"):
-        norm = math.sqrt(float(v @ v))
-    if not 1e-150 < norm < 1e150 and (norm > 0 or v.any()):  # v @ v over- or underflowed
-        top = float(np.abs(v).max())
-        norm = top * math.sqrt(float((v / top) @ (v / top)))
+    norm = math.hypot(*w[:-1].tolist())  # exact scaling inside: no overflow for huge weights
     if norm > 0:
         return float(mn) / norm
     return np.inf if mn > 0 else float(mn)

@@ -22,14 +22,14 @@ from fractions import Fraction
 import numba
 import numpy as np
 
-__all__ = ["separates_exactly", "certificate_holds"]
+__all__ = ["separates_exactly", "certificate_holds", "tz_undecided"]
 
 _U = 2.0 ** -53  # unit roundoff of float64
 _ETA = 2.0 ** -1074  # smallest subnormal: the absolute error of an underflowing product
 
 
 @numba.njit(cache=True)
-def _tz_undecided(A, t, s, w):
+def tz_undecided(A, t, s, w):
     """Rows (s > 0) where the float ``t*z`` in network order does not decide the exact sign.
 
     Returns ``(ok, rows)``: ``ok`` is False when some float ``t*z <= 0`` (then ``w`` is
@@ -40,6 +40,11 @@ def _tz_undecided(A, t, s, w):
     c = 2.0 * (n + 3) * 2.0 ** -53
     tiny = 4.0 * (n + 2) * 2.0 ** -1074
     rows = np.empty(m, dtype=np.int64)
+    if w.shape[0] != n + 1:
+        return False, rows[:0]
+    for f in range(n + 1):
+        if not np.isfinite(w[f]):
+            return False, rows[:0]
     k = 0
     for i in range(m):
         if s[i] <= 0:
@@ -73,13 +78,10 @@ def separates_exactly(A: np.ndarray, t: np.ndarray, s: np.ndarray, w: np.ndarray
     ``t_i z_i > 0`` summed as :class:`~hardtarget.network.Network` sums it (so the
     network built from ``w`` reproduces its targets).
     """
-    w = np.ascontiguousarray(w, dtype=np.float64)
-    if w.shape != (A.shape[1] + 1,) or not np.all(np.isfinite(w)):
-        return False
-    ok, rows = _tz_undecided(A, t, s, w)
-    if not ok:
-        return False
-    return all(_exact_tz(A[i], t[i], w) > 0 for i in rows)
+    if type(w) is not np.ndarray or w.dtype != np.float64 or w.ndim != 1:
+        w = np.ascontiguousarray(w, dtype=np.float64).ravel()
+    ok, rows = tz_undecided(A, t, s, w)
+    return ok and (rows.shape[0] == 0 or all(_exact_tz(A[i], t[i], w) > 0 for i in rows))
 
 
 # --------------------------------------------------------------------- certificates

@@ -33,8 +33,9 @@ def _proved(A, t, s, r: UnitResult) -> UnitResult:
 
 def _run_perceptron(A, t, s, max_epochs, give_up, name) -> UnitResult:
     # the scalar kernel directly: a single unit never needs the lock-step one (nor its compile time)
-    W, err, ep, conv = _kernels._perceptron_scalar(A, t.reshape(-1, 1), s, int(max_epochs), give_up)
-    return _proved(A, t, s, finish(A, t, s, W[:, 0], True if conv[0] else None, ep[0], name))
+    w, errors, mn, ep, proof = _kernels.perceptron_checked(A, t, s, int(max_epochs), give_up)
+    sep = True if proof == 1 or (proof == 2 and separates_exactly(A, t, s, w)) else None
+    return UnitResult(sep, w, margin_of(w, mn), int(errors), int(ep), None, name, {})
 
 
 def _perceptron(A, t, s, max_epochs: int = 1000) -> UnitResult:
@@ -79,8 +80,8 @@ NEWTON_FIRST = 256
 
 
 def _newton_proof(A, t, s, max_iter: int = 30) -> UnitResult:
-    w, ok, it, mn = _newton.sq_hinge_newton(A, t, s, max_iter, _stop.current())
-    if ok and separates_exactly(A, t, s, w):  # the kernel's float pass, then the exact check
+    w, proof, it, mn = _newton.sq_hinge_newton(A, t, s, max_iter, _stop.current())
+    if proof == 1 or (proof == 2 and separates_exactly(A, t, s, w)):  # checked exactly
         return UnitResult(True, w, margin_of(w, mn), 0, int(it), None, "auto", {})
     return finish(A, t, s, w, None, it, "auto")
 
