@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..base import BudgetExhausted
 from ._common import (
     Rows,
     cp_break_symmetry,
@@ -27,7 +28,9 @@ from ._common import (
     status_name,
 )
 
-__all__ = ["Proposal", "CpProposer", "SatProposer", "PROPOSERS"]
+__all__ = ["Proposal", "CpProposer", "SatProposer", "PROPOSERS", "MAX_TOTALIZER"]
+
+MAX_TOTALIZER = 2 * 10**7  # clauses of the error-bound totalizer (memory: ~1 GB at this size)
 
 
 @dataclass
@@ -156,12 +159,22 @@ class SatProposer:
         self.sat.add_clause([-int(v) if val else int(v) for v, val in pairs])
 
     def tighten(self, errors: int) -> None:
-        """From now on propose only targets with fewer than ``errors`` output mistakes."""
+        """From now on propose only targets with fewer than ``errors`` output mistakes.
+
+        The totalizer counts up to the first ``errors`` (later bounds are lower); it has
+        about ``samples x errors`` clauses, so a bound past ``MAX_TOTALIZER`` ends the
+        search (``BudgetExhausted``) with the best network so far.
+        """
         if self.tot is None:
+            size = len(self.mistakes) * max(errors, 1)
+            if size > MAX_TOTALIZER:
+                raise BudgetExhausted(
+                    f"bounding {errors} errors over {len(self.mistakes)} samples needs about "
+                    f"{size:.1e} clauses (limit {MAX_TOTALIZER:.0e}); the lazy SAT search "
+                    "stops here: try strategy 'sat-lp' with backend='cpsat', or a heuristic"
+                )
             card = pysat_module("pysat.card")
-            self.tot = card.ITotalizer(
-                lits=self.mistakes, ubound=len(self.mistakes), top_id=self.pool.top
-            )
+            self.tot = card.ITotalizer(lits=self.mistakes, ubound=errors, top_id=self.pool.top)
             self.pool.occupy(
                 self.pool.top + 1, self.tot.top_id
             )  # later ids come after the totalizer's
