@@ -1,0 +1,121 @@
+"""Exact search at scale (issue 13): dichotomy counts, parity minimal widths, the portfolio.
+
+1. Threshold functions of n = 4, 5 inputs with ``separable_dichotomies`` (arrangement
+   walk, no LP) against two LP methods timed on a random sample in the same process and
+   extrapolated: ``linprog`` on every one of the ``2^(2^n)`` labelings, and the previous
+   flip walk (one ``solve_unit`` per labeling and neighbour, ``count x 2^n`` calls).
+2. ``min_width(parity:4)`` and ``parity:5`` width 5 with ``exhaustive`` (proofs below).
+3. The portfolio: the same members with ``jobs=1`` (in order, this process) and
+   ``jobs=2`` (two loky processes, cold and then warm workers), as ratios.
+
+Run: ``python benchmarks/bench_scale.py [--quick] [--sample N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+
+import numpy as np
+from scipy.optimize import linprog
+
+import hardtarget as ht
+from hardtarget.search.portfolio import grid, portfolio
+
+
+def cube(n: int) -> np.ndarray:
+    return np.array(list(itertools.product((-1, 1), repeat=n)), dtype=float)
+
+
+def lp_separable(A1: np.ndarray, t: np.ndarray) -> bool:
+    res = linprog(np.zeros(A1.shape[1]), A_ub=-(t[:, None] * A1), b_ub=-np.ones(len(t)),
+                  bounds=[(None, None)] * A1.shape[1], method="highs")
+    return res.status == 0
+
+
+def counts(sample: int, ns: "tuple[int, ...]") -> None:
+    print("## Threshold functions of n inputs (all labelings of {-1,1}^n one unit realizes)\n")
+    print("| n | count | arrangement walk (s) | linprog on all 2^(2^n), extrapolated (s) | ratio "
+          "| solve_unit flip walk, extrapolated (s) | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    rng = np.random.default_rng(0)
+    ht.separable_dichotomies(cube(3))  # warm-up
+    for n in ns:
+        X = cube(n)
+        t0 = time.perf_counter()
+        labels = ht.separable_dichotomies(X)
+        walk = time.perf_counter() - t0
+        A1 = np.column_stack([X, np.ones(len(X))])
+        # linprog on random labelings (almost all non-separable) and on separable ones
+        rand = rng.choice((-1, 1), size=(sample, len(X)))
+        seps = labels[rng.choice(len(labels), size=sample)]
+        t0 = time.perf_counter()
+        for t in rand:
+            lp_separable(A1, t)
+        per_lp = (time.perf_counter() - t0) / sample
+        lp_total = per_lp * 2.0 ** len(X)
+        # the flip walk's calls: each separable labeling's neighbours, one flip each
+        nbrs = seps.copy()
+        flip = rng.integers(len(X), size=sample)
+        nbrs[np.arange(sample), flip] *= -1
+        t0 = time.perf_counter()
+        for t in nbrs:
+            ht.solve_unit(X, t)
+        per_unit = (time.perf_counter() - t0) / sample
+        flip_total = per_unit * len(labels) * len(X)
+        print(f"| {n} | {len(labels):,} | {walk:.3f} | {lp_total:,.0f} ({per_lp * 1e6:.0f} µs x "
+              f"2^{len(X)}) | {lp_total / walk:,.0f}x | {flip_total:,.1f} ({per_unit * 1e6:.0f} µs x "
+              f"{len(labels) * len(X):,}) | {flip_total / walk:,.0f}x |")
+    print()
+
+
+def parity_widths(quick: bool) -> None:
+    print("## Exhaustive search with proofs\n")
+    print("| task | answer | proofs | time (s) |")
+    print("|---|---|---|---|")
+    t0 = time.perf_counter()
+    r = ht.min_width(ht.load_problem("parity:4"))
+    print(f"| min_width(parity:4) | width {r.width} | {r.message} | {time.perf_counter() - t0:.2f} |")
+    if not quick:
+        t0 = time.perf_counter()
+        r = ht.solve(ht.load_problem("parity:5"), (5,), "exhaustive", progress=False)
+        print(f"| parity:5, width 5 | {r.status}, loss {r.loss:g} | (found, not a proof) | "
+              f"{time.perf_counter() - t0:.2f} |")
+    print()
+
+
+def speedup(quick: bool) -> None:
+    p = ht.load_problem("parity:5")
+    states = 300 if quick else 1500
+    members = grid(["hill"], seeds=range(4), init="random")
+    common = {"max_states": states}
+    print(f"## Portfolio speed-up: {len(members)} hill-climbing restarts on parity:5 width 4, "
+          f"{states} states each\n")
+    print("| jobs | backend | time (s) | speed-up vs jobs=1 | best loss | member |")
+    print("|---|---|---|---|---|---|")
+    portfolio(p, (4,), members[:1], max_states=10)  # warm-up (JIT) in this process
+    rows = [("1", 1), ("2 (cold workers)", 2), ("2 (warm workers)", 2)]
+    base = None
+    for label, jobs in rows:
+        t0 = time.perf_counter()
+        r = portfolio(p, (4,), members, jobs=jobs, **common)
+        dt = time.perf_counter() - t0
+        base = base or dt
+        print(f"| {label} | {r.info['backend']} | {dt:.2f} | {base / dt:.2f}x | {r.loss:g} | "
+              f"{r.info['member']} |")
+    print()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="n = 4 only, small portfolio")
+    ap.add_argument("--sample", type=int, default=300, help="LP calls timed per method")
+    args = ap.parse_args()
+    counts(args.sample, (4,) if args.quick else (4, 5))
+    parity_widths(args.quick)
+    speedup(args.quick)
+
+
+if __name__ == "__main__":
+    main()
