@@ -117,6 +117,11 @@ def forward_formula(
 
 @functools.cache
 def _compiled(which: str):
+    import torch._dynamo.config as dynamo_config
+
+    # Each (rule, activation, weighting, dtype) is one specialization of the formula; the
+    # default limit of 8 would stop a model that mixes a few of them (fullgraph fails hard).
+    dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, 64)
     fn = grad_formula if which == "grad" else forward_formula
     return torch.compile(fn, dynamic=True, fullgraph=True)
 

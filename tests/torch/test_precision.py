@@ -239,3 +239,31 @@ def test_a_failing_compiler_switches_to_the_eager_kernels_with_a_warning(monkeyp
     assert torch.equal(out.detach(), hard_forward(z0, "qrelu", 3))
     torch.testing.assert_close(z2.grad, z1.grad, rtol=2e-6, atol=1e-7)
     assert "compiled activation kernels unavailable (RuntimeError: no C compiler)" in caplog.text
+
+
+@pytest.mark.slow
+def test_many_rule_and_dtype_variants_stay_compiled(caplog):
+    import itertools
+
+    import hardtarget.torch.fused as fused
+
+    old = fused_mode("always")
+    try:
+        z = torch.randn(64)
+        for (name, kind, k), dtype in itertools.product(
+            [
+                ("soft_hinge", "sign", 1),
+                ("saturated_hinge", "sign", 1),
+                ("hinge", "step", 1),
+                ("soft_hinge", "qrelu", 3),
+                ("saturated_hinge", "qrelu", 3),
+            ],
+            [torch.float32, torch.bfloat16],
+        ):
+            zz = z.to(dtype)
+            got = fused.fused_grad(get_rule(name, kind, k), zz, zz, True)
+            torch.testing.assert_close(got, backward_rule(get_rule(name, kind, k), zz, zz, True))
+        assert fused_mode() == "always"  # more than dynamo's default 8 specializations
+    finally:
+        fused_mode(old)
+    assert "unavailable" not in caplog.text
