@@ -1,8 +1,8 @@
 """Exhaustive search over hidden targets (paper, Proposition 2), made smart.
 
 * A hidden unit can only output a linearly separable dichotomy of its layer's
-  distinct inputs, so only those are enumerated (by a walk over single flips, see
-  :mod:`.dichotomies`), never all ``2^m`` labelings.
+  distinct inputs, so only those are enumerated (by a walk of the hyperplane
+  arrangement, see :mod:`.dichotomies`), never all ``2^m`` labelings.
 * Hidden units are interchangeable and a unit negated together with its outgoing
   weights computes the same function: one labeling per ``{D, -D}`` pair, units in
   increasing order, constant units left out.
@@ -58,7 +58,7 @@ class Exhaustive(Strategy):
 
     Parameters
     ----------
-    dichotomies : enumerate separable dichotomies by the flip walk (True) or by
+    dichotomies : enumerate separable dichotomies by the arrangement walk (True) or by
         testing all ``2^u`` labelings of the ``u`` distinct inputs (False).
     symmetry : break unit permutation and negation symmetry.
     prune : skip states whose output error bound cannot beat the best so far.
@@ -67,7 +67,7 @@ class Exhaustive(Strategy):
 
     name = "exhaustive"
     exact = True
-    params = {"dichotomies": Param("bool", "enumerate separable dichotomies by the flip walk"),
+    params = {"dichotomies": Param("bool", "enumerate separable dichotomies by arrangement walk"),
               "symmetry": Param("bool", "break unit permutation and negation symmetry"),
               "prune": Param("bool", "skip states whose error bound cannot beat the best"),
               "max_size": Param("float", "refuse when the estimated states exceed this", low=1)}
