@@ -1,0 +1,226 @@
+"""One run of a search: its budget, best state so far, stop flag and ``info``."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import HardTargetError, StopRequested
+from ..targets import TargetSetting
+from .evaluate import Evaluator, State
+from .signals import StopSignals
+
+__all__ = [
+    "SearchContext",
+    "Budget",
+    "BudgetExhausted",
+    "Interrupted",
+    "check_seed",
+    "FORCED_GRACE",
+]
+
+log = logging.getLogger("hardtarget.search")
+
+# seconds past the time limit that the evaluation of a forced state (a start state, a
+# solver's answer) may take before its unit solves are stopped too
+FORCED_GRACE = 0.5
+
+
+class BudgetExhausted(StopRequested):
+    """Raised inside a strategy when the time or state budget runs out."""
+
+
+class Interrupted(StopRequested):
+    """Raised inside a strategy after SIGINT (Ctrl-C) or SIGTERM."""
+
+
+def check_seed(seed) -> int:
+    """``seed`` as an int >= 0, or a HardTargetError."""
+    ok = not isinstance(seed, bool) and isinstance(seed, (int, np.integer)) and seed >= 0
+    if not ok and isinstance(seed, str) and seed.strip().isdigit():
+        return int(seed)
+    if not ok:
+        raise HardTargetError(f"seed must be an integer >= 0, got {seed!r}")
+    return int(seed)
+
+
+@dataclass
+class Budget:
+    """Limits of one search: wall-clock seconds and evaluated states (None = no limit)."""
+
+    time_limit: float | None = None
+    max_states: int | None = None
+
+    def __post_init__(self) -> None:
+        tl = self.time_limit
+        number = (int, float, np.integer, np.floating)
+        if tl is not None and (isinstance(tl, bool) or not isinstance(tl, number) or not tl > 0):
+            raise HardTargetError(f"time_limit must be a number of seconds > 0, got {tl!r}")
+        ms = self.max_states
+        if ms is not None and (
+            isinstance(ms, bool) or not isinstance(ms, (int, np.integer)) or ms < 1
+        ):
+            raise HardTargetError(f"max_states must be an integer >= 1, got {ms!r}")
+
+
+class SearchContext:
+    """One run: evaluation with budget checks, best-so-far, RNG, ``info``, the stop flag.
+
+    Strategies keep their run state here (or in their own run object), never on
+    themselves; ``info`` is the run's free-form report, copied to
+    :attr:`SearchResult.info`.
+    """
+
+    def __init__(
+        self, evaluator: Evaluator, budget: Budget, seed: int = 0, progress: bool | None = None
+    ):
+        self.evaluator = evaluator
+        self.budget = budget
+        self.seed = check_seed(seed)
+        self.rng = np.random.default_rng(self.seed)
+        self.start = time.perf_counter()
+        self.best: State | None = None
+        self.time_to_best = 0.0
+        self.history: list = []
+        self.info: dict = {}
+        self.signals = StopSignals()
+        self._forced = False  # evaluating a state that must not be cut by the time limit
+        evaluator.stop = self._unit_stop
+        show = sys.stderr.isatty() if progress is None else progress
+        self._bar = None
+        if show:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=budget.max_states, unit="state", desc="search", leave=False)
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    @property
+    def interrupted(self) -> bool:
+        """True once SIGINT or SIGTERM arrived during the run."""
+        return self.signals.requested
+
+    def time_left(self) -> float | None:
+        tl = self.budget.time_limit
+        return None if tl is None else tl - self.elapsed
+
+    def check_budget(self) -> None:
+        """Raise Interrupted or BudgetExhausted if the run must stop."""
+        if self.signals.requested:
+            raise Interrupted("interrupted by the user")
+        b = self.budget
+        if b.time_limit is not None and self.elapsed >= b.time_limit:
+            raise BudgetExhausted(f"time limit of {b.time_limit:g} s reached")
+        if b.max_states is not None and self.evaluator.states_evaluated >= b.max_states:
+            raise BudgetExhausted(f"state limit of {b.max_states} reached")
+
+    def should_stop(self) -> bool:
+        """The ``stop`` callback for long engine loops: True when the run must stop."""
+        try:
+            self.check_budget()
+        except StopRequested:
+            return True
+        return False
+
+    def _unit_stop(self) -> bool:
+        """Between unit solves: stop on a signal or the budget; a forced state gets a grace
+        period of ``FORCED_GRACE`` seconds past either."""
+        sig = self.signals
+        if not self._forced:
+            return self.should_stop()
+        if sig.requested and time.perf_counter() - sig.when > FORCED_GRACE:
+            return True
+        left = self.time_left()
+        return left is not None and left < -FORCED_GRACE
+
+    def on_signal(self, fn: Callable[[], None]) -> contextlib.AbstractContextManager:
+        """Call ``fn`` from another thread if a signal arrives inside the block (C solvers)."""
+        return self.signals.hook(fn)
+
+    def evaluate(self, targets: TargetSetting, output_targets=None) -> State:
+        """Evaluate a state (checking the budget first) and record it if it is the best."""
+        self.check_budget()
+        return self.record(targets, output_targets)
+
+    def record(self, targets: TargetSetting, output_targets=None) -> State:
+        """Evaluate a state without the time check (a solver's answer, a start state).
+
+        The state limit still holds.
+        """
+        b, ev = self.budget, self.evaluator
+        if b.max_states is not None and ev.states_evaluated >= b.max_states:
+            raise BudgetExhausted(f"state limit of {b.max_states} reached")
+        self._forced = True
+        try:
+            state = ev.evaluate(targets, output_targets)
+        finally:
+            self._forced = False
+        self.offer(state)
+        if self._bar is not None:
+            self._bar.update(1)
+            self._bar.set_postfix(best=self.best.loss)
+        return state
+
+    def initial_targets(self, method: str = "random") -> TargetSetting:
+        """Start targets (see :mod:`.init`); a slow start gets at most half the time left."""
+        from .init import initial_targets
+
+        if self.best is not None:  # the run's first start is forced (see start_state)
+            self.check_budget()
+        left = self.time_left()
+        deadline = None if left is None else self.elapsed + 0.5 * max(left, 0.0)
+
+        def stop() -> bool:
+            return self.signals.requested or (deadline is not None and self.elapsed >= deadline)
+
+        ev = self.evaluator
+        return TargetSetting(
+            initial_targets(ev.problem, ev.hidden, ev.activation, self.rng, method, stop=stop)
+        )
+
+    def start_state(self, method: str = "random") -> State:
+        """Evaluate start targets; the run's first one even if the start used the time
+        (so that there is a best so far to return)."""
+        if self.best is not None:  # a restart: one progress line per finished descent
+            log.info(
+                "restart after %d states: best loss %s (%.2f s)",
+                self.evaluator.states_evaluated,
+                self.best.loss,
+                self.elapsed,
+            )
+        targets = self.initial_targets(method)
+        if self.best is not None:
+            return self.evaluate(targets)
+        state = self.record(targets)
+        self.check_budget()
+        return state
+
+    def offer(self, state: State) -> None:
+        if self.best is None or state.loss < self.best.loss:
+            self.best = state
+            self.time_to_best = self.elapsed
+            self.history.append(
+                (round(self.time_to_best, 6), self.evaluator.states_evaluated, state.loss)
+            )
+            log.info(
+                "best loss %s after %d states (%.2f s)",
+                state.loss,
+                self.evaluator.states_evaluated,
+                self.time_to_best,
+            )
+
+    def solved(self) -> bool:
+        """True once a state with zero training errors and zero loss is known."""
+        return self.best is not None and self.best.errors == 0 and self.best.loss == 0
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
