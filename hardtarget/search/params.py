@@ -70,10 +70,10 @@ class Param:
 
     def convert(self, owner: str, name: str, value: Any) -> Any:
         """``value`` checked and converted to this parameter's type; HardTargetError if invalid."""
-        if self.kind == "object":
-            return value
         if self.none and (value is None or (isinstance(value, str) and value.lower() == "none")):
             return None
+        if self.kind == "object":
+            return value
         out = self._convert(value)
         if out is None:
             raise HardTargetError(

@@ -87,7 +87,11 @@ class SatSearch(Strategy):
             "str", "weight class (None: the backend's default)", choices=WEIGHTS, none=True
         ),
         "weight_bound": Param("int", "integer weight bound", low=1, choices=("auto",)),
-        "hint": Param("object", "None, an init method or a TargetSetting to start from"),
+        "hint": Param(
+            "object",
+            "None, an init method (random, ftprop-mb, anneal) or a TargetSetting",
+            none=True,
+        ),
         "workers": Param("int", "CP-SAT workers (1: deterministic)", low=1),
         "symmetry": Param("bool", "break hidden-unit negation and permutation symmetry"),
         "solver": Param("str", "PySAT solver", choices=SOLVERS),
