@@ -19,7 +19,7 @@ from .problem import Problem
 from .targets import as_target_setting
 from .units import solve_layer
 
-__all__ = ["verify", "FeasibilityReport", "layer_inputs"]
+__all__ = ["verify", "FeasibilityReport", "layer_problems"]
 
 
 @dataclass
@@ -94,10 +94,22 @@ class FeasibilityReport:
         return "\n".join(lines)
 
 
-def layer_inputs(problem: Problem, layers: list, activation) -> list:
-    """The inputs of each layer: ``[X, g(T_1), ..., g(T_{L-1})]``."""
+def layer_problems(problem: Problem, targets, activation="sign") -> list:
+    """The unit subproblems of a target setting, one ``(inputs, targets)`` pair per layer.
+
+    Layer ``d`` sees ``g(T_{d-1})`` (``T_0 = X``) and must produce ``T_d``; the last layer
+    must produce the problem's output targets, one column per output unit (several for a
+    one-vs-rest problem).  :func:`verify` and :func:`~hardtarget.search.sat_verify` both
+    check exactly these pairs.
+
+    >>> import hardtarget as ht
+    >>> [(A.shape, T.shape) for A, T in layer_problems(ht.load_problem("iris:all"), [])]
+    [((150, 4), (150, 3))]
+    """
     act = get_activation(activation)
-    return [problem.X] + [act.from_targets(T) for T in layers]
+    ts = as_target_setting(targets, problem.n_samples)
+    inputs = [problem.X] + [act.from_targets(T) for T in ts.layers]
+    return list(zip(inputs, ts.layers + [problem.T_out]))
 
 
 def verify(problem: Problem, targets, activation: str = "sign", solver: str = "lp") -> FeasibilityReport:
@@ -124,10 +136,8 @@ def verify(problem: Problem, targets, activation: str = "sign", solver: str = "l
     """
     act = get_activation(activation)
     ts = as_target_setting(targets, problem.n_samples)
-    inputs = layer_inputs(problem, ts.layers, act)
-    outputs = ts.layers + [problem.T_out]
     units = []
-    for d, (A, T) in enumerate(zip(inputs, outputs), start=1):
+    for d, (A, T) in enumerate(layer_problems(problem, ts, act), start=1):
         results = solve_layer(A, T, solver=solver)
         units.append([UnitReport(d, j, r.separable, r.margin, r.errors, r.weights, r.certificate)
                       for j, r in enumerate(results)])

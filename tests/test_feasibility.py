@@ -2,6 +2,9 @@ import numpy as np
 import pytest
 
 import hardtarget as ht
+import hardtarget.feasibility
+
+from .helpers import linprog_separable
 
 
 @pytest.mark.parametrize("spec", ["planted:8-4-1:200:0", "planted:5-6-3-1:150:2", "planted:3-2-1:40:7"])
@@ -68,3 +71,30 @@ def test_bad_targets():
         ht.verify(p, [np.ones((4, 0))])
     with pytest.raises(ht.HardTargetError, match="not binary"):
         ht.verify(p, [np.ones((4, 1))], activation="qrelu3")
+
+
+def test_layer_problems_are_what_verify_checks_multi_output_included():
+    p = ht.load_problem("iris:all")  # three one-vs-rest output units
+    T1 = np.where(p.X[:, 2:] > np.median(p.X[:, 2:], axis=0), 1, -1)
+    pairs = ht.feasibility.layer_problems(p, [T1])
+    assert [(A.shape, T.shape) for A, T in pairs] == [((150, 4), (150, 2)), ((150, 2), (150, 3))]
+    assert np.array_equal(pairs[1][0], T1) and np.array_equal(pairs[1][1], p.T_out)
+    report = ht.verify(p, [T1])
+    assert [len(layer) for layer in report.units] == [2, 3]
+    for (A, T), layer in zip(pairs, report.units):
+        for j, u in enumerate(layer):
+            assert u.separable is linprog_separable(A, T[:, j])
+
+
+def test_sat_verify_handles_multi_output_problems():
+    """``verify -p iris:all --sat cpsat`` reshaped the labels instead of using the three outputs."""
+    from hardtarget.cli.main import main
+    from hardtarget.search import sat_verify
+
+    p = ht.load_problem("iris:all")
+    r = sat_verify(p, [], backend="cpsat", time_limit=20)
+    assert [(u["layer"], u["unit"]) for u in r.units] == [(1, 0), (1, 1), (1, 2)]
+    truth = [linprog_separable(p.X, p.T_out[:, j]) for j in range(3)]
+    assert [u["lp"] for u in r.units] == truth == [True, False, False]  # setosa vs rest only
+    assert r.agree and r.feasible is False
+    assert main(["verify", "-p", "iris:all", "--sat", "cpsat"]) == 1  # infeasible, not a crash

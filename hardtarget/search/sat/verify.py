@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...errors import HardTargetError
-from ...feasibility import FeasibilityReport, layer_inputs, verify
+from ...feasibility import FeasibilityReport, layer_problems, verify
 from ...problem import Problem
 from ...targets import as_target_setting
 from ._common import distinct_problem
@@ -64,10 +64,8 @@ def sat_verify(problem: Problem, targets, activation: str = "sign", backend: str
     weight_bound = check_weight_bound(weight_bound)
     ts = as_target_setting(targets, problem.n_samples)
     lp = verify(problem, ts, activation=activation, solver="lp")
-    inputs = layer_inputs(problem, ts.layers, activation)
-    outputs = ts.layers + [problem.t.reshape(-1, 1)]
     units = []
-    for d, (A, T) in enumerate(zip(inputs, outputs), start=1):
+    for d, (A, T) in enumerate(layer_problems(problem, ts, activation), start=1):
         for j in range(T.shape[1]):
             rows = distinct_problem(A, T[:, j])
             if backend == "cpsat":
