@@ -144,7 +144,8 @@ def test_c_header_serves_a_standalone_program(tmp_path):
     ht.export(net, tmp_path / "par.c", inputs="sign")
     (tmp_path / "main.c").write_text(
         '#include <stdio.h>\n#include "par.h"\n'
-        "int main(void)\n{\n    double x[PAR_N_FEATURES]; uint32_t bits[PAR_INPUT_WORDS]; int i, f;\n"
+        "int main(void)\n{\n    double x[PAR_N_FEATURES]; uint32_t bits[PAR_INPUT_WORDS];\n"
+        "    int i, f;\n"
         "    for (i = 0; i < 32; ++i) {\n"
         "        for (f = 0; f < PAR_N_FEATURES; ++f) x[f] = (i >> f) & 1 ? 1.0 : -1.0;\n"
         "        par_pack(x, bits);\n"
@@ -301,6 +302,16 @@ def test_bad_export_requests_say_what_to_do(tmp_path):
     with pytest.raises(ht.HardTargetError, match="cannot export a dict"):
         ht.export({}, tmp_path / "m.json")
     assert ht.export(net, tmp_path / "9-lives.c")[1].name == "9-lives.h"  # stem made an identifier
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "c"])
+def test_an_export_remembers_its_inputs(fmt, tmp_path):
+    net = NETS["packed-3class"](np.random.default_rng(0))
+    ht.export(net, tmp_path / f"m.{fmt}", inputs="sign")
+    check = ht.verify_export(net, tmp_path / f"m.{fmt}")  # checked on ±1 inputs only
+    assert check.ok and check.exhaustive and check.n_inputs < 4096 + 200
+    with pytest.raises(ht.HardTargetError, match=r"exported for inputs that are all -1 or \+1"):
+        ht.verify_export(net, tmp_path / f"m.{fmt}", inputs="real")
 
 
 def test_verify_refuses_an_export_of_another_model(tmp_path):

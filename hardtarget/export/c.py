@@ -239,6 +239,7 @@ _HEADER = """\
 #define @UNAME@_N_OUTPUTS @NOUT@
 #define @UNAME@_N_CLASSES @NCLASSES@
 #define @UNAME@_INPUT_WORDS @NWORDS@
+#define @UNAME@_SIGN_INPUTS @SIGNIN@ /* 1: exported for inputs that are all -1 or +1 */
 
 extern const char *const @NAME@_class_names[@NCLASSES@];
 void @NAME@_pack(const double *x, uint32_t *bits);
@@ -315,6 +316,7 @@ def c_sources(net: Network, name: str = "htnet", inputs: str = "real",
         "UNAME": name.upper(),
         "NFEAT": n,
         "NWORDS": words,
+        "SIGNIN": int(inputs == "sign"),
         "NOUT": net.widths[-1],
         "NCLASSES": len(class_labels(net)),
         "LABELS": _label_names(net),

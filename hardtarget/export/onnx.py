@@ -127,5 +127,6 @@ def onnx_model(net: Network, inputs: str = "real"):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="hardtarget")
     model.ir_version = 8
+    helper.set_model_props(model, {"hardtarget.inputs": inputs})
     onnx.checker.check_model(model)
     return model

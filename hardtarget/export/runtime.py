@@ -72,9 +72,10 @@ class CModel:
                                   "export(model, 'NAME.c')")
         self.name = found.group(1)
         header = (source.parent / include.group(1)).read_text()
-        shape = {k: int(v) for k, v in re.findall(r"^#define \w+_N_(FEATURES|OUTPUTS) (\d+)$",
-                                                   header, re.M)}
-        self.n_features, self.n_outputs = shape["FEATURES"], shape["OUTPUTS"]
+        shape = {k: int(v) for k, v in re.findall(
+            r"^#define \w+_(N_FEATURES|N_OUTPUTS|SIGN_INPUTS) (\d+)", header, re.M)}
+        self.n_features, self.n_outputs = shape["N_FEATURES"], shape["N_OUTPUTS"]
+        self.inputs = "sign" if shape.get("SIGN_INPUTS") else "real"
         path, self._tmp = compile_c(source, flags)
         self.lib = ctypes.CDLL(str(path))
 
@@ -141,6 +142,8 @@ class _Onnx:
         self.n_outputs = next(
             o.shape[1] for o in self.session.get_outputs() if o.name == "decision"
         )
+        props = self.session.get_modelmeta().custom_metadata_map
+        self.inputs = props.get("hardtarget.inputs", "real")
 
     def decision(self, X) -> np.ndarray:
         return self.session.run(["decision"], {"X": np.ascontiguousarray(X, dtype=np.float64)})[0]
@@ -158,6 +161,7 @@ class _Json:
 
         self.net = load(path)
         self.n_features, self.n_outputs = self.net.n_features, self.net.widths[-1]
+        self.inputs = "real"  # the model file is exact for any inputs
 
     def decision(self, X) -> np.ndarray:
         return np.asarray(self.net.decision_function(X)).reshape(len(X), -1)
@@ -173,7 +177,7 @@ class _Json:
 
 def open_export(path: "str | os.PathLike[str]", format: "str | None" = None):
     """An object running the exported file: ``decision(X)``, ``index(X)``, ``n_features``,
-    ``n_outputs`` (and ``labels(X)`` for JSON and ONNX)."""
+    ``n_outputs``, ``inputs`` (what it was exported for; and ``labels(X)`` for JSON, ONNX)."""
     fmt = format_of(path, format)
     if not Path(path).exists():
         raise HardTargetError(f"export {path} does not exist; write it with hardtarget.export")

@@ -105,12 +105,14 @@ def check_inputs_for(net: Network, inputs: str = "real", n_random: int = 1000, s
 
 
 def verify_export(model, path: "str | os.PathLike[str]", format: "str | None" = None, *,
-                  inputs: str = "real", n_random: int = 1000, seed: int = 0) -> ExportCheck:
+                  inputs: "str | None" = None, n_random: int = 1000,
+                  seed: int = 0) -> ExportCheck:
     """Compare an exported file with the model's own predictions, bit for bit.
 
     Labels and output pre-activations (as float64 bit patterns) must be equal on every
     tested input (see :func:`check_inputs_for`).  The C export is compiled with the
-    system compiler and called through ctypes; ONNX runs in onnxruntime.
+    system compiler and called through ctypes; ONNX runs in onnxruntime.  ``inputs``
+    defaults to what the file was exported for (``"sign"``: only ±1 inputs are tried).
 
     Examples
     --------
@@ -123,9 +125,13 @@ def verify_export(model, path: "str | os.PathLike[str]", format: "str | None" = 
     """
     net = as_network(model)
     fmt = format_of(path, format)
-    plan_network(net, inputs)  # validates `inputs`
-    X, exhaustive = check_inputs_for(net, inputs, n_random, seed)
     runner = open_export(path, fmt)
+    inputs = runner.inputs if inputs is None else inputs
+    plan_network(net, inputs)  # validates `inputs`
+    if runner.inputs == "sign" and inputs == "real":
+        raise HardTargetError(f"{path} was exported for inputs that are all -1 or +1; check it "
+                              "with inputs='sign' (or export it with inputs='real')")
+    X, exhaustive = check_inputs_for(net, inputs, n_random, seed)
     if (runner.n_features, runner.n_outputs) != (net.n_features, net.widths[-1]):
         raise HardTargetError(
             f"{path} takes {runner.n_features} features and gives {runner.n_outputs} outputs, the "
