@@ -103,3 +103,10 @@ def test_layer_losses_have_one_definition_and_both_spellings():
     # sign(0) = -1: z = 0 is an error for t = +1 and right for t = -1
     assert error_count(np.array([[0.0], [0.0], [2.0]]), np.array([[1], [-1], [1]])) == 1
     assert error_count(np.array([[1.0, -1.0], [1.0, 1.0]]), np.array([[1, -1], [1, -1]])) == 1
+
+
+def test_strided_target_columns_are_accepted():
+    X, T = _layer(4)
+    T = np.asfortranarray(T).astype(np.int8)
+    for solver in ("perceptron", "auto", "lp", "hinge"):
+        assert solve_unit(X, T[:, 0], solver).separable is True

@@ -65,8 +65,8 @@ def prepare(inputs, targets, sample_weight=None):
         bad = np.count_nonzero((t == 1) | (t == -1)) != t.shape[0]
     if bad:
         raise HardTargetError("unit targets must be -1 or +1; map {0,1} labels with 2*t - 1")
-    if t.dtype != np.int8:
-        t = t.astype(np.int8)
+    if t.dtype != np.int8 or not t.flags.c_contiguous:
+        t = np.ascontiguousarray(t, dtype=np.int8)
     if sample_weight is None:
         s = np.ones(A.shape[0])
     else:
