@@ -170,7 +170,11 @@ class SearchContext:
         return state
 
     def initial_targets(self, method: str = "random") -> TargetSetting:
-        """Start targets (see :mod:`.init`); a slow start gets at most half the time left."""
+        """Start targets (see :mod:`.init`); a slow start gets at most half the time left.
+
+        A start cut short by the clock ends where the machine's speed puts it: such a run
+        is reproducible only without a time limit (or with a state limit).
+        """
         from .init import initial_targets
 
         if self.best is not None:  # the run's first start is forced (see start_state)
