@@ -14,7 +14,6 @@ backward rules compute in float32 before rounding to ``z``'s dtype.
 
 from __future__ import annotations
 
-import functools
 import logging
 
 import torch
@@ -23,6 +22,7 @@ from torch.autograd.function import once_differentiable
 
 from ..activations import get_activation
 from ..errors import HardTargetError
+from ._memo import memo
 from .fused import fused_forward, fused_grad, use_fused
 from .losses import RULES, Rule, canonical_rule, get_rule
 
@@ -49,7 +49,7 @@ _LOW = (torch.bfloat16, torch.float16)
 _SMOOTH = ("soft_hinge", "hinge", "step_hinges")  # rules whose backward rounds in low precision
 
 
-@functools.cache
+@memo
 def exact_thresholds(kind: str, k: int, dtype: torch.dtype) -> tuple:
     """Thresholds ``th`` in ``dtype`` with ``z > th`` iff ``float32(z) > float32(i/(k-1))``.
 

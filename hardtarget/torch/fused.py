@@ -14,12 +14,12 @@ and the mode becomes ``"never"``.
 
 from __future__ import annotations
 
-import functools
 import logging
 
 import torch
 
 from ..errors import HardTargetError
+from ._memo import memo
 from .losses import Rule
 
 __all__ = [
@@ -47,7 +47,7 @@ def fused_mode(mode: str | None = None) -> str:
     return old
 
 
-@functools.cache
+@memo
 def _triton_ok() -> bool:
     from torch.utils._triton import has_triton
 
@@ -115,7 +115,7 @@ def forward_formula(
     return (count / (len(thresholds) if kind == "qrelu" else 1)).to(out_dtype)
 
 
-@functools.cache
+@memo
 def _compiled(which: str):
     import torch._dynamo.config as dynamo_config
 

@@ -25,13 +25,13 @@ qReLU domain (``u = 2z - 1``, halved because ``qrelu ~ (sign(u) + 1) / 2``), exc
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
 import torch
 
 from ..errors import HardTargetError
+from ._memo import memo
 
 __all__ = ["Rule", "RULES", "RULE_ALIASES", "get_rule", "qrelu_thresholds"]
 
@@ -144,7 +144,7 @@ def _gt_mask(x: torch.Tensor, c: float) -> torch.Tensor:
     return torch.gt(x, c, out=torch.empty_like(x))
 
 
-@functools.cache
+@memo
 def _open_bounds(lo: float, hi: float, dtype: torch.dtype) -> tuple[float, float]:
     """The neighbours of ``lo`` and ``hi`` in ``dtype``: ``lo' < z < hi'`` iff ``lo <= z <= hi``
     (``hardtanh_backward`` passes the gradient on the open interval only)."""

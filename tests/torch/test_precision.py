@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -152,15 +154,20 @@ def test_channels_last_gives_the_same_logits_and_trains():
     assert conv.is_contiguous(memory_format=torch.channels_last)
 
 
-def test_compiled_model_trains_like_the_eager_one():
+@pytest.mark.parametrize("rule,mode", [("saturated_hinge", "never"), ("soft_hinge", "always")])
+def test_compiled_model_trains_like_the_eager_one(rule, mode):
     x, y = load_dataset("digits:0-1").train.batch(torch.arange(96))
     runs = []
     for compile in (False, "aot_eager"):
         torch.manual_seed(3)
-        m = make_model(
-            "mlp", "sign", "saturated_hinge", in_shape=(1, 8, 8), num_classes=2, hidden=[16]
-        )
-        runs.append(fit(m, (x, y), epochs=2, batch_size=32, compile=compile))
+        m = make_model("mlp", "sign", rule, in_shape=(1, 8, 8), num_classes=2, hidden=[16])
+        old = fused_mode(mode if compile else "never")  # the compiled model with fused kernels
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("error", ".*lru_cache")  # dynamo meets no cache wrapper
+                runs.append(fit(m, (x, y), epochs=2, batch_size=32, compile=compile))
+        finally:
+            fused_mode(old)
     for a, b in zip(
         runs[0].model.state_dict().values(), runs[1].model.state_dict().values(), strict=True
     ):
