@@ -356,7 +356,9 @@ def test_contract_strategies_are_configuration(strategy):
     assert set(declared) == set(est.get_params())
     for k, v in cls.defaults().items():
         assert declared[k].convert(strategy, k, v) == v
-    assert set(ht.search.strategy_params(strategy)) == set(cls.option_names())
+    declared_json = ht.search.strategy_params(strategy)
+    assert set(declared_json) == set(cls.option_names())
+    json.dumps(declared_json, allow_nan=False)  # what `hardtarget strategies --json` prints
     # a run leaves the configuration as it was (run state lives in the run)
     before = dict(vars(est))
     solve(ht.load_problem("xor"), (2,), est, max_states=3, time_limit=10)
