@@ -47,16 +47,25 @@ def unit_errors(A, t, s, w):
 
 
 @numba.njit(cache=True)
-def units_errors(A, T, s, W):
-    """:func:`unit_errors` of every column of ``W`` against the same column of ``T``: (errors, min t*z)."""
+def units_checked(A, T, s, W, converged):
+    """:func:`unit_errors` of every column of ``W`` against the same column of ``T``, and the
+    proof check of the converged ones: (errors, min t*z, proof) with ``proof`` as in
+    :func:`perceptron_checked`."""
     k = T.shape[1]
     errs = np.zeros(k, dtype=np.int64)
     mns = np.empty(k)
+    proof = np.zeros(k, dtype=np.int64)
     for j in range(k):
-        e, _, mn = unit_errors(A, T[:, j], s, W[:, j])
+        t = np.ascontiguousarray(T[:, j])
+        w = np.ascontiguousarray(W[:, j])
+        e, _, mn = unit_errors(A, t, s, w)
         errs[j] = e
         mns[j] = mn
-    return errs, mns
+        if converged[j] and e == 0 and mn > 0:
+            ok, rows = tz_undecided(A, t, s, w)
+            if ok:
+                proof[j] = 1 if rows.shape[0] == 0 else 2
+    return errs, mns, proof
 
 
 @numba.njit(cache=True)

@@ -116,12 +116,12 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop) -> list:
         raise StopRequested("stopped before a layer solve")
     T = np.ascontiguousarray(Tt.T)
     W, _, ep, conv = _kernels.perceptron_units(A, T, s, max_epochs, solver == "auto")
-    errs, mns = _kernels.units_errors(A, T, s, W)  # what finish() measures, for all units in one pass
+    errs, mns, proof = _kernels.units_checked(A, T, s, W, conv)  # all units in one pass
     Wt = np.ascontiguousarray(W.T)
     out = []
     for j in range(k):
         w, e, mn = Wt[j], int(errs[j]), mns[j]
-        sep = True if (conv[j] and e == 0 and mn > 0 and separates_exactly(A, Tt[j], s, w)) else None
+        sep = True if proof[j] == 1 or (proof[j] == 2 and separates_exactly(A, Tt[j], s, w)) else None
         r = UnitResult(sep, w, margin_of(w, mn), e, int(ep[j]), None, solver, {})
         if solver == "auto" and not sep:
             if stop is not None and stop():
