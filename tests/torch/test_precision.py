@@ -274,3 +274,35 @@ def test_many_rule_and_dtype_variants_stay_compiled(caplog):
     finally:
         fused_mode(old)
     assert "unavailable" not in caplog.text
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU (the fused path's home)"
+)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_cuda_fused_kernels_equal_the_eager_rules(dtype):
+    from hardtarget.torch.fused import use_fused
+
+    z = torch.cat([_edge_values("qrelu", 3, dtype), _edge_values("sign", 1, dtype)]).cuda()
+    g = torch.randn(len(z), generator=torch.Generator().manual_seed(4)).to("cuda", dtype)
+    assert use_fused(z)  # selected automatically on CUDA
+    for act_name in ("sign", "step", "qrelu3", "qrelu5"):
+        kind, k = ("qrelu", int(act_name[5:])) if act_name.startswith("qrelu") else (act_name, 1)
+        for name in _rules(kind):
+            outs = []
+            for mode in ("auto", "never"):
+                old = fused_mode(mode)
+                try:
+                    zz = z.clone().requires_grad_(True)
+                    out = HardActivation(act_name, name)(zz)
+                    out.backward(g)
+                    outs.append((out.detach(), zz.grad))
+                finally:
+                    fused_mode(old)
+            assert torch.equal(outs[0][0], outs[1][0]), (act_name, name)
+            tol = (
+                dict(rtol=2e-6, atol=1e-7)
+                if dtype == torch.float32
+                else dict(rtol=2**-7, atol=1e-6)
+            )
+            torch.testing.assert_close(outs[0][1], outs[1][1], **tol)  # one rounding apart
