@@ -44,7 +44,8 @@ def test_threshold_functions_of_five_inputs():
     assert len(np.unique(labels, axis=0)) == 94572
 
 
-@pytest.mark.parametrize("m, d, seed", [(10, 2, 0), (20, 3, 1), (25, 4, 2), (9, 8, 3), (6, 1, 4)])
+@pytest.mark.parametrize("m, d, seed", [(10, 2, 0), (20, 3, 1), (25, 4, 2), (9, 8, 3), (6, 1, 4),
+                                        (100, 2, 5), (12, 16, 6)])
 def test_cover_count_for_points_in_general_position(m, d, seed):
     X = np.random.default_rng(seed).normal(size=(m, d))
     expected = 2 * sum(math.comb(m - 1, k) for k in range(d + 1))  # Cover (1965), affine case

@@ -17,6 +17,7 @@ the data at the end.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from fractions import Fraction
 from math import comb
@@ -32,7 +33,6 @@ __all__ = ["separable_dichotomies", "cover_count", "distinct_rows"]
 log = logging.getLogger("hardtarget.search")
 
 _ZERO = 1e-9  # a unit row whose projection is shorter than this lies on the hyperplane
-_PARALLEL = 1e-12  # unit rows with |cos| above 1 - this are one hyperplane
 
 
 def cover_count(m: int, d: int) -> int:
@@ -65,9 +65,13 @@ def _rows_in(T: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 def _merge_parallel(V: np.ndarray) -> tuple:
     """Unit rows -> (one row per line R, line index g, orientation o) with ``V ~ o * R[g]``;
-    rows at an angle below ~1e-6 radians are one line."""
+    rows whose difference (up to sign) is shorter than ``_ZERO`` are one line."""
     G = V @ V.T
-    near = np.abs(G) > 1.0 - _PARALLEL
+    i, j = np.nonzero(np.abs(G) > 0.5)  # candidates; the residual decides
+    sign = np.where(G[i, j] > 0, 1.0, -1.0)
+    res = np.sqrt(np.einsum("ij,ij->i", V[i] - sign[:, None] * V[j], V[i] - sign[:, None] * V[j]))
+    near = np.zeros(G.shape, dtype=bool)
+    near[i, j] = res <= _ZERO
     g = np.argmax(near, axis=1)  # the first row on the same line
     o = np.where(G[np.arange(len(V)), g] > 0, 1, -1).astype(np.int8)
     reps, g = np.unique(g, return_inverse=True)
@@ -107,6 +111,10 @@ def _topes(V: np.ndarray, guard, merged: bool = False) -> tuple:
         if len(R) < k:
             T, W = _topes(R, guard, True)
             return T[:, g] * o, W
+    if k <= r and np.linalg.matrix_rank(V) == k:  # independent rows: every sign vector
+        T = np.array(list(itertools.product((-1, 1), repeat=k)), dtype=np.int8)
+        W = np.linalg.lstsq(V, T.T.astype(float), rcond=None)[0].T
+        return T, W / np.sqrt(np.einsum("ij,ij->i", W, W))[:, None]
     if r == 2:
         return _planar(V)
     T, W = np.zeros((1, 0), np.int8), np.zeros((1, r))
