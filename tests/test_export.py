@@ -302,6 +302,9 @@ def test_bad_export_requests_say_what_to_do(tmp_path):
     with pytest.raises(ht.HardTargetError, match="cannot export a dict"):
         ht.export({}, tmp_path / "m.json")
     assert ht.export(net, tmp_path / "9-lives.c")[1].name == "9-lives.h"  # stem made an identifier
+    wrong = ht.Network(net.weights, ["sign", "sign"], np.array(["a", "b", "c"]))  # 4 outputs
+    with pytest.raises(ht.HardTargetError, match="3 classes for 4 output unit"):
+        ht.export(wrong, tmp_path / "w.onnx")
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "c"])

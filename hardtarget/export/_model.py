@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import HardTargetError
 from ..network import Network
 
-__all__ = ["as_network", "class_labels", "labels_of", "output_index"]
+__all__ = ["as_network", "class_labels", "output_index"]
 
 
 def as_network(model) -> Network:
@@ -52,9 +52,13 @@ def as_network(model) -> Network:
 
 def class_labels(net: Network) -> np.ndarray:
     """The labels the network's outputs stand for (defaults when it stores none)."""
-    if net.classes is not None:
-        return np.asarray(net.classes)
     k = net.widths[-1]
+    if net.classes is not None:
+        classes = np.asarray(net.classes)
+        if classes.shape != (max(k, 2),):
+            raise HardTargetError(f"the network stores {classes.size} classes for {k} output "
+                                  f"unit(s); give {max(k, 2)} (one per unit, or two for one unit)")
+        return classes
     if k > 1:
         return np.arange(k)
     levels = net.activations[-1].levels
@@ -67,8 +71,3 @@ def output_index(net: Network, X) -> np.ndarray:
         return np.argmax(np.atleast_2d(net.decision_function(X)), axis=1)
     hi = net.activations[-1].levels[-1]
     return (net.predict(X) == hi).astype(np.int64)
-
-
-def labels_of(net: Network, X) -> np.ndarray:
-    """Predicted labels, equal to ``Network.predict_labels`` where that is defined."""
-    return class_labels(net)[output_index(net, X)]
