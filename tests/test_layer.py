@@ -110,3 +110,20 @@ def test_strided_target_columns_are_accepted():
     T = np.asfortranarray(T).astype(np.int8)
     for solver in ("perceptron", "auto", "lp", "hinge"):
         assert solve_unit(X, T[:, 0], solver).separable is True
+
+
+def test_wide_units_skip_newton_and_keep_exact_verdicts():
+    """Hidden layers of thousands of units feed units far wider than tall (parity:3, hidden
+    10000): auto proves them with the perceptron, the LP runs in its primal form."""
+    from hardtarget.units.solvers import _newton_pays
+
+    rng = np.random.default_rng(6)
+    A = rng.choice([-1.0, 1.0], size=(8, 2000))
+    assert not _newton_pays(A)
+    t = rng.choice([-1, 1], size=8)
+    for solver in ("auto", "lp"):
+        assert solve_unit(A, t, solver).separable is linprog_separable(A, t) is True
+    B = np.vstack([A, A[:1]])  # a duplicate with the opposite target: not separable
+    tb = np.r_[t, -t[:1]]
+    r = solve_unit(B, tb)
+    assert r.separable is False and ht.check_certificate(B, tb, r.certificate)

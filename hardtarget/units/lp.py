@@ -257,8 +257,7 @@ def lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool = True):
     def back(w):
         return np.ldexp(w, unscale) if scaled else np.ascontiguousarray(w)
 
-    d = _lp_dual(As, tf)
-    w = np.zeros(n + 1)
+    d = _lp_dual(As, tf) if m > n + 1 else None  # the dual has n + 2 rows: for tall units only
     if d is not None:  # the fast path; a numerically poor answer falls through to the primal LP
         w, gamma, lam = d
         w = back(w)

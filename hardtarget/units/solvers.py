@@ -86,14 +86,25 @@ def _newton_proof(A, t, s, max_iter: int = 30) -> UnitResult:
     return finish(A, t, s, w, None, it, "auto")
 
 
+# (n + 1)^2 (m + n + 1) above which one Newton step (Hessian and Cholesky) takes more than
+# about 0.1 s: such wide units go to the perceptron and the LP, which stay interruptible
+NEWTON_MAX_WORK = 10**8
+
+
+def _newton_pays(A) -> bool:
+    m, n = A.shape
+    return (n + 1) ** 2 * (m + n + 1) <= NEWTON_MAX_WORK
+
+
 def _auto_after(A, t, s, pr: "UnitResult | None") -> UnitResult:
     """Finish ``auto`` for a unit that the perceptron (``pr``, or None if skipped) did not prove:
-    finite Newton, then conflicting duplicates, then the LP."""
-    nr = _newton_proof(A, t, s)
-    if nr.separable:
-        return nr
-    if pr is None or nr.errors < pr.errors:
-        pr = nr  # the better weights for a unit that turns out not separable
+    finite Newton (unless the unit is too wide), then conflicting duplicates, then the LP."""
+    if _newton_pays(A):
+        nr = _newton_proof(A, t, s)
+        if nr.separable:
+            return nr
+        if pr is None or nr.errors < pr.errors:
+            pr = nr  # the better weights for a unit that turns out not separable
     cert = conflicting_duplicates(A, t, s)
     if cert is not None:
         return UnitResult(False, pr.weights, pr.margin, pr.errors, pr.iterations, cert, "auto")
@@ -106,7 +117,7 @@ def _auto_after(A, t, s, pr: "UnitResult | None") -> UnitResult:
 
 def _auto(A, t, s, max_epochs: int = 64) -> UnitResult:
     pr = None
-    if A.shape[0] * (A.shape[1] + 1) <= NEWTON_FIRST:
+    if A.shape[0] * (A.shape[1] + 1) <= NEWTON_FIRST or not _newton_pays(A):
         pr = _run_perceptron(A, t, s, max_epochs, True, "auto")
         if pr.separable:
             return pr
