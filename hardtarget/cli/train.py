@@ -244,6 +244,8 @@ def _run_ftprop(args: argparse.Namespace) -> int:
     from ..torch.training import train
 
     cfg = config_from_args(args)
+    if args.resume and not args.out:
+        raise HardTargetError("--resume needs --out DIR, the directory that holds last.pt")
     if args.export_network and (
         args.model.strip().lower() != "mlp"
         or args.activation.strip().lower() in ("relu", "sat-relu", "satrelu")

@@ -337,6 +337,8 @@ def test_resume_refuses_checkpoint_of_another_model(tmp_path, capsys):
         (["--dataset", "mnist", "--data-dir", "/nonexistent"], "train-images-idx3-ubyte"),
         (["--device", "tpu"], "invalid choice: 'tpu' (choose from 'cpu', 'cuda')"),
         (["--milestones", "a,b"], "--milestones"),
+        (["--resume"], "--resume needs --out DIR"),
+        (["--lr", "nan"], "lr must be a finite number >= 0, got nan"),
     ],
 )
 def test_cli_bad_input(argv, match, capsys):
