@@ -9,7 +9,7 @@ If ``gamma* > 0`` the weights separate strictly.  If ``gamma* = 0``, LP duality 
 (Gordan) certificate that no separating hyperplane exists, checkable on its own by
 :func:`check_certificate`.  With ``max_margin=True`` a separable unit's weights are
 then refined by the hard-margin QP ``min ||w||^2 s.t. t_i (w . x_i + b) >= 1``,
-which maximizes the geometric margin.
+which maximizes the geometric margin (for units with fewer weights than samples).
 """
 
 from __future__ import annotations
@@ -281,9 +281,11 @@ def _refine(A, tf, w, max_margin):
     """Replace LP weights by the hard-margin QP's when they also check exactly.
 
     The QP sees the data scaled by one power of two (a uniform scaling keeps the
-    maximum-margin direction), so tiny or huge inputs do not upset it.
+    maximum-margin direction), so tiny or huge inputs do not upset it.  Units with more
+    weights than samples keep the LP's weights: HiGHS' QP is slow there (seconds at
+    8 x 2000) and not interruptible.
     """
-    if max_margin:
+    if max_margin and A.shape[1] < A.shape[0]:
         top = float(np.abs(A).max())
         e = int(np.frexp(top)[1]) if top > 0 else 0
         q = _qp_max_margin(np.hstack([np.ldexp(A, -e), np.ones((A.shape[0], 1))]), tf)
