@@ -219,3 +219,14 @@ def test_verified_square_solve_matches_sympy():
         assert got in (want, 0)
         decided += got != 0
     assert decided >= 25
+
+
+def test_verify_cli_on_the_tiny_column_csv(tmp_path, capsys):
+    """``hardtarget verify`` on the issue's CSV said INFEASIBLE with a 2-point 'certificate'."""
+    from hardtarget.cli.main import main
+
+    path = tmp_path / "tiny.csv"
+    path.write_text("a,b,y\n1e-12,0.3,1\n2e-12,-0.5,1\n-1e-12,0.7,0\n-2e-12,-0.2,0\n")
+    assert main(["verify", "--data", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "FEASIBLE" in out and "INFEASIBLE" not in out
