@@ -131,13 +131,12 @@ class SearchContext:
         return False
 
     def _unit_stop(self) -> bool:
-        """Between unit solves: stop on a signal or the budget; a forced state gets a grace
-        period of ``FORCED_GRACE`` seconds past either."""
-        sig = self.signals
+        """Between unit solves: stop on a signal or the budget.  A forced state (the run's
+        first, a solver's answer) is finished after a signal, so that there is a best so
+        far to return (a second Ctrl-C raises KeyboardInterrupt), and gets a grace period
+        of ``FORCED_GRACE`` seconds past the time limit."""
         if not self._forced:
             return self.should_stop()
-        if sig.requested and time.perf_counter() - sig.when > FORCED_GRACE:
-            return True
         left = self.time_left()
         return left is not None and left < -FORCED_GRACE
 

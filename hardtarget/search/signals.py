@@ -17,7 +17,6 @@ import contextlib
 import signal
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 
 __all__ = ["StopSignals"]
@@ -32,7 +31,6 @@ class StopSignals:
 
     def __init__(self) -> None:
         self.signum: int | None = None
-        self.when = 0.0  # time.perf_counter() at the first signal
         self._handled = 0
         self._hooks: list[Callable[[], None]] = []
         self._lock = threading.Lock()
@@ -54,7 +52,6 @@ class StopSignals:
 
     def _set(self, signum: int) -> None:
         if self.signum is None:
-            self.when = time.perf_counter()
             self.signum = signum
         with self._lock:
             hooks = list(self._hooks)

@@ -158,11 +158,11 @@ class SatSearch(Strategy):
     def _hint(self, ctx: SearchContext):
         if self.hint is None:
             return None
-        ev = ctx.evaluator
-        hint = self.hint
-        ts = hint if isinstance(hint, TargetSetting) else ctx.initial_targets(str(hint))
-        ts = ev.check(ts)
-        ctx.evaluate(ts)
+        if not isinstance(self.hint, TargetSetting):
+            return ctx.start_state(str(self.hint)).targets
+        ts = ctx.evaluator.check(self.hint)
+        ctx.record(ts)  # the run's first state: a best so far even if a signal came
+        ctx.check_budget()
         return ts
 
     def run(self, ctx: SearchContext):
