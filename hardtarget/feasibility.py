@@ -19,7 +19,7 @@ from .problem import Problem
 from .targets import as_target_setting
 from .units import solve_layer
 
-__all__ = ["verify", "FeasibilityReport", "layer_problems"]
+__all__ = ["FeasibilityReport", "layer_problems", "verify"]
 
 
 @dataclass
@@ -28,18 +28,27 @@ class UnitReport:
 
     layer: int
     unit: int
-    separable: "bool | None"
+    separable: bool | None
     margin: float
     errors: int
     weights: np.ndarray
-    certificate: "np.ndarray | None"
+    certificate: np.ndarray | None
 
     def to_dict(self) -> dict:
-        d = {"layer": self.layer, "unit": self.unit, "separable": self.separable,
-             "margin": _num(self.margin), "errors": self.errors, "weights": self.weights.tolist()}
+        d = {
+            "layer": self.layer,
+            "unit": self.unit,
+            "separable": self.separable,
+            "margin": _num(self.margin),
+            "errors": self.errors,
+            "weights": self.weights.tolist(),
+        }
         if self.certificate is not None:
             support = np.flatnonzero(self.certificate > 0)
-            d["certificate"] = {"support": support.tolist(), "lambda": self.certificate[support].tolist()}
+            d["certificate"] = {
+                "support": support.tolist(),
+                "lambda": self.certificate[support].tolist(),
+            }
         return d
 
 
@@ -57,11 +66,11 @@ class FeasibilityReport:
     forward pass gives every hidden target, ``train_accuracy`` its accuracy.
     """
 
-    feasible: "bool | None"
+    feasible: bool | None
     units: list = field(default_factory=list)
-    network: "Network | None" = None
-    reproduces_targets: "bool | None" = None
-    train_accuracy: "float | None" = None
+    network: Network | None = None
+    reproduces_targets: bool | None = None
+    train_accuracy: float | None = None
     problem: str = ""
 
     def infeasible_units(self) -> list:
@@ -78,19 +87,27 @@ class FeasibilityReport:
         }
 
     def summary(self) -> str:
-        lines = [f"problem {self.problem}: {'FEASIBLE' if self.feasible else 'INFEASIBLE' if self.feasible is False else 'UNKNOWN'}"]
+        lines = [
+            f"problem {self.problem}: {'FEASIBLE' if self.feasible else 'INFEASIBLE' if self.feasible is False else 'UNKNOWN'}"
+        ]
         for layer in self.units:
             for u in layer:
                 if u.separable:
-                    lines.append(f"  layer {u.layer} unit {u.unit}: separable, margin {u.margin:.4g}")
+                    lines.append(
+                        f"  layer {u.layer} unit {u.unit}: separable, margin {u.margin:.4g}"
+                    )
                 elif u.separable is False:
                     k = int(np.count_nonzero(u.certificate))
-                    lines.append(f"  layer {u.layer} unit {u.unit}: NOT separable (certificate on {k} points)")
+                    lines.append(
+                        f"  layer {u.layer} unit {u.unit}: NOT separable (certificate on {k} points)"
+                    )
                 else:
                     lines.append(f"  layer {u.layer} unit {u.unit}: unknown")
         if self.feasible:
-            lines.append(f"  assembled network reproduces targets: {self.reproduces_targets}; "
-                         f"train accuracy {self.train_accuracy:.4f}")
+            lines.append(
+                f"  assembled network reproduces targets: {self.reproduces_targets}; "
+                f"train accuracy {self.train_accuracy:.4f}"
+            )
         return "\n".join(lines)
 
 
@@ -112,7 +129,9 @@ def layer_problems(problem: Problem, targets, activation="sign") -> list:
     return list(zip(inputs, ts.layers + [problem.T_out]))
 
 
-def verify(problem: Problem, targets, activation: str = "sign", solver: str = "lp") -> FeasibilityReport:
+def verify(
+    problem: Problem, targets, activation: str = "sign", solver: str = "lp"
+) -> FeasibilityReport:
     """Check a hidden target setting for feasibility, unit by unit.
 
     Parameters
@@ -139,19 +158,30 @@ def verify(problem: Problem, targets, activation: str = "sign", solver: str = "l
     units = []
     for d, (A, T) in enumerate(layer_problems(problem, ts, act), start=1):
         results = solve_layer(A, T, solver=solver)
-        units.append([UnitReport(d, j, r.separable, r.margin, r.errors, r.weights, r.certificate)
-                      for j, r in enumerate(results)])
+        units.append(
+            [
+                UnitReport(
+                    d, j, r.separable, r.margin, r.errors, r.weights, r.certificate
+                )
+                for j, r in enumerate(results)
+            ]
+        )
     verdicts = [u.separable for layer in units for u in layer]
     feasible = False if False in verdicts else (None if None in verdicts else True)
     report = FeasibilityReport(feasible, units, problem=problem.name)
     if feasible:
-        net = Network([np.column_stack([u.weights for u in layer]) for layer in units],
-                      [act] * len(units), classes=problem.classes)
+        net = Network(
+            [np.column_stack([u.weights for u in layer]) for layer in units],
+            [act] * len(units),
+            classes=problem.classes,
+        )
         outs = net.forward(problem.X)
         report.network = net
         report.reproduces_targets = all(
             np.array_equal(H, act.from_targets(T)) for H, T in zip(outs[:-1], ts.layers)
         )
         predicted = np.where(outs[-1] == act.levels[-1], 1, -1)
-        report.train_accuracy = float(np.mean(np.all(predicted == problem.T_out, axis=1)))
+        report.train_accuracy = float(
+            np.mean(np.all(predicted == problem.T_out, axis=1))
+        )
     return report

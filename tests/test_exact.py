@@ -34,7 +34,10 @@ def sympy_certificate(A, t, lam) -> bool:
     S = np.flatnonzero(np.asarray(lam) > 0)
     if S.size == 0:
         return False
-    cols = [[sympy.Rational(*float(t[i] * v).as_integer_ratio()) for v in [*A[i], 1.0]] for i in S]
+    cols = [
+        [sympy.Rational(*float(t[i] * v).as_integer_ratio()) for v in [*A[i], 1.0]]
+        for i in S
+    ]
     basis = sympy.Matrix(cols).T.nullspace()
     if not basis:
         return False
@@ -78,8 +81,8 @@ def _dyadic_problem(seed):
 
 def _power_of_ten(k: int) -> float:
     """``10^k`` rounded to 30 significant bits."""
-    fr, ex = np.frexp(10.0 ** k)
-    return float(np.ldexp(np.round(fr * 2.0 ** 30), ex - 30))
+    fr, ex = np.frexp(10.0**k)
+    return float(np.ldexp(np.round(fr * 2.0**30), ex - 30))
 
 
 UNKNOWN = {"cases": 0, "unknown": 0}
@@ -92,7 +95,9 @@ def test_verdicts_do_not_depend_on_scale(k):
         A, t, rng = _dyadic_problem(seed)
         truth = linprog_separable(A, t)
         overall = A * _power_of_ten(k)
-        per_axis = A * np.array([_power_of_ten(int(rng.integers(-12, 13))) for _ in range(A.shape[1])])
+        per_axis = A * np.array(
+            [_power_of_ten(int(rng.integers(-12, 13))) for _ in range(A.shape[1])]
+        )
         for B in (overall, per_axis):
             for solver in ("lp", "auto"):
                 r = ht.solve_unit(B, t, solver=solver)
@@ -130,11 +135,15 @@ def test_certificate_check_is_exact():
     X = np.array([[-1.0, -1], [-1, 1], [1, -1], [1, 1]])
     xor = np.array([-1, 1, 1, -1])
     assert ht.check_certificate(X, xor, np.full(4, 0.25))
-    assert ht.check_certificate(X, xor, np.array([0.3, 0.2, 0.2, 0.3]))  # re-solved on the support
+    assert ht.check_certificate(
+        X, xor, np.array([0.3, 0.2, 0.2, 0.3])
+    )  # re-solved on the support
     assert not ht.check_certificate(X, xor, np.array([0.25, 0.25, -0.25, 0.25]))
     assert not ht.check_certificate(X, xor, np.zeros(4))
     assert not ht.check_certificate(X, xor, np.array([np.nan, 0.25, 0.25, 0.25]))
-    assert not ht.check_certificate(X, xor, np.array([0.5, 0.5, 0, 0]))  # no certificate on 2 points
+    assert not ht.check_certificate(
+        X, xor, np.array([0.5, 0.5, 0, 0])
+    )  # no certificate on 2 points
     assert not ht.check_certificate(X, xor, np.full(3, 1 / 3))  # wrong length
     # three collinear points labelled +, -, +: not separable; lifting the middle one by 2^-40
     # makes a (separable) triangle, which a tolerance on the residual would not notice
@@ -150,7 +159,12 @@ def test_nonseparable_proofs_at_every_size_check_exactly():
     """Gaussian supports are square (verified floats), ±1 ones often not (int64), big integers
     need Python integers: all three paths give certificates sympy confirms."""
     rng = np.random.default_rng(3)
-    for n, m, kind in [(3, 30, "gauss"), (8, 64, "gauss"), (8, 64, "pm1"), (5, 40, "big")]:
+    for n, m, kind in [
+        (3, 30, "gauss"),
+        (8, 64, "gauss"),
+        (8, 64, "pm1"),
+        (5, 40, "big"),
+    ]:
         for _ in range(3):
             if kind == "gauss":
                 A = rng.normal(size=(m, n))
@@ -184,7 +198,9 @@ def cancelling_units(draw):
     m, n = draw(st.integers(1, 6)), draw(st.integers(1, 4))
     A = rng.normal(size=(m, n)) * 2.0 ** rng.integers(-60, 60, size=(m, n))
     w = rng.normal(size=n + 1) * 2.0 ** rng.integers(-30, 30, size=n + 1)
-    w[-1] = -float(A[0] @ w[:-1]) * (1 + draw(st.sampled_from([0.0, 2.0 ** -52, -(2.0 ** -52), 1e-3])))
+    w[-1] = -float(A[0] @ w[:-1]) * (
+        1 + draw(st.sampled_from([0.0, 2.0**-52, -(2.0**-52), 1e-3]))
+    )
     z = A @ w[:-1] + w[-1]
     t = np.where(z > 0, 1, -1) * draw(st.sampled_from([1, -1]))
     return A, t.astype(np.int8), w
@@ -194,7 +210,9 @@ def cancelling_units(draw):
 @given(cancelling_units())
 def test_separates_exactly_matches_fractions_and_network_order(case):
     A, t, w = case
-    z = ht.Network([w.reshape(-1, 1)], ["sign"]).decision_function(A)  # float, network order
+    z = ht.Network([w.reshape(-1, 1)], ["sign"]).decision_function(
+        A
+    )  # float, network order
     truth = fraction_separates(A, t, w) and bool(np.all(t * z > 0))
     assert exact.separates_exactly(A, t, np.ones(len(A)), w) == truth
 
@@ -210,7 +228,9 @@ def test_verified_square_solve_matches_sympy():
             M[:, 1 % n] = M[:, 0] * (1 + 1e-15)
         f = int(rng.integers(0, n + 1))
         got = exact._verified_square(M, f)
-        B = sympy.Matrix([[sympy.Rational(*float(v).as_integer_ratio()) for v in row] for row in M])
+        B = sympy.Matrix(
+            [[sympy.Rational(*float(v).as_integer_ratio()) for v in row] for row in M]
+        )
         if B[:, [j for j in range(n + 1) if j != f]].det() == 0:
             assert got == 0
             continue

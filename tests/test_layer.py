@@ -6,8 +6,14 @@ import pytest
 
 import hardtarget as ht
 from hardtarget.errors import StopRequested
-from hardtarget.units import (UnitCache, error_count, layer_loss, layer_loss_grad, solve_layer,
-                              solve_unit)
+from hardtarget.units import (
+    UnitCache,
+    error_count,
+    layer_loss,
+    layer_loss_grad,
+    solve_layer,
+    solve_unit,
+)
 
 from .helpers import linprog_separable
 
@@ -16,7 +22,9 @@ def _layer(seed=0, m=40, n=3, k=6):
     rng = np.random.default_rng(seed)
     X = rng.choice([-1.0, 1.0], size=(m, n))
     T = np.where(rng.random((m, k)) < 0.5, 1, -1)
-    T[:, 0] = np.where(X @ rng.normal(size=n) > 0, 1, -1)  # one planted, separable column
+    T[:, 0] = np.where(
+        X @ rng.normal(size=n) > 0, 1, -1
+    )  # one planted, separable column
     return X, T
 
 
@@ -38,7 +46,9 @@ def test_layer_cache_is_shared_with_solve_unit():
     assert (cache.hits, cache.misses) == (0, T.shape[1])
     again = solve_layer(X, T, cache=cache)
     assert cache.hits == T.shape[1] and all(a is b for a, b in zip(first, again))
-    assert solve_unit(X, T[:, 2], cache=cache) is first[2]  # the same key from either entry
+    assert (
+        solve_unit(X, T[:, 2], cache=cache) is first[2]
+    )  # the same key from either entry
 
 
 def test_refine_keeps_the_verdict_and_takes_fewer_errors():
@@ -64,6 +74,7 @@ def test_stop_is_asked_between_units_newton_steps_and_lp_solves():
         def stop():
             calls["n"] += 1
             return calls["n"] >= k
+
         return stop
 
     # a large separable unit (Newton needs 6 steps): one step per kernel call, asked in between
@@ -91,18 +102,39 @@ def test_bad_layer_input():
 
 def test_layer_losses_have_one_definition_and_both_spellings():
     u = np.array([-3.0, -1.0, -0.5, 0.0, 0.999, 1.0, 2.0])
-    assert layer_loss("hinge", u).tolist() == [4.0, 2.0, 1.5, 1.0, 1.0 - 0.999, 0.0, 0.0]
-    assert layer_loss("saturated_hinge", u).tolist() == [2.0, 2.0, 1.5, 1.0, 1.0 - 0.999, 0.0, 0.0]
+    assert layer_loss("hinge", u).tolist() == [
+        4.0,
+        2.0,
+        1.5,
+        1.0,
+        1.0 - 0.999,
+        0.0,
+        0.0,
+    ]
+    assert layer_loss("saturated_hinge", u).tolist() == [
+        2.0,
+        2.0,
+        1.5,
+        1.0,
+        1.0 - 0.999,
+        0.0,
+        0.0,
+    ]
     assert np.allclose(layer_loss("soft-hinge", u), 1 - np.tanh(u))
     assert layer_loss_grad("saturated-hinge", u).tolist() == [0, -1, -1, -1, -1, 0, 0]
     assert layer_loss_grad("hinge", u).tolist() == [-1, -1, -1, -1, -1, 0, 0]
     assert np.allclose(layer_loss_grad("soft_hinge", u), -(1 - np.tanh(u) ** 2))
     assert layer_loss("hinge", u.reshape(7, 1)).shape == (7, 1)
-    with pytest.raises(ht.HardTargetError, match="valid: hinge, saturated_hinge, soft_hinge"):
+    with pytest.raises(
+        ht.HardTargetError, match="valid: hinge, saturated_hinge, soft_hinge"
+    ):
         layer_loss("squared", u)
     # sign(0) = -1: z = 0 is an error for t = +1 and right for t = -1
     assert error_count(np.array([[0.0], [0.0], [2.0]]), np.array([[1], [-1], [1]])) == 1
-    assert error_count(np.array([[1.0, -1.0], [1.0, 1.0]]), np.array([[1, -1], [1, -1]])) == 1
+    assert (
+        error_count(np.array([[1.0, -1.0], [1.0, 1.0]]), np.array([[1, -1], [1, -1]]))
+        == 1
+    )
 
 
 def test_strided_target_columns_are_accepted():

@@ -44,7 +44,9 @@ def test_exact_solvers_agree_with_scipy_linprog(prob):
         if truth:
             assert separates(r.weights, A, t) and r.errors == 0 and r.margin > 0
         else:
-            assert r.certificate is not None and ht.check_certificate(A, t, r.certificate)
+            assert r.certificate is not None and ht.check_certificate(
+                A, t, r.certificate
+            )
             assert r.errors >= 1
 
 
@@ -54,14 +56,26 @@ def large_unit_problems(draw):
     n = draw(st.integers(4, 20))
     m = draw(st.integers(300 // (n + 1), 300))
     rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
-    A = rng.choice([-1.0, 1.0], size=(m, n)) if draw(st.booleans()) else rng.normal(size=(m, n))
+    A = (
+        rng.choice([-1.0, 1.0], size=(m, n))
+        if draw(st.booleans())
+        else rng.normal(size=(m, n))
+    )
     if draw(st.booleans()):
-        A = A[rng.integers(0, m, size=m)]  # duplicated rows, as hidden-layer targets have
+        A = A[
+            rng.integers(0, m, size=m)
+        ]  # duplicated rows, as hidden-layer targets have
     w = rng.normal(size=n + 1)
     t = np.where(A @ w[:-1] + w[-1] > 0, 1, -1)
     if draw(st.booleans()):
-        t[rng.integers(0, m, size=draw(st.integers(1, 3)))] *= -1  # a few flips: usually not separable
-    s = np.where(rng.random(m) < 0.2, 0.0, rng.uniform(0.5, 2.0, m)) if draw(st.booleans()) else None
+        t[
+            rng.integers(0, m, size=draw(st.integers(1, 3)))
+        ] *= -1  # a few flips: usually not separable
+    s = (
+        np.where(rng.random(m) < 0.2, 0.0, rng.uniform(0.5, 2.0, m))
+        if draw(st.booleans())
+        else None
+    )
     return A, t, s
 
 
@@ -76,9 +90,13 @@ def test_auto_on_large_units_agrees_with_scipy_linprog(prob):
     if truth:
         assert separates(r.weights, A[keep], t[keep]) and r.errors == 0
     else:
-        assert len(r.certificate) == len(A) and ht.check_certificate(A, t, r.certificate)
+        assert len(r.certificate) == len(A) and ht.check_certificate(
+            A, t, r.certificate
+        )
         assert s is None or not r.certificate[s == 0].any()  # only samples that count
-    for rb in solve_layer(A, np.stack([t, -t], 1), sample_weight=s):  # the batched path agrees
+    for rb in solve_layer(
+        A, np.stack([t, -t], 1), sample_weight=s
+    ):  # the batched path agrees
         assert rb.separable is truth
 
 
@@ -101,7 +119,9 @@ def test_heuristics_separate_planted_problems():
     A = rng.normal(size=(200, 6))
     t = np.where(A @ rng.normal(size=6) + 0.3 > 0, 1, -1)
     for solver in HEURISTICS + ["auto", "lp"]:
-        r = ht.solve_unit(A, t, solver=solver, **({"max_epochs": 2000} if solver != "lp" else {}))
+        r = ht.solve_unit(
+            A, t, solver=solver, **({"max_epochs": 2000} if solver != "lp" else {})
+        )
         assert r.separable is True, solver
         assert separates(r.weights, A, t)
 
@@ -139,14 +159,19 @@ def test_duplicate_points_with_opposite_targets_give_a_two_point_certificate():
     A = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0]])
     r = ht.solve_unit(A, [1, 1, -1])
     assert r.separable is False
-    assert np.count_nonzero(r.certificate) == 2 and ht.check_certificate(A, [1, 1, -1], r.certificate)
+    assert np.count_nonzero(r.certificate) == 2 and ht.check_certificate(
+        A, [1, 1, -1], r.certificate
+    )
 
 
 def test_batched_equals_single_calls():
     rng = np.random.default_rng(5)
     A = rng.choice([-1.0, 1.0], size=(32, 5))
-    T = np.stack([np.where(A @ rng.normal(size=5) > 0, 1, -1) for _ in range(6)]
-                 + [rng.choice([-1, 1], size=32) for _ in range(6)], axis=1)
+    T = np.stack(
+        [np.where(A @ rng.normal(size=5) > 0, 1, -1) for _ in range(6)]
+        + [rng.choice([-1, 1], size=32) for _ in range(6)],
+        axis=1,
+    )
     for solver in ["perceptron", "auto", "lp"]:
         batch = solve_layer(A, T, solver=solver)
         for j, r in enumerate(batch):
@@ -161,7 +186,9 @@ def test_cache_returns_stored_result():
     r1 = ht.solve_unit(A, [-1, 1, 1], cache=cache)
     r2 = ht.solve_unit(A, [-1, 1, 1], cache=cache)
     assert r1 is r2 and cache.hits == 1 and cache.misses == 1
-    ht.solve_unit(A, [-1, 1, 1], solver="lp", cache=cache)  # another solver: another entry
+    ht.solve_unit(
+        A, [-1, 1, 1], solver="lp", cache=cache
+    )  # another solver: another entry
     ht.solve_unit(A, [1, -1, -1], cache=cache)
     assert len(cache) == 2  # bounded
 
@@ -184,7 +211,9 @@ def test_cover_function_counting_theorem(N, d, expected):
     assert _count_separable(points) == expected
 
 
-@pytest.mark.parametrize("n, expected", [(2, 14), (3, 104), pytest.param(4, 1882, marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "n, expected", [(2, 14), (3, 104), pytest.param(4, 1882, marks=pytest.mark.slow)]
+)
 def test_number_of_threshold_functions(n, expected):
     cube = np.array(list(itertools.product((-1.0, 1.0), repeat=n)))
     assert _count_separable(cube) == expected

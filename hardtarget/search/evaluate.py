@@ -18,9 +18,16 @@ from ..errors import HardTargetError
 from ..network import Network
 from ..problem import Problem
 from ..targets import TargetSetting, digest
-from ..units import LAYER_LOSSES, UnitCache, error_count, get_solver, layer_loss, solve_layer
+from ..units import (
+    LAYER_LOSSES,
+    UnitCache,
+    error_count,
+    get_solver,
+    layer_loss,
+    solve_layer,
+)
 
-__all__ = ["Evaluator", "State", "LOSSES"]
+__all__ = ["LOSSES", "Evaluator", "State"]
 
 LOSSES = ("errors", *LAYER_LOSSES)
 
@@ -62,16 +69,28 @@ class Evaluator:
         keep the weights with fewer errors.
     """
 
-    def __init__(self, problem: Problem, hidden=(), activation="sign", solver: str = "auto",
-                 loss: str = "errors", cache: "UnitCache | None" = None, solver_options: "dict | None" = None,
-                 refine: bool = True):
+    def __init__(
+        self,
+        problem: Problem,
+        hidden=(),
+        activation="sign",
+        solver: str = "auto",
+        loss: str = "errors",
+        cache: UnitCache | None = None,
+        solver_options: dict | None = None,
+        refine: bool = True,
+    ):
         self.problem = problem
         self.hidden = tuple(int(h) for h in hidden)
         if any(h < 1 for h in self.hidden):
-            raise HardTargetError(f"hidden widths must be >= 1, got {self.hidden}; use hidden=() for no hidden layer")
+            raise HardTargetError(
+                f"hidden widths must be >= 1, got {self.hidden}; use hidden=() for no hidden layer"
+            )
         self.activation = get_activation(activation)
         if not self.activation.binary:
-            raise HardTargetError(f"target search needs a binary activation (sign or step), got {self.activation.name!r}")
+            raise HardTargetError(
+                f"target search needs a binary activation (sign or step), got {self.activation.name!r}"
+            )
         self.solver_name = solver
         get_solver(solver)  # an unknown name fails here, not at the first state
         if loss not in LOSSES:
@@ -101,17 +120,31 @@ class Evaluator:
             )
         return ts
 
-    def train_layer(self, inputs: np.ndarray, T: np.ndarray, input_key: "bytes | None" = None) -> tuple:
+    def train_layer(
+        self, inputs: np.ndarray, T: np.ndarray, input_key: bytes | None = None
+    ) -> tuple:
         """Weights ``(n_in + 1, k)`` and per-unit separability for one layer.
 
         Units come from :func:`~hardtarget.units.solve_layer` with this evaluator's cache
         and ``stop`` callback; ``input_key`` is a digest of ``inputs`` computed before.
         """
-        results = solve_layer(inputs, T, self.solver_name, cache=self.cache, stop=self.stop,
-                              refine=self.refine, input_key=input_key, **self.solver_options)
-        return np.column_stack([r.weights for r in results]), [r.errors == 0 for r in results]
+        results = solve_layer(
+            inputs,
+            T,
+            self.solver_name,
+            cache=self.cache,
+            stop=self.stop,
+            refine=self.refine,
+            input_key=input_key,
+            **self.solver_options,
+        )
+        return np.column_stack([r.weights for r in results]), [
+            r.errors == 0 for r in results
+        ]
 
-    def evaluate(self, targets: TargetSetting, output_targets: "np.ndarray | None" = None) -> State:
+    def evaluate(
+        self, targets: TargetSetting, output_targets: np.ndarray | None = None
+    ) -> State:
         """Train all units for ``targets`` and score the assembled network.
 
         ``output_targets`` (m x k, ±1) trains the output units on other targets than
@@ -134,10 +167,16 @@ class Evaluator:
         z = net.decision_function(self.problem.X).reshape(self.t_out.shape)
         errors = error_count(z, self.t_out)
         self.states_evaluated += 1
-        return State(targets, output_loss(self.loss, z, self.t_out, errors), errors, net, bad)
+        return State(
+            targets, output_loss(self.loss, z, self.t_out, errors), errors, net, bad
+        )
 
-    def initial_targets(self, rng: np.random.Generator, method: str = "random") -> TargetSetting:
+    def initial_targets(
+        self, rng: np.random.Generator, method: str = "random"
+    ) -> TargetSetting:
         """Starting targets for local search (see :mod:`hardtarget.search.init`)."""
         from .init import initial_targets
 
-        return TargetSetting(initial_targets(self.problem, self.hidden, self.activation, rng, method))
+        return TargetSetting(
+            initial_targets(self.problem, self.hidden, self.activation, rng, method)
+        )

@@ -9,5 +9,16 @@ from .losses import LAYER_LOSSES, error_count, layer_loss, layer_loss_grad
 from .lp import check_certificate
 from .solvers import SOLVERS, get_solver, solve_unit
 
-__all__ = ["UnitResult", "UnitCache", "SOLVERS", "solve_unit", "solve_layer", "get_solver",
-           "check_certificate", "LAYER_LOSSES", "layer_loss", "layer_loss_grad", "error_count"]
+__all__ = [
+    "LAYER_LOSSES",
+    "SOLVERS",
+    "UnitCache",
+    "UnitResult",
+    "check_certificate",
+    "error_count",
+    "get_solver",
+    "layer_loss",
+    "layer_loss_grad",
+    "solve_layer",
+    "solve_unit",
+]

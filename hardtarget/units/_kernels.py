@@ -38,8 +38,7 @@ def unit_errors(A, t, s, w):
             continue
         z = _z(A, i, w)
         tz = t[i] * z
-        if tz < mn:
-            mn = tz
+        mn = min(mn, tz)
         if (z > 0) != (t[i] > 0):
             errs += 1
             werr += s[i]
@@ -300,7 +299,10 @@ def _perceptron_lockstep(A, T, s, max_epochs, give_up):
                     continue
             if check:
                 hist[j, ep % 4] = mist[q]
-                if ep >= 7 and hist[j, 0] + hist[j, 1] + hist[j, 2] + hist[j, 3] > active:
+                if (
+                    ep >= 7
+                    and hist[j, 0] + hist[j, 1] + hist[j, 2] + hist[j, 3] > active
+                ):
                     done[q] = True
         # compact: move the last running column into each finished one
         q = 0

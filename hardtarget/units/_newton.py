@@ -116,8 +116,14 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
                 y[k] = t[i] * r
                 k += 1
         if it > 0 and changes == 0 and abs(al - 1.0) < 1e-9:
-            return 0, it, 0.0  # a full Newton step on an unchanged active set: the optimum
-        for p in range(d):  # lower triangle of the Hessian (all the Cholesky reads), as dot products
+            return (
+                0,
+                it,
+                0.0,
+            )  # a full Newton step on an unchanged active set: the optimum
+        for p in range(
+            d
+        ):  # lower triangle of the Hessian (all the Cholesky reads), as dot products
             acc = 0.0
             for j in range(k):
                 acc += YT[p, j] * y[j]
@@ -156,8 +162,7 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
         for i in range(m):
             if s[i] > 0:
                 a[i] += al * b[i]
-                if a[i] < mn:
-                    mn = a[i]
+                mn = min(mn, a[i])
         if mn > 0:
             _, _, emn = unit_errors(A, t, s, w)
             if emn > 0:
@@ -169,8 +174,9 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
 def _newton_all(A, t, s, max_iter):
     m, n = A.shape
     w = np.zeros(n + 1)
-    code, it, mn = newton_steps(A, t, s, 0, max_iter, w, np.zeros(m), np.zeros(m, dtype=np.bool_),
-                                np.zeros(2))
+    code, it, mn = newton_steps(
+        A, t, s, 0, max_iter, w, np.zeros(m), np.zeros(m, dtype=np.bool_), np.zeros(2)
+    )
     return w, code, it, mn, _proof(A, t, s, w, code)
 
 

@@ -8,14 +8,14 @@ the Newton steps and the HiGHS solves ask it between iterations and raise
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 _local = threading.local()
 
 
 @contextmanager
-def stopping(stop: "Callable[[], bool] | None") -> Iterator[None]:
+def stopping(stop: Callable[[], bool] | None) -> Iterator[None]:
     """Make ``stop`` the current callback while the block runs (None: never stop)."""
     prev = getattr(_local, "stop", None)
     _local.stop = stop
@@ -25,6 +25,6 @@ def stopping(stop: "Callable[[], bool] | None") -> Iterator[None]:
         _local.stop = prev
 
 
-def current() -> "Callable[[], bool] | None":
+def current() -> Callable[[], bool] | None:
     """The callback installed by the innermost :func:`stopping`, or None."""
     return getattr(_local, "stop", None)

@@ -32,20 +32,26 @@ class UnitResult:
     solver : name of the solver that produced the verdict.
     """
 
-    separable: "bool | None"
+    separable: bool | None
     weights: np.ndarray
     margin: float
     errors: int
     iterations: int
-    certificate: "np.ndarray | None" = None
+    certificate: np.ndarray | None = None
     solver: str = ""
     info: dict = field(default_factory=dict)
 
 
 def prepare(inputs, targets, sample_weight=None):
     """Validate a unit subproblem; return float64 A, int8 t and float64 s."""
-    if (type(inputs) is np.ndarray and inputs.dtype == np.float64 and inputs.ndim == 2
-            and inputs.flags.c_contiguous and inputs.shape[0] > 0 and inputs.shape[1] > 0):
+    if (
+        type(inputs) is np.ndarray
+        and inputs.dtype == np.float64
+        and inputs.ndim == 2
+        and inputs.flags.c_contiguous
+        and inputs.shape[0] > 0
+        and inputs.shape[1] > 0
+    ):
         A = inputs  # already in shape; finiteness is checked below, with the targets
     else:
         A = check_inputs(inputs, "unit inputs")
@@ -64,7 +70,9 @@ def prepare(inputs, targets, sample_weight=None):
     else:
         bad = np.count_nonzero((t == 1) | (t == -1)) != t.shape[0]
     if bad:
-        raise HardTargetError("unit targets must be -1 or +1; map {0,1} labels with 2*t - 1")
+        raise HardTargetError(
+            "unit targets must be -1 or +1; map {0,1} labels with 2*t - 1"
+        )
     if t.dtype != np.int8 or not t.flags.c_contiguous:
         t = np.ascontiguousarray(t, dtype=np.int8)
     if sample_weight is None:
@@ -72,7 +80,9 @@ def prepare(inputs, targets, sample_weight=None):
     else:
         s = np.asarray(sample_weight, dtype=np.float64)
         if s.shape != (A.shape[0],):
-            raise HardTargetError(f"sample_weight must have shape ({A.shape[0]},), got {s.shape}")
+            raise HardTargetError(
+                f"sample_weight must have shape ({A.shape[0]},), got {s.shape}"
+            )
         if not np.all(np.isfinite(s)) or np.any(s < 0):
             raise HardTargetError("sample_weight must be finite and >= 0")
     return A, t, s
@@ -80,14 +90,26 @@ def prepare(inputs, targets, sample_weight=None):
 
 def margin_of(w, mn) -> float:
     """Geometric margin ``min t*z / ||w[:-1]||`` (``inf`` for zero weights that are all right)."""
-    norm = math.hypot(*w[:-1].tolist())  # exact scaling inside: no overflow for huge weights
+    norm = math.hypot(
+        *w[:-1].tolist()
+    )  # exact scaling inside: no overflow for huge weights
     if norm > 0:
         return float(mn) / norm
     return np.inf if mn > 0 else float(mn)
 
 
-def finish(A, t, s, w, separable, iterations, solver, certificate=None, info=None) -> UnitResult:
+def finish(
+    A, t, s, w, separable, iterations, solver, certificate=None, info=None
+) -> UnitResult:
     """Measure errors and margin of ``w`` and wrap everything in a UnitResult."""
     errors, _, mn = unit_errors(A, t, s, w)
-    return UnitResult(separable, w, margin_of(w, mn), int(errors), int(iterations), certificate, solver,
-                      {} if info is None else info)
+    return UnitResult(
+        separable,
+        w,
+        margin_of(w, mn),
+        int(errors),
+        int(iterations),
+        certificate,
+        solver,
+        {} if info is None else info,
+    )

@@ -30,7 +30,7 @@ class UnitCache:
 
     def __init__(self, maxsize: int = 100_000):
         self.maxsize = int(maxsize)
-        self._data: "OrderedDict[tuple, UnitResult]" = OrderedDict()
+        self._data: OrderedDict[tuple, UnitResult] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
@@ -38,13 +38,25 @@ class UnitCache:
         return len(self._data)
 
     @staticmethod
-    def key(A: np.ndarray, t: np.ndarray, s: np.ndarray, solver: str, options: dict,
-            input_key: "bytes | None" = None) -> tuple:
+    def key(
+        A: np.ndarray,
+        t: np.ndarray,
+        s: np.ndarray,
+        solver: str,
+        options: dict,
+        input_key: bytes | None = None,
+    ) -> tuple:
         """The cache key; pass ``input_key`` (a digest of A) to avoid rehashing shared inputs."""
         skey = b"" if bool(np.all(s == 1.0)) else digest(s)
-        return (input_key or digest(A), digest(t), skey, solver, tuple(sorted(options.items())))
+        return (
+            input_key or digest(A),
+            digest(t),
+            skey,
+            solver,
+            tuple(sorted(options.items())),
+        )
 
-    def get(self, key: tuple) -> "UnitResult | None":
+    def get(self, key: tuple) -> UnitResult | None:
         r = self._data.get(key)
         if r is None:
             self.misses += 1

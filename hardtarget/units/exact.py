@@ -22,10 +22,10 @@ from fractions import Fraction
 import numba
 import numpy as np
 
-__all__ = ["separates_exactly", "certificate_holds", "tz_undecided"]
+__all__ = ["certificate_holds", "separates_exactly", "tz_undecided"]
 
-_U = 2.0 ** -53  # unit roundoff of float64
-_ETA = 2.0 ** -1074  # smallest subnormal: the absolute error of an underflowing product
+_U = 2.0**-53  # unit roundoff of float64
+_ETA = 2.0**-1074  # smallest subnormal: the absolute error of an underflowing product
 
 
 @numba.njit(cache=True)
@@ -37,8 +37,8 @@ def tz_undecided(A, t, s, w):
     float margin is within the rounding bound of zero (their exact sign is unknown).
     """
     m, n = A.shape
-    c = 2.0 * (n + 3) * 2.0 ** -53
-    tiny = 4.0 * (n + 2) * 2.0 ** -1074
+    c = 2.0 * (n + 3) * 2.0**-53
+    tiny = 4.0 * (n + 2) * 2.0**-1074
     rows = np.empty(m, dtype=np.int64)
     if w.shape[0] != n + 1:
         return False, rows[:0]
@@ -67,11 +67,16 @@ def tz_undecided(A, t, s, w):
 
 
 def _exact_tz(x, t, w) -> Fraction:
-    z = sum((Fraction(a) * Fraction(b) for a, b in zip(x.tolist(), w[:-1].tolist())), Fraction(w[-1]))
+    z = sum(
+        (Fraction(a) * Fraction(b) for a, b in zip(x.tolist(), w[:-1].tolist())),
+        Fraction(w[-1]),
+    )
     return int(t) * z
 
 
-def separates_exactly(A: np.ndarray, t: np.ndarray, s: np.ndarray, w: np.ndarray) -> bool:
+def separates_exactly(
+    A: np.ndarray, t: np.ndarray, s: np.ndarray, w: np.ndarray
+) -> bool:
     """True when ``w`` separates every sample with ``s > 0``, exactly and in float network order.
 
     Both must hold: the exact rational ``t_i z_i > 0`` (the proof) and the float
@@ -81,10 +86,13 @@ def separates_exactly(A: np.ndarray, t: np.ndarray, s: np.ndarray, w: np.ndarray
     if type(w) is not np.ndarray or w.dtype != np.float64 or w.ndim != 1:
         w = np.ascontiguousarray(w, dtype=np.float64).ravel()
     ok, rows = tz_undecided(A, t, s, w)
-    return ok and (rows.shape[0] == 0 or all(_exact_tz(A[i], t[i], w) > 0 for i in rows))
+    return ok and (
+        rows.shape[0] == 0 or all(_exact_tz(A[i], t[i], w) > 0 for i in rows)
+    )
 
 
 # --------------------------------------------------------------------- certificates
+
 
 @numba.njit(cache=True)
 def _approximate_inverse(B):
@@ -139,8 +147,8 @@ def _verified_square(M, f):
             for i in range(n):
                 B[i, q] = M[i, j]
             q += 1
-    c = 2.0 * (n + 3) * 2.0 ** -53
-    tiny = 4.0 * (n + 2) * 2.0 ** -1074
+    c = 2.0 * (n + 3) * 2.0**-53
+    tiny = 4.0 * (n + 2) * 2.0**-1074
     ok, C = _approximate_inverse(B)
     if not ok:
         return 0
@@ -226,10 +234,10 @@ def _small_integers(Q, E):
 
 def _as_small_integers(M: np.ndarray):
     fr, ex = np.frexp(M)
-    return _small_integers((fr * 2.0 ** 53).astype(np.int64), ex.astype(np.int64) - 53)
+    return _small_integers((fr * 2.0**53).astype(np.int64), ex.astype(np.int64) - 53)
 
 
-_LIM = 2.0 ** 62
+_LIM = 2.0**62
 
 
 @numba.njit(cache=True)
@@ -266,7 +274,10 @@ def _bareiss_int64(N):
             for j in range(k):
                 x = R[i, j]
                 y = R[row, j]
-                if abs(float(pv)) * abs(float(x)) + abs(float(a)) * abs(float(y)) >= _LIM:
+                if (
+                    abs(float(pv)) * abs(float(x)) + abs(float(a)) * abs(float(y))
+                    >= _LIM
+                ):
                     return False, R, piv, row
                 R[i, j] = (pv * x - a * y) // prev
         prev = pv
@@ -290,7 +301,9 @@ def _bareiss_python(rows: list) -> tuple:
         pr = R[row]
         pv = pr[c]
         for i in range(n_rows):
-            if i != row:  # every row, also those with a zero here: each is rescaled by pv / prev
+            if (
+                i != row
+            ):  # every row, also those with a zero here: each is rescaled by pv / prev
                 a = R[i][c]
                 R[i] = [(pv * x - a * y) // prev for x, y in zip(R[i], pr)]
         prev = pv
@@ -309,7 +322,7 @@ def _integer_rows(M: np.ndarray) -> list:
     return out
 
 
-def _null_point(R, piv: list, free: list, lam: np.ndarray) -> "list | None":
+def _null_point(R, piv: list, free: list, lam: np.ndarray) -> list | None:
     """A nonnegative nonzero exact solution from the reduced system, or None.
 
     The free coordinates take the float ``lam`` (as exact rationals); with a single free

@@ -22,8 +22,17 @@ from .solvers import NEWTON_FIRST, SOLVERS, _auto, _auto_after, get_solver, run_
 __all__ = ["solve_layer"]
 
 
-def solve_layer(inputs, targets, solver: str = "auto", cache=None, sample_weight=None, stop=None,
-                refine: bool = False, input_key: "bytes | None" = None, **options) -> list:
+def solve_layer(
+    inputs,
+    targets,
+    solver: str = "auto",
+    cache=None,
+    sample_weight=None,
+    stop=None,
+    refine: bool = False,
+    input_key: bytes | None = None,
+    **options,
+) -> list:
     """Train every column of ``targets`` (m x k, ±1) as a unit on the shared ``inputs`` (m x n).
 
     Parameters
@@ -63,13 +72,19 @@ def solve_layer(inputs, targets, solver: str = "auto", cache=None, sample_weight
     if T.ndim == 1:
         T = T.reshape(-1, 1)
     if T.ndim != 2 or T.shape[1] < 1:
-        raise HardTargetError(f"layer targets must be an (n_samples, n_units) array, got shape {T.shape}")
+        raise HardTargetError(
+            f"layer targets must be an (n_samples, n_units) array, got shape {T.shape}"
+        )
     m = np.shape(inputs)[0] if np.ndim(inputs) == 2 else T.shape[0]
     if T.shape[0] != m:
-        raise HardTargetError(f"targets must be a ({m}, n_units) array of ±1, got shape {T.shape}")
+        raise HardTargetError(
+            f"targets must be a ({m}, n_units) array of ±1, got shape {T.shape}"
+        )
     A, _, s = prepare(inputs, T[:, 0], sample_weight)
     if T.shape[0] != A.shape[0] or np.count_nonzero((T == 1) | (T == -1)) != T.size:
-        raise HardTargetError(f"targets must be a ({A.shape[0]}, n_units) array of ±1, got shape {T.shape}")
+        raise HardTargetError(
+            f"targets must be a ({A.shape[0]}, n_units) array of ±1, got shape {T.shape}"
+        )
     Tt = np.ascontiguousarray(T.T, dtype=np.int8)  # one contiguous row per unit
     k = Tt.shape[0]
     results: list = [None] * k
@@ -96,8 +111,13 @@ def _refined(A, t, s, r: UnitResult, stop) -> UnitResult:
     if h.separable:
         return h
     if h.errors < r.errors:
-        return replace(r, weights=h.weights, margin=h.margin, errors=h.errors,
-                       info={**r.info, "weights_from": "hinge"})
+        return replace(
+            r,
+            weights=h.weights,
+            margin=h.margin,
+            errors=h.errors,
+            info={**r.info, "weights_from": "hinge"},
+        )
     return r
 
 
@@ -108,10 +128,16 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop) -> list:
         return [run_solver(fn, solver, A, Tt[j], s, options, stop) for j in range(k)]
     max_epochs = int(options.pop("max_epochs", 64 if solver == "auto" else 1000))
     if options:
-        raise HardTargetError(f"unit solver {solver!r} takes only max_epochs, got {sorted(options)}")
-    if solver == "auto" and A.shape[0] * (A.shape[1] + 1) > NEWTON_FIRST:  # Newton first, unit by unit
-        return [run_solver(_auto, solver, A, Tt[j], s, {"max_epochs": max_epochs}, stop)
-                for j in range(k)]
+        raise HardTargetError(
+            f"unit solver {solver!r} takes only max_epochs, got {sorted(options)}"
+        )
+    if (
+        solver == "auto" and A.shape[0] * (A.shape[1] + 1) > NEWTON_FIRST
+    ):  # Newton first, unit by unit
+        return [
+            run_solver(_auto, solver, A, Tt[j], s, {"max_epochs": max_epochs}, stop)
+            for j in range(k)
+        ]
     if stop is not None and stop():
         raise StopRequested("stopped before a layer solve")
     T = np.ascontiguousarray(Tt.T)
@@ -121,7 +147,11 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop) -> list:
     out = []
     for j in range(k):
         w, e, mn = Wt[j], int(errs[j]), mns[j]
-        sep = True if proof[j] == 1 or (proof[j] == 2 and separates_exactly(A, Tt[j], s, w)) else None
+        sep = (
+            True
+            if proof[j] == 1 or (proof[j] == 2 and separates_exactly(A, Tt[j], s, w))
+            else None
+        )
         r = UnitResult(sep, w, margin_of(w, mn), e, int(ep[j]), None, solver, {})
         if solver == "auto" and not sep:
             if stop is not None and stop():

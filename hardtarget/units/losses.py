@@ -19,8 +19,15 @@ import numpy as np
 
 from ..errors import HardTargetError
 
-__all__ = ["LAYER_LOSSES", "loss_code", "loss_at", "grad_at", "layer_loss", "layer_loss_grad",
-           "error_count"]
+__all__ = [
+    "LAYER_LOSSES",
+    "error_count",
+    "grad_at",
+    "layer_loss",
+    "layer_loss_grad",
+    "loss_at",
+    "loss_code",
+]
 
 LAYER_LOSSES = ("hinge", "saturated_hinge", "soft_hinge")
 
@@ -33,7 +40,9 @@ def loss_code(name: str) -> int:
     """
     key = name.replace("-", "_") if isinstance(name, str) else name
     if key not in LAYER_LOSSES:
-        raise HardTargetError(f"unknown layer loss {name!r}; valid: {', '.join(LAYER_LOSSES)}")
+        raise HardTargetError(
+            f"unknown layer loss {name!r}; valid: {', '.join(LAYER_LOSSES)}"
+        )
     return LAYER_LOSSES.index(key)
 
 
@@ -73,7 +82,9 @@ def layer_loss(name: str, u) -> np.ndarray:
     [3.0, 0.5, 0.0]
     """
     u = np.asarray(u, dtype=np.float64)
-    return _apply(loss_code(name), np.ascontiguousarray(u).ravel(), False).reshape(u.shape)
+    return _apply(loss_code(name), np.ascontiguousarray(u).ravel(), False).reshape(
+        u.shape
+    )
 
 
 def layer_loss_grad(name: str, u) -> np.ndarray:
@@ -83,7 +94,9 @@ def layer_loss_grad(name: str, u) -> np.ndarray:
     [0.0, -1.0, 0.0]
     """
     u = np.asarray(u, dtype=np.float64)
-    return _apply(loss_code(name), np.ascontiguousarray(u).ravel(), True).reshape(u.shape)
+    return _apply(loss_code(name), np.ascontiguousarray(u).ravel(), True).reshape(
+        u.shape
+    )
 
 
 def error_count(Z, T) -> int:

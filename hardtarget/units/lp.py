@@ -23,12 +23,12 @@ from ..errors import StopRequested
 from . import _stop
 from .exact import certificate_holds, separates_exactly
 
-__all__ = ["lp_separate", "check_certificate"]
+__all__ = ["check_certificate", "lp_separate"]
 
 _local = threading.local()
 
 
-def _highs() -> "highspy.Highs":
+def _highs() -> highspy.Highs:
     h = getattr(_local, "highs", None)
     if h is None:
         h = highspy.Highs()
@@ -38,7 +38,7 @@ def _highs() -> "highspy.Highs":
     return h
 
 
-def _run(h: "highspy.Highs") -> None:
+def _run(h: highspy.Highs) -> None:
     """``h.run()``, interrupted when the current stop callback says stop."""
     stop = _stop.current()
     if stop is None:
@@ -102,15 +102,19 @@ def _pattern(m: int, n1: int):
         inf = highspy.kHighsInf
         nc = m + 2 * n1
         nz_lam = m * (n1 + 1)
-        start = np.r_[np.arange(0, nz_lam + 1, n1 + 1), nz_lam + 1 + np.arange(2 * n1)].astype(np.int32)
-        index = np.r_[np.tile(np.arange(n1 + 1), m), np.arange(n1), np.arange(n1)].astype(np.int32)
+        start = np.r_[
+            np.arange(0, nz_lam + 1, n1 + 1), nz_lam + 1 + np.arange(2 * n1)
+        ].astype(np.int32)
+        index = np.r_[
+            np.tile(np.arange(n1 + 1), m), np.arange(n1), np.arange(n1)
+        ].astype(np.int32)
         cost = np.r_[np.zeros(m), np.ones(2 * n1)]
         lower = np.zeros(nc)
         upper = np.full(nc, inf)
         rhs = np.r_[np.zeros(n1), 1.0]
         value = np.empty(nz_lam + 2 * n1)
-        value[nz_lam:nz_lam + n1] = -1.0
-        value[nz_lam + n1:] = 1.0
+        value[nz_lam : nz_lam + n1] = -1.0
+        value[nz_lam + n1 :] = 1.0
         integrality = np.zeros(nc, dtype=np.int32)
         p = (nc, start, index, cost, lower, upper, rhs, value, integrality)
         if len(_patterns) > 64:
@@ -134,13 +138,28 @@ def _lp_dual(A: np.ndarray, t: np.ndarray):
     m, n = A.shape
     n1 = n + 1
     nc, start, index, cost, lower, upper, rhs, value, integrality = _pattern(m, n1)
-    V = value[:m * (n1 + 1)].reshape(m, n1 + 1)
+    V = value[: m * (n1 + 1)].reshape(m, n1 + 1)
     np.multiply(A, t[:, None], out=V[:, :n])
     V[:, n] = t
     V[:, n1] = 1.0
     h = _highs()
-    h.passModel(nc, n1 + 1, value.shape[0], 1, 1, 0.0, cost, lower, upper, rhs, rhs, start, index, value,
-                integrality)
+    h.passModel(
+        nc,
+        n1 + 1,
+        value.shape[0],
+        1,
+        1,
+        0.0,
+        cost,
+        lower,
+        upper,
+        rhs,
+        rhs,
+        start,
+        index,
+        value,
+        integrality,
+    )
     # no scaling here (about 20% faster on unit-scale inputs); a numerically poor answer
     # fails the proof checks and lp_separate falls back to the scaled primal LP
     h.setOptionValue("simplex_scale_strategy", 0)
@@ -153,7 +172,9 @@ def _lp_dual(A: np.ndarray, t: np.ndarray):
     sol = h.getSolution()
     x = np.asarray(sol.col_value)
     y = np.asarray(sol.row_dual)
-    gamma = float(x[m:].sum())  # the objective (cost 1 on u+, u-), without getInfo's cost
+    gamma = float(
+        x[m:].sum()
+    )  # the objective (cost 1 on u+, u-), without getInfo's cost
     return -y[:n1], gamma, x[:m]
 
 
@@ -174,10 +195,28 @@ def _qp_max_margin(A1: np.ndarray, t: np.ndarray):
     q_index = np.arange(n1 - 1, dtype=np.int32)
     q_value = np.ones(n1 - 1)
     h = _highs()
-    h.passModel(n1, m, int(a_value.shape[0]), n1 - 1, 2, 1, 1, 0.0,  # rowwise A, triangular Q, minimize
-                np.zeros(n1), np.full(n1, -inf), np.full(n1, inf),
-                np.where(t > 0, 1.0, -inf), np.where(t > 0, inf, -1.0),
-                a_start, a_index, a_value, q_start, q_index, q_value, np.zeros(n1, dtype=np.int32))
+    h.passModel(
+        n1,
+        m,
+        int(a_value.shape[0]),
+        n1 - 1,
+        2,
+        1,
+        1,
+        0.0,  # rowwise A, triangular Q, minimize
+        np.zeros(n1),
+        np.full(n1, -inf),
+        np.full(n1, inf),
+        np.where(t > 0, 1.0, -inf),
+        np.where(t > 0, inf, -1.0),
+        a_start,
+        a_index,
+        a_value,
+        q_start,
+        q_index,
+        q_value,
+        np.zeros(n1, dtype=np.int32),
+    )
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
@@ -204,14 +243,16 @@ def check_certificate(A: np.ndarray, t: np.ndarray, lam: np.ndarray) -> bool:
     t = np.asarray(t, dtype=np.float64)
     if A.ndim != 2 or t.shape != (A.shape[0],) or lam.shape != t.shape:
         return False
-    if not (np.all(np.isfinite(lam)) and np.all(np.isfinite(A)) and np.all(np.abs(t) == 1)):
+    if not (
+        np.all(np.isfinite(lam)) and np.all(np.isfinite(A)) and np.all(np.abs(t) == 1)
+    ):
         return False
     if np.any(lam < 0):
         return False
     return certificate_holds(A, t, lam)
 
 
-def _column_scale(A: np.ndarray) -> "np.ndarray | None":
+def _column_scale(A: np.ndarray) -> np.ndarray | None:
     """Power-of-two exponents that bring every nonzero column of ``A`` to ``max |x| in [0.5, 1)``.
 
     None when every column's largest entry is already within ``2^-8 .. 2^8`` (no need).
@@ -257,8 +298,12 @@ def lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool = True):
     def back(w):
         return np.ldexp(w, unscale) if scaled else np.ascontiguousarray(w)
 
-    d = _lp_dual(As, tf) if m > n + 1 else None  # the dual has n + 2 rows: for tall units only
-    if d is not None:  # the fast path; a numerically poor answer falls through to the primal LP
+    d = (
+        _lp_dual(As, tf) if m > n + 1 else None
+    )  # the dual has n + 2 rows: for tall units only
+    if (
+        d is not None
+    ):  # the fast path; a numerically poor answer falls through to the primal LP
         w, gamma, lam = d
         w = back(w)
         if gamma > 0 and separates_exactly(A, tf, ones, w):

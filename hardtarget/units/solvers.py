@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,19 +21,23 @@ from .exact import separates_exactly
 from .losses import loss_code
 from .lp import lp_separate
 
-__all__ = ["SOLVERS", "solve_unit", "get_solver"]
+__all__ = ["SOLVERS", "get_solver", "solve_unit"]
 
 
 def _proved(A, t, s, r: UnitResult) -> UnitResult:
     """Keep ``separable=True`` only if the weights separate exactly and in network order."""
-    if r.separable and not (r.errors == 0 and r.margin > 0 and separates_exactly(A, t, s, r.weights)):
+    if r.separable and not (
+        r.errors == 0 and r.margin > 0 and separates_exactly(A, t, s, r.weights)
+    ):
         r.separable = None
     return r
 
 
 def _run_perceptron(A, t, s, max_epochs, give_up, name) -> UnitResult:
     # the scalar kernel directly: a single unit never needs the lock-step one (nor its compile time)
-    w, errors, mn, ep, proof = _kernels.perceptron_checked(A, t, s, int(max_epochs), give_up)
+    w, errors, mn, ep, proof = _kernels.perceptron_checked(
+        A, t, s, int(max_epochs), give_up
+    )
     sep = True if proof == 1 or (proof == 2 and separates_exactly(A, t, s, w)) else None
     return UnitResult(sep, w, margin_of(w, mn), int(errors), int(ep), None, name, {})
 
@@ -43,9 +47,19 @@ def _perceptron(A, t, s, max_epochs: int = 1000) -> UnitResult:
 
 
 def _make_descent(loss: str) -> Callable:
-    def solve(A, t, s, max_epochs: int = 200, lr: float = 0.1, l2: float = 0.0, seed: int = 0) -> UnitResult:
-        w, err, ep, conv = _kernels.descend(A, t.astype(np.float64), s, loss_code(loss), int(max_epochs),
-                                            float(lr), float(l2), int(seed))
+    def solve(
+        A, t, s, max_epochs: int = 200, lr: float = 0.1, l2: float = 0.0, seed: int = 0
+    ) -> UnitResult:
+        w, _, ep, conv = _kernels.descend(
+            A,
+            t.astype(np.float64),
+            s,
+            loss_code(loss),
+            int(max_epochs),
+            float(lr),
+            float(l2),
+            int(seed),
+        )
         return _proved(A, t, s, finish(A, t, s, w, True if conv else None, ep, loss))
 
     solve.__name__ = loss
@@ -56,7 +70,11 @@ def _make_descent(loss: str) -> Callable:
 def _lp(A, t, s, max_margin: bool = True) -> UnitResult:
     keep = s > 0
     every = bool(keep.all())
-    sep, w, cert = lp_separate(A, t, max_margin) if every else lp_separate(A[keep], t[keep], max_margin)
+    sep, w, cert = (
+        lp_separate(A, t, max_margin)
+        if every
+        else lp_separate(A[keep], t[keep], max_margin)
+    )
     if cert is not None and not every:
         full = np.zeros(A.shape[0])
         full[keep] = cert
@@ -96,7 +114,7 @@ def _newton_pays(A) -> bool:
     return (n + 1) ** 2 * (m + n + 1) <= NEWTON_MAX_WORK
 
 
-def _auto_after(A, t, s, pr: "UnitResult | None") -> UnitResult:
+def _auto_after(A, t, s, pr: UnitResult | None) -> UnitResult:
     """Finish ``auto`` for a unit that the perceptron (``pr``, or None if skipped) did not prove:
     finite Newton (unless the unit is too wide), then conflicting duplicates, then the LP."""
     if _newton_pays(A):
@@ -107,10 +125,20 @@ def _auto_after(A, t, s, pr: "UnitResult | None") -> UnitResult:
             pr = nr  # the better weights for a unit that turns out not separable
     cert = conflicting_duplicates(A, t, s)
     if cert is not None:
-        return UnitResult(False, pr.weights, pr.margin, pr.errors, pr.iterations, cert, "auto")
+        return UnitResult(
+            False, pr.weights, pr.margin, pr.errors, pr.iterations, cert, "auto"
+        )
     lr = _lp(A, t, s, max_margin=False)
     if lr.separable is False:
-        return UnitResult(False, pr.weights, pr.margin, pr.errors, pr.iterations + 1, lr.certificate, "auto")
+        return UnitResult(
+            False,
+            pr.weights,
+            pr.margin,
+            pr.errors,
+            pr.iterations + 1,
+            lr.certificate,
+            "auto",
+        )
     lr.solver = "auto"
     return lr
 
@@ -139,11 +167,20 @@ def get_solver(name: str) -> Callable:
     try:
         return SOLVERS[name]
     except (KeyError, TypeError):
-        raise HardTargetError(f"unknown unit solver {name!r}; valid: {', '.join(SOLVERS)}") from None
+        raise HardTargetError(
+            f"unknown unit solver {name!r}; valid: {', '.join(SOLVERS)}"
+        ) from None
 
 
-def solve_unit(inputs, targets, solver: str = "auto", sample_weight=None, cache=None, stop=None,
-               **options) -> UnitResult:
+def solve_unit(
+    inputs,
+    targets,
+    solver: str = "auto",
+    sample_weight=None,
+    cache=None,
+    stop=None,
+    **options,
+) -> UnitResult:
     """Train one hard-threshold unit on ``inputs`` (m x n) and ±1 ``targets`` (m,).
 
     ``sample_weight`` (m,) weighs each target (the paper's ``|dL/dh|``); samples with
@@ -174,7 +211,9 @@ def solve_unit(inputs, targets, solver: str = "auto", sample_weight=None, cache=
     return result
 
 
-def run_solver(fn: Callable, name: str, A, t, s, options: dict, stop=None) -> UnitResult:
+def run_solver(
+    fn: Callable, name: str, A, t, s, options: dict, stop=None
+) -> UnitResult:
     """Call a registered solver on a prepared unit, with ``stop`` installed when given."""
     try:
         if stop is None:
