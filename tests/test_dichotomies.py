@@ -145,3 +145,12 @@ def test_min_width_keeps_its_proofs_when_a_larger_width_is_refused(capsys):
 def test_min_width_of_parity_4_by_exhaustive_search():
     r = ht.min_width(ht.load_problem("parity:4"))
     assert r.width == 4 and r.proven and r.message == "widths 0..3 proven infeasible; width 4 fits"
+
+
+@pytest.mark.parametrize("width, loss", [(2, 1), (3, 0)])
+def test_exhaustive_without_the_zero_error_pass_agrees(monkeypatch, width, loss):
+    from hardtarget.search import exhaustive
+
+    monkeypatch.setattr(exhaustive, "_MAX_BITS", 0)  # bitsets "too big": plain search only
+    r = ht.solve(ht.load_problem("parity:3"), (width,), "exhaustive", progress=False)
+    assert r.loss == loss and r.info["zero_error_pass"].startswith("skipped")

@@ -37,6 +37,11 @@ from .params import Param
 __all__ = ["Exhaustive"]
 
 _MAX_PAIRS = 100_000  # more (positive, negative) pairs than this: no bitset cover search
+_MAX_BITS = 50_000_000  # candidate units x pairs above this: no bitset cover search either
+
+
+class _TooBig(Exception):
+    """The bitsets of a layer would not fit: skip the zero-error pass."""
 
 
 def _pair_masks(C: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
@@ -147,6 +152,8 @@ class Exhaustive(Strategy):
         if len(choices) < width:  # every useful unit fits; repeats add nothing
             pad = choices[:1] * (width - len(choices)) or [-np.ones(len(H), np.int8)] * width
             return self._cover_done(ctx, d, layers, np.stack(choices + pad, axis=1), pairs)
+        if len(choices) * len(pairs[0]) * len(pairs[1]) > _MAX_BITS:
+            raise _TooBig
         C = np.stack(choices)
         M = _pair_masks(C, *pairs)
         order = np.argsort(-_popcount(M), kind="stable")  # wide covers first
@@ -222,9 +229,12 @@ class Exhaustive(Strategy):
         cover = ev.hidden and self.prune and self.symmetry
         pairs = self._pairs(ev.problem.X, t) if cover else None
         if pairs is not None:
-            if self._cover_layer(ctx, 0, [], ev.problem.X, pairs):
-                return "optimal", "zero training errors (global minimum)"
-            self._floor = 1
+            try:
+                if self._cover_layer(ctx, 0, [], ev.problem.X, pairs):
+                    return "optimal", "zero training errors (global minimum)"
+                self._floor = 1
+            except _TooBig:  # the plain search below decides zero errors too
+                self.info["zero_error_pass"] = "skipped: too many units x pairs for bitsets"
         if not ev.hidden:
             self._leaf(ctx, [], ev.problem.X, t)
         else:
