@@ -126,5 +126,5 @@ def test_ctrl_c_stops_every_worker_and_leaves_no_orphan():
     os.kill(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     assert out.strip() in ("interrupted", "KeyboardInterrupt")
-    gone, alive = psutil.wait_procs(workers, timeout=30)
+    _, alive = psutil.wait_procs(workers, timeout=30)
     assert not alive

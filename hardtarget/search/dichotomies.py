@@ -28,7 +28,7 @@ from ..errors import HardTargetError, StopRequested
 from ..problem import check_inputs
 from ..units import solve_unit
 
-__all__ = ["separable_dichotomies", "cover_count", "distinct_rows"]
+__all__ = ["cover_count", "distinct_rows", "separable_dichotomies"]
 
 log = logging.getLogger("hardtarget.search")
 

@@ -16,7 +16,7 @@ import os
 import time
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ..errors import HardTargetError
 from ..problem import Problem
