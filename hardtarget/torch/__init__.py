@@ -67,7 +67,7 @@ _WHERE = {
     "fit": "trainer",
     "FitResult": "trainer",
     "TrainerState": "trainer",
-    "evaluate": "trainer",
+    "evaluate": "evaluation",
     "Callback": "callbacks",
     "EarlyStopping": "callbacks",
     "LogEpochs": "callbacks",

@@ -24,7 +24,6 @@ resumed from a checkpoint equals an uninterrupted one.
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import sys
@@ -38,19 +37,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import HardTargetError
+from ._checks import check_counts, check_device, check_rates
 from .callbacks import best_metric
+from .evaluation import correct, evaluate_source, prepare
 from .precision import (
     autocast,
     canonical_precision,
     grad_scaler,
     model_channels_last,
-    to_channels_last,
 )
 from .sources import Source, as_source, holdout
 
-__all__ = ["fit", "FitResult", "TrainerState", "evaluate", "OPTIMIZERS"]
+__all__ = ["fit", "FitResult", "TrainerState", "OPTIMIZERS"]
 
-log = logging.getLogger("hardtarget.torch")
 OPTIMIZERS = ("adam", "sgd")
 
 
@@ -213,10 +212,10 @@ def fit(
     >>> fit(net, (X, y), epochs=2, batch_size=16).history[-1]["epoch"]
     2
     """
-    _check_numbers(
+    check_rates(
         lr=lr, momentum=momentum, weight_decay=weight_decay, gamma=gamma, val_split=val_split
     )
-    _check_counts(epochs=epochs, batch_size=batch_size)
+    check_counts(epochs=epochs, batch_size=batch_size)
     if not isinstance(model, nn.Module):
         raise HardTargetError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     opts = _Options(
@@ -231,7 +230,7 @@ def fit(
         stop,
         max(batch_size, 256),
     )
-    dev = _device(device)
+    dev = check_device(device)
     was_det = torch.are_deterministic_algorithms_enabled()
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=dev.type == "cuda")
@@ -254,33 +253,6 @@ def fit(
         return _run(state, opts, src, [("val", val_src), ("test", test_src)], list(callbacks))
     finally:
         torch.use_deterministic_algorithms(was_det)
-
-
-def _check_numbers(**values: float) -> None:
-    for name, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-            raise HardTargetError(f"{name} must be a finite number >= 0, got {v!r}")
-
-
-def _check_counts(**values: int) -> None:
-    for name, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise HardTargetError(f"{name} must be an integer >= 1, got {v!r}")
-
-
-def _device(device: str | torch.device) -> torch.device:
-    if isinstance(device, str) and device.strip().lower() not in ("cpu", "cuda"):
-        raise HardTargetError(f"unknown device {device!r}; valid: cpu, cuda")
-    dev = torch.device(device)
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise HardTargetError(
-                "a CUDA device was asked for but torch sees no CUDA GPU; train on the cpu device"
-            )
-        if dev.index is None:
-            dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        torch.cuda.set_device(dev)
-    return dev
 
 
 def _sources(train, test, val, val_split, stratify, batch_size, seed) -> tuple:
@@ -440,22 +412,13 @@ def _progress(total: int, enabled: bool | None, desc: str):
     return tqdm(total=total, desc=desc, leave=False)
 
 
-def _to_device(x: torch.Tensor, y: torch.Tensor, device: torch.device, opts: _Options) -> tuple:
-    x = x.to(device, non_blocking=True)
-    if opts.channels_last:
-        x = to_channels_last(x)
-    if opts.preprocess is not None:
-        x = opts.preprocess(x)
-    return x, y.to(device, non_blocking=True)
-
-
 def _batches(state: TrainerState, opts: _Options, src: Source) -> Iterator[tuple]:
     seed = 0 if opts.seed is None else opts.seed
     gen = torch.Generator().manual_seed(_epoch_seed(seed, state.epoch - 1, state.rank))
     for x, y in src.batches(True, seed * 1_000_003 + state.epoch - 1, state.rank, state.world):
         if opts.transform is not None:
             x = opts.transform(x, gen)
-        yield _to_device(x, y, state.device, opts)
+        yield prepare(x, y, state.device, opts.channels_last, opts.preprocess)
 
 
 def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: list) -> bool:
@@ -471,9 +434,9 @@ def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: li
         for b, (x, y) in enumerate(_batches(state, opts, src)):
             if opts.stop is not None and opts.stop():
                 return False
-            loss, correct = _step(state, opts, x, y, b)
+            loss, n_ok = _step(state, opts, x, y, b)
             n = int(y.shape[0])
-            tot = [tot[0] + loss * n, tot[1] + correct, tot[2] + n]
+            tot = [tot[0] + loss * n, tot[1] + n_ok, tot[2] + n]
             state.batch_loss, state.batch_size = loss, n
             for cb in callbacks:
                 _hook(cb, "on_batch_end", state)
@@ -511,14 +474,14 @@ def _step(state: TrainerState, opts: _Options, x, y, b: int) -> tuple[float, int
         [
             (~torch.isfinite(total.detach())).to(torch.float32),
             loss.detach().float(),
-            _correct(logits.detach(), y, 1).float(),
+            correct(logits.detach(), y, 1).float(),
         ]
     )
     if state.world > 1:  # any rank's NaN stops every rank
         bad = flags[:1].clone()
         torch.distributed.all_reduce(bad)
         flags[0] = bad[0]
-    bad, loss_value, correct = flags.tolist()
+    bad, loss_value, n_ok = flags.tolist()
     if bad > 0:
         kept = (
             f"the last good checkpoint is {state.saved}"
@@ -533,15 +496,7 @@ def _step(state: TrainerState, opts: _Options, x, y, b: int) -> tuple[float, int
     state.scaler.scale(total).backward()
     state.scaler.step(state.optimizer)
     state.scaler.update()
-    return loss_value, int(correct)
-
-
-def _correct(logits: torch.Tensor, y: torch.Tensor, k: int) -> torch.Tensor:
-    """How many rows have their label among the ``k`` largest logits (0 if not classification)."""
-    if logits.ndim != 2 or y.ndim != 1 or y.is_floating_point():
-        return torch.zeros((), device=logits.device)
-    k = min(k, logits.shape[1])
-    return (logits.topk(k, 1).indices == y[:, None]).any(1).sum()
+    return loss_value, int(n_ok)
 
 
 def _finish_epoch(state: TrainerState, opts: _Options, evals: list) -> None:
@@ -551,84 +506,19 @@ def _finish_epoch(state: TrainerState, opts: _Options, evals: list) -> None:
     if state.rank == 0:
         for name, src in evals:
             if src is not None and src.size() != 0:
-                for k, v in _evaluate(state.net, src, state.device, opts).items():
+                metrics = evaluate_source(
+                    state.net,
+                    src,
+                    state.device,
+                    opts.precision,
+                    opts.loss_fn,
+                    opts.preprocess,
+                    opts.channels_last,
+                )
+                for k, v in metrics.items():
                     state.row[f"{name}_{k}"] = v
     monitor, metric = best_metric(state.row)
     state.history.append(state.row)
     state.improved = metric > state.best["metric"]
     if state.improved:
         state.best = {"epoch": state.epoch, "metric": metric, "monitor": monitor}
-
-
-@torch.no_grad()
-def _evaluate(net: nn.Module, src: Source, device: torch.device, opts: _Options) -> dict:
-    was = net.training
-    net.eval()
-    tot = {"loss": 0.0, "top1": 0.0, "top5": 0.0}
-    n = 0
-    try:
-        for x, y in src.batches(False):
-            x, y = _to_device(x, y, device, opts)
-            with autocast(device, opts.precision):
-                out = net(x)
-            out = out.float()
-            m = int(y.shape[0])
-            tot["loss"] += float(opts.loss_fn(out, y)) * m
-            tot["top1"] += int(_correct(out, y, 1))
-            tot["top5"] += int(_correct(out, y, 5))
-            n += m
-    finally:
-        net.train(was)
-    n = max(1, n)
-    return {
-        "loss": tot["loss"] / n,
-        "top1": 100.0 * tot["top1"] / n,
-        "top5": 100.0 * tot["top5"] / n,
-    }
-
-
-def evaluate(
-    model: nn.Module,
-    data: Any,
-    norm: tuple | None = None,
-    batch_size: int = 256,
-    device: str = "cpu",
-    loss_fn: Callable | None = None,
-    precision: str = "fp32",
-) -> dict:
-    """Mean loss, top-1 and top-5 accuracy (in %) of ``model`` on ``data``.
-
-    ``data`` is anything :func:`fit` takes; ``norm`` is ``(mean, std)`` per channel,
-    applied to image batches first.
-    """
-    dev = _device(device)
-    pre = None if norm is None else normalizer(norm)
-    opts = _Options(
-        1,
-        None,
-        canonical_precision(precision),
-        False,
-        loss_fn or F.cross_entropy,
-        None,
-        pre,
-        False,
-        None,
-        batch_size,
-    )
-    return _evaluate(model, as_source(data, batch_size, "evaluation"), dev, opts)
-
-
-def normalizer(norm: tuple) -> Callable:
-    """``x -> (x - mean) / std`` per channel of an image batch ``(N, C, H, W)``, on its device."""
-    stats = {}
-
-    def apply(x: torch.Tensor) -> torch.Tensor:
-        if x.device not in stats:
-            stats[x.device] = tuple(
-                torch.tensor(v, dtype=torch.float32, device=x.device)[None, :, None, None]
-                for v in norm
-            )
-        mean, std = stats[x.device]
-        return (x - mean) / std
-
-    return apply

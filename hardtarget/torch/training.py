@@ -16,7 +16,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -25,6 +24,7 @@ import torch
 from torch import nn
 
 from ..errors import HardTargetError
+from ._checks import check_counts, check_rates
 from .callbacks import (
     CKPT_FORMAT,
     Checkpoint,
@@ -34,11 +34,12 @@ from .callbacks import (
     load_checkpoint,
 )
 from .data import augment, channel_stats, load_dataset
+from .evaluation import evaluate, normalizer
 from .functional import HardActivation, parse_activation
 from .models import make_model
 from .precision import canonical_precision
 from .sources import holdout
-from .trainer import OPTIMIZERS, evaluate, fit, normalizer
+from .trainer import OPTIMIZERS, fit
 
 __all__ = [
     "TrainConfig",
@@ -156,18 +157,11 @@ class TrainConfig:
 
 def _check(c: TrainConfig) -> None:
     """Numbers a run cannot use: non-finite or negative rates, counts below one."""
-    for name in ("lr", "momentum", "weight_decay", "gamma", "val_split"):
-        v = getattr(c, name)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-            raise HardTargetError(f"{name} must be a finite number >= 0, got {v!r}")
-    for name in (
-        ("epochs", "batch_size", "image_size")
-        + (("limit",) if c.limit is not None else ())
-        + (("patience",) if c.patience is not None else ())
-    ):
-        v = getattr(c, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise HardTargetError(f"{name} must be an integer >= 1, got {v!r}")
+    check_rates(
+        **{k: getattr(c, k) for k in ("lr", "momentum", "weight_decay", "gamma", "val_split")}
+    )
+    counts = ("epochs", "batch_size", "image_size", "limit", "patience")
+    check_counts(**{k: getattr(c, k) for k in counts if getattr(c, k) is not None})
     if not isinstance(c.seed, int) or c.seed < 0:
         raise HardTargetError(f"seed must be an integer >= 0, got {c.seed!r}")
     if c.resume and not c.out_dir:

@@ -109,7 +109,7 @@ def _data(args: argparse.Namespace):
 
     from ..data import channel_stats, load_dataset
     from ..sources import holdout
-    from ..trainer import normalizer
+    from ..evaluation import normalizer
 
     bundle = load_dataset(args.dataset, args.data_dir, args.image_size)
     train, val = holdout(bundle.train, args.val_split, args.seed, not args.no_stratify)
