@@ -46,7 +46,7 @@ from .precision import (
     grad_scaler,
     model_channels_last,
 )
-from .sources import Source, as_source, holdout
+from .sources import ArrayData, Source, as_source, holdout
 
 __all__ = ["fit", "FitResult", "TrainerState", "OPTIMIZERS"]
 
@@ -236,6 +236,11 @@ def fit(
         torch.use_deterministic_algorithms(True, warn_only=dev.type == "cuda")
     try:
         src, val_src, test_src = _sources(train, test, val, val_split, stratify, batch_size, seed)
+        if loss_fn is None and isinstance(src.data, ArrayData) and src.data.y.is_floating_point():
+            raise HardTargetError(
+                "y holds real numbers, but the default loss is cross-entropy over class "
+                "labels: pass integer labels 0..K-1, or a loss_fn for real targets"
+            )
         state = _setup(
             model,
             dev,

@@ -249,6 +249,8 @@ def test_bad_data_is_refused():
     X, y = _data()
     with pytest.raises(HardTargetError, match="same number of samples"):
         fit(_net(), (X, y[:-1]))
+    with pytest.raises(HardTargetError, match="y holds real numbers.*pass integer labels"):
+        fit(_net(), (X, y + 0.5))
     with pytest.raises(HardTargetError, match="NaN or infinite"):
         fit(_net(), (np.full_like(X, np.nan), y))
     with pytest.raises(HardTargetError, match=r"\(X, y\) arrays, a torch Dataset or a DataLoader"):
