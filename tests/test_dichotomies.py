@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 import hardtarget as ht
@@ -154,3 +156,14 @@ def test_exhaustive_without_the_zero_error_pass_agrees(monkeypatch, width, loss)
     monkeypatch.setattr(exhaustive, "_MAX_BITS", 0)  # bitsets "too big": plain search only
     r = ht.solve(ht.load_problem("parity:3"), (width,), "exhaustive", progress=False)
     assert r.loss == loss and r.info["zero_error_pass"].startswith("skipped")
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 3).flatmap(lambda d: st.lists(
+    st.lists(st.integers(-2, 2), min_size=d, max_size=d), min_size=1, max_size=7)))
+def test_property_every_labeling_matches_a_brute_force_lp(rows):
+    # small integer points: repeated rows, collinear and coplanar subsets are common
+    X = np.array(rows, dtype=float)
+    labels = ht.separable_dichotomies(X)
+    assert set(map(tuple, labels.tolist())) == brute_force(X)
+    assert len(np.unique(labels, axis=0)) == len(labels)
