@@ -179,6 +179,13 @@ def separable_dichotomies(X, count_only: bool = False, *, return_weights: bool =
     labels : (k, m) int8 array of ±1 (or ``k`` when ``count_only``), and the (k, n + 1)
         weights when ``return_weights``.
 
+    Notes
+    -----
+    Every returned labeling is proved by its weights.  Completeness rests on floating
+    point: hyperplanes ``[x_i, 1]`` whose directions (after the projections) differ by
+    less than about 1e-9 are taken as one, which is exact for integer or well-separated
+    data and can drop labelings of points that are nearly, but not exactly, degenerate.
+
     Examples
     --------
     >>> import itertools, numpy as np
