@@ -322,24 +322,23 @@ def _integer_rows(M: np.ndarray) -> list:
     return out
 
 
-def _null_point(R, piv: list, free: list, lam: np.ndarray) -> list | None:
-    """A nonnegative nonzero exact solution from the reduced system, or None.
+def _has_null_point(R, piv: list, free: list, lam: np.ndarray) -> bool:
+    """True when the reduced system has an exact solution ``x >= 0``, ``x != 0``.
 
-    The free coordinates take the float ``lam`` (as exact rationals); with a single free
-    coordinate the null space is a line and both of its directions are tried.
+    Every pivot row ``i`` reads ``D x_{p_i} + sum_f R[i, f] x_f = 0`` (``D`` the last
+    pivot).  With one free coordinate the null space is a line and ``x_f = 1`` is its only
+    candidate direction: integer signs decide.  With several, the free coordinates take
+    the float ``lam`` as exact rationals.
     """
-    D = int(R[0][piv[0]]) if piv else 1
-    tries = [[Fraction(float(lam[f])) for f in free]]
+    if not piv:  # M = 0: any nonnegative nonzero x is a solution
+        return True
+    D = int(R[0][piv[0]])
     if len(free) == 1:
-        tries += [[Fraction(1)], [Fraction(-1)]]
-    for vals in tries:
-        out = dict(zip(free, vals))
-        for i, p in enumerate(piv):
-            out[p] = -sum(int(R[i][f]) * v for f, v in zip(free, vals)) / D
-        x = [out[j] for j in range(len(out))]
-        if all(v >= 0 for v in x) and any(v > 0 for v in x):
-            return x
-    return None
+        f = free[0]
+        return all(-int(R[i][f]) * D >= 0 for i in range(len(piv)))
+    vals = [Fraction(float(lam[f])) for f in free]
+    x = [-sum(int(R[i][f]) * v for f, v in zip(free, vals)) / D for i in range(len(piv))]
+    return all(v >= 0 for v in x + vals) and any(v > 0 for v in x + vals)
 
 
 @numba.njit(cache=True)
@@ -381,4 +380,4 @@ def certificate_holds(A: np.ndarray, t: np.ndarray, lam: np.ndarray) -> bool:
     free = [j for j in range(k) if j not in set(piv)]
     if not free:
         return False
-    return _null_point(R, piv, free, lam[S]) is not None
+    return _has_null_point(R, piv, free, lam[S])
