@@ -337,7 +337,9 @@ def _has_null_point(R, piv: list, free: list, lam: np.ndarray) -> bool:
         f = free[0]
         return all(-int(R[i][f]) * D >= 0 for i in range(len(piv)))
     vals = [Fraction(float(lam[f])) for f in free]
-    x = [-sum(int(R[i][f]) * v for f, v in zip(free, vals)) / D for i in range(len(piv))]
+    x = [
+        -sum(int(R[i][f]) * v for f, v in zip(free, vals)) / D for i in range(len(piv))
+    ]
     return all(v >= 0 for v in x + vals) and any(v > 0 for v in x + vals)
 
 
