@@ -250,3 +250,25 @@ def test_verify_cli_on_the_tiny_column_csv(tmp_path, capsys):
     assert main(["verify", "--data", str(path)]) == 0
     out = capsys.readouterr().out
     assert "FEASIBLE" in out and "INFEASIBLE" not in out
+
+
+def test_certificate_paths_for_degenerate_supports(monkeypatch):
+    """Supports whose equations are not a square system: int64 elimination for small
+    integers, Python integers for large ones, the float lambda for a plane of solutions."""
+    calls = []
+    real = exact._bareiss_python
+    monkeypatch.setattr(
+        exact, "_bareiss_python", lambda rows: calls.append(1) or real(rows)
+    )
+    big = float(2**45 + 1)
+    A = np.array([[big, 3.0], [big, 3.0], [5.0, 7.0]])
+    assert ht.check_certificate(A, [1, -1, 1], np.array([0.5, 0.5, 0.0]))
+    assert not ht.check_certificate(A, [1, -1, 1], np.array([0.5, 0.0, 0.5]))
+    assert not ht.check_certificate(A, [1, 1, 1], np.array([0.5, 0.5, 0.0]))
+    assert len(calls) == 3  # too large for the int64 path
+    # two opposite pairs: the null space is a plane; the float lambda picks a point in it
+    X = np.array([[0.0], [0.0], [1.0], [1.0]])
+    t = np.array([1, -1, 1, -1])
+    assert ht.check_certificate(X, t, np.array([0.1, 0.2, 0.3, 0.4]))
+    assert sympy_certificate(X, t, np.array([0.1, 0.2, 0.3, 0.4]))
+    assert len(calls) == 3  # small integers: int64
