@@ -83,8 +83,7 @@ def _layer(g: _Graph, p: LayerPlan, h: str, last: bool) -> "tuple[str, str | Non
         for f in range(p.fan_in):
             col = g.op("Gather", [h, g.const(np.array([f], dtype=np.int64))], axis=1)
             prod = g.op("Mul", [col, g.const(p.weights[f:f + 1], f"W{p.index}_{f}")])
-            # Network starts from 0.0, which turns a -0.0 first product into +0.0
-            s = g.op("Add", [s if s is not None else g.const(np.float64(0.0)), prod], "s")
+            s = prod if s is None else g.op("Add", [s, prod], "s")
         z = g.op("Add", [s, g.const(p.bias, f"b{p.index}")], "z")
     return _activate(g, p, z), z
 
