@@ -29,6 +29,8 @@ def correct(logits: torch.Tensor, y: torch.Tensor, k: int) -> torch.Tensor:
     """How many rows have their label among the ``k`` largest logits (0 if not classification)."""
     if logits.ndim != 2 or y.ndim != 1 or y.is_floating_point():
         return torch.zeros((), device=logits.device)
+    if k == 1:  # argmax: a third of topk's cost on small batches
+        return (logits.argmax(1) == y).sum()
     k = min(k, logits.shape[1])
     return (logits.topk(k, 1).indices == y[:, None]).any(1).sum()
 
