@@ -47,14 +47,25 @@ class UnitCache:
         input_key: bytes | None = None,
     ) -> tuple:
         """The cache key; pass ``input_key`` (a digest of A) to avoid rehashing shared inputs."""
-        skey = b"" if bool(np.all(s == 1.0)) else digest(s)
-        return (
+        return UnitCache.keys(A, t.reshape(1, -1), s, solver, options, input_key)[0]
+
+    @staticmethod
+    def keys(
+        A: np.ndarray,
+        Tt: np.ndarray,
+        s: np.ndarray,
+        solver: str,
+        options: dict,
+        input_key: bytes | None = None,
+    ) -> list:
+        """The keys of the units ``Tt`` (one target row per unit) on shared inputs ``A``."""
+        shared = (
             input_key or digest(A),
-            digest(t),
-            skey,
+            b"" if bool((s == 1.0).all()) else digest(s),
             solver,
             tuple(sorted(options.items())),
         )
+        return [(shared[0], digest(t), *shared[1:]) for t in Tt]
 
     def get(self, key: tuple) -> UnitResult | None:
         r = self._data.get(key)

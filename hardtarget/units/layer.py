@@ -13,7 +13,6 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import HardTargetError, StopRequested
-from ..targets import digest
 from . import _kernels, _stop
 from .base import UnitResult, margin_of, prepare
 from .exact import separates_exactly
@@ -91,8 +90,7 @@ def solve_layer(
     keys: list = []
     if cache is not None:
         key_opts = dict(options, refine=True) if refine else options
-        x_key = input_key or digest(A)
-        keys = [cache.key(A, Tt[j], s, solver, key_opts, x_key) for j in range(k)]
+        keys = cache.keys(A, Tt, s, solver, key_opts, input_key)
         results = [cache.get(key) for key in keys]
     todo = [j for j in range(k) if results[j] is None]
     if todo:
