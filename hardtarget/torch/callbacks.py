@@ -218,7 +218,11 @@ class Checkpoint(Callback):
             self.out_dir.mkdir(parents=True, exist_ok=True)
             self._stack.enter_context(exclusive_lock(self.out_dir))
         if self.resume:
-            self._load(state)
+            try:
+                self._load(state)
+            except BaseException:  # the run never starts: release the lock now
+                self._stack.close()
+                raise
 
     def _load(self, state: Any) -> None:
         path = self.out_dir / "last.pt"

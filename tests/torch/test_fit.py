@@ -300,6 +300,17 @@ def test_a_locked_output_directory_is_refused_naming_the_holder(tmp_path, capsys
     assert main(argv) == 0  # released: the run goes ahead
 
 
+def test_a_refused_resume_releases_the_lock(tmp_path):
+    from hardtarget.torch.trainer import TrainerState
+
+    state = TrainerState(None, None, None, None, None, 1, torch.device("cpu"))
+    ck = Checkpoint(tmp_path, resume=True)
+    with pytest.raises(HardTargetError, match="does not exist"):
+        ck.on_fit_start(state)  # no last.pt; the object stays referenced here
+    with exclusive_lock(tmp_path):  # free again
+        pass
+
+
 def test_two_runs_on_a_new_directory_take_the_same_lock(tmp_path):
     from hardtarget.torch.trainer import TrainerState
 
