@@ -362,9 +362,11 @@ def _epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:
 def _run(
     state: TrainerState, opts: _Options, src: Source, evals: list, callbacks: list
 ) -> FitResult:
-    for cb in callbacks:
-        _hook(cb, "on_fit_start", state)
+    started: list = []  # on_fit_end runs for exactly these, whatever happens
     try:
+        for cb in callbacks:
+            _hook(cb, "on_fit_start", state)
+            started.append(cb)
         for epoch in range(state.start_epoch, opts.epochs):
             state.epoch, state.row, state.improved = epoch + 1, {"epoch": epoch + 1}, False
             if opts.seed is not None:
@@ -396,7 +398,7 @@ def _run(
         state.status = "failed"
         raise
     finally:
-        for cb in callbacks:
+        for cb in started:
             _hook(cb, "on_fit_end", state)
     return FitResult(state.model, state.history, state.best, state.status)
 

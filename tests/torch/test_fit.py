@@ -300,6 +300,18 @@ def test_a_locked_output_directory_is_refused_naming_the_holder(tmp_path, capsys
     assert main(argv) == 0  # released: the run goes ahead
 
 
+def test_a_failing_callback_start_still_releases_the_output_lock(tmp_path):
+    class Broken(Callback):
+        def on_fit_start(self, state):
+            raise HardTargetError("broken callback")
+
+    X, y = _data()
+    with pytest.raises(HardTargetError, match="broken callback"):
+        fit(_net(), (X, y), epochs=1, callbacks=[Checkpoint(tmp_path), Broken()])
+    with exclusive_lock(tmp_path):  # released by Checkpoint.on_fit_end
+        pass
+
+
 def test_a_refused_resume_releases_the_lock(tmp_path):
     from hardtarget.torch.trainer import TrainerState
 
