@@ -370,7 +370,7 @@ def test_cli_export_and_summary(tmp_path, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert "bit-exact" in out and (tmp_path / "net.h").exists()
+    assert ": exact on" in out and (tmp_path / "net.h").exists()
     assert main(["export", str(model), "-f", "onnx", "-o", str(tmp_path / "n.onnx"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["written"] == [str(tmp_path / "n.onnx")]
     assert main(["export", str(model), "-o", str(tmp_path / "n.bin")]) == 2

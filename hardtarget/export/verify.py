@@ -40,7 +40,7 @@ class ExportCheck:
 
     def __str__(self) -> str:
         kind = "all 2^n ±1 inputs" if self.exhaustive else "random and tie inputs"
-        verdict = "bit-exact" if self.ok else f"{self.mismatches} MISMATCHES"
+        verdict = "exact" if self.ok else f"{self.mismatches} MISMATCHES"
         return (f"{self.format} export {self.path}: {verdict} on {self.n_inputs} inputs ({kind}; "
                 f"{self.zero_units}/{self.units} units tested at z = 0)")
 
