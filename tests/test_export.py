@@ -422,3 +422,15 @@ def test_random_networks_export_exactly_to_c(data, inputs, tmp_path_factory):
     ht.export(net, path, inputs=inputs)
     check = ht.verify_export(net, path, inputs=inputs, n_random=100)
     assert check.ok, (check, net.weights, [a.name for a in net.activations])
+
+
+@pytest.mark.parametrize("module", ["hardtarget.export", "hardtarget.export.jsonfile",
+                                    "hardtarget.export.summary", "hardtarget.export.verify",
+                                    "hardtarget.export._model", "hardtarget.estimator"])
+def test_docstring_examples_run(module, tmp_path, monkeypatch):
+    import doctest
+    import importlib
+
+    monkeypatch.chdir(tmp_path)
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

@@ -138,7 +138,8 @@ def load(path: "str | os.PathLike[str]") -> Network:
     >>> import numpy as np, hardtarget as ht, tempfile, os
     >>> net = ht.Network([np.array([[1.0], [-1.0], [0.5]])], ["sign"])
     >>> path = os.path.join(tempfile.mkdtemp(), "m.json")
-    >>> ht.export(net, path, format="json"); ht.load(path).weights[0].tolist()
+    >>> _ = ht.export(net, path, format="json")
+    >>> ht.load(path).weights[0].tolist()
     [[1.0], [-1.0], [0.5]]
     """
     p = Path(path)
