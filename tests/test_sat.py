@@ -343,3 +343,11 @@ def test_ctrl_c_inside_a_solver_returns_interrupted(strategy):
         proc.kill()
         pytest.fail("no answer 20 s after Ctrl-C")
     assert out and json.loads(out)["status"] == "interrupted", err[-2000:]
+
+
+@pytest.mark.parametrize("opts", [{}, {"backend": "pysat"}])
+def test_time_limit_holds_while_the_model_is_built(opts):
+    # building this model takes seconds; the budget is looked at for every row and unit
+    r = solve(ht.load_problem("parity:9"), (8,), "sat", time_limit=0.2, **opts)
+    assert r.status == "time_limit" and "solver_status" not in r.info  # the solver never ran
+    assert r.network is None and "no network was found" in r.message
