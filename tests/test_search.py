@@ -61,12 +61,13 @@ def test_small_planted_problems_are_fitted(strategy, seed):
 
 
 @pytest.mark.parametrize("strategy", ALL)
-def test_every_strategy_fits_planted_two_hidden_layers(strategy):
+def test_every_strategy_fits_planted_two_hidden_layers(strategy, tmp_path):
+    # the contract of "feasible": a zero-error result's targets (returned and saved) verify
     spec = "planted:2-2-2-1:10:0" if strategy == "exhaustive" else "planted:3-2-2-1:20:1"
     p = ht.load_problem(spec)
     r = solve(p, (2, 2), strategy, time_limit=20)
     assert r.network.hidden == (2, 2)
-    assert r.success and np.array_equal(r.network.predict(p.X), p.t), r
+    _assert_targets_verify(p, r, tmp_path)
 
 
 # -- property: exhaustive is never worse than a heuristic -------------------------------
@@ -271,14 +272,6 @@ def _assert_targets_verify(p, r, tmp_path):
     with np.load(path) as z:
         saved = [z[f"T{d + 1}"] for d in range(len(r.hidden))]
     assert ht.verify(p, saved).feasible is True
-
-
-@pytest.mark.parametrize("strategy", ALL)
-def test_contract_zero_errors_means_the_targets_verify(strategy, tmp_path):
-    spec = "planted:2-2-2-1:10:0" if strategy == "exhaustive" else "planted:3-2-2-1:20:1"
-    p = ht.load_problem(spec)
-    r = solve(p, (2, 2), strategy, seed=0, time_limit=30)
-    _assert_targets_verify(p, r, tmp_path)
 
 
 def _junk_unit_problem():
