@@ -21,7 +21,10 @@ class UnitResult:
     Attributes
     ----------
     separable : True (proved by the weights), False (proved by ``certificate``) or
-        None (unknown: a heuristic solver that did not find a separator).
+        None (unknown: a heuristic solver that did not find a separator, or an exact
+        solver whose proofs did not check exactly).  Both proofs are checked in exact
+        arithmetic (:mod:`hardtarget.units.exact`); weights that prove separability also
+        give ``t * z > 0`` in the network's own float forward pass.
     weights : (n + 1,) float64, bias last; the best weights found.
     margin : ``min_i t_i z_i / ||w[:-1]||`` over the weighted samples (negative if
         some are misclassified; ``inf`` if ``w[:-1] = 0`` and all are right).
