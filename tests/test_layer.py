@@ -159,3 +159,14 @@ def test_wide_units_skip_newton_and_keep_exact_verdicts():
     tb = np.r_[t, -t[:1]]
     r = solve_unit(B, tb)
     assert r.separable is False and ht.check_certificate(B, tb, r.certificate)
+
+
+def test_hyphenated_loss_names_are_accepted_at_the_edges():
+    from hardtarget.search.evaluate import Evaluator
+
+    X, T = _layer(7)
+    assert solve_unit(X, T[:, 0], "saturated-hinge").solver == "saturated_hinge"
+    ev = Evaluator(ht.load_problem("xor"), (2,), loss="soft-hinge")
+    assert ev.loss == "soft_hinge"
+    with pytest.raises(ht.HardTargetError, match="unknown unit solver"):
+        solve_unit(X, T[:, 0], 3)

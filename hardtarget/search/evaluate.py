@@ -93,6 +93,7 @@ class Evaluator:
             )
         self.solver_name = solver
         get_solver(solver)  # an unknown name fails here, not at the first state
+        loss = loss.replace("-", "_") if isinstance(loss, str) else loss
         if loss not in LOSSES:
             raise HardTargetError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)}")
         self.loss = loss

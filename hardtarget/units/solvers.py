@@ -163,10 +163,10 @@ SOLVERS: dict = {
 
 
 def get_solver(name: str) -> Callable:
-    """The solver function registered under ``name``."""
+    """The solver function registered under ``name`` (``soft-hinge`` spells ``soft_hinge``)."""
     try:
-        return SOLVERS[name]
-    except (KeyError, TypeError):
+        return SOLVERS[name.replace("-", "_")]
+    except (KeyError, TypeError, AttributeError):
         raise HardTargetError(
             f"unknown unit solver {name!r}; valid: {', '.join(SOLVERS)}"
         ) from None
