@@ -105,6 +105,11 @@ def test_verdicts_do_not_depend_on_scale(k):
                 UNKNOWN["unknown"] += r.separable is None
                 assert r.separable in (truth, None), (seed, solver)
                 check_proof(B, t, r)
+            # the batched path (lock-step perceptron, one proof check per layer); -t is
+            # separable exactly when t is
+            for u, r in zip((t, -t), ht.solve_layer(B, np.stack([t, -t], axis=1))):
+                assert r.separable in (truth, None), (seed, "layer")
+                check_proof(B, u, r)
     # unknowns are allowed by the contract but must stay rare (none seen when this was written)
     assert UNKNOWN["unknown"] <= 0.02 * UNKNOWN["cases"], UNKNOWN
 
