@@ -19,7 +19,7 @@ import numpy as np
 
 from ...errors import HardTargetError
 from ...targets import TargetSetting
-from ...units import get_solver
+from ...units import solve_unit
 from ..base import BudgetExhausted, SearchContext, Strategy
 from ..params import Param
 from ._common import distinct_problem
@@ -119,8 +119,6 @@ class SatLP(Strategy):
 
     def _check(self, ctx, prop, rows, T, y, memo, first) -> int:
         """LP-check every unit of a proposal; add a cut per non-separable unit; return how many."""
-        lp = get_solver("lp")
-        ones = np.ones(len(rows.U))
         act = ctx.evaluator.activation
         bad = 0
         inputs = rows.U.astype(np.float64)
@@ -133,7 +131,7 @@ class SatLP(Strategy):
                 if cert is _UNCHECKED:
                     ctx.check_budget()
                     ctx.info["lp_checks"] += 1
-                    r = lp(inputs, t, ones, max_margin=False)
+                    r = solve_unit(inputs, t, "lp", max_margin=False)
                     if r.separable is None:
                         raise HardTargetError(
                             "the LP unit solver gave no verdict (numerical trouble); "
