@@ -37,8 +37,8 @@ def tz_undecided(A, t, s, w):
     float margin is within the rounding bound of zero (their exact sign is unknown).
     """
     m, n = A.shape
-    c = 2.0 * (n + 3) * 2.0**-53
-    tiny = 4.0 * (n + 2) * 2.0**-1074
+    c = 2.0 * (n + 3) * _U
+    tiny = 4.0 * (n + 2) * _ETA
     rows = np.empty(m, dtype=np.int64)
     if w.shape[0] != n + 1:
         return False, rows[:0]
@@ -147,8 +147,8 @@ def _verified_square(M, f):
             for i in range(n):
                 B[i, q] = M[i, j]
             q += 1
-    c = 2.0 * (n + 3) * 2.0**-53
-    tiny = 4.0 * (n + 2) * 2.0**-1074
+    c = 2.0 * (n + 3) * _U
+    tiny = 4.0 * (n + 2) * _ETA
     ok, C = _approximate_inverse(B)
     if not ok:
         return 0
