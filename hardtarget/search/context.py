@@ -225,5 +225,7 @@ class SearchContext:
         return self.best is not None and self.best.errors == 0 and self.best.loss == 0
 
     def close(self) -> None:
+        """End the run: the progress bar goes, the evaluator no longer asks this run to stop."""
         if self._bar is not None:
             self._bar.close()
+        self.evaluator.stop = None
