@@ -167,3 +167,12 @@ def test_property_every_labeling_matches_a_brute_force_lp(rows):
     labels = ht.separable_dichotomies(X)
     assert set(map(tuple, labels.tolist())) == brute_force(X)
     assert len(np.unique(labels, axis=0)) == len(labels)
+
+
+def test_exhaustive_can_stop_once_zero_errors_is_ruled_out():
+    p = ht.load_problem("parity:3")
+    r = ht.solve(p, (2,), "exhaustive", minimize=False, progress=False)
+    assert r.status == "infeasible" and "not computed" in r.message
+    assert r.info["zero_error_pass"].startswith("no zero-error network")
+    r = ht.min_width(ht.load_problem("parity:4"), minimize=False)
+    assert r.width == 4 and r.proven

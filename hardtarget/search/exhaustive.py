@@ -68,6 +68,8 @@ class Exhaustive(Strategy):
     symmetry : break unit permutation and negation symmetry.
     prune : skip states whose output error bound cannot beat the best so far.
     max_size : refuse to start when the estimated number of states exceeds this.
+    minimize : when no network has zero errors, go on to prove the least number of errors
+        (False: stop as soon as zero is ruled out; ``loss`` is then the best found, if any).
     """
 
     name = "exhaustive"
@@ -75,15 +77,17 @@ class Exhaustive(Strategy):
     params = {"dichotomies": Param("bool", "enumerate separable dichotomies by arrangement walk"),
               "symmetry": Param("bool", "break unit permutation and negation symmetry"),
               "prune": Param("bool", "skip states whose error bound cannot beat the best"),
-              "max_size": Param("float", "refuse when the estimated states exceed this", low=1)}
+              "max_size": Param("float", "refuse when the estimated states exceed this", low=1),
+              "minimize": Param("bool", "prove the least error count when zero is impossible")}
 
     def __init__(self, seed: int = 0, dichotomies: bool = True, symmetry: bool = True, prune: bool = True,
-                 max_size: float = 1e12):
+                 max_size: float = 1e12, minimize: bool = True):
         self.seed = seed
         self.dichotomies = dichotomies
         self.symmetry = symmetry
         self.prune = prune
         self.max_size = max_size
+        self.minimize = minimize
 
     # -- size -----------------------------------------------------------------
     def estimate(self, m: int, n: int, hidden: tuple) -> float:
@@ -171,17 +175,14 @@ class Exhaustive(Strategy):
         if left.any():
             need = int(_popcount(left))
             cover = _popcount(M[start:] & left)
-            if s * cover.max(initial=0) < need:
-                self.info["pruned"] += 1
-                return False
-            if s == 1:
-                cands = start + np.flatnonzero(cover == need)
-            elif s == 2 and (len(C) - start) ** 2 * M.shape[1] <= 4_000_000:
-                rest = left & ~M[start:]  # what each first unit leaves to the second
-                fits = (rest[:, None, :] & M[None, start:, :]) == rest[:, None, :]
-                ok = np.triu(fits.all(axis=2), 1)
-                for i, j in zip(*np.nonzero(ok)):
-                    T = C[chosen + [start + i, start + j]].T
+            # a unit can only be in a completion if it and s - 1 of the widest cover enough
+            cands = start + np.flatnonzero(cover + (s - 1) * cover.max(initial=0) >= need)
+            self.info["pruned"] += len(C) - start - len(cands)
+            if s == 2 and len(cands) ** 2 * M.shape[1] <= 4_000_000:
+                rest = left & ~M[cands]  # what each first unit leaves to the second
+                fits = (rest[:, None, :] & M[None, cands, :]) == rest[:, None, :]
+                for i, j in zip(*np.nonzero(np.triu(fits.all(axis=2), 1))):
+                    T = C[chosen + [cands[i], cands[j]]].T
                     if self._cover_done(ctx, d, layers, T, pairs):
                         return True
                 return False
@@ -233,6 +234,11 @@ class Exhaustive(Strategy):
                 if self._cover_layer(ctx, 0, [], ev.problem.X, pairs):
                     return "optimal", "zero training errors (global minimum)"
                 self._floor = 1
+                self.info["zero_error_pass"] = f"no zero-error network ({ctx.elapsed:.3g} s)"
+                if not self.minimize:
+                    return "infeasible", (f"proved: no network with hidden widths {ev.hidden} fits "
+                                          "the data (minimize=False: the least error count was "
+                                          "not computed)")
             except _TooBig:  # the plain search below decides zero errors too
                 self.info["zero_error_pass"] = "skipped: too many units x pairs for bitsets"
         if not ev.hidden:
