@@ -158,3 +158,21 @@ def test_hyphenated_loss_names_are_accepted_at_the_edges():
     assert ev.loss == "soft_hinge"
     with pytest.raises(ht.HardTargetError, match="unknown unit solver"):
         solve_unit(X, T[:, 0], 3)
+
+
+def test_a_stopped_layer_keeps_the_units_it_solved_in_the_cache():
+    X, T = _layer(8)
+    cache = UnitCache()
+    calls = {"n": 0}
+
+    def stop():
+        calls["n"] += 1
+        return calls["n"] > 3  # asked once before each unit: three units, then stop
+
+    with pytest.raises(StopRequested):
+        solve_layer(X, T, "lp", cache=cache, stop=stop)
+    assert len(cache) == 3
+    assert [r.separable for r in solve_layer(X, T[:, :3], "lp", cache=cache)] == [
+        solve_unit(X, T[:, j], "lp").separable for j in range(3)
+    ]
+    assert cache.hits == 3

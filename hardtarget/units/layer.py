@@ -119,11 +119,16 @@ def _refined(A, t, s, r: UnitResult, stop) -> UnitResult:
     return r
 
 
-def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop) -> list:
-    """Solve the units ``Tt`` (k x m), batched for ``perceptron`` and small ``auto`` units."""
+def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop):
+    """Solve the units ``Tt`` (k x m), batched for ``perceptron`` and small ``auto`` units.
+
+    A generator: the caller stores each result as it comes, so a stop keeps what was done.
+    """
     k = Tt.shape[0]
     if solver not in ("perceptron", "auto"):
-        return [run_solver(fn, solver, A, Tt[j], s, options, stop) for j in range(k)]
+        for j in range(k):
+            yield run_solver(fn, solver, A, Tt[j], s, options, stop)
+        return
     max_epochs = int(options.pop("max_epochs", 64 if solver == "auto" else 1000))
     if options:
         raise HardTargetError(
@@ -131,30 +136,34 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop) -> list:
         )
     if (
         solver == "auto" and A.shape[0] * (A.shape[1] + 1) > NEWTON_FIRST
-    ):  # Newton first, unit by unit
-        return [
-            run_solver(_auto, solver, A, Tt[j], s, {"max_epochs": max_epochs}, stop)
-            for j in range(k)
-        ]
+    ):  # Newton first
+        for j in range(k):
+            yield run_solver(
+                _auto, solver, A, Tt[j], s, {"max_epochs": max_epochs}, stop
+            )
+        return
     if stop is not None and stop():
         raise StopRequested("stopped before a layer solve")
     T = np.ascontiguousarray(Tt.T)
     W, _, ep, conv = _kernels.perceptron_units(A, T, s, max_epochs, solver == "auto")
     errs, mns, proof = _kernels.units_checked(A, T, s, W, conv)  # all units in one pass
     Wt = np.ascontiguousarray(W.T)
-    out = []
     for j in range(k):
         w, e, mn = Wt[j], int(errs[j]), mns[j]
-        sep = (
-            True
-            if proof[j] == 1 or (proof[j] == 2 and separates_exactly(A, Tt[j], s, w))
-            else None
+        proved = proof[j] == 1 or (proof[j] == 2 and separates_exactly(A, Tt[j], s, w))
+        r = UnitResult(
+            True if proved else None,
+            w,
+            margin_of(w, mn),
+            e,
+            int(ep[j]),
+            None,
+            solver,
+            {},
         )
-        r = UnitResult(sep, w, margin_of(w, mn), e, int(ep[j]), None, solver, {})
-        if solver == "auto" and not sep:
+        if solver == "auto" and not proved:
             if stop is not None and stop():
                 raise StopRequested("stopped between unit solves")
             with _stop.stopping(stop):
                 r = _auto_after(A, Tt[j], s, r)
-        out.append(r)
-    return out
+        yield r
