@@ -86,6 +86,8 @@ def test_bad_portfolios_are_refused():
         portfolio(p, (2,), [])
     with pytest.raises(ht.HardTargetError, match="unknown strategy"):
         portfolio(p, (2,), [Member("nope")])
+    with pytest.raises(ht.HardTargetError, match="width"):
+        portfolio(p, (2,), [Member("beam", 0, {"width": 0})])
     with pytest.raises(ht.HardTargetError, match="jobs must be"):
         portfolio(p, (2,), jobs=0)
 

@@ -139,7 +139,7 @@ def portfolio(problem: Problem, hidden=(4,), members: "Iterable[Member] | None" 
         raise HardTargetError("members must be a non-empty list of portfolio.Member "
                               "(see portfolio.grid)")
     for m in members:  # unknown strategies or options fail here, before any work
-        get_strategy(m.strategy, seed=m.seed, **m.options)
+        get_strategy(m.strategy, seed=m.seed, **m.options).validated()
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise HardTargetError(f"jobs must be an integer >= 1, got {jobs!r}")
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
