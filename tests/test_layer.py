@@ -176,3 +176,30 @@ def test_a_stopped_layer_keeps_the_units_it_solved_in_the_cache():
         solve_unit(X, T[:, j], "lp").separable for j in range(3)
     ]
     assert cache.hits == 3
+
+
+def test_large_perceptron_units_ask_stop_between_epochs():
+    """A large unit runs a few epochs per kernel call; the result equals one long call."""
+    rng = np.random.default_rng(9)
+    A = rng.normal(size=(4000, 300))
+    t = rng.choice(
+        [-1, 1], size=4000
+    )  # not separable: the perceptron runs all its epochs
+    calls = {"n": 0}
+
+    def count():
+        calls["n"] += 1
+        return False
+
+    r = solve_unit(A, t, "perceptron", max_epochs=30, stop=count)
+    plain = solve_unit(A, t, "perceptron", max_epochs=30)
+    assert np.array_equal(r.weights, plain.weights) and r.errors == plain.errors
+    assert calls["n"] == 5  # before the solve, then before each of 4 chunks of 8 epochs
+    calls["n"] = 0
+
+    def stop():
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    with pytest.raises(StopRequested, match="perceptron"):
+        solve_unit(A, t, "perceptron", max_epochs=12, stop=stop)

@@ -61,7 +61,7 @@ def units_checked(A, T, s, W, converged):
         errs[j] = e
         mns[j] = mn
         if converged[j] and e == 0 and mn > 0:
-            ok, rows = tz_undecided(A, t, s, w)
+            ok, rows, _ = tz_undecided(A, t, s, w)
             if ok:
                 proof[j] = 1 if rows.shape[0] == 0 else 2
     return errs, mns, proof
@@ -131,15 +131,23 @@ def perceptron_checked(A, t, s, max_epochs, give_up):
     separate exactly and in network order, 2 when the float bound left rows for an exact
     check (:func:`~.exact.separates_exactly`), 0 when they prove nothing.
     """
-    W, _, ep, conv = _perceptron_scalar(A, t.reshape(-1, 1), s, max_epochs, give_up)
-    w = W[:, 0].copy()
-    e, _, mn = unit_errors(A, t, s, w)
-    proof = 0
-    if conv[0] and e == 0 and mn > 0:
-        ok, rows = tz_undecided(A, t, s, w)
+    w, best, hist, st = pocket_state(A.shape[1])
+    check = give_up and active_samples(s) >= 32
+    pocket_epochs(A, t, s, 0, max_epochs, check, w, best, hist, st)
+    return pocket_result(A, t, s, best, st)
+
+
+@numba.njit(cache=True)
+def pocket_result(A, t, s, best, st):
+    """``(w, errors, min t*z, epochs, proof)`` of a finished pocket state (see above)."""
+    if (
+        st[2] == 1.0
+    ):  # converged: every float t*z > 0, so the proof pass measures it all
+        ok, rows, mn = tz_undecided(A, t, s, best)
         if ok:
-            proof = 1 if rows.shape[0] == 0 else 2
-    return w, e, mn, ep[0], proof
+            return best.copy(), 0, mn, int(st[3]), 1 if rows.shape[0] == 0 else 2
+    e, _, mn = unit_errors(A, t, s, best)
+    return best.copy(), e, mn, int(st[3]), 0
 
 
 @numba.njit(cache=True)
@@ -151,53 +159,74 @@ def _perceptron_scalar(A, T, s, max_epochs, give_up):
     errors = np.zeros(k, dtype=np.int64)
     epochs = np.zeros(k, dtype=np.int64)
     converged = np.zeros(k, dtype=np.bool_)
+    check = give_up and active_samples(s) >= 32
+    for j in range(k):
+        w, best, hist, st = pocket_state(n)
+        t = np.ascontiguousarray(T[:, j])
+        pocket_epochs(A, t, s, 0, max_epochs, check, w, best, hist, st)
+        W[:, j] = best
+        errors[j] = int(st[1]) if st[1] < np.inf else m
+        epochs[j] = int(st[3])
+        converged[j] = st[2] == 1.0
+    return W, errors, epochs, converged
+
+
+@numba.njit(cache=True)
+def active_samples(s):
+    """Samples with a positive weight."""
     active = 0
-    for i in range(m):
+    for i in range(s.shape[0]):
         if s[i] > 0:
             active += 1
-    check = give_up and active >= 32
-    hist = np.zeros(4, dtype=np.int64)
-    w = np.zeros(n + 1)
-    for j in range(k):
-        w[:] = 0.0
-        best = w.copy()
-        best_w_err = np.inf
-        best_err = m
-        hist[:] = 0
-        for ep in range(max_epochs):
-            mistakes = 0
-            for i in range(m):
-                si = s[i]
-                if si <= 0:
-                    continue
-                ti = T[i, j]
-                if ti * _z(A, i, w) <= 0:
-                    mistakes += 1
-                    step = si * ti
-                    for f in range(n):
-                        w[f] += step * A[i, f]
-                    w[n] += step
-            epochs[j] = ep + 1
-            if mistakes == 0:
-                converged[j] = True
-                best[:] = w
-                best_err = 0
-                break
-            e, we, mn = unit_errors(A, T[:, j], s, w)
-            if we < best_w_err:
-                best_w_err = we
-                best_err = e
-                best[:] = w
-                if mn > 0:
-                    converged[j] = True
-                    break
-            if check:
-                hist[ep % 4] = mistakes
-                if ep >= 7 and hist[0] + hist[1] + hist[2] + hist[3] > active:
-                    break
-        W[:, j] = best
-        errors[j] = best_err
-    return W, errors, epochs, converged
+    return active
+
+
+@numba.njit(cache=True)
+def pocket_state(n):
+    """A fresh pocket-perceptron state: ``w``, ``best``, mistake history, and ``st`` =
+    ``[best weighted errors, best errors, finished (0, 1 converged, 2 gave up), epochs]``."""
+    st = np.array([np.inf, np.inf, 0.0, 0.0])
+    return np.zeros(n + 1), np.zeros(n + 1), np.zeros(4, dtype=np.int64), st
+
+
+@numba.njit(cache=True)
+def pocket_epochs(A, t, s, ep0, ep1, check, w, best, hist, st):
+    """Epochs ``ep0 .. ep1 - 1`` of the pocket perceptron on one unit, from the state given
+    (see :func:`pocket_state`), updated in place; stops early once ``st[2]`` is set."""
+    m, n = A.shape
+    active = active_samples(s)
+    for ep in range(ep0, ep1):
+        mistakes = 0
+        for i in range(m):
+            si = s[i]
+            if si <= 0:
+                continue
+            ti = t[i]
+            if ti * _z(A, i, w) <= 0:
+                mistakes += 1
+                step = si * ti
+                for f in range(n):
+                    w[f] += step * A[i, f]
+                w[n] += step
+        st[3] = ep + 1
+        if mistakes == 0:
+            st[2] = 1.0
+            best[:] = w
+            st[1] = 0.0
+            return
+        e, we, mn = unit_errors(A, t, s, w)
+        if we < st[0]:
+            st[0] = we
+            st[1] = e
+            best[:] = w
+            if mn > 0:
+                st[2] = 1.0
+                return
+        if check:
+            hist[ep % 4] = mistakes
+            if ep >= 7 and hist[0] + hist[1] + hist[2] + hist[3] > active:
+                st[2] = 2.0
+                return
 
 
 @numba.njit(cache=True)

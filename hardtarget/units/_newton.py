@@ -7,7 +7,7 @@ minimizer is close to the hard-margin SVM, so separable data are separated after
 few steps — usually 2 to 6, where the perceptron needs tens of epochs.  The
 Hessian of the active set is rebuilt at each step from a feature-major copy of it.
 
-The answer is a proof only when :func:`unit_errors` (the network's summation order)
+The answer is a proof only when :func:`~.exact.tz_undecided` (the network's summation order)
 confirms ``t * z > 0`` on every sample; otherwise the caller asks the LP.
 """
 
@@ -17,7 +17,6 @@ import numba
 import numpy as np
 
 from ..errors import StopRequested
-from ._kernels import unit_errors
 from .exact import tz_undecided
 
 # reassociation lets LLVM vectorize the dot products; no-NaN/no-inf flags stay off (np.inf is used)
@@ -81,14 +80,15 @@ def _line_search(a, b, s, lam, wd, dd):
     return al
 
 
-@numba.njit(cache=True, fastmath=_FAST)
+@numba.njit(cache=True, fastmath=_FAST, inline="always")
 def newton_steps(A, t, s, it0, it1, w, a, act, st):
     """Newton steps ``it0 .. it1 - 1`` from the state ``w``, ``a`` (``t_i z_i``), ``act`` (the
     active set) and ``st = [ridge, last step length]``, all updated in place.
 
     Returns ``(code, iterations, min t*z)``: code 1 proved (``t * z > 0`` for every ``s > 0``
-    in the network's summation order, ``min t*z`` that order's minimum), 0 stopped without
-    a proof (optimum reached or numerical failure), 2 steps left to do.
+    in the network's summation order and beyond its rounding bound, ``min t*z`` that
+    order's minimum), 3 the same but some rows need the exact check, 0 stopped without a
+    proof (optimum reached or numerical failure), 2 steps left to do.
     """
     m, n = A.shape
     d = n + 1
@@ -163,30 +163,30 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
             if s[i] > 0:
                 a[i] += al * b[i]
                 mn = min(mn, a[i])
-        if mn > 0:
-            _, _, emn = unit_errors(A, t, s, w)
-            if emn > 0:
-                return 1, it + 1, emn
+        if mn > 0:  # the network-order float pass and its rounding bound, in one
+            ok, rows, emn = tz_undecided(A, t, s, w)
+            if ok:
+                return (1 if rows.shape[0] == 0 else 3), it + 1, emn
     return 2, it1, 0.0
 
 
-@numba.njit(cache=True)
+@numba.njit(
+    cache=True, fastmath=_FAST
+)  # newton_steps inlined: its arrays are known local
 def _newton_all(A, t, s, max_iter):
     m, n = A.shape
     w = np.zeros(n + 1)
     code, it, mn = newton_steps(
         A, t, s, 0, max_iter, w, np.zeros(m), np.zeros(m, dtype=np.bool_), np.zeros(2)
     )
-    return w, code, it, mn, _proof(A, t, s, w, code)
+    return w, code, it, mn, _proof(code)
 
 
 @numba.njit(cache=True)
-def _proof(A, t, s, w, code):
-    """1: ``w`` separates exactly (the float bound decides), 2: rows need an exact check, 0: no."""
-    if code != 1:
-        return 0
-    ok, rows = tz_undecided(A, t, s, w)
-    return 0 if not ok else (1 if rows.shape[0] == 0 else 2)
+def _proof(code):
+    """From :func:`newton_steps`' code: 1 ``w`` separates exactly (the float bound decides),
+    2 rows are left for an exact check, 0 nothing proved."""
+    return 1 if code == 1 else (2 if code == 3 else 0)
 
 
 def sq_hinge_newton(A, t, s, max_iter, stop=None):
@@ -196,11 +196,14 @@ def sq_hinge_newton(A, t, s, max_iter, stop=None):
     With ``stop``, large units run one step per kernel call and ``stop()`` is asked
     between them; it raises :class:`~hardtarget.errors.StopRequested` when it says stop.
     """
+    if stop is None:
+        w, _, it, mn, proof = _newton_all(A, t, s, max_iter)
+        return w, proof, it, mn
     m, n = A.shape
-    if stop is None or (n + 1) ** 2 * (m + n) < 10**7:
-        if stop is not None and stop():
+    if (n + 1) ** 2 * (m + n) < 10**7:
+        if stop():
             raise StopRequested("stopped before a Newton solve")
-        w, code, it, mn, proof = _newton_all(A, t, s, max_iter)
+        w, _, it, mn, proof = _newton_all(A, t, s, max_iter)
         return w, proof, it, mn
     w = np.zeros(n + 1)
     a = np.zeros(m)
@@ -212,5 +215,5 @@ def sq_hinge_newton(A, t, s, max_iter, stop=None):
             raise StopRequested("stopped during a Newton solve")
         code, it, mn = newton_steps(A, t, s, it, it + 1, w, a, act, st)
         if code != 2:
-            return w, _proof(A, t, s, w, code), it, mn
+            return w, _proof(code), it, mn
     return w, 0, max_iter, 0.0

@@ -32,20 +32,22 @@ _ETA = 2.0**-1074  # smallest subnormal: the absolute error of an underflowing p
 def tz_undecided(A, t, s, w):
     """Rows (s > 0) where the float ``t*z`` in network order does not decide the exact sign.
 
-    Returns ``(ok, rows)``: ``ok`` is False when some float ``t*z <= 0`` (then ``w`` is
-    no proof in the network's own forward pass either); ``rows`` lists the samples whose
-    float margin is within the rounding bound of zero (their exact sign is unknown).
+    Returns ``(ok, rows, min t*z)``: ``ok`` is False when some float ``t*z <= 0`` (then
+    ``w`` is no proof in the network's own forward pass either); ``rows`` lists the
+    samples whose float margin is within the rounding bound of zero (their exact sign is
+    unknown); the float minimum is meaningful when ``ok``.
     """
     m, n = A.shape
     c = 2.0 * (n + 3) * _U
     tiny = 4.0 * (n + 2) * _ETA
     rows = np.empty(m, dtype=np.int64)
     if w.shape[0] != n + 1:
-        return False, rows[:0]
+        return False, rows[:0], 0.0
     for f in range(n + 1):
         if not np.isfinite(w[f]):
-            return False, rows[:0]
+            return False, rows[:0], 0.0
     k = 0
+    mn = np.inf
     for i in range(m):
         if s[i] <= 0:
             continue
@@ -59,11 +61,12 @@ def tz_undecided(A, t, s, w):
         mag += abs(w[n])
         tz = t[i] * z
         if not tz > 0:
-            return False, rows[:0]
+            return False, rows[:0], tz
+        mn = min(mn, tz)
         if not (tz > c * mag + tiny and mag < np.inf):
             rows[k] = i
             k += 1
-    return True, rows[:k]
+    return True, rows[:k], mn
 
 
 def _exact_tz(x, t, w) -> Fraction:
@@ -85,7 +88,7 @@ def separates_exactly(
     """
     if type(w) is not np.ndarray or w.dtype != np.float64 or w.ndim != 1:
         w = np.ascontiguousarray(w, dtype=np.float64).ravel()
-    ok, rows = tz_undecided(A, t, s, w)
+    ok, rows, _ = tz_undecided(A, t, s, w)
     return ok and (
         rows.shape[0] == 0 or all(_exact_tz(A[i], t[i], w) > 0 for i in rows)
     )

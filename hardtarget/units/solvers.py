@@ -35,11 +35,37 @@ def _proved(A, t, s, r: UnitResult) -> UnitResult:
 
 def _run_perceptron(A, t, s, max_epochs, give_up, name) -> UnitResult:
     # the scalar kernel directly: a single unit never needs the lock-step one (nor its compile time)
-    w, errors, mn, ep, proof = _kernels.perceptron_checked(
-        A, t, s, int(max_epochs), give_up
-    )
+    stop = _stop.current()
+    if stop is None or A.shape[0] * (A.shape[1] + 1) < PERCEPTRON_CHUNK_WORK:
+        w, errors, mn, ep, proof = _kernels.perceptron_checked(
+            A, t, s, int(max_epochs), give_up
+        )
+    else:  # a large unit: a few epochs per kernel call, the stop asked in between
+        w, errors, mn, ep, proof = _chunked_perceptron(
+            A, t, s, int(max_epochs), give_up, stop
+        )
     sep = True if proof == 1 or (proof == 2 and separates_exactly(A, t, s, w)) else None
     return UnitResult(sep, w, margin_of(w, mn), int(errors), int(ep), None, name, {})
+
+
+# m * (n + 1) from which one perceptron epoch takes milliseconds: with a stop callback such
+# units run a few epochs per kernel call
+PERCEPTRON_CHUNK_WORK = 10**6
+
+
+def _chunked_perceptron(A, t, s, max_epochs: int, give_up: bool, stop) -> tuple:
+    w, best, hist, st = _kernels.pocket_state(A.shape[1])
+    check = give_up and _kernels.active_samples(s) >= 32
+    step = max(1, 10**7 // (A.shape[0] * (A.shape[1] + 1)))
+    for ep in range(0, max_epochs, step):
+        if stop():
+            raise StopRequested("stopped during a perceptron solve")
+        _kernels.pocket_epochs(
+            A, t, s, ep, min(ep + step, max_epochs), check, w, best, hist, st
+        )
+        if st[2]:
+            break
+    return _kernels.pocket_result(A, t, s, best, st)
 
 
 def _perceptron(A, t, s, max_epochs: int = 1000) -> UnitResult:
