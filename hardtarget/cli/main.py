@@ -64,6 +64,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each record.
+
+    A handler bound to the stream object of the first call would keep writing to a
+    stream that was replaced and closed since (``main`` called in-process, as tests do).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):  # noqa: D102
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def _setup_logging(args: argparse.Namespace) -> None:
     if args.quiet:
         level = logging.WARNING
@@ -72,7 +91,9 @@ def _setup_logging(args: argparse.Namespace) -> None:
     else:  # a terminal gets progress bars instead
         level = logging.WARNING
     # other libraries' INFO chatter (font caches, solvers) stays out of the progress lines
-    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr, force=True)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.getLogger("hardtarget").setLevel(level)
 
 
