@@ -171,13 +171,3 @@ class Evaluator:
         return State(
             targets, output_loss(self.loss, z, self.t_out, errors), errors, net, bad
         )
-
-    def initial_targets(
-        self, rng: np.random.Generator, method: str = "random"
-    ) -> TargetSetting:
-        """Starting targets for local search (see :mod:`hardtarget.search.init`)."""
-        from .init import initial_targets
-
-        return TargetSetting(
-            initial_targets(self.problem, self.hidden, self.activation, rng, method)
-        )
