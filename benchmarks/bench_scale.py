@@ -93,8 +93,9 @@ def parity_widths(quick: bool) -> None:
 
 def speedup(quick: bool) -> None:
     p = ht.load_problem("parity:5")
-    states = 300 if quick else 1500
-    members = grid(["hill"], seeds=range(4), init="random")
+    states = 1500 if quick else 8000
+    # restarts keep every member busy for exactly its state budget (equal work)
+    members = grid(["hill"], seeds=range(4), init="random", restarts=1000)
     common = {"max_states": states}
     print(f"## Portfolio speed-up: {len(members)} hill-climbing restarts on parity:5 width 4, "
           f"{states} states each\n")
