@@ -90,26 +90,27 @@ class Exhaustive(Strategy):
         self.minimize = minimize
 
     # -- size -----------------------------------------------------------------
-    def estimate(self, m: int, n: int, hidden: tuple) -> float:
-        """Upper bound on the number of states (Cover's count per layer)."""
-        size, u, d = 1.0, m, n
+    def estimate(self, m: int, n: int, hidden: tuple) -> int:
+        """Upper bound on the number of states (Cover's count per layer), an exact integer."""
+        size, u, d = 1, m, n
         for h in hidden:
             D = cover_count(u, d)
             k = D // 2 - 1 if self.symmetry else D
-            size *= math.comb(max(k, 0), h) if self.symmetry else float(k) ** h
-            u, d = min(m, 2 ** h), h
-        return max(size, float(cover_count(u, d)))  # or the output labelings, if more
+            size *= math.comb(max(k, 0), h) if self.symmetry else k**h
+            u, d = min(m, 2**h), h
+        return max(size, cover_count(u, d))  # or the output labelings, if more
 
     def check(self, evaluator) -> None:
         if evaluator.loss != "errors":
             raise HardTargetError("exhaustive search minimizes training errors; use loss='errors'")
         p = evaluator.problem
         size = self.estimate(p.n_samples, p.n_features, evaluator.hidden)
-        if size > self.max_size:
+        if size > self.max_size:  # int against float compares exactly, at any size
             raise HardTargetError(
-                f"exhaustive search over hidden widths {evaluator.hidden} on {p.n_samples} points may visit up to "
-                f"{size:.3g} states (limit max_size={self.max_size:.3g}); use strategy 'beam', 'hill', 'ftprop' "
-                "or 'madaline', shrink the problem, or raise max_size"
+                f"exhaustive search over hidden widths {evaluator.hidden} on {p.n_samples} points "
+                f"may visit up to {_magnitude(size)} states (limit max_size={self.max_size:.3g}); "
+                "use strategy 'beam', 'hill', 'ftprop' or 'madaline', shrink the problem, "
+                "or raise max_size"
             )
 
     # -- enumeration ------------------------------------------------------------
@@ -327,3 +328,11 @@ class Exhaustive(Strategy):
         out = D[k][inv].reshape(-1, 1)
         state = ctx.evaluate(TargetSetting(layers), output_targets=out)
         return state.errors <= self._floor
+
+
+def _magnitude(n: int) -> str:
+    """``n`` in three significant digits, also past the float range."""
+    if n < 10**300:
+        return f"{float(n):.3g}"
+    digits = str(n)
+    return f"{digits[0]}.{digits[1:3]}e+{len(digits) - 1}"
