@@ -63,10 +63,11 @@ def one_blas_thread(fn):
     def run():
         with threadpool_limits(limits=1, user_api="blas"):
             return fn()
+
     return run
 
 
-def best_time(fn, repeats: int) -> "tuple[float, object]":
+def best_time(fn, repeats: int) -> tuple[float, object]:
     best, out = float("inf"), None
     for _ in range(repeats):
         t = time.perf_counter()
@@ -110,17 +111,24 @@ def main() -> None:
         rows = {}
         for name, fn in paths.items():
             seconds, got = best_time(fn, args.repeats)
-            rows[name] = {"seconds": seconds, "rows_per_s": args.n / seconds,
-                          "same_labels": bool(np.array_equal(np.asarray(got), want))}
+            rows[name] = {
+                "seconds": seconds,
+                "rows_per_s": args.n / seconds,
+                "same_labels": bool(np.array_equal(np.asarray(got), want)),
+            }
     base = min(rows[k]["seconds"] for k in rows if k.startswith("float32"))  # the faster one
-    print(f"64-32-10 sign network, {args.n} random ±1 inputs, best of {args.repeats} "
-          f"({platform.processor() or platform.machine()})\n")
+    print(
+        f"64-32-10 sign network, {args.n} random ±1 inputs, best of {args.repeats} "
+        f"({platform.processor() or platform.machine()})\n"
+    )
     print("| path | ms | M rows/s | speed-up vs float32 | same labels |")
     print("|---|---:|---:|---:|:---:|")
     for name, r in rows.items():
         r["speedup"] = base / r["seconds"]
-        print(f"| {name} | {r['seconds'] * 1e3:.2f} | {r['rows_per_s'] / 1e6:.2f} | "
-              f"{r['speedup']:.1f}x | {'yes' if r['same_labels'] else 'NO'} |")
+        print(
+            f"| {name} | {r['seconds'] * 1e3:.2f} | {r['rows_per_s'] / 1e6:.2f} | "
+            f"{r['speedup']:.1f}x | {'yes' if r['same_labels'] else 'NO'} |"
+        )
     goal = rows["C packed"]["speedup"] >= 10
     print(f"\ngoal (C packed >= 10x float32 numpy): {'met' if goal else 'NOT met'}")
     if args.json:

@@ -71,7 +71,9 @@ def _opts(opts: dict) -> str:
 
 
 # -- 2. CP-SAT vs PySAT on binary weights ------------------------------------------------------
-def planted_binary(n: int, hidden: tuple, m: int, seed: int, random_labels: bool = False) -> ht.Problem:
+def planted_binary(
+    n: int, hidden: tuple, m: int, seed: int, random_labels: bool = False
+) -> ht.Problem:
     """±1 inputs, a planted ±1-weight network with zero biases (odd fan-ins: no ties)."""
     rng = np.random.default_rng(seed)
     X = rng.choice([-1.0, 1.0], size=(m, n))
@@ -84,13 +86,23 @@ def planted_binary(n: int, hidden: tuple, m: int, seed: int, random_labels: bool
         t = (H[:, 0] > 0).astype(int)
     if len(set(t)) < 2:
         t[0] = 1 - t[0]
-    return ht.make_problem(X, t, name=f"binary {n}-{'-'.join(map(str, hidden)) + '-' if hidden else ''}1 m={m}"
-                           + (" random" if random_labels else ""))
+    return ht.make_problem(
+        X,
+        t,
+        name=f"binary {n}-{'-'.join(map(str, hidden)) + '-' if hidden else ''}1 m={m}"
+        + (" random" if random_labels else ""),
+    )
 
 
 BINARY_CASES = [
-    (15, (), 64, False), (31, (), 128, False), (63, (), 256, False), (15, (), 64, True), (31, (), 128, True),
-    (9, (3,), 64, False), (13, (3,), 128, False), (9, (3,), 64, True),
+    (15, (), 64, False),
+    (31, (), 128, False),
+    (63, (), 256, False),
+    (15, (), 64, True),
+    (31, (), 128, True),
+    (9, (3,), 64, False),
+    (13, (3,), 128, False),
+    (9, (3,), 64, True),
 ]
 BINARY_SOLVERS = [
     ("cpsat", {"weights": "binary", "objective": "feasibility"}),
@@ -107,14 +119,16 @@ def binary(limit: float) -> None:
     for n, hidden, m, rnd in BINARY_CASES:
         p = planted_binary(n, hidden, m, seed=0, random_labels=rnd)
         row = [p.name]
-        for label, opts in BINARY_SOLVERS:
+        for _label, opts in BINARY_SOLVERS:
             t0 = time.perf_counter()
             r = solve(p, hidden, "sat", time_limit=limit, **opts)
             dt = time.perf_counter() - t0
             verdict = {"optimal": "fit", "infeasible": "UNSAT"}.get(r.status, "timeout")
             row.append(f"{verdict} {dt:.2f}")
         rows.append(row)
-    print(f"## Binary weights: CP-SAT vs PySAT (Glucose 4), wall seconds incl. encoding, limit {limit:g} s\n")
+    print(
+        f"## Binary weights: CP-SAT vs PySAT (Glucose 4), wall seconds incl. encoding, limit {limit:g} s\n"
+    )
     table(["problem"] + [s for s, _ in BINARY_SOLVERS], rows)
 
 
@@ -123,8 +137,12 @@ def ste_network(X, t, hidden: int, seed: int, epochs: int = 400, lr: float = 0.0
     """A sign-hidden-unit network trained with the straight-through estimator (hinge loss, Adam)."""
     rng = np.random.default_rng(seed)
     n = X.shape[1]
-    P = [rng.normal(size=(n, hidden)) / np.sqrt(n), np.zeros(hidden), rng.normal(size=hidden) / np.sqrt(hidden),
-         np.zeros(1)]
+    P = [
+        rng.normal(size=(n, hidden)) / np.sqrt(n),
+        np.zeros(hidden),
+        rng.normal(size=hidden) / np.sqrt(hidden),
+        np.zeros(1),
+    ]
     M = [np.zeros_like(q) for q in P]
     V = [np.zeros_like(q) for q in P]
     for step in range(1, epochs + 1):
@@ -139,8 +157,10 @@ def ste_network(X, t, hidden: int, seed: int, epochs: int = 400, lr: float = 0.0
             mq += 0.1 * gq
             vq *= 0.999
             vq += 0.001 * gq * gq
-            q -= lr * (mq / (1 - 0.9 ** step)) / (np.sqrt(vq / (1 - 0.999 ** step)) + 1e-8)
-    return lambda Z: (np.where(Z @ P[0] + P[1] > 0, 1.0, -1.0) @ P[2] + P[3]) / (np.linalg.norm(P[2]) + 1e-12)
+            q -= lr * (mq / (1 - 0.9**step)) / (np.sqrt(vq / (1 - 0.999**step)) + 1e-8)
+    return lambda Z: (
+        (np.where(Z @ P[0] + P[1] > 0, 1.0, -1.0) @ P[2] + P[3]) / (np.linalg.norm(P[2]) + 1e-12)
+    )
 
 
 def _scores(net: ht.Network):
@@ -155,11 +175,18 @@ def digits(ks: list, limit: float, seed: int = 0) -> None:
     X = np.where(d.data >= 8, 1.0, -1.0)
     y = d.target
     solve(ht.load_problem("xor"), (2,), "sat-lp")  # warm-up
-    methods = [("sat-lp", {}), ("sat-lp", {"solver": "lp"}), ("sat", {"hint": "random"}), ("STE", None)]
+    methods = [
+        ("sat-lp", {}),
+        ("sat-lp", {"solver": "lp"}),
+        ("sat", {"hint": "random"}),
+        ("STE", None),
+    ]
     rows = []
     for k in ks:
         rng = np.random.default_rng(seed + k)
-        train = np.concatenate([rng.choice(np.flatnonzero(y == c), k, replace=False) for c in range(10)])
+        train = np.concatenate(
+            [rng.choice(np.flatnonzero(y == c), k, replace=False) for c in range(10)]
+        )
         test = np.setdiff1d(np.arange(len(y)), train)
         for name, opts in methods:
             t0 = time.perf_counter()
@@ -174,26 +201,53 @@ def digits(ks: list, limit: float, seed: int = 0) -> None:
                         warnings.simplefilter("ignore")
                         r = solve(p, (16,), name, time_limit=limit, seed=seed, **opts)
                     statuses.append(r.status)
-                    f = _scores(r.network) if r.network is not None else (lambda Z: np.zeros(len(Z)))
+                    f = (
+                        _scores(r.network)
+                        if r.network is not None
+                        else (lambda Z: np.zeros(len(Z)))
+                    )
                 fits += int(np.all((f(X[train]) > 0) == (t > 0)))
                 scorers.append(f)
             dt = time.perf_counter() - t0
-            acc = lambda idx: float(np.mean(np.argmax(np.column_stack([f(X[idx]) for f in scorers]), 1) == y[idx]))  # noqa: E731
-            label = name + (" (cpsat, random hint)" if name == "sat" else "") + (
-                ", max-margin units" if opts and opts.get("solver") == "lp" else "")
+
+            def acc(idx, scorers=scorers):
+                scores = np.column_stack([f(X[idx]) for f in scorers])
+                return float(np.mean(np.argmax(scores, 1) == y[idx]))
+
+            label = (
+                name
+                + (" (cpsat, random hint)" if name == "sat" else "")
+                + (", max-margin units" if opts and opts.get("solver") == "lp" else "")
+            )
             done = sum(s in ("optimal", "infeasible") for s in statuses) if statuses else "-"
-            rows.append([k, label, f"{fits}/10", done, f"{acc(train):.3f}", f"{acc(test):.3f}", f"{dt:.1f}"])
+            rows.append(
+                [k, label, f"{fits}/10", done, f"{acc(train):.3f}", f"{acc(test):.3f}", f"{dt:.1f}"]
+            )
     print(f"## Few-shot digits, one-vs-rest, hidden 16 (limit {limit:g} s per class)\n")
-    table(["k/class", "method", "binary nets fitting train", "solved exactly", "train acc", "test acc",
-           "time (s)"], rows)
+    table(
+        [
+            "k/class",
+            "method",
+            "binary nets fitting train",
+            "solved exactly",
+            "train acc",
+            "test acc",
+            "time (s)",
+        ],
+        rows,
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--section", default="all", choices=["parity", "binary", "digits", "all"])
     ap.add_argument("--full", action="store_true", help="also parity:5 with 4 hidden units")
-    ap.add_argument("--ks", default="1,2,3,4,5,6,7,8,9,10", help="examples per class for the digits section")
-    ap.add_argument("--limit", type=float, default=None, help="seconds per solve (default 60/20/2 by section)")
+    ap.add_argument(
+        "--ks", default="1,2,3,4,5,6,7,8,9,10", help="examples per class for the digits section"
+    )
+    ap.add_argument(
+        "--limit", type=float, default=None, help="seconds per solve (default 60/20/2 by section)"
+    )
     a = ap.parse_args()
     if a.section in ("parity", "all"):
         parity(a.full, a.limit or 60.0)

@@ -30,15 +30,22 @@ def cube(n: int) -> np.ndarray:
 
 
 def lp_separable(A1: np.ndarray, t: np.ndarray) -> bool:
-    res = linprog(np.zeros(A1.shape[1]), A_ub=-(t[:, None] * A1), b_ub=-np.ones(len(t)),
-                  bounds=[(None, None)] * A1.shape[1], method="highs")
+    res = linprog(
+        np.zeros(A1.shape[1]),
+        A_ub=-(t[:, None] * A1),
+        b_ub=-np.ones(len(t)),
+        bounds=[(None, None)] * A1.shape[1],
+        method="highs",
+    )
     return res.status == 0
 
 
-def counts(sample: int, ns: "tuple[int, ...]") -> None:
+def counts(sample: int, ns: tuple[int, ...]) -> None:
     print("## Threshold functions of n inputs (all labelings of {-1,1}^n one unit realizes)\n")
-    print("| n | count | arrangement walk (s) | linprog on all 2^(2^n), extrapolated (s) | ratio "
-          "| solve_unit flip walk, extrapolated (s) | ratio |")
+    print(
+        "| n | count | arrangement walk (s) | linprog on all 2^(2^n), extrapolated (s) | ratio "
+        "| solve_unit flip walk, extrapolated (s) | ratio |"
+    )
     print("|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
     ht.separable_dichotomies(cube(3))  # warm-up
@@ -65,9 +72,11 @@ def counts(sample: int, ns: "tuple[int, ...]") -> None:
             ht.solve_unit(X, t)
         per_unit = (time.perf_counter() - t0) / sample
         flip_total = per_unit * len(labels) * len(X)
-        print(f"| {n} | {len(labels):,} | {walk:.3f} | {lp_total:,.0f} ({per_lp * 1e6:.0f} µs x "
-              f"2^{len(X)}) | {lp_total / walk:,.0f}x | {flip_total:,.1f} ({per_unit * 1e6:.0f} µs x "
-              f"{len(labels) * len(X):,}) | {flip_total / walk:,.0f}x |")
+        print(
+            f"| {n} | {len(labels):,} | {walk:.3f} | {lp_total:,.0f} ({per_lp * 1e6:.0f} µs x "
+            f"2^{len(X)}) | {lp_total / walk:,.0f}x | {flip_total:,.1f} ({per_unit * 1e6:.0f} µs x "
+            f"{len(labels) * len(X):,}) | {flip_total / walk:,.0f}x |"
+        )
     print()
 
 
@@ -77,17 +86,23 @@ def parity_widths(quick: bool) -> None:
     print("|---|---|---|---|")
     t0 = time.perf_counter()
     r = ht.min_width(ht.load_problem("parity:4"))
-    print(f"| min_width(parity:4) | width {r.width} | {r.message} | {time.perf_counter() - t0:.2f} |")
+    print(
+        f"| min_width(parity:4) | width {r.width} | {r.message} | {time.perf_counter() - t0:.2f} |"
+    )
     if not quick:
         t0 = time.perf_counter()
         r = ht.min_width(ht.load_problem("parity:5"), minimize=False)
-        print(f"| min_width(parity:5, minimize=False) | {r.width} | {r.message} | "
-              f"{time.perf_counter() - t0:.2f} |")
+        print(
+            f"| min_width(parity:5, minimize=False) | {r.width} | {r.message} | "
+            f"{time.perf_counter() - t0:.2f} |"
+        )
         t0 = time.perf_counter()
         # the default size guard (Cover's bound, 3e24 states) refuses it: lift it
         r = ht.solve(ht.load_problem("parity:5"), (5,), "exhaustive", progress=False, max_size=1e30)
-        print(f"| parity:5, width 5 (max_size=1e30) | {r.status}, loss {r.loss:g} | found | "
-              f"{time.perf_counter() - t0:.2f} |")
+        print(
+            f"| parity:5, width 5 (max_size=1e30) | {r.status}, loss {r.loss:g} | found | "
+            f"{time.perf_counter() - t0:.2f} |"
+        )
     print()
 
 
@@ -97,8 +112,10 @@ def speedup(quick: bool) -> None:
     # restarts keep every member busy for exactly its state budget (equal work)
     members = grid(["hill"], seeds=range(4), init="random", restarts=1000)
     common = {"max_states": states}
-    print(f"## Portfolio speed-up: {len(members)} hill-climbing restarts on parity:5 width 4, "
-          f"{states} states each\n")
+    print(
+        f"## Portfolio speed-up: {len(members)} hill-climbing restarts on parity:5 width 4, "
+        f"{states} states each\n"
+    )
     print("| jobs | backend | time (s) | speed-up vs jobs=1 | best loss | member |")
     print("|---|---|---|---|---|---|")
     portfolio(p, (4,), members[:1], max_states=10)  # warm-up (JIT) in this process
@@ -109,8 +126,10 @@ def speedup(quick: bool) -> None:
         r = portfolio(p, (4,), members, jobs=jobs, **common)
         dt = time.perf_counter() - t0
         base = base or dt
-        print(f"| {label} | {r.info['backend']} | {dt:.2f} | {base / dt:.2f}x | {r.loss:g} | "
-              f"{r.info['member']} |")
+        print(
+            f"| {label} | {r.info['backend']} | {dt:.2f} | {base / dt:.2f}x | {r.loss:g} | "
+            f"{r.info['member']} |"
+        )
     print()
 
 

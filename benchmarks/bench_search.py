@@ -32,8 +32,10 @@ def min_width_timing(repeats: int = 5) -> None:
         t0 = time.perf_counter()
         r = ht.min_width(p)
         times.append(time.perf_counter() - t0)
-    print(f"## parity:3 minimal width\n\nwidth {r.width}, smaller widths: {r.proofs}; "
-          f"median {np.median(times):.3f} s over {repeats} runs (after warm-up)\n")
+    print(
+        f"## parity:3 minimal width\n\nwidth {r.width}, smaller widths: {r.proofs}; "
+        f"median {np.median(times):.3f} s over {repeats} runs (after warm-up)\n"
+    )
 
 
 def ablation() -> None:
@@ -41,11 +43,17 @@ def ablation() -> None:
     X = rng.normal(size=(16, 2))
     y = rng.integers(0, 2, size=16)
     cases = [(ht.load_problem("parity:3"), (2,)), (ht.make_problem(X, y, name="random-16x2"), (1,))]
-    configs = [("all on", {}), ("no dichotomy walk (test all 2^u labelings)", {"dichotomies": False}),
-               ("no pruning", {"prune": False}), ("no pruning, no symmetry breaking", {"prune": False, "symmetry": False})]
+    configs = [
+        ("all on", {}),
+        ("no dichotomy walk (test all 2^u labelings)", {"dichotomies": False}),
+        ("no pruning", {"prune": False}),
+        ("no pruning, no symmetry breaking", {"prune": False, "symmetry": False}),
+    ]
     solve(cases[0][0], (2,), "exhaustive", progress=False)  # warm-up
     print("## Exhaustive search: what each trick saves (same process; time relative to all on)\n")
-    print("| problem | hidden | config | status | loss | states | separability tests | time (s) | ratio |")
+    print(
+        "| problem | hidden | config | status | loss | states | separability tests | time (s) | ratio |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for p, hidden in cases:
         base = None
@@ -54,8 +62,10 @@ def ablation() -> None:
             r = solve(p, hidden, Exhaustive(**opts), progress=False)
             dt = time.perf_counter() - t0
             base = base or dt
-            print(f"| {p.name} | {hidden[0]} | {label} | {r.status} | {r.loss:g} | {r.states_evaluated} | "
-                  f"{r.info.get('separability_tests', 0)} | {dt:.3f} | {dt / base:.2f}x |")
+            print(
+                f"| {p.name} | {hidden[0]} | {label} | {r.status} | {r.loss:g} | {r.states_evaluated} | "
+                f"{r.info.get('separability_tests', 0)} | {dt:.3f} | {dt / base:.2f}x |"
+            )
     print("\n## The unit cache (hill climbing, same process)\n")
     print("| problem | cache | states | unit solves | cache hits | time (s) | ratio |")
     print("|---|---|---|---|---|---|---|")
@@ -66,8 +76,10 @@ def ablation() -> None:
         r = solve(p, (3,), "hill", init="random", cache=cache, progress=False, max_states=3000)
         dt = time.perf_counter() - t0
         base = base or dt
-        print(f"| {p.name} | {label} | {r.states_evaluated} | {r.unit_solves} | {r.cache_hits} | {dt:.3f} | "
-              f"{dt / base:.2f}x |")
+        print(
+            f"| {p.name} | {label} | {r.states_evaluated} | {r.unit_solves} | {r.cache_hits} | {dt:.3f} | "
+            f"{dt / base:.2f}x |"
+        )
     print()
 
 
@@ -85,8 +97,11 @@ def planted(seeds=(0,), time_limit: float = 60.0) -> None:
                 if name in ("ftprop", "madaline", "hill"):
                     opts["restarts"] = 10_000  # new initial targets until the time limit
                 r = solve(p, (8,), name, time_limit=time_limit, seed=seed, progress=False, **opts)
-                print(f"| {seed} | {name} | {init} | {r.status} | {r.train_accuracy:.4f} | {r.loss:g} | "
-                      f"{r.time_to_best:.2f} | {r.states_evaluated} |", flush=True)
+                print(
+                    f"| {seed} | {name} | {init} | {r.status} | {r.train_accuracy:.4f} | {r.loss:g} | "
+                    f"{r.time_to_best:.2f} | {r.states_evaluated} |",
+                    flush=True,
+                )
     print()
 
 
@@ -106,7 +121,9 @@ def main() -> None:
         planted(range(args.planted_seeds))
     rows = run_suite(args.suite, seeds=range(args.seeds), time_limit=args.time_limit)
     rep = write_report(rows, args.out)
-    print(f"## Strategy table ({args.suite} suite, {args.seeds} seeds, {args.time_limit:g} s limit)\n")
+    print(
+        f"## Strategy table ({args.suite} suite, {args.seeds} seeds, {args.time_limit:g} s limit)\n"
+    )
     print(markdown(rep["summary"]))
     print(f"\nwritten to {args.out}/")
 

@@ -54,7 +54,13 @@ def main() -> None:
 
     def with_fit(source, deterministic=True):
         return lambda m, opt: fit(
-            m, source, epochs=1, batch_size=64, optimizer=opt, device=dev, progress=False,
+            m,
+            source,
+            epochs=1,
+            batch_size=64,
+            optimizer=opt,
+            device=dev,
+            progress=False,
             deterministic=deterministic,
         )
 

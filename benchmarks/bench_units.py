@@ -99,9 +99,7 @@ def make_instances(rng, n, m, kind, labels, k):
     while len(out) < k:
         tries += 1
         if tries > 200 * k:
-            raise RuntimeError(
-                f"could not draw {labels} instances for n={n}, m={m}, {kind}"
-            )
+            raise RuntimeError(f"could not draw {labels} instances for n={n}, m={m}, {kind}")
         X = make_inputs(rng, n, m, kind)
         if labels == "sep":
             t = planted_labels(rng, X)
@@ -172,14 +170,10 @@ def judge(name, X, t, out, truth):
     r = out
     if r.separable is True:
         w = np.asarray(r.weights, dtype=np.float64)
-        z = Network([w.reshape(-1, 1)], ["sign"]).decision_function(
-            X
-        )  # float, network order
+        z = Network([w.reshape(-1, 1)], ["sign"]).decision_function(X)  # float, network order
         return True, bool(np.all(t * z > 0)) and exact_separates(X, t, w)
     if r.separable is False:
-        return False, bool(
-            r.certificate is not None and check_certificate(X, t, r.certificate)
-        )
+        return False, bool(r.certificate is not None and check_certificate(X, t, r.certificate))
     return None, True
 
 
@@ -187,7 +181,7 @@ def time_cell(fns, instances, budget_s, min_calls, max_calls):
     """Median µs per call of each method, interleaving methods and instances."""
     times = {k: [] for k in fns}
     outs = {k: [None] * len(instances) for k in fns}
-    for k, f in fns.items():  # one untimed call per method (imports, first-call costs)
+    for f in fns.values():  # one untimed call per method (imports, first-call costs)
         f(*instances[0])
     spent = {k: 0.0 for k in fns}
     rnd = 0
@@ -195,8 +189,7 @@ def time_cell(fns, instances, budget_s, min_calls, max_calls):
         active = [
             k
             for k in fns
-            if (len(times[k]) < min_calls or spent[k] < budget_s)
-            and len(times[k]) < max_calls
+            if (len(times[k]) < min_calls or spent[k] < budget_s) and len(times[k]) < max_calls
         ]
         if not active:
             break
@@ -336,12 +329,8 @@ def fmt_us(x):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument(
-        "--quick", action="store_true", help="sizes up to (16, 256), fewer calls"
-    )
-    ap.add_argument(
-        "--instances", type=int, default=5, help="instances per cell (default 5)"
-    )
+    ap.add_argument("--quick", action="store_true", help="sizes up to (16, 256), fewer calls")
+    ap.add_argument("--instances", type=int, default=5, help="instances per cell (default 5)")
     ap.add_argument(
         "--budget",
         type=float,
@@ -349,12 +338,8 @@ def main(argv=None):
         help="seconds of timed calls per method and cell",
     )
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument(
-        "--units", type=int, default=256, help="units in the batched benchmark"
-    )
-    ap.add_argument(
-        "--no-compile", action="store_true", help="skip the compile/cache subprocesses"
-    )
+    ap.add_argument("--units", type=int, default=256, help="units in the batched benchmark")
+    ap.add_argument("--no-compile", action="store_true", help="skip the compile/cache subprocesses")
     ap.add_argument(
         "--json", metavar="PATH", help="also write all figures as JSON ('-' for stdout)"
     )
@@ -412,9 +397,7 @@ def main(argv=None):
             for labels in ("sep", "nonsep"):
                 inst, tries = make_instances(rng, n, m, kind, labels, args.instances)
                 cell_fns = dict(fns)
-                med, ncalls, outs = time_cell(
-                    cell_fns, inst, budget, min_calls=3, max_calls=400
-                )
+                med, ncalls, outs = time_cell(cell_fns, inst, budget, min_calls=3, max_calls=400)
                 truth = [o for o in outs["linprog"]]
                 verdict = {}
                 for k in cell_fns:
@@ -474,9 +457,7 @@ def main(argv=None):
     print(
         f"\n## batched perceptron: {args.units} planted units sharing one input matrix, µs per unit\n"
     )
-    print(
-        "| n | m | inputs | single calls | solve_layer | ratio | same results | converged |"
-    )
+    print("| n | m | inputs | single calls | solve_layer | ratio | same results | converged |")
     print("|---|---|---|---|---|---|---|---|")
     bsizes = [s for s in sizes if s in TARGET_SIZES]
     brows = []

@@ -91,7 +91,7 @@ class Activation:
 ACTIVATIONS = ("sign", "step", "qrelu<k>")
 
 
-def get_activation(spec: "str | Activation") -> Activation:
+def get_activation(spec: str | Activation) -> Activation:
     """Resolve ``"sign"``, ``"step"``, ``"qrelu3"`` (or ``"qrelu:3"``) to an Activation.
 
     >>> get_activation("qrelu3").levels.size

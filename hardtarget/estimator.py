@@ -22,6 +22,7 @@ from .problem import make_problem
 try:
     from sklearn.utils.validation import validate_data as _sk_validate
 except ImportError:  # scikit-learn < 1.6
+
     def _sk_validate(estimator, *args, **kwargs):
         return estimator._validate_data(*args, **kwargs)
 
@@ -35,10 +36,11 @@ def _validate_data(estimator, *args, **kwargs):
     except ValueError as exc:
         raise HardTargetError(str(exc)) from None
 
+
 __all__ = ["HardThresholdClassifier"]
 
 
-def _stack(nets: "list[Network]", classes: np.ndarray) -> Network:
+def _stack(nets: list[Network], classes: np.ndarray) -> Network:
     """Networks with one output each, side by side: shared inputs, block-diagonal after."""
     weights = [np.hstack([n.weights[0] for n in nets])]
     for d in range(1, len(nets[0].weights)):
@@ -47,8 +49,8 @@ def _stack(nets: "list[Network]", classes: np.ndarray) -> Network:
         W = np.zeros((rows + 1, sum(b.shape[1] for b in blocks)))
         r = c = 0
         for b in blocks:
-            W[r:r + b.shape[0] - 1, c:c + b.shape[1]] = b[:-1]
-            W[-1, c:c + b.shape[1]] = b[-1]
+            W[r : r + b.shape[0] - 1, c : c + b.shape[1]] = b[:-1]
+            W[-1, c : c + b.shape[1]] = b[-1]
             r, c = r + b.shape[0] - 1, c + b.shape[1]
         weights.append(W)
     return Network(weights, nets[0].activations, classes)
@@ -90,8 +92,16 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
     ['no', 'yes', 'yes', 'no']
     """
 
-    def __init__(self, hidden=(4,), activation="sign", strategy="beam", strategy_options=None,
-                 time_limit=10.0, max_states=None, random_state=None):
+    def __init__(
+        self,
+        hidden=(4,),
+        activation="sign",
+        strategy="beam",
+        strategy_options=None,
+        time_limit=10.0,
+        max_states=None,
+        random_state=None,
+    ):
         self.hidden = hidden
         self.activation = activation
         self.strategy = strategy
@@ -127,13 +137,14 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
             raise HardTargetError(f"{exc}; a classifier needs discrete labels") from None
         classes = np.unique(y)
         if classes.size < 2:
-            raise HardTargetError(f"y has 1 class ({classes[0]!r}); a classifier needs at least "
-                                  "2 classes")
+            raise HardTargetError(
+                f"y has 1 class ({classes[0]!r}); a classifier needs at least 2 classes"
+            )
         if not isinstance(self.strategy, str) or self.strategy not in STRATEGIES:
             raise HardTargetError(
                 f"unknown strategy {self.strategy!r}; valid: {', '.join(sorted(STRATEGIES))}"
             )
-        seed = int(check_random_state(self.random_state).randint(2 ** 31 - 1))
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         if classes.size == 2 or STRATEGIES[self.strategy].multi_output:
             self.results_ = [
                 self._solve(X, y, seed, "ovr" if classes.size > 2 else None, self.time_limit)
@@ -154,8 +165,10 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
     def _networks(self) -> None:
         missing = [r for r in self.results_ if r.network is None]
         if missing:
-            raise HardTargetError(f"the search stopped before evaluating any network "
-                                  f"({missing[0].message}); raise time_limit or max_states")
+            raise HardTargetError(
+                f"the search stopped before evaluating any network "
+                f"({missing[0].message}); raise time_limit or max_states"
+            )
 
     def decision_function(self, X):
         """Output pre-activations: ``(n_samples,)`` for two classes (> 0 means ``classes_[1]``),

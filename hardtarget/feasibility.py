@@ -160,9 +160,7 @@ def verify(
         results = solve_layer(A, T, solver=solver)
         units.append(
             [
-                UnitReport(
-                    d, j, r.separable, r.margin, r.errors, r.weights, r.certificate
-                )
+                UnitReport(d, j, r.separable, r.margin, r.errors, r.weights, r.certificate)
                 for j, r in enumerate(results)
             ]
         )
@@ -181,7 +179,5 @@ def verify(
             np.array_equal(H, act.from_targets(T)) for H, T in zip(outs[:-1], ts.layers)
         )
         predicted = np.where(outs[-1] == act.levels[-1], 1, -1)
-        report.train_accuracy = float(
-            np.mean(np.all(predicted == problem.T_out, axis=1))
-        )
+        report.train_accuracy = float(np.mean(np.all(predicted == problem.T_out, axis=1)))
     return report

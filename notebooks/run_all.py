@@ -19,18 +19,22 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def execute(path: Path, cwd: "Path | None" = None, timeout: int = 600):
+def execute(path: Path, cwd: Path | None = None, timeout: int = 600):
     """Run ``path`` top to bottom in a fresh ``python3`` kernel; return the executed notebook."""
     import nbformat
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(cwd or path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(cwd or path.parent)}},
+    ).execute()
     return nb
 
 
-def main(argv: "list[str] | None" = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     import nbformat
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])

@@ -9,8 +9,13 @@ def linprog_separable(A, t) -> bool:
     A = np.asarray(A, float)
     t = np.asarray(t, float)
     A1 = np.hstack([A, np.ones((len(A), 1))])
-    res = linprog(np.zeros(A1.shape[1]), A_ub=-(t[:, None] * A1), b_ub=-np.ones(len(A)),
-                  bounds=[(None, None)] * A1.shape[1], method="highs")
+    res = linprog(
+        np.zeros(A1.shape[1]),
+        A_ub=-(t[:, None] * A1),
+        b_ub=-np.ones(len(A)),
+        bounds=[(None, None)] * A1.shape[1],
+        method="highs",
+    )
     assert res.status in (0, 2), res.message
     return res.status == 0
 

@@ -23,8 +23,13 @@ def cube(n: int) -> np.ndarray:
 def lp_separable(X: np.ndarray, t: np.ndarray) -> bool:
     """Independent truth: is there (w, b) with t_i (x_i.w + b) >= 1 for all i?"""
     A = np.column_stack([X, np.ones(len(X))])
-    res = linprog(np.zeros(A.shape[1]), A_ub=-(t[:, None] * A), b_ub=-np.ones(len(X)),
-                  bounds=[(None, None)] * A.shape[1], method="highs")
+    res = linprog(
+        np.zeros(A.shape[1]),
+        A_ub=-(t[:, None] * A),
+        b_ub=-np.ones(len(X)),
+        bounds=[(None, None)] * A.shape[1],
+        method="highs",
+    )
     return res.status == 0
 
 
@@ -46,8 +51,10 @@ def test_threshold_functions_of_five_inputs():
     assert len(np.unique(labels, axis=0)) == 94572
 
 
-@pytest.mark.parametrize("m, d, seed", [(10, 2, 0), (20, 3, 1), (25, 4, 2), (9, 8, 3), (6, 1, 4),
-                                        (100, 2, 5), (12, 16, 6)])
+@pytest.mark.parametrize(
+    "m, d, seed",
+    [(10, 2, 0), (20, 3, 1), (25, 4, 2), (9, 8, 3), (6, 1, 4), (100, 2, 5), (12, 16, 6)],
+)
 def test_cover_count_for_points_in_general_position(m, d, seed):
     X = np.random.default_rng(seed).normal(size=(m, d))
     expected = 2 * sum(math.comb(m - 1, k) for k in range(d + 1))  # Cover (1965), affine case
@@ -59,10 +66,12 @@ def test_every_labeling_matches_a_brute_force_lp(case):
     rng = np.random.default_rng(7)
     X = {
         "grid": np.array(list(itertools.product(range(3), repeat=2)), dtype=float)[:8],
-        "collinear": np.array([[0, 0], [1, 1], [2, 2], [3, 3], [0, 1], [1, 2], [4, 0], [2, 1]],
-                              dtype=float),
-        "duplicates": np.array([[0, 0], [1, 0], [0, 1], [1, 0], [1, 1], [0, 0], [2, 3]],
-                               dtype=float),
+        "collinear": np.array(
+            [[0, 0], [1, 1], [2, 2], [3, 3], [0, 1], [1, 2], [4, 0], [2, 1]], dtype=float
+        ),
+        "duplicates": np.array(
+            [[0, 0], [1, 0], [0, 1], [1, 0], [1, 1], [0, 0], [2, 3]], dtype=float
+        ),
         "random": rng.integers(-2, 3, size=(9, 3)).astype(float),
     }[case]
     labels = ht.separable_dichotomies(X)
@@ -159,8 +168,13 @@ def test_exhaustive_without_the_zero_error_pass_agrees(monkeypatch, width, loss)
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.integers(1, 3).flatmap(lambda d: st.lists(
-    st.lists(st.integers(-2, 2), min_size=d, max_size=d), min_size=1, max_size=7)))
+@given(
+    st.integers(1, 3).flatmap(
+        lambda d: st.lists(
+            st.lists(st.integers(-2, 2), min_size=d, max_size=d), min_size=1, max_size=7
+        )
+    )
+)
 def test_property_every_labeling_matches_a_brute_force_lp(rows):
     # small integer points: repeated rows, collinear and coplanar subsets are common
     X = np.array(rows, dtype=float)

@@ -28,7 +28,7 @@ def test_readme_opens_with_the_two_commands():
 
 def test_readme_export_section_runs(tmp_path, monkeypatch):
     text = README.read_text()
-    section = text[text.index("## Using trained networks elsewhere"):]
+    section = text[text.index("## Using trained networks elsewhere") :]
     block = re.findall(r"```python\n(.*?)```", section, flags=re.S)[0]
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
@@ -63,6 +63,7 @@ def test_notebooks_are_committed_with_their_outputs(path):
     import json
 
     cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
-    assert cells and all(c["execution_count"] for c in cells), \
+    assert cells and all(c["execution_count"] for c in cells), (
         f"{path.name} is saved unexecuted; refresh it with `python notebooks/run_all.py`"
+    )
     assert any(c["outputs"] for c in cells)

@@ -41,8 +41,9 @@ def test_xor_with_string_labels_is_learned_exactly():
 def test_three_classes_by_one_output_unit_per_class():
     X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
     y = np.array([10, 10, 20, 20, 30, 30])
-    clf = HardThresholdClassifier(hidden=(2,), strategy="beam", time_limit=None, max_states=400,
-                                  random_state=0).fit(X, y)
+    clf = HardThresholdClassifier(
+        hidden=(2,), strategy="beam", time_limit=None, max_states=400, random_state=0
+    ).fit(X, y)
     assert clf.network_.widths == (2, 3) and len(clf.results_) == 1
     assert clf.decision_function(X).shape == (6, 3)
     assert clf.predict(X).tolist() == y.tolist()

@@ -34,10 +34,7 @@ def sympy_certificate(A, t, lam) -> bool:
     S = np.flatnonzero(np.asarray(lam) > 0)
     if S.size == 0:
         return False
-    cols = [
-        [sympy.Rational(*float(t[i] * v).as_integer_ratio()) for v in [*A[i], 1.0]]
-        for i in S
-    ]
+    cols = [[sympy.Rational(*float(t[i] * v).as_integer_ratio()) for v in [*A[i], 1.0]] for i in S]
     basis = sympy.Matrix(cols).T.nullspace()
     if not basis:
         return False
@@ -140,9 +137,7 @@ def test_certificate_check_is_exact():
     X = np.array([[-1.0, -1], [-1, 1], [1, -1], [1, 1]])
     xor = np.array([-1, 1, 1, -1])
     assert ht.check_certificate(X, xor, np.full(4, 0.25))
-    assert ht.check_certificate(
-        X, xor, np.array([0.3, 0.2, 0.2, 0.3])
-    )  # re-solved on the support
+    assert ht.check_certificate(X, xor, np.array([0.3, 0.2, 0.2, 0.3]))  # re-solved on the support
     assert not ht.check_certificate(X, xor, np.array([0.25, 0.25, -0.25, 0.25]))
     assert not ht.check_certificate(X, xor, np.zeros(4))
     assert not ht.check_certificate(X, xor, np.array([np.nan, 0.25, 0.25, 0.25]))
@@ -203,9 +198,7 @@ def cancelling_units(draw):
     m, n = draw(st.integers(1, 6)), draw(st.integers(1, 4))
     A = rng.normal(size=(m, n)) * 2.0 ** rng.integers(-60, 60, size=(m, n))
     w = rng.normal(size=n + 1) * 2.0 ** rng.integers(-30, 30, size=n + 1)
-    w[-1] = -float(A[0] @ w[:-1]) * (
-        1 + draw(st.sampled_from([0.0, 2.0**-52, -(2.0**-52), 1e-3]))
-    )
+    w[-1] = -float(A[0] @ w[:-1]) * (1 + draw(st.sampled_from([0.0, 2.0**-52, -(2.0**-52), 1e-3])))
     z = A @ w[:-1] + w[-1]
     t = np.where(z > 0, 1, -1) * draw(st.sampled_from([1, -1]))
     return A, t.astype(np.int8), w
@@ -215,9 +208,7 @@ def cancelling_units(draw):
 @given(cancelling_units())
 def test_separates_exactly_matches_fractions_and_network_order(case):
     A, t, w = case
-    z = ht.Network([w.reshape(-1, 1)], ["sign"]).decision_function(
-        A
-    )  # float, network order
+    z = ht.Network([w.reshape(-1, 1)], ["sign"]).decision_function(A)  # float, network order
     truth = fraction_separates(A, t, w) and bool(np.all(t * z > 0))
     assert exact.separates_exactly(A, t, np.ones(len(A)), w) == truth
 
@@ -233,9 +224,7 @@ def test_verified_square_solve_matches_sympy():
             M[:, 1 % n] = M[:, 0] * (1 + 1e-15)
         f = int(rng.integers(0, n + 1))
         got = exact._verified_square(M, f)
-        B = sympy.Matrix(
-            [[sympy.Rational(*float(v).as_integer_ratio()) for v in row] for row in M]
-        )
+        B = sympy.Matrix([[sympy.Rational(*float(v).as_integer_ratio()) for v in row] for row in M])
         if B[:, [j for j in range(n + 1) if j != f]].det() == 0:
             assert got == 0
             continue
@@ -262,9 +251,7 @@ def test_certificate_paths_for_degenerate_supports(monkeypatch):
     integers, Python integers for large ones, the float lambda for a plane of solutions."""
     calls = []
     real = exact._bareiss_python
-    monkeypatch.setattr(
-        exact, "_bareiss_python", lambda rows: calls.append(1) or real(rows)
-    )
+    monkeypatch.setattr(exact, "_bareiss_python", lambda rows: calls.append(1) or real(rows))
     big = float(2**45 + 1)
     A = np.array([[big, 3.0], [big, 3.0], [5.0, 7.0]])
     assert ht.check_certificate(A, [1, -1, 1], np.array([0.5, 0.5, 0.0]))

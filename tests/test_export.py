@@ -57,10 +57,13 @@ NETS = {
     ),
     # 0/1 inputs after step layers, weights in {-1, 0, 1}: AND-popcount on two masks
     "step-packed": lambda rng: ht.Network(
-        [np.vstack([rng.integers(-2, 3, size=(9, 40)), rng.integers(-3, 4, size=(1, 40))]),
-         np.vstack([rng.integers(-1, 2, size=(40, 6)), rng.integers(-4, 5, size=(1, 6))]),
-         np.vstack([rng.integers(-1, 2, size=(6, 3)), rng.normal(size=(1, 3))])],
-        ["step", "step", "step"]),
+        [
+            np.vstack([rng.integers(-2, 3, size=(9, 40)), rng.integers(-3, 4, size=(1, 40))]),
+            np.vstack([rng.integers(-1, 2, size=(40, 6)), rng.integers(-4, 5, size=(1, 6))]),
+            np.vstack([rng.integers(-1, 2, size=(6, 3)), rng.normal(size=(1, 3))]),
+        ],
+        ["step", "step", "step"],
+    ),
     "real": lambda rng: ht.Network(
         [rng.normal(size=(7, 5)), rng.normal(size=(6, 4))], ["sign", "sign"]
     ),
@@ -100,7 +103,10 @@ def test_layer_paths_follow_what_is_exactly_expressible():
     assert [p.kind for p in plan_network(NETS["packed-3class"](rng), "real")] == ["float", "packed"]
     stepped = plan_network(NETS["step-packed"](rng), "real")
     assert [(p.kind, p.weight_bits) for p in stepped] == [
-        ("float", 32), ("packed", 2), ("packed", 2)]
+        ("float", 32),
+        ("packed", 2),
+        ("packed", 2),
+    ]
     step = plan_network(NETS["step-integer"](rng), "sign")
     assert [p.kind for p in step] == ["integer", "integer"] and step[0].scale_exp == 2
     assert [p.kind for p in plan_network(NETS["qrelu-hidden"](rng), "sign")] == ["integer", "float"]
@@ -119,7 +125,7 @@ def test_integer_thresholds_agree_with_exact_rational_arithmetic():
     bound = p.max_abs_sum
     for j in range(p.units):
         for S in range(-bound - 2, bound + 3):
-            exact = Fraction(S) / 2 ** p.scale_exp + Fraction(float(W[-1, j])) > 0
+            exact = Fraction(S) / 2**p.scale_exp + Fraction(float(W[-1, j])) > 0
             assert (S > p.thresholds[j]) == exact
 
 
@@ -150,10 +156,22 @@ def test_c_header_serves_a_standalone_program(tmp_path):
         "        for (f = 0; f < PAR_N_FEATURES; ++f) x[f] = (i >> f) & 1 ? 1.0 : -1.0;\n"
         "        par_pack(x, bits);\n"
         '        printf("%s %s\\n", par_class_names[par_predict(x)], '
-        "par_class_names[par_predict_bits(bits)]);\n    }\n    return 0;\n}\n")
+        "par_class_names[par_predict_bits(bits)]);\n    }\n    return 0;\n}\n"
+    )
     cc = shutil.which("cc") or shutil.which("gcc")
-    subprocess.run([cc, "-std=c99", "-Wall", "-Werror", "-o", str(tmp_path / "prog"),
-                    str(tmp_path / "main.c"), str(tmp_path / "par.c")], check=True)
+    subprocess.run(
+        [
+            cc,
+            "-std=c99",
+            "-Wall",
+            "-Werror",
+            "-o",
+            str(tmp_path / "prog"),
+            str(tmp_path / "main.c"),
+            str(tmp_path / "par.c"),
+        ],
+        check=True,
+    )
     out = subprocess.run([str(tmp_path / "prog")], capture_output=True, text=True, check=True)
     want = ["odd" if bin(i).count("1") % 2 else "even" for i in range(32)]
     assert out.stdout.split("\n")[:-1] == [f"{w} {w}" for w in want]
@@ -171,11 +189,14 @@ def test_sign_of_zero_is_minus_one_in_every_format(tmp_path):
         assert got.tolist() == [0, 1, 0], fmt
 
 
-@pytest.mark.parametrize("kind, old, new", [
-    ("packed-3class", "pc <= ", "pc < "),  # XNOR layer: a unit at z = 0 would fire
-    ("step-packed", "s > L1_T", "s >= L1_T"),  # AND-popcount layer: the same
-    ("real-ties", "z > 0", "z >= 0"),  # float layers
-])
+@pytest.mark.parametrize(
+    "kind, old, new",
+    [
+        ("packed-3class", "pc <= ", "pc < "),  # XNOR layer: a unit at z = 0 would fire
+        ("step-packed", "s > L1_T", "s >= L1_T"),  # AND-popcount layer: the same
+        ("real-ties", "z > 0", "z >= 0"),  # float layers
+    ],
+)
 def test_verify_catches_a_wrong_sign_convention_in_c(kind, old, new, tmp_path):
     net = _tie_net() if kind == "real-ties" else NETS[kind](np.random.default_rng(1))
     path = tmp_path / "m.c"
@@ -382,21 +403,34 @@ def test_cli_export_and_summary(tmp_path, capsys):
     assert [r["path"] for r in rows] == ["packed", "packed"]
 
 
+def _random_weights(rng: np.random.Generator, kind: str, shape: tuple) -> np.ndarray:
+    if kind == "pm1":
+        return rng.choice([-1.0, 1.0], size=shape)
+    if kind == "ternary":
+        return rng.integers(-1, 2, size=shape).astype(float)
+    if kind == "dyadic":
+        return rng.integers(-8, 9, size=shape) / 4.0
+    if kind == "real":
+        return rng.normal(size=shape)
+    return rng.normal(size=shape).astype(np.float32)
+
+
 def _random_network(draw, st):
     """Hypothesis: a small network mixing every activation and weight kind."""
     n = draw(st.integers(1, 9))
     widths = draw(st.lists(st.integers(1, 5), min_size=1, max_size=3))
-    acts = draw(st.lists(st.sampled_from(["sign", "step", "qrelu1", "qrelu3"]),
-                         min_size=len(widths), max_size=len(widths)))
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    acts = draw(
+        st.lists(
+            st.sampled_from(["sign", "step", "qrelu1", "qrelu3"]),
+            min_size=len(widths),
+            max_size=len(widths),
+        )
+    )
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     weights, rows = [], n
     for width in widths:
         kind = draw(st.sampled_from(["pm1", "ternary", "dyadic", "real", "float32"]))
-        W = {"pm1": lambda: rng.choice([-1.0, 1.0], size=(rows, width)),
-             "ternary": lambda: rng.integers(-1, 2, size=(rows, width)).astype(float),
-             "dyadic": lambda: rng.integers(-8, 9, size=(rows, width)) / 4.0,
-             "real": lambda: rng.normal(size=(rows, width)),
-             "float32": lambda: rng.normal(size=(rows, width)).astype(np.float32)}[kind]()
+        W = _random_weights(rng, kind, (rows, width))
         bias = rng.integers(-3, 4, size=(1, width)) / draw(st.sampled_from([1.0, 2.0, 3.0]))
         weights.append(np.vstack([W, bias]))
         rows = width
@@ -404,8 +438,9 @@ def _random_network(draw, st):
 
 
 @settings(max_examples=40, deadline=None)
-@given(data=st.data(), inputs=st.sampled_from(["real", "sign"]),
-       fmt=st.sampled_from(["json", "onnx"]))
+@given(
+    data=st.data(), inputs=st.sampled_from(["real", "sign"]), fmt=st.sampled_from(["json", "onnx"])
+)
 def test_random_networks_export_exactly(data, inputs, fmt, tmp_path_factory):
     net = _random_network(data.draw, st)
     path = tmp_path_factory.mktemp("h") / f"m.{fmt}"
@@ -424,9 +459,17 @@ def test_random_networks_export_exactly_to_c(data, inputs, tmp_path_factory):
     assert check.ok, (check, net.weights, [a.name for a in net.activations])
 
 
-@pytest.mark.parametrize("module", ["hardtarget.export", "hardtarget.export.jsonfile",
-                                    "hardtarget.export.summary", "hardtarget.export.verify",
-                                    "hardtarget.export._model", "hardtarget.estimator"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "hardtarget.export",
+        "hardtarget.export.jsonfile",
+        "hardtarget.export.summary",
+        "hardtarget.export.verify",
+        "hardtarget.export._model",
+        "hardtarget.estimator",
+    ],
+)
 def test_docstring_examples_run(module, tmp_path, monkeypatch):
     import doctest
     import importlib

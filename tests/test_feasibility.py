@@ -27,9 +27,7 @@ def test_planted_targets_are_feasible_and_reproduce_labels(spec):
 def test_target_setting_asking_a_unit_for_xor_is_infeasible_with_certificate():
     p = ht.load_problem("planted:2-3-1:60:1")
     T = p.planted["targets"].layers[0].copy()
-    T[:, 0] = np.where(
-        (p.X[:, 0] > 0) != (p.X[:, 1] > 0), 1, -1
-    )  # XOR of the two inputs
+    T[:, 0] = np.where((p.X[:, 0] > 0) != (p.X[:, 1] > 0), 1, -1)  # XOR of the two inputs
     report = ht.verify(p, [T])
     assert report.feasible is False and report.network is None
     bad = report.infeasible_units()
@@ -52,9 +50,7 @@ def test_step_activation(solver):
     p = ht.load_problem("xor")
     or_ = np.where(p.X.max(axis=1) > 0, 1, -1)
     nand = np.where(p.X.min(axis=1) > 0, -1, 1)
-    report = ht.verify(
-        p, [np.stack([or_, nand], axis=1)], activation="step", solver=solver
-    )
+    report = ht.verify(p, [np.stack([or_, nand], axis=1)], activation="step", solver=solver)
     assert report.feasible and report.reproduces_targets
     assert set(np.unique(report.network.forward(p.X)[0])) <= {0.0, 1.0}
 
@@ -104,10 +100,6 @@ def test_sat_verify_handles_multi_output_problems():
     r = sat_verify(p, [], backend="cpsat", time_limit=20)
     assert [(u["layer"], u["unit"]) for u in r.units] == [(1, 0), (1, 1), (1, 2)]
     truth = [linprog_separable(p.X, p.T_out[:, j]) for j in range(3)]
-    assert (
-        [u["lp"] for u in r.units] == truth == [True, False, False]
-    )  # setosa vs rest only
+    assert [u["lp"] for u in r.units] == truth == [True, False, False]  # setosa vs rest only
     assert r.agree and r.feasible is False
-    assert (
-        main(["verify", "-p", "iris:all", "--sat", "cpsat"]) == 1
-    )  # infeasible, not a crash
+    assert main(["verify", "-p", "iris:all", "--sat", "cpsat"]) == 1  # infeasible, not a crash

@@ -22,9 +22,7 @@ def _layer(seed=0, m=40, n=3, k=6):
     rng = np.random.default_rng(seed)
     X = rng.choice([-1.0, 1.0], size=(m, n))
     T = np.where(rng.random((m, k)) < 0.5, 1, -1)
-    T[:, 0] = np.where(
-        X @ rng.normal(size=n) > 0, 1, -1
-    )  # one planted, separable column
+    T[:, 0] = np.where(X @ rng.normal(size=n) > 0, 1, -1)  # one planted, separable column
     return X, T
 
 
@@ -46,9 +44,7 @@ def test_layer_cache_is_shared_with_solve_unit():
     assert (cache.hits, cache.misses) == (0, T.shape[1])
     again = solve_layer(X, T, cache=cache)
     assert cache.hits == T.shape[1] and all(a is b for a, b in zip(first, again))
-    assert (
-        solve_unit(X, T[:, 2], cache=cache) is first[2]
-    )  # the same key from either entry
+    assert solve_unit(X, T[:, 2], cache=cache) is first[2]  # the same key from either entry
 
 
 def test_refine_keeps_the_verdict_and_takes_fewer_errors():
@@ -113,16 +109,11 @@ def test_layer_losses_have_one_definition_and_both_spellings():
     assert layer_loss_grad("hinge", u).tolist() == [-1, -1, -1, -1, -1, 0, 0]
     assert np.allclose(layer_loss_grad("soft_hinge", u), -(1 - np.tanh(u) ** 2))
     assert layer_loss("hinge", u.reshape(7, 1)).shape == (7, 1)
-    with pytest.raises(
-        ht.HardTargetError, match="valid: hinge, saturated_hinge, soft_hinge"
-    ):
+    with pytest.raises(ht.HardTargetError, match="valid: hinge, saturated_hinge, soft_hinge"):
         layer_loss("squared", u)
     # sign(0) = -1: z = 0 is an error for t = +1 and right for t = -1
     assert error_count(np.array([[0.0], [0.0], [2.0]]), np.array([[1], [-1], [1]])) == 1
-    assert (
-        error_count(np.array([[1.0, -1.0], [1.0, 1.0]]), np.array([[1, -1], [1, -1]]))
-        == 1
-    )
+    assert error_count(np.array([[1.0, -1.0], [1.0, 1.0]]), np.array([[1, -1], [1, -1]])) == 1
 
 
 def test_strided_target_columns_are_accepted():
@@ -182,9 +173,7 @@ def test_large_perceptron_units_ask_stop_between_epochs():
     """A large unit runs a few epochs per kernel call; the result equals one long call."""
     rng = np.random.default_rng(9)
     A = rng.normal(size=(4000, 300))
-    t = rng.choice(
-        [-1, 1], size=4000
-    )  # not separable: the perceptron runs all its epochs
+    t = rng.choice([-1, 1], size=4000)  # not separable: the perceptron runs all its epochs
     calls = {"n": 0}
 
     def count():

@@ -45,7 +45,23 @@ def test_cli_multiclass(tmp_path, capsys):
     X = rng.normal(size=(30, 2))
     y = np.argmax(X @ rng.normal(size=(2, 3)), axis=1)
     csv.write_text("a,b,y\n" + "\n".join(f"{a},{b},{c}" for (a, b), c in zip(X, y)))
-    assert main(["solve", "--data", str(csv), "--hidden", "3", "-s", "ftprop"]) == 2  # needs --multiclass
+    assert (
+        main(["solve", "--data", str(csv), "--hidden", "3", "-s", "ftprop"]) == 2
+    )  # needs --multiclass
     assert "multiclass" in capsys.readouterr().err
-    main(["solve", "--data", str(csv), "--multiclass", "ovr", "--hidden", "3", "-s", "ftprop", "--time-limit", "20"])
+    main(
+        [
+            "solve",
+            "--data",
+            str(csv),
+            "--multiclass",
+            "ovr",
+            "--hidden",
+            "3",
+            "-s",
+            "ftprop",
+            "--time-limit",
+            "20",
+        ]
+    )
     assert "train accuracy" in capsys.readouterr().out

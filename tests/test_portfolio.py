@@ -22,8 +22,9 @@ MEMBERS = grid(["hill", "beam"], seeds=range(2))
 @pytest.fixture(scope="module")
 def cluster():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as c:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as c:
         yield c
 
 
@@ -52,16 +53,19 @@ def test_the_best_member_wins_and_every_finished_member_is_reported():
     r = portfolio(p, (3,), members, jobs=2)
     # width 3 cannot fit parity:4; exhaustive proves the minimum (1 error), hill at best ties
     assert r.status == "infeasible" and r.loss == 1 and r.info["member"] == "exhaustive(seed=0)"
-    assert [m["member"] for m in r.info["members"]] == ["hill(seed=0, init='random')",
-                                                        "exhaustive(seed=0)"]
+    assert [m["member"] for m in r.info["members"]] == [
+        "hill(seed=0, init='random')",
+        "exhaustive(seed=0)",
+    ]
     assert r.info["members"][0]["loss"] >= 1
 
 
 def test_a_decisive_member_stops_the_ones_after_it():
     p = ht.load_problem("parity:4")
     # without pruning, symmetry or the dichotomy walk this member would run for hours
-    slow = Member("exhaustive", 0, {"max_size": 1e30, "dichotomies": False, "symmetry": False,
-                                    "prune": False})
+    slow = Member(
+        "exhaustive", 0, {"max_size": 1e30, "dichotomies": False, "symmetry": False, "prune": False}
+    )
     r = portfolio(p, (4,), [Member("exhaustive"), slow], jobs=2)
     assert r.status == "optimal"
     assert [m["member"] for m in r.info["members"]] == ["exhaustive(seed=0)"]
@@ -95,8 +99,9 @@ def test_bad_portfolios_are_refused():
 def test_cli_solve_with_jobs(capsys):
     from hardtarget.cli import main
 
-    code = main(["solve", "-p", "parity:3", "--hidden", "3", "-s", "hill", "--jobs", "2",
-                 "--json", "-q"])
+    code = main(
+        ["solve", "-p", "parity:3", "--hidden", "3", "-s", "hill", "--jobs", "2", "--json", "-q"]
+    )
     d = json.loads(capsys.readouterr().out)
     assert code == (0 if d["loss"] == 0 else 1)
     assert d["info"]["backend"] == "loky" and d["info"]["member"].startswith("hill(seed=")
@@ -122,8 +127,11 @@ def test_ctrl_c_stops_every_worker_and_leaves_no_orphan():
     workers: list = []
     while len(workers) < 2 and proc.poll() is None:  # wait for both loky workers
         time.sleep(0.2)
-        workers = [c for c in me.children(recursive=True) if "resource_tracker" not in
-                   " ".join(c.cmdline())]
+        workers = [
+            c
+            for c in me.children(recursive=True)
+            if "resource_tracker" not in " ".join(c.cmdline())
+        ]
     time.sleep(1.0)
     os.kill(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=120)

@@ -44,9 +44,7 @@ def test_exact_solvers_agree_with_scipy_linprog(prob):
         if truth:
             assert separates(r.weights, A, t) and r.errors == 0 and r.margin > 0
         else:
-            assert r.certificate is not None and ht.check_certificate(
-                A, t, r.certificate
-            )
+            assert r.certificate is not None and ht.check_certificate(A, t, r.certificate)
             assert r.errors >= 1
 
 
@@ -56,15 +54,9 @@ def large_unit_problems(draw):
     n = draw(st.integers(4, 20))
     m = draw(st.integers(300 // (n + 1), 300))
     rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
-    A = (
-        rng.choice([-1.0, 1.0], size=(m, n))
-        if draw(st.booleans())
-        else rng.normal(size=(m, n))
-    )
+    A = rng.choice([-1.0, 1.0], size=(m, n)) if draw(st.booleans()) else rng.normal(size=(m, n))
     if draw(st.booleans()):
-        A = A[
-            rng.integers(0, m, size=m)
-        ]  # duplicated rows, as hidden-layer targets have
+        A = A[rng.integers(0, m, size=m)]  # duplicated rows, as hidden-layer targets have
     w = rng.normal(size=n + 1)
     t = np.where(A @ w[:-1] + w[-1] > 0, 1, -1)
     if draw(st.booleans()):
@@ -90,13 +82,9 @@ def test_auto_on_large_units_agrees_with_scipy_linprog(prob):
     if truth:
         assert separates(r.weights, A[keep], t[keep]) and r.errors == 0
     else:
-        assert len(r.certificate) == len(A) and ht.check_certificate(
-            A, t, r.certificate
-        )
+        assert len(r.certificate) == len(A) and ht.check_certificate(A, t, r.certificate)
         assert s is None or not r.certificate[s == 0].any()  # only samples that count
-    for rb in solve_layer(
-        A, np.stack([t, -t], 1), sample_weight=s
-    ):  # the batched path agrees
+    for rb in solve_layer(A, np.stack([t, -t], 1), sample_weight=s):  # the batched path agrees
         assert rb.separable is truth
 
 
@@ -119,9 +107,7 @@ def test_heuristics_separate_planted_problems():
     A = rng.normal(size=(200, 6))
     t = np.where(A @ rng.normal(size=6) + 0.3 > 0, 1, -1)
     for solver in HEURISTICS + ["auto", "lp"]:
-        r = ht.solve_unit(
-            A, t, solver=solver, **({"max_epochs": 2000} if solver != "lp" else {})
-        )
+        r = ht.solve_unit(A, t, solver=solver, **({"max_epochs": 2000} if solver != "lp" else {}))
         assert r.separable is True, solver
         assert separates(r.weights, A, t)
 
@@ -186,9 +172,7 @@ def test_cache_returns_stored_result():
     r1 = ht.solve_unit(A, [-1, 1, 1], cache=cache)
     r2 = ht.solve_unit(A, [-1, 1, 1], cache=cache)
     assert r1 is r2 and cache.hits == 1 and cache.misses == 1
-    ht.solve_unit(
-        A, [-1, 1, 1], solver="lp", cache=cache
-    )  # another solver: another entry
+    ht.solve_unit(A, [-1, 1, 1], solver="lp", cache=cache)  # another solver: another entry
     ht.solve_unit(A, [1, -1, -1], cache=cache)
     assert len(cache) == 2  # bounded
 

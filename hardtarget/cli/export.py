@@ -21,16 +21,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "hardtarget's own predictions (the C is compiled with the system compiler).",
     )
     p.add_argument("model", metavar="MODEL", help="model file: .npz (Network.save) or .json")
-    p.add_argument("--format", "-f", choices=["json", "onnx", "c"],
-                   help="output format (default: from the suffix of -o)")
-    p.add_argument("-o", "--out", required=True, metavar="OUT",
-                   help="output file (.json, .onnx, or .c with its .h written beside it)")
-    p.add_argument("--inputs", choices=["real", "sign"], default="real",
-                   help="what the inputs are: real numbers (default) or each -1/+1, which lets the "
-                        "first layer run packed or on integers")
+    p.add_argument(
+        "--format",
+        "-f",
+        choices=["json", "onnx", "c"],
+        help="output format (default: from the suffix of -o)",
+    )
+    p.add_argument(
+        "-o",
+        "--out",
+        required=True,
+        metavar="OUT",
+        help="output file (.json, .onnx, or .c with its .h written beside it)",
+    )
+    p.add_argument(
+        "--inputs",
+        choices=["real", "sign"],
+        default="real",
+        help="what the inputs are: real numbers (default) or each -1/+1, which lets the "
+        "first layer run packed or on integers",
+    )
     p.add_argument("--name", help="C symbol prefix (default: the output file's stem)")
-    p.add_argument("--verify", action="store_true",
-                   help="check the export against the model; exit 1 on any mismatch")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the export against the model; exit 1 on any mismatch",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
 

@@ -86,10 +86,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="unit solver: %(choices)s (default %(default)s)",
     )
-    p.add_argument("--jobs", type=pos_int, default=1, metavar="N",
-                   help="run N restarts (seeds SEED..SEED+N-1) in N processes; the best wins")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run the restarts on a Dask cluster (default $HARDTARGET_SCHEDULER)")
+    p.add_argument(
+        "--jobs",
+        type=pos_int,
+        default=1,
+        metavar="N",
+        help="run N restarts (seeds SEED..SEED+N-1) in N processes; the best wins",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the restarts on a Dask cluster (default $HARDTARGET_SCHEDULER)",
+    )
     p.add_argument("--out", metavar="FILE", help="save the trained network here (.npz)")
     p.add_argument(
         "--targets-out",
@@ -108,17 +116,21 @@ def run(args: argparse.Namespace) -> int:
     options = strategy_options(args.strategy, args.option)
     problem = load_problem_arg(args)
     with locked_outputs(args.out, args.targets_out):
-        r = _portfolio(args, problem, hidden, options) if _parallel(args) else solve(
-            problem,
-            hidden=hidden,
-            strategy=args.strategy,
-            activation=args.activation,
-            solver=args.solver,
-            time_limit=args.time_limit,
-            max_states=args.max_states,
-            seed=args.seed,
-            progress=progress_flag(args),
-            **options,
+        r = (
+            _portfolio(args, problem, hidden, options)
+            if _parallel(args)
+            else solve(
+                problem,
+                hidden=hidden,
+                strategy=args.strategy,
+                activation=args.activation,
+                solver=args.solver,
+                time_limit=args.time_limit,
+                max_states=args.max_states,
+                seed=args.seed,
+                progress=progress_flag(args),
+                **options,
+            )
         )
         written = _write(args, r)
     if args.json:
@@ -151,9 +163,17 @@ def _portfolio(args: argparse.Namespace, problem, hidden, options):
     from ..search.portfolio import Member, portfolio
 
     members = [Member(args.strategy, args.seed + i, options) for i in range(args.jobs)]
-    return portfolio(problem, hidden, members, jobs=args.jobs, scheduler=args.scheduler,
-                     time_limit=args.time_limit, activation=args.activation, solver=args.solver,
-                     max_states=args.max_states)
+    return portfolio(
+        problem,
+        hidden,
+        members,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        time_limit=args.time_limit,
+        activation=args.activation,
+        solver=args.solver,
+        max_states=args.max_states,
+    )
 
 
 def _write(args: argparse.Namespace, r) -> dict:

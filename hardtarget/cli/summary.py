@@ -21,8 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "compression ratio.",
     )
     p.add_argument("model", metavar="MODEL", help="model file: .npz (Network.save) or .json")
-    p.add_argument("--inputs", choices=["real", "sign"], default="real",
-                   help="what the inputs are: real numbers (default) or each -1/+1")
+    p.add_argument(
+        "--inputs",
+        choices=["real", "sign"],
+        default="real",
+        help="what the inputs are: real numbers (default) or each -1/+1",
+    )
     p.add_argument("--json", action="store_true", help="print the table as JSON")
     p.set_defaults(func=run)
 

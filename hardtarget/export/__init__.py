@@ -23,8 +23,14 @@ from .verify import ExportCheck, verify_export
 __all__ = ["export", "load", "verify_export", "summary", "ExportCheck", "ModelSummary", "FORMATS"]
 
 
-def export(model, path: "str | os.PathLike[str]", format: "str | None" = None, *,
-           inputs: str = "real", name: "str | None" = None) -> "list[Path]":
+def export(
+    model,
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    inputs: str = "real",
+    name: str | None = None,
+) -> list[Path]:
     """Write ``model`` as ``json``, ``onnx`` or ``c`` (default: from the suffix of ``path``).
 
     Parameters

@@ -56,8 +56,10 @@ def class_labels(net: Network) -> np.ndarray:
     if net.classes is not None:
         classes = np.asarray(net.classes)
         if classes.shape != (max(k, 2),):
-            raise HardTargetError(f"the network stores {classes.size} classes for {k} output "
-                                  f"unit(s); give {max(k, 2)} (one per unit, or two for one unit)")
+            raise HardTargetError(
+                f"the network stores {classes.size} classes for {k} output "
+                f"unit(s); give {max(k, 2)} (one per unit, or two for one unit)"
+            )
         return classes
     if k > 1:
         return np.arange(k)

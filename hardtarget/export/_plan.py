@@ -29,7 +29,7 @@ from ..network import Network
 __all__ = ["LayerPlan", "plan_network", "INPUTS"]
 
 INPUTS = ("real", "sign")
-_EXACT_INT = 2 ** 53
+_EXACT_INT = 2**53
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ class LayerPlan:
     weights: np.ndarray
     bias: np.ndarray
     scale_exp: int = 0
-    weights_int: "np.ndarray | None" = None
-    thresholds: "np.ndarray | None" = None
+    weights_int: np.ndarray | None = None
+    thresholds: np.ndarray | None = None
 
     @property
     def max_abs_sum(self) -> int:
@@ -86,7 +86,7 @@ class LayerPlan:
         return 32 if self.float32_weights else 64
 
 
-def _exponent(values: np.ndarray) -> "int | None":
+def _exponent(values: np.ndarray) -> int | None:
     """Smallest ``e >= 0`` making every value times ``2**e`` an integer (None if huge)."""
     e = 0
     for v in np.unique(np.abs(values)):
@@ -99,14 +99,14 @@ def _exponent(values: np.ndarray) -> "int | None":
     return e
 
 
-def _integer_weights(W: np.ndarray) -> "tuple[int, np.ndarray] | None":
+def _integer_weights(W: np.ndarray) -> tuple[int, np.ndarray] | None:
     e = _exponent(W)
     if e is None:
         return None
-    exact = [[Fraction(float(w)) * 2 ** e for w in row] for row in W]
+    exact = [[Fraction(float(w)) * 2**e for w in row] for row in W]
     ints = [[int(v) for v in row] for row in exact]
     total = max(sum(abs(r[j]) for r in ints) for j in range(W.shape[1]))
-    if total >= _EXACT_INT or max(abs(v) for r in ints for v in r) >= 2 ** 31:
+    if total >= _EXACT_INT or max(abs(v) for r in ints for v in r) >= 2**31:
         return None  # float64 sums would round, or the weights need more than int32
     return e, np.array(ints, dtype=np.int64).reshape(W.shape)
 
@@ -115,7 +115,7 @@ def _thresholds(bias: np.ndarray, e: int, bound: int) -> np.ndarray:
     """``floor(-b * 2**e)`` per unit, clipped to ``[-bound - 1, bound]`` (same verdicts)."""
     out = []
     for b in bias:
-        t = math.floor(-Fraction(float(b)) * 2 ** e)
+        t = math.floor(-Fraction(float(b)) * 2**e)
         out.append(min(max(t, -bound - 1), bound))
     return np.array(out, dtype=np.int64)
 
@@ -124,11 +124,13 @@ def _next_inputs(act: Activation) -> str:
     return {"sign": "sign", "step": "binary"}.get(act.kind, "levels")
 
 
-def plan_network(net: Network, inputs: str = "real") -> "list[LayerPlan]":
+def plan_network(net: Network, inputs: str = "real") -> list[LayerPlan]:
     """Plan every layer of ``net`` given what its inputs are (``"real"`` or ``"sign"``)."""
     if inputs not in INPUTS:
-        raise HardTargetError(f"unknown inputs {inputs!r}; valid: 'real' (any numbers) or 'sign' "
-                              "(every input is -1 or +1, as in parity problems)")
+        raise HardTargetError(
+            f"unknown inputs {inputs!r}; valid: 'real' (any numbers) or 'sign' "
+            "(every input is -1 or +1, as in parity problems)"
+        )
     plans = []
     feed = inputs
     for d, (W, act) in enumerate(zip(net.weights, net.activations)):

@@ -41,7 +41,7 @@ def _ctype(values: np.ndarray) -> str:
 
 def _array(ctype: str, name: str, values, per_line: int = 16) -> str:
     flat = [str(v) for v in values]
-    rows = [", ".join(flat[i:i + per_line]) for i in range(0, len(flat), per_line)] or ["0"]
+    rows = [", ".join(flat[i : i + per_line]) for i in range(0, len(flat), per_line)] or ["0"]
     return (
         f"static const {ctype} {name}[{max(len(flat), 1)}] = {{\n    "
         + ",\n    ".join(rows)
@@ -53,12 +53,12 @@ def _words(n: int) -> int:
     return (n + _WORD - 1) // _WORD
 
 
-def _pack_rows(signs: np.ndarray) -> "list[int]":
+def _pack_rows(signs: np.ndarray) -> list[int]:
     """Rows of ±1 values as little-endian 32-bit words (bit 1 = +1)."""
     out = []
     for row in signs:
         for w in range(_words(len(row))):
-            chunk = row[w * _WORD:(w + 1) * _WORD]
+            chunk = row[w * _WORD : (w + 1) * _WORD]
             out.append(sum(1 << i for i, v in enumerate(chunk) if v > 0))
     return out
 
@@ -76,11 +76,13 @@ def _store(p: LayerPlan, fmt: str, value: str) -> str:
 def _qrelu(p: LayerPlan, z: str, target: str) -> str:
     q = p.activation.k
     thr = f"(double)s / (double){q - 1}" if q > 1 else "0.0"
-    return (f"{{ int s, c = 0; for (s = 0; s < {q}; ++s) {{ if ({z} - ({thr}) > 0) ++c; }} "
-            f"{target} = (double)c / (double){q}; }}")
+    return (
+        f"{{ int s, c = 0; for (s = 0; s < {q}; ++s) {{ if ({z} - ({thr}) > 0) ++c; }} "
+        f"{target} = (double)c / (double){q}; }}"
+    )
 
 
-def _layer(p: LayerPlan, fmt: "str | None", out_name: str) -> "tuple[str, str]":
+def _layer(p: LayerPlan, fmt: str | None, out_name: str) -> tuple[str, str]:
     """(constant arrays, loop body) of one layer; ``fmt`` None marks the output layer."""
     P, d = f"L{p.index}", p.index
     inp = "x" if d == 0 else f"h{d}"
@@ -91,9 +93,11 @@ def _layer(p: LayerPlan, fmt: "str | None", out_name: str) -> "tuple[str, str]":
         for mask, sign in (("PLUS", 1), ("MINUS", -1)):
             rows = _pack_rows((p.weights_int.T == sign).astype(np.int64))
             consts += _array("uint32_t", f"{P}_{mask}", [f"0x{v:08x}u" for v in rows], 6)
-        lines.append(f"int32_t s = 0; int w; for (w = 0; w < {nw}; ++w) "
-                     f"s += (int32_t)ht_popcount({inp}[w] & {P}_PLUS[j * {nw} + w]) "
-                     f"- (int32_t)ht_popcount({inp}[w] & {P}_MINUS[j * {nw} + w]);")
+        lines.append(
+            f"int32_t s = 0; int w; for (w = 0; w < {nw}; ++w) "
+            f"s += (int32_t)ht_popcount({inp}[w] & {P}_PLUS[j * {nw} + w]) "
+            f"- (int32_t)ht_popcount({inp}[w] & {P}_MINUS[j * {nw} + w]);"
+        )
         if threshold:
             consts += _array("int32_t", f"{P}_T", p.thresholds.tolist())
         fires, S = f"s > {P}_T[j]", "s"
@@ -102,33 +106,39 @@ def _layer(p: LayerPlan, fmt: "str | None", out_name: str) -> "tuple[str, str]":
         consts += _array(
             "uint32_t", f"{P}_W", [f"0x{v:08x}u" for v in _pack_rows(p.weights_int.T)], 6
         )
-        lines.append(f"uint32_t pc = 0; int w; for (w = 0; w < {nw}; ++w) "
-                     f"pc += ht_popcount({inp}[w] ^ {P}_W[j * {nw} + w]);")
+        lines.append(
+            f"uint32_t pc = 0; int w; for (w = 0; w < {nw}; ++w) "
+            f"pc += ht_popcount({inp}[w] ^ {P}_W[j * {nw} + w]);"
+        )
         if threshold:
             consts += _array("int32_t", f"{P}_T", p.popcount_limits.tolist())
         fires, S = f"(int32_t)pc <= {P}_T[j]", f"((int32_t){p.fan_in} - 2 * (int32_t)pc)"
     elif p.kind == "integer":
-        acc = "int32_t" if p.max_abs_sum < 2 ** 31 else "int64_t"
+        acc = "int32_t" if p.max_abs_sum < 2**31 else "int64_t"
         consts += _array(_ctype(p.weights_int), f"{P}_W", p.weights_int.T.ravel().tolist())
         if threshold:
             consts += _array(_ctype(p.thresholds), f"{P}_T", p.thresholds.tolist())
-        lines.append(f"{acc} s = 0; int f; for (f = 0; f < {p.fan_in}; ++f) "
-                     f"s += ({acc}){inp}[f] * {P}_W[j * {p.fan_in} + f];")
+        lines.append(
+            f"{acc} s = 0; int f; for (f = 0; f < {p.fan_in}; ++f) "
+            f"s += ({acc}){inp}[f] * {P}_W[j * {p.fan_in} + f];"
+        )
         fires, S = f"s > {P}_T[j]", "s"
     else:
         if p.float32_weights:  # exact as float, promoted to double in the product
             consts += _array("float", f"{P}_W", [_hex(v) + "f" for v in p.weights.T.ravel()], 4)
         else:
             consts += _array("double", f"{P}_W", [_hex(v) for v in p.weights.T.ravel()], 4)
-        lines.append(f"double s = 0.0; int f; for (f = 0; f < {p.fan_in}; ++f) "
-                     f"s += {inp}[f] * {P}_W[j * {p.fan_in} + f];")
+        lines.append(
+            f"double s = 0.0; int f; for (f = 0; f < {p.fan_in}; ++f) "
+            f"s += {inp}[f] * {P}_W[j * {p.fan_in} + f];"
+        )
         S = None
     if not threshold:
         consts += _array("double", f"{P}_B", [_hex(v) for v in p.bias], 4)
         if S is None:
             lines.append(f"double z = s + {P}_B[j];")
         else:
-            scale = f" * {_hex(2.0 ** -p.scale_exp)}" if p.scale_exp else ""  # exact: a power of 2
+            scale = f" * {_hex(2.0**-p.scale_exp)}" if p.scale_exp else ""  # exact: a power of 2
             lines.append(f"double z = (double){S}{scale} + {P}_B[j];")
         fires = "z > 0"
     if fmt is None:
@@ -260,7 +270,7 @@ def _fill(template: str, values: dict) -> str:
     return re.sub(r"@(\w+)@", lambda m: str(values[m.group(1)]), template)
 
 
-def _label_fn(net: Network, plans: "list[LayerPlan]") -> str:
+def _label_fn(net: Network, plans: list[LayerPlan]) -> str:
     k, act = net.widths[-1], net.activations[-1]
     if k > 1:
         body = (
@@ -274,12 +284,15 @@ def _label_fn(net: Network, plans: "list[LayerPlan]") -> str:
     return "static int @NAME@_label(const double *z)\n{\n" + body + "}\n\n"
 
 
-def _run_fn(plans: "list[LayerPlan]") -> "tuple[str, str]":
+def _run_fn(plans: list[LayerPlan]) -> tuple[str, str]:
     """(constant arrays, the static function running every layer)."""
-    consts, lines = "", [
-        f"static void @NAME@_run(const {_input_type(plans[0])} *x, double *zout)\n{{\n"
-        "    int j;\n"
-    ]
+    consts, lines = (
+        "",
+        [
+            f"static void @NAME@_run(const {_input_type(plans[0])} *x, double *zout)\n{{\n"
+            "    int j;\n"
+        ],
+    )
     bodies = []
     for i, p in enumerate(plans):
         nxt = plans[i + 1] if i + 1 < len(plans) else None
@@ -295,19 +308,24 @@ def _run_fn(plans: "list[LayerPlan]") -> "tuple[str, str]":
     return consts, "".join(lines + bodies) + "}\n\n"
 
 
-def c_sources(net: Network, name: str = "htnet", inputs: str = "real",
-              header_name: "str | None" = None) -> "tuple[str, str]":
+def c_sources(
+    net: Network, name: str = "htnet", inputs: str = "real", header_name: str | None = None
+) -> tuple[str, str]:
     """The ``(source, header)`` text of ``net`` as C99 (``name`` prefixes every symbol)."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}", name):
-        raise HardTargetError(f"C name {name!r} must be an identifier (letters, digits, _), "
-                              "e.g. 'htnet'")
+        raise HardTargetError(
+            f"C name {name!r} must be an identifier (letters, digits, _), e.g. 'htnet'"
+        )
     plans = plan_network(net, inputs)
     n, first = net.n_features, plans[0]
     words = _words(n)
-    convert = {"packed": f"    uint32_t in[{words}];\n    {name}_pack(x, in);\n",
-               "integer": (f"    int8_t in[{n}]; int f;\n"
-                           f"    for (f = 0; f < {n}; ++f) in[f] = x[f] > 0 ? 1 : -1;\n")
-               }.get(first.kind, "")
+    convert = {
+        "packed": f"    uint32_t in[{words}];\n    {name}_pack(x, in);\n",
+        "integer": (
+            f"    int8_t in[{n}]; int f;\n"
+            f"    for (f = 0; f < {n}; ++f) in[f] = x[f] > 0 ? 1 : -1;\n"
+        ),
+    }.get(first.kind, "")
     described = f"{n} doubles" + (" (each -1 or +1)" if inputs == "sign" else "")
     if first.kind == "packed":
         described += f", or {words} packed words to {name}_predict_bits (bit f%32 of word f/32: +1)"

@@ -27,12 +27,12 @@ _KINDS = {"b": "bool", "i": "int", "u": "int", "f": "float", "U": "str"}
 
 
 def _numbers(a: np.ndarray) -> list:
-    if np.all(a == np.round(a)) and np.all(np.abs(a) < 2 ** 53):
+    if np.all(a == np.round(a)) and np.all(np.abs(a) < 2**53):
         return a.astype(np.int64).tolist()
     return a.tolist()
 
 
-def _classes(classes) -> "dict | None":
+def _classes(classes) -> dict | None:
     if classes is None:
         return None
     c = np.asarray(classes)
@@ -53,15 +53,22 @@ def _checksum(doc: dict) -> str:
 
 def to_document(net: Network) -> dict:
     """The JSON document of a network (a plain dict)."""
-    layers = [{"activation": a.name, "weights": _numbers(W[:-1]), "bias": _numbers(W[-1])}
-              for W, a in zip(net.weights, net.activations)]
-    doc = {"format": FORMAT, "version": VERSION, "n_features": net.n_features, "layers": layers,
-           "classes": _classes(net.classes)}
+    layers = [
+        {"activation": a.name, "weights": _numbers(W[:-1]), "bias": _numbers(W[-1])}
+        for W, a in zip(net.weights, net.activations)
+    ]
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "n_features": net.n_features,
+        "layers": layers,
+        "classes": _classes(net.classes),
+    }
     doc["checksum"] = _checksum(doc)
     return doc
 
 
-def save_json(net: Network, path: "str | os.PathLike[str]") -> None:
+def save_json(net: Network, path: str | os.PathLike[str]) -> None:
     """Write ``net`` to ``path`` as a model file, atomically."""
     with atomic_open(path, "w") as fh:
         json.dump(to_document(net), fh, indent=1, allow_nan=False)
@@ -91,8 +98,10 @@ def from_document(doc, source: str = "document") -> Network:
             f"({VERSION}); upgrade hardtarget (pip install -U hardtarget)"
         )
     if doc.get("checksum") != _checksum(doc):
-        raise HardTargetError(f"{source} fails its checksum: the file was changed or truncated; "
-                              "export the model again")
+        raise HardTargetError(
+            f"{source} fails its checksum: the file was changed or truncated; "
+            "export the model again"
+        )
     n = doc.get("n_features")
     layers = doc.get("layers")
     if not isinstance(n, int) or n < 1 or not isinstance(layers, list) or not layers:
@@ -125,12 +134,13 @@ def from_document(doc, source: str = "document") -> Network:
         )
         expected = rows if rows > 1 else 2
         if classes.shape != (expected,):
-            raise HardTargetError(f"{source}: {classes.size} classes for {rows} output unit(s); "
-                                  f"expected {expected}")
+            raise HardTargetError(
+                f"{source}: {classes.size} classes for {rows} output unit(s); expected {expected}"
+            )
     return Network(weights, acts, classes)
 
 
-def load(path: "str | os.PathLike[str]") -> Network:
+def load(path: str | os.PathLike[str]) -> Network:
     """Read a model file (``.json`` from :func:`hardtarget.export`, or a ``Network.save`` ``.npz``).
 
     Examples

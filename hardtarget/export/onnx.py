@@ -37,15 +37,16 @@ class _Graph:
         name = self.name(hint)
         arr = np.asarray(value)
         if arr.dtype.kind == "U":
-            t = self.helper.make_tensor(name, self.types.STRING, arr.shape,
-                                        [s.encode() for s in arr.ravel().tolist()])
+            t = self.helper.make_tensor(
+                name, self.types.STRING, arr.shape, [s.encode() for s in arr.ravel().tolist()]
+            )
         else:
             t = self.np.from_array(arr, name)
         self.inits.append(t)
         return name
 
     def op(
-        self, op_type: str, inputs: list, hint: str = "", out: "str | None" = None, **attrs
+        self, op_type: str, inputs: list, hint: str = "", out: str | None = None, **attrs
     ) -> str:
         out = out or self.name(hint or op_type.lower())
         self.nodes.append(self.helper.make_node(op_type, inputs, [out], **attrs))
@@ -66,7 +67,7 @@ def _activate(g: _Graph, p: LayerPlan, z: str) -> str:
     return g.op("Where", [g.op("Greater", [z, zero]), g.const(hi), g.const(lo)], "h")
 
 
-def _layer(g: _Graph, p: LayerPlan, h: str, last: bool) -> "tuple[str, str | None]":
+def _layer(g: _Graph, p: LayerPlan, h: str, last: bool) -> tuple[str, str | None]:
     """(activations, pre-activations or None) of one layer."""
     if p.kind != "float":
         S = g.op("MatMul", [h, g.const(p.weights_int.astype(np.float64), f"W{p.index}")], "S")
@@ -75,14 +76,14 @@ def _layer(g: _Graph, p: LayerPlan, h: str, last: bool) -> "tuple[str, str | Non
             lo, hi = p.activation.levels[0], p.activation.levels[-1]
             return g.op("Where", [fires, g.const(hi), g.const(lo)], "h"), None
         if p.scale_exp:
-            S = g.op("Mul", [S, g.const(np.float64(2.0 ** -p.scale_exp))])
+            S = g.op("Mul", [S, g.const(np.float64(2.0**-p.scale_exp))])
         # Sub of -b is the same IEEE operation as + b, and no MatMul+Add fusion can reorder it
         z = g.op("Sub", [S, g.const(-p.bias, f"negb{p.index}")], "z")
     else:
         s = None
         for f in range(p.fan_in):
             col = g.op("Gather", [h, g.const(np.array([f], dtype=np.int64))], axis=1)
-            prod = g.op("Mul", [col, g.const(p.weights[f:f + 1], f"W{p.index}_{f}")])
+            prod = g.op("Mul", [col, g.const(p.weights[f : f + 1], f"W{p.index}_{f}")])
             s = prod if s is None else g.op("Add", [s, prod], "s")
         z = g.op("Add", [s, g.const(p.bias, f"b{p.index}")], "z")
     return _activate(g, p, z), z
@@ -116,15 +117,24 @@ def onnx_model(net: Network, inputs: str = "real"):
     labels = labels.astype({"U": str, "b": bool, "f": np.float64}.get(kind, np.int64))
     g.op("Gather", [g.const(labels, "classes"), "index"], out="label", axis=0)
     label_type = {"U": TensorProto.STRING, "b": TensorProto.BOOL, "f": TensorProto.DOUBLE}.get(
-        kind, TensorProto.INT64)
-    outputs = [helper.make_tensor_value_info("label", label_type, ["N"]),
-               helper.make_tensor_value_info("index", TensorProto.INT64, ["N"]),
-               helper.make_tensor_value_info("decision", TensorProto.DOUBLE, ["N", k]),
-               helper.make_tensor_value_info("activations", TensorProto.DOUBLE, ["N", k])]
-    graph = helper.make_graph(g.nodes, "hardtarget", [helper.make_tensor_value_info(
-        "X", TensorProto.DOUBLE, ["N", net.n_features])], outputs, g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="hardtarget")
+        kind, TensorProto.INT64
+    )
+    outputs = [
+        helper.make_tensor_value_info("label", label_type, ["N"]),
+        helper.make_tensor_value_info("index", TensorProto.INT64, ["N"]),
+        helper.make_tensor_value_info("decision", TensorProto.DOUBLE, ["N", k]),
+        helper.make_tensor_value_info("activations", TensorProto.DOUBLE, ["N", k]),
+    ]
+    graph = helper.make_graph(
+        g.nodes,
+        "hardtarget",
+        [helper.make_tensor_value_info("X", TensorProto.DOUBLE, ["N", net.n_features])],
+        outputs,
+        g.inits,
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="hardtarget"
+    )
     model.ir_version = 8
     helper.set_model_props(model, {"hardtarget.inputs": inputs})
     onnx.checker.check_model(model)

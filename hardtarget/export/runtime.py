@@ -22,18 +22,20 @@ FORMATS = ("json", "onnx", "c")
 _SUFFIX = {".json": "json", ".onnx": "onnx", ".c": "c", ".h": "c"}
 
 
-def format_of(path: "str | os.PathLike[str]", format: "str | None" = None) -> str:
+def format_of(path: str | os.PathLike[str], format: str | None = None) -> str:
     """The export format named, or implied by the file suffix."""
     fmt = format or _SUFFIX.get(Path(path).suffix.lower())
     if fmt not in FORMATS:
-        raise HardTargetError(f"unknown export format {format or Path(path).suffix!r}; valid: "
-                              f"{', '.join(FORMATS)} (or a path ending in .json, .onnx or .c)")
+        raise HardTargetError(
+            f"unknown export format {format or Path(path).suffix!r}; valid: "
+            f"{', '.join(FORMATS)} (or a path ending in .json, .onnx or .c)"
+        )
     return fmt
 
 
 def compile_c(
-    source: "str | os.PathLike[str]", flags: "tuple[str, ...]" = ("-O2",)
-) -> "tuple[Path, object]":
+    source: str | os.PathLike[str], flags: tuple[str, ...] = ("-O2",)
+) -> tuple[Path, object]:
     """Compile ``source`` (its header beside it) to a shared library with the system C compiler.
 
     Returns the library path and the temporary directory that holds it (keep it alive).
@@ -50,8 +52,18 @@ def compile_c(
         )
     tmp = tempfile.TemporaryDirectory(prefix="hardtarget-c-")
     lib = Path(tmp.name) / f"lib{source.stem}.so"
-    cmd = [*shlex.split(cc), "-std=c99", *flags, "-shared", "-fPIC", "-I", str(source.parent),
-           str(source), "-o", str(lib)]
+    cmd = [
+        *shlex.split(cc),
+        "-std=c99",
+        *flags,
+        "-shared",
+        "-fPIC",
+        "-I",
+        str(source.parent),
+        str(source),
+        "-o",
+        str(lib),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         tmp.cleanup()
@@ -62,18 +74,23 @@ def compile_c(
 class CModel:
     """A compiled C export, called through ctypes; shapes come from its header."""
 
-    def __init__(self, source: "str | os.PathLike[str]", flags: "tuple[str, ...]" = ("-O2",)):
+    def __init__(self, source: str | os.PathLike[str], flags: tuple[str, ...] = ("-O2",)):
         source = Path(source)
         text = source.read_text() if source.exists() else ""
         found = re.search(r"^int (\w+)_predict\(const double \*x\)$", text, re.M)
         include = re.search(r'^#include "([^"]+)"$', text, re.M)
         if not found or not include:
-            raise HardTargetError(f"{source} is not a C export of hardtarget; write one with "
-                                  "export(model, 'NAME.c')")
+            raise HardTargetError(
+                f"{source} is not a C export of hardtarget; write one with export(model, 'NAME.c')"
+            )
         self.name = found.group(1)
         header = (source.parent / include.group(1)).read_text()
-        shape = {k: int(v) for k, v in re.findall(
-            r"^#define \w+_(N_FEATURES|N_OUTPUTS|SIGN_INPUTS) (\d+)", header, re.M)}
+        shape = {
+            k: int(v)
+            for k, v in re.findall(
+                r"^#define \w+_(N_FEATURES|N_OUTPUTS|SIGN_INPUTS) (\d+)", header, re.M
+            )
+        }
         self.n_features, self.n_outputs = shape["N_FEATURES"], shape["N_OUTPUTS"]
         self.inputs = "sign" if shape.get("SIGN_INPUTS") else "real"
         path, self._tmp = compile_c(source, flags)
@@ -96,15 +113,21 @@ class CModel:
     def decision(self, X) -> np.ndarray:
         X = self._rows(X)
         Z = np.empty((X.shape[0], self.n_outputs))
-        self._fn("decision_batch")(X.ctypes.data_as(ctypes.c_void_p), ctypes.c_int32(X.shape[0]),
-                                   Z.ctypes.data_as(ctypes.c_void_p))
+        self._fn("decision_batch")(
+            X.ctypes.data_as(ctypes.c_void_p),
+            ctypes.c_int32(X.shape[0]),
+            Z.ctypes.data_as(ctypes.c_void_p),
+        )
         return Z
 
     def index(self, X) -> np.ndarray:
         X = self._rows(X)
         out = np.empty(X.shape[0], dtype=np.int32)
-        self._fn("predict_batch")(X.ctypes.data_as(ctypes.c_void_p), ctypes.c_int32(X.shape[0]),
-                                  out.ctypes.data_as(ctypes.c_void_p))
+        self._fn("predict_batch")(
+            X.ctypes.data_as(ctypes.c_void_p),
+            ctypes.c_int32(X.shape[0]),
+            out.ctypes.data_as(ctypes.c_void_p),
+        )
         return out.astype(np.int64)
 
     def index_bits(self, bits: np.ndarray) -> np.ndarray:
@@ -175,7 +198,7 @@ class _Json:
         return class_labels(self.net)[self.index(X)]
 
 
-def open_export(path: "str | os.PathLike[str]", format: "str | None" = None):
+def open_export(path: str | os.PathLike[str], format: str | None = None):
     """An object running the exported file: ``decision(X)``, ``index(X)``, ``n_features``,
     ``n_outputs``, ``inputs`` (what it was exported for; and ``labels(X)`` for JSON, ONNX)."""
     fmt = format_of(path, format)

@@ -32,8 +32,14 @@ def _row(p: LayerPlan, last: bool) -> dict:
     float32 = 4 * (n + 1) * u
     macs = n * u
     return {
-        "layer": p.index, "fan_in": n, "units": u, "activation": p.activation.name, "path": p.kind,
-        "weight_bits": p.weight_bits, "memory_bytes": memory, "float32_bytes": float32,
+        "layer": p.index,
+        "fan_in": n,
+        "units": u,
+        "activation": p.activation.name,
+        "path": p.kind,
+        "weight_bits": p.weight_bits,
+        "memory_bytes": memory,
+        "float32_bytes": float32,
         "binary_ops": macs if p.kind == "packed" else 0,
         "integer_macs": macs if p.kind == "integer" else 0,
         "float_macs": macs if p.kind == "float" else 0,
@@ -66,14 +72,40 @@ class ModelSummary:
         return {"inputs": self.inputs, "layers": self.rows, "totals": self.totals}
 
     def __str__(self) -> str:
-        head = ("layer", "fan-in", "units", "act", "path", "w-bits", "memory B", "float32 B",
-                "binary ops", "int MACs", "float MACs", "ratio")
-        keys = ("layer", "fan_in", "units", "activation", "path", "weight_bits", "memory_bytes",
-                "float32_bytes", "binary_ops", "integer_macs", "float_macs", "compression")
+        head = (
+            "layer",
+            "fan-in",
+            "units",
+            "act",
+            "path",
+            "w-bits",
+            "memory B",
+            "float32 B",
+            "binary ops",
+            "int MACs",
+            "float MACs",
+            "ratio",
+        )
+        keys = (
+            "layer",
+            "fan_in",
+            "units",
+            "activation",
+            "path",
+            "weight_bits",
+            "memory_bytes",
+            "float32_bytes",
+            "binary_ops",
+            "integer_macs",
+            "float_macs",
+            "compression",
+        )
         t = self.totals
         total = {**{k: "" for k in keys}, "layer": "total", **t}
-        cells = [[f"{r[k]:.1f}x" if k == "compression" else str(r[k]) for k in keys]
-                 for r in [*self.rows, total]]
+        cells = [
+            [f"{r[k]:.1f}x" if k == "compression" else str(r[k]) for k in keys]
+            for r in [*self.rows, total]
+        ]
         widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(head)]
 
         def line(c):

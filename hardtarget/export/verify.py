@@ -32,7 +32,7 @@ class ExportCheck:
     mismatches: int
     zero_units: int
     units: int
-    first_mismatch: "list | None" = field(default=None)
+    first_mismatch: list | None = field(default=None)
 
     @property
     def ok(self) -> bool:
@@ -41,12 +41,14 @@ class ExportCheck:
     def __str__(self) -> str:
         kind = "all 2^n ±1 inputs" if self.exhaustive else "random and tie inputs"
         verdict = "exact" if self.ok else f"{self.mismatches} MISMATCHES"
-        return (f"{self.format} export {self.path}: {verdict} on {self.n_inputs} inputs ({kind}; "
-                f"{self.zero_units}/{self.units} units tested at z = 0)")
+        return (
+            f"{self.format} export {self.path}: {verdict} on {self.n_inputs} inputs ({kind}; "
+            f"{self.zero_units}/{self.units} units tested at z = 0)"
+        )
 
 
 def _all_signs(n: int) -> np.ndarray:
-    codes = np.arange(2 ** n, dtype=np.int64)[:, None] >> np.arange(n)[None, :]
+    codes = np.arange(2**n, dtype=np.int64)[:, None] >> np.arange(n)[None, :]
     return np.where(codes & 1, 1.0, -1.0)
 
 
@@ -56,7 +58,7 @@ def _flip_preactivations(net: Network, x: np.ndarray, d: int) -> np.ndarray:
     W = net.weights[0]
     z = x @ W[:-1] + W[-1]
     Z = np.vstack([z[None, :] - 2.0 * x[:, None] * W[:-1], z[None, :]])  # rank-one per flip
-    for W, act in zip(net.weights[1:d + 1], net.activations[:d]):
+    for W, act in zip(net.weights[1 : d + 1], net.activations[:d]):
         Z = act(Z) @ W[:-1] + W[-1]
     return Z
 
@@ -99,26 +101,43 @@ def _ties_first_layer(net: Network) -> np.ndarray:
     return np.array(rows).reshape(-1, n)
 
 
-def check_inputs_for(net: Network, inputs: str = "real", n_random: int = 1000, seed: int = 0,
-                     exhaustive_limit: int = 14) -> "tuple[np.ndarray, bool]":
+def check_inputs_for(
+    net: Network,
+    inputs: str = "real",
+    n_random: int = 1000,
+    seed: int = 0,
+    exhaustive_limit: int = 14,
+) -> tuple[np.ndarray, bool]:
     """Inputs that test an export of ``net``: every ±1 input when ``n_features`` is small,
     else random ones, plus inputs that put pre-activations exactly at 0 (see
     :func:`_ties_by_flips`) and, for real inputs, random reals and small integers."""
     rng = np.random.default_rng(seed)
     n = net.n_features
     exhaustive = n <= exhaustive_limit
-    parts = [_all_signs(n) if exhaustive else rng.choice([-1.0, 1.0], size=(n_random, n)),
-             _ties_by_flips(net, rng)]
+    parts = [
+        _all_signs(n) if exhaustive else rng.choice([-1.0, 1.0], size=(n_random, n)),
+        _ties_by_flips(net, rng),
+    ]
     if inputs == "real":
         scale = max(1.0, float(np.abs(net.weights[0]).max()))
-        parts += [rng.normal(size=(n_random, n)) * scale, np.zeros((1, n)), _ties_first_layer(net),
-                  rng.integers(-3, 4, size=(n_random, n)).astype(np.float64)]
+        parts += [
+            rng.normal(size=(n_random, n)) * scale,
+            np.zeros((1, n)),
+            _ties_first_layer(net),
+            rng.integers(-3, 4, size=(n_random, n)).astype(np.float64),
+        ]
     return np.vstack(parts), exhaustive
 
 
-def verify_export(model, path: "str | os.PathLike[str]", format: "str | None" = None, *,
-                  inputs: "str | None" = None, n_random: int = 1000,
-                  seed: int = 0) -> ExportCheck:
+def verify_export(
+    model,
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    inputs: str | None = None,
+    n_random: int = 1000,
+    seed: int = 0,
+) -> ExportCheck:
     """Compare an exported file with the model's own predictions, bit for bit.
 
     Labels must be equal, and output pre-activations equal as float64 values (exactly; only
@@ -142,13 +161,16 @@ def verify_export(model, path: "str | os.PathLike[str]", format: "str | None" = 
     inputs = runner.inputs if inputs is None else inputs
     plan_network(net, inputs)  # validates `inputs`
     if runner.inputs == "sign" and inputs == "real":
-        raise HardTargetError(f"{path} was exported for inputs that are all -1 or +1; check it "
-                              "with inputs='sign' (or export it with inputs='real')")
+        raise HardTargetError(
+            f"{path} was exported for inputs that are all -1 or +1; check it "
+            "with inputs='sign' (or export it with inputs='real')"
+        )
     X, exhaustive = check_inputs_for(net, inputs, n_random, seed)
     if (runner.n_features, runner.n_outputs) != (net.n_features, net.widths[-1]):
         raise HardTargetError(
             f"{path} takes {runner.n_features} features and gives {runner.n_outputs} outputs, the "
-            f"model {net.n_features} and {net.widths[-1]}: it is not an export of this model")
+            f"model {net.n_features} and {net.widths[-1]}: it is not an export of this model"
+        )
     want_z = np.asarray(net.decision_function(X)).reshape(len(X), -1)
     want_i = output_index(net, X)
     got_z = np.ascontiguousarray(runner.decision(X), dtype=np.float64).reshape(want_z.shape)

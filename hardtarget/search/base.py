@@ -67,10 +67,10 @@ class Strategy(ABC):
     def run(self, ctx: SearchContext) -> tuple[str, str]:
         """Search; return ``(status, message)``."""
 
-    def check(self, evaluator: Evaluator) -> None:
+    def check(self, evaluator: Evaluator) -> None:  # noqa: B027 (an optional hook)
         """Refuse architectures or problems the strategy cannot handle (optional hook)."""
 
-    def check_params(self) -> None:
+    def check_params(self) -> None:  # noqa: B027 (an optional hook)
         """Refuse combinations of valid options that do not go together (optional hook)."""
 
     # -- scikit-learn's parameter protocol --------------------------------------------

@@ -132,9 +132,13 @@ def _topes(V: np.ndarray, guard, merged: bool = False) -> tuple:
         eps = 0.5 * np.abs(U @ prev.T).min(axis=1) / along if along > 0 else np.ones(len(U))
         step = eps[:, None] * v
         Tc = T[cut]
-        T = np.concatenate([np.column_stack([T[rest], side]),
-                            np.column_stack([Tc, np.ones(len(Tc), np.int8)]),
-                            np.column_stack([Tc, -np.ones(len(Tc), np.int8)])])
+        T = np.concatenate(
+            [
+                np.column_stack([T[rest], side]),
+                np.column_stack([Tc, np.ones(len(Tc), np.int8)]),
+                np.column_stack([Tc, -np.ones(len(Tc), np.int8)]),
+            ]
+        )
         W = np.concatenate([W[rest], U + step, U - step])
         W /= np.sqrt(np.einsum("ij,ij->i", W, W))[:, None]
     guard(len(T))
@@ -151,13 +155,16 @@ def _certified(A: np.ndarray, T: np.ndarray, W: np.ndarray) -> np.ndarray:
     ok = (z > slack).all(axis=1)
     for i in np.flatnonzero(~ok):
         w = [Fraction(float(c)) for c in W[i]]
-        ok[i] = all(int(t) * sum(Fraction(float(a)) * c for a, c in zip(row, w)) > 0
-                    for t, row in zip(T[i], A))
+        ok[i] = all(
+            int(t) * sum(Fraction(float(a)) * c for a, c in zip(row, w)) > 0
+            for t, row in zip(T[i], A)
+        )
     return ok
 
 
-def separable_dichotomies(X, count_only: bool = False, *, return_weights: bool = False,
-                          limit: int = 10_000_000, stop=None):
+def separable_dichotomies(
+    X, count_only: bool = False, *, return_weights: bool = False, limit: int = 10_000_000, stop=None
+):
     """Every labeling of the rows of ``X`` that one threshold unit realizes.
 
     A labeling ``t`` (±1 per row) counts when some ``w, b`` give
@@ -199,8 +206,10 @@ def separable_dichotomies(X, count_only: bool = False, *, return_weights: bool =
 
     def guard(n: int) -> None:
         if n > limit:
-            raise HardTargetError(f"more than {limit} separable dichotomies of {len(U)} distinct "
-                                  "points; too many to enumerate: raise limit= or use fewer points")
+            raise HardTargetError(
+                f"more than {limit} separable dichotomies of {len(U)} distinct "
+                "points; too many to enumerate: raise limit= or use fewer points"
+            )
         if stop is not None and stop():
             raise StopRequested("dichotomy enumeration stopped")
 

@@ -103,7 +103,9 @@ class Evaluator:
         self.t_out = problem.T_out
         self._x_key = digest(problem.X)
         self.states_evaluated = 0
-        self.stop = None  # zero-argument callable, True when the search must stop (set by the engine)
+        self.stop = (
+            None  # zero-argument callable, True when the search must stop (set by the engine)
+        )
 
     @property
     def unit_solves(self) -> int:
@@ -139,13 +141,9 @@ class Evaluator:
             input_key=input_key,
             **self.solver_options,
         )
-        return np.column_stack([r.weights for r in results]), [
-            r.errors == 0 for r in results
-        ]
+        return np.column_stack([r.weights for r in results]), [r.errors == 0 for r in results]
 
-    def evaluate(
-        self, targets: TargetSetting, output_targets: np.ndarray | None = None
-    ) -> State:
+    def evaluate(self, targets: TargetSetting, output_targets: np.ndarray | None = None) -> State:
         """Train all units for ``targets`` and score the assembled network.
 
         ``output_targets`` (m x k, ±1) trains the output units on other targets than
@@ -168,6 +166,4 @@ class Evaluator:
         z = net.decision_function(self.problem.X).reshape(self.t_out.shape)
         errors = error_count(z, self.t_out)
         self.states_evaluated += 1
-        return State(
-            targets, output_loss(self.loss, z, self.t_out, errors), errors, net, bad
-        )
+        return State(targets, output_loss(self.loss, z, self.t_out, errors), errors, net, bad)

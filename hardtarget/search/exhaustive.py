@@ -74,14 +74,23 @@ class Exhaustive(Strategy):
 
     name = "exhaustive"
     exact = True
-    params = {"dichotomies": Param("bool", "enumerate separable dichotomies by arrangement walk"),
-              "symmetry": Param("bool", "break unit permutation and negation symmetry"),
-              "prune": Param("bool", "skip states whose error bound cannot beat the best"),
-              "max_size": Param("float", "refuse when the estimated states exceed this", low=1),
-              "minimize": Param("bool", "prove the least error count when zero is impossible")}
+    params = {
+        "dichotomies": Param("bool", "enumerate separable dichotomies by arrangement walk"),
+        "symmetry": Param("bool", "break unit permutation and negation symmetry"),
+        "prune": Param("bool", "skip states whose error bound cannot beat the best"),
+        "max_size": Param("float", "refuse when the estimated states exceed this", low=1),
+        "minimize": Param("bool", "prove the least error count when zero is impossible"),
+    }
 
-    def __init__(self, seed: int = 0, dichotomies: bool = True, symmetry: bool = True, prune: bool = True,
-                 max_size: float = 1e12, minimize: bool = True):
+    def __init__(
+        self,
+        seed: int = 0,
+        dichotomies: bool = True,
+        symmetry: bool = True,
+        prune: bool = True,
+        max_size: float = 1e12,
+        minimize: bool = True,
+    ):
         self.seed = seed
         self.dichotomies = dichotomies
         self.symmetry = symmetry
@@ -121,14 +130,17 @@ class Exhaustive(Strategy):
                 D = separable_dichotomies(U, stop=self._stop)
             else:
                 allp = np.array(list(itertools.product((-1, 1), repeat=len(U))), dtype=np.int8)
-                D = np.array([lab for lab in allp if self._tick() or solve_unit(U, lab).separable],
-                             dtype=np.int8)
+                D = np.array(
+                    [lab for lab in allp if self._tick() or solve_unit(U, lab).separable],
+                    dtype=np.int8,
+                )
             self.info["separability_tests"] = self.info.get("separability_tests", 0) + (
-                len(D) * len(U) if self.dichotomies else 2 ** len(U))
+                len(D) * len(U) if self.dichotomies else 2 ** len(U)
+            )
             self._memo[key] = D
         return self._memo[key]
 
-    def _unit_choices(self, H: np.ndarray) -> "list[np.ndarray]":
+    def _unit_choices(self, H: np.ndarray) -> list[np.ndarray]:
         """Candidate target columns (length m) for a unit whose layer input is H."""
         U, inv = distinct_rows(H)
         D = self._labelings(U)
@@ -137,7 +149,7 @@ class Exhaustive(Strategy):
         return [lab[inv] for lab in D]
 
     # -- zero errors: every layer covers every (positive, negative) pair ------------
-    def _pairs(self, X: np.ndarray, t: np.ndarray) -> "tuple | None":
+    def _pairs(self, X: np.ndarray, t: np.ndarray) -> tuple | None:
         """(positive, negative) representative samples, or None when no zero-error network
         can exist (a repeated input with both labels) or the pairs are too many for bitsets."""
         U, inv = distinct_rows(X)
@@ -149,8 +161,9 @@ class Exhaustive(Strategy):
         first[inv[::-1]] = np.arange(len(inv))[::-1]
         return first[pos], first[neg]
 
-    def _cover_layer(self, ctx: SearchContext, d: int, layers: list, H: np.ndarray,
-                     pairs: tuple) -> bool:
+    def _cover_layer(
+        self, ctx: SearchContext, d: int, layers: list, H: np.ndarray, pairs: tuple
+    ) -> bool:
         """Zero-error search of hidden layer d (and the layers after it) given its input H."""
         width = ctx.evaluator.hidden[d]
         choices = self._unit_choices(H)
@@ -165,8 +178,18 @@ class Exhaustive(Strategy):
         every = _pair_masks(np.array([[1, -1]]), np.zeros_like(pairs[0]), np.ones_like(pairs[1]))[0]
         return self._cover_dfs(ctx, d, layers, C[order], M[order], every, [], 0, pairs)
 
-    def _cover_dfs(self, ctx: SearchContext, d: int, layers: list, C: np.ndarray, M: np.ndarray,
-                   left: np.ndarray, chosen: list, start: int, pairs: tuple) -> bool:
+    def _cover_dfs(
+        self,
+        ctx: SearchContext,
+        d: int,
+        layers: list,
+        C: np.ndarray,
+        M: np.ndarray,
+        left: np.ndarray,
+        chosen: list,
+        start: int,
+        pairs: tuple,
+    ) -> bool:
         """Units ``chosen`` (increasing indices) leave the pairs ``left`` uncovered."""
         ctx.check_budget()
         s = ctx.evaluator.hidden[d] - len(chosen)
@@ -193,8 +216,9 @@ class Exhaustive(Strategy):
                 return True
         return False
 
-    def _cover_done(self, ctx: SearchContext, d: int, layers: list, T: np.ndarray,
-                    pairs: tuple) -> bool:
+    def _cover_done(
+        self, ctx: SearchContext, d: int, layers: list, T: np.ndarray, pairs: tuple
+    ) -> bool:
         """Layer d is complete and consistent: go on to the next layer or to the output unit."""
         ev = ctx.evaluator
         T = T.astype(np.int8)
@@ -237,9 +261,11 @@ class Exhaustive(Strategy):
                 self._floor = 1
                 self.info["zero_error_pass"] = f"no zero-error network ({ctx.elapsed:.3g} s)"
                 if not self.minimize:
-                    return "infeasible", (f"proved: no network with hidden widths {ev.hidden} fits "
-                                          "the data (minimize=False: the least error count was "
-                                          "not computed)")
+                    return "infeasible", (
+                        f"proved: no network with hidden widths {ev.hidden} fits "
+                        "the data (minimize=False: the least error count was "
+                        "not computed)"
+                    )
             except _TooBig:  # the plain search below decides zero errors too
                 self.info["zero_error_pass"] = "skipped: too many units x pairs for bitsets"
         if not ev.hidden:
@@ -249,17 +275,25 @@ class Exhaustive(Strategy):
         best = ctx.best
         if best is not None and best.errors == 0:
             return "optimal", "zero training errors (global minimum)"
-        return "infeasible", (f"proved: no network with hidden widths {ev.hidden} fits the data; "
-                              f"the minimum is {best.errors} training error(s)")
+        return "infeasible", (
+            f"proved: no network with hidden widths {ev.hidden} fits the data; "
+            f"the minimum is {best.errors} training error(s)"
+        )
 
-    def _layer(self, ctx: SearchContext, d: int, layers: list, H: np.ndarray, t: np.ndarray) -> bool:
+    def _layer(
+        self, ctx: SearchContext, d: int, layers: list, H: np.ndarray, t: np.ndarray
+    ) -> bool:
         ev = ctx.evaluator
         choices = self._unit_choices(H)
         width = ev.hidden[d]
         if self.symmetry and len(choices) < width:
             # fewer distinct useful units than the width: pad with duplicates of the
             # first choice (a duplicated unit adds nothing, so this loses nothing)
-            choices = choices + [choices[0]] * (width - len(choices)) if choices else [-np.ones(len(t), np.int8)] * width
+            choices = (
+                choices + [choices[0]] * (width - len(choices))
+                if choices
+                else [-np.ones(len(t), np.int8)] * width
+            )
             combos = [tuple(range(width))]
         elif d + 1 == len(ev.hidden) and self.prune and width <= 20:
             return self._last_layer(ctx, layers, choices, width, t)
@@ -276,13 +310,15 @@ class Exhaustive(Strategy):
                 return True
         return False
 
-    def _last_layer(self, ctx: SearchContext, layers: list, choices: list, width: int, t: np.ndarray) -> bool:
+    def _last_layer(
+        self, ctx: SearchContext, layers: list, choices: list, width: int, t: np.ndarray
+    ) -> bool:
         """Last hidden layer, vectorized over its last unit: bound every candidate at once,
         then score candidates in increasing order of bound until none can beat the best."""
         ev = ctx.evaluator
         C = np.stack(choices)  # k x m
         k, m = C.shape
-        n_codes = 2 ** width
+        n_codes = 2**width
         tp, tn = (t > 0).astype(np.float64), (t < 0).astype(np.float64)
         prefixes = self._combos(k, width - 1) if width > 1 else [()]
         for prefix in prefixes:
@@ -293,15 +329,21 @@ class Exhaustive(Strategy):
             lo = prefix[-1] + 1 if (self.symmetry and prefix) else 0
             idx = (np.arange(k - lo)[:, None] * n_codes + 2 * code[None, :] + (C[lo:] > 0)).ravel()
             size = (k - lo) * n_codes
-            pos = np.bincount(idx, weights=np.tile(tp, k - lo), minlength=size).reshape(k - lo, n_codes)
-            neg = np.bincount(idx, weights=np.tile(tn, k - lo), minlength=size).reshape(k - lo, n_codes)
+            pos = np.bincount(idx, weights=np.tile(tp, k - lo), minlength=size).reshape(
+                k - lo, n_codes
+            )
+            neg = np.bincount(idx, weights=np.tile(tn, k - lo), minlength=size).reshape(
+                k - lo, n_codes
+            )
             bounds = np.minimum(pos, neg).sum(axis=1)
             for j in np.argsort(bounds, kind="stable"):
                 best = ctx.best.errors if ctx.best is not None else np.inf
                 if bounds[j] >= best:
                     self.info["pruned"] += int(np.count_nonzero(bounds >= best))
                     break
-                T = np.stack([choices[c] for c in prefix] + [choices[lo + j]], axis=1).astype(np.int8)
+                T = np.stack([choices[c] for c in prefix] + [choices[lo + j]], axis=1).astype(
+                    np.int8
+                )
                 if self._leaf(ctx, layers + [T], ev.activation.from_targets(T), t):
                     return True
         return False

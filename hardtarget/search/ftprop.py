@@ -24,6 +24,7 @@ from .params import Param
 
 __all__ = ["FTProp"]
 
+
 class FTProp(Strategy):
     """Algorithm 1 with the target heuristic of equation (2).
 

@@ -15,8 +15,8 @@ import logging
 import os
 import time
 import warnings
-from dataclasses import dataclass, field, replace
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 
 from ..errors import HardTargetError
 from ..problem import Problem
@@ -44,8 +44,11 @@ class Member:
         return f"{self.strategy}(seed={self.seed}{opts})"
 
 
-def grid(strategies: "Iterable[str]" = ("beam", "hill", "ftprop"), seeds: "Iterable[int]" = (0,),
-         **options) -> "list[Member]":
+def grid(
+    strategies: Iterable[str] = ("beam", "hill", "ftprop"),
+    seeds: Iterable[int] = (0,),
+    **options,
+) -> list[Member]:
     """Every strategy with every seed (restarts are more seeds), seeds varying fastest.
 
     >>> [str(m) for m in grid(["beam", "hill"], seeds=range(2))]
@@ -58,21 +61,29 @@ def _decisive(r: SearchResult) -> bool:
     return r.status in _DECISIVE or (r.success and r.loss == 0)
 
 
-def _rank(item: "tuple[int, SearchResult]") -> tuple:
+def _rank(item: tuple[int, SearchResult]) -> tuple:
     i, r = item
     return (r.loss, not _decisive(r), i)
 
 
-def _run(problem: Problem, hidden, member: Member, deadline: "float | None", common: dict):
+def _run(problem: Problem, hidden, member: Member, deadline: float | None, common: dict):
     """Run one member in a worker; ``deadline`` is wall-clock (``time.time()``)."""
     limit = None if deadline is None else deadline - time.time()
     if limit is not None and limit <= 0:
         return None
-    return solve(problem, hidden, member.strategy, seed=member.seed, time_limit=limit,
-                 progress=False, **common, **member.options)
+    return solve(
+        problem,
+        hidden,
+        member.strategy,
+        seed=member.seed,
+        time_limit=limit,
+        progress=False,
+        **common,
+        **member.options,
+    )
 
 
-def _loky(problem, hidden, members, deadline, common, jobs) -> "Iterator[tuple[int, object]]":
+def _loky(problem, hidden, members, deadline, common, jobs) -> Iterator[tuple[int, object]]:
     from joblib import Parallel, delayed
 
     def task(i: int, m: Member):
@@ -84,17 +95,20 @@ def _loky(problem, hidden, members, deadline, common, jobs) -> "Iterator[tuple[i
         yield from par(delayed(task)(i, m) for i, m in enumerate(members))
 
 
-def _dask(problem, hidden, members, deadline, common, address) -> "Iterator[tuple[int, object]]":
+def _dask(problem, hidden, members, deadline, common, address) -> Iterator[tuple[int, object]]:
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise HardTargetError("a scheduler address needs dask.distributed: "
-                              "pip install 'dask[distributed]'") from None
+        raise HardTargetError(
+            "a scheduler address needs dask.distributed: pip install 'dask[distributed]'"
+        ) from None
     client = address if isinstance(address, Client) else Client(address, set_as_default=False)
     try:
         data = client.scatter(problem, broadcast=True)  # sent once, not per task
-        futures = {client.submit(_run, data, hidden, m, deadline, common, pure=False): i
-                   for i, m in enumerate(members)}
+        futures = {
+            client.submit(_run, data, hidden, m, deadline, common, pure=False): i
+            for i, m in enumerate(members)
+        }
         try:
             for fut in as_completed(futures, loop=client.loop):
                 yield futures[fut], fut.result()
@@ -105,9 +119,16 @@ def _dask(problem, hidden, members, deadline, common, address) -> "Iterator[tupl
             client.close()
 
 
-def portfolio(problem: Problem, hidden=(4,), members: "Iterable[Member] | None" = None, *,
-              jobs: int = 1, scheduler=None, time_limit: "float | None" = None,
-              **common) -> SearchResult:
+def portfolio(
+    problem: Problem,
+    hidden=(4,),
+    members: Iterable[Member] | None = None,
+    *,
+    jobs: int = 1,
+    scheduler=None,
+    time_limit: float | None = None,
+    **common,
+) -> SearchResult:
     """Run ``members`` (default :func:`grid`) in parallel and return the best result.
 
     Parameters
@@ -136,8 +157,9 @@ def portfolio(problem: Problem, hidden=(4,), members: "Iterable[Member] | None" 
     """
     members = list(grid() if members is None else members)
     if not members or not all(isinstance(m, Member) for m in members):
-        raise HardTargetError("members must be a non-empty list of portfolio.Member "
-                              "(see portfolio.grid)")
+        raise HardTargetError(
+            "members must be a non-empty list of portfolio.Member (see portfolio.grid)"
+        )
     for m in members:  # unknown strategies or options fail here, before any work
         get_strategy(m.strategy, seed=m.seed, **m.options).validated()
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -152,7 +174,7 @@ def portfolio(problem: Problem, hidden=(4,), members: "Iterable[Member] | None" 
     else:
         stream = ((i, _run(problem, hidden, m, deadline, common)) for i, m in enumerate(members))
         backend = "serial"
-    done: "dict[int, SearchResult]" = {}
+    done: dict[int, SearchResult] = {}
     first = len(members)  # position of the first decisive member seen
     interrupted = False
     try:
@@ -175,11 +197,20 @@ def portfolio(problem: Problem, hidden=(4,), members: "Iterable[Member] | None" 
     if not kept and interrupted:
         raise KeyboardInterrupt
     if not kept:
-        raise HardTargetError("no portfolio member finished before the time limit; "
-                              "raise time_limit or use fewer members")
+        raise HardTargetError(
+            "no portfolio member finished before the time limit; "
+            "raise time_limit or use fewer members"
+        )
     i, best = min(kept, key=_rank)
-    report = [{"member": str(members[j]), "status": done[j].status, "loss": done[j].loss,
-               "wall_time": done[j].wall_time} for j in sorted(done)]
+    report = [
+        {
+            "member": str(members[j]),
+            "status": done[j].status,
+            "loss": done[j].loss,
+            "wall_time": done[j].wall_time,
+        }
+        for j in sorted(done)
+    ]
     info = dict(best.info, member=str(members[i]), backend=backend, jobs=jobs, members=report)
     out = replace(best, info=info, wall_time=time.time() - start)
     if interrupted:

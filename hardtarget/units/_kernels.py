@@ -140,9 +140,7 @@ def perceptron_checked(A, t, s, max_epochs, give_up):
 @numba.njit(cache=True)
 def pocket_result(A, t, s, best, st):
     """``(w, errors, min t*z, epochs, proof)`` of a finished pocket state (see above)."""
-    if (
-        st[2] == 1.0
-    ):  # converged: every float t*z > 0, so the proof pass measures it all
+    if st[2] == 1.0:  # converged: every float t*z > 0, so the proof pass measures it all
         ok, rows, mn = tz_undecided(A, t, s, best)
         if ok:
             return best.copy(), 0, mn, int(st[3]), 1 if rows.shape[0] == 0 else 2
@@ -328,10 +326,7 @@ def _perceptron_lockstep(A, T, s, max_epochs, give_up):
                     continue
             if check:
                 hist[j, ep % 4] = mist[q]
-                if (
-                    ep >= 7
-                    and hist[j, 0] + hist[j, 1] + hist[j, 2] + hist[j, 3] > active
-                ):
+                if ep >= 7 and hist[j, 0] + hist[j, 1] + hist[j, 2] + hist[j, 3] > active:
                     done[q] = True
         # compact: move the last running column into each finished one
         q = 0

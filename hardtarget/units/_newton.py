@@ -170,9 +170,7 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
     return 2, it1, 0.0
 
 
-@numba.njit(
-    cache=True, fastmath=_FAST
-)  # newton_steps inlined: its arrays are known local
+@numba.njit(cache=True, fastmath=_FAST)  # newton_steps inlined: its arrays are known local
 def _newton_all(A, t, s, max_iter):
     m, n = A.shape
     w = np.zeros(n + 1)

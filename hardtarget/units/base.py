@@ -73,9 +73,7 @@ def prepare(inputs, targets, sample_weight=None):
     else:
         bad = np.count_nonzero((t == 1) | (t == -1)) != t.shape[0]
     if bad:
-        raise HardTargetError(
-            "unit targets must be -1 or +1; map {0,1} labels with 2*t - 1"
-        )
+        raise HardTargetError("unit targets must be -1 or +1; map {0,1} labels with 2*t - 1")
     if t.dtype != np.int8 or not t.flags.c_contiguous:
         t = np.ascontiguousarray(t, dtype=np.int8)
     if sample_weight is None:
@@ -83,9 +81,7 @@ def prepare(inputs, targets, sample_weight=None):
     else:
         s = np.asarray(sample_weight, dtype=np.float64)
         if s.shape != (A.shape[0],):
-            raise HardTargetError(
-                f"sample_weight must have shape ({A.shape[0]},), got {s.shape}"
-            )
+            raise HardTargetError(f"sample_weight must have shape ({A.shape[0]},), got {s.shape}")
         if not np.all(np.isfinite(s)) or np.any(s < 0):
             raise HardTargetError("sample_weight must be finite and >= 0")
     return A, t, s
@@ -93,17 +89,13 @@ def prepare(inputs, targets, sample_weight=None):
 
 def margin_of(w, mn) -> float:
     """Geometric margin ``min t*z / ||w[:-1]||`` (``inf`` for zero weights that are all right)."""
-    norm = math.hypot(
-        *w[:-1].tolist()
-    )  # exact scaling inside: no overflow for huge weights
+    norm = math.hypot(*w[:-1].tolist())  # exact scaling inside: no overflow for huge weights
     if norm > 0:
         return float(mn) / norm
     return np.inf if mn > 0 else float(mn)
 
 
-def finish(
-    A, t, s, w, separable, iterations, solver, certificate=None, info=None
-) -> UnitResult:
+def finish(A, t, s, w, separable, iterations, solver, certificate=None, info=None) -> UnitResult:
     """Measure errors and margin of ``w`` and wrap everything in a UnitResult."""
     errors, _, mn = unit_errors(A, t, s, w)
     return UnitResult(

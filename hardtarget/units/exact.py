@@ -77,9 +77,7 @@ def _exact_tz(x, t, w) -> Fraction:
     return int(t) * z
 
 
-def separates_exactly(
-    A: np.ndarray, t: np.ndarray, s: np.ndarray, w: np.ndarray
-) -> bool:
+def separates_exactly(A: np.ndarray, t: np.ndarray, s: np.ndarray, w: np.ndarray) -> bool:
     """True when ``w`` separates every sample with ``s > 0``, exactly and in float network order.
 
     Both must hold: the exact rational ``t_i z_i > 0`` (the proof) and the float
@@ -89,9 +87,7 @@ def separates_exactly(
     if type(w) is not np.ndarray or w.dtype != np.float64 or w.ndim != 1:
         w = np.ascontiguousarray(w, dtype=np.float64).ravel()
     ok, rows, _ = tz_undecided(A, t, s, w)
-    return ok and (
-        rows.shape[0] == 0 or all(_exact_tz(A[i], t[i], w) > 0 for i in rows)
-    )
+    return ok and (rows.shape[0] == 0 or all(_exact_tz(A[i], t[i], w) > 0 for i in rows))
 
 
 # --------------------------------------------------------------------- certificates
@@ -277,10 +273,7 @@ def _bareiss_int64(N):
             for j in range(k):
                 x = R[i, j]
                 y = R[row, j]
-                if (
-                    abs(float(pv)) * abs(float(x)) + abs(float(a)) * abs(float(y))
-                    >= _LIM
-                ):
+                if abs(float(pv)) * abs(float(x)) + abs(float(a)) * abs(float(y)) >= _LIM:
                     return False, R, piv, row
                 R[i, j] = (pv * x - a * y) // prev
         prev = pv
@@ -304,9 +297,7 @@ def _bareiss_python(rows: list) -> tuple:
         pr = R[row]
         pv = pr[c]
         for i in range(n_rows):
-            if (
-                i != row
-            ):  # every row, also those with a zero here: each is rescaled by pv / prev
+            if i != row:  # every row, also those with a zero here: each is rescaled by pv / prev
                 a = R[i][c]
                 R[i] = [(pv * x - a * y) // prev for x, y in zip(R[i], pr)]
         prev = pv
@@ -340,9 +331,7 @@ def _has_null_point(R, piv: list, free: list, lam: np.ndarray) -> bool:
         f = free[0]
         return all(-int(R[i][f]) * D >= 0 for i in range(len(piv)))
     vals = [Fraction(float(lam[f])) for f in free]
-    x = [
-        -sum(int(R[i][f]) * v for f, v in zip(free, vals)) / D for i in range(len(piv))
-    ]
+    x = [-sum(int(R[i][f]) * v for f, v in zip(free, vals)) / D for i in range(len(piv))]
     return all(v >= 0 for v in x + vals) and any(v > 0 for v in x + vals)
 
 

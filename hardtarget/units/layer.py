@@ -76,9 +76,7 @@ def solve_layer(
         )
     m = np.shape(inputs)[0] if np.ndim(inputs) == 2 else T.shape[0]
     if T.shape[0] != m:
-        raise HardTargetError(
-            f"targets must be a ({m}, n_units) array of ±1, got shape {T.shape}"
-        )
+        raise HardTargetError(f"targets must be a ({m}, n_units) array of ±1, got shape {T.shape}")
     A, _, s = prepare(inputs, T[:, 0], sample_weight)
     if T.shape[0] != A.shape[0] or np.count_nonzero((T == 1) | (T == -1)) != T.size:
         raise HardTargetError(
@@ -134,13 +132,9 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop):
         raise HardTargetError(
             f"unit solver {solver!r} takes only max_epochs, got {sorted(options)}"
         )
-    if (
-        solver == "auto" and A.shape[0] * (A.shape[1] + 1) > NEWTON_FIRST
-    ):  # Newton first
+    if solver == "auto" and A.shape[0] * (A.shape[1] + 1) > NEWTON_FIRST:  # Newton first
         for j in range(k):
-            yield run_solver(
-                _auto, solver, A, Tt[j], s, {"max_epochs": max_epochs}, stop
-            )
+            yield run_solver(_auto, solver, A, Tt[j], s, {"max_epochs": max_epochs}, stop)
         return
     if stop is not None and stop():
         raise StopRequested("stopped before a layer solve")

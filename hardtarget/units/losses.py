@@ -40,9 +40,7 @@ def loss_code(name: str) -> int:
     """
     key = name.replace("-", "_") if isinstance(name, str) else name
     if key not in LAYER_LOSSES:
-        raise HardTargetError(
-            f"unknown layer loss {name!r}; valid: {', '.join(LAYER_LOSSES)}"
-        )
+        raise HardTargetError(f"unknown layer loss {name!r}; valid: {', '.join(LAYER_LOSSES)}")
     return LAYER_LOSSES.index(key)
 
 
@@ -82,9 +80,7 @@ def layer_loss(name: str, u) -> np.ndarray:
     [3.0, 0.5, 0.0]
     """
     u = np.asarray(u, dtype=np.float64)
-    return _apply(loss_code(name), np.ascontiguousarray(u).ravel(), False).reshape(
-        u.shape
-    )
+    return _apply(loss_code(name), np.ascontiguousarray(u).ravel(), False).reshape(u.shape)
 
 
 def layer_loss_grad(name: str, u) -> np.ndarray:
@@ -94,9 +90,7 @@ def layer_loss_grad(name: str, u) -> np.ndarray:
     [0.0, -1.0, 0.0]
     """
     u = np.asarray(u, dtype=np.float64)
-    return _apply(loss_code(name), np.ascontiguousarray(u).ravel(), True).reshape(
-        u.shape
-    )
+    return _apply(loss_code(name), np.ascontiguousarray(u).ravel(), True).reshape(u.shape)
 
 
 def error_count(Z, T) -> int:

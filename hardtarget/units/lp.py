@@ -59,7 +59,9 @@ def _run(h: highspy.Highs, entries: int) -> None:
     finally:
         h.cbSimplexInterrupt -= check
     if h.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
-        _local.highs = None  # the interrupt flag outlives the solve: the next one gets a fresh Highs
+        _local.highs = (
+            None  # the interrupt flag outlives the solve: the next one gets a fresh Highs
+        )
         raise StopRequested("stopped during an LP solve")
 
 
@@ -107,12 +109,10 @@ def _pattern(m: int, n1: int):
         inf = highspy.kHighsInf
         nc = m + 2 * n1
         nz_lam = m * (n1 + 1)
-        start = np.r_[
-            np.arange(0, nz_lam + 1, n1 + 1), nz_lam + 1 + np.arange(2 * n1)
-        ].astype(np.int32)
-        index = np.r_[
-            np.tile(np.arange(n1 + 1), m), np.arange(n1), np.arange(n1)
-        ].astype(np.int32)
+        start = np.r_[np.arange(0, nz_lam + 1, n1 + 1), nz_lam + 1 + np.arange(2 * n1)].astype(
+            np.int32
+        )
+        index = np.r_[np.tile(np.arange(n1 + 1), m), np.arange(n1), np.arange(n1)].astype(np.int32)
         cost = np.r_[np.zeros(m), np.ones(2 * n1)]
         lower = np.zeros(nc)
         upper = np.full(nc, inf)
@@ -177,9 +177,7 @@ def _lp_dual(A: np.ndarray, t: np.ndarray):
     sol = h.getSolution()
     x = np.asarray(sol.col_value)
     y = np.asarray(sol.row_dual)
-    gamma = float(
-        x[m:].sum()
-    )  # the objective (cost 1 on u+, u-), without getInfo's cost
+    gamma = float(x[m:].sum())  # the objective (cost 1 on u+, u-), without getInfo's cost
     return -y[:n1], gamma, x[:m]
 
 
@@ -248,9 +246,7 @@ def check_certificate(A: np.ndarray, t: np.ndarray, lam: np.ndarray) -> bool:
     t = np.asarray(t, dtype=np.float64)
     if A.ndim != 2 or t.shape != (A.shape[0],) or lam.shape != t.shape:
         return False
-    if not (
-        np.all(np.isfinite(lam)) and np.all(np.isfinite(A)) and np.all(np.abs(t) == 1)
-    ):
+    if not (np.all(np.isfinite(lam)) and np.all(np.isfinite(A)) and np.all(np.abs(t) == 1)):
         return False
     if np.any(lam < 0):
         return False
@@ -303,12 +299,8 @@ def lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool = True):
     def back(w):
         return np.ldexp(w, unscale) if scaled else np.ascontiguousarray(w)
 
-    d = (
-        _lp_dual(As, tf) if m > n + 1 else None
-    )  # the dual has n + 2 rows: for tall units only
-    if (
-        d is not None
-    ):  # the fast path; a numerically poor answer falls through to the primal LP
+    d = _lp_dual(As, tf) if m > n + 1 else None  # the dual has n + 2 rows: for tall units only
+    if d is not None:  # the fast path; a numerically poor answer falls through to the primal LP
         w, gamma, lam = d
         w = back(w)
         if gamma > 0 and separates_exactly(A, tf, ones, w):

@@ -37,13 +37,9 @@ def _run_perceptron(A, t, s, max_epochs, give_up, name) -> UnitResult:
     # the scalar kernel directly: a single unit never needs the lock-step one (nor its compile time)
     stop = _stop.current()
     if stop is None or A.shape[0] * (A.shape[1] + 1) < PERCEPTRON_CHUNK_WORK:
-        w, errors, mn, ep, proof = _kernels.perceptron_checked(
-            A, t, s, int(max_epochs), give_up
-        )
+        w, errors, mn, ep, proof = _kernels.perceptron_checked(A, t, s, int(max_epochs), give_up)
     else:  # a large unit: a few epochs per kernel call, the stop asked in between
-        w, errors, mn, ep, proof = _chunked_perceptron(
-            A, t, s, int(max_epochs), give_up, stop
-        )
+        w, errors, mn, ep, proof = _chunked_perceptron(A, t, s, int(max_epochs), give_up, stop)
     sep = True if proof == 1 or (proof == 2 and separates_exactly(A, t, s, w)) else None
     return UnitResult(sep, w, margin_of(w, mn), int(errors), int(ep), None, name, {})
 
@@ -60,9 +56,7 @@ def _chunked_perceptron(A, t, s, max_epochs: int, give_up: bool, stop) -> tuple:
     for ep in range(0, max_epochs, step):
         if stop():
             raise StopRequested("stopped during a perceptron solve")
-        _kernels.pocket_epochs(
-            A, t, s, ep, min(ep + step, max_epochs), check, w, best, hist, st
-        )
+        _kernels.pocket_epochs(A, t, s, ep, min(ep + step, max_epochs), check, w, best, hist, st)
         if st[2]:
             break
     return _kernels.pocket_result(A, t, s, best, st)
@@ -89,7 +83,9 @@ def _make_descent(loss: str) -> Callable:
         return _proved(A, t, s, finish(A, t, s, w, True if conv else None, ep, loss))
 
     solve.__name__ = loss
-    solve.__doc__ = f"SGD on the {loss.replace('_', ' ')} layer loss; separable=True only when it separates."
+    solve.__doc__ = (
+        f"SGD on the {loss.replace('_', ' ')} layer loss; separable=True only when it separates."
+    )
     return solve
 
 
@@ -97,9 +93,7 @@ def _lp(A, t, s, max_margin: bool = True) -> UnitResult:
     keep = s > 0
     every = bool(keep.all())
     sep, w, cert = (
-        lp_separate(A, t, max_margin)
-        if every
-        else lp_separate(A[keep], t[keep], max_margin)
+        lp_separate(A, t, max_margin) if every else lp_separate(A[keep], t[keep], max_margin)
     )
     if cert is not None and not every:
         full = np.zeros(A.shape[0])
@@ -151,9 +145,7 @@ def _auto_after(A, t, s, pr: UnitResult | None) -> UnitResult:
             pr = nr  # the better weights for a unit that turns out not separable
     cert = conflicting_duplicates(A, t, s)
     if cert is not None:
-        return UnitResult(
-            False, pr.weights, pr.margin, pr.errors, pr.iterations, cert, "auto"
-        )
+        return UnitResult(False, pr.weights, pr.margin, pr.errors, pr.iterations, cert, "auto")
     lr = _lp(A, t, s, max_margin=False)
     if lr.separable is False:
         return UnitResult(
@@ -237,9 +229,7 @@ def solve_unit(
     return result
 
 
-def run_solver(
-    fn: Callable, name: str, A, t, s, options: dict, stop=None
-) -> UnitResult:
+def run_solver(fn: Callable, name: str, A, t, s, options: dict, stop=None) -> UnitResult:
     """Call a registered solver on a prepared unit, with ``stop`` installed when given."""
     try:
         if stop is None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ...errors import HardTargetError
 from ...feasibility import FeasibilityReport, layer_problems, verify
 from ...problem import Problem
@@ -32,12 +30,18 @@ class SatVerifyReport:
     exact: bool
     agree: bool
     units: list = field(default_factory=list)
-    lp: "FeasibilityReport | None" = None
+    lp: FeasibilityReport | None = None
 
 
-def sat_verify(problem: Problem, targets, activation: str = "sign", backend: str = "cpsat",
-               weights: "str | None" = None, weight_bound: "int | str" = "auto",
-               time_limit: "float | None" = None) -> SatVerifyReport:
+def sat_verify(
+    problem: Problem,
+    targets,
+    activation: str = "sign",
+    backend: str = "cpsat",
+    weights: str | None = None,
+    weight_bound: int | str = "auto",
+    time_limit: float | None = None,
+) -> SatVerifyReport:
     """Check every unit of a target setting with a SAT encoding and with the LP.
 
     Parameters
@@ -69,7 +73,9 @@ def sat_verify(problem: Problem, targets, activation: str = "sign", backend: str
         for j in range(T.shape[1]):
             rows = distinct_problem(A, T[:, j])
             if backend == "cpsat":
-                net = CpNetwork(rows, (), activation, weights, weight_bound, "feasibility", symmetry=False)
+                net = CpNetwork(
+                    rows, (), activation, weights, weight_bound, "feasibility", symmetry=False
+                )
                 exact = bool(net.exact[0])
             else:
                 from .pysat_bnn import PySatNetwork
@@ -78,12 +84,22 @@ def sat_verify(problem: Problem, targets, activation: str = "sign", backend: str
                 exact = False
             out = net.solve(time_limit)
             if out["status"] not in ("OPTIMAL", "FEASIBLE", "INFEASIBLE"):
-                raise HardTargetError(f"the {backend} check of layer {d} unit {j} hit the time limit; "
-                                      "raise time_limit")
+                raise HardTargetError(
+                    f"the {backend} check of layer {d} unit {j} hit the time limit; "
+                    "raise time_limit"
+                )
             sat = out["status"] != "INFEASIBLE"
             lp_ok = lp.units[d - 1][j].separable
-            units.append({"layer": d, "unit": j, "sat": sat, "lp": lp_ok, "exact": exact,
-                          "weights": out["weights"][0][:, 0].tolist() if sat else None})
+            units.append(
+                {
+                    "layer": d,
+                    "unit": j,
+                    "sat": sat,
+                    "lp": lp_ok,
+                    "exact": exact,
+                    "weights": out["weights"][0][:, 0].tolist() if sat else None,
+                }
+            )
     agree = all((u["sat"] == u["lp"]) if u["exact"] else (u["lp"] or not u["sat"]) for u in units)
     feasible = all(u["sat"] for u in units)
     return SatVerifyReport(feasible, all(u["exact"] for u in units), agree, units, lp)

@@ -108,8 +108,8 @@ def _data(args: argparse.Namespace):
     import torch
 
     from ..data import channel_stats, load_dataset
-    from ..sources import holdout
     from ..evaluation import normalizer
+    from ..sources import holdout
 
     bundle = load_dataset(args.dataset, args.data_dir, args.image_size)
     train, val = holdout(bundle.train, args.val_split, args.seed, not args.no_stratify)
