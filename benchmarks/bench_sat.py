@@ -127,7 +127,8 @@ def binary(limit: float) -> None:
             row.append(f"{verdict} {dt:.2f}")
         rows.append(row)
     print(
-        f"## Binary weights: CP-SAT vs PySAT (Glucose 4), wall seconds incl. encoding, limit {limit:g} s\n"
+        f"## Binary weights: CP-SAT vs PySAT (Glucose 4), wall seconds incl. encoding, "
+        f"limit {limit:g} s\n"
     )
     table(["problem"] + [s for s, _ in BINARY_SOLVERS], rows)
 

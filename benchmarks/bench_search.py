@@ -52,7 +52,8 @@ def ablation() -> None:
     solve(cases[0][0], (2,), "exhaustive", progress=False)  # warm-up
     print("## Exhaustive search: what each trick saves (same process; time relative to all on)\n")
     print(
-        "| problem | hidden | config | status | loss | states | separability tests | time (s) | ratio |"
+        "| problem | hidden | config | status | loss | states | separability tests "
+        "| time (s) | ratio |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for p, hidden in cases:
@@ -63,7 +64,8 @@ def ablation() -> None:
             dt = time.perf_counter() - t0
             base = base or dt
             print(
-                f"| {p.name} | {hidden[0]} | {label} | {r.status} | {r.loss:g} | {r.states_evaluated} | "
+                f"| {p.name} | {hidden[0]} | {label} | {r.status} | {r.loss:g} "
+                f"| {r.states_evaluated} | "
                 f"{r.info.get('separability_tests', 0)} | {dt:.3f} | {dt / base:.2f}x |"
             )
     print("\n## The unit cache (hill climbing, same process)\n")
@@ -77,7 +79,8 @@ def ablation() -> None:
         dt = time.perf_counter() - t0
         base = base or dt
         print(
-            f"| {p.name} | {label} | {r.states_evaluated} | {r.unit_solves} | {r.cache_hits} | {dt:.3f} | "
+            f"| {p.name} | {label} | {r.states_evaluated} | {r.unit_solves} | {r.cache_hits} "
+            f"| {dt:.3f} | "
             f"{dt / base:.2f}x |"
         )
     print()
@@ -98,7 +101,8 @@ def planted(seeds=(0,), time_limit: float = 60.0) -> None:
                     opts["restarts"] = 10_000  # new initial targets until the time limit
                 r = solve(p, (8,), name, time_limit=time_limit, seed=seed, progress=False, **opts)
                 print(
-                    f"| {seed} | {name} | {init} | {r.status} | {r.train_accuracy:.4f} | {r.loss:g} | "
+                    f"| {seed} | {name} | {init} | {r.status} | {r.train_accuracy:.4f} "
+                    f"| {r.loss:g} | "
                     f"{r.time_to_best:.2f} | {r.states_evaluated} |",
                     flush=True,
                 )

@@ -278,7 +278,8 @@ X = np.array([[-1., -1.], [-1., 1.], [1., -1.], [1., 1.]])
 calls = [("auto_sep", lambda: solve_unit(X, [-1, -1, -1, 1], solver="auto")),
          ("auto_nonsep", lambda: solve_unit(X, [-1, 1, 1, -1], solver="auto")),
          ("perceptron", lambda: solve_unit(X, [-1, -1, -1, 1], solver="perceptron")),
-         ("batched", lambda: solve_layer(X, np.array([[-1, -1], [-1, 1], [-1, 1], [1, 1]]), solver="perceptron")),
+         ("batched", lambda: solve_layer(X, np.array([[-1, -1], [-1, 1], [-1, 1], [1, 1]]),
+                                         solver="perceptron")),
          ("hinge", lambda: solve_unit(X, [-1, -1, -1, 1], solver="hinge"))]
 first, warm = {}, {}
 for name, f in calls:
@@ -292,7 +293,8 @@ stats = {}
 for name in dir(_kernels):
     d = getattr(_kernels, name)
     if hasattr(d, "stats") and hasattr(d, "signatures") and d.signatures:
-        stats[name] = dict(hits=sum(d.stats.cache_hits.values()), misses=sum(d.stats.cache_misses.values()))
+        stats[name] = dict(hits=sum(d.stats.cache_hits.values()),
+                           misses=sum(d.stats.cache_misses.values()))
 print(json.dumps(dict(import_s=t_import, first=first, warm=warm, stats=stats)))
 """
 
@@ -363,7 +365,8 @@ def main(argv=None):
         out["compile"] = {"runs": runs, "cache_files": nfiles}
         print("## numba compile and cache\n")
         print(
-            "| process | import s | first auto (sep) ms | first auto (non-sep) ms | first perceptron ms "
+            "| process | import s | first auto (sep) ms | first auto (non-sep) ms "
+            "| first perceptron ms "
             "| first batched ms | first hinge ms | warm auto (sep) µs | cache hits / misses |"
         )
         print("|---|---|---|---|---|---|---|---|---|")
@@ -372,8 +375,10 @@ def main(argv=None):
             hits = sum(s["hits"] for s in r["stats"].values())
             miss = sum(s["misses"] for s in r["stats"].values())
             print(
-                f"| {r['label']} | {r['import_s']:.2f} | {f['auto_sep'] * 1e3:.1f} | {f['auto_nonsep'] * 1e3:.1f} "
-                f"| {f['perceptron'] * 1e3:.1f} | {f['batched'] * 1e3:.1f} | {f['hinge'] * 1e3:.1f} "
+                f"| {r['label']} | {r['import_s']:.2f} | {f['auto_sep'] * 1e3:.1f} "
+                f"| {f['auto_nonsep'] * 1e3:.1f} "
+                f"| {f['perceptron'] * 1e3:.1f} | {f['batched'] * 1e3:.1f} "
+                f"| {f['hinge'] * 1e3:.1f} "
                 f"| {w['auto_sep'] * 1e6:.0f} | {hits} / {miss} |"
             )
         print(f"\n{nfiles} files in the numba cache directory after both processes.\n")
@@ -383,7 +388,8 @@ def main(argv=None):
     print("## median µs per call (speed-up vs linprog in parentheses)\n")
     print(
         f"{args.instances} instances per cell, calls interleaved over instances and methods.  "
-        "Verdict columns: exact methods agree/instances (wrong proofs flagged); heuristics separated/separable.\n"
+        "Verdict columns: exact methods agree/instances (wrong proofs flagged); "
+        "heuristics separated/separable.\n"
     )
     hdr = (
         ["n", "m", "inputs", "labels", "linprog"]
@@ -455,7 +461,8 @@ def main(argv=None):
     out["cells"] = cells
 
     print(
-        f"\n## batched perceptron: {args.units} planted units sharing one input matrix, µs per unit\n"
+        f"\n## batched perceptron: {args.units} planted units sharing one input matrix, "
+        "µs per unit\n"
     )
     print("| n | m | inputs | single calls | solve_layer | ratio | same results | converged |")
     print("|---|---|---|---|---|---|---|---|")
@@ -465,7 +472,8 @@ def main(argv=None):
         for r in bench_batched(rng, bsizes, args.units, kind, budget * 3):
             brows.append(r)
             print(
-                f"| {r['n']} | {r['m']} | {'±1' if kind == 'pm1' else 'gauss'} | {fmt_us(r['single_us_per_unit'])} "
+                f"| {r['n']} | {r['m']} | {'±1' if kind == 'pm1' else 'gauss'} "
+                f"| {fmt_us(r['single_us_per_unit'])} "
                 f"| {fmt_us(r['batched_us_per_unit'])} | {r['ratio']:.1f}x | {r['identical']} "
                 f"| {r['converged']}/{r['units']} |",
                 flush=True,
@@ -498,11 +506,13 @@ def main(argv=None):
     out["targets"] = targets
     print("\n## targets (issue 2), sizes up to (16, 256)\n")
     print(
-        f"- auto on separable: min speed-up {targets['auto_sep_min_speedup']:.1f}x (target >= 100x): "
+        f"- auto on separable: min speed-up {targets['auto_sep_min_speedup']:.1f}x "
+        "(target >= 100x): "
         f"{'met' if targets['auto_sep_min_speedup'] >= 100 else 'MISSED'}"
     )
     print(
-        f"- auto on non-separable: min speed-up {targets['auto_nonsep_min_speedup']:.1f}x (target >= 3x): "
+        f"- auto on non-separable: min speed-up {targets['auto_nonsep_min_speedup']:.1f}x "
+        "(target >= 3x): "
         f"{'met' if targets['auto_nonsep_min_speedup'] >= 3 else 'MISSED'}"
     )
     print(

@@ -109,6 +109,7 @@ def get_activation(spec: str | Activation) -> Activation:
         if digits.isdigit() and int(digits) >= 1:
             return Activation("qrelu", int(digits))
         raise HardTargetError(
-            f"bad quantized ReLU {spec!r}: write 'qrelu<k>' with k >= 1 steps, e.g. 'qrelu3' (4 levels, 2 bits)"
+            f"bad quantized ReLU {spec!r}: write 'qrelu<k>' with k >= 1 steps, "
+            "e.g. 'qrelu3' (4 levels, 2 bits)"
         )
     raise HardTargetError(f"unknown activation {spec!r}; valid: sign, step, qrelu<k> (e.g. qrelu3)")

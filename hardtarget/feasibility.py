@@ -87,9 +87,10 @@ class FeasibilityReport:
         }
 
     def summary(self) -> str:
-        lines = [
-            f"problem {self.problem}: {'FEASIBLE' if self.feasible else 'INFEASIBLE' if self.feasible is False else 'UNKNOWN'}"
-        ]
+        verdict = (
+            "FEASIBLE" if self.feasible else "INFEASIBLE" if self.feasible is False else "UNKNOWN"
+        )
+        lines = [f"problem {self.problem}: {verdict}"]
         for layer in self.units:
             for u in layer:
                 if u.separable:
@@ -99,7 +100,8 @@ class FeasibilityReport:
                 elif u.separable is False:
                     k = int(np.count_nonzero(u.certificate))
                     lines.append(
-                        f"  layer {u.layer} unit {u.unit}: NOT separable (certificate on {k} points)"
+                        f"  layer {u.layer} unit {u.unit}: NOT separable "
+                        f"(certificate on {k} points)"
                     )
                 else:
                     lines.append(f"  layer {u.layer} unit {u.unit}: unknown")

@@ -30,7 +30,8 @@ def fraction_separates(A, t, w) -> bool:
 
 
 def sympy_certificate(A, t, lam) -> bool:
-    """An exact ``lambda >= 0``, ``sum = 1``, on ``lam``'s support with ``sum lambda_i t_i [x_i, 1] = 0``."""
+    """An exact ``lambda >= 0``, ``sum = 1``, on ``lam``'s support with
+    ``sum lambda_i t_i [x_i, 1] = 0``."""
     S = np.flatnonzero(np.asarray(lam) > 0)
     if S.size == 0:
         return False

@@ -50,7 +50,8 @@ def test_exact_solvers_agree_with_scipy_linprog(prob):
 
 @st.composite
 def large_unit_problems(draw):
-    """Units past ``NEWTON_FIRST``, where ``auto`` starts with finite Newton, some with zero weights."""
+    """Units past ``NEWTON_FIRST``, where ``auto`` starts with finite Newton,
+    some with zero weights."""
     n = draw(st.integers(4, 20))
     m = draw(st.integers(300 // (n + 1), 300))
     rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))

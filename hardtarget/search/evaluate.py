@@ -89,7 +89,8 @@ class Evaluator:
         self.activation = get_activation(activation)
         if not self.activation.binary:
             raise HardTargetError(
-                f"target search needs a binary activation (sign or step), got {self.activation.name!r}"
+                "target search needs a binary activation (sign or step), "
+                f"got {self.activation.name!r}"
             )
         self.solver_name = solver
         get_solver(solver)  # an unknown name fails here, not at the first state
@@ -118,7 +119,8 @@ class Evaluator:
         ts = as_target_setting(targets, self.problem.n_samples)
         if ts.widths != self.hidden:
             raise HardTargetError(
-                f"target setting has hidden widths {ts.widths} but the architecture has {self.hidden}; "
+                f"target setting has hidden widths {ts.widths} "
+                f"but the architecture has {self.hidden}; "
                 "give one (n_samples, width) array per hidden layer"
             )
         return ts

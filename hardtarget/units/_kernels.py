@@ -69,7 +69,8 @@ def units_checked(A, T, s, W, converged):
 
 @numba.njit(cache=True)
 def check_unit(A, t):
-    """0 if ``A`` is finite and every ``t`` is -1 or +1; 1 if ``A`` is not finite; 2 for a bad target."""
+    """0 if ``A`` is finite and every ``t`` is -1 or +1; 1 if ``A`` is not finite;
+    2 for a bad target."""
     m, n = A.shape
     for i in range(m):
         for f in range(n):
@@ -84,7 +85,8 @@ def check_unit(A, t):
 
 @numba.njit(cache=True)
 def _zrow(A, i, Wc, na, z):
-    """``z[q] = sum_f A[i, f] * Wc[f, q]`` for q < na, each summed in feature order (as :func:`_z`)."""
+    """``z[q] = sum_f A[i, f] * Wc[f, q]`` for q < na, each summed in feature order
+    (as :func:`_z`)."""
     n = A.shape[1]
     if na < 8:  # few units: one register accumulator per unit
         for q in range(na):

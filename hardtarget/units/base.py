@@ -63,7 +63,8 @@ def prepare(inputs, targets, sample_weight=None):
         t = t[:, 0]
     if t.ndim != 1 or t.shape[0] != A.shape[0]:
         raise HardTargetError(
-            f"unit targets must be a vector of length {A.shape[0]} (one per input row), got shape {t.shape}"
+            f"unit targets must be a vector of length {A.shape[0]} (one per input row), "
+            f"got shape {t.shape}"
         )
     if t.dtype.kind in "biuf":
         code = check_unit(A, t)

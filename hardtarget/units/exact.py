@@ -125,7 +125,8 @@ def _approximate_inverse(B):
 
 @numba.njit(cache=True)
 def _verified_square(M, f):
-    """Signs of the exact ``mu`` with ``sum_{j != f} mu_j M[:, j] = -M[:, f]`` (square), proved in floats.
+    """Signs of the exact ``mu`` with ``sum_{j != f} mu_j M[:, j] = -M[:, f]`` (square),
+    proved in floats.
 
     Returns ``+1`` when the system is provably nonsingular and every ``mu_j > 0`` (then
     ``mu`` with ``mu_f = 1`` is an exact certificate), ``-1`` when it is nonsingular and

@@ -57,7 +57,9 @@ def sat_verify(
     --------
     >>> import hardtarget as ht
     >>> p = ht.load_problem("xor")
-    >>> T1 = np.stack([np.where(p.X.sum(1) > 1, 1, -1), np.where(p.X.sum(1) > -1, 1, -1)], 1)  # AND, OR
+    >>> T1 = np.stack(
+    ...     [np.where(p.X.sum(1) > 1, 1, -1), np.where(p.X.sum(1) > -1, 1, -1)], 1
+    ... )  # AND, OR
     >>> r = sat_verify(p, [T1])
     >>> r.feasible, r.exact, r.agree
     (True, True, True)
