@@ -55,6 +55,7 @@ def sat_verify(
 
     Examples
     --------
+    >>> import numpy as np
     >>> import hardtarget as ht
     >>> p = ht.load_problem("xor")
     >>> T1 = np.stack(
