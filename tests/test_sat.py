@@ -362,3 +362,20 @@ def test_the_budget_is_checked_while_the_model_is_built(opts, monkeypatch):
     assert looks["n"] == 50 and r.status == "time_limit"
     assert "solver_status" not in r.info  # the solver never ran
     assert r.network is None and "no network was found" in r.message
+
+
+def test_large_cpsat_models_skip_symmetry_detection():
+    """CP-SAT's presolve symmetry detection ignores time limits (50 s past a 5 s limit on
+    parity:3 with 10,000 hidden units), so models past the threshold go without it."""
+    from ortools.sat.python import cp_model
+
+    from hardtarget.search.sat._common import SYMMETRY_MAX_VARIABLES, solve_stoppable
+
+    for n, level in ((10, 2), (SYMMETRY_MAX_VARIABLES + 1, 0)):
+        model = cp_model.CpModel()
+        xs = [model.NewBoolVar("") for _ in range(n)]
+        model.Add(sum(xs[:2]) >= 1)
+        solver = cp_model.CpSolver()
+        assert solver.parameters.symmetry_level == 2  # CP-SAT's default
+        assert solve_stoppable(solver, model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        assert solver.parameters.symmetry_level == level
