@@ -22,8 +22,6 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-
 __all__ = [
     "HardActivation",
     "hard_activation",
@@ -86,9 +84,6 @@ _WHERE = {
 
 
 def __getattr__(name: str):
-    if name in _WHERE:
-        from ._require import require_torch
+    from ._require import lazy_attribute
 
-        require_torch()
-        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return lazy_attribute(__name__, _WHERE, name)
