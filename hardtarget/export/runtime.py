@@ -112,34 +112,27 @@ class CModel:
 
     def decision(self, X) -> np.ndarray:
         X = self._rows(X)
-        Z = np.empty((X.shape[0], self.n_outputs))
-        self._fn("decision_batch")(
-            X.ctypes.data_as(ctypes.c_void_p),
-            ctypes.c_int32(X.shape[0]),
-            Z.ctypes.data_as(ctypes.c_void_p),
-        )
-        return Z
+        return self._batch("decision_batch", X, np.empty((X.shape[0], self.n_outputs)))
 
     def index(self, X) -> np.ndarray:
         X = self._rows(X)
-        out = np.empty(X.shape[0], dtype=np.int32)
-        self._fn("predict_batch")(
-            X.ctypes.data_as(ctypes.c_void_p),
-            ctypes.c_int32(X.shape[0]),
-            out.ctypes.data_as(ctypes.c_void_p),
-        )
+        out = self._batch("predict_batch", X, np.empty(X.shape[0], dtype=np.int32))
         return out.astype(np.int64)
 
     def index_bits(self, bits: np.ndarray) -> np.ndarray:
         """Predictions from packed rows (``uint32``, ``ceil(n / 32)`` words each)."""
         bits = np.ascontiguousarray(bits, dtype=np.uint32)
-        out = np.empty(bits.shape[0], dtype=np.int32)
-        self._fn("predict_bits_batch")(
-            bits.ctypes.data_as(ctypes.c_void_p),
-            ctypes.c_int32(bits.shape[0]),
+        out = self._batch("predict_bits_batch", bits, np.empty(bits.shape[0], dtype=np.int32))
+        return out.astype(np.int64)
+
+    def _batch(self, suffix: str, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Run the C function ``NAME_<suffix>(rows, n, out)`` over every row into ``out``."""
+        self._fn(suffix)(
+            rows.ctypes.data_as(ctypes.c_void_p),
+            ctypes.c_int32(rows.shape[0]),
             out.ctypes.data_as(ctypes.c_void_p),
         )
-        return out.astype(np.int64)
+        return out
 
 
 def pack_signs(X) -> np.ndarray:
