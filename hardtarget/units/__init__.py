@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from .base import UnitResult
 from .cache import UnitCache
+from .certificates import CertificateStore
 from .layer import solve_layer
 from .losses import LAYER_LOSSES, error_count, layer_loss, layer_loss_grad
 from .lp import check_certificate
 from .solvers import SOLVERS, get_solver, solve_unit
 
 __all__ = [
+    "CertificateStore",
     "LAYER_LOSSES",
     "SOLVERS",
     "UnitCache",

@@ -1,7 +1,10 @@
 """Memo of unit solves keyed by (digest of inputs, target column, weights, solver).
 
 Target search revisits the same perceptron subproblems over and over (a unit whose
-inputs and targets did not change between two states); this saves the re-solve.
+inputs and targets did not change between two states); this saves the re-solve.  For
+the neighbours it has not seen, the cache also keeps a
+:class:`~hardtarget.units.certificates.CertificateStore` per input matrix, which
+``auto`` asks before its LP.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import numpy as np
 
 from ..targets import digest
 from .base import UnitResult
+from .certificates import CertificateStore
 
 __all__ = ["UnitCache"]
 
@@ -26,11 +30,16 @@ class UnitCache:
     >>> _ = solve_unit(X, [-1, 1], cache=cache); _ = solve_unit(X, [-1, 1], cache=cache)
     >>> cache.hits, cache.misses
     (1, 1)
+
+    ``certificates`` bounds the input matrices whose certificate stores are kept
+    (least recently used first out; 0 keeps none).
     """
 
-    def __init__(self, maxsize: int = 100_000):
+    def __init__(self, maxsize: int = 100_000, certificates: int = 64):
         self.maxsize = int(maxsize)
+        self.certificates = int(certificates)
         self._data: OrderedDict[tuple, UnitResult] = OrderedDict()
+        self._stores: OrderedDict[bytes, CertificateStore] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
@@ -81,6 +90,25 @@ class UnitCache:
         if len(self._data) > self.maxsize:
             self._data.popitem(last=False)
 
+    def store(self, input_key: bytes, shape: tuple) -> CertificateStore | None:
+        """The certificate store of the inputs with digest ``input_key`` (None if kept off)."""
+        if self.certificates <= 0:
+            return None
+        st = self._stores.get(input_key)
+        if st is None:
+            st = self._stores[input_key] = CertificateStore(*shape)
+            if len(self._stores) > self.certificates:
+                self._stores.popitem(last=False)
+        else:
+            self._stores.move_to_end(input_key)
+        return st
+
+    def certificate_stats(self) -> dict:
+        """Lookups in the certificate stores kept now: refuted (hits) and not (misses)."""
+        st = self._stores.values()
+        return {"hits": sum(x.hits for x in st), "misses": sum(x.misses for x in st)}
+
     def clear(self) -> None:
         self._data.clear()
+        self._stores.clear()
         self.hits = self.misses = 0

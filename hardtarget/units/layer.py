@@ -41,7 +41,8 @@ def solve_layer(
     solver : str, default="auto"
         A name from :data:`~hardtarget.units.SOLVERS`.
     cache : UnitCache, default=None
-        Returns stored results for units solved before and stores the new ones.
+        Returns stored results for units solved before and stores the new ones; ``auto``
+        also asks its certificate store for these inputs before an LP.
     sample_weight : array of shape (m,), default=None
     stop : callable, default=None
         Asked between units, Newton steps and inside LP solves; when it returns True,
@@ -86,13 +87,16 @@ def solve_layer(
     k = Tt.shape[0]
     results: list = [None] * k
     keys: list = []
+    store = None
     if cache is not None:
         key_opts = dict(options, refine=True) if refine else options
         keys = cache.keys(A, Tt, s, solver, key_opts, input_key)
         results = [cache.get(key) for key in keys]
     todo = [j for j in range(k) if results[j] is None]
     if todo:
-        solved = _solve_units(fn, solver, A, Tt[todo], s, dict(options), stop)
+        if cache is not None and fn is _auto:
+            store = cache.store(keys[0][0], A.shape)
+        solved = _solve_units(fn, solver, A, Tt[todo], s, dict(options), stop, store)
         for j, r in zip(todo, solved):
             if refine and r.errors and not r.separable:
                 r = _refined(A, Tt[j], s, r, stop)
@@ -117,10 +121,11 @@ def _refined(A, t, s, r: UnitResult, stop) -> UnitResult:
     return r
 
 
-def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop):
+def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop, store=None):
     """Solve the units ``Tt`` (k x m), batched for ``perceptron`` and small ``auto`` units.
 
-    A generator: the caller stores each result as it comes, so a stop keeps what was done.
+    ``store`` (a CertificateStore of ``A``) goes to ``auto``.  A generator: the caller
+    stores each result as it comes, so a stop keeps what was done.
     """
     k = Tt.shape[0]
     if solver not in ("perceptron", "auto"):
@@ -134,7 +139,7 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop):
         )
     if solver == "auto" and A.shape[0] * (A.shape[1] + 1) > NEWTON_FIRST:  # Newton first
         for j in range(k):
-            yield run_solver(_auto, solver, A, Tt[j], s, {"max_epochs": max_epochs}, stop)
+            yield run_solver(_auto, solver, A, Tt[j], s, {"max_epochs": max_epochs}, stop, store)
         return
     if stop is not None and stop():
         raise StopRequested("stopped before a layer solve")
@@ -159,5 +164,5 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop):
             if stop is not None and stop():
                 raise StopRequested("stopped between unit solves")
             with _stop.stopping(stop):
-                r = _auto_after(A, Tt[j], s, r)
+                r = _auto_after(A, Tt[j], s, r, store)
         yield r

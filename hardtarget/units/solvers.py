@@ -6,6 +6,8 @@
 ``lp``          exact: max-margin weights or a Farkas certificate (HiGHS).
 ``auto``        a fast proof first (perceptron on small units, finite Newton on the
                 squared hinge), the exact LP only when that fails; its verdict is the LP's.
+                With a cache, a certificate stored for a neighbouring column stands in
+                for the LP of a non-separable unit (same verdict, weights and errors).
 """
 
 from __future__ import annotations
@@ -134,9 +136,10 @@ def _newton_pays(A) -> bool:
     return (n + 1) ** 2 * (m + n + 1) <= NEWTON_MAX_WORK
 
 
-def _auto_after(A, t, s, pr: UnitResult | None) -> UnitResult:
+def _auto_after(A, t, s, pr: UnitResult | None, certificates=None) -> UnitResult:
     """Finish ``auto`` for a unit that the perceptron (``pr``, or None if skipped) did not prove:
-    finite Newton (unless the unit is too wide), then conflicting duplicates, then the LP."""
+    finite Newton (unless the unit is too wide), then conflicting duplicates, then a stored
+    certificate (``certificates``, a CertificateStore of ``A``), then the LP."""
     if _newton_pays(A):
         nr = _newton_proof(A, t, s)
         if nr.separable:
@@ -144,10 +147,14 @@ def _auto_after(A, t, s, pr: UnitResult | None) -> UnitResult:
         if pr is None or nr.errors < pr.errors:
             pr = nr  # the better weights for a unit that turns out not separable
     cert = conflicting_duplicates(A, t, s)
+    if cert is None and certificates is not None:
+        cert = certificates.refute(t, s)  # the LP's verdict, without the LP
     if cert is not None:
         return UnitResult(False, pr.weights, pr.margin, pr.errors, pr.iterations, cert, "auto")
     lr = _lp(A, t, s, max_margin=False)
     if lr.separable is False:
+        if certificates is not None:
+            certificates.add(t, lr.certificate)
         return UnitResult(
             False,
             pr.weights,
@@ -161,13 +168,13 @@ def _auto_after(A, t, s, pr: UnitResult | None) -> UnitResult:
     return lr
 
 
-def _auto(A, t, s, max_epochs: int = 64) -> UnitResult:
+def _auto(A, t, s, max_epochs: int = 64, certificates=None) -> UnitResult:
     pr = None
     if A.shape[0] * (A.shape[1] + 1) <= NEWTON_FIRST or not _newton_pays(A):
         pr = _run_perceptron(A, t, s, max_epochs, True, "auto")
         if pr.separable:
             return pr
-    return _auto_after(A, t, s, pr)
+    return _auto_after(A, t, s, pr, certificates)
 
 
 SOLVERS: dict = {
@@ -205,7 +212,9 @@ def solve_unit(
     weight 0 do not constrain the unit.  Options go to the solver (e.g.
     ``max_epochs`` for perceptron, ``lr``/``l2``/``seed`` for the hinge family,
     ``max_margin`` for lp).  ``cache`` (a :class:`~hardtarget.units.cache.UnitCache`)
-    returns a stored result for a subproblem solved before.  ``stop`` (a callable
+    returns a stored result for a subproblem solved before and, for ``auto``, the
+    certificates of non-separable units on the same inputs, which refute most of their
+    single-flip neighbours without an LP.  ``stop`` (a callable
     returning True to stop) is asked between Newton steps and inside LP solves; when it
     says stop, :class:`~hardtarget.errors.StopRequested` is raised.
 
@@ -218,19 +227,28 @@ def solve_unit(
     """
     fn = get_solver(solver)
     A, t, s = prepare(inputs, targets, sample_weight)
+    store = None
     if cache is not None:
         key = cache.key(A, t, s, solver, options)
         hit = cache.get(key)
         if hit is not None:
             return hit
-    result = run_solver(fn, solver, A, t, s, options, stop)
+        store = cache.store(key[0], A.shape) if fn is _auto else None
+    result = run_solver(fn, solver, A, t, s, options, stop, store)
     if cache is not None:
         cache.put(key, result)
     return result
 
 
-def run_solver(fn: Callable, name: str, A, t, s, options: dict, stop=None) -> UnitResult:
-    """Call a registered solver on a prepared unit, with ``stop`` installed when given."""
+def run_solver(
+    fn: Callable, name: str, A, t, s, options: dict, stop=None, store=None
+) -> UnitResult:
+    """Call a registered solver on a prepared unit, with ``stop`` installed when given.
+
+    ``store`` (a CertificateStore of ``A``) goes to ``auto``, the one solver that asks it.
+    """
+    if store is not None:
+        options = dict(options, certificates=store)
     try:
         if stop is None:
             return fn(A, t, s, **options)
