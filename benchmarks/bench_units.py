@@ -23,6 +23,14 @@ weights that separate in the network's own summation order (the
 that :func:`hardtarget.check_certificate` (an exact check) accepts; heuristics are scored
 on how many linprog-separable instances they separate.
 
+The single-flip section walks from a non-separable unit through single flips of
+distinct rows (a new column at every step) and times, for every column, a cold
+``solve_unit(auto)``, the store-backed ``solve_unit(auto, cache=...)`` (one
+:class:`~hardtarget.UnitCache` along the walk: its certificate store refutes most
+neighbours by lookup) and linprog; the ratios vs linprog are reported for the cold
+calls and for the walk separately, with the store's hit rate.  A last section runs
+``hill`` searches with and without the store (same result, hits, wall time).
+
 It also times the batched perceptron (``solve_layer`` on 256 units sharing one
 input matrix) against 256 single ``solve_unit`` calls, and the numba compile cost:
 the first call in a fresh process with an empty cache, a warm call, and the first
@@ -46,6 +54,9 @@ import numpy as np
 SIZES = [(2, 4), (4, 16), (8, 64), (16, 256), (32, 1024)]
 QUICK_SIZES = [(2, 4), (4, 16), (8, 64), (16, 256)]
 TARGET_SIZES = {(2, 4), (4, 16), (8, 64), (16, 256)}  # where the issue's targets apply
+WALK_SIZES = [(8, 64), (16, 256), (32, 1024)]
+QUICK_WALK_SIZES = [(8, 64), (16, 256)]
+SEARCHES = [("parity:5", (5,)), ("parity:4", (3,)), ("planted:8-4-1:200:0", (4,))]
 
 
 # ----------------------------------------------------------------------------- data
@@ -264,6 +275,90 @@ def bench_batched(rng, sizes, units, kind, budget_s):
     return rows
 
 
+# ----------------------------------------------------------------------------- flip walks
+
+
+def bench_walk(rng, n, m, kind, steps):
+    """Single flips of distinct rows from a non-separable unit: µs per verdict, three ways."""
+    from hardtarget import UnitCache, solve_unit
+
+    [(X, t)], _ = make_instances(rng, n, m, kind, "nonsep", 1)
+    cache = UnitCache()
+    fns = {
+        "cold": lambda u: solve_unit(X, u, solver="auto"),
+        "store": lambda u: solve_unit(X, u, solver="auto", cache=cache),
+        "linprog": lambda u: linprog_separable(X, u),
+    }
+    solve_unit(X, t, solver="auto", cache=UnitCache())  # untimed first calls
+    linprog_separable(X, t)
+    times = {k: [] for k in fns}
+    truth, bad = [], 0
+    t = t.copy()
+    for step, i in enumerate(rng.permutation(m)[:steps]):
+        if step:
+            t[i] = -t[i]
+        outs = {}
+        for k, f in fns.items():
+            t0 = time.perf_counter()
+            outs[k] = f(t)
+            times[k].append(time.perf_counter() - t0)
+        truth.append(outs["linprog"])
+        for k in ("cold", "store"):
+            claim, ok = judge("auto", X, t, outs[k], outs["linprog"])
+            bad += claim != outs["linprog"] or not ok
+    non = [j for j, v in enumerate(truth) if v is False]
+    med = {k: float(np.median(np.asarray(v)[non]) * 1e6) for k, v in times.items()}
+    mean = {k: float(np.mean(np.asarray(v)[non]) * 1e6) for k, v in times.items()}
+    st = cache.certificate_stats()
+    return {
+        "n": n,
+        "m": m,
+        "inputs": kind,
+        "steps": len(truth),
+        "nonsep": len(non),
+        "median_us": med,
+        "mean_us": mean,
+        "cold_ratio": med["linprog"] / med["cold"],
+        "walk_ratio": med["linprog"] / med["store"],
+        "walk_mean_ratio": mean["linprog"] / mean["store"],
+        "hit_rate": st["hits"] / max(1, st["hits"] + st["misses"]),
+        "lookups": st["hits"] + st["misses"],
+        "wrong": bad,
+    }
+
+
+def bench_searches(max_states):
+    """``hill`` with and without the certificate store: same result, hits, wall time."""
+    import hardtarget as ht
+
+    rows = []
+    for spec, hidden in SEARCHES:
+        p = ht.load_problem(spec)
+        runs = []
+        for keep in (0, 64):
+            cache = ht.UnitCache(certificates=keep)
+            t0 = time.perf_counter()
+            r = ht.solve(p, hidden, strategy="hill", seed=0, cache=cache, max_states=max_states)
+            runs.append((r, time.perf_counter() - t0, cache.certificate_stats()))
+        (a, ta, _), (b, tb, st) = runs
+        same = a.loss == b.loss and all(
+            np.array_equal(x, y) for x, y in zip(a.network.weights, b.network.weights)
+        )
+        rows.append(
+            {
+                "problem": spec,
+                "hidden": list(hidden),
+                "loss": a.loss,
+                "off_s": ta,
+                "on_s": tb,
+                "hits": st["hits"],
+                "misses": st["misses"],
+                "same": bool(same),
+            }
+        )
+    return rows
+
+
 # ----------------------------------------------------------------------------- compile
 
 _CHILD = r"""
@@ -341,6 +436,8 @@ def main(argv=None):
     )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--units", type=int, default=256, help="units in the batched benchmark")
+    ap.add_argument("--steps", type=int, default=60, help="columns per single-flip walk")
+    ap.add_argument("--only-walks", action="store_true", help="only the single-flip sections")
     ap.add_argument("--no-compile", action="store_true", help="skip the compile/cache subprocesses")
     ap.add_argument(
         "--json", metavar="PATH", help="also write all figures as JSON ('-' for stdout)"
@@ -360,7 +457,7 @@ def main(argv=None):
         "argv": sys.argv[1:],
     }
 
-    if not args.no_compile:
+    if not (args.no_compile or args.only_walks):
         runs, nfiles = bench_compile()
         out["compile"] = {"runs": runs, "cache_files": nfiles}
         print("## numba compile and cache\n")
@@ -383,6 +480,9 @@ def main(argv=None):
             )
         print(f"\n{nfiles} files in the numba cache directory after both processes.\n")
 
+    walks = run_walks(np.random.default_rng([args.seed, 13]), args, out)  # own stream
+    if args.only_walks:
+        return finish(args, out, wall0)
     fns = methods()
     cells = []
     print("## median µs per call (speed-up vs linprog in parentheses)\n")
@@ -503,6 +603,8 @@ def main(argv=None):
         "exact_cells_wrong": wrong,
         "batched_min_ratio": min(bat) if bat else None,
     }
+    if walks:
+        targets["walk_nonsep_min_speedup"] = min(w["walk_ratio"] for w in walks)
     out["targets"] = targets
     print("\n## targets (issue 2), sizes up to (16, 256)\n")
     print(
@@ -523,8 +625,66 @@ def main(argv=None):
             f"- batched perceptron: min ratio {targets['batched_min_ratio']:.1f}x (target >= 2x): "
             f"{'met' if targets['batched_min_ratio'] >= 2 else 'MISSED'}"
         )
+    if walks:
+        print(
+            f"- non-separable verdicts along single-flip walks (issue 13): min speed-up "
+            f"{targets['walk_nonsep_min_speedup']:.1f}x (target >= 10x): "
+            f"{'met' if targets['walk_nonsep_min_speedup'] >= 10 else 'MISSED'}"
+        )
+    return finish(args, out, wall0)
+
+
+def run_walks(rng, args, out) -> list:
+    """The single-flip and search sections; their rows, also stored in ``out``."""
+    sizes = QUICK_WALK_SIZES if args.quick else WALK_SIZES
+    print("## single-flip walks from a non-separable unit: µs per non-separable verdict\n")
+    print(
+        f"{args.steps} columns per walk (distinct rows flipped, so no column repeats); "
+        "median (mean) over the non-separable ones; speed-up = linprog / method.\n"
+    )
+    print(
+        "| n | m | inputs | non-sep / columns | linprog | cold auto | store-backed auto "
+        "| cold speed-up | walk speed-up | walk speed-up (means) | store hits | wrong |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    walks = []
+    for n, m in sizes:
+        for kind in ("pm1", "gauss"):
+            w = bench_walk(rng, n, m, kind, args.steps)
+            walks.append(w)
+            md, mn = w["median_us"], w["mean_us"]
+            print(
+                f"| {n} | {m} | {'±1' if kind == 'pm1' else 'gauss'} "
+                f"| {w['nonsep']}/{w['steps']} | "
+                + " | ".join(
+                    f"{fmt_us(md[k])} ({fmt_us(mn[k])})" for k in ("linprog", "cold", "store")
+                )
+                + f" | {w['cold_ratio']:.1f}x | {w['walk_ratio']:.1f}x "
+                f"| {w['walk_mean_ratio']:.1f}x | {w['hit_rate']:.0%} of {w['lookups']} "
+                f"| {w['wrong']} |",
+                flush=True,
+            )
+    out["walks"] = walks
+    states = 150 if args.quick else 400
+    print(f"\n## hill searches ({states} states, seed 0) without and with the certificate store\n")
+    print("| problem | hidden | loss | s without | s with | store hits / lookups | same result |")
+    print("|---|---|---|---|---|---|---|")
+    srows = bench_searches(states)
+    for r in srows:
+        print(
+            f"| {r['problem']} | {tuple(r['hidden'])} | {r['loss']:g} | {r['off_s']:.2f} "
+            f"| {r['on_s']:.2f} | {r['hits']} / {r['hits'] + r['misses']} | {r['same']} |",
+            flush=True,
+        )
+    out["searches"] = srows
+    print()
+    return walks
+
+
+def finish(args, out, wall0) -> int:
     out["wall_s"] = time.perf_counter() - wall0
-    print(f"\ntotal wall time {out['wall_s']:.0f} s")
+    out["loadavg"] = os.getloadavg()
+    print(f"\ntotal wall time {out['wall_s']:.0f} s, load average {out['loadavg'][0]:.2f}")
     if args.json:
         text = json.dumps(out, indent=1, default=float)
         if args.json == "-":
