@@ -15,6 +15,14 @@
   pairs as bitsets a depth-first search prunes a partial layer when its remaining
   units cannot cover what is left; if no zero-error network exists, the search for
   the minimum stops as soon as it meets a one-error network.
+* Symmetries of the data (:mod:`.symmetry`: signed coordinate permutations ``g`` with
+  ``g(X) = X`` and ``y∘g = ±y``) map zero-error networks to zero-error networks, and
+  first-layer units (candidates in a fixed order, one per ``{D, -D}``) to units.  Take
+  a solution's units ``S`` and the ``g`` whose image ``g(S)`` has the smallest first
+  unit ``c``; ``c`` is then the first of its orbit (``h(c)`` is in ``hg(S)``, whose
+  first unit is not before ``c``), and ``g(S)`` is a solution.  So the first unit of
+  the first layer ranges only over orbit minima (62 of parity:5's 47,285 candidates),
+  the others over every later candidate as before.
 
 When it finishes, the result is ``optimal`` (zero errors) or ``infeasible`` with the
 proven minimum number of training errors.
@@ -23,6 +31,7 @@ proven minimum number of training errors.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 
 import numpy as np
@@ -33,8 +42,11 @@ from ..units import solve_unit
 from .base import SearchContext, Strategy
 from .dichotomies import cover_count, distinct_rows, separable_dichotomies
 from .params import Param
+from .symmetry import orbit_minima, symmetry_generators
 
 __all__ = ["Exhaustive"]
+
+log = logging.getLogger("hardtarget.search")
 
 _MAX_PAIRS = 100_000  # more (positive, negative) pairs than this: no bitset cover search
 _MAX_BITS = 50_000_000  # candidate units x pairs above this: no bitset cover search either
@@ -70,6 +82,8 @@ class Exhaustive(Strategy):
     max_size : refuse to start when the estimated number of states exceeds this.
     minimize : when no network has zero errors, go on to prove the least number of errors
         (False: stop as soon as zero is ruled out; ``loss`` is then the best found, if any).
+    point_symmetry : in the zero-error pass, the first unit is one per orbit of the data's
+        point symmetries (``info["symmetry_group_order"]``, ``info["first_unit_candidates"]``).
     """
 
     name = "exhaustive"
@@ -77,6 +91,7 @@ class Exhaustive(Strategy):
     params = {
         "dichotomies": Param("bool", "enumerate separable dichotomies by arrangement walk"),
         "symmetry": Param("bool", "break unit permutation and negation symmetry"),
+        "point_symmetry": Param("bool", "first unit: one per orbit of the data's symmetries"),
         "prune": Param("bool", "skip states whose error bound cannot beat the best"),
         "max_size": Param("float", "refuse when the estimated states exceed this", low=1),
         "minimize": Param("bool", "prove the least error count when zero is impossible"),
@@ -90,6 +105,7 @@ class Exhaustive(Strategy):
         prune: bool = True,
         max_size: float = 1e12,
         minimize: bool = True,
+        point_symmetry: bool = True,
     ):
         self.seed = seed
         self.dichotomies = dichotomies
@@ -97,6 +113,7 @@ class Exhaustive(Strategy):
         self.prune = prune
         self.max_size = max_size
         self.minimize = minimize
+        self.point_symmetry = point_symmetry
 
     # -- size -----------------------------------------------------------------
     def estimate(self, m: int, n: int, hidden: tuple) -> int:
@@ -175,8 +192,27 @@ class Exhaustive(Strategy):
         C = np.stack(choices)
         M = _pair_masks(C, *pairs)
         order = np.argsort(-_popcount(M), kind="stable")  # wide covers first
+        C, M = C[order], M[order]
+        lead = self._orbit_minima(ctx, C) if d == 0 else None
         every = _pair_masks(np.array([[1, -1]]), np.zeros_like(pairs[0]), np.ones_like(pairs[1]))[0]
-        return self._cover_dfs(ctx, d, layers, C[order], M[order], every, [], 0, pairs)
+        return self._cover_dfs(ctx, d, layers, C, M, every, [], 0, pairs, lead)
+
+    def _orbit_minima(self, ctx: SearchContext, C: np.ndarray) -> np.ndarray | None:
+        """Mask of the candidates (rows of C, in search order) that are the first of their
+        orbit under the data's point symmetries; None when the group is trivial."""
+        if not self.point_symmetry:
+            return None
+        p = ctx.evaluator.problem
+        gens, order = symmetry_generators(p.X, p.t)
+        self.info["symmetry_group_order"] = order
+        if order == 1:
+            return None
+        lead = orbit_minima(C, gens[1:])
+        if lead is None:
+            log.warning("point symmetries: the candidate units are not closed; not used")
+            return None
+        self.info["first_unit_candidates"] = f"{int(lead.sum())} of {len(C)}"
+        return lead
 
     def _cover_dfs(
         self,
@@ -189,13 +225,16 @@ class Exhaustive(Strategy):
         chosen: list,
         start: int,
         pairs: tuple,
+        lead: np.ndarray | None = None,
     ) -> bool:
-        """Units ``chosen`` (increasing indices) leave the pairs ``left`` uncovered."""
+        """Units ``chosen`` (increasing indices) leave the pairs ``left`` uncovered; the
+        next unit is one where ``lead`` is True (any, when None)."""
         ctx.check_budget()
+        self.info["cover_nodes"] = self.info.get("cover_nodes", 0) + 1
         s = ctx.evaluator.hidden[d] - len(chosen)
         if s == 0:
             return self._cover_done(ctx, d, layers, C[chosen].T, pairs)
-        cands = range(start, len(C))
+        cands = np.arange(start, len(C))
         if left.any():
             need = int(_popcount(left))
             cover = _popcount(M[start:] & left)
@@ -205,11 +244,16 @@ class Exhaustive(Strategy):
             if s == 2 and len(cands) ** 2 * M.shape[1] <= 4_000_000:
                 rest = left & ~M[cands]  # what each first unit leaves to the second
                 fits = (rest[:, None, :] & M[None, cands, :]) == rest[:, None, :]
-                for i, j in zip(*np.nonzero(np.triu(fits.all(axis=2), 1))):
+                fits = np.triu(fits.all(axis=2), 1)
+                if lead is not None:
+                    fits &= lead[cands][:, None]
+                for i, j in zip(*np.nonzero(fits)):
                     T = C[chosen + [cands[i], cands[j]]].T
                     if self._cover_done(ctx, d, layers, T, pairs):
                         return True
                 return False
+        if lead is not None:
+            cands = cands[lead[cands]]
         for c in cands:
             c = int(c)
             if self._cover_dfs(ctx, d, layers, C, M, left & ~M[c], chosen + [c], c + 1, pairs):
