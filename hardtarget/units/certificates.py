@@ -7,7 +7,8 @@ common sign, so it also refutes every column ``t'`` with ``t'_S = t_S`` or
 ``t'_S = -t_S``, for any sample weights that are positive on ``S``.  A target search
 flips one target at a time: most neighbours of a non-separable unit differ from it
 outside the support (at most ``n + 2`` rows of a vertex of the LP), and a lookup
-replaces their LP.
+replaces their LP.  The store also keeps the simplex basis of the last LP on its
+inputs, from which the LP of a neighbour it cannot refute starts.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class CertificateStore:
         self._filled = 0
         self.hits = 0
         self.misses = 0
+        self.basis = None  # HiGHS basis of the last dual LP on these inputs (lp.py)
 
     def __len__(self) -> int:
         return self._filled

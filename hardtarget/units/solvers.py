@@ -91,11 +91,13 @@ def _make_descent(loss: str) -> Callable:
     return solve
 
 
-def _lp(A, t, s, max_margin: bool = True) -> UnitResult:
+def _lp(A, t, s, max_margin: bool = True, warm=None) -> UnitResult:
     keep = s > 0
     every = bool(keep.all())
+    if not every:
+        warm = None  # a basis of the full LP does not fit the one without zero-weight rows
     sep, w, cert = (
-        lp_separate(A, t, max_margin) if every else lp_separate(A[keep], t[keep], max_margin)
+        lp_separate(A, t, max_margin, warm) if every else lp_separate(A[keep], t[keep], max_margin)
     )
     if cert is not None and not every:
         full = np.zeros(A.shape[0])
@@ -151,7 +153,7 @@ def _auto_after(A, t, s, pr: UnitResult | None, certificates=None) -> UnitResult
         cert = certificates.refute(t, s)  # the LP's verdict, without the LP
     if cert is not None:
         return UnitResult(False, pr.weights, pr.margin, pr.errors, pr.iterations, cert, "auto")
-    lr = _lp(A, t, s, max_margin=False)
+    lr = _lp(A, t, s, max_margin=False, warm=certificates)  # from the store's last basis
     if lr.separable is False:
         if certificates is not None:
             certificates.add(t, lr.certificate)
