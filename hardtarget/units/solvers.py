@@ -7,7 +7,8 @@
 ``auto``        a fast proof first (perceptron on small units, finite Newton on the
                 squared hinge), the exact LP only when that fails; its verdict is the LP's.
                 With a cache, a certificate stored for a neighbouring column stands in
-                for the LP of a non-separable unit (same verdict, weights and errors).
+                for the LP of a non-separable unit (same verdict, weights and errors),
+                and the LPs left start from the last basis on the same inputs.
 """
 
 from __future__ import annotations
