@@ -7,8 +7,9 @@ common sign, so it also refutes every column ``t'`` with ``t'_S = t_S`` or
 ``t'_S = -t_S``, for any sample weights that are positive on ``S``.  A target search
 flips one target at a time: most neighbours of a non-separable unit differ from it
 outside the support (at most ``n + 2`` rows of a vertex of the LP), and a lookup
-replaces their LP.  The store also keeps the simplex basis of the last LP on its
-inputs, from which the LP of a neighbour it cannot refute starts.
+replaces their LP.  The store also keeps the simplex bases of the last few LPs on
+its inputs: the LP of a column it cannot refute starts from the basis of the nearest
+one (fewest differing targets).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class CertificateStore:
         self._filled = 0
         self.hits = 0
         self.misses = 0
-        self.basis = None  # HiGHS basis of the last dual LP on these inputs (lp.py)
+        self._bases: list = []  # (targets, HiGHS basis) of the last LPs, oldest first
 
     def __len__(self) -> int:
         return self._filled
@@ -117,6 +118,19 @@ class CertificateStore:
         lam = np.zeros(self.n_samples)
         lam[self._rows[c, :k]] = self._lams[c, :k]
         return lam
+
+    def nearest_basis(self, t: np.ndarray):
+        """The kept simplex basis whose column differs least from ``t`` (None if none kept)."""
+        if not self._bases:
+            return None
+        d = [np.count_nonzero(u != t) for u, _ in self._bases]
+        return self._bases[int(np.argmin(d))][1]
+
+    def keep_basis(self, t: np.ndarray, basis) -> None:
+        """Keep the final basis of the LP of column ``t`` (the oldest of 8 makes room)."""
+        self._bases.append((np.array(t, dtype=np.int8), basis))
+        if len(self._bases) > 8:
+            self._bases.pop(0)
 
     def _tick(self, c: int) -> None:
         self._clock += 1

@@ -137,10 +137,11 @@ def _lp_dual(A: np.ndarray, t: np.ndarray, warm=None):
     certificate ``lambda`` and its row duals the weights ``w``.  It has n + 2 rows
     instead of m, which makes HiGHS' simplex much cheaper for m >> n.  The model is
     passed as raw arrays whose pattern and constants are cached per shape; only the
-    ``lambda`` coefficients are rewritten.  ``warm`` (an object with a ``basis``
-    attribute) warm-starts the simplex from ``warm.basis`` and receives the final basis:
-    a neighbour that differs in a row or two from the last unit solved on the same inputs
-    needs a few pivots instead of tens.
+    ``lambda`` coefficients are rewritten.  ``warm`` (a
+    :class:`~hardtarget.units.certificates.CertificateStore`) warm-starts the simplex
+    from the basis of the nearest column it solved before and keeps the final one: a
+    neighbour that differs from that column in a row or two needs a few pivots
+    instead of tens.
     """
     m, n = A.shape
     n1 = n + 1
@@ -170,8 +171,9 @@ def _lp_dual(A: np.ndarray, t: np.ndarray, warm=None):
     # no scaling here (about 20% faster on unit-scale inputs); a numerically poor answer
     # fails the proof checks and lp_separate falls back to the scaled primal LP
     h.setOptionValue("simplex_scale_strategy", 0)
-    if warm is not None and warm.basis is not None:
-        h.setBasis(warm.basis)
+    basis = None if warm is None else warm.nearest_basis(t)
+    if basis is not None:
+        h.setBasis(basis)
     try:
         _run(h, value.shape[0])
     finally:
@@ -179,7 +181,7 @@ def _lp_dual(A: np.ndarray, t: np.ndarray, warm=None):
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     if warm is not None:
-        warm.basis = h.getBasis()
+        warm.keep_basis(t, h.getBasis())
     sol = h.getSolution()
     x = np.asarray(sol.col_value)
     y = np.asarray(sol.row_dual)
