@@ -1,5 +1,7 @@
 """The certificate store: verdicts along single-flip walks against scipy's LP."""
 
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -72,7 +74,10 @@ def test_a_walk_on_a_non_separable_unit_is_mostly_refuted_by_lookup():
             assert ht.check_certificate(A, u, r.certificate)
     stats = cache.certificate_stats()
     assert stats["hits"] >= 15, stats
-    assert cache.store(digest(A), A.shape).nearest_basis(u) is not None  # for the next miss
+    store = cache.store(digest(A), A.shape)
+    assert store.nearest_basis(u) is not None  # for the next miss
+    copy = pickle.loads(pickle.dumps(cache))  # a cache still travels to worker processes
+    assert len(copy.store(digest(A), A.shape)) == len(store) > 0
 
 
 def test_a_zero_weight_on_a_support_row_voids_the_stored_certificate():

@@ -119,6 +119,9 @@ class CertificateStore:
         lam[self._rows[c, :k]] = self._lams[c, :k]
         return lam
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_bases": []}  # HiGHS bases do not pickle (a speed hint only)
+
     def nearest_basis(self, t: np.ndarray):
         """The kept simplex basis whose column differs least from ``t`` (None if none kept)."""
         if not self._bases:
