@@ -379,3 +379,81 @@ def test_large_cpsat_models_skip_symmetry_detection():
         assert solver.parameters.symmetry_level == 2  # CP-SAT's default
         assert solve_stoppable(solver, model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         assert solver.parameters.symmetry_level == level
+
+
+# -- sat-lp levers: symmetric cuts, separated codes, a DRAT proof ------------------------------
+def rup_check(cnf_path: str, proof_path: str) -> bool:
+    """Independent check of a DRAT proof made only of RUP lemmas: each lemma's negation
+    unit-propagates to a conflict on the formula and the lemmas before it (deletions are
+    ignored: keeping clauses only helps propagation, and every kept clause is implied);
+    the proof must derive the empty clause."""
+    with open(cnf_path) as f:
+        clauses = [
+            [int(v) for v in line.split()[:-1]]
+            for line in f
+            if line[0] not in "pc" and line.strip()
+        ]
+    with open(proof_path) as f:
+        lemmas = [[int(v) for v in line.split()[:-1]] for line in f if not line.startswith("d")]
+
+    def conflict(assign: dict) -> bool:
+        changed = True
+        while changed:
+            changed = False
+            for c in clauses:
+                free = [v for v in c if -v not in assign]
+                if any(v in assign for v in free):
+                    continue  # satisfied
+                if not free:
+                    return True
+                if len(free) == 1:
+                    assign[free[0]] = True
+                    changed = True
+        return False
+
+    for lemma in lemmas:
+        if not conflict({-v: True for v in lemma}):
+            return False
+        clauses.append(lemma)
+        if not lemma:
+            return True
+    return False
+
+
+def test_sat_lp_proof_files_check(tmp_path):
+    p = ht.load_problem("parity:3")
+    path = str(tmp_path / "p3w2.drat")
+    r = solve(p, (2,), "sat-lp", objective="feasibility", proof=path)
+    assert r.status == "infeasible" and r.info["proof_file"] == path
+    assert rup_check(path + ".cnf", path)
+    with open(path + ".json") as f:
+        certs = json.load(f)
+    assert certs["symmetric_certificates"] and r.info["symmetric_cuts"] > 0
+    for c in certs["certificates"] + certs["symmetric_certificates"]:
+        A = np.array(c["inputs"])
+        assert check_certificate(A, np.array(c["targets"]), np.array(c["lambda"]))
+        if c["layer"] == 1:
+            assert np.array_equal(A, p.X[c["rows"]])
+    # the proof of the minimum error count is plain too (bounds are clauses, not assumptions)
+    r = solve(p, (2,), "sat-lp", proof=path)
+    assert r.status == "infeasible" and r.loss == 1 and rup_check(path + ".cnf", path)
+    with pytest.raises(ht.HardTargetError, match="pysat"):
+        solve(p, (2,), "sat-lp", backend="cpsat", proof=path)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sat_lp_levers_agree_with_exhaustive(seed):
+    # labels that depend on the number of +1 inputs: a large point symmetry group
+    X = np.array(np.meshgrid(*[[-1, 1]] * 4)).reshape(4, -1).T.astype(float)
+    f = np.random.default_rng(seed).choice((-1, 1), size=5)
+    p = ht.make_problem(X, f[(X > 0).sum(axis=1)])
+    for width in (1, 2):
+        truth = solve(p, (width,), "exhaustive", symmetry=False, point_symmetry=False)
+        for opts in ({}, {"point_symmetry": False}, {"separate": False}):
+            r = solve(p, (width,), "sat-lp", **opts)
+            assert r.status == truth.status and r.loss == truth.loss, (width, opts)
+            check_result(p, r)
+            for c in r.info["symmetric_certificates"]:
+                assert check_certificate(
+                    np.array(c["inputs"]), np.array(c["targets"]), np.array(c["lambda"])
+                )

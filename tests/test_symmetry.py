@@ -84,7 +84,7 @@ def test_duplicates_and_bad_input():
     with pytest.raises(HardTargetError, match="limit"):
         point_symmetries(cube(4), limit=100)
     # too many search steps: the trivial group, which is always sound
-    gens, order = symmetry_generators(cube(4), max_nodes=3)
+    gens, order = symmetry_generators(cube(4), max_work=100)
     assert order == 1 and len(gens) == 1
 
 

@@ -42,20 +42,22 @@ def _sorted_rows(Z: np.ndarray) -> np.ndarray:
 class _Chain:
     """Depth-first search for signed permutations consistent with the data."""
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, max_nodes: int):
+    def __init__(self, X: np.ndarray, y: np.ndarray, max_work: int):
         self.X, self.y = X, y
         self.m, self.n = X.shape
-        self.nodes, self.max_nodes = 0, max_nodes
+        self.work, self.max_work = 0, max_work
         # ok[f][k, j, s]: column k times sign s, with labels times f, has the value
         # multiset of column j with its labels (a necessary condition for pi[k] = j)
-        cols = [_sorted_rows(np.column_stack([X[:, j], y])) for j in range(self.n)]
+        cols: dict = {}
+        for j in range(self.n):
+            key = _sorted_rows(np.column_stack([X[:, j] + 0.0, y])).tobytes()
+            cols.setdefault(key, []).append(j)
         self.ok = np.zeros((2, self.n, self.n, 2), dtype=bool)
         for fi, f in enumerate((1, -1)):
             for k in range(self.n):
                 for si, s in enumerate((1, -1)):
-                    img = _sorted_rows(np.column_stack([s * X[:, k], f * y]))
-                    for j in range(self.n):
-                        self.ok[fi, k, j, si] = np.array_equal(img, cols[j])
+                    key = _sorted_rows(np.column_stack([s * X[:, k] + 0.0, f * y])).tobytes()
+                    self.ok[fi, k, cols.get(key, []), si] = True
 
     def _fits(self, f: int, pi: list, s: list) -> bool:
         """Do the projections onto the first ``len(pi)`` coordinates' images agree?"""
@@ -66,10 +68,10 @@ class _Chain:
 
     def find(self, f: int, pi: list, s: list) -> tuple | None:
         """Complete the prefix (``pi``, ``s``) to a symmetry with label factor ``f``."""
-        self.nodes += 1
-        if self.nodes > self.max_nodes:
-            raise _Budget
         k = len(pi)
+        self.work += self.m * (k + 1)
+        if self.work > self.max_work:
+            raise _Budget
         if not self._fits(f, pi, s):
             return None
         if k == self.n:
@@ -115,7 +117,7 @@ def _check(X, y) -> tuple:
     return X, y
 
 
-def symmetry_generators(X, y=None, *, max_nodes: int = 20_000) -> tuple[np.ndarray, int]:
+def symmetry_generators(X, y=None, *, max_work: int = 50_000_000) -> tuple[np.ndarray, int]:
     """Generators of the signed coordinate permutations that preserve ``(X, y)``.
 
     Parameters
@@ -123,8 +125,9 @@ def symmetry_generators(X, y=None, *, max_nodes: int = 20_000) -> tuple[np.ndarr
     X : (m, n) points.
     y : (m,) labels, or None (the point set alone).  A symmetry keeps every label or
         negates every label.
-    max_nodes : search steps allowed; past it only the identity is returned (the trivial
-        group, always sound to use) and a debug message says so.
+    max_work : search effort allowed (entries of the data compared); past it only the
+        identity is returned (the trivial group, always sound to use) and a debug message
+        says so.
 
     Returns
     -------
@@ -135,7 +138,7 @@ def symmetry_generators(X, y=None, *, max_nodes: int = 20_000) -> tuple[np.ndarr
     X, y = _check(X, y)
     ident = np.arange(len(X), dtype=np.int64)
     try:
-        chain = _Chain(X, y, max_nodes)
+        chain = _Chain(X, y, max_work)
         gens, order = [ident], 1
         flip = chain.find(-1, [], [])
         if flip is not None:
@@ -154,12 +157,12 @@ def symmetry_generators(X, y=None, *, max_nodes: int = 20_000) -> tuple[np.ndarr
                         orbit += 1
             order *= orbit
     except _Budget:
-        log.debug("point symmetries: more than %d search steps, identity only", max_nodes)
+        log.debug("point symmetries: search effort past %d, identity only", max_work)
         return ident[None, :], 1
     return np.array(gens, dtype=np.int64), order
 
 
-def point_symmetries(X, y=None, *, limit: int = 100_000, max_nodes: int = 20_000) -> np.ndarray:
+def point_symmetries(X, y=None, *, limit: int = 100_000, max_work: int = 50_000_000) -> np.ndarray:
     """Every signed coordinate permutation that preserves ``(X, y)``, as row permutations.
 
     Returns a (|G|, m) int64 array, the identity first: row ``p`` of it maps point
@@ -173,7 +176,7 @@ def point_symmetries(X, y=None, *, limit: int = 100_000, max_nodes: int = 20_000
     >>> len(point_symmetries(cube))  # 2^3 3!, and the label flip is the identity here
     48
     """
-    gens, order = symmetry_generators(X, y, max_nodes=max_nodes)
+    gens, order = symmetry_generators(X, y, max_work=max_work)
     if order > limit:
         raise HardTargetError(
             f"the data has {order:,} point symmetries (limit {limit:,}); "

@@ -11,9 +11,18 @@ previous layer's codes on ``S`` with the pattern (for the output unit: hidden co
 with output labels).  The loop ends with targets whose units are all separable (real
 weights, no bound) or with the model unsatisfiable: a proof, since every clause is
 implied by a certificate.
+
+Two levers cut the rounds.  ``point_symmetry``: a signed coordinate permutation ``g``
+with ``g(X) = X`` maps the rows ``S`` of a first-layer certificate to rows ``p[S]``
+whose points are ``g(x_i)``; ``lambda`` certifies those as well (``g`` is linear:
+``sum_i lambda_i t_i [g(x_i), 1] = 0``), so the whole orbit of each first-layer cut is
+added at once (labels play no part).  ``separate``: rows whose output targets differ get
+different codes in every hidden layer (an implied constraint, see :func:`.separate`).
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 
@@ -22,8 +31,9 @@ from ...targets import TargetSetting
 from ...units import solve_unit
 from ..base import BudgetExhausted, SearchContext, Strategy
 from ..params import Param
+from ..symmetry import point_symmetries, symmetry_generators
 from ._common import distinct_problem
-from .proposers import PROPOSERS
+from .proposers import PROPOSERS, separate
 from .strategy import SOLVERS, remaining
 
 __all__ = ["SatLP"]
@@ -44,10 +54,18 @@ class SatLP(Strategy):
     workers : CP-SAT workers; 1 (default) is deterministic for a given seed.
     solver : PySAT solver (``glucose4`` default; ``cadical195`` cannot be interrupted).
     max_rounds : give up (status ``time_limit``) after this many proposals.
+    point_symmetry : add every image of a first-layer cut under the point symmetries of
+        the inputs (groups of up to 50,000 elements).
+    separate : rows with different output targets get different hidden codes (clauses
+        added up front, up to 200,000 row pairs).
+    proof : a path (``pysat`` backend): when the model ends unsatisfiable, its clauses go
+        to ``proof + ".cnf"`` (DIMACS), the SAT solver's DRAT refutation of them to
+        ``proof`` and every certificate behind a cut to ``proof + ".json"``.
 
     ``info["certificates"]`` lists every certificate used as a cut: layer, unit,
     ``rows`` (a sample index per support point), ``inputs`` (the unit's inputs there),
-    ``targets`` and ``lambda`` — each passes :func:`hardtarget.check_certificate` alone.
+    ``targets`` and ``lambda`` — each passes :func:`hardtarget.check_certificate` alone;
+    ``info["symmetric_certificates"]`` the same for every image of a first-layer cut.
     """
 
     name = "sat-lp"
@@ -61,6 +79,9 @@ class SatLP(Strategy):
         "workers": Param("int", "CP-SAT workers (1: deterministic)", low=1),
         "solver": Param("str", "PySAT solver", choices=SOLVERS),
         "max_rounds": Param("int", "give up after this many proposals", low=1),
+        "point_symmetry": Param("bool", "add the images of first-layer cuts under symmetries"),
+        "separate": Param("bool", "rows with different outputs get different hidden codes"),
+        "proof": Param("str", "write the CNF, a DRAT proof and the certificates here", none=True),
     }
 
     def __init__(
@@ -72,6 +93,9 @@ class SatLP(Strategy):
         workers: int = 1,
         solver: str = "glucose4",
         max_rounds: int = 1_000_000,
+        point_symmetry: bool = True,
+        separate: bool = True,
+        proof: str | None = None,
     ):
         self.seed = seed
         self.objective = objective
@@ -80,11 +104,18 @@ class SatLP(Strategy):
         self.workers = workers
         self.solver = solver
         self.max_rounds = max_rounds
+        self.point_symmetry = point_symmetry
+        self.separate = separate
+        self.proof = proof
 
     def check(self, evaluator) -> None:
         if evaluator.loss != "errors":
             raise HardTargetError(
                 "the sat-lp strategy minimizes training errors; use loss='errors'"
+            )
+        if self.proof is not None and self.backend != "pysat":
+            raise HardTargetError(
+                "sat-lp writes DRAT proofs with backend='pysat' only; drop proof= or the backend"
             )
 
     @staticmethod
@@ -153,15 +184,50 @@ class SatLP(Strategy):
                         "lambda": cert[S].tolist(),
                     }
                 )
-                ctx.info["cuts"] += self._cut(prop, d, S, None if codes is None else codes[S], t[S])
+                if d == 0 and self._group is not None:
+                    ctx.info["cuts"] += self._orbit_cuts(ctx, prop, S, t[S], cert[S])
+                else:
+                    ctx.info["cuts"] += self._cut(
+                        prop, d, S, None if codes is None else codes[S], t[S]
+                    )
             inputs = act.from_targets(targets)
         return bad
+
+    def _orbit_cuts(self, ctx, prop, S: np.ndarray, t_S: np.ndarray, lam: np.ndarray) -> int:
+        """The first-layer cut (S, t_S) and its images (p[S], t_S), each pattern once; each
+        image's certificate (the same ``lambda``) goes to ``info["symmetric_certificates"]``."""
+        imgs = self._group[:, S]
+        order = np.argsort(imgs, axis=1)
+        rows = np.take_along_axis(imgs, order, axis=1)
+        vals = t_S[order] * t_S[order[:, :1]]  # up to negation: +1 on the first row
+        _, first = np.unique(np.column_stack([rows, vals]), axis=0, return_index=True)
+        added = 0
+        for g in np.sort(first):
+            key = np.concatenate([rows[g], vals[g]]).tobytes()
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            img = imgs[g]
+            if g:  # the identity's is the LP's own certificate, already listed
+                ctx.info["symmetric_cuts"] += 1
+                ctx.info["symmetric_certificates"].append(
+                    {
+                        "layer": 1,
+                        "rows": self._first[img].tolist(),
+                        "inputs": self._U[img].tolist(),
+                        "targets": t_S.tolist(),
+                        "lambda": lam.tolist(),
+                    }
+                )
+            added += self._cut(prop, 0, img, None, t_S)
+        return added
 
     def run(self, ctx: SearchContext):
         ev = ctx.evaluator
         p = ev.problem
         rows = distinct_problem(p.X, p.t)
-        extra = {"solver": self.solver} if self.backend == "pysat" else {}
+        extra = {"solver": self.solver, "proof": self.proof is not None}
+        extra = extra if self.backend == "pysat" else {}
         prop = PROPOSERS[self.backend](
             rows, ev.hidden, self.objective, self.symmetry, self.seed, self.workers, **extra
         )
@@ -174,8 +240,18 @@ class SatLP(Strategy):
             cuts=0,
             lp_checks=0,
             certificates=[],
+            symmetric_cuts=0,
+            symmetric_certificates=[],
         )
         first = np.unique(rows.inv, return_index=True)[1]
+        self._group, self._seen, self._first, self._U = None, set(), first, rows.U
+        if self.point_symmetry and ev.hidden:
+            order = symmetry_generators(rows.U)[1]
+            ctx.info["symmetry_group_order"] = order
+            if 1 < order <= 50_000:
+                self._group = point_symmetries(rows.U, limit=50_000)
+        if self.separate and ev.hidden:
+            ctx.info["separated_pairs"] = separate(prop, rows)
         found = None  # errors of the best proposal that checked out
         try:
             while True:
@@ -188,6 +264,8 @@ class SatLP(Strategy):
                     ctx.check_budget()  # a signal stopped it: interrupted
                     raise BudgetExhausted("the SAT solver stopped at the time limit")
                 if res.status == "UNSAT":
+                    if self.proof is not None:
+                        self._write_proof(ctx, prop)
                     return self._verdict(ctx, found)
                 if self._check(ctx, prop, rows, res.hidden, res.y, memo, first):
                     continue
@@ -202,6 +280,19 @@ class SatLP(Strategy):
         finally:
             if hasattr(prop, "close"):
                 prop.close()
+
+    def _write_proof(self, ctx: SearchContext, prop) -> None:
+        """The formula, its DRAT refutation and the certificates behind its cuts, to files."""
+        ctx.info["proof_lines"] = prop.write_proof(self.proof)
+        ctx.info["proof_file"] = self.proof
+        with open(self.proof + ".json", "w") as f:
+            json.dump(
+                {
+                    "certificates": ctx.info["certificates"],
+                    "symmetric_certificates": ctx.info["symmetric_certificates"],
+                },
+                f,
+            )
 
     def _verdict(self, ctx: SearchContext, found: int | None) -> tuple[str, str]:
         n = len(ctx.info["certificates"])

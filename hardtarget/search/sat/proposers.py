@@ -5,6 +5,9 @@ are minimized, one per output target.  ``propose`` returns targets that satisfy 
 clause added so far; ``forbid`` adds a clause saying that at least one listed variable
 differs from its listed value.
 
+``separate`` adds an implied constraint: two rows whose output targets differ must have
+different codes in every hidden layer (else the units after it cannot tell them apart).
+
 ``CpProposer`` re-solves a CP-SAT model each round (errors minimized directly).
 ``SatProposer`` keeps one incremental SAT solver (Glucose by default: PySAT can interrupt
 it): learned clauses survive between rounds, and errors are minimized by tightening a
@@ -28,7 +31,7 @@ from ._common import (
     status_name,
 )
 
-__all__ = ["Proposal", "CpProposer", "SatProposer", "PROPOSERS", "MAX_TOTALIZER"]
+__all__ = ["Proposal", "CpProposer", "SatProposer", "PROPOSERS", "MAX_TOTALIZER", "separate"]
 
 MAX_TOTALIZER = 2 * 10**7  # clauses of the error-bound totalizer (memory: ~1 GB at this size)
 
@@ -76,6 +79,9 @@ class CpProposer:
     def forbid(self, pairs: list) -> None:
         self.m.AddBoolOr([v.Not() if val else v for v, val in pairs])
 
+    def new_var(self):
+        return self.m.NewBoolVar("")
+
     def propose(self, time_limit: float | None, on_signal=None) -> Proposal:
         s = self.solver
         if time_limit is not None:
@@ -112,6 +118,7 @@ class SatProposer:
         seed: int,
         workers: int,
         solver: str = "glucose4",
+        proof: bool = False,
     ):
         formula = pysat_module("pysat.formula")
         solvers = pysat_module("pysat.solvers")
@@ -122,7 +129,8 @@ class SatProposer:
             for w in hidden
         ]
         self.errors = objective == "errors"
-        self.sat = solvers.Solver(name=solver)
+        self.clauses = [] if proof else None  # every clause, for a proof's DIMACS file
+        self.sat = solvers.Solver(name=solver, with_proof=proof)
         self.solver_name = solver
         self.bound_lit = None
         self.tot = None
@@ -134,29 +142,49 @@ class SatProposer:
         else:
             self.y = rows.pos > 0
             if rows.mixed.any():
-                self.sat.add_clause([pool.id()])
-                self.sat.add_clause([-pool.top])
+                self._add([pool.id()])
+                self._add([-pool.top])
         if symmetry:
             for Hd in self.H:
                 for j in range(Hd.shape[1]):
-                    self.sat.add_clause([-int(Hd[0, j])])
+                    self._add([-int(Hd[0, j])])
                 for j in range(Hd.shape[1] - 1):
                     self._lex(Hd[1:, j], Hd[1:, j + 1])
 
     def _lex(self, a, b) -> None:
         """Column ``a <=_lex b`` (False < True), with prefix-equality literals ``e``."""
         e = self.pool.id()
-        self.sat.add_clause([e])
+        self._add([e])
         for ai, bi in zip(a, b):
             ai, bi = int(ai), int(bi)
             nxt = self.pool.id()
-            self.sat.add_clause([-e, -ai, bi])
-            self.sat.add_clause([-e, -ai, nxt])
-            self.sat.add_clause([-e, bi, nxt])
+            self._add([-e, -ai, bi])
+            self._add([-e, -ai, nxt])
+            self._add([-e, bi, nxt])
             e = nxt
 
+    def _add(self, clause: list) -> None:
+        if self.clauses is not None:
+            self.clauses.append(clause)
+        self.sat.add_clause(clause)
+
     def forbid(self, pairs: list) -> None:
-        self.sat.add_clause([-int(v) if val else int(v) for v, val in pairs])
+        self._add([-int(v) if val else int(v) for v, val in pairs])
+
+    def write_proof(self, path: str) -> int:
+        """After UNSAT: the formula to ``path + ".cnf"`` (DIMACS) and the solver's DRAT
+        proof of its unsatisfiability to ``path``; returns the proof's lines."""
+        top = max((abs(v) for c in self.clauses for v in c), default=0)
+        with open(path + ".cnf", "w") as f:
+            f.write(f"p cnf {top} {len(self.clauses)}\n")
+            f.writelines(" ".join(map(str, c)) + " 0\n" for c in self.clauses)
+        lines = self.sat.get_proof() or []
+        with open(path, "w") as f:
+            f.writelines(line + "\n" for line in lines)
+        return len(lines)
+
+    def new_var(self) -> int:
+        return self.pool.id()
 
     def tighten(self, errors: int) -> None:
         """From now on propose only targets with fewer than ``errors`` output mistakes.
@@ -179,10 +207,12 @@ class SatProposer:
                 self.pool.top + 1, self.tot.top_id
             )  # later ids come after the totalizer's
             for c in self.tot.cnf.clauses:
-                self.sat.add_clause(c)
+                self._add(c)
         self.bound_lit = -self.tot.rhs[errors - 1] if errors >= 1 else None
+        if self.clauses is not None and self.bound_lit is not None:
+            self._add([self.bound_lit])  # bounds only fall: a clause, so the proof is plain
         if errors <= 0:
-            self.sat.add_clause([])
+            self._add([])
 
     def propose(self, time_limit: float | None, on_signal=None) -> Proposal:
         assume = [] if self.bound_lit is None else [self.bound_lit]
@@ -200,6 +230,37 @@ class SatProposer:
 
     def close(self) -> None:
         self.sat.delete()
+
+
+def separate(prop, rows: Rows, max_pairs: int = 200_000) -> int:
+    """Require different codes in every hidden layer for rows whose output targets differ.
+
+    With fixed targets (``prop.y`` Boolean constants) only (positive, negative) row pairs
+    count; with output variables every pair, guarded by ``y_a != y_b``.  An auxiliary
+    ``e`` per pair and unit implies that the unit's targets differ.  Skipped (returns 0)
+    when there are more than ``max_pairs`` pairs; else returns the pairs constrained.
+    """
+    fixed = prop.y.dtype == bool
+    u = len(rows.U)
+    if fixed:
+        pa, pb = np.flatnonzero(rows.pos > 0), np.flatnonzero(rows.neg > 0)
+        pairs = [(a, b) for a in pa for b in pb if a != b] if len(pa) * len(pb) <= max_pairs else []
+    else:
+        pairs = list(zip(*np.triu_indices(u, 1))) if u * (u - 1) // 2 <= max_pairs else []
+    for a, b in pairs:
+        for Hd in prop.H:
+            es = []
+            for j in range(Hd.shape[1]):
+                e = prop.new_var()
+                prop.forbid([(e, True), (Hd[a, j], False), (Hd[b, j], False)])
+                prop.forbid([(e, True), (Hd[a, j], True), (Hd[b, j], True)])
+                es.append((e, False))
+            if fixed:
+                prop.forbid(es)
+            else:  # y_a == y_b, or some e
+                prop.forbid(es + [(prop.y[a], False), (prop.y[b], True)])
+                prop.forbid(es + [(prop.y[a], True), (prop.y[b], False)])
+    return len(pairs)
 
 
 PROPOSERS = {"cpsat": CpProposer, "pysat": SatProposer}
