@@ -452,3 +452,15 @@ def test_signals_return_interrupted_with_the_best_so_far(strategy, sig, delay):
     if strategy != "sat-lp":  # (sat-lp may be stopped before its first proposal checks out)
         assert r.network is not None and r.loss == np.sum(r.network.predict(p.X) != p.t)
     assert signal.getsignal(sig) is before  # the caller's handler is back
+
+
+def test_min_width_exhaustive_proves_zero_errors_only():
+    p = ht.load_problem("parity:3")
+    mw = ht.min_width(p, strategy="exhaustive")
+    assert mw.width == 3 and mw.proven
+    assert "minimize=False" in mw.results[2].message  # the least error count is not needed
+    # asked for, it is computed: 2 units leave one of the 8 points wrong (3 are needed)
+    mw = ht.min_width(p, strategy="exhaustive", minimize=True)
+    assert mw.width == 3 and mw.results[2].loss == 1
+    strat = Exhaustive()  # an instance is used as given
+    assert ht.min_width(p, strategy=strat).results[2].loss == 1 and strat.minimize

@@ -243,6 +243,9 @@ def min_width(
 ) -> MinWidthResult:
     """Find the smallest hidden width (one hidden layer; 0 = a single perceptron) that fits.
 
+    ``exhaustive`` (by name) runs with ``minimize=False`` unless told otherwise: a width
+    is rejected once zero errors is ruled out, without proving its least error count.
+
     >>> import hardtarget as ht
     >>> ht.min_width(ht.load_problem("parity:3")).width
     3
@@ -254,6 +257,8 @@ def min_width(
     out = MinWidthResult(None, None)
     cache = UnitCache()
     cls = strategy if isinstance(strategy, Strategy) else STRATEGIES.get(strategy)
+    if cls is Exhaustive and "minimize" not in options:
+        options["minimize"] = False  # only zero errors matter here
     for w in range(0, int(max_width) + 1):
         try:
             r = solve(

@@ -57,7 +57,7 @@ class SatLP(Strategy):
     point_symmetry : add every image of a first-layer cut under the point symmetries of
         the inputs (groups of up to 50,000 elements).
     separate : rows with different output targets get different hidden codes (clauses
-        added up front, up to 200,000 row pairs).
+        added up front while row pairs x hidden units are at most 50,000).
     proof : a path (``pysat`` backend): when the model ends unsatisfiable, its clauses go
         to ``proof + ".cnf"`` (DIMACS), the SAT solver's DRAT refutation of them to
         ``proof`` and every certificate behind a cut to ``proof + ".json"``.
@@ -202,7 +202,9 @@ class SatLP(Strategy):
         vals = t_S[order] * t_S[order[:, :1]]  # up to negation: +1 on the first row
         _, first = np.unique(np.column_stack([rows, vals]), axis=0, return_index=True)
         added = 0
-        for g in np.sort(first):
+        for n, g in enumerate(np.sort(first)):
+            if n % 1000 == 999:
+                ctx.check_budget()
             key = np.concatenate([rows[g], vals[g]]).tobytes()
             if key in self._seen:
                 continue

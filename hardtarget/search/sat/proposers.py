@@ -232,21 +232,28 @@ class SatProposer:
         self.sat.delete()
 
 
-def separate(prop, rows: Rows, max_pairs: int = 200_000) -> int:
+def separate(prop, rows: Rows, max_units: int = 50_000) -> int:
     """Require different codes in every hidden layer for rows whose output targets differ.
 
     With fixed targets (``prop.y`` Boolean constants) only (positive, negative) row pairs
     count; with output variables every pair, guarded by ``y_a != y_b``.  An auxiliary
     ``e`` per pair and unit implies that the unit's targets differ.  Skipped (returns 0)
-    when there are more than ``max_pairs`` pairs; else returns the pairs constrained.
+    when pairs x hidden units exceed ``max_units`` (a second at most); else returns the
+    pairs constrained.
     """
     fixed = prop.y.dtype == bool
-    u = len(rows.U)
+    u, units = len(rows.U), sum(Hd.shape[1] for Hd in prop.H)
     if fixed:
         pa, pb = np.flatnonzero(rows.pos > 0), np.flatnonzero(rows.neg > 0)
-        pairs = [(a, b) for a in pa for b in pb if a != b] if len(pa) * len(pb) <= max_pairs else []
+        n_pairs = len(pa) * len(pb)
     else:
-        pairs = list(zip(*np.triu_indices(u, 1))) if u * (u - 1) // 2 <= max_pairs else []
+        n_pairs = u * (u - 1) // 2
+    if n_pairs * units > max_units:
+        return 0
+    if fixed:
+        pairs = [(a, b) for a in pa for b in pb if a != b]
+    else:
+        pairs = list(zip(*np.triu_indices(u, 1)))
     for a, b in pairs:
         for Hd in prop.H:
             es = []
