@@ -423,12 +423,17 @@ def rup_check(cnf_path: str, proof_path: str) -> bool:
 def test_sat_lp_proof_files_check(tmp_path):
     p = ht.load_problem("parity:3")
     path = str(tmp_path / "p3w2.drat")
-    r = solve(p, (2,), "sat-lp", objective="feasibility", proof=path)
+    r = solve(p, (2,), "sat-lp", objective="feasibility", summable=False, proof=path)
     assert r.status == "infeasible" and r.info["proof_file"] == path
+    assert r.info["symmetric_cuts"] > 0 and rup_check(path + ".cnf", path)
+    for c in r.info["symmetric_certificates"]:
+        assert np.array_equal(np.array(c["inputs"]), p.X[c["rows"]])
+    r = solve(p, (2,), "sat-lp", objective="feasibility", proof=path)
+    assert r.status == "infeasible"
     assert rup_check(path + ".cnf", path)
     with open(path + ".json") as f:
         certs = json.load(f)
-    assert certs["symmetric_certificates"] and r.info["symmetric_cuts"] > 0
+    assert r.info["summable_cuts"] > 0  # x_a + x_b = x_c + x_d on the cube
     for c in certs["certificates"] + certs["symmetric_certificates"]:
         A = np.array(c["inputs"])
         assert check_certificate(A, np.array(c["targets"]), np.array(c["lambda"]))
@@ -449,7 +454,8 @@ def test_sat_lp_levers_agree_with_exhaustive(seed):
     p = ht.make_problem(X, f[(X > 0).sum(axis=1)])
     for width in (1, 2):
         truth = solve(p, (width,), "exhaustive", symmetry=False, point_symmetry=False)
-        for opts in ({}, {"point_symmetry": False}, {"separate": False}):
+        opts_list = ({}, {"point_symmetry": False}, {"separate": False}, {"summable": False})
+        for opts in opts_list:
             r = solve(p, (width,), "sat-lp", **opts)
             assert r.status == truth.status and r.loss == truth.loss, (width, opts)
             check_result(p, r)

@@ -18,17 +18,21 @@ whose points are ``g(x_i)``; ``lambda`` certifies those as well (``g`` is linear
 ``sum_i lambda_i t_i [g(x_i), 1] = 0``), so the whole orbit of each first-layer cut is
 added at once (labels play no part).  ``separate``: rows whose output targets differ get
 different codes in every hidden layer (an implied constraint, see :func:`.separate`).
+``summable``: four distinct rows with ``x_a + x_b = x_c + x_d`` cannot be labelled
+``+ + - -`` by one unit (``lambda = 1`` on each: a Farkas certificate), so those cuts
+are added before the first round (small inputs only; exact sums).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
 
 from ...errors import HardTargetError
 from ...targets import TargetSetting
-from ...units import solve_unit
+from ...units import check_certificate, solve_unit
 from ..base import BudgetExhausted, SearchContext, Strategy
 from ..params import Param
 from ..symmetry import point_symmetries, symmetry_generators
@@ -58,14 +62,18 @@ class SatLP(Strategy):
         the inputs (groups of up to 50,000 elements).
     separate : rows with different output targets get different hidden codes (clauses
         added up front while row pairs x hidden units are at most 50,000).
+    summable : add the cuts of every ``x_a + x_b = x_c + x_d`` among the distinct inputs
+        up front (up to 300 distinct rows and 20,000 such quadruples).
     proof : a path (``pysat`` backend): when the model ends unsatisfiable, its clauses go
         to ``proof + ".cnf"`` (DIMACS), the SAT solver's DRAT refutation of them to
         ``proof`` and every certificate behind a cut to ``proof + ".json"``.
 
-    ``info["certificates"]`` lists every certificate used as a cut: layer, unit,
-    ``rows`` (a sample index per support point), ``inputs`` (the unit's inputs there),
-    ``targets`` and ``lambda`` — each passes :func:`hardtarget.check_certificate` alone;
-    ``info["symmetric_certificates"]`` the same for every image of a first-layer cut.
+    ``info["certificates"]`` lists every certificate used as a cut: layer, unit (None for
+    the ``summable`` ones, found before any unit), ``rows`` (a sample index per support
+    point), ``inputs`` (the unit's inputs there), ``targets`` and ``lambda`` — each passes
+    :func:`hardtarget.check_certificate` alone; ``info["symmetric_certificates"]`` the
+    same for every image of a first-layer cut.  A cut forbids its targets (and their
+    negation) on its rows for every unit of its layer.
     """
 
     name = "sat-lp"
@@ -81,6 +89,7 @@ class SatLP(Strategy):
         "max_rounds": Param("int", "give up after this many proposals", low=1),
         "point_symmetry": Param("bool", "add the images of first-layer cuts under symmetries"),
         "separate": Param("bool", "rows with different outputs get different hidden codes"),
+        "summable": Param("bool", "add the cuts of x_a + x_b = x_c + x_d up front"),
         "proof": Param("str", "write the CNF, a DRAT proof and the certificates here", none=True),
     }
 
@@ -95,6 +104,7 @@ class SatLP(Strategy):
         max_rounds: int = 1_000_000,
         point_symmetry: bool = True,
         separate: bool = True,
+        summable: bool = True,
         proof: str | None = None,
     ):
         self.seed = seed
@@ -106,6 +116,7 @@ class SatLP(Strategy):
         self.max_rounds = max_rounds
         self.point_symmetry = point_symmetry
         self.separate = separate
+        self.summable = summable
         self.proof = proof
 
     def check(self, evaluator) -> None:
@@ -215,6 +226,7 @@ class SatLP(Strategy):
                 ctx.info["symmetric_certificates"].append(
                     {
                         "layer": 1,
+                        "unit": None,
                         "rows": self._first[img].tolist(),
                         "inputs": self._U[img].tolist(),
                         "targets": t_S.tolist(),
@@ -222,6 +234,41 @@ class SatLP(Strategy):
                     }
                 )
             added += self._cut(prop, 0, img, None, t_S)
+        return added
+
+    def _summable(self, ctx, prop, U: np.ndarray, max_rows=300, max_cuts=20_000) -> int:
+        """Cuts for the quadruples ``x_a + x_b = x_c + x_d`` (targets ``+ + - -``), each
+        with its certificate (``lambda = 1/4`` each, checked exactly)."""
+        if len(U) > max_rows:
+            return 0
+        a, b = np.triu_indices(len(U), 1)
+        _, grp = np.unique(U[a] + U[b], axis=0, return_inverse=True)
+        grp = grp.ravel()
+        order = np.argsort(grp, kind="stable")
+        bounds = np.flatnonzero(np.diff(grp[order])) + 1
+        t = np.array([1, 1, -1, -1])
+        lam = np.full(4, 0.25)
+        added = 0
+        for members in np.split(order, bounds):
+            for i, j in itertools.combinations(members, 2):
+                if ctx.info["summable_cuts"] >= max_cuts:
+                    return added
+                S = np.array([a[i], b[i], a[j], b[j]])
+                if not check_certificate(U[S], t, lam):  # float sums that only look equal
+                    continue
+                ctx.info["summable_cuts"] += 1
+                ctx.info["certificates"].append(
+                    {
+                        "layer": 1,
+                        "unit": None,
+                        "rows": self._first[S].tolist(),
+                        "inputs": U[S].tolist(),
+                        "targets": t.tolist(),
+                        "lambda": lam.tolist(),
+                    }
+                )
+                added += self._cut(prop, 0, S, None, t)
+            ctx.check_budget()
         return added
 
     def run(self, ctx: SearchContext):
@@ -254,6 +301,9 @@ class SatLP(Strategy):
                 self._group = point_symmetries(rows.U, limit=50_000)
         if self.separate and ev.hidden:
             ctx.info["separated_pairs"] = separate(prop, rows)
+        ctx.info["summable_cuts"] = 0
+        if self.summable and ev.hidden:
+            ctx.info["cuts"] += self._summable(ctx, prop, rows.U)
         found = None  # errors of the best proposal that checked out
         try:
             while True:
