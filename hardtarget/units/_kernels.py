@@ -240,34 +240,57 @@ def _perceptron_lockstep(A, T, s, max_epochs, give_up):
     and every ``z`` is summed like :func:`_z` (features in order, then the bias), so the
     result does not depend on which other units share the call.
     """
+    state = lockstep_state(A, T, s, give_up)
+    lockstep_epochs(A, s, 0, max_epochs, state)
+    return state[0], state[1], state[2], state[3]
+
+
+@numba.njit(cache=True)
+def lockstep_state(A, T, s, give_up):
+    """A fresh lock-step state: ``(W, errors, epochs, converged)`` (the result, see
+    :func:`perceptron_units`), then the running units' state: mistake history, best
+    weighted errors, compacted weights ``Wc`` and targets ``Tc``, ``unit`` (``Wc`` column
+    q belongs to ``unit[q]``) and ``st`` = ``[units running, give-up check, active samples]``."""
     m, n = A.shape
     k = T.shape[1]
-    W = np.zeros((n + 1, k))  # pocket weights, the result
-    errors = np.full(k, m, dtype=np.int64)
-    epochs = np.zeros(k, dtype=np.int64)
-    converged = np.zeros(k, dtype=np.bool_)
-    active = 0
-    for i in range(m):
-        if s[i] > 0:
-            active += 1
-    check = give_up and active >= 32
-    hist = np.zeros((k, 4), dtype=np.int64)
-    best_w_err = np.full(k, np.inf)
-    Wc = np.zeros((n + 1, k))  # current weights of the running units, compacted
-    unit = np.arange(k)  # Wc column q belongs to unit[q]
-    na = k
-    z = np.empty(k)
+    active = active_samples(s)
     Tc = np.empty((m, k))
     for i in range(m):
         for q in range(k):
             Tc[i, q] = T[i, q]
+    st = np.array([k, 1 if give_up and active >= 32 else 0, active])
+    return (
+        np.zeros((n + 1, k)),  # pocket weights, the result
+        np.full(k, m, dtype=np.int64),
+        np.zeros(k, dtype=np.int64),
+        np.zeros(k, dtype=np.bool_),
+        np.zeros((k, 4), dtype=np.int64),
+        np.full(k, np.inf),
+        np.zeros((n + 1, k)),
+        Tc,
+        np.arange(k),
+        st,
+    )
+
+
+@numba.njit(cache=True)
+def lockstep_epochs(A, s, ep0, ep1, state):
+    """Epochs ``ep0 .. ep1 - 1`` of :func:`_perceptron_lockstep` from ``state`` (see
+    :func:`lockstep_state`), updated in place; stops early once no unit is running."""
+    W, errors, epochs, converged, hist, best_w_err, Wc, Tc, unit, st = state
+    m, n = A.shape
+    k = Wc.shape[1]
+    na = st[0]
+    check = st[1] == 1
+    active = st[2]
+    z = np.empty(k)
     viol = np.empty(k, dtype=np.bool_)
     mist = np.zeros(k, dtype=np.int64)
     errs = np.zeros(k, dtype=np.int64)
     werr = np.zeros(k)
     mn = np.empty(k)
     done = np.zeros(k, dtype=np.bool_)
-    for ep in range(max_epochs):
+    for ep in range(ep0, ep1):
         if na == 0:
             break
         mist[:na] = 0
@@ -343,7 +366,7 @@ def _perceptron_lockstep(A, T, s, max_epochs, give_up):
                 na -= 1
             else:
                 q += 1
-    return W, errors, epochs, converged
+    st[0] = na
 
 
 @numba.njit(cache=True)
@@ -415,15 +438,29 @@ def duplicate_clash(A, t, s):
 def descend(A, t, s, loss, max_epochs, lr, l2, seed):
     """Stochastic gradient descent on a layer loss (its :func:`~.losses.loss_code`);
     returns (best w, errors, epochs, converged)."""
+    w, best, order, st = descent_state(A.shape[0], A.shape[1], seed)
+    descent_epochs(A, t, s, loss, 0, max_epochs, lr, l2, w, best, order, st)
+    return best, int(st[1]), max(int(st[3]), 1), st[2] == 1.0
+
+
+@numba.njit(cache=True)
+def descent_state(m, n, seed):
+    """A fresh descent state, numba's generator seeded with ``seed``: ``w``, ``best``, the
+    sample order, and ``st`` = ``[best weighted errors, best errors, converged, epochs]``.
+
+    The order is shuffled by numba's (per-thread) generator in every epoch, so the epochs
+    of one descent must run in one thread with no other numba draw in between."""
     np.random.seed(seed)
-    m, n = A.shape
-    w = np.zeros(n + 1)
-    best = w.copy()
-    best_w_err = np.inf
-    best_err = m
-    ep = 0
-    order = np.arange(m)
-    for ep in range(max_epochs):
+    st = np.array([np.inf, float(m), 0.0, 0.0])
+    return np.zeros(n + 1), np.zeros(n + 1), np.arange(m), st
+
+
+@numba.njit(cache=True)
+def descent_epochs(A, t, s, loss, ep0, ep1, lr, l2, w, best, order, st):
+    """Epochs ``ep0 .. ep1 - 1`` of :func:`descend` from the state given (see
+    :func:`descent_state`), updated in place; stops early once it separates."""
+    n = A.shape[1]
+    for ep in range(ep0, ep1):
         np.random.shuffle(order)
         eta = lr / np.sqrt(ep + 1.0)
         for i in order:
@@ -433,11 +470,14 @@ def descend(A, t, s, loss, max_epochs, lr, l2, seed):
             for f in range(n):
                 w[f] -= eta * (g * A[i, f] + l2 * w[f])
             w[n] -= eta * g
+        st[3] = ep + 1
         e, we, mn = unit_errors(A, t, s, w)
         if mn > 0:
-            return w, 0, ep + 1, True
-        if we < best_w_err:
-            best_w_err = we
-            best_err = e
             best[:] = w
-    return best, best_err, ep + 1, False
+            st[1] = 0.0
+            st[2] = 1.0
+            return
+        if we < st[0]:
+            st[0] = we
+            st[1] = e
+            best[:] = w

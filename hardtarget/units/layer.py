@@ -2,8 +2,9 @@
 
 The units of a layer share their inputs, so :func:`solve_layer` validates and hashes
 the inputs once, looks every unit up in the cache, and solves the rest together:
-the perceptron (and ``auto`` on small units) in one lock-step numba call, the
-others unit by unit with the caller's ``stop`` callback asked in between.
+the perceptron (and ``auto`` on small units) in one lock-step numba call (a few
+epochs per call on a large layer with a ``stop`` callback), the others unit by unit
+with the caller's ``stop`` callback asked in between.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import HardTargetError, StopRequested
-from . import _kernels, _stop
+from . import _kernels, _stop, solvers
 from .base import UnitResult, margin_of, prepare
 from .exact import separates_exactly
-from .solvers import NEWTON_FIRST, SOLVERS, _auto, _auto_after, get_solver, run_solver
+from .solvers import NEWTON_FIRST, SOLVERS, _auto, _auto_after, epoch_step, get_solver, run_solver
 
 __all__ = ["solve_layer"]
 
@@ -45,7 +46,8 @@ def solve_layer(
         also asks its certificate store for these inputs before an LP.
     sample_weight : array of shape (m,), default=None
     stop : callable, default=None
-        Asked between units, Newton steps and inside LP solves; when it returns True,
+        Asked between units, Newton steps, chunks of epochs on large units and inside
+        LP and QP solves; when it returns True,
         :class:`~hardtarget.errors.StopRequested` is raised.
     refine : bool, default=False
         For a unit that is not proved separable, also run the ``hinge`` solver and keep
@@ -121,6 +123,19 @@ def _refined(A, t, s, r: UnitResult, stop) -> UnitResult:
     return r
 
 
+def _chunked_units(A, T, s, max_epochs: int, give_up: bool, stop) -> tuple:
+    """:func:`~._kernels.perceptron_units` in chunks of lock-step epochs (bit-identical)."""
+    state = _kernels.lockstep_state(A, T, s, give_up)
+    step = epoch_step(A.shape[0] * (A.shape[1] + 1) * T.shape[1], solvers.PERCEPTRON_STEP_WORK)
+    for ep in range(0, max_epochs, step):
+        if ep and stop():
+            raise StopRequested("stopped during a layer's perceptron solve")
+        _kernels.lockstep_epochs(A, s, ep, min(ep + step, max_epochs), state)
+        if state[-1][0] == 0:  # no unit left running
+            break
+    return state[:4]
+
+
 def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop, store=None):
     """Solve the units ``Tt`` (k x m), batched for ``perceptron`` and small ``auto`` units.
 
@@ -144,7 +159,11 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop, store=None):
     if stop is not None and stop():
         raise StopRequested("stopped before a layer solve")
     T = np.ascontiguousarray(Tt.T)
-    W, _, ep, conv = _kernels.perceptron_units(A, T, s, max_epochs, solver == "auto")
+    work = A.shape[0] * (A.shape[1] + 1) * T.shape[1]
+    if stop is None or work < solvers.PERCEPTRON_CHUNK_WORK:
+        W, _, ep, conv = _kernels.perceptron_units(A, T, s, max_epochs, solver == "auto")
+    else:  # a large layer: a few lock-step epochs per kernel call, the stop asked in between
+        W, _, ep, conv = _chunked_units(A, T, s, max_epochs, solver == "auto", stop)
     errs, mns, proof = _kernels.units_checked(A, T, s, W, conv)  # all units in one pass
     Wt = np.ascontiguousarray(W.T)
     for j in range(k):

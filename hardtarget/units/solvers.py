@@ -48,14 +48,20 @@ def _run_perceptron(A, t, s, max_epochs, give_up, name) -> UnitResult:
 
 
 # m * (n + 1) from which one perceptron epoch takes milliseconds: with a stop callback such
-# units run a few epochs per kernel call
+# units run about PERCEPTRON_STEP_WORK of it (some 10 ms) per kernel call
 PERCEPTRON_CHUNK_WORK = 10**6
+PERCEPTRON_STEP_WORK = 10**7
+
+
+def epoch_step(work: int, step_work: int) -> int:
+    """Epochs per kernel call for an epoch of ``work`` when a call may do ``step_work``."""
+    return max(1, step_work // max(work, 1))
 
 
 def _chunked_perceptron(A, t, s, max_epochs: int, give_up: bool, stop) -> tuple:
     w, best, hist, st = _kernels.pocket_state(A.shape[1])
     check = give_up and _kernels.active_samples(s) >= 32
-    step = max(1, 10**7 // (A.shape[0] * (A.shape[1] + 1)))
+    step = epoch_step(A.shape[0] * (A.shape[1] + 1), PERCEPTRON_STEP_WORK)
     for ep in range(0, max_epochs, step):
         if stop():
             raise StopRequested("stopped during a perceptron solve")
@@ -69,20 +75,31 @@ def _perceptron(A, t, s, max_epochs: int = 1000) -> UnitResult:
     return _run_perceptron(A, t, s, max_epochs, False, "perceptron")
 
 
+# m * (n + 1) * epochs of a descent kernel call when a stop callback is set (about 10 ms):
+# a longer descent runs in chunks of epochs with the stop asked in between
+DESCENT_STEP_WORK = 10**6
+
+
 def _make_descent(loss: str) -> Callable:
     def solve(
         A, t, s, max_epochs: int = 200, lr: float = 0.1, l2: float = 0.0, seed: int = 0
     ) -> UnitResult:
-        w, _, ep, conv = _kernels.descend(
-            A,
-            t.astype(np.float64),
-            s,
-            loss_code(loss),
-            int(max_epochs),
-            float(lr),
-            float(l2),
-            int(seed),
-        )
+        args = (A, t.astype(np.float64), s, loss_code(loss))
+        max_epochs, lr, l2 = int(max_epochs), float(lr), float(l2)
+        stop = _stop.current()
+        step = epoch_step(A.shape[0] * (A.shape[1] + 1), DESCENT_STEP_WORK)
+        if stop is None or step >= max_epochs:
+            w, _, ep, conv = _kernels.descend(*args, max_epochs, lr, l2, int(seed))
+        else:  # the same epochs, a few per kernel call, the stop asked in between
+            cur, w, order, st = _kernels.descent_state(A.shape[0], A.shape[1], int(seed))
+            for ep0 in range(0, max_epochs, step):
+                if stop():
+                    raise StopRequested(f"stopped during a {loss} descent")
+                ep1 = min(ep0 + step, max_epochs)
+                _kernels.descent_epochs(*args, ep0, ep1, lr, l2, cur, w, order, st)
+                if st[2]:
+                    break
+            ep, conv = int(st[3]), bool(st[2])
         return _proved(A, t, s, finish(A, t, s, w, True if conv else None, ep, loss))
 
     solve.__name__ = loss
@@ -218,8 +235,9 @@ def solve_unit(
     returns a stored result for a subproblem solved before and, for ``auto``, the
     certificates of non-separable units on the same inputs, which refute most of their
     single-flip neighbours without an LP.  ``stop`` (a callable
-    returning True to stop) is asked between Newton steps and inside LP solves; when it
-    says stop, :class:`~hardtarget.errors.StopRequested` is raised.
+    returning True to stop) is asked between Newton steps, between chunks of perceptron
+    and descent epochs on large units, and inside LP and QP solves; when it says stop,
+    :class:`~hardtarget.errors.StopRequested` is raised.
 
     >>> import numpy as np
     >>> X = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]])
