@@ -12,8 +12,11 @@ import threading
 import numpy as np
 import pytest
 
+from hardtarget import check_certificate
 from hardtarget.errors import StopRequested
-from hardtarget.units import _kernels, _stop, lp, solve_layer, solve_unit, solvers
+from hardtarget.units import CertificateStore, _kernels, _stop, lp, solve_layer, solve_unit, solvers
+
+from .helpers import linprog_separable, separates
 
 
 class Stop:
@@ -164,3 +167,18 @@ def test_max_margin_qp_stops_mid_solve(interruptible_qp):
         if th.name == "hardtarget-qp":
             th.join()
     assert want is not None and np.array_equal(lp._qp_max_margin(A1, tf), want)
+
+
+def test_warm_started_large_lps_agree_with_scipy_linprog(monkeypatch):
+    monkeypatch.setattr(lp, "INTERRUPT_MIN_ENTRIES", 0)  # all large: primal simplex when warm
+    X, T = data(300, 2, 1, seed=4)
+    store, u, warm = CertificateStore(300, 2), T[:, 0].copy(), []
+    nearest = store.nearest_basis
+    store.nearest_basis = lambda t: warm.append(nearest(t)) or warm[-1]
+    for i in np.random.default_rng(4).choice(300, 12, replace=False):
+        u[i] *= -1
+        with _stop.stopping(Stop()):
+            sep, w, cert = lp.lp_separate(X, u.astype(np.float64), False, store)
+        assert sep is linprog_separable(X, u)
+        assert separates(w, X, u) if sep else check_certificate(X, u, cert)
+    assert sum(b is not None for b in warm) >= 11  # every LP after the first starts warm
