@@ -8,8 +8,10 @@
    with ``exhaustive``.
 3. The portfolio: the same members with ``jobs=1`` (in order, this process) and
    ``jobs=2`` (two loky processes, cold and then warm workers), as ratios.
+4. ``--symmetry``: ``exhaustive`` on parity:5, widths 4 and 5, with and without the
+   point-symmetry breaking of the first unit (``point_symmetry``), under ``--limit``.
 
-Run: ``python benchmarks/bench_scale.py [--quick] [--sample N]``
+Run: ``python benchmarks/bench_scale.py [--quick] [--sample N] [--symmetry --limit S]``
 """
 
 from __future__ import annotations
@@ -133,11 +135,42 @@ def speedup(quick: bool) -> None:
     print()
 
 
+def symmetry(limit: float) -> None:
+    p = ht.load_problem("parity:5")
+    print(f"## exhaustive on parity:5, first unit per symmetry orbit or not ({limit:g} s)\n")
+    print("| width | point_symmetry | status | time (s) | first-unit candidates | DFS nodes |")
+    print("|---|---|---|---|---|---|")
+    for width in (5, 4):
+        for ps in (True, False):
+            t0 = time.perf_counter()
+            r = ht.solve(
+                p,
+                (width,),
+                "exhaustive",
+                progress=False,
+                max_size=1e30,
+                minimize=False,
+                point_symmetry=ps,
+                time_limit=limit,
+            )
+            i = r.info
+            print(
+                f"| {width} | {ps} | {r.status} | {time.perf_counter() - t0:.2f} | "
+                f"{i.get('first_unit_candidates', 'all 47285')} | {i.get('cover_nodes', 0):,} |"
+            )
+    print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="n = 4 only, small portfolio")
     ap.add_argument("--sample", type=int, default=300, help="LP calls timed per method")
+    ap.add_argument("--symmetry", action="store_true", help="only the point-symmetry table")
+    ap.add_argument("--limit", type=float, default=100.0, help="seconds per --symmetry run")
     args = ap.parse_args()
+    if args.symmetry:
+        symmetry(args.limit)
+        return
     counts(args.sample, (4,) if args.quick else (4, 5))
     parity_widths(args.quick)
     speedup(args.quick)
