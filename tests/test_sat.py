@@ -345,7 +345,7 @@ def test_ctrl_c_inside_a_solver_returns_interrupted(strategy):
     assert out and json.loads(out)["status"] == "interrupted", err[-2000:]
 
 
-@pytest.mark.parametrize("opts", [{}, {"backend": "pysat"}])
+@pytest.mark.parametrize("opts", [{"first_pass": False}, {"backend": "pysat"}])
 def test_the_budget_is_checked_while_the_model_is_built(opts, monkeypatch):
     # a budget that runs out at its 50th look: only building the model looks that often
     from hardtarget.search.context import BudgetExhausted, SearchContext

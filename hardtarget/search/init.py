@@ -147,10 +147,12 @@ def initial_targets(
     rng: np.random.Generator,
     method: str = "random",
     stop: Callable[[], bool] = _never,
+    **training,
 ) -> list:
     """Hidden target arrays (int8 ±1) for the start of a local search.
 
-    ``stop`` (called every few epochs) ends ``ftprop-mb``/``anneal`` training early.
+    ``stop`` (called every few epochs) ends ``ftprop-mb``/``anneal`` training early;
+    ``training`` (``epochs``, ``lr``) goes to their training loop.
     """
     if method not in INITS:
         raise HardTargetError(f"unknown init {method!r}; valid: {', '.join(INITS)}")
@@ -164,8 +166,8 @@ def initial_targets(
             W[-1] = -np.median(H @ W[:-1], axis=0)
             H = act.from_targets(np.where(H @ W[:-1] + W[-1] > 0, 1, -1))
     elif method == "ftprop-mb":
-        Ws = ftprop_mb_weights(X, t, hidden, act, rng, stop=stop)
+        Ws = ftprop_mb_weights(X, t, hidden, act, rng, stop=stop, **training)
     else:
-        Ws = anneal_weights(X, t, hidden, act, rng, stop=stop)
+        Ws = anneal_weights(X, t, hidden, act, rng, stop=stop, **training)
     Hs, Zs = _forward(X, Ws, act)
     return [np.where(Z > 0, 1, -1).astype(np.int8) for Z in Zs[:-1]]

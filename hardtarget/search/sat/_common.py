@@ -125,15 +125,39 @@ def distinct_problem(X: np.ndarray, t: np.ndarray) -> Rows:
     return Rows(U, inv, pos, neg)
 
 
-def cp_break_symmetry(model, H_layers: list) -> None:
-    """CP-SAT: every hidden unit's target on the first row is -1 (negation symmetry) and the
-    units of a layer are ordered by how many +1 targets they have (permutation symmetry)."""
+def cp_break_symmetry(model, H_layers: list, order: str | None = "count") -> None:
+    """CP-SAT: every hidden unit's target on the first row is -1 (negation symmetry), and
+    the units of a layer are ordered (permutation symmetry): ``"count"`` by how many +1
+    targets they have, ``"lex"`` by their target columns in lexicographic order (False <
+    True, rows after the first), None not at all."""
     for H in H_layers:
         for j in range(H.shape[1]):
             model.Add(H[0, j] == 0)
-        counts = [sum(H[:, j]) for j in range(H.shape[1])]
-        for a, b in zip(counts, counts[1:]):
-            model.Add(a <= b)
+        if order == "count":
+            counts = [sum(H[:, j]) for j in range(H.shape[1])]
+            for a, b in zip(counts, counts[1:]):
+                model.Add(a <= b)
+        elif order == "lex":
+            for j in range(H.shape[1] - 1):
+                _cp_lex(model, H[1:, j], H[1:, j + 1])
+
+
+def _cp_lex(model, a, b) -> None:
+    """Boolean columns ``a <=_lex b``; ``e`` says the prefix before row k is equal."""
+    e = None  # the empty prefix is equal
+    for ak, bk in zip(a, b):
+        less = model.Add(ak <= bk)
+        if e is not None:
+            less.OnlyEnforceIf(e)
+        nxt = model.NewBoolVar("")
+        # nxt <=> (e and ak == bk); under e, ak <= bk, so ak = 1 means equal
+        head = [] if e is None else [e.Not()]
+        model.AddBoolOr([*head, ak, bk, nxt])
+        model.AddBoolOr([*head, ak.Not(), nxt])
+        model.Add(ak == bk).OnlyEnforceIf(nxt)
+        if e is not None:
+            model.AddImplication(nxt, e)
+        e = nxt
 
 
 def status_name(cp, code) -> str:

@@ -45,8 +45,10 @@ class CpNetwork:
         weights when the layer's inputs are Boolean and at most 6 (see ``exact_bound``), else 7.
     objective : ``errors`` (fewest training errors), ``feasibility`` or ``sparsity``
         (zero errors with the fewest nonzero weights).
-    symmetry : fix every hidden unit's target on the first row to -1 and order units by
-        their number of +1 targets (sign activation; sound for any weight bound).
+    symmetry : fix every hidden unit's target on the first row to -1 (sign activation;
+        sound for any weight bound) and order the units by ``order``.
+    order : ``"lex"`` (target columns in lexicographic order; default), ``"count"`` (by
+        their number of +1 targets) or None (negation only: finds fits sooner).
     fixed_hidden : hidden targets per distinct row (lists of ±1 arrays) to check
         instead of searching.
     tick : called once per unit and row while the model is built (a budget check may raise).
@@ -61,6 +63,7 @@ class CpNetwork:
         weight_bound: int | str = "auto",
         objective: str = "errors",
         symmetry: bool = True,
+        order: str | None = "lex",
         resolution: int = 1000,
         fixed_hidden: list | None = None,
         output: np.ndarray | None = None,
@@ -111,8 +114,10 @@ class CpNetwork:
             self.exact.append(weights == "integer" and boolean and need is not None and B >= need)
             targets = self.H[d] if d < len(self.hidden) else self.y.reshape(-1, 1)
             self.W.append(self._layer(d, B, targets))
-        if symmetry and activation == "sign" and fixed_hidden is None:
-            cp_break_symmetry(self.model, self.H)
+        self.order = order
+        self.symmetric = symmetry and activation == "sign" and fixed_hidden is None
+        if self.symmetric:
+            cp_break_symmetry(self.model, self.H, order)
         if objective == "errors" and output is None:
             self.model.Minimize(
                 sum(
@@ -186,20 +191,42 @@ class CpNetwork:
         return units
 
     def add_hint(self, layers: list, y: np.ndarray | None = None) -> None:
-        """Hint hidden targets (per distinct row, ±1) and output targets."""
+        """Hint hidden targets (per distinct row, ±1) and output targets; the hint's units
+        are first negated and ordered as the symmetry constraints want them."""
         for H, T in zip(self.H, layers):
             if H.dtype == object:
-                for v, t in zip(H.ravel(), np.asarray(T).ravel()):
+                for v, t in zip(H.ravel(), self._canonical(np.asarray(T)).ravel()):
                     self.model.AddHint(v, bool(t > 0))
         if y is not None and self.y.dtype == object:
             for v, t in zip(self.y, np.asarray(y).ravel()):
                 self.model.AddHint(v, bool(t > 0))
 
+    def _canonical(self, T: np.ndarray) -> np.ndarray:
+        """``T`` with each unit negated to -1 on the first row and the units in ``order``
+        (an equivalent network: the next layer's weights follow)."""
+        if not self.symmetric:
+            return T
+        T = T * np.where(T[:1] > 0, -1, 1)
+        if self.order == "count":
+            return T[:, np.argsort((T > 0).sum(axis=0), kind="stable")]
+        if self.order == "lex":
+            keys = sorted(range(T.shape[1]), key=lambda j: tuple(T[1:, j] > 0))
+            return T[:, keys]
+        return T
+
     # -- solving ------------------------------------------------------------------
     def solve(
-        self, time_limit: float | None = None, seed: int = 0, workers: int = 1, on_signal=None
+        self,
+        time_limit: float | None = None,
+        seed: int = 0,
+        workers: int = 1,
+        on_signal=None,
+        work_limit: float | None = None,
     ) -> dict:
         """Run CP-SAT; return status, objective, bound and (if any) the solution.
+
+        ``work_limit`` caps CP-SAT's deterministic time (machine-independent work units,
+        about seconds): a run cut by it is reproducible, one cut by ``time_limit`` is not.
 
         ``on_signal(fn)`` (a context manager, see ``SearchContext.on_signal``) lets
         Ctrl-C and SIGTERM stop the solver; without it CP-SAT catches Ctrl-C itself.
@@ -213,6 +240,8 @@ class CpNetwork:
         prm.num_workers = int(workers)
         if time_limit is not None:
             prm.max_time_in_seconds = max(float(time_limit), 0.01)
+        if work_limit is not None:
+            prm.max_deterministic_time = float(work_limit)
         code = solve_stoppable(solver, self.model, on_signal)
         out = {
             "status": status_name(cp, code),

@@ -7,6 +7,7 @@ import numpy as np
 from ...errors import HardTargetError
 from ...targets import TargetSetting
 from ..base import BudgetExhausted, Interrupted, SearchContext, Strategy
+from ..init import initial_targets
 from ..params import Param
 from ._common import distinct_problem
 from .cpsat import OBJECTIVES, WEIGHTS, CpNetwork, check_weight_bound
@@ -33,6 +34,19 @@ SOLVERS = (
     "minisat22",
     "minisatgh",
 )  # PySAT's names (cadical cannot be interrupted)
+
+
+# The first pass (``first_pass=True``, cpsat): the full model for at most QUICK_WORK of
+# CP-SAT's deterministic work units (small problems end there); LOCAL_RUNS continuous
+# relaxations (``anneal``, LOCAL_EPOCHS epochs, on at most LOCAL_MAX_SAMPLES samples);
+# the model without unit order, hinted, for at most FIRST_WORK units.  Each stage gets at
+# most FIRST_SHARE of the time left.
+QUICK_WORK = 0.05
+LOCAL_RUNS = 2
+LOCAL_EPOCHS = 500
+LOCAL_MAX_SAMPLES = 5000
+FIRST_WORK = 0.25
+FIRST_SHARE = 0.25
 
 
 def remaining(ctx: SearchContext, reserve: float = 0.1) -> float | None:
@@ -67,6 +81,13 @@ class SatSearch(Strategy):
         ends the search) and start CP-SAT's search (pysat ignores them).
     workers : CP-SAT workers; 1 (default) is deterministic for a given seed.
     symmetry : break hidden-unit negation and permutation symmetry.
+    order : (cpsat) how ``symmetry`` orders the units: ``lex`` (target columns in
+        lexicographic order; default), ``count`` (by their number of +1 targets).
+    first_pass : (cpsat) look for a fit before the full model: two short continuous
+        relaxations (``anneal`` init) whose best sign network, evaluated exactly, hints
+        CP-SAT; then CP-SAT on the model without the unit-order constraints, for a small
+        fixed amount of its deterministic work.  An answer it completes (a fit or a
+        proof) is final; otherwise its best targets hint the full model.
     solver : PySAT solver name (``glucose4``, default, or ``cadical195``, which PySAT
         cannot interrupt at a time limit; ...).
     encoding : PySAT cardinality encoding (``seqcounter``, ``totalizer``, ``sortnetwrk``,
@@ -94,6 +115,8 @@ class SatSearch(Strategy):
         ),
         "workers": Param("int", "CP-SAT workers (1: deterministic)", low=1),
         "symmetry": Param("bool", "break hidden-unit negation and permutation symmetry"),
+        "order": Param("str", "cpsat: unit order for symmetry", choices=("lex", "count")),
+        "first_pass": Param("bool", "cpsat: a short search for a fit before the full model"),
         "solver": Param("str", "PySAT solver", choices=SOLVERS),
         "encoding": Param(
             "str",
@@ -119,6 +142,8 @@ class SatSearch(Strategy):
         hint=None,
         workers: int = 1,
         symmetry: bool = True,
+        order: str = "lex",
+        first_pass: bool = True,
         solver: str = "glucose4",
         encoding: str = "seqcounter",
     ):
@@ -130,6 +155,8 @@ class SatSearch(Strategy):
         self.hint = hint
         self.workers = workers
         self.symmetry = symmetry
+        self.order = order
+        self.first_pass = first_pass
         self.solver = solver
         self.encoding = encoding
 
@@ -172,23 +199,13 @@ class SatSearch(Strategy):
         info = ctx.info
         info.update(backend=self.backend, objective=self.objective, weights=self.weights)
         hint = self._hint(ctx)
-        if ctx.solved() and self.objective != "sparsity" and self.weights == "integer":
+        fits = self.objective != "sparsity" and self.weights == "integer"  # zero errors end it
+        if ctx.solved() and fits:
             return "optimal", "zero training errors (the hint already fits)"
         if self.backend == "cpsat":
-            net = CpNetwork(
-                rows,
-                ev.hidden,
-                ev.activation.name,
-                self.weights,
-                self.weight_bound,
-                self.objective,
-                self.symmetry,
-                tick=ctx.check_budget,
-            )
-            if hint is not None:
-                first = np.unique(rows.inv, return_index=True)[1]
-                net.add_hint([T[first] for T in hint.layers], p.t[first])
-            info["weight_bounds"] = net.bounds
+            out = self._staged(ctx, rows, hint) if self.first_pass else None
+            if out is None:
+                out = self._cpsat(ctx, rows, hint, self.order)
         else:
             from .pysat_bnn import PySatNetwork
 
@@ -202,23 +219,122 @@ class SatSearch(Strategy):
                 self.solver,
                 tick=ctx.check_budget,
             )
-        info["proof"] = net.proof_kind
-        ctx.check_budget()
-        out = net.solve(
-            remaining(ctx), seed=self.seed, workers=self.workers, on_signal=ctx.on_signal
+            info["proof"] = net.proof_kind
+            ctx.check_budget()
+            out = self._solve(ctx, rows, net)
+        return self._verdict(ctx, out)
+
+    def _staged(self, ctx: SearchContext, rows, hint) -> dict | None:
+        """The first pass; the solver's answer once one is final, else None (the best
+        targets so far then hint the full model)."""
+        out = self._cpsat(ctx, rows, hint, self.order, QUICK_WORK)
+        if self._final(ctx, out):
+            return out
+        if hint is None and self._local(ctx):
+            return self._integer_weights(ctx, rows)
+        hint = ctx.best.targets if ctx.best is not None else hint
+        out = self._cpsat(ctx, rows, hint, None, FIRST_WORK)
+        if self._final(ctx, out):
+            ctx.info["found_by"] = "first pass without unit order"
+            return out
+        ctx.info["hint"] = "first pass" if ctx.best is not None else None
+        return None
+
+    def _final(self, ctx: SearchContext, out: dict) -> bool:
+        """A proof, or (objectives other than sparsity) a fit."""
+        zero = ctx.best is not None and ctx.best.errors == 0
+        return out["status"] in ("OPTIMAL", "INFEASIBLE") or (
+            out["status"] == "FEASIBLE" and zero and self.objective != "sparsity"
         )
+
+    def _local(self, ctx: SearchContext) -> bool:
+        """Short continuous relaxations, each sign network evaluated exactly; True when
+        one fits and that ends the search (integer weights, errors or feasibility)."""
+        ev = ctx.evaluator
+        if ev.problem.n_samples > LOCAL_MAX_SAMPLES:
+            return False
+        for _ in range(LOCAL_RUNS):
+            T = initial_targets(
+                ev.problem,
+                ev.hidden,
+                ev.activation,
+                ctx.rng,
+                "anneal",
+                stop=ctx.should_stop,
+                epochs=LOCAL_EPOCHS,
+                lr=0.05,
+            )
+            state = (ctx.record if ctx.best is None else ctx.evaluate)(TargetSetting(T))
+            if state.errors == 0:
+                return self.weights == "integer" and self.objective != "sparsity"
+        return False
+
+    def _integer_weights(self, ctx: SearchContext, rows) -> dict:
+        """The local pass fits: CP-SAT finds integer weights for its targets (each unit
+        alone); the answer is OPTIMAL (zero errors) even when the weight bound is too small."""
+        ev = ctx.evaluator
+        first_rows = np.unique(rows.inv, return_index=True)[1]
+        net = CpNetwork(
+            rows,
+            ev.hidden,
+            ev.activation.name,
+            "integer",
+            self.weight_bound,
+            "feasibility",
+            symmetry=False,
+            fixed_hidden=[T[first_rows] for T in ctx.best.targets.layers],
+            output=ev.problem.t[first_rows],
+            tick=ctx.check_budget,
+        )
+        self._solve(ctx, rows, net)
+        ctx.info["found_by"] = "local first pass"
+        return {"status": "OPTIMAL"}
+
+    def _cpsat(self, ctx: SearchContext, rows, hint, order, work=None) -> dict:
+        """Build and solve the CP-SAT model (``work``: a first-pass stage of that much work)."""
+        ev = ctx.evaluator
+        net = CpNetwork(
+            rows,
+            ev.hidden,
+            ev.activation.name,
+            self.weights,
+            self.weight_bound,
+            self.objective,
+            self.symmetry,
+            order=order,
+            tick=ctx.check_budget,
+        )
+        if hint is not None:
+            first_rows = np.unique(rows.inv, return_index=True)[1]
+            net.add_hint([T[first_rows] for T in hint.layers], ev.problem.t[first_rows])
+        ctx.info["weight_bounds"] = net.bounds
+        ctx.info["proof"] = net.proof_kind
+        ctx.check_budget()
+        if work is None:
+            return self._solve(ctx, rows, net)
+        left = remaining(ctx)
+        return self._solve(ctx, rows, net, None if left is None else FIRST_SHARE * left, work)
+
+    def _solve(self, ctx: SearchContext, rows, net, time_limit=None, work_limit=None) -> dict:
+        """Run a model; record its answer; stop on a signal unless it decided."""
+        info = ctx.info
+        limit = remaining(ctx) if time_limit is None else time_limit
+        kw = {} if work_limit is None else {"work_limit": work_limit}
+        out = net.solve(limit, seed=self.seed, workers=self.workers, on_signal=ctx.on_signal, **kw)
         info["solver_status"] = out["status"]
-        info["solver_time"] = out.get("wall_time")
+        info["solver_time"] = info.get("solver_time", 0.0) + (out.get("wall_time") or 0.0)
         for k in ("objective", "bound", "reason"):
             if k in out:
                 info[k] = out[k]
         if "hidden" in out:
-            info["integer_weights"] = [W.tolist() for W in out["weights"]]
             y = np.asarray(out["y"][rows.inv], dtype=np.int8).reshape(-1, 1)
-            ctx.record(TargetSetting([T[rows.inv] for T in out["hidden"]]), output_targets=y)
+            hidden = TargetSetting([T[rows.inv] for T in out["hidden"]])
+            state = ctx.record(hidden, output_targets=y)
+            if state.loss <= ctx.best.loss:
+                info["integer_weights"] = [W.tolist() for W in out["weights"]]
         if ctx.interrupted and out["status"] not in ("OPTIMAL", "INFEASIBLE"):
             raise Interrupted("interrupted by the user")
-        return self._verdict(ctx, out)
+        return out
 
     def _verdict(self, ctx: SearchContext, out: dict) -> tuple[str, str]:
         st = out["status"]
