@@ -257,7 +257,7 @@ def _run_qp(h: highspy.Highs, entries: int) -> None:
     :class:`~hardtarget.errors.StopRequested` at once and leaves the solve to finish in
     its thread (its answer unused, its Highs object dropped from this thread's slot).
     The caller's budget holds; the CPU of the abandoned solve is bounded only by the
-    QP's own time (seconds at most for the units :func:`_refine` gives it).
+    QP's own time (0.4-0.8 s at 100,000 x 2, 4-7 s at 5,000 x 200 on a 2-core machine).
     """
     stop = _stop.current()
     if stop is None or entries < INTERRUPT_MIN_ENTRIES:
