@@ -55,18 +55,29 @@ def run_suite(
     time_limit: float = 10.0,
     options: dict | None = None,
     on_result: Callable[[dict], object] | None = None,
+    scheduler=None,
 ) -> list:
     """Run every strategy on every problem of ``suite`` (a name or a list of (spec, hidden)).
 
     Each finished run is logged as one line and passed to ``on_result`` (to save it
     at once).  Ctrl-C stops the suite: the rows finished so far are returned, the
-    interrupted run last with status ``interrupted``.
+    interrupted run last with status ``interrupted``.  With ``scheduler`` (a Dask
+    address or ``distributed.Client``) the runs go to the cluster, each problem sent
+    once; rows come back in the serial order.
     """
     if isinstance(suite, str) and suite not in SUITES:
         raise HardTargetError(f"unknown suite {suite!r}; valid: {', '.join(SUITES)}")
     problems = SUITES[suite] if isinstance(suite, str) else suite
     strategies = list(strategies or sorted(STRATEGIES))
     options = options or {}
+    if scheduler is not None:
+        grid = [
+            (s.format(seed=seed), h, n, seed)
+            for s, h in problems
+            for seed in seeds
+            for n in strategies
+        ]
+        return _run_dask(grid, time_limit, options, on_result, scheduler)
     rows: list = []
     try:
         solve(
@@ -85,6 +96,29 @@ def run_suite(
     except KeyboardInterrupt:
         log.info("interrupted after %d run(s)", len(rows))
     return rows
+
+
+def _run_dask(grid: list, time_limit, options: dict, on_result, scheduler) -> list:
+    from contextlib import closing
+
+    from .search.portfolio import Shared, dask_map
+
+    shared = {spec: load_problem(spec) for spec in dict.fromkeys(g[0] for g in grid)}
+    tasks = [(Shared(s), h, n, seed, time_limit, options.get(n, {})) for s, h, n, seed in grid]
+    done: dict = {}
+    try:
+        with closing(dask_map(_dask_task, tasks, scheduler, shared)) as stream:
+            for i, row in stream:
+                done[i] = row
+                if on_result is not None:
+                    on_result(row)
+    except KeyboardInterrupt:
+        log.info("interrupted after %d run(s)", len(done))
+    return [done[i] for i in sorted(done)]
+
+
+def _dask_task(problem, hidden, name, seed, time_limit, options, stop_name):
+    return _run_one(problem, hidden, name, seed, time_limit, options)
 
 
 def _run_one(problem, hidden, name: str, seed: int, time_limit: float, options: dict) -> dict:

@@ -138,3 +138,43 @@ def test_ctrl_c_stops_every_worker_and_leaves_no_orphan():
     assert out.strip() in ("interrupted", "KeyboardInterrupt")
     _, alive = psutil.wait_procs(workers, timeout=30)
     assert not alive
+
+
+def _tiny() -> int:
+    return 1
+
+
+def test_dask_members_after_a_decisive_one_are_stopped(cluster):
+    from distributed import Client
+
+    p = ht.load_problem("parity:4")
+    # without pruning, symmetry or the dichotomy walk this member would run for hours
+    slow = Member(
+        "exhaustive", 0, {"max_size": 1e30, "dichotomies": False, "symmetry": False, "prune": False}
+    )
+    with Client(cluster, set_as_default=False) as client:
+        r = portfolio(p, (4,), [Member("sat"), slow, slow], scheduler=client)
+        assert r.status == "optimal" and r.info["backend"] == "dask"
+        assert [m["member"] for m in r.info["members"]] == ["sat(seed=0)"]
+        # both single-threaded workers take new work: the slow members saw the stop flag
+        workers = list(client.scheduler_info()["workers"])
+        futures = [client.submit(_tiny, workers=[w], pure=False) for w in workers]
+        assert [f.result(timeout=60) for f in futures] == [1, 1]
+
+
+def test_bench_grid_on_dask_gives_the_serial_rows(cluster, tmp_path, monkeypatch):
+    from hardtarget.bench import run_suite
+    from hardtarget.cli import main
+
+    suite = [("xor", (2,)), ("parity:3", (3,))]
+    kw = {"strategies": ["exhaustive", "sat", "hill"], "seeds": (0, 1), "time_limit": 20}
+    serial = run_suite(suite, **kw)
+    dask = run_suite(suite, scheduler=cluster.scheduler_address, **kw)
+    key = lambda r: (r["problem"], r["strategy"], r["seed"], r["status"], r["loss"])  # noqa: E731
+    assert [key(r) for r in dask] == [key(r) for r in serial] and len(serial) == 12
+    monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
+    out = tmp_path / "bench"
+    code = main(["bench", "--strategies", "beam", "--seeds", "1", "--out", str(out), "-q"])
+    assert code == 0
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert len(rows) == 6 and {r["strategy"] for r in rows} == {"beam"}

@@ -41,6 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="seconds per run (default 10)",
     )
     p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the grid on a Dask cluster, each problem sent once "
+        "(default $HARDTARGET_SCHEDULER; needs dask[distributed])",
+    )
+    p.add_argument(
         "--out",
         default="bench-results",
         metavar="DIR",
@@ -53,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the suite, writing results as they finish; exit 0 (130 when stopped early)."""
     from ..bench import SUITES, markdown, run_suite, write_report, write_results
     from ..search import STRATEGIES
+    from ..search.portfolio import SCHEDULER_ENV
 
     strategies = [s.strip() for s in args.strategies.split(",")] if args.strategies else None
     for s in strategies or []:
@@ -82,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
             seeds=range(args.seeds),
             time_limit=args.time_limit,
             on_result=finished,
+            scheduler=args.scheduler or os.environ.get(SCHEDULER_ENV) or None,
         )
         if len(rows) < expected or (rows and rows[-1]["status"] == "interrupted"):
             print(

@@ -6,28 +6,36 @@ to the workers once; each task then sends only its member and a deadline).  The
 first member to *decide* the problem (an exact proof, or zero training errors) stops
 the members after it; the members before it finish, so the answer is the one a
 serial run over the same members in the same order gives: the best by (loss,
-undecided, position) among the members up to the first decisive one.
+undecided, position) among the members up to the first decisive one.  On Dask the
+members still running are cancelled and see a cluster-wide stop flag (a
+``distributed.Event`` looked at every ``STOP_POLL`` seconds, which stops CP-SAT and
+PySAT too): they end as ``interrupted`` within about that time.  :func:`dask_map` runs
+any grid of tasks the same way (``hardtarget bench --scheduler``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
+import uuid
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from ..errors import HardTargetError
 from ..problem import Problem
 from .api import get_strategy, solve
-from .base import SearchResult
+from .base import Budget, SearchContext, SearchResult, run_strategy
+from .evaluate import Evaluator
 
-__all__ = ["Member", "grid", "portfolio"]
+__all__ = ["Member", "grid", "portfolio", "dask_map", "Shared", "SCHEDULER_ENV"]
 
 log = logging.getLogger("hardtarget.search")
 
 SCHEDULER_ENV = "HARDTARGET_SCHEDULER"
+STOP_POLL = 0.1  # seconds between a Dask member's looks at the stop flag
 _DECISIVE = ("optimal", "infeasible")
 
 
@@ -95,28 +103,101 @@ def _loky(problem, hidden, members, deadline, common, jobs) -> Iterator[tuple[in
         yield from par(delayed(task)(i, m) for i, m in enumerate(members))
 
 
-def _dask(problem, hidden, members, deadline, common, address) -> Iterator[tuple[int, object]]:
+def _distributed():
     try:
-        from distributed import Client, as_completed
+        import distributed
     except ImportError:
         raise HardTargetError(
             "a scheduler address needs dask.distributed: pip install 'dask[distributed]'"
         ) from None
-    client = address if isinstance(address, Client) else Client(address, set_as_default=False)
-    try:
-        data = client.scatter(problem, broadcast=True)  # sent once, not per task
-        futures = {
-            client.submit(_run, data, hidden, m, deadline, common, pure=False): i
-            for i, m in enumerate(members)
-        }
+    return distributed
+
+
+def _watch(flag, ctx: SearchContext, done: threading.Event) -> None:
+    """In a Dask worker: stop ``ctx``'s search once the stop ``flag`` is set."""
+    while not done.is_set():
         try:
-            for fut in as_completed(futures, loop=client.loop):
-                yield futures[fut], fut.result()
-        finally:
-            client.cancel(list(futures))
+            if flag.wait(timeout=STOP_POLL):
+                ctx.signals.request()
+                return
+        except Exception:  # the client went away: the member keeps its own deadline
+            return
+
+
+def _run_stoppable(problem, hidden, member: Member, deadline, common: dict, stop_name: str):
+    """:func:`_run` on a Dask worker, stopped (``interrupted``) when the flag is set."""
+    limit = None if deadline is None else deadline - time.time()
+    if limit is not None and limit <= 0:
+        return None
+    opts = dict(common)
+    strat = get_strategy(member.strategy, seed=member.seed, **member.options)
+    ev = Evaluator(
+        problem,
+        (hidden,) if isinstance(hidden, int) else hidden,
+        activation=opts.pop("activation", "sign"),
+        solver=opts.pop("solver", "auto"),
+        loss=opts.pop("loss", "errors"),
+    )
+    ctx = SearchContext(ev, Budget(limit, opts.pop("max_states", None)), member.seed, False)
+    done = threading.Event()
+    distributed = _distributed()  # the task's client, found from its thread, serves the watcher
+    flag = distributed.Event(stop_name, client=distributed.get_client())
+    watcher = threading.Thread(target=_watch, args=(flag, ctx, done), daemon=True)
+    watcher.start()
+    try:
+        return run_strategy(strat, ctx)
     finally:
-        if client is not address:
+        done.set()
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A task argument that :func:`dask_map` sends to the workers once (by key)."""
+
+    key: str
+
+
+def dask_map(
+    fn: Callable,
+    tasks: list[tuple],
+    scheduler,
+    shared: dict | None = None,
+) -> Iterator[tuple[int, object]]:
+    """Run ``fn(*task, stop_name)`` for every task on a Dask cluster; yield ``(index,
+    result)`` as they finish.
+
+    ``shared`` maps keys to large objects (problems) sent to every worker once; a task
+    names one by a :class:`Shared` argument.  Closing the
+    generator early (or Ctrl-C) cancels the tasks left and sets the stop flag
+    ``stop_name`` (a ``distributed.Event``) that running tasks look at.
+    """
+    distributed = _distributed()
+    Client = distributed.Client
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler, set_as_default=False)
+    stop_name = f"hardtarget-stop-{uuid.uuid4().hex}"
+    futures: dict = {}
+    try:
+        data = {k: client.scatter(v, broadcast=True) for k, v in (shared or {}).items()}
+
+        def args(task: tuple) -> list:
+            return [data[a.key] if isinstance(a, Shared) else a for a in task]
+
+        futures = {
+            client.submit(fn, *args(task), stop_name, pure=False): i for i, task in enumerate(tasks)
+        }
+        for fut in distributed.as_completed(futures, loop=client.loop):
+            yield futures[fut], fut.result()
+    finally:
+        if futures:
+            distributed.Event(stop_name, client=client).set()
+            client.cancel(list(futures))
+        if client is not scheduler:
             client.close()
+
+
+def _dask(problem, hidden, members, deadline, common, address) -> Iterator[tuple[int, object]]:
+    tasks = [(Shared("problem"), hidden, m, deadline, common) for m in members]
+    yield from dask_map(_run_stoppable, tasks, address, {"problem": problem})
 
 
 def portfolio(

@@ -50,6 +50,11 @@ class StopSignals:
             raise KeyboardInterrupt  # a second Ctrl-C: the user insists
         self._set(signum)
 
+    def request(self, signum: int = signal.SIGTERM) -> None:
+        """Stop the search from any thread as if ``signum`` had arrived (a portfolio stops
+        its other members this way)."""
+        self._set(signum)
+
     def _set(self, signum: int) -> None:
         if self.signum is None:
             self.signum = signum
