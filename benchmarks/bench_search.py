@@ -1,5 +1,8 @@
 """Target-search benchmarks (issue: target search).
 
+0. Finding: parity-3 width 3 and parity-4 width 4 (and the parity-4 width-3 proof) per
+   strategy, median over seeds after warm-up; ``sat`` with its first pass against the
+   old configuration (no first pass, units ordered by +1 count) in the same process.
 1. parity:3 minimal width with its proofs, after JIT warm-up.
 2. What exhaustive search's tricks save: states evaluated, separability tests and time
    with the dichotomy walk, symmetry breaking, pruning and the unit cache each turned
@@ -8,6 +11,7 @@
 4. The strategy table over the quick (or full) suite, via ``hardtarget.bench``.
 
 Run: ``python benchmarks/bench_search.py [--skip-planted] [--suite quick|full] [--out DIR]``
+(``--finding-only`` for section 0 alone; ``--parity5`` adds parity-5 width 5 to it).
 """
 
 from __future__ import annotations
@@ -22,6 +26,46 @@ import hardtarget as ht
 from hardtarget.bench import markdown, run_suite, write_report
 from hardtarget.search import Exhaustive, solve
 from hardtarget.units import UnitCache
+
+FINDERS = [
+    ("sat (before: no first pass, count order)", "sat", {"first_pass": False, "order": "count"}),
+    ("sat", "sat", {}),
+    ("sat-lp", "sat-lp", {}),
+    ("sat-lp symmetry=False", "sat-lp", {"symmetry": False}),
+    ("exhaustive", "exhaustive", {}),
+]
+
+
+def finding(repeats: int = 5, parity5: bool = False) -> None:
+    cases = [("parity:3", 3), ("parity:4", 4), ("parity:4", 3)] + (
+        [("parity:5", 5)] if parity5 else []
+    )
+    print(f"## Finding (median / max over seeds 0..{repeats - 1} after warm-up, seconds)\n")
+    print("| problem | hidden | strategy | status | median | max | vs before |")
+    print("|---|---|---|---|---|---|---|")
+    for spec, h in cases:
+        p = ht.load_problem(spec)
+        base = None
+        for label, name, opts in FINDERS:
+            try:
+                solve(p, (h,), name, progress=False, time_limit=60, **opts)  # warm-up
+            except ht.HardTargetError:  # exhaustive refuses parity-5 width 5 by default
+                print(f"| {spec} | {h} | {label} | refused | | | |")
+                continue
+            times, statuses = [], set()
+            for seed in range(repeats):
+                t0 = time.perf_counter()
+                r = solve(p, (h,), name, seed=seed, progress=False, time_limit=60, **opts)
+                times.append(time.perf_counter() - t0)
+                statuses.add(r.status)
+            med = float(np.median(times))
+            base = base or med
+            print(
+                f"| {spec} | {h} | {label} | {'/'.join(sorted(statuses))} | {med:.4f} "
+                f"| {max(times):.4f} | {base / med:.2f}x |",
+                flush=True,
+            )
+    print()
 
 
 def min_width_timing(repeats: int = 5) -> None:
@@ -117,8 +161,13 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--time-limit", type=float, default=10.0)
     ap.add_argument("--out", default="benchmarks/results/search")
+    ap.add_argument("--finding-only", action="store_true")
+    ap.add_argument("--parity5", action="store_true")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
+    finding(parity5=args.parity5)
+    if args.finding_only:
+        return
     min_width_timing()
     ablation()
     if not args.skip_planted:
