@@ -19,7 +19,7 @@ from ..network import Network
 from ..targets import TargetSetting
 from ..units import LAYER_LOSSES, layer_loss_grad
 from .base import SearchContext, Strategy
-from .init import INITS
+from .init import INITS, hidden_targets, polish_weights
 from .params import Param
 
 __all__ = ["FTProp"]
@@ -35,6 +35,10 @@ class FTProp(Strategy):
     flip_fraction : share of the disagreeing targets flipped per proposal (at least one).
     restarts : new random initial targets after a failed top-level call.
     init : initial targets, ``anneal`` (default), ``ftprop-mb`` or ``random`` (see :mod:`.init`).
+    polish : after each failed call, restart the continuous relaxation from the best
+        network so far (slopes ``POLISH_BETAS``, all units move at once; see
+        :func:`~hardtarget.search.init.polish_weights`), until ``POLISH_PATIENCE`` rounds
+        in a row bring no fewer errors; each sign network is evaluated exactly.
     """
 
     name = "ftprop"
@@ -47,6 +51,7 @@ class FTProp(Strategy):
         ),
         "restarts": Param("int", "new initial targets after a failed top-level call", low=0),
         "init": Param("str", "initial targets (see hardtarget.search.init)", choices=INITS),
+        "polish": Param("bool", "relax the best network again after each failed call"),
     }
 
     def __init__(
@@ -57,6 +62,7 @@ class FTProp(Strategy):
         flip_fraction: float = 0.1,
         restarts: int = 10,
         init: str = "anneal",
+        polish: bool = False,
     ):
         self.seed = seed
         self.budget = budget
@@ -64,13 +70,36 @@ class FTProp(Strategy):
         self.flip_fraction = flip_fraction
         self.restarts = restarts
         self.init = init
+        self.polish = polish
 
     def run(self, ctx: SearchContext):
         for _ in range(self.restarts + 1):
             _Run(self, ctx).ftprop()
-            if ctx.best.errors == 0:
+            if ctx.best.errors == 0 or (self.polish and _polish(ctx)):
                 return "feasible", "zero training errors"
         return "local_optimum", f"budget of every layer spent (best loss {ctx.best.loss:g})"
+
+
+POLISH_BETAS = (2.0, 5.0, 10.0)
+POLISH_PATIENCE = 4
+
+
+def _polish(ctx: SearchContext) -> bool:
+    """Relax the best network again at each slope of ``POLISH_BETAS`` until
+    ``POLISH_PATIENCE`` rounds bring no fewer errors; True at zero errors."""
+    ev = ctx.evaluator
+    X, t = ev.problem.X, ev.t_out.astype(np.float64)
+    stale = 0
+    while stale < POLISH_PATIENCE:
+        before = ctx.best.errors
+        for beta in POLISH_BETAS:
+            Ws = polish_weights(
+                X, t, ctx.best.network.weights, ev.activation, ctx.rng, beta, stop=ctx.should_stop
+            )
+            if ctx.evaluate(TargetSetting(hidden_targets(X, Ws, ev.activation))).errors == 0:
+                return True
+        stale = stale + 1 if ctx.best.errors >= before else 0
+    return False
 
 
 class _Run:

@@ -7,7 +7,9 @@ heuristic and ``|dL/dh|`` weighting (the backward pass ``g * sech^2(z)``), with 
 ``anneal``: the hidden outputs of a network trained with ``tanh(beta * z)`` units
 whose slope ``beta`` grows from 1 to 50 (a continuation towards ``sign``), output
 hinge loss, Adam; the sign network with the fewest errors along the way is kept.
-Every hidden target column is the output of a real unit, hence feasible.  A ``stop``
+Every hidden target column is the output of a real unit, hence feasible.
+``polish_weights`` restarts that relaxation from a trained sign network (a search's best
+so far) at a fixed slope: all units move at once (``ftprop``'s ``polish`` option).  A ``stop``
 callback, looked at every few epochs, ends the training early with the best weights so far.
 """
 
@@ -20,7 +22,7 @@ import numpy as np
 from ..errors import HardTargetError
 from ..units import error_count, layer_loss_grad
 
-__all__ = ["initial_targets", "INITS"]
+__all__ = ["initial_targets", "polish_weights", "hidden_targets", "INITS"]
 
 INITS = ("random", "ftprop-mb", "anneal")
 
@@ -107,10 +109,39 @@ def anneal_weights(
     """Train a tanh network whose slope is annealed towards sign; return the best sign weights."""
     widths = [X.shape[1], *hidden, t.shape[1]]
     Ws = _random_weights(rng, widths)
+    return _relax(X, t, Ws, act, epochs, lr, lambda ep: 1.0 + (beta_max - 1.0) * ep / epochs, stop)
+
+
+def polish_weights(
+    X,
+    t,
+    start: list,
+    act,
+    rng,
+    beta: float = 5.0,
+    epochs: int = 1500,
+    lr: float = 0.01,
+    noise: float = 0.05,
+    stop: Callable[[], bool] = _never,
+) -> list:
+    """Continue from a sign network's weights ``start``: every unit scaled to unit norm (so
+    that ``beta`` is the slope of ``tanh(beta * z)``), a little Gaussian noise, then the
+    relaxation of :func:`anneal_weights` at a fixed slope; the best sign weights."""
+    Ws = []
+    for W in start:
+        norms = np.linalg.norm(W[:-1], axis=0)
+        W = W / np.where(norms > 0, norms, 1.0)
+        Ws.append(W + noise * rng.standard_normal(W.shape))
+    return _relax(X, t, Ws, act, epochs, lr, lambda ep: beta, stop)
+
+
+def _relax(X, t, Ws, act, epochs, lr, beta_at: Callable[[int], float], stop) -> list:
+    """Adam on ``tanh(beta * z)`` units with an output hinge loss, from ``Ws`` (changed in
+    place); the sign network with the fewest errors along the way."""
     opt = _Adam(Ws, lr)
     best, best_err = [W.copy() for W in Ws], np.inf
     for ep in range(1, epochs + 1):
-        beta = 1.0 + (beta_max - 1.0) * ep / epochs
+        beta = beta_at(ep)
         if ep % _CHECK_EVERY == 1:  # score the hard network now and then
             if ep > 1 and stop():
                 break
@@ -138,6 +169,12 @@ def anneal_weights(
                 )
             opt.step(d, grad, ep)
     return best
+
+
+def hidden_targets(X, Ws: list, act) -> list:
+    """The hidden targets (int8 ±1) that weights ``Ws`` produce on ``X``."""
+    _, Zs = _forward(X, Ws, act)
+    return [np.where(Z > 0, 1, -1).astype(np.int8) for Z in Zs[:-1]]
 
 
 def initial_targets(
@@ -169,5 +206,4 @@ def initial_targets(
         Ws = ftprop_mb_weights(X, t, hidden, act, rng, stop=stop, **training)
     else:
         Ws = anneal_weights(X, t, hidden, act, rng, stop=stop, **training)
-    Hs, Zs = _forward(X, Ws, act)
-    return [np.where(Z > 0, 1, -1).astype(np.int8) for Z in Zs[:-1]]
+    return hidden_targets(X, Ws, act)
