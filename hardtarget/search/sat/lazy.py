@@ -63,7 +63,7 @@ class SatLP(Strategy):
     separate : rows with different output targets get different hidden codes (clauses
         added up front while row pairs x hidden units are at most 50,000).
     summable : add the cuts of every ``x_a + x_b = x_c + x_d`` among the distinct inputs
-        up front (up to 300 distinct rows and 20,000 such quadruples).
+        up front (up to 300 distinct rows and 100,000 clauses).
     proof : a path (``pysat`` backend): when the model ends unsatisfiable, its clauses go
         to ``proof + ".cnf"`` (DIMACS), the SAT solver's DRAT refutation of them to
         ``proof`` and every certificate behind a cut to ``proof + ".json"``.
@@ -236,11 +236,13 @@ class SatLP(Strategy):
             added += self._cut(prop, 0, img, None, t_S)
         return added
 
-    def _summable(self, ctx, prop, U: np.ndarray, max_rows=300, max_cuts=20_000) -> int:
+    def _summable(self, ctx, prop, U: np.ndarray, max_rows=300, max_clauses=100_000) -> int:
         """Cuts for the quadruples ``x_a + x_b = x_c + x_d`` (targets ``+ + - -``), each
-        with its certificate (``lambda = 1/4`` each, checked exactly)."""
+        with its certificate (``lambda = 1/4`` each, checked exactly); at most
+        ``max_clauses`` clauses (two per first-layer unit and quadruple)."""
         if len(U) > max_rows:
             return 0
+        max_cuts = max_clauses // (2 * prop.H[0].shape[1])
         a, b = np.triu_indices(len(U), 1)
         _, grp = np.unique(U[a] + U[b], axis=0, return_inverse=True)
         grp = grp.ravel()
