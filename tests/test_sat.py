@@ -463,3 +463,45 @@ def test_sat_lp_levers_agree_with_exhaustive(seed):
                 assert check_certificate(
                     np.array(c["inputs"]), np.array(c["targets"]), np.array(c["lambda"])
                 )
+
+
+def test_sat_lp_proof_clauses_rebuilt_from_the_certificates(tmp_path):
+    # every first-layer cut clause in the CNF is what its certificate forbids: the targets
+    # (and their negation) on its rows, for every hidden unit
+    p = ht.load_problem("parity:3")
+    path = str(tmp_path / "p.drat")
+    for opts in ({}, {"summable": False}):
+        r = solve(p, (2,), "sat-lp", objective="feasibility", proof=path, **opts)
+        assert r.status == "infeasible" and rup_check(path + ".cnf", path)
+        with open(path + ".cnf") as f:
+            cnf = [
+                frozenset(int(v) for v in line.split()[:-1]) for line in f if line[0] not in "pc"
+            ]
+        with open(path + ".json") as f:
+            doc = json.load(f)
+        H = np.array(doc["variables"]["hidden"][0])
+        distinct = {s: i for i, s in enumerate(doc["variables"]["rows"])}
+        spans = []
+        for c in doc["certificates"] + doc["symmetric_certificates"]:
+            assert check_certificate(
+                np.array(c["inputs"]), np.array(c["targets"]), np.array(c["lambda"])
+            )
+            lo, hi = c["clauses"]
+            spans.append((lo, hi))
+            if c["layer"] != 1:
+                continue
+            rows = [distinct[s] for s in c["rows"]]
+            want = {
+                frozenset(
+                    -int(H[i, j]) if sg * t > 0 else int(H[i, j])
+                    for i, t in zip(rows, c["targets"])
+                )
+                for j in range(H.shape[1])
+                for sg in (1, -1)
+            }
+            if lo == hi:  # an image of an earlier cut: its clauses are already there
+                assert want <= set(cnf)
+            else:
+                assert set(cnf[lo:hi]) == want
+        spans.sort()
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # each clause once

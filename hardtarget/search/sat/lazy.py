@@ -66,7 +66,11 @@ class SatLP(Strategy):
         up front (up to 300 distinct rows and 100,000 clauses).
     proof : a path (``pysat`` backend): when the model ends unsatisfiable, its clauses go
         to ``proof + ".cnf"`` (DIMACS), the SAT solver's DRAT refutation of them to
-        ``proof`` and every certificate behind a cut to ``proof + ".json"``.
+        ``proof`` and every certificate behind a cut to ``proof + ".json"``, each with
+        ``clauses``, the span ``[start, end)`` of the CNF's clauses it justifies, and
+        ``variables``: the SAT variable of each (distinct row, hidden unit) target
+        (``hidden``), of each output target (``output``, None when fixed) and the sample
+        index of each distinct row (``rows``).
 
     ``info["certificates"]`` lists every certificate used as a cut: layer, unit (None for
     the ``summable`` ones, found before any unit), ``rows`` (a sample index per support
@@ -195,12 +199,15 @@ class SatLP(Strategy):
                         "lambda": cert[S].tolist(),
                     }
                 )
+                start = _clauses(prop)
+                _span(prop, ctx.info["certificates"][-1], start)  # none new: an image's
                 if d == 0 and self._group is not None:
                     ctx.info["cuts"] += self._orbit_cuts(ctx, prop, S, t[S], cert[S])
                 else:
                     ctx.info["cuts"] += self._cut(
                         prop, d, S, None if codes is None else codes[S], t[S]
                     )
+                    _span(prop, ctx.info["certificates"][-1], start)
             inputs = act.from_targets(targets)
         return bad
 
@@ -221,7 +228,8 @@ class SatLP(Strategy):
                 continue
             self._seen.add(key)
             img = imgs[g]
-            if g:  # the identity's is the LP's own certificate, already listed
+            entry = ctx.info["certificates"][-1]  # the identity's: the LP's own certificate
+            if g:
                 ctx.info["symmetric_cuts"] += 1
                 ctx.info["symmetric_certificates"].append(
                     {
@@ -233,7 +241,10 @@ class SatLP(Strategy):
                         "lambda": lam.tolist(),
                     }
                 )
+                entry = ctx.info["symmetric_certificates"][-1]
+            start = _clauses(prop)
             added += self._cut(prop, 0, img, None, t_S)
+            _span(prop, entry, start)
         return added
 
     def _summable(self, ctx, prop, U: np.ndarray, max_rows=300, max_clauses=100_000) -> int:
@@ -269,7 +280,9 @@ class SatLP(Strategy):
                         "lambda": lam.tolist(),
                     }
                 )
+                start = _clauses(prop)
                 added += self._cut(prop, 0, S, None, t)
+                _span(prop, ctx.info["certificates"][-1], start)
             ctx.check_budget()
         return added
 
@@ -342,6 +355,11 @@ class SatLP(Strategy):
         with open(self.proof + ".json", "w") as f:
             json.dump(
                 {
+                    "variables": {
+                        "hidden": [Hd.astype(np.int64).tolist() for Hd in prop.H],
+                        "output": None if prop.y.dtype == bool else prop.y.astype(int).tolist(),
+                        "rows": self._first.tolist(),
+                    },
                     "certificates": ctx.info["certificates"],
                     "symmetric_certificates": ctx.info["symmetric_certificates"],
                 },
@@ -365,3 +383,14 @@ class SatLP(Strategy):
             f"proved: the minimum is {found} training error(s) with hidden widths {hidden} "
             f"({tail})",
         )
+
+
+def _clauses(prop) -> int:
+    """Clauses the proposer has recorded so far (0 when it records none)."""
+    return len(prop.clauses) if getattr(prop, "clauses", None) is not None else 0
+
+
+def _span(prop, entry: dict, start: int) -> None:
+    """Note in a certificate which recorded clauses it justifies."""
+    if getattr(prop, "clauses", None) is not None:
+        entry["clauses"] = [start, len(prop.clauses)]
