@@ -35,8 +35,8 @@ class FTProp(Strategy):
     flip_fraction : share of the disagreeing targets flipped per proposal (at least one).
     restarts : new random initial targets after a failed top-level call.
     init : initial targets, ``anneal`` (default), ``ftprop-mb`` or ``random`` (see :mod:`.init`).
-    polish : after each failed call, restart the continuous relaxation from the best
-        network so far (slopes ``POLISH_BETAS``, all units move at once; see
+    polish : after a failed call that found a new best network, restart the continuous
+        relaxation from it (slopes ``POLISH_BETAS``, all units move at once; see
         :func:`~hardtarget.search.init.polish_weights`), until ``POLISH_PATIENCE`` rounds
         in a row bring no fewer errors; each sign network is evaluated exactly.
     """
@@ -73,10 +73,15 @@ class FTProp(Strategy):
         self.polish = polish
 
     def run(self, ctx: SearchContext):
+        polished = None  # the best state the relaxation last started from (once each)
         for _ in range(self.restarts + 1):
             _Run(self, ctx).ftprop()
-            if ctx.best.errors == 0 or (self.polish and _polish(ctx)):
+            if ctx.best.errors == 0:
                 return "feasible", "zero training errors"
+            if self.polish and ctx.best is not polished:
+                if _polish(ctx):
+                    return "feasible", "zero training errors"
+                polished = ctx.best
         return "local_optimum", f"budget of every layer spent (best loss {ctx.best.loss:g})"
 
 
