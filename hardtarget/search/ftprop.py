@@ -86,7 +86,7 @@ class FTProp(Strategy):
 
 
 POLISH_BETAS = (2.0, 5.0, 10.0)
-POLISH_PATIENCE = 4
+POLISH_PATIENCE = 8
 
 
 def _polish(ctx: SearchContext) -> bool:
