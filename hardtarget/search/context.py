@@ -147,17 +147,18 @@ class SearchContext:
     def evaluate(self, targets: TargetSetting, output_targets=None) -> State:
         """Evaluate a state (checking the budget first) and record it if it is the best."""
         self.check_budget()
-        return self.record(targets, output_targets)
+        return self.record(targets, output_targets, forced=False)
 
-    def record(self, targets: TargetSetting, output_targets=None) -> State:
+    def record(self, targets: TargetSetting, output_targets=None, forced: bool = True) -> State:
         """Evaluate a state without the time check (a solver's answer, a start state).
 
-        The state limit still holds.
+        The state limit still holds.  ``forced=False`` (from :meth:`evaluate`): the unit
+        solves stop at the time limit, without the grace of a forced state.
         """
         b, ev = self.budget, self.evaluator
         if b.max_states is not None and ev.states_evaluated >= b.max_states:
             raise BudgetExhausted(f"state limit of {b.max_states} reached")
-        self._forced = True
+        self._forced = forced
         try:
             state = ev.evaluate(targets, output_targets)
         finally:
