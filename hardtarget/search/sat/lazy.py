@@ -30,6 +30,7 @@ import json
 
 import numpy as np
 
+from ..._io import atomic_open
 from ...errors import HardTargetError
 from ...targets import TargetSetting
 from ...units import check_certificate, solve_unit
@@ -352,7 +353,7 @@ class SatLP(Strategy):
         """The formula, its DRAT refutation and the certificates behind its cuts, to files."""
         ctx.info["proof_lines"] = prop.write_proof(self.proof)
         ctx.info["proof_file"] = self.proof
-        with open(self.proof + ".json", "w") as f:
+        with atomic_open(self.proof + ".json", "w") as f:
             json.dump(
                 {
                     "variables": {

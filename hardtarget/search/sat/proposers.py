@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..._io import atomic_open
 from ..base import BudgetExhausted
 from ._common import (
     Rows,
@@ -175,11 +176,11 @@ class SatProposer:
         """After UNSAT: the formula to ``path + ".cnf"`` (DIMACS) and the solver's DRAT
         proof of its unsatisfiability to ``path``; returns the proof's lines."""
         top = max((abs(v) for c in self.clauses for v in c), default=0)
-        with open(path + ".cnf", "w") as f:
+        with atomic_open(path + ".cnf", "w") as f:
             f.write(f"p cnf {top} {len(self.clauses)}\n")
             f.writelines(" ".join(map(str, c)) + " 0\n" for c in self.clauses)
         lines = self.sat.get_proof() or []
-        with open(path, "w") as f:
+        with atomic_open(path, "w") as f:
             f.writelines(line + "\n" for line in lines)
         return len(lines)
 
