@@ -26,3 +26,12 @@ def separates(w, A, t) -> bool:
 
     net = ht.Network([np.asarray(w, float).reshape(-1, 1)], ["sign"])
     return bool(np.all(net.predict(np.asarray(A, float)) == np.asarray(t)))
+
+
+def random_inputs(rng, kind: str, m: int, n: int) -> np.ndarray:
+    """An (m, n) input matrix of ``kind``: ``pm1`` (±1), ``gauss`` or ``int`` (-3..3)."""
+    if kind == "pm1":
+        return rng.choice([-1.0, 1.0], size=(m, n))
+    if kind == "gauss":
+        return rng.normal(size=(m, n))
+    return rng.integers(-3, 4, size=(m, n)).astype(float)

@@ -11,7 +11,7 @@ import hardtarget as ht
 from hardtarget.targets import digest
 from hardtarget.units import CertificateStore, UnitCache, solve_layer
 
-from .helpers import linprog_separable, separates
+from .helpers import linprog_separable, random_inputs, separates
 
 
 @st.composite
@@ -21,12 +21,7 @@ def flip_walks(draw):
     m = draw(st.integers(n + 3, 40))
     rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
     kind = draw(st.sampled_from(["pm1", "gauss", "int"]))
-    if kind == "pm1":
-        A = rng.choice([-1.0, 1.0], size=(m, n))
-    elif kind == "gauss":
-        A = rng.normal(size=(m, n))
-    else:
-        A = rng.integers(-3, 4, size=(m, n)).astype(float)
+    A = random_inputs(rng, kind, m, n)
     t = rng.choice(np.array([-1, 1], dtype=np.int8), size=m)
     flips = rng.integers(0, m, size=draw(st.integers(5, 25)))
     s = None

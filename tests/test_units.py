@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import hardtarget as ht
 from hardtarget.units import SOLVERS, UnitCache, solve_layer
 
-from .helpers import linprog_separable, separates
+from .helpers import linprog_separable, random_inputs, separates
 
 HEURISTICS = ["perceptron", "hinge", "saturated_hinge", "soft_hinge"]
 
@@ -20,12 +20,7 @@ def unit_problems(draw):
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
     kind = draw(st.sampled_from(["pm1", "gauss", "int"]))
-    if kind == "pm1":
-        A = rng.choice([-1.0, 1.0], size=(m, n))
-    elif kind == "gauss":
-        A = rng.normal(size=(m, n))
-    else:
-        A = rng.integers(-3, 4, size=(m, n)).astype(float)
+    A = random_inputs(rng, kind, m, n)
     if draw(st.booleans()):  # planted hyperplane (ties at 0 go to -1, as sign does)
         w = rng.normal(size=n + 1)
         t = np.where(A @ w[:-1] + w[-1] > 0, 1, -1)
