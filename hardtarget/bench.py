@@ -14,10 +14,14 @@ import os
 import statistics
 import warnings
 from collections.abc import Callable
+from contextlib import closing
 
 from .datasets import load_problem
 from .errors import HardTargetError
 from .search import STRATEGIES, solve
+from .search.api import prepare_search
+from .search.base import run_strategy
+from .search.portfolio import Shared, dask_map, run_watched
 
 __all__ = ["SUITES", "run_suite", "summarize", "markdown", "plot", "write_results", "write_report"]
 
@@ -99,15 +103,11 @@ def run_suite(
 
 
 def _run_dask(grid: list, time_limit, options: dict, on_result, scheduler) -> list:
-    from contextlib import closing
-
-    from .search.portfolio import Shared, dask_map
-
     shared = {spec: load_problem(spec) for spec in dict.fromkeys(g[0] for g in grid)}
     tasks = [(Shared(s), h, n, seed, time_limit, options.get(n, {})) for s, h, n, seed in grid]
     done: dict = {}
     try:
-        with closing(dask_map(_dask_task, tasks, scheduler, shared)) as stream:
+        with closing(dask_map(_run_one, tasks, scheduler, shared)) as stream:
             for i, row in stream:
                 done[i] = row
                 if on_result is not None:
@@ -117,16 +117,16 @@ def _run_dask(grid: list, time_limit, options: dict, on_result, scheduler) -> li
     return [done[i] for i in sorted(done)]
 
 
-def _dask_task(problem, hidden, name, seed, time_limit, options, stop_name):
-    return _run_one(problem, hidden, name, seed, time_limit, options)
-
-
-def _run_one(problem, hidden, name: str, seed: int, time_limit: float, options: dict) -> dict:
+def _run_one(
+    problem, hidden, name: str, seed: int, time_limit: float, options: dict, stop_name=None
+) -> dict:
+    """One run of the grid as a row; on Dask (``stop_name``) it stops as ``interrupted``
+    once the grid is abandoned (Ctrl-C)."""
     row = {"problem": problem.name, "hidden": list(hidden), "strategy": name, "seed": seed}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            r = solve(
+            strat, ctx = prepare_search(
                 problem,
                 hidden=hidden,
                 strategy=name,
@@ -135,6 +135,7 @@ def _run_one(problem, hidden, name: str, seed: int, time_limit: float, options: 
                 progress=False,
                 **options,
             )
+            r = run_watched(strat, ctx, stop_name) if stop_name else run_strategy(strat, ctx)
     except HardTargetError as exc:  # e.g. exhaustive refuses a space too big to finish
         row.update(status="refused", message=str(exc))
         log.info("%s %s seed %d: refused (%s)", problem.name, name, seed, exc)

@@ -178,3 +178,30 @@ def test_bench_grid_on_dask_gives_the_serial_rows(cluster, tmp_path, monkeypatch
     assert code == 0
     rows = json.loads((out / "results.json").read_text())["rows"]
     assert len(rows) == 6 and {r["strategy"] for r in rows} == {"beam"}
+
+
+def test_an_abandoned_dask_bench_grid_stops_its_running_tasks(cluster):
+    from distributed import Client
+
+    from hardtarget.bench import run_suite
+
+    slow = {"max_size": 1e30, "dichotomies": False, "symmetry": False, "prune": False}
+
+    def interrupt(row):  # Ctrl-C as soon as the first row is in
+        raise KeyboardInterrupt
+
+    rows = run_suite(
+        [("parity:4", (4,))],
+        strategies=["sat", "exhaustive"],
+        seeds=(0, 1),
+        time_limit=3600,
+        options={"exhaustive": slow},
+        scheduler=cluster.scheduler_address,
+        on_result=interrupt,
+    )
+    assert len(rows) == 1 and rows[0]["strategy"] == "sat"
+    with Client(cluster, set_as_default=False) as client:
+        # both single-threaded workers take new work: the unpruned runs saw the stop flag
+        workers = list(client.scheduler_info()["workers"])
+        futures = [client.submit(_tiny, workers=[w], pure=False) for w in workers]
+        assert [f.result(timeout=60) for f in futures] == [1, 1]

@@ -22,6 +22,7 @@ __all__ = [
     "strategy_params",
     "check_options",
     "solve",
+    "prepare_search",
     "min_width",
     "MinWidthResult",
 ]
@@ -169,13 +170,47 @@ def solve(
     >>> r.status, r.train_accuracy
     ('optimal', 1.0)
     """
+    strat, ctx = prepare_search(
+        problem,
+        hidden,
+        strategy,
+        activation=activation,
+        solver=solver,
+        loss=loss,
+        time_limit=time_limit,
+        max_states=max_states,
+        seed=seed,
+        progress=progress,
+        cache=cache,
+        **options,
+    )
+    return run_strategy(strat, ctx)
+
+
+def prepare_search(
+    problem: Problem,
+    hidden=(4,),
+    strategy: str | Strategy = "beam",
+    *,
+    activation: str = "sign",
+    solver: str = "auto",
+    loss: str = "errors",
+    time_limit: float | None = None,
+    max_states: int | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+    cache: UnitCache | None = None,
+    **options,
+) -> tuple[Strategy, SearchContext]:
+    """The validated strategy and the run context that :func:`solve` (same arguments)
+    runs with ``run_strategy(strategy, context)``: a caller that holds the context can
+    stop the run from another thread (``context.signals.request()``)."""
     seed = check_seed(seed)
     strat = get_strategy(strategy, seed=seed, **options)
     ev = Evaluator(
         problem, _hidden(hidden), activation=activation, solver=solver, loss=loss, cache=cache
     )
-    ctx = SearchContext(ev, Budget(time_limit, max_states), seed=seed, progress=progress)
-    return run_strategy(strat, ctx)
+    return strat, SearchContext(ev, Budget(time_limit, max_states), seed=seed, progress=progress)
 
 
 @dataclass

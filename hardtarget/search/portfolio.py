@@ -26,9 +26,8 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import HardTargetError
 from ..problem import Problem
-from .api import get_strategy, solve
-from .base import Budget, SearchContext, SearchResult, run_strategy
-from .evaluate import Evaluator
+from .api import get_strategy, prepare_search
+from .base import SearchContext, SearchResult, run_strategy
 
 __all__ = ["Member", "grid", "portfolio", "dask_map", "Shared", "SCHEDULER_ENV"]
 
@@ -74,12 +73,14 @@ def _rank(item: tuple[int, SearchResult]) -> tuple:
     return (r.loss, not _decisive(r), i)
 
 
-def _run(problem: Problem, hidden, member: Member, deadline: float | None, common: dict):
-    """Run one member in a worker; ``deadline`` is wall-clock (``time.time()``)."""
+def _run(problem: Problem, hidden, member: Member, deadline, common: dict, stop_name=None):
+    """Run one member in a worker; ``deadline`` is wall-clock (``time.time()``).  On Dask
+    (``stop_name``, see :func:`dask_map`) the member stops as ``interrupted`` once the
+    flag is set."""
     limit = None if deadline is None else deadline - time.time()
     if limit is not None and limit <= 0:
         return None
-    return solve(
+    strat, ctx = prepare_search(
         problem,
         hidden,
         member.strategy,
@@ -89,6 +90,7 @@ def _run(problem: Problem, hidden, member: Member, deadline: float | None, commo
         **common,
         **member.options,
     )
+    return run_strategy(strat, ctx) if stop_name is None else run_watched(strat, ctx, stop_name)
 
 
 def _loky(problem, hidden, members, deadline, common, jobs) -> Iterator[tuple[int, object]]:
@@ -124,28 +126,16 @@ def _watch(flag, ctx: SearchContext, done: threading.Event) -> None:
             return
 
 
-def _run_stoppable(problem, hidden, member: Member, deadline, common: dict, stop_name: str):
-    """:func:`_run` on a Dask worker, stopped (``interrupted``) when the flag is set."""
-    limit = None if deadline is None else deadline - time.time()
-    if limit is not None and limit <= 0:
-        return None
-    opts = dict(common)
-    strat = get_strategy(member.strategy, seed=member.seed, **member.options)
-    ev = Evaluator(
-        problem,
-        (hidden,) if isinstance(hidden, int) else hidden,
-        activation=opts.pop("activation", "sign"),
-        solver=opts.pop("solver", "auto"),
-        loss=opts.pop("loss", "errors"),
-    )
-    ctx = SearchContext(ev, Budget(limit, opts.pop("max_states", None)), member.seed, False)
+def run_watched(strategy, ctx: SearchContext, stop_name: str) -> SearchResult:
+    """``run_strategy`` in a Dask task, stopped (``interrupted``) once the stop flag
+    ``stop_name`` of :func:`dask_map` is set."""
     done = threading.Event()
     distributed = _distributed()  # the task's client, found from its thread, serves the watcher
     flag = distributed.Event(stop_name, client=distributed.get_client())
     watcher = threading.Thread(target=_watch, args=(flag, ctx, done), daemon=True)
     watcher.start()
     try:
-        return run_strategy(strat, ctx)
+        return run_strategy(strategy, ctx)
     finally:
         done.set()
 
@@ -197,7 +187,7 @@ def dask_map(
 
 def _dask(problem, hidden, members, deadline, common, address) -> Iterator[tuple[int, object]]:
     tasks = [(Shared("problem"), hidden, m, deadline, common) for m in members]
-    yield from dask_map(_run_stoppable, tasks, address, {"problem": problem})
+    yield from dask_map(_run, tasks, address, {"problem": problem})
 
 
 def portfolio(
