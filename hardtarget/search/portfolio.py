@@ -167,7 +167,9 @@ def dask_map(
     stop_name = f"hardtarget-stop-{uuid.uuid4().hex}"
     futures: dict = {}
     try:
-        data = {k: client.scatter(v, broadcast=True) for k, v in (shared or {}).items()}
+        # a fresh key per call: with content keys, a client closing after an earlier call on
+        # the same problem could release the data under this call's tasks ("lost dependencies")
+        data = {k: client.scatter(v, broadcast=True, hash=False) for k, v in (shared or {}).items()}
 
         def args(task: tuple) -> list:
             return [data[a.key] if isinstance(a, Shared) else a for a in task]
