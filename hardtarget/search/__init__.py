@@ -14,11 +14,12 @@ from .api import (
     check_options,
     get_strategy,
     min_width,
+    prepare_search,
     register,
     solve,
     strategy_params,
 )
-from .base import STATUSES, Budget, SearchContext, SearchResult, Strategy
+from .base import STATUSES, Budget, SearchContext, SearchResult, Strategy, run_strategy
 from .evaluate import LOSSES, Evaluator
 from .exhaustive import Exhaustive
 from .ftprop import FTProp
@@ -43,6 +44,8 @@ __all__ = [
     "get_strategy",
     "register",
     "solve",
+    "prepare_search",
+    "run_strategy",
     "min_width",
     "SatSearch",
     "SatLP",
