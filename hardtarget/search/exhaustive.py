@@ -41,6 +41,7 @@ from ..targets import TargetSetting, digest
 from ..units import solve_unit
 from .base import SearchContext, Strategy
 from .dichotomies import cover_count, distinct_rows, separable_dichotomies
+from .first_pass import first_fit
 from .params import Param
 from .symmetry import orbit_minima, symmetry_generators
 
@@ -50,6 +51,7 @@ log = logging.getLogger("hardtarget.search")
 
 _MAX_PAIRS = 100_000  # more (positive, negative) pairs than this: no bitset cover search
 _MAX_BITS = 50_000_000  # candidate units x pairs above this: no bitset cover search either
+FIRST_PASS_SIZE = 100_000  # estimated states up to this: the enumeration alone is quick
 
 
 class _TooBig(Exception):
@@ -84,6 +86,10 @@ class Exhaustive(Strategy):
         (False: stop as soon as zero is ruled out; ``loss`` is then the best found, if any).
     point_symmetry : in the zero-error pass, the first unit is one per orbit of the data's
         point symmetries (``info["symmetry_group_order"]``, ``info["first_unit_candidates"]``).
+    first_pass : when the estimate exceeds ``FIRST_PASS_SIZE`` states, first look for a
+        fit with :mod:`.first_pass` (a short CP-SAT run, then short continuous
+        relaxations, each answer evaluated exactly); a fit ends the search
+        (``info["found_by"]``), else the enumeration runs as without it.
     """
 
     name = "exhaustive"
@@ -95,6 +101,7 @@ class Exhaustive(Strategy):
         "prune": Param("bool", "skip states whose error bound cannot beat the best"),
         "max_size": Param("float", "refuse when the estimated states exceed this", low=1),
         "minimize": Param("bool", "prove the least error count when zero is impossible"),
+        "first_pass": Param("bool", "look for a fit before the enumeration"),
     }
 
     def __init__(
@@ -106,6 +113,7 @@ class Exhaustive(Strategy):
         max_size: float = 1e12,
         minimize: bool = True,
         point_symmetry: bool = True,
+        first_pass: bool = True,
     ):
         self.seed = seed
         self.dichotomies = dichotomies
@@ -114,6 +122,7 @@ class Exhaustive(Strategy):
         self.max_size = max_size
         self.minimize = minimize
         self.point_symmetry = point_symmetry
+        self.first_pass = first_pass
 
     # -- size -----------------------------------------------------------------
     def estimate(self, m: int, n: int, hidden: tuple) -> int:
@@ -281,6 +290,18 @@ class Exhaustive(Strategy):
         state = ctx.evaluate(TargetSetting(layers + [T]), output_targets=out)
         return state.errors == 0
 
+    def _first_pass(self, ctx: SearchContext) -> bool:
+        """A fit from the first pass (skipped for small enumerations)."""
+        p = ctx.evaluator.problem
+        if not self.first_pass:
+            return False
+        if self.estimate(p.n_samples, p.n_features, ctx.evaluator.hidden) <= FIRST_PASS_SIZE:
+            return False
+        found = first_fit(ctx)
+        if found:
+            self.info["found_by"] = found
+        return found is not None
+
     def _combos(self, n_choices: int, width: int):
         if self.symmetry:
             return itertools.combinations(range(n_choices), width)
@@ -295,6 +316,8 @@ class Exhaustive(Strategy):
         self._tick = ctx.check_budget
         self._stop = ctx.should_stop
         self._floor = 0  # a network with this many errors ends the search: none has fewer
+        if self._first_pass(ctx):
+            return "optimal", f"zero training errors (global minimum; {self.info['found_by']})"
         t = ev.problem.t
         cover = ev.hidden and self.prune and self.symmetry
         pairs = self._pairs(ev.problem.X, t) if cover else None
@@ -312,10 +335,11 @@ class Exhaustive(Strategy):
                     )
             except _TooBig:  # the plain search below decides zero errors too
                 self.info["zero_error_pass"] = "skipped: too many units x pairs for bitsets"
-        if not ev.hidden:
-            self._leaf(ctx, [], ev.problem.X, t)
-        else:
-            self._layer(ctx, 0, [], ev.problem.X, t)
+        if ctx.best is None or ctx.best.errors > self._floor:  # else a least-errors network
+            if not ev.hidden:
+                self._leaf(ctx, [], ev.problem.X, t)
+            else:
+                self._layer(ctx, 0, [], ev.problem.X, t)
         best = ctx.best
         if best is not None and best.errors == 0:
             return "optimal", "zero training errors (global minimum)"

@@ -35,6 +35,7 @@ from ...errors import HardTargetError
 from ...targets import TargetSetting
 from ...units import check_certificate, solve_unit
 from ..base import BudgetExhausted, SearchContext, Strategy
+from ..first_pass import first_fit
 from ..params import Param
 from ..symmetry import point_symmetries, symmetry_generators
 from ._common import distinct_problem
@@ -72,6 +73,9 @@ class SatLP(Strategy):
         ``variables``: the SAT variable of each (distinct row, hidden unit) target
         (``hidden``), of each output target (``output``, None when fixed) and the sample
         index of each distinct row (``rows``).
+    first_pass : first look for a fit with :mod:`..first_pass` (a short CP-SAT run, then
+        short continuous relaxations, each answer evaluated exactly); a fit ends the
+        search (``info["found_by"]``), else the lazy search runs as without it.
 
     ``info["certificates"]`` lists every certificate used as a cut: layer, unit (None for
     the ``summable`` ones, found before any unit), ``rows`` (a sample index per support
@@ -96,6 +100,7 @@ class SatLP(Strategy):
         "separate": Param("bool", "rows with different outputs get different hidden codes"),
         "summable": Param("bool", "add the cuts of x_a + x_b = x_c + x_d up front"),
         "proof": Param("str", "write the CNF, a DRAT proof and the certificates here", none=True),
+        "first_pass": Param("bool", "look for a fit before the lazy search"),
     }
 
     def __init__(
@@ -111,6 +116,7 @@ class SatLP(Strategy):
         separate: bool = True,
         summable: bool = True,
         proof: str | None = None,
+        first_pass: bool = True,
     ):
         self.seed = seed
         self.objective = objective
@@ -123,6 +129,7 @@ class SatLP(Strategy):
         self.separate = separate
         self.summable = summable
         self.proof = proof
+        self.first_pass = first_pass
 
     def check(self, evaluator) -> None:
         if evaluator.loss != "errors":
@@ -291,12 +298,6 @@ class SatLP(Strategy):
         ev = ctx.evaluator
         p = ev.problem
         rows = distinct_problem(p.X, p.t)
-        extra = {"solver": self.solver, "proof": self.proof is not None}
-        extra = extra if self.backend == "pysat" else {}
-        prop = PROPOSERS[self.backend](
-            rows, ev.hidden, self.objective, self.symmetry, self.seed, self.workers, **extra
-        )
-        memo: dict = {}
         ctx.info.update(
             objective=self.objective,
             backend=self.backend,
@@ -308,20 +309,30 @@ class SatLP(Strategy):
             symmetric_cuts=0,
             symmetric_certificates=[],
         )
-        first = np.unique(rows.inv, return_index=True)[1]
-        self._group, self._seen, self._first, self._U = None, set(), first, rows.U
-        if self.point_symmetry and ev.hidden:
-            order = symmetry_generators(rows.U)[1]
-            ctx.info["symmetry_group_order"] = order
-            if 1 < order <= 50_000:
-                self._group = point_symmetries(rows.U, limit=50_000)
-        if self.separate and ev.hidden:
-            ctx.info["separated_pairs"] = separate(prop, rows)
-        ctx.info["summable_cuts"] = 0
-        if self.summable and ev.hidden:
-            ctx.info["cuts"] += self._summable(ctx, prop, rows.U)
-        found = None  # errors of the best proposal that checked out
-        try:
+        extra = {"solver": self.solver, "proof": self.proof is not None}
+        extra = extra if self.backend == "pysat" else {}
+        prop = PROPOSERS[self.backend](
+            rows, ev.hidden, self.objective, self.symmetry, self.seed, self.workers, **extra
+        )
+        try:  # the proposer is built first: its solver must be installed
+            fit = first_fit(ctx) if self.first_pass else None
+            if fit:
+                ctx.info["found_by"] = fit
+                return "optimal", f"zero training errors ({fit})"
+            memo: dict = {}
+            first = np.unique(rows.inv, return_index=True)[1]
+            self._group, self._seen, self._first, self._U = None, set(), first, rows.U
+            if self.point_symmetry and ev.hidden:
+                order = symmetry_generators(rows.U)[1]
+                ctx.info["symmetry_group_order"] = order
+                if 1 < order <= 50_000:
+                    self._group = point_symmetries(rows.U, limit=50_000)
+            if self.separate and ev.hidden:
+                ctx.info["separated_pairs"] = separate(prop, rows)
+            ctx.info["summable_cuts"] = 0
+            if self.summable and ev.hidden:
+                ctx.info["cuts"] += self._summable(ctx, prop, rows.U)
+            found = None  # errors of the best proposal that checked out
             while True:
                 ctx.check_budget()
                 if ctx.info["rounds"] >= self.max_rounds:

@@ -7,7 +7,7 @@ import numpy as np
 from ...errors import HardTargetError
 from ...targets import TargetSetting
 from ..base import BudgetExhausted, Interrupted, SearchContext, Strategy
-from ..init import initial_targets
+from ..first_pass import local_fit
 from ..params import Param
 from ._common import distinct_problem
 from .cpsat import OBJECTIVES, WEIGHTS, CpNetwork, check_weight_bound
@@ -37,14 +37,10 @@ SOLVERS = (
 
 
 # The first pass (``first_pass=True``, cpsat): the full model for at most QUICK_WORK of
-# CP-SAT's deterministic work units (small problems end there); LOCAL_RUNS continuous
-# relaxations (``anneal``, LOCAL_EPOCHS epochs, on at most LOCAL_MAX_SAMPLES samples);
-# the model without unit order, hinted, for at most FIRST_WORK units.  Each stage gets at
-# most FIRST_SHARE of the time left.
+# CP-SAT's deterministic work units (small problems end there); the local pass of
+# :mod:`..first_pass`; the model without unit order, hinted, for at most FIRST_WORK
+# units.  Each CP-SAT stage gets at most FIRST_SHARE of the time left.
 QUICK_WORK = 0.05
-LOCAL_RUNS = 2
-LOCAL_EPOCHS = 500
-LOCAL_MAX_SAMPLES = 5000
 FIRST_WORK = 0.25
 FIRST_SHARE = 0.25
 
@@ -230,7 +226,8 @@ class SatSearch(Strategy):
         out = self._cpsat(ctx, rows, hint, self.order, QUICK_WORK)
         if self._final(ctx, out):
             return out
-        if hint is None and self._local(ctx):
+        fit_ends = self.weights == "integer" and self.objective != "sparsity"
+        if hint is None and local_fit(ctx) and fit_ends:
             return self._integer_weights(ctx, rows)
         hint = ctx.best.targets if ctx.best is not None else hint
         out = self._cpsat(ctx, rows, hint, None, FIRST_WORK)
@@ -246,28 +243,6 @@ class SatSearch(Strategy):
         return out["status"] in ("OPTIMAL", "INFEASIBLE") or (
             out["status"] == "FEASIBLE" and zero and self.objective != "sparsity"
         )
-
-    def _local(self, ctx: SearchContext) -> bool:
-        """Short continuous relaxations, each sign network evaluated exactly; True when
-        one fits and that ends the search (integer weights, errors or feasibility)."""
-        ev = ctx.evaluator
-        if ev.problem.n_samples > LOCAL_MAX_SAMPLES:
-            return False
-        for _ in range(LOCAL_RUNS):
-            T = initial_targets(
-                ev.problem,
-                ev.hidden,
-                ev.activation,
-                ctx.rng,
-                "anneal",
-                stop=ctx.should_stop,
-                epochs=LOCAL_EPOCHS,
-                lr=0.05,
-            )
-            state = (ctx.record if ctx.best is None else ctx.evaluate)(TargetSetting(T))
-            if state.errors == 0:
-                return self.weights == "integer" and self.objective != "sparsity"
-        return False
 
     def _integer_weights(self, ctx: SearchContext, rows) -> dict:
         """The local pass fits: CP-SAT finds integer weights for its targets (each unit

@@ -1,0 +1,105 @@
+"""The first pass of the exact strategies (``sat``, ``sat-lp``, ``exhaustive``).
+
+:func:`local_fit` (all three): a few short continuous relaxations (the ``anneal`` init:
+``tanh(beta * z)`` units, slope growing towards ``sign``); the hidden targets of each
+one's best sign network are evaluated exactly like any other state (every unit
+re-solved by the evaluator).
+
+:func:`cpsat_fit` (``sat-lp``, ``exhaustive``; ``sat`` runs its own model first): CP-SAT
+on the whole network's least-errors model (integer weights, symmetry broken) for a small
+amount of its deterministic work; a solution's targets are evaluated exactly too.
+
+A state with zero training errors is a fit, hence a global minimum of the errors: the
+exact strategy may end there.  Otherwise nothing is lost but the pass's time; the states
+it recorded stay (a best so far, an upper bound for an exact search).  Each pass is a
+fixed amount of work (drawn from the run's seed), so its answer is reproducible for a
+seed; with a time limit it also stops after ``SHARE`` of the time left (then it depends
+on the machine's speed).  Neither runs on more than ``MAX_SAMPLES`` samples.
+"""
+
+from __future__ import annotations
+
+from ..errors import HardTargetError
+from ..targets import TargetSetting
+from .context import SearchContext
+from .init import initial_targets
+
+__all__ = ["local_fit", "cpsat_fit", "first_fit"]
+
+RUNS = 2
+EPOCHS = 500
+LR = 0.05
+MAX_SAMPLES = 5000  # more samples: no local pass
+SHARE = 0.25
+CPSAT_WORK = 0.05  # CP-SAT deterministic work units (about seconds)
+
+
+def local_fit(ctx: SearchContext) -> bool:
+    """Run the local pass on the context's problem; True once a state with zero training
+    errors is the best."""
+    ev = ctx.evaluator
+    if not ev.hidden or ev.problem.n_samples > MAX_SAMPLES:
+        return False
+    left = ctx.time_left()
+    deadline = None if left is None else ctx.elapsed + SHARE * max(left, 0.0)
+
+    def stop() -> bool:
+        return ctx.should_stop() or (deadline is not None and ctx.elapsed >= deadline)
+
+    for _ in range(RUNS):
+        T = initial_targets(
+            ev.problem, ev.hidden, ev.activation, ctx.rng, "anneal", stop=stop, epochs=EPOCHS, lr=LR
+        )
+        # the run's first state is forced, so that a budget still leaves a best so far
+        state = (ctx.record if ctx.best is None else ctx.evaluate)(TargetSetting(T))
+        if state.errors == 0:
+            return True
+        if stop():
+            break
+    return False
+
+
+def cpsat_fit(ctx: SearchContext) -> str:
+    """CP-SAT on the network's least-errors model for at most ``CPSAT_WORK``; its answer's
+    targets are evaluated exactly.  ``"fit"`` when they have zero training errors,
+    ``"none"`` when CP-SAT settled that its model, complete for real weights, has no
+    fit (a hint for :func:`first_fit`, never a proof), else ``"open"``."""
+    from .sat._common import cp_model, distinct_problem
+    from .sat.cpsat import CpNetwork
+
+    ev = ctx.evaluator
+    p = ev.problem
+    if not ev.hidden or p.n_samples > MAX_SAMPLES:
+        return "open"
+    try:
+        cp_model()
+    except HardTargetError:  # OR-Tools missing: the strategy's own search does not need it
+        return "open"
+    rows = distinct_problem(p.X, p.t)
+    net = CpNetwork(rows, ev.hidden, ev.activation.name, tick=ctx.check_budget)
+    left = ctx.time_left()
+    out = net.solve(
+        None if left is None else SHARE * max(left, 0.0),
+        seed=ctx.seed,
+        on_signal=ctx.on_signal,
+        work_limit=CPSAT_WORK,
+    )
+    ctx.check_budget()  # a signal stopped the solver: interrupted
+    if "hidden" in out:
+        y = out["y"][rows.inv].reshape(-1, 1)
+        hidden = TargetSetting([T[rows.inv] for T in out["hidden"]])
+        if ctx.record(hidden, output_targets=y).errors == 0:
+            return "fit"
+    settled = out["status"] in ("OPTIMAL", "INFEASIBLE") and net.proof_kind == "real weights"
+    return "none" if settled else "open"
+
+
+def first_fit(ctx: SearchContext) -> str | None:
+    """:func:`cpsat_fit`, then (unless CP-SAT settled it) :func:`local_fit`: the name of
+    the pass that fits, if any."""
+    found = cpsat_fit(ctx)
+    if found == "fit":
+        return "CP-SAT first pass"
+    if found == "open" and local_fit(ctx):
+        return "local first pass"
+    return None
