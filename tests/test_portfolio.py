@@ -62,9 +62,17 @@ def test_the_best_member_wins_and_every_finished_member_is_reported():
 
 def test_a_decisive_member_stops_the_ones_after_it():
     p = ht.load_problem("parity:4")
-    # without pruning, symmetry or the dichotomy walk this member would run for hours
+    # without pruning, symmetry, the dichotomy walk or the first pass: a run of hours
     slow = Member(
-        "exhaustive", 0, {"max_size": 1e30, "dichotomies": False, "symmetry": False, "prune": False}
+        "exhaustive",
+        0,
+        {
+            "max_size": 1e30,
+            "dichotomies": False,
+            "symmetry": False,
+            "prune": False,
+            "first_pass": False,
+        },
     )
     r = portfolio(p, (4,), [Member("exhaustive"), slow], jobs=2)
     assert r.status == "optimal"
@@ -148,9 +156,17 @@ def test_dask_members_after_a_decisive_one_are_stopped(cluster):
     from distributed import Client
 
     p = ht.load_problem("parity:4")
-    # without pruning, symmetry or the dichotomy walk this member would run for hours
+    # without pruning, symmetry, the dichotomy walk or the first pass: a run of hours
     slow = Member(
-        "exhaustive", 0, {"max_size": 1e30, "dichotomies": False, "symmetry": False, "prune": False}
+        "exhaustive",
+        0,
+        {
+            "max_size": 1e30,
+            "dichotomies": False,
+            "symmetry": False,
+            "prune": False,
+            "first_pass": False,
+        },
     )
     with Client(cluster, set_as_default=False) as client:
         r = portfolio(p, (4,), [Member("sat"), slow, slow], scheduler=client)
@@ -185,7 +201,13 @@ def test_an_abandoned_dask_bench_grid_stops_its_running_tasks(cluster):
 
     from hardtarget.bench import run_suite
 
-    slow = {"max_size": 1e30, "dichotomies": False, "symmetry": False, "prune": False}
+    slow = {
+        "max_size": 1e30,
+        "dichotomies": False,
+        "symmetry": False,
+        "prune": False,
+        "first_pass": False,
+    }
 
     def interrupt(row):  # Ctrl-C as soon as the first row is in
         raise KeyboardInterrupt
