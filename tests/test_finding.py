@@ -201,6 +201,8 @@ def test_ftprop_polish_noise_grows_while_no_new_best(monkeypatch):
     levels = [n[0] / ftprop.POLISH_NOISE for n in rounds]
     assert levels[0] == pytest.approx(1)
     # each level is the previous one plus one (no new best) or back to one (a new best)
-    assert all(b == pytest.approx(a + 1) or b == pytest.approx(1) for a, b in zip(levels, levels[1:]))
+    assert all(
+        b == pytest.approx(a + 1) or b == pytest.approx(1) for a, b in zip(levels, levels[1:])
+    )
     if r.loss > 0:  # it gave up after POLISH_PATIENCE rounds without a new best
         assert levels[-1] == pytest.approx(ftprop.POLISH_PATIENCE)

@@ -35,10 +35,12 @@ class FTProp(Strategy):
     flip_fraction : share of the disagreeing targets flipped per proposal (at least one).
     restarts : new random initial targets after a failed top-level call.
     init : initial targets, ``anneal`` (default), ``ftprop-mb`` or ``random`` (see :mod:`.init`).
-    polish : after a failed call that found a new best network, restart the continuous
-        relaxation from it (slopes ``POLISH_BETAS``, all units move at once; see
-        :func:`~hardtarget.search.init.polish_weights`), until ``POLISH_PATIENCE`` rounds
-        in a row bring no fewer errors; each sign network is evaluated exactly.
+    polish : after each failed call, restart the continuous relaxation from the best
+        network (slopes ``POLISH_BETAS``, all units move at once; see
+        :func:`~hardtarget.search.init.polish_weights`), walking sideways through networks
+        with as few errors and with more noise after each round without a new best, until
+        ``POLISH_PATIENCE`` rounds in a row bring no fewer errors; then the next restart.
+        Each sign network is evaluated exactly.
     """
 
     name = "ftprop"
@@ -73,36 +75,45 @@ class FTProp(Strategy):
         self.polish = polish
 
     def run(self, ctx: SearchContext):
-        polished = None  # the best state the relaxation last started from (once each)
         for _ in range(self.restarts + 1):
             _Run(self, ctx).ftprop()
             if ctx.best.errors == 0:
                 return "feasible", "zero training errors"
-            if self.polish and ctx.best is not polished:
-                if _polish(ctx):
-                    return "feasible", "zero training errors"
-                polished = ctx.best
+            if self.polish and _polish(ctx):
+                return "feasible", "zero training errors"
         return "local_optimum", f"budget of every layer spent (best loss {ctx.best.loss:g})"
 
 
 POLISH_BETAS = (2.0, 5.0, 10.0)
 POLISH_PATIENCE = 8
+POLISH_NOISE = 0.05
 
 
 def _polish(ctx: SearchContext) -> bool:
-    """Relax the best network again at each slope of ``POLISH_BETAS`` until
-    ``POLISH_PATIENCE`` rounds bring no fewer errors; True at zero errors."""
+    """Relax again at each slope of ``POLISH_BETAS`` from the current network (the best so
+    far, then each relaxed network with no more errors than it) until ``POLISH_PATIENCE``
+    rounds bring no fewer errors; the noise grows with each such round.  True at zero errors."""
     ev = ctx.evaluator
     X, t = ev.problem.X, ev.t_out.astype(np.float64)
-    stale = 0
+    cur, stale = ctx.best, 0
     while stale < POLISH_PATIENCE:
         before = ctx.best.errors
         for beta in POLISH_BETAS:
             Ws = polish_weights(
-                X, t, ctx.best.network.weights, ev.activation, ctx.rng, beta, stop=ctx.should_stop
+                X,
+                t,
+                cur.network.weights,
+                ev.activation,
+                ctx.rng,
+                beta,
+                noise=POLISH_NOISE * (1 + stale),
+                stop=ctx.should_stop,
             )
-            if ctx.evaluate(TargetSetting(hidden_targets(X, Ws, ev.activation))).errors == 0:
+            state = ctx.evaluate(TargetSetting(hidden_targets(X, Ws, ev.activation)))
+            if state.errors == 0:
                 return True
+            if state.errors <= cur.errors:
+                cur = state  # a sideways step on the plateau
         stale = stale + 1 if ctx.best.errors >= before else 0
     return False
 

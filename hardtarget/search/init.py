@@ -125,13 +125,14 @@ def polish_weights(
     stop: Callable[[], bool] = _never,
 ) -> list:
     """Continue from a sign network's weights ``start``: every unit scaled to unit norm (so
-    that ``beta`` is the slope of ``tanh(beta * z)``), a little Gaussian noise, then the
-    relaxation of :func:`anneal_weights` at a fixed slope; the best sign weights."""
+    that ``beta`` is the slope of ``tanh(beta * z)``), a little Gaussian noise on the hidden
+    units (none on the output layer), then the relaxation of :func:`anneal_weights`
+    at a fixed slope; the best sign weights."""
     Ws = []
-    for W in start:
+    for d, W in enumerate(start):
         norms = np.linalg.norm(W[:-1], axis=0)
         W = W / np.where(norms > 0, norms, 1.0)
-        Ws.append(W + noise * rng.standard_normal(W.shape))
+        Ws.append(W + noise * rng.standard_normal(W.shape) if d < len(start) - 1 else W)
     return _relax(X, t, Ws, act, epochs, lr, lambda ep: beta, stop)
 
 
