@@ -206,3 +206,24 @@ def test_ftprop_polish_noise_grows_while_no_new_best(monkeypatch):
     )
     if r.loss > 0:  # it gave up after POLISH_PATIENCE rounds without a new best
         assert levels[-1] == pytest.approx(ftprop.POLISH_PATIENCE)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_first_pass_fits_on_distinct_boolean_rows_verify(seed, monkeypatch):
+    # 10 of the 16 points of {-1, 1}^4 with random labels: width 2 fits these (zero errors
+    # is its own certificate: the network and each unit's targets are checked below)
+    import itertools
+
+    from hardtarget.search import exhaustive
+
+    monkeypatch.setattr(exhaustive, "FIRST_PASS_SIZE", 0)  # run it on these small problems
+    cube = np.array(list(itertools.product((-1.0, 1.0), repeat=4)))
+    rng = np.random.default_rng(seed)
+    p = ht.make_problem(cube[rng.permutation(16)[:10]], rng.integers(0, 2, size=10))
+    for strategy in ("sat-lp", "exhaustive"):
+        for fp in (True, False):
+            r = solve(p, (2,), strategy, first_pass=fp)
+            assert r.status == "optimal" and r.loss == 0, (strategy, fp)
+            assert ("found_by" in r.info) == fp
+            assert np.array_equal(r.network.predict(p.X), p.t)
+            assert ht.verify(p, r.targets).feasible
