@@ -254,15 +254,15 @@ def test_bench_logs_one_line_per_run_and_q_silences(tiny_suite, tmp_path, capsys
 
 def test_bench_keeps_finished_runs_when_stopped(tiny_suite, tmp_path, monkeypatch, capsys):
     calls = []
-    real = tiny_suite.solve
+    real = tiny_suite.run_strategy
 
-    def solve(*a, **k):
+    def run_strategy(*a, **k):
         calls.append(1)
-        if len(calls) == 3:  # 1 warm-up + 1 finished run, then Ctrl-C
+        if len(calls) == 2:  # 1 finished run, then Ctrl-C
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    monkeypatch.setattr(tiny_suite, "solve", solve)
+    monkeypatch.setattr(tiny_suite, "run_strategy", run_strategy)
     out = tmp_path / "b"
     assert main(["bench", "--strategies", "exhaustive", "--seeds", "1", "--out", str(out)]) == 130
     assert "1 of 2 run(s) kept" in capsys.readouterr().out
