@@ -17,6 +17,14 @@ import hardtarget as ht
 from hardtarget.search.portfolio import SCHEDULER_ENV, Member, grid, portfolio
 
 MEMBERS = grid(["hill", "beam"], seeds=range(2))
+# without pruning, symmetry, the dichotomy walk or the first pass: exhaustive runs for hours
+SLOW_EXHAUSTIVE = {
+    "max_size": 1e30,
+    "dichotomies": False,
+    "symmetry": False,
+    "prune": False,
+    "first_pass": False,
+}
 
 
 @pytest.fixture(scope="module")
@@ -62,18 +70,7 @@ def test_the_best_member_wins_and_every_finished_member_is_reported():
 
 def test_a_decisive_member_stops_the_ones_after_it():
     p = ht.load_problem("parity:4")
-    # without pruning, symmetry, the dichotomy walk or the first pass: a run of hours
-    slow = Member(
-        "exhaustive",
-        0,
-        {
-            "max_size": 1e30,
-            "dichotomies": False,
-            "symmetry": False,
-            "prune": False,
-            "first_pass": False,
-        },
-    )
+    slow = Member("exhaustive", 0, SLOW_EXHAUSTIVE)
     r = portfolio(p, (4,), [Member("exhaustive"), slow], jobs=2)
     assert r.status == "optimal"
     assert [m["member"] for m in r.info["members"]] == ["exhaustive(seed=0)"]
@@ -156,18 +153,7 @@ def test_dask_members_after_a_decisive_one_are_stopped(cluster):
     from distributed import Client
 
     p = ht.load_problem("parity:4")
-    # without pruning, symmetry, the dichotomy walk or the first pass: a run of hours
-    slow = Member(
-        "exhaustive",
-        0,
-        {
-            "max_size": 1e30,
-            "dichotomies": False,
-            "symmetry": False,
-            "prune": False,
-            "first_pass": False,
-        },
-    )
+    slow = Member("exhaustive", 0, SLOW_EXHAUSTIVE)
     with Client(cluster, set_as_default=False) as client:
         r = portfolio(p, (4,), [Member("sat"), slow, slow], scheduler=client)
         assert r.status == "optimal" and r.info["backend"] == "dask"
@@ -201,14 +187,6 @@ def test_an_abandoned_dask_bench_grid_stops_its_running_tasks(cluster):
 
     from hardtarget.bench import run_suite
 
-    slow = {
-        "max_size": 1e30,
-        "dichotomies": False,
-        "symmetry": False,
-        "prune": False,
-        "first_pass": False,
-    }
-
     def interrupt(row):  # Ctrl-C as soon as the first row is in
         raise KeyboardInterrupt
 
@@ -217,7 +195,7 @@ def test_an_abandoned_dask_bench_grid_stops_its_running_tasks(cluster):
         strategies=["sat", "exhaustive"],
         seeds=(0, 1),
         time_limit=3600,
-        options={"exhaustive": slow},
+        options={"exhaustive": SLOW_EXHAUSTIVE},
         scheduler=cluster.scheduler_address,
         on_result=interrupt,
     )
