@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._numeric import matmul, matmul_tn, preactivations, sech2, tanh
 from ..errors import HardTargetError
 from ..units import error_count, layer_loss_grad
 
@@ -37,7 +38,7 @@ def _random_weights(rng: np.random.Generator, widths: list) -> list:
 def _forward(X, Ws, act):
     Hs, Zs, H = [X], [], X
     for W in Ws:
-        Z = H @ W[:-1] + W[-1]
+        Z = preactivations(H, W)
         Zs.append(Z)
         H = act.from_targets(np.where(Z > 0, 1, -1))
         Hs.append(H)
@@ -45,18 +46,24 @@ def _forward(X, Ws, act):
 
 
 class _Adam:
-    """Adam on a list of weight matrices, updated in place one layer at a time."""
+    """Adam on a list of weight matrices, updated in place one layer at a time.
+
+    Elementwise basic operations only; the bias corrections' powers ``0.9**ep`` are running
+    products (a libm ``pow`` may differ between machines in the last bit)."""
 
     def __init__(self, Ws: list, lr: float):
         self.Ws, self.lr = Ws, lr
         self.m = [np.zeros_like(W) for W in Ws]
         self.v = [np.zeros_like(W) for W in Ws]
+        self.p1, self.p2, self.ep = 1.0, 1.0, 0  # 0.9**ep, 0.999**ep
 
     def step(self, d: int, grad: np.ndarray, ep: int) -> None:
+        while self.ep < ep:
+            self.p1, self.p2, self.ep = self.p1 * 0.9, self.p2 * 0.999, self.ep + 1
         self.m[d] = 0.9 * self.m[d] + 0.1 * grad
-        self.v[d] = 0.999 * self.v[d] + 0.001 * grad**2
+        self.v[d] = 0.999 * self.v[d] + 0.001 * (grad * grad)
         self.Ws[d] -= (
-            self.lr * (self.m[d] / (1 - 0.9**ep)) / (np.sqrt(self.v[d] / (1 - 0.999**ep)) + 1e-8)
+            self.lr * (self.m[d] / (1 - self.p1)) / (np.sqrt(self.v[d] / (1 - self.p2)) + 1e-8)
         )
 
 
@@ -87,10 +94,10 @@ def ftprop_mb_weights(
                 break
         g = t * layer_loss_grad("soft_hinge", t * Zs[-1])  # output soft hinge
         for d in range(len(Ws) - 1, -1, -1):
-            grad = np.vstack([Hs[d].T @ g, g.sum(axis=0, keepdims=True)])
+            grad = np.vstack([matmul_tn(Hs[d], g), g.sum(axis=0, keepdims=True)])
             if d > 0:
-                gh = g @ Ws[d][:-1].T * scale  # dL_{d+1}/dh; target sign(-gh), weight |gh|
-                g = gh / np.cosh(Zs[d - 1]) ** 2
+                gh = matmul(g, Ws[d][:-1].T) * scale  # dL_{d+1}/dh; target sign(-gh), weight |gh|
+                g = gh * sech2(Zs[d - 1])
             opt.step(d, grad, ep)
     return best
 
@@ -154,16 +161,16 @@ def _relax(X, t, Ws, act, epochs, lr, beta_at: Callable[[int], float], stop) -> 
                     break
         Hs, Ts = [X], []
         for W in Ws[:-1]:
-            T = np.tanh(beta * (Hs[-1] @ W[:-1] + W[-1]))
+            T = tanh(beta * preactivations(Hs[-1], W))
             Ts.append(T)
             Hs.append(T if act.kind == "sign" else (T + 1) / 2)
-        z = Hs[-1] @ Ws[-1][:-1] + Ws[-1][-1]
+        z = preactivations(Hs[-1], Ws[-1])
         g = t * layer_loss_grad("hinge", t * z)  # output hinge
         for d in range(len(Ws) - 1, -1, -1):
-            grad = np.vstack([Hs[d].T @ g, g.sum(axis=0, keepdims=True)])
+            grad = np.vstack([matmul_tn(Hs[d], g), g.sum(axis=0, keepdims=True)])
             if d > 0:
                 g = (
-                    (g @ Ws[d][:-1].T)
+                    matmul(g, Ws[d][:-1].T)
                     * (1 if act.kind == "sign" else 0.5)
                     * beta
                     * (1 - Ts[d - 1] ** 2)
@@ -201,8 +208,8 @@ def initial_targets(
         # balanced units: threshold each hidden unit at its median pre-activation
         H = X
         for W in Ws[:-1]:
-            W[-1] = -np.median(H @ W[:-1], axis=0)
-            H = act.from_targets(np.where(H @ W[:-1] + W[-1] > 0, 1, -1))
+            W[-1] = -np.median(matmul(H, W[:-1]), axis=0)
+            H = act.from_targets(np.where(preactivations(H, W) > 0, 1, -1))
     elif method == "ftprop-mb":
         Ws = ftprop_mb_weights(X, t, hidden, act, rng, stop=stop, **training)
     else:
