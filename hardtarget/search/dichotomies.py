@@ -60,7 +60,7 @@ def _rows_in(T: np.ndarray, C: np.ndarray) -> np.ndarray:
     if T.shape[1] == 0:
         return np.zeros(len(C), dtype=np.intp)
     kt, kc = _keys(T), _keys(C)
-    order = np.argsort(kt)
+    order = np.argsort(kt, kind="stable")
     return order[np.searchsorted(kt[order], kc)]
 
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
+torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 
 from hardtarget.cli import main
 from hardtarget.errors import HardTargetError
