@@ -42,6 +42,7 @@ def same(a, b) -> None:
         np.testing.assert_array_equal(Wa, Wb)
 
 
+@pytest.mark.slow  # worker processes or a Dask cluster
 def test_loky_and_dask_give_the_serial_answer(cluster, monkeypatch):
     p = ht.load_problem("parity:3")
     serial = portfolio(p, (3,), MEMBERS)
@@ -55,6 +56,7 @@ def test_loky_and_dask_give_the_serial_answer(cluster, monkeypatch):
     same(r, serial)
 
 
+@pytest.mark.slow  # worker processes or a Dask cluster
 def test_the_best_member_wins_and_every_finished_member_is_reported():
     p = ht.load_problem("parity:4")
     members = [Member("hill", 0, {"init": "random"}), Member("exhaustive")]
@@ -68,6 +70,7 @@ def test_the_best_member_wins_and_every_finished_member_is_reported():
     assert r.info["members"][0]["loss"] >= 1
 
 
+@pytest.mark.slow  # worker processes or a Dask cluster
 def test_a_decisive_member_stops_the_ones_after_it():
     p = ht.load_problem("parity:4")
     slow = Member("exhaustive", 0, SLOW_EXHAUSTIVE)
@@ -119,6 +122,7 @@ def test_every_member_gets_the_time_left_and_none_starts_after_the_deadline(monk
     assert limits == []
 
 
+@pytest.mark.slow  # worker processes or a Dask cluster
 def test_the_time_limit_holds_for_every_member():
     # in worker processes: a member that cannot finish stops with status time_limit (how far
     # past the limit it returns is measured by benchmarks/bench_budgets.py, not asserted)
@@ -146,6 +150,7 @@ def test_bad_portfolios_are_refused():
         portfolio(p, (2,), jobs=0)
 
 
+@pytest.mark.slow  # worker processes or a Dask cluster
 def test_cli_solve_with_jobs(capsys):
     from hardtarget.cli import main
 
@@ -171,6 +176,7 @@ except KeyboardInterrupt:
 """
 
 
+@pytest.mark.slow  # worker processes or a Dask cluster
 def test_ctrl_c_stops_every_worker_and_leaves_no_orphan():
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, text=True)
     me = psutil.Process(proc.pid)
@@ -194,6 +200,7 @@ def _tiny() -> int:
     return 1
 
 
+@pytest.mark.slow  # worker processes or a Dask cluster
 def test_dask_members_after_a_decisive_one_are_stopped(cluster):
     from distributed import Client
 
@@ -209,6 +216,7 @@ def test_dask_members_after_a_decisive_one_are_stopped(cluster):
         assert [f.result(timeout=60) for f in futures] == [1, 1]
 
 
+@pytest.mark.slow  # worker processes or a Dask cluster
 def test_bench_grid_on_dask_gives_the_serial_rows(cluster, tmp_path, monkeypatch):
     from hardtarget.bench import run_suite
     from hardtarget.cli import main
@@ -227,6 +235,7 @@ def test_bench_grid_on_dask_gives_the_serial_rows(cluster, tmp_path, monkeypatch
     assert len(rows) == 6 and {r["strategy"] for r in rows} == {"beam"}
 
 
+@pytest.mark.slow  # worker processes or a Dask cluster
 def test_an_abandoned_dask_bench_grid_stops_its_running_tasks(cluster):
     from distributed import Client
 

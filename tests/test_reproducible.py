@@ -104,16 +104,24 @@ def test_seeded_runs_are_byte_identical_across_blas_threads_simd_and_numba_targe
         assert not differ, f"{name} ({env}): different results for {differ}"
 
 
+def _in_order(terms) -> float:
+    """Left-to-right float sum from 0.0 (``sum()`` compensates since Python 3.12)."""
+    s = 0.0
+    for x in terms:
+        s += x
+    return s
+
+
 def test_fixed_order_products_equal_an_exact_sum_rounded_term_by_term():
     # an independent truth: plain Python, one rounding per operation, index order
     rng = np.random.default_rng(0)
     A, B = rng.normal(size=(5, 7)), rng.normal(size=(8, 3))
     want = [
-        [sum((A[i, f] * B[f, j] for f in range(7)), 0.0) + B[7, j] for j in range(3)]
+        [_in_order(A[i, f] * B[f, j] for f in range(7)) + B[7, j] for j in range(3)]
         for i in range(5)
     ]
     assert _numeric.preactivations(A, B).tolist() == want
-    want_tn = [[sum((A[i, f] * A[i, g] for i in range(5)), 0.0) for g in range(7)] for f in range(7)]
+    want_tn = [[_in_order(A[i, f] * A[i, g] for i in range(5)) for g in range(7)] for f in range(7)]
     assert _numeric.matmul_tn(A, A).tolist() == want_tn
 
 

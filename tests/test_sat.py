@@ -314,6 +314,7 @@ def test_cli_verify_with_sat_encodings(tmp_path, capsys):
     assert "add --sat" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a child process per case
 @pytest.mark.parametrize("strategy", ["sat", "sat-lp", "sat-lp:cpsat", "sat:pysat"])
 def test_ctrl_c_inside_a_solver_returns_interrupted(strategy):
     import signal

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 from scipy import stats
 from scipy.special import erf

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 from sklearn.datasets import load_digits
 

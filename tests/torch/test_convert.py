@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 
 import hardtarget as ht

@@ -7,6 +7,7 @@ import pickle
 
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 
 from hardtarget.errors import HardTargetError

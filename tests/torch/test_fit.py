@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 import torch.nn.functional as F
 from torch import nn

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
+
 torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 import torch.nn.functional as F
 
