@@ -29,6 +29,8 @@ import numba
 import numpy as np
 
 __all__ = [
+    "column_norms",
+    "column_sums",
     "expm1_pos",
     "matmul",
     "matmul_tn",
@@ -43,50 +45,57 @@ _LN2_HI = 6.93147180369123816490e-01  # ln 2 split: _LN2_HI has 21 trailing zero
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e00
 _POW2 = np.ldexp(1.0, np.arange(0, 1024))  # exact powers of two, a constant table
-# 1/n! for n = 13 .. 2 (Horner order), then 1: exp(r) - 1 = r (1 + r/2 (1 + ...)) on |r| <= ln2/2
-_TAYLOR = np.array([1.0 / math.factorial(n) for n in range(13, 1, -1)])
+# 1/n! for n = 2 .. 13: exp(r) - 1 = r + r^2/2! + ... + r^13/13! on |r| <= ln2/2 (the next
+# term is below 2^-55 of the sum)
+_C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = (
+    1.0 / math.factorial(n) for n in range(2, 14)
+)
 
 
 @numba.njit(cache=True, inline="always")
 def expm1_pos(y):
-    """``exp(y) - 1`` for ``0 <= y <= 709``, with basic operations only (a few ulps)."""
+    """``exp(y) - 1`` for ``0 <= y <= 709``, with basic operations only (a few ulps).
+
+    No branch: a loop over these vectorizes, each lane doing the same operations."""
     k = int(y * _INV_LN2 + 0.5)
     r = (y - k * _LN2_HI) - k * _LN2_LO  # |r| <= ln2 / 2 (k * _LN2_HI is exact)
-    p = 0.0
-    for c in _TAYLOR:
-        p = (p + c) * r
-    p = (p + 1.0) * r  # exp(r) - 1
-    if k == 0:
-        return p
+    p = _C13 * r + _C12  # Horner, one rounding per operation, in this order
+    p = p * r + _C11
+    p = p * r + _C10
+    p = p * r + _C9
+    p = p * r + _C8
+    p = p * r + _C7
+    p = p * r + _C6
+    p = p * r + _C5
+    p = p * r + _C4
+    p = p * r + _C3
+    p = p * r + _C2
+    p = (p * r + 1.0) * r  # exp(r) - 1
     s = _POW2[k]
-    return s * p + (s - 1.0)
+    return s * p + (s - 1.0)  # exactly p when k = 0
 
 
 @numba.njit(cache=True, inline="always")
 def tanh_at(x):
-    """``tanh(x)`` of a float, the same bits on every machine."""
-    a = abs(x)
-    if a > 22.0:  # tanh(22) rounds to 1
-        t = 1.0
-    elif a < 3.7e-9:  # tanh(a) = a - a^3/3: the cube is below half an ulp
-        t = a
-    else:
-        e = expm1_pos(2.0 * a)
-        t = e / (e + 2.0)
+    """``tanh(x)`` of a float, the same bits on every machine (``e / (e + 2)`` with
+    ``e = exp(2|x|) - 1``; from ``|x| = 22`` on that rounds to 1)."""
+    e = expm1_pos(2.0 * min(abs(x), 22.0))
+    t = e / (e + 2.0)
     return -t if x < 0 else t
 
 
 @numba.njit(cache=True, inline="always")
 def sech2_at(x):
-    """``1 / cosh(x)^2`` (the derivative of ``tanh``), the same bits on every machine."""
-    a = abs(x)
-    if a > 354.0:  # below the smallest subnormal
-        return 0.0
-    e = expm1_pos(2.0 * a)  # exp(2a) - 1; sech^2 = 4 exp(2a) / (exp(2a) + 1)^2
-    if a > 22.0:
-        return 4.0 / (e + 1.0)  # (exp(2a) + 1)^2 ~ exp(4a) to the last bit
+    """``1 / cosh(x)^2`` (the derivative of ``tanh``), the same bits on every machine:
+    ``4 (e + 1) / (e + 2)^2`` with ``e = exp(2|x|) - 1``, and ``4 / (e + 1)`` (to the last
+    bit the same) from ``|x| = 22`` on, where the square would overflow."""
+    a = min(abs(x), 354.0)  # from 354 on the value is below the smallest subnormal
+    e = expm1_pos(2.0 * a)
     d = e + 2.0
-    return 4.0 * (e + 1.0) / (d * d)
+    big = 4.0 / (e + 1.0)
+    small = 4.0 * (e + 1.0) / (d * d)
+    out = big if a > 22.0 else small
+    return 0.0 if a >= 354.0 else out
 
 
 @numba.njit(cache=True)
@@ -171,6 +180,26 @@ def matmul_tn(A, B) -> np.ndarray:
     [[11.0]]
     """
     return _affine_tn(_f64(A), _f64(B))
+
+
+def column_sums(A) -> np.ndarray:
+    """``A.sum(axis=0)`` (2-D), each column summed over the rows in order.
+
+    >>> column_sums(np.array([[1.0, 2.0], [3.0, 4.0]])).tolist()
+    [4.0, 6.0]
+    """
+    A = _f64(A)
+    return _affine_tn(np.ones((A.shape[0], 1)), A)[0]
+
+
+def column_norms(A) -> np.ndarray:
+    """Euclidean norm of each column of ``A`` (2-D), summed over the rows in order.
+
+    >>> column_norms(np.array([[3.0], [4.0]])).tolist()
+    [5.0]
+    """
+    A = _f64(A)
+    return np.sqrt(column_sums(A * A))
 
 
 def preactivations(H, W) -> np.ndarray:

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .._numeric import matmul, preactivations
+from .._numeric import column_norms, matmul, preactivations
 from ..network import Network
 from ..targets import TargetSetting
 from ..units import LAYER_LOSSES, layer_loss_grad
@@ -157,7 +157,7 @@ class _Run:
         """Set T_{d-1} to reduce L_d (equation 2); False when nothing is left to flip."""
         W = self.W[d - 1]
         A = self._inputs(d)
-        norms = np.linalg.norm(W[:-1], axis=0)
+        norms = column_norms(W[:-1])
         Wn = W / np.where(norms > 0, norms, 1.0)
         t = self.T[d - 1].astype(np.float64)
         z = preactivations(A, Wn)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._numeric import matmul, matmul_tn, preactivations, sech2, tanh
+from .._numeric import column_norms, column_sums, matmul, matmul_tn, preactivations, sech2, tanh
 from ..errors import HardTargetError
 from ..units import error_count, layer_loss_grad
 
@@ -94,7 +94,7 @@ def ftprop_mb_weights(
                 break
         g = t * layer_loss_grad("soft_hinge", t * Zs[-1])  # output soft hinge
         for d in range(len(Ws) - 1, -1, -1):
-            grad = np.vstack([matmul_tn(Hs[d], g), g.sum(axis=0, keepdims=True)])
+            grad = np.vstack([matmul_tn(Hs[d], g), column_sums(g)])
             if d > 0:
                 gh = matmul(g, Ws[d][:-1].T) * scale  # dL_{d+1}/dh; target sign(-gh), weight |gh|
                 g = gh * sech2(Zs[d - 1])
@@ -137,7 +137,7 @@ def polish_weights(
     at a fixed slope; the best sign weights."""
     Ws = []
     for d, W in enumerate(start):
-        norms = np.linalg.norm(W[:-1], axis=0)
+        norms = column_norms(W[:-1])
         W = W / np.where(norms > 0, norms, 1.0)
         Ws.append(W + noise * rng.standard_normal(W.shape) if d < len(start) - 1 else W)
     return _relax(X, t, Ws, act, epochs, lr, lambda ep: beta, stop)
@@ -167,7 +167,7 @@ def _relax(X, t, Ws, act, epochs, lr, beta_at: Callable[[int], float], stop) -> 
         z = preactivations(Hs[-1], Ws[-1])
         g = t * layer_loss_grad("hinge", t * z)  # output hinge
         for d in range(len(Ws) - 1, -1, -1):
-            grad = np.vstack([matmul_tn(Hs[d], g), g.sum(axis=0, keepdims=True)])
+            grad = np.vstack([matmul_tn(Hs[d], g), column_sums(g)])
             if d > 0:
                 g = (
                     matmul(g, Ws[d][:-1].T)
