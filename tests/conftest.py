@@ -4,6 +4,78 @@ import os
 import pytest
 from hypothesis import settings
 
+# Tests that take 2 s or more on a loaded 2-core machine (pytest --durations, load 11: about
+# 0.5 s and more on a quiet one), kept out of the fast tier (pytest -m "not slow", under
+# 60 s) like the ones decorated @pytest.mark.slow.  A node id, or its start: "file::test"
+# marks every parameter of a test.  CI runs them all.
+SLOW_TESTS = (
+    "tests/test_bad_inputs.py::test_fuzz_network_load",
+    "tests/test_certificates.py::test_search_returns_the_same_result_with_and_without_the_store",
+    "tests/test_certificates.py::test_store_verdicts_along_a_flip_walk_agree_with_scipy_linprog",
+    "tests/test_cli.py::test_bench_logs_one_line_per_run_and_q_silences",
+    "tests/test_cli.py::test_console_script_runs",
+    "tests/test_dichotomies.py::test_cover_count_for_points_in_general_position[25-4-2]",
+    "tests/test_dichotomies.py::test_every_labeling_matches_a_brute_force_lp",
+    "tests/test_dichotomies.py::test_exhaustive_can_stop_once_zero_errors_is_ruled_out",
+    "tests/test_dichotomies.py::test_exhaustive_minimum_matches_brute_force",
+    "tests/test_dichotomies.py::test_exhaustive_minimum_on_parity_3_width_2_matches_brute_force",
+    "tests/test_dichotomies.py::test_exhaustive_proves_the_minimal_width_of_parity_4",
+    "tests/test_dichotomies.py::test_min_width_keeps_its_proofs_when_a_larger_width_is_refused",
+    "tests/test_dichotomies.py::test_min_width_of_parity_4_by_exhaustive_search",
+    "tests/test_dichotomies.py::test_property_every_labeling_matches_a_brute_force_lp",
+    "tests/test_docs.py::test_readme_export_section_runs",
+    "tests/test_estimator.py::test_sklearn_common_checks[HardThresholdClassifier(max_states=20,"
+    "random_state=0,time_limit=None)-check_readonly_memmap_input]",
+    "tests/test_estimator.py::test_sklearn_common_checks[HardThresholdClassifier(max_states=20,"
+    "random_state=0,time_limit=None)-check_classifiers_train",
+    "tests/test_estimator.py::test_sklearn_common_checks[HardThresholdClassifier(max_states=20,"
+    "random_state=0,time_limit=None)-check_fit_idempotent]",
+    "tests/test_estimator.py::test_sklearn_common_checks[HardThresholdClassifier(max_states=20,"
+    "random_state=0,time_limit=None)-check_supervised_y_2d]",
+    "tests/test_estimator.py::test_sklearn_common_checks[HardThresholdClassifier(max_states=20,"
+    "random_state=0,time_limit=None)-check_estimators_dtypes]",
+    "tests/test_export.py::test_random_networks_export_exactly",
+    "tests/test_finding.py::test_a_fit_from_the_local_pass_gets_integer_weights_and_is_reproducible",
+    "tests/test_finding.py::test_first_pass_on_and_off_agree_with_the_unbroken_enumeration",
+    "tests/test_finding.py::test_min_width_still_proves_the_smaller_widths",
+    "tests/test_imports.py::test_highspy_and_ortools_in_one_process",
+    "tests/test_imports.py::test_import_hardtarget_is_lazy_and_names_resolve",
+    "tests/test_sat.py::test_sat_sat_lp_and_exhaustive_agree",
+    "tests/test_search.py::test_exhaustive_loss_is_a_lower_bound",
+    "tests/test_search.py::test_issue_beam_case_saved_targets_verify",
+    "tests/test_units.py::test_cover_function_counting_theorem[12-3-464]",
+    "tests/torch/test_baselines.py::test_pcf_slope_stays_positive_and_switches_to_binary",
+    "tests/torch/test_baselines_train.py::test_readme_baselines_example_runs",
+    "tests/torch/test_baselines_train.py::test_weight_dist_two_stages_end_in_an_integer_sign_network",
+    "tests/torch/test_convert.py::test_cli_export_network_for_the_exact_engine",
+    "tests/torch/test_convert.py::test_trained_torch_model_exports_bit_exact",
+    "tests/torch/test_fit.py::test_arrays_and_dataset_give_the_same_run",
+    "tests/torch/test_fit.py::test_full_disk_names_the_surviving_checkpoint",
+    "tests/torch/test_precision.py::test_bf16_gradients_of_a_convnet_are_close_to_float32",
+    "tests/torch/test_precision.py::test_channels_last_gives_the_same_logits_and_trains",
+    "tests/torch/test_precision.py::test_compiled_model_trains_like_the_eager_one",
+    "tests/torch/test_readme.py::",
+    "tests/torch/test_training.py::test_cli_gpu_switches_and_split_run_on_the_cpu",
+    "tests/torch/test_training.py::test_cli_logs_one_line_per_epoch_unless_quiet",
+    "tests/torch/test_training.py::test_every_model_trains_from_the_api",
+    "tests/torch/test_training.py::test_every_model_trains_from_the_cli",
+    "tests/torch/test_training.py::test_interrupt_and_resume_equals_uninterrupted",
+    "tests/torch/test_training.py::test_mlp_digits_0_vs_1_reaches_100_percent_with_sign_ftp_sh",
+    "tests/torch/test_training.py::test_nan_loss_stops_and_keeps_last_good_checkpoint",
+    "tests/torch/test_training.py::test_resume_refuses_checkpoint_of_another_model",
+    "tests/torch/test_training.py::test_sigint_exits_130_and_names_the_kept_checkpoint",
+    "tests/torch/test_training.py::test_sigkill_and_resume_equals_uninterrupted",
+    "tests/torch/test_training.py::test_torchrun_two_ranks_identical_weights",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests of ``SLOW_TESTS`` slow."""
+    for item in items:
+        if item.nodeid.startswith(SLOW_TESTS):  # node ids are relative to the repository
+            item.add_marker(pytest.mark.slow)
+
+
 settings.register_profile("ci", max_examples=60, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

@@ -109,7 +109,8 @@ def test_every_member_gets_the_time_left_and_none_starts_after_the_deadline(monk
 
     monkeypatch.setattr(pf, "time", clock)
     monkeypatch.setattr(pf, "prepare_search", prepare)
-    members = grid(["hill"], seeds=range(4))  # parity:5 at width 2 never fits: none decisive
+    # parity:5 at width 2 never fits: no member is decisive
+    members = [Member("hill", seed, {"init": "random"}) for seed in range(4)]
     r = portfolio(ht.load_problem("parity:5"), (2,), members, time_limit=5, max_states=3)
     assert limits == [5.0, 3.0, 1.0]  # the fourth member would start past the deadline
     assert [m["member"] for m in r.info["members"]] == [str(m) for m in members[:3]]
