@@ -8,11 +8,15 @@ a few epochs, so :class:`CBStages` scales the coefficient to the budget and anne
 - at the start of hidden stage ``l`` of ``T`` epochs the model's ``lam_scale`` is
   ``max(1, PAPER_STAGE_EPOCHS / T)`` (the paper's regularization pressure per stage,
   compressed into ``T`` epochs);
-- after each epoch of the stage the slope must be on the geometric track from the
-  initial ``m`` to ``m_switch`` over the first ``anneal_fraction`` of the stage; if it is
-  above it, ``lam_scale`` is multiplied by ``boost`` and the learning rate of the slopes
-  by ``lr_boost`` (Adam moves ``m`` by about its learning rate per step whatever the
-  pressure, so a short stage also needs a faster slope); both restart with the next stage.
+- Adam moves ``m`` by about its learning rate per step whatever the pressure, so the
+  slopes' learning rate starts the stage at no less than
+  ``2 (m_init - m_switch) / (anneal_fraction * steps of the stage)``;
+- after every step (every epoch when the batches per epoch are not known) the slope must
+  be on the geometric track from the initial ``m`` to ``m_switch`` over the first
+  ``anneal_fraction`` of the stage; while it is above it, ``lam_scale`` grows by
+  ``boost`` and the slopes' learning rate by ``lr_boost`` per epoch's worth of steps
+  (capped at ``1e12`` and 100 times the stage's starting rate); both restart with the next
+  stage.
 
 Once ``m <= m_switch`` the activation swaps to the binary one by itself (a *natural*
 swap); a stage that ends with ``m`` still above it swaps by force and warns.  Every swap
@@ -39,6 +43,8 @@ log = logging.getLogger("hardtarget.torch")
 
 PAPER_STAGE_EPOCHS = 100  # Sakr et al., MNIST: each layer after the first, 100 epochs
 SCHEDULES = ("anneal", "fixed")
+_MAX_LAM_SCALE = 1e12
+_MAX_LR_FACTOR = 100.0
 
 
 class CBStages(Callback):
@@ -70,6 +76,9 @@ class CBStages(Callback):
     probe_size : int, default=1024
     preprocess : callable, optional
         As given to ``fit``.
+    batches_per_epoch : int, optional
+        Steps per epoch (``train_cb`` gives it): lets the schedule act after every step
+        and size the slopes' learning rate; without it, it acts once per epoch.
     warn : bool, default=True
         Warn (``UserWarning``) at the end of a completed run whose swaps were forced.
 
@@ -92,13 +101,14 @@ class CBStages(Callback):
         probe: Any = None,
         probe_size: int = 1024,
         preprocess: Callable | None = None,
+        batches_per_epoch: int | None = None,
         warn: bool = True,
     ) -> None:
         self.pretrain, self.per_stage = pretrain, per_stage
         self.schedule, self.boost, self.lr_boost = schedule, boost, lr_boost
         self.anneal_fraction = anneal_fraction
         self.probe, self.probe_size, self.preprocess = probe, probe_size, preprocess
-        self.warn = warn
+        self.warn, self.batches_per_epoch = warn, batches_per_epoch
         self.swaps: list = []
 
     def epochs(self, n_stages: int) -> list:
@@ -155,38 +165,62 @@ class CBStages(Callback):
         if stage != model.stage:
             self._advance(model, stage, state.epoch)
         first = self._ends[stage] - self._per[stage] + 1
+        self._batch_no = 0
         if 1 <= stage < model.n_stages and state.epoch == first:
-            scale = 1.0
-            if self.schedule == "anneal":
-                scale = max(1.0, PAPER_STAGE_EPOCHS / self._per[stage])
-            model.lam_scale.fill_(scale)
+            anneal = self.schedule == "anneal"
+            model.lam_scale.fill_(
+                max(1.0, PAPER_STAGE_EPOCHS / self._per[stage]) if anneal else 1.0
+            )
             for i, lr in self._slope_lrs:
-                state.optimizer.param_groups[i]["lr"] = lr
+                state.optimizer.param_groups[i]["lr"] = self._stage_lr(model, stage, lr)
+
+    def _stage_lr(self, model: Any, stage: int, lr: float) -> float:
+        """The slopes' learning rate at the start of ``stage`` (``lr`` as built, or the
+        rate that lets ``m`` reach ``m_switch`` in the steps of the stage)."""
+        if self.schedule != "anneal" or not self.batches_per_epoch:
+            return lr
+        steps = self.anneal_fraction * self._per[stage] * self.batches_per_epoch
+        return max(lr, 2.0 * (model.m_init - model.acts[stage - 1].m_switch) / steps)
 
     def on_batch_end(self, state: Any) -> None:
         model = state.model
         if not 1 <= model.stage < model.n_stages:
             return
+        self._batch_no += 1
         act = model.acts[model.stage - 1]
-        if not bool(act.binary) and float(act.m.detach()) <= act.m_switch:
+        if bool(act.binary):
+            return
+        m = float(act.m.detach())
+        if m <= act.m_switch:
             before = self._top1(model, keep=act)
             act.binary.fill_(True)
             self._record(model, model.stage, state.epoch, False, before)
+        elif self.schedule == "anneal" and self.batches_per_epoch:
+            nb = self.batches_per_epoch
+            self._steer(state, act, m, self._batch_no / nb, 1.0 / nb)
+
+    def _steer(self, state: Any, act: Any, m: float, into: float, weight: float) -> None:
+        """Raise the pressure on ``m`` if it is above its track ``into`` epochs into the
+        current epoch; ``weight`` is the fraction of an epoch this step stands for."""
+        model, stage = state.model, state.model.stage
+        done = state.epoch - 1 - (self._ends[stage] - self._per[stage]) + into
+        span = max(1.0, self.anneal_fraction * self._per[stage])
+        track = model.m_init * (act.m_switch / model.m_init) ** min(1.0, done / span)
+        if m <= track:
+            return
+        model.lam_scale.fill_(min(_MAX_LAM_SCALE, float(model.lam_scale) * self.boost**weight))
+        for i, base in self._slope_lrs:
+            group = state.optimizer.param_groups[i]
+            cap = _MAX_LR_FACTOR * self._stage_lr(model, stage, base)
+            group["lr"] = min(group["lr"] * self.lr_boost**weight, cap)
 
     def on_epoch_end(self, state: Any) -> None:
         model = state.model
         stage = model.stage
-        if self.schedule == "anneal" and 1 <= stage < model.n_stages:
-            act = model.acts[stage - 1]
-            if not act.is_binary():
-                done = state.epoch - (self._ends[stage] - self._per[stage])
-                span = max(1.0, self.anneal_fraction * self._per[stage])
-                frac = min(1.0, done / span)
-                track = model.m_init * (act.m_switch / model.m_init) ** frac
-                if float(act.m.detach()) > track:
-                    model.lam_scale.mul_(self.boost)
-                    for i, _ in self._slope_lrs:
-                        state.optimizer.param_groups[i]["lr"] *= self.lr_boost
+        if self.schedule == "anneal" and not self.batches_per_epoch:
+            if 1 <= stage < model.n_stages and not model.acts[stage - 1].is_binary():
+                act = model.acts[stage - 1]
+                self._steer(state, act, float(act.m.detach()), 1.0, 1.0)
         state.row["cb_stage"] = stage
         for j, act in enumerate(model.acts, start=1):
             state.row[f"m{j}"] = float(act.m.detach())
