@@ -272,14 +272,15 @@ class CBStages(Callback):
 
     @torch.no_grad()
     def _top1(self, model: Any, keep: Any = None) -> float | None:
-        """Top-1 (%) on the probe batch; ``keep`` stays the clipping function at its slope."""
+        """Top-1 (%) on the probe batch; ``keep`` stays the clipping function at its slope
+        (at least ``m_switch``: the continuous net the swap replaces)."""
         if self._batch is None:
             return None
         was, saved = model.training, None
         if keep is not None:
             saved = (keep.m_switch, keep.m.detach().clone())
+            keep.m.clamp_(min=keep.m_switch)  # a last step may overshoot below it
             keep.m_switch = -float("inf")
-            keep.m.clamp_(min=1e-6)
         try:
             model.eval()
             x, y = self._batch
