@@ -192,7 +192,7 @@ def report(results: list, data: str, epochs: int, seeds: int) -> None:
     for epoch, stage, ms in cb[0]["trace"]:
         if stage >= 1:
             print(f"  {epoch:3d}, {stage}: " + " ".join(f"{m:.4f}" for m in ms))
-    print("\nCB swaps over seeds (probe: first 1024 training samples):")
+    print("\nCB swaps over seeds (top-1 on the test data just before and after each swap):")
     print("| layer | m reached (mean) | forced | probe top-1 before -> after (mean) |")
     print("|---|---:|---:|---|")
     for j in range(1, len(sakr) + 1):
