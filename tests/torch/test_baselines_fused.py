@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from hardtarget.torch.baselines.fused import gumbel_sign_fused, weight_moments
+from hardtarget.torch.baselines.fused import gumbel_sign_fused, squared_norm, weight_moments
 from hardtarget.torch.baselines.weight_dist import WEIGHT_SETS
 
 
@@ -88,3 +88,13 @@ def test_gumbel_sign_tail_is_the_normal_log_cdf():
     torch.testing.assert_close(
         _log_tail(x), torch.tensor(want, dtype=torch.float64), rtol=1e-7, atol=0
     )
+
+
+def test_squared_norm_and_its_gradient():
+    x = torch.randn(6, 5, 3, dtype=torch.float64, requires_grad=True)
+    y = squared_norm(x)
+    assert float(y.detach()) == pytest.approx(
+        sum(v * v for v in x.detach().flatten().tolist()), rel=1e-12
+    )
+    (3.0 * y).backward()
+    torch.testing.assert_close(x.grad, 6.0 * x.detach(), rtol=0, atol=0)

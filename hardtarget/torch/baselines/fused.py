@@ -1,7 +1,7 @@
 """Fused kernels of the weight-distribution forward pass (same math, fewer passes).
 
-Two autograd functions with their gradients written out: :func:`weight_moments` and
-:func:`gumbel_sign_fused`.
+Autograd functions with their gradients written out: :func:`weight_moments`,
+:func:`gumbel_sign_fused` and :func:`squared_norm`.
 
 :func:`weight_moments` is the mean and variance of a categorical weight given by softmax
 logits over the values ``v_1 .. v_D``, as one autograd function with its gradient
@@ -32,7 +32,7 @@ import torch
 
 from .gauss import VAR_EPS
 
-__all__ = ["MAX_LOGIT", "gumbel_sign_fused", "weight_moments"]
+__all__ = ["MAX_LOGIT", "gumbel_sign_fused", "squared_norm", "weight_moments"]
 
 
 # |logits| above this could overflow exp() in float32; the nets clip them to +-5
@@ -175,3 +175,25 @@ def gumbel_sign_fused(
         The relaxed sign sample in ``(-1, 1)``.
     """
     return _GumbelSign.apply(mu, var, noise, float(tau))
+
+
+class _SquaredNorm(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        flat = x.reshape(-1)
+        return torch.dot(flat, flat)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (x,) = ctx.saved_tensors
+        return x * (2.0 * grad)
+
+
+def squared_norm(x: torch.Tensor) -> torch.Tensor:
+    """``(x ** 2).sum()`` in one pass, its gradient ``2 x`` in one more.
+
+    The value (a dot product) may differ in the last bits between BLAS kernels; it only
+    enters the reported loss, the gradient does not depend on it.
+    """
+    return _SquaredNorm.apply(x)

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...errors import HardTargetError
-from .fused import weight_moments
+from .fused import squared_norm, weight_moments
 from .gauss import VAR_EPS, gauss_sample, gumbel_sign, max_pool_gauss, sign_mean
 from .plain import DiscreteNet, RealNet, block_layout, dropouts
 
@@ -250,7 +250,9 @@ class WeightDistNet(nn.Module):
     # -- training ----------------------------------------------------------------
     def regularization(self) -> torch.Tensor:
         """``lam * sum(logits ** 2)``: pulls the distributions towards uniform (section 6)."""
-        return self.lam * sum((layer.logits**2).sum() for layer in self.layers)
+        if self.lam == 0:
+            return torch.zeros(())
+        return self.lam * sum(squared_norm(layer.logits) for layer in self.layers)
 
     def clip_logits_(self) -> None:
         """Clip every logit to ``[-5, 5]`` (done before each training forward)."""
