@@ -77,7 +77,7 @@ class LogitNorm:
     def on_fit_end(self, state):
         if hasattr(state.model, "layers") and hasattr(state.model.layers[0], "logits"):
             self.norms.append(
-                math.sqrt(sum(float((la.logits**2).sum()) for la in state.model.layers))
+                math.sqrt(sum(float((la.logits.detach() ** 2).sum()) for la in state.model.layers))
             )
 
 
