@@ -193,7 +193,7 @@ class CBNet(nn.Module):
         act = self.acts[self.stage - 1]
         if act.is_binary():
             return torch.zeros(())
-        lam = self._lam[self.stage - 1] * float(self.lam_scale)
+        lam = self._lam[self.stage - 1] * self.lam_scale  # a tensor: no device sync
         return lam * (act.m**2 if self.regularizer == "l2" else act.m.abs())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
