@@ -221,6 +221,16 @@ def test_weight_dist_resumes_bit_identically_across_phases(digits, tmp_path):
     assert _strip(straight.history) == _strip(resumed.history)
 
 
+def test_a_fresh_run_never_resumes_an_older_runs_later_phase(digits, tmp_path):
+    kw = dict(real_epochs=1, tanh_epochs=1, sign_epochs=1)
+    _wd_run(digits, out_dir=tmp_path, **kw)  # an older run, complete: sign/last.pt exists
+    straight = _wd_run(digits, seed=1, **kw)
+    cut = _wd_run(digits, out_dir=tmp_path, seed=1, stop=_stop_after(8 + 3), **kw)
+    assert cut.status == "interrupted" and not (tmp_path / "sign" / "last.pt").exists()
+    resumed = _wd_run(digits, out_dir=tmp_path, seed=1, resume=True, **kw)
+    _same(straight.model.state_dict(), resumed.model.state_dict())
+
+
 def test_resume_needs_checkpoints(digits, tmp_path):
     with pytest.raises(HardTargetError, match="nothing to resume"):
         _cb_run(digits, out_dir=tmp_path, resume=True)

@@ -70,9 +70,23 @@ class AdamOptions:
 def split_options(kwargs: dict, scheduler_ok: bool) -> tuple[AdamOptions, dict]:
     """The Adam options out of a procedure's ``**fit_kwargs``, and what goes on to ``fit``.
 
-    Refuses what the procedure sets (``epochs``, ``optimizer``, ``lr``), what Adam cannot
-    use (``momentum``) and, unless ``scheduler_ok``, a ``scheduler`` callable (it could
-    not span the procedure's several optimizers).
+    Parameters
+    ----------
+    kwargs : dict
+        The procedure's ``**fit_kwargs``.
+    scheduler_ok : bool
+        Whether a ``scheduler`` callable may pass (one optimizer for the whole run).
+
+    Returns
+    -------
+    AdamOptions, dict
+        The optimizer options and the remaining ``fit`` arguments.
+
+    Raises
+    ------
+    HardTargetError
+        For what the procedure sets (``epochs``, ``optimizer``, ``lr``), what Adam
+        cannot use (``momentum``) and, unless ``scheduler_ok``, a ``scheduler``.
     """
     bad = [k for k in _FIXED if k in kwargs]
     if bad:
@@ -102,11 +116,21 @@ def split_options(kwargs: dict, scheduler_ok: bool) -> tuple[AdamOptions, dict]:
 
 
 def adam(groups: list, opts: AdamOptions, lr_scale: float = 1.0) -> torch.optim.Adam:
-    """Adam over ``groups`` (dicts with ``params`` and ``lr``), weight decay applied as
-    ``fit`` applies it: to tensors of two or more dimensions unless ``decay_all``.
+    """Adam with the procedure's options, weight decay applied as ``fit`` applies it.
 
-    ``decay`` in a group (False) exempts it: the slopes and scales of continuous
-    binarization have a regularization of their own.
+    Parameters
+    ----------
+    groups : list of dict
+        ``params`` and ``lr``; ``decay=False`` exempts a group from weight decay (the
+        slopes and scales of continuous binarization have a regularization of their own).
+    opts : AdamOptions
+        Betas, weight decay (tensors of two or more dimensions unless ``decay_all``).
+    lr_scale : float
+        Factor on every group's learning rate (steps already taken by earlier phases).
+
+    Returns
+    -------
+    torch.optim.Adam
     """
     out = []
     for g in groups:
@@ -124,9 +148,21 @@ def adam(groups: list, opts: AdamOptions, lr_scale: float = 1.0) -> torch.optim.
 
 
 def phase_schedule(opts: AdamOptions, offset: int, epochs: int) -> tuple[float, list]:
-    """For a phase of ``epochs`` epochs after ``offset`` epochs of the procedure: the
-    factor on its starting learning rates and its own milestones (steps already taken
-    carry over; the procedure's milestones are counted from its first epoch)."""
+    """The learning-rate steps of one phase of a procedure.
+
+    Parameters
+    ----------
+    opts : AdamOptions
+        Its ``milestones`` count epochs of the whole procedure (from 1).
+    offset, epochs : int
+        Epochs of the procedure before the phase, and of the phase.
+
+    Returns
+    -------
+    float, list of int
+        The factor on the phase's starting rates (steps already taken carry over) and
+        the milestones within the phase.
+    """
     taken = sum(1 for m in opts.milestones if m <= offset)
     local = [m - offset for m in opts.milestones if offset < m < offset + epochs]
     return opts.gamma**taken, local
@@ -134,7 +170,17 @@ def phase_schedule(opts: AdamOptions, offset: int, epochs: int) -> tuple[float, 
 
 @contextlib.contextmanager
 def locked(out_dir: str | os.PathLike[str] | None) -> Iterator[Path | None]:
-    """Hold the output directory's lock for a whole procedure (nothing without one)."""
+    """Hold the output directory's lock for a whole procedure (nothing without one).
+
+    Parameters
+    ----------
+    out_dir : str, path or None
+
+    Returns
+    -------
+    context manager
+        Yields the directory as a ``Path`` (created if missing), or None.
+    """
     if out_dir is None:
         yield None
         return
@@ -149,8 +195,24 @@ def locked(out_dir: str | os.PathLike[str] | None) -> Iterator[Path | None]:
 def checkpoints(
     out_dir: Path | None, phase: str, resume: bool, signature: dict, model: nn.Module
 ) -> list:
-    """The :class:`~hardtarget.torch.callbacks.Checkpoint` callback of one phase (none
-    without ``out_dir``); it resumes when asked to and the phase has a ``last.pt``."""
+    """The checkpoint callback of one phase.
+
+    Parameters
+    ----------
+    out_dir : Path or None
+        The procedure's directory; the phase writes into ``out_dir/phase``.
+    phase : str
+    resume : bool
+        Resume the phase if it has a ``last.pt``.
+    signature : dict
+        What a resumed checkpoint must match (with the phase and the model's class).
+    model : torch.nn.Module
+
+    Returns
+    -------
+    list
+        One :class:`~hardtarget.torch.callbacks.Checkpoint`, or none without ``out_dir``.
+    """
     if out_dir is None:
         return []
     from ..callbacks import Checkpoint
@@ -162,8 +224,23 @@ def checkpoints(
 
 
 def check_resume(out_dir: Path | None, resume: bool, phases: Sequence[str]) -> None:
-    """``resume`` needs ``out_dir`` and at least one phase's ``last.pt`` in it."""
+    """Check ``resume`` against ``out_dir``; a fresh run clears the phases' checkpoints.
+
+    Parameters
+    ----------
+    out_dir : Path or None
+        The locked output directory.
+    resume : bool
+        Needs ``out_dir`` and at least one phase's ``last.pt`` in it.
+    phases : sequence of str
+        The procedure's phase directories.  Without ``resume`` their ``last.pt`` and
+        ``best.pt`` (an earlier run's) are removed, so that resuming this run later never
+        picks up a later phase of that one.
+    """
     if not resume:
+        for p in phases if out_dir is not None else ():
+            for name in ("last.pt", "best.pt"):
+                (out_dir / p / name).unlink(missing_ok=True)
         return
     if out_dir is None:
         raise HardTargetError("resume=True needs the out_dir that holds the checkpoints")
