@@ -168,6 +168,7 @@ def train_cb(
     with locked(out_dir) as where:
         check_resume(where, resume, ["cb"])
         sig = {"spec": repr(model.spec), "epochs": epochs, "seed": kwargs.get("seed", 0)}
+        sig["slope_schedule"] = slope_schedule
         ck = checkpoints(where, "cb", resume, sig, model)
         status = _phase(model, train, "cb", sum(epochs), opt, history, [sched, *ck], kwargs)
     msg = forced_message(sched.swaps, model.acts[0].m_switch if len(model.acts) else 0.0)
