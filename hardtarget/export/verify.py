@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -137,13 +138,16 @@ def verify_export(
     inputs: str | None = None,
     n_random: int = 1000,
     seed: int = 0,
+    cc: str | None = None,
+    cflags: tuple[str, ...] | str | None = None,
 ) -> ExportCheck:
     """Compare an exported file with the model's own predictions, bit for bit.
 
     Labels must be equal, and output pre-activations equal as float64 values (exactly; only
     the sign of a zero may differ, as onnxruntime drops additions of 0), on every
-    tested input (see :func:`check_inputs_for`).  The C export is compiled with the
-    system compiler and called through ctypes; ONNX runs in onnxruntime.  ``inputs``
+    tested input (see :func:`check_inputs_for`).  The C export is compiled by
+    ``cc`` (a command, default ``$CC`` or ``cc``) with ``cflags`` (a tuple or a string;
+    default ``-O2``) and called through ctypes; ONNX runs in onnxruntime.  ``inputs``
     defaults to what the file was exported for (``"sign"``: only ±1 inputs are tried).
 
     Examples
@@ -157,7 +161,9 @@ def verify_export(
     """
     net = as_network(model)
     fmt = format_of(path, format)
-    runner = open_export(path, fmt)
+    if isinstance(cflags, str):
+        cflags = tuple(shlex.split(cflags))
+    runner = open_export(path, fmt, cc=cc, cflags=cflags)
     inputs = runner.inputs if inputs is None else inputs
     plan_network(net, inputs)  # validates `inputs`
     if runner.inputs == "sign" and inputs == "real":
