@@ -315,7 +315,7 @@ def test_bad_export_requests_say_what_to_do(tmp_path):
     with pytest.raises(ht.HardTargetError, match="valid: json, onnx, c"):
         ht.export(net, tmp_path / "m.txt")
     with pytest.raises(ht.HardTargetError, match="'real'.*'sign'"):
-        ht.export(net, tmp_path / "m.onnx", inputs="binary")
+        ht.export(net, tmp_path / "m.onnx", inputs="ternary")
     with pytest.raises(ht.HardTargetError, match="identifier"):
         ht.export(net, tmp_path / "m.c", name="9 lives")
     with pytest.raises(ht.HardTargetError, match="not fitted"):

@@ -64,8 +64,14 @@ def test_every_optimization_level_and_standard_is_exact(cc, flags, tmp_path):
     c = CModel(tmp_path / "m.c", flags=tuple(flags.split()), cc=cc)
     X = rng.normal(size=(3000, 8))
     # an independent truth: the Network's order in plain Python floats (no numba, no FMA)
-    want = [[sum((x[f] * w for f, w in enumerate(net.weights[0][:-1, j])), 0.0)
-             + net.weights[0][-1, j] for j in range(3)] for x in X[:300]]
+    want = [
+        [
+            sum((x[f] * w for f, w in enumerate(net.weights[0][:-1, j])), 0.0)
+            + net.weights[0][-1, j]
+            for j in range(3)
+        ]
+        for x in X[:300]
+    ]
     assert np.array_equal(c.decision(X[:300]), np.array(want))
     assert np.array_equal(c.decision(X), net.decision_function(X))
 

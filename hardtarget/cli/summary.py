@@ -23,9 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("model", metavar="MODEL", help="model file: .npz (Network.save) or .json")
     p.add_argument(
         "--inputs",
-        choices=["real", "sign"],
+        choices=["real", "sign", "binary"],
         default="real",
-        help="what the inputs are: real numbers (default) or each -1/+1",
+        help="what the inputs are: real numbers (default), each -1/+1 or each 0/1",
     )
     p.add_argument("--json", action="store_true", help="print the table as JSON")
     p.set_defaults(func=run)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .._io import atomic_open
 from ..errors import HardTargetError
-from ._model import as_network
+from ._model import as_network, check_trained_inputs
 from .jsonfile import load, save_json
 from .runtime import FORMATS, format_of
 from .summary import ModelSummary, summary
@@ -38,8 +38,11 @@ def export(
     model : Network, fitted HardThresholdClassifier, SearchResult, torch MLP or model file.
     path : output file; for ``c`` the header is written beside it (``.h``).
     format : ``"json"``, ``"onnx"`` or ``"c"``.
-    inputs : ``"real"`` (any numbers) or ``"sign"`` (every input is -1 or +1); ``sign`` lets
-        the first layer run on integers or packed bits in ONNX and C.
+    inputs : ``"real"`` (any numbers), ``"sign"`` (every input is -1 or +1) or ``"binary"``
+        (every input is 0 or 1); ``sign`` and ``binary`` let the first layer run on integers
+        or packed bits in ONNX and C, which then refuse other rows (C: ``NAME_predict``
+        returns -1; ONNX: ``index`` -1, ``valid`` false).  A fitted estimator trained on
+        other values is refused.
     name : C symbol prefix (default: the file name's stem).
 
     Returns
@@ -55,6 +58,7 @@ def export(
     ['.c', '.h']
     """
     net = as_network(model)
+    check_trained_inputs(model, inputs)
     path = Path(path)
     fmt = format_of(path, format)
     if fmt == "json":

@@ -26,9 +26,9 @@ from ..activations import Activation
 from ..errors import HardTargetError
 from ..network import Network
 
-__all__ = ["LayerPlan", "plan_network", "INPUTS"]
+__all__ = ["LayerPlan", "plan_network", "INPUTS", "input_domain"]
 
-INPUTS = ("real", "sign")
+INPUTS = ("real", "sign", "binary")
 _EXACT_INT = 2**53
 
 
@@ -120,16 +120,28 @@ def _thresholds(bias: np.ndarray, e: int, bound: int) -> np.ndarray:
     return np.array(out, dtype=np.int64)
 
 
+def input_domain(X) -> str:
+    """``"sign"`` when every value of ``X`` is -1 or +1, ``"binary"`` when 0 or 1, else
+    ``"real"`` (what a network trained on ``X`` may be exported for)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.size and np.all(np.abs(X) == 1):
+        return "sign"
+    if X.size and np.all((X == 0) | (X == 1)):
+        return "binary"
+    return "real"
+
+
 def _next_inputs(act: Activation) -> str:
     return {"sign": "sign", "step": "binary"}.get(act.kind, "levels")
 
 
 def plan_network(net: Network, inputs: str = "real") -> list[LayerPlan]:
-    """Plan every layer of ``net`` given what its inputs are (``"real"`` or ``"sign"``)."""
+    """Plan every layer of ``net`` given what its inputs are (``"real"``, ``"sign"`` or
+    ``"binary"``)."""
     if inputs not in INPUTS:
         raise HardTargetError(
-            f"unknown inputs {inputs!r}; valid: 'real' (any numbers) or 'sign' "
-            "(every input is -1 or +1, as in parity problems)"
+            f"unknown inputs {inputs!r}; valid: 'real' (any numbers), 'sign' "
+            "(every input is -1 or +1, as in parity problems) or 'binary' (every input 0 or 1)"
         )
     plans = []
     feed = inputs

@@ -199,13 +199,14 @@ _PRELUDE = """\
  * (FLT_EVAL_METHOD != 0, e.g. -m32 without SSE2, or -mfpmath=387).
  * Never compile with clang's -ffp-contract=fast: it ignores the pragma below. */
 #include <float.h>
+#include <math.h> /* NAN only: no libm function is called */
 #include "@HEADER@"
 
 #if defined(__FAST_MATH__)
-#error "hardtarget export: compiled with -ffast-math or -Ofast, which breaks its float64 results; drop that flag"
+#error "hardtarget export: -ffast-math or -Ofast breaks its float64 sums; drop that flag"
 #endif
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
-#error "hardtarget export: double arithmetic in extended precision (x87, FLT_EVAL_METHOD != 0) rounds differently; compile for SSE2 (x86-64 default, or -msse2 -mfpmath=sse)"
+#error "hardtarget export: x87 extended precision (FLT_EVAL_METHOD != 0); use -mfpmath=sse"
 #endif
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -233,8 +234,25 @@ const char *const @NAME@_class_names[@NCLASSES@] = {@LABELS@};
 
 """
 
+_DOMAIN = {
+    "sign": ("-1 or +1", "x[f] != 1.0 && x[f] != -1.0"),
+    "binary": ("0 or 1", "x[f] != 0.0 && x[f] != 1.0"),
+}
+
+
+def _check_fn(name: str, n: int, k: int, inputs: str) -> str:
+    """A static function telling whether a row is in the domain the export was made for."""
+    if inputs not in _DOMAIN:
+        return ""
+    return (
+        f"static int {name}_in_domain(const double *x)\n{{\n    int f;\n"
+        f"    for (f = 0; f < {n}; ++f) if ({_DOMAIN[inputs][1]}) return 0;\n"
+        "    return 1;\n}\n\n"
+    )
+
+
 _API = """\
-void @NAME@_pack(const double *x, uint32_t *bits)
+@CHECK@void @NAME@_pack(const double *x, uint32_t *bits)
 {
     int f;
     for (f = 0; f < @NWORDS@; ++f) bits[f] = 0;
@@ -243,13 +261,13 @@ void @NAME@_pack(const double *x, uint32_t *bits)
 
 void @NAME@_decision(const double *x, double *z)
 {
-@CONVERT@    @NAME@_run(@RUNARG@, z);
+@DCHECK@@CONVERT@    @NAME@_run(@RUNARG@, z);
 }
 
 int @NAME@_predict(const double *x)
 {
     double z[@NOUT@];
-    @NAME@_decision(x, z);
+@PCHECK@    @NAME@_decision(x, z);
     return @NAME@_label(z);
 }
 
@@ -299,6 +317,7 @@ extern "C" {
 #define @UNAME@_N_CLASSES @NCLASSES@
 #define @UNAME@_INPUT_WORDS @NWORDS@
 #define @UNAME@_SIGN_INPUTS @SIGNIN@ /* 1: exported for inputs that are all -1 or +1 */
+#define @UNAME@_BINARY_INPUTS @BININ@ /* 1: exported for inputs that are all 0 or 1 */
 
 extern const char *const @NAME@_class_names[@NCLASSES@];
 void @NAME@_pack(const double *x, uint32_t *bits);
@@ -371,14 +390,21 @@ def c_sources(
     plans = plan_network(net, inputs)
     n, first = net.n_features, plans[0]
     words = _words(n)
+    low = 0 if inputs == "binary" else -1
     convert = {
         "packed": f"    uint32_t in[{words}];\n    {name}_pack(x, in);\n",
         "integer": (
             f"    int8_t in[{n}]; int f;\n"
-            f"    for (f = 0; f < {n}; ++f) in[f] = x[f] > 0 ? 1 : -1;\n"
+            f"    for (f = 0; f < {n}; ++f) in[f] = x[f] > 0 ? 1 : {low};\n"
         ),
     }.get(first.kind, "")
-    described = f"{n} doubles" + (" (each -1 or +1)" if inputs == "sign" else "")
+    domain = _DOMAIN.get(inputs)
+    described = f"{n} doubles" + (f" (each {domain[0]})" if domain else "")
+    if domain:
+        described += (
+            f"; {name}_predict returns -1 and {name}_decision writes NaN for a row with any "
+            "other value"
+        )
     if first.kind == "packed":
         described += f", or {words} packed words to {name}_predict_bits (bit f%32 of word f/32: +1)"
     values = {
@@ -387,6 +413,15 @@ def c_sources(
         "NFEAT": n,
         "NWORDS": words,
         "SIGNIN": int(inputs == "sign"),
+        "BININ": int(inputs == "binary"),
+        "CHECK": _check_fn(name, n, net.widths[-1], inputs),
+        "PCHECK": f"    if (!{name}_in_domain(x)) return -1;\n" if domain else "",
+        "DCHECK": (
+            f"    if (!{name}_in_domain(x)) {{ int k; for (k = 0; k < {net.widths[-1]}; ++k) "
+            "z[k] = NAN; return; }\n"
+            if domain
+            else ""
+        ),
         "NOUT": net.widths[-1],
         "NCLASSES": len(class_labels(net)),
         "LABELS": _label_names(net),

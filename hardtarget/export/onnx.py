@@ -5,7 +5,10 @@ layers (see :mod:`hardtarget.export._plan`) use ``MatMul`` on their integer weig
 exact in float64 in any order, and compare with integer thresholds; float layers repeat
 the Network's summation order with one ``Mul`` and one ``Add`` per input, since a
 ``MatMul`` may sum in any order.  Outputs: ``label`` (the user's labels), ``index``
-(into them), ``decision`` (output pre-activations) and ``activations``.
+(into them), ``decision`` (output pre-activations) and ``activations``; an export for
+``sign`` or ``binary`` inputs also gives ``valid`` (every input of the row in that
+domain), and a row that is not has ``index`` -1 and ``decision`` NaN (its ``label`` and
+``activations`` mean nothing).
 """
 
 from __future__ import annotations
@@ -89,6 +92,19 @@ def _layer(g: _Graph, p: LayerPlan, h: str, last: bool) -> tuple[str, str | None
     return _activate(g, p, z), z
 
 
+def _in_domain(g: _Graph, inputs: str) -> str | None:
+    """Per row: is every input -1/+1 (``sign``) or 0/1 (``binary``)?  None for ``real``."""
+    if inputs == "real":
+        return None
+    if inputs == "sign":
+        ok = g.op("Equal", [g.op("Abs", ["X"]), g.const(np.float64(1.0))])
+    else:
+        zero = g.op("Equal", ["X", g.const(np.float64(0.0))])
+        ok = g.op("Or", [zero, g.op("Equal", ["X", g.const(np.float64(1.0))])])
+    worst = g.op("ReduceMin", [g.op("Cast", [ok], to=g.types.INT32)], axes=[1], keepdims=0)
+    return g.op("Cast", [worst], "valid", to=g.types.BOOL)
+
+
 def onnx_model(net: Network, inputs: str = "real"):
     """An ``onnx.ModelProto`` computing ``net`` exactly (input ``X``: float64, n_features)."""
     try:
@@ -103,19 +119,26 @@ def onnx_model(net: Network, inputs: str = "real"):
     h, z = "X", None
     for i, p in enumerate(plans):
         h, z = _layer(g, p, h, i == len(plans) - 1)
-    g.op("Identity", [z], out="decision")
-    g.op("Identity", [h], out="activations")
     k = net.widths[-1]
     if k > 1:
-        g.op("ArgMax", [z], out="index", axis=1, keepdims=0)
+        index = g.op("ArgMax", [z], axis=1, keepdims=0)
     else:
         top = g.op("Equal", [h, g.const(np.float64(net.activations[-1].levels[-1]))])
         flat = g.op("Squeeze", [top, g.const(np.array([1], dtype=np.int64))])
-        g.op("Cast", [flat], out="index", to=TensorProto.INT64)
+        index = g.op("Cast", [flat], to=TensorProto.INT64)
+    valid = _in_domain(g, inputs)
+    if valid is None:
+        g.op("Identity", [z], out="decision")
+        g.op("Identity", [index], out="index")
+    else:  # rows outside the declared inputs: index -1, decision NaN
+        column = g.op("Unsqueeze", [valid, g.const(np.array([1], dtype=np.int64))])
+        g.op("Where", [column, z, g.const(np.float64(np.nan))], out="decision")
+        g.op("Where", [valid, index, g.const(np.int64(-1))], out="index")
+    g.op("Identity", [h], out="activations")
     labels = class_labels(net)
     kind = "U" if labels.dtype.kind in "OU" else labels.dtype.kind
     labels = labels.astype({"U": str, "b": bool, "f": np.float64}.get(kind, np.int64))
-    g.op("Gather", [g.const(labels, "classes"), "index"], out="label", axis=0)
+    g.op("Gather", [g.const(labels, "classes"), index], out="label", axis=0)
     label_type = {"U": TensorProto.STRING, "b": TensorProto.BOOL, "f": TensorProto.DOUBLE}.get(
         kind, TensorProto.INT64
     )
@@ -125,6 +148,9 @@ def onnx_model(net: Network, inputs: str = "real"):
         helper.make_tensor_value_info("decision", TensorProto.DOUBLE, ["N", k]),
         helper.make_tensor_value_info("activations", TensorProto.DOUBLE, ["N", k]),
     ]
+    if valid is not None:
+        outputs.append(helper.make_tensor_value_info("valid", TensorProto.BOOL, ["N"]))
+        g.op("Identity", [valid], out="valid")
     graph = helper.make_graph(
         g.nodes,
         "hardtarget",

@@ -117,11 +117,12 @@ class CModel:
         shape = {
             k: int(v)
             for k, v in re.findall(
-                r"^#define \w+_(N_FEATURES|N_OUTPUTS|SIGN_INPUTS) (\d+)", header, re.M
+                r"^#define \w+_(N_FEATURES|N_OUTPUTS|SIGN_INPUTS|BINARY_INPUTS) (\d+)", header, re.M
             )
         }
         self.n_features, self.n_outputs = shape["N_FEATURES"], shape["N_OUTPUTS"]
         self.inputs = "sign" if shape.get("SIGN_INPUTS") else "real"
+        self.inputs = "binary" if shape.get("BINARY_INPUTS") else self.inputs
         path, self._tmp = compile_c(source, tuple(flags), cc)
         self.lib = ctypes.CDLL(str(path))
 

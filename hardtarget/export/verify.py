@@ -40,7 +40,7 @@ class ExportCheck:
         return self.mismatches == 0
 
     def __str__(self) -> str:
-        kind = "all 2^n ±1 inputs" if self.exhaustive else "random and tie inputs"
+        kind = "all 2^n corner inputs" if self.exhaustive else "random and tie inputs"
         verdict = "exact" if self.ok else f"{self.mismatches} MISMATCHES"
         return (
             f"{self.format} export {self.path}: {verdict} on {self.n_inputs} inputs ({kind}; "
@@ -119,6 +119,8 @@ def check_inputs_for(
         _all_signs(n) if exhaustive else rng.choice([-1.0, 1.0], size=(n_random, n)),
         _ties_by_flips(net, rng),
     ]
+    if inputs == "binary":  # the same corners as 0/1 (ties: exhaustive up to 14 features)
+        parts = [(parts[0] + 1.0) / 2.0]
     if inputs == "real":
         scale = max(1.0, float(np.abs(net.weights[0]).max()))
         parts += [
@@ -166,10 +168,11 @@ def verify_export(
     runner = open_export(path, fmt, cc=cc, cflags=cflags)
     inputs = runner.inputs if inputs is None else inputs
     plan_network(net, inputs)  # validates `inputs`
-    if runner.inputs == "sign" and inputs == "real":
+    if runner.inputs != "real" and inputs != runner.inputs:
+        domain = {"sign": "all -1 or +1", "binary": "all 0 or 1"}[runner.inputs]
         raise HardTargetError(
-            f"{path} was exported for inputs that are all -1 or +1; check it "
-            "with inputs='sign' (or export it with inputs='real')"
+            f"{path} was exported for inputs that are {domain}; check it "
+            f"with inputs={runner.inputs!r} (or export it with inputs='real')"
         )
     X, exhaustive = check_inputs_for(net, inputs, n_random, seed)
     if (runner.n_features, runner.n_outputs) != (net.n_features, net.widths[-1]):
@@ -191,6 +194,22 @@ def verify_export(
         bad |= got_l != want_l
     zeros = sum(int(np.any(Z == 0, axis=0).sum()) for Z in net.preactivations(X))
     first = X[np.flatnonzero(bad)[0]].tolist() if bad.any() else None
+    mismatches = int(bad.sum())
+    if runner.inputs != "real":  # rows outside the domain must be refused (index -1)
+        outside = _outside_domain(X[: min(len(X), 64)])
+        refused = np.asarray(runner.index(outside)).astype(np.int64).ravel() == -1
+        if not refused.all():
+            first = first or outside[np.flatnonzero(~refused)[0]].tolist()
+        mismatches += int((~refused).sum())
     return ExportCheck(
-        fmt, str(path), len(X), exhaustive, int(bad.sum()), zeros, sum(net.widths), first
+        fmt, str(path), len(X), exhaustive, mismatches, zeros, sum(net.widths), first
     )
+
+
+def _outside_domain(X: np.ndarray) -> np.ndarray:
+    """Copies of rows of ``X`` with one value outside both the ±1 and the 0/1 domain."""
+    out = X.copy()
+    bad = np.array([0.5, 2.0, -0.5, np.nan])
+    for i in range(len(out)):
+        out[i, i % out.shape[1]] = bad[i % len(bad)]
+    return out
