@@ -15,6 +15,7 @@ from pathlib import Path
 from .._io import atomic_open
 from ..errors import HardTargetError
 from ._model import as_network, check_trained_inputs
+from ._pipeline import split_pipeline
 from .jsonfile import load, save_json
 from .runtime import FORMATS, format_of
 from .summary import ModelSummary, summary
@@ -35,7 +36,10 @@ def export(
 
     Parameters
     ----------
-    model : Network, fitted HardThresholdClassifier, SearchResult, torch MLP or model file.
+    model : Network, fitted HardThresholdClassifier, SearchResult, torch MLP, model file,
+        or a fitted scikit-learn ``Pipeline`` of supported preprocessing (scalers,
+        ``Binarizer``; see :mod:`hardtarget.export._pipeline`) ending in one of these,
+        exported as ONNX or C with the preprocessing in it.
     path : output file; for ``c`` the header is written beside it (``.h``).
     format : ``"json"``, ``"onnx"`` or ``"c"``.
     inputs : ``"real"`` (any numbers), ``"sign"`` (every input is -1 or +1) or ``"binary"``
@@ -57,17 +61,24 @@ def export(
     >>> [p.suffix for p in out]
     ['.c', '.h']
     """
-    net = as_network(model)
-    check_trained_inputs(model, inputs)
+    steps, final = split_pipeline(model)
+    net = as_network(final)
+    if not steps:
+        check_trained_inputs(final, inputs)
     path = Path(path)
     fmt = format_of(path, format)
+    if fmt == "json" and steps:
+        raise HardTargetError(
+            "the JSON model file holds a network only; export a pipeline with preprocessing "
+            "as onnx or c (or export its last step)"
+        )
     if fmt == "json":
         save_json(net, path)
         return [path]
     if fmt == "onnx":
         from .onnx import onnx_model
 
-        data = onnx_model(net, inputs).SerializeToString()
+        data = onnx_model(net, inputs, steps).SerializeToString()
         with atomic_open(path) as fh:
             fh.write(data)
         return [path]
@@ -77,7 +88,7 @@ def export(
         raise HardTargetError(
             f"a C export is written to a .c file (its header beside it), got {path}"
         )
-    source, header = c_sources(net, name or c_name(path.stem), inputs, path.stem + ".h")
+    source, header = c_sources(net, name or c_name(path.stem), inputs, path.stem + ".h", steps)
     with atomic_open(path.with_suffix(".h"), "w") as fh:
         fh.write(header)
     with atomic_open(path, "w") as fh:

@@ -24,6 +24,8 @@ def as_network(model) -> Network:
     """
     if isinstance(model, Network):
         return model
+    if type(model).__name__ == "Pipeline" and hasattr(model, "steps"):
+        model = model.steps[-1][1]  # the network; see _pipeline for the steps before it
     if isinstance(model, (str, os.PathLike)):
         from .jsonfile import load
 

@@ -26,7 +26,7 @@ from ..activations import Activation
 from ..errors import HardTargetError
 from ..network import Network
 
-__all__ = ["LayerPlan", "plan_network", "INPUTS", "input_domain"]
+__all__ = ["LayerPlan", "plan_network", "INPUTS", "input_domain", "network_inputs"]
 
 INPUTS = ("real", "sign", "binary")
 _EXACT_INT = 2**53
@@ -129,6 +129,14 @@ def input_domain(X) -> str:
     if X.size and np.all((X == 0) | (X == 1)):
         return "binary"
     return "real"
+
+
+def network_inputs(inputs: str, steps) -> str:
+    """What the network reads: the declared ``inputs``, or after preprocessing ``steps``
+    ``"binary"`` (a binarizer last) or ``"real"``."""
+    if not steps:
+        return inputs
+    return "binary" if steps[-1].op == "binarize" else "real"
 
 
 def _next_inputs(act: Activation) -> str:

@@ -19,7 +19,8 @@ import numpy as np
 from ..errors import HardTargetError
 from ..network import Network
 from ._model import class_labels
-from ._plan import LayerPlan, plan_network
+from ._pipeline import Step
+from ._plan import LayerPlan, network_inputs, plan_network
 
 __all__ = ["c_sources", "c_name", "c_string"]
 
@@ -379,23 +380,59 @@ def _run_fn(plans: list[LayerPlan]) -> tuple[str, str]:
     return consts, "".join(lines + bodies) + "}\n\n"
 
 
+def _preprocess_fn(name: str, n: int, steps: list[Step]) -> tuple[str, str]:
+    """(constant arrays, a static function applying the pipeline's steps feature by feature,
+    one IEEE operation per statement as scikit-learn does them)."""
+    if not steps:
+        return "", ""
+    consts, lines = "", []
+    for i, s in enumerate(steps):
+        if s.op in ("sub", "div", "mul", "add"):
+            consts += _array("double", f"PRE{i}", [_hex(v) for v in s.value], 4)
+            sym = {"sub": "-", "div": "/", "mul": "*", "add": "+"}[s.op]
+            lines.append(f"v = v {sym} PRE{i}[f];")
+        elif s.op == "clip":
+            lo, hi = (_hex(v) for v in s.value)
+            lines.append(f"if (v < {lo}) v = {lo}; if (v > {hi}) v = {hi};")
+        else:
+            lines.append(f"v = v > {_hex(s.value)} ? 1.0 : 0.0;")
+    fn = (
+        f"static void {name}_preprocess(const double *x, double *xp)\n{{\n    int f;\n"
+        f"    for (f = 0; f < {n}; ++f) {{\n        double v = x[f];\n        "
+        + "\n        ".join(lines)
+        + "\n        xp[f] = v;\n    }\n}\n\n"
+    )
+    return consts, fn
+
+
 def c_sources(
-    net: Network, name: str = "htnet", inputs: str = "real", header_name: str | None = None
+    net: Network,
+    name: str = "htnet",
+    inputs: str = "real",
+    header_name: str | None = None,
+    steps: list[Step] | tuple = (),
 ) -> tuple[str, str]:
-    """The ``(source, header)`` text of ``net`` as C99 (``name`` prefixes every symbol)."""
+    """The ``(source, header)`` text of ``net`` as C99 (``name`` prefixes every symbol),
+    after the preprocessing ``steps`` of a scikit-learn pipeline (see
+    :mod:`hardtarget.export._pipeline`)."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}", name):
         raise HardTargetError(
             f"C name {name!r} must be an identifier (letters, digits, _), e.g. 'htnet'"
         )
-    plans = plan_network(net, inputs)
+    steps = list(steps)
+    plan_network(net, inputs)  # validates `inputs`
+    net_inputs = network_inputs(inputs, steps)
+    plans = plan_network(net, net_inputs)
     n, first = net.n_features, plans[0]
     words = _words(n)
-    low = 0 if inputs == "binary" else -1
-    convert = {
-        "packed": f"    uint32_t in[{words}];\n    {name}_pack(x, in);\n",
+    low = 0 if net_inputs == "binary" else -1
+    src = "xp" if steps else "x"
+    pre_consts, pre_fn = _preprocess_fn(name, n, steps)
+    convert = (f"    double xp[{n}];\n    {name}_preprocess(x, xp);\n" if steps else "") + {
+        "packed": f"    uint32_t in[{words}];\n    {name}_pack({src}, in);\n",
         "integer": (
             f"    int8_t in[{n}]; int f;\n"
-            f"    for (f = 0; f < {n}; ++f) in[f] = x[f] > 0 ? 1 : {low};\n"
+            f"    for (f = 0; f < {n}; ++f) in[f] = {src}[f] > 0 ? 1 : {low};\n"
         ),
     }.get(first.kind, "")
     domain = _DOMAIN.get(inputs)
@@ -405,8 +442,16 @@ def c_sources(
             f"; {name}_predict returns -1 and {name}_decision writes NaN for a row with any "
             "other value"
         )
+    if steps:
+        described += (
+            f"; {name}_decision first applies the pipeline's preprocessing ("
+            + ", ".join(s.op for s in steps)
+            + ")"
+        )
     if first.kind == "packed":
         described += f", or {words} packed words to {name}_predict_bits (bit f%32 of word f/32: +1)"
+        if steps:
+            described += " of the preprocessed inputs"
     values = {
         "NAME": name,
         "UNAME": name.upper(),
@@ -414,7 +459,7 @@ def c_sources(
         "NWORDS": words,
         "SIGNIN": int(inputs == "sign"),
         "BININ": int(inputs == "binary"),
-        "CHECK": _check_fn(name, n, net.widths[-1], inputs),
+        "CHECK": _check_fn(name, n, net.widths[-1], inputs) + pre_fn,
         "PCHECK": f"    if (!{name}_in_domain(x)) return -1;\n" if domain else "",
         "DCHECK": (
             f"    if (!{name}_in_domain(x)) {{ int k; for (k = 0; k < {net.widths[-1]}; ++k) "
@@ -427,13 +472,14 @@ def c_sources(
         "LABELS": _label_names(net),
         "HEADER": header_name or f"{name}.h",
         "CONVERT": convert,
-        "RUNARG": "x" if first.kind == "float" else "in",
+        "RUNARG": src if first.kind == "float" else "in",
         "INPUTS": described,
         "DESCR": "-".join(map(str, (n, *net.widths))),
         "PATHS": ", ".join(f"layer {p.index}: {p.kind}" for p in plans),
         "BITSPROTO": _BITS_PROTO.replace("@NAME@", name) if first.kind == "packed" else "",
     }
     consts, run = _run_fn(plans)
+    consts = pre_consts + consts
     api = _API + (_API_BITS if first.kind == "packed" else "")
     source = (
         _fill(_PRELUDE, values) + consts + "\n" + _fill(run + _label_fn(net, plans) + api, values)

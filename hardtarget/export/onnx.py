@@ -18,7 +18,8 @@ import numpy as np
 from ..errors import HardTargetError
 from ..network import Network
 from ._model import class_labels
-from ._plan import LayerPlan, plan_network
+from ._pipeline import Step
+from ._plan import LayerPlan, network_inputs, plan_network
 
 __all__ = ["onnx_model", "OPSET"]
 
@@ -105,8 +106,25 @@ def _in_domain(g: _Graph, inputs: str) -> str | None:
     return g.op("Cast", [worst], "valid", to=g.types.BOOL)
 
 
-def onnx_model(net: Network, inputs: str = "real"):
-    """An ``onnx.ModelProto`` computing ``net`` exactly (input ``X``: float64, n_features)."""
+def _preprocess(g: _Graph, steps: list[Step], h: str) -> str:
+    """The pipeline's steps, one elementwise IEEE operation each (see ``_pipeline``)."""
+    ops = {"sub": "Sub", "div": "Div", "mul": "Mul", "add": "Add"}
+    for s in steps:
+        if s.op in ops:
+            h = g.op(ops[s.op], [h, g.const(np.asarray(s.value, dtype=np.float64), s.op)], "pre")
+        elif s.op == "clip":  # comparisons, so NaN stays NaN (as numpy's clip)
+            lo, hi = (g.const(np.float64(v)) for v in s.value)
+            h = g.op("Where", [g.op("Less", [h, lo]), lo, h], "pre")
+            h = g.op("Where", [g.op("Greater", [h, hi]), hi, h], "pre")
+        else:
+            above = g.op("Greater", [h, g.const(np.float64(s.value))])
+            h = g.op("Where", [above, g.const(np.float64(1.0)), g.const(np.float64(0.0))], "pre")
+    return h
+
+
+def onnx_model(net: Network, inputs: str = "real", steps: list[Step] | tuple = ()):
+    """An ``onnx.ModelProto`` computing ``net`` exactly (input ``X``: float64, n_features),
+    after the preprocessing ``steps`` of a scikit-learn pipeline."""
     try:
         import onnx
         from onnx import TensorProto, helper, numpy_helper
@@ -114,9 +132,11 @@ def onnx_model(net: Network, inputs: str = "real"):
         raise HardTargetError(
             "ONNX export needs the onnx package: pip install 'hardtarget[onnx]'"
         ) from None
-    plans = plan_network(net, inputs)
+    steps = list(steps)
+    plan_network(net, inputs)  # validates `inputs`
+    plans = plan_network(net, network_inputs(inputs, steps))
     g = _Graph(helper, numpy_helper, TensorProto)
-    h, z = "X", None
+    h, z = _preprocess(g, steps, "X"), None
     for i, p in enumerate(plans):
         h, z = _layer(g, p, h, i == len(plans) - 1)
     k = net.widths[-1]
