@@ -2,13 +2,14 @@
 
 The sign is ``Where(z > 0, 1, -1)`` (ONNX's ``Sign`` gives 0 at 0).  Integer and packed
 layers (see :mod:`hardtarget.export._plan`) use ``MatMul`` on their integer weights,
-exact in float64 in any order, and compare with integer thresholds; float layers repeat
-the Network's summation order with one ``Mul`` and one ``Add`` per input, since a
-``MatMul`` may sum in any order.  Outputs: ``label`` (the user's labels), ``index``
-(into them), ``decision`` (output pre-activations) and ``activations``; an export for
-``sign`` or ``binary`` inputs also gives ``valid`` (every input of the row in that
-domain), and a row that is not has ``index`` -1 and ``decision`` NaN (its ``label`` and
-``activations`` mean nothing).
+exact in float64 in any order, and compare with integer thresholds; float layers use a
+``MatMul`` where a rigorous error bound shows it gives the Network's activations and
+the Network's own summation order elsewhere (see :mod:`hardtarget.export._onnx_float`).
+
+Outputs: ``label`` (the user's labels), ``index`` (into them), ``decision`` (output
+pre-activations) and ``activations``.  An export for ``sign`` or ``binary`` inputs also
+gives ``valid`` (every input of the row in that domain); a row that is not has
+``index`` -1 and ``decision`` NaN (its ``label`` and ``activations`` mean nothing).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from ..errors import HardTargetError
 from ..network import Network
 from ._model import class_labels
+from ._onnx_float import float_layer, ordered_sum
 from ._pipeline import Step
 from ._plan import LayerPlan, network_inputs, plan_network
 
@@ -49,9 +51,37 @@ class _Graph:
         self.inits.append(t)
         return name
 
+    def _noop_risk(self, op_type: str, inputs: list) -> float | None:
+        """The one-element float64 constant operand that onnxruntime's ``NoopElimination``
+        would mistake for 0 (``Add``, ``Sub``) or 1 (``Mul``, ``Div``): it compares the value
+        cast to float32, so ``x + 1e-200`` or ``x * (1 + 1e-12)`` vanish.  None if safe."""
+        if op_type not in ("Add", "Sub", "Mul", "Div"):
+            return None
+        for t in self.inits:
+            if t.name in inputs and t.data_type == self.types.DOUBLE:
+                v = self.np.to_array(t)
+                if v.size != 1:
+                    continue
+                v = float(v.ravel()[0])
+                like = 0.0 if op_type in ("Add", "Sub") else 1.0
+                if v != like and float(np.float32(v)) == like:
+                    return v
+        return None
+
     def op(
         self, op_type: str, inputs: list, hint: str = "", out: str | None = None, **attrs
     ) -> str:
+        risky = self._noop_risk(op_type, inputs)
+        if risky is not None and op_type in ("Add", "Sub"):  # Sum is never eliminated
+            if op_type == "Sub":  # x - c is the IEEE operation x + (-c)
+                inputs = [inputs[0], self.const(np.full((1,), -risky), "negc")]
+            op_type = "Sum"
+        elif risky is not None:
+            raise HardTargetError(
+                f"ONNX export: a {op_type} by the single constant {risky!r} would be removed "
+                "by onnxruntime's NoopElimination (it compares that constant as float32); "
+                "this happens only with one feature or unit: export as C instead"
+            )
         out = out or self.name(hint or op_type.lower())
         self.nodes.append(self.helper.make_node(op_type, inputs, [out], **attrs))
         return out
@@ -83,14 +113,18 @@ def _layer(g: _Graph, p: LayerPlan, h: str, last: bool) -> tuple[str, str | None
             S = g.op("Mul", [S, g.const(np.float64(2.0**-p.scale_exp))])
         # Sub of -b is the same IEEE operation as + b, and no MatMul+Add fusion can reorder it
         z = g.op("Sub", [S, g.const(-p.bias, f"negb{p.index}")], "z")
-    else:
-        s = None
-        for f in range(p.fan_in):
-            col = g.op("Gather", [h, g.const(np.array([f], dtype=np.int64))], axis=1)
-            prod = g.op("Mul", [col, g.const(p.weights[f : f + 1], f"W{p.index}_{f}")])
-            s = prod if s is None else g.op("Add", [s, prod], "s")
-        z = g.op("Add", [s, g.const(p.bias, f"b{p.index}")], "z")
+    elif last:  # the pre-activations are returned: the Network's order on every row
+        z = ordered_sum(g, h, p.weights, p.bias, f"L{p.index}")
+    else:  # only the activation matters: a MatMul, exact sums near a threshold
+        z = float_layer(g, h, p.weights, p.bias, _thresholds(p.activation), f"L{p.index}")
     return _activate(g, p, z), z
+
+
+def _thresholds(act) -> list[float]:
+    """The values ``_activate`` compares a pre-activation with."""
+    if act.kind == "qrelu":
+        return [s / (act.k - 1) if act.k > 1 else 0.0 for s in range(act.k)]
+    return [0.0]
 
 
 def _in_domain(g: _Graph, inputs: str) -> str | None:
