@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "per-layer fan-in, weight bits, packed memory, operations",
         "Per layer: fan-in, units, the path the C export takes (packed XNOR-popcount, "
         "integer or float), weight bits, memory against float32, binary operations and "
-        "compression ratio.",
+        "Larq's compression ratio of memory (memory / float32).",
     )
     p.add_argument("model", metavar="MODEL", help="model file: .npz (Network.save) or .json")
     p.add_argument(
