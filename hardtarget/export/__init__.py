@@ -19,6 +19,7 @@ from ._pipeline import split_pipeline
 from .jsonfile import load, save_json
 from .runtime import FORMATS, format_of
 from .summary import ModelSummary, summary
+from .torch_onnx import is_torch_chain
 from .verify import ExportCheck, verify_export
 
 __all__ = ["export", "load", "verify_export", "summary", "ExportCheck", "ModelSummary", "FORMATS"]
@@ -39,7 +40,9 @@ def export(
     model : Network, fitted HardThresholdClassifier, SearchResult, torch MLP, model file,
         or a fitted scikit-learn ``Pipeline`` of supported preprocessing (scalers,
         ``Binarizer``; see :mod:`hardtarget.export._pipeline`) ending in one of these,
-        exported as ONNX or C with the preprocessing in it.
+        exported as ONNX or C with the preprocessing in it; or a torch conv net of the
+        bridge (``ConvNet4``, ``ConvNet8``, ``AlexNet``, an ``nn.Sequential``), exported
+        to ONNX only (see :mod:`hardtarget.export.torch_onnx`).
     path : output file; for ``c`` the header is written beside it (``.h``).
     format : ``"json"``, ``"onnx"`` or ``"c"``.
     inputs : ``"real"`` (any numbers), ``"sign"`` (every input is -1 or +1) or ``"binary"``
@@ -61,11 +64,13 @@ def export(
     >>> [p.suffix for p in out]
     ['.c', '.h']
     """
+    path = Path(path)
+    if is_torch_chain(model):  # a conv net of the torch bridge: ONNX only
+        return _export_torch(model, path, format)
     steps, final = split_pipeline(model)
     net = as_network(final)
     if not steps:
         check_trained_inputs(final, inputs)
-    path = Path(path)
     fmt = format_of(path, format)
     if fmt == "json" and steps:
         raise HardTargetError(
@@ -94,6 +99,20 @@ def export(
     with atomic_open(path, "w") as fh:
         fh.write(source)
     return [path, path.with_suffix(".h")]
+
+
+def _export_torch(model, path: Path, format: str | None) -> list[Path]:
+    from .torch_onnx import torch_onnx_model
+
+    if format_of(path, format) != "onnx":
+        raise HardTargetError(
+            f"a {type(model).__name__} (a torch conv net) exports to ONNX only; write "
+            "a path ending in .onnx (C and the JSON model file hold hard-threshold MLPs)"
+        )
+    data = torch_onnx_model(model).SerializeToString()
+    with atomic_open(path) as fh:
+        fh.write(data)
+    return [path]
 
 
 class _CallableModule(types.ModuleType):

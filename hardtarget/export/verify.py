@@ -14,6 +14,7 @@ from ._model import as_network, class_labels, output_index
 from ._pipeline import raw_rows, split_pipeline
 from ._plan import network_inputs, plan_network
 from .runtime import format_of, open_export
+from .torch_onnx import is_torch_chain, torch_check
 
 __all__ = ["verify_export", "ExportCheck", "check_inputs_for"]
 
@@ -35,12 +36,21 @@ class ExportCheck:
     zero_units: int
     units: int
     first_mismatch: list | None = field(default=None)
+    torch: dict | None = field(default=None)
 
     @property
     def ok(self) -> bool:
         return self.mismatches == 0
 
     def __str__(self) -> str:
+        if self.torch is not None:
+            t = self.torch
+            verdict = "agrees" if self.ok else f"{self.mismatches} MISMATCHES"
+            return (
+                f"{self.format} export {self.path} of a torch model: {verdict} on {t['rows']} "
+                f"inputs ({t['ties']} near a threshold; labels away from them: "
+                f"{t['label_mismatches']} differ; largest logit error {t['max_logit_error']:.3g})"
+            )
         kind = "all 2^n corner inputs" if self.exhaustive else "random and tie inputs"
         verdict = "exact" if self.ok else f"{self.mismatches} MISMATCHES"
         return (
@@ -143,6 +153,7 @@ def verify_export(
     seed: int = 0,
     cc: str | None = None,
     cflags: tuple[str, ...] | str | None = None,
+    X=None,
 ) -> ExportCheck:
     """Compare an exported file with the model's own predictions, bit for bit.
 
@@ -153,6 +164,11 @@ def verify_export(
     default ``-O2``) and called through ctypes; ONNX runs in onnxruntime.  ``inputs``
     defaults to what the file was exported for (``"sign"``: only ±1 inputs are tried).
 
+    A torch conv net (see :mod:`hardtarget.export.torch_onnx`) is checked on the inputs
+    ``X`` (e.g. its test set) against its eval forward on the CPU: labels must agree on
+    every row whose hidden pre-activations stay clear of the thresholds, and logits to
+    ``1e-4 (1 + max |logit|)`` (convolutions sum in another order).
+
     Examples
     --------
     >>> import numpy as np, hardtarget as ht, tempfile, os
@@ -162,9 +178,15 @@ def verify_export(
     >>> ht.verify_export(net, path).ok
     True
     """
+    fmt = format_of(path, format)
+    if is_torch_chain(model):
+        if X is None:
+            raise HardTargetError("verify_export of a torch conv net needs inputs: give X=")
+        t = torch_check(model, path, X)
+        bad = t["label_mismatches"] + (0 if t["ok"] else 1)
+        return ExportCheck(fmt, str(path), t["rows"], False, bad, 0, 0, None, t)
     steps, final = split_pipeline(model)
     net = as_network(final)
-    fmt = format_of(path, format)
     if isinstance(cflags, str):
         cflags = tuple(shlex.split(cflags))
     runner = open_export(path, fmt, cc=cc, cflags=cflags)
