@@ -128,7 +128,8 @@ def isa_table(net, bits, want, base: float, repeats: int) -> dict:
 
 
 def float_onnx_table(n_rows: int, repeats: int) -> dict:
-    """A 784-64-10 real-weight network: ONNX nodes and onnxruntime against numpy."""
+    """A 784-64-10 real-weight network: ONNX nodes and onnxruntime against numpy; the
+    same network with its weights rounded to float32 (as torch trains them) too."""
     import onnx
     import onnxruntime as ort
     from threadpoolctl import threadpool_limits
@@ -137,30 +138,41 @@ def float_onnx_table(n_rows: int, repeats: int) -> dict:
     W1 = np.vstack([rng.normal(size=(784, 64)) / 28, rng.normal(size=(1, 64))])
     W2 = np.vstack([rng.normal(size=(64, 10)), rng.normal(size=(1, 10))])
     net = ht.Network([W1, W2], ["sign", "sign"])
+    net32 = ht.Network([W.astype(np.float32).astype(np.float64) for W in (W1, W2)], ["sign"] * 2)
     X = rng.normal(size=(n_rows, 784))
     X32 = X.astype(np.float32)
     want = output_index(net, X)
     f32 = [a.astype(np.float32) for a in (W1[:-1], W1[-1], W2[:-1], W2[-1])]
     f64 = [W1[:-1], W1[-1], W2[:-1], W2[-1]]
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "real.onnx"
+        path, path32 = Path(tmp) / "real.onnx", Path(tmp) / "real32.onnx"
         ht.export(net, path)
+        ht.export(net32, path32)
         nodes = len(onnx.load(path).graph.node)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
+        nodes32 = len(onnx.load(path32).graph.node)
         sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        sess32 = ort.InferenceSession(str(path32), opts, providers=["CPUExecutionProvider"])
+    want32 = output_index(net32, X)
     with threadpool_limits(limits=1, user_api="blas"):
         paths = {
             "float32 numpy, 1 BLAS thread": lambda: numpy_predict(*f32, X32),
             "float64 numpy, 1 BLAS thread": lambda: numpy_predict(*f64, X),
             "onnxruntime, 1 thread (exact export)": lambda: sess.run(["index"], {"X": X})[0],
+            f"onnxruntime, float32-valued weights ({nodes32} nodes)": lambda: sess32.run(
+                ["index"], {"X": X}
+            )[0],
         }
         rows = {}
         for name, fn in paths.items():
             seconds, got = best_time(fn, repeats)
-            rows[name] = {"seconds": seconds, "same_labels": bool(np.array_equal(got, want))}
+            truth = want32 if "float32-valued" in name else want
+            rows[name] = {"seconds": seconds, "same_labels": bool(np.array_equal(got, truth))}
     decision = sess.run(["decision"], {"X": X})[0]
+    decision32 = sess32.run(["decision"], {"X": X})[0]
     exact = bool(np.array_equal(decision, net.decision_function(X)))
+    exact &= bool(np.array_equal(decision32, net32.decision_function(X)))
     base = rows["float32 numpy, 1 BLAS thread"]["seconds"]
     for r in rows.values():
         r["rows_per_s"] = n_rows / r["seconds"]

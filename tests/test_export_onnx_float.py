@@ -113,3 +113,18 @@ def test_bound_constants_dominate_the_error_bound(module):
         gamma = (F + 1) * u / (1 - (F + 1) * u)
         assert Fraction(c) >= 2 * (2 * gamma) * (1 - (F + 6) * u)
         assert Fraction(t) >= 2 * 2 * (F + 1) * Fraction(1, 2**1022)
+
+
+def test_float32_weights_on_sign_inputs_sum_exactly_in_a_matmul():
+    """torch-trained weights are float32 values: on ±1 inputs they are integers after one
+    power-of-two scale with sums below 2**53, so the output layer needs no ordered sum."""
+    rng = np.random.default_rng(5)
+    net = _mnist_like(rng)
+    net = ht.Network([W.astype(np.float32).astype(np.float64) for W in net.weights], ["sign"] * 2)
+    model = onnx_model(net)
+    ops = [n.op_type for n in model.graph.node]
+    assert ops.count("CumSum") == 1 and ops.count("MatMul") == 2  # hidden: bound; output: exact
+    X = rng.normal(size=(500, 784))
+    decision, index = _session(model).run(["decision", "index"], {"X": X})
+    assert np.array_equal(decision, net.decision_function(X))
+    assert np.array_equal(index, np.argmax(net.decision_function(X), axis=1))

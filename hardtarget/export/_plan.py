@@ -99,14 +99,14 @@ def _exponent(values: np.ndarray) -> int | None:
     return e
 
 
-def _integer_weights(W: np.ndarray) -> tuple[int, np.ndarray] | None:
+def _integer_weights(W: np.ndarray, wide: bool = False) -> tuple[int, np.ndarray] | None:
     e = _exponent(W)
     if e is None:
         return None
     exact = [[Fraction(float(w)) * 2**e for w in row] for row in W]
     ints = [[int(v) for v in row] for row in exact]
     total = max(sum(abs(r[j]) for r in ints) for j in range(W.shape[1]))
-    if total >= _EXACT_INT or max(abs(v) for r in ints for v in r) >= 2**31:
+    if total >= _EXACT_INT or (not wide and max(abs(v) for r in ints for v in r) >= 2**31):
         return None  # float64 sums would round, or the weights need more than int32
     return e, np.array(ints, dtype=np.int64).reshape(W.shape)
 
@@ -143,9 +143,11 @@ def _next_inputs(act: Activation) -> str:
     return {"sign": "sign", "step": "binary"}.get(act.kind, "levels")
 
 
-def plan_network(net: Network, inputs: str = "real") -> list[LayerPlan]:
+def plan_network(net: Network, inputs: str = "real", wide: bool = False) -> list[LayerPlan]:
     """Plan every layer of ``net`` given what its inputs are (``"real"``, ``"sign"`` or
-    ``"binary"``)."""
+    ``"binary"``).  ``wide`` lifts the int32 limit on scaled weights (ONNX sums them as
+    float64, exact while every sum stays below 2**53): float32 weights (torch nets) on
+    ±1 or 0/1 inputs then sum exactly in a ``MatMul``."""
     if inputs not in INPUTS:
         raise HardTargetError(
             f"unknown inputs {inputs!r}; valid: 'real' (any numbers), 'sign' "
@@ -156,7 +158,7 @@ def plan_network(net: Network, inputs: str = "real") -> list[LayerPlan]:
     for d, (W, act) in enumerate(zip(net.weights, net.activations)):
         Wf, b = W[:-1], W[-1].copy()
         kind, e, Wi, thr = "float", 0, None, None
-        scaled = _integer_weights(Wf) if feed in ("sign", "binary") else None
+        scaled = _integer_weights(Wf, wide) if feed in ("sign", "binary") else None
         if scaled is not None:
             e, Wi = scaled
             bits = np.all(np.abs(Wi) == 1) if feed == "sign" else np.all(np.abs(Wi) <= 1)

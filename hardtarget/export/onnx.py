@@ -168,7 +168,7 @@ def onnx_model(net: Network, inputs: str = "real", steps: list[Step] | tuple = (
         ) from None
     steps = list(steps)
     plan_network(net, inputs)  # validates `inputs`
-    plans = plan_network(net, network_inputs(inputs, steps))
+    plans = plan_network(net, network_inputs(inputs, steps), wide=True)
     g = _Graph(helper, numpy_helper, TensorProto)
     h, z = _preprocess(g, steps, "X"), None
     for i, p in enumerate(plans):
