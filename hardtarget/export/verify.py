@@ -49,7 +49,8 @@ class ExportCheck:
             return (
                 f"{self.format} export {self.path} of a torch model: {verdict} on {t['rows']} "
                 f"inputs ({t['ties']} near a threshold; labels away from them: "
-                f"{t['label_mismatches']} differ; largest logit error {t['max_logit_error']:.3g})"
+                f"{t['label_mismatches']} differ; hidden activations that differ: "
+                f"{t['hidden_flips']}; largest logit error {t['max_logit_error']:.3g})"
             )
         kind = "all 2^n corner inputs" if self.exhaustive else "random and tie inputs"
         verdict = "exact" if self.ok else f"{self.mismatches} MISMATCHES"
