@@ -128,3 +128,15 @@ def test_float32_weights_on_sign_inputs_sum_exactly_in_a_matmul():
     decision, index = _session(model).run(["decision", "index"], {"X": X})
     assert np.array_equal(decision, net.decision_function(X))
     assert np.array_equal(index, np.argmax(net.decision_function(X), axis=1))
+
+
+def test_a_tiny_one_element_bias_survives_onnxruntime_optimizations():
+    """onnxruntime's NoopElimination drops ``x + c`` when ``float32(c) == 0``: a bias of
+    1e-200 on a single output unit must still be added (the export writes it as Sum)."""
+    W1 = np.array([[1.0, -1.0], [1.0, 1.0], [0.0, 0.0]])
+    W2 = np.array([[-1e-200], [1e-200], [1e-200]])  # z = -h0 + h1 + 1, all in units of 1e-200
+    net = ht.Network([W1, W2], ["sign", "sign"])
+    X = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]])
+    (decision,) = _session(onnx_model(net)).run(["decision"], {"X": X})
+    want = net.decision_function(X)
+    assert np.array_equal(decision, want) and np.any(want != 0)

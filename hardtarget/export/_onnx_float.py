@@ -88,7 +88,7 @@ def _norm_up(v: np.ndarray) -> float:
     except OverflowError:
         up = math.inf  # every row is then recomputed: slow, still exact
     up = float(np.nextafter(up, np.inf))
-    if up != 1.0 and float(np.float32(up)) == 1.0:  # onnxruntime would drop a Mul by it
+    if 1.0 < up < 1.5 and float(np.float32(up)) == 1.0:  # onnxruntime would drop a Mul by it
         up = float(np.nextafter(np.float32(1.0), np.float32(2.0)))  # still an upper bound
     return up
 

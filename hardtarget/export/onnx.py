@@ -64,7 +64,7 @@ class _Graph:
                     continue
                 v = float(v.ravel()[0])
                 like = 0.0 if op_type in ("Add", "Sub") else 1.0
-                if v != like and float(np.float32(v)) == like:
+                if v != like and abs(v) < 2.0 and float(np.float32(v)) == like:
                     return v
         return None
 
