@@ -138,5 +138,5 @@ def test_a_tiny_one_element_bias_survives_onnxruntime_optimizations():
     net = ht.Network([W1, W2], ["sign", "sign"])
     X = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]])
     (decision,) = _session(onnx_model(net)).run(["decision"], {"X": X})
-    want = net.decision_function(X)
+    want = net.decision_function(X).reshape(-1, 1)
     assert np.array_equal(decision, want) and np.any(want != 0)
