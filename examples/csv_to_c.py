@@ -15,10 +15,9 @@ import numpy as np
 
 import hardtarget as ht
 
-try:
-    DATA = Path(__file__).resolve().parent / "data"
-except NameError:  # run interactively from the repository root
-    DATA = Path("examples/data")
+DATA = Path("examples/data")  # run from the repository root
+if not DATA.exists():  # the docs build runs the examples from examples/
+    DATA = Path("data")
 
 # %%
 # The CSV has four numeric columns and a text label ``status`` (``ok`` or ``fault``).

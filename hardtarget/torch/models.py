@@ -53,7 +53,7 @@ def _flat_size(features: nn.Module, in_shape: Sequence[int]) -> int:
 
 
 class MLP(nn.Module):
-    """Fully connected net: ``Linear -> act -> ... -> Linear`` (the output is linear).
+    """Fully connected net: ``Linear``, activation, ..., ``Linear`` (the output is linear).
 
     ``sizes`` lists the widths, inputs first (``[64, 32, 2]``); inputs are flattened.
     """
