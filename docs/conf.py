@@ -17,8 +17,9 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(DOCS / "_ext"))
 
-import hardtarget  # noqa: E402
 from api_pages import write_api_pages  # noqa: E402
+
+import hardtarget  # noqa: E402
 
 project = "hardtarget"
 author = "the hardtarget developers"

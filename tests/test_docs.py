@@ -13,8 +13,13 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 DOCS = README.parent / "docs"
 # pages whose python blocks run in one session, each followed by the output it prints
 # (torch pages: tests/torch/test_guide_examples.py)
-RUN_AS_WRITTEN = ["quickstart.md", "guide/exact-solving.md", "guide/strategies.md",
-                  "guide/verifying.md", "guide/dask.md"]
+RUN_AS_WRITTEN = [
+    "quickstart.md",
+    "guide/exact-solving.md",
+    "guide/strategies.md",
+    "guide/verifying.md",
+    "guide/dask.md",
+]
 
 
 def test_readme_quick_tour_runs(tmp_path, monkeypatch):

@@ -12,7 +12,11 @@ from pathlib import Path
 
 # (module, title, what it is for)
 MODULES = [
-    ("hardtarget", "hardtarget (top level)", "The names most work needs: ``import hardtarget as ht``."),
+    (
+        "hardtarget",
+        "hardtarget (top level)",
+        "The names most work needs: ``import hardtarget as ht``.",
+    ),
     (
         "hardtarget.search",
         "hardtarget.search",
@@ -37,8 +41,7 @@ MODULES = [
     (
         "hardtarget.torch.baselines",
         "hardtarget.torch.baselines",
-        "Continuous binarization and discrete weight distributions, trained by the same "
-        "``fit``.",
+        "Continuous binarization and discrete weight distributions, trained by the same ``fit``.",
     ),
 ]
 

@@ -36,7 +36,10 @@ def test_lazy_names_are_the_functions_even_after_submodule_imports():
 def test_readme_network_classifies_raw_digits():
     text = GUIDE.read_text()
     ns: dict = {}
-    exec(compile(re.findall(r"```python\n(.*?)```", text, flags=re.S)[0], "torch-bridge.md", "exec"), ns)
+    exec(
+        compile(re.findall(r"```python\n(.*?)```", text, flags=re.S)[0], "torch-bridge.md", "exec"),
+        ns,
+    )
     import torch
 
     from hardtarget.torch.data import load_dataset
