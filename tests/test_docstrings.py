@@ -54,6 +54,8 @@ def public_callables() -> list[tuple[str, object, list[str], tuple[str, ...]]]:
         mod = importlib.import_module(module)
         for name in mod.__all__:
             obj = getattr(mod, name)
+            if inspect.ismodule(obj):  # ``hardtarget.export``: the module calls its function
+                obj = getattr(obj, name)
             if not callable(obj) or id(obj) in seen or name.startswith("__"):
                 continue
             seen.add(id(obj))

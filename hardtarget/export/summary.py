@@ -49,7 +49,15 @@ def _row(p: LayerPlan, last: bool) -> dict:
 
 @dataclass
 class ModelSummary:
-    """Per-layer rows (``rows``) and their totals; ``str()`` is a table, ``to_dict()`` data."""
+    """Per-layer rows (``rows``) and their totals; ``str()`` is a table, ``to_dict()`` data.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One per layer.
+    inputs : str
+        ``"real"`` or ``"sign"``.
+    """
 
     rows: list
     inputs: str
@@ -69,6 +77,7 @@ class ModelSummary:
         return tot
 
     def to_dict(self) -> dict:
+        """The rows and totals as JSON-friendly data."""
         return {"inputs": self.inputs, "layers": self.rows, "totals": self.totals}
 
     def __str__(self) -> str:
@@ -119,6 +128,17 @@ def summary(model, inputs: str = "real") -> ModelSummary:
 
     ``inputs="sign"`` declares ±1 inputs, which lets a first layer with ±1 weights run
     packed.  Memory is what the C export stores.
+
+    Parameters
+    ----------
+    model : Network, fitted estimator, SearchResult, torch MLP or model file
+        The network.
+    inputs : {"real", "sign"}, default="real"
+        What the inputs are.
+
+    Returns
+    -------
+    ModelSummary
 
     Examples
     --------

@@ -23,6 +23,23 @@ class ExportCheck:
     ``exhaustive`` is True when every ±1 input was tried; ``zero_units`` counts the
     units that some tried input put exactly at ``z = 0`` (the ties where a wrong sign
     convention shows), out of ``units``.
+
+    Parameters
+    ----------
+    format : str
+        ``json``, ``onnx`` or ``c``.
+    path : str
+        The file checked.
+    n_inputs : int
+        Inputs tried.
+    exhaustive : bool
+        Whether every ±1 input was tried.
+    mismatches : int
+        Inputs on which the export disagreed.
+    zero_units, units : int
+        Units put at ``z = 0`` by some input, out of all units.
+    first_mismatch : list of float or None
+        The first input that disagreed.
     """
 
     format: str
@@ -145,6 +162,25 @@ def verify_export(
     tested input (see :func:`check_inputs_for`).  The C export is compiled with the
     system compiler and called through ctypes; ONNX runs in onnxruntime.  ``inputs``
     defaults to what the file was exported for (``"sign"``: only ±1 inputs are tried).
+
+    Parameters
+    ----------
+    model : Network, fitted estimator, SearchResult, torch MLP or model file
+        The reference.
+    path : str or path-like
+        The exported file.
+    format : {"json", "onnx", "c"}, optional
+        Default: from the file's suffix.
+    inputs : {"real", "sign"}, optional
+        Default: what the file was exported for.
+    n_random : int
+        Random inputs tried when not all ±1 inputs are.
+    seed : int
+        Seed of those inputs.
+
+    Returns
+    -------
+    ExportCheck
 
     Examples
     --------

@@ -90,6 +90,8 @@ class Exhaustive(Strategy):
         fit with :mod:`.first_pass` (a short CP-SAT run, then short continuous
         relaxations, each answer evaluated exactly); a fit ends the search
         (``info["found_by"]``), else the enumeration runs as without it.
+    seed : int or None, default=None
+        Seed of the strategy's random choices (``solve(seed=...)`` sets it).
     """
 
     name = "exhaustive"
@@ -126,7 +128,21 @@ class Exhaustive(Strategy):
 
     # -- size -----------------------------------------------------------------
     def estimate(self, m: int, n: int, hidden: tuple) -> int:
-        """Upper bound on the number of states (Cover's count per layer), an exact integer."""
+        """Upper bound on the number of states (Cover's count per layer), an exact integer.
+
+        Parameters
+        ----------
+        m : int
+            Distinct input rows.
+        n : int
+            Input features.
+        hidden : tuple of int
+            Hidden widths.
+
+        Returns
+        -------
+        int
+        """
         size, u, d = 1, m, n
         for h in hidden:
             D = cover_count(u, d)

@@ -27,13 +27,30 @@ class CBStages(Callback):
 
     The run's ``epochs`` should be :meth:`total`; the net is binarized when the run ends
     (also when stopped early), and the row gets ``cb_stage`` and the slopes ``m<l>``.
+
+    Parameters
+    ----------
+    pretrain : int
+        Epochs of stage 0.
+    per_stage : int or sequence of int
+        Epochs of each later stage.
     """
 
     def __init__(self, pretrain: int = 0, per_stage: int | Sequence[int] = 1) -> None:
         self.pretrain, self.per_stage = pretrain, per_stage
 
     def epochs(self, n_stages: int) -> list:
-        """Epochs of stage 0 (pre-training) and of stages ``1..n_stages``."""
+        """Epochs of stage 0 (pre-training) and of stages ``1..n_stages``.
+
+        Parameters
+        ----------
+        n_stages : int
+            Stages after pre-training.
+
+        Returns
+        -------
+        list of int
+        """
         per = (
             [self.per_stage] * n_stages if isinstance(self.per_stage, int) else list(self.per_stage)
         )
@@ -46,7 +63,17 @@ class CBStages(Callback):
         return out
 
     def total(self, n_stages: int) -> int:
-        """Epochs of the whole schedule."""
+        """Epochs of the whole schedule.
+
+        Parameters
+        ----------
+        n_stages : int
+            Stages after pre-training.
+
+        Returns
+        -------
+        int
+        """
         return sum(self.epochs(n_stages))
 
     def on_fit_start(self, state: Any) -> None:
@@ -98,6 +125,15 @@ class DiscreteBN(Callback):
     ``fit`` evaluates right after each training pass; the net then finds its statistics
     stale and recomputes them with the batches this callback lends it (section 5.1).
     Pass the same ``preprocess`` as to ``fit``.
+
+    Parameters
+    ----------
+    data : data
+        The training inputs (anything :func:`~hardtarget.torch.fit` takes).
+    batch_size : int, default=256
+        Batches of the statistics pass.
+    preprocess : callable, optional
+        As given to ``fit``.
     """
 
     def __init__(

@@ -44,6 +44,15 @@ class BaselineResult:
     ``network`` the same as a sign :class:`~hardtarget.torch.models.MLP` when it is fully
     connected with sign units (else ``None``; an interrupted weight-distribution run may end
     with ``tanh`` units); ``history`` holds every phase's rows, tagged ``phase``.
+
+    Parameters
+    ----------
+    model, network, history, status
+        See above.
+    seconds : float
+        Training time.
+    stages : dict
+        Epochs of each phase.
     """
 
     model: nn.Module
@@ -110,6 +119,8 @@ def train_cb(
         Epochs of each later stage (one per hidden activation, then the output layer).
     lr, slope_lr : float
         Learning rates of the weights and of the slopes and scales ``m, a``.
+    **fit_kwargs
+        Passed to :func:`~hardtarget.torch.fit` (``test``, ``batch_size``, ``device``, ...).
     """
     if not isinstance(model, CBNet):
         raise HardTargetError(f"train_cb needs a CBNet, got {type(model).__name__}")
@@ -184,6 +195,8 @@ def train_weight_dist(
         Initial largest probability (eq. 11) and Gumbel-softmax temperature.
     dropout : float or list, optional
         Dropout of the distribution nets (default: the real net's).
+    **fit_kwargs
+        Passed to :func:`~hardtarget.torch.fit` (``test``, ``batch_size``, ``device``, ...).
     """
     if not isinstance(real, RealNet):
         raise HardTargetError(
