@@ -8,6 +8,7 @@ object) are documented once, at the top level.
 from __future__ import annotations
 
 import importlib
+import inspect
 from pathlib import Path
 
 # (module, title, what it is for)
@@ -52,6 +53,12 @@ def public_names(module: str) -> list[str]:
     return [n for n in mod.__all__ if not n.startswith("__")]
 
 
+def _resolve(mod, name: str):
+    """The public object; for a callable module (``hardtarget.export``), its function."""
+    obj = getattr(mod, name)
+    return getattr(obj, name) if inspect.ismodule(obj) else obj
+
+
 def _kind(obj) -> str:
     if isinstance(obj, type):
         return "classes"
@@ -63,19 +70,21 @@ def _kind(obj) -> str:
 def write_api_pages(out: Path) -> list[str]:
     """Write ``out/<module>.rst`` for every module of :data:`MODULES`; return their names."""
     top = importlib.import_module("hardtarget")
-    top_objects = {id(getattr(top, n)) for n in public_names("hardtarget")}
+    top_objects = {id(_resolve(top, n)) for n in public_names("hardtarget")}
     written = []
     for module, title, blurb in MODULES:
         mod = importlib.import_module(module)
         groups: dict[str, list[str]] = {"classes": [], "functions": [], "data": []}
         shared = []
         for name in sorted(public_names(module), key=str.lower):
-            obj = getattr(mod, name)
+            obj = _resolve(mod, name)
             if module != "hardtarget" and id(obj) in top_objects:
                 shared.append(name)
                 continue
+            if obj is not getattr(mod, name):  # a callable module: document its function
+                name = f"~{obj.__module__.removeprefix(module + '.')}.{name}"
             groups[_kind(obj)].append(name)
-        lines = [title, "=" * len(title), "", blurb, "", f".. currentmodule:: {module}", ""]
+        lines = [title, "=" * len(title), "", blurb, "", f".. module:: {module}", ""]
         if shared:
             refs = ", ".join(f":obj:`hardtarget.{n}`" for n in shared)
             lines += [f"Also here, documented at the top level: {refs}.", ""]

@@ -54,12 +54,12 @@ def render(doc: dict) -> list[str]:
     if doc.get("intro"):
         lines += [doc["intro"], ""]
     lines += [
-        f":Command: ``{doc['command']}``",
-        f":Machine: {doc['machine']}",
-        f":Load: {doc['load']}",
+        f"- **Command:** ``{doc['command']}``",
+        f"- **Machine:** {doc['machine']}",
+        f"- **Load:** {doc['load']}",
     ]
     if doc.get("measured"):
-        lines.append(f":Measured: {doc['measured']}")
+        lines.append(f"- **Measured:** {doc['measured']}")
     lines += ["", ".. list-table::", "   :header-rows: 1", ""]
     for row in [doc["columns"], *doc["rows"]]:
         lines.append("   * - " + _cell(row[0]))
