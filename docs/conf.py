@@ -63,7 +63,6 @@ for _nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
 # --- API reference -------------------------------------------------------------------
 write_api_pages(DOCS / "api")
 autosummary_generate = True
-autodoc_default_options = {"members": False}
 autodoc_typehints = "none"  # numpydoc's Parameters sections say the types
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
@@ -84,3 +83,15 @@ sphinx_gallery_conf = {
     "run_stale_examples": False,
 }
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def _skip_foreign_members(app, what, name, obj, skip, options):
+    """Leave out members a class gets from another library (scikit-learn's request setters)."""
+    module = getattr(obj, "__module__", None) or ""
+    if what == "class" and callable(obj) and not module.startswith("hardtarget"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_foreign_members)
