@@ -53,6 +53,12 @@ class Activation:
         The kind of threshold.
     k : int, default=1
         Steps of a quantized ReLU (``k + 1`` output levels); 1 for sign and step.
+
+    Examples
+    --------
+    >>> a = Activation("qrelu", 3)
+    >>> a.levels.tolist()
+    [0.0, 0.3333333333333333, 0.6666666666666666, 1.0]
     """
 
     kind: str

@@ -79,6 +79,14 @@ class FeasibilityReport:
         The network's training accuracy.
     problem : str
         The problem's name.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> xor = ht.load_problem("xor")
+    >>> report = ht.verify(xor, [xor.t.reshape(-1, 1)])  # the hidden unit gets XOR itself
+    >>> report.feasible, [u.unit for u in report.infeasible_units()]
+    (False, [0])
     """
 
     feasible: bool | None

@@ -63,6 +63,13 @@ class Problem:
     ----------
     feature_names : list of str or None
         Column names, when the data had them.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> p = ht.load_problem("and:2")
+    >>> p.X.shape, p.t.tolist()
+    ((4, 2), [-1, -1, -1, 1])
     """
 
     X: np.ndarray

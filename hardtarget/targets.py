@@ -36,6 +36,15 @@ class TargetSetting:
     ----------
     layers : list of array-like
         One ±1 matrix ``(n_samples, n_units)`` per hidden layer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ts = TargetSetting([np.array([[1, -1], [-1, 1], [1, 1]])])
+    >>> ts.widths, sorted(ts.to_npz_dict())
+    ((2,), ['T1'])
+    >>> ts.flipped(0, 0, 1).layers[0][0].tolist()
+    [1, 1]
     """
 
     __slots__ = ("layers",)

@@ -76,6 +76,13 @@ class SearchResult:
         ``(seconds, loss)`` at every new best.
     info : dict
         The strategy's own report (e.g. ``info["proof"]``).
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> r = ht.solve(ht.load_problem("parity:3"), hidden=(2,), strategy="exhaustive")
+    >>> r.status, r.loss
+    ('infeasible', 1.0)
     """
 
     status: str

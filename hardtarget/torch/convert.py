@@ -51,6 +51,16 @@ def to_torch(
     Returns
     -------
     MLP
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hardtarget import Network
+    >>> from hardtarget.torch import from_torch
+    >>> net = Network([np.array([[1.0], [1.0], [-1.0]])], ["sign"])
+    >>> back = from_torch(to_torch(net))
+    >>> back.predict(np.array([[1.0, 1.0], [1.0, -1.0]])).tolist()
+    [1.0, -1.0]
     """
     if not isinstance(network, Network):
         raise HardTargetError(f"to_torch needs a hardtarget Network, got {type(network).__name__}")

@@ -337,6 +337,12 @@ def make_model(
     Returns
     -------
     torch.nn.Module
+
+    Examples
+    --------
+    >>> net = make_model("mlp", "sign", in_shape=(1, 8, 8), num_classes=2, hidden=(16,))
+    >>> type(net).__name__
+    'MLP'
     """
     key = str(name).strip().lower()
     if key not in MODELS:

@@ -38,6 +38,13 @@ class UnitResult:
     ----------
     info : dict
         Solver-specific details.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> u = ht.solve_unit([[0.0], [1.0], [2.0]], [-1, 1, 1])
+    >>> u.separable, u.errors
+    (True, 0)
     """
 
     separable: bool | None
