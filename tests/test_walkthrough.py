@@ -46,3 +46,21 @@ def test_walkthrough_runs_top_to_bottom(tmp_path, monkeypatch, capsys):
         assert rc == (1 if "infeasible" in first else 0), (command, out)
         if first and first != "...":
             assert out.splitlines()[0] == first, (command, out)
+
+
+@pytest.mark.slow
+def test_readme_shell_tour_runs_in_order(tmp_path, monkeypatch, capsys):
+    """The README's shell block runs as written, in order, from a fresh folder."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## From the shell") :]
+    block = re.findall(r"```bash\n(.*?)```", section, flags=re.S)[0].replace("\\\n", " ")
+    commands = [c.split(" #")[0].strip() for ln in block.splitlines() for c in ln.split(" && ")]
+    shutil.copytree(ROOT / "examples" / "data", tmp_path / "examples" / "data")
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        argv = shlex.split(command)
+        assert argv[0] == "hardtarget", command
+        assert main(["-q", *argv[1:]]) == 0, command
+    assert {"net.npz", "targets.npz", "net.json", "net.c", "net.h"} <= {
+        p.name for p in tmp_path.iterdir()
+    }
