@@ -7,6 +7,7 @@ Build (warnings are errors, as in CI)::
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -83,6 +84,8 @@ sphinx_gallery_conf = {
     "run_stale_examples": False,
 }
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the examples print what they show; the search's progress lines stay out of the build log
+logging.getLogger("hardtarget").setLevel(logging.WARNING)
 
 
 def _skip_foreign_members(app, what, name, obj, skip, options):
