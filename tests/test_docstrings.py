@@ -62,7 +62,11 @@ def public_callables() -> list[tuple[str, object, list[str], tuple[str, ...]]]:
             if inspect.isclass(obj):
                 if issubclass(obj, Exception):
                     continue
-                init = obj.__init__ if "__init__" in vars(obj) or hasattr(obj, "__dataclass_fields__") else None
+                init = (
+                    obj.__init__
+                    if "__init__" in vars(obj) or hasattr(obj, "__dataclass_fields__")
+                    else None
+                )
                 params = _parameters(init) if init is not None else []
                 out.append((f"{module}.{name}", obj, params, ("Parameters", "Attributes")))
                 for meth_name, meth in vars(obj).items():
@@ -71,8 +75,14 @@ def public_callables() -> list[tuple[str, object, list[str], tuple[str, ...]]]:
                     fn = meth.__func__ if isinstance(meth, (classmethod, staticmethod)) else meth
                     if not inspect.isfunction(fn):
                         continue
-                    out.append((f"{module}.{name}.{meth_name}", getattr(obj, meth_name),
-                                _parameters(fn), ("Parameters",)))
+                    out.append(
+                        (
+                            f"{module}.{name}.{meth_name}",
+                            getattr(obj, meth_name),
+                            _parameters(fn),
+                            ("Parameters",),
+                        )
+                    )
             else:
                 out.append((f"{module}.{name}", obj, _parameters(obj), ("Parameters",)))
     return out
