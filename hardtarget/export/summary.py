@@ -183,17 +183,6 @@ def summary(model, inputs: str = "real") -> ModelSummary:
     -------
     ModelSummary
 
-    Parameters
-    ----------
-    model : Network, fitted estimator, SearchResult, torch MLP or model file
-        The network.
-    inputs : {"real", "sign"}, default="real"
-        What the inputs are.
-
-    Returns
-    -------
-    ModelSummary
-
     Examples
     --------
     >>> import numpy as np, hardtarget as ht

@@ -43,6 +43,9 @@ class ExportCheck:
         Units put at ``z = 0`` by some input, out of all units.
     first_mismatch : list of float or None
         The first input that disagreed.
+    torch : dict or None
+        For a torch conv net: rows, ties near a threshold, label mismatches, hidden flips
+        and the largest logit error.
     """
 
     format: str
@@ -201,6 +204,12 @@ def verify_export(
         Random inputs tried when not all ±1 inputs are.
     seed : int
         Seed of those inputs.
+    cc : str, optional
+        The C compiler command (default ``$CC`` or ``cc``).
+    cflags : tuple of str or str, optional
+        Its flags (default ``-O2``).
+    X : array-like, optional
+        Inputs for a torch conv net (e.g. its test set).
 
     Returns
     -------
