@@ -90,7 +90,7 @@ SLOW_TESTS = (
     "tests/torch/test_precision.py::test_bf16_gradients_of_a_convnet_are_close_to_float32",
     "tests/torch/test_precision.py::test_channels_last_gives_the_same_logits_and_trains",
     "tests/torch/test_precision.py::test_compiled_model_trains_like_the_eager_one",
-    "tests/torch/test_readme.py::",
+    "tests/torch/test_guide_examples.py::test_readme_",
     "tests/torch/test_training.py::test_cli_gpu_switches_and_split_run_on_the_cpu",
     "tests/torch/test_training.py::test_cli_logs_one_line_per_epoch_unless_quiet",
     "tests/torch/test_training.py::test_deterministic_mode_is_restored_after_training",
