@@ -10,13 +10,22 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# torch made unimportable in a child (as if not installed), then pytest on every test that
-# needs it: the torch modules skip at import, the torch cases of the other modules skip too
+# torch made unimportable in a child (as if not installed: an import hook refuses it), then
+# pytest on every test that needs it: the torch modules skip at import, the torch cases of
+# the other modules skip too, and the package's doctests are collected without
+# hardtarget/torch (see conftest.py)
 CHILD = """
-import sys
-sys.modules["torch"] = None  # `import torch` now raises ImportError
+import importlib.abc, sys
+
+class NoTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoTorch())
 import pytest
-sys.exit(pytest.main(["-q", "-rs", "-p", "no:cacheprovider", "tests/torch",
+sys.exit(pytest.main(["-q", "-rs", "-p", "no:cacheprovider", "tests/torch", "hardtarget",
                       "tests/test_export.py::test_torch_mlp_exports_once_converted",
                       "tests/test_docs.py", "-k", "torch"]))
 """
