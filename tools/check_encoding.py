@@ -149,8 +149,10 @@ def _exact_multipliers(A, t, lam) -> list[Fraction] | None:
     if not N:
         return None
     # projection N (N^T N)^-1 N^T lam: solve (N^T N) c = N^T lam exactly
-    G = [[sum(a * b for a, b in zip(u, v)) for v in N] + [sum(a * b for a, b in zip(u, lam))]
-         for u in N]
+    G = [
+        [sum(a * b for a, b in zip(u, v)) for v in N] + [sum(a * b for a, b in zip(u, lam))]
+        for u in N
+    ]
     k = len(N)
     sol = _null_space([row[:k] + [-row[k]] for row in G], k + 1)
     c = next(v for v in sol if v[k] != 0)  # G is invertible: one vector with last entry 1
@@ -291,7 +293,9 @@ class _Checker:
         if any(x not in (1, -1) for x in t) or any(x < 0 for x in lam) or sum(lam) == 0:
             raise EncodingError(f"{where}: targets must be ±1, lambda >= 0 and not all 0")
         if d == 1:
-            if any(tuple(A[a]) != tuple(map(Fraction, self.rows.points[i])) for a, i in enumerate(S)):
+            if any(
+                tuple(A[a]) != tuple(map(Fraction, self.rows.points[i])) for a, i in enumerate(S)
+            ):
                 raise EncodingError(f"{where}: inputs are not the rows' points")
         else:
             values = (-1, 1) if self.act == "sign" else (0, 1)
@@ -310,8 +314,10 @@ class _Checker:
         for s in (1, -1):
             if d <= L:
                 for j in range(len(self.H[d - 1][0])):
-                    lits = [-self.H[d - 1][i][j] if s * t[a] > 0 else self.H[d - 1][i][j]
-                            for a, i in enumerate(S)]
+                    lits = [
+                        -self.H[d - 1][i][j] if s * t[a] > 0 else self.H[d - 1][i][j]
+                        for a, i in enumerate(S)
+                    ]
                     out.append(tuple(sorted(base + lits)))
             elif all(self.rows.positive[i] == (s * t[a] > 0) for a, i in enumerate(S)):
                 out.append(tuple(sorted(base)))
@@ -340,9 +346,7 @@ class _Checker:
             self.counts["certificates"] += 1
 
 
-def check_encoding(
-    cnf_path: str, json_path: str, X, t, hidden, activation: str = "sign"
-) -> dict:
+def check_encoding(cnf_path: str, json_path: str, X, t, hidden, activation: str = "sign") -> dict:
     """Rebuild every clause of ``cnf_path`` for the claim "no network with hidden widths
     ``hidden`` fits ``(X, t)``" from the certificates in ``json_path``.
 
@@ -366,7 +370,8 @@ def check_encoding(
         data = json.load(f)
     ch = _Checker(clauses, data, X, t, tuple(int(h) for h in hidden), activation)
     certs = [
-        c for c in data.get("certificates", []) + data.get("symmetric_certificates", [])
+        c
+        for c in data.get("certificates", []) + data.get("symmetric_certificates", [])
         if "clauses" in c
     ]
     first_cut = min((c["clauses"][0] for c in certs), default=len(clauses))
@@ -406,7 +411,11 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     try:
         counts = check_encoding(
-            args.proof + ".cnf", args.proof + ".json", problem.X, problem.t, hidden,
+            args.proof + ".cnf",
+            args.proof + ".json",
+            problem.X,
+            problem.t,
+            hidden,
             args.activation,
         )
     except OSError as exc:
