@@ -174,3 +174,27 @@ def test_parity5_width4_proof_is_rebuilt(tmp_path):
     counts = _check(path, "parity:5", (4,))
     assert counts["separate"] == 16 * 16 * 9 and counts["symmetry"] == 4 + 3 * (1 + 3 * 31)
     assert counts["cut"] == 8 * counts["certificates"]
+
+
+def test_a_point_with_both_labels(tmp_path):
+    import itertools
+
+    import numpy as np
+
+    X = np.array(list(itertools.product((-1, 1), repeat=3)), dtype=float)
+    X = np.vstack([X, X[:1]])
+    t = np.array([1, -1, -1, 1, -1, 1, 1, -1, -1])  # parity-3, its first point also -1
+    path = str(tmp_path / "mixed")
+    r = ht.solve(
+        ht.Problem(X, t, np.array([-1, 1])),
+        hidden=(2,),
+        strategy="sat-lp",
+        objective="feasibility",
+        first_pass=False,
+        proof=path,
+    )
+    assert r.status == "infeasible"
+    counts = ce.check_encoding(path + ".cnf", path + ".json", X, t, (2,))
+    assert counts["mixed"] == 2
+    with pytest.raises(ce.EncodingError):  # the same CNF is not a proof about parity-3
+        _check(path, "parity:3", (2,))

@@ -180,6 +180,7 @@ class _Rows:
                 raise EncodingError(f"sample {i} of the problem has no row in the variable map")
             labels[self.index[p]].add(int(t[i]) > 0)
         self.positive = [True in s for s in labels]
+        self.negative = [False in s for s in labels]
         self.mixed = any(len(s) == 2 for s in labels)
 
     def of_sample(self, X, i: int) -> int:
@@ -269,9 +270,11 @@ class _Checker:
         if self.k >= end:
             return
         pos = [r for r, p in enumerate(self.rows.positive) if p]
-        neg = [r for r, p in enumerate(self.rows.positive) if not p]
+        neg = [r for r, n in enumerate(self.rows.negative) if n]
         for a in pos:
             for b in neg:
+                if a == b:  # a point with both labels (the mixed clauses settle it)
+                    continue
                 for Hd in self.H:
                     aux: dict = {}
                     for j in range(len(Hd[0])):
