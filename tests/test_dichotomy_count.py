@@ -38,6 +38,15 @@ def test_count_in_general_position_is_covers(m, d, seed):
     assert separable_dichotomies(X, count_only=True) == cover_count(m, d)
 
 
+@pytest.mark.parametrize("d, low, high, m", [(3, -2, 3, 40), (4, -1, 2, 30), (2, -3, 4, 30)])
+def test_count_of_degenerate_integer_points_matches_the_list(d, low, high, m):
+    # many points on common lines and planes: the closed form for three dimensions
+    # and the merging of parallel hyperplanes are both exercised; the list certifies
+    # each labeling by its own weights
+    X = np.random.default_rng(d).integers(low, high, (m, d)).astype(float)
+    assert separable_dichotomies(X, count_only=True) == len(separable_dichotomies(X))
+
+
 def test_count_ignores_repeated_rows():
     X = np.vstack([_cube(3), _cube(3)[:4]])
     assert separable_dichotomies(X, count_only=True) == 104

@@ -165,11 +165,27 @@ def _count(V: np.ndarray, guard, merged: bool = False) -> int:
         return 2**k
     if r == 2:
         return 2 * k
+    if r == 3 and k * (k - 1) <= 4000:
+        return _count3(V)
     c = 1
     for j in range(k):
         guard(0)
         c += _count(V[:j] @ _complement(V[j]), guard)
     return c
+
+
+def _count3(V: np.ndarray) -> int:
+    """:func:`_count` of k pairwise non-parallel unit rows in ``R^3`` in closed form: the
+    recursion adds, for each row j, twice the number of distinct lines ``v_i x v_j``
+    (i < j), so the count is ``2 + 2 * sum_L (m_L - 1)`` over the lines L where
+    ``m_L >= 2`` of the planes meet (Zaslavsky's theorem for rank 3)."""
+    i, j = np.triu_indices(len(V), 1)
+    D = np.cross(V[i], V[j])
+    D /= np.sqrt(np.einsum("ij,ij->i", D, D))[:, None]
+    _, line, _ = _merge_parallel(D)
+    pairs = np.bincount(line)  # m (m - 1) / 2 pairs of planes on a line of m planes
+    m = np.rint((1 + np.sqrt(1 + 8 * pairs)) / 2).astype(np.int64)
+    return 2 + 2 * int((m - 1).sum())
 
 
 def _certified(A: np.ndarray, T: np.ndarray, W: np.ndarray) -> np.ndarray:
