@@ -155,7 +155,7 @@ def _count(V: np.ndarray, guard, merged: bool = False) -> int:
     k, r = V.shape
     if k == 0:
         return 1
-    norms = np.sqrt(np.einsum("ij,ij->i", V, V))
+    norms = np.sqrt((V * V).sum(axis=1))
     if norms.min() <= _ZERO:
         return 0
     V = V / norms[:, None]
@@ -172,7 +172,7 @@ def _count(V: np.ndarray, guard, merged: bool = False) -> int:
     c = 1
     for j in range(k):
         guard(0)
-        c += _count(V[:j] @ _complement(V[j]), guard)
+        c += _count(matmul(V[:j], _complement(V[j])), guard)
     return c
 
 
@@ -183,7 +183,7 @@ def _count3(V: np.ndarray) -> int:
     ``m_L >= 2`` of the planes meet (Zaslavsky's theorem for rank 3)."""
     i, j = np.triu_indices(len(V), 1)
     D = np.cross(V[i], V[j])
-    D /= np.sqrt(np.einsum("ij,ij->i", D, D))[:, None]
+    D /= np.sqrt((D * D).sum(axis=1))[:, None]
     _, line, _ = _merge_parallel(D)
     pairs = np.bincount(line)  # m (m - 1) / 2 pairs of planes on a line of m planes
     m = np.rint((1 + np.sqrt(1 + 8 * pairs)) / 2).astype(np.int64)
