@@ -157,12 +157,14 @@ class Evaluator:
         weights, bad = [], 0
         inputs, key = self.problem.X, self._x_key
         for T in targets.layers:
+            self._check_stop()  # each step takes seconds at large sizes (hashes, copies)
             W, sep = self.train_layer(inputs, T, key)
             weights.append(W)
             bad += sep.count(False)
-            self._check_stop()  # each step below takes seconds at large sizes
+            self._check_stop()
             inputs, key = act.from_targets(T), None
         T_out = self.t_out if output_targets is None else output_targets
+        self._check_stop()
         W, sep = self.train_layer(inputs, T_out, key)
         weights.append(W)
         bad += sep.count(False)

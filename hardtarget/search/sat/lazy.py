@@ -37,6 +37,7 @@ from ...units import check_certificate, solve_unit
 from ..base import BudgetExhausted, SearchContext, Strategy
 from ..first_pass import first_fit
 from ..params import Param
+from ..scale import SAT_CELL_BYTES, Footprint, distinct_count, local_footprint
 from ..symmetry import point_symmetries, symmetry_generators
 from ._common import distinct_problem
 from .proposers import PROPOSERS, separate
@@ -130,6 +131,16 @@ class SatLP(Strategy):
         self.summable = summable
         self.proof = proof
         self.first_pass = first_pass
+
+    def footprint(self, evaluator) -> Footprint:
+        u = distinct_count(evaluator.problem.X)
+        cells = u * sum(evaluator.hidden)
+        local = local_footprint(evaluator)
+        return Footprint(
+            local.bytes + SAT_CELL_BYTES * cells,
+            f"{cells:,} SAT variables, one per distinct row and hidden unit",
+            variables=cells + u,
+        )
 
     def check(self, evaluator) -> None:
         if evaluator.loss != "errors":
