@@ -329,6 +329,8 @@ def start_network(
     t = problem.T_out.astype(np.float64)
     if method == "random":
         Ws = _random_weights(rng, [X.shape[1], *hidden, t.shape[1]])
+        if len(row_blocks(X.shape[0], _widths(X, Ws))) > 1:
+            return Ws, _balanced_blocks(X, Ws, act)
         # balanced units: threshold each hidden unit at its median pre-activation
         H, targets = X, []
         for W in Ws[:-1]:
@@ -344,6 +346,24 @@ def start_network(
     if targets is None:  # no epoch ran
         targets = hidden_targets(X, Ws, act)
     return Ws, targets
+
+
+def _balanced_blocks(X, Ws: list, act) -> list:
+    """The ``random`` start's median thresholds and hidden targets on a large problem: the
+    pre-activations a few units at a time (each unit's median needs all its rows), the
+    targets a block of rows at a time (no float64 copy of a whole layer)."""
+    m, H, targets = X.shape[0], X, []
+    for W in Ws[:-1]:
+        step = max(1, _BLOCK_ENTRIES // m)
+        for a in range(0, W.shape[1], step):
+            Zt = W[:-1, a : a + step].T @ H.T  # one contiguous row per unit: a fast median
+            W[-1, a : a + step] = -np.median(Zt, axis=1)
+        T = np.empty((m, W.shape[1]), dtype=np.int8)
+        for rows in row_blocks(m, [H.shape[1], W.shape[1]]):
+            T[rows] = np.where(H[rows] @ W[:-1] + W[-1] > 0, _ONE, _MINUS_ONE)
+        targets.append(T)
+        H = T if len(targets) == len(Ws) - 1 else act.from_targets(T)
+    return targets
 
 
 def _defaults(epochs: int, training: dict) -> dict:
