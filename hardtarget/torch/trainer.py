@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import HardTargetError
-from ._checks import check_counts, check_device, check_rates
+from ._checks import check_compile, check_counts, check_device, check_rates
 from .callbacks import best_metric
 from .evaluation import correct, evaluate_source, prepare
 from .precision import (
@@ -216,6 +216,7 @@ def fit(
         lr=lr, momentum=momentum, weight_decay=weight_decay, gamma=gamma, val_split=val_split
     )
     check_counts(epochs=epochs, batch_size=batch_size)
+    compile = check_compile(compile)
     if not isinstance(model, nn.Module):
         raise HardTargetError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     opts = _Options(
@@ -349,7 +350,7 @@ def _setup(
         ids = [dev.index] if dev.type == "cuda" else None
         net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
     if compile:
-        net = torch.compile(net, backend=compile if isinstance(compile, str) else "inductor")
+        net = torch.compile(net, backend=compile)
     return TrainerState(
         model, net, opt, sched, grad_scaler(dev, opts.precision), opts.epochs, dev, rank, world
     )

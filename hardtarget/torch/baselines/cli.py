@@ -276,14 +276,14 @@ def _finish(args: argparse.Namespace, bundle, norm, run) -> int:
 
 def _save(out: Path, res, norm) -> None:
     """``final.pt`` (the final network's tensors and normalization) and ``log.json``, atomically."""
-    import torch
 
     from ..._io import atomic_open, dumps_json
+    from ..callbacks import save_atomic
 
     os.makedirs(out, exist_ok=True)
-    with atomic_open(out / "final.pt") as fh:
-        torch.save(
-            {"model": res.model.state_dict(), "norm": [norm[0], norm[1]], "stages": res.stages}, fh
-        )
+    save_atomic(
+        {"model": res.model.state_dict(), "norm": [norm[0], norm[1]], "stages": res.stages},
+        out / "final.pt",
+    )
     with atomic_open(out / "log.json", "w") as fh:
         fh.write(dumps_json(res.history, indent=1))
