@@ -323,7 +323,14 @@ class SatLP(Strategy):
         extra = {"solver": self.solver, "proof": self.proof is not None}
         extra = extra if self.backend == "pysat" else {}
         prop = PROPOSERS[self.backend](
-            rows, ev.hidden, self.objective, self.symmetry, self.seed, self.workers, **extra
+            rows,
+            ev.hidden,
+            self.objective,
+            self.symmetry,
+            self.seed,
+            self.workers,
+            tick=ctx.check_budget,  # building the model on many rows takes seconds
+            **extra,
         )
         try:  # the proposer is built first: its solver must be installed
             fit = first_fit(ctx) if self.first_pass else None
