@@ -6,6 +6,8 @@ injected memory figures, never with wall-clock time.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -222,3 +224,24 @@ def test_an_encoding_past_the_literal_range_is_refused(monkeypatch):
     with pytest.raises(HardTargetError, match="more than a SAT literal can number"):
         scale.check_fits(strat, ctx.evaluator, available=10**12)
     ctx.close()
+
+
+# -- the exact strategies' model builders ask the budget ------------------------------------
+@pytest.mark.parametrize("strategy", ["sat", "sat-lp"])
+def test_building_a_sat_model_asks_the_budget(strategy):
+    from hardtarget.search.context import BudgetExhausted
+
+    p = ht.load_problem("planted:6-4-1:6000:0")  # 6,000 distinct rows, no first pass
+    strat, ctx = prepare_search(p, (3,), strategy, time_limit=1000, progress=False)
+    asked = []
+
+    def check_budget():  # a budget that expires at its 3rd look
+        asked.append(inspect.stack()[1].function)
+        if len(asked) >= 3:
+            raise BudgetExhausted("time limit of 1000 s reached")
+
+    ctx.check_budget = check_budget
+    r = run_strategy(strat, ctx)
+    assert r.status == "time_limit" and len(asked) == 3
+    assert r.states_evaluated == 0  # stopped while building, before any state
+    assert asked[0] == "ticking"  # asked while the variables were being created
