@@ -245,3 +245,18 @@ def test_building_a_sat_model_asks_the_budget(strategy):
     assert r.status == "time_limit" and len(asked) == 3
     assert r.states_evaluated == 0  # stopped while building, before any state
     assert asked[0] == "ticking"  # asked while the variables were being created
+
+
+# -- beam keeps only its width best states of a round ----------------------------------------
+@pytest.mark.parametrize("width", [1, 3, 8])
+def test_beam_keeps_the_width_best_like_a_stable_sort(width):
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(width)
+    states = [SimpleNamespace(loss=float(v), name=k) for k, v in enumerate(rng.integers(0, 5, 40))]
+    kept: list = []
+    for order, s in enumerate(states):
+        local._keep(kept, width, s, order)
+    got = [st.name for _, _, st in sorted(kept, key=lambda e: (-e[0], -e[1]))]
+    want = [s.name for s in sorted(states, key=lambda s: s.loss)[:width]]
+    assert got == want

@@ -9,6 +9,8 @@ each misclassified sample, the flips of the least confident hidden units first.
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from ..targets import TargetSetting
@@ -145,7 +147,8 @@ class BeamSearch(Strategy):
         stale = 0
         while ctx.best.errors > 0 and stale < self.patience:
             before = ctx.best.loss
-            candidates = []
+            kept: list = []  # the width best of the round so far: (-loss, -order, state)
+            evaluated, last = 0, None
             for s in beam:
                 for d, i, j in neighbors(s.targets, ctx.rng, self.max_neighbors):
                     nt = s.targets.flipped(d, i, j)
@@ -153,15 +156,17 @@ class BeamSearch(Strategy):
                     if key in seen:
                         continue
                     seen.add(key)
-                    candidates.append(ctx.evaluate(nt))
-                    if candidates[-1].errors == 0:
+                    last = ctx.evaluate(nt)
+                    _keep(kept, self.width, last, evaluated)
+                    evaluated += 1
+                    if last.errors == 0:
                         break
-                if candidates and candidates[-1].errors == 0:
+                if last is not None and last.errors == 0:
                     break
-            if not candidates:
+            if not evaluated:
                 break
-            candidates.sort(key=lambda s: s.loss)
-            beam = candidates[: self.width]
+            # the width lowest losses, ties in evaluation order (a stable sort of them all)
+            beam = [st for _, _, st in sorted(kept, key=lambda e: (-e[0], -e[1]))]
             stale = 0 if ctx.best.loss < before else stale + 1
             if self.width == 1 and beam[0].loss >= before:
                 break  # hill climbing: stop at the first non-improving round
@@ -170,6 +175,16 @@ class BeamSearch(Strategy):
         return "local_optimum", (
             f"no improvement in {self.patience} round(s) (loss {ctx.best.loss:g})"
         )
+
+
+def _keep(kept: list, width: int, state: State, order: int) -> None:
+    """Keep ``state`` among the ``width`` best of a round (a bounded heap: a round's
+    candidates are not all held, each with its copy of the targets)."""
+    entry = (-state.loss, -order, state)
+    if len(kept) < width:
+        heapq.heappush(kept, entry)
+    elif entry[:2] > kept[0][:2]:
+        heapq.heapreplace(kept, entry)
 
 
 class Madaline(Strategy):
