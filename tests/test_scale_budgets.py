@@ -260,3 +260,16 @@ def test_beam_keeps_the_width_best_like_a_stable_sort(width):
     got = [st.name for _, _, st in sorted(kept, key=lambda e: (-e[0], -e[1]))]
     want = [s.name for s in sorted(states, key=lambda s: s.loss)[:width]]
     assert got == want
+
+
+def test_a_stopped_random_start_keeps_threshold_zero_for_the_units_not_reached(monkeypatch):
+    p = ht.load_problem("planted:5-3-1:400:1")
+    monkeypatch.setattr(init, "_BLOCK_ENTRIES", 800)  # 2 units per median chunk
+    asked = []
+    stop = lambda: asked.append(1) or len(asked) >= 2  # noqa: E731 (stop at the 2nd look)
+    Ws, T = init.start_network(p, (6,), SIGN, np.random.default_rng(3), "random", stop=stop)
+    W = Ws[0]
+    Z = p.X @ W[:-1]
+    np.testing.assert_allclose(W[-1, :2], -np.median(Z[:, :2], axis=0))  # the first chunk
+    assert np.all(W[-1, 4:] == 0)  # never reached
+    assert np.array_equal(T[0], np.where(Z + W[-1] > 0, 1, -1))  # its own outputs

@@ -330,7 +330,7 @@ def start_network(
     if method == "random":
         Ws = _random_weights(rng, [X.shape[1], *hidden, t.shape[1]])
         if len(row_blocks(X.shape[0], _widths(X, Ws))) > 1:
-            return Ws, _balanced_blocks(X, Ws, act)
+            return Ws, _balanced_blocks(X, Ws, act, stop)
         # balanced units: threshold each hidden unit at its median pre-activation
         H, targets = X, []
         for W in Ws[:-1]:
@@ -348,14 +348,19 @@ def start_network(
     return Ws, targets
 
 
-def _balanced_blocks(X, Ws: list, act) -> list:
+def _balanced_blocks(X, Ws: list, act, stop: Callable[[], bool] = _never) -> list:
     """The ``random`` start's median thresholds and hidden targets on a large problem: the
     pre-activations a few units at a time (each unit's median needs all its rows), the
-    targets a block of rows at a time (no float64 copy of a whole layer)."""
+    targets a block of rows at a time (no float64 copy of a whole layer).  When ``stop``
+    says stop, the units not reached keep threshold 0 (still a random network)."""
     m, H, targets = X.shape[0], X, []
+    stopped = False
     for W in Ws[:-1]:
         step = max(1, _BLOCK_ENTRIES // m)
         for a in range(0, W.shape[1], step):
+            stopped = stopped or (a > 0 and stop())
+            if stopped:
+                break
             Zt = W[:-1, a : a + step].T @ H.T  # one contiguous row per unit: a fast median
             W[-1, a : a + step] = -np.median(Zt, axis=1)
         T = np.empty((m, W.shape[1]), dtype=np.int8)
