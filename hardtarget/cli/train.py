@@ -194,7 +194,6 @@ def run(args: argparse.Namespace) -> int:
 # The options that not every --method uses: option (argparse dest) -> the methods that act
 # on it.  Every other option acts for every method.  Method-specific options default to
 # None (or False for a flag), so that giving one, even with its default value, is seen.
-# weight_decay: train_cb and train_weight_dist build their own Adam without it (so far).
 METHOD_OPTIONS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(
         (
@@ -203,20 +202,13 @@ METHOD_OPTIONS: dict[str, tuple[str, ...]] = {
             "preset",
             "optimizer",
             "momentum",
-            "weight_decay",
-            "decay_biases_and_norms",
-            "milestones",
-            "gamma",
-            "resume",
             "log_layers",
             "early_stop",
-            "channels_last",
-            "compile",
         ),
         ("ftprop",),
     ),
     **dict.fromkeys(("pretrain_epochs", "stage_epochs"), ("cb", "weight-dist")),
-    **dict.fromkeys(("slope_lr", "slope_lambda", "slope_regularizer"), ("cb",)),
+    **dict.fromkeys(("slope_lr", "slope_lambda", "slope_regularizer", "slope_schedule"), ("cb",)),
     **dict.fromkeys(("weights", "logit_lr"), ("weight-dist",)),
 }
 _WHY = {
@@ -272,11 +264,9 @@ def _check_pairs(args: argparse.Namespace) -> None:
         )
     if args.no_stratify and not args.val_split:
         raise HardTargetError("--no-stratify changes how --val-split holds out; give --val-split")
-    if args.method != "ftprop":
-        return
     from ..torch.training import PRESETS
 
-    preset = PRESETS.get(args.preset, {}) if args.preset else {}
+    preset = PRESETS.get(args.preset, {}) if args.preset else {}  # (ftprop only)
     optimizer = (args.optimizer or preset.get("optimizer", "adam")).lower()
     if args.momentum is not None and optimizer != "sgd":
         raise HardTargetError(
