@@ -103,7 +103,17 @@ class Strategy(ABC):
 
     def footprint(self, evaluator: Evaluator) -> Footprint:
         """The memory (and encoding size) a run on ``evaluator``'s problem needs, estimated
-        from its shape (see :mod:`.scale`); a strategy that builds a model overrides it."""
+        from its shape (see :mod:`.scale`); a strategy that builds a model overrides it.
+
+        Parameters
+        ----------
+        evaluator : Evaluator
+            The run's problem and hidden widths.
+
+        Returns
+        -------
+        Footprint
+        """
         return local_footprint(evaluator)
 
     # -- scikit-learn's parameter protocol --------------------------------------------

@@ -135,6 +135,17 @@ class SatLP(Strategy):
         self.first_pass = first_pass
 
     def footprint(self, evaluator) -> Footprint:
+        """:meth:`Strategy.footprint` plus a SAT variable per distinct row and hidden unit.
+
+        Parameters
+        ----------
+        evaluator : Evaluator
+            The run's problem and hidden widths.
+
+        Returns
+        -------
+        Footprint
+        """
         u = distinct_count(evaluator.problem.X)
         cells = u * sum(evaluator.hidden)
         local = local_footprint(evaluator)

@@ -178,6 +178,17 @@ class SatSearch(Strategy):
         self.weight_bound = check_weight_bound(self.weight_bound)
 
     def footprint(self, evaluator) -> Footprint:
+        """:meth:`Strategy.footprint` plus the CP-SAT model (terms per row, unit, input).
+
+        Parameters
+        ----------
+        evaluator : Evaluator
+            The run's problem and hidden widths.
+
+        Returns
+        -------
+        Footprint
+        """
         p = evaluator.problem
         u = distinct_count(p.X)
         widths = [p.n_features, *evaluator.hidden, 1]
