@@ -110,10 +110,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Solve; exit 0 with zero training errors, 1 with errors left, 130 when interrupted."""
     from ..search import solve
-    from ._options import strategy_options
+    from ._options import strategy_arg, strategy_options
 
     hidden = parse_hidden(args.hidden)
     options = strategy_options(args.strategy, args.option)
+    strategy, kwargs = strategy_arg(args.strategy, options, args.seed)
     problem = load_problem_arg(args)
     with locked_outputs(args.out, args.targets_out):
         r = (
@@ -122,14 +123,14 @@ def run(args: argparse.Namespace) -> int:
             else solve(
                 problem,
                 hidden=hidden,
-                strategy=args.strategy,
+                strategy=strategy,
                 activation=args.activation,
                 solver=args.solver,
                 time_limit=args.time_limit,
                 max_states=args.max_states,
                 seed=args.seed,
                 progress=progress_flag(args),
-                **options,
+                **kwargs,
             )
         )
         written = _write(args, r)

@@ -80,15 +80,11 @@ def _run(problem: Problem, hidden, member: Member, deadline, common: dict, stop_
     limit = None if deadline is None else deadline - time.time()
     if limit is not None and limit <= 0:
         return None
+    # the instance is built first: an option may share a name with a keyword of ``common``
+    # (``solver``: the SAT solver of sat/sat-lp, the unit solver there)
+    strat = get_strategy(member.strategy, seed=member.seed, **member.options)
     strat, ctx = prepare_search(
-        problem,
-        hidden,
-        member.strategy,
-        seed=member.seed,
-        time_limit=limit,
-        progress=False,
-        **common,
-        **member.options,
+        problem, hidden, strat, seed=member.seed, time_limit=limit, progress=False, **common
     )
     return run_strategy(strat, ctx) if stop_name is None else run_watched(strat, ctx, stop_name)
 

@@ -97,7 +97,7 @@ class SatLP(Strategy):
         "backend": Param("str", "target proposer", choices=tuple(PROPOSERS)),
         "symmetry": Param("bool", "fix hidden units' first target and order the units"),
         "workers": Param("int", "CP-SAT workers (1: deterministic)", low=1),
-        "solver": Param("str", "PySAT solver", choices=SOLVERS),
+        "solver": Param("str", "PySAT SAT solver (--solver is the unit solver)", choices=SOLVERS),
         "max_rounds": Param("int", "give up after this many proposals", low=1),
         "point_symmetry": Param("bool", "add the images of first-layer cuts under symmetries"),
         "separate": Param("bool", "rows with different outputs get different hidden codes"),

@@ -116,7 +116,7 @@ class SatSearch(Strategy):
         "symmetry": Param("bool", "break hidden-unit negation and permutation symmetry"),
         "order": Param("str", "cpsat: unit order for symmetry", choices=("lex", "count")),
         "first_pass": Param("bool", "cpsat: a short search for a fit before the full model"),
-        "solver": Param("str", "PySAT solver", choices=SOLVERS),
+        "solver": Param("str", "PySAT SAT solver (--solver is the unit solver)", choices=SOLVERS),
         "encoding": Param(
             "str",
             "PySAT cardinality encoding",
