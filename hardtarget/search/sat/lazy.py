@@ -37,6 +37,7 @@ from ...units import check_certificate, solve_unit
 from ..base import BudgetExhausted, SearchContext, Strategy
 from ..first_pass import first_fit
 from ..params import Param
+from ..scale import SAT_CELL_BYTES, Footprint, distinct_count, local_footprint
 from ..symmetry import point_symmetries, symmetry_generators
 from ._common import distinct_problem
 from .proposers import PROPOSERS, separate
@@ -132,6 +133,27 @@ class SatLP(Strategy):
         self.summable = summable
         self.proof = proof
         self.first_pass = first_pass
+
+    def footprint(self, evaluator) -> Footprint:
+        """:meth:`Strategy.footprint` plus a SAT variable per distinct row and hidden unit.
+
+        Parameters
+        ----------
+        evaluator : Evaluator
+            The run's problem and hidden widths.
+
+        Returns
+        -------
+        Footprint
+        """
+        u = distinct_count(evaluator.problem.X)
+        cells = u * sum(evaluator.hidden)
+        local = local_footprint(evaluator)
+        return Footprint(
+            local.bytes + SAT_CELL_BYTES * cells,
+            f"{cells:,} SAT variables, one per distinct row and hidden unit",
+            variables=cells + u,
+        )
 
     def check(self, evaluator) -> None:
         if evaluator.loss != "errors":
@@ -314,7 +336,14 @@ class SatLP(Strategy):
         extra = {"solver": self.solver, "proof": self.proof is not None}
         extra = extra if self.backend == "pysat" else {}
         prop = PROPOSERS[self.backend](
-            rows, ev.hidden, self.objective, self.symmetry, self.seed, self.workers, **extra
+            rows,
+            ev.hidden,
+            self.objective,
+            self.symmetry,
+            self.seed,
+            self.workers,
+            tick=ctx.check_budget,  # building the model on many rows takes seconds
+            **extra,
         )
         try:  # the proposer is built first: its solver must be installed
             fit = first_fit(ctx) if self.first_pass else None
