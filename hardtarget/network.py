@@ -207,7 +207,17 @@ class Network:
 
     # -- persistence ---------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the network to a versioned ``.npz`` file, atomically."""
+        """Write the network to a versioned ``.npz`` file, atomically.
+
+        A path ending in ``.json`` gets the portable JSON model file instead
+        (:func:`hardtarget.export`), so what is written is what its name says;
+        :func:`hardtarget.load` and :meth:`load` read both.
+        """
+        if str(path).lower().endswith(".json"):
+            from .export.jsonfile import save_json
+
+            save_json(self, path)
+            return
         meta = {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
@@ -224,6 +234,12 @@ class Network:
     def load(cls, path: str | os.PathLike[str]) -> Network:
         """Read a file written by :meth:`save`; refuse anything else with a HardTargetError."""
         from ._npz import read_npz
+
+        if str(path).lower().endswith(".json"):
+            from .export.jsonfile import _is_zip, load
+
+            if not _is_zip(path):  # an .npz saved under .json by an older hardtarget
+                return load(path)
 
         arrays = read_npz(path, "model file")
         fix = "write one with Network.save or `hardtarget solve --out`"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._model import as_network
+from ._model import as_network, class_labels
 from ._plan import LayerPlan, plan_network
 
 __all__ = ["summary", "ModelSummary"]
@@ -128,5 +128,7 @@ def summary(model, inputs: str = "real") -> ModelSummary:
     >>> s.rows[0]["path"], s.rows[0]["binary_ops"], s.rows[0]["memory_bytes"]
     ('packed', 2048, 384)
     """
-    plans = plan_network(as_network(model), inputs)
+    net = as_network(model)
+    class_labels(net)  # the classes every export writes: refused here as there
+    plans = plan_network(net, inputs)
     return ModelSummary([_row(p, i == len(plans) - 1) for i, p in enumerate(plans)], inputs)

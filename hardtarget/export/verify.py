@@ -101,6 +101,26 @@ def _ties_first_layer(net: Network) -> np.ndarray:
     return np.array(rows).reshape(-1, n)
 
 
+_MAX_SCALE = 1e150
+
+
+def _check_finite(net: Network, X: np.ndarray) -> None:
+    """Refuse a model whose pre-activations overflow float64 on a tested input: its
+    outputs there are inf or NaN arithmetic, not a function an export can reproduce."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        for d, Z in enumerate(net.preactivations(X)):
+            bad = ~np.isfinite(Z)
+            if bad.any():
+                i, j = np.argwhere(bad)[0]
+                big = max(float(np.abs(W).max()) for W in net.weights)
+                raise HardTargetError(
+                    f"layer {d + 1} unit {j} overflows float64 (its pre-activation is "
+                    f"{Z[i, j]}) on the input {X[i].tolist()[:8]}: the weights (up to {big:g}) "
+                    "are too large to compute with; divide each unit's weights and bias by a "
+                    "positive number (a unit's sign is unchanged by it) and export again"
+                )
+
+
 def check_inputs_for(
     net: Network,
     inputs: str = "real",
@@ -119,7 +139,8 @@ def check_inputs_for(
         _ties_by_flips(net, rng),
     ]
     if inputs == "real":
-        scale = max(1.0, float(np.abs(net.weights[0]).max()))
+        # inputs about as large as the weights, capped so that an input stays finite
+        scale = min(max(1.0, float(np.abs(net.weights[0]).max())), _MAX_SCALE)
         parts += [
             rng.normal(size=(n_random, n)) * scale,
             np.zeros((1, n)),
@@ -165,7 +186,9 @@ def verify_export(
             f"{path} was exported for inputs that are all -1 or +1; check it "
             "with inputs='sign' (or export it with inputs='real')"
         )
-    X, exhaustive = check_inputs_for(net, inputs, n_random, seed)
+    with np.errstate(over="ignore", invalid="ignore"):
+        X, exhaustive = check_inputs_for(net, inputs, n_random, seed)
+    _check_finite(net, X)
     if (runner.n_features, runner.n_outputs) != (net.n_features, net.widths[-1]):
         raise HardTargetError(
             f"{path} takes {runner.n_features} features and gives {runner.n_outputs} outputs, the "
