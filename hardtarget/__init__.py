@@ -10,16 +10,9 @@ hardtarget`` and ``hardtarget --version`` load neither numba nor torch.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
 from typing import TYPE_CHECKING, Any
 
 from .errors import HardTargetError
-
-try:
-    __version__ = _version("hardtarget")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0+unknown"
 
 # public name -> the module that defines it
 _EXPORTS = {
@@ -54,7 +47,21 @@ _EXPORTS = {
 __all__ = sorted([*_EXPORTS, "HardTargetError", "__version__"])
 
 
+def _package_version() -> str:
+    # read on first use: importlib.metadata takes a while, and the command line should
+    # be in charge of Ctrl-C (exit 130, no traceback) as early as possible
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hardtarget")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = value = _package_version()
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'hardtarget' has no attribute {name!r}")
