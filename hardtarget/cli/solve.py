@@ -16,7 +16,7 @@ from ._args import (
     progress_flag,
     say,
 )
-from ._output import locked_outputs, print_json
+from ._output import check_paths, locked_outputs, print_json
 
 __all__ = ["register", "run", "parse_hidden", "add_search_args"]
 
@@ -114,8 +114,15 @@ def run(args: argparse.Namespace) -> int:
 
     hidden = parse_hidden(args.hidden)
     options = strategy_options(args.strategy, args.option)
+    outputs = [("--out", args.out), ("--targets-out", args.targets_out)]
+    proof = options.get("proof")
+    if proof:  # sat-lp's proof set: the DRAT file, its CNF and its certificates
+        outputs += [("-o proof=", proof), ("the proof's CNF", f"{proof}.cnf")]
+        outputs += [("the proof's certificates", f"{proof}.json")]
+    inputs = [("--data", args.data)]
+    check_paths(outputs, inputs)
     problem = load_problem_arg(args)
-    with locked_outputs(args.out, args.targets_out):
+    with locked_outputs(*outputs, inputs=inputs):
         r = (
             _portfolio(args, problem, hidden, options)
             if _parallel(args)

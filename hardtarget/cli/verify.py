@@ -76,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
         raise HardTargetError(
             "--weights and --time-limit apply to the SAT check only; add --sat cpsat or --sat pysat"
         )
-    with locked_outputs(args.out):
+    with locked_outputs(
+        ("--out", args.out), inputs=[("--data", args.data), ("--targets", args.targets)]
+    ):
         if args.sat:
             return _sat_run(args, problem, targets)
         report = verify(problem, targets, activation=args.activation, solver=args.solver)

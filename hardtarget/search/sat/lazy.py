@@ -30,7 +30,7 @@ import json
 
 import numpy as np
 
-from ..._io import atomic_open
+from ..._io import write_file_set
 from ...errors import HardTargetError
 from ...targets import TargetSetting
 from ...units import check_certificate, solve_unit
@@ -362,21 +362,19 @@ class SatLP(Strategy):
 
     def _write_proof(self, ctx: SearchContext, prop) -> None:
         """The formula, its DRAT refutation and the certificates behind its cuts, to files."""
-        ctx.info["proof_lines"] = prop.write_proof(self.proof)
+        files, ctx.info["proof_lines"] = prop.proof_files(self.proof)
         ctx.info["proof_file"] = self.proof
-        with atomic_open(self.proof + ".json", "w") as f:
-            json.dump(
-                {
-                    "variables": {
-                        "hidden": [Hd.astype(np.int64).tolist() for Hd in prop.H],
-                        "output": None if prop.y.dtype == bool else prop.y.astype(int).tolist(),
-                        "rows": self._first.tolist(),
-                    },
-                    "certificates": ctx.info["certificates"],
-                    "symmetric_certificates": ctx.info["symmetric_certificates"],
-                },
-                f,
-            )
+        doc = {
+            "variables": {
+                "hidden": [Hd.astype(np.int64).tolist() for Hd in prop.H],
+                "output": None if prop.y.dtype == bool else prop.y.astype(int).tolist(),
+                "rows": self._first.tolist(),
+            },
+            "certificates": ctx.info["certificates"],
+            "symmetric_certificates": ctx.info["symmetric_certificates"],
+        }
+        # DRAT, CNF and certificates as one set: all from this run or all from the last
+        write_file_set([*files, (self.proof + ".json", json.dumps(doc))])
 
     def _verdict(self, ctx: SearchContext, found: int | None) -> tuple[str, str]:
         n = len(ctx.info["certificates"])
