@@ -109,7 +109,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Solve; exit 0 with zero training errors, 1 with errors left, 130 when interrupted."""
+    import os
+
     from ..search import solve
+    from ..search.portfolio import SCHEDULER_ENV, check_scheduler
     from ._options import strategy_options
 
     hidden = parse_hidden(args.hidden)
@@ -121,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
         outputs += [("the proof's certificates", f"{proof}.json")]
     inputs = [("--data", args.data)]
     check_paths(outputs, inputs)
+    scheduler = args.scheduler or os.environ.get(SCHEDULER_ENV)
+    if scheduler:  # a malformed address fails here, before any work
+        check_scheduler(scheduler)
     problem = load_problem_arg(args)
     with locked_outputs(*outputs, inputs=inputs):
         r = (

@@ -15,8 +15,14 @@ any grid of tasks the same way (``hardtarget bench --scheduler``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
+import re
+import signal
+import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -28,8 +34,18 @@ from ..errors import HardTargetError
 from ..problem import Problem
 from .api import get_strategy, prepare_search
 from .base import SearchContext, SearchResult, run_strategy
+from .signals import StopSignals
 
-__all__ = ["Member", "grid", "portfolio", "dask_map", "Shared", "SCHEDULER_ENV"]
+__all__ = [
+    "Member",
+    "grid",
+    "portfolio",
+    "dask_map",
+    "Shared",
+    "SCHEDULER_ENV",
+    "check_scheduler",
+    "connect",
+]
 
 log = logging.getLogger("hardtarget.search")
 
@@ -73,12 +89,14 @@ def _rank(item: tuple[int, SearchResult]) -> tuple:
     return (r.loss, not _decisive(r), i)
 
 
-def _run(problem: Problem, hidden, member: Member, deadline, common: dict, stop_name=None):
+def _run(
+    problem: Problem, hidden, member: Member, deadline, common: dict, stop_name=None, stop_file=None
+):
     """Run one member in a worker; ``deadline`` is wall-clock (``time.time()``).  On Dask
     (``stop_name``, see :func:`dask_map`) the member stops as ``interrupted`` once the
-    flag is set."""
+    flag is set; with ``stop_file`` (loky), once that file exists."""
     limit = None if deadline is None else deadline - time.time()
-    if limit is not None and limit <= 0:
+    if (limit is not None and limit <= 0) or (stop_file is not None and os.path.exists(stop_file)):
         return None
     strat, ctx = prepare_search(
         problem,
@@ -90,14 +108,37 @@ def _run(problem: Problem, hidden, member: Member, deadline, common: dict, stop_
         **common,
         **member.options,
     )
+    if stop_file is not None:
+        return _run_file_watched(strat, ctx, stop_file)
     return run_strategy(strat, ctx) if stop_name is None else run_watched(strat, ctx, stop_name)
 
 
-def _loky(problem, hidden, members, deadline, common, jobs) -> Iterator[tuple[int, object]]:
+def _run_file_watched(strategy, ctx: SearchContext, stop_file: str) -> SearchResult:
+    """``run_strategy`` in a loky worker, stopped (``interrupted``, best so far) once
+    ``stop_file`` exists: how the parent passes Ctrl-C on to its members."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(STOP_POLL):
+            if os.path.exists(stop_file):
+                ctx.signals.request(signal.SIGINT)
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True, name="hardtarget-stop-file")
+    watcher.start()
+    try:
+        return run_strategy(strategy, ctx)
+    finally:
+        done.set()
+
+
+def _loky(
+    problem, hidden, members, deadline, common, jobs, stop_file
+) -> Iterator[tuple[int, object]]:
     from joblib import Parallel, delayed
 
     def task(i: int, m: Member):
-        return i, _run(problem, hidden, m, deadline, common)
+        return i, _run(problem, hidden, m, deadline, common, stop_file=stop_file)
 
     par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
     with warnings.catch_warnings():  # cancelling the members after a decisive one is the point
@@ -140,6 +181,120 @@ def run_watched(strategy, ctx: SearchContext, stop_name: str) -> SearchResult:
         done.set()
 
 
+CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler when no time limit says less
+_ADDRESS = re.compile(
+    r"^(?:(?:tcp|tls|ws|wss|ucx)://)?"  # a scheme, or none (tcp)
+    r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"  # host
+    r"(?::(\d{1,5}))?$"  # port
+)
+
+
+def check_scheduler(scheduler):
+    """``scheduler`` if it is a ``distributed.Client`` or a well-formed address
+    (``[tcp://]host[:port]``, also ``tls``, ``ws``, ``wss``, ``ucx``, ``inproc``); else a
+    :class:`HardTargetError` naming the form expected."""
+    if not isinstance(scheduler, str):
+        if type(scheduler).__name__ == "Client":
+            return scheduler
+        raise HardTargetError(
+            f"scheduler must be an address such as tcp://host:8786 or a distributed.Client, "
+            f"got {type(scheduler).__name__}"
+        )
+    text = scheduler.strip()
+    m = _ADDRESS.match(text)
+    ok = (m is not None and (m.group(1) is None or 1 <= int(m.group(1)) <= 65535)) or (
+        text.startswith("inproc://") and len(text) > 9 and not any(c.isspace() for c in text)
+    )
+    if not ok:
+        raise HardTargetError(
+            f"{scheduler!r} is not a Dask scheduler address; give one like tcp://host:8786 "
+            f"(from --scheduler or ${SCHEDULER_ENV})"
+        )
+    return text
+
+
+def connect(scheduler: str, timeout: float = CONNECT_TIMEOUT):
+    """A ``distributed.Client`` for ``scheduler``, or a :class:`HardTargetError` within
+    about ``timeout`` seconds: a closed port, an unreachable host, and a server that is
+    not a Dask scheduler (says nothing, or something else) are all refused in time.
+
+    The connection runs in a helper thread that is abandoned at the deadline: Dask's
+    own ``timeout`` does not cover a server that accepts and then stays silent.
+    """
+    distributed = _distributed()
+    address = check_scheduler(scheduler)
+    out: dict = {}
+    start = time.monotonic()
+
+    def left() -> float:
+        return max(0.1, timeout - (time.monotonic() - start))
+
+    async def handshake() -> None:  # Dask's own greeting, without a Client to clean up
+        comm = await distributed.comm.connect(address, timeout=left())
+        await comm.close()
+
+    def attempt() -> None:
+        try:
+            _refused(address, left())
+            asyncio.run(handshake())
+            out["client"] = distributed.Client(address, timeout=left(), set_as_default=False)
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            exc.__traceback__ = None  # keep no half-made client alive
+            out["error"] = exc
+
+    thread = threading.Thread(target=attempt, daemon=True, name="hardtarget-dask-connect")
+    thread.start()
+    thread.join(left() + 0.5)
+    fix = (
+        f"check the address (from --scheduler or ${SCHEDULER_ENV}), start one with "
+        "`dask scheduler`, or run without a scheduler"
+    )
+    if "client" in out:
+        return out["client"]
+    if thread.is_alive():
+        raise HardTargetError(
+            f"the Dask scheduler at {address} did not answer within {timeout:.3g} s (is it a "
+            f"Dask scheduler?); {fix}"
+        )
+    exc = out.get("error")
+    if isinstance(exc, ConnectionRefusedError):
+        raise HardTargetError(f"nothing listens at {address} (connection refused); {fix}")
+    if isinstance(exc, MemoryError):  # a frame length read from a reply that is not Dask's
+        raise HardTargetError(
+            f"{address} answered, but not as a Dask scheduler does; {fix}"
+        )
+    raise HardTargetError(
+        f"cannot connect to the Dask scheduler at {address} within {timeout:.3g} s "
+        f"({type(exc).__name__}: {exc}); {fix}"
+    )
+
+
+def _refused(address: str, timeout: float) -> None:
+    """Raise ``ConnectionRefusedError`` at once for a closed TCP port (Dask would retry
+    it until its timeout); other outcomes are left to Dask's own connection."""
+    m = _ADDRESS.match(address)
+    if m is None or not re.match(r"^(tcp://)?[^/]", address) or "://" in address.replace(
+        "tcp://", "", 1
+    ):
+        return
+    hostport = address.removeprefix("tcp://")
+    host, _, port = hostport.rpartition(":") if m.group(1) else (hostport, "", "8786")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except ConnectionRefusedError:
+        raise
+    except OSError:
+        pass
+
+
+def connect_timeout(deadline: float | None) -> float:
+    """Seconds to allow for connecting: ``CONNECT_TIMEOUT``, or less when the run's
+    wall-clock ``deadline`` (``time.time()``) is sooner (at least 0.5 s)."""
+    if deadline is None:
+        return CONNECT_TIMEOUT
+    return max(0.5, min(CONNECT_TIMEOUT, deadline - time.time()))
+
+
 @dataclass(frozen=True)
 class Shared:
     """A task argument that :func:`dask_map` sends to the workers once (by key)."""
@@ -152,6 +307,7 @@ def dask_map(
     tasks: list[tuple],
     scheduler,
     shared: dict | None = None,
+    deadline: float | None = None,
 ) -> Iterator[tuple[int, object]]:
     """Run ``fn(*task, stop_name)`` for every task on a Dask cluster; yield ``(index,
     result)`` as they finish.
@@ -159,11 +315,16 @@ def dask_map(
     ``shared`` maps keys to large objects (problems) sent to every worker once; a task
     names one by a :class:`Shared` argument.  Closing the
     generator early (or Ctrl-C) cancels the tasks left and sets the stop flag
-    ``stop_name`` (a ``distributed.Event``) that running tasks look at.
+    ``stop_name`` (a ``distributed.Event``) that running tasks look at.  Connecting
+    takes at most :func:`connect_timeout` of the wall-clock ``deadline``.
     """
     distributed = _distributed()
     Client = distributed.Client
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler, set_as_default=False)
+    client = (
+        scheduler
+        if isinstance(scheduler, Client)
+        else connect(scheduler, connect_timeout(deadline))
+    )
     stop_name = f"hardtarget-stop-{uuid.uuid4().hex}"
     futures: dict = {}
     try:
@@ -189,7 +350,57 @@ def dask_map(
 
 def _dask(problem, hidden, members, deadline, common, address) -> Iterator[tuple[int, object]]:
     tasks = [(Shared("problem"), hidden, m, deadline, common) for m in members]
-    yield from dask_map(_run, tasks, address, {"problem": problem})
+    yield from dask_map(_run, tasks, address, {"problem": problem}, deadline)
+
+
+def _collect(stream, n: int, backend: str, stop_file: str) -> tuple[dict, int, bool]:
+    """Members' results from ``stream`` until the answer is known: ``(done, first, interrupted)``.
+
+    With loky, Ctrl-C (or SIGTERM) is caught as a flag: the stop file tells every member to
+    stop and return its best so far, and those results are still collected; a second
+    Ctrl-C gives up on them.  Serial members handle Ctrl-C themselves; on Dask, Ctrl-C
+    cancels the cluster's tasks.
+    """
+    done: dict[int, SearchResult] = {}
+    first = n  # position of the first decisive member seen
+    interrupted = False
+
+    def stop_members() -> None:
+        with open(stop_file, "w"):
+            pass
+
+    signals = StopSignals()
+    try:
+        with contextlib.ExitStack() as stack:
+            if backend == "loky":
+                stack.enter_context(signals)
+                stack.enter_context(signals.hook(stop_members))
+            for i, r in stream:
+                if r is None or i > first:
+                    continue
+                done[i] = r
+                if r.status == "interrupted":  # Ctrl-C reached the member first
+                    interrupted = True
+                    if backend != "loky":
+                        break
+                    continue  # the others are stopping too: keep their best so far
+                if _decisive(r):
+                    first = i
+                if all(j in done for j in range(first)) and first < n:
+                    break  # everything before the decisive member is in
+    except KeyboardInterrupt:
+        interrupted = True
+    except Exception:
+        if not signals.requested:
+            raise
+        # Ctrl-C from the terminal also reached a worker that was still starting (its task
+        # fails to load): the members that were running have returned their best so far
+        interrupted = True
+    finally:
+        stream.close()  # stops (loky: kills) the members still running
+    if signals.requested:
+        interrupted = True
+    return done, first, interrupted
 
 
 def portfolio(
@@ -241,31 +452,21 @@ def portfolio(
     start = time.time()
     deadline = None if time_limit is None else start + float(time_limit)
     if scheduler is not None:
-        stream, backend = _dask(problem, hidden, members, deadline, common, scheduler), "dask"
-    elif jobs > 1:
-        stream, backend = _loky(problem, hidden, members, deadline, common, jobs), "loky"
-    else:
-        stream = ((i, _run(problem, hidden, m, deadline, common)) for i, m in enumerate(members))
-        backend = "serial"
-    done: dict[int, SearchResult] = {}
-    first = len(members)  # position of the first decisive member seen
-    interrupted = False
-    try:
-        for i, r in stream:
-            if r is None or i > first:
-                continue
-            done[i] = r
-            if r.status == "interrupted":  # Ctrl-C reached the member first
-                interrupted = True
-                break
-            if _decisive(r):
-                first = i
-            if all(j in done for j in range(first)) and first < len(members):
-                break  # everything before the decisive member is in
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        stream.close()  # stops (loky: kills) the members still running
+        scheduler = check_scheduler(scheduler)
+    with tempfile.TemporaryDirectory(prefix="hardtarget-portfolio-") as tmp:
+        stop_file = os.path.join(tmp, "stop")
+        if scheduler is not None:
+            stream = _dask(problem, hidden, members, deadline, common, scheduler)
+            backend = "dask"
+        elif jobs > 1:
+            stream = _loky(problem, hidden, members, deadline, common, jobs, stop_file)
+            backend = "loky"
+        else:
+            stream = (
+                (i, _run(problem, hidden, m, deadline, common)) for i, m in enumerate(members)
+            )
+            backend = "serial"
+        done, first, interrupted = _collect(stream, len(members), backend, stop_file)
     kept = [(i, r) for i, r in done.items() if i <= first]
     if not kept and interrupted:
         raise KeyboardInterrupt
