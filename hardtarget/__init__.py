@@ -35,6 +35,8 @@ _EXPORTS = {
     "UnitCache": ".units",
     "UnitResult": ".units",
     "check_certificate": ".units",
+    "check_certificate_support": ".units",
+    "exact_certificate": ".units",
     "solve_unit": ".units",
     "solve_layer": ".units",
     "HardThresholdClassifier": ".estimator",
@@ -85,4 +87,12 @@ if TYPE_CHECKING:
     from .search import SearchResult, min_width, solve
     from .search.dichotomies import separable_dichotomies
     from .targets import TargetSetting, load_targets
-    from .units import UnitCache, UnitResult, check_certificate, solve_layer, solve_unit
+    from .units import (
+        UnitCache,
+        UnitResult,
+        check_certificate,
+        check_certificate_support,
+        exact_certificate,
+        solve_layer,
+        solve_unit,
+    )

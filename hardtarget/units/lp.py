@@ -6,9 +6,10 @@ One LP decides it and yields a proof either way (``x~ = [x, 1]``, bias folded)::
 
 If ``gamma* > 0`` the weights separate strictly.  If ``gamma* = 0``, LP duality gives
 ``lambda >= 0`` with ``sum(lambda) = 1`` and ``sum_i lambda_i t_i x~_i = 0``: a Farkas
-(Gordan) certificate that no separating hyperplane exists, checkable on its own by
-:func:`check_certificate`.  With ``max_margin=True`` a separable unit's weights are
-then refined by the hard-margin QP ``min ||w||^2 s.t. t_i (w . x_i + b) >= 1``,
+(Gordan) certificate that no separating hyperplane exists; its float rounding is
+checked by :func:`~hardtarget.check_certificate_support` (made exact by
+:func:`~hardtarget.exact_certificate`).  With ``max_margin=True`` a separable unit's
+weights are then refined by the hard-margin QP ``min ||w||^2 s.t. t_i (w . x_i + b) >= 1``,
 which maximizes the geometric margin (for units with fewer weights than samples).
 """
 
@@ -23,7 +24,7 @@ from ..errors import StopRequested
 from . import _stop
 from .exact import certificate_holds, separates_exactly
 
-__all__ = ["check_certificate", "lp_separate"]
+__all__ = ["lp_separate"]
 
 _local = threading.local()
 
@@ -275,33 +276,6 @@ def _run_qp(h: highspy.Highs, entries: int) -> None:
     except BaseException:  # a stop or Ctrl-C: the next solve must not share the running Highs
         _local.highs = None
         raise
-
-
-def check_certificate(A: np.ndarray, t: np.ndarray, lam: np.ndarray) -> bool:
-    """Exact check of a Farkas certificate of non-separability.
-
-    True when ``lam`` is finite, ``lam >= 0``, ``lam != 0`` and an exact certificate
-    exists on its support: ``lambda >= 0``, ``lambda != 0`` with
-    ``sum_i lambda_i t_i [x_i, 1] = 0`` in rational arithmetic on the floats given
-    (see :mod:`hardtarget.units.exact`); ``lam`` itself is a float rounding of one.
-
-    >>> import numpy as np
-    >>> X = np.array([[-1.0, -1], [-1, 1], [1, -1], [1, 1]])
-    >>> check_certificate(X, [-1, 1, 1, -1], np.full(4, 0.25))  # XOR
-    True
-    >>> check_certificate(X, [-1, -1, -1, 1], np.full(4, 0.25))  # AND is separable
-    False
-    """
-    A = np.asarray(A, dtype=np.float64)
-    lam = np.asarray(lam, dtype=np.float64)
-    t = np.asarray(t, dtype=np.float64)
-    if A.ndim != 2 or t.shape != (A.shape[0],) or lam.shape != t.shape:
-        return False
-    if not (np.all(np.isfinite(lam)) and np.all(np.isfinite(A)) and np.all(np.abs(t) == 1)):
-        return False
-    if np.any(lam < 0):
-        return False
-    return certificate_holds(A, t, lam)
 
 
 def _column_scale(A: np.ndarray) -> np.ndarray | None:
