@@ -53,13 +53,25 @@ def _activate(Z, code, q):
             elif code == 1:
                 out[i, j] = 1.0 if z > 0 else 0.0
             else:
-                c = 0
-                for s in range(q):
-                    thr = s / (q - 1) if q > 1 else 0.0
-                    if z - thr > 0:
-                        c += 1
-                out[i, j] = c / q
+                out[i, j] = _qrelu_count(z, q) / q
     return out
+
+
+@numba.njit(cache=True)
+def _qrelu_count(z, q):
+    """How many thresholds ``fl(s / (q - 1))``, ``s < q``, lie below ``z`` (0 for NaN), in
+    O(1): a guess corrected by exact comparisons (see :func:`~.activations.qrelu`)."""
+    if not z > 0:
+        return 0
+    if q == 1:
+        return 1
+    g = z * (q - 1)
+    c = q if g >= q else int(g)
+    while c > 0 and (c - 1) / (q - 1) >= z:
+        c -= 1
+    while c < q and c / (q - 1) < z:
+        c += 1
+    return c
 
 
 @dataclass

@@ -20,6 +20,7 @@ from ._plan import LayerPlan, plan_network
 __all__ = ["onnx_model", "OPSET"]
 
 OPSET = 17
+MAX_ONNX_QRELU = 4096  # one Greater node per step: beyond this the graph is absurd
 
 
 class _Graph:
@@ -58,6 +59,11 @@ def _activate(g: _Graph, p: LayerPlan, z: str) -> str:
     zero = g.const(np.float64(0.0))
     if act.kind == "qrelu":
         q, count = act.k, None
+        if q > MAX_ONNX_QRELU:
+            raise HardTargetError(
+                f"ONNX export of {act.name} would need {q} comparison nodes per layer (at most "
+                f"{MAX_ONNX_QRELU}); export it as C or JSON, or use fewer levels"
+            )
         for s in range(q):
             thr = g.const(np.float64(s / (q - 1) if q > 1 else 0.0))
             hit = g.op("Cast", [g.op("Greater", [g.op("Sub", [z, thr]), zero])], to=g.types.DOUBLE)
