@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 import hardtarget as ht
-from hardtarget._io import exclusive_lock, recover_file_set, write_file_set
 from hardtarget.activations import qrelu
 from hardtarget.cli import main
 from hardtarget.export.jsonfile import to_document
@@ -194,6 +193,8 @@ def test_an_output_equal_to_an_input_or_another_output_is_refused(tmp_path, caps
 
 
 def test_proof_paths_are_locked(tmp_path, capsys):
+    from hardtarget._io import exclusive_lock
+
     proof = tmp_path / "p.drat"
     with exclusive_lock(proof):  # another run writing this proof
         code, _, err = _cli(
@@ -221,6 +222,8 @@ def _crash_on(monkeypatch, n):
 
 
 def test_a_file_set_interrupted_before_its_commit_stays_old(tmp_path, monkeypatch):
+    from hardtarget._io import recover_file_set, write_file_set
+
     a, b = tmp_path / "m.c", tmp_path / "m.h"
     write_file_set([(a, "old c"), (b, "old h")])
     _crash_on(monkeypatch, 1)  # the journal's own atomic rename: before the commit
@@ -234,6 +237,8 @@ def test_a_file_set_interrupted_before_its_commit_stays_old(tmp_path, monkeypatc
 def test_a_file_set_interrupted_after_its_commit_is_finished_by_the_next_reader(
     tmp_path, monkeypatch
 ):
+    from hardtarget._io import recover_file_set, write_file_set
+
     a, b = tmp_path / "m.c", tmp_path / "m.h"
     write_file_set([(a, "old c"), (b, "old h")])
     _crash_on(monkeypatch, 3)  # journal, first file, then killed before the second
@@ -465,3 +470,38 @@ def test_verify_sat_never_claims_agreement_on_a_verdict_for_bounded_weights(caps
         assert "not decided for real weights" in last and code == 0
     else:
         assert last.startswith("cpsat: feasible") and code == 0
+
+
+# -- Ctrl-C with --jobs: the members return their best so far --------------------------------
+def test_a_loky_member_stops_with_its_best_so_far_once_the_stop_file_exists(tmp_path):
+    from hardtarget.search.api import prepare_search
+    from hardtarget.search.portfolio import _run_file_watched
+
+    stop = tmp_path / "stop"
+    stop.touch()  # the parent saw Ctrl-C
+    slow = {"max_size": 1e30, "dichotomies": False, "symmetry": False, "prune": False}
+    strat, ctx = prepare_search(
+        ht.load_problem("parity:4"), (3,), "exhaustive", progress=False, **slow
+    )
+    r = _run_file_watched(strat, ctx, str(stop))  # no time limit: only the stop file ends it
+    assert r.status == "interrupted"
+
+
+def test_the_portfolio_keeps_collecting_after_ctrl_c(tmp_path):
+    import signal
+
+    from hardtarget.search.portfolio import _collect
+
+    p = ht.load_problem("xor")
+    done_first = ht.solve(p, (2,), "exhaustive")
+    stop = tmp_path / "stop"
+    seen = []
+
+    def stream():
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the members run
+        seen.append(stop.exists())  # the members were told to stop
+        yield 1, done_first.__class__(**{**done_first.__dict__, "status": "interrupted"})
+        yield 0, done_first.__class__(**{**done_first.__dict__, "status": "interrupted"})
+
+    done, first, interrupted = _collect(stream(), 2, "loky", str(stop))
+    assert seen == [True] and interrupted and sorted(done) == [0, 1]
