@@ -505,3 +505,28 @@ def test_the_portfolio_keeps_collecting_after_ctrl_c(tmp_path):
 
     done, first, interrupted = _collect(stream(), 2, "loky", str(stop))
     assert seen == [True] and interrupted and sorted(done) == [0, 1]
+
+
+# -- unknown where an answer is due: a degenerate LP certificate on iris ---------------------
+IRIS_UNIT = (  # targets on the 99 distinct rows, in their order
+    "-+---++---+++++-+++-+++++-++++++-++++++-++++-+++-+++++++++++-+++++++++-+++-++++-"
+    "+++++++++++++++++++"
+)
+
+
+def test_a_certificate_that_fails_the_exact_check_is_replaced_by_another_vertex():
+    """sat-lp's first unit on iris:1-2: the LP's certificate sits on 5 points that are
+    dependent in floats but not exactly; leaving one out gives one that checks."""
+    from fractions import Fraction
+
+    from hardtarget.search.sat._common import distinct_problem
+
+    p = ht.load_problem("iris:1-2")
+    A = distinct_problem(p.X, p.t).U
+    t = np.array([1 if c == "+" else -1 for c in IRIS_UNIT], dtype=np.int8)
+    r = ht.solve_unit(A, t, solver="lp")
+    assert r.separable is False
+    lam = ht.exact_certificate(A, t, r.certificate)
+    for f in range(A.shape[1]):  # checked here in plain Python rationals
+        assert sum(v * int(t[i]) * Fraction(float(A[i, f])) for i, v in enumerate(lam)) == 0
+    assert sum(v * int(t[i]) for i, v in enumerate(lam)) == 0 and min(lam) >= 0 < max(lam)

@@ -302,15 +302,54 @@ def _certificate(A, tf, lam):
     return None
 
 
-def lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool = True, warm=None):
+def lp_separate(
+    A: np.ndarray, t: np.ndarray, max_margin: bool = True, warm=None, retry: bool = True
+):
     """Exact verdict for one unit.
 
     Returns ``(separable, weights, certificate)``; ``certificate`` is None when
     separable and ``weights`` is the LP's (possibly zero) vector when not.  The LPs are
     solved on the data scaled column by column (powers of two, so the weights map back
     exactly); both proofs are then checked exactly on the original data
-    (:mod:`hardtarget.units.exact`).  ``separable`` is None when neither proof checks.
+    (:mod:`hardtarget.units.exact`).  When the LP's certificate fails the exact check
+    (a degenerate vertex: its support is dependent in floats, but not exactly, as with
+    decimal data such as iris that rounding moved off a line), each support row is
+    left out in turn and the LP re-solved (``retry``): a certificate of a subset is one
+    of the whole, and another vertex usually checks.  ``separable`` is None when
+    neither proof checks.
     """
+    verdict = _lp_separate(A, t, max_margin, warm)
+    if verdict[0] is not None or not retry:
+        return verdict[:3]
+    return _other_vertex(A, t, verdict)
+
+
+def _other_vertex(A, t, verdict, depth: int = 3, budget: list | None = None):
+    """A certificate from the LP without one of the failed certificate's support rows
+    (recursively, up to ``depth`` rows left out and 40 LPs in all)."""
+    budget = [40] if budget is None else budget
+    lam = verdict[3] if len(verdict) > 3 else None
+    if lam is None:
+        return verdict[:3]
+    tf = t.astype(np.float64)
+    rows = np.arange(A.shape[0])
+    for i in np.flatnonzero(lam > 1e-12 * lam.max(initial=0.0)):
+        if budget[0] <= 0:
+            break
+        budget[0] -= 1
+        keep = rows != i
+        sub = _lp_separate(A[keep], t[keep], False, None)
+        if sub[0] is None and depth > 1:
+            sub = _other_vertex(A[keep], t[keep], sub, depth - 1, budget)
+        if sub[0] is False:
+            full = np.zeros(A.shape[0])
+            full[keep] = sub[2]
+            if certificate_holds(A, tf, full):
+                return False, sub[1], full
+    return verdict[:3]
+
+
+def _lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool, warm):
     m, n = A.shape
     if m == 0:  # no constraint: any weights separate vacuously
         return True, np.zeros(n + 1), None
@@ -346,7 +385,7 @@ def lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool = True, warm=None
     cert = _certificate(A, tf, np.abs(duals))
     if cert is not None:
         return False, wp, cert
-    return None, wp, None
+    return None, wp, None, np.abs(duals)  # the failed certificate, for lp_separate's retry
 
 
 def _refine(A, tf, w, max_margin):
