@@ -70,8 +70,8 @@ def check_classes(classes, n_outputs: int, source: str = "the network") -> np.nd
         )
     if c.shape != (want,):
         raise HardTargetError(
-            f"{source} stores classes of shape {c.shape} for {n_outputs} output unit(s); give "
-            f"a flat list of {want} labels (one per unit, or two for one unit)"
+            f"{source} stores {c.size} classes for {n_outputs} output unit(s) (shape {c.shape}); "
+            f"give a flat list of {want} labels (one per unit, or two for one unit)"
         )
     if c.dtype.kind == "f" and not np.all(np.isfinite(c)):
         raise HardTargetError(f"{source}: class labels contain NaN or inf; use finite labels")

@@ -96,12 +96,11 @@ def _matrix(value, rows: int, what: str) -> np.ndarray:
     if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
         raise HardTargetError(f"{what} must be a list of rows, each a list of numbers")
     lengths = {len(r) for r in value}
-    if len(value) != rows or len(lengths) != 1 or lengths == {0}:
-        shape = (len(value), sorted(lengths))
-        raise HardTargetError(
-            f"{what} has {shape[0]} rows of lengths {shape[1]}, expected {rows} rows of one "
-            "length n_units >= 1"
-        )
+    if len(lengths) > 1:
+        raise HardTargetError(f"{what} has rows of different lengths {sorted(lengths)}")
+    shape = (len(value), lengths.pop() if lengths else 0)
+    if shape[0] != rows or shape[1] < 1:
+        raise HardTargetError(f"{what} has shape {shape}, expected ({rows}, n_units)")
     return np.vstack([_vector(r, what) for r in value])
 
 
