@@ -252,17 +252,28 @@ def test_a_file_set_interrupted_after_its_commit_is_finished_by_the_next_reader(
 
 
 def test_c_export_is_written_as_one_set(tmp_path, monkeypatch):
+    from hardtarget.export.runtime import CModel
+
     out = tmp_path / "and.c"
     ht.export(NET, out)
     old = (out.read_text(), out.with_suffix(".h").read_text())
     bigger = ht.Network(
         [np.array([[1.0, 2.0], [-1.0, 1.0], [0.5, 0.25]]), np.ones((3, 1))], ["sign"]
     )
-    _crash_on(monkeypatch, 1)
+    _crash_on(monkeypatch, 2)  # killed after one rename: a new .h beside an old .c before
     with pytest.raises(KeyboardInterrupt):
         ht.export(bigger, out)
     monkeypatch.undo()
-    assert (out.read_text(), out.with_suffix(".h").read_text()) == old
+    if shutil.which("cc") or shutil.which("gcc"):
+        CModel(out)  # hardtarget's reader finishes an interrupted set before reading it
+    else:
+        from hardtarget._io import recover_file_set
+
+        recover_file_set(out)
+    pair = (out.read_text(), out.with_suffix(".h").read_text())
+    ref = tmp_path / "ref" / "and.c"
+    ht.export(bigger, ref)
+    assert pair in (old, (ref.read_text(), ref.with_suffix(".h").read_text()))
 
 
 # -- scheduler addresses and connections -----------------------------------------------------
@@ -457,19 +468,15 @@ def test_onnx_export_refuses_absurd_qrelu_level_counts(tmp_path):
 
 # -- verify --sat ----------------------------------------------------------------------------
 def test_verify_sat_never_claims_agreement_on_a_verdict_for_bounded_weights(capsys):
-    code, out, _ = _cli(
-        ["verify", "-p", "planted:3-2-1:40:0", "--sat", "cpsat", "--time-limit", "10"], capsys
-    )
-    p = ht.load_problem("planted:3-2-1:40:0")
-    assert ht.verify(
-        p, p.planted["targets"]
-    ).feasible  # the planted targets are feasible for real weights
+    """Real inputs: CP-SAT sees them rounded to a grid of about +-1000 with weights and
+    bias within +-7, so it fits no unit; that is no proof for real weights."""
+    spec = "planted:4-3-1:100:1"
+    code, out, _ = _cli(["verify", "-p", spec, "--sat", "cpsat", "--time-limit", "10"], capsys)
+    p = ht.load_problem(spec)
+    assert ht.verify(p, p.planted["targets"]).feasible  # the LP: feasible for real weights
     last = out.strip().splitlines()[-1]
-    assert "infeasible; agrees" not in last
-    if "infeasible for" in last:  # the encoding's rounded, bounded class missed a unit
-        assert "not decided for real weights" in last and code == 0
-    else:
-        assert last.startswith("cpsat: feasible") and code == 0
+    assert "agrees" not in last and "infeasible for integer weights bounded by 7" in last
+    assert "not decided for real weights" in last and code == 0
 
 
 # -- Ctrl-C with --jobs: the members return their best so far --------------------------------
