@@ -259,8 +259,10 @@ def _run_ftprop(args: argparse.Namespace) -> int:
 
         check_paths(
             [("--export-network", args.export_network)],
-            [(f"--out {args.out}/{f}", os.path.join(args.out, f))
-             for f in ("last.pt", "best.pt", "log.csv", "log.json")],
+            [
+                (f"--out {args.out}/{f}", os.path.join(args.out, f))
+                for f in ("last.pt", "best.pt", "log.csv", "log.json")
+            ],
         )
     try:
         res = train(cfg)

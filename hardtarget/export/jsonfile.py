@@ -129,8 +129,7 @@ def _strict_json(text: str, source: str):
         ) from None
     except RecursionError:
         raise HardTargetError(
-            f"{source} nests lists or objects too deeply to be a model file; "
-            "export the model again"
+            f"{source} nests lists or objects too deeply to be a model file; export the model again"
         ) from None
 
 
@@ -194,8 +193,9 @@ def from_document(doc, source: str = "document") -> Network:
                 f"{source}: classes of dtype {kind} need a flat list of {kind} values"
             )
         try:
-            values = np.array(values, dtype={"bool": bool, "int": np.int64, "float": np.float64,
-                                             "str": str}[kind])
+            values = np.array(
+                values, dtype={"bool": bool, "int": np.int64, "float": np.float64, "str": str}[kind]
+            )
         except OverflowError:
             raise HardTargetError(f"{source}: a class label is beyond int64") from None
         classes = check_classes(values, rows, source)

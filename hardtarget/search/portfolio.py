@@ -260,9 +260,7 @@ def connect(scheduler: str, timeout: float = CONNECT_TIMEOUT):
     if isinstance(exc, ConnectionRefusedError):
         raise HardTargetError(f"nothing listens at {address} (connection refused); {fix}")
     if isinstance(exc, MemoryError):  # a frame length read from a reply that is not Dask's
-        raise HardTargetError(
-            f"{address} answered, but not as a Dask scheduler does; {fix}"
-        )
+        raise HardTargetError(f"{address} answered, but not as a Dask scheduler does; {fix}")
     raise HardTargetError(
         f"cannot connect to the Dask scheduler at {address} within {timeout:.3g} s "
         f"({type(exc).__name__}: {exc}); {fix}"
@@ -273,8 +271,10 @@ def _refused(address: str, timeout: float) -> None:
     """Raise ``ConnectionRefusedError`` at once for a closed TCP port (Dask would retry
     it until its timeout); other outcomes are left to Dask's own connection."""
     m = _ADDRESS.match(address)
-    if m is None or not re.match(r"^(tcp://)?[^/]", address) or "://" in address.replace(
-        "tcp://", "", 1
+    if (
+        m is None
+        or not re.match(r"^(tcp://)?[^/]", address)
+        or "://" in address.replace("tcp://", "", 1)
     ):
         return
     hostport = address.removeprefix("tcp://")

@@ -47,7 +47,6 @@ __all__ = ["SatLP"]
 _UNCHECKED = object()
 
 
-
 def _exact(entry: dict) -> dict:
     """A certificate entry with ``lambda`` as exact rationals (texts such as ``"1/3"``) that
     pass :func:`hardtarget.check_certificate` on its ``inputs`` and ``targets``; the LP's
@@ -56,6 +55,7 @@ def _exact(entry: dict) -> dict:
     if lam is None:  # every certificate was checked exactly when it was found
         raise HardTargetError(f"a certificate of layer {entry['layer']} does not check exactly")
     return {**entry, "lambda": [str(v) for v in lam]}
+
 
 class SatLP(Strategy):
     """Lazy SAT + LP search over hidden targets (real weights, exact answers).
