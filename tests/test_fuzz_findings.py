@@ -540,3 +540,13 @@ def test_a_certificate_that_fails_the_exact_check_is_replaced_by_another_vertex(
     for f in range(A.shape[1]):  # checked here in plain Python rationals
         assert sum(v * int(t[i]) * Fraction(float(A[i, f])) for i, v in enumerate(lam)) == 0
     assert sum(v * int(t[i]) for i, v in enumerate(lam)) == 0 and min(lam) >= 0 < max(lam)
+
+
+def test_verify_sat_json_says_the_verdict(capsys):
+    code, out, _ = _cli(
+        ["verify", "-p", "planted:4-3-1:100:1", "--sat", "cpsat", "--time-limit", "10", "--json"],
+        capsys,
+    )
+    d = json.loads(out)
+    assert code == 0 and d["verdict"].startswith("infeasible for integer weights bounded by 7")
+    assert d["agree"] and d["lp_feasible"] and not d["feasible"]

@@ -135,5 +135,5 @@ def _sat_run(args: argparse.Namespace, problem, targets) -> int:
         else:
             tail = "agrees with the LP verifier"
         print(f"{args.sat}: {verdict}; {tail}")
-    undecided = r.agree and verdict.startswith("infeasible for")
+    undecided = r.agree and r.verdict.startswith("infeasible for")
     return 0 if r.feasible or (undecided and r.lp.feasible) else 1
