@@ -129,9 +129,10 @@ def _sat_run(args: argparse.Namespace, problem, targets) -> int:
         verdict = r.verdict
         if not r.agree:
             tail = "DISAGREES with the LP verifier"
-        elif verdict.startswith("infeasible for"):  # not decided for real weights
-            lp = "feasible" if r.lp.feasible else "infeasible"
-            tail = f"not decided for real weights; the LP verifier finds the setting {lp}"
+        elif verdict.startswith("infeasible for") and r.lp.feasible:  # not decided
+            tail = "not decided for real weights; the LP verifier finds the setting feasible"
+        elif verdict.startswith("infeasible for"):
+            tail = "agrees with the LP verifier, which proves it infeasible for real weights"
         else:
             tail = "agrees with the LP verifier"
         print(f"{args.sat}: {verdict}; {tail}")
