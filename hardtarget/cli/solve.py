@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from ..search import solve
-    from ..search.portfolio import SCHEDULER_ENV, check_scheduler
+    from ..search.scheduler import SCHEDULER_ENV, check_scheduler
     from ._options import strategy_options
 
     hidden = parse_hidden(args.hidden)
