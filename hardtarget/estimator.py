@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import HardTargetError
+from .export._plan import input_domain
 from .network import Network
 from .problem import make_problem
 
@@ -82,6 +83,8 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
     network_ : the trained :class:`~hardtarget.Network` (its ``classes`` are ``classes_``).
     results_ : list of :class:`~hardtarget.SearchResult`, one per search.
     n_features_in_ : number of features seen in ``fit``.
+    input_domain_ : ``"sign"`` (every training input -1 or +1), ``"binary"`` (0 or 1) or
+        ``"real"``; an export for ±1 or 0/1 inputs is refused when it differs.
 
     Examples
     --------
@@ -127,7 +130,20 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def fit(self, X, y):
-        """Search a network that fits ``(X, y)``; returns ``self``."""
+        """Search a network that fits ``(X, y)``; returns ``self``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+        y : array-like of shape (n_samples,)
+            Labels: any two or more distinct values.
+
+        Returns
+        -------
+        HardThresholdClassifier
+            ``self``, fitted.
+        """
         from .search.api import STRATEGIES
 
         X, y = _validate_data(self, X, y)
@@ -160,6 +176,7 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
             net = _stack([r.network for r in self.results_], classes)
         self.network_ = Network(net.weights, net.activations, classes)
         self.classes_ = classes
+        self.input_domain_ = input_domain(X)
         return self
 
     def _networks(self) -> None:
@@ -172,13 +189,33 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X):
         """Output pre-activations: ``(n_samples,)`` for two classes (> 0 means ``classes_[1]``),
-        else ``(n_samples, n_classes)``."""
+        else ``(n_samples, n_classes)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         check_is_fitted(self)
         X = _validate_data(self, X, reset=False)
         return self.network_.decision_function(X)
 
     def predict(self, X):
-        """Predicted labels (elements of ``classes_``)."""
+        """Predicted labels (elements of ``classes_``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+        """
         from .export._model import output_index
 
         check_is_fitted(self)

@@ -36,6 +36,18 @@ class UnitResult:
         :func:`hardtarget.exact_certificate` gives its exact rationals, which pass
         :func:`hardtarget.check_certificate`.
     solver : name of the solver that produced the verdict.
+
+    Parameters
+    ----------
+    info : dict
+        Solver-specific details.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> u = ht.solve_unit([[0.0], [1.0], [2.0]], [-1, 1, 1])
+    >>> u.separable, u.errors
+    (True, 0)
     """
 
     separable: bool | None

@@ -63,6 +63,22 @@ def check_certificate(A, t, lam) -> bool:
     ``lambda`` usually fails this check: :func:`check_certificate_support` checks what
     it proves, :func:`exact_certificate` makes it exact.
 
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_features)
+        The unit's inputs.
+    t : array-like of shape (n_samples,)
+        Its ±1 targets.
+    lam : array-like of shape (n_samples,)
+        The certificate.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+
     >>> import numpy as np
     >>> X = np.array([[-1.0, -1], [-1, 1], [1, -1], [1, 1]])
     >>> check_certificate(X, [-1, 1, 1, -1], np.full(4, 0.25))  # XOR
@@ -100,6 +116,22 @@ def check_certificate_support(A, t, lam) -> bool:
     choice; use :func:`check_certificate` to check them, :func:`exact_certificate` to
     get exact ones.
 
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_features)
+        The unit's inputs.
+    t : array-like of shape (n_samples,)
+        Its ±1 targets.
+    lam : array-like of shape (n_samples,)
+        The certificate.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+
     >>> import numpy as np
     >>> X = np.array([[-1.0, -1], [-1, 1], [1, -1], [1, 1]])
     >>> check_certificate_support(X, [-1, 1, 1, -1], [1, 1000, 1e-5, 3])
@@ -120,6 +152,22 @@ def check_certificate_support(A, t, lam) -> bool:
 def exact_certificate(A, t, lam) -> list[Fraction] | None:
     """An exact certificate (rationals summing to 1) on the support of ``lam``, or None
     when none exists there; it passes :func:`check_certificate`.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_features)
+        The unit's inputs.
+    t : array-like of shape (n_samples,)
+        Its ±1 targets.
+    lam : array-like of shape (n_samples,)
+        The certificate.
+
+    Returns
+    -------
+    list of Fraction or None
+
+    Examples
+    --------
 
     >>> import numpy as np
     >>> X = np.array([[-1.0, -1], [-1, 1], [1, -1], [1, 1]])
