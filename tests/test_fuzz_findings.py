@@ -550,3 +550,12 @@ def test_verify_sat_json_says_the_verdict(capsys):
     d = json.loads(out)
     assert code == 0 and d["verdict"].startswith("infeasible for integer weights bounded by 7")
     assert d["agree"] and d["lp_feasible"] and not d["feasible"]
+
+
+def test_predict_never_overwrites_its_data_or_model(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("a,b\n1,2\n3,4\n")
+    NET.save(tmp_path / "m.npz")
+    before = data.read_text()
+    code, _, err = _cli(["predict", tmp_path / "m.npz", "--data", data, "--out", data], capsys)
+    assert code == 2 and "is also the input --data" in err and data.read_text() == before

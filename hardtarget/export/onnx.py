@@ -93,11 +93,7 @@ def _activate(g: _Graph, p: LayerPlan, z: str) -> str:
     zero = g.const(np.float64(0.0))
     if act.kind == "qrelu":
         q, count = act.k, None
-        if q > MAX_ONNX_QRELU:
-            raise HardTargetError(
-                f"ONNX export of {act.name} would need {q} comparison nodes per layer (at most "
-                f"{MAX_ONNX_QRELU}); export it as C or JSON, or use fewer levels"
-            )
+        _check_levels(act)
         for s in range(q):
             thr = g.const(np.float64(s / (q - 1) if q > 1 else 0.0))
             hit = g.op("Cast", [g.op("Greater", [g.op("Sub", [z, thr]), zero])], to=g.types.DOUBLE)
@@ -126,9 +122,18 @@ def _layer(g: _Graph, p: LayerPlan, h: str, last: bool) -> tuple[str, str | None
     return _activate(g, p, z), z
 
 
+def _check_levels(act) -> None:
+    if act.k > MAX_ONNX_QRELU:
+        raise HardTargetError(
+            f"ONNX export of {act.name} would need {act.k} comparison nodes per layer (at most "
+            f"{MAX_ONNX_QRELU}); export it as C or JSON, or use fewer levels"
+        )
+
+
 def _thresholds(act) -> list[float]:
     """The values ``_activate`` compares a pre-activation with."""
     if act.kind == "qrelu":
+        _check_levels(act)
         return [s / (act.k - 1) if act.k > 1 else 0.0 for s in range(act.k)]
     return [0.0]
 
