@@ -35,18 +35,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Search widths; exit 0 when one fits, 1 when none up to --max-width does."""
     from ..search import min_width
-    from ._options import strategy_options
+    from ._options import strategy_arg, strategy_options
 
     options = strategy_options(args.strategy, args.option)
+    strategy, kwargs = strategy_arg(args.strategy, options, args.seed)
     problem = load_problem_arg(args)
     r = min_width(
         problem,
-        strategy=args.strategy,
+        strategy=strategy,
         max_width=args.max_width,
         time_limit=args.time_limit,
         seed=args.seed,
         activation=args.activation,
-        **options,
+        **kwargs,
     )
     stopped = any(res.status == "interrupted" for res in r.results.values())
     if args.json:

@@ -113,10 +113,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ..search import solve
     from ..search.scheduler import SCHEDULER_ENV, check_scheduler
-    from ._options import strategy_options
+    from ._options import strategy_arg, strategy_options
 
     hidden = parse_hidden(args.hidden)
     options = strategy_options(args.strategy, args.option)
+    strategy, kwargs = strategy_arg(args.strategy, options, args.seed)
     outputs = [("--out", args.out), ("--targets-out", args.targets_out)]
     proof = options.get("proof")
     if proof:  # sat-lp's proof set: the DRAT file, its CNF and its certificates
@@ -135,14 +136,14 @@ def run(args: argparse.Namespace) -> int:
             else solve(
                 problem,
                 hidden=hidden,
-                strategy=args.strategy,
+                strategy=strategy,
                 activation=args.activation,
                 solver=args.solver,
                 time_limit=args.time_limit,
                 max_states=args.max_states,
                 seed=args.seed,
                 progress=progress_flag(args),
-                **options,
+                **kwargs,
             )
         )
         written = _write(args, r)

@@ -95,15 +95,11 @@ def _run(
     limit = None if deadline is None else deadline - time.time()
     if (limit is not None and limit <= 0) or (stop_file is not None and os.path.exists(stop_file)):
         return None
+    # the instance is built first: an option may share a name with a keyword of ``common``
+    # (``solver``: the SAT solver of sat/sat-lp, the unit solver there)
+    strat = get_strategy(member.strategy, seed=member.seed, **member.options)
     strat, ctx = prepare_search(
-        problem,
-        hidden,
-        member.strategy,
-        seed=member.seed,
-        time_limit=limit,
-        progress=False,
-        **common,
-        **member.options,
+        problem, hidden, strat, seed=member.seed, time_limit=limit, progress=False, **common
     )
     if stop_file is not None:
         return _run_file_watched(strat, ctx, stop_file)
