@@ -7,6 +7,12 @@ early), the statuses seen, and ``refused`` when a strategy declines the problem 
 front (a HardTargetError, e.g. exhaustive's size estimate).
 
     python benchmarks/bench_budgets.py [--limit 5] [--repeats 3] [--strategies hill,beam]
+    python benchmarks/bench_budgets.py --portfolio [--limit 3]
+
+``--portfolio`` measures the same for a two-process portfolio (a member that cannot
+finish, exhaustive on parity:5 at width 4, beside hill): the overrun of the portfolio and
+the status of each member.  The tests assert only the statuses (``tests/test_sat.py``,
+``tests/test_portfolio.py``); the overruns are measured here.
 """
 
 from __future__ import annotations
@@ -32,7 +38,25 @@ CASES = [
     ("planted:32-16-1:400", lambda: ht.load_problem("planted:32-16-1:400:0"), (16,)),
     ("1e5 x 2", big_gaussian, (2,)),
     ("parity:3", lambda: ht.load_problem("parity:3"), (10_000,)),
+    ("parity:7", lambda: ht.load_problem("parity:7"), (5,)),  # the sat/sat-lp test's case
 ]
+
+
+def bench_portfolio(limit: float, repeats: int) -> None:
+    """Overrun of a two-process portfolio whose exhaustive member cannot finish."""
+    from hardtarget.search.portfolio import Member, portfolio
+
+    p = ht.load_problem("parity:5")
+    members = [Member("exhaustive", 0, {"max_size": 1e30}), Member("hill", 1)]
+    print(f"portfolio, 2 processes, time limit {limit:g} s: overrun in seconds (statuses)")
+    for rep in range(repeats):
+        t = time.perf_counter()
+        try:
+            r = portfolio(p, (4,), members, jobs=2, time_limit=limit)
+            statuses = ", ".join(f"{m['member']}: {m['status']}" for m in r.info["members"])
+        except HardTargetError as exc:
+            statuses = f"refused: {exc}"
+        print(f"  run {rep}: {time.perf_counter() - t - limit:+.2f} ({statuses})", flush=True)
 
 
 def main() -> None:
@@ -41,7 +65,11 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--strategies", default=",".join(sorted(STRATEGIES)))
     ap.add_argument("--cases", default=",".join(c[0] for c in CASES))
+    ap.add_argument("--portfolio", action="store_true", help="the portfolio's overrun only")
     args = ap.parse_args()
+    if args.portfolio:
+        bench_portfolio(args.limit, args.repeats)
+        return
     t0 = time.perf_counter()
     solve(ht.load_problem("xor"), (2,), "hill", progress=False)  # compile the kernels, untimed
     print(f"warm-up (imports done, numba compilation): {time.perf_counter() - t0:.1f} s\n")

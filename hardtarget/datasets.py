@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._numeric import matmul, preactivations
 from .errors import HardTargetError
 from .network import Network
 from .problem import Problem, make_problem
@@ -94,13 +95,13 @@ def _planted(spec: str, arg: str) -> Problem:
             W = rng.standard_normal((widths[d - 1] + 1, widths[d]))
             W[-1] = 0.0
             for j in range(widths[d]):
-                thr = _balanced_threshold(H @ W[:-1, j])
+                thr = _balanced_threshold(matmul(H, W[:-1, j : j + 1])[:, 0])
                 if thr is None:
                     break
                 W[-1, j] = -thr
             else:
                 weights.append(W)
-                H = np.where(H @ W[:-1] + W[-1] > 0, 1.0, -1.0)
+                H = np.where(preactivations(H, W) > 0, 1.0, -1.0)
                 hidden.append(H.astype(np.int8))
                 continue
             break

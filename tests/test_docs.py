@@ -62,6 +62,9 @@ def test_notebook_runs_in_a_jupyter_kernel(path, tmp_path):
     """Each notebook runs top to bottom in a real kernel (as `notebooks/run_all.py` does)."""
     import importlib.util
 
+    if "import torch" in path.read_text() or "hardtarget.torch" in path.read_text():
+        pytest.importorskip("torch")
+
     spec = importlib.util.spec_from_file_location(
         "run_all", README.parent / "notebooks" / "run_all.py"
     )

@@ -371,7 +371,7 @@ def test_summary_counts_bits_memory_and_operations():
 
 
 def test_torch_mlp_exports_once_converted(tmp_path):
-    import torch
+    torch = pytest.importorskip("torch")
 
     from hardtarget.torch.models import MLP
 

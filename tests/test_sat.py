@@ -2,7 +2,7 @@
 
 import json
 import sys
-import time
+import threading
 
 import numpy as np
 import pytest
@@ -62,10 +62,8 @@ def test_minimal_widths_of_xor_and_parity3(strategy, opts, spec, narrow):
 def test_parity4_needs_four_hidden_units_cpsat():
     # Fung & Li 2001: n-bit parity needs n hidden units in one hidden layer
     p = ht.load_problem("parity:4")
-    t0 = time.perf_counter()
     r3 = solve(p, (3,), "sat", objective="feasibility")
     assert r3.status == "infeasible" and r3.info["proof"] == "real weights"
-    assert time.perf_counter() - t0 < 30
     r4 = solve(p, (4,), "sat")
     assert r4.status == "optimal"
     check_result(p, r4)
@@ -206,12 +204,15 @@ def test_sparsity_objective_and_hint_and_two_hidden_layers():
 
 @pytest.mark.parametrize("strategy", ["sat", "sat-lp"])
 def test_time_limit_returns_time_limit(strategy):
+    # the contract, not the clock (benchmarks/bench_budgets.py measures the overrun)
     p = ht.load_problem("parity:7")
-    t0 = time.perf_counter()
     r = solve(p, (5,), strategy, time_limit=1.0)
-    assert time.perf_counter() - t0 < 1.55
     assert r.status == "time_limit"
     assert (r.network is not None) == (r.states_evaluated > 0)
+    if r.network is not None:  # the best so far is a real network, scored as it says
+        z = r.network.decision_function(p.X).ravel()
+        errors = int(np.count_nonzero((z > 0) != (p.t > 0)))
+        assert r.train_accuracy == 1 - errors / p.n_samples
 
 
 def test_same_seed_same_answer():
@@ -313,6 +314,7 @@ def test_cli_verify_with_sat_encodings(tmp_path, capsys):
     assert "add --sat" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a child process per case
 @pytest.mark.parametrize("strategy", ["sat", "sat-lp", "sat-lp:cpsat", "sat:pysat"])
 def test_ctrl_c_inside_a_solver_returns_interrupted(strategy):
     import signal
@@ -334,14 +336,27 @@ def test_ctrl_c_inside_a_solver_returns_interrupted(strategy):
     ]
     if backend:
         cmd += ["-o", f"backend={backend}"]
+    # the child logs (DEBUG) when a solver starts: the readiness signal, not a sleep
+    child = (
+        "import logging, sys; from hardtarget.cli import main; "
+        "logging.getLogger('hardtarget.search.sat').setLevel(logging.DEBUG); "
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    cmd = [sys.executable, "-c", child, *cmd[3:]]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)  # imports and model building done: the solver is running
-    proc.send_signal(signal.SIGINT)
+    guard = threading.Timer(300, proc.kill)  # a safety net against a hang, not an assert
+    guard.start()
     try:
-        out, err = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail("no answer 20 s after Ctrl-C")
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if "solving: Ctrl-C stops it" in line:
+                break
+        assert proc.poll() is None, "".join(seen)[-2000:]  # still running, inside a solver
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate()
+    finally:
+        guard.cancel()
     assert out and json.loads(out)["status"] == "interrupted", err[-2000:]
 
 

@@ -54,8 +54,9 @@ def test_exhaustive_minimum_matches_brute_force_on_xor_width_one():
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("strategy", ["exhaustive", "beam"])
 def test_small_planted_problems_are_fitted(strategy, seed):
+    # a planted fit exists; a state budget (not a clock) makes beam's outcome the seed's alone
     p = ht.load_problem(f"planted:2-2-1:12:{seed}")
-    r = solve(p, (2,), strategy, seed=seed, time_limit=30)
+    r = solve(p, (2,), strategy, seed=seed, max_states=5000)
     assert r.loss == 0 and r.success
     assert ht.verify(p, r.targets).feasible
 
@@ -255,7 +256,12 @@ def _forward_targets(net, X):
     """Hidden activations of ``net`` as ±1, computed here from the weights (not by the engine)."""
     H, out = np.asarray(X, float), []
     for W, act in zip(net.weights[:-1], net.activations[:-1]):
-        Z = H @ W[:-1] + W[-1]
+        Z = np.empty((len(H), W.shape[1]))
+        for i, j in np.ndindex(*Z.shape):  # features in order, then the bias (not BLAS's order)
+            z = 0.0
+            for f in range(W.shape[0] - 1):
+                z += float(H[i, f]) * float(W[f, j])
+            Z[i, j] = z + float(W[-1, j])
         out.append(np.where(Z > 0, 1, -1))
         H = np.where(Z > 0, 1.0, -1.0 if act.kind == "sign" else 0.0)
     return out
@@ -305,12 +311,20 @@ def test_zero_errors_then_a_budget_is_still_feasible(tmp_path):
 
 
 def test_issue_beam_case_saved_targets_verify(tmp_path):
-    # issue 9: 120 Gaussian rows, y = a*b + 0.5*c > 0, hidden 4,3, beam width 8
+    # issue 9: 120 Gaussian rows, y = a*b + 0.5*c > 0, hidden 4,3, beam width 8.  A heuristic
+    # may fail on one seed: the contract is that a success verifies, and a failure returns
+    # the best network so far with its true error count.  A state budget, not a clock.
     rng = np.random.default_rng(7)
     X = rng.normal(size=(120, 3))
     p = ht.make_problem(X, (X[:, 0] * X[:, 1] + 0.5 * X[:, 2] > 0).astype(int))
-    r = solve(p, (4, 3), "beam", width=8, seed=1, time_limit=60)
-    _assert_targets_verify(p, r, tmp_path)
+    r = solve(p, (4, 3), "beam", width=8, seed=1, max_states=400)
+    if r.success:
+        _assert_targets_verify(p, r, tmp_path)
+    else:
+        assert r.status in ("local_optimum", "time_limit")
+        errors = int(np.count_nonzero(r.network.predict(p.X) != p.t))
+        assert r.loss == errors > 0 and r.train_accuracy == 1 - errors / p.n_samples
+        assert [T.shape for T in r.targets.layers] == [(120, 4), (120, 3)]
 
 
 def test_no_state_in_time_says_so_in_strict_json():
@@ -386,7 +400,7 @@ def test_options_given_as_text_are_converted():
         "max_neighbors": None,
     }
     assert ht.search.check_options("madaline", {"pairs": "true"}) == {"pairs": True}
-    r = solve(ht.load_problem("xor"), (2,), "beam", width="3", seed=0, time_limit=10)
+    r = solve(ht.load_problem("xor"), (2,), "beam", width="3", seed=0, max_states=5000)
     assert r.success
     with pytest.raises(ht.HardTargetError, match="has no option.*valid: "):
         ht.search.check_options("beam", {"widht": 3})

@@ -24,6 +24,7 @@ from math import comb
 
 import numpy as np
 
+from .._numeric import matmul
 from ..errors import HardTargetError, StopRequested
 from ..problem import check_inputs
 from ..units import solve_unit
@@ -60,17 +61,18 @@ def _rows_in(T: np.ndarray, C: np.ndarray) -> np.ndarray:
     if T.shape[1] == 0:
         return np.zeros(len(C), dtype=np.intp)
     kt, kc = _keys(T), _keys(C)
-    order = np.argsort(kt)
+    order = np.argsort(kt, kind="stable")
     return order[np.searchsorted(kt[order], kc)]
 
 
 def _merge_parallel(V: np.ndarray) -> tuple:
     """Unit rows -> (one row per line R, line index g, orientation o) with ``V ~ o * R[g]``;
     rows whose difference (up to sign) is shorter than ``_ZERO`` are one line."""
-    G = V @ V.T
+    G = matmul(V, V.T)
     i, j = np.nonzero(np.abs(G) > 0.5)  # candidates; the residual decides
     sign = np.where(G[i, j] > 0, 1.0, -1.0)
-    res = np.sqrt(np.einsum("ij,ij->i", V[i] - sign[:, None] * V[j], V[i] - sign[:, None] * V[j]))
+    diff = V[i] - sign[:, None] * V[j]
+    res = np.sqrt((diff * diff).sum(axis=1))
     near = np.zeros(G.shape, dtype=bool)
     near[i, j] = res <= _ZERO
     g = np.argmax(near, axis=1)  # the first row on the same line
@@ -83,7 +85,7 @@ def _complement(v: np.ndarray) -> np.ndarray:
     """Orthonormal basis (r x r-1 columns) of the hyperplane ``v.w = 0`` (Householder)."""
     u = v.copy()
     u[0] += 1.0 if v[0] >= 0 else -1.0
-    H = np.eye(len(v)) - np.outer(u, u) * (2.0 / (u @ u))
+    H = np.eye(len(v)) - np.outer(u, u) * (2.0 / float(matmul(u[None, :], u[:, None])[0, 0]))
     return H[:, 1:]
 
 
@@ -94,7 +96,7 @@ def _planar(V: np.ndarray) -> tuple:
     crit = np.concatenate([beta, beta + np.pi, beta[:1] + 2 * np.pi])
     phi = (crit[:-1] + crit[1:]) / 2
     W = np.column_stack([np.cos(phi), np.sin(phi)])
-    return np.where(W @ V.T > 0, 1, -1).astype(np.int8), W
+    return np.where(matmul(W, V.T) > 0, 1, -1).astype(np.int8), W
 
 
 def _topes(V: np.ndarray, guard, merged: bool = False) -> tuple:
@@ -103,7 +105,7 @@ def _topes(V: np.ndarray, guard, merged: bool = False) -> tuple:
     k, r = V.shape
     if k == 0:
         return np.zeros((1, 0), np.int8), np.zeros((1, r))
-    norms = np.sqrt(np.einsum("ij,ij->i", V, V))
+    norms = np.sqrt((V * V).sum(axis=1))
     if norms.min() <= _ZERO:  # a row on the hyperplane: no cell has a sign there
         return np.zeros((0, k), np.int8), np.zeros((0, r))
     V = V / norms[:, None]
@@ -115,7 +117,7 @@ def _topes(V: np.ndarray, guard, merged: bool = False) -> tuple:
     if k <= r and np.linalg.matrix_rank(V) == k:  # independent rows: every sign vector
         T = np.array(list(itertools.product((-1, 1), repeat=k)), dtype=np.int8)
         W = np.linalg.lstsq(V, T.T.astype(float), rcond=None)[0].T
-        return T, W / np.sqrt(np.einsum("ij,ij->i", W, W))[:, None]
+        return T, W / np.sqrt((W * W).sum(axis=1))[:, None]
     if r == 2:
         return _planar(V)
     T, W = np.zeros((1, 0), np.int8), np.zeros((1, r))
@@ -123,14 +125,14 @@ def _topes(V: np.ndarray, guard, merged: bool = False) -> tuple:
         guard(len(T))
         v, prev = V[j], V[:j]
         Q = _complement(v)
-        C, U = _topes(prev @ Q, guard)
+        C, U = _topes(matmul(prev, Q), guard)
         cut = _rows_in(T, C)
         rest = np.ones(len(T), dtype=bool)
         rest[cut] = False
-        side = np.where(W[rest] @ v > 0, 1, -1).astype(np.int8)
-        U = U @ Q.T  # back in this level's coordinates, orthogonal to v
-        along = np.abs(prev @ v).max() if j else 0.0
-        eps = 0.5 * np.abs(U @ prev.T).min(axis=1) / along if along > 0 else np.ones(len(U))
+        side = np.where(matmul(W[rest], v[:, None])[:, 0] > 0, 1, -1).astype(np.int8)
+        U = matmul(U, Q.T)  # back in this level's coordinates, orthogonal to v
+        along = np.abs(matmul(prev, v[:, None])).max() if j else 0.0
+        eps = 0.5 * np.abs(matmul(U, prev.T)).min(axis=1) / along if along > 0 else np.ones(len(U))
         step = eps[:, None] * v
         Tc = T[cut]
         T = np.concatenate(
@@ -141,7 +143,7 @@ def _topes(V: np.ndarray, guard, merged: bool = False) -> tuple:
             ]
         )
         W = np.concatenate([W[rest], U + step, U - step])
-        W /= np.sqrt(np.einsum("ij,ij->i", W, W))[:, None]
+        W /= np.sqrt((W * W).sum(axis=1))[:, None]
     guard(len(T))
     return T, W
 
@@ -153,7 +155,7 @@ def _count(V: np.ndarray, guard, merged: bool = False) -> int:
     k, r = V.shape
     if k == 0:
         return 1
-    norms = np.sqrt(np.einsum("ij,ij->i", V, V))
+    norms = np.sqrt((V * V).sum(axis=1))
     if norms.min() <= _ZERO:
         return 0
     V = V / norms[:, None]
@@ -170,7 +172,7 @@ def _count(V: np.ndarray, guard, merged: bool = False) -> int:
     c = 1
     for j in range(k):
         guard(0)
-        c += _count(V[:j] @ _complement(V[j]), guard)
+        c += _count(matmul(V[:j], _complement(V[j])), guard)
     return c
 
 
@@ -181,7 +183,7 @@ def _count3(V: np.ndarray) -> int:
     ``m_L >= 2`` of the planes meet (Zaslavsky's theorem for rank 3)."""
     i, j = np.triu_indices(len(V), 1)
     D = np.cross(V[i], V[j])
-    D /= np.sqrt(np.einsum("ij,ij->i", D, D))[:, None]
+    D /= np.sqrt((D * D).sum(axis=1))[:, None]
     _, line, _ = _merge_parallel(D)
     pairs = np.bincount(line)  # m (m - 1) / 2 pairs of planes on a line of m planes
     m = np.rint((1 + np.sqrt(1 + 8 * pairs)) / 2).astype(np.int64)
@@ -193,8 +195,8 @@ def _certified(A: np.ndarray, T: np.ndarray, W: np.ndarray) -> np.ndarray:
     floating-point error bound ``gamma_r |a|.|w|`` (Higham, Thm 3.1), or, inside it, in
     exact rational arithmetic."""
     r = A.shape[1]
-    z = T * (W @ A.T)
-    slack = (2.0 * r * np.finfo(float).eps) * (np.abs(W) @ np.abs(A).T) + 1e-300
+    z = T * matmul(W, A.T)
+    slack = (2.0 * r * np.finfo(float).eps) * matmul(np.abs(W), np.abs(A).T) + 1e-300
     ok = (z > slack).all(axis=1)
     for i in np.flatnonzero(~ok):
         w = [Fraction(float(c)) for c in W[i]]
@@ -276,7 +278,7 @@ def separable_dichotomies(
     for i in np.flatnonzero(~ok):  # float trouble in a witness: the exact LP decides
         res = solve_unit(A[:, :-1], T[i], solver="lp")
         if res.separable:
-            W[i], ok[i] = res.weights / np.linalg.norm(res.weights), True
+            W[i], ok[i] = res.weights / np.sqrt((res.weights * res.weights).sum()), True
         else:
             log.warning("dropped a labeling whose witness failed and the LP refuted")
     T, W = T[ok], W[ok]

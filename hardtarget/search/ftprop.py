@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from .._numeric import column_norms, matmul, preactivations
 from ..network import Network
 from ..targets import TargetSetting
 from ..units import LAYER_LOSSES, layer_loss_grad
@@ -158,11 +159,11 @@ class _Run:
         """Set T_{d-1} to reduce L_d (equation 2); False when nothing is left to flip."""
         W = self.W[d - 1]
         A = self._inputs(d)
-        norms = np.linalg.norm(W[:-1], axis=0)
+        norms = column_norms(W[:-1])
         Wn = W / np.where(norms > 0, norms, 1.0)
         t = self.T[d - 1].astype(np.float64)
-        z = A @ Wn[:-1] + Wn[-1]
-        g = (layer_loss_grad(self.cfg.layer_loss, t * z) * t) @ Wn[:-1].T  # dL_d / dh_{d-1}
+        z = preactivations(A, Wn)
+        g = matmul(layer_loss_grad(self.cfg.layer_loss, t * z) * t, Wn[:-1].T)  # dL_d / dh_{d-1}
         cur = self.T[d - 2]
         r = np.where(g < 0, 1, -1)
         cand = np.flatnonzero(((r != cur) & (g != 0)).ravel())

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._numeric import column_norms, column_sums, matmul, matmul_tn, preactivations, sech2, tanh
 from ..errors import HardTargetError
 from ..units import error_count, layer_loss_grad
 
@@ -38,7 +39,7 @@ def _forward(X, Ws, act):
     Hs, Zs, H = [X], [], X
     off = -1.0 if act.kind == "sign" else 0.0  # act.from_targets(-1), without int64 temporaries
     for W in Ws:
-        Z = H @ W[:-1] + W[-1]
+        Z = preactivations(H, W)
         Zs.append(Z)
         H = np.where(Z > 0, 1.0, off)
         Hs.append(H)
@@ -46,18 +47,24 @@ def _forward(X, Ws, act):
 
 
 class _Adam:
-    """Adam on a list of weight matrices, updated in place one layer at a time."""
+    """Adam on a list of weight matrices, updated in place one layer at a time.
+
+    Elementwise basic operations only; the bias corrections' powers ``0.9**ep`` are running
+    products (a libm ``pow`` may differ between machines in the last bit)."""
 
     def __init__(self, Ws: list, lr: float):
         self.Ws, self.lr = Ws, lr
         self.m = [np.zeros_like(W) for W in Ws]
         self.v = [np.zeros_like(W) for W in Ws]
+        self.p1, self.p2, self.ep = 1.0, 1.0, 0  # 0.9**ep, 0.999**ep
 
     def step(self, d: int, grad: np.ndarray, ep: int) -> None:
+        while self.ep < ep:
+            self.p1, self.p2, self.ep = self.p1 * 0.9, self.p2 * 0.999, self.ep + 1
         self.m[d] = 0.9 * self.m[d] + 0.1 * grad
-        self.v[d] = 0.999 * self.v[d] + 0.001 * grad**2
+        self.v[d] = 0.999 * self.v[d] + 0.001 * (grad * grad)
         self.Ws[d] -= (
-            self.lr * (self.m[d] / (1 - 0.9**ep)) / (np.sqrt(self.v[d] / (1 - 0.999**ep)) + 1e-8)
+            self.lr * (self.m[d] / (1 - self.p1)) / (np.sqrt(self.v[d] / (1 - self.p2)) + 1e-8)
         )
 
 
@@ -124,10 +131,10 @@ def _ftprop_mb(X, t, hidden, act, rng, epochs, lr, stop) -> tuple:
         grads = [None] * len(Ws)
         g = tr * layer_loss_grad("soft_hinge", tr * Zs[-1])  # output soft hinge
         for d in range(len(Ws) - 1, -1, -1):
-            grads[d] = np.vstack([Hs[d].T @ g, g.sum(axis=0, keepdims=True)])
+            grads[d] = np.vstack([matmul_tn(Hs[d], g), column_sums(g)])
             if d > 0:
-                gh = g @ Ws[d][:-1].T * scale  # dL_{d+1}/dh; target sign(-gh), weight |gh|
-                g = gh / np.cosh(Zs[d - 1]) ** 2
+                gh = matmul(g, Ws[d][:-1].T) * scale  # dL_{d+1}/dh; target sign(-gh), weight |gh|
+                g = gh * sech2(Zs[d - 1])
         return [error_count(Zs[-1], tr), *grads]
 
     for ep in range(1, epochs + 1):
@@ -209,7 +216,7 @@ def polish_weights(
     at a fixed slope; the best sign weights."""
     Ws = []
     for d, W in enumerate(start):
-        norms = np.linalg.norm(W[:-1], axis=0)
+        norms = column_norms(W[:-1])
         W = W / np.where(norms > 0, norms, 1.0)
         Ws.append(W + noise * rng.standard_normal(W.shape) if d < len(start) - 1 else W)
     return _relax(X, t, Ws, act, epochs, lr, lambda ep: beta, stop)[0]
@@ -227,18 +234,18 @@ def _relax(X, t, Ws, act, epochs, lr, beta_at: Callable[[int], float], stop) -> 
     def gradients(rows) -> list:
         Hs, Ts = [X[rows]], []
         for W in Ws[:-1]:
-            T = np.tanh(beta * (Hs[-1] @ W[:-1] + W[-1]))
+            T = tanh(beta * preactivations(Hs[-1], W))
             Ts.append(T)
             Hs.append(T if act.kind == "sign" else (T + 1) / 2)
-        z = Hs[-1] @ Ws[-1][:-1] + Ws[-1][-1]
+        z = preactivations(Hs[-1], Ws[-1])
         tr = t[rows]
         g = tr * layer_loss_grad("hinge", tr * z)  # output hinge
         grads = [None] * len(Ws)
         for d in range(len(Ws) - 1, -1, -1):
-            grads[d] = np.vstack([Hs[d].T @ g, g.sum(axis=0, keepdims=True)])
+            grads[d] = np.vstack([matmul_tn(Hs[d], g), column_sums(g)])
             if d > 0:
                 g = (
-                    (g @ Ws[d][:-1].T)
+                    matmul(g, Ws[d][:-1].T)
                     * (1 if act.kind == "sign" else 0.5)
                     * beta
                     * (1 - Ts[d - 1] ** 2)
@@ -334,8 +341,8 @@ def start_network(
         # balanced units: threshold each hidden unit at its median pre-activation
         H, targets = X, []
         for W in Ws[:-1]:
-            W[-1] = -np.median(H @ W[:-1], axis=0)
-            T = np.where(H @ W[:-1] + W[-1] > 0, 1, -1)
+            W[-1] = -np.median(matmul(H, W[:-1]), axis=0)
+            T = np.where(preactivations(H, W) > 0, 1, -1)
             targets.append(T.astype(np.int8))
             H = act.from_targets(T)
         return Ws, targets
@@ -361,11 +368,11 @@ def _balanced_blocks(X, Ws: list, act, stop: Callable[[], bool] = _never) -> lis
             stopped = stopped or (a > 0 and stop())
             if stopped:
                 break
-            Zt = W[:-1, a : a + step].T @ H.T  # one contiguous row per unit: a fast median
+            Zt = np.ascontiguousarray(matmul(H, W[:-1, a : a + step]).T)  # a row per unit
             W[-1, a : a + step] = -np.median(Zt, axis=1)
         T = np.empty((m, W.shape[1]), dtype=np.int8)
         for rows in row_blocks(m, [H.shape[1], W.shape[1]]):
-            T[rows] = np.where(H[rows] @ W[:-1] + W[-1] > 0, _ONE, _MINUS_ONE)
+            T[rows] = np.where(preactivations(H[rows], W) > 0, _ONE, _MINUS_ONE)
         targets.append(T)
         H = T if len(targets) == len(Ws) - 1 else act.from_targets(T)
     return targets

@@ -216,7 +216,7 @@ def orbit_minima(C: np.ndarray, gens: np.ndarray) -> np.ndarray | None:
     k = len(C)
     r = int(np.flatnonzero((C == -1).all(axis=0))[0]) if k else 0
     keys = _keys(C)
-    srt = np.argsort(keys)
+    srt = np.argsort(keys, kind="stable")
     src, dst = [], []
     for p in gens:
         img = act(p, C)

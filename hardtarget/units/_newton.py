@@ -19,11 +19,33 @@ import numpy as np
 from ..errors import StopRequested
 from .exact import tz_undecided
 
-# reassociation lets LLVM vectorize the dot products; no-NaN/no-inf flags stay off (np.inf is used)
-_FAST = {"reassoc", "contract", "nsz", "arcp"}
+# No fastmath: reassociation or fused multiply-adds would make every sum depend on the
+# CPU's vector width (and on numba's CPU target), and with it the weights a seed gives.
+# The long dot products keep four partial sums in a fixed pattern instead (:func:`_dot`).
 
 
-@numba.njit(cache=True, fastmath=_FAST)
+@numba.njit(cache=True, inline="always")
+def _dot(YT, p, q, k):
+    """``sum_j YT[p, j] * YT[q, j]`` for j < k: four partial sums over ``j mod 4``, then
+    ``(s0 + s1) + (s2 + s3)`` and the tail; the same order (hence bits) on every machine,
+    and independent lanes that LLVM may still put in one vector register."""
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    k4 = k - k % 4
+    for j in range(0, k4, 4):
+        s0 += YT[p, j] * YT[q, j]
+        s1 += YT[p, j + 1] * YT[q, j + 1]
+        s2 += YT[p, j + 2] * YT[q, j + 2]
+        s3 += YT[p, j + 3] * YT[q, j + 3]
+    acc = (s0 + s1) + (s2 + s3)
+    for j in range(k4, k):
+        acc += YT[p, j] * YT[q, j]
+    return acc
+
+
+@numba.njit(cache=True)
 def _cholesky_solve(H, g, L, x):
     """Solve ``H x = g`` for symmetric positive definite ``H``; False if it is not."""
     d = H.shape[0]
@@ -52,7 +74,7 @@ def _cholesky_solve(H, g, L, x):
     return True
 
 
-@numba.njit(cache=True, fastmath=_FAST)
+@numba.njit(cache=True)
 def _line_search(a, b, s, lam, wd, dd):
     """Exact minimizer over ``alpha > 0`` of the objective along the step (piecewise quadratic)."""
     lo, hi, al = 0.0, np.inf, 1.0
@@ -80,7 +102,7 @@ def _line_search(a, b, s, lam, wd, dd):
     return al
 
 
-@numba.njit(cache=True, fastmath=_FAST, inline="always")
+@numba.njit(cache=True, inline="always")
 def newton_steps(A, t, s, it0, it1, w, a, act, st):
     """Newton steps ``it0 .. it1 - 1`` from the state ``w``, ``a`` (``t_i z_i``), ``act`` (the
     active set) and ``st = [ridge, last step length]``, all updated in place.
@@ -92,8 +114,8 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
     """
     m, n = A.shape
     d = n + 1
-    YT = np.empty((d, m + 8))  # padded: rows 2^k doubles apart alias in the cache
-    y = np.empty(m)
+    YT = np.empty((d + 1, m + 8))  # padded: rows 2^k doubles apart alias in the cache
+    y = YT[d]  # the targets' row, so that the gradient is a dot product of two rows
     b = np.zeros(m)
     H = np.zeros((d, d))
     g = np.zeros(d)
@@ -121,18 +143,10 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
                 it,
                 0.0,
             )  # a full Newton step on an unchanged active set: the optimum
-        for p in range(
-            d
-        ):  # lower triangle of the Hessian (all the Cholesky reads), as dot products
-            acc = 0.0
-            for j in range(k):
-                acc += YT[p, j] * y[j]
-            g[p] = acc
+        for p in range(d):  # lower triangle of the Hessian (all the Cholesky reads)
+            g[p] = _dot(YT, p, d, k)
             for q in range(p + 1):
-                acc = 0.0
-                for j in range(k):
-                    acc += YT[p, j] * YT[q, j]
-                H[p, q] = acc
+                H[p, q] = _dot(YT, p, q, k)
         if it == 0:  # ridge relative to the data's scale: 1e-8 of the mean diagonal
             for p in range(d):
                 lam += H[p, p]
@@ -170,7 +184,7 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
     return 2, it1, 0.0
 
 
-@numba.njit(cache=True, fastmath=_FAST)  # newton_steps inlined: its arrays are known local
+@numba.njit(cache=True)  # newton_steps inlined: its arrays are known local
 def _newton_all(A, t, s, max_iter):
     m, n = A.shape
     w = np.zeros(n + 1)

@@ -152,7 +152,10 @@ def _verified_square(M, f):
     ok, C = _approximate_inverse(B)
     if not ok:
         return 0
-    x = C @ b
+    x = np.zeros(n)  # C @ b in index order (numba's @ is BLAS, whose order varies)
+    for i in range(n):
+        for k in range(n):
+            x[i] += C[i, k] * b[k]
     if not np.all(np.isfinite(x)):
         return 0
     rho = 0.0

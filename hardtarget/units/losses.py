@@ -17,6 +17,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .._numeric import sech2_at, tanh_at
 from ..errors import HardTargetError
 
 __all__ = [
@@ -51,7 +52,7 @@ def loss_at(code, u):
         return max(0.0, 1.0 - u)
     if code == 1:
         return max(0.0, 1.0 - max(u, -1.0))
-    return np.tanh(-u) + 1.0
+    return tanh_at(-u) + 1.0
 
 
 @numba.njit(cache=True, inline="always")
@@ -61,8 +62,7 @@ def grad_at(code, u):
         return -1.0 if u < 1.0 else 0.0
     if code == 1:
         return -1.0 if (u < 1.0 and u >= -1.0) else 0.0
-    c = np.cosh(u)
-    return -1.0 / (c * c)
+    return -sech2_at(u)
 
 
 @numba.njit(cache=True)

@@ -7,7 +7,8 @@ import json
 
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 from sklearn.datasets import load_digits
 
 import hardtarget as ht

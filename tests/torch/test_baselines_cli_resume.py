@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 
 from hardtarget.cli import main
 

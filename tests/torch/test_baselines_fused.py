@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 
 from hardtarget.torch.baselines.fused import gumbel_sign_fused, squared_norm, weight_moments
 from hardtarget.torch.baselines.weight_dist import WEIGHT_SETS

@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 from sklearn.datasets import load_digits
 
 from hardtarget._io import exclusive_lock

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 from sklearn.datasets import load_digits
 
 import hardtarget as ht

@@ -7,7 +7,8 @@ import pickle
 
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 
 from hardtarget.errors import HardTargetError
 from hardtarget.torch.data import (

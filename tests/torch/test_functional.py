@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 
 from hardtarget.activations import get_activation
 from hardtarget.errors import HardTargetError

@@ -6,6 +6,9 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+pytest.importorskip("torch")  # the suite runs without the torch extra
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guide" / "torch-bridge.md"
 

@@ -10,7 +10,8 @@ import struct
 
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 from torch import nn
 
 from hardtarget.cli import main

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import threading
 import warnings
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ import numpy as np
 
 from ...errors import HardTargetError
 from ..dichotomies import distinct_rows
+
+log = logging.getLogger("hardtarget.search.sat")
 
 __all__ = [
     "cp_model",
@@ -185,6 +188,8 @@ def solve_stoppable(solver, model, on_signal=None):
     solver.parameters.catch_sigint_signal = False  # the engine's handler decides
     stop = getattr(solver, "stop_search", None) or solver.StopSearch
     with on_signal(stop):
+        # a signal from here on stops the search (the hooks are called again after it)
+        log.debug("CP-SAT solving: Ctrl-C stops it")
         return solver.Solve(model)
 
 
@@ -218,6 +223,7 @@ def sat_solve(
         timer.start()
     try:
         with on_signal(solver.interrupt) if on_signal is not None else contextlib.nullcontext():
+            log.debug("%s solving: Ctrl-C stops it", name)
             return solver.solve_limited(assumptions=assumptions, expect_interrupt=True)
     finally:
         if timer is not None:

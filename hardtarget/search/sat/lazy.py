@@ -259,7 +259,7 @@ class SatLP(Strategy):
         """The first-layer cut (S, t_S) and its images (p[S], t_S), each pattern once; each
         image's certificate (the same ``lambda``) goes to ``info["symmetric_certificates"]``."""
         imgs = self._group[:, S]
-        order = np.argsort(imgs, axis=1)
+        order = np.argsort(imgs, axis=1, kind="stable")
         rows = np.take_along_axis(imgs, order, axis=1)
         vals = t_S[order] * t_S[order[:, :1]]  # up to negation: +1 on the first row
         _, first = np.unique(np.column_stack([rows, vals]), axis=0, return_index=True)
