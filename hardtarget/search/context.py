@@ -208,7 +208,9 @@ class SearchContext:
         return state
 
     def offer(self, state: State) -> None:
-        if self.best is None or state.loss < self.best.loss:
+        """Keep ``state`` if it is the best so far: the lowest loss, then the objective's
+        highest score (:attr:`State.rank`)."""
+        if self.best is None or state.rank < self.best.rank:
             self.best = state
             self.time_to_best = self.elapsed
             self.history.append(
