@@ -24,6 +24,7 @@ __all__ = [
     "solve",
     "prepare_search",
     "resolve_objective",
+    "with_objective",
     "min_width",
     "MinWidthResult",
 ]
@@ -272,6 +273,15 @@ def resolve_objective(strategy, objective, options: dict) -> tuple[str, dict]:
     return check_objective(search), options
 
 
+def with_objective(strategy, seed: int, objective, options: dict) -> tuple:
+    """``(strategy, options)`` for :func:`solve` when both a search ``objective`` and the
+    strategy's own ``objective`` option are given: the strategy becomes an instance that
+    holds its options (a keyword argument cannot carry both)."""
+    if objective is None or "objective" not in options or isinstance(strategy, Strategy):
+        return strategy, options
+    return get_strategy(strategy, seed=check_seed(seed), **options), {}
+
+
 def _check_combination(strat: Strategy, search_objective: str) -> None:
     """Refuse a solver objective that works against the search objective."""
     own = getattr(strat, "objective", None)
@@ -343,12 +353,15 @@ def min_width(
     max_width: int = 8,
     time_limit: float | None = None,
     seed: int = 0,
+    objective: str | None = None,
     **options,
 ) -> MinWidthResult:
     """Find the smallest hidden width (one hidden layer; 0 = a single perceptron) that fits.
 
     ``exhaustive`` (by name) runs with ``minimize=False`` unless told otherwise: a width
     is rejected once zero errors is ruled out, without proving its least error count.
+    ``objective`` is :func:`solve`'s: with ``margin`` or ``sparsity`` the width that fits
+    comes with the network that objective prefers (the smaller widths are unaffected).
 
     >>> import hardtarget as ht
     >>> ht.min_width(ht.load_problem("parity:3")).width
@@ -363,6 +376,9 @@ def min_width(
     cls = strategy if isinstance(strategy, Strategy) else STRATEGIES.get(strategy)
     if cls is Exhaustive and "minimize" not in options:
         options["minimize"] = False  # only zero errors matter here
+    strategy, options = with_objective(strategy, seed, objective, options)
+    if objective is not None:
+        options["objective"] = objective
     for w in range(0, int(max_width) + 1):
         try:
             r = solve(
