@@ -70,8 +70,10 @@ def run(cases, hidden, strategy, seeds, time_limit, options):
     print(f"strategy {strategy}, hidden {hidden}, seeds {list(seeds)}, time limit {time_limit} s")
     print("load:", os.getloadavg())
     print()
-    print("| data | objective | train acc | test acc (mean ± std) | fit s | min norm. margin "
-          "| nonzero weights |")
+    print(
+        "| data | objective | train acc | test acc (mean ± std) | fit s | min norm. margin "
+        "| nonzero weights |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, splits in cases:
         for obj in OBJECTIVES:

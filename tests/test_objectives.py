@@ -241,7 +241,10 @@ def test_rank_orders_loss_then_score():
 
 # -- the keyword and the sat option ------------------------------------------------------------
 def test_objective_keyword_and_the_sat_option():
-    assert resolve_objective("sat-lp", "feasibility", {}) == ("errors", {"objective": "feasibility"})
+    assert resolve_objective("sat-lp", "feasibility", {}) == (
+        "errors",
+        {"objective": "feasibility"},
+    )
     assert resolve_objective("sat", "sparsity", {}) == ("sparsity", {"objective": "sparsity"})
     assert resolve_objective("sat-lp", "margin", {}) == ("margin", {})
     assert resolve_objective("beam", None, {}) == ("errors", {})

@@ -21,13 +21,13 @@ from ..targets import TargetSetting, digest
 from ..units import (
     LAYER_LOSSES,
     UnitCache,
+    _stop,
     error_count,
     get_solver,
     layer_loss,
     polish_unit,
     solve_layer,
 )
-from ..units import _stop
 from ..units.objectives import _normalized
 
 __all__ = ["LOSSES", "OBJECTIVES", "Evaluator", "State", "check_objective"]
@@ -264,6 +264,4 @@ class Evaluator:
                 self.states_evaluated -= 1  # one state, evaluated twice
                 return state
         units = self.unit_report(net, targets)
-        return State(
-            targets, loss, errors, net, bad, objective_score(self.objective, units), units
-        )
+        return State(targets, loss, errors, net, bad, objective_score(self.objective, units), units)
