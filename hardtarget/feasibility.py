@@ -20,7 +20,7 @@ from .targets import as_target_setting
 from .units import polish_unit, solve_layer
 from .units.objectives import _normalized
 
-__all__ = ["FeasibilityReport", "layer_problems", "verify"]
+__all__ = ["FeasibilityReport", "layer_problems", "verify", "polish"]
 
 
 @dataclass
@@ -213,3 +213,51 @@ def verify(
         predicted = np.where(outs[-1] == act.levels[-1], 1, -1)
         report.train_accuracy = float(np.mean(np.all(predicted == problem.T_out, axis=1)))
     return report
+
+
+def polish(network: Network, X, objective: str = "margin") -> tuple[Network, list]:
+    """The same network with every unit's weights chosen by ``objective``, targets unchanged.
+
+    Each unit keeps the outputs it has on ``X`` (its own activations become its targets,
+    the output layer's included), so the polished network makes the same predictions on
+    ``X``; its weights are the maximum-margin (``"margin"``) or sparsest (``"sparsity"``)
+    ones that reproduce them, checked exactly.  A unit whose new weights do not verify
+    keeps its old ones.
+
+    Parameters
+    ----------
+    network : Network with sign or step units
+    X : array of shape (n_samples, n_features)
+    objective : ``"margin"`` (default) or ``"sparsity"``
+
+    Returns
+    -------
+    (Network, list of ObjectiveResult)
+        The polished network and, per unit (layer by layer), what the objective found.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> p = ht.load_problem("xor")
+    >>> net = ht.solve(p, (2,), "exhaustive").network
+    >>> wide, units = polish(net, p.X)
+    >>> bool((wide.predict(p.X) == net.predict(p.X)).all()), all(u.verified for u in units)
+    (True, True)
+    """
+    from .errors import HardTargetError
+    from .problem import check_inputs
+
+    if not all(a.binary for a in network.activations):
+        raise HardTargetError("polish needs sign or step units (a binary activation)")
+    inputs = check_inputs(X)
+    weights, found = [], []
+    for W, Z, act in zip(network.weights, network.preactivations(inputs), network.activations):
+        T = np.where(Z > 0, 1, -1).astype(np.int8)
+        cols = []
+        for j in range(W.shape[1]):
+            r = polish_unit(objective, inputs, T[:, j])
+            found.append(r)
+            cols.append(r.weights if r.verified else W[:, j])
+        weights.append(np.column_stack(cols))
+        inputs = act.from_targets(T)
+    return Network(weights, list(network.activations), classes=network.classes), found

@@ -321,3 +321,29 @@ def test_repair_from_a_network_and_with_margin():
     assert r.info["flips"] == int(np.count_nonzero(r.targets.layers[0] != T0))
     with pytest.raises(ht.HardTargetError, match="hidden widths"):
         ht.solve(p, (2,), "repair", start=start)
+
+
+def test_polish_keeps_predictions_and_widens_every_unit():
+    p = ht.load_problem("parity:3")
+    net = ht.solve(p, (3,), "hill", max_states=2, seed=3).network  # may have errors
+    wide, units = ht.polish(net, p.X)
+    assert all(u.verified for u in units)
+    Z = np.random.default_rng(1).normal(size=(20, 3))
+    assert np.array_equal(wide.predict(p.X), net.predict(p.X))
+    A = p.X
+    k = 0
+    for W_old, Zd in zip(net.weights, net.preactivations(p.X)):
+        T = np.where(Zd > 0, 1, -1).astype(np.int8)
+        for j in range(T.shape[1]):
+            if abs(T[:, j].sum()) < len(T):  # a unit with both outputs
+                assert units[k].margin == pytest.approx(_svm_margin(A, T[:, j]), rel=1e-4)
+                old = normalized_margin(A, T[:, j], W_old[:, j])
+                assert units[k].normalized_margin >= old - 1e-12
+            k += 1
+        A = T.astype(float)
+    assert wide.predict(Z).shape == net.predict(Z).shape
+    sparse, _ = ht.polish(net, p.X, objective="sparsity")
+    assert np.array_equal(sparse.predict(p.X), net.predict(p.X))
+    assert sum(np.count_nonzero(W[:-1]) for W in sparse.weights) <= sum(
+        np.count_nonzero(W[:-1]) for W in net.weights
+    )

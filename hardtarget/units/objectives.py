@@ -48,7 +48,7 @@ UNIT_OBJECTIVES = ("margin", "sparsity")
 # units with at most this many inputs get a proven-minimal support (LP per support tried) ...
 EXACT_SPARSITY_INPUTS = 12
 # ... unless that needs more LPs than this (then the L1 support, not proven minimal)
-EXACT_SPARSITY_LPS = 4096
+EXACT_SPARSITY_LPS = 1024
 
 
 @dataclass
