@@ -46,6 +46,9 @@ __all__ = [
 ]
 
 UNIT_OBJECTIVES = ("margin", "sparsity")
+# HiGHS QP iterations for a unit of m rows and n inputs: QP_ITERATIONS + 20 (m + n); a QP
+# that needs more (a rare degenerate one ran for minutes) gives way to the LP's weights
+QP_ITERATIONS = 1000
 # units with at most this many inputs get a proven-minimal support (LP per support tried) ...
 EXACT_SPARSITY_INPUTS = 12
 # ... unless that needs more LPs than this (then the L1 support, not proven minimal)
@@ -146,7 +149,7 @@ def _qp(A: np.ndarray, t: np.ndarray) -> np.ndarray | None:
     top = float(np.abs(A).max(initial=0.0))
     e = int(np.frexp(top)[1]) if top > 0 else 0
     A1 = np.hstack([np.ldexp(A, -e), np.ones((A.shape[0], 1))])
-    q = _qp_max_margin(A1, t.astype(np.float64))
+    q = _qp_max_margin(A1, t.astype(np.float64), QP_ITERATIONS + 20 * sum(A.shape))
     if q is None or not np.all(np.isfinite(q)):
         return None
     q[:-1] = np.ldexp(q[:-1], -e)
