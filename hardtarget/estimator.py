@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import HardTargetError
+from .export._plan import input_domain
 from .network import Network
 from .problem import make_problem
 
@@ -82,6 +83,8 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
     network_ : the trained :class:`~hardtarget.Network` (its ``classes`` are ``classes_``).
     results_ : list of :class:`~hardtarget.SearchResult`, one per search.
     n_features_in_ : number of features seen in ``fit``.
+    input_domain_ : ``"sign"`` (every training input -1 or +1), ``"binary"`` (0 or 1) or
+        ``"real"``; an export for ±1 or 0/1 inputs is refused when it differs.
 
     Examples
     --------
@@ -160,6 +163,7 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
             net = _stack([r.network for r in self.results_], classes)
         self.network_ = Network(net.weights, net.activations, classes)
         self.classes_ = classes
+        self.input_domain_ = input_domain(X)
         return self
 
     def _networks(self) -> None:

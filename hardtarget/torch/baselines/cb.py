@@ -158,6 +158,9 @@ class CBNet(nn.Module):
             self._pool_after.append(False)
         self.out = nn.Linear(math.prod(shapes[-1]), int(num_classes))
         self.pool = nn.MaxPool2d(2)
+        self.m_init = float(m)
+        # the slope schedule's factor on lam in the current stage (CBStages sets it)
+        self.register_buffer("lam_scale", torch.tensor(1.0))
         self.stage = 0
         self.set_stage(0)
 
@@ -182,13 +185,15 @@ class CBNet(nn.Module):
         self.set_stage(self.n_stages)
 
     def regularization(self) -> torch.Tensor:
-        """``lam_l * m_l**2`` (or ``|m_l|``) of the slope learned in this stage, else 0."""
+        """``lam_scale * lam_l * m_l**2`` (or ``|m_l|``) of the slope learned in this stage,
+        else 0; ``lam_scale`` is the slope schedule's factor (1 unless a
+        :class:`~hardtarget.torch.baselines.CBStages` schedule raises it)."""
         if self.stage == 0 or self.stage > len(self.acts):
             return torch.zeros(())
         act = self.acts[self.stage - 1]
         if act.is_binary():
             return torch.zeros(())
-        lam = self._lam[self.stage - 1]
+        lam = self._lam[self.stage - 1] * self.lam_scale  # a tensor: no device sync
         return lam * (act.m**2 if self.regularizer == "l2" else act.m.abs())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...errors import HardTargetError
+from .fused import squared_norm, weight_moments
 from .gauss import VAR_EPS, gauss_sample, gumbel_sign, max_pool_gauss, sign_mean
 from .plain import DiscreteNet, RealNet, block_layout, dropouts
 
@@ -104,6 +105,7 @@ class ProbLayer(nn.Module):
         self.register_buffer("ints", torch.tensor(ints, dtype=torch.int8))
         self.register_buffer("values", torch.tensor(ints, dtype=torch.float32) / den)
         self.den = den
+        self._values = tuple(i / den for i in ints)
 
     def clip_(self) -> None:
         """Clip the logits to ``[-LOGIT_CLIP, LOGIT_CLIP]`` in place."""
@@ -111,12 +113,12 @@ class ProbLayer(nn.Module):
             self.logits.clamp_(-LOGIT_CLIP, LOGIT_CLIP)
 
     def moments(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and variance of every weight."""
-        p = torch.softmax(self.logits, -1)
-        mean = p @ self.values
-        return mean, (p @ (self.values * self.values) - mean * mean).clamp_min(VAR_EPS)
+        """Mean and variance of every weight (:func:`.fused.weight_moments`)."""
+        mean, var = weight_moments(self.logits, self._values)
+        return mean, var.clamp_min(VAR_EPS)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        self.clip_()
         mean, var = self.moments()
         if self.kernel:
             pad = self.kernel // 2
@@ -248,7 +250,9 @@ class WeightDistNet(nn.Module):
     # -- training ----------------------------------------------------------------
     def regularization(self) -> torch.Tensor:
         """``lam * sum(logits ** 2)``: pulls the distributions towards uniform (section 6)."""
-        return self.lam * sum((layer.logits**2).sum() for layer in self.layers)
+        if self.lam == 0:
+            return torch.zeros(())
+        return self.lam * sum(squared_norm(layer.logits) for layer in self.layers)
 
     def clip_logits_(self) -> None:
         """Clip every logit to ``[-5, 5]`` (done before each training forward)."""
@@ -260,8 +264,7 @@ class WeightDistNet(nn.Module):
             return self._discrete()(x)
         self.stats_fresh.fill_(False)
         object.__setattr__(self, "_cache", None)
-        self.clip_logits_()
-        h = x
+        h = x  # every ProbLayer clips its logits first
         for i, block in enumerate(self.layout[:-1]):
             mu, var = self.layers[i](self.drops[i](h))
             if block[4]:
