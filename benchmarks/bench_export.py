@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from figures import load, write_figures
 
 import hardtarget as ht
 from hardtarget.export._model import output_index
@@ -187,7 +188,14 @@ def main() -> None:
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--only", choices=["packed", "all"], default="all", help="tables to run")
     ap.add_argument("--float-rows", type=int, default=10_000, help="rows for the float ONNX table")
+    ap.add_argument(
+        "--figures",
+        metavar="PATH",
+        help="also write the packed-path table for the docs' benchmarks page (e.g. "
+        "benchmarks/results/export.json; see benchmarks/figures.py)",
+    )
     args = ap.parse_args()
+    load_at_start = load()
 
     rng = np.random.default_rng(0)
     net = make_network(rng)
@@ -263,6 +271,26 @@ def main() -> None:
             )
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
+    if args.figures:
+        write_figures(
+            args.figures,
+            "Exported networks: classifying inputs",
+            ["path", "ms", "M rows/s", "speed-up vs float32 numpy", "same labels"],
+            [
+                [
+                    name,
+                    f"{r['seconds'] * 1e3:.2f}",
+                    f"{r['rows_per_s'] / 1e6:.2f}",
+                    f"{r['speedup']:.1f}x",
+                    "yes" if r["same_labels"] else "NO",
+                ]
+                for name, r in rows.items()
+            ],
+            intro=f"A 64-32-10 sign network with ±1 weights classifies {args.n} random ±1 "
+            f"inputs; best of {args.repeats}, same process.",
+            order=70,
+            load_at_start=load_at_start,
+        )
 
 
 if __name__ == "__main__":

@@ -130,7 +130,20 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def fit(self, X, y):
-        """Search a network that fits ``(X, y)``; returns ``self``."""
+        """Search a network that fits ``(X, y)``; returns ``self``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+        y : array-like of shape (n_samples,)
+            Labels: any two or more distinct values.
+
+        Returns
+        -------
+        HardThresholdClassifier
+            ``self``, fitted.
+        """
         from .search.api import STRATEGIES
 
         X, y = _validate_data(self, X, y)
@@ -176,13 +189,33 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X):
         """Output pre-activations: ``(n_samples,)`` for two classes (> 0 means ``classes_[1]``),
-        else ``(n_samples, n_classes)``."""
+        else ``(n_samples, n_classes)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         check_is_fitted(self)
         X = _validate_data(self, X, reset=False)
         return self.network_.decision_function(X)
 
     def predict(self, X):
-        """Predicted labels (elements of ``classes_``)."""
+        """Predicted labels (elements of ``classes_``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+        """
         from .export._model import output_index
 
         check_is_fitted(self)

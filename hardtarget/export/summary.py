@@ -84,6 +84,13 @@ class ModelSummary:
     KiB, and ``compression`` is Larq's "compression ratio of memory", the memory the C
     export stores over that of the same parameters in float32 (0.05 means 20x smaller;
     above 1 means larger: real weights stay float64 so results are exact).
+
+    Parameters
+    ----------
+    rows : list of dict
+        One per layer.
+    inputs : str
+        ``"real"`` or ``"sign"``.
     """
 
     rows: list
@@ -115,6 +122,7 @@ class ModelSummary:
         return tot
 
     def to_dict(self) -> dict:
+        """The rows and totals as JSON-friendly data."""
         return {"inputs": self.inputs, "layers": self.rows, "totals": self.totals}
 
     def __str__(self) -> str:

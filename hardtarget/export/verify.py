@@ -26,6 +26,26 @@ class ExportCheck:
     ``exhaustive`` is True when every ±1 input was tried; ``zero_units`` counts the
     units that some tried input put exactly at ``z = 0`` (the ties where a wrong sign
     convention shows), out of ``units``.
+
+    Parameters
+    ----------
+    format : str
+        ``json``, ``onnx`` or ``c``.
+    path : str
+        The file checked.
+    n_inputs : int
+        Inputs tried.
+    exhaustive : bool
+        Whether every ±1 input was tried.
+    mismatches : int
+        Inputs on which the export disagreed.
+    zero_units, units : int
+        Units put at ``z = 0`` by some input, out of all units.
+    first_mismatch : list of float or None
+        The first input that disagreed.
+    torch : dict or None
+        For a torch conv net: rows, ties near a threshold, label mismatches, hidden flips
+        and the largest logit error.
     """
 
     format: str
@@ -169,6 +189,31 @@ def verify_export(
     ``X`` (e.g. its test set) against its eval forward on the CPU: labels must agree on
     every row whose hidden pre-activations stay clear of the thresholds, and logits to
     ``1e-4 (1 + max |logit|)`` (convolutions sum in another order).
+
+    Parameters
+    ----------
+    model : Network, fitted estimator, SearchResult, torch MLP or model file
+        The reference.
+    path : str or path-like
+        The exported file.
+    format : {"json", "onnx", "c"}, optional
+        Default: from the file's suffix.
+    inputs : {"real", "sign"}, optional
+        Default: what the file was exported for.
+    n_random : int
+        Random inputs tried when not all ±1 inputs are.
+    seed : int
+        Seed of those inputs.
+    cc : str, optional
+        The C compiler command (default ``$CC`` or ``cc``).
+    cflags : tuple of str or str, optional
+        Its flags (default ``-O2``).
+    X : array-like, optional
+        Inputs for a torch conv net (e.g. its test set).
+
+    Returns
+    -------
+    ExportCheck
 
     Examples
     --------

@@ -92,6 +92,8 @@ class Exhaustive(Strategy):
         fit with :mod:`.first_pass` (a short CP-SAT run, then short continuous
         relaxations, each answer evaluated exactly); a fit ends the search
         (``info["found_by"]``), else the enumeration runs as without it.
+    seed : int or None, default=None
+        Seed of the strategy's random choices (``solve(seed=...)`` sets it).
     """
 
     name = "exhaustive"
@@ -131,7 +133,21 @@ class Exhaustive(Strategy):
         """Upper bound on the number of states (Cover's count per layer), an exact integer.
 
         No hidden layer is one exact unit solve (1); proving the least error count of a
-        non-separable problem then enumerates the output labelings (see ``run``)."""
+        non-separable problem then enumerates the output labelings (see ``run``).
+
+        Parameters
+        ----------
+        m : int
+            Distinct input rows.
+        n : int
+            Input features.
+        hidden : tuple of int
+            Hidden widths.
+
+        Returns
+        -------
+        int
+        """
         if not hidden:
             return 1
         size, u, d = 1, m, n

@@ -48,6 +48,15 @@ class DiscreteBN(Callback):
     ``fit`` evaluates right after each training pass; the net then finds its statistics
     stale and recomputes them with the batches this callback lends it (section 5.1).
     Pass the same ``preprocess`` as to ``fit``.
+
+    Parameters
+    ----------
+    data : data
+        The training inputs (anything :func:`~hardtarget.torch.fit` takes).
+    batch_size : int, default=256
+        Batches of the statistics pass.
+    preprocess : callable, optional
+        As given to ``fit``.
     """
 
     def __init__(

@@ -40,6 +40,15 @@ class PCF(nn.Module):
     """``clip(x/m + a/2, 0, a)``, or the SBAF ``a * 1[x > 0]`` once ``binary``.
 
     ``learn`` says whether ``m`` and ``a`` take gradients in the current stage.
+
+    Parameters
+    ----------
+    m : float, default=0.5
+        Slope parameter.
+    a : float, default=2.0
+        Scale.
+    m_switch : float, default=0.02
+        A slope at or below this switches the activation to ``a * 1[x > 0]`` for good.
     """
 
     def __init__(self, m: float = 0.5, a: float = 2.0, m_switch: float = 0.02) -> None:
@@ -171,7 +180,13 @@ class CBNet(nn.Module):
 
     def set_stage(self, stage: int) -> None:
         """Stage 0 pre-trains; stage ``l`` learns the slope of activation ``l`` (1-based);
-        stage ``n_stages`` trains the output layer of the binary-activated net."""
+        stage ``n_stages`` trains the output layer of the binary-activated net.
+
+        Parameters
+        ----------
+        stage : int
+            0 to ``n_stages``.
+        """
         if not 0 <= stage <= self.n_stages:
             raise HardTargetError(f"stage must be in 0..{self.n_stages}, got {stage}")
         self.stage = int(stage)

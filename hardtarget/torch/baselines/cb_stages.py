@@ -112,7 +112,17 @@ class CBStages(Callback):
         self.swaps: list = []
 
     def epochs(self, n_stages: int) -> list:
-        """Epochs of stage 0 (pre-training) and of stages ``1..n_stages``."""
+        """Epochs of stage 0 (pre-training) and of stages ``1..n_stages``.
+
+        Parameters
+        ----------
+        n_stages : int
+            Stages after pre-training.
+
+        Returns
+        -------
+        list of int
+        """
         per = (
             [self.per_stage] * n_stages if isinstance(self.per_stage, int) else list(self.per_stage)
         )
@@ -125,7 +135,17 @@ class CBStages(Callback):
         return out
 
     def total(self, n_stages: int) -> int:
-        """Epochs of the whole schedule."""
+        """Epochs of the whole schedule.
+
+        Parameters
+        ----------
+        n_stages : int
+            Stages after pre-training.
+
+        Returns
+        -------
+        int
+        """
         return sum(self.epochs(n_stages))
 
     # -- fit hooks -----------------------------------------------------------------

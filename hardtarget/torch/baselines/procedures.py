@@ -48,6 +48,15 @@ class BaselineResult:
     ``network`` the same as a sign :class:`~hardtarget.torch.models.MLP` when it is fully
     connected with sign units (else ``None``; an interrupted weight-distribution run may end
     with ``tanh`` units); ``history`` holds every phase's rows, tagged ``phase``.
+
+    Parameters
+    ----------
+    model, network, history, status
+        See above.
+    seconds : float
+        Training time.
+    stages : dict
+        Epochs of each phase.
     """
 
     model: nn.Module

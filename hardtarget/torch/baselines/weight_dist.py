@@ -64,6 +64,19 @@ def init_logits(w: torch.Tensor, weights: str = "ternary", q_max: float = 0.95) 
     ``(0, w_D + delta/2]`` and ``[w_1 - delta/2, 0)`` (signs kept, scale removed), then
     equation 11 puts ``q_max`` on the nearest values, interpolating linearly between
     neighbours, and ``q_min = (1 - q_max) / (D - 1)`` on the rest.
+
+    Parameters
+    ----------
+    w : torch.Tensor
+        Real weights.
+    weights : str, default="ternary"
+        A weight set (:data:`WEIGHT_SETS`).
+    q_max : float, default=0.95
+        Probability of the nearest values.
+
+    Returns
+    -------
+    torch.Tensor
     """
     ints, den = _weight_set(weights)
     v = torch.tensor(ints, dtype=torch.float64) / den
@@ -222,7 +235,25 @@ class WeightDistNet(nn.Module):
         **kwargs,
     ) -> WeightDistNet:
         """Initialize from a pre-trained :class:`RealNet`: logits by :func:`init_logits`,
-        batch-norm scale/shift and output bias copied."""
+        batch-norm scale/shift and output bias copied.
+
+        Parameters
+        ----------
+        real : RealNet
+            The pre-trained net.
+        weights : str, default="ternary"
+            A weight set (:data:`WEIGHT_SETS`).
+        activation : str, default="sign"
+            ``sign`` or ``tanh``.
+        q_max : float, default=0.95
+            Probability put on the nearest values (equation 11).
+        **kwargs
+            Passed to the constructor.
+
+        Returns
+        -------
+        WeightDistNet
+        """
         net = cls(real.spec, real.in_shape, real.layout[-1][2], weights, activation, **kwargs)
         with torch.no_grad():
             for i, layer in enumerate(net.layers):
@@ -235,7 +266,21 @@ class WeightDistNet(nn.Module):
 
     @classmethod
     def from_dist(cls, other: WeightDistNet, activation: str = "sign", **kwargs) -> WeightDistNet:
-        """A copy of ``other``'s distributions with another activation (the second stage)."""
+        """A copy of ``other``'s distributions with another activation (the second stage).
+
+        Parameters
+        ----------
+        other : WeightDistNet
+            The net whose distributions are copied.
+        activation : str, default="sign"
+            The new activation.
+        **kwargs
+            Passed to the constructor.
+
+        Returns
+        -------
+        WeightDistNet
+        """
         opts = {
             "dropout": [d.p for d in other.drops],
             "tau": other.tau,
@@ -304,7 +349,13 @@ class WeightDistNet(nn.Module):
 
     @torch.no_grad()
     def recompute_bn(self, batches: Iterable[torch.Tensor]) -> DiscreteNet:
-        """Batch-norm statistics from a pass of the discrete network (section 5.1); returns it."""
+        """Batch-norm statistics from a pass of the discrete network (section 5.1); returns it.
+
+        Parameters
+        ----------
+        batches : iterable of torch.Tensor
+            Input batches.
+        """
         net = self.to_discrete()
         net.recompute_bn(batches)
         net.eval()
