@@ -18,7 +18,7 @@ from ._args import (
 )
 from ._output import locked_outputs, print_json
 
-__all__ = ["register", "run", "parse_hidden", "add_search_args", "objective_args"]
+__all__ = ["register", "run", "parse_hidden", "add_search_args"]
 
 DEFAULT_STRATEGY = "beam"
 
@@ -119,12 +119,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Solve; exit 0 with zero training errors, 1 with errors left, 130 when interrupted."""
     from ..search import solve
-    from ._options import strategy_options
+    from ._options import strategy_arg, strategy_options
 
     hidden = parse_hidden(args.hidden)
     options = strategy_options(args.strategy, args.option)
+    # -o objective= (sat, sat-lp) goes to the strategy, --objective to solve (strategy_arg
+    # builds the instance when an option shares a name with a keyword of solve)
+    strategy, kwargs = strategy_arg(args.strategy, options, args.seed)
     problem = load_problem_arg(args)
-    strategy, objective, solo = objective_args(args, options)
     with locked_outputs(args.out, args.targets_out):
         r = (
             _portfolio(args, problem, hidden, options)
@@ -134,13 +136,13 @@ def run(args: argparse.Namespace) -> int:
                 hidden=hidden,
                 strategy=strategy,
                 activation=args.activation,
-                objective=objective,
+                objective=args.objective,
                 solver=args.solver,
                 time_limit=args.time_limit,
                 max_states=args.max_states,
                 seed=args.seed,
                 progress=progress_flag(args),
-                **solo,
+                **kwargs,
             )
         )
         written = _write(args, r)
@@ -167,20 +169,6 @@ def run(args: argparse.Namespace) -> int:
                     f"{r.info['nonzero_weights']} nonzero weights"
                 )
     return 130 if r.status == "interrupted" else 0 if r.success else 1
-
-
-def objective_args(args: argparse.Namespace, options: dict) -> tuple:
-    """``(strategy, objective, options)`` for ``solve``/``min_width`` from ``--objective``
-    and ``-o`` options: the strategy's own ``-o objective=`` goes to the strategy (an
-    instance when ``--objective`` is given too), never twice to one keyword."""
-    from ..search.api import with_objective
-
-    strategy, options = with_objective(args.strategy, args.seed, args.objective, options)
-    objective = args.objective
-    if objective is None and "objective" in options:
-        options = dict(options)
-        objective = options.pop("objective")  # solve passes it on to the strategy
-    return strategy, objective, options
 
 
 def _parallel(args: argparse.Namespace) -> bool:
