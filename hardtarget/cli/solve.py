@@ -16,7 +16,7 @@ from ._args import (
     progress_flag,
     say,
 )
-from ._output import locked_outputs, print_json
+from ._output import check_paths, locked_outputs, print_json
 
 __all__ = ["register", "run", "parse_hidden", "add_search_args"]
 
@@ -118,7 +118,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Solve; exit 0 with zero training errors, 1 with errors left, 130 when interrupted."""
+    import os
+
     from ..search import solve
+    from ..search.scheduler import SCHEDULER_ENV, check_scheduler
     from ._options import strategy_arg, strategy_options
 
     hidden = parse_hidden(args.hidden)
@@ -126,8 +129,18 @@ def run(args: argparse.Namespace) -> int:
     # -o objective= (sat, sat-lp) goes to the strategy, --objective to solve (strategy_arg
     # builds the instance when an option shares a name with a keyword of solve)
     strategy, kwargs = strategy_arg(args.strategy, options, args.seed)
+    outputs = [("--out", args.out), ("--targets-out", args.targets_out)]
+    proof = options.get("proof")
+    if proof:  # sat-lp's proof set: the DRAT file, its CNF and its certificates
+        outputs += [("-o proof=", proof), ("the proof's CNF", f"{proof}.cnf")]
+        outputs += [("the proof's certificates", f"{proof}.json")]
+    inputs = [("--data", args.data)]
+    check_paths(outputs, inputs)
+    scheduler = args.scheduler or os.environ.get(SCHEDULER_ENV)
+    if scheduler:  # a malformed address fails here, before any work
+        check_scheduler(scheduler)
     problem = load_problem_arg(args)
-    with locked_outputs(args.out, args.targets_out):
+    with locked_outputs(*outputs, inputs=inputs):
         r = (
             _portfolio(args, problem, hidden, options)
             if _parallel(args)
