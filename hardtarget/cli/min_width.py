@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         time_limit=args.time_limit,
         seed=args.seed,
         activation=args.activation,
+        objective=args.objective,
         **kwargs,
     )
     stopped = any(res.status == "interrupted" for res in r.results.values())

@@ -63,6 +63,15 @@ def add_search_args(p: argparse.ArgumentParser, default_strategy: str) -> None:
         "`hardtarget strategies` lists each strategy's options)",
     )
     p.add_argument(
+        "--objective",
+        default=None,
+        choices=["errors", "margin", "sparsity"],
+        help="what to prefer among networks with equal training error: errors (default: "
+        "the first found), margin (maximum-margin units) or sparsity (fewest nonzero "
+        "weights); see docs/guide/objectives.md. Not the sat/sat-lp option "
+        "-o objective=..., which still sets what their solver optimizes",
+    )
+    p.add_argument(
         "--activation",
         default="sign",
         choices=["sign", "step"],
@@ -117,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
 
     hidden = parse_hidden(args.hidden)
     options = strategy_options(args.strategy, args.option)
+    # -o objective= (sat, sat-lp) goes to the strategy, --objective to solve (strategy_arg
+    # builds the instance when an option shares a name with a keyword of solve)
     strategy, kwargs = strategy_arg(args.strategy, options, args.seed)
     outputs = [("--out", args.out), ("--targets-out", args.targets_out)]
     proof = options.get("proof")
@@ -138,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
                 hidden=hidden,
                 strategy=strategy,
                 activation=args.activation,
+                objective=args.objective,
                 solver=args.solver,
                 time_limit=args.time_limit,
                 max_states=args.max_states,
@@ -163,6 +175,12 @@ def run(args: argparse.Namespace) -> int:
                 f"train accuracy {r.train_accuracy:.4f}, "
                 f"loss {r.loss:g}, {r.states_evaluated} states, {r.wall_time:.3f} s"
             )
+            if "min_normalized_margin" in r.info:
+                print(
+                    f"  objective {r.info['search_objective']}: smallest normalized margin "
+                    f"{r.info['min_normalized_margin']:.4g}, "
+                    f"{r.info['nonzero_weights']} nonzero weights"
+                )
     return 130 if r.status == "interrupted" else 0 if r.success else 1
 
 
@@ -187,6 +205,7 @@ def _portfolio(args: argparse.Namespace, problem, hidden, options):
         activation=args.activation,
         solver=args.solver,
         max_states=args.max_states,
+        **({} if args.objective is None else {"objective": args.objective}),
     )
 
 

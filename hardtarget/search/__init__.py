@@ -20,11 +20,12 @@ from .api import (
     strategy_params,
 )
 from .base import STATUSES, Budget, SearchContext, SearchResult, Strategy, run_strategy
-from .evaluate import LOSSES, Evaluator
+from .evaluate import LOSSES, OBJECTIVES, Evaluator
 from .exhaustive import Exhaustive
 from .ftprop import FTProp
 from .local import BeamSearch, HillClimb, Madaline
 from .params import Param
+from .repair import Repair
 from .sat import SatLP, SatSearch, sat_verify
 
 __all__ = [
@@ -35,9 +36,11 @@ __all__ = [
     "STATUSES",
     "Evaluator",
     "LOSSES",
+    "OBJECTIVES",
     "Exhaustive",
     "HillClimb",
     "BeamSearch",
+    "Repair",
     "Madaline",
     "FTProp",
     "STRATEGIES",

@@ -9,10 +9,11 @@ from ..errors import HardTargetError
 from ..problem import Problem
 from ..units import UnitCache
 from .base import Budget, SearchContext, SearchResult, Strategy, check_seed, run_strategy
-from .evaluate import Evaluator
+from .evaluate import OBJECTIVES, Evaluator, check_objective
 from .exhaustive import Exhaustive
 from .ftprop import FTProp
 from .local import BeamSearch, HillClimb, Madaline
+from .repair import Repair
 from .sat import SatLP, SatSearch
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "check_options",
     "solve",
     "prepare_search",
+    "resolve_objective",
+    "with_objective",
     "min_width",
     "MinWidthResult",
 ]
@@ -40,7 +43,7 @@ def register(cls: type[Strategy]) -> type[Strategy]:
     return cls
 
 
-for _cls in (Exhaustive, HillClimb, BeamSearch, FTProp, Madaline, SatSearch, SatLP):
+for _cls in (Exhaustive, HillClimb, BeamSearch, FTProp, Madaline, SatSearch, SatLP, Repair):
     register(_cls)
 
 
@@ -182,6 +185,7 @@ def solve(
     activation: str = "sign",
     solver: str = "auto",
     loss: str = "errors",
+    objective: str | None = None,
     time_limit: float | None = None,
     max_states: int | None = None,
     seed: int = 0,
@@ -195,11 +199,17 @@ def solve(
     ----------
     problem : Problem (see :func:`hardtarget.load_problem`).
     hidden : hidden-layer widths, e.g. ``(4,)`` or ``(4, 3)``; ``()`` for none.
-    strategy : ``exhaustive``, ``hill``, ``beam``, ``ftprop``, ``madaline``, ``sat``, ``sat-lp``
-        (or an instance).
+    strategy : ``exhaustive``, ``hill``, ``beam``, ``ftprop``, ``madaline``, ``sat``, ``sat-lp``,
+        ``repair`` (or an instance).
     activation : ``sign`` or ``step``.
     solver : unit solver for each perceptron subproblem (default ``auto``).
     loss : output loss, ``errors`` (default) or a hinge-family loss.
+    objective : what to prefer among networks with the same loss: ``errors`` (None, the
+        default: the first found), ``margin`` (every unit's maximum-margin weights; the
+        search prefers larger normalized margins) or ``sparsity`` (the fewest nonzero
+        weights).  ``feasibility`` is the ``objective`` option of ``sat``/``sat-lp``,
+        passed on as before.  See ``docs/guide/objectives.md`` and
+        :func:`resolve_objective`.
     time_limit, max_states : budget; when hit, the best state so far is returned
         with status ``time_limit``.  Ctrl-C returns it with status ``interrupted``.
     seed : makes the run reproducible.
@@ -224,6 +234,7 @@ def solve(
         activation=activation,
         solver=solver,
         loss=loss,
+        objective=objective,
         time_limit=time_limit,
         max_states=max_states,
         seed=seed,
@@ -242,6 +253,7 @@ def prepare_search(
     activation: str = "sign",
     solver: str = "auto",
     loss: str = "errors",
+    objective: str | None = None,
     time_limit: float | None = None,
     max_states: int | None = None,
     seed: int = 0,
@@ -265,11 +277,79 @@ def prepare_search(
     tuple of (Strategy, SearchContext)
     """
     seed = check_seed(seed)
+    search_objective, options = resolve_objective(strategy, objective, options)
     strat = get_strategy(strategy, seed=seed, **options)
+    _check_combination(strat, search_objective)
     ev = Evaluator(
-        problem, _hidden(hidden), activation=activation, solver=solver, loss=loss, cache=cache
+        problem,
+        _hidden(hidden),
+        activation=activation,
+        solver=solver,
+        loss=loss,
+        cache=cache,
+        objective=search_objective,
     )
     return strat, SearchContext(ev, Budget(time_limit, max_states), seed=seed, progress=progress)
+
+
+def resolve_objective(strategy, objective, options: dict) -> tuple[str, dict]:
+    """Split ``solve``'s ``objective`` into the search objective and strategy options.
+
+    The search objective (:data:`~.evaluate.OBJECTIVES`: ``errors``, ``margin``,
+    ``sparsity``) says which of the networks with the same loss a search prefers.  The
+    strategies ``sat`` and ``sat-lp`` also have an option named ``objective`` (what their
+    solver optimizes: ``errors``, ``feasibility``, ``sparsity`` for ``sat``).  A strategy
+    given by name gets the value as its option too when it is one of the option's
+    choices, so ``objective="feasibility"`` (the search objective stays ``errors``) and
+    ``strategy="sat", objective="sparsity"`` (CP-SAT minimizes nonzero integer weights;
+    the final real weights are the sparsest too) keep their meaning.  To combine a
+    search objective with a different solver objective, pass a strategy instance
+    (``SatLP(objective="feasibility")``) or, on the command line, ``--objective`` with
+    ``-o objective=...``.
+
+    >>> resolve_objective("sat-lp", "feasibility", {})
+    ('errors', {'objective': 'feasibility'})
+    >>> resolve_objective("beam", "margin", {"width": 8})
+    ('margin', {'width': 8})
+    """
+    options = dict(options)
+    if objective is None:
+        return "errors", options
+    cls = STRATEGIES.get(strategy) if isinstance(strategy, str) else None
+    choices = ()
+    if cls is not None and "objective" in cls.params:
+        choices = cls.params["objective"].choices or ()
+    if objective in choices and not isinstance(strategy, Strategy):
+        options["objective"] = objective
+    elif objective not in OBJECTIVES:
+        if isinstance(objective, str) and objective == "feasibility":
+            raise HardTargetError(
+                f"objective='feasibility' is an option of the strategies sat and sat-lp, "
+                f"not of {getattr(strategy, 'name', strategy)!r}; the search objectives are "
+                f"{', '.join(OBJECTIVES)}"
+            )
+        check_objective(objective)
+    search = "errors" if objective == "feasibility" else objective
+    return check_objective(search), options
+
+
+def with_objective(strategy, seed: int, objective, options: dict) -> tuple:
+    """``(strategy, options)`` for :func:`solve` when both a search ``objective`` and the
+    strategy's own ``objective`` option are given: the strategy becomes an instance that
+    holds its options (a keyword argument cannot carry both)."""
+    if objective is None or "objective" not in options or isinstance(strategy, Strategy):
+        return strategy, options
+    return get_strategy(strategy, seed=check_seed(seed), **options), {}
+
+
+def _check_combination(strat: Strategy, search_objective: str) -> None:
+    """Refuse a solver objective that works against the search objective."""
+    own = getattr(strat, "objective", None)
+    if search_objective == "margin" and own == "sparsity":
+        raise HardTargetError(
+            "objective='margin' with the sat option objective='sparsity' pulls two ways "
+            "(CP-SAT would spend the budget on fewest weights); drop one of them"
+        )
 
 
 @dataclass
@@ -333,12 +413,15 @@ def min_width(
     max_width: int = 8,
     time_limit: float | None = None,
     seed: int = 0,
+    objective: str | None = None,
     **options,
 ) -> MinWidthResult:
     """Find the smallest hidden width (one hidden layer; 0 = a single perceptron) that fits.
 
     ``exhaustive`` (by name) runs with ``minimize=False`` unless told otherwise: a width
     is rejected once zero errors is ruled out, without proving its least error count.
+    ``objective`` is :func:`solve`'s: with ``margin`` or ``sparsity`` the width that fits
+    comes with the network that objective prefers (the smaller widths are unaffected).
 
     Parameters
     ----------
@@ -376,6 +459,9 @@ def min_width(
     cls = strategy if isinstance(strategy, Strategy) else STRATEGIES.get(strategy)
     if cls is Exhaustive and "minimize" not in options:
         options["minimize"] = False  # only zero errors matter here
+    strategy, options = with_objective(strategy, seed, objective, options)
+    if objective is not None:
+        options["objective"] = objective
     for w in range(0, int(max_width) + 1):
         try:
             r = solve(

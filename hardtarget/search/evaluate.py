@@ -9,6 +9,7 @@ network actually does, not by what its targets wish).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,17 +22,31 @@ from ..targets import TargetSetting, digest
 from ..units import (
     LAYER_LOSSES,
     UnitCache,
+    _stop,
     error_count,
     get_solver,
     layer_loss,
+    polish_unit,
     solve_layer,
 )
+from ..units.objectives import _normalized, _radius
 from .init import row_blocks
 from .memory import check_memory
 
-__all__ = ["LOSSES", "Evaluator", "State"]
+__all__ = ["LOSSES", "OBJECTIVES", "Evaluator", "State", "check_objective"]
 
 LOSSES = ("errors", *LAYER_LOSSES)
+OBJECTIVES = ("errors", "margin", "sparsity")
+
+
+def check_objective(objective) -> str:
+    """``objective`` if it is one of :data:`OBJECTIVES`, else a HardTargetError."""
+    if objective not in OBJECTIVES:
+        raise HardTargetError(
+            f"unknown objective {objective!r}; valid: {', '.join(OBJECTIVES)} "
+            "(see docs/guide/objectives.md)"
+        )
+    return objective
 
 
 @dataclass
@@ -43,10 +58,32 @@ class State:
     errors: int
     network: Network
     unit_errors: int  # units whose trained weights miss some of their targets
+    score: tuple = ()  # the objective's preference after the loss (larger is better)
+    units: list | None = None  # per unit: (layer, unit, normalized margin, nonzero weights)
 
     @property
     def feasible(self) -> bool:
         return self.unit_errors == 0
+
+    @property
+    def rank(self) -> tuple:
+        """Sort key, smaller is better: the loss, then the objective's score (negated)."""
+        return (self.loss, *(-x for x in self.score))
+
+
+def objective_score(objective: str, units: list) -> tuple:
+    """The score of a state's units under ``objective`` (larger is better; ``()`` for errors).
+
+    ``margin``: the smallest normalized margin over the units, then their mean (a constant
+    unit counts as 1, the most a non-constant unit can have); ``sparsity``: minus the
+    nonzero input weights of all units, then the smallest normalized margin.
+    """
+    if objective == "errors" or not units:
+        return ()
+    margins = [min(u[2], 1.0) for u in units]
+    if objective == "margin":
+        return (min(margins), math.fsum(margins) / len(margins))
+    return (-float(sum(u[3] for u in units)), min(margins))
 
 
 def output_loss(loss: str, z: np.ndarray, t: np.ndarray, errors: int) -> float:
@@ -71,6 +108,10 @@ class Evaluator:
         keep the weights with fewer errors.
     solver_options : dict, optional
         Options for every unit solve.
+    objective : ``errors`` (default: any separating weights), ``margin`` (every separable
+        unit gets its maximum-margin weights; states with equal loss rank by their
+        units' normalized margins) or ``sparsity`` (the fewest nonzero weights; states
+        rank by the total), see :mod:`hardtarget.units.objectives`.
     """
 
     def __init__(
@@ -83,8 +124,10 @@ class Evaluator:
         cache: UnitCache | None = None,
         solver_options: dict | None = None,
         refine: bool = True,
+        objective: str = "errors",
     ):
         self.problem = problem
+        self.objective = check_objective(objective)
         self.hidden = tuple(int(h) for h in hidden)
         if any(h < 1 for h in self.hidden):
             raise HardTargetError(
@@ -173,7 +216,52 @@ class Evaluator:
             input_key=input_key,
             **self.solver_options,
         )
-        return np.column_stack([r.weights for r in results]), [r.errors == 0 for r in results]
+        weights = [r.weights for r in results]
+        if self.objective != "errors":
+            T = np.asarray(T).reshape(len(inputs), -1)
+            for j, r in enumerate(results):
+                if r.separable:
+                    weights[j] = self._polish(inputs, T[:, j], input_key)
+        return np.column_stack(weights), [r.errors == 0 for r in results]
+
+    def _polish(self, inputs: np.ndarray, t: np.ndarray, input_key: bytes | None) -> np.ndarray:
+        """The objective's weights for a separable unit (cached like a unit solve)."""
+        A = np.ascontiguousarray(inputs, dtype=np.float64)
+        t = np.ascontiguousarray(t, dtype=np.int8)
+        ones = np.ones(A.shape[0])
+        key = self.cache.key(A, t, ones, f"objective:{self.objective}", {}, input_key)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit.weights
+        stop = self.stop
+        if stop is not None and stop():
+            raise StopRequested("stopped before a unit's final weights")
+        with _stop.stopping(stop):
+            r = polish_unit(self.objective, A, t)
+        if not r.verified:  # keep the solver's weights (no exact check passed)
+            r.weights = solve_layer(A, t.reshape(-1, 1), self.solver_name, cache=self.cache)[
+                0
+            ].weights
+        self.cache.put(key, r)
+        return r.weights
+
+    def unit_report(self, network: Network, targets: TargetSetting) -> list:
+        """Per unit ``(layer, unit, normalized margin, nonzero input weights)`` of
+        ``network`` on its targets (layers from 1; the output layer last)."""
+        act = self.activation
+        out, inputs = [], self.problem.X
+        layers = [*targets.layers, self.t_out]
+        for d, (W, T) in enumerate(zip(network.weights, layers), start=1):
+            ones = np.ones(inputs.shape[0])
+            A = np.ascontiguousarray(inputs, dtype=np.float64)
+            R = _radius(A, ones)
+            for j in range(W.shape[1]):
+                w = np.ascontiguousarray(W[:, j])
+                t = np.ascontiguousarray(T[:, j], dtype=np.int8)
+                mg = _normalized(A, t, ones, w, R)
+                out.append((d, j, mg, int(np.count_nonzero(w[:-1]))))
+            inputs = act.from_targets(T)
+        return out
 
     def evaluate(self, targets: TargetSetting, output_targets: np.ndarray | None = None) -> State:
         """Train all units for ``targets`` and score the assembled network.
@@ -213,7 +301,20 @@ class Evaluator:
         z = net.decision_function(self.problem.X).reshape(self.t_out.shape)
         errors = error_count(z, self.t_out)
         self.states_evaluated += 1
-        return State(targets, output_loss(self.loss, z, self.t_out, errors), errors, net, bad)
+        loss = output_loss(self.loss, z, self.t_out, errors)
+        if self.objective == "errors":
+            return State(targets, loss, errors, net, bad)
+        if errors == 0 and bad and output_targets is None:
+            # a fit whose units miss some targets: score the network's own activations
+            # (every unit reproduces them, so each gets the objective's weights)
+            Zs = net.preactivations(self.problem.X)[:-1]
+            realized = TargetSetting([np.where(Z > 0, 1, -1).astype(np.int8) for Z in Zs])
+            state = self.evaluate(realized)
+            if state.errors == 0 and state.unit_errors == 0:
+                self.states_evaluated -= 1  # one state, evaluated twice
+                return state
+        units = self.unit_report(net, targets)
+        return State(targets, loss, errors, net, bad, objective_score(self.objective, units), units)
 
     def _check_stop(self) -> None:
         if self.stop is not None and self.stop():
@@ -254,4 +355,7 @@ class Evaluator:
             z = net.decision_function(self.problem.X).reshape(self.t_out.shape)
             errors = error_count(z, self.t_out)
         missed = int(np.count_nonzero(np.any((z > 0) != (self.t_out > 0), axis=0)))
-        return State(targets, output_loss(self.loss, z, self.t_out, errors), errors, net, missed)
+        # a search objective ranks it below any scored state of the same loss
+        score = () if self.objective == "errors" else (-math.inf, -math.inf)
+        loss = output_loss(self.loss, z, self.t_out, errors)
+        return State(targets, loss, errors, net, missed, score)

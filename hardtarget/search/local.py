@@ -5,6 +5,10 @@ Proposition 3) takes the best improving move until none improves; beam search ke
 the ``width`` best states of each round (width 1 is hill climbing; an unbounded width
 explores every reachable state); MADALINE Rule II (Winter & Widrow, 1988) tries, for
 each misclassified sample, the flips of the least confident hidden units first.
+
+Moves compare by :attr:`~.evaluate.State.rank`: the loss, then (``objective="margin"`` or
+``"sparsity"``) the objective's score, so equal error counts prefer larger margins or
+fewer weights, and a step that reaches zero errors looks at all its neighbours.
 """
 
 from __future__ import annotations
@@ -91,17 +95,18 @@ class HillClimb(Strategy):
         self.init = init
 
     def run(self, ctx: SearchContext):
+        prefer = ctx.evaluator.objective != "errors"  # zero-error neighbours compete too
         for _ in range(self.restarts + 1):
             cur = ctx.start_state(self.init)
             while cur.errors > 0:
                 best_nb: State | None = None
                 for d, i, j in neighbors(cur.targets, ctx.rng, self.max_neighbors):
                     s = ctx.evaluate(cur.targets.flipped(d, i, j))
-                    if best_nb is None or s.loss < best_nb.loss:
+                    if best_nb is None or s.rank < best_nb.rank:
                         best_nb = s
-                    if s.errors == 0:
+                    if s.errors == 0 and not prefer:
                         break
-                if best_nb is None or best_nb.loss >= cur.loss:
+                if best_nb is None or best_nb.rank >= cur.rank:
                     break
                 cur = best_nb
             if ctx.best.errors == 0:
@@ -146,12 +151,13 @@ class BeamSearch(Strategy):
         self.init = init
 
     def run(self, ctx: SearchContext):
+        prefer = ctx.evaluator.objective != "errors"  # zero-error neighbours compete too
         start = ctx.start_state(self.init)
         beam, seen = [start], {start.targets.key()}
         stale = 0
         while ctx.best.errors > 0 and stale < self.patience:
             before = ctx.best.loss
-            kept: list = []  # the width best of the round so far: (-loss, -order, state)
+            kept: list = []  # the width best of the round so far: (-rank, -order, state)
             evaluated, last = 0, None
             for s in beam:
                 for d, i, j in neighbors(s.targets, ctx.rng, self.max_neighbors):
@@ -163,14 +169,14 @@ class BeamSearch(Strategy):
                     last = ctx.evaluate(nt)
                     _keep(kept, self.width, last, evaluated)
                     evaluated += 1
-                    if last.errors == 0:
+                    if last.errors == 0 and not prefer:
                         break
-                if last is not None and last.errors == 0:
+                if last is not None and ctx.best.errors == 0:
                     break
             if not evaluated:
                 break
-            # the width lowest losses, ties in evaluation order (a stable sort of them all)
-            beam = [st for _, _, st in sorted(kept, key=lambda e: (-e[0], -e[1]))]
+            # the width best by rank (loss, then the objective), ties in evaluation order
+            beam = [st for _, _, st in sorted(kept, key=lambda e: (e[2].rank, -e[1]))]
             stale = 0 if ctx.best.loss < before else stale + 1
             if self.width == 1 and beam[0].loss >= before:
                 break  # hill climbing: stop at the first non-improving round
@@ -184,7 +190,7 @@ class BeamSearch(Strategy):
 def _keep(kept: list, width: int, state: State, order: int) -> None:
     """Keep ``state`` among the ``width`` best of a round (a bounded heap: a round's
     candidates are not all held, each with its copy of the targets)."""
-    entry = (-state.loss, -order, state)
+    entry = (tuple(-x for x in state.rank), -order, state)  # the heap's top: the worst
     if len(kept) < width:
         heapq.heappush(kept, entry)
     elif entry[:2] > kept[0][:2]:
@@ -241,8 +247,11 @@ class Madaline(Strategy):
             yield from ([a, b] for k, a in enumerate(units) for b in units[k + 1 :])
 
     def _descend(self, ctx: SearchContext) -> bool:
+        return self.descend_from(ctx, ctx.start_state(self.init)).errors == 0
+
+    def descend_from(self, ctx: SearchContext, cur: State) -> State:
+        """MADALINE Rule II from the evaluated state ``cur``; the state where it stops."""
         ev = ctx.evaluator
-        cur = ctx.start_state(self.init)
         while cur.errors > 0:
             improved = False
             z = cur.network.decision_function(ev.problem.X).reshape(len(ev.t_out), -1)
@@ -253,14 +262,14 @@ class Madaline(Strategy):
                     for d, j in trial:
                         nt = nt.flipped(d, i, j)
                     s = ctx.evaluate(nt)
-                    if s.loss < cur.loss:
+                    if s.rank < cur.rank:
                         cur, improved = s, True
                         break
                 if cur.errors == 0:
                     break
             if not improved:
-                return False
-        return True
+                return cur
+        return cur
 
     def _least_confident(self, state: State, i: int, X: np.ndarray) -> list:
         """(layer, unit) of hidden units ordered by |pre-activation| at sample i."""

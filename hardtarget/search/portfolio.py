@@ -83,7 +83,17 @@ def _decisive(r: SearchResult) -> bool:
 
 def _rank(item: tuple[int, SearchResult]) -> tuple:
     i, r = item
-    return (r.loss, not _decisive(r), i)
+    return (r.loss, _objective_rank(r), not _decisive(r), i)
+
+
+def _objective_rank(r: SearchResult) -> float:
+    """Among equal losses, a search objective's preference (smaller is better)."""
+    obj = r.info.get("search_objective")
+    if obj == "margin" and "min_normalized_margin" in r.info:
+        return -float(r.info["min_normalized_margin"])
+    if obj == "sparsity" and "nonzero_weights" in r.info:
+        return float(r.info["nonzero_weights"])
+    return 0.0
 
 
 def _run(

@@ -8,12 +8,23 @@ from .certificates import CertificateStore
 from .farkas import check_certificate, check_certificate_support, exact_certificate
 from .layer import solve_layer
 from .losses import LAYER_LOSSES, error_count, layer_loss, layer_loss_grad
+from .objectives import (
+    UNIT_OBJECTIVES,
+    ObjectiveResult,
+    max_margin,
+    nonzero_weights,
+    normalized_margin,
+    polish_unit,
+    sparse_weights,
+)
 from .solvers import SOLVERS, get_solver, solve_unit
 
 __all__ = [
     "CertificateStore",
     "LAYER_LOSSES",
+    "ObjectiveResult",
     "SOLVERS",
+    "UNIT_OBJECTIVES",
     "UnitCache",
     "UnitResult",
     "check_certificate",
@@ -23,6 +34,11 @@ __all__ = [
     "get_solver",
     "layer_loss",
     "layer_loss_grad",
+    "max_margin",
+    "nonzero_weights",
+    "normalized_margin",
+    "polish_unit",
     "solve_layer",
     "solve_unit",
+    "sparse_weights",
 ]

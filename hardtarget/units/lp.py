@@ -200,12 +200,13 @@ def _lp_dual(A: np.ndarray, t: np.ndarray, warm=None):
     return -y[:n1], gamma, x[:m]
 
 
-def _qp_max_margin(A1: np.ndarray, t: np.ndarray):
+def _qp_max_margin(A1: np.ndarray, t: np.ndarray, iteration_limit: int | None = None):
     """Hard-margin SVM with HiGHS' QP solver; None if it does not finish optimally.
 
     ``min ||w||^2 / 2  s.t.  t_i (w . x~_i) >= 1`` (the bias is not penalized), passed to
     HiGHS as raw arrays: building a ``HighsLp`` attribute by attribute costs
-    milliseconds for a few hundred rows.
+    milliseconds for a few hundred rows.  ``iteration_limit`` caps HiGHS' QP iterations
+    (a deterministic limit: some degenerate QPs otherwise run for minutes).
     """
     m, n1 = A1.shape
     inf = highspy.kHighsInf
@@ -239,10 +240,19 @@ def _qp_max_margin(A1: np.ndarray, t: np.ndarray):
         q_value,
         np.zeros(n1, dtype=np.int32),
     )
-    _run_qp(h, int(a_value.shape[0]))
+    if iteration_limit is not None:
+        h.setOptionValue("qp_iteration_limit", int(iteration_limit))
+    try:
+        _run_qp(h, int(a_value.shape[0]))
+    finally:
+        if iteration_limit is not None and getattr(_local, "highs", None) is h:
+            h.setOptionValue("qp_iteration_limit", _QP_ITERATIONS)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     return np.asarray(h.getSolution().col_value)
+
+
+_QP_ITERATIONS = highspy.Highs().getOptions().qp_iteration_limit
 
 
 # seconds between two questions to the stop callback while a large QP runs
