@@ -1,13 +1,18 @@
 """``HardThresholdClassifier``: a scikit-learn estimator that trains by target search.
 
-It wraps :func:`hardtarget.solve`.  Two classes use one output unit; more classes use
-one output unit per class (one-vs-rest) when the strategy handles several outputs
-(``beam``, ``hill``, ``ftprop``, ``madaline``), else one network per class, searched
-separately and stacked side by side into one network (its hidden layers hold every
-class's units; the output layer is block-diagonal).
+Defaults (measured in ``benchmarks/bench_generalization.py``; see
+``docs/guide/estimator.md``): inputs standardized inside ``fit`` (folded into the first
+layer's weights afterwards), one exact member per pair of classes (``multiclass="auto"``:
+one-vs-one), each member the smallest single-hidden-layer network that fits its data
+exactly (``hidden="auto"``, :mod:`hardtarget.search.auto`), its units then replaced by
+their maximum-margin separators with the hidden targets unchanged, all within
+``time_limit`` seconds.
 """
 
 from __future__ import annotations
+
+import logging
+import time
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -15,6 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from .ensemble import ovo_network, ovo_pairs, ovr_network
 from .errors import HardTargetError
 from .network import Network
 from .problem import make_problem
@@ -27,6 +33,13 @@ except ImportError:  # scikit-learn < 1.6
         return estimator._validate_data(*args, **kwargs)
 
 
+__all__ = ["HardThresholdClassifier", "MULTICLASS"]
+
+log = logging.getLogger("hardtarget.estimator")
+
+MULTICLASS = ("auto", "ovo", "ovr", "shared")
+
+
 def _validate_data(estimator, *args, **kwargs):
     """scikit-learn's input validation, its ValueErrors raised as HardTargetError."""
     try:
@@ -37,23 +50,69 @@ def _validate_data(estimator, *args, **kwargs):
         raise HardTargetError(str(exc)) from None
 
 
-__all__ = ["HardThresholdClassifier"]
+def _sample_weight(sample_weight, n: int) -> np.ndarray | None:
+    """Validated non-negative weights (None when absent or all equal and positive)."""
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise HardTargetError("sample_weight must be numbers, one per sample") from None
+    if w.ndim == 0:
+        w = np.full(n, float(w))
+    if w.shape != (n,):
+        raise HardTargetError(f"sample_weight has shape {w.shape}; expected ({n},)")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise HardTargetError("sample_weight must be finite and >= 0 (0 drops a sample)")
+    if not np.any(w > 0):
+        raise HardTargetError("every sample_weight is 0; at least one sample must count")
+    return None if np.all(w == w[0]) else w
 
 
-def _stack(nets: list[Network], classes: np.ndarray) -> Network:
-    """Networks with one output each, side by side: shared inputs, block-diagonal after."""
-    weights = [np.hstack([n.weights[0] for n in nets])]
-    for d in range(1, len(nets[0].weights)):
-        blocks = [n.weights[d] for n in nets]
-        rows = sum(b.shape[0] - 1 for b in blocks)
-        W = np.zeros((rows + 1, sum(b.shape[1] for b in blocks)))
-        r = c = 0
-        for b in blocks:
-            W[r : r + b.shape[0] - 1, c : c + b.shape[1]] = b[:-1]
-            W[-1, c : c + b.shape[1]] = b[-1]
-            r, c = r + b.shape[0] - 1, c + b.shape[1]
+def _standardize(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    return mean, np.where(scale > 0, scale, 1.0)
+
+
+def _fold_scaling(net: Network, mean, scale, X_raw, X_scaled) -> Network:
+    """``net`` (trained on standardized inputs) with the scaling folded into its first layer.
+
+    A first-layer unit whose folded weights do not give the same outputs on the training
+    inputs (rounding at a tie) is re-solved exactly on the raw inputs with those outputs
+    as targets (they are separable: an affine map of separable points)."""
+    from .units import solve_unit
+
+    W = net.weights[0]
+    F = np.vstack([W[:-1] / scale[:, None], W[-1] - (mean / scale) @ W[:-1]])
+    target = Network([W], [net.activations[0]]).preactivations(X_scaled)[0] > 0
+    got = Network([F], [net.activations[0]]).preactivations(X_raw)[0] > 0
+    for j in np.flatnonzero(np.any(target != got, axis=0)):
+        r = solve_unit(X_raw, np.where(target[:, j], 1, -1), "lp")
+        if not r.separable:
+            raise HardTargetError("internal: a standardized unit did not fold back exactly")
+        F[:, j] = r.weights
+    return Network([F, *net.weights[1:]], net.activations, net.classes)
+
+
+def _margin_polish(net: Network, X: np.ndarray) -> Network:
+    """Every unit replaced by its maximum-margin separator of the targets it produces on
+    ``X`` (so the hidden targets and the predictions on ``X`` stay as they are); a unit
+    whose separator does not verify exactly keeps its weights."""
+    from .units import solve_unit
+
+    outs = net.forward(X)
+    inputs, weights = X, []
+    for d, W in enumerate(net.weights):
+        T = np.where(outs[d] == net.activations[d].levels[-1], 1, -1)
+        W = W.copy()
+        for j in range(W.shape[1]):
+            r = solve_unit(inputs, T[:, j], "lp")
+            if r.separable:
+                W[:, j] = r.weights
         weights.append(W)
-    return Network(weights, nets[0].activations, classes)
+        inputs = outs[d]
+    return Network(weights, net.activations, net.classes)
 
 
 class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
@@ -61,27 +120,57 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden : int or tuple of int, default=(4,)
-        Hidden-layer widths; ``()`` for a single layer of perceptrons.
+    hidden : "auto", int or tuple of int, default="auto"
+        Hidden-layer widths; ``()`` for a single layer of perceptrons.  ``"auto"``: the
+        smallest single hidden layer (of 0, 1, 2, 4, ..., 64 units) that fits each
+        member's data exactly (see :mod:`hardtarget.search.auto`).
     activation : {"sign", "step"}, default="sign"
-    strategy : str, default="beam"
-        A strategy name (see ``hardtarget strategies``), e.g. ``"exhaustive"``, ``"ftprop"``.
+    strategy : str, default="auto"
+        A strategy name (see ``hardtarget strategies``), e.g. ``"exhaustive"``, ``"ftprop"``;
+        ``"auto"``: exhaustive where its state bound is small, else ftprop from a
+        FTPROP-MB start with the relaxation polish.
     strategy_options : dict, optional
         Options of the strategy, e.g. ``{"width": 8}`` for beam.
-    time_limit : float or None, default=10.0
-        Seconds per search (split between classes in one-network-per-class mode); the best
-        network found is kept when it runs out.
+    multiclass : {"auto", "ovo", "ovr", "shared"}, default="auto"
+        More than two classes: ``"ovo"`` one exact member per pair of classes and a
+        voting output layer; ``"ovr"`` one exact member per class, the largest output
+        wins; ``"shared"`` one network with one output unit per class (strategies that
+        handle several outputs: beam, hill, ftprop, madaline).  ``"auto"`` is ``"ovo"``.
+    scale : bool, default=True
+        Standardize the inputs (mean 0, variance 1 per feature) for the search; the
+        scaling is folded into the first layer, so ``network_`` takes raw inputs.
+    margin : bool, default=True
+        Replace every unit's weights by its maximum-margin separator of the targets the
+        found network produces (hidden targets and training predictions unchanged).
+    time_limit : float or None, default=30.0
+        Seconds for the whole fit (shared by the members; each stops at its first exact
+        fit, what one does not use passes to the next).
     max_states : int or None, default=None
         Target settings evaluated per search; with ``time_limit=None`` fits are
         reproducible to the bit.
     random_state : int, RandomState or None, default=None
+    verbose : int, default=0
+        1: a progress bar over the members (on a terminal) and one log line per member
+        (logger ``hardtarget.estimator``, level INFO).
 
     Attributes
     ----------
     classes_ : the labels, sorted.
     network_ : the trained :class:`~hardtarget.Network` (its ``classes`` are ``classes_``).
-    results_ : list of :class:`~hardtarget.SearchResult`, one per search.
+    results_ : list of :class:`~hardtarget.SearchResult`, one per member (on the
+        standardized inputs when ``scale``).
+    members_ : list of tuples of the class indices each member separates: ``(i, j)`` for
+        one-vs-one (+1 means class ``i``), ``(c,)`` for one-vs-rest, ``()`` for one net.
+    multiclass_ : the mode used: ``"binary"``, ``"ovo"``, ``"ovr"`` or ``"shared"``.
+    exact_ : True when ``network_`` predicts every training sample (of weight > 0) right,
+        checked on ``network_`` itself after the fit.
     n_features_in_ : number of features seen in ``fit``.
+
+    Notes
+    -----
+    There is no ``predict_proba``: a hard-threshold network outputs a class, not a
+    score with a probabilistic reading, and an exact fit has no training errors from
+    which to calibrate one.  Use :meth:`decision_function` for a ranking.
 
     Examples
     --------
@@ -94,85 +183,168 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden=(4,),
+        hidden="auto",
         activation="sign",
-        strategy="beam",
+        strategy="auto",
         strategy_options=None,
-        time_limit=10.0,
+        multiclass="auto",
+        scale=True,
+        margin=True,
+        time_limit=30.0,
         max_states=None,
         random_state=None,
+        verbose=0,
     ):
         self.hidden = hidden
         self.activation = activation
         self.strategy = strategy
         self.strategy_options = strategy_options
+        self.multiclass = multiclass
+        self.scale = scale
+        self.margin = margin
         self.time_limit = time_limit
         self.max_states = max_states
         self.random_state = random_state
+        self.verbose = verbose
 
-    def _solve(self, X, y, seed: int, multiclass, time_limit):
+    # -- configuration ----------------------------------------------------------
+    def _mode(self, k: int) -> str:
+        from .search.api import STRATEGIES
+
+        if self.multiclass not in MULTICLASS:
+            raise HardTargetError(
+                f"unknown multiclass {self.multiclass!r}; valid: {', '.join(MULTICLASS)}"
+            )
+        if not isinstance(self.strategy, str) or (
+            self.strategy != "auto" and self.strategy not in STRATEGIES
+        ):
+            raise HardTargetError(
+                f"unknown strategy {self.strategy!r}; valid: auto, {', '.join(sorted(STRATEGIES))}"
+            )
+        if k == 2:
+            return "binary"
+        mode = "ovo" if self.multiclass == "auto" else self.multiclass
+        if mode == "shared" and self.strategy != "auto" and not STRATEGIES[self.strategy].multi_output:
+            raise HardTargetError(
+                f"strategy {self.strategy!r} trains one output unit; multiclass='shared' needs "
+                "beam, hill, ftprop or madaline (or use multiclass='ovo' or 'ovr')"
+            )
+        return mode
+
+    def _jobs(self, y, mode: str, k: int) -> list:
+        """(member classes, rows, labels) of every member."""
+        if mode == "binary":
+            return [((), slice(None), y)]
+        if mode == "shared":
+            return [((), slice(None), y)]
+        if mode == "ovr":
+            return [((c,), slice(None), np.where(y == c, 1, -1)) for c in range(k)]
+        jobs = []
+        for i, j in ovo_pairs(k):
+            rows = np.flatnonzero((y == i) | (y == j))
+            jobs.append(((i, j), rows, np.where(y[rows] == i, 1, -1)))
+        return jobs
+
+    # -- fitting ----------------------------------------------------------------
+    def _search(self, X, labels, mode, seed, time_limit, sample_weight):
         from .search import solve
+        from .search.auto import solve_auto
 
-        problem = make_problem(X, y, multiclass=multiclass)
-        return solve(
-            problem,
-            hidden=self.hidden,
-            strategy=self.strategy,
+        problem = make_problem(X, labels, multiclass="ovr" if mode == "shared" else None)
+        options = dict(self.strategy_options or {})
+        if sample_weight is not None:
+            options["sample_weight"] = sample_weight
+        common = dict(
             activation=self.activation,
             time_limit=time_limit,
             max_states=self.max_states,
             seed=seed,
             progress=False,
-            **dict(self.strategy_options or {}),
+            **options,
         )
+        if self.hidden == "auto" or self.strategy == "auto":
+            return solve_auto(problem, self.hidden, self.strategy, **common)
+        return solve(problem, hidden=self.hidden, strategy=self.strategy, **common)
 
-    def fit(self, X, y):
-        """Search a network that fits ``(X, y)``; returns ``self``."""
-        from .search.api import STRATEGIES
+    def fit(self, X, y, sample_weight=None):
+        """Search an exact network (or ensemble) for ``(X, y)``; returns ``self``.
 
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+        y : labels, shape (n_samples,)
+        sample_weight : array of shape (n_samples,), optional
+            Non-negative weights: a sample of weight 0 is left out; the others weigh its
+            errors when no exact fit is found (local strategies; see the guide).
+        """
         X, y = _validate_data(self, X, y)
         try:
             check_classification_targets(y)
         except ValueError as exc:
             raise HardTargetError(f"{exc}; a classifier needs discrete labels") from None
-        classes = np.unique(y)
+        classes, yi = np.unique(y, return_inverse=True)
         if classes.size < 2:
             raise HardTargetError(
                 f"y has 1 class ({classes[0]!r}); a classifier needs at least 2 classes"
             )
-        if not isinstance(self.strategy, str) or self.strategy not in STRATEGIES:
-            raise HardTargetError(
-                f"unknown strategy {self.strategy!r}; valid: {', '.join(sorted(STRATEGIES))}"
-            )
+        mode = self._mode(classes.size)
+        sw = _sample_weight(sample_weight, X.shape[0])
+        keep = np.ones(X.shape[0], bool) if sw is None else sw > 0
+        mean, scale = _standardize(X[keep]) if self.scale else (None, None)
+        Xs = (X - mean) / scale if self.scale else X
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        if classes.size == 2 or STRATEGIES[self.strategy].multi_output:
-            self.results_ = [
-                self._solve(X, y, seed, "ovr" if classes.size > 2 else None, self.time_limit)
-            ]
-            self._networks()
-            net = self.results_[0].network
+        jobs = self._jobs(yi, mode, classes.size)
+        self.results_, self.members_, nets = [], [], []
+        start = time.monotonic()
+        for n, (members, rows, labels) in enumerate(self._progress(jobs)):
+            idx = np.flatnonzero(keep) if isinstance(rows, slice) else rows[keep[rows]]
+            lab = labels[keep] if isinstance(rows, slice) else labels[keep[rows]]
+            share = None
+            if self.time_limit is not None:
+                left = self.time_limit - (time.monotonic() - start)
+                share = max(left, 0.0) / (len(jobs) - n)
+            w = None if sw is None else sw[idx]
+            r = self._search(Xs[idx], lab, mode, seed, share, w)
+            if r.network is None:
+                raise HardTargetError(
+                    f"the search stopped before evaluating any network ({r.message}); "
+                    "raise time_limit or max_states"
+                )
+            log.info("member %s: hidden %s, %s (%.2f s)", members, r.hidden, r.status, r.wall_time)
+            net = _margin_polish(r.network, Xs[idx]) if self.margin else r.network
+            self.results_.append(r)
+            self.members_.append(members)
+            nets.append(net)
+        if mode == "ovo":
+            net = ovo_network(nets, classes)
+        elif mode == "ovr":
+            net = ovr_network(nets, classes)
         else:
-            share = None if self.time_limit is None else self.time_limit / classes.size
-            self.results_ = [
-                self._solve(X, np.where(y == c, 1, -1), seed, None, share) for c in classes
-            ]
-            self._networks()
-            net = _stack([r.network for r in self.results_], classes)
+            net = Network(nets[0].weights, nets[0].activations, classes)
+        if self.scale:
+            net = _fold_scaling(net, mean, scale, X[keep], Xs[keep])
         self.network_ = Network(net.weights, net.activations, classes)
         self.classes_ = classes
+        self.multiclass_ = mode
+        self.exact_ = bool(np.array_equal(self.predict(X[keep]), y[keep]))
         return self
 
-    def _networks(self) -> None:
-        missing = [r for r in self.results_ if r.network is None]
-        if missing:
-            raise HardTargetError(
-                f"the search stopped before evaluating any network "
-                f"({missing[0].message}); raise time_limit or max_states"
-            )
+    def _progress(self, jobs):
+        if not self.verbose or len(jobs) < 2:
+            return jobs
+        from tqdm.auto import tqdm
 
+        return tqdm(jobs, desc="members", unit="member", leave=False)
+
+    # -- prediction -------------------------------------------------------------
     def decision_function(self, X):
-        """Output pre-activations: ``(n_samples,)`` for two classes (> 0 means ``classes_[1]``),
-        else ``(n_samples, n_classes)``."""
+        """The output layer's pre-activations.
+
+        Two classes: shape ``(n_samples,)``, ``> 0`` means ``classes_[1]``.  More: shape
+        ``(n_samples, n_classes)`` and the prediction is the first largest column; for
+        one-vs-one that is twice the votes of each class (sign units; the votes for step
+        units), for one-vs-rest and ``shared`` each class's output unit.
+        """
         check_is_fitted(self)
         X = _validate_data(self, X, reset=False)
         return self.network_.decision_function(X)

@@ -47,11 +47,30 @@ class State:
         return self.unit_errors == 0
 
 
-def output_loss(loss: str, z: np.ndarray, t: np.ndarray, errors: int) -> float:
-    """The output loss of pre-activations ``z`` (m x k) against ±1 targets ``t``."""
+def output_loss(loss: str, z: np.ndarray, t: np.ndarray, errors: int, sample_weight=None) -> float:
+    """The output loss of pre-activations ``z`` (m x k) against ±1 targets ``t``; with
+    ``sample_weight`` (m,) each sample's part weighed (``errors``: the weight of the
+    samples with some output wrong)."""
+    if sample_weight is None:
+        if loss == "errors":
+            return float(errors)
+        return float(layer_loss(loss, z * t).sum())
     if loss == "errors":
-        return float(errors)
-    return float(layer_loss(loss, z * t).sum())
+        wrong = np.any((z > 0) != (t > 0), axis=1)
+        return float(np.sum(sample_weight[wrong]))
+    return float(np.sum(sample_weight[:, None] * layer_loss(loss, z * t)))
+
+
+def _weights(sample_weight, m: int) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (m,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
+        raise HardTargetError(
+            f"sample_weight must be {m} finite non-negative numbers, not all 0 "
+            f"(got shape {w.shape})"
+        )
+    return w
 
 
 class Evaluator:
@@ -67,6 +86,8 @@ class Evaluator:
     cache : a UnitCache, or None to create one.
     refine : for a unit that cannot reach its targets, also try the hinge solver and
         keep the weights with fewer errors.
+    sample_weight : (m,) non-negative weights, or None: unit solves and the output loss
+        weigh each sample; a sample of weight 0 constrains nothing and is not counted.
     """
 
     def __init__(
@@ -79,8 +100,10 @@ class Evaluator:
         cache: UnitCache | None = None,
         solver_options: dict | None = None,
         refine: bool = True,
+        sample_weight=None,
     ):
         self.problem = problem
+        self.sample_weight = _weights(sample_weight, problem.n_samples)
         self.hidden = tuple(int(h) for h in hidden)
         if any(h < 1 for h in self.hidden):
             raise HardTargetError(
@@ -141,6 +164,7 @@ class Evaluator:
             stop=self.stop,
             refine=self.refine,
             input_key=input_key,
+            sample_weight=self.sample_weight,
             **self.solver_options,
         )
         return np.column_stack([r.weights for r in results]), [r.errors == 0 for r in results]
@@ -166,6 +190,8 @@ class Evaluator:
         bad += sep.count(False)
         net = Network(weights, [act] * len(weights), classes=self.problem.classes)
         z = net.decision_function(self.problem.X).reshape(self.t_out.shape)
-        errors = error_count(z, self.t_out)
+        sw = self.sample_weight
+        errors = error_count(z, self.t_out) if sw is None else error_count(z[sw > 0], self.t_out[sw > 0])
         self.states_evaluated += 1
-        return State(targets, output_loss(self.loss, z, self.t_out, errors), errors, net, bad)
+        loss = output_loss(self.loss, z, self.t_out, errors, sw)
+        return State(targets, loss, errors, net, bad)

@@ -50,6 +50,7 @@ class HillClimb(Strategy):
 
     name = "hill"
     multi_output = True
+    weighted = True
     params = {"restarts": RESTARTS, "max_neighbors": MAX_NEIGHBORS, "init": INIT}
 
     def __init__(
@@ -96,6 +97,7 @@ class BeamSearch(Strategy):
 
     name = "beam"
     multi_output = True
+    weighted = True
     params = {
         "width": Param("int", "states kept per round (1: hill climbing)", low=1),
         "patience": Param("int", "rounds without a new best before stopping", low=1),
@@ -165,6 +167,7 @@ class Madaline(Strategy):
 
     name = "madaline"
     multi_output = True
+    weighted = True
     params = {
         "max_trials": Param("int", "hidden units tried per misclassified sample", low=1),
         "pairs": Param("bool", "also try flipping two units at once"),
