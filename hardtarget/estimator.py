@@ -98,8 +98,9 @@ def _fold_scaling(net: Network, mean, scale, X_raw, X_scaled) -> Network:
 def _margin_polish(net: Network, X: np.ndarray) -> Network:
     """Every unit replaced by its maximum-margin separator of the targets it produces on
     ``X`` (so the hidden targets and the predictions on ``X`` stay as they are); a unit
-    whose separator does not verify exactly keeps its weights."""
-    from .units import solve_unit
+    whose separator does not verify exactly keeps its weights (see
+    :func:`hardtarget.units.objectives.max_margin`)."""
+    from .units.objectives import max_margin
 
     outs = net.forward(X)
     inputs, weights = X, []
@@ -107,8 +108,8 @@ def _margin_polish(net: Network, X: np.ndarray) -> Network:
         T = np.where(outs[d] == net.activations[d].levels[-1], 1, -1)
         W = W.copy()
         for j in range(W.shape[1]):
-            r = solve_unit(inputs, T[:, j], "lp")
-            if r.separable:
+            r = max_margin(inputs, T[:, j])
+            if r.verified:
                 W[:, j] = r.weights
         weights.append(W)
         inputs = outs[d]

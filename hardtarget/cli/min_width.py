@@ -6,7 +6,7 @@ import argparse
 
 from ._args import add_parser, load_problem_arg, nonneg_int
 from ._output import print_json
-from .solve import add_search_args
+from .solve import add_search_args, objective_args
 
 __all__ = ["register", "run"]
 
@@ -39,13 +39,15 @@ def run(args: argparse.Namespace) -> int:
 
     options = strategy_options(args.strategy, args.option)
     problem = load_problem_arg(args)
+    strategy, objective, options = objective_args(args, options)
     r = min_width(
         problem,
-        strategy=args.strategy,
+        strategy=strategy,
         max_width=args.max_width,
         time_limit=args.time_limit,
         seed=args.seed,
         activation=args.activation,
+        objective=objective,
         **options,
     )
     stopped = any(res.status == "interrupted" for res in r.results.values())

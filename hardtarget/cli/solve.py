@@ -18,7 +18,7 @@ from ._args import (
 )
 from ._output import locked_outputs, print_json
 
-__all__ = ["register", "run", "parse_hidden", "add_search_args"]
+__all__ = ["register", "run", "parse_hidden", "add_search_args", "objective_args"]
 
 DEFAULT_STRATEGY = "beam"
 
@@ -61,6 +61,15 @@ def add_search_args(p: argparse.ArgumentParser, default_strategy: str) -> None:
         metavar="KEY=VALUE",
         help="strategy option, e.g. -o width=8 -o init=ftprop-mb (repeatable; "
         "`hardtarget strategies` lists each strategy's options)",
+    )
+    p.add_argument(
+        "--objective",
+        default=None,
+        choices=["errors", "margin", "sparsity"],
+        help="what to prefer among networks with equal training error: errors (default: "
+        "the first found), margin (maximum-margin units) or sparsity (fewest nonzero "
+        "weights); see docs/guide/objectives.md. Not the sat/sat-lp option "
+        "-o objective=..., which still sets what their solver optimizes",
     )
     p.add_argument(
         "--activation",
@@ -115,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
     hidden = parse_hidden(args.hidden)
     options = strategy_options(args.strategy, args.option)
     problem = load_problem_arg(args)
+    strategy, objective, solo = objective_args(args, options)
     with locked_outputs(args.out, args.targets_out):
         r = (
             _portfolio(args, problem, hidden, options)
@@ -122,14 +132,15 @@ def run(args: argparse.Namespace) -> int:
             else solve(
                 problem,
                 hidden=hidden,
-                strategy=args.strategy,
+                strategy=strategy,
                 activation=args.activation,
+                objective=args.objective,
                 solver=args.solver,
                 time_limit=args.time_limit,
                 max_states=args.max_states,
                 seed=args.seed,
                 progress=progress_flag(args),
-                **options,
+                **solo,
             )
         )
         written = _write(args, r)
@@ -149,7 +160,27 @@ def run(args: argparse.Namespace) -> int:
                 f"train accuracy {r.train_accuracy:.4f}, "
                 f"loss {r.loss:g}, {r.states_evaluated} states, {r.wall_time:.3f} s"
             )
+            if "min_normalized_margin" in r.info:
+                print(
+                    f"  objective {r.info['search_objective']}: smallest normalized margin "
+                    f"{r.info['min_normalized_margin']:.4g}, "
+                    f"{r.info['nonzero_weights']} nonzero weights"
+                )
     return 130 if r.status == "interrupted" else 0 if r.success else 1
+
+
+def objective_args(args: argparse.Namespace, options: dict) -> tuple:
+    """``(strategy, objective, options)`` for ``solve``/``min_width`` from ``--objective``
+    and ``-o`` options: the strategy's own ``-o objective=`` goes to the strategy (an
+    instance when ``--objective`` is given too), never twice to one keyword."""
+    from ..search.api import with_objective
+
+    strategy, options = with_objective(args.strategy, args.seed, args.objective, options)
+    objective = args.objective
+    if objective is None and "objective" in options:
+        options = dict(options)
+        objective = options.pop("objective")  # solve passes it on to the strategy
+    return strategy, objective, options
 
 
 def _parallel(args: argparse.Namespace) -> bool:
@@ -173,6 +204,7 @@ def _portfolio(args: argparse.Namespace, problem, hidden, options):
         activation=args.activation,
         solver=args.solver,
         max_states=args.max_states,
+        **({} if args.objective is None else {"objective": args.objective}),
     )
 
 

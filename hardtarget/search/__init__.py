@@ -20,7 +20,7 @@ from .api import (
     strategy_params,
 )
 from .base import STATUSES, Budget, SearchContext, SearchResult, Strategy, run_strategy
-from .evaluate import LOSSES, Evaluator
+from .evaluate import LOSSES, OBJECTIVES, Evaluator
 from .exhaustive import Exhaustive
 from .ftprop import FTProp
 from .local import BeamSearch, HillClimb, Madaline
@@ -35,6 +35,7 @@ __all__ = [
     "STATUSES",
     "Evaluator",
     "LOSSES",
+    "OBJECTIVES",
     "Exhaustive",
     "HillClimb",
     "BeamSearch",

@@ -9,7 +9,7 @@ from ..errors import HardTargetError
 from ..problem import Problem
 from ..units import UnitCache
 from .base import Budget, SearchContext, SearchResult, Strategy, check_seed, run_strategy
-from .evaluate import Evaluator
+from .evaluate import OBJECTIVES, Evaluator, check_objective
 from .exhaustive import Exhaustive
 from .ftprop import FTProp
 from .local import BeamSearch, HillClimb, Madaline
@@ -23,6 +23,8 @@ __all__ = [
     "check_options",
     "solve",
     "prepare_search",
+    "resolve_objective",
+    "with_objective",
     "min_width",
     "MinWidthResult",
 ]
@@ -139,6 +141,7 @@ def solve(
     activation: str = "sign",
     solver: str = "auto",
     loss: str = "errors",
+    objective: str | None = None,
     time_limit: float | None = None,
     max_states: int | None = None,
     seed: int = 0,
@@ -160,6 +163,12 @@ def solve(
     activation : ``sign`` or ``step``.
     solver : unit solver for each perceptron subproblem (default ``auto``).
     loss : output loss, ``errors`` (default) or a hinge-family loss.
+    objective : what to prefer among networks with the same loss: ``errors`` (None, the
+        default: the first found), ``margin`` (every unit's maximum-margin weights; the
+        search prefers larger normalized margins) or ``sparsity`` (the fewest nonzero
+        weights).  ``feasibility`` is the ``objective`` option of ``sat``/``sat-lp``,
+        passed on as before.  See ``docs/guide/objectives.md`` and
+        :func:`resolve_objective`.
     time_limit, max_states : budget; when hit, the best state so far is returned
         with status ``time_limit``.  Ctrl-C returns it with status ``interrupted``.
     seed : makes the run reproducible.
@@ -186,6 +195,7 @@ def solve(
             activation=activation,
             solver=solver,
             loss=loss,
+            objective=objective,
             time_limit=time_limit,
             max_states=max_states,
             seed=seed,
@@ -201,6 +211,7 @@ def solve(
         activation=activation,
         solver=solver,
         loss=loss,
+        objective=objective,
         time_limit=time_limit,
         max_states=max_states,
         seed=seed,
@@ -220,6 +231,7 @@ def prepare_search(
     activation: str = "sign",
     solver: str = "auto",
     loss: str = "errors",
+    objective: str | None = None,
     time_limit: float | None = None,
     max_states: int | None = None,
     seed: int = 0,
@@ -232,6 +244,7 @@ def prepare_search(
     runs with ``run_strategy(strategy, context)``: a caller that holds the context can
     stop the run from another thread (``context.signals.request()``)."""
     seed = check_seed(seed)
+    search_objective, options = resolve_objective(strategy, objective, options)
     strat = get_strategy(strategy, seed=seed, **options)
     if sample_weight is not None and not strat.weighted:
         weighted = sorted(n for n, c in STRATEGIES.items() if c.weighted)
@@ -239,6 +252,7 @@ def prepare_search(
             f"strategy {strat.name!r} counts training errors itself and takes no "
             f"sample_weight; use one of {', '.join(weighted)}, or drop the weights"
         )
+    _check_combination(strat, search_objective)
     ev = Evaluator(
         problem,
         _hidden(hidden),
@@ -247,8 +261,69 @@ def prepare_search(
         loss=loss,
         cache=cache,
         sample_weight=sample_weight,
+        objective=search_objective,
     )
     return strat, SearchContext(ev, Budget(time_limit, max_states), seed=seed, progress=progress)
+
+
+def resolve_objective(strategy, objective, options: dict) -> tuple[str, dict]:
+    """Split ``solve``'s ``objective`` into the search objective and strategy options.
+
+    The search objective (:data:`~.evaluate.OBJECTIVES`: ``errors``, ``margin``,
+    ``sparsity``) says which of the networks with the same loss a search prefers.  The
+    strategies ``sat`` and ``sat-lp`` also have an option named ``objective`` (what their
+    solver optimizes: ``errors``, ``feasibility``, ``sparsity`` for ``sat``).  A strategy
+    given by name gets the value as its option too when it is one of the option's
+    choices, so ``objective="feasibility"`` (the search objective stays ``errors``) and
+    ``strategy="sat", objective="sparsity"`` (CP-SAT minimizes nonzero integer weights;
+    the final real weights are the sparsest too) keep their meaning.  To combine a
+    search objective with a different solver objective, pass a strategy instance
+    (``SatLP(objective="feasibility")``) or, on the command line, ``--objective`` with
+    ``-o objective=...``.
+
+    >>> resolve_objective("sat-lp", "feasibility", {})
+    ('errors', {'objective': 'feasibility'})
+    >>> resolve_objective("beam", "margin", {"width": 8})
+    ('margin', {'width': 8})
+    """
+    options = dict(options)
+    if objective is None:
+        return "errors", options
+    cls = STRATEGIES.get(strategy) if isinstance(strategy, str) else None
+    choices = ()
+    if cls is not None and "objective" in cls.params:
+        choices = cls.params["objective"].choices or ()
+    if objective in choices and not isinstance(strategy, Strategy):
+        options["objective"] = objective
+    elif objective not in OBJECTIVES:
+        if isinstance(objective, str) and objective == "feasibility":
+            raise HardTargetError(
+                f"objective='feasibility' is an option of the strategies sat and sat-lp, "
+                f"not of {getattr(strategy, 'name', strategy)!r}; the search objectives are "
+                f"{', '.join(OBJECTIVES)}"
+            )
+        check_objective(objective)
+    search = "errors" if objective == "feasibility" else objective
+    return check_objective(search), options
+
+
+def with_objective(strategy, seed: int, objective, options: dict) -> tuple:
+    """``(strategy, options)`` for :func:`solve` when both a search ``objective`` and the
+    strategy's own ``objective`` option are given: the strategy becomes an instance that
+    holds its options (a keyword argument cannot carry both)."""
+    if objective is None or "objective" not in options or isinstance(strategy, Strategy):
+        return strategy, options
+    return get_strategy(strategy, seed=check_seed(seed), **options), {}
+
+
+def _check_combination(strat: Strategy, search_objective: str) -> None:
+    """Refuse a solver objective that works against the search objective."""
+    own = getattr(strat, "objective", None)
+    if search_objective == "margin" and own == "sparsity":
+        raise HardTargetError(
+            "objective='margin' with the sat option objective='sparsity' pulls two ways "
+            "(CP-SAT would spend the budget on fewest weights); drop one of them"
+        )
 
 
 @dataclass
@@ -312,12 +387,15 @@ def min_width(
     max_width: int = 8,
     time_limit: float | None = None,
     seed: int = 0,
+    objective: str | None = None,
     **options,
 ) -> MinWidthResult:
     """Find the smallest hidden width (one hidden layer; 0 = a single perceptron) that fits.
 
     ``exhaustive`` (by name) runs with ``minimize=False`` unless told otherwise: a width
     is rejected once zero errors is ruled out, without proving its least error count.
+    ``objective`` is :func:`solve`'s: with ``margin`` or ``sparsity`` the width that fits
+    comes with the network that objective prefers (the smaller widths are unaffected).
 
     >>> import hardtarget as ht
     >>> ht.min_width(ht.load_problem("parity:3")).width
@@ -332,6 +410,9 @@ def min_width(
     cls = strategy if isinstance(strategy, Strategy) else STRATEGIES.get(strategy)
     if cls is Exhaustive and "minimize" not in options:
         options["minimize"] = False  # only zero errors matter here
+    strategy, options = with_objective(strategy, seed, objective, options)
+    if objective is not None:
+        options["objective"] = objective
     for w in range(0, int(max_width) + 1):
         try:
             r = solve(

@@ -38,6 +38,7 @@ __all__ = [
     "FORCED_GRACE",
     "check_seed",
     "run_strategy",
+    "objective_info",
 ]
 
 log = logging.getLogger("hardtarget.search")
@@ -168,6 +169,9 @@ def result_from(ctx: SearchContext, strategy: Strategy, status: str, message: st
     if best is not None:
         network = best.network
         targets = _hidden_targets(network, ev.problem.X) if best.errors == 0 else best.targets
+    info = dict(ctx.info)
+    if ev.objective != "errors":
+        info.update(objective_info(ev.objective, best))
     return SearchResult(
         status=status,
         message=message,
@@ -183,8 +187,23 @@ def result_from(ctx: SearchContext, strategy: Strategy, status: str, message: st
         wall_time=ctx.elapsed,
         time_to_best=ctx.time_to_best,
         history=list(ctx.history),
-        info=dict(ctx.info),
+        info=info,
     )
+
+
+def objective_info(objective: str, best) -> dict:
+    """What a search objective reports in ``info``: per unit its normalized margin and
+    nonzero input weights (``units``), their minimum and total."""
+    out: dict = {"search_objective": objective}
+    if best is None or not best.units:
+        return out
+    out["units"] = [
+        {"layer": d, "unit": j, "normalized_margin": mg, "nonzero_weights": nz}
+        for d, j, mg, nz in best.units
+    ]
+    out["min_normalized_margin"] = min(u[2] for u in best.units)
+    out["nonzero_weights"] = sum(u[3] for u in best.units)
+    return out
 
 
 @contextlib.contextmanager

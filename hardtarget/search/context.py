@@ -23,6 +23,7 @@ __all__ = [
     "Interrupted",
     "check_seed",
     "FORCED_GRACE",
+    "OBJECTIVE_FITS",
 ]
 
 log = logging.getLogger("hardtarget.search")
@@ -30,6 +31,11 @@ log = logging.getLogger("hardtarget.search")
 # seconds past the time limit that the evaluation of a forced state (a start state, a
 # solver's answer) may take before its unit solves are stopped too
 FORCED_GRACE = 0.5
+
+# zero-error settings an exact strategy examines for a search objective (margin,
+# sparsity) before it returns the best of them, unless the budget or the end of the
+# search comes first
+OBJECTIVE_FITS = 64
 
 
 class BudgetExhausted(StopRequested):
@@ -89,6 +95,7 @@ class SearchContext:
         self.time_to_best = 0.0
         self.history: list = []
         self.info: dict = {}
+        self.fits_limit = OBJECTIVE_FITS
         self.signals = StopSignals()
         self._forced = False  # evaluating a state that must not be cut by the time limit
         evaluator.stop = self._unit_stop
@@ -208,7 +215,9 @@ class SearchContext:
         return state
 
     def offer(self, state: State) -> None:
-        if self.best is None or state.loss < self.best.loss:
+        """Keep ``state`` if it is the best so far: the lowest loss, then the objective's
+        highest score (:attr:`State.rank`)."""
+        if self.best is None or state.rank < self.best.rank:
             self.best = state
             self.time_to_best = self.elapsed
             self.history.append(
@@ -220,6 +229,23 @@ class SearchContext:
                 self.evaluator.states_evaluated,
                 self.time_to_best,
             )
+
+    @property
+    def prefers(self) -> bool:
+        """True when a search objective (margin, sparsity) ranks networks of equal loss."""
+        return self.evaluator.objective != "errors"
+
+    def want_more(self, state: State) -> bool:
+        """After evaluating ``state``: should an exact search look for more zero-error
+        settings (a search objective, fewer than ``fits_limit`` examined so far)?
+
+        Counts ``state`` in ``info["fits_examined"]`` when it has zero errors.
+        """
+        if not self.prefers or state.errors != 0:
+            return False
+        n = self.info.get("fits_examined", 0) + 1
+        self.info["fits_examined"] = n
+        return n < self.fits_limit
 
     def solved(self) -> bool:
         """True once a state with zero training errors and zero loss is known."""

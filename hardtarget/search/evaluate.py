@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..activations import get_activation
-from ..errors import HardTargetError
+from ..errors import HardTargetError, StopRequested
 from ..network import Network
 from ..problem import Problem
 from ..targets import TargetSetting, digest
@@ -24,12 +24,26 @@ from ..units import (
     error_count,
     get_solver,
     layer_loss,
+    polish_unit,
     solve_layer,
 )
+from ..units import _stop
+from ..units.objectives import _normalized
 
-__all__ = ["LOSSES", "Evaluator", "State"]
+__all__ = ["LOSSES", "OBJECTIVES", "Evaluator", "State", "check_objective"]
 
 LOSSES = ("errors", *LAYER_LOSSES)
+OBJECTIVES = ("errors", "margin", "sparsity")
+
+
+def check_objective(objective) -> str:
+    """``objective`` if it is one of :data:`OBJECTIVES`, else a HardTargetError."""
+    if objective not in OBJECTIVES:
+        raise HardTargetError(
+            f"unknown objective {objective!r}; valid: {', '.join(OBJECTIVES)} "
+            "(see docs/guide/objectives.md)"
+        )
+    return objective
 
 
 @dataclass
@@ -41,10 +55,32 @@ class State:
     errors: int
     network: Network
     unit_errors: int  # units whose trained weights miss some of their targets
+    score: tuple = ()  # the objective's preference after the loss (larger is better)
+    units: list | None = None  # per unit: (layer, unit, normalized margin, nonzero weights)
 
     @property
     def feasible(self) -> bool:
         return self.unit_errors == 0
+
+    @property
+    def rank(self) -> tuple:
+        """Sort key, smaller is better: the loss, then the objective's score (negated)."""
+        return (self.loss, *(-x for x in self.score))
+
+
+def objective_score(objective: str, units: list) -> tuple:
+    """The score of a state's units under ``objective`` (larger is better; ``()`` for errors).
+
+    ``margin``: the smallest normalized margin over the units, then their mean (a constant
+    unit counts as 1, the most a non-constant unit can have); ``sparsity``: minus the
+    nonzero input weights of all units, then the smallest normalized margin.
+    """
+    if objective == "errors" or not units:
+        return ()
+    margins = [min(u[2], 1.0) for u in units]
+    if objective == "margin":
+        return (min(margins), float(np.mean(margins)))
+    return (-float(sum(u[3] for u in units)), min(margins))
 
 
 def output_loss(loss: str, z: np.ndarray, t: np.ndarray, errors: int, sample_weight=None) -> float:
@@ -88,6 +124,10 @@ class Evaluator:
         keep the weights with fewer errors.
     sample_weight : (m,) non-negative weights, or None: unit solves and the output loss
         weigh each sample; a sample of weight 0 constrains nothing and is not counted.
+    objective : ``errors`` (default: any separating weights), ``margin`` (every separable
+        unit gets its maximum-margin weights; states with equal loss rank by their
+        units' normalized margins) or ``sparsity`` (the fewest nonzero weights; states
+        rank by the total), see :mod:`hardtarget.units.objectives`.
     """
 
     def __init__(
@@ -101,9 +141,11 @@ class Evaluator:
         solver_options: dict | None = None,
         refine: bool = True,
         sample_weight=None,
+        objective: str = "errors",
     ):
         self.problem = problem
         self.sample_weight = _weights(sample_weight, problem.n_samples)
+        self.objective = check_objective(objective)
         self.hidden = tuple(int(h) for h in hidden)
         if any(h < 1 for h in self.hidden):
             raise HardTargetError(
@@ -167,7 +209,48 @@ class Evaluator:
             sample_weight=self.sample_weight,
             **self.solver_options,
         )
-        return np.column_stack([r.weights for r in results]), [r.errors == 0 for r in results]
+        weights = [r.weights for r in results]
+        if self.objective != "errors":
+            T = np.asarray(T).reshape(len(inputs), -1)
+            for j, r in enumerate(results):
+                if r.separable:
+                    weights[j] = self._polish(inputs, T[:, j], input_key)
+        return np.column_stack(weights), [r.errors == 0 for r in results]
+
+    def _polish(self, inputs: np.ndarray, t: np.ndarray, input_key: bytes | None) -> np.ndarray:
+        """The objective's weights for a separable unit (cached like a unit solve)."""
+        A = np.ascontiguousarray(inputs, dtype=np.float64)
+        t = np.ascontiguousarray(t, dtype=np.int8)
+        ones = np.ones(A.shape[0])
+        key = self.cache.key(A, t, ones, f"objective:{self.objective}", {}, input_key)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit.weights
+        stop = self.stop
+        if stop is not None and stop():
+            raise StopRequested("stopped before a unit's final weights")
+        with _stop.stopping(stop):
+            r = polish_unit(self.objective, A, t)
+        if not r.verified:  # keep the solver's weights (no exact check passed)
+            return solve_layer(A, t.reshape(-1, 1), self.solver_name, cache=self.cache)[0].weights
+        self.cache.put(key, r)
+        return r.weights
+
+    def unit_report(self, network: Network, targets: TargetSetting) -> list:
+        """Per unit ``(layer, unit, normalized margin, nonzero input weights)`` of
+        ``network`` on its targets (layers from 1; the output layer last)."""
+        act = self.activation
+        out, inputs = [], self.problem.X
+        layers = [*targets.layers, self.t_out]
+        for d, (W, T) in enumerate(zip(network.weights, layers), start=1):
+            ones = np.ones(inputs.shape[0])
+            A = np.ascontiguousarray(inputs, dtype=np.float64)
+            for j in range(W.shape[1]):
+                w = np.ascontiguousarray(W[:, j])
+                t = np.ascontiguousarray(T[:, j], dtype=np.int8)
+                out.append((d, j, _normalized(A, t, ones, w), int(np.count_nonzero(w[:-1]))))
+            inputs = act.from_targets(T)
+        return out
 
     def evaluate(self, targets: TargetSetting, output_targets: np.ndarray | None = None) -> State:
         """Train all units for ``targets`` and score the assembled network.
@@ -191,7 +274,13 @@ class Evaluator:
         net = Network(weights, [act] * len(weights), classes=self.problem.classes)
         z = net.decision_function(self.problem.X).reshape(self.t_out.shape)
         sw = self.sample_weight
-        errors = error_count(z, self.t_out) if sw is None else error_count(z[sw > 0], self.t_out[sw > 0])
+        counted = slice(None) if sw is None else sw > 0
+        errors = error_count(z[counted], self.t_out[counted])
         self.states_evaluated += 1
         loss = output_loss(self.loss, z, self.t_out, errors, sw)
-        return State(targets, loss, errors, net, bad)
+        if self.objective == "errors":
+            return State(targets, loss, errors, net, bad)
+        units = self.unit_report(net, targets)
+        return State(
+            targets, loss, errors, net, bad, objective_score(self.objective, units), units
+        )

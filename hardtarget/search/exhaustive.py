@@ -25,7 +25,9 @@
   the others over every later candidate as before.
 
 When it finishes, the result is ``optimal`` (zero errors) or ``infeasible`` with the
-proven minimum number of training errors.
+proven minimum number of training errors.  With a search objective (``margin``,
+``sparsity``) the search goes on after a fit, through every zero-error setting (up to
+the symmetries above) or ``OBJECTIVE_FITS`` of them, and returns the best.
 """
 
 from __future__ import annotations
@@ -288,7 +290,7 @@ class Exhaustive(Strategy):
             return False
         out = lab[inv].astype(np.int8).reshape(-1, 1)
         state = ctx.evaluate(TargetSetting(layers + [T]), output_targets=out)
-        return state.errors == 0
+        return state.errors == 0 and not ctx.want_more(state)
 
     def _first_pass(self, ctx: SearchContext) -> bool:
         """A fit from the first pass (skipped for small enumerations)."""
@@ -316,7 +318,7 @@ class Exhaustive(Strategy):
         self._tick = ctx.check_budget
         self._stop = ctx.should_stop
         self._floor = 0  # a network with this many errors ends the search: none has fewer
-        if self._first_pass(ctx):
+        if self._first_pass(ctx) and not ctx.prefers:
             return "optimal", f"zero training errors (global minimum; {self.info['found_by']})"
         t = ev.problem.t
         cover = ev.hidden and self.prune and self.symmetry
@@ -324,7 +326,9 @@ class Exhaustive(Strategy):
         if pairs is not None:
             try:
                 if self._cover_layer(ctx, 0, [], ev.problem.X, pairs):
-                    return "optimal", "zero training errors (global minimum)"
+                    return "optimal", "zero training errors (global minimum)" + self._fits(ctx)
+                if ctx.best is not None and ctx.best.errors == 0:  # every fit examined
+                    return "optimal", "zero training errors (global minimum)" + self._fits(ctx)
                 self._floor = 1
                 self.info["zero_error_pass"] = f"no zero-error network ({ctx.elapsed:.3g} s)"
                 if not self.minimize:
@@ -342,7 +346,7 @@ class Exhaustive(Strategy):
                 self._layer(ctx, 0, [], ev.problem.X, t)
         best = ctx.best
         if best is not None and best.errors == 0:
-            return "optimal", "zero training errors (global minimum)"
+            return "optimal", "zero training errors (global minimum)" + self._fits(ctx)
         return "infeasible", (
             f"proved: no network with hidden widths {ev.hidden} fits the data; "
             f"the minimum is {best.errors} training error(s)"
@@ -405,7 +409,7 @@ class Exhaustive(Strategy):
             )
             bounds = np.minimum(pos, neg).sum(axis=1)
             for j in np.argsort(bounds, kind="stable"):
-                best = ctx.best.errors if ctx.best is not None else np.inf
+                best = self._limit(ctx)
                 if bounds[j] >= best:
                     self.info["pruned"] += int(np.count_nonzero(bounds >= best))
                     break
@@ -423,7 +427,7 @@ class Exhaustive(Strategy):
         pos = np.bincount(inv, weights=(t > 0), minlength=len(U))
         neg = np.bincount(inv, weights=(t < 0), minlength=len(U))
         bound = float(np.minimum(pos, neg).sum())
-        best = ctx.best.errors if ctx.best is not None else np.inf
+        best = self._limit(ctx)
         if self.prune and bound >= best:
             self.info["pruned"] += 1
             return False
@@ -431,13 +435,33 @@ class Exhaustive(Strategy):
             lab = np.where(pos > 0, 1, -1).astype(np.int8)
             if solve_unit(U, lab).separable:
                 state = ctx.evaluate(TargetSetting(layers), output_targets=lab[inv].reshape(-1, 1))
-                return state.errors <= self._floor
+                return state.errors <= self._floor and not ctx.want_more(state)
         D = self._labelings(U)
         errs = (D < 0).astype(np.float64) @ pos + (D > 0).astype(np.float64) @ neg
         k = int(np.argmin(errs))
         out = D[k][inv].reshape(-1, 1)
         state = ctx.evaluate(TargetSetting(layers), output_targets=out)
-        return state.errors <= self._floor
+        return state.errors <= self._floor and not ctx.want_more(state)
+
+    @staticmethod
+    def _limit(ctx: SearchContext) -> float:
+        """States whose error bound reaches this are pruned: the best error count, or one
+        more once a search objective looks for further zero-error settings."""
+        if ctx.best is None:
+            return np.inf
+        return ctx.best.errors + (1 if ctx.prefers and ctx.best.errors == 0 else 0)
+
+    @staticmethod
+    def _fits(ctx: SearchContext) -> str:
+        """For a search objective: how many zero-error settings the answer is the best of."""
+        if not ctx.prefers:
+            return ""
+        n = ctx.info.get("fits_examined", 0)
+        whole = n < ctx.fits_limit
+        return (
+            f"; best {ctx.evaluator.objective} of "
+            + (f"all {n} zero-error settings" if whole else f"the first {n} zero-error settings")
+        )
 
 
 def _magnitude(n: int) -> str:

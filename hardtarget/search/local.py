@@ -5,6 +5,10 @@ Proposition 3) takes the best improving move until none improves; beam search ke
 the ``width`` best states of each round (width 1 is hill climbing; an unbounded width
 explores every reachable state); MADALINE Rule II (Winter & Widrow, 1988) tries, for
 each misclassified sample, the flips of the least confident hidden units first.
+
+Moves compare by :attr:`~.evaluate.State.rank`: the loss, then (``objective="margin"`` or
+``"sparsity"``) the objective's score, so equal error counts prefer larger margins or
+fewer weights, and a step that reaches zero errors looks at all its neighbours.
 """
 
 from __future__ import annotations
@@ -66,17 +70,18 @@ class HillClimb(Strategy):
         self.init = init
 
     def run(self, ctx: SearchContext):
+        prefer = ctx.evaluator.objective != "errors"  # zero-error neighbours compete too
         for _ in range(self.restarts + 1):
             cur = ctx.start_state(self.init)
             while cur.errors > 0:
                 best_nb: State | None = None
                 for d, i, j in neighbors(cur.targets, ctx.rng, self.max_neighbors):
                     s = ctx.evaluate(cur.targets.flipped(d, i, j))
-                    if best_nb is None or s.loss < best_nb.loss:
+                    if best_nb is None or s.rank < best_nb.rank:
                         best_nb = s
-                    if s.errors == 0:
+                    if s.errors == 0 and not prefer:
                         break
-                if best_nb is None or best_nb.loss >= cur.loss:
+                if best_nb is None or best_nb.rank >= cur.rank:
                     break
                 cur = best_nb
             if ctx.best.errors == 0:
@@ -120,6 +125,7 @@ class BeamSearch(Strategy):
         self.init = init
 
     def run(self, ctx: SearchContext):
+        prefer = ctx.evaluator.objective != "errors"  # zero-error neighbours compete too
         start = ctx.start_state(self.init)
         beam, seen = [start], {start.targets.key()}
         stale = 0
@@ -134,13 +140,13 @@ class BeamSearch(Strategy):
                         continue
                     seen.add(key)
                     candidates.append(ctx.evaluate(nt))
-                    if candidates[-1].errors == 0:
+                    if candidates[-1].errors == 0 and not prefer:
                         break
-                if candidates and candidates[-1].errors == 0:
+                if candidates and ctx.best.errors == 0:
                     break
             if not candidates:
                 break
-            candidates.sort(key=lambda s: s.loss)
+            candidates.sort(key=lambda s: s.rank)
             beam = candidates[: self.width]
             stale = 0 if ctx.best.loss < before else stale + 1
             if self.width == 1 and beam[0].loss >= before:
@@ -213,7 +219,7 @@ class Madaline(Strategy):
                     for d, j in trial:
                         nt = nt.flipped(d, i, j)
                     s = ctx.evaluate(nt)
-                    if s.loss < cur.loss:
+                    if s.rank < cur.rank:
                         cur, improved = s, True
                         break
                 if cur.errors == 0:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import HardTargetError
 from ..problem import Problem
-from .api import get_strategy, prepare_search
+from .api import get_strategy, prepare_search, with_objective
 from .base import SearchContext, SearchResult, run_strategy
 
 __all__ = ["Member", "grid", "portfolio", "dask_map", "Shared", "SCHEDULER_ENV"]
@@ -70,7 +70,17 @@ def _decisive(r: SearchResult) -> bool:
 
 def _rank(item: tuple[int, SearchResult]) -> tuple:
     i, r = item
-    return (r.loss, not _decisive(r), i)
+    return (r.loss, _objective_rank(r), not _decisive(r), i)
+
+
+def _objective_rank(r: SearchResult) -> float:
+    """Among equal losses, a search objective's preference (smaller is better)."""
+    obj = r.info.get("search_objective")
+    if obj == "margin" and "min_normalized_margin" in r.info:
+        return -float(r.info["min_normalized_margin"])
+    if obj == "sparsity" and "nonzero_weights" in r.info:
+        return float(r.info["nonzero_weights"])
+    return 0.0
 
 
 def _run(problem: Problem, hidden, member: Member, deadline, common: dict, stop_name=None):
@@ -80,15 +90,18 @@ def _run(problem: Problem, hidden, member: Member, deadline, common: dict, stop_
     limit = None if deadline is None else deadline - time.time()
     if limit is not None and limit <= 0:
         return None
+    strategy, options = with_objective(
+        member.strategy, member.seed, common.get("objective"), dict(member.options)
+    )
     strat, ctx = prepare_search(
         problem,
         hidden,
-        member.strategy,
+        strategy,
         seed=member.seed,
         time_limit=limit,
         progress=False,
         **common,
-        **member.options,
+        **options,
     )
     return run_strategy(strat, ctx) if stop_name is None else run_watched(strat, ctx, stop_name)
 

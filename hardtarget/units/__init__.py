@@ -8,12 +8,23 @@ from .certificates import CertificateStore
 from .layer import solve_layer
 from .losses import LAYER_LOSSES, error_count, layer_loss, layer_loss_grad
 from .lp import check_certificate
+from .objectives import (
+    UNIT_OBJECTIVES,
+    ObjectiveResult,
+    max_margin,
+    nonzero_weights,
+    normalized_margin,
+    polish_unit,
+    sparse_weights,
+)
 from .solvers import SOLVERS, get_solver, solve_unit
 
 __all__ = [
     "CertificateStore",
     "LAYER_LOSSES",
+    "ObjectiveResult",
     "SOLVERS",
+    "UNIT_OBJECTIVES",
     "UnitCache",
     "UnitResult",
     "check_certificate",
@@ -21,6 +32,11 @@ __all__ = [
     "get_solver",
     "layer_loss",
     "layer_loss_grad",
+    "max_margin",
+    "nonzero_weights",
+    "normalized_margin",
+    "polish_unit",
     "solve_layer",
     "solve_unit",
+    "sparse_weights",
 ]

@@ -201,6 +201,17 @@ class CpNetwork:
             for v, t in zip(self.y, np.asarray(y).ravel()):
                 self.model.AddHint(v, bool(t > 0))
 
+    def block(self, layers: list) -> None:
+        """Forbid these hidden targets (per distinct row, ±1; brought to the model's
+        canonical unit order first): at least one target must differ."""
+        lits = []
+        for H, T in zip(self.H, layers):
+            if H.dtype != object:
+                continue
+            for v, t in zip(H.ravel(), self._canonical(np.asarray(T)).ravel()):
+                lits.append(v.Not() if t > 0 else v)
+        self.model.AddBoolOr(lits)
+
     def _canonical(self, T: np.ndarray) -> np.ndarray:
         """``T`` with each unit negated to -1 on the first row and the units in ``order``
         (an equivalent network: the next layer's weights follow)."""

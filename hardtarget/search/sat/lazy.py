@@ -18,6 +18,10 @@ whose points are ``g(x_i)``; ``lambda`` certifies those as well (``g`` is linear
 ``sum_i lambda_i t_i [g(x_i), 1] = 0``), so the whole orbit of each first-layer cut is
 added at once (labels play no part).  ``separate``: rows whose output targets differ get
 different codes in every hidden layer (an implied constraint, see :func:`.separate`).
+With a search objective (``margin``, ``sparsity``) a fit's hidden targets are forbidden
+by one more clause (not a cut: no certificate behind it) and the loop goes on with zero
+errors required, until no fit is left or ``OBJECTIVE_FITS`` were examined; the best is
+returned (no DRAT proof is written then: the blocking clauses are not implied).
 ``summable``: four distinct rows with ``x_a + x_b = x_c + x_d`` cannot be labelled
 ``+ + - -`` by one unit (``lambda = 1`` on each: a Farkas certificate), so those cuts
 are added before the first round (small inputs only; exact sums).
@@ -135,6 +139,12 @@ class SatLP(Strategy):
         if evaluator.loss != "errors":
             raise HardTargetError(
                 "the sat-lp strategy minimizes training errors; use loss='errors'"
+            )
+        if self.proof is not None and evaluator.objective != "errors":
+            raise HardTargetError(
+                "sat-lp writes no DRAT proof with a search objective (margin, sparsity): "
+                "its clauses that block the fits found are not implied; drop proof= or "
+                "the objective"
             )
         if self.proof is not None and self.backend != "pysat":
             raise HardTargetError(
@@ -318,7 +328,8 @@ class SatLP(Strategy):
             fit = first_fit(ctx) if self.first_pass else None
             if fit:
                 ctx.info["found_by"] = fit
-                return "optimal", f"zero training errors ({fit})"
+                if not ctx.prefers:  # a search objective goes on to the other fits
+                    return "optimal", f"zero training errors ({fit})"
             memo: dict = {}
             first = np.unique(rows.inv, return_index=True)[1]
             self._group, self._seen, self._first, self._U = None, set(), first, rows.U
@@ -333,6 +344,7 @@ class SatLP(Strategy):
             if self.summable and ev.hidden:
                 ctx.info["cuts"] += self._summable(ctx, prop, rows.U)
             found = None  # errors of the best proposal that checked out
+            found_before = False  # a fit was blocked (a search objective wants more)
             while True:
                 ctx.check_budget()
                 if ctx.info["rounds"] >= self.max_rounds:
@@ -353,12 +365,26 @@ class SatLP(Strategy):
                     TargetSetting([Td[rows.inv] for Td in res.hidden]), output_targets=y
                 )
                 found = state.errors if found is None else min(found, state.errors)
+                if ctx.want_more(state):  # a search objective: block this fit, go on
+                    self._block(prop, res.hidden, found_before)
+                    found_before = True
+                    continue
                 if found == 0 or res.optimal:
                     return self._verdict(ctx, found)
                 prop.tighten(found)
         finally:
             if hasattr(prop, "close"):
                 prop.close()
+
+    @staticmethod
+    def _block(prop, hidden: list, bounded: bool) -> None:
+        """Forbid the hidden targets of a fit (on distinct rows); from the first fit on,
+        only zero-error proposals (the error bound falls to zero)."""
+        prop.forbid(
+            [(Hd[i, j], bool(T[i, j] > 0)) for Hd, T in zip(prop.H, hidden) for i, j in np.ndindex(T.shape)]
+        )
+        if not bounded and prop.y.dtype != bool:
+            prop.tighten(1)
 
     def _write_proof(self, ctx: SearchContext, prop) -> None:
         """The formula, its DRAT refutation and the certificates behind its cuts, to files."""
@@ -381,6 +407,10 @@ class SatLP(Strategy):
     def _verdict(self, ctx: SearchContext, found: int | None) -> tuple[str, str]:
         n = len(ctx.info["certificates"])
         tail = f"{n} certificates, {ctx.info['rounds']} rounds"
+        if ctx.prefers and found == 0:
+            fits = ctx.info.get("fits_examined", 0)
+            every = "all" if fits < ctx.fits_limit else "the first"
+            tail += f"; best {ctx.evaluator.objective} of {every} {fits} zero-error settings"
         if found == 0:
             return "optimal", f"zero training errors ({tail})"
         ctx.info["proof_kind"] = "proof"

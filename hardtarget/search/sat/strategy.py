@@ -197,7 +197,9 @@ class SatSearch(Strategy):
         hint = self._hint(ctx)
         fits = self.objective != "sparsity" and self.weights == "integer"  # zero errors end it
         if ctx.solved() and fits:
-            return "optimal", "zero training errors (the hint already fits)"
+            return self._more_fits(
+                ctx, rows, ("optimal", "zero training errors (the hint already fits)")
+            )
         if self.backend == "cpsat":
             out = self._staged(ctx, rows, hint) if self.first_pass else None
             if out is None:
@@ -218,7 +220,52 @@ class SatSearch(Strategy):
             info["proof"] = net.proof_kind
             ctx.check_budget()
             out = self._solve(ctx, rows, net)
-        return self._verdict(ctx, out)
+        return self._more_fits(ctx, rows, self._verdict(ctx, out))
+
+    def _more_fits(self, ctx: SearchContext, rows, verdict: tuple) -> tuple[str, str]:
+        """A search objective (margin, sparsity) after a fit: CP-SAT's feasibility model
+        with every fit found so far forbidden (in the model's canonical unit order), solved
+        again until no fit is left, ``OBJECTIVE_FITS`` were examined or the budget ends;
+        the best by the objective is kept (cpsat backend, objective option not sparsity)."""
+        best = ctx.best
+        if (
+            not ctx.prefers
+            or best is None
+            or best.errors != 0
+            or self.backend != "cpsat"
+            or self.objective == "sparsity"
+            or not ctx.evaluator.hidden
+        ):
+            return verdict
+        ev = ctx.evaluator
+        first_rows = np.unique(rows.inv, return_index=True)[1]
+        net = CpNetwork(
+            rows,
+            ev.hidden,
+            ev.activation.name,
+            self.weights,
+            self.weight_bound,
+            "feasibility",
+            self.symmetry,
+            order=self.order,
+            tick=ctx.check_budget,
+        )
+        state = best
+        while ctx.want_more(state):
+            net.block([T[first_rows] for T in state.targets.layers])
+            ctx.check_budget()
+            out = net.solve(remaining(ctx), seed=self.seed, workers=self.workers,
+                            on_signal=ctx.on_signal)
+            if out["status"] == "INFEASIBLE":
+                break
+            if "hidden" not in out:
+                raise BudgetExhausted(f"solver stopped ({out['status']}) at the time limit")
+            y = np.asarray(out["y"][rows.inv], dtype=np.int8).reshape(-1, 1)
+            state = ctx.record(TargetSetting([T[rows.inv] for T in out["hidden"]]), y)
+        n = ctx.info.get("fits_examined", 0)
+        every = "all" if n < ctx.fits_limit else "the first"
+        status, message = verdict
+        return status, f"{message}; best {ev.objective} of {every} {n} zero-error settings"
 
     def _staged(self, ctx: SearchContext, rows, hint) -> dict | None:
         """The first pass; the solver's answer once one is final, else None (the best
