@@ -1,8 +1,8 @@
 """``HardThresholdClassifier``: a scikit-learn estimator that trains by target search.
 
 Defaults (measured in ``benchmarks/bench_generalization.py``; see
-``docs/guide/estimator.md``): inputs standardized inside ``fit`` (folded into the first
-layer's weights afterwards), one exact member per pair of classes (``multiclass="auto"``:
+``docs/guide/estimator.md``): inputs on different scales standardized inside ``fit``
+(folded into the first layer's weights afterwards), one exact member per pair of classes (``multiclass="auto"``:
 one-vs-one), each member the smallest single-hidden-layer network that fits its data
 exactly (``hidden="auto"``, :mod:`hardtarget.search.auto`), its units then replaced by
 their maximum-margin separators with the hidden targets unchanged, all within
@@ -24,6 +24,7 @@ from .ensemble import ovo_network, ovo_pairs, ovr_network
 from .errors import HardTargetError
 from .network import Network
 from .problem import make_problem
+from .search.auto import MIN_SHARE
 
 try:
     from sklearn.utils.validation import validate_data as _sk_validate
@@ -33,7 +34,7 @@ except ImportError:  # scikit-learn < 1.6
         return estimator._validate_data(*args, **kwargs)
 
 
-__all__ = ["HardThresholdClassifier", "MULTICLASS"]
+__all__ = ["HardThresholdClassifier", "MULTICLASS", "SCALE_RATIO", "needs_scaling"]
 
 log = logging.getLogger("hardtarget.estimator")
 
@@ -67,6 +68,22 @@ def _sample_weight(sample_weight, n: int) -> np.ndarray | None:
     if not np.any(w > 0):
         raise HardTargetError("every sample_weight is 0; at least one sample must count")
     return None if np.all(w == w[0]) else w
+
+
+SCALE_RATIO = 100.0  # scale="auto" standardizes when feature ranges differ more than this
+
+
+def needs_scaling(X: np.ndarray) -> bool:
+    """``scale="auto"``'s rule: the widest feature range is more than ``SCALE_RATIO``
+    times the narrowest non-zero one (features on different scales, where a margin would
+    be dominated by the widest ones).
+
+    >>> needs_scaling(np.array([[0.0, 1.0], [1.0, 1000.0]]))
+    True
+    """
+    ranges = np.ptp(X, axis=0)
+    ranges = ranges[ranges > 0]
+    return ranges.size > 0 and float(ranges.max()) > SCALE_RATIO * float(ranges.min())
 
 
 def _standardize(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,9 +154,14 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         voting output layer; ``"ovr"`` one exact member per class, the largest output
         wins; ``"shared"`` one network with one output unit per class (strategies that
         handle several outputs: beam, hill, ftprop, madaline).  ``"auto"`` is ``"ovo"``.
-    scale : bool, default=True
-        Standardize the inputs (mean 0, variance 1 per feature) for the search; the
-        scaling is folded into the first layer, so ``network_`` takes raw inputs.
+    scale : "auto" or bool, default="auto"
+        Measure the first layer's margins on standardized inputs (mean 0, variance 1 per
+        feature) rather than on the inputs as given.  The search itself always runs on
+        standardized inputs; the scaling is folded into the first layer, so
+        ``network_`` takes raw inputs.  ``"auto"``: standardized when the feature ranges
+        differ by more than ``SCALE_RATIO`` (100) times (:func:`needs_scaling`); inputs
+        already on one scale (pixels, ±1 codes) keep their geometry, as standardizing
+        a few samples blows up rare features.
     margin : bool, default=True
         Replace every unit's weights by its maximum-margin separator of the targets the
         found network produces (hidden targets and training predictions unchanged).
@@ -163,6 +185,7 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
     members_ : list of tuples of the class indices each member separates: ``(i, j)`` for
         one-vs-one (+1 means class ``i``), ``(c,)`` for one-vs-rest, ``()`` for one net.
     multiclass_ : the mode used: ``"binary"``, ``"ovo"``, ``"ovr"`` or ``"shared"``.
+    scaled_ : whether the margins were measured on standardized inputs.
     exact_ : True when ``network_`` predicts every training sample (of weight > 0) right,
         checked on ``network_`` itself after the fit.
     n_features_in_ : number of features seen in ``fit``.
@@ -189,7 +212,7 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         strategy="auto",
         strategy_options=None,
         multiclass="auto",
-        scale=True,
+        scale="auto",
         margin=True,
         time_limit=30.0,
         max_states=None,
@@ -291,8 +314,11 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         mode = self._mode(classes.size)
         sw = _sample_weight(sample_weight, X.shape[0])
         keep = np.ones(X.shape[0], bool) if sw is None else sw > 0
-        mean, scale = _standardize(X[keep]) if self.scale else (None, None)
-        Xs = (X - mean) / scale if self.scale else X
+        if self.scale not in ("auto", True, False):
+            raise HardTargetError(f"scale must be 'auto', True or False, got {self.scale!r}")
+        scaled = needs_scaling(X[keep]) if self.scale == "auto" else bool(self.scale)
+        mean, scale = _standardize(X[keep])
+        Xs = (X - mean) / scale  # the search always runs on standardized inputs
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         jobs = self._jobs(yi, mode, classes.size)
         self.results_, self.members_, nets = [], [], []
@@ -303,7 +329,7 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
             share = None
             if self.time_limit is not None:
                 left = self.time_limit - (time.monotonic() - start)
-                share = max(left, 0.0) / (len(jobs) - n)
+                share = max(left, MIN_SHARE) / (len(jobs) - n)
             w = None if sw is None else sw[idx]
             r = self._search(Xs[idx], lab, mode, seed, share, w)
             if r.network is None:
@@ -312,7 +338,12 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
                     "raise time_limit or max_states"
                 )
             log.info("member %s: hidden %s, %s (%.2f s)", members, r.hidden, r.status, r.wall_time)
-            net = _margin_polish(r.network, Xs[idx]) if self.margin else r.network
+            net = r.network
+            if self.margin and scaled:
+                net = _margin_polish(net, Xs[idx])
+            net = _fold_scaling(net, mean, scale, X[idx], Xs[idx])
+            if self.margin and not scaled:
+                net = _margin_polish(net, X[idx])
             self.results_.append(r)
             self.members_.append(members)
             nets.append(net)
@@ -321,12 +352,11 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         elif mode == "ovr":
             net = ovr_network(nets, classes)
         else:
-            net = Network(nets[0].weights, nets[0].activations, classes)
-        if self.scale:
-            net = _fold_scaling(net, mean, scale, X[keep], Xs[keep])
+            net = nets[0]
         self.network_ = Network(net.weights, net.activations, classes)
         self.classes_ = classes
         self.multiclass_ = mode
+        self.scaled_ = scaled
         self.exact_ = bool(np.array_equal(self.predict(X[keep]), y[keep]))
         return self
 

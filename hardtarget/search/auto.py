@@ -31,6 +31,7 @@ log = logging.getLogger("hardtarget.search")
 
 AUTO_WIDTHS = (0, 2, 4, 8, 16, 32, 64)
 EXACT_SIZE = 1e6
+MIN_SHARE = 0.01  # seconds a search gets when the time is up (its first state is evaluated)
 AUTO_LOCAL = ("ftprop", {"init": "ftprop-mb", "polish": True})
 
 
@@ -96,7 +97,7 @@ def solve_auto(
             left = time_limit - (time.monotonic() - start)
             if left <= 0 and best is not None:
                 break
-            share = max(left, 0.0) / (len(widths) - n)
+            share = max(left, MIN_SHARE) / (len(widths) - n)
         if is_auto(strategy):
             weighted = kwargs.get("sample_weight") is not None
             name, options = auto_strategy(problem, h, weighted)
