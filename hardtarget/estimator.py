@@ -66,7 +66,7 @@ def _sample_weight(sample_weight, n: int) -> np.ndarray | None:
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise HardTargetError("sample_weight must be finite and >= 0 (0 drops a sample)")
     if not np.any(w > 0):
-        raise HardTargetError("every sample_weight is 0; at least one sample must count")
+        raise HardTargetError("sample_weight is zero for every sample; at least one sample must count")
     return None if np.all(w == w[0]) else w
 
 
@@ -272,7 +272,6 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
     # -- fitting ----------------------------------------------------------------
     def _search(self, X, labels, mode, seed, time_limit, sample_weight):
         from .search import solve
-        from .search.auto import solve_auto
 
         problem = make_problem(X, labels, multiclass="ovr" if mode == "shared" else None)
         options = dict(self.strategy_options or {})
@@ -286,8 +285,6 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
             progress=False,
             **options,
         )
-        if self.hidden == "auto" or self.strategy == "auto":
-            return solve_auto(problem, self.hidden, self.strategy, **common)
         return solve(problem, hidden=self.hidden, strategy=self.strategy, **common)
 
     def fit(self, X, y, sample_weight=None):

@@ -6,7 +6,7 @@ import argparse
 
 from ._args import add_parser, load_problem_arg, nonneg_int
 from ._output import print_json
-from .solve import add_search_args, objective_args
+from .solve import add_search_args, checked_options, objective_args
 
 __all__ = ["register", "run"]
 
@@ -35,9 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Search widths; exit 0 when one fits, 1 when none up to --max-width does."""
     from ..search import min_width
-    from ._options import strategy_options
 
-    options = strategy_options(args.strategy, args.option)
+    options = checked_options(args)
     problem = load_problem_arg(args)
     strategy, objective, options = objective_args(args, options)
     r = min_width(
