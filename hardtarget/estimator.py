@@ -86,9 +86,10 @@ def needs_scaling(X: np.ndarray) -> bool:
     return ranges.size > 0 and float(ranges.max()) > SCALE_RATIO * float(ranges.min())
 
 
-def _standardize(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
+def _standardize(X: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature (weighted) mean and standard deviation (1 where it is 0)."""
+    mean = np.average(X, axis=0, weights=w)
+    scale = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=w))
     return mean, np.where(scale > 0, scale, 1.0)
 
 
@@ -314,7 +315,7 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         if self.scale not in ("auto", True, False):
             raise HardTargetError(f"scale must be 'auto', True or False, got {self.scale!r}")
         scaled = needs_scaling(X[keep]) if self.scale == "auto" else bool(self.scale)
-        mean, scale = _standardize(X[keep])
+        mean, scale = _standardize(X[keep], None if sw is None else sw[keep])
         Xs = (X - mean) / scale  # the search always runs on standardized inputs
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         jobs = self._jobs(yi, mode, classes.size)

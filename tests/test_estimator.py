@@ -26,7 +26,16 @@ FAST = dict(
 )
 
 
-@parametrize_with_checks([HardThresholdClassifier(**FAST)])
+# weights are not repetitions: the units weigh a sample's errors, a repeated row is one more
+# LP constraint and one more step of the local search, so the nets differ (see the guide)
+WEIGHTS_ARE_NOT_REPEATS = {
+    "check_sample_weight_equivalence_on_dense_data": "sample weights are not repetitions"
+}
+
+
+@parametrize_with_checks(
+    [HardThresholdClassifier(**FAST)], expected_failed_checks=lambda e: WEIGHTS_ARE_NOT_REPEATS
+)
 def test_sklearn_common_checks(estimator, check):
     check(estimator)
 
