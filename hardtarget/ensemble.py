@@ -5,8 +5,9 @@ the samples of those two classes only (+1 for class ``i``).  The members run sid
 side (block-diagonal weights) and an extra output layer counts their votes: output unit
 ``c`` has the pre-activation ``z_c = sum_{j>c} h_cj - sum_{i<c} h_ic + b_c``: twice the
 votes of class ``c`` for sign units (``b_c = k - 1``), the votes for step units
-(``b_c = c``); integer weights, so every backend sums them exactly.  The prediction is the class with the most votes, ties to the lowest class
-index (``argmax`` takes the first maximum in numpy, ONNX ``ArgMax`` and the C export).
+(``b_c = c``); integer weights, so every backend sums them exactly.  The prediction is
+the class with the most votes, ties to the lowest class index (``argmax`` takes the
+first maximum in numpy, ONNX ``ArgMax`` and the C export).
 If every member fits its pair exactly, the ensemble fits every training sample: its
 class gets all ``k - 1`` of its votes, any other class at most ``k - 2``.
 

@@ -2,8 +2,8 @@
 
 Defaults (measured in ``benchmarks/bench_generalization.py``; see
 ``docs/guide/estimator.md``): inputs on different scales standardized inside ``fit``
-(folded into the first layer's weights afterwards), one exact member per pair of classes (``multiclass="auto"``:
-one-vs-one), each member the smallest single-hidden-layer network that fits its data
+(folded into the first layer's weights afterwards), one exact member per pair of
+classes (``multiclass="auto"``: one-vs-one), each member the smallest single-hidden-layer network that fits its data
 exactly (``hidden="auto"``, :mod:`hardtarget.search.auto`), its units then replaced by
 their maximum-margin separators with the hidden targets unchanged, all within
 ``time_limit`` seconds.
@@ -66,7 +66,9 @@ def _sample_weight(sample_weight, n: int) -> np.ndarray | None:
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise HardTargetError("sample_weight must be finite and >= 0 (0 drops a sample)")
     if not np.any(w > 0):
-        raise HardTargetError("sample_weight is zero for every sample; at least one sample must count")
+        raise HardTargetError(
+            "sample_weight is zero for every sample; at least one sample must count"
+        )
     return None if np.all(w == w[0]) else w
 
 
@@ -163,9 +165,14 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         differ by more than ``SCALE_RATIO`` (100) times (:func:`needs_scaling`); inputs
         already on one scale (pixels, ±1 codes) keep their geometry, as standardizing
         a few samples blows up rare features.
-    margin : bool, default=True
-        Replace every unit's weights by its maximum-margin separator of the targets the
-        found network produces (hidden targets and training predictions unchanged).
+    objective : None or str, default=None
+        ``None``: search for the first exact fit (training errors only), then replace
+        every unit's weights by its maximum-margin separator of the targets the found
+        network produces (hidden targets and training predictions unchanged).  A name
+        (``"errors"``, ``"margin"``, ``"sparsity"``; see ``docs/guide/objectives.md``)
+        goes to :func:`hardtarget.solve`; only ``"margin"`` is followed by the
+        maximum-margin weights (``"errors"`` keeps the search's weights, ``"sparsity"``
+        its sparse ones).
     time_limit : float or None, default=30.0
         Seconds for the whole fit (shared by the members; each stops at its first exact
         fit, what one does not use passes to the next).
@@ -214,7 +221,7 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         strategy_options=None,
         multiclass="auto",
         scale="auto",
-        margin=True,
+        objective=None,
         time_limit=30.0,
         max_states=None,
         random_state=None,
@@ -226,7 +233,7 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         self.strategy_options = strategy_options
         self.multiclass = multiclass
         self.scale = scale
-        self.margin = margin
+        self.objective = objective
         self.time_limit = time_limit
         self.max_states = max_states
         self.random_state = random_state
@@ -249,7 +256,11 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         if k == 2:
             return "binary"
         mode = "ovo" if self.multiclass == "auto" else self.multiclass
-        if mode == "shared" and self.strategy != "auto" and not STRATEGIES[self.strategy].multi_output:
+        if (
+            mode == "shared"
+            and self.strategy != "auto"
+            and not STRATEGIES[self.strategy].multi_output
+        ):
             raise HardTargetError(
                 f"strategy {self.strategy!r} trains one output unit; multiclass='shared' needs "
                 "beam, hill, ftprop or madaline (or use multiclass='ovo' or 'ovr')"
@@ -278,6 +289,8 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         options = dict(self.strategy_options or {})
         if sample_weight is not None:
             options["sample_weight"] = sample_weight
+        if self.objective is not None:
+            options["objective"] = self.objective
         common = dict(
             activation=self.activation,
             time_limit=time_limit,
@@ -337,10 +350,11 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
                 )
             log.info("member %s: hidden %s, %s (%.2f s)", members, r.hidden, r.status, r.wall_time)
             net = r.network
-            if self.margin and scaled:
+            margin = self.objective in (None, "margin")
+            if margin and scaled:
                 net = _margin_polish(net, Xs[idx])
             net = _fold_scaling(net, mean, scale, X[idx], Xs[idx])
-            if self.margin and not scaled:
+            if margin and not scaled:
                 net = _margin_polish(net, X[idx])
             self.results_.append(r)
             self.members_.append(members)

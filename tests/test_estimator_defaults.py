@@ -33,7 +33,7 @@ def test_the_documented_defaults():
     clf = ht.HardThresholdClassifier()
     p = clf.get_params()
     assert (p["hidden"], p["strategy"], p["multiclass"], p["scale"]) == ("auto",) * 4
-    assert p["margin"] is True and p["time_limit"] == 30.0
+    assert p["objective"] is None and p["time_limit"] == 30.0
     assert AUTO_WIDTHS[0] == 0 and 1 not in AUTO_WIDTHS  # width 1 fits iff width 0 does
     assert list(AUTO_WIDTHS) == sorted(AUTO_WIDTHS)
 

@@ -9,8 +9,8 @@ The choices, measured in ``benchmarks/bench_generalization.py`` and documented i
   that fit exactly generalize best among exact fits (and are the cheapest to prove).
   Each width gets an equal share of the time left; time a width does not use passes on.
 * **strategy** (``strategy="auto"``): without a hidden layer, ``hill`` (there is one
-  state to evaluate: each output unit's exact LP verdict); else ``exhaustive`` (exact: it proves the width
-  infeasible or finds a fit) when its bound on the states to visit is at most
+  state to evaluate: each output unit's exact LP verdict); else ``exhaustive`` (exact: it
+  proves the width infeasible or finds a fit) when its bound on the states to visit is at most
   ``EXACT_SIZE``; else ``ftprop`` from a FTPROP-MB start with the relaxation polish
   (``AUTO_LOCAL``), which stops at the first zero-error network.
 """

@@ -21,13 +21,13 @@ from ..targets import TargetSetting, digest
 from ..units import (
     LAYER_LOSSES,
     UnitCache,
+    _stop,
     error_count,
     get_solver,
     layer_loss,
     polish_unit,
     solve_layer,
 )
-from ..units import _stop
 from ..units.objectives import _normalized
 
 __all__ = ["LOSSES", "OBJECTIVES", "Evaluator", "State", "check_objective"]
@@ -281,6 +281,4 @@ class Evaluator:
         if self.objective == "errors":
             return State(targets, loss, errors, net, bad)
         units = self.unit_report(net, targets)
-        return State(
-            targets, loss, errors, net, bad, objective_score(self.objective, units), units
-        )
+        return State(targets, loss, errors, net, bad, objective_score(self.objective, units), units)
