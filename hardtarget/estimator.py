@@ -3,10 +3,10 @@
 Defaults (measured in ``benchmarks/bench_generalization.py``; see
 ``docs/guide/estimator.md``): inputs on different scales standardized inside ``fit``
 (folded into the first layer's weights afterwards), one exact member per pair of
-classes (``multiclass="auto"``: one-vs-one), each member the smallest single-hidden-layer network that fits its data
-exactly (``hidden="auto"``, :mod:`hardtarget.search.auto`), its units then replaced by
-their maximum-margin separators with the hidden targets unchanged, all within
-``time_limit`` seconds.
+classes (``multiclass="auto"``: one-vs-one), each member the smallest network of one
+hidden layer that fits its data exactly (``hidden="auto"``,
+:mod:`hardtarget.search.auto`), its units then replaced by their maximum-margin
+separators with the hidden targets unchanged, all within ``time_limit`` seconds.
 """
 
 from __future__ import annotations
