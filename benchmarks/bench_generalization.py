@@ -61,10 +61,10 @@ def _splits(X, y, ks, draws):
             yield f"few-shot k={k}", d, tr, np.setdiff1d(np.arange(len(y)), tr)
 
 
-def _objectives() -> list[str]:
+def _objectives(wanted: list[str]) -> list[str]:
     from hardtarget.search.evaluate import OBJECTIVES as built
 
-    return [o for o in OBJECTIVES if o in built]
+    return [o for o in wanted if o in built]
 
 
 def _ours(name: str, seed: int, time_limit: float):
@@ -211,7 +211,7 @@ def run(args) -> dict:
     from sklearn.neural_network import MLPClassifier
 
     X, y = _digits()
-    ours = ["default", "ovr", *_objectives()]
+    ours = ["default", "ovr", *_objectives(args.objectives)]
     records = []
     for task, draw, tr, te in _splits(X, y, args.ks, args.draws):
         Xtr, ytr, Xte, yte = X[tr], y[tr], X[te], y[te]
@@ -279,11 +279,17 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=100, help="torch epochs")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument(
+        "--objectives",
+        default=",".join(OBJECTIVES),
+        help="objectives to run (those this build has), comma-separated",
+    )
+    ap.add_argument(
         "--tabular", action="store_true", help="only iris, wine, breast_cancer, digits 75/25"
     )
     ap.add_argument("--out", default="bench_generalization.json")
     args = ap.parse_args()
     args.ks = [int(k) for k in str(args.ks).split(",") if k]
+    args.objectives = [o for o in args.objectives.split(",") if o]
     if args.quick:
         args.ks, args.draws = [1, 5, 10], 3
     t0 = time.perf_counter()
