@@ -30,6 +30,7 @@ _EXPORTS = {
     "load_problem": ".datasets",
     "FeasibilityReport": ".feasibility",
     "verify": ".feasibility",
+    "polish": ".feasibility",
     "Network": ".network",
     "Problem": ".problem",
     "make_problem": ".problem",
@@ -72,7 +73,7 @@ if TYPE_CHECKING:
     from .datasets import list_problems, load_data, load_problem
     from .estimator import HardThresholdClassifier
     from .export import export, load, summary, verify_export
-    from .feasibility import FeasibilityReport, verify
+    from .feasibility import FeasibilityReport, polish, verify
     from .network import Network
     from .problem import Problem, make_problem
     from .search import SearchResult, min_width, solve

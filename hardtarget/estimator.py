@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .ensemble import ovo_network, ovo_pairs, ovr_network
 from .errors import HardTargetError
+from .feasibility import polish
 from .network import Network
 from .problem import make_problem
 from .search.auto import MIN_SHARE
@@ -115,27 +116,6 @@ def _fold_scaling(net: Network, mean, scale, X_raw, X_scaled) -> Network:
     return Network([F, *net.weights[1:]], net.activations, net.classes)
 
 
-def _margin_polish(net: Network, X: np.ndarray) -> Network:
-    """Every unit replaced by its maximum-margin separator of the targets it produces on
-    ``X`` (so the hidden targets and the predictions on ``X`` stay as they are); a unit
-    whose separator does not verify exactly keeps its weights (see
-    :func:`hardtarget.units.objectives.max_margin`)."""
-    from .units.objectives import max_margin
-
-    outs = net.forward(X)
-    inputs, weights = X, []
-    for d, W in enumerate(net.weights):
-        T = np.where(outs[d] == net.activations[d].levels[-1], 1, -1)
-        W = W.copy()
-        for j in range(W.shape[1]):
-            r = max_margin(inputs, T[:, j])
-            if r.verified:
-                W[:, j] = r.weights
-        weights.append(W)
-        inputs = outs[d]
-    return Network(weights, net.activations, net.classes)
-
-
 class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
     """A hard-threshold network classifier, trained by searching its hidden targets.
 
@@ -168,7 +148,8 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
     objective : None or str, default=None
         ``None``: search for the first exact fit (training errors only), then replace
         every unit's weights by its maximum-margin separator of the targets the found
-        network produces (hidden targets and training predictions unchanged).  A name
+        network produces (:func:`hardtarget.polish`: hidden targets and training
+        predictions unchanged).  A name
         (``"errors"``, ``"margin"``, ``"sparsity"``; see ``docs/guide/objectives.md``)
         goes to :func:`hardtarget.solve`; only ``"margin"`` is followed by the
         maximum-margin weights (``"errors"`` keeps the search's weights, ``"sparsity"``
@@ -352,10 +333,10 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
             net = r.network
             margin = self.objective in (None, "margin")
             if margin and scaled:
-                net = _margin_polish(net, Xs[idx])
+                net = polish(net, Xs[idx], "margin")[0]
             net = _fold_scaling(net, mean, scale, X[idx], Xs[idx])
             if margin and not scaled:
-                net = _margin_polish(net, X[idx])
+                net = polish(net, X[idx], "margin")[0]
             self.results_.append(r)
             self.members_.append(members)
             nets.append(net)

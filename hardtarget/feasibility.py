@@ -17,14 +17,21 @@ from .activations import get_activation
 from .network import Network
 from .problem import Problem
 from .targets import as_target_setting
-from .units import solve_layer
+from .units import polish_unit, solve_layer
+from .units.objectives import _normalized
 
-__all__ = ["FeasibilityReport", "layer_problems", "verify"]
+__all__ = ["FeasibilityReport", "layer_problems", "verify", "polish"]
 
 
 @dataclass
 class UnitReport:
-    """One unit's verdict: weights and margin when separable, a certificate when not."""
+    """One unit's verdict: weights and margin when separable, a certificate when not.
+
+    ``margin`` is the geometric margin ``min t*z / ||w[:-1]||_2`` of ``weights``,
+    ``normalized_margin`` the same divided by the largest input norm of the unit's
+    layer (comparable across layers, see :mod:`hardtarget.units.objectives`),
+    ``nonzero_weights`` the nonzero input weights (bias not counted).
+    """
 
     layer: int
     unit: int
@@ -33,6 +40,8 @@ class UnitReport:
     errors: int
     weights: np.ndarray
     certificate: np.ndarray | None
+    normalized_margin: float = float("nan")
+    nonzero_weights: int = 0
 
     def to_dict(self) -> dict:
         d = {
@@ -40,6 +49,8 @@ class UnitReport:
             "unit": self.unit,
             "separable": self.separable,
             "margin": _num(self.margin),
+            "normalized_margin": _num(self.normalized_margin),
+            "nonzero_weights": self.nonzero_weights,
             "errors": self.errors,
             "weights": self.weights.tolist(),
         }
@@ -95,7 +106,9 @@ class FeasibilityReport:
             for u in layer:
                 if u.separable:
                     lines.append(
-                        f"  layer {u.layer} unit {u.unit}: separable, margin {u.margin:.4g}"
+                        f"  layer {u.layer} unit {u.unit}: separable, margin {u.margin:.4g} "
+                        f"(normalized {u.normalized_margin:.4g}), "
+                        f"{u.nonzero_weights} nonzero weights"
                     )
                 elif u.separable is False:
                     k = int(np.count_nonzero(u.certificate))
@@ -132,7 +145,11 @@ def layer_problems(problem: Problem, targets, activation="sign") -> list:
 
 
 def verify(
-    problem: Problem, targets, activation: str = "sign", solver: str = "lp"
+    problem: Problem,
+    targets,
+    activation: str = "sign",
+    solver: str = "lp",
+    objective: str | None = None,
 ) -> FeasibilityReport:
     """Check a hidden target setting for feasibility, unit by unit.
 
@@ -144,6 +161,10 @@ def verify(
     activation : ``"sign"`` or ``"step"`` (the value a hidden unit feeds forward).
     solver : unit solver; ``"lp"`` (default) gives maximum-margin weights and
         certificates, ``"auto"`` is faster with the same verdicts.
+    objective : None (the solver's weights), ``"margin"`` (every separable unit's
+        maximum-margin weights, :func:`hardtarget.units.max_margin`) or ``"sparsity"``
+        (the fewest nonzero weights, :func:`hardtarget.units.sparse_weights`); the
+        weights are checked exactly either way.
 
     Examples
     --------
@@ -160,12 +181,21 @@ def verify(
     units = []
     for d, (A, T) in enumerate(layer_problems(problem, ts, act), start=1):
         results = solve_layer(A, T, solver=solver)
-        units.append(
-            [
-                UnitReport(d, j, r.separable, r.margin, r.errors, r.weights, r.certificate)
-                for j, r in enumerate(results)
-            ]
-        )
+        layer = []
+        for j, r in enumerate(results):
+            w, margin = r.weights, r.margin
+            if objective not in (None, "errors") and r.separable:
+                p = polish_unit(objective, A, T[:, j])
+                if p.verified:
+                    w, margin = p.weights, p.margin
+            t = np.ascontiguousarray(T[:, j], dtype=np.int8)
+            Af = np.ascontiguousarray(A, dtype=np.float64)
+            norm = _normalized(Af, t, np.ones(len(t)), w)
+            nz = int(np.count_nonzero(w[:-1]))
+            layer.append(
+                UnitReport(d, j, r.separable, margin, r.errors, w, r.certificate, norm, nz)
+            )
+        units.append(layer)
     verdicts = [u.separable for layer in units for u in layer]
     feasible = False if False in verdicts else (None if None in verdicts else True)
     report = FeasibilityReport(feasible, units, problem=problem.name)
@@ -183,3 +213,51 @@ def verify(
         predicted = np.where(outs[-1] == act.levels[-1], 1, -1)
         report.train_accuracy = float(np.mean(np.all(predicted == problem.T_out, axis=1)))
     return report
+
+
+def polish(network: Network, X, objective: str = "margin") -> tuple[Network, list]:
+    """The same network with every unit's weights chosen by ``objective``, targets unchanged.
+
+    Each unit keeps the outputs it has on ``X`` (its own activations become its targets,
+    the output layer's included), so the polished network makes the same predictions on
+    ``X``; its weights are the maximum-margin (``"margin"``) or sparsest (``"sparsity"``)
+    ones that reproduce them, checked exactly.  A unit whose new weights do not verify
+    keeps its old ones.
+
+    Parameters
+    ----------
+    network : Network with sign or step units
+    X : array of shape (n_samples, n_features)
+    objective : ``"margin"`` (default) or ``"sparsity"``
+
+    Returns
+    -------
+    (Network, list of ObjectiveResult)
+        The polished network and, per unit (layer by layer), what the objective found.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> p = ht.load_problem("xor")
+    >>> net = ht.solve(p, (2,), "exhaustive").network
+    >>> wide, units = polish(net, p.X)
+    >>> bool((wide.predict(p.X) == net.predict(p.X)).all()), all(u.verified for u in units)
+    (True, True)
+    """
+    from .errors import HardTargetError
+    from .problem import check_inputs
+
+    if not all(a.binary for a in network.activations):
+        raise HardTargetError("polish needs sign or step units (a binary activation)")
+    inputs = check_inputs(X)
+    weights, found = [], []
+    for W, Z, act in zip(network.weights, network.preactivations(inputs), network.activations):
+        T = np.where(Z > 0, 1, -1).astype(np.int8)
+        cols = []
+        for j in range(W.shape[1]):
+            r = polish_unit(objective, inputs, T[:, j])
+            found.append(r)
+            cols.append(r.weights if r.verified else W[:, j])
+        weights.append(np.column_stack(cols))
+        inputs = act.from_targets(T)
+    return Network(weights, list(network.activations), classes=network.classes), found

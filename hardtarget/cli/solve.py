@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
                 hidden=hidden,
                 strategy=strategy,
                 activation=args.activation,
-                objective=args.objective,
+                objective=objective,
                 solver=args.solver,
                 time_limit=args.time_limit,
                 max_states=args.max_states,

@@ -37,6 +37,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="unit solver: %(choices)s (default lp: maximum-margin weights and certificates)",
     )
     p.add_argument(
+        "--objective",
+        choices=["errors", "margin", "sparsity"],
+        default=None,
+        help="final weights of every separable unit: the solver's (errors, default), "
+        "maximum-margin (margin) or fewest nonzero (sparsity); checked exactly",
+    )
+    p.add_argument(
         "--out", metavar="FILE", help="save the assembled network here (.npz) when feasible"
     )
     p.add_argument(
@@ -79,7 +86,13 @@ def run(args: argparse.Namespace) -> int:
     with locked_outputs(args.out):
         if args.sat:
             return _sat_run(args, problem, targets)
-        report = verify(problem, targets, activation=args.activation, solver=args.solver)
+        report = verify(
+            problem,
+            targets,
+            activation=args.activation,
+            solver=args.solver,
+            objective=args.objective,
+        )
         if args.out and report.network is not None:
             report.network.save(args.out)
     if args.json:

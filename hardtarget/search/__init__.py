@@ -25,6 +25,7 @@ from .exhaustive import Exhaustive
 from .ftprop import FTProp
 from .local import BeamSearch, HillClimb, Madaline
 from .params import Param
+from .repair import Repair
 from .sat import SatLP, SatSearch, sat_verify
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Exhaustive",
     "HillClimb",
     "BeamSearch",
+    "Repair",
     "Madaline",
     "FTProp",
     "STRATEGIES",

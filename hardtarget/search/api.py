@@ -13,6 +13,7 @@ from .evaluate import OBJECTIVES, Evaluator, check_objective
 from .exhaustive import Exhaustive
 from .ftprop import FTProp
 from .local import BeamSearch, HillClimb, Madaline
+from .repair import Repair
 from .sat import SatLP, SatSearch
 
 __all__ = [
@@ -42,7 +43,7 @@ def register(cls: type[Strategy]) -> type[Strategy]:
     return cls
 
 
-for _cls in (Exhaustive, HillClimb, BeamSearch, FTProp, Madaline, SatSearch, SatLP):
+for _cls in (Exhaustive, HillClimb, BeamSearch, FTProp, Madaline, SatSearch, SatLP, Repair):
     register(_cls)
 
 
@@ -157,8 +158,8 @@ def solve(
     problem : Problem (see :func:`hardtarget.load_problem`).
     hidden : hidden-layer widths, e.g. ``(4,)`` or ``(4, 3)``; ``()`` for none; ``"auto"``:
         the smallest single hidden layer that fits (see :mod:`hardtarget.search.auto`).
-    strategy : ``exhaustive``, ``hill``, ``beam``, ``ftprop``, ``madaline``, ``sat``, ``sat-lp``
-        (or an instance); ``"auto"``: chosen by the problem's size
+    strategy : ``exhaustive``, ``hill``, ``beam``, ``ftprop``, ``madaline``, ``sat``, ``sat-lp``,
+        ``repair`` (or an instance); ``"auto"``: chosen by the problem's size
         (:func:`~hardtarget.search.auto.auto_strategy`).
     activation : ``sign`` or ``step``.
     solver : unit solver for each perceptron subproblem (default ``auto``).

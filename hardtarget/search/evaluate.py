@@ -9,6 +9,7 @@ network actually does, not by what its targets wish).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ from ..units import (
     polish_unit,
     solve_layer,
 )
-from ..units.objectives import _normalized
+from ..units.objectives import _normalized, _radius
 
 __all__ = ["LOSSES", "OBJECTIVES", "Evaluator", "State", "check_objective"]
 
@@ -79,7 +80,7 @@ def objective_score(objective: str, units: list) -> tuple:
         return ()
     margins = [min(u[2], 1.0) for u in units]
     if objective == "margin":
-        return (min(margins), float(np.mean(margins)))
+        return (min(margins), math.fsum(margins) / len(margins))
     return (-float(sum(u[3] for u in units)), min(margins))
 
 
@@ -232,7 +233,9 @@ class Evaluator:
         with _stop.stopping(stop):
             r = polish_unit(self.objective, A, t)
         if not r.verified:  # keep the solver's weights (no exact check passed)
-            return solve_layer(A, t.reshape(-1, 1), self.solver_name, cache=self.cache)[0].weights
+            r.weights = solve_layer(A, t.reshape(-1, 1), self.solver_name, cache=self.cache)[
+                0
+            ].weights
         self.cache.put(key, r)
         return r.weights
 
@@ -245,10 +248,12 @@ class Evaluator:
         for d, (W, T) in enumerate(zip(network.weights, layers), start=1):
             ones = np.ones(inputs.shape[0])
             A = np.ascontiguousarray(inputs, dtype=np.float64)
+            R = _radius(A, ones)
             for j in range(W.shape[1]):
                 w = np.ascontiguousarray(W[:, j])
                 t = np.ascontiguousarray(T[:, j], dtype=np.int8)
-                out.append((d, j, _normalized(A, t, ones, w), int(np.count_nonzero(w[:-1]))))
+                mg = _normalized(A, t, ones, w, R)
+                out.append((d, j, mg, int(np.count_nonzero(w[:-1]))))
             inputs = act.from_targets(T)
         return out
 
@@ -280,5 +285,14 @@ class Evaluator:
         loss = output_loss(self.loss, z, self.t_out, errors, sw)
         if self.objective == "errors":
             return State(targets, loss, errors, net, bad)
+        if errors == 0 and bad and output_targets is None:
+            # a fit whose units miss some targets: score the network's own activations
+            # (every unit reproduces them, so each gets the objective's weights)
+            Zs = net.preactivations(self.problem.X)[:-1]
+            realized = TargetSetting([np.where(Z > 0, 1, -1).astype(np.int8) for Z in Zs])
+            state = self.evaluate(realized)
+            if state.errors == 0 and state.unit_errors == 0:
+                self.states_evaluated -= 1  # one state, evaluated twice
+                return state
         units = self.unit_report(net, targets)
         return State(targets, loss, errors, net, bad, objective_score(self.objective, units), units)

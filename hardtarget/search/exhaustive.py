@@ -458,9 +458,8 @@ class Exhaustive(Strategy):
             return ""
         n = ctx.info.get("fits_examined", 0)
         whole = n < ctx.fits_limit
-        return (
-            f"; best {ctx.evaluator.objective} of "
-            + (f"all {n} zero-error settings" if whole else f"the first {n} zero-error settings")
+        return f"; best {ctx.evaluator.objective} of " + (
+            f"all {n} zero-error settings" if whole else f"the first {n} zero-error settings"
         )
 
 

@@ -207,8 +207,11 @@ class Madaline(Strategy):
             yield from ([a, b] for k, a in enumerate(units) for b in units[k + 1 :])
 
     def _descend(self, ctx: SearchContext) -> bool:
+        return self.descend_from(ctx, ctx.start_state(self.init)).errors == 0
+
+    def descend_from(self, ctx: SearchContext, cur: State) -> State:
+        """MADALINE Rule II from the evaluated state ``cur``; the state where it stops."""
         ev = ctx.evaluator
-        cur = ctx.start_state(self.init)
         while cur.errors > 0:
             improved = False
             z = cur.network.decision_function(ev.problem.X).reshape(len(ev.t_out), -1)
@@ -225,8 +228,8 @@ class Madaline(Strategy):
                 if cur.errors == 0:
                     break
             if not improved:
-                return False
-        return True
+                return cur
+        return cur
 
     def _least_confident(self, state: State, i: int, X: np.ndarray) -> list:
         """(layer, unit) of hidden units ordered by |pre-activation| at sample i."""

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import HardTargetError
+from ._kernels import unit_errors
 from .base import margin_of, prepare
 from .exact import separates_exactly
 from .lp import _qp_max_margin, lp_separate
@@ -48,7 +49,7 @@ UNIT_OBJECTIVES = ("margin", "sparsity")
 # units with at most this many inputs get a proven-minimal support (LP per support tried) ...
 EXACT_SPARSITY_INPUTS = 12
 # ... unless that needs more LPs than this (then the L1 support, not proven minimal)
-EXACT_SPARSITY_LPS = 4096
+EXACT_SPARSITY_LPS = 1024
 
 
 @dataclass
@@ -80,10 +81,9 @@ class ObjectiveResult:
 
 
 def _radius(A: np.ndarray, s: np.ndarray) -> float:
-    rows = A[s > 0]
-    if rows.size == 0:
-        return 1.0
-    r = float(np.sqrt((rows * rows).sum(axis=1)).max())
+    """``max_i ||x_i||_2`` over the rows with ``s > 0`` (1 when none or all zero); each norm
+    by ``math.hypot`` (no BLAS, no vectorized reduction: the same on every machine)."""
+    r = max((math.hypot(*row) for row in A[s > 0].tolist()), default=0.0)
     return r if r > 0 else 1.0
 
 
@@ -103,12 +103,15 @@ def normalized_margin(inputs, targets, weights, sample_weight=None) -> float:
     return _normalized(A, t, s, w)
 
 
-def _normalized(A, t, s, w) -> float:
-    keep = s > 0
-    if not keep.any():
+def _normalized(A, t, s, w, radius: float | None = None) -> float:
+    """Normalized margin of ``w``; ``radius`` when the caller has :func:`_radius` already.
+
+    ``min t*z`` comes from the numba kernel (the network's summation order, no BLAS), so a
+    search that ranks states by it decides the same way on every machine."""
+    if not (s > 0).any():
         return math.inf
-    z = A[keep] @ w[:-1] + w[-1]
-    return margin_of(w, float((t[keep] * z).min())) / _radius(A, s)
+    _, _, mn = unit_errors(A, t, s, np.ascontiguousarray(w, dtype=np.float64))
+    return margin_of(w, mn) / (_radius(A, s) if radius is None else radius)
 
 
 def nonzero_weights(weights) -> int:
@@ -133,11 +136,9 @@ def _result(A, t, s, w, separable, method, proven=False) -> ObjectiveResult:
 
 
 def _geometric(A, t, s, w) -> float:
-    keep = s > 0
-    if not keep.any():
+    if not (s > 0).any():
         return math.inf
-    z = A[keep] @ w[:-1] + w[-1]
-    return margin_of(w, float((t[keep] * z).min()))
+    return margin_of(w, unit_errors(A, t, s, w)[2])
 
 
 def _qp(A: np.ndarray, t: np.ndarray) -> np.ndarray | None:

@@ -381,7 +381,11 @@ class SatLP(Strategy):
         """Forbid the hidden targets of a fit (on distinct rows); from the first fit on,
         only zero-error proposals (the error bound falls to zero)."""
         prop.forbid(
-            [(Hd[i, j], bool(T[i, j] > 0)) for Hd, T in zip(prop.H, hidden) for i, j in np.ndindex(T.shape)]
+            [
+                (Hd[i, j], bool(T[i, j] > 0))
+                for Hd, T in zip(prop.H, hidden)
+                for i, j in np.ndindex(T.shape)
+            ]
         )
         if not bounded and prop.y.dtype != bool:
             prop.tighten(1)

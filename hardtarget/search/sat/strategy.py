@@ -254,8 +254,9 @@ class SatSearch(Strategy):
         while ctx.want_more(state):
             net.block([T[first_rows] for T in state.targets.layers])
             ctx.check_budget()
-            out = net.solve(remaining(ctx), seed=self.seed, workers=self.workers,
-                            on_signal=ctx.on_signal)
+            out = net.solve(
+                remaining(ctx), seed=self.seed, workers=self.workers, on_signal=ctx.on_signal
+            )
             if out["status"] == "INFEASIBLE":
                 break
             if "hidden" not in out:
