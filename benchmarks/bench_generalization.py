@@ -208,13 +208,32 @@ def _coefs(model) -> list:
     return getattr(model, "coefs_", None) or [model.coef_]
 
 
+def _save(data: dict, path: str) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(data, fh, indent=1)
+    os.replace(tmp, path)
+
+
 def run(args) -> dict:
+
+    X, y = _digits()
+    data = {"args": vars(args), "load": os.getloadavg(), "records": [], "complete": False}
+    records = data["records"]
+    try:
+        _run_splits(args, X, y, records, lambda: _save(data, args.out))
+        data["complete"] = True
+    except KeyboardInterrupt:  # Ctrl-C: the splits done so far are kept and tabulated
+        print("interrupted: tabulating the splits done so far", flush=True)
+    data["load"] = os.getloadavg()
+    return data
+
+
+def _run_splits(args, X, y, records, save) -> None:
     from sklearn.linear_model import LogisticRegression, Perceptron
     from sklearn.neural_network import MLPClassifier
 
-    X, y = _digits()
     ours = ["default", "ovr", *_objectives(args.objectives), *(["repair"] if args.repair else [])]
-    records = []
     for task, draw, tr, te in _splits(X, y, args.ks, args.draws):
         Xtr, ytr, Xte, yte = X[tr], y[tr], X[te], y[te]
         res = {}
@@ -242,7 +261,7 @@ def run(args) -> dict:
             + f" ({time.strftime('%H:%M:%S')})",
             flush=True,
         )
-    return {"args": vars(args), "load": os.getloadavg(), "records": records}
+        save()
 
 
 def _ms(v: list) -> str:
@@ -298,10 +317,7 @@ def main() -> None:
     t0 = time.perf_counter()
     data = run_tabular(args) if args.tabular else run(args)
     data["wall_s"] = time.perf_counter() - t0
-    tmp = args.out + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(data, fh, indent=1)
-    os.replace(tmp, args.out)
+    _save(data, args.out)
     print(table(data))
     print(f"\nwall {data['wall_s']:.0f} s, load average at the end {data['load']}")
 
