@@ -8,6 +8,8 @@ The choices, measured in ``benchmarks/bench_generalization.py`` and documented i
   takes milliseconds), stopping at the first width with zero training errors.  Small nets
   that fit exactly generalize best among exact fits (and are the cheapest to prove).
   Each width gets an equal share of the time left; time a width does not use passes on.
+  Width 0 has a single state (no hidden targets): it is evaluated as ``strategy="auto"``
+  does (``hill``) whatever the strategy named.
 * **strategy** (``strategy="auto"``): without a hidden layer, ``hill`` (there is one
   state to evaluate: each output unit's exact LP verdict); else ``exhaustive`` (exact: it
   proves the width infeasible or finds a fit) when its bound on the states to visit is at most
@@ -98,7 +100,7 @@ def solve_auto(
             if left <= 0 and best is not None:
                 break
             share = max(left, MIN_SHARE) / (len(widths) - n)
-        if is_auto(strategy):
+        if is_auto(strategy) or not h:  # no hidden layer: one state, whatever the strategy
             weighted = kwargs.get("sample_weight") is not None
             name, options = auto_strategy(problem, h, weighted)
             options = {**options, **kwargs}
