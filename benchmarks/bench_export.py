@@ -23,6 +23,17 @@ strategy or the torch bridge yields) predicts the class of 100,000 random ±1 in
 Every path must give the same labels as ``Network``; speed-ups are against the float32
 baseline, measured in the same process, best of ``--repeats`` runs.  The goal of
 issue 11 is packed C >= 10x the float path.
+
+Two more tables follow (skip them with ``--only packed``):
+
+* **per instruction set**: the CPU's features (popcount, AVX2, AVX-512 VPOPCNTDQ), then
+  the packed C compiled by gcc and clang (when installed) for ``-march=x86-64``
+  (generic), ``-march=x86-64-v3`` (AVX2) and ``-march=native``, each against the same
+  float32 baseline;
+* **float ONNX**: a 784-64-10 network with real weights (``--float-rows`` random real
+  rows): the node count of its ONNX export, onnxruntime (one thread) against float32
+  and float64 numpy (one BLAS thread), and that the labels and float64 outputs equal
+  the Network's.
 """
 
 from __future__ import annotations
@@ -30,11 +41,13 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from figures import load, write_figures
 
 import hardtarget as ht
 from hardtarget.export._model import output_index
@@ -76,12 +89,113 @@ def best_time(fn, repeats: int) -> tuple[float, object]:
     return best, out
 
 
+def cpu_features() -> str:
+    """The instruction sets the packed C can use, from /proc/cpuinfo (Linux)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown (no /proc/cpuinfo)"
+    flags = set(
+        next((ln.split(":")[1].split() for ln in text.splitlines() if ln.startswith("flags")), [])
+    )
+    names = {
+        "popcnt": "POPCNT",
+        "avx2": "AVX2",
+        "avx512f": "AVX-512F",
+        "avx512_vpopcntdq": "AVX-512 VPOPCNTDQ",
+    }
+    have = [v for k, v in names.items() if k in flags]
+    return ", ".join(have) or "none of " + ", ".join(names.values())
+
+
+def isa_table(net, bits, want, base: float, repeats: int) -> dict:
+    """Packed C per compiler and -march, speed-up against the float32 baseline."""
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "isa.c"
+        ht.export(net, src, inputs="sign")
+        for cc in ("gcc", "clang"):
+            if shutil.which(cc) is None:
+                continue
+            for march in ("x86-64", "x86-64-v3", "native"):
+                c = CModel(src, flags=("-O3", f"-march={march}"), cc=cc)
+                seconds, got = best_time(lambda c=c: c.index_bits(bits), repeats)
+                rows[f"{cc} -O3 -march={march}"] = {
+                    "seconds": seconds,
+                    "speedup": base / seconds,
+                    "same_labels": bool(np.array_equal(got, want)),
+                }
+    return rows
+
+
+def float_onnx_table(n_rows: int, repeats: int) -> dict:
+    """A 784-64-10 real-weight network: ONNX nodes and onnxruntime against numpy; the
+    same network with its weights rounded to float32 (as torch trains them) too."""
+    import onnx
+    import onnxruntime as ort
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(1)
+    W1 = np.vstack([rng.normal(size=(784, 64)) / 28, rng.normal(size=(1, 64))])
+    W2 = np.vstack([rng.normal(size=(64, 10)), rng.normal(size=(1, 10))])
+    net = ht.Network([W1, W2], ["sign", "sign"])
+    net32 = ht.Network([W.astype(np.float32).astype(np.float64) for W in (W1, W2)], ["sign"] * 2)
+    X = rng.normal(size=(n_rows, 784))
+    X32 = X.astype(np.float32)
+    want = output_index(net, X)
+    f32 = [a.astype(np.float32) for a in (W1[:-1], W1[-1], W2[:-1], W2[-1])]
+    f64 = [W1[:-1], W1[-1], W2[:-1], W2[-1]]
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    with tempfile.TemporaryDirectory() as tmp:
+        path, path32 = Path(tmp) / "real.onnx", Path(tmp) / "real32.onnx"
+        ht.export(net, path)
+        ht.export(net32, path32)
+        nodes = len(onnx.load(path).graph.node)
+        nodes32 = len(onnx.load(path32).graph.node)
+        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        sess32 = ort.InferenceSession(str(path32), opts, providers=["CPUExecutionProvider"])
+    want32 = output_index(net32, X)
+    with threadpool_limits(limits=1, user_api="blas"):
+        paths = {
+            "float32 numpy, 1 BLAS thread": lambda: numpy_predict(*f32, X32),
+            "float64 numpy, 1 BLAS thread": lambda: numpy_predict(*f64, X),
+            "onnxruntime, 1 thread (exact export)": lambda: sess.run(["index"], {"X": X})[0],
+            f"onnxruntime, float32-valued weights ({nodes32} nodes)": lambda: sess32.run(
+                ["index"], {"X": X}
+            )[0],
+        }
+        rows = {}
+        for name, fn in paths.items():
+            seconds, got = best_time(fn, repeats)
+            truth = want32 if "float32-valued" in name else want
+            rows[name] = {"seconds": seconds, "same_labels": bool(np.array_equal(got, truth))}
+    decision = sess.run(["decision"], {"X": X})[0]
+    decision32 = sess32.run(["decision"], {"X": X})[0]
+    exact = bool(np.array_equal(decision, net.decision_function(X)))
+    exact &= bool(np.array_equal(decision32, net32.decision_function(X)))
+    base = rows["float32 numpy, 1 BLAS thread"]["seconds"]
+    for r in rows.values():
+        r["rows_per_s"] = n_rows / r["seconds"]
+        r["vs_float32"] = base / r["seconds"]
+    return {"nodes": nodes, "rows": n_rows, "decision_exact": exact, "paths": rows}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100_000, help="inputs to classify (default 100000)")
     ap.add_argument("--repeats", type=int, default=5, help="runs per path; the best counts")
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--only", choices=["packed", "all"], default="all", help="tables to run")
+    ap.add_argument("--float-rows", type=int, default=10_000, help="rows for the float ONNX table")
+    ap.add_argument(
+        "--figures",
+        metavar="PATH",
+        help="also write the packed-path table for the docs' benchmarks page (e.g. "
+        "benchmarks/results/export.json; see benchmarks/figures.py)",
+    )
     args = ap.parse_args()
+    load_at_start = load()
 
     rng = np.random.default_rng(0)
     net = make_network(rng)
@@ -131,9 +245,51 @@ def main() -> None:
         )
     goal = rows["C packed"]["speedup"] >= 10
     print(f"\ngoal (C packed >= 10x float32 numpy): {'met' if goal else 'NOT met'}")
+    report = {"n": args.n, "paths": rows, "goal_met": goal}
+    if args.only == "all":
+        report["cpu_features"] = cpu_features()
+        print(f"\n### Packed C per instruction set\n\nCPU features: {report['cpu_features']}\n")
+        report["isa"] = isa_table(net, bits, want, base, args.repeats)
+        print("| build | ms | speed-up vs float32 numpy | same labels |")
+        print("|---|---:|---:|:---:|")
+        for name, r in report["isa"].items():
+            print(
+                f"| {name} | {r['seconds'] * 1e3:.2f} | {r['speedup']:.1f}x | "
+                f"{'yes' if r['same_labels'] else 'NO'} |"
+            )
+        fl = report["float_onnx"] = float_onnx_table(args.float_rows, args.repeats)
+        print(
+            f"\n### Float ONNX: 784-64-10 real weights, {fl['rows']} random real rows, "
+            f"{fl['nodes']} nodes; decision bit-exact: {'yes' if fl['decision_exact'] else 'NO'}\n"
+        )
+        print("| path | ms | rows/s | vs float32 numpy | same labels |")
+        print("|---|---:|---:|---:|:---:|")
+        for name, r in fl["paths"].items():
+            print(
+                f"| {name} | {r['seconds'] * 1e3:.1f} | {r['rows_per_s']:,.0f} | "
+                f"{r['vs_float32']:.2f}x | {'yes' if r['same_labels'] else 'NO'} |"
+            )
     if args.json:
-        Path(args.json).write_text(
-            json.dumps({"n": args.n, "paths": rows, "goal_met": goal}, indent=1)
+        Path(args.json).write_text(json.dumps(report, indent=1))
+    if args.figures:
+        write_figures(
+            args.figures,
+            "Exported networks: classifying inputs",
+            ["path", "ms", "M rows/s", "speed-up vs float32 numpy", "same labels"],
+            [
+                [
+                    name,
+                    f"{r['seconds'] * 1e3:.2f}",
+                    f"{r['rows_per_s'] / 1e6:.2f}",
+                    f"{r['speedup']:.1f}x",
+                    "yes" if r["same_labels"] else "NO",
+                ]
+                for name, r in rows.items()
+            ],
+            intro=f"A 64-32-10 sign network with ±1 weights classifies {args.n} random ±1 "
+            f"inputs; best of {args.repeats}, same process.",
+            order=70,
+            load_at_start=load_at_start,
         )
 
 

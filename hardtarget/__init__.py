@@ -52,10 +52,15 @@ _EXPORTS = {
     "verify_export": ".export",
 }
 
+# subpackages reachable as attributes (``ht.search.strategy_params``), imported on first use
+_SUBPACKAGES = ("datasets", "errors", "estimator", "export", "search", "torch", "units")
+
 __all__ = sorted([*_EXPORTS, "HardTargetError", "__version__"])
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'hardtarget' has no attribute {name!r}")
@@ -65,7 +70,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBPACKAGES))
 
 
 if TYPE_CHECKING:

@@ -46,6 +46,19 @@ class Activation:
     ``kind`` is ``"sign"``, ``"step"`` or ``"qrelu"``; ``k`` is the number of
     steps of a quantized ReLU (1 otherwise).  ``low``/``high`` are the values a
     binary unit takes for targets -1/+1 (sign: -1/+1, step: 0/1).
+
+    Parameters
+    ----------
+    kind : {"sign", "step", "qrelu"}
+        The kind of threshold.
+    k : int, default=1
+        Steps of a quantized ReLU (``k + 1`` output levels); 1 for sign and step.
+
+    Examples
+    --------
+    >>> a = Activation("qrelu", 3)
+    >>> a.levels.tolist()
+    [0.0, 0.3333333333333333, 0.6666666666666666, 1.0]
     """
 
     kind: str
@@ -77,7 +90,18 @@ class Activation:
         return qrelu(z, self.k)
 
     def from_targets(self, targets: np.ndarray) -> np.ndarray:
-        """Values a binary unit outputs for ±1 targets (inputs of the next layer)."""
+        """Values a binary unit outputs for ±1 targets (inputs of the next layer).
+
+        Parameters
+        ----------
+        targets : array-like of ±1
+            Targets of binary units.
+
+        Returns
+        -------
+        numpy.ndarray
+            The unit outputs: the targets for ``sign``, 0/1 for ``step``.
+        """
         if not self.binary:
             raise HardTargetError(
                 f"activation {self.name!r} is not binary: ±1 targets do not define its "
@@ -93,6 +117,18 @@ ACTIVATIONS = ("sign", "step", "qrelu<k>")
 
 def get_activation(spec: str | Activation) -> Activation:
     """Resolve ``"sign"``, ``"step"``, ``"qrelu3"`` (or ``"qrelu:3"``) to an Activation.
+
+    Parameters
+    ----------
+    spec : str or Activation
+        A name such as ``"sign"``, ``"step"``, ``"qrelu3"``, or an Activation.
+
+    Returns
+    -------
+    Activation
+
+    Examples
+    --------
 
     >>> get_activation("qrelu3").levels.size
     4

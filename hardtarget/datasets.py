@@ -208,7 +208,18 @@ PROBLEMS: dict[str, tuple[str, Callable]] = {
 
 
 def list_problems() -> list[tuple[str, str]]:
-    """(name, description) of every built-in problem."""
+    """(name, description) of every built-in problem.
+
+    Returns
+    -------
+    list of tuple of (str, str)
+
+    Examples
+    --------
+    >>> names = [name for name, _ in list_problems()]
+    >>> "parity" in names and "xor" in names
+    True
+    """
     return [(k, v[0]) for k, v in PROBLEMS.items()]
 
 

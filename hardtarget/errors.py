@@ -9,6 +9,15 @@ class HardTargetError(ValueError):
     """Bad input to hardtarget: the message names the problem and the fix.
 
     Subclasses :class:`ValueError`, so ``except ValueError`` also catches it.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> try:
+    ...     ht.load_problem("no-such-problem")
+    ... except ValueError as exc:
+    ...     print(type(exc).__name__)
+    HardTargetError
     """
 
 

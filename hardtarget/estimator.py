@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .ensemble import ovo_network, ovo_pairs, ovr_network
 from .errors import HardTargetError
+from .export._plan import input_domain
 from .feasibility import polish
 from .network import Network
 from .problem import make_problem
@@ -178,6 +179,8 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
     exact_ : True when ``network_`` predicts every training sample (of weight > 0) right,
         checked on ``network_`` itself after the fit.
     n_features_in_ : number of features seen in ``fit``.
+    input_domain_ : ``"sign"`` (every training input -1 or +1), ``"binary"`` (0 or 1) or
+        ``"real"``; an export for ±1 or 0/1 inputs is refused when it differs.
 
     Notes
     -----
@@ -287,11 +290,18 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array of shape (n_samples, n_features)
-        y : labels, shape (n_samples,)
-        sample_weight : array of shape (n_samples,), optional
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+        y : array-like of shape (n_samples,)
+            Labels: any two or more distinct values.
+        sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights: a sample of weight 0 is left out; the others weigh its
             errors when no exact fit is found (local strategies; see the guide).
+
+        Returns
+        -------
+        HardThresholdClassifier
+            ``self``, fitted.
         """
         X, y = _validate_data(self, X, y)
         try:
@@ -351,6 +361,7 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         self.multiclass_ = mode
         self.scaled_ = scaled
         self.exact_ = bool(np.array_equal(self.predict(X[keep]), y[keep]))
+        self.input_domain_ = input_domain(X)
         return self
 
     def _progress(self, jobs):
@@ -368,13 +379,32 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         ``(n_samples, n_classes)`` and the prediction is the first largest column; for
         one-vs-one that is twice the votes of each class (sign units; the votes for step
         units), for one-vs-rest and ``shared`` each class's output unit.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+
+        Returns
+        -------
+        numpy.ndarray
         """
         check_is_fitted(self)
         X = _validate_data(self, X, reset=False)
         return self.network_.decision_function(X)
 
     def predict(self, X):
-        """Predicted labels (elements of ``classes_``)."""
+        """Predicted labels (elements of ``classes_``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+        """
         from .export._model import output_index
 
         check_is_fitted(self)

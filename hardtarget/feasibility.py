@@ -75,6 +75,29 @@ class FeasibilityReport:
     certificate of non-separability, None if a verdict is unknown.  When feasible,
     ``network`` is the assembled network, ``reproduces_targets`` says whether its
     forward pass gives every hidden target, ``train_accuracy`` its accuracy.
+
+    Parameters
+    ----------
+    feasible : bool or None
+        The verdict.
+    units : list of list of UnitReport
+        Per layer, per unit: verdict, margin, errors, weights or certificate.
+    network : Network or None
+        The assembled network, when feasible.
+    reproduces_targets : bool or None
+        Whether the network's forward pass gives every hidden target.
+    train_accuracy : float or None
+        The network's training accuracy.
+    problem : str
+        The problem's name.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> xor = ht.load_problem("xor")
+    >>> report = ht.verify(xor, [xor.t.reshape(-1, 1)])  # the hidden unit gets XOR itself
+    >>> report.feasible, [u.unit for u in report.infeasible_units()]
+    (False, [0])
     """
 
     feasible: bool | None
@@ -85,9 +108,11 @@ class FeasibilityReport:
     problem: str = ""
 
     def infeasible_units(self) -> list:
+        """The unit reports proven non-separable (with their certificates)."""
         return [u for layer in self.units for u in layer if u.separable is False]
 
     def to_dict(self) -> dict:
+        """The report as strict-JSON data (weights and certificates as lists)."""
         return {
             "problem": self.problem,
             "feasible": self.feasible,
@@ -98,6 +123,7 @@ class FeasibilityReport:
         }
 
     def summary(self) -> str:
+        """A few lines of text: the verdict and one line per unit."""
         verdict = (
             "FEASIBLE" if self.feasible else "INFEASIBLE" if self.feasible is False else "UNKNOWN"
         )

@@ -156,7 +156,18 @@ class Network:
         return X
 
     def forward(self, X) -> list:
-        """Outputs of every layer, ``[H_1, ..., H_L]`` (each ``m x n_d``)."""
+        """Outputs of every layer, ``[H_1, ..., H_L]`` (each ``m x n_d``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            The activations of every layer, ``(n_samples, n_units)`` each.
+        """
         H = self._check_X(X)
         outs = []
         for W, act in zip(self.weights, self.activations, strict=True):
@@ -165,7 +176,18 @@ class Network:
         return outs
 
     def preactivations(self, X) -> list:
-        """Pre-activations of every layer, ``[Z_1, ..., Z_L]``."""
+        """Pre-activations of every layer, ``[Z_1, ..., Z_L]``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            The pre-activations of every layer, ``(n_samples, n_units)`` each.
+        """
         H = self._check_X(X)
         Zs = []
         for W, act in zip(self.weights, self.activations, strict=True):
@@ -175,7 +197,18 @@ class Network:
         return Zs
 
     def decision_function(self, X) -> np.ndarray:
-        """Pre-activations of the output layer (``m`` or ``m x n_out``)."""
+        """Pre-activations of the output layer (``m`` or ``m x n_out``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_samples,)`` for one output unit, else ``(n_samples, n_outputs)``.
+        """
         H = self._check_X(X)
         for W, act in zip(self.weights[:-1], self.activations[:-1], strict=True):
             H = _activate(_preactivation(H, W), _KIND_CODE[act.kind], act.k)
@@ -183,7 +216,18 @@ class Network:
         return Z[:, 0] if Z.shape[1] == 1 else Z
 
     def predict(self, X) -> np.ndarray:
-        """Output-layer activations (``m`` for one output unit, else ``m x n_out``)."""
+        """Output-layer activations (``m`` for one output unit, else ``m x n_out``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+
+        Returns
+        -------
+        numpy.ndarray
+            ±1 (``sign``) or 0/1 (``step``) activations of the output units.
+        """
         Y = self.forward(X)[-1]
         return Y[:, 0] if Y.shape[1] == 1 else Y
 
@@ -192,6 +236,16 @@ class Network:
 
         One output unit: its two values map to ``classes[0]``/``classes[1]``.  Several
         (one-vs-rest): the class of the largest output pre-activation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, one row per sample.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            Labels from ``classes``.
         """
         if self.classes is None:
             raise HardTargetError("predict_labels needs stored classes; use predict()")
@@ -207,7 +261,13 @@ class Network:
 
     # -- persistence ---------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the network to a versioned ``.npz`` file, atomically."""
+        """Write the network to a versioned ``.npz`` file, atomically.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.npz`` file to write (replaced atomically).
+        """
         meta = {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
@@ -222,7 +282,17 @@ class Network:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Network:
-        """Read a file written by :meth:`save`; refuse anything else with a HardTargetError."""
+        """Read a file written by :meth:`save`; refuse anything else with a HardTargetError.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A ``.npz`` file written by :meth:`save`.
+
+        Returns
+        -------
+        Network
+        """
         from ._npz import read_npz
 
         arrays = read_npz(path, "model file")

@@ -58,6 +58,18 @@ class Problem:
     classes : the original labels: mapped to -1 and +1 (binary), or one per output column.
     name : where it came from.
     planted : for generated problems, the planted network and hidden targets.
+
+    Parameters
+    ----------
+    feature_names : list of str or None
+        Column names, when the data had them.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> p = ht.load_problem("and:2")
+    >>> p.X.shape, p.t.tolist()
+    ((4, 2), [-1, -1, -1, 1])
     """
 
     X: np.ndarray
@@ -98,6 +110,33 @@ def make_problem(
 
     Two classes are mapped to ±1 in sorted order (the smaller label becomes -1).  More
     classes need ``multiclass="ovr"``: one output unit per class, one-vs-rest.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Finite numeric inputs.
+    y : array-like of shape (n_samples,)
+        Labels (any values; two classes, or more with ``multiclass``).
+    name : str, default="data"
+        Where the data came from, for messages.
+    feature_names : list of str, optional
+        Column names.
+    planted : dict, optional
+        For generated problems: the planted network and hidden targets.
+    multiclass : {None, "ovr"}, default=None
+        ``"ovr"`` accepts more than two classes (one output unit per class).
+
+    Returns
+    -------
+    Problem
+
+    Raises
+    ------
+    HardTargetError
+        Wrong shapes, NaN or infinite inputs, one class, or more than two without ``multiclass``.
+
+    Examples
+    --------
 
     >>> make_problem([[0, 0], [1, 1]], ["no", "yes"]).t.tolist()
     [-1, 1]

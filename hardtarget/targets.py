@@ -30,7 +30,22 @@ def digest(*arrays: np.ndarray) -> bytes:
 
 
 class TargetSetting:
-    """Hidden-layer targets, one int8 ±1 array ``(m, n_d)`` per hidden layer."""
+    """Hidden-layer targets, one int8 ±1 array ``(m, n_d)`` per hidden layer.
+
+    Parameters
+    ----------
+    layers : list of array-like
+        One ±1 matrix ``(n_samples, n_units)`` per hidden layer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ts = TargetSetting([np.array([[1, -1], [-1, 1], [1, 1]])])
+    >>> ts.widths, sorted(ts.to_npz_dict())
+    ((2,), ['T1'])
+    >>> ts.flipped(0, 0, 1).layers[0][0].tolist()
+    [1, 1]
+    """
 
     __slots__ = ("layers",)
 
@@ -47,7 +62,21 @@ class TargetSetting:
         return TargetSetting([T.copy() for T in self.layers])
 
     def flipped(self, layer: int, sample: int, unit: int) -> TargetSetting:
-        """A copy with one target negated."""
+        """A copy with one target negated.
+
+        Parameters
+        ----------
+        layer : int
+            Hidden layer (0-based).
+        sample : int
+            Row.
+        unit : int
+            Column.
+
+        Returns
+        -------
+        TargetSetting
+        """
         out = self.copy()
         out.layers[layer][sample, unit] = -out.layers[layer][sample, unit]
         return out
@@ -122,6 +151,20 @@ def load_targets(path: str | os.PathLike[str], n_samples: int | None = None) -> 
 
     The names must run from ``T1`` without gaps; with ``n_samples`` the shapes are
     checked too.  Anything else raises :class:`HardTargetError`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.npz`` file.
+    n_samples : int, optional
+        Expected number of rows of every array.
+
+    Returns
+    -------
+    TargetSetting
+
+    Examples
+    --------
 
     >>> import numpy as np, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "t.npz")

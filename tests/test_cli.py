@@ -341,20 +341,24 @@ def test_model_options_use_the_one_grammar():
         parse_model_options(["width=1", "width=2"])
 
 
-def test_readme_command_lines_parse():
-    """Every command in the README's command-line block is accepted by the parser."""
+def test_documented_command_lines_parse():
+    """Every ``hardtarget`` command in the README and the user guide parses as written."""
     import re
     import shlex
     from pathlib import Path
 
     from hardtarget.cli import build_parser
 
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = text[text.index("## Command line") :]
-    block = re.findall(r"```\n(.*?)```", section, flags=re.S)[0].replace("\\\n", " ")
-    commands = [ln.split("#")[0] for ln in block.splitlines() if ln.startswith("hardtarget ")]
-    assert len(commands) >= 10
+    root = Path(__file__).resolve().parents[1]
+    commands = []
+    for page in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]:
+        for block in re.findall(r"```(?:bash|console)\n(.*?)```", page.read_text(), flags=re.S):
+            for line in block.replace("\\\n", " ").splitlines():
+                line = line.removeprefix("$ ").split(" #")[0].split(" && ")[0].strip()
+                if line.startswith("hardtarget "):
+                    commands.append((page.name, line))
+    assert len(commands) >= 20
     parser = build_parser()
-    for line in commands:
+    for page, line in commands:
         args = parser.parse_args(shlex.split(line)[1:])
-        assert callable(args.func), line
+        assert callable(args.func), (page, line)

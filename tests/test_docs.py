@@ -1,11 +1,25 @@
-"""The README's quick tour runs as written; the notebooks run in a real kernel and are saved run."""
+"""The README and the user guide run as written and print what they show; the notebooks run
+in a real kernel and are saved run."""
 
+import contextlib
+import io
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+DOCS = README.parent / "docs"
+# pages whose python blocks run in one session, each followed by the output it prints
+# (torch pages: tests/torch/test_guide_examples.py)
+RUN_AS_WRITTEN = [
+    "quickstart.md",
+    "guide/exact-solving.md",
+    "guide/strategies.md",
+    "guide/verifying.md",
+    "guide/dask.md",
+]
 
 
 def test_readme_quick_tour_runs(tmp_path, monkeypatch):
@@ -67,3 +81,28 @@ def test_notebooks_are_committed_with_their_outputs(path):
         f"{path.name} is saved unexecuted; refresh it with `python notebooks/run_all.py`"
     )
     assert any(c["outputs"] for c in cells)
+
+
+def test_readme_is_a_short_front_page():
+    text = README.read_text()
+    assert len(text.splitlines()) <= 250
+    assert not re.search(r"\bissue \d", text, flags=re.I)
+    assert (README.parent / "CHANGELOG.md").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", RUN_AS_WRITTEN)
+def test_guide_page_runs_and_prints_what_it_shows(page, tmp_path, monkeypatch):
+    """Each ```python block runs; the ```text block right after it is exactly its output."""
+    text = (DOCS / page).read_text()
+    pairs = re.findall(r"```python\n(.*?)```\s*(?:```text\n(.*?)```)?", text, flags=re.S)
+    assert pairs, f"{page} has no python example"
+    shutil.copytree(README.parent / "examples" / "data", tmp_path / "examples" / "data")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "__docs__"}
+    for code, shown in pairs:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, page, "exec"), namespace)
+        assert shown, f"{page}: a python block prints nothing shown after it:\n{code}"
+        assert out.getvalue() == shown, f"{page}:\n{code}"

@@ -80,3 +80,21 @@ def test_engine_never_imports_the_cli():
         if hits:
             offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def test_subpackages_are_lazy_attributes():
+    """``ht.search.strategy_params(...)`` works after a bare ``import hardtarget``."""
+    code = (
+        "import sys, hardtarget as ht\n"
+        "assert 'hardtarget.search' not in sys.modules and 'numba' not in sys.modules\n"
+        "assert 'search' in dir(ht) and 'units' in dir(ht)\n"
+        "params = ht.search.strategy_params('beam')\n"
+        "assert 'width' in params, params\n"
+        "assert ht.units.solve_unit is ht.solve_unit and callable(ht.export)\n"
+        "assert 'torch' not in sys.modules and ht.torch.__name__ == 'hardtarget.torch'\n"
+        "assert 'torch' not in sys.modules\n"
+        "print('ok')"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"

@@ -36,16 +36,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--inputs",
-        choices=["real", "sign"],
+        choices=["real", "sign", "binary"],
         default="real",
-        help="what the inputs are: real numbers (default) or each -1/+1, which lets the "
-        "first layer run packed or on integers",
+        help="what the inputs are: real numbers (default), each -1/+1 or each 0/1, which "
+        "lets the first layer run packed or on integers (other rows are then refused)",
     )
     p.add_argument("--name", help="C symbol prefix (default: the output file's stem)")
     p.add_argument(
         "--verify",
         action="store_true",
         help="check the export against the model; exit 1 on any mismatch",
+    )
+    p.add_argument("--cc", help="C compiler for --verify of a C export (default: $CC or cc)")
+    p.add_argument(
+        "--cflags", default="-O2", help="compiler flags for --verify of a C export (default -O2)"
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
@@ -64,7 +68,11 @@ def run(args: argparse.Namespace) -> int:
         out.append(str(Path(args.out).with_suffix(".h")))
     with locked_outputs(*out):
         paths = export(net, args.out, args.format, inputs=args.inputs, name=args.name)
-    check = verify_export(net, paths[0], args.format, inputs=args.inputs) if args.verify else None
+    check = None
+    if args.verify:
+        check = verify_export(
+            net, paths[0], args.format, inputs=args.inputs, cc=args.cc, cflags=args.cflags
+        )
     if args.json:
         report = {"written": [str(p) for p in paths]}
         if check is not None:

@@ -33,6 +33,7 @@ SUBCOMMANDS = (
     "train",
     "export",
     "summary",
+    "predict",
 )
 
 

@@ -18,14 +18,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "per-layer fan-in, weight bits, packed memory, operations",
         "Per layer: fan-in, units, the path the C export takes (packed XNOR-popcount, "
         "integer or float), weight bits, memory against float32, binary operations and "
-        "compression ratio.",
+        "Larq's compression ratio of memory (memory / float32).",
     )
     p.add_argument("model", metavar="MODEL", help="model file: .npz (Network.save) or .json")
     p.add_argument(
         "--inputs",
-        choices=["real", "sign"],
+        choices=["real", "sign", "binary"],
         default="real",
-        help="what the inputs are: real numbers (default) or each -1/+1",
+        help="what the inputs are: real numbers (default), each -1/+1 or each 0/1",
     )
     p.add_argument("--json", action="store_true", help="print the table as JSON")
     p.set_defaults(func=run)

@@ -14,10 +14,12 @@ from pathlib import Path
 
 from .._io import atomic_open
 from ..errors import HardTargetError
-from ._model import as_network
+from ._model import as_network, check_trained_inputs
+from ._pipeline import split_pipeline
 from .jsonfile import load, save_json
 from .runtime import FORMATS, format_of
 from .summary import ModelSummary, summary
+from .torch_onnx import is_torch_chain
 from .verify import ExportCheck, verify_export
 
 __all__ = ["export", "load", "verify_export", "summary", "ExportCheck", "ModelSummary", "FORMATS"]
@@ -35,11 +37,19 @@ def export(
 
     Parameters
     ----------
-    model : Network, fitted HardThresholdClassifier, SearchResult, torch MLP or model file.
+    model : Network, fitted HardThresholdClassifier, SearchResult, torch MLP, model file,
+        or a fitted scikit-learn ``Pipeline`` of supported preprocessing (scalers,
+        ``Binarizer``; see :mod:`hardtarget.export._pipeline`) ending in one of these,
+        exported as ONNX or C with the preprocessing in it; or a torch conv net of the
+        bridge (``ConvNet4``, ``ConvNet8``, ``AlexNet``, an ``nn.Sequential``), exported
+        to ONNX only (see :mod:`hardtarget.export.torch_onnx`).
     path : output file; for ``c`` the header is written beside it (``.h``).
     format : ``"json"``, ``"onnx"`` or ``"c"``.
-    inputs : ``"real"`` (any numbers) or ``"sign"`` (every input is -1 or +1); ``sign`` lets
-        the first layer run on integers or packed bits in ONNX and C.
+    inputs : ``"real"`` (any numbers), ``"sign"`` (every input is -1 or +1) or ``"binary"``
+        (every input is 0 or 1); ``sign`` and ``binary`` let the first layer run on integers
+        or packed bits in ONNX and C, which then refuse other rows (C: ``NAME_predict``
+        returns -1; ONNX: ``index`` -1, ``valid`` false).  A fitted estimator trained on
+        other values is refused.
     name : C symbol prefix (default: the file name's stem).
 
     Returns
@@ -54,16 +64,26 @@ def export(
     >>> [p.suffix for p in out]
     ['.c', '.h']
     """
-    net = as_network(model)
     path = Path(path)
+    if is_torch_chain(model):  # a conv net of the torch bridge: ONNX only
+        return _export_torch(model, path, format)
+    steps, final = split_pipeline(model)
+    net = as_network(final)
+    if not steps:
+        check_trained_inputs(final, inputs)
     fmt = format_of(path, format)
+    if fmt == "json" and steps:
+        raise HardTargetError(
+            "the JSON model file holds a network only; export a pipeline with preprocessing "
+            "as onnx or c (or export its last step)"
+        )
     if fmt == "json":
         save_json(net, path)
         return [path]
     if fmt == "onnx":
         from .onnx import onnx_model
 
-        data = onnx_model(net, inputs).SerializeToString()
+        data = onnx_model(net, inputs, steps).SerializeToString()
         with atomic_open(path) as fh:
             fh.write(data)
         return [path]
@@ -73,12 +93,26 @@ def export(
         raise HardTargetError(
             f"a C export is written to a .c file (its header beside it), got {path}"
         )
-    source, header = c_sources(net, name or c_name(path.stem), inputs, path.stem + ".h")
+    source, header = c_sources(net, name or c_name(path.stem), inputs, path.stem + ".h", steps)
     with atomic_open(path.with_suffix(".h"), "w") as fh:
         fh.write(header)
     with atomic_open(path, "w") as fh:
         fh.write(source)
     return [path, path.with_suffix(".h")]
+
+
+def _export_torch(model, path: Path, format: str | None) -> list[Path]:
+    from .torch_onnx import torch_onnx_model
+
+    if format_of(path, format) != "onnx":
+        raise HardTargetError(
+            f"a {type(model).__name__} (a torch conv net) exports to ONNX only; write "
+            "a path ending in .onnx (C and the JSON model file hold hard-threshold MLPs)"
+        )
+    data = torch_onnx_model(model).SerializeToString()
+    with atomic_open(path) as fh:
+        fh.write(data)
+    return [path]
 
 
 class _CallableModule(types.ModuleType):

@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import HardTargetError
 from ..network import Network
 
-__all__ = ["as_network", "class_labels", "output_index"]
+__all__ = ["as_network", "class_labels", "output_index", "check_trained_inputs"]
 
 
 def as_network(model) -> Network:
@@ -24,6 +24,8 @@ def as_network(model) -> Network:
     """
     if isinstance(model, Network):
         return model
+    if type(model).__name__ == "Pipeline" and hasattr(model, "steps"):
+        model = model.steps[-1][1]  # the network; see _pipeline for the steps before it
     if isinstance(model, (str, os.PathLike)):
         from .jsonfile import load
 
@@ -73,3 +75,17 @@ def output_index(net: Network, X) -> np.ndarray:
         return np.argmax(np.atleast_2d(net.decision_function(X)), axis=1)
     hi = net.activations[-1].levels[-1]
     return (net.predict(X) == hi).astype(np.int64)
+
+
+def check_trained_inputs(model, inputs: str) -> None:
+    """Refuse an export for ``sign`` or ``binary`` inputs of a model known (a fitted
+    estimator's ``input_domain_``) to have been trained on other values."""
+    trained = getattr(model, "input_domain_", None)
+    if inputs == "real" or trained is None or trained == inputs:
+        return
+    seen = {"sign": "all -1 or +1", "binary": "all 0 or 1", "real": "not all -1/+1 or 0/1"}
+    raise HardTargetError(
+        f"inputs={inputs!r} declares every input {seen[inputs]}, but this model was trained "
+        f"on inputs that are {seen[trained]}; export it with inputs={trained!r}"
+        + (" or inputs='real'" if trained != "real" else "")
+    )

@@ -26,9 +26,9 @@ from ..activations import Activation
 from ..errors import HardTargetError
 from ..network import Network
 
-__all__ = ["LayerPlan", "plan_network", "INPUTS"]
+__all__ = ["LayerPlan", "plan_network", "INPUTS", "input_domain", "network_inputs"]
 
-INPUTS = ("real", "sign")
+INPUTS = ("real", "sign", "binary")
 _EXACT_INT = 2**53
 
 
@@ -99,14 +99,14 @@ def _exponent(values: np.ndarray) -> int | None:
     return e
 
 
-def _integer_weights(W: np.ndarray) -> tuple[int, np.ndarray] | None:
+def _integer_weights(W: np.ndarray, wide: bool = False) -> tuple[int, np.ndarray] | None:
     e = _exponent(W)
     if e is None:
         return None
     exact = [[Fraction(float(w)) * 2**e for w in row] for row in W]
     ints = [[int(v) for v in row] for row in exact]
     total = max(sum(abs(r[j]) for r in ints) for j in range(W.shape[1]))
-    if total >= _EXACT_INT or max(abs(v) for r in ints for v in r) >= 2**31:
+    if total >= _EXACT_INT or (not wide and max(abs(v) for r in ints for v in r) >= 2**31):
         return None  # float64 sums would round, or the weights need more than int32
     return e, np.array(ints, dtype=np.int64).reshape(W.shape)
 
@@ -120,23 +120,45 @@ def _thresholds(bias: np.ndarray, e: int, bound: int) -> np.ndarray:
     return np.array(out, dtype=np.int64)
 
 
+def input_domain(X) -> str:
+    """``"sign"`` when every value of ``X`` is -1 or +1, ``"binary"`` when 0 or 1, else
+    ``"real"`` (what a network trained on ``X`` may be exported for)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.size and np.all(np.abs(X) == 1):
+        return "sign"
+    if X.size and np.all((X == 0) | (X == 1)):
+        return "binary"
+    return "real"
+
+
+def network_inputs(inputs: str, steps) -> str:
+    """What the network reads: the declared ``inputs``, or after preprocessing ``steps``
+    ``"binary"`` (a binarizer last) or ``"real"``."""
+    if not steps:
+        return inputs
+    return "binary" if steps[-1].op == "binarize" else "real"
+
+
 def _next_inputs(act: Activation) -> str:
     return {"sign": "sign", "step": "binary"}.get(act.kind, "levels")
 
 
-def plan_network(net: Network, inputs: str = "real") -> list[LayerPlan]:
-    """Plan every layer of ``net`` given what its inputs are (``"real"`` or ``"sign"``)."""
+def plan_network(net: Network, inputs: str = "real", wide: bool = False) -> list[LayerPlan]:
+    """Plan every layer of ``net`` given what its inputs are (``"real"``, ``"sign"`` or
+    ``"binary"``).  ``wide`` lifts the int32 limit on scaled weights (ONNX sums them as
+    float64, exact while every sum stays below 2**53): float32 weights (torch nets) on
+    ±1 or 0/1 inputs then sum exactly in a ``MatMul``."""
     if inputs not in INPUTS:
         raise HardTargetError(
-            f"unknown inputs {inputs!r}; valid: 'real' (any numbers) or 'sign' "
-            "(every input is -1 or +1, as in parity problems)"
+            f"unknown inputs {inputs!r}; valid: 'real' (any numbers), 'sign' "
+            "(every input is -1 or +1, as in parity problems) or 'binary' (every input 0 or 1)"
         )
     plans = []
     feed = inputs
     for d, (W, act) in enumerate(zip(net.weights, net.activations)):
         Wf, b = W[:-1], W[-1].copy()
         kind, e, Wi, thr = "float", 0, None, None
-        scaled = _integer_weights(Wf) if feed in ("sign", "binary") else None
+        scaled = _integer_weights(Wf, wide) if feed in ("sign", "binary") else None
         if scaled is not None:
             e, Wi = scaled
             bits = np.all(np.abs(Wi) == 1) if feed == "sign" else np.all(np.abs(Wi) <= 1)

@@ -143,6 +143,20 @@ def from_document(doc, source: str = "document") -> Network:
 def load(path: str | os.PathLike[str]) -> Network:
     """Read a model file (``.json`` from :func:`hardtarget.export`, or a ``Network.save`` ``.npz``).
 
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.json`` model file or a ``.npz`` network file.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    HardTargetError
+        A newer format version, a broken checksum or inconsistent shapes.
+
     Examples
     --------
     >>> import numpy as np, hardtarget as ht, tempfile, os

@@ -16,7 +16,15 @@ import numpy as np
 from ..errors import HardTargetError
 from ._model import class_labels
 
-__all__ = ["FORMATS", "format_of", "open_export", "CModel", "compile_c", "pack_signs"]
+__all__ = [
+    "FORMATS",
+    "format_of",
+    "open_export",
+    "CModel",
+    "compile_c",
+    "find_cc",
+    "pack_signs",
+]
 
 FORMATS = ("json", "onnx", "c")
 _SUFFIX = {".json": "json", ".onnx": "onnx", ".c": "c", ".h": "c"}
@@ -33,18 +41,35 @@ def format_of(path: str | os.PathLike[str], format: str | None = None) -> str:
     return fmt
 
 
-def compile_c(
-    source: str | os.PathLike[str], flags: tuple[str, ...] = ("-O2",)
-) -> tuple[Path, object]:
-    """Compile ``source`` (its header beside it) to a shared library with the system C compiler.
-
-    Returns the library path and the temporary directory that holds it (keep it alive).
-    """
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+def find_cc(cc: str | None = None) -> str:
+    """The C compiler to use: ``cc``, else ``$CC``, else ``cc``, ``gcc`` or ``clang`` on PATH."""
+    cc = cc or os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    cc = cc or shutil.which("clang")
     if not cc:
         raise HardTargetError(
             "running the C export needs a C compiler: install gcc or clang, or set CC"
         )
+    if not shutil.which(shlex.split(cc)[0]):
+        raise HardTargetError(f"C compiler {cc!r} not found; install it or give another cc=")
+    return cc
+
+
+def compile_c(
+    source: str | os.PathLike[str], flags: tuple[str, ...] = ("-O2",), cc: str | None = None
+) -> tuple[Path, object]:
+    """Compile ``source`` (its header beside it) to a shared library.
+
+    Parameters
+    ----------
+    source : the ``.c`` file.
+    flags : compiler flags (``-O2`` by default; the export needs none of its own).
+    cc : the compiler command (default: see :func:`find_cc`).
+
+    Returns
+    -------
+    The library path and the temporary directory that holds it (keep it alive).
+    """
+    cc = find_cc(cc)
     source = Path(source)
     if not source.exists():
         raise HardTargetError(
@@ -54,7 +79,6 @@ def compile_c(
     lib = Path(tmp.name) / f"lib{source.stem}.so"
     cmd = [
         *shlex.split(cc),
-        "-std=c99",
         *flags,
         "-shared",
         "-fPIC",
@@ -74,7 +98,12 @@ def compile_c(
 class CModel:
     """A compiled C export, called through ctypes; shapes come from its header."""
 
-    def __init__(self, source: str | os.PathLike[str], flags: tuple[str, ...] = ("-O2",)):
+    def __init__(
+        self,
+        source: str | os.PathLike[str],
+        flags: tuple[str, ...] = ("-O2",),
+        cc: str | None = None,
+    ):
         source = Path(source)
         text = source.read_text() if source.exists() else ""
         found = re.search(r"^int (\w+)_predict\(const double \*x\)$", text, re.M)
@@ -88,12 +117,13 @@ class CModel:
         shape = {
             k: int(v)
             for k, v in re.findall(
-                r"^#define \w+_(N_FEATURES|N_OUTPUTS|SIGN_INPUTS) (\d+)", header, re.M
+                r"^#define \w+_(N_FEATURES|N_OUTPUTS|SIGN_INPUTS|BINARY_INPUTS) (\d+)", header, re.M
             )
         }
         self.n_features, self.n_outputs = shape["N_FEATURES"], shape["N_OUTPUTS"]
         self.inputs = "sign" if shape.get("SIGN_INPUTS") else "real"
-        path, self._tmp = compile_c(source, flags)
+        self.inputs = "binary" if shape.get("BINARY_INPUTS") else self.inputs
+        path, self._tmp = compile_c(source, tuple(flags), cc)
         self.lib = ctypes.CDLL(str(path))
 
     def _fn(self, suffix: str):
@@ -191,9 +221,15 @@ class _Json:
         return class_labels(self.net)[self.index(X)]
 
 
-def open_export(path: str | os.PathLike[str], format: str | None = None):
+def open_export(
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    cc: str | None = None,
+    cflags: tuple[str, ...] | None = None,
+):
     """An object running the exported file: ``decision(X)``, ``index(X)``, ``n_features``,
-    ``n_outputs``, ``inputs`` (what it was exported for; and ``labels(X)`` for JSON, ONNX)."""
+    ``n_outputs``, ``inputs`` (what it was exported for; and ``labels(X)`` for JSON, ONNX).
+    A C export is compiled with ``cc`` and ``cflags`` (default ``-O2``)."""
     fmt = format_of(path, format)
     if not Path(path).exists():
         raise HardTargetError(f"export {path} does not exist; write it with hardtarget.export")
@@ -201,4 +237,4 @@ def open_export(path: str | os.PathLike[str], format: str | None = None):
         return _Json(path)
     if fmt == "onnx":
         return _Onnx(path)
-    return CModel(Path(path).with_suffix(".c"))
+    return CModel(Path(path).with_suffix(".c"), ("-O2",) if cflags is None else tuple(cflags), cc)

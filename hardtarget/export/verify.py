@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,8 +11,10 @@ import numpy as np
 from ..errors import HardTargetError
 from ..network import Network
 from ._model import as_network, class_labels, output_index
-from ._plan import plan_network
+from ._pipeline import raw_rows, split_pipeline
+from ._plan import network_inputs, plan_network
 from .runtime import format_of, open_export
+from .torch_onnx import is_torch_chain, torch_check
 
 __all__ = ["verify_export", "ExportCheck", "check_inputs_for"]
 
@@ -23,6 +26,26 @@ class ExportCheck:
     ``exhaustive`` is True when every ±1 input was tried; ``zero_units`` counts the
     units that some tried input put exactly at ``z = 0`` (the ties where a wrong sign
     convention shows), out of ``units``.
+
+    Parameters
+    ----------
+    format : str
+        ``json``, ``onnx`` or ``c``.
+    path : str
+        The file checked.
+    n_inputs : int
+        Inputs tried.
+    exhaustive : bool
+        Whether every ±1 input was tried.
+    mismatches : int
+        Inputs on which the export disagreed.
+    zero_units, units : int
+        Units put at ``z = 0`` by some input, out of all units.
+    first_mismatch : list of float or None
+        The first input that disagreed.
+    torch : dict or None
+        For a torch conv net: rows, ties near a threshold, label mismatches, hidden flips
+        and the largest logit error.
     """
 
     format: str
@@ -33,13 +56,23 @@ class ExportCheck:
     zero_units: int
     units: int
     first_mismatch: list | None = field(default=None)
+    torch: dict | None = field(default=None)
 
     @property
     def ok(self) -> bool:
         return self.mismatches == 0
 
     def __str__(self) -> str:
-        kind = "all 2^n ±1 inputs" if self.exhaustive else "random and tie inputs"
+        if self.torch is not None:
+            t = self.torch
+            verdict = "agrees" if self.ok else f"{self.mismatches} MISMATCHES"
+            return (
+                f"{self.format} export {self.path} of a torch model: {verdict} on {t['rows']} "
+                f"inputs ({t['ties']} near a threshold; labels away from them: "
+                f"{t['label_mismatches']} differ; hidden activations that differ: "
+                f"{t['hidden_flips']}; largest logit error {t['max_logit_error']:.3g})"
+            )
+        kind = "all 2^n corner inputs" if self.exhaustive else "random and tie inputs"
         verdict = "exact" if self.ok else f"{self.mismatches} MISMATCHES"
         return (
             f"{self.format} export {self.path}: {verdict} on {self.n_inputs} inputs ({kind}; "
@@ -118,6 +151,8 @@ def check_inputs_for(
         _all_signs(n) if exhaustive else rng.choice([-1.0, 1.0], size=(n_random, n)),
         _ties_by_flips(net, rng),
     ]
+    if inputs == "binary":  # the same corners as 0/1 (ties: exhaustive up to 14 features)
+        parts = [(parts[0] + 1.0) / 2.0]
     if inputs == "real":
         scale = max(1.0, float(np.abs(net.weights[0]).max()))
         parts += [
@@ -137,14 +172,48 @@ def verify_export(
     inputs: str | None = None,
     n_random: int = 1000,
     seed: int = 0,
+    cc: str | None = None,
+    cflags: tuple[str, ...] | str | None = None,
+    X=None,
 ) -> ExportCheck:
     """Compare an exported file with the model's own predictions, bit for bit.
 
     Labels must be equal, and output pre-activations equal as float64 values (exactly; only
     the sign of a zero may differ, as onnxruntime drops additions of 0), on every
-    tested input (see :func:`check_inputs_for`).  The C export is compiled with the
-    system compiler and called through ctypes; ONNX runs in onnxruntime.  ``inputs``
+    tested input (see :func:`check_inputs_for`).  The C export is compiled by
+    ``cc`` (a command, default ``$CC`` or ``cc``) with ``cflags`` (a tuple or a string;
+    default ``-O2``) and called through ctypes; ONNX runs in onnxruntime.  ``inputs``
     defaults to what the file was exported for (``"sign"``: only ±1 inputs are tried).
+
+    A torch conv net (see :mod:`hardtarget.export.torch_onnx`) is checked on the inputs
+    ``X`` (e.g. its test set) against its eval forward on the CPU: labels must agree on
+    every row whose hidden pre-activations stay clear of the thresholds, and logits to
+    ``1e-4 (1 + max |logit|)`` (convolutions sum in another order).
+
+    Parameters
+    ----------
+    model : Network, fitted estimator, SearchResult, torch MLP or model file
+        The reference.
+    path : str or path-like
+        The exported file.
+    format : {"json", "onnx", "c"}, optional
+        Default: from the file's suffix.
+    inputs : {"real", "sign"}, optional
+        Default: what the file was exported for.
+    n_random : int
+        Random inputs tried when not all ±1 inputs are.
+    seed : int
+        Seed of those inputs.
+    cc : str, optional
+        The C compiler command (default ``$CC`` or ``cc``).
+    cflags : tuple of str or str, optional
+        Its flags (default ``-O2``).
+    X : array-like, optional
+        Inputs for a torch conv net (e.g. its test set).
+
+    Returns
+    -------
+    ExportCheck
 
     Examples
     --------
@@ -155,36 +224,97 @@ def verify_export(
     >>> ht.verify_export(net, path).ok
     True
     """
-    net = as_network(model)
     fmt = format_of(path, format)
-    runner = open_export(path, fmt)
+    if is_torch_chain(model):
+        if X is None:
+            raise HardTargetError("verify_export of a torch conv net needs inputs: give X=")
+        t = torch_check(model, path, X)
+        bad = t["label_mismatches"] + (0 if t["ok"] else 1)
+        return ExportCheck(fmt, str(path), t["rows"], False, bad, 0, 0, None, t)
+    steps, final = split_pipeline(model)
+    net = as_network(final)
+    if isinstance(cflags, str):
+        cflags = tuple(shlex.split(cflags))
+    runner = open_export(path, fmt, cc=cc, cflags=cflags)
     inputs = runner.inputs if inputs is None else inputs
     plan_network(net, inputs)  # validates `inputs`
-    if runner.inputs == "sign" and inputs == "real":
+    if runner.inputs != "real" and inputs != runner.inputs:
+        domain = {"sign": "all -1 or +1", "binary": "all 0 or 1"}[runner.inputs]
         raise HardTargetError(
-            f"{path} was exported for inputs that are all -1 or +1; check it "
-            "with inputs='sign' (or export it with inputs='real')"
+            f"{path} was exported for inputs that are {domain}; check it "
+            f"with inputs={runner.inputs!r} (or export it with inputs='real')"
         )
-    X, exhaustive = check_inputs_for(net, inputs, n_random, seed)
     if (runner.n_features, runner.n_outputs) != (net.n_features, net.widths[-1]):
         raise HardTargetError(
             f"{path} takes {runner.n_features} features and gives {runner.n_outputs} outputs, the "
             f"model {net.n_features} and {net.widths[-1]}: it is not an export of this model"
         )
-    want_z = np.asarray(net.decision_function(X)).reshape(len(X), -1)
-    want_i = output_index(net, X)
+    if steps and fmt == "json":
+        raise HardTargetError(
+            "a JSON model file holds no preprocessing; verify it against the pipeline's last "
+            "step (pipeline[-1]), or export the pipeline as onnx or c"
+        )
+    if steps:
+        X, H, exhaustive = _pipeline_rows(model, steps, net, inputs, n_random, seed)
+        want_l = np.asarray(model.predict(X))  # scikit-learn's own answer is the truth
+    else:
+        X, exhaustive = check_inputs_for(net, inputs, n_random, seed)
+        H, want_l = X, None
+    want_z = np.asarray(net.decision_function(H)).reshape(len(X), -1)
+    want_i = output_index(net, H)
+    if want_l is None:
+        want_l = class_labels(net)[want_i]
     got_z = np.ascontiguousarray(runner.decision(X), dtype=np.float64).reshape(want_z.shape)
     got_i = np.asarray(runner.index(X)).astype(np.int64).ravel()
     bad = (got_i != want_i) | np.any(got_z != want_z, axis=1)
-    if hasattr(runner, "labels"):
-        want_l = class_labels(net)[want_i]
-        got_l = np.asarray(runner.labels(X))
-        if got_l.dtype.kind in "OS":
-            got_l = np.array([v.decode() if isinstance(v, bytes) else v for v in got_l.tolist()])
-            want_l = want_l.astype(str)
-        bad |= got_l != want_l
-    zeros = sum(int(np.any(Z == 0, axis=0).sum()) for Z in net.preactivations(X))
+    got_l = np.asarray(runner.labels(X)) if hasattr(runner, "labels") else None
+    if got_l is None:
+        got_l = class_labels(net)[np.clip(got_i, 0, None)]
+    if got_l.dtype.kind in "OS":
+        got_l = np.array([v.decode() if isinstance(v, bytes) else v for v in got_l.tolist()])
+        want_l = want_l.astype(str)
+    bad |= got_l != want_l
+    zeros = sum(int(np.any(Z == 0, axis=0).sum()) for Z in net.preactivations(H))
     first = X[np.flatnonzero(bad)[0]].tolist() if bad.any() else None
+    mismatches = int(bad.sum())
+    if runner.inputs != "real":  # rows outside the domain must be refused (index -1)
+        outside = _outside_domain(X[: min(len(X), 64)])
+        refused = np.asarray(runner.index(outside)).astype(np.int64).ravel() == -1
+        if not refused.all():
+            first = first or outside[np.flatnonzero(~refused)[0]].tolist()
+        mismatches += int((~refused).sum())
     return ExportCheck(
-        fmt, str(path), len(X), exhaustive, int(bad.sum()), zeros, sum(net.widths), first
+        fmt, str(path), len(X), exhaustive, mismatches, zeros, sum(net.widths), first
     )
+
+
+def _pipeline_rows(model, steps, net: Network, inputs: str, n_random: int, seed: int):
+    """Raw test rows for a pipeline, what its preprocessing makes of them (scikit-learn's
+    own ``transform``), and whether every corner of the network's inputs was reached.
+
+    The network's test rows (ties included) are mapped back through the steps, so they
+    land on or near the network's ties; random rows and, for declared ±1 or 0/1 inputs,
+    every corner of that domain are added."""
+    rng = np.random.default_rng(seed + 1)
+    n = net.n_features
+    net_in = network_inputs(inputs, steps)
+    Z, exhaustive = check_inputs_for(net, net_in, n_random, seed)
+    if inputs != "real":  # the raw rows must stay in the declared domain
+        X, exhaustive = check_inputs_for(net, inputs, n_random, seed)
+        exhaustive = exhaustive and net_in == "binary"
+    else:
+        spread = raw_rows(steps, rng.normal(size=(n_random, n)) * 2.0, rng)
+        X = np.vstack([raw_rows(steps, Z, rng), spread, np.zeros((1, n))])
+        exhaustive = exhaustive and net_in == "binary"
+    X = X[np.all(np.isfinite(X), axis=1)]
+    H = np.asarray(model[:-1].transform(X), dtype=np.float64)
+    return X, H, exhaustive
+
+
+def _outside_domain(X: np.ndarray) -> np.ndarray:
+    """Copies of rows of ``X`` with one value outside both the ±1 and the 0/1 domain."""
+    out = X.copy()
+    bad = np.array([0.5, 2.0, -0.5, np.nan])
+    for i in range(len(out)):
+        out[i, i % out.shape[1]] = bad[i % len(bad)]
+    return out

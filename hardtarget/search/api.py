@@ -69,6 +69,27 @@ def get_strategy(strategy: str | Strategy, seed: int = 0, **options) -> Strategy
 
     Options are stored as given and checked when a run starts.
 
+    Parameters
+    ----------
+    strategy : str or Strategy
+        A registered name or an instance.
+    seed : int, optional
+        Seed of the strategy.
+    **options
+        Strategy options.
+
+    Returns
+    -------
+    Strategy
+
+    Raises
+    ------
+    HardTargetError
+        An unknown name or option, listing the valid ones.
+
+    Examples
+    --------
+
     >>> get_strategy("beam", width=8)
     BeamSearch(width=8)
     """
@@ -92,6 +113,14 @@ def strategy_params(name: str) -> dict:
     number, extra literal values such as ``"auto"``); ``none`` whether None is valid;
     ``valid`` the same in words.  ``seed`` is not listed (it is ``solve``'s).
 
+    Parameters
+    ----------
+    name : str
+        A registered strategy name.
+
+    Examples
+    --------
+
     >>> strategy_params("beam")["width"]["low"]
     1
     """
@@ -104,6 +133,20 @@ def check_options(name: str, options: dict) -> dict:
     """``options`` for strategy ``name`` checked and converted (strings allowed, e.g. ``"8"``).
 
     Raises HardTargetError naming the valid keys or the valid range.
+
+    Parameters
+    ----------
+    name : str
+        A registered strategy name.
+    options : dict
+        Option values (strings are converted).
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
 
     >>> check_options("beam", {"width": "8"})
     {'width': 8}
@@ -178,6 +221,10 @@ def solve(
         weight 0 leaves a sample out.  The exact strategies refuse it.
     options : passed to the strategy (e.g. ``width=8`` for beam); see
         :func:`strategy_params`.  Unknown ones and invalid values raise HardTargetError.
+    progress : bool, optional
+        Show a progress bar (default: on a terminal).
+    cache : UnitCache, optional
+        Reuse unit solves across runs.
 
     Examples
     --------
@@ -243,7 +290,19 @@ def prepare_search(
 ) -> tuple[Strategy, SearchContext]:
     """The validated strategy and the run context that :func:`solve` (same arguments)
     runs with ``run_strategy(strategy, context)``: a caller that holds the context can
-    stop the run from another thread (``context.signals.request()``)."""
+    stop the run from another thread (``context.signals.request()``).
+
+    Parameters
+    ----------
+    problem, hidden, strategy, activation, solver, loss, time_limit, max_states, seed, progress
+        As for :func:`solve`.
+    cache, **options
+        As for :func:`solve`.
+
+    Returns
+    -------
+    tuple of (Strategy, SearchContext)
+    """
     seed = check_seed(seed)
     search_objective, options = resolve_objective(strategy, objective, options)
     strat = get_strategy(strategy, seed=seed, **options)
@@ -397,6 +456,29 @@ def min_width(
     is rejected once zero errors is ruled out, without proving its least error count.
     ``objective`` is :func:`solve`'s: with ``margin`` or ``sparsity`` the width that fits
     comes with the network that objective prefers (the smaller widths are unaffected).
+
+    Parameters
+    ----------
+    problem : Problem
+        The training set.
+    strategy : str or Strategy, default="exhaustive"
+        An exact strategy gives proofs for the smaller widths.
+    max_width : int, optional
+        The largest width tried.
+    time_limit : float, optional
+        Seconds for the whole search.
+    seed : int, optional
+        Seed of every run.
+    **options
+        Strategy options.
+
+    Returns
+    -------
+    MinWidthResult
+        ``width`` (None when none fits), ``proofs`` per smaller width, ``undecided``, ``message``.
+
+    Examples
+    --------
 
     >>> import hardtarget as ht
     >>> ht.min_width(ht.load_problem("parity:3")).width

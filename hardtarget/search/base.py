@@ -54,6 +54,11 @@ class Strategy(ABC):
     engine checks the options when a run starts (:meth:`validated`), and handles
     budgets, Ctrl-C and SIGTERM: a strategy never needs to catch them.  Run state
     lives in the :class:`SearchContext` (``ctx.info`` is the result's ``info``).
+
+    Parameters
+    ----------
+    seed : int or None, default=None
+        Seed of the strategy's random choices (``solve(seed=...)`` sets it).
     """
 
     name: ClassVar[str] = ""
@@ -67,10 +72,32 @@ class Strategy(ABC):
 
     @abstractmethod
     def run(self, ctx: SearchContext) -> tuple[str, str]:
-        """Search; return ``(status, message)``."""
+        """Search; return ``(status, message)``.
+
+        Parameters
+        ----------
+        ctx : SearchContext
+            The run: ``ctx.evaluate`` scores target settings, ``ctx.info`` is the report.
+
+        Returns
+        -------
+        tuple of (str, str)
+            The status (see :class:`SearchResult`) and a message.
+        """
 
     def check(self, evaluator: Evaluator) -> None:  # noqa: B027 (an optional hook)
-        """Refuse architectures or problems the strategy cannot handle (optional hook)."""
+        """Refuse architectures or problems the strategy cannot handle (optional hook).
+
+        Parameters
+        ----------
+        evaluator : Evaluator
+            The problem and architecture of the run.
+
+        Raises
+        ------
+        HardTargetError
+            When the strategy cannot handle them, saying what to use instead.
+        """
 
     def check_params(self) -> None:  # noqa: B027 (an optional hook)
         """Refuse combinations of valid options that do not go together (optional hook)."""
@@ -92,6 +119,7 @@ class Strategy(ABC):
 
     @classmethod
     def defaults(cls) -> dict:
+        """The declared default of every option, ``{name: default}``."""
         sig = inspect.signature(cls.__init__)
         return {k: sig.parameters[k].default for k in cls._param_names()}
 
@@ -101,11 +129,32 @@ class Strategy(ABC):
         return {"seed": Param("int", "random seed", low=0), **cls.params}
 
     def get_params(self, deep: bool = True) -> dict:
-        """The ``__init__`` arguments as stored (scikit-learn's ``get_params``)."""
+        """The ``__init__`` arguments as stored (scikit-learn's ``get_params``).
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Accepted for scikit-learn; strategies hold no nested estimators.
+
+        Returns
+        -------
+        dict
+        """
         return {k: getattr(self, k) for k in self._param_names()}
 
     def set_params(self, **params) -> Strategy:
-        """Set ``__init__`` arguments (scikit-learn's ``set_params``); unknown keys are errors."""
+        """Set ``__init__`` arguments (scikit-learn's ``set_params``); unknown keys are errors.
+
+        Parameters
+        ----------
+        **params
+            Option values by name.
+
+        Returns
+        -------
+        Strategy
+            ``self``.
+        """
         valid = self._param_names()
         for k, v in params.items():
             if k not in valid:
@@ -230,7 +279,19 @@ def _guard(ctx: SearchContext) -> Iterator[list]:
 
 
 def run_strategy(strategy: Strategy, ctx: SearchContext) -> SearchResult:
-    """Run a strategy under the context's budget; budgets and signals return the best so far."""
+    """Run a strategy under the context's budget; budgets and signals return the best so far.
+
+    Parameters
+    ----------
+    strategy : Strategy
+        A validated strategy (see :func:`prepare_search`).
+    ctx : SearchContext
+        Its run context.
+
+    Returns
+    -------
+    SearchResult
+    """
     cfg = strategy.validated()
     n_out = ctx.evaluator.t_out.shape[1]
     if n_out > 1 and not cfg.multi_output:

@@ -58,7 +58,15 @@ def check_seed(seed) -> int:
 
 @dataclass
 class Budget:
-    """Limits of one search: wall-clock seconds and evaluated states (None = no limit)."""
+    """Limits of one search: wall-clock seconds and evaluated states (None = no limit).
+
+    Parameters
+    ----------
+    time_limit : float or None
+        Seconds.
+    max_states : int or None
+        Target settings evaluated.
+    """
 
     time_limit: float | None = None
     max_states: int | None = None
@@ -81,6 +89,17 @@ class SearchContext:
     Strategies keep their run state here (or in their own run object), never on
     themselves; ``info`` is the run's free-form report, copied to
     :attr:`SearchResult.info`.
+
+    Parameters
+    ----------
+    evaluator : Evaluator
+        Scores target settings for the problem and architecture.
+    budget : Budget
+        The run's limits.
+    seed : int or None
+        Seed of the run's random generator (``ctx.rng``).
+    progress : bool
+        Show a progress bar.
     """
 
     def __init__(
@@ -116,6 +135,7 @@ class SearchContext:
         return self.signals.requested
 
     def time_left(self) -> float | None:
+        """Seconds left of the time limit (``inf`` without one)."""
         tl = self.budget.time_limit
         return None if tl is None else tl - self.elapsed
 
@@ -148,11 +168,30 @@ class SearchContext:
         return left is not None and left < -FORCED_GRACE
 
     def on_signal(self, fn: Callable[[], None]) -> contextlib.AbstractContextManager:
-        """Call ``fn`` from another thread if a signal arrives inside the block (C solvers)."""
+        """Call ``fn`` from another thread if a signal arrives inside the block (C solvers).
+
+        Parameters
+        ----------
+        fn : callable
+            Called with no arguments when a stop is requested.
+        """
         return self.signals.hook(fn)
 
     def evaluate(self, targets: TargetSetting, output_targets=None) -> State:
-        """Evaluate a state (checking the budget first) and record it if it is the best."""
+        """Evaluate a state (checking the budget first) and record it if it is the best.
+
+        Parameters
+        ----------
+        targets : TargetSetting
+            Hidden targets.
+        output_targets : numpy.ndarray, optional
+            Targets of the output units other than the labels.
+
+        Returns
+        -------
+        Evaluation
+            The loss, network and per-unit verdicts.
+        """
         self.check_budget()
         return self.record(targets, output_targets, forced=False)
 
@@ -161,6 +200,19 @@ class SearchContext:
 
         The state limit still holds.  ``forced=False`` (from :meth:`evaluate`): the unit
         solves stop at the time limit, without the grace of a forced state.
+
+        Parameters
+        ----------
+        targets : TargetSetting
+            Hidden targets.
+        output_targets : numpy.ndarray, optional
+            Targets of the output units other than the labels.
+        forced : bool, default=True
+            Whether the state gets the grace past the time limit.
+
+        Returns
+        -------
+        Evaluation
         """
         b, ev = self.budget, self.evaluator
         if b.max_states is not None and ev.states_evaluated >= b.max_states:
@@ -181,6 +233,15 @@ class SearchContext:
 
         A start cut short by the clock ends where the machine's speed puts it: such a run
         is reproducible only without a time limit (or with a state limit).
+
+        Parameters
+        ----------
+        method : str
+            ``anneal``, ``ftprop-mb`` or ``random``.
+
+        Returns
+        -------
+        TargetSetting
         """
         from .init import initial_targets
 
@@ -199,7 +260,17 @@ class SearchContext:
 
     def start_state(self, method: str = "random") -> State:
         """Evaluate start targets; the run's first one even if the start used the time
-        (so that there is a best so far to return)."""
+        (so that there is a best so far to return).
+
+        Parameters
+        ----------
+        method : str
+            ``anneal``, ``ftprop-mb`` or ``random``.
+
+        Returns
+        -------
+        Evaluation
+        """
         if self.best is not None:  # a restart: one progress line per finished descent
             log.info(
                 "restart after %d states: best loss %s (%.2f s)",
@@ -215,8 +286,14 @@ class SearchContext:
         return state
 
     def offer(self, state: State) -> None:
-        """Keep ``state`` if it is the best so far: the lowest loss, then the objective's
-        highest score (:attr:`State.rank`)."""
+        """Record an evaluated state as the best so far if it beats the best: the lowest
+        loss, then the objective's highest score (:attr:`State.rank`).
+
+        Parameters
+        ----------
+        state : State
+            A state evaluated by this run's evaluator.
+        """
         if self.best is None or state.rank < self.best.rank:
             self.best = state
             self.time_to_best = self.elapsed

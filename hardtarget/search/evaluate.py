@@ -123,6 +123,8 @@ class Evaluator:
     cache : a UnitCache, or None to create one.
     refine : for a unit that cannot reach its targets, also try the hinge solver and
         keep the weights with fewer errors.
+    solver_options : dict, optional
+        Options for every unit solve.
     sample_weight : (m,) non-negative weights, or None: unit solves and the output loss
         weigh each sample; a sample of weight 0 constrains nothing and is not counted.
     objective : ``errors`` (default: any separating weights), ``margin`` (every separable
@@ -179,7 +181,18 @@ class Evaluator:
         return self.cache.misses
 
     def check(self, targets) -> TargetSetting:
-        """Validate a target setting against this architecture."""
+        """Validate a target setting against this architecture.
+
+        Parameters
+        ----------
+        targets : TargetSetting
+            Hidden targets.
+
+        Raises
+        ------
+        HardTargetError
+            Wrong number of layers, widths or rows.
+        """
         from ..targets import as_target_setting
 
         ts = as_target_setting(targets, self.problem.n_samples)
@@ -198,6 +211,20 @@ class Evaluator:
 
         Units come from :func:`~hardtarget.units.solve_layer` with this evaluator's cache
         and ``stop`` callback; ``input_key`` is a digest of ``inputs`` computed before.
+
+        Parameters
+        ----------
+        inputs : numpy.ndarray
+            The layer's inputs ``(n_samples, n_in)``.
+        T : numpy.ndarray
+            Its targets ``(n_samples, k)``.
+        input_key : bytes, optional
+            Digest of ``inputs``.
+
+        Returns
+        -------
+        tuple
+            The weights and a boolean array of separable units.
         """
         results = solve_layer(
             inputs,
@@ -263,6 +290,17 @@ class Evaluator:
         ``output_targets`` (m x k, ±1) trains the output units on other targets than
         the labels (exhaustive search uses the best separable relabelling); the loss
         is always measured against the labels.
+
+        Parameters
+        ----------
+        targets : TargetSetting
+            Hidden targets.
+        output_targets : numpy.ndarray, optional
+            ``(n_samples, k)`` ±1 targets of the output units.
+
+        Returns
+        -------
+        Evaluation
         """
         act = self.activation
         weights, bad = [], 0

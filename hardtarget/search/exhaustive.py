@@ -92,6 +92,8 @@ class Exhaustive(Strategy):
         fit with :mod:`.first_pass` (a short CP-SAT run, then short continuous
         relaxations, each answer evaluated exactly); a fit ends the search
         (``info["found_by"]``), else the enumeration runs as without it.
+    seed : int or None, default=None
+        Seed of the strategy's random choices (``solve(seed=...)`` sets it).
     """
 
     name = "exhaustive"
@@ -128,7 +130,26 @@ class Exhaustive(Strategy):
 
     # -- size -----------------------------------------------------------------
     def estimate(self, m: int, n: int, hidden: tuple) -> int:
-        """Upper bound on the number of states (Cover's count per layer), an exact integer."""
+        """Upper bound on the number of states (Cover's count per layer), an exact integer.
+
+        No hidden layer is one exact unit solve (1); proving the least error count of a
+        non-separable problem then enumerates the output labelings (see ``run``).
+
+        Parameters
+        ----------
+        m : int
+            Distinct input rows.
+        n : int
+            Input features.
+        hidden : tuple of int
+            Hidden widths.
+
+        Returns
+        -------
+        int
+        """
+        if not hidden:
+            return 1
         size, u, d = 1, m, n
         for h in hidden:
             D = cover_count(u, d)
@@ -341,7 +362,7 @@ class Exhaustive(Strategy):
                 self.info["zero_error_pass"] = "skipped: too many units x pairs for bitsets"
         if ctx.best is None or ctx.best.errors > self._floor:  # else a least-errors network
             if not ev.hidden:
-                self._leaf(ctx, [], ev.problem.X, t)
+                return self._single_unit(ctx)
             else:
                 self._layer(ctx, 0, [], ev.problem.X, t)
         best = ctx.best
@@ -350,6 +371,41 @@ class Exhaustive(Strategy):
         return "infeasible", (
             f"proved: no network with hidden widths {ev.hidden} fits the data; "
             f"the minimum is {best.errors} training error(s)"
+        )
+
+    def _single_unit(self, ctx: SearchContext):
+        """No hidden layer: one exact unit solve decides zero errors; the least error
+        count of a non-separable problem enumerates the separable labelings of the
+        distinct inputs, when their number (Cover's count) is within ``max_size``."""
+        p = ctx.evaluator.problem
+        unit = solve_unit(p.X, p.t)
+        if unit.separable:
+            state = ctx.evaluate(TargetSetting([]), output_targets=p.t.reshape(-1, 1))
+            if state.errors == 0:
+                return "optimal", "zero training errors (global minimum; one exact unit solve)"
+        U, _ = distinct_rows(p.X)
+        labelings = cover_count(len(U), p.n_features)
+        if self.minimize and labelings <= self.max_size:
+            self._leaf(ctx, [], p.X, p.t)
+            best = ctx.best
+            if best is not None and best.errors == 0:
+                return "optimal", "zero training errors (global minimum)"
+            return "infeasible", (
+                "proved: no single unit fits the data; the minimum is "
+                f"{best.errors} training error(s)"
+            )
+        ctx.evaluate(TargetSetting([]), output_targets=p.t.reshape(-1, 1))
+        status = "infeasible" if unit.separable is False else "local_optimum"
+        proof = "proved exactly" if unit.separable is False else "no proof either way"
+        why = (
+            "minimize=False"
+            if not self.minimize
+            else f"it would enumerate up to {_magnitude(labelings)} labelings "
+            f"(limit max_size={self.max_size:.3g})"
+        )
+        return status, (
+            f"no single unit fits the data ({proof}); the least error count was not "
+            f"computed ({why}); the network is the unit solver's best"
         )
 
     def _layer(

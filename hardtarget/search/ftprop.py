@@ -41,6 +41,8 @@ class FTProp(Strategy):
         with as few errors and with more noise after each round without a new best, until
         ``POLISH_PATIENCE`` rounds in a row bring no fewer errors; then the next restart.
         Each sign network is evaluated exactly.
+    seed : int or None, default=None
+        Seed of the strategy's random choices (``solve(seed=...)`` sets it).
     """
 
     name = "ftprop"

@@ -50,6 +50,8 @@ class HillClimb(Strategy):
     restarts : extra runs from new random initial targets after a local optimum.
     max_neighbors : evaluate a random sample of this many flips per step (None: all).
     init : initial targets, ``anneal`` (default), ``ftprop-mb`` or ``random`` (see :mod:`.init`).
+    seed : int or None, default=None
+        Seed of the strategy's random choices (``solve(seed=...)`` sets it).
     """
 
     name = "hill"
@@ -98,6 +100,8 @@ class BeamSearch(Strategy):
     patience : rounds without a new best before stopping.
     max_neighbors : flips sampled per state and round (None: all).
     init : initial targets, ``anneal`` (default), ``ftprop-mb`` or ``random``.
+    seed : int or None, default=None
+        Seed of the strategy's random choices (``solve(seed=...)`` sets it).
     """
 
     name = "beam"
@@ -169,6 +173,8 @@ class Madaline(Strategy):
     pairs : also try flipping two units at once when no single flip helps.
     restarts : new initial targets after a local optimum.
     init : initial targets, ``anneal`` (default), ``ftprop-mb`` or ``random``.
+    seed : int or None, default=None
+        Seed of the strategy's random choices (``solve(seed=...)`` sets it).
     """
 
     name = "madaline"

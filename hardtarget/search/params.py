@@ -69,7 +69,21 @@ class Param:
         return text + (" or None" if self.none and self.kind != "object" else "")
 
     def convert(self, owner: str, name: str, value: Any) -> Any:
-        """``value`` checked and converted to this parameter's type; HardTargetError if invalid."""
+        """``value`` checked and converted to this parameter's type; HardTargetError if invalid.
+
+        Parameters
+        ----------
+        owner : str
+            The strategy's name, for messages.
+        name : str
+            The option's name.
+        value : object
+            The value given (a string from the command line, or a Python value).
+
+        Returns
+        -------
+        object
+        """
         if self.none and (value is None or (isinstance(value, str) and value.lower() == "none")):
             return None
         if self.kind == "object":
@@ -105,7 +119,17 @@ class Param:
         return number
 
     def to_dict(self, default: Any) -> dict:
-        """JSON-friendly description (what :func:`~hardtarget.search.strategy_params` returns)."""
+        """JSON-friendly description (what :func:`~hardtarget.search.strategy_params` returns).
+
+        Parameters
+        ----------
+        default : object
+            The option's default value.
+
+        Returns
+        -------
+        dict
+        """
         return {
             "type": self.kind,
             "default": default,

@@ -47,6 +47,42 @@ class SearchResult:
     (Ctrl-C or SIGTERM).  In every case ``targets``/``network`` hold the best state
     found (None when none was); with zero training errors ``targets`` are the hidden
     activations of ``network``, so they verify as feasible.
+
+    Parameters
+    ----------
+    status : str
+        See above.
+    message : str
+        What happened, in words.
+    strategy : str
+        The strategy's name.
+    hidden : tuple of int
+        Hidden-layer widths.
+    targets : TargetSetting or None
+        The best state's hidden targets.
+    network : Network or None
+        The best network.
+    loss : float or None
+        Its loss (training errors by default); None when no network was found.
+    train_accuracy : float or None
+        Its training accuracy.
+    states_evaluated, unit_solves, cache_hits : int
+        Counters of the run.
+    wall_time : float
+        Seconds the run took.
+    time_to_best : float or None
+        Seconds until the best state was found.
+    history : list of tuple
+        ``(seconds, loss)`` at every new best.
+    info : dict
+        The strategy's own report (e.g. ``info["proof"]``).
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> r = ht.solve(ht.load_problem("parity:3"), hidden=(2,), strategy="exhaustive")
+    >>> r.status, r.loss
+    ('infeasible', 1.0)
     """
 
     status: str

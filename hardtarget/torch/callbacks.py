@@ -49,19 +49,49 @@ class Callback:
     """Base class with every hook (all optional; subclasses override what they need)."""
 
     def on_fit_start(self, state: Any) -> None:
-        """Before the first epoch (a resuming callback sets ``state.start_epoch`` here)."""
+        """Before the first epoch (a resuming callback sets ``state.start_epoch`` here).
+
+        Parameters
+        ----------
+        state : TrainerState
+            The run's state (see :class:`~hardtarget.torch.TrainerState`).
+        """
 
     def on_epoch_start(self, state: Any) -> None:
-        """Before epoch ``state.epoch`` (1-based): freeze or unfreeze layers here."""
+        """Before epoch ``state.epoch`` (1-based): freeze or unfreeze layers here.
+
+        Parameters
+        ----------
+        state : TrainerState
+            The run's state (see :class:`~hardtarget.torch.TrainerState`).
+        """
 
     def on_batch_end(self, state: Any) -> None:
-        """After each optimizer step; ``state.batch_loss`` and ``state.batch_size`` are set."""
+        """After each optimizer step; ``state.batch_loss`` and ``state.batch_size`` are set.
+
+        Parameters
+        ----------
+        state : TrainerState
+            The run's state (see :class:`~hardtarget.torch.TrainerState`).
+        """
 
     def on_epoch_end(self, state: Any) -> None:
-        """After the epoch's evaluation; ``state.row`` holds its metrics."""
+        """After the epoch's evaluation; ``state.row`` holds its metrics.
+
+        Parameters
+        ----------
+        state : TrainerState
+            The run's state (see :class:`~hardtarget.torch.TrainerState`).
+        """
 
     def on_fit_end(self, state: Any) -> None:
-        """Always, also after an error; ``state.status`` says how the run ended."""
+        """Always, also after an error; ``state.status`` says how the run ended.
+
+        Parameters
+        ----------
+        state : TrainerState
+            The run's state (see :class:`~hardtarget.torch.TrainerState`).
+        """
 
 
 class EarlyStopping(Callback):
@@ -165,7 +195,17 @@ class LayerStats(Callback):
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict:
-    """Read a checkpoint written by :class:`Checkpoint` (tensors only, no pickled code)."""
+    """Read a checkpoint written by :class:`Checkpoint` (tensors only, no pickled code).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.pt`` file written by :class:`Checkpoint`.
+
+    Returns
+    -------
+    dict
+    """
     try:
         ck = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:

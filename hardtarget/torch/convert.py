@@ -34,7 +34,34 @@ def to_torch(
     weighted: bool = True,
     dtype: torch.dtype = torch.float64,
 ) -> MLP:
-    """An :class:`MLP` with ``network``'s weights (``Linear.weight = W[:-1].T``, bias ``W[-1]``)."""
+    """An :class:`MLP` with ``network``'s weights (``Linear.weight = W[:-1].T``, bias ``W[-1]``).
+
+    Parameters
+    ----------
+    network : Network
+        A fully connected hard-threshold network.
+    rule : str, default="soft_hinge"
+        The layer loss that trains hard units (``soft_hinge``/``ftp-sh``,
+        ``saturated_hinge``/``sste``, ``hinge``, ``ste``); default ``soft_hinge``.
+    weighted : bool, default=True
+        Weight each unit's layer loss by ``|dL/dh|`` (equation 3).
+    dtype : torch.dtype, default=torch.float64
+        Parameter dtype.
+
+    Returns
+    -------
+    MLP
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hardtarget import Network
+    >>> from hardtarget.torch import from_torch
+    >>> net = Network([np.array([[1.0], [1.0], [-1.0]])], ["sign"])
+    >>> back = from_torch(to_torch(net))
+    >>> back.predict(np.array([[1.0, 1.0], [1.0, -1.0]])).tolist()
+    [1.0, -1.0]
+    """
     if not isinstance(network, Network):
         raise HardTargetError(f"to_torch needs a hardtarget Network, got {type(network).__name__}")
     names = {a.name for a in network.activations}

@@ -319,6 +319,23 @@ def _folder(root: str | None, size: int) -> DataBundle:
 def load_dataset(name: str, root: str | None = None, image_size: int = 224) -> DataBundle:
     """Load a dataset by name (see :data:`DATASETS`).
 
+    Parameters
+    ----------
+    name : str
+        A data set name (:data:`DATASETS`), e.g. ``digits:0-1`` or ``cifar10``.
+    root : str, optional
+        Directory of the files (``cifar10``, ``mnist``, ``imagefolder``).
+    image_size : int, default=224
+        Side of ``imagefolder`` images.
+
+    Returns
+    -------
+    DataBundle
+        ``train`` and ``test`` sets, ``num_classes``, ``in_shape``.
+
+    Examples
+    --------
+
     >>> load_dataset("digits:0-1").num_classes  # doctest: +SKIP
     2
     """

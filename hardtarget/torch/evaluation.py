@@ -97,6 +97,28 @@ def evaluate(
 
     ``data`` is anything :func:`~hardtarget.torch.trainer.fit` takes; ``norm`` is
     ``(mean, std)`` per channel, applied to image batches first.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+    data : data
+        Anything :func:`~hardtarget.torch.fit` takes.
+    norm : tuple, optional
+        ``(mean, std)`` per channel.
+    batch_size : int, default=256
+        Evaluation batch size.
+    device : str, default="cpu"
+        Where to run.
+    loss_fn : callable, optional
+        Default cross-entropy.
+    precision : {"fp32", "bf16", "fp16"}, default="fp32"
+        Autocast precision.
+
+    Returns
+    -------
+    dict
+        ``loss``, ``top1``, ``top5``.
     """
     dev = check_device(device)
     pre = None if norm is None else normalizer(norm)

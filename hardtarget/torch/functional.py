@@ -148,6 +148,24 @@ def hard_activation(
 ) -> torch.Tensor:
     """Apply ``rule.kind`` to ``z``; backward = gradient of the (weighted) layer loss.
 
+    Parameters
+    ----------
+    z : torch.Tensor
+        Pre-activations.
+    rule : Rule
+        From :func:`get_rule`.
+    weighted : bool, default=True
+        Weight the layer-loss gradient by ``|dL/dh|``.
+    record : LayerRecord, optional
+        Receives the targets and layer loss of the batch.
+
+    Returns
+    -------
+    torch.Tensor
+
+    Examples
+    --------
+
     >>> import torch
     >>> from hardtarget.torch.losses import get_rule
     >>> hard_activation(torch.tensor([-1.0, 0.0, 2.0]), get_rule("soft_hinge", "sign")).tolist()
@@ -228,6 +246,23 @@ def make_activation(activation: str, rule: str | None = None, weighted: bool = T
 
     Continuous activations (``relu``, ``sat-relu``) train by ordinary backprop and
     take no rule (``None`` or ``"backprop"``).
+
+    Parameters
+    ----------
+    activation : str
+        ``sign``, ``step``, ``qrelu<k>``, or the full-precision ``relu``/``sat-relu``.
+    rule : str or None
+        The layer loss that trains hard units (``soft_hinge``/``ftp-sh``,
+        ``saturated_hinge``/``sste``, ``hinge``, ``ste``); default ``soft_hinge``.
+    weighted : bool, default=True
+        Weight each unit's layer loss by ``|dL/dh|`` (equation 3).
+
+    Returns
+    -------
+    torch.nn.Module
+
+    Examples
+    --------
 
     >>> make_activation("qrelu3", "sste")
     HardActivation(qrelu3, rule=saturated_hinge, weighted=True)

@@ -175,6 +175,22 @@ def canonical_rule(name: str) -> str:
 def get_rule(name: str, kind: str, k: int = 1) -> Rule:
     """The rule ``name`` for activation ``kind``; refuses pairs that do not exist.
 
+    Parameters
+    ----------
+    name : str
+        A rule name or alias (see :data:`RULES`).
+    kind : str
+        The activation kind: ``sign``, ``step`` or ``qrelu``.
+    k : int, default=1
+        Steps of a quantized ReLU.
+
+    Returns
+    -------
+    Rule
+
+    Examples
+    --------
+
     >>> get_rule("sste", "sign").name
     'saturated_hinge'
     """

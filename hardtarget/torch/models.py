@@ -53,9 +53,21 @@ def _flat_size(features: nn.Module, in_shape: Sequence[int]) -> int:
 
 
 class MLP(nn.Module):
-    """Fully connected net: ``Linear -> act -> ... -> Linear`` (the output is linear).
+    """Fully connected net: ``Linear``, activation, ..., ``Linear`` (the output is linear).
 
     ``sizes`` lists the widths, inputs first (``[64, 32, 2]``); inputs are flattened.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Widths, inputs first.
+    activation : str, default="sign"
+        ``sign``, ``step``, ``qrelu<k>``, or the full-precision ``relu``/``sat-relu``.
+    rule : str or None
+        The layer loss that trains hard units (``soft_hinge``/``ftp-sh``,
+        ``saturated_hinge``/``sste``, ``hinge``, ``ste``); default ``soft_hinge``.
+    weighted : bool, default=True
+        Weight each unit's layer loss by ``|dL/dh|`` (equation 3).
     """
 
     def __init__(
@@ -303,6 +315,34 @@ def make_model(
     """Build model ``name`` (one of :data:`MODELS`) for the given activation and rule.
 
     Extra keyword arguments go to the model (``width``, ``width_mult``, ``hidden``).
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`MODELS`.
+    activation : str, default="sign"
+        ``sign``, ``step``, ``qrelu<k>``, or the full-precision ``relu``/``sat-relu``.
+    rule : str or None
+        The layer loss that trains hard units (``soft_hinge``/``ftp-sh``,
+        ``saturated_hinge``/``sste``, ``hinge``, ``ste``); default ``soft_hinge``.
+    weighted : bool, default=True
+        Weight each unit's layer loss by ``|dL/dh|`` (equation 3).
+    in_shape : sequence of int, default=(3, 32, 32)
+        Shape of one input.
+    num_classes : int, default=10
+        Output units.
+    **kwargs
+        Model sizes.
+
+    Returns
+    -------
+    torch.nn.Module
+
+    Examples
+    --------
+    >>> net = make_model("mlp", "sign", in_shape=(1, 8, 8), num_classes=2, hidden=(16,))
+    >>> type(net).__name__
+    'MLP'
     """
     key = str(name).strip().lower()
     if key not in MODELS:

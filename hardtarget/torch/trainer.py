@@ -60,6 +60,39 @@ class TrainerState:
     ``epoch`` is 1-based; ``row`` is the current epoch's metrics; setting ``stop`` ends
     the run after the current epoch.  ``start_epoch`` (0-based) and ``history`` may be
     set by a resuming callback in ``on_fit_start``.
+
+    Parameters
+    ----------
+    model, net : torch.nn.Module
+        The model as given, and as trained (compiled or wrapped for data parallelism).
+    optimizer, scheduler, scaler
+        The optimizer, LR scheduler and gradient scaler of the run.
+    epochs : int
+        Epochs of the run.
+    device : torch.device
+        Where it runs.
+    rank, world : int
+        This process's rank and the number of processes (data parallelism).
+    epoch, start_epoch : int
+        The current epoch (1-based) and the first one (0-based, set when resuming).
+    history : list of dict
+        Rows of the finished epochs.
+    row : dict
+        The current epoch's metrics.
+    best : dict
+        The best row so far.
+    improved : bool
+        Whether this epoch is the best so far.
+    stop : bool
+        Set to end the run after this epoch.
+    status : str
+        ``running``, then how the run ended.
+    saved : str or None
+        The last checkpoint written.
+    batch_loss : float
+        Loss of the last batch.
+    batch_size : int
+        Size of the last batch.
     """
 
     model: nn.Module
@@ -90,6 +123,17 @@ class FitResult:
 
     ``status`` is ``completed``, ``stopped`` (a callback set ``stop``) or ``interrupted``
     (the ``stop`` argument returned True; the model is as the last step left it).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The trained model.
+    history : list of dict
+        One row of metrics per epoch.
+    best : dict
+        The best epoch's row and the metric it was chosen by (``monitor``).
+    status : str
+        See above.
     """
 
     model: nn.Module
@@ -196,6 +240,8 @@ def fit(
         A progress bar per epoch (``None``: when stderr is a terminal).
     stop : callable, default=None
         Checked before every batch; when it returns True the run ends as ``interrupted``.
+    decay_biases_and_norms : bool, default=False
+        Also apply ``weight_decay`` to biases and normalization parameters.
 
     Returns
     -------

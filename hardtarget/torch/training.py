@@ -92,6 +92,31 @@ class TrainConfig:
     the model (``model``, ``activation``, ``rule``, ``model_options``) and the data
     (``dataset``, ``data_dir``, ``image_size``, ``limit``, ``augment``, ``normalize``).
     ``patience`` adds early stopping on the selection metric.
+
+    Attributes
+    ----------
+    model, activation, rule, weighted, model_options
+        The model (:func:`make_model`): name, activation, rule, whether the layer loss is weighted,
+        sizes.
+    dataset, data_dir, image_size, limit, augment, normalize
+        The data (:func:`load_dataset`): name, directory, image size, at most ``limit`` training
+        samples, augmentation, per-channel normalization.
+    preset : str, optional
+        A recipe of the paper (:data:`PRESETS`) that fills the ``None`` fields.
+    epochs, batch_size, optimizer, lr, momentum, weight_decay, decay_biases_and_norms, milestones
+        As for :func:`fit`.
+    gamma, val_split, stratify, seed, device, precision, channels_last, compile, deterministic
+        As for :func:`fit`.
+    progress
+        As for :func:`fit`.
+    out_dir : str, optional
+        Where checkpoints and logs go.
+    resume : bool, default=False
+        Continue from ``out_dir/last.pt``.
+    patience : int, optional
+        Early stopping after this many epochs without a better selection metric.
+    log_layers : bool, default=False
+        Add each hard layer's layer loss and share of +1 targets to the epoch rows.
     """
 
     model: str = "convnet4"
@@ -170,7 +195,23 @@ def _check(c: TrainConfig) -> None:
 
 @dataclass
 class TrainResult:
-    """Outcome of :func:`train`: the model, per-epoch history, best epoch, normalization."""
+    """Outcome of :func:`train`: the model, per-epoch history, best epoch, normalization.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The trained model.
+    history : list of dict
+        One row per epoch.
+    best : dict
+        The best epoch's row.
+    norm : tuple
+        ``(mean, std)`` per channel applied to the inputs.
+    out_dir : str or None
+        Where the checkpoints and logs are.
+    status : str
+        ``completed``, ``stopped`` or ``interrupted``.
+    """
 
     model: nn.Module
     history: list
@@ -213,6 +254,17 @@ def train(config: TrainConfig, callbacks: Sequence[Any] = ()) -> TrainResult:
     ``on_epoch_end`` the epoch's checkpoint is already written.  A NaN or infinite loss
     stops training with :class:`HardTargetError`; ``last.pt`` then still holds the last
     good epoch.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    callbacks : sequence of Callback, optional
+        Extra callbacks.
+
+    Returns
+    -------
+    TrainResult
     """
     c = config.resolved()
     bundle, train_set, val_set, norm = _data(c)

@@ -33,6 +33,18 @@ class UnitResult:
     certificate : for ``separable is False``, ``lambda >= 0`` summing to 1 with
         ``sum_i lambda_i t_i [x_i, 1] = 0`` (see :func:`hardtarget.check_certificate`).
     solver : name of the solver that produced the verdict.
+
+    Parameters
+    ----------
+    info : dict
+        Solver-specific details.
+
+    Examples
+    --------
+    >>> import hardtarget as ht
+    >>> u = ht.solve_unit([[0.0], [1.0], [2.0]], [-1, 1, 1])
+    >>> u.separable, u.errors
+    (True, 0)
     """
 
     separable: bool | None

@@ -23,6 +23,16 @@ __all__ = ["UnitCache"]
 class UnitCache:
     """A bounded LRU cache of :class:`UnitResult` objects.
 
+    Parameters
+    ----------
+    maxsize : int
+        Results kept (least recently used first out).
+    certificates : int
+        Input matrices whose certificate stores are kept.
+
+    Examples
+    --------
+
     >>> import numpy as np
     >>> from hardtarget import solve_unit
     >>> cache = UnitCache()
@@ -55,7 +65,27 @@ class UnitCache:
         options: dict,
         input_key: bytes | None = None,
     ) -> tuple:
-        """The cache key; pass ``input_key`` (a digest of A) to avoid rehashing shared inputs."""
+        """The cache key; pass ``input_key`` (a digest of A) to avoid rehashing shared inputs.
+
+        Parameters
+        ----------
+        A : numpy.ndarray
+            Inputs ``(n_samples, n_features)``.
+        t : numpy.ndarray
+            ±1 targets.
+        s : numpy.ndarray or None
+            Sample weights.
+        solver : str
+            Solver name.
+        options : dict
+            Solver options.
+        input_key : bytes, optional
+            A digest of ``A`` computed before.
+
+        Returns
+        -------
+        bytes
+        """
         return UnitCache.keys(A, t.reshape(1, -1), s, solver, options, input_key)[0]
 
     @staticmethod
@@ -67,7 +97,27 @@ class UnitCache:
         options: dict,
         input_key: bytes | None = None,
     ) -> list:
-        """The keys of the units ``Tt`` (one target row per unit) on shared inputs ``A``."""
+        """The keys of the units ``Tt`` (one target row per unit) on shared inputs ``A``.
+
+        Parameters
+        ----------
+        A : numpy.ndarray
+            Shared inputs ``(n_samples, n_features)``.
+        Tt : numpy.ndarray
+            ``(n_units, n_samples)`` targets.
+        s : numpy.ndarray or None
+            Sample weights.
+        solver : str
+            Solver name.
+        options : dict
+            Solver options.
+        input_key : bytes, optional
+            A digest of ``A`` computed before.
+
+        Returns
+        -------
+        list of bytes
+        """
         shared = (
             input_key or digest(A),
             b"" if bool((s == 1.0).all()) else digest(s),
@@ -77,6 +127,13 @@ class UnitCache:
         return [(shared[0], digest(t), *shared[1:]) for t in Tt]
 
     def get(self, key: tuple) -> UnitResult | None:
+        """The result stored under ``key``, or None (counts a hit or a miss).
+
+        Parameters
+        ----------
+        key : bytes
+            From :meth:`key`.
+        """
         r = self._data.get(key)
         if r is None:
             self.misses += 1
@@ -86,12 +143,33 @@ class UnitCache:
         return r
 
     def put(self, key: tuple, result: UnitResult) -> None:
+        """Store ``result`` under ``key`` (the least recently used one goes when full).
+
+        Parameters
+        ----------
+        key : bytes
+            From :meth:`key`.
+        result : UnitResult
+            The result to keep.
+        """
         self._data[key] = result
         if len(self._data) > self.maxsize:
             self._data.popitem(last=False)
 
     def store(self, input_key: bytes, shape: tuple) -> CertificateStore | None:
-        """The certificate store of the inputs with digest ``input_key`` (None if kept off)."""
+        """The certificate store of the inputs with digest ``input_key`` (None if kept off).
+
+        Parameters
+        ----------
+        input_key : bytes
+            Digest of the input matrix.
+        shape : tuple of int
+            Its shape ``(n_samples, n_features)``.
+
+        Returns
+        -------
+        CertificateStore or None
+        """
         if self.certificates <= 0:
             return None
         st = self._stores.get(input_key)
@@ -109,6 +187,7 @@ class UnitCache:
         return {"hits": sum(x.hits for x in st), "misses": sum(x.misses for x in st)}
 
     def clear(self) -> None:
+        """Forget every result and certificate store, and reset the counters."""
         self._data.clear()
         self._stores.clear()
         self.hits = self.misses = 0

@@ -83,6 +83,17 @@ class CertificateStore:
         """Keep the certificate ``lam`` (length m, checked before) of targets ``t``.
 
         Returns False (nothing kept) when its support is wider than ``n_features + 2``.
+
+        Parameters
+        ----------
+        t : numpy.ndarray
+            int8 ±1 targets.
+        lam : numpy.ndarray
+            The certificate, length ``n_samples``.
+
+        Returns
+        -------
+        bool
         """
         lam = np.asarray(lam, dtype=np.float64)
         S = np.flatnonzero(lam > 0)
@@ -106,6 +117,17 @@ class CertificateStore:
         """A stored certificate that also refutes int8 targets ``t`` under weights ``s``.
 
         Returns it as a length-m ``lambda`` (summing to 1), or None when none applies.
+
+        Parameters
+        ----------
+        t : numpy.ndarray
+            int8 ±1 targets.
+        s : numpy.ndarray or None
+            Sample weights.
+
+        Returns
+        -------
+        numpy.ndarray or None
         """
         n = self._filled
         c = _refuting(self._rows[:n], self._signs[:n], self._size[:n], t, s)
@@ -123,14 +145,32 @@ class CertificateStore:
         return {**self.__dict__, "_bases": []}  # HiGHS bases do not pickle (a speed hint only)
 
     def nearest_basis(self, t: np.ndarray):
-        """The kept simplex basis whose column differs least from ``t`` (None if none kept)."""
+        """The kept simplex basis whose column differs least from ``t`` (None if none kept).
+
+        Parameters
+        ----------
+        t : numpy.ndarray
+            int8 ±1 targets.
+
+        Returns
+        -------
+        object or None
+        """
         if not self._bases:
             return None
         d = [np.count_nonzero(u != t) for u, _ in self._bases]
         return self._bases[int(np.argmin(d))][1]
 
     def keep_basis(self, t: np.ndarray, basis) -> None:
-        """Keep the final basis of the LP of column ``t`` (the oldest of 8 makes room)."""
+        """Keep the final basis of the LP of column ``t`` (the oldest of 8 makes room).
+
+        Parameters
+        ----------
+        t : numpy.ndarray
+            int8 ±1 targets.
+        basis : object
+            The HiGHS basis.
+        """
         self._bases.append((np.array(t, dtype=np.int8), basis))
         if len(self._bases) > 8:
             self._bases.pop(0)

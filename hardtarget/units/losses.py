@@ -76,6 +76,20 @@ def _apply(code, u, grad):
 def layer_loss(name: str, u) -> np.ndarray:
     """Elementwise layer loss of ``u = t * z``.
 
+    Parameters
+    ----------
+    name : str
+        ``hinge``, ``saturated_hinge`` or ``soft_hinge``.
+    u : array-like
+        ``t * z``.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+
     >>> layer_loss("hinge", [-2.0, 0.5, 3.0]).tolist()
     [3.0, 0.5, 0.0]
     """
@@ -86,6 +100,20 @@ def layer_loss(name: str, u) -> np.ndarray:
 def layer_loss_grad(name: str, u) -> np.ndarray:
     """Elementwise derivative of the layer loss with respect to ``u = t * z``.
 
+    Parameters
+    ----------
+    name : str
+        ``hinge``, ``saturated_hinge`` or ``soft_hinge``.
+    u : array-like
+        ``t * z``.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+
     >>> layer_loss_grad("saturated_hinge", [-2.0, 0.5, 3.0]).tolist()
     [0.0, -1.0, 0.0]
     """
@@ -95,6 +123,20 @@ def layer_loss_grad(name: str, u) -> np.ndarray:
 
 def error_count(Z, T) -> int:
     """Samples (rows) with some output on the wrong side: ``(z > 0) != (t > 0)``, sign(0) = -1.
+
+    Parameters
+    ----------
+    Z : numpy.ndarray
+        Pre-activations ``(n_samples, k)``.
+    T : numpy.ndarray
+        ±1 targets ``(n_samples, k)``.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
 
     >>> error_count(np.array([[0.5], [0.0], [-1.0]]), np.array([[1], [1], [-1]]))
     1

@@ -285,6 +285,22 @@ def check_certificate(A: np.ndarray, t: np.ndarray, lam: np.ndarray) -> bool:
     ``sum_i lambda_i t_i [x_i, 1] = 0`` in rational arithmetic on the floats given
     (see :mod:`hardtarget.units.exact`); ``lam`` itself is a float rounding of one.
 
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_features)
+        The unit's inputs.
+    t : array-like of shape (n_samples,)
+        Its ±1 targets.
+    lam : array-like of shape (n_samples,)
+        The certificate.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+
     >>> import numpy as np
     >>> X = np.array([[-1.0, -1], [-1, 1], [1, -1], [1, 1]])
     >>> check_certificate(X, [-1, 1, 1, -1], np.full(4, 0.25))  # XOR

@@ -208,7 +208,17 @@ SOLVERS: dict = {
 
 
 def get_solver(name: str) -> Callable:
-    """The solver function registered under ``name`` (``soft-hinge`` spells ``soft_hinge``)."""
+    """The solver function registered under ``name`` (``soft-hinge`` spells ``soft_hinge``).
+
+    Parameters
+    ----------
+    name : str
+        A solver name (:data:`SOLVERS`).
+
+    Returns
+    -------
+    callable
+    """
     try:
         return SOLVERS[name.replace("-", "_")]
     except (KeyError, TypeError, AttributeError):
@@ -238,6 +248,35 @@ def solve_unit(
     returning True to stop) is asked between Newton steps, between chunks of perceptron
     and descent epochs on large units, and inside LP and QP solves; when it says stop,
     :class:`~hardtarget.errors.StopRequested` is raised.
+
+    Parameters
+    ----------
+    inputs : array-like of shape (n_samples, n_features)
+        The unit's inputs.
+    targets : array-like of shape (n_samples,)
+        ±1 targets.
+    solver : str, default="auto"
+        ``auto``, ``lp``, ``perceptron``, ``hinge``, ``saturated_hinge`` or ``soft_hinge``.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight of each target.
+    cache : UnitCache, optional
+        Results of earlier solves.
+    stop : callable, optional
+        Returns True to stop.
+    **options
+        Passed to the solver.
+
+    Returns
+    -------
+    UnitResult
+
+    Raises
+    ------
+    StopRequested
+        When ``stop`` asked to stop.
+
+    Examples
+    --------
 
     >>> import numpy as np
     >>> X = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]])

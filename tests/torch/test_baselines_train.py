@@ -157,12 +157,12 @@ def test_procedures_refuse_what_they_set(digits):
         train_weight_dist(CBNet([("fc", 4)], (1, 8, 8), 10), (X, y))
 
 
-def test_readme_baselines_example_runs():
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = text.split("### Baselines: continuous binarization", 1)[1]
+def test_guide_baselines_example_runs():
+    guide = Path(__file__).resolve().parents[2] / "docs" / "guide" / "torch-bridge.md"
+    section = guide.read_text().split("## The baselines: continuous binarization", 1)[1]
     ns: dict = {}
     block = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)[0]
-    exec(compile(block, "README.md", "exec"), ns)  # noqa: S102  (the README's own example)
+    exec(compile(block, "torch-bridge.md", "exec"), ns)  # noqa: S102  (the guide's own example)
     assert ns["res"].history[-1]["test_top1"] > 80
     assert ns["net"].widths == (100, 100, 10)
     assert ns["final"].int_weight(0).dtype == torch.int8

@@ -87,6 +87,8 @@ class SatLP(Strategy):
     :func:`hardtarget.check_certificate` alone; ``info["symmetric_certificates"]`` the
     same for every image of a first-layer cut.  A cut forbids its targets (and their
     negation) on its rows for every unit of its layer.
+    seed : int or None, default=None
+        Seed of the strategy's random choices (``solve(seed=...)`` sets it).
     """
 
     name = "sat-lp"

@@ -91,6 +91,8 @@ class SatSearch(Strategy):
 
     The network returned is the evaluator's (each unit re-solved exactly for the
     solver's targets); the solver's own integer weights are in ``info["integer_weights"]``.
+    seed : int or None, default=None
+        Seed of the strategy's random choices (``solve(seed=...)`` sets it).
     """
 
     name = "sat"

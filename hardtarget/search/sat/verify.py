@@ -52,6 +52,8 @@ def sat_verify(
     weights : ``integer``, ``binary`` or ``ternary`` (default: integer for cpsat,
         binary for pysat).
     time_limit : seconds per unit.
+    weight_bound : int or "auto", default="auto"
+        Bound on the integer weights of ``cpsat``.
 
     Examples
     --------

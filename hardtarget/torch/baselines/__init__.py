@@ -41,7 +41,7 @@ _WHERE = {
     "ARCHS": "arch",
     "arch_spec": "arch",
     "parse_spec": "arch",
-    "CBStages": "callbacks",
+    "CBStages": "cb_stages",
     "DiscreteBN": "callbacks",
     "PCF": "cb",
     "CBNet": "cb",

@@ -34,7 +34,18 @@ _TOKEN = re.compile(r"^(?:(\d+)C(\d+)|P2|(\d+)FC|FC(\d+))$", re.IGNORECASE)
 
 
 def parse_spec(text: str) -> list:
-    """Blocks of a spec string such as ``"128C3-128C3-P2-1024FC"``."""
+    """Blocks of a spec string such as ``"128C3-128C3-P2-1024FC"``.
+
+    Parameters
+    ----------
+    text : str
+        Blocks separated by ``-``: ``<n>C<k>`` convolutions, ``P<k>`` pooling, ``<n>FC`` or
+        ``FC<n>`` dense layers.
+
+    Returns
+    -------
+    list
+    """
     if not isinstance(text, str) or not text.strip():
         raise HardTargetError(
             f"a layer spec must be a non-empty string like '32C3-P2-FC128', got {text!r}"
@@ -88,7 +99,19 @@ ARCHS = {"mlp": _mlp, "cnn": _cnn, "vgg": _vgg, "spec": _spec}
 
 
 def arch_spec(name: str, **sizes) -> list:
-    """The block list of architecture ``name`` (one of :data:`ARCHS`) with its sizes."""
+    """The block list of architecture ``name`` (one of :data:`ARCHS`) with its sizes.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`ARCHS`.
+    **sizes
+        Sizes of the architecture (``hidden``, ``channels``, ``fc``, ``spec``, ...).
+
+    Returns
+    -------
+    list
+    """
     key = str(name).strip().lower()
     if key not in ARCHS:
         raise HardTargetError(f"unknown baseline model {name!r}; valid: {', '.join(ARCHS)}")

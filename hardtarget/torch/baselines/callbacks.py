@@ -9,7 +9,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -17,59 +17,9 @@ import torch
 from ...errors import HardTargetError
 from ..callbacks import Callback
 from ..sources import as_source
+from .cb_stages import CBStages
 
 __all__ = ["CBStages", "DiscreteBN", "input_batches"]
-
-
-class CBStages(Callback):
-    """Continuous binarization's schedule: ``pretrain`` epochs, then ``per_stage`` epochs for
-    each stage of :class:`~hardtarget.torch.baselines.CBNet` (an int, or one per stage).
-
-    The run's ``epochs`` should be :meth:`total`; the net is binarized when the run ends
-    (also when stopped early), and the row gets ``cb_stage`` and the slopes ``m<l>``.
-    """
-
-    def __init__(self, pretrain: int = 0, per_stage: int | Sequence[int] = 1) -> None:
-        self.pretrain, self.per_stage = pretrain, per_stage
-
-    def epochs(self, n_stages: int) -> list:
-        """Epochs of stage 0 (pre-training) and of stages ``1..n_stages``."""
-        per = (
-            [self.per_stage] * n_stages if isinstance(self.per_stage, int) else list(self.per_stage)
-        )
-        out = [self.pretrain, *per]
-        if len(per) != n_stages or any(not isinstance(e, int) or e < 0 for e in out):
-            raise HardTargetError(
-                f"CBStages needs pretrain >= 0 and {n_stages} per-stage epoch counts "
-                f">= 0 (one per hidden layer, then the output layer), got {self.per_stage}"
-            )
-        return out
-
-    def total(self, n_stages: int) -> int:
-        """Epochs of the whole schedule."""
-        return sum(self.epochs(n_stages))
-
-    def on_fit_start(self, state: Any) -> None:
-        model = state.model
-        if not hasattr(model, "set_stage"):
-            raise HardTargetError(f"CBStages drives a CBNet, got {type(model).__name__}")
-        self._ends = torch.tensor(self.epochs(model.n_stages)).cumsum(0).tolist()
-
-    def on_epoch_start(self, state: Any) -> None:
-        stage = next(
-            (s for s, end in enumerate(self._ends) if state.epoch <= end), len(self._ends) - 1
-        )
-        if stage != state.model.stage:
-            state.model.set_stage(stage)
-
-    def on_epoch_end(self, state: Any) -> None:
-        state.row["cb_stage"] = state.model.stage
-        for j, act in enumerate(state.model.acts, start=1):
-            state.row[f"m{j}"] = float(act.m.detach())
-
-    def on_fit_end(self, state: Any) -> None:
-        if state.status in ("completed", "stopped", "interrupted"):
-            state.model.binarize()
 
 
 def input_batches(
@@ -98,6 +48,15 @@ class DiscreteBN(Callback):
     ``fit`` evaluates right after each training pass; the net then finds its statistics
     stale and recomputes them with the batches this callback lends it (section 5.1).
     Pass the same ``preprocess`` as to ``fit``.
+
+    Parameters
+    ----------
+    data : data
+        The training inputs (anything :func:`~hardtarget.torch.fit` takes).
+    batch_size : int, default=256
+        Batches of the statistics pass.
+    preprocess : callable, optional
+        As given to ``fit``.
     """
 
     def __init__(

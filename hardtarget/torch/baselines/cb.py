@@ -40,6 +40,15 @@ class PCF(nn.Module):
     """``clip(x/m + a/2, 0, a)``, or the SBAF ``a * 1[x > 0]`` once ``binary``.
 
     ``learn`` says whether ``m`` and ``a`` take gradients in the current stage.
+
+    Parameters
+    ----------
+    m : float, default=0.5
+        Slope parameter.
+    a : float, default=2.0
+        Scale.
+    m_switch : float, default=0.02
+        A slope at or below this switches the activation to ``a * 1[x > 0]`` for good.
     """
 
     def __init__(self, m: float = 0.5, a: float = 2.0, m_switch: float = 0.02) -> None:
@@ -158,6 +167,9 @@ class CBNet(nn.Module):
             self._pool_after.append(False)
         self.out = nn.Linear(math.prod(shapes[-1]), int(num_classes))
         self.pool = nn.MaxPool2d(2)
+        self.m_init = float(m)
+        # the slope schedule's factor on lam in the current stage (CBStages sets it)
+        self.register_buffer("lam_scale", torch.tensor(1.0))
         self.stage = 0
         self.set_stage(0)
 
@@ -168,7 +180,13 @@ class CBNet(nn.Module):
 
     def set_stage(self, stage: int) -> None:
         """Stage 0 pre-trains; stage ``l`` learns the slope of activation ``l`` (1-based);
-        stage ``n_stages`` trains the output layer of the binary-activated net."""
+        stage ``n_stages`` trains the output layer of the binary-activated net.
+
+        Parameters
+        ----------
+        stage : int
+            0 to ``n_stages``.
+        """
         if not 0 <= stage <= self.n_stages:
             raise HardTargetError(f"stage must be in 0..{self.n_stages}, got {stage}")
         self.stage = int(stage)
@@ -182,13 +200,15 @@ class CBNet(nn.Module):
         self.set_stage(self.n_stages)
 
     def regularization(self) -> torch.Tensor:
-        """``lam_l * m_l**2`` (or ``|m_l|``) of the slope learned in this stage, else 0."""
+        """``lam_scale * lam_l * m_l**2`` (or ``|m_l|``) of the slope learned in this stage,
+        else 0; ``lam_scale`` is the slope schedule's factor (1 unless a
+        :class:`~hardtarget.torch.baselines.CBStages` schedule raises it)."""
         if self.stage == 0 or self.stage > len(self.acts):
             return torch.zeros(())
         act = self.acts[self.stage - 1]
         if act.is_binary():
             return torch.zeros(())
-        lam = self._lam[self.stage - 1]
+        lam = self._lam[self.stage - 1] * self.lam_scale  # a tensor: no device sync
         return lam * (act.m**2 if self.regularizer == "l2" else act.m.abs())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -29,9 +29,6 @@ _FTPROP_ONLY = {
     "preset": None,
     "optimizer": None,
     "momentum": None,
-    "weight_decay": None,
-    "milestones": None,
-    "resume": False,
     "log_layers": False,
     "early_stop": None,
 }
@@ -81,6 +78,13 @@ def add_args(p: argparse.ArgumentParser) -> None:
         "--slope-regularizer", choices=["l2", "l1"], default="l2", help="cb: l2 (default) or l1"
     )
     g.add_argument(
+        "--slope-schedule",
+        choices=["anneal", "fixed"],
+        default="anneal",
+        help="cb: anneal (default) raises the slope regularization until m reaches m_switch "
+        "before each swap; fixed keeps --slope-lambda",
+    )
+    g.add_argument(
         "--logit-lr", type=float, default=1e-2, help="weight-dist: learning rate of the logits"
     )
 
@@ -120,10 +124,27 @@ def _data(args: argparse.Namespace):
     return bundle, train, val, (list(norm[0]), list(norm[1])), normalizer(norm)
 
 
+def _milestones(text: str | None) -> list:
+    try:
+        return [int(m) for m in (text or "").split(",") if m.strip()]
+    except ValueError:
+        raise HardTargetError(
+            f"--milestones must be comma-separated epochs, e.g. 20,25; got {text!r}"
+        ) from None
+
+
 def _fit_kwargs(args: argparse.Namespace, bundle, val, pre) -> dict:
     from ..data import augment
 
     return {
+        "out_dir": args.out,
+        "resume": args.resume,
+        "weight_decay": args.weight_decay or 0.0,
+        "decay_biases_and_norms": args.decay_biases_and_norms,
+        "milestones": _milestones(args.milestones),
+        "gamma": args.gamma,
+        "channels_last": args.channels_last,
+        "compile": args.compile or False,
         "test": bundle.test,
         "val": val,
         "batch_size": args.batch_size,
@@ -190,6 +211,7 @@ def run_cb(args: argparse.Namespace) -> int:
             stage_epochs=per,
             lr=args.lr or 1e-3,
             slope_lr=args.slope_lr,
+            slope_schedule=args.slope_schedule,
             **_fit_kwargs(args, bundle, val, pre),
         ),
     )
@@ -243,7 +265,10 @@ def _finish(args: argparse.Namespace, bundle, norm, run) -> int:
         print("hardtarget train: interrupted", file=sys.stderr)
         return 130
     if args.out:
-        _save(Path(args.out), res, norm)
+        from ..._io import exclusive_lock
+
+        with exclusive_lock(Path(args.out)):
+            _save(Path(args.out), res, norm)
     if args.export_network:
         from ..convert import from_torch
 

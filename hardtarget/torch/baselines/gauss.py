@@ -61,11 +61,14 @@ def gumbel_sign(
     For the two outcomes ``+1, -1`` with logits ``(l, 0)`` the relaxed one-hot sample
     is ``softmax((l + g) / tau)``; its value ``y_+ - y_-`` equals
     ``tanh((l + g_1 - g_2) / (2 tau))``, and ``g_1 - g_2`` is standard logistic noise.
+    Computed by :func:`.fused.gumbel_sign_fused` (one autograd function).
     """
+    from .fused import gumbel_sign_fused
+
     u = torch.rand(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
     u = u.clamp(1e-6, 1 - 1e-6)
     noise = torch.log(u) - torch.log1p(-u)
-    return torch.tanh((sign_logit(mu, var) + noise) / (2.0 * tau))
+    return gumbel_sign_fused(mu, var, noise, tau)
 
 
 def gauss_sample(

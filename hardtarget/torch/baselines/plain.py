@@ -73,7 +73,17 @@ class BlockNet(nn.Module, abc.ABC):
 
     @abc.abstractmethod
     def weight(self, i: int) -> torch.Tensor:
-        """Weights of block ``i`` (``(out, in)`` or ``(out, in, k, k)``)."""
+        """Weights of block ``i`` (``(out, in)`` or ``(out, in, k, k)``).
+
+        Parameters
+        ----------
+        i : int
+            Block index.
+
+        Returns
+        -------
+        torch.Tensor
+        """
 
     def _act(self, z: torch.Tensor) -> torch.Tensor:
         if self.activation == "tanh":
@@ -105,6 +115,17 @@ class RealNet(BlockNet):
     """Real weights with ``tanh``: the full-precision net that initializes the distributions.
 
     ``dropout`` gives one probability per weight block input (input layer first).
+
+    Parameters
+    ----------
+    spec : list
+        Blocks (:func:`arch_spec`).
+    in_shape : sequence of int
+        Shape of one input.
+    num_classes : int
+        Output units.
+    dropout : float or sequence of float, default=0.0
+        See above.
     """
 
     def __init__(
@@ -132,7 +153,23 @@ class RealNet(BlockNet):
 
 
 class DiscreteNet(BlockNet):
-    """The final network: weights ``ints[i] / den`` stored as ``int8``, sign (or tanh) units."""
+    """The final network: weights ``ints[i] / den`` stored as ``int8``, sign (or tanh) units.
+
+    Parameters
+    ----------
+    spec : list
+        Blocks (:func:`arch_spec`).
+    in_shape : sequence of int
+        Shape of one input.
+    num_classes : int
+        Output units.
+    ints : sequence of torch.Tensor
+        Integer weights of each block.
+    den : int
+        Their common denominator.
+    activation : {"sign", "tanh"}, default="sign"
+        Hidden units.
+    """
 
     def __init__(
         self,
@@ -150,7 +187,17 @@ class DiscreteNet(BlockNet):
             self.register_buffer(f"int_weight{i}", w.to(torch.int8))
 
     def int_weight(self, i: int) -> torch.Tensor:
-        """The integer weights of block ``i``."""
+        """The integer weights of block ``i``.
+
+        Parameters
+        ----------
+        i : int
+            Block index.
+
+        Returns
+        -------
+        torch.Tensor
+        """
         return getattr(self, f"int_weight{i}")
 
     def weight(self, i: int) -> torch.Tensor:
@@ -163,6 +210,11 @@ class DiscreteNet(BlockNet):
         Every layer normalizes each batch with its own statistics while the running
         values average them over the batches (equal weights), as the paper's
         whole-training-set pass does.
+
+        Parameters
+        ----------
+        batches : iterable of torch.Tensor
+            Input batches.
         """
         was = self.training
         for bn in self.bns:

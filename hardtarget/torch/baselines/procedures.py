@@ -6,7 +6,10 @@
   discrete network with batch-norm statistics from its own pass over the training data.
 
 Both take the data (and ``test``, ``val``, ``batch_size``, ``seed``, ``preprocess``,
-``device``, ``progress``, ``stop``, ``callbacks``) exactly as ``fit`` does.
+``device``, ``progress``, ``stop``, ``callbacks``) exactly as ``fit`` does, and the
+optimizer options ``betas``, ``weight_decay``, ``decay_biases_and_norms``,
+``milestones``/``gamma`` for their own Adam (:mod:`.runs`); ``out_dir`` and ``resume``
+checkpoint and continue them as ``hardtarget train`` does.
 
 Examples
 --------
@@ -17,23 +20,24 @@ Examples
 
 from __future__ import annotations
 
+import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
 from torch import nn
 
 from ...errors import HardTargetError
 from ..trainer import fit
 from .callbacks import CBStages, DiscreteBN, input_batches
 from .cb import CBNet
+from .cb_stages import forced_message
 from .plain import RealNet
+from .runs import adam, check_resume, checkpoints, locked, phase_schedule, split_options
 from .weight_dist import WeightDistNet
 
 __all__ = ["BaselineResult", "train_cb", "train_weight_dist"]
-
-_FIXED = ("epochs", "optimizer", "lr")
 
 
 @dataclass
@@ -44,6 +48,15 @@ class BaselineResult:
     ``network`` the same as a sign :class:`~hardtarget.torch.models.MLP` when it is fully
     connected with sign units (else ``None``; an interrupted weight-distribution run may end
     with ``tanh`` units); ``history`` holds every phase's rows, tagged ``phase``.
+
+    Parameters
+    ----------
+    model, network, history, status
+        See above.
+    seconds : float
+        Training time.
+    stages : dict
+        Epochs of each phase.
     """
 
     model: nn.Module
@@ -52,15 +65,6 @@ class BaselineResult:
     status: str = "completed"
     seconds: float = 0.0
     stages: dict = field(default_factory=dict)
-
-
-def _check(kwargs: dict) -> None:
-    bad = [k for k in _FIXED if k in kwargs]
-    if bad:
-        raise HardTargetError(
-            f"{', '.join(bad)} are set by the procedure; use its own epoch and "
-            "learning-rate arguments"
-        )
 
 
 def _phase(
@@ -87,6 +91,17 @@ def _phase(
     return res.status
 
 
+def _batches_per_epoch(train: Any, kwargs: dict) -> int | None:
+    """Training steps per epoch, when the data says (None for a user's DataLoader or a
+    ``val_split``, which ``fit`` applies)."""
+    from ..sources import as_source
+
+    if kwargs.get("val_split"):
+        return None
+    src = as_source(train, kwargs.get("batch_size", 64), "train")
+    return None if src.user_loader else src.n_batches(int(os.environ.get("WORLD_SIZE", "1")))
+
+
 def train_cb(
     model: CBNet,
     train: Any,
@@ -95,6 +110,9 @@ def train_cb(
     stage_epochs: int | list = 5,
     lr: float = 1e-3,
     slope_lr: float = 1e-2,
+    slope_schedule: str = "anneal",
+    out_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
     **fit_kwargs,
 ) -> BaselineResult:
     """Continuous binarization of ``model`` (Algorithm 1) with Adam.
@@ -110,24 +128,61 @@ def train_cb(
         Epochs of each later stage (one per hidden activation, then the output layer).
     lr, slope_lr : float
         Learning rates of the weights and of the slopes and scales ``m, a``.
+    slope_schedule : {"anneal", "fixed"}
+        ``anneal`` scales the slope regularization to the stage's epochs and raises it
+        until ``m`` reaches ``m_switch`` (:class:`CBStages`); ``fixed`` keeps ``lam``.
+    out_dir : str or path, optional
+        Checkpoints (``out_dir/cb/last.pt``, ``best.pt``, logs), the directory locked
+        for the run.
+    resume : bool
+        Continue from ``out_dir/cb/last.pt``.
+    **fit_kwargs
+        Passed to :func:`~hardtarget.torch.fit`; ``betas``, ``weight_decay``,
+        ``decay_biases_and_norms``, ``milestones``, ``gamma`` configure the Adam
+        (``m, a`` are never decayed); ``scheduler`` steps it per epoch.
+
+    Returns
+    -------
+    BaselineResult
+        ``stages`` holds ``cb_epochs`` and ``swaps``: per hidden layer the slope
+        reached, whether the swap was forced, and the top-1 on (up to 1024 samples of)
+        ``val``, else ``test``, else the training data just before and after it (logged
+        only: it does not steer training).
     """
     if not isinstance(model, CBNet):
         raise HardTargetError(f"train_cb needs a CBNet, got {type(model).__name__}")
-    _check(fit_kwargs)
+    opts, kwargs = split_options(fit_kwargs, scheduler_ok=True)
     t0 = time.perf_counter()
-    sched = CBStages(pretrain_epochs, stage_epochs)
+    sched = CBStages(
+        pretrain_epochs,
+        stage_epochs,
+        schedule=slope_schedule,
+        probe=next(d for d in (kwargs.get("val"), kwargs.get("test"), train) if d is not None),
+        preprocess=kwargs.get("preprocess"),
+        batches_per_epoch=_batches_per_epoch(train, kwargs),
+        warn=False,
+    )
+    epochs = sched.epochs(model.n_stages)
     slopes = [p for act in model.acts for p in (act.m, act.a)]
     ids = {id(p) for p in slopes}
-    opt = torch.optim.Adam(
+    opt = adam(
         [
             {"params": [p for p in model.parameters() if id(p) not in ids], "lr": lr},
-            {"params": slopes, "lr": slope_lr},
-        ]
+            {"params": slopes, "lr": slope_lr, "decay": False},
+        ],
+        opts,
     )
+    kwargs.update(milestones=opts.milestones, gamma=opts.gamma)
     history: list = []
-    status = _phase(
-        model, train, "cb", sched.total(model.n_stages), opt, history, [sched], fit_kwargs
-    )
+    with locked(out_dir) as where:
+        check_resume(where, resume, ["cb"])
+        sig = {"spec": repr(model.spec), "epochs": epochs, "seed": kwargs.get("seed", 0)}
+        sig["slope_schedule"] = slope_schedule
+        ck = checkpoints(where, "cb", resume, sig, model)
+        status = _phase(model, train, "cb", sum(epochs), opt, history, [sched, *ck], kwargs)
+    msg = forced_message(sched.swaps, model.acts[0].m_switch if len(model.acts) else 0.0)
+    if msg and status == "completed":
+        warnings.warn(msg, UserWarning, stacklevel=2)
     model.binarize()
     mlp = model.to_sign_mlp() if all(b[0] == "fc" for b in model.spec) else None
     return BaselineResult(
@@ -136,18 +191,20 @@ def train_cb(
         history,
         status,
         time.perf_counter() - t0,
-        {"cb_epochs": sched.epochs(model.n_stages)},
+        {"cb_epochs": epochs, "swaps": sched.swaps},
     )
 
 
-def _dist_optimizer(net: WeightDistNet, lr: float, logit_lr: float) -> torch.optim.Optimizer:
+def _dist_optimizer(net: WeightDistNet, lr: float, logit_lr: float, opts, scale: float):
     logits = [layer.logits for layer in net.layers]
     ids = {id(p) for p in logits}
-    return torch.optim.Adam(
+    return adam(
         [
             {"params": logits, "lr": logit_lr},
             {"params": [p for p in net.parameters() if id(p) not in ids], "lr": lr},
-        ]
+        ],
+        opts,
+        scale,
     )
 
 
@@ -164,6 +221,8 @@ def train_weight_dist(
     q_max: float = 0.95,
     tau: float = 1.0,
     dropout: float | list | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
     **fit_kwargs,
 ) -> BaselineResult:
     """Discrete weight distributions with sign activations, from a real-valued ``tanh`` net.
@@ -184,54 +243,61 @@ def train_weight_dist(
         Initial largest probability (eq. 11) and Gumbel-softmax temperature.
     dropout : float or list, optional
         Dropout of the distribution nets (default: the real net's).
+    out_dir : str or path, optional
+        Checkpoints of every phase (``out_dir/real``, ``tanh``, ``sign``), the directory
+        locked for the run.
+    resume : bool
+        Continue from the last phase with a ``last.pt`` in ``out_dir``.
+    **fit_kwargs
+        Passed to :func:`~hardtarget.torch.fit`; ``betas``, ``weight_decay`` (in the
+        distribution phases an L2 penalty on the logits, like ``lam``),
+        ``decay_biases_and_norms``, ``milestones`` and ``gamma`` (epochs of the whole
+        procedure) configure the Adam of every phase.  ``scheduler`` is refused.
+
+    Returns
+    -------
+    BaselineResult
     """
     if not isinstance(real, RealNet):
         raise HardTargetError(
             f"train_weight_dist needs a RealNet to start from, got {type(real).__name__}"
         )
-    _check(fit_kwargs)
+    opts, kwargs = split_options(fit_kwargs, scheduler_ok=False)
+    kwargs["gamma"] = opts.gamma
     t0 = time.perf_counter()
     history: list = []
-    status = _phase(
-        real,
-        train,
-        "real",
-        real_epochs,
-        torch.optim.Adam(real.parameters(), lr=lr),
-        history,
-        [],
-        fit_kwargs,
-    )
-    drop = [d.p for d in real.drops] if dropout is None else dropout
-    net = WeightDistNet.from_real(
-        real, weights, "tanh" if tanh_epochs > 0 else "sign", q_max, tau=tau, dropout=drop
-    )
-    bn = DiscreteBN(train, max(256, fit_kwargs.get("batch_size", 64)), fit_kwargs.get("preprocess"))
     stages = {"real": real_epochs, "tanh": tanh_epochs, "sign": sign_epochs}
-    if tanh_epochs > 0 and status == "completed":
-        status = _phase(
-            net,
-            train,
-            "tanh",
-            tanh_epochs,
-            _dist_optimizer(net, lr, logit_lr),
-            history,
-            [bn],
-            fit_kwargs,
+    sig = {"spec": repr(real.spec), "weights": weights, "seed": kwargs.get("seed", 0)}
+    sig["epochs"] = [real_epochs, tanh_epochs, sign_epochs]
+    with locked(out_dir) as where:
+        check_resume(where, resume, list(stages))
+
+        def run(model, name, offset, make_opt, extra):
+            scale, kwargs["milestones"] = phase_schedule(opts, offset, stages[name])
+            ck = checkpoints(where, name, resume, sig, model)
+            return _phase(
+                model, train, name, stages[name], make_opt(scale), history, [*extra, *ck], kwargs
+            )
+
+        status = run(
+            real,
+            "real",
+            0,
+            lambda sc: adam([{"params": real.parameters(), "lr": lr}], opts, sc),
+            [],
         )
+        drop = [d.p for d in real.drops] if dropout is None else dropout
+        net = WeightDistNet.from_real(
+            real, weights, "tanh" if tanh_epochs > 0 else "sign", q_max, tau=tau, dropout=drop
+        )
+        bn = DiscreteBN(train, max(256, kwargs.get("batch_size", 64)), kwargs.get("preprocess"))
+        dist_opt = lambda sc: _dist_optimizer(net, lr, logit_lr, opts, sc)  # noqa: E731
+        if tanh_epochs > 0 and status == "completed":
+            status = run(net, "tanh", real_epochs, dist_opt, [bn])
+            if status == "completed":
+                net = WeightDistNet.from_dist(net, "sign")
         if status == "completed":
-            net = WeightDistNet.from_dist(net, "sign")
-    if status == "completed":
-        status = _phase(
-            net,
-            train,
-            "sign",
-            sign_epochs,
-            _dist_optimizer(net, lr, logit_lr),
-            history,
-            [bn],
-            fit_kwargs,
-        )
+            status = run(net, "sign", real_epochs + tanh_epochs, dist_opt, [bn])
     device = next(net.parameters()).device
     final = net.recompute_bn(input_batches(train, bn.batch_size, bn.preprocess, device)())
     fc = all(b[0] == "fc" for b in final.layout[:-1])

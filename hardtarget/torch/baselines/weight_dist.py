@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...errors import HardTargetError
+from .fused import squared_norm, weight_moments
 from .gauss import VAR_EPS, gauss_sample, gumbel_sign, max_pool_gauss, sign_mean
 from .plain import DiscreteNet, RealNet, block_layout, dropouts
 
@@ -63,6 +64,19 @@ def init_logits(w: torch.Tensor, weights: str = "ternary", q_max: float = 0.95) 
     ``(0, w_D + delta/2]`` and ``[w_1 - delta/2, 0)`` (signs kept, scale removed), then
     equation 11 puts ``q_max`` on the nearest values, interpolating linearly between
     neighbours, and ``q_min = (1 - q_max) / (D - 1)`` on the rest.
+
+    Parameters
+    ----------
+    w : torch.Tensor
+        Real weights.
+    weights : str, default="ternary"
+        A weight set (:data:`WEIGHT_SETS`).
+    q_max : float, default=0.95
+        Probability of the nearest values.
+
+    Returns
+    -------
+    torch.Tensor
     """
     ints, den = _weight_set(weights)
     v = torch.tensor(ints, dtype=torch.float64) / den
@@ -104,6 +118,7 @@ class ProbLayer(nn.Module):
         self.register_buffer("ints", torch.tensor(ints, dtype=torch.int8))
         self.register_buffer("values", torch.tensor(ints, dtype=torch.float32) / den)
         self.den = den
+        self._values = tuple(i / den for i in ints)
 
     def clip_(self) -> None:
         """Clip the logits to ``[-LOGIT_CLIP, LOGIT_CLIP]`` in place."""
@@ -111,12 +126,12 @@ class ProbLayer(nn.Module):
             self.logits.clamp_(-LOGIT_CLIP, LOGIT_CLIP)
 
     def moments(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and variance of every weight."""
-        p = torch.softmax(self.logits, -1)
-        mean = p @ self.values
-        return mean, (p @ (self.values * self.values) - mean * mean).clamp_min(VAR_EPS)
+        """Mean and variance of every weight (:func:`.fused.weight_moments`)."""
+        mean, var = weight_moments(self.logits, self._values)
+        return mean, var.clamp_min(VAR_EPS)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        self.clip_()
         mean, var = self.moments()
         if self.kernel:
             pad = self.kernel // 2
@@ -220,7 +235,25 @@ class WeightDistNet(nn.Module):
         **kwargs,
     ) -> WeightDistNet:
         """Initialize from a pre-trained :class:`RealNet`: logits by :func:`init_logits`,
-        batch-norm scale/shift and output bias copied."""
+        batch-norm scale/shift and output bias copied.
+
+        Parameters
+        ----------
+        real : RealNet
+            The pre-trained net.
+        weights : str, default="ternary"
+            A weight set (:data:`WEIGHT_SETS`).
+        activation : str, default="sign"
+            ``sign`` or ``tanh``.
+        q_max : float, default=0.95
+            Probability put on the nearest values (equation 11).
+        **kwargs
+            Passed to the constructor.
+
+        Returns
+        -------
+        WeightDistNet
+        """
         net = cls(real.spec, real.in_shape, real.layout[-1][2], weights, activation, **kwargs)
         with torch.no_grad():
             for i, layer in enumerate(net.layers):
@@ -233,7 +266,21 @@ class WeightDistNet(nn.Module):
 
     @classmethod
     def from_dist(cls, other: WeightDistNet, activation: str = "sign", **kwargs) -> WeightDistNet:
-        """A copy of ``other``'s distributions with another activation (the second stage)."""
+        """A copy of ``other``'s distributions with another activation (the second stage).
+
+        Parameters
+        ----------
+        other : WeightDistNet
+            The net whose distributions are copied.
+        activation : str, default="sign"
+            The new activation.
+        **kwargs
+            Passed to the constructor.
+
+        Returns
+        -------
+        WeightDistNet
+        """
         opts = {
             "dropout": [d.p for d in other.drops],
             "tau": other.tau,
@@ -248,7 +295,9 @@ class WeightDistNet(nn.Module):
     # -- training ----------------------------------------------------------------
     def regularization(self) -> torch.Tensor:
         """``lam * sum(logits ** 2)``: pulls the distributions towards uniform (section 6)."""
-        return self.lam * sum((layer.logits**2).sum() for layer in self.layers)
+        if self.lam == 0:
+            return torch.zeros(())
+        return self.lam * sum(squared_norm(layer.logits) for layer in self.layers)
 
     def clip_logits_(self) -> None:
         """Clip every logit to ``[-5, 5]`` (done before each training forward)."""
@@ -260,8 +309,7 @@ class WeightDistNet(nn.Module):
             return self._discrete()(x)
         self.stats_fresh.fill_(False)
         object.__setattr__(self, "_cache", None)
-        self.clip_logits_()
-        h = x
+        h = x  # every ProbLayer clips its logits first
         for i, block in enumerate(self.layout[:-1]):
             mu, var = self.layers[i](self.drops[i](h))
             if block[4]:
@@ -301,7 +349,13 @@ class WeightDistNet(nn.Module):
 
     @torch.no_grad()
     def recompute_bn(self, batches: Iterable[torch.Tensor]) -> DiscreteNet:
-        """Batch-norm statistics from a pass of the discrete network (section 5.1); returns it."""
+        """Batch-norm statistics from a pass of the discrete network (section 5.1); returns it.
+
+        Parameters
+        ----------
+        batches : iterable of torch.Tensor
+            Input batches.
+        """
         net = self.to_discrete()
         net.recompute_bn(batches)
         net.eval()

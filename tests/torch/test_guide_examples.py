@@ -1,4 +1,4 @@
-"""The README's torch-bridge example runs as written."""
+"""The torch-bridge guide's examples run as written (docs/guide/torch-bridge.md)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guide" / "torch-bridge.md"
 
 
 def test_readme_torch_example_runs():
-    text = README.read_text()
-    assert "## Torch bridge (FTPROP-MB)" in text
-    section = text.split("## Torch bridge (FTPROP-MB)", 1)[1]
+    section = GUIDE.read_text()
     block = re.findall(r"```python\n(.*?)```", section, flags=re.S)[0]
     ns: dict = {}
-    exec(compile(block, "README.md", "exec"), ns)
+    exec(compile(block, "torch-bridge.md", "exec"), ns)
     from hardtarget.torch.convert import predict_exact
 
     X = np.random.default_rng(0).random((50, 64))
@@ -36,9 +34,12 @@ def test_lazy_names_are_the_functions_even_after_submodule_imports():
 
 
 def test_readme_network_classifies_raw_digits():
-    text = README.read_text().split("## Torch bridge (FTPROP-MB)", 1)[1]
+    text = GUIDE.read_text()
     ns: dict = {}
-    exec(compile(re.findall(r"```python\n(.*?)```", text, flags=re.S)[0], "README.md", "exec"), ns)
+    exec(
+        compile(re.findall(r"```python\n(.*?)```", text, flags=re.S)[0], "torch-bridge.md", "exec"),
+        ns,
+    )
     import torch
 
     from hardtarget.torch.data import load_dataset
@@ -53,10 +54,10 @@ def test_readme_network_classifies_raw_digits():
 
 
 def test_readme_fit_example_runs():
-    section = README.read_text().split("## Torch bridge (FTPROP-MB)", 1)[1]
+    section = GUIDE.read_text()
     block = [b for b in re.findall(r"```python\n(.*?)```", section, flags=re.S) if "fit(" in b][0]
     ns: dict = {}
-    exec(compile(block, "README.md", "exec"), ns)
+    exec(compile(block, "torch-bridge.md", "exec"), ns)
     res = ns["res"]
     assert 1 <= len(res.history) <= 5 and res.status in ("completed", "stopped")
     assert res.best["monitor"] == "val_top1" and "val_top1" in res.history[0]
