@@ -10,14 +10,27 @@
    ``jobs=2`` (two loky processes, cold and then warm workers), as ratios.
 4. ``--symmetry``: ``exhaustive`` on parity:5, widths 4 and 5, with and without the
    point-symmetry breaking of the first unit (``point_symmetry``), under ``--limit``.
+5. ``--overrun``: time limits at scale (issue 19): each local strategy on 10^5 rows
+   (``planted:20-30-1:100000:0``) at hidden widths 30, 100, 300, 1,000 with
+   ``--time-limit`` (default 5 s), one subprocess per run; the table gives the wall time
+   of the ``solve`` call, the overrun past the limit (the baseline is the limit itself),
+   the states evaluated, whether the best is the start network, the peak RSS and the time
+   to generate the data (outside the budget); then
+   the refusals of the widths that cannot fit (``sat``/``sat-lp`` at 1,000, ``hill`` at
+   10^4).
 
 Run: ``python benchmarks/bench_scale.py [--quick] [--sample N] [--symmetry --limit S]``
+or ``python benchmarks/bench_scale.py --overrun [--time-limit 5] [--widths 30,100,300,1000]``
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -161,13 +174,87 @@ def symmetry(limit: float) -> None:
     print()
 
 
+SCALE_PROBLEM = "planted:20-30-1:100000:0"
+_ONE_RUN = """
+import json, resource, sys, time
+import hardtarget as ht
+w, strategy, limit = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+opts = dict(a.split("=", 1) for a in sys.argv[4:])
+t0 = time.perf_counter()
+p = ht.load_problem({problem!r})
+load = time.perf_counter() - t0
+t0 = time.perf_counter()
+try:
+    r = ht.solve(p, (w,), strategy, time_limit=limit, progress=False, **opts)
+    out = dict(status=r.status, states=r.states_evaluated, errors=round((1 - r.train_accuracy)
+               * p.n_samples), start=bool(r.info.get("best_is_start_network")))
+except ht.HardTargetError as exc:
+    out = dict(status="refused", message=str(exc))
+out["wall"] = time.perf_counter() - t0
+out["load"] = load
+out["rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+print(json.dumps(out))
+"""
+
+
+def _one(width: int, strategy: str, limit: float, opts: tuple = ()) -> dict:
+    code = _ONE_RUN.format(problem=SCALE_PROBLEM)
+    cmd = [sys.executable, "-c", code, str(width), strategy, str(limit), *opts]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if res.returncode != 0:
+        return {"status": f"exit {res.returncode}", "wall": float("nan"), "rss_gb": 0.0}
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def overrun(limit: float, widths: tuple) -> None:
+    print(f"## Time limit {limit:g} s on {SCALE_PROBLEM} (10^5 rows, 20 features)\n")
+    print(f"load before: {os.getloadavg()[0]:.1f} (1-minute average, {os.cpu_count()} CPUs)\n")
+    print(
+        "| strategy | width | status | solve wall (s) | overrun past the limit (s) | states "
+        "| best is the start network | errors | peak RSS (GB) | data generation (s) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    runs = [
+        ("hill", ()),
+        ("hill", ("init=random",)),
+        ("beam", ()),
+        ("ftprop", ()),
+        ("madaline", ()),
+    ]
+    for w in widths:
+        for strategy, opts in runs:
+            r = _one(w, strategy, limit, opts)
+            name = " ".join((strategy, *(f"-o {o}" for o in opts)))
+            print(
+                f"| {name} | {w:,} | {r['status']} | {r['wall']:.2f} | {r['wall'] - limit:+.2f} "
+                f"| {r.get('states', '')} | {r.get('start', '')} | {r.get('errors', '')} "
+                f"| {r['rss_gb']:.2f} | {r.get('load', float('nan')):.1f} |"
+            )
+    print(f"\nload after: {os.getloadavg()[0]:.1f}\n")
+    print("## Widths that cannot fit, refused before the run\n")
+    print("| strategy | width | time to refuse (s) | message |")
+    print("|---|---|---|---|")
+    for strategy, w in (("sat", 1000), ("sat-lp", 1000), ("hill", 10_000)):
+        r = _one(w, strategy, limit)
+        print(f"| {strategy} | {w:,} | {r['wall']:.2f} | {r.get('message', r['status'])} |")
+    print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="n = 4 only, small portfolio")
     ap.add_argument("--sample", type=int, default=300, help="LP calls timed per method")
     ap.add_argument("--symmetry", action="store_true", help="only the point-symmetry table")
     ap.add_argument("--limit", type=float, default=100.0, help="seconds per --symmetry run")
+    ap.add_argument("--overrun", action="store_true", help="only the time limits at scale")
+    ap.add_argument("--time-limit", type=float, default=5.0, help="seconds per --overrun run")
+    ap.add_argument(
+        "--widths", default="30,100,300,1000", help="hidden widths for --overrun (comma list)"
+    )
     args = ap.parse_args()
+    if args.overrun:
+        overrun(args.time_limit, tuple(int(w) for w in args.widths.split(",")))
+        return
     if args.symmetry:
         symmetry(args.limit)
         return

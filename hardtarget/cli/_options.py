@@ -16,7 +16,13 @@ from typing import Any
 
 from ..errors import HardTargetError
 
-__all__ = ["split_options", "parse_value", "parse_model_options", "strategy_options"]
+__all__ = [
+    "split_options",
+    "parse_value",
+    "parse_model_options",
+    "strategy_options",
+    "strategy_arg",
+]
 
 _NONE = ("none", "null")
 _TRUE = ("true", "yes", "on")
@@ -85,6 +91,21 @@ def strategy_options(strategy: str, items: list[str] | None) -> dict[str, Any]:
     from ..search import check_options
 
     return check_options(strategy, split_options(items))
+
+
+def strategy_arg(strategy: str, options: dict, seed: int) -> tuple:
+    """``(strategy, options)`` to pass to ``solve``/``min_width``: when a ``-o`` key is
+    also one of their own keywords (``-o solver=`` of ``sat``/``sat-lp``, the PySAT
+    solver, against ``--solver``, the unit solver), the strategy is built here so that
+    each goes where it belongs; otherwise the name and options as they are.
+    """
+    import inspect
+
+    from ..search import get_strategy, solve
+
+    if not set(options) & set(inspect.signature(solve).parameters):
+        return strategy, options
+    return get_strategy(strategy, seed=seed, **options), {}
 
 
 def describe_options() -> str:

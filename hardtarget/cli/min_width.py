@@ -35,10 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Search widths; exit 0 when one fits, 1 when none up to --max-width does."""
     from ..search import min_width
+    from ._options import strategy_arg
 
     options = checked_options(args)
     problem = load_problem_arg(args)
     strategy, objective, options = objective_args(args, options)
+    if isinstance(strategy, str) and strategy != "auto":  # -o keys that are solve's own
+        strategy, options = strategy_arg(strategy, options, args.seed)
     r = min_width(
         problem,
         strategy=strategy,

@@ -131,6 +131,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Solve; exit 0 with zero training errors, 1 with errors left, 130 when interrupted."""
     from ..search import solve
+    from ._options import strategy_arg
 
     hidden = parse_hidden(args.hidden)
     auto = "auto" in (hidden, args.strategy)
@@ -142,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
     options = checked_options(args)
     problem = load_problem_arg(args)
     strategy, objective, solo = objective_args(args, options)
+    if isinstance(strategy, str) and strategy != "auto":  # -o keys that are solve's own
+        strategy, solo = strategy_arg(strategy, solo, args.seed)
     with locked_outputs(args.out, args.targets_out):
         r = (
             _portfolio(args, problem, hidden, options)

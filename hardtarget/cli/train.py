@@ -62,7 +62,7 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     d.add_argument(
         "--image-size",
         type=pos_int,
-        default=224,
+        default=None,
         help="imagefolder images are resized to this square (default 224)",
     )
     d.add_argument(
@@ -106,7 +106,9 @@ def _optim_args(p: argparse.ArgumentParser) -> None:
         help="apply the weight decay to biases and norm parameters too",
     )
     o.add_argument("--milestones", help="epochs after which the learning rate decays, e.g. 200,250")
-    o.add_argument("--gamma", type=float, default=0.1, help="learning-rate decay factor")
+    o.add_argument(
+        "--gamma", type=float, default=None, help="learning-rate decay factor (default 0.1)"
+    )
     o.add_argument(
         "--early-stop",
         type=pos_int,
@@ -185,7 +187,101 @@ def run(args: argparse.Namespace) -> int:
     from ..torch._require import require_torch
 
     require_torch()
+    check_method_options(args)
     return METHODS[args.method](args)
+
+
+# The options that not every --method uses: option (argparse dest) -> the methods that act
+# on it.  Every other option acts for every method.  Method-specific options default to
+# None (or False for a flag), so that giving one, even with its default value, is seen.
+METHOD_OPTIONS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        (
+            "rule",
+            "no_weighting",
+            "preset",
+            "optimizer",
+            "momentum",
+            "log_layers",
+            "early_stop",
+        ),
+        ("ftprop",),
+    ),
+    **dict.fromkeys(("pretrain_epochs", "stage_epochs"), ("cb", "weight-dist")),
+    **dict.fromkeys(("slope_lr", "slope_lambda", "slope_regularizer", "slope_schedule"), ("cb",)),
+    **dict.fromkeys(("weights", "logit_lr"), ("weight-dist",)),
+}
+_WHY = {
+    "ftprop": "trains with Adam by its own procedure",
+    "cb": "trains sign activations with continuous binarization",
+    "weight-dist": "learns discrete weight distributions",
+}
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _given(args: argparse.Namespace, dest: str) -> bool:
+    v = getattr(args, dest, None)
+    return v is not None and v is not False
+
+
+def check_method_options(args: argparse.Namespace) -> None:
+    """Refuse every option that ``args.method`` would not act on (HardTargetError, exit 2):
+    the options of other methods (:data:`METHOD_OPTIONS`) and those that only act with
+    another option (``--momentum`` with SGD, ``--gamma`` with milestones, ...)."""
+    from ..torch._checks import check_rates
+
+    rates = ("lr", "momentum", "weight_decay", "gamma", "val_split", "slope_lr", "logit_lr")
+    check_rates(**{k: getattr(args, k) for k in rates if getattr(args, k, None) is not None})
+    method = args.method
+    foreign: dict[tuple, list] = {}
+    for dest, methods in METHOD_OPTIONS.items():
+        if method not in methods and _given(args, dest):
+            foreign.setdefault(methods, []).append(_flag(dest))
+    for methods, opts in foreign.items():
+        allowed = " or ".join(f"--method {m}" for m in methods)
+        verb = "applies" if len(opts) == 1 else "apply"
+        raise HardTargetError(
+            f"{', '.join(opts)} only {verb} to {allowed}; --method {method} {_WHY[method]}"
+            f". Drop {'it' if len(opts) == 1 else 'them'}"
+        )
+    _check_pairs(args)
+
+
+def _check_pairs(args: argparse.Namespace) -> None:
+    """Options that act only together with another one."""
+    base = str(args.dataset).strip().lower().split(":", 1)[0]
+    if args.data_dir is not None and base in ("digits", "synthetic"):
+        raise HardTargetError(
+            f"--data-dir is not read for --dataset {args.dataset} (built in); drop it, or "
+            "name an on-disk dataset (cifar10, cifar100, mnist, imagefolder)"
+        )
+    if args.image_size is not None and base not in ("imagefolder", "imagenet"):
+        raise HardTargetError(
+            f"--image-size resizes imagefolder images only; drop it for --dataset {args.dataset}"
+        )
+    if args.no_stratify and not args.val_split:
+        raise HardTargetError("--no-stratify changes how --val-split holds out; give --val-split")
+    from ..torch.training import PRESETS
+
+    preset = PRESETS.get(args.preset, {}) if args.preset else {}  # (ftprop only)
+    optimizer = (args.optimizer or preset.get("optimizer", "adam")).lower()
+    if args.momentum is not None and optimizer != "sgd":
+        raise HardTargetError(
+            f"--momentum applies to --optimizer sgd; the optimizer is {optimizer}. Drop it or "
+            "add --optimizer sgd"
+        )
+    if args.gamma is not None and not (args.milestones or preset.get("milestones")):
+        raise HardTargetError(
+            "--gamma is the learning-rate decay at --milestones; give --milestones or drop it"
+        )
+    decay = args.weight_decay if args.weight_decay is not None else preset.get("weight_decay", 0)
+    if args.decay_biases_and_norms and not decay:
+        raise HardTargetError(
+            "--decay-biases-and-norms extends the weight decay, which is 0; give --weight-decay"
+        )
 
 
 def _milestones(text: str | None) -> list[int] | None:
@@ -210,7 +306,7 @@ def config_from_args(args: argparse.Namespace):
         weighted=not args.no_weighting,
         dataset=args.dataset,
         data_dir=args.data_dir,
-        image_size=args.image_size,
+        image_size=args.image_size or 224,
         model_options=parse_model_options(args.model_option),
         preset=args.preset,
         epochs=args.epochs,
@@ -221,7 +317,7 @@ def config_from_args(args: argparse.Namespace):
         weight_decay=args.weight_decay,
         decay_biases_and_norms=args.decay_biases_and_norms,
         milestones=_milestones(args.milestones),
-        gamma=args.gamma,
+        gamma=0.1 if args.gamma is None else args.gamma,
         augment=args.augment,
         normalize=not args.no_normalize,
         val_split=args.val_split,
@@ -298,7 +394,7 @@ def _export(res, args: argparse.Namespace) -> None:
     from ..torch.convert import from_torch
     from ..torch.data import load_dataset
 
-    bundle = load_dataset(args.dataset, args.data_dir, args.image_size)
+    bundle = load_dataset(args.dataset, args.data_dir, args.image_size or 224)
     two = bundle.num_classes == 2
     net = from_torch(
         res.model,

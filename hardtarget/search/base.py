@@ -26,6 +26,7 @@ from .context import (
 from .evaluate import Evaluator
 from .params import Param
 from .result import STATUSES, SearchResult
+from .scale import Footprint, check_fits, local_footprint
 
 __all__ = [
     "Strategy",
@@ -101,6 +102,21 @@ class Strategy(ABC):
 
     def check_params(self) -> None:  # noqa: B027 (an optional hook)
         """Refuse combinations of valid options that do not go together (optional hook)."""
+
+    def footprint(self, evaluator: Evaluator) -> Footprint:
+        """The memory (and encoding size) a run on ``evaluator``'s problem needs, estimated
+        from its shape (see :mod:`.scale`); a strategy that builds a model overrides it.
+
+        Parameters
+        ----------
+        evaluator : Evaluator
+            The run's problem and hidden widths.
+
+        Returns
+        -------
+        Footprint
+        """
+        return local_footprint(evaluator)
 
     # -- scikit-learn's parameter protocol --------------------------------------------
     @classmethod
@@ -301,6 +317,7 @@ def run_strategy(strategy: Strategy, ctx: SearchContext) -> SearchResult:
             f"{n_out} (one-vs-rest). Use one of {multi}"
         )
     cfg.check(ctx.evaluator)
+    check_fits(cfg, ctx.evaluator)
     with _guard(ctx) as out:
         log.info("search started: %r, hidden %s", cfg, ctx.evaluator.hidden)
         out[:] = cfg.run(ctx)

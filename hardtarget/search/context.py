@@ -24,6 +24,7 @@ __all__ = [
     "check_seed",
     "FORCED_GRACE",
     "OBJECTIVE_FITS",
+    "START_SHARE",
 ]
 
 log = logging.getLogger("hardtarget.search")
@@ -36,6 +37,8 @@ FORCED_GRACE = 0.5
 # sparsity) before it returns the best of them, unless the budget or the end of the
 # search comes first
 OBJECTIVE_FITS = 64
+# share of the time left that a trained start (``anneal``, ``ftprop-mb``) may use
+START_SHARE = 0.5
 
 
 class BudgetExhausted(StopRequested):
@@ -229,7 +232,8 @@ class SearchContext:
         return state
 
     def initial_targets(self, method: str = "random") -> TargetSetting:
-        """Start targets (see :mod:`.init`); a slow start gets at most half the time left.
+        """Start targets (see :mod:`.init`); a slow start gets at most ``START_SHARE`` of
+        the time left.
 
         A start cut short by the clock ends where the machine's speed puts it: such a run
         is reproducible only without a time limit (or with a state limit).
@@ -243,24 +247,56 @@ class SearchContext:
         -------
         TargetSetting
         """
-        from .init import initial_targets
+        return self._start(method)[0]
+
+    def _start(self, method: str) -> tuple[TargetSetting, list]:
+        """Start targets and the weights of the start network that produces them."""
+        from .init import start_network
 
         if self.best is not None:  # the run's first start is forced (see start_state)
             self.check_budget()
+        ev = self.evaluator
+        stop = self.epoch_stop(START_SHARE)
+        Ws, targets = start_network(ev.problem, ev.hidden, ev.activation, self.rng, method, stop)
+        return TargetSetting(targets), Ws
+
+    def epoch_stop(self, share: float = 1.0) -> Callable[[], bool]:
+        """The stop callback of a training loop that asks it before every epoch.
+
+        Parameters
+        ----------
+        share : float
+            Share of the time left now that the loop may use.
+
+        Returns
+        -------
+        A callable, True on a signal, at the state limit, or when the next epoch, if it
+        takes as long as the longest one so far, would end past the loop's deadline (an
+        epoch can take seconds on a large problem: waiting for the deadline would overrun
+        it by one epoch).
+        """
         left = self.time_left()
-        deadline = None if left is None else self.elapsed + 0.5 * max(left, 0.0)
+        deadline = None if left is None else self.elapsed + share * max(left, 0.0)
+        last = [self.elapsed]
+        longest = [0.0]
 
         def stop() -> bool:
-            return self.signals.requested or (deadline is not None and self.elapsed >= deadline)
+            now = self.elapsed
+            longest[0] = max(longest[0], now - last[0])
+            last[0] = now
+            if self.signals.requested or (deadline is not None and now + longest[0] >= deadline):
+                return True
+            b = self.budget
+            return b.max_states is not None and self.evaluator.states_evaluated >= b.max_states
 
-        ev = self.evaluator
-        return TargetSetting(
-            initial_targets(ev.problem, ev.hidden, ev.activation, self.rng, method, stop=stop)
-        )
+        return stop
 
     def start_state(self, method: str = "random") -> State:
-        """Evaluate start targets; the run's first one even if the start used the time
-        (so that there is a best so far to return).
+        """Evaluate start targets.  When the budget or a signal cuts the evaluation of
+        the run's first ones (its unit solves on a large problem), the start network
+        itself, whose hidden units produce the start targets, is the best so far: a run
+        always has a network to return, and ends within the time it takes to score that
+        network's output layer.
 
         Parameters
         ----------
@@ -278,10 +314,15 @@ class SearchContext:
                 self.best.loss,
                 self.elapsed,
             )
-        targets = self.initial_targets(method)
+        targets, weights = self._start(method)
         if self.best is not None:
             return self.evaluate(targets)
-        state = self.record(targets)
+        try:
+            state = self.record(targets, forced=False)
+        except StopRequested:
+            self.info["best_is_start_network"] = True
+            self.offer(self.evaluator.network_state(targets, weights))
+            raise
         self.check_budget()
         return state
 

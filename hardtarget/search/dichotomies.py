@@ -32,6 +32,7 @@ __all__ = ["cover_count", "distinct_rows", "separable_dichotomies"]
 
 log = logging.getLogger("hardtarget.search")
 
+LIST_LIMIT = 10_000_000  # labelings listed at most by default (about 1 GB for 64 points)
 _ZERO = 1e-9  # a unit row whose projection is shorter than this lies on the hyperplane
 
 
@@ -145,6 +146,48 @@ def _topes(V: np.ndarray, guard, merged: bool = False) -> tuple:
     return T, W
 
 
+def _count(V: np.ndarray, guard, merged: bool = False) -> int:
+    """The number of topes that :func:`_topes` finds, by the same recursion without the
+    lists: with ``V_j`` the first j rows and ``V_j | v_j`` their restriction to the
+    hyperplane of row j, ``c(V_{j+1}) = c(V_j) + c(V_j | v_j)`` (deletion-restriction)."""
+    k, r = V.shape
+    if k == 0:
+        return 1
+    norms = np.sqrt(np.einsum("ij,ij->i", V, V))
+    if norms.min() <= _ZERO:
+        return 0
+    V = V / norms[:, None]
+    if not merged:
+        R, _, _ = _merge_parallel(V)
+        if len(R) < k:
+            return _count(R, guard, True)
+    if k <= r and np.linalg.matrix_rank(V) == k:
+        return 2**k
+    if r == 2:
+        return 2 * k
+    if r == 3 and k * (k - 1) <= 4000:
+        return _count3(V)
+    c = 1
+    for j in range(k):
+        guard(0)
+        c += _count(V[:j] @ _complement(V[j]), guard)
+    return c
+
+
+def _count3(V: np.ndarray) -> int:
+    """:func:`_count` of k pairwise non-parallel unit rows in ``R^3`` in closed form: the
+    recursion adds, for each row j, twice the number of distinct lines ``v_i x v_j``
+    (i < j), so the count is ``2 + 2 * sum_L (m_L - 1)`` over the lines L where
+    ``m_L >= 2`` of the planes meet (Zaslavsky's theorem for rank 3)."""
+    i, j = np.triu_indices(len(V), 1)
+    D = np.cross(V[i], V[j])
+    D /= np.sqrt(np.einsum("ij,ij->i", D, D))[:, None]
+    _, line, _ = _merge_parallel(D)
+    pairs = np.bincount(line)  # m (m - 1) / 2 pairs of planes on a line of m planes
+    m = np.rint((1 + np.sqrt(1 + 8 * pairs)) / 2).astype(np.int64)
+    return 2 + 2 * int((m - 1).sum())
+
+
 def _certified(A: np.ndarray, T: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Rows whose witness separates exactly: ``t_i * (a_i . w) > 0`` beyond the rigorous
     floating-point error bound ``gamma_r |a|.|w|`` (Higham, Thm 3.1), or, inside it, in
@@ -163,7 +206,12 @@ def _certified(A: np.ndarray, T: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 def separable_dichotomies(
-    X, count_only: bool = False, *, return_weights: bool = False, limit: int = 10_000_000, stop=None
+    X,
+    count_only: bool = False,
+    *,
+    return_weights: bool = False,
+    limit: int | None = None,
+    stop=None,
 ):
     """Every labeling of the rows of ``X`` that one threshold unit realizes.
 
@@ -175,10 +223,13 @@ def separable_dichotomies(
     Parameters
     ----------
     X : (m, n) array of points.
-    count_only : return only the number of such labelings.
+    count_only : return only the number of such labelings, counted by the same
+        recursion without building them (memory: the recursion's depth, not the count).
     return_weights : also return, per labeling, weights ``(w, b)`` (bias last) that
         realize it (checked exactly against ``X``).
-    limit : raise HardTargetError when more labelings than this exist.
+    limit : raise HardTargetError when more labelings than this exist (never a
+        truncated answer).  Default: ``LIST_LIMIT`` (10,000,000) when listing, none
+        when counting.
     stop : zero-argument callable; when it returns True, StopRequested is raised.
 
     Returns
@@ -188,7 +239,8 @@ def separable_dichotomies(
 
     Notes
     -----
-    Every returned labeling is proved by its weights.  Completeness rests on floating
+    Every returned labeling is proved by its weights; a count (``count_only``) is the
+    size of the same list, but no labeling carries a witness.  Completeness rests on floating
     point: hyperplanes ``[x_i, 1]`` whose directions (after the projections) differ by
     less than about 1e-9 are taken as one, which is exact for integer or well-separated
     data and can drop labelings of points that are nearly, but not exactly, degenerate.
@@ -203,6 +255,8 @@ def separable_dichotomies(
     X = check_inputs(X, "X")
     U, inv = distinct_rows(X)
     A = np.column_stack([U, np.ones(len(U))])
+    if limit is None:
+        limit = float("inf") if count_only else LIST_LIMIT
 
     def guard(n: int) -> None:
         if n > limit:
@@ -213,7 +267,11 @@ def separable_dichotomies(
         if stop is not None and stop():
             raise StopRequested("dichotomy enumeration stopped")
 
-    T, W = _topes(A, guard, True)  # distinct rows [x, 1] are never parallel
+    if count_only:
+        n = _count(A, guard, True)  # distinct rows [x, 1] are never parallel
+        guard(n)
+        return n
+    T, W = _topes(A, guard, True)
     ok = _certified(A, T, W)
     for i in np.flatnonzero(~ok):  # float trouble in a witness: the exact LP decides
         res = solve_unit(A[:, :-1], T[i], solver="lp")
@@ -222,7 +280,5 @@ def separable_dichotomies(
         else:
             log.warning("dropped a labeling whose witness failed and the LP refuted")
     T, W = T[ok], W[ok]
-    if count_only:
-        return len(T)
     labels = np.ascontiguousarray(T[:, inv])
     return (labels, W) if return_weights else labels

@@ -30,6 +30,7 @@ from ..units import (
     solve_layer,
 )
 from ..units.objectives import _normalized, _radius
+from .init import row_blocks
 
 __all__ = ["LOSSES", "OBJECTIVES", "Evaluator", "State", "check_objective"]
 
@@ -306,14 +307,18 @@ class Evaluator:
         weights, bad = [], 0
         inputs, key = self.problem.X, self._x_key
         for T in targets.layers:
+            self._check_stop()  # each step takes seconds at large sizes (hashes, copies)
             W, sep = self.train_layer(inputs, T, key)
             weights.append(W)
             bad += sep.count(False)
+            self._check_stop()
             inputs, key = act.from_targets(T), None
         T_out = self.t_out if output_targets is None else output_targets
+        self._check_stop()
         W, sep = self.train_layer(inputs, T_out, key)
         weights.append(W)
         bad += sep.count(False)
+        self._check_stop()
         net = Network(weights, [act] * len(weights), classes=self.problem.classes)
         z = net.decision_function(self.problem.X).reshape(self.t_out.shape)
         sw = self.sample_weight
@@ -334,3 +339,45 @@ class Evaluator:
                 return state
         units = self.unit_report(net, targets)
         return State(targets, loss, errors, net, bad, objective_score(self.objective, units), units)
+
+    def _check_stop(self) -> None:
+        if self.stop is not None and self.stop():
+            raise StopRequested("stopped between the layers of a state's evaluation")
+
+    def network_state(self, targets: TargetSetting, weights: list) -> State:
+        """Score a network whose hidden units produce ``targets`` (a start network) as a
+        state, without unit solves; it does not count as an evaluated state.
+
+        Only the output layer runs (on the last hidden targets), unless that finds zero
+        errors: then the whole network runs on the inputs, so that a fit is the
+        network's own.
+
+        Parameters
+        ----------
+        targets : the hidden outputs of the network on the problem's inputs.
+        weights : its weight matrices ``(n_in + 1, n_out)``, one per layer.
+
+        Returns
+        -------
+        State (``unit_errors`` counts the output units that miss some label).
+        """
+        act = self.activation
+        weights = [np.asarray(W, dtype=np.float64) for W in weights]
+        net = Network(weights, [act] * len(weights), classes=self.problem.classes)
+        out, k = Network(weights[-1:], [act]), self.t_out.shape[1]
+        H = targets.layers[-1] if targets.layers else self.problem.X
+        z = np.vstack(  # block by block: no float64 copy of all the hidden targets
+            [
+                out.decision_function(
+                    act.from_targets(H[rows]) if targets.layers else H[rows]
+                ).reshape(-1, k)
+                for rows in row_blocks(H.shape[0], [H.shape[1], k])
+            ]
+        )
+        errors = error_count(z, self.t_out)
+        if errors == 0:
+            z = net.decision_function(self.problem.X).reshape(self.t_out.shape)
+            errors = error_count(z, self.t_out)
+        missed = int(np.count_nonzero(np.any((z > 0) != (self.t_out > 0), axis=0)))
+        loss = output_loss(self.loss, z, self.t_out, errors, self.sample_weight)
+        return State(targets, loss, errors, net, missed)

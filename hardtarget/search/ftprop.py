@@ -110,7 +110,7 @@ def _polish(ctx: SearchContext) -> bool:
                 ctx.rng,
                 beta,
                 noise=POLISH_NOISE * (1 + stale),
-                stop=ctx.should_stop,
+                stop=ctx.epoch_stop(),
             )
             state = ctx.evaluate(TargetSetting(hidden_targets(X, Ws, ev.activation)))
             if state.errors == 0:

@@ -13,6 +13,8 @@ fewer weights, and a step that reaches zero errors looks at all its neighbours.
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from ..targets import TargetSetting
@@ -28,18 +30,40 @@ MAX_NEIGHBORS = Param("int", "flips sampled per state and step (None: all)", low
 RESTARTS = Param("int", "extra runs from new initial targets after a local optimum", low=0)
 
 
+# moves above which the random order is drawn block by block (an order of all of them
+# would take 8 bytes per move before the first evaluation: 800 MB at width 1,000 on 10^5 rows)
+LAZY_MOVES = 1 << 20
+_BLOCK = 1 << 16
+
+
 def neighbors(targets: TargetSetting, rng: np.random.Generator, max_neighbors: int | None):
-    """(layer, sample, unit) of every single flip, in random order (a sample if capped)."""
-    moves = [
-        (d, i, j)
-        for d, T in enumerate(targets.layers)
-        for i in range(T.shape[0])
-        for j in range(T.shape[1])
-    ]
-    order = rng.permutation(len(moves))
-    if max_neighbors is not None:
-        order = order[: int(max_neighbors)]
-    return [moves[k] for k in order]
+    """(layer, sample, unit) of every single flip, in random order (a sample if capped).
+
+    A generator: up to ``LAZY_MOVES`` moves, one random permutation of them all; beyond,
+    blocks of ``_BLOCK`` consecutive moves in random order, each shuffled when reached,
+    and a capped sample drawn without building the list of moves.
+    """
+    shapes = [T.shape for T in targets.layers]
+    ends = np.cumsum([a * b for a, b in shapes])
+    n = int(ends[-1]) if len(ends) else 0
+    cap = n if max_neighbors is None else min(n, int(max_neighbors))
+    if n <= LAZY_MOVES:
+        order = rng.permutation(n)[:cap]
+    elif cap < n:
+        order = rng.choice(n, size=cap, replace=False)
+    else:
+        order = _blocks(n, rng)
+    for k in order:
+        d = int(np.searchsorted(ends, k, side="right"))
+        r = int(k) - (int(ends[d - 1]) if d else 0)
+        i, j = divmod(r, shapes[d][1])
+        yield d, i, j
+
+
+def _blocks(n: int, rng: np.random.Generator):
+    for b in rng.permutation(-(-n // _BLOCK)):
+        start = int(b) * _BLOCK
+        yield from start + rng.permutation(min(_BLOCK, n - start))
 
 
 class HillClimb(Strategy):
@@ -135,7 +159,8 @@ class BeamSearch(Strategy):
         stale = 0
         while ctx.best.errors > 0 and stale < self.patience:
             before = ctx.best.loss
-            candidates = []
+            kept: list = []  # the width best of the round so far: (-rank, -order, state)
+            evaluated, last = 0, None
             for s in beam:
                 for d, i, j in neighbors(s.targets, ctx.rng, self.max_neighbors):
                     nt = s.targets.flipped(d, i, j)
@@ -143,15 +168,17 @@ class BeamSearch(Strategy):
                     if key in seen:
                         continue
                     seen.add(key)
-                    candidates.append(ctx.evaluate(nt))
-                    if candidates[-1].errors == 0 and not prefer:
+                    last = ctx.evaluate(nt)
+                    _keep(kept, self.width, last, evaluated)
+                    evaluated += 1
+                    if last.errors == 0 and not prefer:
                         break
-                if candidates and ctx.best.errors == 0:
+                if last is not None and ctx.best.errors == 0:
                     break
-            if not candidates:
+            if not evaluated:
                 break
-            candidates.sort(key=lambda s: s.rank)
-            beam = candidates[: self.width]
+            # the width best ranks (loss, then the objective), ties in evaluation order
+            beam = [st for _, _, st in sorted(kept, key=lambda e: (_unrank(e[0]), -e[1]))]
             stale = 0 if ctx.best.loss < before else stale + 1
             if self.width == 1 and beam[0].loss >= before:
                 break  # hill climbing: stop at the first non-improving round
@@ -160,6 +187,21 @@ class BeamSearch(Strategy):
         return "local_optimum", (
             f"no improvement in {self.patience} round(s) (loss {ctx.best.loss:g})"
         )
+
+
+def _unrank(key: tuple) -> tuple:
+    return tuple(-x for x in key)
+
+
+def _keep(kept: list, width: int, state: State, order: int) -> None:
+    """Keep ``state`` among the ``width`` best of a round (a bounded heap: a round's
+    candidates are not all held, each with its copy of the targets); best means the
+    lowest :attr:`State.rank` (the loss, then the objective's score)."""
+    entry = (_unrank(state.rank), -order, state)
+    if len(kept) < width:
+        heapq.heappush(kept, entry)
+    elif entry[:2] > kept[0][:2]:
+        heapq.heapreplace(kept, entry)
 
 
 class Madaline(Strategy):

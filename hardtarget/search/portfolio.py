@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import HardTargetError
 from ..problem import Problem
-from .api import get_strategy, prepare_search, with_objective
+from .api import get_strategy, prepare_search
 from .base import SearchContext, SearchResult, run_strategy
 
 __all__ = ["Member", "grid", "portfolio", "dask_map", "Shared", "SCHEDULER_ENV"]
@@ -90,18 +90,11 @@ def _run(problem: Problem, hidden, member: Member, deadline, common: dict, stop_
     limit = None if deadline is None else deadline - time.time()
     if limit is not None and limit <= 0:
         return None
-    strategy, options = with_objective(
-        member.strategy, member.seed, common.get("objective"), dict(member.options)
-    )
+    # the instance is built first: an option may share a name with a keyword of ``common``
+    # (``solver``: the SAT solver of sat/sat-lp, the unit solver there)
+    strat = get_strategy(member.strategy, seed=member.seed, **member.options)
     strat, ctx = prepare_search(
-        problem,
-        hidden,
-        strategy,
-        seed=member.seed,
-        time_limit=limit,
-        progress=False,
-        **common,
-        **options,
+        problem, hidden, strat, seed=member.seed, time_limit=limit, progress=False, **common
     )
     return run_strategy(strat, ctx) if stop_name is None else run_watched(strat, ctx, stop_name)
 

@@ -9,7 +9,7 @@ import torch
 
 from ..errors import HardTargetError
 
-__all__ = ["check_rates", "check_counts", "check_device"]
+__all__ = ["check_rates", "check_counts", "check_device", "check_compile"]
 
 
 def check_rates(**values: float) -> None:
@@ -40,3 +40,37 @@ def check_device(device: str | torch.device) -> torch.device:
             dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(dev)
     return dev
+
+
+def check_compile(compile):
+    """``compile`` as ``False`` or a ``torch.compile`` backend: ``True`` is ``inductor``, a
+    name must be one torch knows (checked before any training), a callable backend passes.
+
+    Parameters
+    ----------
+    compile : bool, str or callable
+
+    Returns
+    -------
+    False, a backend name, or the callable.
+    """
+    if compile is None or compile is False:
+        return False
+    if compile is True:
+        return "inductor"
+    if callable(compile):
+        return compile
+    if not isinstance(compile, str) or not compile.strip():
+        raise HardTargetError(
+            f"compile must be True, False or a torch.compile backend name, got {compile!r}"
+        )
+    from torch._dynamo import list_backends
+
+    name = compile.strip()
+    if name not in list_backends(exclude_tags=()):
+        common = sorted({*list_backends(), "eager", "aot_eager"})
+        raise HardTargetError(
+            f"unknown torch.compile backend {name!r}; valid: {', '.join(common)} "
+            "(torch._dynamo.list_backends(exclude_tags=()) lists the debugging ones too)"
+        )
+    return name

@@ -32,6 +32,7 @@ from ..errors import HardTargetError
 from .functional import HardActivation
 
 __all__ = [
+    "save_atomic",
     "Callback",
     "EarlyStopping",
     "LogEpochs",
@@ -223,6 +224,25 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict:
     return ck
 
 
+def save_atomic(obj: Any, path: str | os.PathLike[str]) -> None:
+    """``torch.save`` ``obj`` to ``path`` atomically (the old file stays until the new one
+    is whole).
+
+    The object is serialized in memory first: a failing write (a full disk) is then an
+    :class:`OSError` of the file write, which the caller can report, rather than the
+    ``RuntimeError`` that ``torch.save``'s zip writer raises when the disk fails under it.
+
+    Parameters
+    ----------
+    obj : anything ``torch.save`` takes.
+    path : the file to write.
+    """
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    with atomic_open(path) as fh:
+        fh.write(buf.getbuffer())
+
+
 class Checkpoint(Callback):
     """Write ``last.pt`` (and ``best.pt`` on improvement) and ``log.csv``/``log.json``.
 
@@ -311,8 +331,7 @@ class Checkpoint(Callback):
 
     def _save(self, path: Path, obj: Any, state: Any) -> None:
         try:
-            with atomic_open(path) as fh:
-                torch.save(obj, fh)
+            save_atomic(obj, path)
         except OSError as exc:
             raise self._disk_error(path, exc, state) from None
 

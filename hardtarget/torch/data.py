@@ -212,16 +212,39 @@ def _cifar_part(files: Sequence[Path], label_key: bytes) -> ImageData:
     xs, ys = [], []
     for f in files:
         d = read_cifar_batch(f)
-        data = np.asarray(d[b"data"], dtype=np.uint8)
-        labels = d.get(label_key)
+        data, labels = d[b"data"], _cifar_labels(f, d.get(label_key), label_key)
+        if not isinstance(data, np.ndarray) or data.dtype != np.uint8:
+            got = type(data).__name__ if not isinstance(data, np.ndarray) else f"{data.dtype}"
+            raise HardTargetError(
+                f"{f} is not a CIFAR python batch: its data must be a numpy uint8 array of "
+                f"shape (N, 3072), got {got}. Replace it with the original CIFAR download"
+            )
         if data.ndim != 2 or data.shape[1] != 3072 or labels is None or len(labels) != len(data):
             raise HardTargetError(
                 f"{f} is not a CIFAR python batch: need data (N, 3072) uint8 and "
                 f"{label_key.decode()}"
             )
         xs.append(data.reshape(-1, 3, 32, 32))
-        ys.append(np.asarray(labels, dtype=np.int64))
+        ys.append(labels)
     return ImageData(torch.from_numpy(np.concatenate(xs)), torch.from_numpy(np.concatenate(ys)))
+
+
+def _cifar_labels(f: Path, labels, key: bytes) -> np.ndarray | None:
+    """The batch's labels as int64, or a HardTargetError naming the file and the type."""
+    if labels is None:
+        return None
+    why = ""
+    try:
+        arr = np.asarray(labels)
+    except (TypeError, ValueError) as exc:
+        arr, why = None, str(exc)
+    if arr is None or arr.ndim != 1 or arr.dtype.kind not in "iu":
+        what = why if arr is None else f"dtype {arr.dtype}, shape {arr.shape}"
+        raise HardTargetError(
+            f"{f} is not a CIFAR python batch: its {key.decode()} must be a list of integers, "
+            f"got {what}. Replace it with the original CIFAR download"
+        )
+    return arr.astype(np.int64)
 
 
 def _cifar(name: str, root: str | None) -> DataBundle:

@@ -56,19 +56,43 @@ def exact_thresholds(kind: str, k: int, dtype: torch.dtype) -> tuple:
     A low-precision threshold is the float32 one rounded down: no value of ``dtype``
     lies between the two, so the comparison is exact.
     """
+    return tuple(_thresholds(kind, k, dtype).tolist())
+
+
+@memo
+def _thresholds(kind: str, k: int, dtype: torch.dtype) -> torch.Tensor:
+    """:func:`exact_thresholds` as a float64 tensor, built without a Python loop."""
     if kind != "qrelu" or k == 1:
-        return (0.0,)
-    ref = torch.tensor(
-        [i / (k - 1) for i in range(k)],
-        dtype=torch.float64 if dtype == torch.float64 else torch.float32,
-    )
+        return torch.zeros(1, dtype=torch.float64)
+    # i / (k - 1) in float64 is the correctly rounded quotient, as Python's float division
+    ref = torch.arange(k, dtype=torch.float64) / (k - 1)
+    if dtype != torch.float64:
+        ref = ref.to(torch.float32)
     if dtype not in _LOW:
-        return tuple(ref.tolist())
+        return ref.to(torch.float64)
     low = ref.to(dtype)
     low = torch.where(
         low.to(ref.dtype) > ref, torch.nextafter(low, torch.full_like(low, -1.0)), low
     )
-    return tuple(low.to(torch.float64).tolist())
+    return low.to(torch.float64)
+
+
+@memo
+def _sorted_thresholds(k: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    return _thresholds("qrelu", k, dtype).to(device=device, dtype=dtype)
+
+
+# qReLU steps up to which the forward compares with each threshold in turn (k passes);
+# above, one binary search per value finds how many thresholds it exceeds
+LOOP_STEPS = 64
+
+
+def _qrelu_count(z: torch.Tensor, k: int) -> torch.Tensor:
+    """``#{i : z > th_i}`` for the exact thresholds of a k-step qReLU, in ``z``'s dtype:
+    ``O(log k)`` per value (the thresholds are sorted); NaN exceeds none."""
+    thr = _sorted_thresholds(k, z.dtype, z.device)
+    n = torch.searchsorted(thr, z.contiguous(), right=False)  # thresholds < z
+    return torch.where(torch.isnan(z), 0, n).to(z.dtype)
 
 
 def _out_dtype(z: torch.Tensor) -> torch.dtype:
@@ -84,6 +108,8 @@ def hard_forward(z: torch.Tensor, kind: str, k: int = 1) -> torch.Tensor:
     if kind in ("sign", "step"):
         out = torch.gt(z, 0, out=torch.empty_like(z))  # 1.0 / 0.0 in z's dtype, one kernel
         return out.mul_(2).sub_(1) if kind == "sign" else out
+    if k > LOOP_STEPS:
+        return _qrelu_count(z, k).div_(k)
     thr = exact_thresholds(kind, k, z.dtype)
     out = torch.gt(z, thr[0], out=torch.empty_like(z))
     tmp = torch.empty_like(z) if k > 1 else out
@@ -116,7 +142,7 @@ class _HardThreshold(torch.autograd.Function):
         ctx.save_for_backward(z)
         ctx.rule, ctx.weighted, ctx.record = rule, weighted, record
         dtype = _out_dtype(z)
-        if use_fused(z):
+        if use_fused(z) and (rule.kind != "qrelu" or rule.k <= LOOP_STEPS):
             return fused_forward(z, rule.kind, exact_thresholds(rule.kind, rule.k, z.dtype), dtype)
         out = hard_forward(z, rule.kind, rule.k)
         return out if out.dtype == dtype else out.to(dtype)

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import HardTargetError
-from ._checks import check_counts, check_device, check_rates
+from ._checks import check_compile, check_counts, check_device, check_rates
 from .callbacks import best_metric
 from .evaluation import correct, evaluate_source, prepare
 from .precision import (
@@ -154,6 +154,7 @@ class _Options:
     progress: bool | None
     stop: Callable[[], bool] | None
     eval_batch_size: int
+    shuffle_seed: int = 0  # seeds the order of arrays and Datasets (see shuffle_seed)
 
 
 def fit(
@@ -201,7 +202,7 @@ def fit(
     val_split : float, default=0.0
         Fraction of ``train`` held out as ``val`` (not with a DataLoader, nor with ``val``).
     stratify : bool, default=True
-        Hold out the same fraction of every class; seeded by ``seed`` (0 if ``None``).
+        Hold out the same fraction of every class; seeded by ``seed`` (see below if ``None``).
     epochs, batch_size : int, default=10, 64
         ``batch_size`` is ignored for a DataLoader.
     optimizer : {"adam", "sgd"}, torch.optim.Optimizer or callable, default="adam"
@@ -226,7 +227,9 @@ def fit(
         See :mod:`hardtarget.torch.callbacks`.
     seed : int or None, default=0
         Seeds shuffling, augmentation and the global RNG per epoch; ``None`` leaves the
-        global RNG alone (to reproduce a plain PyTorch loop; see the module docstring).
+        global RNG alone (to reproduce a plain PyTorch loop; see the module docstring) and
+        shuffles arrays and Datasets by ``torch.initial_seed()``, the seed the model was
+        built under (:func:`shuffle_seed`).
     device : {"cpu", "cuda"} or torch.device, default="cpu"
     precision : {"fp32", "bf16", "fp16"}, default="fp32"
         Autocast mixed precision; ``fp16`` also scales the loss.
@@ -262,6 +265,7 @@ def fit(
         lr=lr, momentum=momentum, weight_decay=weight_decay, gamma=gamma, val_split=val_split
     )
     check_counts(epochs=epochs, batch_size=batch_size)
+    compile = check_compile(compile)
     if not isinstance(model, nn.Module):
         raise HardTargetError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     opts = _Options(
@@ -275,13 +279,16 @@ def fit(
         progress,
         stop,
         max(batch_size, 256),
+        shuffle_seed(seed),
     )
     dev = check_device(device)
     was_det = torch.are_deterministic_algorithms_enabled()
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=dev.type == "cuda")
     try:
-        src, val_src, test_src = _sources(train, test, val, val_split, stratify, batch_size, seed)
+        src, val_src, test_src = _sources(
+            train, test, val, val_split, stratify, batch_size, opts.shuffle_seed
+        )
         if loss_fn is None and isinstance(src.data, ArrayData) and src.data.y.is_floating_point():
             raise HardTargetError(
                 "y holds real numbers, but the default loss is cross-entropy over class "
@@ -316,7 +323,7 @@ def _sources(train, test, val, val_split, stratify, batch_size, seed) -> tuple:
                 "val_split needs arrays or a Dataset to split, not a "
                 "DataLoader; split the data yourself and pass val"
             )
-        kept, held = holdout(src.data, val_split, 0 if seed is None else seed, stratify)
+        kept, held = holdout(src.data, val_split, seed, stratify)
         src = Source(kept, batch_size)
         val = held
     evals = [
@@ -395,7 +402,7 @@ def _setup(
         ids = [dev.index] if dev.type == "cuda" else None
         net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
     if compile:
-        net = torch.compile(net, backend=compile if isinstance(compile, str) else "inductor")
+        net = torch.compile(net, backend=compile)
     return TrainerState(
         model, net, opt, sched, grad_scaler(dev, opts.precision), opts.epochs, dev, rank, world
     )
@@ -465,8 +472,25 @@ def _progress(total: int, enabled: bool | None, desc: str):
     return tqdm(total=total, desc=desc, leave=False)
 
 
+def shuffle_seed(seed: int | None) -> int:
+    """The seed of the batch order (and the ``val_split`` and augmentation draws) of arrays
+    and Datasets: ``seed`` itself, or with ``seed=None`` the global torch RNG's initial
+    seed, the ``s`` of the ``torch.manual_seed(s)`` that the model was built after (read
+    without drawing from the RNG), so that models of different seeds see different orders.
+
+    Parameters
+    ----------
+    seed : int or None
+
+    Returns
+    -------
+    int
+    """
+    return int(seed) if seed is not None else torch.initial_seed() % 2**32
+
+
 def _batches(state: TrainerState, opts: _Options, src: Source) -> Iterator[tuple]:
-    seed = 0 if opts.seed is None else opts.seed
+    seed = opts.shuffle_seed
     gen = torch.Generator().manual_seed(_epoch_seed(seed, state.epoch - 1, state.rank))
     for x, y in src.batches(True, seed * 1_000_003 + state.epoch - 1, state.rank, state.world):
         if opts.transform is not None:

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from ..errors import HardTargetError
-from ._checks import check_counts, check_rates
+from ._checks import check_compile, check_counts, check_rates
 from .callbacks import (
     CKPT_FORMAT,
     Checkpoint,
@@ -176,6 +176,7 @@ class TrainConfig:
             )
         c.milestones = [int(m) for m in c.milestones]
         c.precision = canonical_precision(c.precision)
+        c.compile = check_compile(c.compile)  # before the data and the model are built
         _check(c)
         return c
 

@@ -74,7 +74,7 @@ def test_train_baseline_exports_a_network_that_scores_as_reported(method, tmp_pa
     "argv,msg",
     [
         (["--method", "cb", "--model", "convnet4"], "--model mlp, cnn, vgg, spec"),
-        (["--method", "cb", "--model", "mlp", "--rule", "sste"], "only apply to --method ftprop"),
+        (["--method", "cb", "--model", "mlp", "--rule", "sste"], "only applies to --method ftprop"),
         (["--method", "cb", "--model", "cnn", "--epochs", "4"], "raise --epochs to 7"),
         (
             [

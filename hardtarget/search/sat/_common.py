@@ -223,3 +223,16 @@ def sat_solve(
         if timer is not None:
             timer.cancel()
         solver.clear_interrupt()
+
+
+# rows (or clauses) between two calls of a model builder's ``tick`` (a budget check that
+# may raise): on 10^5 rows a model takes tens of seconds to build
+TICK_EVERY = 1024
+
+
+def ticking(items, tick):
+    """``items``, calling ``tick`` every ``TICK_EVERY`` of them (never when None)."""
+    for k, item in enumerate(items):
+        if tick is not None and k % TICK_EVERY == TICK_EVERY - 1:
+            tick()
+        yield item

@@ -23,6 +23,7 @@ from ._common import (
     integer_inputs,
     solve_stoppable,
     status_name,
+    ticking,
 )
 
 __all__ = ["CpNetwork", "WEIGHTS", "OBJECTIVES", "DEFAULT_BOUND"]
@@ -85,7 +86,10 @@ class CpNetwork:
         else:
             self.H = [
                 np.array(
-                    [[m.NewBoolVar(f"h{d}_{i}_{j}") for j in range(w)] for i in range(u)],
+                    [
+                        [m.NewBoolVar(f"h{d}_{i}_{j}") for j in range(w)]
+                        for i in ticking(range(u), tick)
+                    ],
                     dtype=object,
                 )
                 for d, w in enumerate(self.hidden)
@@ -95,7 +99,9 @@ class CpNetwork:
             self.y = np.asarray(output).reshape(-1) > 0
             self.trivially_infeasible = False
         elif objective == "errors":
-            self.y = np.array([m.NewBoolVar(f"y_{i}") for i in range(u)], dtype=object)
+            self.y = np.array(
+                [m.NewBoolVar(f"y_{i}") for i in ticking(range(u), tick)], dtype=object
+            )
         else:
             self.y = rows.pos > 0
             self.trivially_infeasible = bool(rows.mixed.any())

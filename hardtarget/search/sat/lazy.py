@@ -41,6 +41,7 @@ from ...units import check_certificate, solve_unit
 from ..base import BudgetExhausted, SearchContext, Strategy
 from ..first_pass import first_fit
 from ..params import Param
+from ..scale import SAT_CELL_BYTES, Footprint, distinct_count, local_footprint
 from ..symmetry import point_symmetries, symmetry_generators
 from ._common import distinct_problem
 from .proposers import PROPOSERS, separate
@@ -100,7 +101,7 @@ class SatLP(Strategy):
         "backend": Param("str", "target proposer", choices=tuple(PROPOSERS)),
         "symmetry": Param("bool", "fix hidden units' first target and order the units"),
         "workers": Param("int", "CP-SAT workers (1: deterministic)", low=1),
-        "solver": Param("str", "PySAT solver", choices=SOLVERS),
+        "solver": Param("str", "PySAT SAT solver (--solver is the unit solver)", choices=SOLVERS),
         "max_rounds": Param("int", "give up after this many proposals", low=1),
         "point_symmetry": Param("bool", "add the images of first-layer cuts under symmetries"),
         "separate": Param("bool", "rows with different outputs get different hidden codes"),
@@ -136,6 +137,27 @@ class SatLP(Strategy):
         self.summable = summable
         self.proof = proof
         self.first_pass = first_pass
+
+    def footprint(self, evaluator) -> Footprint:
+        """:meth:`Strategy.footprint` plus a SAT variable per distinct row and hidden unit.
+
+        Parameters
+        ----------
+        evaluator : Evaluator
+            The run's problem and hidden widths.
+
+        Returns
+        -------
+        Footprint
+        """
+        u = distinct_count(evaluator.problem.X)
+        cells = u * sum(evaluator.hidden)
+        local = local_footprint(evaluator)
+        return Footprint(
+            local.bytes + SAT_CELL_BYTES * cells,
+            f"{cells:,} SAT variables, one per distinct row and hidden unit",
+            variables=cells + u,
+        )
 
     def check(self, evaluator) -> None:
         if evaluator.loss != "errors":
@@ -324,7 +346,14 @@ class SatLP(Strategy):
         extra = {"solver": self.solver, "proof": self.proof is not None}
         extra = extra if self.backend == "pysat" else {}
         prop = PROPOSERS[self.backend](
-            rows, ev.hidden, self.objective, self.symmetry, self.seed, self.workers, **extra
+            rows,
+            ev.hidden,
+            self.objective,
+            self.symmetry,
+            self.seed,
+            self.workers,
+            tick=ctx.check_budget,  # building the model on many rows takes seconds
+            **extra,
         )
         try:  # the proposer is built first: its solver must be installed
             fit = first_fit(ctx) if self.first_pass else None

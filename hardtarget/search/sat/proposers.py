@@ -23,6 +23,7 @@ import numpy as np
 from ..._io import atomic_open
 from ..base import BudgetExhausted
 from ._common import (
+    TICK_EVERY,
     Rows,
     cp_break_symmetry,
     cp_model,
@@ -30,6 +31,7 @@ from ._common import (
     sat_solve,
     solve_stoppable,
     status_name,
+    ticking,
 )
 
 __all__ = ["Proposal", "CpProposer", "SatProposer", "PROPOSERS", "MAX_TOTALIZER", "separate"]
@@ -49,13 +51,23 @@ class CpProposer:
     """CP-SAT: minimizes errors itself; every round is a fresh solve (hinted)."""
 
     def __init__(
-        self, rows: Rows, hidden: tuple, objective: str, symmetry: bool, seed: int, workers: int
+        self,
+        rows: Rows,
+        hidden: tuple,
+        objective: str,
+        symmetry: bool,
+        seed: int,
+        workers: int,
+        tick=None,
     ):
         cp = cp_model()
         self.cp, self.m = cp, cp.CpModel()
         m, u = self.m, len(rows.U)
         self.H = [
-            np.array([[m.NewBoolVar("") for _ in range(w)] for _ in range(u)], dtype=object)
+            np.array(
+                [[m.NewBoolVar("") for _ in range(w)] for _ in ticking(range(u), tick)],
+                dtype=object,
+            )
             for w in hidden
         ]
         self.errors = objective == "errors"
@@ -120,13 +132,15 @@ class SatProposer:
         workers: int,
         solver: str = "glucose4",
         proof: bool = False,
+        tick=None,
     ):
         formula = pysat_module("pysat.formula")
         solvers = pysat_module("pysat.solvers")
         self.pool = pool = formula.IDPool()
+        self.tick, self._added = tick, 0
         u = len(rows.U)
         self.H = [
-            np.array([[pool.id() for _ in range(w)] for _ in range(u)], dtype=object)
+            np.array([[pool.id() for _ in range(w)] for _ in ticking(range(u), tick)], dtype=object)
             for w in hidden
         ]
         self.errors = objective == "errors"
@@ -165,6 +179,9 @@ class SatProposer:
             e = nxt
 
     def _add(self, clause: list) -> None:
+        self._added += 1
+        if self.tick is not None and self._added % TICK_EVERY == 0:
+            self.tick()
         if self.clauses is not None:
             self.clauses.append(clause)
         self.sat.add_clause(clause)

@@ -9,6 +9,7 @@ from ...targets import TargetSetting
 from ..base import BudgetExhausted, Interrupted, SearchContext, Strategy
 from ..first_pass import local_fit
 from ..params import Param
+from ..scale import CP_TERM_BYTES, Footprint, distinct_count, local_footprint
 from ._common import distinct_problem
 from .cpsat import OBJECTIVES, WEIGHTS, CpNetwork, check_weight_bound
 
@@ -115,7 +116,7 @@ class SatSearch(Strategy):
         "symmetry": Param("bool", "break hidden-unit negation and permutation symmetry"),
         "order": Param("str", "cpsat: unit order for symmetry", choices=("lex", "count")),
         "first_pass": Param("bool", "cpsat: a short search for a fit before the full model"),
-        "solver": Param("str", "PySAT solver", choices=SOLVERS),
+        "solver": Param("str", "PySAT SAT solver (--solver is the unit solver)", choices=SOLVERS),
         "encoding": Param(
             "str",
             "PySAT cardinality encoding",
@@ -175,6 +176,35 @@ class SatSearch(Strategy):
                 f"for objective={self.objective!r}"
             )
         self.weight_bound = check_weight_bound(self.weight_bound)
+
+    def footprint(self, evaluator) -> Footprint:
+        """:meth:`Strategy.footprint` plus the CP-SAT model (terms per row, unit, input).
+
+        Parameters
+        ----------
+        evaluator : Evaluator
+            The run's problem and hidden widths.
+
+        Returns
+        -------
+        Footprint
+        """
+        p = evaluator.problem
+        u = distinct_count(p.X)
+        widths = [p.n_features, *evaluator.hidden, 1]
+        # per row and unit: its reified pre-activation (two constraints of n_in + 1 terms);
+        # a unit on hidden inputs also has one product variable and two constraints per input
+        terms = u * sum(
+            h * (2 * (n + 1) + (3 * n if d else 0))
+            for d, (n, h) in enumerate(zip(widths[:-1], widths[1:]))
+        )
+        cells = u * sum(evaluator.hidden)
+        products = u * sum(h * n for n, h in zip(widths[1:-1], widths[2:]))
+        return Footprint(
+            local_footprint(evaluator).bytes + CP_TERM_BYTES * terms,
+            f"a CP-SAT model of {terms:,} constraint terms",
+            variables=cells + products + u,
+        )
 
     def check(self, evaluator) -> None:
         if evaluator.loss != "errors":

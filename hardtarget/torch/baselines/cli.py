@@ -52,7 +52,7 @@ def add_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--weights",
         choices=["ternary", "quaternary", "quinary"],
-        default="ternary",
+        default=None,
         help="weight-dist: the discrete weight values (default ternary)",
     )
     g.add_argument(
@@ -71,21 +71,24 @@ def add_args(p: argparse.ArgumentParser) -> None:
         "weight-dist: epochs with discrete weights and tanh (default: --epochs/6)",
     )
     g.add_argument(
-        "--slope-lr", type=float, default=1e-2, help="cb: learning rate of m and a (1e-2)"
+        "--slope-lr", type=float, default=None, help="cb: learning rate of m and a (1e-2)"
     )
-    g.add_argument("--slope-lambda", type=float, default=1.0, help="cb: regularization of m (1.0)")
+    g.add_argument("--slope-lambda", type=float, default=None, help="cb: regularization of m (1.0)")
     g.add_argument(
-        "--slope-regularizer", choices=["l2", "l1"], default="l2", help="cb: l2 (default) or l1"
+        "--slope-regularizer", choices=["l2", "l1"], default=None, help="cb: l2 (default) or l1"
     )
     g.add_argument(
         "--slope-schedule",
         choices=["anneal", "fixed"],
-        default="anneal",
+        default=None,
         help="cb: anneal (default) raises the slope regularization until m reaches m_switch "
         "before each swap; fixed keeps --slope-lambda",
     )
     g.add_argument(
-        "--logit-lr", type=float, default=1e-2, help="weight-dist: learning rate of the logits"
+        "--logit-lr",
+        type=float,
+        default=None,
+        help="weight-dist: learning rate of the logits (1e-2)",
     )
 
 
@@ -115,7 +118,7 @@ def _data(args: argparse.Namespace):
     from ..evaluation import normalizer
     from ..sources import holdout
 
-    bundle = load_dataset(args.dataset, args.data_dir, args.image_size)
+    bundle = load_dataset(args.dataset, args.data_dir, args.image_size or 224)
     train, val = holdout(bundle.train, args.val_split, args.seed, not args.no_stratify)
     if args.limit is not None:
         train = train.subset(torch.arange(min(args.limit, len(train))))
@@ -142,7 +145,7 @@ def _fit_kwargs(args: argparse.Namespace, bundle, val, pre) -> dict:
         "weight_decay": args.weight_decay or 0.0,
         "decay_biases_and_norms": args.decay_biases_and_norms,
         "milestones": _milestones(args.milestones),
-        "gamma": args.gamma,
+        "gamma": 0.1 if args.gamma is None else args.gamma,
         "channels_last": args.channels_last,
         "compile": args.compile or False,
         "test": bundle.test,
@@ -185,8 +188,8 @@ def run_cb(args: argparse.Namespace) -> int:
         arch_spec(args.model, **_model_options(args)),
         bundle.in_shape,
         bundle.num_classes,
-        regularizer=args.slope_regularizer,
-        lam=args.slope_lambda,
+        regularizer=args.slope_regularizer or "l2",
+        lam=1.0 if args.slope_lambda is None else args.slope_lambda,
     )
     epochs = args.epochs or 10
     pretrain, per = _split(args, epochs // 2)
@@ -210,8 +213,8 @@ def run_cb(args: argparse.Namespace) -> int:
             pretrain_epochs=pretrain,
             stage_epochs=per,
             lr=args.lr or 1e-3,
-            slope_lr=args.slope_lr,
-            slope_schedule=args.slope_schedule,
+            slope_lr=1e-2 if args.slope_lr is None else args.slope_lr,
+            slope_schedule=args.slope_schedule or "anneal",
             **_fit_kwargs(args, bundle, val, pre),
         ),
     )
@@ -247,12 +250,12 @@ def run_weight_dist(args: argparse.Namespace) -> int:
         lambda: train_weight_dist(
             real,
             train,
-            weights=args.weights,
+            weights=args.weights or "ternary",
             real_epochs=pretrain,
             tanh_epochs=tanh,
             sign_epochs=sign,
             lr=args.lr or 1e-3,
-            logit_lr=args.logit_lr,
+            logit_lr=1e-2 if args.logit_lr is None else args.logit_lr,
             **_fit_kwargs(args, bundle, val, pre),
         ),
     )
@@ -301,14 +304,14 @@ def _finish(args: argparse.Namespace, bundle, norm, run) -> int:
 
 def _save(out: Path, res, norm) -> None:
     """``final.pt`` (the final network's tensors and normalization) and ``log.json``, atomically."""
-    import torch
 
     from ..._io import atomic_open, dumps_json
+    from ..callbacks import save_atomic
 
     os.makedirs(out, exist_ok=True)
-    with atomic_open(out / "final.pt") as fh:
-        torch.save(
-            {"model": res.model.state_dict(), "norm": [norm[0], norm[1]], "stages": res.stages}, fh
-        )
+    save_atomic(
+        {"model": res.model.state_dict(), "norm": [norm[0], norm[1]], "stages": res.stages},
+        out / "final.pt",
+    )
     with atomic_open(out / "log.json", "w") as fh:
         fh.write(dumps_json(res.history, indent=1))
