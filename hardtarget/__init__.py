@@ -10,16 +10,9 @@ hardtarget`` and ``hardtarget --version`` load neither numba nor torch.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
 from typing import TYPE_CHECKING, Any
 
 from .errors import HardTargetError
-
-try:
-    __version__ = _version("hardtarget")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0+unknown"
 
 # public name -> the module that defines it
 _EXPORTS = {
@@ -43,6 +36,8 @@ _EXPORTS = {
     "UnitCache": ".units",
     "UnitResult": ".units",
     "check_certificate": ".units",
+    "check_certificate_support": ".units",
+    "exact_certificate": ".units",
     "solve_unit": ".units",
     "solve_layer": ".units",
     "HardThresholdClassifier": ".estimator",
@@ -58,7 +53,21 @@ _SUBPACKAGES = ("datasets", "errors", "estimator", "export", "search", "torch", 
 __all__ = sorted([*_EXPORTS, "HardTargetError", "__version__"])
 
 
+def _package_version() -> str:
+    # read on first use: importlib.metadata takes a while, and the command line should
+    # be in charge of Ctrl-C (exit 130, no traceback) as early as possible
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hardtarget")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = value = _package_version()
+        return value
     if name in _SUBPACKAGES:
         return importlib.import_module(f".{name}", __name__)
     module = _EXPORTS.get(name)
@@ -84,4 +93,12 @@ if TYPE_CHECKING:
     from .search import SearchResult, min_width, solve
     from .search.dichotomies import separable_dichotomies
     from .targets import TargetSetting, load_targets
-    from .units import UnitCache, UnitResult, check_certificate, solve_layer, solve_unit
+    from .units import (
+        UnitCache,
+        UnitResult,
+        check_certificate,
+        check_certificate_support,
+        exact_certificate,
+        solve_layer,
+        solve_unit,
+    )

@@ -10,14 +10,21 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from .errors import HardTargetError
 
-__all__ = ["atomic_open", "exclusive_lock", "json_safe", "dumps_json"]
+__all__ = [
+    "atomic_open",
+    "exclusive_lock",
+    "json_safe",
+    "dumps_json",
+    "write_file_set",
+    "recover_file_set",
+]
 
 
 def _umask() -> int:
@@ -59,6 +66,90 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
         except FileNotFoundError:
             pass
         raise
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _journal(first: str | os.PathLike[str]) -> Path:
+    first = Path(first)
+    return first.with_name(f".{first.name}.set")
+
+
+def write_file_set(files: Sequence[tuple[str | os.PathLike[str], str | bytes]]) -> None:
+    """Write several files as one set: after a crash at any point, all new or all old.
+
+    Each file goes to a temporary file beside it first.  When all are complete and on
+    disk, a journal ``.NAME.set`` (``NAME`` the first file) listing the renames still
+    to do is written atomically: that is the commit point.  Then the files are renamed
+    over their targets and the journal removed.  A crash before the commit leaves the
+    old set (and stray temporary files); a crash after it leaves the journal, and
+    :func:`recover_file_set`, which every writer and hardtarget reader of the set calls
+    first, finishes the renames.
+
+    Parameters
+    ----------
+    files : ``(path, content)`` pairs; ``str`` content is written as UTF-8 text.
+    """
+    paths = [Path(p) for p, _ in files]
+    recover_file_set(paths[0])
+    done: list[tuple[str, str]] = []
+    try:
+        for path, content in zip(paths, (c for _, c in files)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            done.append((tmp, str(path)))
+            os.fchmod(fd, 0o666 & ~_umask())
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content.encode() if isinstance(content, str) else content)
+                fh.flush()
+                os.fsync(fh.fileno())
+        with atomic_open(_journal(paths[0]), "w") as fh:
+            json.dump({"renames": done}, fh)
+    except BaseException:
+        for tmp, _ in done:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        raise
+    recover_file_set(paths[0])
+
+
+def recover_file_set(first: str | os.PathLike[str]) -> bool:
+    """Finish a file set whose writer stopped after its commit point (see
+    :func:`write_file_set`); return True when there was one to finish.
+
+    ``first`` is the set's first file (the ``.c`` of a C export, the DRAT file of a
+    proof).  Idempotent: a rename already done is skipped.
+    """
+    journal = _journal(first)
+    try:
+        renames = json.loads(journal.read_text())["renames"]
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError, KeyError, TypeError):
+        # atomic_open writes the journal whole or not at all: this is not ours
+        raise HardTargetError(
+            f"{journal} is not a file-set journal of hardtarget; remove it and write again"
+        ) from None
+    for tmp, path in renames:
+        if os.path.exists(tmp):
+            os.replace(tmp, path)
+    _fsync_dir(journal.parent)
+    journal.unlink(missing_ok=True)
+    _fsync_dir(journal.parent)
+    return True
 
 
 def _lock_path(path: Path) -> Path:

@@ -29,14 +29,31 @@ def step(z: np.ndarray) -> np.ndarray:
 
 
 def qrelu(z: np.ndarray, k: int) -> np.ndarray:
-    """Quantized ReLU with ``k`` steps: ``(1/k) * sum_i step(z - i/(k-1))``."""
+    """Quantized ReLU with ``k`` steps: ``(1/k) * sum_i step(z - i/(k-1))``.
+
+    The count of thresholds ``fl(i / (k-1))`` below ``z`` is found from a guess
+    ``floor(z (k-1))`` corrected by exact comparisons with the thresholds next to it (they
+    increase with ``i``), so the cost does not grow with ``k`` and the result is the
+    sum's, bit for bit (``z - thr > 0`` iff ``z > thr`` in IEEE arithmetic).
+    """
     z = np.asarray(z, dtype=np.float64)
     if k == 1:
         return step(z)
-    out = np.zeros_like(z)
-    for i in range(k):
-        out += step(z - i / (k - 1))
-    return out / k
+    pos = z > 0  # thr_0 = 0: nothing counts at or below 0, nor for NaN
+    with np.errstate(over="ignore", invalid="ignore"):
+        guess = np.where(pos, np.minimum(z * (k - 1), k), 0.0)
+    c = np.floor(guess).astype(np.int64)
+    while True:  # c too high: thr_{c-1} is not below z
+        down = pos & (c > 0) & ((c - 1) / (k - 1) >= z)
+        if not down.any():
+            break
+        c[down] -= 1
+    while True:  # c too low: thr_c is below z
+        up = pos & (c < k) & (c / (k - 1) < z)
+        if not up.any():
+            break
+        c[up] += 1
+    return c / k
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from .errors import HardTargetError
 from .search import STRATEGIES, solve
 from .search.api import prepare_search
 from .search.base import run_strategy
-from .search.portfolio import Shared, dask_map, run_watched
+from .search.portfolio import Shared, check_scheduler, dask_map, run_watched
 
 __all__ = ["SUITES", "run_suite", "summarize", "markdown", "plot", "write_results", "write_report"]
 
@@ -75,6 +75,7 @@ def run_suite(
     strategies = list(strategies or sorted(STRATEGIES))
     options = options or {}
     if scheduler is not None:
+        scheduler = check_scheduler(scheduler)
         grid = [
             (s.format(seed=seed), h, n, seed)
             for s, h in problems

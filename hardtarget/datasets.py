@@ -304,7 +304,8 @@ def _read_csv(path: Path) -> tuple[list[str] | None, list[list[str]]]:
     import csv
 
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
+        # utf-8-sig: a byte-order mark (Excel's UTF-8 CSV) is not part of the first name
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = [r for r in csv.reader(fh) if r]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise HardTargetError(
@@ -372,6 +373,13 @@ def _csv_problem(path: Path, header, body, col: int, default_label: bool, multic
             f"value {body[i][j]!r} in data row {i + 1}; {fix}"
         ) from None
     labels = [r[col].strip() for r in body]
+    blank = [i + 1 for i, v in enumerate(labels) if not v]
+    if blank:
+        rows = ", ".join(map(str, blank[:10])) + (", ..." if len(blank) > 10 else "")
+        raise HardTargetError(
+            f"{path}: label column {names[col]!r} is blank in data row(s) {rows}; a blank is "
+            "a missing label, not a class: fill them in or drop those rows"
+        )
     numeric = _floats(labels)
     y = np.array(labels) if numeric is None else np.array(numeric)
     if numeric is not None and np.all(np.abs(y) < 2**53) and np.all(y == np.round(y)):

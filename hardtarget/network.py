@@ -53,13 +53,25 @@ def _activate(Z, code, q):
             elif code == 1:
                 out[i, j] = 1.0 if z > 0 else 0.0
             else:
-                c = 0
-                for s in range(q):
-                    thr = s / (q - 1) if q > 1 else 0.0
-                    if z - thr > 0:
-                        c += 1
-                out[i, j] = c / q
+                out[i, j] = _qrelu_count(z, q) / q
     return out
+
+
+@numba.njit(cache=True)
+def _qrelu_count(z, q):
+    """How many thresholds ``fl(s / (q - 1))``, ``s < q``, lie below ``z`` (0 for NaN), in
+    O(1): a guess corrected by exact comparisons (see :func:`~.activations.qrelu`)."""
+    if not z > 0:
+        return 0
+    if q == 1:
+        return 1
+    g = z * (q - 1)
+    c = q if g >= q else int(g)
+    while c > 0 and (c - 1) / (q - 1) >= z:
+        c -= 1
+    while c < q and c / (q - 1) < z:
+        c += 1
+    return c
 
 
 @dataclass
@@ -263,11 +275,20 @@ class Network:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the network to a versioned ``.npz`` file, atomically.
 
+        A path ending in ``.json`` gets the portable JSON model file instead
+        (:func:`hardtarget.export`), so what is written is what its name says;
+        :func:`hardtarget.load` and :meth:`load` read both.
+
         Parameters
         ----------
         path : str or path-like
-            The ``.npz`` file to write (replaced atomically).
+            The ``.npz`` (or ``.json``) file to write (replaced atomically).
         """
+        if str(path).lower().endswith(".json"):
+            from .export.jsonfile import save_json
+
+            save_json(self, path)
+            return
         meta = {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
@@ -287,13 +308,19 @@ class Network:
         Parameters
         ----------
         path : str or path-like
-            A ``.npz`` file written by :meth:`save`.
+            A ``.npz`` (or ``.json``) file written by :meth:`save`.
 
         Returns
         -------
         Network
         """
         from ._npz import read_npz
+
+        if str(path).lower().endswith(".json"):
+            from .export.jsonfile import _is_zip, load
+
+            if not _is_zip(path):  # an .npz saved under .json by an older hardtarget
+                return load(path)
 
         arrays = read_npz(path, "model file")
         fix = "write one with Network.save or `hardtarget solve --out`"

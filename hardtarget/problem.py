@@ -157,6 +157,14 @@ def make_problem(
         )
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         raise HardTargetError("labels contain NaN or inf; drop those rows first")
+    if y.dtype.kind in "UO":
+        blank = [i for i, v in enumerate(y.tolist()) if isinstance(v, str) and not v.strip()]
+        if blank:
+            rows = ", ".join(map(str, blank[:10])) + (", ..." if len(blank) > 10 else "")
+            raise HardTargetError(
+                f"{len(blank)} label(s) are blank, in row(s) {rows} (0-based data rows); "
+                "a blank is a missing label, not a class: fill them in or drop those rows"
+            )
     classes = np.unique(y)
     if classes.size < 2:
         raise HardTargetError(

@@ -51,7 +51,7 @@ def test_store_verdicts_along_a_flip_walk_agree_with_scipy_linprog(walk):
         if truth:
             assert separates(r.weights, A[keep], t[keep]) and r.errors == 0
         else:  # also a certificate found by lookup: checked exactly for this column
-            assert ht.check_certificate(A, t, r.certificate)
+            assert ht.check_certificate_support(A, t, r.certificate)
             assert not r.certificate[~keep].any()  # only rows that count
         cold = ht.solve_unit(A, t, sample_weight=s)  # the store changes no weights or errors
         assert np.array_equal(r.weights, cold.weights) and r.errors == cold.errors
@@ -66,7 +66,7 @@ def test_a_walk_on_a_non_separable_unit_is_mostly_refuted_by_lookup():
         r = ht.solve_unit(A, u, cache=cache)
         assert r.separable is linprog_separable(A, u)
         if r.separable is False:
-            assert ht.check_certificate(A, u, r.certificate)
+            assert ht.check_certificate_support(A, u, r.certificate)
     stats = cache.certificate_stats()
     assert stats["hits"] >= 15, stats
     store = cache.store(digest(A), A.shape)
@@ -100,7 +100,7 @@ def test_store_refutes_both_signs_and_nothing_that_differs_on_the_support():
     assert store.add(t, np.array([0.25, 0.25, 0.25, 0.25, 0.0]))
     for u in (t, -t, t * np.array([1, 1, 1, 1, -1], np.int8)):
         lam = store.refute(u.astype(np.int8), np.ones(5))
-        assert lam is not None and ht.check_certificate(A, u, lam)
+        assert lam is not None and ht.check_certificate_support(A, u, lam)
     u = t * np.array([1, -1, 1, 1, 1], np.int8)  # flipped on the support
     assert store.refute(u, np.ones(5)) is None and linprog_separable(A, u)
     assert store.hits == 3 and store.misses == 1
@@ -115,7 +115,7 @@ def test_layer_path_uses_the_store_and_agrees_with_scipy_linprog():
     for j, r in enumerate(solve_layer(A, T, cache=cache, refine=True)):
         assert r.separable is linprog_separable(A, T[:, j])
         if r.separable is False:
-            assert ht.check_certificate(A, T[:, j], r.certificate)
+            assert ht.check_certificate_support(A, T[:, j], r.certificate)
     assert cache.certificate_stats()["hits"] > 0
 
 

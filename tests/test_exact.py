@@ -55,7 +55,7 @@ def check_proof(A, t, r) -> None:
         assert fraction_separates(A, t, r.weights) and separates(r.weights, A, t)
     elif r.separable is False:
         assert sympy_certificate(A, t, r.certificate)
-        assert ht.check_certificate(A, t, r.certificate)
+        assert ht.check_certificate_support(A, t, r.certificate)
 
 
 def _dyadic_problem(seed):
@@ -138,7 +138,9 @@ def test_certificate_check_is_exact():
     X = np.array([[-1.0, -1], [-1, 1], [1, -1], [1, 1]])
     xor = np.array([-1, 1, 1, -1])
     assert ht.check_certificate(X, xor, np.full(4, 0.25))
-    assert ht.check_certificate(X, xor, np.array([0.3, 0.2, 0.2, 0.3]))  # re-solved on the support
+    # the numbers are checked, not only the support: 0.3 - 0.2 - 0.2 + 0.3 != 0 per input
+    assert not ht.check_certificate(X, xor, np.array([0.3, 0.2, 0.2, 0.3]))
+    assert ht.check_certificate_support(X, xor, np.array([0.3, 0.2, 0.2, 0.3]))
     assert not ht.check_certificate(X, xor, np.array([0.25, 0.25, -0.25, 0.25]))
     assert not ht.check_certificate(X, xor, np.zeros(4))
     assert not ht.check_certificate(X, xor, np.array([np.nan, 0.25, 0.25, 0.25]))
@@ -255,13 +257,13 @@ def test_certificate_paths_for_degenerate_supports(monkeypatch):
     monkeypatch.setattr(exact, "_bareiss_python", lambda rows: calls.append(1) or real(rows))
     big = float(2**45 + 1)
     A = np.array([[big, 3.0], [big, 3.0], [5.0, 7.0]])
-    assert ht.check_certificate(A, [1, -1, 1], np.array([0.5, 0.5, 0.0]))
-    assert not ht.check_certificate(A, [1, -1, 1], np.array([0.5, 0.0, 0.5]))
-    assert not ht.check_certificate(A, [1, 1, 1], np.array([0.5, 0.5, 0.0]))
+    assert ht.check_certificate_support(A, [1, -1, 1], np.array([0.5, 0.5, 0.0]))
+    assert not ht.check_certificate_support(A, [1, -1, 1], np.array([0.5, 0.0, 0.5]))
+    assert not ht.check_certificate_support(A, [1, 1, 1], np.array([0.5, 0.5, 0.0]))
     assert len(calls) == 3  # too large for the int64 path
     # two opposite pairs: the null space is a plane; the float lambda picks a point in it
     X = np.array([[0.0], [0.0], [1.0], [1.0]])
     t = np.array([1, -1, 1, -1])
-    assert ht.check_certificate(X, t, np.array([0.1, 0.2, 0.3, 0.4]))
+    assert ht.check_certificate_support(X, t, np.array([0.1, 0.2, 0.3, 0.4]))
     assert sympy_certificate(X, t, np.array([0.1, 0.2, 0.3, 0.4]))
     assert len(calls) == 3  # small integers: int64

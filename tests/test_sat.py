@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import hardtarget as ht
 from hardtarget.search import SatLP, SatSearch, sat_verify, solve
-from hardtarget.units import check_certificate
+from hardtarget.units import check_certificate, check_certificate_support
 
 BACKENDS = [
     ("sat", {}),
@@ -35,7 +35,7 @@ def check_result(p, r):
         assert ht.verify(p, r.targets).feasible
     if r.strategy == "sat-lp":
         for c in r.info["certificates"]:
-            assert check_certificate(
+            assert check_certificate_support(
                 np.array(c["inputs"]), np.array(c["targets"]), np.array(c["lambda"])
             )
 
@@ -126,7 +126,7 @@ def test_sat_lp_infeasible_answers_carry_checkable_certificates():
     assert r.status == "infeasible" and r.info["certificates"]
     for c in r.info["certificates"]:
         A, t, lam = np.array(c["inputs"]), np.array(c["targets"]), np.array(c["lambda"])
-        assert check_certificate(A, t, lam)
+        assert check_certificate_support(A, t, lam)
         if c["layer"] == 1:  # the support rows are the problem's inputs
             assert np.array_equal(A, p.X[c["rows"]])
 
@@ -460,7 +460,7 @@ def test_sat_lp_levers_agree_with_exhaustive(seed):
             assert r.status == truth.status and r.loss == truth.loss, (width, opts)
             check_result(p, r)
             for c in r.info["symmetric_certificates"]:
-                assert check_certificate(
+                assert check_certificate_support(
                     np.array(c["inputs"]), np.array(c["targets"]), np.array(c["lambda"])
                 )
 

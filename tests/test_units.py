@@ -39,7 +39,7 @@ def test_exact_solvers_agree_with_scipy_linprog(prob):
         if truth:
             assert separates(r.weights, A, t) and r.errors == 0 and r.margin > 0
         else:
-            assert r.certificate is not None and ht.check_certificate(A, t, r.certificate)
+            assert r.certificate is not None and ht.check_certificate_support(A, t, r.certificate)
             assert r.errors >= 1
 
 
@@ -78,7 +78,7 @@ def test_auto_on_large_units_agrees_with_scipy_linprog(prob):
     if truth:
         assert separates(r.weights, A[keep], t[keep]) and r.errors == 0
     else:
-        assert len(r.certificate) == len(A) and ht.check_certificate(A, t, r.certificate)
+        assert len(r.certificate) == len(A) and ht.check_certificate_support(A, t, r.certificate)
         assert s is None or not r.certificate[s == 0].any()  # only samples that count
     for rb in solve_layer(A, np.stack([t, -t], 1), sample_weight=s):  # the batched path agrees
         assert rb.separable is truth
@@ -121,11 +121,11 @@ def test_certificate_checker_rejects_bad_certificates():
     A = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
     t = np.array([-1, 1, 1, -1])
     lam = ht.solve_unit(A, t, solver="lp").certificate
-    assert ht.check_certificate(A, t, lam)
-    assert not ht.check_certificate(A, t, np.array([1.0, 0, 0, 0]))
-    assert not ht.check_certificate(A, t, -lam)
-    assert not ht.check_certificate(A, -t * np.array([1, 1, 1, -1]), lam)
-    assert not ht.check_certificate(A, t, np.zeros(4))
+    assert ht.check_certificate_support(A, t, lam)
+    assert not ht.check_certificate_support(A, t, np.array([1.0, 0, 0, 0]))
+    assert not ht.check_certificate_support(A, t, -lam)
+    assert not ht.check_certificate_support(A, -t * np.array([1, 1, 1, -1]), lam)
+    assert not ht.check_certificate_support(A, t, np.zeros(4))
 
 
 def test_sample_weight_zero_drops_a_constraint():
@@ -141,7 +141,7 @@ def test_duplicate_points_with_opposite_targets_give_a_two_point_certificate():
     A = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0]])
     r = ht.solve_unit(A, [1, 1, -1])
     assert r.separable is False
-    assert np.count_nonzero(r.certificate) == 2 and ht.check_certificate(
+    assert np.count_nonzero(r.certificate) == 2 and ht.check_certificate_support(
         A, [1, 1, -1], r.certificate
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ._args import add_parser
-from ._output import locked_outputs, print_json
+from ._output import check_paths, locked_outputs, print_json
 
 __all__ = ["register", "run"]
 
@@ -62,11 +62,12 @@ def run(args: argparse.Namespace) -> int:
     from ..export import export, load, verify_export
     from ..export.runtime import format_of
 
-    net = load(args.model)
-    out = [args.out]
+    out = [("--out", args.out)]
     if format_of(args.out, args.format) == "c":
-        out.append(str(Path(args.out).with_suffix(".h")))
-    with locked_outputs(*out):
+        out.append(("the header of --out", str(Path(args.out).with_suffix(".h"))))
+    check_paths(out, [("MODEL", args.model)])
+    net = load(args.model)
+    with locked_outputs(*out, inputs=[("MODEL", args.model)]):
         paths = export(net, args.out, args.format, inputs=args.inputs, name=args.name)
     check = None
     if args.verify:

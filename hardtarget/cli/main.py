@@ -117,7 +117,27 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``hardtarget`` with ``argv``; return the exit code (see ``--help``)."""
+    """Run ``hardtarget`` with ``argv``; return the exit code (see ``--help``).
+
+    Ctrl-C at any moment, even while the parser or a subcommand's modules load, ends
+    the run with exit 130 and one line, never a traceback.
+    """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        _ignore_interrupts()  # a second Ctrl-C while we report the first
+        print("hardtarget: interrupted", file=sys.stderr)
+        return 130
+
+
+def _ignore_interrupts() -> None:
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -136,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prefix}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        _ignore_interrupts()
         print(f"{prefix}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # stdout closed early (`| head`): not an error worth a message

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import HardTargetError
 from ._args import add_parser
-from ._output import locked_outputs, print_json
+from ._output import check_paths, locked_outputs, print_json
 
 __all__ = ["register", "run", "read_features"]
 
@@ -141,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
     from .._io import atomic_open
     from ..export import load
 
+    inputs = [("MODEL", args.model), ("--data", args.data)]
+    check_paths([("--out", args.out)], inputs)  # predictions never overwrite their inputs
     net = load(args.model)
     X, y = read_features(args.data, args.label)
     if X.ndim != 2 or X.shape[1] != net.n_features:
@@ -165,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(["prediction"])
         writer.writerows([p] for p in pred.tolist())
-        with locked_outputs(args.out), atomic_open(args.out, "w") as fh:
+        with locked_outputs(("--out", args.out), inputs=inputs), atomic_open(args.out, "w") as fh:
             fh.write(buf.getvalue())
     if args.json:
         print_json({"predictions": pred.tolist(), "accuracy": accuracy, "out": args.out})

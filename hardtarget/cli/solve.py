@@ -16,7 +16,7 @@ from ._args import (
     progress_flag,
     say,
 )
-from ._output import locked_outputs, print_json
+from ._output import check_paths, locked_outputs, print_json
 
 __all__ = [
     "register",
@@ -130,7 +130,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Solve; exit 0 with zero training errors, 1 with errors left, 130 when interrupted."""
+    import os
+
     from ..search import solve
+    from ..search.scheduler import SCHEDULER_ENV, check_scheduler
     from ._options import strategy_arg
 
     hidden = parse_hidden(args.hidden)
@@ -141,11 +144,21 @@ def run(args: argparse.Namespace) -> int:
             "--scheduler, or name a width and a strategy"
         )
     options = checked_options(args)
+    outputs = [("--out", args.out), ("--targets-out", args.targets_out)]
+    proof = options.get("proof")
+    if proof:  # sat-lp's proof set: the DRAT file, its CNF and its certificates
+        outputs += [("-o proof=", proof), ("the proof's CNF", f"{proof}.cnf")]
+        outputs += [("the proof's certificates", f"{proof}.json")]
+    inputs = [("--data", args.data)]
+    check_paths(outputs, inputs)
+    scheduler = args.scheduler or os.environ.get(SCHEDULER_ENV)
+    if scheduler:  # a malformed address fails here, before any work
+        check_scheduler(scheduler)
     problem = load_problem_arg(args)
     strategy, objective, solo = objective_args(args, options)
     if isinstance(strategy, str) and strategy != "auto":  # -o keys that are solve's own
         strategy, solo = strategy_arg(strategy, solo, args.seed)
-    with locked_outputs(args.out, args.targets_out):
+    with locked_outputs(*outputs, inputs=inputs):
         r = (
             _portfolio(args, problem, hidden, options)
             if _parallel(args)

@@ -350,6 +350,16 @@ def _run_ftprop(args: argparse.Namespace) -> int:
             "--export-network needs --model mlp with a hard activation (sign, "
             f"step, qrelu<k>); got {args.model} with {args.activation}"
         )
+    if args.export_network and args.out:
+        from ._output import check_paths
+
+        check_paths(
+            [("--export-network", args.export_network)],
+            [
+                (f"--out {args.out}/{f}", os.path.join(args.out, f))
+                for f in ("last.pt", "best.pt", "log.csv", "log.json")
+            ],
+        )
     try:
         res = train(cfg)
     except KeyboardInterrupt:

@@ -83,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
         raise HardTargetError(
             "--weights and --time-limit apply to the SAT check only; add --sat cpsat or --sat pysat"
         )
-    with locked_outputs(args.out):
+    with locked_outputs(
+        ("--out", args.out), inputs=[("--data", args.data), ("--targets", args.targets)]
+    ):
         if args.sat:
             return _sat_run(args, problem, targets)
         report = verify(
@@ -120,6 +122,7 @@ def _sat_run(args: argparse.Namespace, problem, targets) -> int:
         print_json(
             {
                 "feasible": r.feasible,
+                "verdict": r.verdict,
                 "exact": r.exact,
                 "agree": r.agree,
                 "lp_feasible": r.lp.feasible,
@@ -129,13 +132,22 @@ def _sat_run(args: argparse.Namespace, problem, targets) -> int:
     else:
         for u in r.units:
             exact = " (exact for real weights)" if u["exact"] else ""
+            fit = (
+                "fits" if u["sat"] else "no fit" if u["exact"] else f"no fit ({u['weight_class']})"
+            )
             print(
                 f"layer {u['layer']} unit {u['unit']}: "
-                f"{args.sat} {'fits' if u['sat'] else 'no fit'}"
-                f"{exact}, LP {'separable' if u['lp'] else 'not separable'}"
+                f"{args.sat} {fit}{exact}, LP {'separable' if u['lp'] else 'not separable'}"
             )
-        print(
-            f"{args.sat}: {'feasible' if r.feasible else 'infeasible'}; "
-            f"{'agrees' if r.agree else 'DISAGREES'} with the LP verifier"
-        )
-    return 0 if r.feasible else 1
+        verdict = r.verdict
+        if not r.agree:
+            tail = "DISAGREES with the LP verifier"
+        elif verdict.startswith("infeasible for") and r.lp.feasible:  # not decided
+            tail = "not decided for real weights; the LP verifier finds the setting feasible"
+        elif verdict.startswith("infeasible for"):
+            tail = "agrees with the LP verifier, which proves it infeasible for real weights"
+        else:
+            tail = "agrees with the LP verifier"
+        print(f"{args.sat}: {verdict}; {tail}")
+    undecided = r.agree and r.verdict.startswith("infeasible for")
+    return 0 if r.feasible or (undecided and r.lp.feasible) else 1

@@ -12,7 +12,7 @@ import sys
 import types
 from pathlib import Path
 
-from .._io import atomic_open
+from .._io import atomic_open, write_file_set
 from ..errors import HardTargetError
 from ._model import as_network, check_trained_inputs
 from ._pipeline import split_pipeline
@@ -94,10 +94,8 @@ def export(
             f"a C export is written to a .c file (its header beside it), got {path}"
         )
     source, header = c_sources(net, name or c_name(path.stem), inputs, path.stem + ".h", steps)
-    with atomic_open(path.with_suffix(".h"), "w") as fh:
-        fh.write(header)
-    with atomic_open(path, "w") as fh:
-        fh.write(source)
+    # one set: a crash leaves both files new or both old (hardtarget._io.write_file_set)
+    write_file_set([(path, source), (path.with_suffix(".h"), header)])
     return [path, path.with_suffix(".h")]
 
 

@@ -10,7 +10,9 @@ import numpy as np
 from ..errors import HardTargetError
 from ..network import Network
 
-__all__ = ["as_network", "class_labels", "output_index", "check_trained_inputs"]
+__all__ = ["as_network", "check_classes", "class_labels", "output_index", "check_trained_inputs"]
+
+_LABEL_KINDS = "biufU"
 
 
 def as_network(model) -> Network:
@@ -52,17 +54,41 @@ def as_network(model) -> Network:
     return net
 
 
+def check_classes(classes, n_outputs: int, source: str = "the network") -> np.ndarray:
+    """``classes`` as a 1-D array of distinct numbers or strings, one per output unit
+    (two for one unit); anything else raises :class:`HardTargetError` naming the problem.
+
+    The one rule for the writers (model file, ONNX, C, summary) and the model-file reader,
+    so that nothing is written that the reader would refuse.
+    """
+    want = max(n_outputs, 2)
+    c = np.asarray(classes)
+    if c.dtype.kind == "O" and all(isinstance(v, str) for v in c.ravel().tolist()):
+        c = c.astype(str)
+    if c.dtype.kind not in _LABEL_KINDS:
+        raise HardTargetError(
+            f"{source}: class labels of dtype {c.dtype} cannot be stored; use numbers or strings "
+            "(not a mix)"
+        )
+    if c.shape != (want,):
+        raise HardTargetError(
+            f"{source} stores {c.size} classes for {n_outputs} output unit(s) (shape {c.shape}); "
+            f"give a flat list of {want} labels (one per unit, or two for one unit)"
+        )
+    if c.dtype.kind == "f" and not np.all(np.isfinite(c)):
+        raise HardTargetError(f"{source}: class labels contain NaN or inf; use finite labels")
+    if len(set(c.tolist())) != c.size:
+        raise HardTargetError(
+            f"{source}: class labels {c.tolist()} repeat a label; every output needs its own"
+        )
+    return c
+
+
 def class_labels(net: Network) -> np.ndarray:
     """The labels the network's outputs stand for (defaults when it stores none)."""
     k = net.widths[-1]
     if net.classes is not None:
-        classes = np.asarray(net.classes)
-        if classes.shape != (max(k, 2),):
-            raise HardTargetError(
-                f"the network stores {classes.size} classes for {k} output "
-                f"unit(s); give {max(k, 2)} (one per unit, or two for one unit)"
-            )
-        return classes
+        return check_classes(net.classes, k)
     if k > 1:
         return np.arange(k)
     levels = net.activations[-1].levels

@@ -74,7 +74,8 @@ class LayerPlan:
     @property
     def float32_weights(self) -> bool:
         """True when every weight (not the bias) is exactly a float32: stored as one."""
-        return bool(np.all(self.weights.astype(np.float32).astype(np.float64) == self.weights))
+        with np.errstate(over="ignore"):  # beyond float32: not one, so stored as float64
+            return bool(np.all(self.weights.astype(np.float32).astype(np.float64) == self.weights))
 
     @property
     def weight_bits(self) -> int:

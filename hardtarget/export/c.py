@@ -75,10 +75,17 @@ def _store(p: LayerPlan, fmt: str, value: str) -> str:
 
 
 def _qrelu(p: LayerPlan, z: str, target: str) -> str:
+    """The count of thresholds ``s / (q - 1)`` below ``z``, in O(1): a guess corrected by
+    exact comparisons (as :func:`hardtarget.activations.qrelu`)."""
     q = p.activation.k
-    thr = f"(double)s / (double){q - 1}" if q > 1 else "0.0"
+    if q == 1:
+        return f"{target} = ({z} > 0) ? 1.0 : 0.0;"
+    d = f"(double){q - 1}"
     return (
-        f"{{ int s, c = 0; for (s = 0; s < {q}; ++s) {{ if ({z} - ({thr}) > 0) ++c; }} "
+        f"{{ long c = 0; if ({z} > 0) {{ double g = {z} * {d}; "
+        f"c = g >= (double){q} ? {q}L : (long)g; "
+        f"while (c > 0 && (double)(c - 1) / {d} >= {z}) --c; "
+        f"while (c < {q}L && (double)c / {d} < {z}) ++c; }} "
         f"{target} = (double)c / (double){q}; }}"
     )
 

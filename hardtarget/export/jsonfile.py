@@ -18,6 +18,7 @@ import numpy as np
 from .._io import atomic_open
 from ..errors import HardTargetError
 from ..network import Network
+from ._model import check_classes
 
 __all__ = ["FORMAT", "VERSION", "to_document", "from_document", "save_json", "load"]
 
@@ -32,16 +33,10 @@ def _numbers(a: np.ndarray) -> list:
     return a.tolist()
 
 
-def _classes(classes) -> dict | None:
-    if classes is None:
+def _classes(net: Network) -> dict | None:
+    if net.classes is None:
         return None
-    c = np.asarray(classes)
-    if c.dtype.kind == "O" and all(isinstance(v, str) for v in c.tolist()):
-        c = c.astype(str)
-    if c.dtype.kind not in _KINDS:
-        raise HardTargetError(
-            f"class labels of dtype {c.dtype} cannot be exported; use numbers or strings"
-        )
+    c = check_classes(net.classes, net.widths[-1])
     return {"dtype": _KINDS[c.dtype.kind], "values": c.tolist()}
 
 
@@ -62,7 +57,7 @@ def to_document(net: Network) -> dict:
         "version": VERSION,
         "n_features": net.n_features,
         "layers": layers,
-        "classes": _classes(net.classes),
+        "classes": _classes(net),
     }
     doc["checksum"] = _checksum(doc)
     return doc
@@ -75,14 +70,67 @@ def save_json(net: Network, path: str | os.PathLike[str]) -> None:
         fh.write("\n")
 
 
-def _matrix(value, rows: int, what: str) -> np.ndarray:
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)  # JSON true is not the number 1
+
+
+def _is_number(v) -> bool:
+    return _is_int(v) or isinstance(v, float)
+
+
+def _vector(value, what: str) -> np.ndarray:
+    if not isinstance(value, list) or not all(_is_number(v) for v in value):
+        raise HardTargetError(
+            f"{what} must be a list of numbers (not strings, booleans or nested lists)"
+        )
     try:
         a = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise HardTargetError(f"{what} must be a rectangular list of numbers") from None
-    if a.ndim != 2 or a.shape[0] != rows or a.shape[1] < 1:
-        raise HardTargetError(f"{what} has shape {a.shape}, expected ({rows}, n_units)")
+    except OverflowError:
+        a = np.full(1, np.inf)
+    if not np.all(np.isfinite(a)):
+        raise HardTargetError(f"{what} contains a number too large for float64 (or NaN/inf)")
     return a
+
+
+def _matrix(value, rows: int, what: str) -> np.ndarray:
+    if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
+        raise HardTargetError(f"{what} must be a list of rows, each a list of numbers")
+    lengths = {len(r) for r in value}
+    if len(lengths) > 1:
+        raise HardTargetError(f"{what} has rows of different lengths {sorted(lengths)}")
+    shape = (len(value), lengths.pop() if lengths else 0)
+    if shape[0] != rows or shape[1] < 1:
+        raise HardTargetError(f"{what} has shape {shape}, expected ({rows}, n_units)")
+    return np.vstack([_vector(r, what) for r in value])
+
+
+def _strict_json(text: str, source: str):
+    """``json.loads`` that refuses NaN, Infinity and numbers beyond float64, and
+    nesting deeper than Python's stack, with a :class:`HardTargetError`."""
+
+    def constant(name: str):
+        raise HardTargetError(
+            f"{source} contains {name}, which is not a JSON number; weights must be finite"
+        )
+
+    def number(text: str) -> float:
+        x = float(text)
+        if not np.isfinite(x):
+            raise HardTargetError(
+                f"{source} contains the number {text[:40]}, beyond the float64 range"
+            )
+        return x
+
+    try:
+        return json.loads(text, parse_constant=constant, parse_float=number)
+    except json.JSONDecodeError as exc:
+        raise HardTargetError(
+            f"{source} is not valid JSON ({exc}); is it a model file from hardtarget.export?"
+        ) from None
+    except RecursionError:
+        raise HardTargetError(
+            f"{source} nests lists or objects too deeply to be a model file; export the model again"
+        ) from None
 
 
 def from_document(doc, source: str = "document") -> Network:
@@ -90,33 +138,39 @@ def from_document(doc, source: str = "document") -> Network:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise HardTargetError(f'{source} is not a hardtarget model file (no "format": "{FORMAT}")')
     version = doc.get("version")
-    if not isinstance(version, int) or version < 1:
+    if not _is_int(version) or version < 1:
         raise HardTargetError(f"{source} has an invalid format version {version!r}")
     if version > VERSION:
         raise HardTargetError(
             f"{source} has format version {version}, newer than this hardtarget reads "
             f"({VERSION}); upgrade hardtarget (pip install -U hardtarget)"
         )
-    if doc.get("checksum") != _checksum(doc):
+    try:
+        checksum = _checksum(doc)
+    except (TypeError, ValueError, RecursionError):  # NaN, odd keys, cycles in a dict given
+        checksum = None
+    if checksum is None or doc.get("checksum") != checksum:
         raise HardTargetError(
             f"{source} fails its checksum: the file was changed or truncated; "
             "export the model again"
         )
     n = doc.get("n_features")
     layers = doc.get("layers")
-    if not isinstance(n, int) or n < 1 or not isinstance(layers, list) or not layers:
+    if not _is_int(n) or n < 1 or not isinstance(layers, list) or not layers:
         raise HardTargetError(f"{source} needs n_features >= 1 and a non-empty list of layers")
     weights, acts, rows = [], [], n
     for d, layer in enumerate(layers):
         if not isinstance(layer, dict) or not {"activation", "weights", "bias"} <= set(layer):
             raise HardTargetError(f"{source}: layer {d} needs activation, weights and bias")
         W = _matrix(layer["weights"], rows, f"{source}: layer {d} weights")
-        b = np.array(layer["bias"], dtype=np.float64)
+        b = _vector(layer["bias"], f"{source}: layer {d} bias")
         if b.shape != (W.shape[1],):
             raise HardTargetError(
                 f"{source}: layer {d} bias has shape {b.shape}, expected ({W.shape[1]},)"
             )
         weights.append(np.vstack([W, b]))
+        if not isinstance(layer["activation"], str):
+            raise HardTargetError(f"{source}: layer {d} activation must be a name, e.g. sign")
         acts.append(layer["activation"])
         rows = W.shape[1]
     classes = doc.get("classes")
@@ -126,17 +180,25 @@ def from_document(doc, source: str = "document") -> Network:
             raise HardTargetError(
                 f"{source}: classes need a dtype among {sorted(kinds)} and values"
             )
-        classes = np.array(
-            classes.get("values"),
-            dtype={"bool": bool, "int": np.int64, "float": np.float64, "str": str}[
-                classes["dtype"]
-            ],
-        )
-        expected = rows if rows > 1 else 2
-        if classes.shape != (expected,):
+        kind = classes["dtype"]
+        values = classes.get("values")
+        ok = {
+            "bool": lambda v: isinstance(v, bool),
+            "int": _is_int,
+            "float": _is_number,
+            "str": lambda v: isinstance(v, str),
+        }[kind]
+        if not isinstance(values, list) or not all(ok(v) for v in values):
             raise HardTargetError(
-                f"{source}: {classes.size} classes for {rows} output unit(s); expected {expected}"
+                f"{source}: classes of dtype {kind} need a flat list of {kind} values"
             )
+        try:
+            values = np.array(
+                values, dtype={"bool": bool, "int": np.int64, "float": np.float64, "str": str}[kind]
+            )
+        except OverflowError:
+            raise HardTargetError(f"{source}: a class label is beyond int64") from None
+        classes = check_classes(values, rows, source)
     return Network(weights, acts, classes)
 
 
@@ -167,7 +229,7 @@ def load(path: str | os.PathLike[str]) -> Network:
     [[1.0], [-1.0], [0.5]]
     """
     p = Path(path)
-    if p.suffix == ".npz":
+    if p.suffix == ".npz" or _is_zip(p):
         return Network.load(p)
     try:
         text = p.read_text()
@@ -175,10 +237,13 @@ def load(path: str | os.PathLike[str]) -> Network:
         raise HardTargetError(f"model file {p} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise HardTargetError(f"cannot read {p} as a model file ({exc})") from None
+    return from_document(_strict_json(text, str(p)), str(p))
+
+
+def _is_zip(path: str | os.PathLike[str]) -> bool:
+    """True for a zip archive (a ``Network.save`` file under another suffix)."""
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise HardTargetError(
-            f"{p} is not valid JSON ({exc}); is it a model file from hardtarget.export?"
-        ) from None
-    return from_document(doc, str(p))
+        with open(path, "rb") as fh:
+            return fh.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
+    except OSError:
+        return False

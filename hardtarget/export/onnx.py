@@ -26,6 +26,7 @@ from ._plan import LayerPlan, network_inputs, plan_network
 __all__ = ["onnx_model", "OPSET"]
 
 OPSET = 17
+MAX_ONNX_QRELU = 4096  # one Greater node per step: beyond this the graph is absurd
 
 
 class _Graph:
@@ -92,6 +93,7 @@ def _activate(g: _Graph, p: LayerPlan, z: str) -> str:
     zero = g.const(np.float64(0.0))
     if act.kind == "qrelu":
         q, count = act.k, None
+        _check_levels(act)
         for s in range(q):
             thr = g.const(np.float64(s / (q - 1) if q > 1 else 0.0))
             hit = g.op("Cast", [g.op("Greater", [g.op("Sub", [z, thr]), zero])], to=g.types.DOUBLE)
@@ -120,9 +122,18 @@ def _layer(g: _Graph, p: LayerPlan, h: str, last: bool) -> tuple[str, str | None
     return _activate(g, p, z), z
 
 
+def _check_levels(act) -> None:
+    if act.k > MAX_ONNX_QRELU:
+        raise HardTargetError(
+            f"ONNX export of {act.name} would need {act.k} comparison nodes per layer (at most "
+            f"{MAX_ONNX_QRELU}); export it as C or JSON, or use fewer levels"
+        )
+
+
 def _thresholds(act) -> list[float]:
     """The values ``_activate`` compares a pre-activation with."""
     if act.kind == "qrelu":
+        _check_levels(act)
         return [s / (act.k - 1) if act.k > 1 else 0.0 for s in range(act.k)]
     return [0.0]
 

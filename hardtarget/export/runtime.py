@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import recover_file_set
 from ..errors import HardTargetError
 from ._model import class_labels
 
@@ -105,6 +106,7 @@ class CModel:
         cc: str | None = None,
     ):
         source = Path(source)
+        recover_file_set(source)  # a C export whose writer was killed mid-switch
         text = source.read_text() if source.exists() else ""
         found = re.search(r"^int (\w+)_predict\(const double \*x\)$", text, re.M)
         include = re.search(r'^#include "([^"]+)"$', text, re.M)

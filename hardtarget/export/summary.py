@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._model import as_network
+from ._model import as_network, class_labels
 from ._plan import LayerPlan, plan_network
 
 __all__ = ["summary", "ModelSummary"]
@@ -193,5 +193,7 @@ def summary(model, inputs: str = "real") -> ModelSummary:
     >>> s.rows[0]["params_by_bits"], round(s.totals["compression"], 3)
     ({1: 2048, 32: 32}, 0.047)
     """
-    plans = plan_network(as_network(model), inputs)
+    net = as_network(model)
+    class_labels(net)  # the classes every export writes: refused here as there
+    plans = plan_network(net, inputs)
     return ModelSummary([_row(p, i == len(plans) - 1) for i, p in enumerate(plans)], inputs)

@@ -134,6 +134,26 @@ def _ties_first_layer(net: Network) -> np.ndarray:
     return np.array(rows).reshape(-1, n)
 
 
+_MAX_SCALE = 1e150
+
+
+def _check_finite(net: Network, X: np.ndarray) -> None:
+    """Refuse a model whose pre-activations overflow float64 on a tested input: its
+    outputs there are inf or NaN arithmetic, not a function an export can reproduce."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        for d, Z in enumerate(net.preactivations(X)):
+            bad = ~np.isfinite(Z)
+            if bad.any():
+                i, j = np.argwhere(bad)[0]
+                big = max(float(np.abs(W).max()) for W in net.weights)
+                raise HardTargetError(
+                    f"layer {d + 1} unit {j} overflows float64 (its pre-activation is "
+                    f"{Z[i, j]}) on the input {X[i].tolist()[:8]}: the weights (up to {big:g}) "
+                    "are too large to compute with; divide each unit's weights and bias by a "
+                    "positive number (a unit's sign is unchanged by it) and export again"
+                )
+
+
 def check_inputs_for(
     net: Network,
     inputs: str = "real",
@@ -154,7 +174,8 @@ def check_inputs_for(
     if inputs == "binary":  # the same corners as 0/1 (ties: exhaustive up to 14 features)
         parts = [(parts[0] + 1.0) / 2.0]
     if inputs == "real":
-        scale = max(1.0, float(np.abs(net.weights[0]).max()))
+        # inputs about as large as the weights, capped so that an input stays finite
+        scale = min(max(1.0, float(np.abs(net.weights[0]).max())), _MAX_SCALE)
         parts += [
             rng.normal(size=(n_random, n)) * scale,
             np.zeros((1, n)),
@@ -258,8 +279,10 @@ def verify_export(
         X, H, exhaustive = _pipeline_rows(model, steps, net, inputs, n_random, seed)
         want_l = np.asarray(model.predict(X))  # scikit-learn's own answer is the truth
     else:
-        X, exhaustive = check_inputs_for(net, inputs, n_random, seed)
+        with np.errstate(over="ignore", invalid="ignore"):
+            X, exhaustive = check_inputs_for(net, inputs, n_random, seed)
         H, want_l = X, None
+    _check_finite(net, H)
     want_z = np.asarray(net.decision_function(H)).reshape(len(X), -1)
     want_i = output_index(net, H)
     if want_l is None:

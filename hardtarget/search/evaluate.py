@@ -31,6 +31,7 @@ from ..units import (
 )
 from ..units.objectives import _normalized, _radius
 from .init import row_blocks
+from .memory import check_memory
 
 __all__ = ["LOSSES", "OBJECTIVES", "Evaluator", "State", "check_objective"]
 
@@ -155,6 +156,7 @@ class Evaluator:
             raise HardTargetError(
                 f"hidden widths must be >= 1, got {self.hidden}; use hidden=() for no hidden layer"
             )
+        check_memory(problem.n_samples, problem.n_features, self.hidden, problem.T_out.shape[1])
         self.activation = get_activation(activation)
         if not self.activation.binary:
             raise HardTargetError(

@@ -15,8 +15,11 @@ any grid of tasks the same way (``hardtarget bench --scheduler``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+import tempfile
 import threading
 import time
 import uuid
@@ -28,12 +31,22 @@ from ..errors import HardTargetError
 from ..problem import Problem
 from .api import get_strategy, prepare_search
 from .base import SearchContext, SearchResult, run_strategy
+from .scheduler import SCHEDULER_ENV, _distributed, check_scheduler, connect, connect_timeout
+from .signals import StopSignals
 
-__all__ = ["Member", "grid", "portfolio", "dask_map", "Shared", "SCHEDULER_ENV"]
+__all__ = [
+    "Member",
+    "grid",
+    "portfolio",
+    "dask_map",
+    "Shared",
+    "SCHEDULER_ENV",
+    "check_scheduler",
+    "connect",
+]
 
 log = logging.getLogger("hardtarget.search")
 
-SCHEDULER_ENV = "HARDTARGET_SCHEDULER"
 STOP_POLL = 0.1  # seconds between a Dask member's looks at the stop flag
 _DECISIVE = ("optimal", "infeasible")
 
@@ -83,12 +96,14 @@ def _objective_rank(r: SearchResult) -> float:
     return 0.0
 
 
-def _run(problem: Problem, hidden, member: Member, deadline, common: dict, stop_name=None):
+def _run(
+    problem: Problem, hidden, member: Member, deadline, common: dict, stop_name=None, stop_file=None
+):
     """Run one member in a worker; ``deadline`` is wall-clock (``time.time()``).  On Dask
     (``stop_name``, see :func:`dask_map`) the member stops as ``interrupted`` once the
-    flag is set."""
+    flag is set; with ``stop_file`` (loky), once that file exists."""
     limit = None if deadline is None else deadline - time.time()
-    if limit is not None and limit <= 0:
+    if (limit is not None and limit <= 0) or (stop_file is not None and os.path.exists(stop_file)):
         return None
     # the instance is built first: an option may share a name with a keyword of ``common``
     # (``solver``: the SAT solver of sat/sat-lp, the unit solver there)
@@ -96,29 +111,42 @@ def _run(problem: Problem, hidden, member: Member, deadline, common: dict, stop_
     strat, ctx = prepare_search(
         problem, hidden, strat, seed=member.seed, time_limit=limit, progress=False, **common
     )
+    if stop_file is not None:
+        return _run_file_watched(strat, ctx, stop_file)
     return run_strategy(strat, ctx) if stop_name is None else run_watched(strat, ctx, stop_name)
 
 
-def _loky(problem, hidden, members, deadline, common, jobs) -> Iterator[tuple[int, object]]:
+def _run_file_watched(strategy, ctx: SearchContext, stop_file: str) -> SearchResult:
+    """``run_strategy`` in a loky worker, stopped (``interrupted``, best so far) once
+    ``stop_file`` exists: how the parent passes Ctrl-C on to its members."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(STOP_POLL):
+            if os.path.exists(stop_file):
+                ctx.signals.request(signal.SIGINT)
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True, name="hardtarget-stop-file")
+    watcher.start()
+    try:
+        return run_strategy(strategy, ctx)
+    finally:
+        done.set()
+
+
+def _loky(
+    problem, hidden, members, deadline, common, jobs, stop_file
+) -> Iterator[tuple[int, object]]:
     from joblib import Parallel, delayed
 
     def task(i: int, m: Member):
-        return i, _run(problem, hidden, m, deadline, common)
+        return i, _run(problem, hidden, m, deadline, common, stop_file=stop_file)
 
     par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
     with warnings.catch_warnings():  # cancelling the members after a decisive one is the point
         warnings.filterwarnings("ignore", message=".*still being processed by the workers")
         yield from par(delayed(task)(i, m) for i, m in enumerate(members))
-
-
-def _distributed():
-    try:
-        import distributed
-    except ImportError:
-        raise HardTargetError(
-            "a scheduler address needs dask.distributed: pip install 'dask[distributed]'"
-        ) from None
-    return distributed
 
 
 def _watch(flag, ctx: SearchContext, done: threading.Event) -> None:
@@ -158,6 +186,7 @@ def dask_map(
     tasks: list[tuple],
     scheduler,
     shared: dict | None = None,
+    deadline: float | None = None,
 ) -> Iterator[tuple[int, object]]:
     """Run ``fn(*task, stop_name)`` for every task on a Dask cluster; yield ``(index,
     result)`` as they finish.
@@ -165,11 +194,16 @@ def dask_map(
     ``shared`` maps keys to large objects (problems) sent to every worker once; a task
     names one by a :class:`Shared` argument.  Closing the
     generator early (or Ctrl-C) cancels the tasks left and sets the stop flag
-    ``stop_name`` (a ``distributed.Event``) that running tasks look at.
+    ``stop_name`` (a ``distributed.Event``) that running tasks look at.  Connecting
+    takes at most :func:`connect_timeout` of the wall-clock ``deadline``.
     """
     distributed = _distributed()
     Client = distributed.Client
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler, set_as_default=False)
+    client = (
+        scheduler
+        if isinstance(scheduler, Client)
+        else connect(scheduler, connect_timeout(deadline))
+    )
     stop_name = f"hardtarget-stop-{uuid.uuid4().hex}"
     futures: dict = {}
     try:
@@ -195,7 +229,57 @@ def dask_map(
 
 def _dask(problem, hidden, members, deadline, common, address) -> Iterator[tuple[int, object]]:
     tasks = [(Shared("problem"), hidden, m, deadline, common) for m in members]
-    yield from dask_map(_run, tasks, address, {"problem": problem})
+    yield from dask_map(_run, tasks, address, {"problem": problem}, deadline)
+
+
+def _collect(stream, n: int, backend: str, stop_file: str) -> tuple[dict, int, bool]:
+    """Members' results from ``stream`` until the answer is known: ``(done, first, interrupted)``.
+
+    With loky, Ctrl-C (or SIGTERM) is caught as a flag: the stop file tells every member to
+    stop and return its best so far, and those results are still collected; a second
+    Ctrl-C gives up on them.  Serial members handle Ctrl-C themselves; on Dask, Ctrl-C
+    cancels the cluster's tasks.
+    """
+    done: dict[int, SearchResult] = {}
+    first = n  # position of the first decisive member seen
+    interrupted = False
+
+    def stop_members() -> None:
+        with open(stop_file, "w"):
+            pass
+
+    signals = StopSignals()
+    try:
+        with contextlib.ExitStack() as stack:
+            if backend == "loky":
+                stack.enter_context(signals)
+                stack.enter_context(signals.hook(stop_members))
+            for i, r in stream:
+                if r is None or i > first:
+                    continue
+                done[i] = r
+                if r.status == "interrupted":  # Ctrl-C reached the member first
+                    interrupted = True
+                    if backend != "loky":
+                        break
+                    continue  # the others are stopping too: keep their best so far
+                if _decisive(r):
+                    first = i
+                if all(j in done for j in range(first)) and first < n:
+                    break  # everything before the decisive member is in
+    except KeyboardInterrupt:
+        interrupted = True
+    except Exception:
+        if not signals.requested:
+            raise
+        # Ctrl-C from the terminal also reached a worker that was still starting (its task
+        # fails to load): the members that were running have returned their best so far
+        interrupted = True
+    finally:
+        stream.close()  # stops (loky: kills) the members still running
+    if signals.requested:
+        interrupted = True
+    return done, first, interrupted
 
 
 def portfolio(
@@ -247,31 +331,21 @@ def portfolio(
     start = time.time()
     deadline = None if time_limit is None else start + float(time_limit)
     if scheduler is not None:
-        stream, backend = _dask(problem, hidden, members, deadline, common, scheduler), "dask"
-    elif jobs > 1:
-        stream, backend = _loky(problem, hidden, members, deadline, common, jobs), "loky"
-    else:
-        stream = ((i, _run(problem, hidden, m, deadline, common)) for i, m in enumerate(members))
-        backend = "serial"
-    done: dict[int, SearchResult] = {}
-    first = len(members)  # position of the first decisive member seen
-    interrupted = False
-    try:
-        for i, r in stream:
-            if r is None or i > first:
-                continue
-            done[i] = r
-            if r.status == "interrupted":  # Ctrl-C reached the member first
-                interrupted = True
-                break
-            if _decisive(r):
-                first = i
-            if all(j in done for j in range(first)) and first < len(members):
-                break  # everything before the decisive member is in
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        stream.close()  # stops (loky: kills) the members still running
+        scheduler = check_scheduler(scheduler)
+    with tempfile.TemporaryDirectory(prefix="hardtarget-portfolio-") as tmp:
+        stop_file = os.path.join(tmp, "stop")
+        if scheduler is not None:
+            stream = _dask(problem, hidden, members, deadline, common, scheduler)
+            backend = "dask"
+        elif jobs > 1:
+            stream = _loky(problem, hidden, members, deadline, common, jobs, stop_file)
+            backend = "loky"
+        else:
+            stream = (
+                (i, _run(problem, hidden, m, deadline, common)) for i, m in enumerate(members)
+            )
+            backend = "serial"
+        done, first, interrupted = _collect(stream, len(members), backend, stop_file)
     kept = [(i, r) for i, r in done.items() if i <= first]
     if not kept and interrupted:
         raise KeyboardInterrupt

@@ -5,9 +5,9 @@ from __future__ import annotations
 from .base import UnitResult
 from .cache import UnitCache
 from .certificates import CertificateStore
+from .farkas import check_certificate, check_certificate_support, exact_certificate
 from .layer import solve_layer
 from .losses import LAYER_LOSSES, error_count, layer_loss, layer_loss_grad
-from .lp import check_certificate
 from .objectives import (
     UNIT_OBJECTIVES,
     ObjectiveResult,
@@ -28,6 +28,8 @@ __all__ = [
     "UnitCache",
     "UnitResult",
     "check_certificate",
+    "check_certificate_support",
+    "exact_certificate",
     "error_count",
     "get_solver",
     "layer_loss",

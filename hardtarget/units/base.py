@@ -31,7 +31,10 @@ class UnitResult:
     errors : samples with ``t_i z_i <= 0`` (sign(0) = -1 counts z = 0 as wrong for t = +1).
     iterations : epochs (perceptron, hinge) or LP/QP solves.
     certificate : for ``separable is False``, ``lambda >= 0`` summing to 1 with
-        ``sum_i lambda_i t_i [x_i, 1] = 0`` (see :func:`hardtarget.check_certificate`).
+        ``sum_i lambda_i t_i [x_i, 1] = 0`` up to float rounding: an exact certificate
+        exists on its support (:func:`hardtarget.check_certificate_support`), and
+        :func:`hardtarget.exact_certificate` gives its exact rationals, which pass
+        :func:`hardtarget.check_certificate`.
     solver : name of the solver that produced the verdict.
 
     Parameters

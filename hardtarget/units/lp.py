@@ -6,9 +6,10 @@ One LP decides it and yields a proof either way (``x~ = [x, 1]``, bias folded)::
 
 If ``gamma* > 0`` the weights separate strictly.  If ``gamma* = 0``, LP duality gives
 ``lambda >= 0`` with ``sum(lambda) = 1`` and ``sum_i lambda_i t_i x~_i = 0``: a Farkas
-(Gordan) certificate that no separating hyperplane exists, checkable on its own by
-:func:`check_certificate`.  With ``max_margin=True`` a separable unit's weights are
-then refined by the hard-margin QP ``min ||w||^2 s.t. t_i (w . x_i + b) >= 1``,
+(Gordan) certificate that no separating hyperplane exists; its float rounding is
+checked by :func:`~hardtarget.check_certificate_support` (made exact by
+:func:`~hardtarget.exact_certificate`).  With ``max_margin=True`` a separable unit's
+weights are then refined by the hard-margin QP ``min ||w||^2 s.t. t_i (w . x_i + b) >= 1``,
 which maximizes the geometric margin (for units with fewer weights than samples).
 """
 
@@ -23,7 +24,7 @@ from ..errors import StopRequested
 from . import _stop
 from .exact import certificate_holds, separates_exactly
 
-__all__ = ["check_certificate", "lp_separate"]
+__all__ = ["lp_separate"]
 
 _local = threading.local()
 
@@ -277,49 +278,6 @@ def _run_qp(h: highspy.Highs, entries: int) -> None:
         raise
 
 
-def check_certificate(A: np.ndarray, t: np.ndarray, lam: np.ndarray) -> bool:
-    """Exact check of a Farkas certificate of non-separability.
-
-    True when ``lam`` is finite, ``lam >= 0``, ``lam != 0`` and an exact certificate
-    exists on its support: ``lambda >= 0``, ``lambda != 0`` with
-    ``sum_i lambda_i t_i [x_i, 1] = 0`` in rational arithmetic on the floats given
-    (see :mod:`hardtarget.units.exact`); ``lam`` itself is a float rounding of one.
-
-    Parameters
-    ----------
-    A : array-like of shape (n_samples, n_features)
-        The unit's inputs.
-    t : array-like of shape (n_samples,)
-        Its ±1 targets.
-    lam : array-like of shape (n_samples,)
-        The certificate.
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-
-    >>> import numpy as np
-    >>> X = np.array([[-1.0, -1], [-1, 1], [1, -1], [1, 1]])
-    >>> check_certificate(X, [-1, 1, 1, -1], np.full(4, 0.25))  # XOR
-    True
-    >>> check_certificate(X, [-1, -1, -1, 1], np.full(4, 0.25))  # AND is separable
-    False
-    """
-    A = np.asarray(A, dtype=np.float64)
-    lam = np.asarray(lam, dtype=np.float64)
-    t = np.asarray(t, dtype=np.float64)
-    if A.ndim != 2 or t.shape != (A.shape[0],) or lam.shape != t.shape:
-        return False
-    if not (np.all(np.isfinite(lam)) and np.all(np.isfinite(A)) and np.all(np.abs(t) == 1)):
-        return False
-    if np.any(lam < 0):
-        return False
-    return certificate_holds(A, t, lam)
-
-
 def _column_scale(A: np.ndarray) -> np.ndarray | None:
     """Power-of-two exponents that bring every nonzero column of ``A`` to ``max |x| in [0.5, 1)``.
 
@@ -344,15 +302,54 @@ def _certificate(A, tf, lam):
     return None
 
 
-def lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool = True, warm=None):
+def lp_separate(
+    A: np.ndarray, t: np.ndarray, max_margin: bool = True, warm=None, retry: bool = True
+):
     """Exact verdict for one unit.
 
     Returns ``(separable, weights, certificate)``; ``certificate`` is None when
     separable and ``weights`` is the LP's (possibly zero) vector when not.  The LPs are
     solved on the data scaled column by column (powers of two, so the weights map back
     exactly); both proofs are then checked exactly on the original data
-    (:mod:`hardtarget.units.exact`).  ``separable`` is None when neither proof checks.
+    (:mod:`hardtarget.units.exact`).  When the LP's certificate fails the exact check
+    (a degenerate vertex: its support is dependent in floats, but not exactly, as with
+    decimal data such as iris that rounding moved off a line), each support row is
+    left out in turn and the LP re-solved (``retry``): a certificate of a subset is one
+    of the whole, and another vertex usually checks.  ``separable`` is None when
+    neither proof checks.
     """
+    verdict = _lp_separate(A, t, max_margin, warm)
+    if verdict[0] is not None or not retry:
+        return verdict[:3]
+    return _other_vertex(A, t, verdict)
+
+
+def _other_vertex(A, t, verdict, depth: int = 3, budget: list | None = None):
+    """A certificate from the LP without one of the failed certificate's support rows
+    (recursively, up to ``depth`` rows left out and 40 LPs in all)."""
+    budget = [40] if budget is None else budget
+    lam = verdict[3] if len(verdict) > 3 else None
+    if lam is None:
+        return verdict[:3]
+    tf = t.astype(np.float64)
+    rows = np.arange(A.shape[0])
+    for i in np.flatnonzero(lam > 1e-12 * lam.max(initial=0.0)):
+        if budget[0] <= 0:
+            break
+        budget[0] -= 1
+        keep = rows != i
+        sub = _lp_separate(A[keep], t[keep], False, None)
+        if sub[0] is None and depth > 1:
+            sub = _other_vertex(A[keep], t[keep], sub, depth - 1, budget)
+        if sub[0] is False:
+            full = np.zeros(A.shape[0])
+            full[keep] = sub[2]
+            if certificate_holds(A, tf, full):
+                return False, sub[1], full
+    return verdict[:3]
+
+
+def _lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool, warm):
     m, n = A.shape
     if m == 0:  # no constraint: any weights separate vacuously
         return True, np.zeros(n + 1), None
@@ -388,7 +385,7 @@ def lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool = True, warm=None
     cert = _certificate(A, tf, np.abs(duals))
     if cert is not None:
         return False, wp, cert
-    return None, wp, None
+    return None, wp, None, np.abs(duals)  # the failed certificate, for lp_separate's retry
 
 
 def _refine(A, tf, w, max_margin):

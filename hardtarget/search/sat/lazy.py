@@ -34,10 +34,10 @@ import json
 
 import numpy as np
 
-from ..._io import atomic_open
+from ..._io import write_file_set
 from ...errors import HardTargetError
 from ...targets import TargetSetting
-from ...units import check_certificate, solve_unit
+from ...units import check_certificate, exact_certificate, solve_unit
 from ..base import BudgetExhausted, SearchContext, Strategy
 from ..first_pass import first_fit
 from ..params import Param
@@ -50,6 +50,16 @@ from .strategy import SOLVERS, remaining
 __all__ = ["SatLP"]
 
 _UNCHECKED = object()
+
+
+def _exact(entry: dict) -> dict:
+    """A certificate entry with ``lambda`` as exact rationals (texts such as ``"1/3"``) that
+    pass :func:`hardtarget.check_certificate` on its ``inputs`` and ``targets``; the LP's
+    float ``lambda`` only shows that one exists on its support."""
+    lam = exact_certificate(np.array(entry["inputs"]), entry["targets"], entry["lambda"])
+    if lam is None:  # every certificate was checked exactly when it was found
+        raise HardTargetError(f"a certificate of layer {entry['layer']} does not check exactly")
+    return {**entry, "lambda": [str(v) for v in lam]}
 
 
 class SatLP(Strategy):
@@ -85,7 +95,9 @@ class SatLP(Strategy):
     ``info["certificates"]`` lists every certificate used as a cut: layer, unit (None for
     the ``summable`` ones, found before any unit), ``rows`` (a sample index per support
     point), ``inputs`` (the unit's inputs there), ``targets`` and ``lambda`` — each passes
-    :func:`hardtarget.check_certificate` alone; ``info["symmetric_certificates"]`` the
+    :func:`hardtarget.check_certificate_support` alone, and in the ``proof + ".json"``
+    file ``lambda`` is exact (rationals as texts, ``"1/3"``) and passes
+    :func:`hardtarget.check_certificate`; ``info["symmetric_certificates"]`` the
     same for every image of a first-layer cut.  A cut forbids its targets (and their
     negation) on its rows for every unit of its layer.
     seed : int or None, default=None
@@ -423,21 +435,19 @@ class SatLP(Strategy):
 
     def _write_proof(self, ctx: SearchContext, prop) -> None:
         """The formula, its DRAT refutation and the certificates behind its cuts, to files."""
-        ctx.info["proof_lines"] = prop.write_proof(self.proof)
+        files, ctx.info["proof_lines"] = prop.proof_files(self.proof)
         ctx.info["proof_file"] = self.proof
-        with atomic_open(self.proof + ".json", "w") as f:
-            json.dump(
-                {
-                    "variables": {
-                        "hidden": [Hd.astype(np.int64).tolist() for Hd in prop.H],
-                        "output": None if prop.y.dtype == bool else prop.y.astype(int).tolist(),
-                        "rows": self._first.tolist(),
-                    },
-                    "certificates": ctx.info["certificates"],
-                    "symmetric_certificates": ctx.info["symmetric_certificates"],
-                },
-                f,
-            )
+        doc = {
+            "variables": {
+                "hidden": [Hd.astype(np.int64).tolist() for Hd in prop.H],
+                "output": None if prop.y.dtype == bool else prop.y.astype(int).tolist(),
+                "rows": self._first.tolist(),
+            },
+            "certificates": [_exact(c) for c in ctx.info["certificates"]],
+            "symmetric_certificates": [_exact(c) for c in ctx.info["symmetric_certificates"]],
+        }
+        # DRAT, CNF and certificates as one set: all from this run or all from the last
+        write_file_set([*files, (self.proof + ".json", json.dumps(doc))])
 
     def _verdict(self, ctx: SearchContext, found: int | None) -> tuple[str, str]:
         n = len(ctx.info["certificates"])

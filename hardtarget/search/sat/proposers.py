@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._io import atomic_open
 from ..base import BudgetExhausted
 from ._common import (
     TICK_EVERY,
@@ -189,17 +188,16 @@ class SatProposer:
     def forbid(self, pairs: list) -> None:
         self._add([-int(v) if val else int(v) for v, val in pairs])
 
-    def write_proof(self, path: str) -> int:
-        """After UNSAT: the formula to ``path + ".cnf"`` (DIMACS) and the solver's DRAT
-        proof of its unsatisfiability to ``path``; returns the proof's lines."""
+    def proof_files(self, path: str) -> tuple[list[tuple[str, str]], int]:
+        """After UNSAT: the DRAT proof of unsatisfiability (``path``) and the formula
+        (``path + ".cnf"``, DIMACS), as ``(path, text)`` pairs for one file set, and the
+        proof's line count."""
         top = max((abs(v) for c in self.clauses for v in c), default=0)
-        with atomic_open(path + ".cnf", "w") as f:
-            f.write(f"p cnf {top} {len(self.clauses)}\n")
-            f.writelines(" ".join(map(str, c)) + " 0\n" for c in self.clauses)
+        cnf = f"p cnf {top} {len(self.clauses)}\n" + "".join(
+            " ".join(map(str, c)) + " 0\n" for c in self.clauses
+        )
         lines = self.sat.get_proof() or []
-        with atomic_open(path, "w") as f:
-            f.writelines(line + "\n" for line in lines)
-        return len(lines)
+        return [(path, "".join(line + "\n" for line in lines)), (path + ".cnf", cnf)], len(lines)
 
     def new_var(self) -> int:
         return self.pool.id()

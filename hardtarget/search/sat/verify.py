@@ -21,9 +21,11 @@ class SatVerifyReport:
     ``units`` holds one dict per unit: ``layer``, ``unit``, ``sat`` (the encoding
     found weights in its class), ``lp`` (the LP verifier's verdict), ``exact`` (the
     encoding's weight class is complete for real weights on these inputs) and
-    ``weights`` (the encoding's integer weights, bias last, if found).  ``agree`` is
-    True when no unit contradicts the LP: an exact unit must give the LP's verdict,
-    any unit the encoding separates must be separable.
+    ``weights`` (the encoding's integer weights, bias last, if found) and
+    ``weight_class`` (what its "no fit" rules out, e.g. ``integer weights bounded by 7``).
+    ``agree`` is True when no unit contradicts the LP: an exact unit must give the
+    LP's verdict, any unit the encoding separates must be separable.  ``feasible`` is
+    True when the encoding fits every unit; :attr:`verdict` says what a False means.
     """
 
     feasible: bool
@@ -31,6 +33,20 @@ class SatVerifyReport:
     agree: bool
     units: list = field(default_factory=list)
     lp: FeasibilityReport | None = None
+
+    @property
+    def verdict(self) -> str:
+        """``feasible``; ``infeasible`` (a unit with no fit whose encoding is exact for real
+        weights: a proof); or ``infeasible for <weight class>`` (no fit only within the
+        encoding's weight class, on its integer image of the inputs: nothing follows for
+        real weights, where the LP verifier decides)."""
+        if self.feasible:
+            return "feasible"
+        missed = [u for u in self.units if not u["sat"]]
+        if any(u["exact"] for u in missed):
+            return "infeasible"
+        classes = sorted({u["weight_class"] for u in missed})
+        return "infeasible for " + ", ".join(classes)
 
 
 def sat_verify(
@@ -82,11 +98,15 @@ def sat_verify(
                     rows, (), activation, weights, weight_bound, "feasibility", symmetry=False
                 )
                 exact = bool(net.exact[0])
+                weight_class = "real weights" if exact else net.proof_kind
+                if not net.inputs.exact:
+                    weight_class += " on inputs rounded to integers"
             else:
                 from .pysat_bnn import PySatNetwork
 
                 net = PySatNetwork(rows, (), activation, weights)
                 exact = False
+                weight_class = net.proof_kind
             out = net.solve(time_limit)
             if out["status"] not in ("OPTIMAL", "FEASIBLE", "INFEASIBLE"):
                 raise HardTargetError(
@@ -102,6 +122,7 @@ def sat_verify(
                     "sat": sat,
                     "lp": lp_ok,
                     "exact": exact,
+                    "weight_class": weight_class,
                     "weights": out["weights"][0][:, 0].tolist() if sat else None,
                 }
             )
