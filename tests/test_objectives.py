@@ -197,7 +197,8 @@ _T0 = np.array([[1, 1], [-1, -1], [1, -1], [1, -1], [-1, -1], [1, 1]], dtype=np.
 def _from_start(strategy, obj, **opts):
     p = ht.make_problem(_X, _Y)
     strat, ctx = prepare_search(p, (2,), strategy, objective=obj, seed=0, **opts)
-    ctx.start_state = lambda method="random": ctx.record(TargetSetting([_T0.copy()]))
+    # the start (main's SearchContext._start: targets and the start network's weights)
+    ctx._start = lambda method="random": (TargetSetting([_T0.copy()]), None)
     return p, run_strategy(strat, ctx)
 
 

@@ -127,7 +127,7 @@ def pos_float(text: str) -> float:
 def _strategy_names() -> list[str]:
     from ..search import STRATEGIES
 
-    return sorted(STRATEGIES)
+    return [*sorted(STRATEGIES), "auto"]
 
 
 def _solver_names() -> list[str]:

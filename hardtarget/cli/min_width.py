@@ -6,7 +6,7 @@ import argparse
 
 from ._args import add_parser, load_problem_arg, nonneg_int
 from ._output import print_json
-from .solve import add_search_args
+from .solve import add_search_args, checked_options
 
 __all__ = ["register", "run"]
 
@@ -35,11 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Search widths; exit 0 when one fits, 1 when none up to --max-width does."""
     from ..search import min_width
-    from ._options import strategy_arg, strategy_options
+    from ._options import strategy_arg
 
-    options = strategy_options(args.strategy, args.option)
-    strategy, kwargs = strategy_arg(args.strategy, options, args.seed)
+    options = checked_options(args)
     problem = load_problem_arg(args)
+    strategy, kwargs = (
+        (args.strategy, options)
+        if args.strategy == "auto"
+        else strategy_arg(args.strategy, options, args.seed)
+    )
     r = min_width(
         problem,
         strategy=strategy,

@@ -18,16 +18,18 @@ from ._args import (
 )
 from ._output import check_paths, locked_outputs, print_json
 
-__all__ = ["register", "run", "parse_hidden", "add_search_args"]
+__all__ = ["register", "run", "parse_hidden", "add_search_args", "checked_options"]
 
 DEFAULT_STRATEGY = "beam"
 
 
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """``"4"`` -> (4,), ``"4,3"`` -> (4, 3), ``"0"`` or ``""`` -> ()."""
+def parse_hidden(text: str) -> tuple[int, ...] | str:
+    """``"4"`` -> (4,), ``"4,3"`` -> (4, 3), ``"0"`` or ``""`` -> (), ``"auto"`` -> "auto"."""
     text = (text or "").strip()
     if text in ("", "0"):
         return ()
+    if text == "auto":
+        return "auto"
     try:
         widths = tuple(int(w) for w in text.split(","))
     except ValueError:
@@ -85,7 +87,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = add_parser(subparsers, "solve", "search hidden targets and train a hard-threshold network")
     add_search_args(p, DEFAULT_STRATEGY)
     p.add_argument(
-        "--hidden", default="2", help="hidden widths, e.g. 4 or 4,3 (0: none); default 2"
+        "--hidden",
+        default="2",
+        help="hidden widths, e.g. 4 or 4,3 (0: none), or auto (the smallest single layer "
+        "that fits; with --strategy auto, the estimator's defaults); default 2",
     )
     p.add_argument("--max-states", type=pos_int, metavar="N", help="stop after N evaluated states")
     p.add_argument(
@@ -122,13 +127,16 @@ def run(args: argparse.Namespace) -> int:
 
     from ..search import solve
     from ..search.scheduler import SCHEDULER_ENV, check_scheduler
-    from ._options import strategy_arg, strategy_options
+    from ._options import strategy_arg
 
     hidden = parse_hidden(args.hidden)
-    options = strategy_options(args.strategy, args.option)
-    # -o objective= (sat, sat-lp) goes to the strategy, --objective to solve (strategy_arg
-    # builds the instance when an option shares a name with a keyword of solve)
-    strategy, kwargs = strategy_arg(args.strategy, options, args.seed)
+    auto = "auto" in (hidden, args.strategy)
+    if auto and _parallel(args):
+        raise HardTargetError(
+            "--hidden auto and --strategy auto run one search at a time; drop --jobs and "
+            "--scheduler, or name a width and a strategy"
+        )
+    options = checked_options(args)
     outputs = [("--out", args.out), ("--targets-out", args.targets_out)]
     proof = options.get("proof")
     if proof:  # sat-lp's proof set: the DRAT file, its CNF and its certificates
@@ -140,6 +148,13 @@ def run(args: argparse.Namespace) -> int:
     if scheduler:  # a malformed address fails here, before any work
         check_scheduler(scheduler)
     problem = load_problem_arg(args)
+    # -o objective= (sat, sat-lp) goes to the strategy, --objective to solve (strategy_arg
+    # builds the instance when an option shares a name with a keyword of solve)
+    strategy, kwargs = (
+        (args.strategy, options)
+        if args.strategy == "auto"
+        else strategy_arg(args.strategy, options, args.seed)
+    )
     with locked_outputs(*outputs, inputs=inputs):
         r = (
             _portfolio(args, problem, hidden, options)
@@ -182,6 +197,20 @@ def run(args: argparse.Namespace) -> int:
                     f"{r.info['nonzero_weights']} nonzero weights"
                 )
     return 130 if r.status == "interrupted" else 0 if r.success else 1
+
+
+def checked_options(args: argparse.Namespace) -> dict:
+    """The ``-o`` options checked against ``--strategy`` (none with ``--strategy auto``)."""
+    from ._options import strategy_options
+
+    if args.strategy != "auto":
+        return strategy_options(args.strategy, args.option)
+    if args.option:
+        raise HardTargetError(
+            "-o options belong to a named strategy; --strategy auto picks one per width "
+            "(see docs/guide/estimator.md), so name the strategy to pass options"
+        )
+    return {}
 
 
 def _parallel(args: argparse.Namespace) -> bool:

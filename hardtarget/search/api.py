@@ -191,6 +191,7 @@ def solve(
     seed: int = 0,
     progress: bool | None = None,
     cache: UnitCache | None = None,
+    sample_weight=None,
     **options,
 ) -> SearchResult:
     """Search hidden targets for a hard-threshold network and train it.
@@ -198,9 +199,11 @@ def solve(
     Parameters
     ----------
     problem : Problem (see :func:`hardtarget.load_problem`).
-    hidden : hidden-layer widths, e.g. ``(4,)`` or ``(4, 3)``; ``()`` for none.
+    hidden : hidden-layer widths, e.g. ``(4,)`` or ``(4, 3)``; ``()`` for none; ``"auto"``:
+        the smallest single hidden layer that fits (see :mod:`hardtarget.search.auto`).
     strategy : ``exhaustive``, ``hill``, ``beam``, ``ftprop``, ``madaline``, ``sat``, ``sat-lp``,
-        ``repair`` (or an instance).
+        ``repair`` (or an instance); ``"auto"``: chosen by the problem's size
+        (:func:`~hardtarget.search.auto.auto_strategy`).
     activation : ``sign`` or ``step``.
     solver : unit solver for each perceptron subproblem (default ``auto``).
     loss : output loss, ``errors`` (default) or a hinge-family loss.
@@ -213,6 +216,9 @@ def solve(
     time_limit, max_states : budget; when hit, the best state so far is returned
         with status ``time_limit``.  Ctrl-C returns it with status ``interrupted``.
     seed : makes the run reproducible.
+    sample_weight : (n_samples,) non-negative weights for the local strategies (``hill``,
+        ``beam``, ``madaline``, ``ftprop``): the units and the loss weigh each sample;
+        weight 0 leaves a sample out.  The exact strategies refuse it.
     options : passed to the strategy (e.g. ``width=8`` for beam); see
         :func:`strategy_params`.  Unknown ones and invalid values raise HardTargetError.
     progress : bool, optional
@@ -227,6 +233,25 @@ def solve(
     >>> r.status, r.train_accuracy
     ('optimal', 1.0)
     """
+    from .auto import is_auto, solve_auto
+
+    if is_auto(hidden) or is_auto(strategy):
+        return solve_auto(
+            problem,
+            hidden,
+            strategy,
+            activation=activation,
+            solver=solver,
+            loss=loss,
+            objective=objective,
+            time_limit=time_limit,
+            max_states=max_states,
+            seed=seed,
+            progress=progress,
+            cache=cache,
+            sample_weight=sample_weight,
+            **options,
+        )
     strat, ctx = prepare_search(
         problem,
         hidden,
@@ -240,6 +265,7 @@ def solve(
         seed=seed,
         progress=progress,
         cache=cache,
+        sample_weight=sample_weight,
         **options,
     )
     return run_strategy(strat, ctx)
@@ -259,6 +285,7 @@ def prepare_search(
     seed: int = 0,
     progress: bool | None = None,
     cache: UnitCache | None = None,
+    sample_weight=None,
     **options,
 ) -> tuple[Strategy, SearchContext]:
     """The validated strategy and the run context that :func:`solve` (same arguments)
@@ -279,6 +306,12 @@ def prepare_search(
     seed = check_seed(seed)
     search_objective, options = resolve_objective(strategy, objective, options)
     strat = get_strategy(strategy, seed=seed, **options)
+    if sample_weight is not None and not strat.weighted:
+        weighted = sorted(n for n, c in STRATEGIES.items() if c.weighted)
+        raise HardTargetError(
+            f"strategy {strat.name!r} counts training errors itself and takes no "
+            f"sample_weight; use one of {', '.join(weighted)}, or drop the weights"
+        )
     _check_combination(strat, search_objective)
     ev = Evaluator(
         problem,
@@ -287,6 +320,7 @@ def prepare_search(
         solver=solver,
         loss=loss,
         cache=cache,
+        sample_weight=sample_weight,
         objective=search_objective,
     )
     return strat, SearchContext(ev, Budget(time_limit, max_states), seed=seed, progress=progress)

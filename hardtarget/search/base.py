@@ -65,6 +65,7 @@ class Strategy(ABC):
     name: ClassVar[str] = ""
     exact: ClassVar[bool] = False
     multi_output: ClassVar[bool] = False  # handles problems with several output units
+    weighted: ClassVar[bool] = False  # searches by the evaluator's (sample-weighted) loss
     params: ClassVar[dict[str, Param]] = {}
 
     def __init__(self, seed: int = 0):

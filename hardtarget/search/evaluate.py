@@ -86,11 +86,30 @@ def objective_score(objective: str, units: list) -> tuple:
     return (-float(sum(u[3] for u in units)), min(margins))
 
 
-def output_loss(loss: str, z: np.ndarray, t: np.ndarray, errors: int) -> float:
-    """The output loss of pre-activations ``z`` (m x k) against ±1 targets ``t``."""
+def output_loss(loss: str, z: np.ndarray, t: np.ndarray, errors: int, sample_weight=None) -> float:
+    """The output loss of pre-activations ``z`` (m x k) against ±1 targets ``t``; with
+    ``sample_weight`` (m,) each sample's part weighed (``errors``: the weight of the
+    samples with some output wrong)."""
+    if sample_weight is None:
+        if loss == "errors":
+            return float(errors)
+        return float(layer_loss(loss, z * t).sum())
     if loss == "errors":
-        return float(errors)
-    return float(layer_loss(loss, z * t).sum())
+        wrong = np.any((z > 0) != (t > 0), axis=1)
+        return float(np.sum(sample_weight[wrong]))
+    return float(np.sum(sample_weight[:, None] * layer_loss(loss, z * t)))
+
+
+def _weights(sample_weight, m: int) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (m,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
+        raise HardTargetError(
+            f"sample_weight must be {m} finite non-negative numbers, not all 0 "
+            f"(got shape {w.shape})"
+        )
+    return w
 
 
 class Evaluator:
@@ -108,6 +127,8 @@ class Evaluator:
         keep the weights with fewer errors.
     solver_options : dict, optional
         Options for every unit solve.
+    sample_weight : (m,) non-negative weights, or None: unit solves and the output loss
+        weigh each sample; a sample of weight 0 constrains nothing and is not counted.
     objective : ``errors`` (default: any separating weights), ``margin`` (every separable
         unit gets its maximum-margin weights; states with equal loss rank by their
         units' normalized margins) or ``sparsity`` (the fewest nonzero weights; states
@@ -124,9 +145,11 @@ class Evaluator:
         cache: UnitCache | None = None,
         solver_options: dict | None = None,
         refine: bool = True,
+        sample_weight=None,
         objective: str = "errors",
     ):
         self.problem = problem
+        self.sample_weight = _weights(sample_weight, problem.n_samples)
         self.objective = check_objective(objective)
         self.hidden = tuple(int(h) for h in hidden)
         if any(h < 1 for h in self.hidden):
@@ -214,6 +237,7 @@ class Evaluator:
             stop=self.stop,
             refine=self.refine,
             input_key=input_key,
+            sample_weight=self.sample_weight,
             **self.solver_options,
         )
         weights = [r.weights for r in results]
@@ -299,9 +323,11 @@ class Evaluator:
         self._check_stop()
         net = Network(weights, [act] * len(weights), classes=self.problem.classes)
         z = net.decision_function(self.problem.X).reshape(self.t_out.shape)
-        errors = error_count(z, self.t_out)
+        sw = self.sample_weight
+        counted = slice(None) if sw is None else sw > 0
+        errors = error_count(z[counted], self.t_out[counted])
         self.states_evaluated += 1
-        loss = output_loss(self.loss, z, self.t_out, errors)
+        loss = output_loss(self.loss, z, self.t_out, errors, sw)
         if self.objective == "errors":
             return State(targets, loss, errors, net, bad)
         if errors == 0 and bad and output_targets is None:
@@ -357,5 +383,5 @@ class Evaluator:
         missed = int(np.count_nonzero(np.any((z > 0) != (self.t_out > 0), axis=0)))
         # a search objective ranks it below any scored state of the same loss
         score = () if self.objective == "errors" else (-math.inf, -math.inf)
-        loss = output_loss(self.loss, z, self.t_out, errors)
+        loss = output_loss(self.loss, z, self.t_out, errors, self.sample_weight)
         return State(targets, loss, errors, net, missed, score)

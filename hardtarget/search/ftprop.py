@@ -48,6 +48,7 @@ class FTProp(Strategy):
 
     name = "ftprop"
     multi_output = True
+    weighted = True
     params = {
         "budget": Param("int", "proposals per layer and call", low=0),
         "layer_loss": Param("str", "layer loss whose gradient sets targets", choices=LAYER_LOSSES),

@@ -80,6 +80,7 @@ class HillClimb(Strategy):
 
     name = "hill"
     multi_output = True
+    weighted = True
     params = {"restarts": RESTARTS, "max_neighbors": MAX_NEIGHBORS, "init": INIT}
 
     def __init__(
@@ -129,6 +130,7 @@ class BeamSearch(Strategy):
 
     name = "beam"
     multi_output = True
+    weighted = True
     params = {
         "width": Param("int", "states kept per round (1: hill climbing)", low=1),
         "patience": Param("int", "rounds without a new best before stopping", low=1),
@@ -175,8 +177,8 @@ class BeamSearch(Strategy):
                     break
             if not evaluated:
                 break
-            # the width best by rank (loss, then the objective), ties in evaluation order
-            beam = [st for _, _, st in sorted(kept, key=lambda e: (e[2].rank, -e[1]))]
+            # the width best ranks (loss, then the objective), ties in evaluation order
+            beam = [st for _, _, st in sorted(kept, key=lambda e: (_unrank(e[0]), -e[1]))]
             stale = 0 if ctx.best.loss < before else stale + 1
             if self.width == 1 and beam[0].loss >= before:
                 break  # hill climbing: stop at the first non-improving round
@@ -187,10 +189,15 @@ class BeamSearch(Strategy):
         )
 
 
+def _unrank(key: tuple) -> tuple:
+    return tuple(-x for x in key)
+
+
 def _keep(kept: list, width: int, state: State, order: int) -> None:
     """Keep ``state`` among the ``width`` best of a round (a bounded heap: a round's
-    candidates are not all held, each with its copy of the targets)."""
-    entry = (tuple(-x for x in state.rank), -order, state)  # the heap's top: the worst
+    candidates are not all held, each with its copy of the targets); best means the
+    lowest :attr:`State.rank` (the loss, then the objective's score)."""
+    entry = (_unrank(state.rank), -order, state)
     if len(kept) < width:
         heapq.heappush(kept, entry)
     elif entry[:2] > kept[0][:2]:
@@ -214,6 +221,7 @@ class Madaline(Strategy):
 
     name = "madaline"
     multi_output = True
+    weighted = True
     params = {
         "max_trials": Param("int", "hidden units tried per misclassified sample", low=1),
         "pairs": Param("bool", "also try flipping two units at once"),
