@@ -89,8 +89,10 @@ def test_ctrl_c_outside_the_search_exits_130(monkeypatch, capsys):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(problems, "register", _register_with(interrupted))
+    before = signal.getsignal(signal.SIGINT)
     assert main(["problems"]) == 130
     assert "interrupted" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is before  # the caller's Ctrl-C still works
 
 
 def test_help_lists_exit_codes_choices_and_defaults(capsys):

@@ -253,12 +253,13 @@ def test_beam_keeps_the_width_best_like_a_stable_sort(width):
     from types import SimpleNamespace
 
     rng = np.random.default_rng(width)
-    states = [SimpleNamespace(loss=float(v), name=k) for k, v in enumerate(rng.integers(0, 5, 40))]
+    values = rng.integers(0, 5, (40, 2))  # rank: the loss, then the objective's score
+    states = [SimpleNamespace(rank=(float(a), float(b)), name=k) for k, (a, b) in enumerate(values)]
     kept: list = []
     for order, s in enumerate(states):
         local._keep(kept, width, s, order)
-    got = [st.name for _, _, st in sorted(kept, key=lambda e: (-e[0], -e[1]))]
-    want = [s.name for s in sorted(states, key=lambda s: s.loss)[:width]]
+    got = [st.name for _, _, st in sorted(kept, key=lambda e: (tuple(-x for x in e[0]), -e[1]))]
+    want = [s.name for s in sorted(states, key=lambda s: s.rank)[:width]]
     assert got == want
 
 

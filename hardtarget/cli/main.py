@@ -125,16 +125,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     except KeyboardInterrupt:
-        _ignore_interrupts()  # a second Ctrl-C while we report the first
-        print("hardtarget: interrupted", file=sys.stderr)
+        _report_interrupt("hardtarget: interrupted")
         return 130
 
 
-def _ignore_interrupts() -> None:
+def _report_interrupt(line: str) -> None:
+    """Print ``line`` with a second Ctrl-C ignored, then put the caller's handler back
+    (``main`` also runs in-process, from tests and scripts)."""
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:  # not the main thread
-        pass
+        print(line, file=sys.stderr)
+        return
+    try:
+        print(line, file=sys.stderr)
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -156,8 +162,7 @@ def _main(argv: list[str] | None) -> int:
         print(f"{prefix}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        _ignore_interrupts()
-        print(f"{prefix}: interrupted", file=sys.stderr)
+        _report_interrupt(f"{prefix}: interrupted")
         return 130
     except BrokenPipeError:  # stdout closed early (`| head`): not an error worth a message
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

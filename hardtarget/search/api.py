@@ -296,7 +296,7 @@ def prepare_search(
     ----------
     problem, hidden, strategy, activation, solver, loss, time_limit, max_states, seed, progress
         As for :func:`solve`.
-    cache, **options
+    objective, sample_weight, cache, **options
         As for :func:`solve`.
 
     Returns
@@ -469,6 +469,8 @@ def min_width(
         Seconds for the whole search.
     seed : int, optional
         Seed of every run.
+    objective : {"errors", "margin", "sparsity"}, optional
+        Search objective of every run (see :func:`solve`).
     **options
         Strategy options.
 

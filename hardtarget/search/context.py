@@ -358,6 +358,15 @@ class SearchContext:
         settings (a search objective, fewer than ``fits_limit`` examined so far)?
 
         Counts ``state`` in ``info["fits_examined"]`` when it has zero errors.
+
+        Parameters
+        ----------
+        state : State
+            The state just evaluated.
+
+        Returns
+        -------
+        bool
         """
         if not self.prefers or state.errors != 0:
             return False

@@ -271,7 +271,19 @@ class Evaluator:
 
     def unit_report(self, network: Network, targets: TargetSetting) -> list:
         """Per unit ``(layer, unit, normalized margin, nonzero input weights)`` of
-        ``network`` on its targets (layers from 1; the output layer last)."""
+        ``network`` on its targets (layers from 1; the output layer last).
+
+        Parameters
+        ----------
+        network : Network
+            The network whose units are reported.
+        targets : TargetSetting
+            Its hidden targets (the output targets are the problem's).
+
+        Returns
+        -------
+        list of tuple
+        """
         act = self.activation
         out, inputs = [], self.problem.X
         layers = [*targets.layers, self.t_out]

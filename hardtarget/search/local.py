@@ -258,7 +258,19 @@ class Madaline(Strategy):
         return self.descend_from(ctx, ctx.start_state(self.init)).errors == 0
 
     def descend_from(self, ctx: SearchContext, cur: State) -> State:
-        """MADALINE Rule II from the evaluated state ``cur``; the state where it stops."""
+        """MADALINE Rule II from the evaluated state ``cur``; the state where it stops.
+
+        Parameters
+        ----------
+        ctx : SearchContext
+            The run's context (evaluator, budget, random generator).
+        cur : State
+            The evaluated state to descend from.
+
+        Returns
+        -------
+        State
+        """
         ev = ctx.evaluator
         while cur.errors > 0:
             improved = False

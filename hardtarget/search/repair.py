@@ -55,6 +55,7 @@ class Repair(Strategy):
     max_trials : hidden units tried per misclassified sample by the local pass.
     max_rounds : proposals of the exact pass before it gives up (status ``time_limit``).
     workers : CP-SAT workers; 1 (default) is deterministic for a given seed.
+    seed : seed of the start and of the local pass's order.
     """
 
     name = "repair"

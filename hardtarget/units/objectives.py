@@ -96,6 +96,23 @@ def normalized_margin(inputs, targets, weights, sample_weight=None) -> float:
     Negative when some sample is on the wrong side; ``inf`` for zero input weights that
     get every target right (a constant unit).
 
+    Parameters
+    ----------
+    inputs : (n_samples, n_features) array
+        The unit's inputs.
+    targets : (n_samples,) array of +1/-1
+        The unit's targets.
+    weights : (n_features + 1,) array
+        The unit's weights, bias last.
+    sample_weight : (n_samples,) array, optional
+        Samples of weight 0 are left out.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
     >>> import numpy as np
     >>> X = np.array([[0.0], [2.0]])
     >>> normalized_margin(X, [-1, 1], np.array([1.0, -1.0]))
@@ -118,7 +135,17 @@ def _normalized(A, t, s, w, radius: float | None = None) -> float:
 
 
 def nonzero_weights(weights) -> int:
-    """Nonzero input weights of a unit (``weights`` with the bias last; the bias not counted)."""
+    """Nonzero input weights of a unit (``weights`` with the bias last; the bias not counted).
+
+    Parameters
+    ----------
+    weights : (n_features + 1,) array
+        The unit's weights, bias last.
+
+    Returns
+    -------
+    int
+    """
     w = np.asarray(weights).ravel()
     return int(np.count_nonzero(w[:-1]))
 
@@ -326,7 +353,23 @@ def sparse_weights(
 
 
 def polish_unit(objective: str, inputs, targets, sample_weight=None) -> ObjectiveResult:
-    """:func:`max_margin` (``objective="margin"``) or :func:`sparse_weights` (``"sparsity"``)."""
+    """:func:`max_margin` (``objective="margin"``) or :func:`sparse_weights` (``"sparsity"``).
+
+    Parameters
+    ----------
+    objective : {"margin", "sparsity"}
+        Which weights to choose.
+    inputs : (n_samples, n_features) array
+        The unit's inputs.
+    targets : (n_samples,) array of +1/-1
+        The unit's targets.
+    sample_weight : (n_samples,) array, optional
+        Per-sample weights (0 leaves a sample out).
+
+    Returns
+    -------
+    ObjectiveResult
+    """
     if objective == "margin":
         return max_margin(inputs, targets, sample_weight)
     if objective == "sparsity":
