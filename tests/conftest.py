@@ -9,6 +9,11 @@ from hypothesis import settings
 # 60 s) like the ones decorated @pytest.mark.slow.  A node id, or its start: "file::test"
 # marks every parameter of a test.  CI runs them all.
 SLOW_TESTS = (
+    "tests/test_estimator.py::test_sklearn_common_checks[HardThresholdClassifier(hidden=(4,),max_states=20,multiclass='shared',random_state=0,strategy='beam',time_limit=None)-check_classifiers_train",
+    "tests/test_fuzz_findings.py::test_a_silent_server_is_given_up_within_the_budget",
+    "tests/test_objectives.py::test_exact_strategies_return_the_best_fit_and_it_reverifies[sat-margin]",
+    "tests/test_search.py::test_contract_budgets_end_the_run_with_the_best_so_far[sat]",
+    "tests/test_sat.py::test_time_limit_returns_time_limit",
     "tests/test_bad_inputs.py::test_fuzz_network_load",
     "tests/test_certificates.py::test_search_returns_the_same_result_with_and_without_the_store",
     "tests/test_certificates.py::test_store_verdicts_along_a_flip_walk_agree_with_scipy_linprog",
