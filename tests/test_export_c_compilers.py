@@ -20,7 +20,7 @@ COMPILERS = ["gcc", "clang"]
 
 def _need(cc: str) -> None:
     if shutil.which(cc) is None:  # CI installs clang (.ci/run); a bare machine may lack it
-        pytest.skip(f"{cc} is not installed")
+        pytest.skip(f"{cc} is not installed (apt-get install {cc}; .ci/run installs clang)")
 
 
 def _tie_network(draw) -> ht.Network:

@@ -443,7 +443,8 @@ def test_qrelu_in_constant_time_equals_the_sum_of_steps_ties_included(k):
 
 
 @pytest.mark.skipif(
-    shutil.which("cc") is None and shutil.which("gcc") is None, reason="no C compiler"
+    shutil.which("cc") is None and shutil.which("gcc") is None,
+    reason="the C export needs a C compiler (apt-get install gcc)",
 )
 def test_qrelu_c_export_equals_the_network_on_ties_with_a_huge_level_count(tmp_path):
     from hardtarget.export.runtime import open_export
