@@ -12,11 +12,10 @@ estimate exceeds the memory available now, or a SAT encoding past 2^31 - 1 varia
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from ..errors import HardTargetError
+from .memory import available_memory  # one reading of the memory available
 
 __all__ = [
     "Footprint",
@@ -71,28 +70,6 @@ def search_bytes(n_samples: int, n_features: int, hidden: tuple, n_outputs: int)
         + TARGET_COPIES * m * sum(int(h) for h in hidden)
         + WIDEST_FLOATS * 8 * m * widest
     )
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation now (``MemAvailable``), or None when
-    the platform does not say."""
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().available)
-    except Exception:  # noqa: BLE001 (psutil missing or unsupported: try the kernel's figure)
-        pass
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def format_bytes(n: float) -> str:
