@@ -31,6 +31,7 @@ _EXPORTS = {
     "min_width": ".search",
     "separable_dichotomies": ".search.dichotomies",
     "solve": ".search",
+    "Status": ".status",
     "TargetSetting": ".targets",
     "load_targets": ".targets",
     "UnitCache": ".units",

@@ -22,6 +22,7 @@ from .search import STRATEGIES, solve
 from .search.api import prepare_search
 from .search.base import run_strategy
 from .search.portfolio import Shared, check_scheduler, dask_map, run_watched
+from .status import Status
 
 __all__ = ["SUITES", "run_suite", "summarize", "markdown", "plot", "write_results", "write_report"]
 
@@ -96,7 +97,7 @@ def run_suite(
                     rows.append(row)
                     if on_result is not None:
                         on_result(row)
-                    if row["status"] == "interrupted":
+                    if row["status"] == Status.INTERRUPTED:
                         return rows
     except KeyboardInterrupt:
         log.info("interrupted after %d run(s)", len(rows))
@@ -138,7 +139,7 @@ def _run_one(
             )
             r = run_watched(strat, ctx, stop_name) if stop_name else run_strategy(strat, ctx)
     except HardTargetError as exc:  # e.g. exhaustive refuses a space too big to finish
-        row.update(status="refused", message=str(exc))
+        row.update(status=Status.REFUSED, message=str(exc))
         log.info("%s %s seed %d: refused (%s)", problem.name, name, seed, exc)
         return row
     row.update(
@@ -173,7 +174,7 @@ def summarize(rows: list) -> list:
         groups.setdefault((fam, tuple(r["hidden"]), r["strategy"]), []).append(r)
     out = []
     for (fam, hidden, strat), rs in groups.items():
-        done = [r for r in rs if r["status"] != "refused"]
+        done = [r for r in rs if r["status"] != Status.REFUSED]
         if not done:
             out.append(
                 {

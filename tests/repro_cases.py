@@ -31,7 +31,9 @@ def _update(h, *arrays) -> None:
 def result_digest(r) -> str:
     """SHA-256 of what a seeded run decided (wall times and ``info`` left out)."""
     h = hashlib.sha256()
-    h.update(repr((r.status, r.loss, r.states_evaluated, r.unit_solves, r.cache_hits)).encode())
+    h.update(
+        repr((str(r.status), r.loss, r.states_evaluated, r.unit_solves, r.cache_hits)).encode()
+    )
     h.update(repr([(s, loss) for _, s, loss in r.history]).encode())
     if r.network is not None:
         _update(h, *r.network.weights)

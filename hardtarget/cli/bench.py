@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ..errors import HardTargetError
+from ..status import Status
 from ._args import add_parser, pos_float, pos_int
 from ._output import locked_outputs
 
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             on_result=finished,
             scheduler=args.scheduler or os.environ.get(SCHEDULER_ENV) or None,
         )
-        if len(rows) < expected or (rows and rows[-1]["status"] == "interrupted"):
+        if len(rows) < expected or (rows and rows[-1]["status"] == Status.INTERRUPTED):
             print(
                 f"interrupted: {len(rows)} of {expected} run(s) kept in {args.out}/results.json "
                 "and results.md"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..status import Status
 from ._args import add_parser, load_problem_arg, nonneg_int
 from ._output import print_json
 from .solve import add_search_args, checked_options
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         objective=args.objective,
         **kwargs,
     )
-    stopped = any(res.status == "interrupted" for res in r.results.values())
+    stopped = any(res.status == Status.INTERRUPTED for res in r.results.values())
     if args.json:
         d = r.to_dict()
         d["interrupted"] = stopped

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import HardTargetError
+from ..status import Status
 from ._args import (
     SOLVER_CHOICES,
     STRATEGY_CHOICES,
@@ -196,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
                     f"{r.info['min_normalized_margin']:.4g}, "
                     f"{r.info['nonzero_weights']} nonzero weights"
                 )
-    return 130 if r.status == "interrupted" else 0 if r.success else 1
+    return 130 if r.status == Status.INTERRUPTED else 0 if r.success else 1
 
 
 def checked_options(args: argparse.Namespace) -> dict:
@@ -251,7 +252,7 @@ def _write(args: argparse.Namespace, r) -> dict:
             written["out"] = args.out
         else:
             written["out"] = None
-            hint = "; allow more time (--time-limit)" if r.status == "time_limit" else ""
+            hint = "; allow more time (--time-limit)" if r.status == Status.TIME_LIMIT else ""
             say(
                 f"hardtarget solve: {args.out} not written: the search ended ({r.status}) "
                 f"before any target setting was evaluated, so there is no network{hint}"

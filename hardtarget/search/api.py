@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ..errors import HardTargetError
 from ..problem import Problem
+from ..status import Status
 from ..units import UnitCache
 from .base import Budget, SearchContext, SearchResult, Strategy, check_seed, run_strategy
 from .evaluate import OBJECTIVES, Evaluator, check_objective
@@ -230,8 +231,8 @@ def solve(
     --------
     >>> import hardtarget as ht
     >>> r = ht.solve(ht.load_problem("xor"), hidden=(2,), strategy="exhaustive")
-    >>> r.status, r.train_accuracy
-    ('optimal', 1.0)
+    >>> print(r.status, r.train_accuracy)
+    optimal 1.0
     """
     from .auto import is_auto, solve_auto
 
@@ -515,17 +516,18 @@ def min_width(
             out.undecided, out.undecided_reason = w, str(exc)
             break
         out.results[w] = r
-        if r.status == "time_limit" and getattr(cls, "exact", False):
+        if r.status == Status.TIME_LIMIT and getattr(cls, "exact", False):
             out.undecided, out.undecided_reason = w, r.message
             break
         log.info("width %d: %s", w, r.status)
-        if r.status == "interrupted":  # Ctrl-C stops the whole scan, not one width
+        if r.status == Status.INTERRUPTED:  # Ctrl-C stops the whole scan, not one width
             break
         if r.success:
             out.width, out.result = w, r
             return out
-        # a strategy may say what its proof covers (sat: "proof for binary weights", ...)
+        # what the proof covers ("proof", "proof for binary weights", ...): the engine
+        # writes it from the strategy's declared proof scope; nothing else counts as one
         out.proofs[w] = (
-            r.info.get("proof_kind", "proof") if r.status == "infeasible" else "not found"
+            r.info.get("proof_kind", "not found") if r.status == Status.INFEASIBLE else "not found"
         )
     return out

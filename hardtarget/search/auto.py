@@ -24,6 +24,7 @@ import time
 
 from ..errors import HardTargetError
 from ..problem import Problem
+from ..status import Status
 from .exhaustive import Exhaustive
 from .result import SearchResult
 
@@ -111,7 +112,7 @@ def solve_auto(
         log.info("auto: hidden %s by %s: %s (%.2f s)", h, name, r.status, r.wall_time)
         if _better(best, r):
             best = r
-        if r.success or r.status == "interrupted":
+        if r.success or r.status == Status.INTERRUPTED:
             break
     if best is None:
         raise HardTargetError(

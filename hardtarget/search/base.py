@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import HardTargetError, StopRequested
 from ..network import Network
+from ..status import REAL_WEIGHTS, Status, proof_kind
 from ..targets import TargetSetting
 from .context import (
     FORCED_GRACE,
@@ -38,11 +39,16 @@ __all__ = [
     "STATUSES",
     "FORCED_GRACE",
     "check_seed",
+    "REAL_WEIGHTS",
+    "RUN_SCOPE",
+    "Status",
     "run_strategy",
     "objective_info",
 ]
 
 log = logging.getLogger("hardtarget.search")
+
+RUN_SCOPE = "stated by each run"  # proof_scope of a strategy whose runs set info["proof"]
 
 
 class Strategy(ABC):
@@ -51,7 +57,12 @@ class Strategy(ABC):
     Subclasses set ``name``, declare their options in ``params`` (name ->
     :class:`~hardtarget.search.params.Param`), take them as keyword arguments of
     ``__init__`` (which only stores them) and implement :meth:`run`, which calls
-    ``ctx.evaluate`` on target settings and returns ``(status, message)``.  The
+    ``ctx.evaluate`` on target settings and returns ``(status, message)`` (a
+    :class:`~hardtarget.Status`).  An ``exact`` strategy declares ``proof_scope``, what
+    its ``infeasible`` rules out: :data:`REAL_WEIGHTS` (every network of the
+    architecture), another weight class, or :data:`RUN_SCOPE` when each run says so in
+    ``ctx.info["proof"]``; the engine writes ``info["proof_kind"]`` from it, and a class
+    that claims ``exact`` without a scope is refused when it is defined.  The
     engine checks the options when a run starts (:meth:`validated`), and handles
     budgets, Ctrl-C and SIGTERM: a strategy never needs to catch them.  Run state
     lives in the :class:`SearchContext` (``ctx.info`` is the result's ``info``).
@@ -64,15 +75,25 @@ class Strategy(ABC):
 
     name: ClassVar[str] = ""
     exact: ClassVar[bool] = False
+    proof_scope: ClassVar[str | None] = None  # what an ``infeasible`` rules out (exact only)
     multi_output: ClassVar[bool] = False  # handles problems with several output units
     weighted: ClassVar[bool] = False  # searches by the evaluator's (sample-weighted) loss
     params: ClassVar[dict[str, Param]] = {}
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.exact and not cls.proof_scope:
+            raise TypeError(
+                f"exact strategy {cls.__name__} must declare proof_scope: what its "
+                f"'infeasible' rules out ({REAL_WEIGHTS!r}, another weight class, or "
+                "RUN_SCOPE when each run sets info['proof'])"
+            )
 
     def __init__(self, seed: int = 0):
         self.seed = seed
 
     @abstractmethod
-    def run(self, ctx: SearchContext) -> tuple[str, str]:
+    def run(self, ctx: SearchContext) -> tuple[Status, str]:
         """Search; return ``(status, message)``.
 
         Parameters
@@ -82,7 +103,7 @@ class Strategy(ABC):
 
         Returns
         -------
-        tuple of (str, str)
+        tuple of (Status, str)
             The status (see :class:`SearchResult`) and a message.
         """
 
@@ -212,12 +233,12 @@ def _hidden_targets(net: Network, X: np.ndarray) -> TargetSetting:
     return TargetSetting([np.where(Z > 0, 1, -1).astype(np.int8) for Z in Zs])
 
 
-def _stopped(ctx: SearchContext, status: str, message: str) -> tuple[str, str]:
+def _stopped(ctx: SearchContext, status: Status, message: str) -> tuple[Status, str]:
     """A budget or a signal ended the run: zero errors are still a success; else say what
     is kept."""
     best = ctx.best
     if best is not None and best.errors == 0:
-        return "feasible", f"zero training errors (found before the run stopped: {message})"
+        return Status.FEASIBLE, f"zero training errors (found before the run stopped: {message})"
     if best is None:
         return status, (
             f"{message}; no network was found before the run stopped (nothing to return or save)"
@@ -225,8 +246,25 @@ def _stopped(ctx: SearchContext, status: str, message: str) -> tuple[str, str]:
     return status, f"{message}; the best network so far has {best.errors} training error(s)"
 
 
-def result_from(ctx: SearchContext, strategy: Strategy, status: str, message: str) -> SearchResult:
-    """The engine's result: zero-error targets are the returned network's own activations."""
+def _proof_kind(strategy: Strategy, info: dict) -> str:
+    """What an ``infeasible`` of ``strategy`` proves, from its declared scope; a strategy
+    that states none has a bug (an ``infeasible`` is never taken as a proof by default)."""
+    scope = info.get("proof") if strategy.proof_scope == RUN_SCOPE else strategy.proof_scope
+    if not strategy.exact or not isinstance(scope, str):
+        raise TypeError(
+            f"strategy {strategy.name!r} returned 'infeasible' without a proof scope "
+            "(an exact strategy declares proof_scope; with RUN_SCOPE, its run sets "
+            "info['proof'])"
+        )
+    return proof_kind(scope)
+
+
+def result_from(
+    ctx: SearchContext, strategy: Strategy, status: Status, message: str
+) -> SearchResult:
+    """The engine's result: zero-error targets are the returned network's own activations;
+    an ``infeasible`` gets ``info["proof_kind"]`` from the strategy's proof scope."""
+    status = Status(status)
     ev = ctx.evaluator
     best = ctx.best
     m = ev.problem.n_samples
@@ -235,6 +273,8 @@ def result_from(ctx: SearchContext, strategy: Strategy, status: str, message: st
         network = best.network
         targets = _hidden_targets(network, ev.problem.X) if best.errors == 0 else best.targets
     info = dict(ctx.info)
+    if status is Status.INFEASIBLE:
+        info["proof_kind"] = _proof_kind(strategy, info)
     if ev.objective != "errors":
         info.update(objective_info(ev.objective, best))
     return SearchResult(
@@ -279,17 +319,17 @@ def _guard(ctx: SearchContext) -> Iterator[list]:
         try:
             yield out
         except BudgetExhausted as exc:
-            out[:] = _stopped(ctx, "time_limit", str(exc))
+            out[:] = _stopped(ctx, Status.TIME_LIMIT, str(exc))
         except (Interrupted, KeyboardInterrupt):
-            out[:] = _stopped(ctx, "interrupted", "interrupted by the user")
+            out[:] = _stopped(ctx, Status.INTERRUPTED, "interrupted by the user")
         except StopRequested as exc:  # raised by a unit solve or loop given a stop callback
             try:
                 ctx.check_budget()
-                out[:] = _stopped(ctx, "time_limit", str(exc) or "stopped")
+                out[:] = _stopped(ctx, Status.TIME_LIMIT, str(exc) or "stopped")
             except BudgetExhausted as why:
-                out[:] = _stopped(ctx, "time_limit", str(why))
+                out[:] = _stopped(ctx, Status.TIME_LIMIT, str(why))
             except Interrupted:
-                out[:] = _stopped(ctx, "interrupted", "interrupted by the user")
+                out[:] = _stopped(ctx, Status.INTERRUPTED, "interrupted by the user")
         finally:
             ctx.close()
 

@@ -374,6 +374,19 @@ class SearchContext:
         self.info["fits_examined"] = n
         return n < self.fits_limit
 
+    def fits_note(self) -> str:
+        """Which zero-error settings a search objective's answer is the best of.
+
+        Returns
+        -------
+        str
+            E.g. ``best margin of all 12 zero-error settings``, or ``of the first 1000``
+            when ``fits_limit`` ended the search.
+        """
+        n = self.info.get("fits_examined", 0)
+        every = "all" if n < self.fits_limit else "the first"
+        return f"best {self.evaluator.objective} of {every} {n} zero-error settings"
+
     def solved(self) -> bool:
         """True once a state with zero training errors and zero loss is known."""
         return self.best is not None and self.best.errors == 0 and self.best.loss == 0

@@ -39,6 +39,7 @@ import math
 import numpy as np
 
 from ..errors import HardTargetError
+from ..status import REAL_WEIGHTS, Status
 from ..targets import TargetSetting, digest
 from ..units import solve_unit
 from .base import SearchContext, Strategy
@@ -98,6 +99,7 @@ class Exhaustive(Strategy):
 
     name = "exhaustive"
     exact = True
+    proof_scope = REAL_WEIGHTS
     params = {
         "dichotomies": Param("bool", "enumerate separable dichotomies by arrangement walk"),
         "symmetry": Param("bool", "break unit permutation and negation symmetry"),
@@ -171,11 +173,27 @@ class Exhaustive(Strategy):
                 "or raise max_size"
             )
 
+    def run(self, ctx: SearchContext):
+        return _Search(self, ctx).run(ctx)
+
+
+class _Search:
+    """One run of :class:`Exhaustive`: the configuration ``cfg`` and the run's own state
+    (the report ``info``, the memo of labelings and unit verdicts, the error floor)."""
+
+    def __init__(self, cfg: Exhaustive, ctx: SearchContext):
+        self.cfg = cfg
+        self.info = ctx.info  # the engine's: the result's info
+        self._memo: dict = {}
+        self._tick = ctx.check_budget
+        self._stop = ctx.should_stop
+        self._floor = 0  # a network with this many errors ends the search: none has fewer
+
     # -- enumeration ------------------------------------------------------------
     def _labelings(self, U: np.ndarray) -> np.ndarray:
         key = digest(U)
         if key not in self._memo:
-            if self.dichotomies:
+            if self.cfg.dichotomies:
                 D = separable_dichotomies(U, stop=self._stop)
             else:
                 allp = np.array(list(itertools.product((-1, 1), repeat=len(U))), dtype=np.int8)
@@ -184,7 +202,7 @@ class Exhaustive(Strategy):
                     dtype=np.int8,
                 )
             self.info["separability_tests"] = self.info.get("separability_tests", 0) + (
-                len(D) * len(U) if self.dichotomies else 2 ** len(U)
+                len(D) * len(U) if self.cfg.dichotomies else 2 ** len(U)
             )
             self._memo[key] = D
         return self._memo[key]
@@ -193,7 +211,7 @@ class Exhaustive(Strategy):
         """Candidate target columns (length m) for a unit whose layer input is H."""
         U, inv = distinct_rows(H)
         D = self._labelings(U)
-        if self.symmetry:
+        if self.cfg.symmetry:
             D = D[(D[:, 0] == -1) & np.any(D == 1, axis=1)]  # one of each ±pair, no constants
         return [lab[inv] for lab in D]
 
@@ -232,7 +250,7 @@ class Exhaustive(Strategy):
     def _orbit_minima(self, ctx: SearchContext, C: np.ndarray) -> np.ndarray | None:
         """Mask of the candidates (rows of C, in search order) that are the first of their
         orbit under the data's point symmetries; None when the group is trivial."""
-        if not self.point_symmetry:
+        if not self.cfg.point_symmetry:
             return None
         p = ctx.evaluator.problem
         gens, order = symmetry_generators(p.X, p.t)
@@ -316,9 +334,9 @@ class Exhaustive(Strategy):
     def _first_pass(self, ctx: SearchContext) -> bool:
         """A fit from the first pass (skipped for small enumerations)."""
         p = ctx.evaluator.problem
-        if not self.first_pass:
+        if not self.cfg.first_pass:
             return False
-        if self.estimate(p.n_samples, p.n_features, ctx.evaluator.hidden) <= FIRST_PASS_SIZE:
+        if self.cfg.estimate(p.n_samples, p.n_features, ctx.evaluator.hidden) <= FIRST_PASS_SIZE:
             return False
         found = first_fit(ctx)
         if found:
@@ -326,34 +344,29 @@ class Exhaustive(Strategy):
         return found is not None
 
     def _combos(self, n_choices: int, width: int):
-        if self.symmetry:
+        if self.cfg.symmetry:
             return itertools.combinations(range(n_choices), width)
         return itertools.product(range(n_choices), repeat=width)
 
     # -- the search ---------------------------------------------------------------
     def run(self, ctx: SearchContext):
         ev = ctx.evaluator
-        self.info = ctx.info  # the engine's, filled while this run's copy of the strategy runs
         self.info.update(pruned=0, separability_tests=0)
-        self._memo = {}
-        self._tick = ctx.check_budget
-        self._stop = ctx.should_stop
-        self._floor = 0  # a network with this many errors ends the search: none has fewer
         if self._first_pass(ctx) and not ctx.prefers:
-            return "optimal", f"zero training errors (global minimum; {self.info['found_by']})"
+            return Status.OPTIMAL, f"zero training errors (global minimum; {self.info['found_by']})"
         t = ev.problem.t
-        cover = ev.hidden and self.prune and self.symmetry
+        cover = ev.hidden and self.cfg.prune and self.cfg.symmetry
         pairs = self._pairs(ev.problem.X, t) if cover else None
         if pairs is not None:
             try:
                 if self._cover_layer(ctx, 0, [], ev.problem.X, pairs):
-                    return "optimal", "zero training errors (global minimum)" + self._fits(ctx)
+                    return Status.OPTIMAL, "zero training errors (global minimum)" + self._fits(ctx)
                 if ctx.best is not None and ctx.best.errors == 0:  # every fit examined
-                    return "optimal", "zero training errors (global minimum)" + self._fits(ctx)
+                    return Status.OPTIMAL, "zero training errors (global minimum)" + self._fits(ctx)
                 self._floor = 1
                 self.info["zero_error_pass"] = f"no zero-error network ({ctx.elapsed:.3g} s)"
-                if not self.minimize:
-                    return "infeasible", (
+                if not self.cfg.minimize:
+                    return Status.INFEASIBLE, (
                         f"proved: no network with hidden widths {ev.hidden} fits "
                         "the data (minimize=False: the least error count was "
                         "not computed)"
@@ -367,8 +380,8 @@ class Exhaustive(Strategy):
                 self._layer(ctx, 0, [], ev.problem.X, t)
         best = ctx.best
         if best is not None and best.errors == 0:
-            return "optimal", "zero training errors (global minimum)" + self._fits(ctx)
-        return "infeasible", (
+            return Status.OPTIMAL, "zero training errors (global minimum)" + self._fits(ctx)
+        return Status.INFEASIBLE, (
             f"proved: no network with hidden widths {ev.hidden} fits the data; "
             f"the minimum is {best.errors} training error(s)"
         )
@@ -382,26 +395,26 @@ class Exhaustive(Strategy):
         if unit.separable:
             state = ctx.evaluate(TargetSetting([]), output_targets=p.t.reshape(-1, 1))
             if state.errors == 0:
-                return "optimal", "zero training errors (global minimum; one exact unit solve)"
+                return Status.OPTIMAL, "zero training errors (global minimum; one exact unit solve)"
         U, _ = distinct_rows(p.X)
         labelings = cover_count(len(U), p.n_features)
-        if self.minimize and labelings <= self.max_size:
+        if self.cfg.minimize and labelings <= self.cfg.max_size:
             self._leaf(ctx, [], p.X, p.t)
             best = ctx.best
             if best is not None and best.errors == 0:
-                return "optimal", "zero training errors (global minimum)"
-            return "infeasible", (
+                return Status.OPTIMAL, "zero training errors (global minimum)"
+            return Status.INFEASIBLE, (
                 "proved: no single unit fits the data; the minimum is "
                 f"{best.errors} training error(s)"
             )
         ctx.evaluate(TargetSetting([]), output_targets=p.t.reshape(-1, 1))
-        status = "infeasible" if unit.separable is False else "local_optimum"
+        status = Status.INFEASIBLE if unit.separable is False else Status.LOCAL_OPTIMUM
         proof = "proved exactly" if unit.separable is False else "no proof either way"
         why = (
             "minimize=False"
-            if not self.minimize
+            if not self.cfg.minimize
             else f"it would enumerate up to {_magnitude(labelings)} labelings "
-            f"(limit max_size={self.max_size:.3g})"
+            f"(limit max_size={self.cfg.max_size:.3g})"
         )
         return status, (
             f"no single unit fits the data ({proof}); the least error count was not "
@@ -414,7 +427,7 @@ class Exhaustive(Strategy):
         ev = ctx.evaluator
         choices = self._unit_choices(H)
         width = ev.hidden[d]
-        if self.symmetry and len(choices) < width:
+        if self.cfg.symmetry and len(choices) < width:
             # fewer distinct useful units than the width: pad with duplicates of the
             # first choice (a duplicated unit adds nothing, so this loses nothing)
             choices = (
@@ -423,7 +436,7 @@ class Exhaustive(Strategy):
                 else [-np.ones(len(t), np.int8)] * width
             )
             combos = [tuple(range(width))]
-        elif d + 1 == len(ev.hidden) and self.prune and width <= 20:
+        elif d + 1 == len(ev.hidden) and self.cfg.prune and width <= 20:
             return self._last_layer(ctx, layers, choices, width, t)
         else:
             combos = self._combos(len(choices), width)
@@ -454,7 +467,7 @@ class Exhaustive(Strategy):
             code = np.zeros(m, dtype=np.int64)
             for c in prefix:
                 code = 2 * code + (C[c] > 0)
-            lo = prefix[-1] + 1 if (self.symmetry and prefix) else 0
+            lo = prefix[-1] + 1 if (self.cfg.symmetry and prefix) else 0
             idx = (np.arange(k - lo)[:, None] * n_codes + 2 * code[None, :] + (C[lo:] > 0)).ravel()
             size = (k - lo) * n_codes
             pos = np.bincount(idx, weights=np.tile(tp, k - lo), minlength=size).reshape(
@@ -484,7 +497,7 @@ class Exhaustive(Strategy):
         neg = np.bincount(inv, weights=(t < 0), minlength=len(U))
         bound = float(np.minimum(pos, neg).sum())
         best = self._limit(ctx)
-        if self.prune and bound >= best:
+        if self.cfg.prune and bound >= best:
             self.info["pruned"] += 1
             return False
         if bound == 0:  # consistent codes: zero errors iff the labels are separable on them
@@ -510,13 +523,7 @@ class Exhaustive(Strategy):
     @staticmethod
     def _fits(ctx: SearchContext) -> str:
         """For a search objective: how many zero-error settings the answer is the best of."""
-        if not ctx.prefers:
-            return ""
-        n = ctx.info.get("fits_examined", 0)
-        whole = n < ctx.fits_limit
-        return f"; best {ctx.evaluator.objective} of " + (
-            f"all {n} zero-error settings" if whole else f"the first {n} zero-error settings"
-        )
+        return f"; {ctx.fits_note()}" if ctx.prefers else ""
 
 
 def _magnitude(n: int) -> str:

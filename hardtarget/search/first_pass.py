@@ -20,6 +20,7 @@ on the machine's speed).  Neither runs on more than ``MAX_SAMPLES`` samples.
 from __future__ import annotations
 
 from ..errors import HardTargetError
+from ..status import REAL_WEIGHTS
 from ..targets import TargetSetting
 from .context import SearchContext
 from .init import initial_targets
@@ -85,12 +86,12 @@ def cpsat_fit(ctx: SearchContext) -> str:
         work_limit=CPSAT_WORK,
     )
     ctx.check_budget()  # a signal stopped the solver: interrupted
-    if "hidden" in out:
-        y = out["y"][rows.inv].reshape(-1, 1)
-        hidden = TargetSetting([T[rows.inv] for T in out["hidden"]])
+    if out.solved:
+        y = out.y[rows.inv].reshape(-1, 1)
+        hidden = TargetSetting([T[rows.inv] for T in out.hidden])
         if ctx.record(hidden, output_targets=y).errors == 0:
             return "fit"
-    settled = out["status"] in ("OPTIMAL", "INFEASIBLE") and net.proof_kind == "real weights"
+    settled = out.status.decided and net.proof_kind == REAL_WEIGHTS
     return "none" if settled else "open"
 
 

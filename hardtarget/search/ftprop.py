@@ -17,6 +17,7 @@ import numpy as np
 
 from .._numeric import column_norms, matmul, preactivations
 from ..network import Network
+from ..status import Status
 from ..targets import TargetSetting
 from ..units import LAYER_LOSSES, layer_loss_grad
 from .base import SearchContext, Strategy
@@ -82,10 +83,10 @@ class FTProp(Strategy):
         for _ in range(self.restarts + 1):
             _Run(self, ctx).ftprop()
             if ctx.best.errors == 0:
-                return "feasible", "zero training errors"
+                return Status.FEASIBLE, "zero training errors"
             if self.polish and _polish(ctx):
-                return "feasible", "zero training errors"
-        return "local_optimum", f"budget of every layer spent (best loss {ctx.best.loss:g})"
+                return Status.FEASIBLE, "zero training errors"
+        return Status.LOCAL_OPTIMUM, f"budget of every layer spent (best loss {ctx.best.loss:g})"
 
 
 POLISH_BETAS = (2.0, 5.0, 10.0)

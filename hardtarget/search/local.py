@@ -17,6 +17,7 @@ import heapq
 
 import numpy as np
 
+from ..status import Status
 from ..targets import TargetSetting
 from .base import SearchContext, Strategy
 from .evaluate import State
@@ -111,8 +112,8 @@ class HillClimb(Strategy):
                     break
                 cur = best_nb
             if ctx.best.errors == 0:
-                return "feasible", "zero training errors"
-        return "local_optimum", f"no single flip improves the loss ({ctx.best.loss:g})"
+                return Status.FEASIBLE, "zero training errors"
+        return Status.LOCAL_OPTIMUM, f"no single flip improves the loss ({ctx.best.loss:g})"
 
 
 class BeamSearch(Strategy):
@@ -183,8 +184,8 @@ class BeamSearch(Strategy):
             if self.width == 1 and beam[0].loss >= before:
                 break  # hill climbing: stop at the first non-improving round
         if ctx.best.errors == 0:
-            return "feasible", "zero training errors"
-        return "local_optimum", (
+            return Status.FEASIBLE, "zero training errors"
+        return Status.LOCAL_OPTIMUM, (
             f"no improvement in {self.patience} round(s) (loss {ctx.best.loss:g})"
         )
 
@@ -246,8 +247,8 @@ class Madaline(Strategy):
     def run(self, ctx: SearchContext):
         for _ in range(self.restarts + 1):
             if self._descend(ctx):
-                return "feasible", "zero training errors"
-        return "local_optimum", f"no trial flip improves the loss ({ctx.best.loss:g})"
+                return Status.FEASIBLE, "zero training errors"
+        return Status.LOCAL_OPTIMUM, f"no trial flip improves the loss ({ctx.best.loss:g})"
 
     def _trials(self, units: list):
         yield from ([u] for u in units)

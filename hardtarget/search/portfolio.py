@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import HardTargetError
 from ..problem import Problem
+from ..status import Status
 from .api import get_strategy, prepare_search
 from .base import SearchContext, SearchResult, run_strategy
 from .scheduler import SCHEDULER_ENV, _distributed, check_scheduler, connect, connect_timeout
@@ -48,7 +49,7 @@ __all__ = [
 log = logging.getLogger("hardtarget.search")
 
 STOP_POLL = 0.1  # seconds between a Dask member's looks at the stop flag
-_DECISIVE = ("optimal", "infeasible")
+_DECISIVE = (Status.OPTIMAL, Status.INFEASIBLE)
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,7 @@ def _collect(stream, n: int, backend: str, stop_file: str) -> tuple[dict, int, b
                 if r is None or i > first:
                     continue
                 done[i] = r
-                if r.status == "interrupted":  # Ctrl-C reached the member first
+                if r.status == Status.INTERRUPTED:  # Ctrl-C reached the member first
                     interrupted = True
                     if backend != "loky":
                         break
@@ -315,8 +316,8 @@ def portfolio(
     --------
     >>> import hardtarget as ht
     >>> r = portfolio(ht.load_problem("xor"), (2,), grid(["beam", "exhaustive"]))
-    >>> r.status, r.info["member"]
-    ('feasible', 'beam(seed=0)')
+    >>> print(r.status, r.info["member"])
+    feasible beam(seed=0)
     """
     members = list(grid() if members is None else members)
     if not members or not all(isinstance(m, Member) for m in members):
@@ -367,5 +368,5 @@ def portfolio(
     info = dict(best.info, member=str(members[i]), backend=backend, jobs=jobs, members=report)
     out = replace(best, info=info, wall_time=time.time() - start)
     if interrupted:
-        out = replace(out, status="interrupted", message="interrupted by the user")
+        out = replace(out, status=Status.INTERRUPTED, message="interrupted by the user")
     return out

@@ -26,14 +26,15 @@ import numpy as np
 
 from ..errors import HardTargetError
 from ..network import Network
+from ..status import Status
 from ..targets import TargetSetting
 from .base import BudgetExhausted, SearchContext, Strategy
 from .init import INITS
 from .local import Madaline
 from .params import Param
 from .sat._common import distinct_problem
-from .sat.sat_lp import SatLP
 from .sat.proposers import CpProposer, separate
+from .sat.sat_lp import Cuts, SatLP
 from .sat.strategy import remaining
 
 __all__ = ["Repair", "METHODS"]
@@ -123,27 +124,23 @@ class Repair(Strategy):
     # -- the search -----------------------------------------------------------------
     def run(self, ctx: SearchContext):
         start = self._start(ctx)
-        self._S = start.targets
         ctx.info.update(start_errors=start.errors, flips=0, minimal=start.errors == 0)
         if start.errors == 0:
-            return "feasible", "zero training errors (the start already fits; no flips)"
+            return Status.FEASIBLE, "zero training errors (the start already fits; no flips)"
         bound = None
         if self.method in ("auto", "local"):
             fit = self._local(ctx, start)
             if fit is not None:
-                bound = self._flips(fit.targets)
+                bound = _flips(fit.targets, start.targets)
                 self._keep(ctx, fit, bound, False)
         one_output = ctx.evaluator.t_out.shape[1] == 1
         if self.method == "exact" or (self.method == "auto" and one_output):
-            self._exact(ctx, bound)
+            self._exact(ctx, bound, start.targets)
         best = ctx.best
         if best.errors == 0:
             how = "proven the fewest" if ctx.info["minimal"] else "not proven the fewest"
-            return "feasible", f"zero training errors after {ctx.info['flips']} flips ({how})"
-        return "local_optimum", f"no repair found (best {best.errors} training error(s))"
-
-    def _flips(self, targets: TargetSetting) -> int:
-        return int(sum(np.count_nonzero(a != b) for a, b in zip(targets.layers, self._S.layers)))
+            return Status.FEASIBLE, f"zero training errors after {ctx.info['flips']} flips ({how})"
+        return Status.LOCAL_OPTIMUM, f"no repair found (best {best.errors} training error(s))"
 
     @staticmethod
     def _keep(ctx: SearchContext, state, flips: int, minimal: bool) -> None:
@@ -162,7 +159,7 @@ class Repair(Strategy):
     _check = SatLP._check  # LP-check a proposal's units, a cut per non-separable one
     _cut = staticmethod(SatLP._cut)
 
-    def _exact(self, ctx: SearchContext, bound: int | None) -> None:
+    def _exact(self, ctx: SearchContext, bound: int | None, start: TargetSetting) -> None:
         ev = ctx.evaluator
         p = ev.problem
         rows = distinct_problem(p.X, p.t)
@@ -171,7 +168,7 @@ class Repair(Strategy):
         first = np.unique(rows.inv, return_index=True)[1]
         count = np.bincount(rows.inv, minlength=len(rows.U)).astype(int)
         prop = CpProposer(rows, ev.hidden, "feasibility", False, self.seed, self.workers)
-        S = [T[first] for T in self._S.layers]
+        S = [T[first] for T in start.layers]
         terms = []
         for Hd, Sd in zip(prop.H, S):
             for (i, j), v in np.ndenumerate(Hd):
@@ -184,32 +181,37 @@ class Repair(Strategy):
         info = ctx.info
         info.update(rounds=0, cuts=0, lp_checks=0, certificates=[])
         info.update(symmetric_cuts=0, symmetric_certificates=[])
-        self._group, self._seen, self._first, self._U = None, set(), first, rows.U
         info["separated_pairs"] = separate(prop, rows)
         memo: dict = {}
+        cuts = Cuts(first, rows.U)  # no point-symmetry images: the flips are not symmetric
         while True:
             ctx.check_budget()
             if info["rounds"] >= self.max_rounds:
                 raise BudgetExhausted(f"max_rounds={self.max_rounds} proposals reached")
             info["rounds"] += 1
             res = prop.propose(remaining(ctx), on_signal=ctx.on_signal)
-            if res.status == "UNKNOWN":
+            if res.status is Status.UNKNOWN:
                 ctx.check_budget()
                 raise BudgetExhausted("CP-SAT stopped at the time limit")
-            if res.status == "UNSAT":  # no fit with fewer flips than the bound
+            if res.status is Status.INFEASIBLE:  # no fit with fewer flips than the bound
                 if bound is not None:
                     info["minimal"] = True
                 return
             optimal = prop.solver.ObjectiveValue() == prop.solver.BestObjectiveBound()
-            if self._check(ctx, prop, rows, res.hidden, res.y, memo, first):
+            if self._check(ctx, prop, rows, res.hidden, res.y, memo, cuts):
                 continue
             targets = TargetSetting([Td[rows.inv] for Td in res.hidden])
             state = ctx.record(targets)
             if state.errors:  # cannot happen: every unit separates its targets
                 raise HardTargetError("repair: a checked proposal does not fit; please report")
-            n = self._flips(targets)
+            n = _flips(targets, start)
             self._keep(ctx, state, n, optimal)
             if optimal:
                 return
             bound = n
             prop.m.Add(flips <= bound - 1)
+
+
+def _flips(targets: TargetSetting, start: TargetSetting) -> int:
+    """Hidden targets of ``targets`` that differ from ``start``."""
+    return int(sum(np.count_nonzero(a != b) for a, b in zip(targets.layers, start.layers)))

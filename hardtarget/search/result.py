@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import numpy as np
 
+from ..errors import HardTargetError
 from ..network import Network
+from ..status import SEARCH_STATUSES, Status
 from ..targets import TargetSetting
 
 __all__ = ["SearchResult", "STATUSES"]
 
-STATUSES = ("optimal", "feasible", "infeasible", "time_limit", "interrupted", "local_optimum")
+STATUSES = SEARCH_STATUSES
 
 
 def _json(x: Any) -> Any:
@@ -24,6 +27,8 @@ def _json(x: Any) -> Any:
         return [_json(v) for v in x]
     if isinstance(x, np.ndarray):
         return _json(x.tolist())
+    if isinstance(x, Enum):
+        return _json(x.value)
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
     if isinstance(x, (int, np.integer)):
@@ -39,19 +44,20 @@ def _json(x: Any) -> Any:
 class SearchResult:
     """Outcome of a search, in the spirit of ``scipy.optimize.OptimizeResult``.
 
-    ``status`` is one of ``optimal`` (an exact strategy finished with zero loss
-    or proved the minimum), ``feasible`` (zero training errors, found by a
-    heuristic or before a budget ran out), ``infeasible`` (an exact strategy proved
-    no network of this architecture fits the data; ``loss`` is then the proven
-    minimum), ``local_optimum``, ``time_limit`` (a budget ran out) or ``interrupted``
-    (Ctrl-C or SIGTERM).  In every case ``targets``/``network`` hold the best state
-    found (None when none was); with zero training errors ``targets`` are the hidden
-    activations of ``network``, so they verify as feasible.
+    ``status`` (a :class:`~hardtarget.Status`, equal to its text) is one of ``optimal``
+    (an exact strategy finished with zero loss or proved the minimum), ``feasible``
+    (zero training errors, found by a heuristic or before a budget ran out),
+    ``infeasible`` (an exact strategy proved no network of this architecture fits the
+    data; ``loss`` is then the proven minimum and ``info["proof_kind"]`` says what the
+    proof covers), ``local_optimum``, ``time_limit`` (a budget ran out) or
+    ``interrupted`` (Ctrl-C or SIGTERM).  In every case ``targets``/``network`` hold the
+    best state found (None when none was); with zero training errors ``targets`` are the
+    hidden activations of ``network``, so they verify as feasible.
 
     Parameters
     ----------
-    status : str
-        See above.
+    status : Status or str
+        See above (a text such as ``"optimal"`` is read as its :class:`~hardtarget.Status`).
     message : str
         What happened, in words.
     strategy : str
@@ -81,11 +87,11 @@ class SearchResult:
     --------
     >>> import hardtarget as ht
     >>> r = ht.solve(ht.load_problem("parity:3"), hidden=(2,), strategy="exhaustive")
-    >>> r.status, r.loss
-    ('infeasible', 1.0)
+    >>> r.status, r.loss, r.info["proof_kind"]
+    (<Status.INFEASIBLE: 'infeasible'>, 1.0, 'proof')
     """
 
-    status: str
+    status: Status
     message: str
     strategy: str
     hidden: tuple
@@ -101,9 +107,16 @@ class SearchResult:
     history: list = field(default_factory=list)
     info: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.status not in SEARCH_STATUSES:
+            valid = ", ".join(s.value for s in SEARCH_STATUSES)
+            raise HardTargetError(f"unknown search status {self.status!r}; valid: {valid}")
+        self.status = Status(self.status)
+
     @property
     def success(self) -> bool:
-        return self.status in ("optimal", "feasible")
+        """True with zero training errors found (``optimal`` or ``feasible``)."""
+        return self.status.success
 
     def to_dict(self) -> dict:
         """Plain, strict-JSON data (``loss`` is None when no network was found)."""
@@ -127,7 +140,7 @@ class SearchResult:
 
     def __repr__(self) -> str:
         return (
-            f"SearchResult(status={self.status!r}, strategy={self.strategy!r}, "
+            f"SearchResult(status={self.status.value!r}, strategy={self.strategy!r}, "
             f"hidden={self.hidden}, loss={self.loss}, train_accuracy={self.train_accuracy:.4f}, "
             f"states={self.states_evaluated}, wall_time={self.wall_time:.3f}s)"
         )

@@ -320,13 +320,38 @@ def _integer_rows(M: np.ndarray) -> list:
     return out
 
 
+def _reduce(M: np.ndarray) -> tuple:
+    """``(R, piv)``: ``M`` (integer-valued after scaling) in reduced row echelon form by
+    fraction-free elimination, in int64 when it cannot overflow, else in Python integers;
+    ``piv`` lists the pivot columns."""
+    ok, N = _as_small_integers(M)
+    if ok:
+        ok, R, piv, rank = _bareiss_int64(N)
+        piv = piv[:rank].tolist()
+    if not ok:
+        R, piv = _bareiss_python(_integer_rows(M))
+    return R, piv
+
+
+def _null_point(R, piv: list, free: list, vals: list) -> list:
+    """The exact solution ``x`` of the reduced system (``piv`` not empty) whose free
+    coordinates ``free`` are ``vals`` (rationals): every pivot row ``i`` reads
+    ``D x_{p_i} + sum_f R[i, f] x_f = 0``, ``D`` the last pivot."""
+    D = int(R[0][piv[0]])
+    x = [Fraction(0)] * (len(piv) + len(free))
+    for f, v in zip(free, vals):
+        x[f] = v
+    for i, p in enumerate(piv):
+        x[p] = -sum(int(R[i][f]) * v for f, v in zip(free, vals)) / D
+    return x
+
+
 def _has_null_point(R, piv: list, free: list, lam: np.ndarray) -> bool:
     """True when the reduced system has an exact solution ``x >= 0``, ``x != 0``.
 
-    Every pivot row ``i`` reads ``D x_{p_i} + sum_f R[i, f] x_f = 0`` (``D`` the last
-    pivot).  With one free coordinate the null space is a line and ``x_f = 1`` is its only
+    With one free coordinate the null space is a line and ``x_f = 1`` is its only
     candidate direction: integer signs decide.  With several, the free coordinates take
-    the float ``lam`` as exact rationals.
+    the float ``lam`` as exact rationals (:func:`_null_point`).
     """
     if not piv:  # M = 0: any nonnegative nonzero x is a solution
         return True
@@ -334,9 +359,8 @@ def _has_null_point(R, piv: list, free: list, lam: np.ndarray) -> bool:
     if len(free) == 1:
         f = free[0]
         return all(-int(R[i][f]) * D >= 0 for i in range(len(piv)))
-    vals = [Fraction(float(lam[f])) for f in free]
-    x = [-sum(int(R[i][f]) * v for f, v in zip(free, vals)) / D for i in range(len(piv))]
-    return all(v >= 0 for v in x + vals) and any(v > 0 for v in x + vals)
+    x = _null_point(R, piv, free, [Fraction(float(lam[f])) for f in free])
+    return all(v >= 0 for v in x) and any(v > 0 for v in x)
 
 
 @numba.njit(cache=True)
@@ -369,12 +393,7 @@ def certificate_holds(A: np.ndarray, t: np.ndarray, lam: np.ndarray) -> bool:
         verdict = _verified_square(M, int(np.argmax(lam[S])))
         if verdict:
             return verdict > 0
-    ok, N = _as_small_integers(M)
-    if ok:
-        ok, R, piv, rank = _bareiss_int64(N)
-        piv = piv[:rank].tolist()
-    if not ok:
-        R, piv = _bareiss_python(_integer_rows(M))
+    R, piv = _reduce(M)
     free = [j for j in range(k) if j not in set(piv)]
     if not free:
         return False

@@ -15,14 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .exact import (
-    _as_small_integers,
-    _bareiss_int64,
-    _bareiss_python,
-    _integer_rows,
-    _support_matrix,
-    certificate_holds,
-)
+from .exact import _null_point, _reduce, _support_matrix, certificate_holds
 
 __all__ = ["check_certificate", "check_certificate_support", "exact_certificate"]
 
@@ -179,26 +172,13 @@ def exact_certificate(A, t, lam) -> list[Fraction] | None:
     A, t = _inputs(A, t)
     lam = np.asarray(lam, dtype=np.float64)
     S = np.flatnonzero(lam > 0)
-    M = _support_matrix(A, t, S)
-    ok, N = _as_small_integers(M)
-    if ok:
-        ok, R, piv, rank = _bareiss_int64(N)
-        piv = piv[:rank].tolist()
-        R = [[int(v) for v in row] for row in np.asarray(R).tolist()]
-    if not ok:
-        R, piv = _bareiss_python(_integer_rows(M))
-    k = S.size
-    free = [j for j in range(k) if j not in set(piv)]
+    R, piv = _reduce(_support_matrix(A, t, S))
+    free = [j for j in range(S.size) if j not in set(piv)]
     if not piv:  # every support column is zero: any nonnegative lambda
         x = [Fraction(float(v)) for v in lam[S]]
     else:
-        D = int(R[0][piv[0]])
         vals = [Fraction(1)] if len(free) == 1 else [Fraction(float(lam[S][f])) for f in free]
-        x = [Fraction(0)] * k
-        for f, v in zip(free, vals):
-            x[f] = v
-        for i, p in enumerate(piv):
-            x[p] = -sum(int(R[i][f]) * v for f, v in zip(free, vals)) / D
+        x = _null_point(R, piv, free, vals)
     total = sum(x)
     out = [Fraction(0)] * len(lam)
     for j, i in enumerate(S):

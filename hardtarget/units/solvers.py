@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 
 import numpy as np
@@ -306,15 +308,38 @@ def run_solver(
     """Call a registered solver on a prepared unit, with ``stop`` installed when given.
 
     ``store`` (a CertificateStore of ``A``) goes to ``auto``, the one solver that asks it.
+    Options the solver does not declare raise :class:`HardTargetError` before it runs;
+    an error raised inside the solver (a ``TypeError`` included) is a bug and propagates.
     """
     if store is not None:
         options = dict(options, certificates=store)
-    try:
-        if stop is None:
-            return fn(A, t, s, **options)
-        if stop():
-            raise StopRequested("stopped before a unit solve")
-        with _stop.stopping(stop):
-            return fn(A, t, s, **options)
-    except TypeError as exc:
-        raise HardTargetError(f"bad option for unit solver {name!r}: {exc}") from None
+    _check_options(fn, name, options)
+    if stop is None:
+        return fn(A, t, s, **options)
+    if stop():
+        raise StopRequested("stopped before a unit solve")
+    with _stop.stopping(stop):
+        return fn(A, t, s, **options)
+
+
+@functools.cache
+def _declared(fn: Callable) -> frozenset | None:
+    """The keyword options a solver function declares after ``(A, t, s)``; None when it
+    takes any (``**options``)."""
+    params = list(inspect.signature(fn).parameters.values())[3:]
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return frozenset(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+
+def _check_options(fn: Callable, name: str, options: dict) -> None:
+    """Refuse options that solver ``name`` does not declare, naming the ones it does."""
+    declared = _declared(fn)
+    if declared is None:
+        return
+    unknown = sorted(set(options) - declared)
+    if unknown:
+        raise HardTargetError(
+            f"bad option for unit solver {name!r}: {', '.join(unknown)}; "
+            f"valid: {', '.join(sorted(declared - {'certificates'})) or 'none'}"
+        )

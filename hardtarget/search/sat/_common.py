@@ -7,11 +7,12 @@ import importlib
 import logging
 import threading
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ...errors import HardTargetError
+from ...status import Status
 from ..dichotomies import distinct_rows
 
 log = logging.getLogger("hardtarget.search.sat")
@@ -28,6 +29,8 @@ __all__ = [
     "Rows",
     "distinct_problem",
     "status_name",
+    "solver_status",
+    "SolverResult",
     "sat_solve",
     "solve_stoppable",
 ]
@@ -164,12 +167,76 @@ def _cp_lex(model, a, b) -> None:
 
 
 def status_name(cp, code) -> str:
+    """CP-SAT's own name for a solve's status code (``OPTIMAL``, ..., ``UNKNOWN``)."""
     return {
         cp.OPTIMAL: "OPTIMAL",
         cp.FEASIBLE: "FEASIBLE",
         cp.INFEASIBLE: "INFEASIBLE",
         cp.MODEL_INVALID: "MODEL_INVALID",
     }.get(code, "UNKNOWN")
+
+
+def solver_status(name: str) -> Status:
+    """A solver's status name as a :class:`~hardtarget.Status`: ``OPTIMAL``, ``FEASIBLE``
+    and ``INFEASIBLE`` as themselves, anything else (a limit, a signal) ``unknown``."""
+    return {
+        "OPTIMAL": Status.OPTIMAL,
+        "FEASIBLE": Status.FEASIBLE,
+        "INFEASIBLE": Status.INFEASIBLE,
+    }.get(name, Status.UNKNOWN)
+
+
+@dataclass
+class SolverResult:
+    """One solve of a whole-network model (CP-SAT or PySAT).
+
+    Parameters
+    ----------
+    status : Status
+        ``optimal`` (solved; the optimum when there is an objective), ``feasible`` (a
+        solution, optimality not proven), ``infeasible`` or ``unknown`` (stopped first).
+    solver_status : str
+        The solver's own name for it (``OPTIMAL``, ``MODEL_INVALID``, ...), for reports.
+    wall_time : float or None
+        Seconds the solver ran (None when no solver ran).
+    hidden : list of ndarray or None
+        Per hidden layer, the ±1 int8 targets on the distinct rows, when solved.
+    y : ndarray or None
+        The ±1 int8 output targets on the distinct rows, when solved.
+    weights : list of ndarray or None
+        Per layer, the integer weights (bias last row), when solved.
+    objective, bound : float or None
+        CP-SAT's objective value and best bound (models with an objective).
+    reason : str or None
+        Why the model is infeasible without a solve, when it is.
+    stats : dict
+        Solver counters (``conflicts``, ``branches``; ``clauses``, ``variables``).
+    """
+
+    status: Status
+    solver_status: str
+    wall_time: float | None = None
+    hidden: list | None = None
+    y: np.ndarray | None = None
+    weights: list | None = None
+    objective: float | None = None
+    bound: float | None = None
+    reason: str | None = None
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def solved(self) -> bool:
+        """True when the solver returned targets and weights."""
+        return self.hidden is not None
+
+    @classmethod
+    def trivially_infeasible(cls) -> SolverResult:
+        """Two identical inputs carry different labels: no model can fit (no solve)."""
+        return cls(
+            Status.INFEASIBLE,
+            "INFEASIBLE",
+            reason="two identical inputs carry different labels",
+        )
 
 
 # CP-SAT's symmetry detection in presolve ignores the time limit and stop requests: 50 s

@@ -13,15 +13,18 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import HardTargetError
+from ...status import REAL_WEIGHTS
 from ._common import (
     IntInputs,
     Rows,
+    SolverResult,
     boolean_kind,
     cp_break_symmetry,
     cp_model,
     exact_bound,
     integer_inputs,
     solve_stoppable,
+    solver_status,
     status_name,
     ticking,
 )
@@ -239,7 +242,7 @@ class CpNetwork:
         workers: int = 1,
         on_signal=None,
         work_limit: float | None = None,
-    ) -> dict:
+    ) -> SolverResult:
         """Run CP-SAT; return status, objective, bound and (if any) the solution.
 
         ``work_limit`` caps CP-SAT's deterministic time (machine-independent work units,
@@ -250,7 +253,7 @@ class CpNetwork:
         """
         cp = self.cp
         if self.trivially_infeasible:
-            return {"status": "INFEASIBLE", "reason": "two identical inputs carry different labels"}
+            return SolverResult.trivially_infeasible()
         solver = cp.CpSolver()
         prm = solver.parameters
         prm.random_seed = int(seed)
@@ -260,12 +263,13 @@ class CpNetwork:
         if work_limit is not None:
             prm.max_deterministic_time = float(work_limit)
         code = solve_stoppable(solver, self.model, on_signal)
-        out = {
-            "status": status_name(cp, code),
-            "wall_time": solver.WallTime(),
-            "conflicts": solver.NumConflicts(),
-            "branches": solver.NumBranches(),
-        }
+        name = status_name(cp, code)
+        out = SolverResult(
+            solver_status(name),
+            name,
+            wall_time=solver.WallTime(),
+            stats={"conflicts": solver.NumConflicts(), "branches": solver.NumBranches()},
+        )
         if code in (cp.OPTIMAL, cp.FEASIBLE):
             val = solver.Value
             hidden = [
@@ -280,15 +284,15 @@ class CpNetwork:
                 for H in self.H
             ]
             y = self.y if self.y.dtype != object else np.array([val(v) for v in self.y], dtype=bool)
-            out["hidden"] = hidden
-            out["y"] = np.where(y, 1, -1).astype(np.int8)
-            out["weights"] = [
+            out.hidden = hidden
+            out.y = np.where(y, 1, -1).astype(np.int8)
+            out.weights = [
                 np.array([[val(w) for w in ws] + [val(b)] for ws, b in units], dtype=np.int64).T
                 for units in self.W
             ]
             if self.objective != "feasibility":
-                out["objective"] = solver.ObjectiveValue()
-                out["bound"] = solver.BestObjectiveBound()
+                out.objective = solver.ObjectiveValue()
+                out.bound = solver.BestObjectiveBound()
         return out
 
     @property
@@ -297,7 +301,7 @@ class CpNetwork:
         if self.weights != "integer":
             return f"{self.weights} weights"
         if all(self.exact):
-            return "real weights"
+            return REAL_WEIGHTS
         return "integer weights bounded by " + "/".join(str(b) for b in self.bounds)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...status import Status
 from ..base import BudgetExhausted
 from ._common import (
     TICK_EVERY,
@@ -29,6 +30,7 @@ from ._common import (
     pysat_module,
     sat_solve,
     solve_stoppable,
+    solver_status,
     status_name,
     ticking,
 )
@@ -40,10 +42,25 @@ MAX_TOTALIZER = 2 * 10**7  # clauses of the error-bound totalizer (memory: ~1 GB
 
 @dataclass
 class Proposal:
-    status: str  # "SAT", "UNSAT" or "UNKNOWN"
-    hidden: list | None = None  # per layer, (u, n_d) ±1 int8 on distinct rows
-    y: np.ndarray | None = None  # (u,) ±1 output targets
-    optimal: bool = False  # no better proposal exists under the current clauses
+    """A proposer's answer.
+
+    Parameters
+    ----------
+    status : Status
+        ``feasible`` (targets satisfying every clause so far), ``infeasible`` (none is
+        left: the clauses are unsatisfiable) or ``unknown`` (a limit or signal stopped it).
+    hidden : list of ndarray or None
+        Per hidden layer, (u, n_d) ±1 int8 targets on the distinct rows.
+    y : ndarray or None
+        (u,) ±1 output targets.
+    optimal : bool
+        No better proposal exists under the current clauses.
+    """
+
+    status: Status
+    hidden: list | None = None
+    y: np.ndarray | None = None
+    optimal: bool = False
 
 
 class CpProposer:
@@ -98,11 +115,9 @@ class CpProposer:
         s = self.solver
         if time_limit is not None:
             s.parameters.max_time_in_seconds = time_limit
-        st = status_name(self.cp, solve_stoppable(s, self.m, on_signal))
-        if st == "INFEASIBLE":
-            return Proposal("UNSAT")
-        if st not in ("OPTIMAL", "FEASIBLE"):
-            return Proposal("UNKNOWN")
+        st = solver_status(status_name(self.cp, solve_stoppable(s, self.m, on_signal)))
+        if not st.success:  # infeasible, or unknown
+            return Proposal(st)
         val = np.vectorize(s.BooleanValue, otypes=[bool])
         hidden = [np.where(val(Hd), 1, -1).astype(np.int8) for Hd in self.H]
         y = val(self.y) if self.errors else self.y
@@ -111,7 +126,10 @@ class CpProposer:
             for v in Hd.ravel():
                 self.m.AddHint(v, s.BooleanValue(v))
         return Proposal(
-            "SAT", hidden, np.where(y, 1, -1).astype(np.int8), st == "OPTIMAL" or not self.errors
+            Status.FEASIBLE,
+            hidden,
+            np.where(y, 1, -1).astype(np.int8),
+            st is Status.OPTIMAL or not self.errors,
         )
 
     def tighten(self, errors: int) -> None:  # CP-SAT optimizes on its own
@@ -234,15 +252,17 @@ class SatProposer:
         assume = [] if self.bound_lit is None else [self.bound_lit]
         ok = sat_solve(self.sat, self.solver_name, time_limit, assume, on_signal)
         if ok is None:
-            return Proposal("UNKNOWN")
+            return Proposal(Status.UNKNOWN)
         if not ok:
-            return Proposal("UNSAT")
+            return Proposal(Status.INFEASIBLE)
         model = np.asarray(self.sat.get_model() or [], dtype=np.int64)
         on = np.zeros(max(self.pool.top, int(np.abs(model).max(initial=0))) + 2, dtype=bool)
         on[model[model > 0]] = True
         hidden = [np.where(on[Hd.astype(np.int64)], 1, -1).astype(np.int8) for Hd in self.H]
         y = on[self.y.astype(np.int64)] if self.errors else self.y
-        return Proposal("SAT", hidden, np.where(y, 1, -1).astype(np.int8), not self.errors)
+        return Proposal(
+            Status.FEASIBLE, hidden, np.where(y, 1, -1).astype(np.int8), not self.errors
+        )
 
     def close(self) -> None:
         self.sat.delete()

@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import HardTargetError
-from ._common import Rows, boolean_kind, integer_inputs, pysat_module, sat_solve
+from ...status import Status
+from ._common import Rows, SolverResult, boolean_kind, integer_inputs, pysat_module, sat_solve
 
 __all__ = ["PySatNetwork", "ENCODINGS"]
 
@@ -211,9 +212,11 @@ class PySatNetwork:
     # -- solving ------------------------------------------------------------------------
     def solve(
         self, time_limit: float | None = None, seed: int = 0, workers: int = 1, on_signal=None
-    ) -> dict:
+    ) -> SolverResult:
+        """Run the SAT solver: ``optimal`` with a solution, ``infeasible``, or ``unknown``
+        when ``time_limit`` or a signal stopped it (``seed`` and ``workers`` are CP-SAT's)."""
         if self.trivially_infeasible:
-            return {"status": "INFEASIBLE", "reason": "two identical inputs carry different labels"}
+            return SolverResult.trivially_infeasible()
         import time
 
         t0 = time.perf_counter()
@@ -227,12 +230,13 @@ class PySatNetwork:
                 else sat_solve(s, self.solver_name, left, on_signal=on_signal)
             )
             model = s.get_model() if ok else None
-        out = {
-            "status": {True: "OPTIMAL", False: "INFEASIBLE", None: "UNKNOWN"}[ok],
-            "wall_time": time.perf_counter() - t0,
-            "clauses": len(self.clauses),
-            "variables": self.pool.top,
-        }
+        status = {True: Status.OPTIMAL, False: Status.INFEASIBLE, None: Status.UNKNOWN}[ok]
+        out = SolverResult(
+            status,
+            status.value.upper(),
+            wall_time=time.perf_counter() - t0,
+            stats={"clauses": len(self.clauses), "variables": self.pool.top},
+        )
         if model is not None:
             on = np.zeros(self.pool.top + 2, dtype=bool)
             mv = np.asarray(model)
@@ -240,9 +244,9 @@ class PySatNetwork:
             lit = np.vectorize(
                 lambda v: bool(v) if isinstance(v, (bool, np.bool_)) else bool(on[v]), otypes=[bool]
             )
-            out["hidden"] = [np.where(lit(H), 1, -1).astype(np.int8) for H in self.H]
-            out["y"] = np.where(self.y, 1, -1).astype(np.int8)
-            out["weights"] = [
+            out.hidden = [np.where(lit(H), 1, -1).astype(np.int8) for H in self.H]
+            out.y = np.where(self.y, 1, -1).astype(np.int8)
+            out.weights = [
                 np.array([self._decode(unit, on) for unit in layer], dtype=np.int64).T
                 for layer in self.units
             ]

@@ -31,11 +31,13 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..._io import write_file_set
 from ...errors import HardTargetError
+from ...status import REAL_WEIGHTS, Status
 from ...targets import TargetSetting
 from ...units import check_certificate, exact_certificate, solve_unit
 from ..base import BudgetExhausted, SearchContext, Strategy
@@ -60,6 +62,19 @@ def _exact(entry: dict) -> dict:
     if lam is None:  # every certificate was checked exactly when it was found
         raise HardTargetError(f"a certificate of layer {entry['layer']} does not check exactly")
     return {**entry, "lambda": [str(v) for v in lam]}
+
+
+@dataclass
+class Cuts:
+    """A run's cut state (``sat-lp`` and ``repair``): each distinct row's first sample
+    (``first``), the distinct rows (``U``), the point-symmetry group of the inputs
+    (``group``, permutations of the rows; None when not used) and the first-layer cut
+    patterns already added (``seen``)."""
+
+    first: np.ndarray
+    U: np.ndarray
+    group: np.ndarray | None = None
+    seen: set = field(default_factory=set)
 
 
 class SatLP(Strategy):
@@ -106,6 +121,7 @@ class SatLP(Strategy):
 
     name = "sat-lp"
     exact = True
+    proof_scope = REAL_WEIGHTS
     params = {
         "objective": Param(
             "str", "fewest training errors or zero errors", choices=("errors", "feasibility")
@@ -217,7 +233,7 @@ class SatLP(Strategy):
                     added += 1
         return added
 
-    def _check(self, ctx, prop, rows, T, y, memo, first) -> int:
+    def _check(self, ctx, prop, rows, T, y, memo, cuts: Cuts) -> int:
         """LP-check every unit of a proposal; add a cut per non-separable unit; return how many."""
         act = ctx.evaluator.activation
         bad = 0
@@ -247,7 +263,7 @@ class SatLP(Strategy):
                     {
                         "layer": d + 1,
                         "unit": j,
-                        "rows": first[S].tolist(),
+                        "rows": cuts.first[S].tolist(),
                         "inputs": inputs[S].tolist(),
                         "targets": t[S].tolist(),
                         "lambda": cert[S].tolist(),
@@ -255,8 +271,8 @@ class SatLP(Strategy):
                 )
                 start = _clauses(prop)
                 _span(prop, ctx.info["certificates"][-1], start)  # none new: an image's
-                if d == 0 and self._group is not None:
-                    ctx.info["cuts"] += self._orbit_cuts(ctx, prop, S, t[S], cert[S])
+                if d == 0 and cuts.group is not None:
+                    ctx.info["cuts"] += self._orbit_cuts(ctx, prop, cuts, S, t[S], cert[S])
                 else:
                     ctx.info["cuts"] += self._cut(
                         prop, d, S, None if codes is None else codes[S], t[S]
@@ -265,10 +281,12 @@ class SatLP(Strategy):
             inputs = act.from_targets(targets)
         return bad
 
-    def _orbit_cuts(self, ctx, prop, S: np.ndarray, t_S: np.ndarray, lam: np.ndarray) -> int:
+    def _orbit_cuts(
+        self, ctx, prop, cuts: Cuts, S: np.ndarray, t_S: np.ndarray, lam: np.ndarray
+    ) -> int:
         """The first-layer cut (S, t_S) and its images (p[S], t_S), each pattern once; each
         image's certificate (the same ``lambda``) goes to ``info["symmetric_certificates"]``."""
-        imgs = self._group[:, S]
+        imgs = cuts.group[:, S]
         order = np.argsort(imgs, axis=1, kind="stable")
         rows = np.take_along_axis(imgs, order, axis=1)
         vals = t_S[order] * t_S[order[:, :1]]  # up to negation: +1 on the first row
@@ -278,9 +296,9 @@ class SatLP(Strategy):
             if n % 1000 == 999:
                 ctx.check_budget()
             key = np.concatenate([rows[g], vals[g]]).tobytes()
-            if key in self._seen:
+            if key in cuts.seen:
                 continue
-            self._seen.add(key)
+            cuts.seen.add(key)
             img = imgs[g]
             entry = ctx.info["certificates"][-1]  # the identity's: the LP's own certificate
             if g:
@@ -289,8 +307,8 @@ class SatLP(Strategy):
                     {
                         "layer": 1,
                         "unit": None,
-                        "rows": self._first[img].tolist(),
-                        "inputs": self._U[img].tolist(),
+                        "rows": cuts.first[img].tolist(),
+                        "inputs": cuts.U[img].tolist(),
                         "targets": t_S.tolist(),
                         "lambda": lam.tolist(),
                     }
@@ -301,10 +319,11 @@ class SatLP(Strategy):
             _span(prop, entry, start)
         return added
 
-    def _summable(self, ctx, prop, U: np.ndarray, max_rows=300, max_clauses=100_000) -> int:
+    def _summable(self, ctx, prop, cuts: Cuts, max_rows=300, max_clauses=100_000) -> int:
         """Cuts for the quadruples ``x_a + x_b = x_c + x_d`` (targets ``+ + - -``), each
         with its certificate (``lambda = 1/4`` each, checked exactly); at most
         ``max_clauses`` clauses (two per first-layer unit and quadruple)."""
+        U = cuts.U
         if len(U) > max_rows:
             return 0
         max_cuts = max_clauses // (2 * prop.H[0].shape[1])
@@ -328,7 +347,7 @@ class SatLP(Strategy):
                     {
                         "layer": 1,
                         "unit": None,
-                        "rows": self._first[S].tolist(),
+                        "rows": cuts.first[S].tolist(),
                         "inputs": U[S].tolist(),
                         "targets": t.tolist(),
                         "lambda": lam.tolist(),
@@ -347,7 +366,7 @@ class SatLP(Strategy):
         ctx.info.update(
             objective=self.objective,
             backend=self.backend,
-            proof="real weights",
+            proof=REAL_WEIGHTS,
             rounds=0,
             cuts=0,
             lp_checks=0,
@@ -372,20 +391,19 @@ class SatLP(Strategy):
             if fit:
                 ctx.info["found_by"] = fit
                 if not ctx.prefers:  # a search objective goes on to the other fits
-                    return "optimal", f"zero training errors ({fit})"
+                    return Status.OPTIMAL, f"zero training errors ({fit})"
             memo: dict = {}
-            first = np.unique(rows.inv, return_index=True)[1]
-            self._group, self._seen, self._first, self._U = None, set(), first, rows.U
+            cuts = Cuts(np.unique(rows.inv, return_index=True)[1], rows.U)
             if self.point_symmetry and ev.hidden:
                 order = symmetry_generators(rows.U)[1]
                 ctx.info["symmetry_group_order"] = order
                 if 1 < order <= 50_000:
-                    self._group = point_symmetries(rows.U, limit=50_000)
+                    cuts.group = point_symmetries(rows.U, limit=50_000)
             if self.separate and ev.hidden:
                 ctx.info["separated_pairs"] = separate(prop, rows)
             ctx.info["summable_cuts"] = 0
             if self.summable and ev.hidden:
-                ctx.info["cuts"] += self._summable(ctx, prop, rows.U)
+                ctx.info["cuts"] += self._summable(ctx, prop, cuts)
             found = None  # errors of the best proposal that checked out
             found_before = False  # a fit was blocked (a search objective wants more)
             while True:
@@ -394,14 +412,14 @@ class SatLP(Strategy):
                     raise BudgetExhausted(f"max_rounds={self.max_rounds} proposals reached")
                 ctx.info["rounds"] += 1
                 res = prop.propose(remaining(ctx), on_signal=ctx.on_signal)
-                if res.status == "UNKNOWN":
+                if res.status is Status.UNKNOWN:
                     ctx.check_budget()  # a signal stopped it: interrupted
                     raise BudgetExhausted("the SAT solver stopped at the time limit")
-                if res.status == "UNSAT":
+                if res.status is Status.INFEASIBLE:
                     if self.proof is not None:
-                        self._write_proof(ctx, prop)
+                        self._write_proof(ctx, prop, cuts.first)
                     return self._verdict(ctx, found)
-                if self._check(ctx, prop, rows, res.hidden, res.y, memo, first):
+                if self._check(ctx, prop, rows, res.hidden, res.y, memo, cuts):
                     continue
                 y = res.y[rows.inv].reshape(-1, 1)
                 state = ctx.record(
@@ -433,7 +451,7 @@ class SatLP(Strategy):
         if not bounded and prop.y.dtype != bool:
             prop.tighten(1)
 
-    def _write_proof(self, ctx: SearchContext, prop) -> None:
+    def _write_proof(self, ctx: SearchContext, prop, first: np.ndarray) -> None:
         """The formula, its DRAT refutation and the certificates behind its cuts, to files."""
         files, ctx.info["proof_lines"] = prop.proof_files(self.proof)
         ctx.info["proof_file"] = self.proof
@@ -441,7 +459,7 @@ class SatLP(Strategy):
             "variables": {
                 "hidden": [Hd.astype(np.int64).tolist() for Hd in prop.H],
                 "output": None if prop.y.dtype == bool else prop.y.astype(int).tolist(),
-                "rows": self._first.tolist(),
+                "rows": first.tolist(),
             },
             "certificates": [_exact(c) for c in ctx.info["certificates"]],
             "symmetric_certificates": [_exact(c) for c in ctx.info["symmetric_certificates"]],
@@ -453,20 +471,17 @@ class SatLP(Strategy):
         n = len(ctx.info["certificates"])
         tail = f"{n} certificates, {ctx.info['rounds']} rounds"
         if ctx.prefers and found == 0:
-            fits = ctx.info.get("fits_examined", 0)
-            every = "all" if fits < ctx.fits_limit else "the first"
-            tail += f"; best {ctx.evaluator.objective} of {every} {fits} zero-error settings"
+            tail += f"; {ctx.fits_note()}"
         if found == 0:
-            return "optimal", f"zero training errors ({tail})"
-        ctx.info["proof_kind"] = "proof"
+            return Status.OPTIMAL, f"zero training errors ({tail})"
         hidden = ctx.evaluator.hidden
         if found is None:
             return (
-                "infeasible",
+                Status.INFEASIBLE,
                 f"proved: no network with hidden widths {hidden} fits the data ({tail})",
             )
         return (
-            "infeasible",
+            Status.INFEASIBLE,
             f"proved: the minimum is {found} training error(s) with hidden widths {hidden} "
             f"({tail})",
         )

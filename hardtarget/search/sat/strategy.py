@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import HardTargetError
+from ...status import Status
 from ...targets import TargetSetting
-from ..base import BudgetExhausted, Interrupted, SearchContext, Strategy
+from ..base import RUN_SCOPE, BudgetExhausted, Interrupted, SearchContext, Strategy
 from ..first_pass import local_fit
 from ..params import Param
 from ..scale import CP_TERM_BYTES, Footprint, distinct_count, local_footprint
-from ._common import distinct_problem
+from ._common import SolverResult, distinct_problem
 from .cpsat import OBJECTIVES, WEIGHTS, CpNetwork, check_weight_bound
 
 __all__ = ["SatSearch", "remaining", "BACKENDS"]
@@ -98,6 +99,7 @@ class SatSearch(Strategy):
 
     name = "sat"
     exact = True
+    proof_scope = RUN_SCOPE  # the weight class of the model: info["proof"]
     params = {
         "backend": Param("str", "SAT backend", choices=BACKENDS),
         "objective": Param(
@@ -230,7 +232,7 @@ class SatSearch(Strategy):
         fits = self.objective != "sparsity" and self.weights == "integer"  # zero errors end it
         if ctx.solved() and fits:
             return self._more_fits(
-                ctx, rows, ("optimal", "zero training errors (the hint already fits)")
+                ctx, rows, (Status.OPTIMAL, "zero training errors (the hint already fits)")
             )
         if self.backend == "cpsat":
             out = self._staged(ctx, rows, hint) if self.first_pass else None
@@ -289,18 +291,16 @@ class SatSearch(Strategy):
             out = net.solve(
                 remaining(ctx), seed=self.seed, workers=self.workers, on_signal=ctx.on_signal
             )
-            if out["status"] == "INFEASIBLE":
+            if out.status is Status.INFEASIBLE:
                 break
-            if "hidden" not in out:
-                raise BudgetExhausted(f"solver stopped ({out['status']}) at the time limit")
-            y = np.asarray(out["y"][rows.inv], dtype=np.int8).reshape(-1, 1)
-            state = ctx.record(TargetSetting([T[rows.inv] for T in out["hidden"]]), y)
-        n = ctx.info.get("fits_examined", 0)
-        every = "all" if n < ctx.fits_limit else "the first"
+            if not out.solved:
+                raise BudgetExhausted(f"solver stopped ({out.solver_status}) at the time limit")
+            y = np.asarray(out.y[rows.inv], dtype=np.int8).reshape(-1, 1)
+            state = ctx.record(TargetSetting([T[rows.inv] for T in out.hidden]), y)
         status, message = verdict
-        return status, f"{message}; best {ev.objective} of {every} {n} zero-error settings"
+        return status, f"{message}; {ctx.fits_note()}"
 
-    def _staged(self, ctx: SearchContext, rows, hint) -> dict | None:
+    def _staged(self, ctx: SearchContext, rows, hint) -> SolverResult | None:
         """The first pass; the solver's answer once one is final, else None (the best
         targets so far then hint the full model)."""
         out = self._cpsat(ctx, rows, hint, self.order, QUICK_WORK)
@@ -317,14 +317,14 @@ class SatSearch(Strategy):
         ctx.info["hint"] = "first pass" if ctx.best is not None else None
         return None
 
-    def _final(self, ctx: SearchContext, out: dict) -> bool:
+    def _final(self, ctx: SearchContext, out: SolverResult) -> bool:
         """A proof, or (objectives other than sparsity) a fit."""
         zero = ctx.best is not None and ctx.best.errors == 0
-        return out["status"] in ("OPTIMAL", "INFEASIBLE") or (
-            out["status"] == "FEASIBLE" and zero and self.objective != "sparsity"
+        return out.status.decided or (
+            out.status is Status.FEASIBLE and zero and self.objective != "sparsity"
         )
 
-    def _integer_weights(self, ctx: SearchContext, rows) -> dict:
+    def _integer_weights(self, ctx: SearchContext, rows) -> SolverResult:
         """The local pass fits: CP-SAT finds integer weights for its targets (each unit
         alone); the answer is OPTIMAL (zero errors) even when the weight bound is too small."""
         ev = ctx.evaluator
@@ -343,9 +343,9 @@ class SatSearch(Strategy):
         )
         self._solve(ctx, rows, net)
         ctx.info["found_by"] = "local first pass"
-        return {"status": "OPTIMAL"}
+        return SolverResult(Status.OPTIMAL, "OPTIMAL")
 
-    def _cpsat(self, ctx: SearchContext, rows, hint, order, work=None) -> dict:
+    def _cpsat(self, ctx: SearchContext, rows, hint, order, work=None) -> SolverResult:
         """Build and solve the CP-SAT model (``work``: a first-pass stage of that much work)."""
         ev = ctx.evaluator
         net = CpNetwork(
@@ -370,54 +370,49 @@ class SatSearch(Strategy):
         left = remaining(ctx)
         return self._solve(ctx, rows, net, None if left is None else FIRST_SHARE * left, work)
 
-    def _solve(self, ctx: SearchContext, rows, net, time_limit=None, work_limit=None) -> dict:
+    def _solve(
+        self, ctx: SearchContext, rows, net, time_limit=None, work_limit=None
+    ) -> SolverResult:
         """Run a model; record its answer; stop on a signal unless it decided."""
         info = ctx.info
         limit = remaining(ctx) if time_limit is None else time_limit
         kw = {} if work_limit is None else {"work_limit": work_limit}
         out = net.solve(limit, seed=self.seed, workers=self.workers, on_signal=ctx.on_signal, **kw)
-        info["solver_status"] = out["status"]
-        info["solver_time"] = info.get("solver_time", 0.0) + (out.get("wall_time") or 0.0)
+        info["solver_status"] = out.solver_status
+        info["solver_time"] = info.get("solver_time", 0.0) + (out.wall_time or 0.0)
         for k in ("objective", "bound", "reason"):
-            if k in out:
-                info[k] = out[k]
-        if "hidden" in out:
-            y = np.asarray(out["y"][rows.inv], dtype=np.int8).reshape(-1, 1)
-            hidden = TargetSetting([T[rows.inv] for T in out["hidden"]])
+            if getattr(out, k) is not None:
+                info[k] = getattr(out, k)
+        if out.solved:
+            y = np.asarray(out.y[rows.inv], dtype=np.int8).reshape(-1, 1)
+            hidden = TargetSetting([T[rows.inv] for T in out.hidden])
             state = ctx.record(hidden, output_targets=y)
             if state.loss <= ctx.best.loss:
-                info["integer_weights"] = [W.tolist() for W in out["weights"]]
-        if ctx.interrupted and out["status"] not in ("OPTIMAL", "INFEASIBLE"):
+                info["integer_weights"] = [W.tolist() for W in out.weights]
+        if ctx.interrupted and not out.status.decided:
             raise Interrupted("interrupted by the user")
         return out
 
-    def _verdict(self, ctx: SearchContext, out: dict) -> tuple[str, str]:
-        st = out["status"]
+    def _verdict(self, ctx: SearchContext, out: SolverResult) -> tuple[Status, str]:
+        st = out.solver_status
         best = ctx.best
         scope = ctx.info["proof"]
-        if st == "INFEASIBLE":
-            ctx.info["proof_kind"] = _proof_kind(scope)
-            return "infeasible", (
+        if out.status is Status.INFEASIBLE:
+            return Status.INFEASIBLE, (
                 f"proved: no network with hidden widths {ctx.evaluator.hidden} "
                 f"and {scope} fits the data"
             )
         sparse = self.objective == "sparsity"
         zero = best is not None and best.errors == 0
-        if st == "OPTIMAL" or (st == "FEASIBLE" and zero and not sparse):
+        if out.status is Status.OPTIMAL or (out.status is Status.FEASIBLE and zero and not sparse):
             if best.errors == 0:
-                return "optimal", f"zero training errors ({scope}; solver {st.lower()})"
-            ctx.info["proof_kind"] = _proof_kind(scope)
+                return Status.OPTIMAL, f"zero training errors ({scope}; solver {st.lower()})"
             return (
-                "infeasible",
+                Status.INFEASIBLE,
                 f"proved: with {scope} the minimum is {best.errors} training error(s)",
             )
         if best is not None and best.errors == 0:  # sparsity not proven minimal
-            return "feasible", (
+            return Status.FEASIBLE, (
                 f"zero training errors; fewest nonzero weights not proven ({st.lower()})"
             )
         raise BudgetExhausted(f"solver stopped ({st}) at the time limit")
-
-
-def _proof_kind(scope: str) -> str:
-    """``"proof"`` for real weights (what ``min_width`` counts as proven), else what it covers."""
-    return "proof" if scope == "real weights" else f"proof for {scope}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ...errors import HardTargetError
 from ...feasibility import FeasibilityReport, layer_problems, verify
 from ...problem import Problem
+from ...status import REAL_WEIGHTS, Status
 from ...targets import as_target_setting
 from ._common import distinct_problem
 from .cpsat import CpNetwork, check_weight_bound
@@ -25,7 +26,8 @@ class SatVerifyReport:
     ``weight_class`` (what its "no fit" rules out, e.g. ``integer weights bounded by 7``).
     ``agree`` is True when no unit contradicts the LP: an exact unit must give the
     LP's verdict, any unit the encoding separates must be separable.  ``feasible`` is
-    True when the encoding fits every unit; :attr:`verdict` says what a False means.
+    True when the encoding fits every unit; :attr:`status` and :attr:`scope` say what a
+    False means, :attr:`verdict` says it in words.
     """
 
     feasible: bool
@@ -35,18 +37,33 @@ class SatVerifyReport:
     lp: FeasibilityReport | None = None
 
     @property
-    def verdict(self) -> str:
-        """``feasible``; ``infeasible`` (a unit with no fit whose encoding is exact for real
-        weights: a proof); or ``infeasible for <weight class>`` (no fit only within the
-        encoding's weight class, on its integer image of the inputs: nothing follows for
-        real weights, where the LP verifier decides)."""
+    def status(self) -> Status:
+        """``feasible`` when the encoding fits every unit, else ``infeasible`` (within
+        :attr:`scope`)."""
+        return Status.FEASIBLE if self.feasible else Status.INFEASIBLE
+
+    @property
+    def scope(self) -> str | None:
+        """What an ``infeasible`` rules out: ``real weights`` when a unit with no fit has an
+        encoding exact for real weights (a proof), else the weight classes of the units
+        with no fit (nothing follows for real weights: the LP verifier decides); None when
+        feasible."""
         if self.feasible:
-            return "feasible"
+            return None
         missed = [u for u in self.units if not u["sat"]]
         if any(u["exact"] for u in missed):
-            return "infeasible"
-        classes = sorted({u["weight_class"] for u in missed})
-        return "infeasible for " + ", ".join(classes)
+            return REAL_WEIGHTS
+        return ", ".join(sorted({u["weight_class"] for u in missed}))
+
+    @property
+    def verdict(self) -> str:
+        """``feasible``; ``infeasible`` (a proof for real weights); or ``infeasible for
+        <weight class>`` (no fit only within the encoding's weight class, on its integer
+        image of the inputs)."""
+        scope = self.scope
+        if scope is None or scope == REAL_WEIGHTS:
+            return self.status.value
+        return f"{self.status.value} for {scope}"
 
 
 def sat_verify(
@@ -98,7 +115,7 @@ def sat_verify(
                     rows, (), activation, weights, weight_bound, "feasibility", symmetry=False
                 )
                 exact = bool(net.exact[0])
-                weight_class = "real weights" if exact else net.proof_kind
+                weight_class = REAL_WEIGHTS if exact else net.proof_kind
                 if not net.inputs.exact:
                     weight_class += " on inputs rounded to integers"
             else:
@@ -108,12 +125,12 @@ def sat_verify(
                 exact = False
                 weight_class = net.proof_kind
             out = net.solve(time_limit)
-            if out["status"] not in ("OPTIMAL", "FEASIBLE", "INFEASIBLE"):
+            if out.status is Status.UNKNOWN:
                 raise HardTargetError(
                     f"the {backend} check of layer {d} unit {j} hit the time limit; "
                     "raise time_limit"
                 )
-            sat = out["status"] != "INFEASIBLE"
+            sat = out.status is not Status.INFEASIBLE
             lp_ok = lp.units[d - 1][j].separable
             units.append(
                 {
@@ -123,7 +140,7 @@ def sat_verify(
                     "lp": lp_ok,
                     "exact": exact,
                     "weight_class": weight_class,
-                    "weights": out["weights"][0][:, 0].tolist() if sat else None,
+                    "weights": out.weights[0][:, 0].tolist() if sat else None,
                 }
             )
     agree = all((u["sat"] == u["lp"]) if u["exact"] else (u["lp"] or not u["sat"]) for u in units)
