@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import HardTargetError
+from ..status import Status
 from ._checks import check_compile, check_counts, check_device, check_rates
 from .callbacks import best_metric
 from .evaluation import correct, evaluate_source, prepare
@@ -85,7 +86,7 @@ class TrainerState:
         Whether this epoch is the best so far.
     stop : bool
         Set to end the run after this epoch.
-    status : str
+    status : Status
         ``running``, then how the run ended.
     saved : str or None
         The last checkpoint written.
@@ -111,7 +112,7 @@ class TrainerState:
     best: dict = field(default_factory=lambda: {"epoch": 0, "metric": -math.inf, "monitor": None})
     improved: bool = False
     stop: bool = False
-    status: str = "running"
+    status: Status = Status.RUNNING
     saved: str | None = None
     batch_loss: float = 0.0
     batch_size: int = 0
@@ -132,14 +133,14 @@ class FitResult:
         One row of metrics per epoch.
     best : dict
         The best epoch's row and the metric it was chosen by (``monitor``).
-    status : str
+    status : Status
         See above.
     """
 
     model: nn.Module
     history: list
     best: dict
-    status: str
+    status: Status
 
 
 @dataclass
@@ -428,7 +429,7 @@ def _run(
                 _hook(cb, "on_epoch_start", state)
             t0 = time.perf_counter()
             if not _train_epoch(state, opts, src, callbacks):
-                state.status = "interrupted"
+                state.status = Status.INTERRUPTED
                 break
             t1 = time.perf_counter()
             _finish_epoch(state, opts, evals)
@@ -440,15 +441,15 @@ def _run(
             for cb in callbacks:
                 _hook(cb, "on_epoch_end", state)
             if state.stop:
-                state.status = "stopped"
+                state.status = Status.STOPPED
                 break
         else:
-            state.status = "completed"
+            state.status = Status.COMPLETED
         if state.world > 1:
             for buf in state.model.buffers():  # batch-norm statistics: take rank 0's
                 torch.distributed.broadcast(buf, 0)
     except BaseException:
-        state.status = "failed"
+        state.status = Status.FAILED
         raise
     finally:
         for cb in started:

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ..errors import HardTargetError
+from ..status import Status
 from ._checks import check_compile, check_counts, check_rates
 from .callbacks import (
     CKPT_FORMAT,
@@ -210,7 +211,7 @@ class TrainResult:
         ``(mean, std)`` per channel applied to the inputs.
     out_dir : str or None
         Where the checkpoints and logs are.
-    status : str
+    status : Status
         ``completed``, ``stopped`` or ``interrupted``.
     """
 
@@ -219,7 +220,7 @@ class TrainResult:
     best: dict
     norm: tuple
     out_dir: str | None
-    status: str = "completed"
+    status: Status = Status.COMPLETED
 
 
 def _signature(c: TrainConfig, model: nn.Module, in_shape, num_classes) -> dict:

@@ -33,6 +33,7 @@ from typing import Any
 import torch
 
 from ...errors import HardTargetError
+from ...status import Status
 from ..callbacks import Callback
 from ..evaluation import prepare
 from ..sources import as_source
@@ -249,12 +250,12 @@ class CBStages(Callback):
 
     def on_fit_end(self, state: Any) -> None:
         model = state.model
-        if state.status in ("completed", "stopped", "interrupted"):
+        if state.status in (Status.COMPLETED, Status.STOPPED, Status.INTERRUPTED):
             self._advance(model, model.n_stages, state.epoch)
             model.binarize()
         done = [s for row in state.history for s in row.get("swaps", ())]
         self.swaps = sorted(done + self._pending, key=lambda s: s["layer"])
-        if self.warn and state.status == "completed":
+        if self.warn and state.status == Status.COMPLETED:
             msg = forced_message(self.swaps, model.acts[0].m_switch if model.acts else 0.0)
             if msg:
                 warnings.warn(msg, UserWarning, stacklevel=2)

@@ -29,6 +29,7 @@ from typing import Any
 from torch import nn
 
 from ...errors import HardTargetError
+from ...status import Status
 from ..trainer import fit
 from .callbacks import CBStages, DiscreteBN, input_batches
 from .cb import CBNet
@@ -62,7 +63,7 @@ class BaselineResult:
     model: nn.Module
     network: nn.Module | None
     history: list = field(default_factory=list)
-    status: str = "completed"
+    status: Status = Status.COMPLETED
     seconds: float = 0.0
     stages: dict = field(default_factory=dict)
 
@@ -76,9 +77,9 @@ def _phase(
     history: list,
     callbacks: list,
     kwargs: dict,
-) -> str:
+) -> Status:
     if epochs <= 0:
-        return "completed"
+        return Status.COMPLETED
     res = fit(
         model,
         train,
@@ -181,7 +182,7 @@ def train_cb(
         ck = checkpoints(where, "cb", resume, sig, model)
         status = _phase(model, train, "cb", sum(epochs), opt, history, [sched, *ck], kwargs)
     msg = forced_message(sched.swaps, model.acts[0].m_switch if len(model.acts) else 0.0)
-    if msg and status == "completed":
+    if msg and status == Status.COMPLETED:
         warnings.warn(msg, UserWarning, stacklevel=2)
     model.binarize()
     mlp = model.to_sign_mlp() if all(b[0] == "fc" for b in model.spec) else None
@@ -292,11 +293,11 @@ def train_weight_dist(
         )
         bn = DiscreteBN(train, max(256, kwargs.get("batch_size", 64)), kwargs.get("preprocess"))
         dist_opt = lambda sc: _dist_optimizer(net, lr, logit_lr, opts, sc)  # noqa: E731
-        if tanh_epochs > 0 and status == "completed":
+        if tanh_epochs > 0 and status == Status.COMPLETED:
             status = run(net, "tanh", real_epochs, dist_opt, [bn])
-            if status == "completed":
+            if status == Status.COMPLETED:
                 net = WeightDistNet.from_dist(net, "sign")
-        if status == "completed":
+        if status == Status.COMPLETED:
             status = run(net, "sign", real_epochs + tanh_epochs, dist_opt, [bn])
     device = next(net.parameters()).device
     final = net.recompute_bn(input_batches(train, bn.batch_size, bn.preprocess, device)())
