@@ -207,5 +207,7 @@ def test_the_deprecated_stop_callback_still_stops_with_a_warning():
         plain = solve_layer(X, T, "perceptron", max_epochs=5)
         assert all(
             same(a, b)
-            for a, b in zip(plain, solve_layer(X, T, "perceptron", max_epochs=5, stop=lambda: False))
+            for a, b in zip(
+                plain, solve_layer(X, T, "perceptron", max_epochs=5, stop=lambda: False)
+            )
         )

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from ..budget import Budget, FileChannel, RemoteBudget
 from ..errors import HardTargetError
 from ..problem import Problem
-from .api import get_strategy, prepare_search
+from .api import budget_of_run, get_strategy, prepare_search
 from .base import SearchResult, run_strategy
 from .cluster import Shared, dask_map
 from .scheduler import SCHEDULER_ENV, check_scheduler, connect
@@ -192,6 +192,7 @@ def portfolio(
     jobs: int = 1,
     scheduler=None,
     time_limit: float | None = None,
+    run_budget: Budget | None = None,
     **common,
 ) -> SearchResult:
     """Run ``members`` (default :func:`grid`) in parallel and return the best result.
@@ -204,6 +205,8 @@ def portfolio(
     scheduler : a Dask scheduler address (``tcp://host:8786``) or ``distributed.Client``;
         default the ``HARDTARGET_SCHEDULER`` environment variable, if set.
     time_limit : seconds for the whole portfolio; every member stops by then.
+    run_budget : a :class:`~hardtarget.budget.Budget` of the caller's for the whole
+        portfolio (with ``time_limit``, a child of it); cancelling it stops every member.
     common : passed to every member's :func:`hardtarget.solve` (``activation``,
         ``solver``, ``loss``, ``max_states``).
 
@@ -231,7 +234,7 @@ def portfolio(
         raise HardTargetError(f"jobs must be an integer >= 1, got {jobs!r}")
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     start = time.time()
-    budget = Budget(None if time_limit is None else float(time_limit))
+    budget = budget_of_run(run_budget, time_limit, None)
     if scheduler is not None:
         scheduler = check_scheduler(scheduler)
     channel = None
