@@ -60,7 +60,6 @@ __all__ = [
     "FileChannel",
     "RemoteBudget",
     "EpochGuard",
-    "legacy_stop",
     "INTERRUPTED",
     "POLL",
 ]
@@ -283,7 +282,13 @@ class Budget:
         return self._state_end is not None and self.states >= self._state_end
 
     def stopped(self, within: float = 0.0) -> bool:
-        """True when the work must stop: cancelled, or :meth:`expired` (``within`` as there)."""
+        """True when the work must stop: cancelled, or :meth:`expired`.
+
+        Parameters
+        ----------
+        within : float, default=0.0
+            As for :meth:`expired`.
+        """
         return self.cancelled or self.expired(within)
 
     def check(self) -> None:
