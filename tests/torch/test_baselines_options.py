@@ -21,12 +21,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:continuous binarization forced")
 SPEC = arch_spec("mlp", hidden=(24, 24))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

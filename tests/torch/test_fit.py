@@ -17,8 +17,8 @@ from hardtarget._io import exclusive_lock
 from hardtarget.cli import main
 from hardtarget.errors import HardTargetError
 from hardtarget.torch import Callback, Checkpoint, EarlyStopping, fit, load_checkpoint, make_model
+from hardtarget.torch.named_run import TrainConfig, train
 from hardtarget.torch.sources import ArrayData, holdout
-from hardtarget.torch.training import TrainConfig, train
 
 
 def _data(n=96, d=12, classes=3, seed=0):
@@ -314,7 +314,7 @@ def test_a_failing_callback_start_still_releases_the_output_lock(tmp_path):
 
 
 def test_a_refused_resume_releases_the_lock(tmp_path):
-    from hardtarget.torch.trainer import TrainerState
+    from hardtarget.torch.fit_loop import TrainerState
 
     state = TrainerState(None, None, None, None, None, 1, torch.device("cpu"))
     ck = Checkpoint(tmp_path, resume=True)
@@ -325,7 +325,7 @@ def test_a_refused_resume_releases_the_lock(tmp_path):
 
 
 def test_two_runs_on_a_new_directory_take_the_same_lock(tmp_path):
-    from hardtarget.torch.trainer import TrainerState
+    from hardtarget.torch.fit_loop import TrainerState
 
     state = TrainerState(None, None, None, None, None, 1, torch.device("cpu"))
     first = Checkpoint(tmp_path / "new" / "run")
