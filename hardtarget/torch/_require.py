@@ -41,18 +41,18 @@ def renamed(old: str, new: str, names: dict[str, str] | None = None) -> Callable
     old, new : str
         The old and the new module.
     names : dict, optional
-        Old attribute name -> new name (a renamed class); others keep their names.
+        Old attribute name -> new name (a renamed class): then only these are forwarded
+        (``old`` may be ``new``); without it every attribute keeps its name.
 
     Returns
     -------
     callable
     """
-    names = names or {}
 
     def __getattr__(name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        target = names.get(name, name)
+        if name.startswith("__") or (names is not None and name not in names):
+            raise AttributeError(f"module {old!r} has no attribute {name!r}")
+        target = names[name] if names is not None else name
         value = getattr(importlib.import_module(new), target)
         warnings.warn(
             f"{old}.{name} is deprecated; use {new}.{target}", DeprecationWarning, stacklevel=2

@@ -18,9 +18,9 @@ from hardtarget.torch import fit
 from hardtarget.torch.baselines import (
     CBNet,
     CBStages,
-    DiscreteBN,
     DiscreteNet,
     RealNet,
+    RefreshBatchNorm,
     WeightDistNet,
     arch_spec,
     train_cb,
@@ -134,7 +134,7 @@ def test_conv_nets_train_through_fit_with_the_callbacks(digits, weights):
         test=(Xt, yt),
         epochs=2,
         lr=1e-2,
-        callbacks=[DiscreteBN((X[:200], y[:200]))],
+        callbacks=[RefreshBatchNorm((X[:200], y[:200]))],
         progress=False,
     )
     assert all(np.isfinite(r["test_loss"]) for r in res.history)

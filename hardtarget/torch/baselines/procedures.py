@@ -30,7 +30,7 @@ from torch import nn
 
 from ...errors import HardTargetError
 from ..fit_loop import fit
-from .callbacks import CBStages, DiscreteBN, input_batches
+from .callbacks import CBStages, RefreshBatchNorm, input_batches
 from .cb import CBNet
 from .cb_stages import forced_message
 from .plain import RealNet
@@ -308,7 +308,9 @@ def train_weight_dist(
         net = WeightDistNet.from_real(
             real, weights, "tanh" if tanh_epochs > 0 else "sign", q_max, tau=tau, dropout=drop
         )
-        bn = DiscreteBN(train, max(256, kwargs.get("batch_size", 64)), kwargs.get("preprocess"))
+        bn = RefreshBatchNorm(
+            train, max(256, kwargs.get("batch_size", 64)), kwargs.get("preprocess")
+        )
         dist_opt = lambda sc: _dist_optimizer(net, lr, logit_lr, opts, sc)  # noqa: E731
         if tanh_epochs > 0 and status == "completed":
             status = run(net, "tanh", real_epochs, dist_opt, [bn])
