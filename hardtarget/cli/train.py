@@ -165,16 +165,23 @@ def _run(args: argparse.Namespace, cfg) -> int:
                 for f in ("last.pt", "best.pt", "log.csv", "log.json", "final.pt")
             ],
         )
+    from ..budget import Budget
+    from ..search.signals import StopSignals
+
+    budget = Budget()  # Ctrl-C or SIGTERM cancels it: the run ends before its next batch
+    kept = (
+        f"; {args.out_dir}/last.pt holds the last finished epoch (add --resume to continue)"
+        if args.out_dir and cfg.method == "ftprop"
+        else ""
+    )
     try:
-        res = train(cfg)
-    except KeyboardInterrupt:
-        kept = (
-            f"; {args.out_dir}/last.pt holds the last finished epoch (add --resume to continue)"
-            if args.out_dir and cfg.method == "ftprop"
-            else ""
-        )
+        with StopSignals() as signals, signals.hook(budget.cancel):
+            res = train(cfg, budget=budget)
+    except KeyboardInterrupt:  # a second Ctrl-C
         print(f"hardtarget train: interrupted{kept}", file=sys.stderr)
         return 130
+    if res.status == "interrupted":
+        print(f"hardtarget train: interrupted{kept}", file=sys.stderr)
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
     if args.export_network:
@@ -182,9 +189,9 @@ def _run(args: argparse.Namespace, cfg) -> int:
         _export(res, args.export_network, norm)
     if cfg.method == "ftprop":
         report(res, args.json)
-        return 0
-    report_baseline(res, args.json)
-    return 0 if res.status == "completed" else 130
+    else:
+        report_baseline(res, args.json)
+    return 130 if res.status == "interrupted" else 0
 
 
 def report(res, as_json: bool) -> None:
@@ -197,7 +204,11 @@ def report(res, as_json: bool) -> None:
         )
         return
     if not res.history:
-        print("nothing to train: the checkpoint already holds every epoch asked for")
+        print(
+            "nothing to train: the checkpoint already holds every epoch asked for"
+            if res.status == "completed"
+            else f"{res.status} before the first epoch finished"
+        )
         return
     last = res.history[-1]
     print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in last.items()))

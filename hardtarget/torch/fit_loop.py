@@ -28,6 +28,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..budget import Budget
 from ..errors import HardTargetError
 from ._checks import check_compile, check_counts, check_device, check_rates
 from .callbacks import best_metric
@@ -121,8 +123,9 @@ class TrainerState:
 class FitResult:
     """Outcome of :func:`fit`: the trained model, per-epoch history, the best epoch, status.
 
-    ``status`` is ``completed``, ``stopped`` (a callback set ``stop``) or ``interrupted``
-    (the ``stop`` argument returned True; the model is as the last step left it).
+    ``status`` is ``completed``, ``stopped`` (a callback set ``stop``), ``interrupted`` (the
+    ``budget`` was cancelled, e.g. by Ctrl-C) or ``time_limit`` (its time ran out); after
+    the last two the model is as the last step left it.
 
     Parameters
     ----------
@@ -152,7 +155,8 @@ class _Options:
     transform: Callable | None
     preprocess: Callable | None
     progress: bool | None
-    stop: Callable[[], bool] | None
+    budget: Budget | None
+    stop: Callable[[], bool] | None  # deprecated: a Budget says it
     eval_batch_size: int
     shuffle_seed: int = 0  # seeds the order of arrays and Datasets (see shuffle_seed)
 
@@ -186,6 +190,7 @@ def fit(
     compile: bool | str = False,
     deterministic: bool = True,
     progress: bool | None = None,
+    budget: Budget | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> FitResult:
     """Train ``model`` on ``train`` by mini-batch gradient steps (FTPROP-MB for hard layers).
@@ -241,8 +246,13 @@ def fit(
         Deterministic algorithms during the run (warn-only on CUDA); restored after.
     progress : bool or None, default=None
         A progress bar per epoch (``None``: when stderr is a terminal).
+    budget : hardtarget.budget.Budget, default=None
+        Checked before every batch: once cancelled the run ends as ``interrupted``, once
+        its time limit has passed as ``time_limit`` (the epoch in progress is not
+        finished; checkpoints keep the last finished one).
     stop : callable, default=None
-        Checked before every batch; when it returns True the run ends as ``interrupted``.
+        Deprecated (use ``budget``): checked before every batch; True ends the run as
+        ``interrupted``.
     decay_biases_and_norms : bool, default=False
         Also apply ``weight_decay`` to biases and normalization parameters.
 
@@ -266,6 +276,13 @@ def fit(
     )
     check_counts(epochs=epochs, batch_size=batch_size)
     compile = check_compile(compile)
+    if stop is not None:
+        warnings.warn(
+            "fit(stop=...) is deprecated; pass budget=hardtarget.budget.Budget(...) and "
+            "cancel it (budget.cancel()) to stop the run",
+            DeprecationWarning,
+            stacklevel=2,
+        )
     if not isinstance(model, nn.Module):
         raise HardTargetError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     opts = _Options(
@@ -277,6 +294,7 @@ def fit(
         transform,
         preprocess,
         progress,
+        budget,
         stop,
         max(batch_size, 256),
         shuffle_seed(seed),
@@ -427,8 +445,9 @@ def _run(
             for cb in callbacks:
                 _hook(cb, "on_epoch_start", state)
             t0 = time.perf_counter()
-            if not _train_epoch(state, opts, src, callbacks):
-                state.status = "interrupted"
+            ended = _train_epoch(state, opts, src, callbacks)
+            if ended is not None:
+                state.status = ended
                 break
             t1 = time.perf_counter()
             _finish_epoch(state, opts, evals)
@@ -498,8 +517,16 @@ def _batches(state: TrainerState, opts: _Options, src: Source) -> Iterator[tuple
         yield prepare(x, y, state.device, opts.channels_last, opts.preprocess)
 
 
-def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: list) -> bool:
-    """One pass over ``src``; False when ``opts.stop`` asked to stop."""
+def _ended(opts: _Options) -> str | None:
+    """``interrupted`` or ``time_limit`` when the run must end before the next batch."""
+    b = opts.budget
+    if (b is not None and b.cancelled) or (opts.stop is not None and opts.stop()):
+        return "interrupted"
+    return "time_limit" if b is not None and b.expired() else None
+
+
+def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: list) -> str | None:
+    """One pass over ``src``; the status when the budget ended it before the next batch."""
     state.net.train()
     bar = _progress(
         src.n_batches(state.world),
@@ -509,8 +536,9 @@ def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: li
     tot = [0.0, 0.0, 0.0]  # loss sum, correct, samples
     try:
         for b, (x, y) in enumerate(_batches(state, opts, src)):
-            if opts.stop is not None and opts.stop():
-                return False
+            ended = _ended(opts)
+            if ended is not None:
+                return ended
             loss, n_ok = _step(state, opts, x, y, b)
             n = int(y.shape[0])
             tot = [tot[0] + loss * n, tot[1] + n_ok, tot[2] + n]
@@ -533,7 +561,7 @@ def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: li
         train_loss=loss_sum / max(1, n),
         train_top1=100.0 * ok / max(1, n),
     )
-    return True
+    return None
 
 
 def _step(state: TrainerState, opts: _Options, x, y, b: int) -> tuple[float, int]:

@@ -36,8 +36,9 @@ class TrainingMethod:
     why : str
         Completes "--method NAME ..." in the refusal of an option the method ignores.
     runner : str
-        ``"module:function"``; ``function(config, callbacks)`` trains a resolved config
-        and returns its result (imported when first run, so listing methods stays cheap).
+        ``"module:function"``; ``function(config, callbacks, budget)`` trains a resolved
+        config and returns its result (imported when first run, so listing methods stays
+        cheap).
     """
 
     name: str
@@ -45,13 +46,15 @@ class TrainingMethod:
     why: str
     runner: str
 
-    def run(self, config: Any, callbacks: Sequence[Any] = ()) -> Any:
+    def run(self, config: Any, callbacks: Sequence[Any] = (), budget: Any = None) -> Any:
         """Train ``config`` (already resolved) with this method.
 
         Parameters
         ----------
         config : TrainConfig
         callbacks : sequence of Callback
+        budget : hardtarget.budget.Budget, optional
+            Ends the run when cancelled or out of time.
 
         Returns
         -------
@@ -59,7 +62,7 @@ class TrainingMethod:
         """
         module, name = self.runner.split(":")
         fn: Callable = getattr(importlib.import_module(module), name)
-        return fn(config, callbacks)
+        return fn(config, callbacks, budget)
 
 
 FTPROP = TrainingMethod(

@@ -26,6 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..budget import Budget
 from .callbacks import (
     CKPT_FORMAT,
     Checkpoint,
@@ -124,7 +125,7 @@ def prepare_data(c: TrainConfig) -> tuple:
     return bundle, train_set, val_set, (list(norm[0]), list(norm[1]))
 
 
-def train(config: TrainConfig, callbacks: Sequence[Any] = ()) -> Any:
+def train(config: TrainConfig, callbacks: Sequence[Any] = (), budget: Budget | None = None) -> Any:
     """Train ``config.model`` on ``config.dataset`` by ``config.method``; see :class:`TrainConfig`.
 
     Parameters
@@ -133,6 +134,9 @@ def train(config: TrainConfig, callbacks: Sequence[Any] = ()) -> Any:
         The run; an option its method does not act on is refused.
     callbacks : sequence of Callback, optional
         Extra callbacks.
+    budget : hardtarget.budget.Budget, optional
+        Cancelling it (Ctrl-C in ``hardtarget train``) ends the run before its next batch
+        as ``interrupted``; ``config.time_limit`` is a child budget of it.
 
     Returns
     -------
@@ -140,10 +144,14 @@ def train(config: TrainConfig, callbacks: Sequence[Any] = ()) -> Any:
         :func:`run_ftprop`'s for ``ftprop``, the baselines' otherwise.
     """
     c = config.resolved()
-    return training_methods()[c.method].run(c, callbacks)
+    if c.time_limit is not None:
+        budget = (budget or Budget()).child(seconds=c.time_limit)
+    return training_methods()[c.method].run(c, callbacks, budget)
 
 
-def run_ftprop(c: TrainConfig, callbacks: Sequence[Any] = ()) -> TrainResult:
+def run_ftprop(
+    c: TrainConfig, callbacks: Sequence[Any] = (), budget: Budget | None = None
+) -> TrainResult:
     """Train a resolved config with FTPROP-MB through :func:`~hardtarget.torch.fit`.
 
     ``callbacks`` run after the built-in ones (checkpoint, logging), so at
@@ -157,6 +165,8 @@ def run_ftprop(c: TrainConfig, callbacks: Sequence[Any] = ()) -> TrainResult:
         The run, resolved (:meth:`TrainConfig.resolved`).
     callbacks : sequence of Callback, optional
         Extra callbacks.
+    budget : hardtarget.budget.Budget, optional
+        As for :func:`~hardtarget.torch.fit`.
 
     Returns
     -------
@@ -208,6 +218,7 @@ def run_ftprop(c: TrainConfig, callbacks: Sequence[Any] = ()) -> TrainResult:
         compile=c.compile,
         deterministic=c.deterministic,
         progress=c.progress,
+        budget=budget,
     )
     return TrainResult(
         res.model, res.history, res.best, norm, c.out_dir or None, res.status, bundle.classes

@@ -165,6 +165,8 @@ class TrainConfig:
         Where checkpoints and logs go.
     resume : bool, default=False
         Continue from ``out_dir/last.pt``.
+    time_limit : float, optional
+        Seconds the run may take (through a :class:`~hardtarget.budget.Budget`).
     patience : int, optional
         Early stopping after this many epochs without a better selection metric.
     log_layers : bool, default=False
@@ -296,6 +298,15 @@ class TrainConfig:
         metavar="OUT",
     )
     resume: bool = _opt(False, "continue from OUT/last.pt", ALL, "run", kind="flag")
+    time_limit: float | None = _opt(
+        None,
+        "end the run after this many seconds, before its next batch (status time_limit); the "
+        "checkpoints keep the last finished epoch",
+        ALL,
+        "run",
+        kind="float",
+        metavar="SECONDS",
+    )
     progress: bool | None = _opt(
         None, "never show a progress bar", ALL, "run", flag="--no-progress", kind="negated"
     )

@@ -17,3 +17,23 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def cancel_after():
+    """``cancel_after(n)``: a Budget and a callback that cancels it after ``n`` batches (as
+    Ctrl-C would), to pass as ``budget=`` and in ``callbacks=`` of a run."""
+    from hardtarget.budget import Budget
+
+    def make(n: int):
+        budget, seen = Budget(), [0]
+
+        class CancelAfter:
+            def on_batch_end(self, state):
+                seen[0] += 1
+                if seen[0] == n:
+                    budget.cancel()
+
+        return budget, CancelAfter()
+
+    return make

@@ -163,32 +163,29 @@ def test_guide_baselines_example_runs():
     assert all(bool(a.binary) for a in ns["cb"].acts)
 
 
-def test_interrupted_procedures_return_the_network_so_far(digits):
+def test_interrupted_procedures_return_the_network_so_far(digits, cancel_after):
     X, y, Xt, yt = digits
-    calls = {"n": 0}
-
-    def stop_after_10_batches():
-        calls["n"] += 1
-        return calls["n"] > 10
-
+    budget, cancel = cancel_after(10)
     res = train_cb(
         CBNet([("fc", 8)], (1, 8, 8), 10),
         (X, y),
         pretrain_epochs=3,
         stage_epochs=1,
-        stop=stop_after_10_batches,
+        budget=budget,
+        callbacks=[cancel],
         progress=False,
     )
     assert res.status == "interrupted" and res.network is not None
     assert all(bool(a.binary) for a in res.model.acts)
-    calls["n"] = 0
+    budget, cancel = cancel_after(10)
     res = train_weight_dist(
         RealNet([("fc", 8)], (1, 8, 8), 10),
         (X, y),
         real_epochs=1,
         tanh_epochs=2,
         sign_epochs=2,
-        stop=stop_after_10_batches,
+        budget=budget,
+        callbacks=[cancel],
         progress=False,
     )
     assert res.status == "interrupted" and [r["phase"] for r in res.history] == ["real"]

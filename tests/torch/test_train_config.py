@@ -163,3 +163,57 @@ def test_a_config_of_defaults_gives_no_option(monkeypatch):
     assert given_options(TrainConfig()) == []
     assert given_options(TrainConfig(lr=0.5, stratify=False)) == ["stratify", "lr"]
     assert np.isclose(TrainConfig(lr=0.5).resolved().lr, 0.5)
+
+
+def test_ctrl_c_cancels_the_budget_and_the_run_returns_what_it_trained(
+    tmp_path, monkeypatch, capsys
+):
+    import signal
+
+    from hardtarget.torch import named_run
+
+    real_fit, batches = named_run.fit, [0]
+
+    class CtrlC:
+        def on_batch_end(self, state):
+            batches[0] += 1
+            if batches[0] == 2:
+                signal.raise_signal(signal.SIGINT)  # as the user's Ctrl-C
+
+    def fit_with_ctrl_c(*a, callbacks=(), **k):
+        return real_fit(*a, callbacks=[*callbacks, CtrlC()], **k)
+
+    monkeypatch.setattr(named_run, "fit", fit_with_ctrl_c)
+    out = tmp_path / "run"
+    argv = ["train", "--model", "mlp", "--model-option", "hidden=[4]", "--dataset",
+            "digits:0-1", "--limit", "40", "--epochs", "5", "--no-progress", "-q", "--json",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 130
+    captured = capsys.readouterr()
+    assert "interrupted" in captured.err and "last.pt holds the last finished epoch" in captured.err
+    import json
+
+    report = json.loads(captured.out)
+    assert report["status"] == "interrupted" and len(report["history"]) == 2  # 1 batch an epoch
+    assert len(torch.load(out / "last.pt", weights_only=False)["history"]) == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+def test_a_time_limit_ends_the_run_through_the_budget(monkeypatch):
+    from hardtarget.budget import Budget
+    from hardtarget.torch import named_run
+
+    now, real_fit = [0.0], named_run.fit
+
+    class Tick:
+        def on_batch_end(self, state):
+            now[0] += 1.0
+
+    def ticking(*a, callbacks=(), **k):
+        return real_fit(*a, callbacks=[*callbacks, Tick()], **k)
+
+    monkeypatch.setattr(named_run, "fit", ticking)
+    cfg = TrainConfig(model="mlp", model_options={"hidden": [4]}, epochs=9, time_limit=5.5, **SMALL)
+    res = train(cfg, budget=Budget(clock=lambda: now[0]))
+    # 120 samples in batches of 32: 4 batches an epoch; after batch 6 the clock reads 6 > 5.5
+    assert res.status == "time_limit" and len(res.history) == 1

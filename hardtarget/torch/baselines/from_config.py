@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from ...budget import Budget
 from ...errors import HardTargetError
 from ..data import augment
 from ..evaluation import normalizer
@@ -47,7 +48,7 @@ def _check(c: TrainConfig) -> None:
         raise HardTargetError(f"--method {c.method} trains sign activations; drop --activation")
 
 
-def _fit_kwargs(c: TrainConfig, bundle, val, norm, callbacks: Sequence[Any]) -> dict:
+def _fit_kwargs(c: TrainConfig, bundle, val, norm, callbacks: Sequence[Any], budget) -> dict:
     return {
         "out_dir": c.out_dir,
         "resume": c.resume,
@@ -68,6 +69,7 @@ def _fit_kwargs(c: TrainConfig, bundle, val, norm, callbacks: Sequence[Any]) -> 
         "progress": c.progress,
         "deterministic": c.deterministic,
         "callbacks": list(callbacks),
+        "budget": budget,
         "final": {"norm": [norm[0], norm[1]]},
     }
 
@@ -84,7 +86,9 @@ def _done(res: BaselineResult, bundle, norm) -> BaselineResult:
     return res
 
 
-def run_cb(c: TrainConfig, callbacks: Sequence[Any] = ()) -> BaselineResult:
+def run_cb(
+    c: TrainConfig, callbacks: Sequence[Any] = (), budget: Budget | None = None
+) -> BaselineResult:
     """Continuous binarization of a resolved config (``method="cb"``).
 
     Parameters
@@ -93,6 +97,8 @@ def run_cb(c: TrainConfig, callbacks: Sequence[Any] = ()) -> BaselineResult:
         Resolved (:meth:`~hardtarget.torch.TrainConfig.resolved`).
     callbacks : sequence of Callback
         Extra callbacks of every phase.
+    budget : hardtarget.budget.Budget, optional
+        Ends the procedure (any phase) when cancelled or out of time.
 
     Returns
     -------
@@ -127,12 +133,14 @@ def run_cb(c: TrainConfig, callbacks: Sequence[Any] = ()) -> BaselineResult:
         lr=c.lr,
         slope_lr=1e-2 if c.slope_lr is None else c.slope_lr,
         slope_schedule=c.slope_schedule or "anneal",
-        **_fit_kwargs(c, bundle, val, norm, callbacks),
+        **_fit_kwargs(c, bundle, val, norm, callbacks, budget),
     )
     return _done(res, bundle, norm)
 
 
-def run_weight_dist(c: TrainConfig, callbacks: Sequence[Any] = ()) -> BaselineResult:
+def run_weight_dist(
+    c: TrainConfig, callbacks: Sequence[Any] = (), budget: Budget | None = None
+) -> BaselineResult:
     """Discrete weight distributions of a resolved config (``method="weight-dist"``).
 
     Parameters
@@ -141,6 +149,8 @@ def run_weight_dist(c: TrainConfig, callbacks: Sequence[Any] = ()) -> BaselineRe
         Resolved (:meth:`~hardtarget.torch.TrainConfig.resolved`).
     callbacks : sequence of Callback
         Extra callbacks of every phase.
+    budget : hardtarget.budget.Budget, optional
+        Ends the procedure (any phase) when cancelled or out of time.
 
     Returns
     -------
@@ -167,6 +177,6 @@ def run_weight_dist(c: TrainConfig, callbacks: Sequence[Any] = ()) -> BaselineRe
         sign_epochs=sign,
         lr=c.lr,
         logit_lr=1e-2 if c.logit_lr is None else c.logit_lr,
-        **_fit_kwargs(c, bundle, val, norm, callbacks),
+        **_fit_kwargs(c, bundle, val, norm, callbacks, budget),
     )
     return _done(res, bundle, norm)

@@ -6,7 +6,7 @@
   discrete network with batch-norm statistics from its own pass over the training data.
 
 Both take the data (and ``test``, ``val``, ``batch_size``, ``seed``, ``preprocess``,
-``device``, ``progress``, ``stop``, ``callbacks``) exactly as ``fit`` does, and the
+``device``, ``progress``, ``budget``, ``callbacks``) exactly as ``fit`` does, and the
 optimizer options ``betas``, ``weight_decay``, ``decay_biases_and_norms``,
 ``milestones``/``gamma`` for their own Adam (:mod:`.runs`); ``out_dir`` and ``resume``
 checkpoint and continue them as ``hardtarget train`` does.
