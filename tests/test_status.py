@@ -178,7 +178,7 @@ def test_proposals_carry_a_status():
 def test_a_type_error_inside_a_unit_solver_is_a_bug(monkeypatch, capsys):
     from hardtarget.units import solvers
 
-    def broken(A, t, s, max_margin=True, warm=None):
+    def broken(A, t, s, max_margin=True, warm=None, budget=None):
         raise TypeError("unsupported operand in the solver")
 
     monkeypatch.setitem(solvers.SOLVERS, "lp", broken)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...budget import Budget, BudgetExhausted
 from ...status import Status
-from ..base import BudgetExhausted
 from ._common import (
     TICK_EVERY,
     Rows,
@@ -74,14 +74,14 @@ class CpProposer:
         symmetry: bool,
         seed: int,
         workers: int,
-        tick=None,
+        budget: Budget | None = None,
     ):
         cp = cp_model()
         self.cp, self.m = cp, cp.CpModel()
         m, u = self.m, len(rows.U)
         self.H = [
             np.array(
-                [[m.NewBoolVar("") for _ in range(w)] for _ in ticking(range(u), tick)],
+                [[m.NewBoolVar("") for _ in range(w)] for _ in ticking(range(u), budget)],
                 dtype=object,
             )
             for w in hidden
@@ -111,11 +111,11 @@ class CpProposer:
     def new_var(self):
         return self.m.NewBoolVar("")
 
-    def propose(self, time_limit: float | None, on_signal=None) -> Proposal:
+    def propose(self, time_limit: float | None, budget: Budget | None = None) -> Proposal:
         s = self.solver
         if time_limit is not None:
             s.parameters.max_time_in_seconds = time_limit
-        st = solver_status(status_name(self.cp, solve_stoppable(s, self.m, on_signal)))
+        st = solver_status(status_name(self.cp, solve_stoppable(s, self.m, budget)))
         if not st.success:  # infeasible, or unknown
             return Proposal(st)
         val = np.vectorize(s.BooleanValue, otypes=[bool])
@@ -149,15 +149,17 @@ class SatProposer:
         workers: int,
         solver: str = "glucose4",
         proof: bool = False,
-        tick=None,
+        budget: Budget | None = None,
     ):
         formula = pysat_module("pysat.formula")
         solvers = pysat_module("pysat.solvers")
         self.pool = pool = formula.IDPool()
-        self.tick, self._added = tick, 0
+        self.budget, self._added = budget, 0
         u = len(rows.U)
         self.H = [
-            np.array([[pool.id() for _ in range(w)] for _ in ticking(range(u), tick)], dtype=object)
+            np.array(
+                [[pool.id() for _ in range(w)] for _ in ticking(range(u), budget)], dtype=object
+            )
             for w in hidden
         ]
         self.errors = objective == "errors"
@@ -197,8 +199,8 @@ class SatProposer:
 
     def _add(self, clause: list) -> None:
         self._added += 1
-        if self.tick is not None and self._added % TICK_EVERY == 0:
-            self.tick()
+        if self.budget is not None and self._added % TICK_EVERY == 0:
+            self.budget.check()
         if self.clauses is not None:
             self.clauses.append(clause)
         self.sat.add_clause(clause)
@@ -248,9 +250,9 @@ class SatProposer:
         if errors <= 0:
             self._add([])
 
-    def propose(self, time_limit: float | None, on_signal=None) -> Proposal:
+    def propose(self, time_limit: float | None, budget: Budget | None = None) -> Proposal:
         assume = [] if self.bound_lit is None else [self.bound_lit]
-        ok = sat_solve(self.sat, self.solver_name, time_limit, assume, on_signal)
+        ok = sat_solve(self.sat, self.solver_name, time_limit, assume, budget)
         if ok is None:
             return Proposal(Status.UNKNOWN)
         if not ok:
