@@ -16,6 +16,7 @@ import numpy as np
 from .activations import get_activation
 from .network import Network
 from .problem import Problem
+from .status import Status
 from .targets import as_target_setting
 from .units import polish_unit, solve_layer
 from .units.objectives import _normalized
@@ -107,6 +108,14 @@ class FeasibilityReport:
     train_accuracy: float | None = None
     problem: str = ""
 
+    @property
+    def status(self) -> Status:
+        """The verdict as a :class:`~hardtarget.Status`: ``feasible``, ``infeasible`` (a
+        certificate proves a unit non-separable) or ``unknown``."""
+        if self.feasible is None:
+            return Status.UNKNOWN
+        return Status.FEASIBLE if self.feasible else Status.INFEASIBLE
+
     def infeasible_units(self) -> list:
         """The unit reports proven non-separable (with their certificates)."""
         return [u for layer in self.units for u in layer if u.separable is False]
@@ -124,10 +133,7 @@ class FeasibilityReport:
 
     def summary(self) -> str:
         """A few lines of text: the verdict and one line per unit."""
-        verdict = (
-            "FEASIBLE" if self.feasible else "INFEASIBLE" if self.feasible is False else "UNKNOWN"
-        )
-        lines = [f"problem {self.problem}: {verdict}"]
+        lines = [f"problem {self.problem}: {self.status.value.upper()}"]
         for layer in self.units:
             for u in layer:
                 if u.separable:

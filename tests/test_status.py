@@ -90,6 +90,7 @@ def test_min_width_takes_what_a_proof_covers_from_the_declared_scope():
     full = min_width(ht.load_problem("xor"), max_width=3)
     assert full.proofs == {0: "proof", 1: "proof"} and full.proven
     assert full.results[1].info["proof_kind"] == "proof"
+    assert full.results[1].info["proof"] == "real weights"
 
 
 def _ctx(strategy="exhaustive", hidden=(1,), problem="xor", **kw):
@@ -225,3 +226,21 @@ def test_a_run_leaves_its_strategy_as_configured(name):
     r1, r2 = (solve(p, (2,), s, max_states=30, progress=False) for _ in range(2))
     assert (r1.status, r1.loss, r1.states_evaluated) == (r2.status, r2.loss, r2.states_evaluated)
     assert all(np.array_equal(a, b) for a, b in zip(r1.network.weights, r2.network.weights))
+
+
+# -- verification speaks the same statuses -------------------------------------------------
+def test_verification_reports_a_status_and_what_an_infeasible_covers():
+    from hardtarget.search.sat.verify import sat_verify
+
+    xor = ht.load_problem("xor")
+    fits = [np.stack([_sign(xor.X.sum(1) - 1), _sign(xor.X.sum(1) + 1)], 1)]  # AND, OR
+    bad = [xor.t.reshape(-1, 1)]  # one hidden unit asked for XOR itself
+    assert ht.verify(xor, fits).status is Status.FEASIBLE
+    assert ht.verify(xor, bad).status is Status.INFEASIBLE
+    assert "problem xor: INFEASIBLE" in ht.verify(xor, bad).summary()
+    r = sat_verify(xor, fits)
+    assert r.status is Status.FEASIBLE and r.scope is None and r.verdict == "feasible"
+    r = sat_verify(xor, bad)  # integer weights, complete for 2 Boolean inputs: a proof
+    assert (r.status, r.scope, r.verdict) == (Status.INFEASIBLE, "real weights", "infeasible")
+    r = sat_verify(xor, bad, backend="pysat")
+    assert r.scope == "binary weights" and r.verdict == "infeasible for binary weights"

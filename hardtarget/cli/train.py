@@ -16,6 +16,7 @@ import os
 import sys
 
 from ..errors import HardTargetError
+from ..status import Status
 from ._args import LazyChoices, add_parser, nonneg_int, pos_int
 from ._options import parse_model_options
 
@@ -180,7 +181,7 @@ def _run(args: argparse.Namespace, cfg) -> int:
     except KeyboardInterrupt:  # a second Ctrl-C
         print(f"hardtarget train: interrupted{kept}", file=sys.stderr)
         return 130
-    if res.status == "interrupted":
+    if res.status == Status.INTERRUPTED:
         print(f"hardtarget train: interrupted{kept}", file=sys.stderr)
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
@@ -191,7 +192,7 @@ def _run(args: argparse.Namespace, cfg) -> int:
         report(res, args.json)
     else:
         report_baseline(res, args.json)
-    return 130 if res.status == "interrupted" else 0
+    return 130 if res.status == Status.INTERRUPTED else 0
 
 
 def report(res, as_json: bool) -> None:
@@ -206,7 +207,7 @@ def report(res, as_json: bool) -> None:
     if not res.history:
         print(
             "nothing to train: the checkpoint already holds every epoch asked for"
-            if res.status == "completed"
+            if res.status == Status.COMPLETED
             else f"{res.status} before the first epoch finished"
         )
         return

@@ -246,8 +246,8 @@ def _stopped(ctx: SearchContext, status: Status, message: str) -> tuple[Status, 
     return status, f"{message}; the best network so far has {best.errors} training error(s)"
 
 
-def _proof_kind(strategy: Strategy, info: dict) -> str:
-    """What an ``infeasible`` of ``strategy`` proves, from its declared scope; a strategy
+def _proof_scope(strategy: Strategy, info: dict) -> str:
+    """What an ``infeasible`` of ``strategy`` rules out, from its declared scope; a strategy
     that states none has a bug (an ``infeasible`` is never taken as a proof by default)."""
     scope = info.get("proof") if strategy.proof_scope == RUN_SCOPE else strategy.proof_scope
     if not strategy.exact or not isinstance(scope, str):
@@ -256,14 +256,15 @@ def _proof_kind(strategy: Strategy, info: dict) -> str:
             "(an exact strategy declares proof_scope; with RUN_SCOPE, its run sets "
             "info['proof'])"
         )
-    return proof_kind(scope)
+    return scope
 
 
 def result_from(
     ctx: SearchContext, strategy: Strategy, status: Status, message: str
 ) -> SearchResult:
     """The engine's result: zero-error targets are the returned network's own activations;
-    an ``infeasible`` gets ``info["proof_kind"]`` from the strategy's proof scope."""
+    an ``infeasible`` gets ``info["proof"]`` (its scope) and ``info["proof_kind"]`` (what
+    :func:`~hardtarget.min_width` records) from the strategy's declared proof scope."""
     status = Status(status)
     ev = ctx.evaluator
     best = ctx.best
@@ -274,7 +275,9 @@ def result_from(
         targets = _hidden_targets(network, ev.problem.X) if best.errors == 0 else best.targets
     info = dict(ctx.info)
     if status is Status.INFEASIBLE:
-        info["proof_kind"] = _proof_kind(strategy, info)
+        scope = _proof_scope(strategy, info)
+        info.setdefault("proof", scope)
+        info["proof_kind"] = proof_kind(scope)
     if ev.objective != "errors":
         info.update(objective_info(ev.objective, best))
     return SearchResult(

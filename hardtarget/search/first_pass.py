@@ -20,7 +20,7 @@ on the machine's speed).  Neither runs on more than ``MAX_SAMPLES`` samples.
 from __future__ import annotations
 
 from ..errors import HardTargetError
-from ..status import REAL_WEIGHTS
+from ..status import REAL_WEIGHTS, Status
 from ..targets import TargetSetting
 from .context import SearchContext
 from .init import initial_targets
@@ -55,22 +55,22 @@ def local_fit(ctx: SearchContext) -> bool:
     return False
 
 
-def cpsat_fit(ctx: SearchContext) -> str:
+def cpsat_fit(ctx: SearchContext) -> Status:
     """CP-SAT on the network's least-errors model for at most ``CPSAT_WORK``; its answer's
-    targets are evaluated exactly.  ``"fit"`` when they have zero training errors,
-    ``"none"`` when CP-SAT settled that its model, complete for real weights, has no
-    fit (a hint for :func:`first_fit`, never a proof), else ``"open"``."""
+    targets are evaluated exactly.  ``feasible`` when they have zero training errors,
+    ``infeasible`` when CP-SAT settled that its model, complete for real weights, has no
+    fit (a hint for :func:`first_fit`, never a proof), else ``unknown``."""
     from .sat._common import cp_model, distinct_problem
     from .sat.cpsat import CpNetwork
 
     ev = ctx.evaluator
     p = ev.problem
     if not ev.hidden or p.n_samples > MAX_SAMPLES:
-        return "open"
+        return Status.UNKNOWN
     try:
         cp_model()
     except HardTargetError:  # OR-Tools missing: the strategy's own search does not need it
-        return "open"
+        return Status.UNKNOWN
     rows = distinct_problem(p.X, p.t)
     net = CpNetwork(rows, ev.hidden, ev.activation.name, budget=ctx.budget)
     left = ctx.budget.remaining()
@@ -85,17 +85,17 @@ def cpsat_fit(ctx: SearchContext) -> str:
         y = out.y[rows.inv].reshape(-1, 1)
         hidden = TargetSetting([T[rows.inv] for T in out.hidden])
         if ctx.record(hidden, output_targets=y).errors == 0:
-            return "fit"
+            return Status.FEASIBLE
     settled = out.status.decided and net.proof_kind == REAL_WEIGHTS
-    return "none" if settled else "open"
+    return Status.INFEASIBLE if settled else Status.UNKNOWN
 
 
 def first_fit(ctx: SearchContext) -> str | None:
     """:func:`cpsat_fit`, then (unless CP-SAT settled it) :func:`local_fit`: the name of
     the pass that fits, if any."""
     found = cpsat_fit(ctx)
-    if found == "fit":
+    if found is Status.FEASIBLE:
         return "CP-SAT first pass"
-    if found == "open" and local_fit(ctx):
+    if found is Status.UNKNOWN and local_fit(ctx):
         return "local first pass"
     return None

@@ -39,6 +39,7 @@ from torch import nn
 
 from ..budget import Budget
 from ..errors import HardTargetError
+from ..status import Status
 from ._checks import check_compile, check_counts, check_device, check_rates
 from .callbacks import best_metric
 from .evaluation import correct, evaluate_source, prepare
@@ -87,7 +88,7 @@ class TrainerState:
         Whether this epoch is the best so far.
     stop : bool
         Set to end the run after this epoch.
-    status : str
+    status : Status
         ``running``, then how the run ended.
     saved : str or None
         The last checkpoint written.
@@ -113,7 +114,7 @@ class TrainerState:
     best: dict = field(default_factory=lambda: {"epoch": 0, "metric": -math.inf, "monitor": None})
     improved: bool = False
     stop: bool = False
-    status: str = "running"
+    status: Status = Status.RUNNING
     saved: str | None = None
     batch_loss: float = 0.0
     batch_size: int = 0
@@ -135,14 +136,14 @@ class FitResult:
         One row of metrics per epoch.
     best : dict
         The best epoch's row and the metric it was chosen by (``monitor``).
-    status : str
+    status : Status
         See above.
     """
 
     model: nn.Module
     history: list
     best: dict
-    status: str
+    status: Status
 
 
 @dataclass
@@ -459,15 +460,15 @@ def _run(
             for cb in callbacks:
                 _hook(cb, "on_epoch_end", state)
             if state.stop:
-                state.status = "stopped"
+                state.status = Status.STOPPED
                 break
         else:
-            state.status = "completed"
+            state.status = Status.COMPLETED
         if state.world > 1:
             for buf in state.model.buffers():  # batch-norm statistics: take rank 0's
                 torch.distributed.broadcast(buf, 0)
     except BaseException:
-        state.status = "failed"
+        state.status = Status.FAILED
         raise
     finally:
         for cb in started:
@@ -517,15 +518,17 @@ def _batches(state: TrainerState, opts: _Options, src: Source) -> Iterator[tuple
         yield prepare(x, y, state.device, opts.channels_last, opts.preprocess)
 
 
-def _ended(opts: _Options) -> str | None:
+def _ended(opts: _Options) -> Status | None:
     """``interrupted`` or ``time_limit`` when the run must end before the next batch."""
     b = opts.budget
     if (b is not None and b.cancelled) or (opts.stop is not None and opts.stop()):
-        return "interrupted"
-    return "time_limit" if b is not None and b.expired() else None
+        return Status.INTERRUPTED
+    return Status.TIME_LIMIT if b is not None and b.expired() else None
 
 
-def _train_epoch(state: TrainerState, opts: _Options, src: Source, callbacks: list) -> str | None:
+def _train_epoch(
+    state: TrainerState, opts: _Options, src: Source, callbacks: list
+) -> Status | None:
     """One pass over ``src``; the status when the budget ended it before the next batch."""
     state.net.train()
     bar = _progress(

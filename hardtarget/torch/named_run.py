@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from ..budget import Budget
+from ..status import Status
 from .callbacks import (
     CKPT_FORMAT,
     Checkpoint,
@@ -72,8 +73,8 @@ class TrainResult:
         ``(mean, std)`` per channel applied to the inputs.
     out_dir : str or None
         Where the checkpoints and logs are.
-    status : str
-        ``completed``, ``stopped`` or ``interrupted``.
+    status : Status
+        ``completed``, ``stopped``, ``interrupted`` or ``time_limit``.
     classes : list
         The data set's class labels, in the order of the model's outputs.
     """
@@ -83,7 +84,7 @@ class TrainResult:
     best: dict
     norm: tuple
     out_dir: str | None
-    status: str = "completed"
+    status: Status = Status.COMPLETED
     classes: list = field(default_factory=list)
 
 

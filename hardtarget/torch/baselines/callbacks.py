@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from ...errors import HardTargetError
+from ...status import Status
 from .._require import renamed
 from ..callbacks import Callback
 from ..sources import as_source
@@ -76,7 +77,7 @@ class RefreshBatchNorm(Callback):
 
     def on_fit_end(self, state: Any) -> None:
         model = state.model
-        if state.status != "failed" and not bool(model.stats_fresh):
+        if state.status != Status.FAILED and not bool(model.stats_fresh):
             model.recompute_bn(self.batches())
         model.bn_batches = None
 

@@ -29,6 +29,7 @@ from typing import Any
 from torch import nn
 
 from ...errors import HardTargetError
+from ...status import Status
 from ..fit_loop import fit
 from .callbacks import CBStages, RefreshBatchNorm, input_batches
 from .cb import CBNet
@@ -74,7 +75,7 @@ class BaselineResult:
     model: nn.Module
     network: nn.Module | None
     history: list = field(default_factory=list)
-    status: str = "completed"
+    status: Status = Status.COMPLETED
     seconds: float = 0.0
     stages: dict = field(default_factory=dict)
     classes: list | None = None
@@ -90,9 +91,9 @@ def _phase(
     history: list,
     callbacks: list,
     kwargs: dict,
-) -> str:
+) -> Status:
     if epochs <= 0:
-        return "completed"
+        return Status.COMPLETED
     res = fit(
         model,
         train,
@@ -207,7 +208,7 @@ def train_cb(
         )
         save_final(where, res, final_extra)
     msg = forced_message(sched.swaps, model.acts[0].m_switch if len(model.acts) else 0.0)
-    if msg and status == "completed":
+    if msg and status == Status.COMPLETED:
         warnings.warn(msg, UserWarning, stacklevel=2)
     return res
 
@@ -312,11 +313,11 @@ def train_weight_dist(
             train, max(256, kwargs.get("batch_size", 64)), kwargs.get("preprocess")
         )
         dist_opt = lambda sc: _dist_optimizer(net, lr, logit_lr, opts, sc)  # noqa: E731
-        if tanh_epochs > 0 and status == "completed":
+        if tanh_epochs > 0 and status == Status.COMPLETED:
             status = run(net, "tanh", real_epochs, dist_opt, [bn])
-            if status == "completed":
+            if status == Status.COMPLETED:
                 net = WeightDistNet.from_dist(net, "sign")
-        if status == "completed":
+        if status == Status.COMPLETED:
             status = run(net, "sign", real_epochs + tanh_epochs, dist_opt, [bn])
         device = next(net.parameters()).device
         final = net.recompute_bn(input_batches(train, bn.batch_size, bn.preprocess, device)())
