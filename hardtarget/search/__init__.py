@@ -3,7 +3,8 @@
 Strategies are objects (``BeamSearch(width=8, seed=0)``) or registry names
 (``strategy="beam"``); :func:`solve` runs one and returns a :class:`SearchResult`.
 To add a strategy, subclass :class:`Strategy`, give it a ``name``, declare its options
-in ``params`` (:class:`Param`) and register it with :func:`register`;
+in ``params`` (:class:`Param`) and, for an exact one, its ``proof_scope``
+(:data:`REAL_WEIGHTS` or :data:`RUN_SCOPE`), and register it with :func:`register`;
 :func:`strategy_params` lists a registered strategy's options.
 """
 
@@ -19,7 +20,16 @@ from .api import (
     solve,
     strategy_params,
 )
-from .base import STATUSES, Budget, SearchContext, SearchResult, Strategy, run_strategy
+from .base import (
+    REAL_WEIGHTS,
+    RUN_SCOPE,
+    STATUSES,
+    Budget,
+    SearchContext,
+    SearchResult,
+    Strategy,
+    run_strategy,
+)
 from .evaluate import LOSSES, OBJECTIVES, Evaluator
 from .exhaustive import Exhaustive
 from .ftprop import FTProp
@@ -34,6 +44,8 @@ __all__ = [
     "SearchResult",
     "Strategy",
     "STATUSES",
+    "REAL_WEIGHTS",
+    "RUN_SCOPE",
     "Evaluator",
     "LOSSES",
     "OBJECTIVES",
