@@ -108,12 +108,27 @@ class Kind:
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("strategies", "strategy"),
-        Kind("unit_solvers", "unit solver"),
-        Kind("exporters", "exporter"),
+        Kind(
+            "strategies",
+            "strategy",
+            "hardtarget.search.api:check_strategy_class",
+            "hardtarget.search.base:SearchResult",
+        ),
+        Kind(
+            "unit_solvers",
+            "unit solver",
+            "hardtarget.units.solvers:check_unit_solver",
+            "hardtarget.units.base:UnitResult",
+        ),
+        Kind("exporters", "exporter", "hardtarget.export.exporter:check_exporter"),
         Kind("torch_rules", "torch rule"),
         Kind("models", "model"),
-        Kind("datasets", "data set"),
+        Kind(
+            "datasets",
+            "data set",
+            "hardtarget.datasets:check_dataset",
+            "hardtarget.problem:Problem",
+        ),
         Kind("training_methods", "training method"),
     )
 }
@@ -272,8 +287,8 @@ def _signature_defaults(obj: Any) -> dict:
 def _summary(obj: Any) -> str:
     text = getattr(obj, "summary", None)
     if not isinstance(text, str):
-        text = inspect.getdoc(obj) or ""
-    return text.strip().splitlines()[0].strip() if text.strip() else ""
+        text = (inspect.getdoc(obj) or "").strip().split("\n\n")[0]  # the first paragraph
+    return " ".join(text.split())
 
 
 def _component(kind: Kind, name: str, obj: Any, dist: str | None, value: str | None) -> Component:
@@ -402,13 +417,13 @@ def get(kind: str, name: str) -> Component:
 
     Examples
     --------
-    >>> def copy(network, path):
-    ...     '''Write a copy.'''
-    >>> register("exporters", copy, name="copy")  # doctest: +ELLIPSIS
-    <function copy at ...>
-    >>> get("exporters", "copy").summary
-    'Write a copy.'
-    >>> unregister("exporters", "copy")
+    >>> def zero(A, t, s):
+    ...     '''All-zero weights.'''
+    >>> register("unit_solvers", zero)  # doctest: +ELLIPSIS
+    <function zero at ...>
+    >>> get("unit_solvers", "zero").summary
+    'All-zero weights.'
+    >>> unregister("unit_solvers", "zero")
     """
     k = _kind(kind)
     if isinstance(name, str):
@@ -421,7 +436,26 @@ def get(kind: str, name: str) -> Component:
             if comp is not None:
                 return comp
             raise HardTargetError(_failed[k.name][name])
-    raise HardTargetError(f"unknown {k.noun} {name!r}; valid: {', '.join(names(kind)) or 'none'}")
+    raise HardTargetError(
+        f"unknown {k.noun} {name!r}; valid: {', '.join(names(kind)) or 'none'}{_hint()}"
+    )
+
+
+def _hint() -> str:
+    """Why the built-ins may be missing: hardtarget's own entry points were not found."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        text = distribution("hardtarget").read_text("entry_points.txt") or ""
+    except PackageNotFoundError:
+        text = ""
+    if "[hardtarget." in text:
+        return ""
+    return (
+        " (hardtarget's own components are registered by the entry points of its installed "
+        "metadata, which were not found: install it with `pip install -e .`, or in a source "
+        "tree on PYTHONPATH run `python -c 'import setuptools; setuptools.setup()' egg_info`)"
+    )
 
 
 def components(kind: str) -> list[Component]:

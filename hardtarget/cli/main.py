@@ -26,6 +26,7 @@ __all__ = ["main", "build_parser", "SUBCOMMANDS"]
 SUBCOMMANDS = (
     "problems",
     "strategies",
+    "components",
     "verify",
     "solve",
     "min_width",
