@@ -342,8 +342,8 @@ def _entry_points(kind: Kind) -> dict[str, Any]:
         return out
 
 
-def _load(kind: Kind, name: str) -> Component | None:
-    """The entry point ``name`` loaded (cached), or None after a warning when it fails."""
+def _load(kind: Kind, name: str, warn: bool = True) -> Component | None:
+    """The entry point ``name`` loaded (cached), or None (after a warning) when it fails."""
     eps = _entry_points(kind)
     with _lock:
         if name in _loaded[kind.name]:
@@ -360,7 +360,8 @@ def _load(kind: Kind, name: str) -> Component | None:
                 f"{type(exc).__name__}: {exc}. Fix or uninstall {_dist_name(ep)}."
             )
             _failed[kind.name][name] = why
-            warnings.warn(f"hardtarget: {why} It is skipped.", PluginWarning, stacklevel=3)
+            if warn:  # get() raises with the same facts instead
+                warnings.warn(f"hardtarget: {why} It is skipped.", PluginWarning, stacklevel=3)
             return None
         _loaded[kind.name][name] = comp
         return comp
@@ -432,7 +433,7 @@ def get(kind: str, name: str) -> Component:
         if comp is not None:
             return comp
         if name in _entry_points(k):
-            comp = _load(k, name)
+            comp = _load(k, name, warn=False)
             if comp is not None:
                 return comp
             raise HardTargetError(_failed[k.name][name])

@@ -34,6 +34,16 @@ MODULES = [
         "Using a trained network elsewhere: the model file, ONNX, C, their check, a summary.",
     ),
     (
+        "hardtarget.registry",
+        "hardtarget.registry",
+        "One registry of every kind of component, backed by entry points (see the plugins guide).",
+    ),
+    (
+        "hardtarget.params",
+        "hardtarget.params",
+        "Declared options of a component: type, range or choices, default, help.",
+    ),
+    (
         "hardtarget.torch",
         "hardtarget.torch",
         "Mini-batch feasible target propagation (FTPROP-MB) in torch "
