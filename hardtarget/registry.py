@@ -241,15 +241,30 @@ class Component:
             An undeclared option (listing the valid ones) or an invalid value (saying
             what is valid).
         """
+        self.check_names(options)
+        return {
+            k: self.params[k].convert(self.name, k, v, noun=self.noun) for k, v in options.items()
+        }
+
+    def check_names(self, options: Mapping[str, Any]) -> None:
+        """Refuse option names that are not declared (values are left to a later check).
+
+        Parameters
+        ----------
+        options : mapping
+            Option values by name.
+
+        Raises
+        ------
+        HardTargetError
+            Listing the undeclared names and the valid ones.
+        """
         unknown = sorted(set(options) - set(self.params))
         if unknown:
             raise HardTargetError(
                 f"{self.noun} {self.name!r} has no option(s) {', '.join(unknown)}; "
                 f"valid: {', '.join(sorted(self.params)) or 'none'}"
             )
-        return {
-            k: self.params[k].convert(self.name, k, v, noun=self.noun) for k, v in options.items()
-        }
 
     def to_dict(self) -> dict:
         """JSON-friendly description, for listings and the docs tables.

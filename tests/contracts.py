@@ -12,12 +12,12 @@ import itertools
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import linprog
 from sklearn.base import clone
 
 import hardtarget as ht
 from hardtarget import registry
 from hardtarget.errors import HardTargetError
+from tests.helpers import linprog_separable
 from tests.repro_cases import result_digest
 
 __all__ = ["check", "CHECKS"]
@@ -93,27 +93,13 @@ def _units() -> list[tuple[str, np.ndarray, np.ndarray]]:
     ]
 
 
-def _lp_separable(X: np.ndarray, t: np.ndarray) -> bool:
-    """Whether some (w, b) gives t_i (w . x_i + b) >= 1 for all i (scipy's HiGHS LP)."""
-    A1 = np.hstack([X, np.ones((len(X), 1))])
-    res = linprog(
-        np.zeros(A1.shape[1]),
-        A_ub=-(t[:, None] * A1),
-        b_ub=-np.ones(len(X)),
-        bounds=[(None, None)] * A1.shape[1],
-        method="highs",
-    )
-    assert res.status in (0, 2), res.message
-    return res.status == 0
-
-
 def check_unit_solver(name: str, tmp_path: Path) -> None:
     """On small units its verdict agrees with an independent LP, and its weights with numpy."""
     comp = registry.get("unit_solvers", name)
     for case, X, t in _units():
         r = ht.solve_unit(X, t, solver=name)
         assert isinstance(r, comp.result_type), (case, type(r))
-        truth = _lp_separable(X, t)
+        truth = linprog_separable(X, t)
         assert r.separable in (True, False, None), (case, r.separable)
         assert r.separable is None or r.separable == truth, (case, r.separable, truth)
         w = np.asarray(r.weights, dtype=np.float64)

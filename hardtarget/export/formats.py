@@ -24,34 +24,12 @@ class JsonFormat(Exporter):
     pipelines = False
 
     def write(self, net, path: Path, *, inputs: str, steps: list, **options) -> list[Path]:
-        """Write the model file (see :meth:`Exporter.write`).
-
-        Parameters
-        ----------
-        net, path, inputs, steps, **options
-            As for :meth:`Exporter.write`.
-
-        Returns
-        -------
-        list of Path
-        """
         from .jsonfile import save_json
 
         save_json(net, path)
         return [path]
 
     def open(self, path: Path, **runtime) -> _JsonRunner:
-        """The model file read back (see :meth:`Exporter.open`).
-
-        Parameters
-        ----------
-        path, **runtime
-            As for :meth:`Exporter.open`.
-
-        Returns
-        -------
-        object
-        """
         return _JsonRunner(path)
 
 
@@ -80,17 +58,6 @@ class OnnxFormat(Exporter):
     suffixes = (".onnx",)
 
     def write(self, net, path: Path, *, inputs: str, steps: list, **options) -> list[Path]:
-        """Write the ONNX model (see :meth:`Exporter.write`).
-
-        Parameters
-        ----------
-        net, path, inputs, steps, **options
-            As for :meth:`Exporter.write`.
-
-        Returns
-        -------
-        list of Path
-        """
         from .onnx import onnx_model
 
         data = onnx_model(net, inputs, steps).SerializeToString()
@@ -99,17 +66,6 @@ class OnnxFormat(Exporter):
         return [path]
 
     def open(self, path: Path, **runtime) -> _OnnxRunner:
-        """An onnxruntime session of the file (see :meth:`Exporter.open`).
-
-        Parameters
-        ----------
-        path, **runtime
-            As for :meth:`Exporter.open`.
-
-        Returns
-        -------
-        object
-        """
         return _OnnxRunner(path)
 
 

@@ -73,18 +73,6 @@ def register(cls: type[Strategy]) -> type[Strategy]:
     return registry.register("strategies", cls, getattr(cls, "name", None))
 
 
-def _strategy_class(name) -> type[Strategy]:
-    return registry.get("strategies", name).obj
-
-
-def _known(cls: type[Strategy], options: dict) -> None:
-    valid = cls.option_names()
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        raise HardTargetError(
-            f"strategy {cls.name!r} has no option(s) {', '.join(unknown)}; "
-            f"valid: {', '.join(sorted(valid)) or 'none'}"
-        )
 
 
 def get_strategy(strategy: str | Strategy, seed: int = 0, **options) -> Strategy:
@@ -122,9 +110,9 @@ def get_strategy(strategy: str | Strategy, seed: int = 0, **options) -> Strategy
                 "options go to the strategy's constructor when you pass an instance"
             )
         return strategy
-    cls = _strategy_class(strategy)
-    _known(cls, options)
-    return cls(seed=seed, **options)
+    comp = registry.get("strategies", strategy)
+    comp.check_names(options)
+    return comp.obj(seed=seed, **options)
 
 
 def strategy_params(name: str) -> dict:
@@ -147,9 +135,7 @@ def strategy_params(name: str) -> dict:
     >>> strategy_params("beam")["width"]["low"]
     1
     """
-    cls = _strategy_class(name)
-    defaults = cls.defaults()
-    return {k: p.to_dict(defaults[k]) for k, p in cls.params.items() if k in defaults}
+    return registry.get("strategies", name).to_dict()["params"]
 
 
 def check_options(name: str, options: dict) -> dict:
@@ -174,12 +160,7 @@ def check_options(name: str, options: dict) -> dict:
     >>> check_options("beam", {"width": "8"})
     {'width': 8}
     """
-    cls = _strategy_class(name)
-    _known(cls, options)
-    return {
-        k: cls.params[k].convert(cls.name, k, v) if k in cls.params else v
-        for k, v in options.items()
-    }
+    return registry.get("strategies", name).check_options(options)
 
 
 def _hidden(hidden) -> tuple:
