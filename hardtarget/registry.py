@@ -241,6 +241,8 @@ class Component:
             An undeclared option (listing the valid ones) or an invalid value (saying
             what is valid).
         """
+        if not options:
+            return {}
         self.check_names(options)
         return {
             k: self.params[k].convert(self.name, k, v, noun=self.noun) for k, v in options.items()
@@ -323,6 +325,7 @@ _index: dict[str, dict[str, Any]] = {}  # kind -> name -> EntryPoint (metadata o
 _loaded: dict[str, dict[str, Component]] = {}  # kind -> name -> loaded entry point
 _failed: dict[str, dict[str, str]] = {}  # kind -> name -> why it did not load
 _session: dict[str, dict[str, Component]] = {k: {} for k in KINDS}  # register()
+_resolved: dict[tuple[str, str], Component] = {}  # what get() answered; cleared on any change
 
 
 def _dist_name(ep: Any) -> str:
@@ -441,17 +444,21 @@ def get(kind: str, name: str) -> Component:
     'All-zero weights.'
     >>> unregister("unit_solvers", "zero")
     """
+    comp = _resolved.get((kind, name)) if isinstance(name, str) else None
+    if comp is not None:  # the fast path: asked for before
+        return comp
     k = _kind(kind)
     if isinstance(name, str):
         with _lock:
             comp = _session[k.name].get(name)
-        if comp is not None:
-            return comp
-        if name in _entry_points(k):
+        if comp is None and name in _entry_points(k):
             comp = _load(k, name, warn=False)
-            if comp is not None:
-                return comp
-            raise HardTargetError(_failed[k.name][name])
+            if comp is None:
+                raise HardTargetError(_failed[k.name][name])
+        if comp is not None:
+            with _lock:
+                _resolved[(kind, name)] = comp
+            return comp
     raise HardTargetError(
         f"unknown {k.noun} {name!r}; valid: {', '.join(names(kind)) or 'none'}{_hint()}"
     )
@@ -543,6 +550,7 @@ def register(kind: str, obj: Any = None, name: str | None = None) -> Any:
         raise HardTargetError(f"cannot register {key!r} as a {k.noun}: {exc}") from None
     with _lock:
         _session[k.name][key] = comp
+        _resolved.clear()
     return obj
 
 
@@ -569,6 +577,7 @@ def unregister(kind: str, name: str) -> None:
                 f"{', '.join(sorted(_session[k.name])) or 'none'}"
             )
         del _session[k.name][name]
+        _resolved.clear()
 
 
 def refresh() -> None:
@@ -577,6 +586,7 @@ def refresh() -> None:
         _index.clear()
         _loaded.clear()
         _failed.clear()
+        _resolved.clear()
 
 
 class Choices:
