@@ -46,7 +46,8 @@ def export(
     inputs: str = "real",
     name: str | None = None,
 ) -> list[Path]:
-    """Write ``model`` as ``json``, ``onnx`` or ``c`` (default: from the suffix of ``path``).
+    """Write ``model`` as ``json``, ``onnx``, ``c`` or a plugin's registered format (default:
+    from the suffix of ``path``; see :class:`Exporter` and :mod:`hardtarget.registry`).
 
     Parameters
     ----------
@@ -57,7 +58,7 @@ def export(
         bridge (``ConvNet4``, ``ConvNet8``, ``AlexNet``, an ``nn.Sequential``), exported
         to ONNX only (see :mod:`hardtarget.export.torch_onnx`).
     path : output file; for ``c`` the header is written beside it (``.h``).
-    format : ``"json"``, ``"onnx"`` or ``"c"``.
+    format : ``"json"``, ``"onnx"``, ``"c"`` or another registered format (:data:`FORMATS`).
     inputs : ``"real"`` (any numbers), ``"sign"`` (every input is -1 or +1) or ``"binary"``
         (every input is 0 or 1); ``sign`` and ``binary`` let the first layer run on integers
         or packed bits in ONNX and C, which then refuse other rows (C: ``NAME_predict``
