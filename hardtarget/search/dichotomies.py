@@ -29,6 +29,7 @@ from ..budget import Budget, legacy_stop
 from ..errors import HardTargetError
 from ..problem import check_inputs
 from ..units import solve_unit
+from .cube_count import cube_count, is_cube
 
 __all__ = ["cover_count", "distinct_rows", "separable_dichotomies"]
 
@@ -246,7 +247,10 @@ def separable_dichotomies(
     Notes
     -----
     Every returned labeling is proved by its weights; a count (``count_only``) is the
-    size of the same list, but no labeling carries a witness.  Completeness rests on floating
+    size of the same list, but no labeling carries a witness.  When the distinct rows are
+    the ``2^n`` corners of a box (the Boolean cube), the count is exact: it sums over
+    the cube's symmetry classes in integer arithmetic (:mod:`.cube_count`; the 6-cube's
+    15,028,134 in minutes).  Otherwise completeness rests on floating
     point: hyperplanes ``[x_i, 1]`` whose directions (after the projections) differ by
     less than about 1e-9 are taken as one, which is exact for integer or well-separated
     data and can drop labelings of points that are nearly, but not exactly, degenerate.
@@ -275,6 +279,10 @@ def separable_dichotomies(
             budget.check()
 
     if count_only:
+        if is_cube(U):  # the corners of a box: counted by its symmetry, exactly
+            n = cube_count(U.shape[1], guard)
+            guard(n)
+            return n
         n = _count(A, guard, True)  # distinct rows [x, 1] are never parallel
         guard(n)
         return n
