@@ -166,7 +166,7 @@ def _run(args: argparse.Namespace, cfg) -> int:
             ],
         )
     from ..budget import Budget
-    from ..search.signals import StopSignals
+    from ..signals import StopSignals
 
     budget = Budget()  # Ctrl-C or SIGTERM cancels it: the run ends before its next batch
     kept = (
@@ -175,7 +175,7 @@ def _run(args: argparse.Namespace, cfg) -> int:
         else ""
     )
     try:
-        with StopSignals() as signals, signals.hook(budget.cancel):
+        with StopSignals(budget):
             res = train(cfg, budget=budget)
     except KeyboardInterrupt:  # a second Ctrl-C
         print(f"hardtarget train: interrupted{kept}", file=sys.stderr)
