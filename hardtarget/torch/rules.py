@@ -124,7 +124,9 @@ class RuleDefinition:
         Parameters
         ----------
         z, t : torch.Tensor
+            Pre-activations in the qReLU's domain, ``±1`` targets.
         k : int
+            Steps of the qReLU.
 
         Returns
         -------
@@ -133,16 +135,13 @@ class RuleDefinition:
         return 0.5 * self.loss(2 * z - 1, t)
 
     def qrelu_grad(self, z: torch.Tensor, w: torch.Tensor, k: int) -> torch.Tensor:
-        """The backward of a ``k``-step qReLU unit (default: :meth:`grad` at ``2z - 1``).
+        """The backward of a ``k``-step qReLU unit (default: :meth:`grad` at ``2z - 1``);
+        the arguments as for :meth:`qrelu_shape`, the result in ``z``'s dtype.
 
         Parameters
         ----------
         z, w : torch.Tensor
         k : int
-
-        Returns
-        -------
-        torch.Tensor
         """
         return self.grad(2 * z - 1, w)
 
