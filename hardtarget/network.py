@@ -247,7 +247,8 @@ class Network:
         """Predictions mapped back to the original class labels.
 
         One output unit: its two values map to ``classes[0]``/``classes[1]``.  Several
-        (one-vs-rest): the class of the largest output pre-activation.
+        (one-vs-rest): the class of the largest output pre-activation
+        (:func:`hardtarget.labels.output_index`, as every export format reads it).
 
         Parameters
         ----------
@@ -259,17 +260,11 @@ class Network:
         numpy.ndarray of shape (n_samples,)
             Labels from ``classes``.
         """
+        from .labels import class_labels, output_index
+
         if self.classes is None:
             raise HardTargetError("predict_labels needs stored classes; use predict()")
-        if self.widths[-1] > 1:
-            if len(self.classes) != self.widths[-1]:
-                raise HardTargetError(
-                    f"{len(self.classes)} classes for {self.widths[-1]} output units"
-                )
-            return self.classes[np.argmax(self.decision_function(X), axis=1)]
-        y = self.predict(X)
-        hi = self.activations[-1].levels[-1]
-        return np.where(y == hi, self.classes[1], self.classes[0])
+        return class_labels(self)[output_index(self, X)]
 
     # -- persistence ---------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:

@@ -19,6 +19,11 @@ MODULES = [
         "The names most work needs: ``import hardtarget as ht``.",
     ),
     (
+        "hardtarget.labels",
+        "hardtarget.labels",
+        "Which class label each output stands for, and which one a prediction picks.",
+    ),
+    (
         "hardtarget.search",
         "hardtarget.search",
         "The combinatorial half: strategies, budgets, the search engine and its result.",
