@@ -20,7 +20,7 @@ from ._io import atomic_open
 from .activations import get_activation
 from .errors import HardTargetError
 
-__all__ = ["Network", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["Network", "FORMAT_NAME", "FORMAT_VERSION", "hidden_widths"]
 
 FORMAT_NAME = "hardtarget-network"
 FORMAT_VERSION = 1
@@ -370,3 +370,49 @@ class Network:
         for d, (W, a) in enumerate(zip(self.weights, self.activations, strict=True), 1):
             lines.append(f"layer {d}: {W.shape[0] - 1} -> {W.shape[1]} {a.name} ({W.size} params)")
         return "\n".join(lines)
+
+
+def hidden_widths(hidden) -> tuple[int, ...]:
+    """Hidden layer widths, read once for the API, the estimator and the command line.
+
+    Parameters
+    ----------
+    hidden : int, sequence of int, str or None
+        One width, a sequence of widths, or a text of widths joined by commas (``"4,3"``;
+        ``"0"`` or ``""`` for none).  ``None`` means no hidden layer.
+
+    Returns
+    -------
+    tuple of int
+        One width per hidden layer, ``()`` for none.
+
+    Raises
+    ------
+    HardTargetError
+        Something that is not a width, or a width below 1.
+
+    Examples
+    --------
+    >>> hidden_widths(4), hidden_widths([4, 3]), hidden_widths("4,3"), hidden_widths("0")
+    ((4,), (4, 3), (4, 3), ())
+    """
+    if hidden is None:
+        return ()
+    if isinstance(hidden, str):
+        text = hidden.strip()
+        hidden = () if text in ("", "0") else text.split(",")
+    elif isinstance(hidden, (int, np.integer)):
+        hidden = (hidden,)
+    try:
+        widths = tuple(int(h) for h in hidden)
+    except (TypeError, ValueError):
+        raise HardTargetError(
+            "hidden takes a width, a sequence of widths or widths joined by commas "
+            f"(e.g. 4 or 4,3); got {hidden!r}"
+        ) from None
+    if any(h < 1 for h in widths):
+        raise HardTargetError(
+            f"every hidden layer needs width >= 1, got {widths}; "
+            "use hidden=() (--hidden 0) for none"
+        )
+    return widths
