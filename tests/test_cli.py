@@ -325,7 +325,7 @@ def test_signal_prints_the_best_so_far_and_writes_out(tmp_path, signum):
     ],
 )
 def test_option_grammar(text, value):
-    from hardtarget.cli._options import parse_value
+    from hardtarget._keyvalue import parse_value
 
     out = parse_value(text)
     assert out == value and type(out) is type(value)
