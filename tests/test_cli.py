@@ -230,7 +230,7 @@ def test_written_files_follow_the_umask(tmp_path, mask, capsys):
 
 @pytest.fixture
 def tiny_suite(monkeypatch):
-    import hardtarget.bench as bench
+    import hardtarget.compare as bench
 
     monkeypatch.setitem(bench.SUITES, "quick", [("xor", (2,)), ("and:2", ())])
     return bench
