@@ -19,6 +19,12 @@ MODULES = [
         "The names most work needs: ``import hardtarget as ht``.",
     ),
     (
+        "hardtarget.budget",
+        "hardtarget.budget",
+        "One deadline and cancel object for every layer: search, unit solvers, SAT "
+        "watchdogs, portfolio members, torch training, signals.",
+    ),
+    (
         "hardtarget.labels",
         "hardtarget.labels",
         "Which class label each output stands for, and which one a prediction picks.",
