@@ -6,7 +6,7 @@ quoted text (``"8"``) -> that text; a comma-separated list (``64,32`` or ``[64,3
 items read by the same rules); an integer; a finite number; otherwise the text itself.
 
 The command line's ``-o`` (strategy options) and ``--model-option`` read their items
-with :func:`split_options`; declared parameters (:class:`~hardtarget.search.Param`) and
+with :func:`split_options`; declared parameters (:class:`~hardtarget.params.Param`) and
 model options read values with :func:`parse_value`.
 """
 
