@@ -17,6 +17,7 @@ import numba
 import numpy as np
 
 from ._io import atomic_open
+from ._numeric import preactivations
 from .activations import get_activation
 from .errors import HardTargetError
 
@@ -25,20 +26,6 @@ __all__ = ["Network", "FORMAT_NAME", "FORMAT_VERSION", "hidden_widths"]
 FORMAT_NAME = "hardtarget-network"
 FORMAT_VERSION = 1
 _KIND_CODE = {"sign": 0, "step": 1, "qrelu": 2}
-
-
-@numba.njit(cache=True)
-def _preactivation(H, W):
-    m, n = H.shape
-    k = W.shape[1]
-    Z = np.empty((m, k))
-    for i in range(m):
-        for j in range(k):
-            s = 0.0
-            for f in range(n):
-                s += H[i, f] * W[f, j]
-            Z[i, j] = s + W[n, j]
-    return Z
 
 
 @numba.njit(cache=True)
@@ -183,7 +170,7 @@ class Network:
         H = self._check_X(X)
         outs = []
         for W, act in zip(self.weights, self.activations, strict=True):
-            H = _activate(_preactivation(H, W), _KIND_CODE[act.kind], act.k)
+            H = _activate(preactivations(H, W), _KIND_CODE[act.kind], act.k)
             outs.append(H)
         return outs
 
@@ -203,7 +190,7 @@ class Network:
         H = self._check_X(X)
         Zs = []
         for W, act in zip(self.weights, self.activations, strict=True):
-            Z = _preactivation(H, W)
+            Z = preactivations(H, W)
             Zs.append(Z)
             H = _activate(Z, _KIND_CODE[act.kind], act.k)
         return Zs
@@ -223,8 +210,8 @@ class Network:
         """
         H = self._check_X(X)
         for W, act in zip(self.weights[:-1], self.activations[:-1], strict=True):
-            H = _activate(_preactivation(H, W), _KIND_CODE[act.kind], act.k)
-        Z = _preactivation(H, self.weights[-1])
+            H = _activate(preactivations(H, W), _KIND_CODE[act.kind], act.k)
+        Z = preactivations(H, self.weights[-1])
         return Z[:, 0] if Z.shape[1] == 1 else Z
 
     def predict(self, X) -> np.ndarray:
