@@ -305,20 +305,18 @@ def load_features(
     -------
     X : numpy.ndarray of shape (n_samples, n_features)
     y : numpy.ndarray of shape (n_samples,) or None
-        The label column's cells (CSV: text; NPZ: the array), or None.
-
-    Raises
-    ------
-    HardTargetError
-        A missing, unreadable or malformed file, with what to change.
+        The label column's cells (CSV: text; NPZ: the array), or None.  A file that
+        cannot be read raises :class:`HardTargetError` as in :func:`load_data`.
 
     Examples
     --------
-    >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "new.csv")
-    >>> _ = open(path, "w").write("a,b\\n0,1\\n1,1\\n")
-    >>> load_features(path)[0].tolist()
-    [[0.0, 1.0], [1.0, 1.0]]
+    >>> from pathlib import Path
+    >>> from tempfile import mkdtemp
+    >>> new = Path(mkdtemp()) / "new.csv"
+    >>> _ = new.write_text("0,1,yes\\n1,1,no\\n")
+    >>> X, y = load_features(new, label=2)
+    >>> X.tolist(), y.tolist()
+    ([[0.0, 1.0], [1.0, 1.0]], ['yes', 'no'])
     """
     from ._npz import check_readable, read_npz
 
