@@ -40,13 +40,14 @@ def strategy_arg(strategy: str, options: dict, seed: int) -> tuple:
     """``(strategy, options)`` to pass to ``solve``/``min_width``: when a ``-o`` key is
     also one of their own keywords (``-o solver=`` of ``sat``/``sat-lp``, the PySAT
     solver, against ``--solver``, the unit solver), the strategy is built here so that
-    each goes where it belongs; otherwise the name and options as they are.
+    each goes where it belongs; otherwise (and for ``auto``, which picks its strategy
+    later) the name and options as they are.
     """
     import inspect
 
     from ..search import get_strategy, solve
 
-    if not set(options) & set(inspect.signature(solve).parameters):
+    if strategy == "auto" or not set(options) & set(inspect.signature(solve).parameters):
         return strategy, options
     return get_strategy(strategy, seed=seed, **options), {}
 

@@ -138,11 +138,7 @@ def run(args: argparse.Namespace) -> int:
     problem = load_problem_arg(args)
     # -o objective= (sat, sat-lp) goes to the strategy, --objective to solve (strategy_arg
     # builds the instance when an option shares a name with a keyword of solve)
-    strategy, kwargs = (
-        (args.strategy, options)
-        if args.strategy == "auto"
-        else strategy_arg(args.strategy, options, args.seed)
-    )
+    strategy, kwargs = strategy_arg(args.strategy, options, args.seed)
     with locked_outputs(*outputs, inputs=inputs):
         r = (
             _portfolio(args, problem, hidden, options)
