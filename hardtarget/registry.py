@@ -2,17 +2,17 @@
 
 Seven kinds, one entry-point group each (``hardtarget.<kind>``):
 
-================  =============================  ==========================================
-kind              entry-point group              a component is
-================  =============================  ==========================================
-strategies        ``hardtarget.strategies``      a :class:`~hardtarget.search.Strategy` class
-unit_solvers      ``hardtarget.unit_solvers``    a function ``(A, t, s, **options)``
-exporters         ``hardtarget.exporters``       an export format
-torch_rules       ``hardtarget.torch_rules``     a torch forward/backward rule
-models            ``hardtarget.models``          a torch model builder
-datasets          ``hardtarget.datasets``        a built-in problem family
+================  ===============================  =============================================
+kind              entry-point group                a component is
+================  ===============================  =============================================
+strategies        ``hardtarget.strategies``        a :class:`~hardtarget.search.Strategy` class
+unit_solvers      ``hardtarget.unit_solvers``      a function ``(A, t, s, *, budget, ...)``
+exporters         ``hardtarget.exporters``         an :class:`~hardtarget.export.Exporter` class
+torch_rules       ``hardtarget.torch_rules``       a torch forward/backward rule
+models            ``hardtarget.models``            a torch model builder
+datasets          ``hardtarget.datasets``          a loader ``(spec, arg) -> Problem``
 training_methods  ``hardtarget.training_methods``  a torch training method
-================  =============================  ==========================================
+================  ===============================  =============================================
 
 The built-ins register exactly as a plugin does: a line in the ``[project.entry-points.
 "hardtarget.<kind>"]`` table of ``pyproject.toml``, ``name = "package.module:object"``.
@@ -401,8 +401,10 @@ def names(kind: str) -> list[str]:
 
     Examples
     --------
-    >>> register("unit_solvers", lambda A, t, s: None, name="noop")  # doctest: +ELLIPSIS
-    <function <lambda> at ...>
+    >>> def noop(A, t, s, *, budget=None):
+    ...     pass
+    >>> register("unit_solvers", noop)  # doctest: +ELLIPSIS
+    <function noop at ...>
     >>> "noop" in names("unit_solvers")
     True
     >>> unregister("unit_solvers", "noop")
@@ -436,7 +438,7 @@ def get(kind: str, name: str) -> Component:
 
     Examples
     --------
-    >>> def zero(A, t, s):
+    >>> def zero(A, t, s, *, budget=None):
     ...     '''All-zero weights.'''
     >>> register("unit_solvers", zero)  # doctest: +ELLIPSIS
     <function zero at ...>
@@ -529,7 +531,7 @@ def register(kind: str, obj: Any = None, name: str | None = None) -> Any:
     Examples
     --------
     >>> @register("unit_solvers", name="my_solver")
-    ... def my_solver(A, t, s):
+    ... def my_solver(A, t, s, *, budget=None):
     ...     '''A unit solver.'''
     >>> "my_solver" in names("unit_solvers")
     True

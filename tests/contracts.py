@@ -16,6 +16,7 @@ from sklearn.base import clone
 
 import hardtarget as ht
 from hardtarget import registry
+from hardtarget.budget import Budget
 from hardtarget.errors import HardTargetError
 from tests.helpers import linprog_separable
 from tests.repro_cases import result_digest
@@ -117,6 +118,8 @@ def check_unit_solver(name: str, tmp_path: Path) -> None:
             assert np.abs(lam @ (t[:, None] * A1)).max() < 1e-9, case
         if case == "and":
             assert r.separable is True, f"{name} does not prove the AND of two inputs separable"
+            r = ht.solve_unit(X, t, solver=name, budget=Budget(time_limit=3600))
+            assert r.separable is True, f"{name} with a budget"
     assert "no option" in _raises(ht.solve_unit, X, t, solver=name, no_such_option_xyz=1)
 
 

@@ -18,6 +18,7 @@ from numpydoc.docscrape import NumpyDocString
 
 MODULES = [
     "hardtarget",
+    "hardtarget.labels",
     "hardtarget.search",
     "hardtarget.units",
     "hardtarget.export",

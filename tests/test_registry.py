@@ -84,7 +84,7 @@ def test_param_type_must_be_known():
     },
     result_type=dict,
 )
-def _toy_solver(A, t, s, steps=10, mode="b"):
+def _toy_solver(A, t, s, steps=10, mode="b", *, budget=None):
     """A toy unit solver.
 
     More text that is not the summary.
@@ -129,7 +129,7 @@ def test_check_options_names_the_valid_ones(fresh):
 
 
 def test_register_as_decorator_uses_the_name_attribute(fresh):
-    def thing(A, t, s, k=3):
+    def thing(A, t, s, k=3, *, budget=None):
         """A thing."""
 
     thing.name = "thing"
@@ -145,12 +145,14 @@ def test_register_as_decorator_uses_the_name_attribute(fresh):
 def test_the_kind_check_refuses_what_is_not_a_component(fresh):
     with pytest.raises(HardTargetError, match="cannot register 'x' as a unit solver: a unit "):
         registry.register("unit_solvers", int, name="x")
+    with pytest.raises(HardTargetError, match="must take the keyword argument `budget`"):
+        registry.register("unit_solvers", lambda A, t, s: None, name="x")
 
 
 def test_register_refuses_bad_declarations(fresh):
     with pytest.raises(HardTargetError, match="needs a non-empty name"):
         registry.register("strategies", object())
-    bad = declare(params={"k": "an int"})(lambda: None)
+    bad = declare(params={"k": "an int"})(lambda A, t, s, budget=None: None)
     with pytest.raises(HardTargetError, match="must map option names to hardtarget.params.Param"):
         registry.register("unit_solvers", bad, name="bad")
     with pytest.raises(HardTargetError, match="no unit solver 'never' was added by register"):
@@ -187,7 +189,7 @@ def test_entry_points_are_found_and_loaded_lazily(fresh, tmp_path, monkeypatch):
                 LOADED = True
 
                 @p.declare(params={"k": p.Param("int", "k", low=0)})
-                def solver(A, t, s, k=1):
+                def solver(A, t, s, k=1, budget=None):
                     '''Demo solver.'''
             """
         },
@@ -212,7 +214,7 @@ def test_a_broken_entry_point_warns_and_is_skipped(fresh, tmp_path, monkeypatch)
         ["broken = broken_mod:nothing_here", "fine = fine_mod:solve"],
         {
             "broken_mod": "import not_a_module_anywhere_xyz\n",
-            "fine_mod": "def solve(A, t, s):\n    '''Fine.'''\n",
+            "fine_mod": "def solve(A, t, s, budget=None):\n    '''Fine.'''\n",
         },
     )
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -239,7 +241,7 @@ def test_an_entry_point_that_is_not_a_param_map_is_skipped(fresh, tmp_path, monk
         "odd_dist",
         "hardtarget.unit_solvers",
         ["odd = odd_mod:solve"],
-        {"odd_mod": "def solve(A, t, s):\n    pass\nsolve.params = {'n': 3}\n"},
+        {"odd_mod": "def solve(A, t, s, budget=None):\n    pass\nsolve.params = {'n': 3}\n"},
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     registry.refresh()
@@ -257,7 +259,7 @@ def test_a_name_declared_twice_warns_and_keeps_the_first(fresh, tmp_path, monkey
             dist,
             "hardtarget.unit_solvers",
             [f"same = {mod}:solve"],
-            {mod: "def solve(A, t, s):\n    '''Solve.'''\n"},
+            {mod: "def solve(A, t, s, budget=None):\n    '''Solve.'''\n"},
         )
         monkeypatch.syspath_prepend(str(root))
     registry.refresh()
@@ -274,12 +276,12 @@ def test_a_session_registration_wins_over_an_entry_point(fresh, tmp_path, monkey
         "shadow_dist",
         "hardtarget.unit_solvers",
         ["shadow = shadow_mod:solve"],
-        {"shadow_mod": "def solve(A, t, s):\n    '''From the distribution.'''\n"},
+        {"shadow_mod": "def solve(A, t, s, budget=None):\n    '''From the distribution.'''\n"},
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     registry.refresh()
 
-    def solve(A, t, s):
+    def solve(A, t, s, budget=None):
         """From the session."""
 
     registry.register("unit_solvers", solve, name="shadow")

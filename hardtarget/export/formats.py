@@ -9,8 +9,8 @@ import numpy as np
 
 from .._io import atomic_open, write_file_set
 from ..errors import HardTargetError
+from ..labels import class_labels, output_index
 from ..params import Param
-from ._model import class_labels, output_index
 from .exporter import Exporter
 
 __all__ = ["JsonFormat", "OnnxFormat", "CFormat"]

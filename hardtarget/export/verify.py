@@ -10,8 +10,9 @@ import numpy as np
 
 from .. import registry
 from ..errors import HardTargetError
+from ..labels import class_labels, output_index
 from ..network import Network
-from ._model import as_network, class_labels, output_index
+from ._model import as_network
 from ._pipeline import raw_rows, split_pipeline
 from ._plan import network_inputs, plan_network
 from .exporter import format_of, get_exporter
