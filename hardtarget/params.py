@@ -208,7 +208,7 @@ def declare(
     result_type : type or str, optional
         What the component returns (a type, or ``"module:name"`` resolved on use).
     summary : str, optional
-        One line (default: the first line of the docstring).
+        One line (default: the first paragraph of the docstring).
     **attributes
         Further attributes to set.
 

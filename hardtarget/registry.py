@@ -18,7 +18,7 @@ The built-ins register exactly as a plugin does: a line in the ``[project.entry-
 "hardtarget.<kind>"]`` table of ``pyproject.toml``, ``name = "package.module:object"``.
 A component declares, as attributes of the object, its options (``params``: name ->
 :class:`Param`), its result type (``result_type``) and a one-line summary (``summary``,
-else the first line of its docstring); :func:`declare` sets them on a function.
+else the first paragraph of its docstring); :func:`declare` sets them on a function.
 
 Nothing is imported until it is asked for: :func:`names` and :func:`choices` read only
 the installed metadata, :func:`get` loads one entry point, :func:`components` the ones of
