@@ -73,8 +73,6 @@ def register(cls: type[Strategy]) -> type[Strategy]:
     return registry.register("strategies", cls, getattr(cls, "name", None))
 
 
-
-
 def get_strategy(strategy: str | Strategy, seed: int = 0, **options) -> Strategy:
     """Resolve a name or instance; unknown names and options raise, listing the valid ones.
 
