@@ -293,3 +293,54 @@ def test_a_broken_channel_leaves_the_deadline_in_charge():
     with RemoteBudget(channel=ch).open(poll=0.001) as worker:
         assert ch.looked.wait(10)
     assert not worker.cancelled
+
+
+# -- the budget at the entry points -------------------------------------------------------
+def test_a_cancelled_run_budget_returns_the_start_network_as_interrupted():
+    import hardtarget as ht
+
+    b = ht.Budget()
+    b.cancel()
+    r = ht.solve(ht.load_problem("parity:4"), (3,), "hill", run_budget=b, seed=0, progress=False)
+    assert r.status == "interrupted" and r.network is not None and r.states_evaluated == 0
+    assert r.info["best_is_start_network"] is True
+
+
+def test_a_run_with_its_own_limits_gets_a_child_that_counts_on_the_callers_budget():
+    import hardtarget as ht
+
+    b = ht.Budget(max_states=100)
+    r = ht.solve(
+        ht.load_problem("parity:5"),
+        (2,),
+        "hill",
+        run_budget=b,
+        max_states=4,
+        seed=0,
+        progress=False,
+        init="random",
+    )
+    assert r.status == "time_limit" and r.states_evaluated == 4  # the child's limit
+    assert b.states == 4 and not b.stopped()
+    with pytest.raises(HardTargetError, match="run_budget must be"):
+        ht.solve(ht.load_problem("xor"), (2,), "hill", run_budget=5)
+
+
+def test_a_portfolio_cancelled_before_any_member_says_so():
+    import hardtarget as ht
+    from hardtarget.search.portfolio import grid, portfolio
+
+    b = ht.Budget()
+    b.cancel()
+    with pytest.raises(HardTargetError, match="cancelled before any member"):
+        portfolio(ht.load_problem("xor"), (2,), grid(["hill"]), run_budget=b)
+
+
+def test_a_dask_channel_travels_by_name_only():
+    from hardtarget.search.cluster import DaskChannel
+
+    ch = DaskChannel("hardtarget-stop-x", client=object())  # the client stays home
+    back = pickle.loads(pickle.dumps(ch))
+    assert back == ch and back.name == "hardtarget-stop-x" and back._client is None
+    r = Budget(time_limit=5).remote(ch)
+    assert pickle.loads(pickle.dumps(r)).channel == ch
