@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from ..errors import HardTargetError
@@ -187,7 +187,7 @@ def dask_map(
     scheduler,
     shared: dict | None = None,
     deadline: float | None = None,
-) -> Iterator[tuple[int, object]]:
+) -> Generator[tuple[int, object], None, None]:
     """Run ``fn(*task, stop_name)`` for every task on a Dask cluster; yield ``(index,
     result)`` as they finish.
 
