@@ -7,10 +7,10 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
+from ..budget import Budget, BudgetExhausted, Interrupted
 from ..errors import HardTargetError, StopRequested
 from ..targets import TargetSetting
 from .evaluate import Evaluator, State
@@ -41,14 +41,6 @@ OBJECTIVE_FITS = 64
 START_SHARE = 0.5
 
 
-class BudgetExhausted(StopRequested):
-    """Raised inside a strategy when the time or state budget runs out."""
-
-
-class Interrupted(StopRequested):
-    """Raised inside a strategy after SIGINT (Ctrl-C) or SIGTERM."""
-
-
 def check_seed(seed) -> int:
     """``seed`` as an int >= 0, or a HardTargetError."""
     ok = not isinstance(seed, bool) and isinstance(seed, (int, np.integer)) and seed >= 0
@@ -57,33 +49,6 @@ def check_seed(seed) -> int:
     if not ok:
         raise HardTargetError(f"seed must be an integer >= 0, got {seed!r}")
     return int(seed)
-
-
-@dataclass
-class Budget:
-    """Limits of one search: wall-clock seconds and evaluated states (None = no limit).
-
-    Parameters
-    ----------
-    time_limit : float or None
-        Seconds.
-    max_states : int or None
-        Target settings evaluated.
-    """
-
-    time_limit: float | None = None
-    max_states: int | None = None
-
-    def __post_init__(self) -> None:
-        tl = self.time_limit
-        number = (int, float, np.integer, np.floating)
-        if tl is not None and (isinstance(tl, bool) or not isinstance(tl, number) or not tl > 0):
-            raise HardTargetError(f"time_limit must be a number of seconds > 0, got {tl!r}")
-        ms = self.max_states
-        if ms is not None and (
-            isinstance(ms, bool) or not isinstance(ms, (int, np.integer)) or ms < 1
-        ):
-            raise HardTargetError(f"max_states must be an integer >= 1, got {ms!r}")
 
 
 class SearchContext:

@@ -32,7 +32,7 @@ from .init import INITS
 from .local import Madaline
 from .params import Param
 from .sat._common import distinct_problem
-from .sat.lazy import SatLP
+from .sat.sat_lp import SatLP
 from .sat.proposers import CpProposer, separate
 from .sat.strategy import remaining
 

@@ -7,7 +7,7 @@ sign network's output unit negated undoes that).  ``g`` is linear and orthogonal
 threshold unit composed with it is again a threshold unit: a network that fits the data
 gives, through ``g``, another one that fits, its hidden target columns permuted by the
 row permutation of ``g``.  Exact searches use this to skip all but one member of each
-orbit (see :mod:`.exhaustive`); :mod:`.sat.lazy` adds the images of every Farkas cut.
+orbit (see :mod:`.exhaustive`); :mod:`.sat.sat_lp` adds the images of every Farkas cut.
 
 The group is found as a stabilizer chain: the label flip first, then coordinate
 ``0, 1, ...``; at each level one element per reachable image of that coordinate (a

@@ -13,7 +13,7 @@ OR-Tools and PySAT are imported only when a model is built.
 
 from __future__ import annotations
 
-from .lazy import SatLP
+from .sat_lp import SatLP
 from .strategy import SatSearch
 from .verify import SatVerifyReport, sat_verify
 

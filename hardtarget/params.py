@@ -1,0 +1,245 @@
+"""Declared options of a component: type, range or choices, default, help.
+
+A component (a strategy, a unit solver, an exporter, ...; see :mod:`hardtarget.registry`)
+lists its options in ``params`` (name -> :class:`Param`).  Values are checked when a run
+starts, not when a strategy is built (scikit-learn's rule), and strings are accepted for
+numbers and booleans so that a command line can pass ``-o width=8`` as text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import HardTargetError
+
+__all__ = ["Param", "NO_DEFAULT", "TYPES", "declare"]
+
+
+class _NoDefault:
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+
+NO_DEFAULT: Any = _NoDefault()
+"""A :class:`Param`'s ``default`` when the object's signature gives it (or none exists)."""
+
+TYPES = ("int", "float", "bool", "str", "object")
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+# -- parameters ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Param:
+    """One declared option of a component.
+
+    Parameters
+    ----------
+    kind : str
+        ``int``, ``float``, ``bool``, ``str`` (then ``choices`` lists the valid
+        values) or ``object`` (passed through unchecked).
+    help : str
+        One line for ``--help``, the docs tables and error messages.
+    low, high : float or None, default=None
+        Inclusive bounds for numbers.
+    choices : tuple, default=()
+        Valid strings (``str``), or extra literal values a number also accepts
+        (``weight_bound`` takes ``"auto"``).
+    none : bool, default=False
+        Whether ``None`` is valid (spelt ``none`` on a command line).
+    default : object, default=NO_DEFAULT
+        The default; left out, it is read from the object's signature.
+
+    Examples
+    --------
+    >>> Param("int", "beam width", low=1).convert("beam", "width", "8")
+    8
+    """
+
+    kind: str
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    none: bool = False
+    default: Any = NO_DEFAULT
+
+    def __post_init__(self) -> None:
+        if self.kind not in TYPES:
+            raise HardTargetError(
+                f"Param kind must be one of {', '.join(TYPES)}, got {self.kind!r}"
+            )
+
+    def describe(self) -> str:
+        """The valid values in words, e.g. ``an integer >= 1 or None``.
+
+        Returns
+        -------
+        str
+        """
+        if self.kind == "str":
+            text = "one of " + ", ".join(map(str, self.choices)) if self.choices else "a string"
+        elif self.kind == "bool":
+            text = "true or false"
+        elif self.kind == "object":
+            text = "any value"
+        else:
+            text = "an integer" if self.kind == "int" else "a number"
+            if self.low is not None and self.high is not None:
+                text += f" in [{self.low:g}, {self.high:g}]"
+            elif self.low is not None:
+                text += f" >= {self.low:g}"
+            elif self.high is not None:
+                text += f" <= {self.high:g}"
+            if self.choices:
+                text += " or " + " or ".join(repr(c) for c in self.choices)
+        return text + (" or None" if self.none and self.kind != "object" else "")
+
+    def convert(self, owner: str, name: str, value: Any, noun: str = "strategy") -> Any:
+        """``value`` checked and converted to this parameter's type; HardTargetError if invalid.
+
+        Strings are accepted for numbers and booleans, so that a command line can pass
+        ``-o width=8`` as text.
+
+        Parameters
+        ----------
+        owner : str
+            The component's name, for messages.
+        name : str
+            The option's name.
+        value : object
+            The value given (a string from the command line, or a Python value).
+        noun : str, default="strategy"
+            What the owner is (``unit solver``, ``exporter``, ...), for messages.
+
+        Returns
+        -------
+        object
+        """
+        if self.none and (value is None or (isinstance(value, str) and value.lower() == "none")):
+            return None
+        if self.kind == "object":
+            return value
+        out = self._convert(value)
+        if out is None:
+            raise HardTargetError(
+                f"{noun} {owner!r} option {name} must be {self.describe()}, got {value!r}"
+            )
+        return out
+
+    def _convert(self, value: Any) -> Any:
+        if isinstance(value, str) and self.kind != "str" and value in self.choices:
+            return value
+        if self.kind == "str":
+            ok = isinstance(value, str) and (not self.choices or value in self.choices)
+            return value if ok else None
+        if self.kind == "bool":
+            if isinstance(value, str):
+                low = value.strip().lower()
+                return True if low in _TRUE else False if low in _FALSE else None
+            return bool(value) if value in (0, 1) and not isinstance(value, float) else None
+        number = _number(value, self.kind == "int")
+        if number is None:
+            return None
+        if (self.low is not None and number < self.low) or (
+            self.high is not None and number > self.high
+        ):
+            return None
+        return number
+
+    def to_dict(self, default: Any) -> dict:
+        """JSON-friendly description (what :func:`~hardtarget.search.strategy_params` returns).
+
+        Parameters
+        ----------
+        default : object
+            The option's default value.
+
+        Returns
+        -------
+        dict
+        """
+        return {
+            "type": self.kind,
+            "default": default,
+            "low": self.low,
+            "high": self.high,
+            "choices": list(self.choices),
+            "none": self.none,
+            "help": self.help,
+            "valid": self.describe(),
+        }
+
+
+def _number(value: Any, integer: bool) -> int | float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip()) if not integer else _int_text(value.strip())
+        except ValueError:
+            return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(x):
+        return None
+    if integer:
+        return int(x) if x == int(x) else None
+    return x
+
+
+def _int_text(text: str) -> float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)  # "8.0" is 8; "8.5" fails the integer check later
+
+
+def declare(
+    *,
+    params: Mapping[str, Param] | None = None,
+    result_type: Any = None,
+    summary: str | None = None,
+) -> Callable[[Any], Any]:
+    """Decorator: set a component's ``params``, ``result_type`` and ``summary`` attributes.
+
+    A class may set them as class attributes instead; this is for functions.
+
+    Parameters
+    ----------
+    params : mapping of str to Param, optional
+        The declared options.
+    result_type : type or str, optional
+        What the component returns (a type, or ``"module:name"`` resolved on use).
+    summary : str, optional
+        One line (default: the first line of the docstring).
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the object it was given.
+
+    Examples
+    --------
+    >>> @declare(params={"steps": Param("int", "iterations", low=1)})
+    ... def my_solver(A, t, s, steps=10):
+    ...     '''Does little.'''
+    >>> sorted(my_solver.params)
+    ['steps']
+    """
+
+    def mark(obj: Any) -> Any:
+        if params is not None:
+            obj.params = dict(params)
+        if result_type is not None:
+            obj.result_type = result_type
+        if summary is not None:
+            obj.summary = summary
+        return obj
+
+    return mark
