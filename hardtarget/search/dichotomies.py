@@ -212,7 +212,7 @@ def separable_dichotomies(
     count_only: bool = False,
     *,
     return_weights: bool = False,
-    limit: int | None = None,
+    limit: float | None = None,
     stop=None,
 ):
     """Every labeling of the rows of ``X`` that one threshold unit realizes.

@@ -128,7 +128,7 @@ def _ftprop_mb(X, t, hidden, act, rng, epochs, lr, stop) -> tuple:
         for Tl, Z in zip(T, Zs[:-1]):
             Tl[rows] = np.where(Z > 0, _ONE, _MINUS_ONE)
         tr = t[rows]
-        grads = [None] * len(Ws)
+        grads: list[np.ndarray | None] = [None] * len(Ws)
         g = tr * layer_loss_grad("soft_hinge", tr * Zs[-1])  # output soft hinge
         for d in range(len(Ws) - 1, -1, -1):
             grads[d] = np.vstack([matmul_tn(Hs[d], g), column_sums(g)])
@@ -240,7 +240,7 @@ def _relax(X, t, Ws, act, epochs, lr, beta_at: Callable[[int], float], stop) -> 
         z = preactivations(Hs[-1], Ws[-1])
         tr = t[rows]
         g = tr * layer_loss_grad("hinge", tr * z)  # output hinge
-        grads = [None] * len(Ws)
+        grads: list[np.ndarray | None] = [None] * len(Ws)
         for d in range(len(Ws) - 1, -1, -1):
             grads[d] = np.vstack([matmul_tn(Hs[d], g), column_sums(g)])
             if d > 0:

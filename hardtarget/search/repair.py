@@ -32,8 +32,8 @@ from .init import INITS
 from .local import Madaline
 from .params import Param
 from .sat._common import distinct_problem
-from .sat.sat_lp import SatLP
 from .sat.proposers import CpProposer, separate
+from .sat.sat_lp import SatLP
 from .sat.strategy import remaining
 
 __all__ = ["Repair", "METHODS"]

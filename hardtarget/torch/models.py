@@ -293,7 +293,7 @@ def _mlp(
     return MLP([int(math.prod(in_shape)), *hidden, num_classes], activation, rule, weighted)
 
 
-MODELS = {
+MODELS: dict[str, Callable[..., nn.Module]] = {
     "mlp": _mlp,
     "convnet4": ConvNet4,
     "convnet8": ConvNet8,
