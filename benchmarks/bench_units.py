@@ -20,8 +20,8 @@ Speed-ups are ``linprog time / method time`` measured in the same run.  Exact
 methods (``auto``, ``lp``) must return linprog's verdict on every instance, with
 weights that separate in the network's own summation order (the
 :class:`~hardtarget.Network` forward pass) and exactly (``fractions``), or a certificate
-that :func:`hardtarget.check_certificate` (an exact check) accepts; heuristics are scored
-on how many linprog-separable instances they separate.
+whose support :func:`hardtarget.check_certificate_support` (an exact check) accepts;
+heuristics are scored on how many linprog-separable instances they separate.
 
 The single-flip section walks from a non-separable unit through single flips of
 distinct rows (a new column at every step) and times, for every column, a cold
@@ -176,7 +176,7 @@ def exact_separates(X, t, w):
 
 def judge(name, X, t, out, truth):
     """(claimed separable or None, proof ok) for one method's output on one instance."""
-    from hardtarget import Network, check_certificate
+    from hardtarget import Network, check_certificate_support
 
     if name == "linprog":
         return out, True
@@ -189,7 +189,9 @@ def judge(name, X, t, out, truth):
         z = Network([w.reshape(-1, 1)], ["sign"]).decision_function(X)  # float, network order
         return True, bool(np.all(t * z > 0)) and exact_separates(X, t, w)
     if r.separable is False:
-        return False, bool(r.certificate is not None and check_certificate(X, t, r.certificate))
+        return False, bool(
+            r.certificate is not None and check_certificate_support(X, t, r.certificate)
+        )
     return None, True
 
 

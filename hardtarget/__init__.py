@@ -18,6 +18,7 @@ from .errors import HardTargetError
 _EXPORTS = {
     "Activation": ".activations",
     "get_activation": ".activations",
+    "Budget": ".budget",
     "list_problems": ".datasets",
     "load_data": ".datasets",
     "load_problem": ".datasets",
@@ -48,7 +49,7 @@ _EXPORTS = {
 }
 
 # subpackages reachable as attributes (``ht.search.strategy_params``), imported on first use
-_SUBPACKAGES = ("datasets", "errors", "estimator", "export", "search", "torch", "units")
+_SUBPACKAGES = ("budget", "datasets", "errors", "estimator", "export", "search", "torch", "units")
 
 __all__ = sorted([*_EXPORTS, "HardTargetError", "__version__"])
 
@@ -84,6 +85,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from .activations import Activation, get_activation
+    from .budget import Budget
     from .datasets import list_problems, load_data, load_problem
     from .estimator import HardThresholdClassifier
     from .export import export, load, summary, verify_export

@@ -14,14 +14,15 @@ import os
 import statistics
 import warnings
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import closing, nullcontext
 
 from .datasets import load_problem
 from .errors import HardTargetError
 from .search import STRATEGIES, solve
 from .search.api import prepare_search
 from .search.base import run_strategy
-from .search.portfolio import Shared, check_scheduler, dask_map, run_watched
+from .search.cluster import Shared, dask_map
+from .search.scheduler import check_scheduler
 
 __all__ = ["SUITES", "run_suite", "summarize", "markdown", "plot", "write_results", "write_report"]
 
@@ -119,13 +120,14 @@ def _run_dask(grid: list, time_limit, options: dict, on_result, scheduler) -> li
 
 
 def _run_one(
-    problem, hidden, name: str, seed: int, time_limit: float, options: dict, stop_name=None
+    problem, hidden, name: str, seed: int, time_limit: float, options: dict, remote=None
 ) -> dict:
-    """One run of the grid as a row; on Dask (``stop_name``) it stops as ``interrupted``
-    once the grid is abandoned (Ctrl-C)."""
+    """One run of the grid as a row; on Dask (``remote``, a
+    :class:`~hardtarget.budget.RemoteBudget`) it stops as ``interrupted`` once the grid is
+    abandoned (Ctrl-C)."""
     row = {"problem": problem.name, "hidden": list(hidden), "strategy": name, "seed": seed}
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), remote.open() if remote else nullcontext() as budget:
             warnings.simplefilter("ignore")
             strat, ctx = prepare_search(
                 problem,
@@ -134,9 +136,10 @@ def _run_one(
                 time_limit=time_limit,
                 seed=seed,
                 progress=False,
+                run_budget=budget,
                 **options,
             )
-            r = run_watched(strat, ctx, stop_name) if stop_name else run_strategy(strat, ctx)
+            r = run_strategy(strat, ctx)
     except HardTargetError as exc:  # e.g. exhaustive refuses a space too big to finish
         row.update(status="refused", message=str(exc))
         log.info("%s %s seed %d: refused (%s)", problem.name, name, seed, exc)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 import hardtarget as ht
+from hardtarget.budget import Budget
 from hardtarget.errors import StopRequested
 from hardtarget.search.dichotomies import cover_count
 
@@ -89,7 +90,11 @@ def test_weights_realize_each_labeling_with_sign_zero_negative():
 
 
 def test_stop_limit_and_bad_input():
+    cancelled = Budget()
+    cancelled.cancel()
     with pytest.raises(StopRequested):
+        ht.separable_dichotomies(cube(4), budget=cancelled)
+    with pytest.warns(DeprecationWarning), pytest.raises(StopRequested):
         ht.separable_dichotomies(cube(4), stop=lambda: True)
     with pytest.raises(ht.HardTargetError, match="more than 100"):
         ht.separable_dichotomies(cube(4), limit=100)

@@ -19,6 +19,12 @@ MODULES = [
         "The names most work needs: ``import hardtarget as ht``.",
     ),
     (
+        "hardtarget.budget",
+        "hardtarget.budget",
+        "One deadline and cancel object for every layer: search, unit solvers, SAT "
+        "watchdogs, portfolio members, torch training, signals.",
+    ),
+    (
         "hardtarget.search",
         "hardtarget.search",
         "The combinatorial half: strategies, budgets, the search engine and its result.",

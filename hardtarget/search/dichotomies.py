@@ -25,9 +25,11 @@ from math import comb
 import numpy as np
 
 from .._numeric import matmul
-from ..errors import HardTargetError, StopRequested
+from ..budget import Budget, legacy_stop
+from ..errors import HardTargetError
 from ..problem import check_inputs
 from ..units import solve_unit
+from .cube_count import cube_count, is_cube
 
 __all__ = ["cover_count", "distinct_rows", "separable_dichotomies"]
 
@@ -214,6 +216,7 @@ def separable_dichotomies(
     return_weights: bool = False,
     limit: float | None = None,
     stop=None,
+    budget: Budget | None = None,
 ):
     """Every labeling of the rows of ``X`` that one threshold unit realizes.
 
@@ -232,7 +235,9 @@ def separable_dichotomies(
     limit : raise HardTargetError when more labelings than this exist (never a
         truncated answer).  Default: ``LIST_LIMIT`` (10,000,000) when listing, none
         when counting.
-    stop : zero-argument callable; when it returns True, StopRequested is raised.
+    stop : deprecated: a zero-argument callable, True to stop (use ``budget``).
+    budget : :class:`~hardtarget.budget.Budget`, optional: checked as the walk goes; when
+        it says stop, its StopRequested (BudgetExhausted, Interrupted) is raised.
 
     Returns
     -------
@@ -242,7 +247,10 @@ def separable_dichotomies(
     Notes
     -----
     Every returned labeling is proved by its weights; a count (``count_only``) is the
-    size of the same list, but no labeling carries a witness.  Completeness rests on floating
+    size of the same list, but no labeling carries a witness.  When the distinct rows are
+    the ``2^n`` corners of a box (the Boolean cube), the count is exact: it sums over
+    the cube's symmetry classes in integer arithmetic (:mod:`.cube_count`; the 6-cube's
+    15,028,134 in minutes).  Otherwise completeness rests on floating
     point: hyperplanes ``[x_i, 1]`` whose directions (after the projections) differ by
     less than about 1e-9 are taken as one, which is exact for integer or well-separated
     data and can drop labelings of points that are nearly, but not exactly, degenerate.
@@ -254,6 +262,7 @@ def separable_dichotomies(
     >>> separable_dichotomies(cube, count_only=True)
     104
     """
+    budget = legacy_stop(stop, "separable_dichotomies") or budget
     X = check_inputs(X, "X")
     U, inv = distinct_rows(X)
     A = np.column_stack([U, np.ones(len(U))])
@@ -266,10 +275,14 @@ def separable_dichotomies(
                 f"more than {limit} separable dichotomies of {len(U)} distinct "
                 "points; too many to enumerate: raise limit= or use fewer points"
             )
-        if stop is not None and stop():
-            raise StopRequested("dichotomy enumeration stopped")
+        if budget is not None:
+            budget.check()
 
     if count_only:
+        if is_cube(U):  # the corners of a box: counted by its symmetry, exactly
+            n = cube_count(U.shape[1], guard)
+            guard(n)
+            return n
         n = _count(A, guard, True)  # distinct rows [x, 1] are never parallel
         guard(n)
         return n

@@ -16,7 +16,6 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..errors import StopRequested
 from .exact import tz_undecided
 
 # No fastmath: reassociation or fused multiply-adds would make every sum depend on the
@@ -43,6 +42,90 @@ def _dot(YT, p, q, k):
     for j in range(k4, k):
         acc += YT[p, j] * YT[q, j]
     return acc
+
+
+@numba.njit(cache=True, inline="always")
+def _gram(YT, d, k, H, g):
+    """``H[p, q] = _dot(YT, p, q, k)`` (lower triangle) and ``g[p] = _dot(YT, p, d, k)``.
+
+    Four entries of a row at a time: sixteen independent partial sums instead of four
+    (the adds no longer wait on each other), each entry summed exactly as :func:`_dot`
+    sums it, so the bits are the same."""
+    k4 = k - k % 4
+    for p in range(d):
+        g[p] = _dot(YT, p, d, k)
+        q = 0
+        while q + 4 <= p + 1:
+            a0 = a1 = a2 = a3 = 0.0
+            b0 = b1 = b2 = b3 = 0.0
+            c0 = c1 = c2 = c3 = 0.0
+            e0 = e1 = e2 = e3 = 0.0
+            for j in range(0, k4, 4):
+                x0 = YT[p, j]
+                x1 = YT[p, j + 1]
+                x2 = YT[p, j + 2]
+                x3 = YT[p, j + 3]
+                a0 += x0 * YT[q, j]
+                a1 += x1 * YT[q, j + 1]
+                a2 += x2 * YT[q, j + 2]
+                a3 += x3 * YT[q, j + 3]
+                b0 += x0 * YT[q + 1, j]
+                b1 += x1 * YT[q + 1, j + 1]
+                b2 += x2 * YT[q + 1, j + 2]
+                b3 += x3 * YT[q + 1, j + 3]
+                c0 += x0 * YT[q + 2, j]
+                c1 += x1 * YT[q + 2, j + 1]
+                c2 += x2 * YT[q + 2, j + 2]
+                c3 += x3 * YT[q + 2, j + 3]
+                e0 += x0 * YT[q + 3, j]
+                e1 += x1 * YT[q + 3, j + 1]
+                e2 += x2 * YT[q + 3, j + 2]
+                e3 += x3 * YT[q + 3, j + 3]
+            ra = (a0 + a1) + (a2 + a3)
+            rb = (b0 + b1) + (b2 + b3)
+            rc = (c0 + c1) + (c2 + c3)
+            re = (e0 + e1) + (e2 + e3)
+            for j in range(k4, k):
+                x = YT[p, j]
+                ra += x * YT[q, j]
+                rb += x * YT[q + 1, j]
+                rc += x * YT[q + 2, j]
+                re += x * YT[q + 3, j]
+            H[p, q] = ra
+            H[p, q + 1] = rb
+            H[p, q + 2] = rc
+            H[p, q + 3] = re
+            q += 4
+        for r in range(q, p + 1):
+            H[p, r] = _dot(YT, p, r, k)
+
+
+@numba.njit(cache=True, inline="always")
+def _step_margins(A, t, x, b):
+    """``b[i] = t_i (x[n] + sum_f A[i, f] x[f])`` (the bias first, then the features in
+    order), four rows at a time (independent sums, the same order per row)."""
+    m, n = A.shape
+    m4 = m - m % 4
+    for i in range(0, m4, 4):
+        z0 = x[n]
+        z1 = x[n]
+        z2 = x[n]
+        z3 = x[n]
+        for f in range(n):
+            xf = x[f]
+            z0 += A[i, f] * xf
+            z1 += A[i + 1, f] * xf
+            z2 += A[i + 2, f] * xf
+            z3 += A[i + 3, f] * xf
+        b[i] = t[i] * z0
+        b[i + 1] = t[i + 1] * z1
+        b[i + 2] = t[i + 2] * z2
+        b[i + 3] = t[i + 3] * z3
+    for i in range(m4, m):
+        z = x[n]
+        for f in range(n):
+            z += A[i, f] * x[f]
+        b[i] = t[i] * z
 
 
 @numba.njit(cache=True)
@@ -75,18 +158,28 @@ def _cholesky_solve(H, g, L, x):
 
 
 @numba.njit(cache=True)
-def _line_search(a, b, s, lam, wd, dd):
-    """Exact minimizer over ``alpha > 0`` of the objective along the step (piecewise quadratic)."""
+def _line_search(a, b, s, lam, wd, dd, rows):
+    """Exact minimizer over ``alpha > 0`` of the objective along the step (piecewise quadratic).
+
+    ``rows`` (length m) is scratch for the samples that can be active at some
+    ``alpha > 0``; the others (``1 - a_i <= 0`` and ``b_i >= 0``: their float
+    ``1 - a_i - alpha b_i`` is never positive) would add nothing, so the sums skip them
+    and keep their order and bits."""
+    k = 0
+    for i in range(a.shape[0]):
+        if s[i] > 0 and not (1.0 - a[i] <= 0.0 and b[i] >= 0.0):
+            rows[k] = i
+            k += 1
     lo, hi, al = 0.0, np.inf, 1.0
     for _ in range(60):
         d1 = lam * (wd + al * dd)
         d2 = lam * dd
-        for i in range(a.shape[0]):
-            if s[i] > 0:
-                r = 1.0 - a[i] - al * b[i]
-                if r > 0:
-                    d1 -= s[i] * b[i] * r
-                    d2 += s[i] * b[i] * b[i]
+        for j in range(k):
+            i = rows[j]
+            r = 1.0 - a[i] - al * b[i]
+            if r > 0:
+                d1 -= s[i] * b[i] * r
+                d2 += s[i] * b[i] * b[i]
         if d1 == 0.0 or d2 <= 0.0:
             return al
         if d1 < 0:
@@ -117,6 +210,7 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
     YT = np.empty((d + 1, m + 8))  # padded: rows 2^k doubles apart alias in the cache
     y = YT[d]  # the targets' row, so that the gradient is a dot product of two rows
     b = np.zeros(m)
+    rows = np.empty(m, dtype=np.int64)
     H = np.zeros((d, d))
     g = np.zeros(d)
     L = np.zeros((d, d))
@@ -143,10 +237,7 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
                 it,
                 0.0,
             )  # a full Newton step on an unchanged active set: the optimum
-        for p in range(d):  # lower triangle of the Hessian (all the Cholesky reads)
-            g[p] = _dot(YT, p, d, k)
-            for q in range(p + 1):
-                H[p, q] = _dot(YT, p, q, k)
+        _gram(YT, d, k, H, g)  # lower triangle of the Hessian (all the Cholesky reads)
         if it == 0:  # ridge relative to the data's scale: 1e-8 of the mean diagonal
             for p in range(d):
                 lam += H[p, p]
@@ -162,13 +253,8 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
             x[p] -= w[p]
             wd += w[p] * x[p]
             dd += x[p] * x[p]
-        for i in range(m):
-            if s[i] > 0:
-                z = x[n]
-                for f in range(n):
-                    z += A[i, f] * x[f]
-                b[i] = t[i] * z
-        al = _line_search(a, b, s, lam, wd, dd)
+        _step_margins(A, t, x, b)  # rows with s = 0 get a value nobody reads
+        al = _line_search(a, b, s, lam, wd, dd, rows)
         st[1] = al
         mn = np.inf
         for p in range(d):
@@ -201,20 +287,19 @@ def _proof(code):
     return 1 if code == 1 else (2 if code == 3 else 0)
 
 
-def sq_hinge_newton(A, t, s, max_iter, stop=None):
+def sq_hinge_newton(A, t, s, max_iter, budget=None):
     """Return ``(w, proof, iterations, min t*z)``; ``proof`` as :func:`_proof` (1 proved, 2 the
     float bound left rows for :func:`~.exact.separates_exactly`, 0 nothing proved).
 
-    With ``stop``, large units run one step per kernel call and ``stop()`` is asked
-    between them; it raises :class:`~hardtarget.errors.StopRequested` when it says stop.
+    With ``budget`` (a :class:`~hardtarget.budget.Budget`), large units run one step per
+    kernel call and the budget is checked between them (it raises when it says stop).
     """
-    if stop is None:
+    if budget is None:
         w, _, it, mn, proof = _newton_all(A, t, s, max_iter)
         return w, proof, it, mn
     m, n = A.shape
     if (n + 1) ** 2 * (m + n) < 10**7:
-        if stop():
-            raise StopRequested("stopped before a Newton solve")
+        budget.check()
         w, _, it, mn, proof = _newton_all(A, t, s, max_iter)
         return w, proof, it, mn
     w = np.zeros(n + 1)
@@ -223,8 +308,7 @@ def sq_hinge_newton(A, t, s, max_iter, stop=None):
     st = np.zeros(2)
     it = 0
     while it < max_iter:
-        if stop():
-            raise StopRequested("stopped during a Newton solve")
+        budget.check()
         code, it, mn = newton_steps(A, t, s, it, it + 1, w, a, act, st)
         if code != 2:
             return w, _proof(code), it, mn
