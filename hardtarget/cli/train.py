@@ -175,7 +175,7 @@ def _run(args: argparse.Namespace, cfg) -> int:
         else ""
     )
     try:
-        with StopSignals() as signals, signals.hook(budget.cancel):
+        with StopSignals(budget):
             res = train(cfg, budget=budget)
     except KeyboardInterrupt:  # a second Ctrl-C
         print(f"hardtarget train: interrupted{kept}", file=sys.stderr)
