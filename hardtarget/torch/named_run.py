@@ -41,7 +41,7 @@ from .fit_loop import fit
 from .functional import HardActivation, parse_activation
 from .models import make_model
 from .sources import holdout
-from .train_config import PRESETS, TrainConfig, training_methods
+from .train_config import PRESETS, TrainConfig, resolved_value, training_methods
 
 __all__ = [
     "TrainConfig",
@@ -199,15 +199,15 @@ def run_ftprop(
         train_set,
         val=val_set,
         test=bundle.test,
-        epochs=c.epochs,
+        epochs=resolved_value(c.epochs, "epochs"),
         batch_size=c.batch_size,
-        optimizer=c.optimizer,
-        lr=c.lr,
-        momentum=c.momentum,
-        weight_decay=c.weight_decay,
+        optimizer=resolved_value(c.optimizer, "optimizer"),
+        lr=resolved_value(c.lr, "lr"),
+        momentum=resolved_value(c.momentum, "momentum"),
+        weight_decay=resolved_value(c.weight_decay, "weight_decay"),
         decay_biases_and_norms=c.decay_biases_and_norms,
-        milestones=c.milestones,
-        gamma=c.gamma,
+        milestones=resolved_value(c.milestones, "milestones"),
+        gamma=resolved_value(c.gamma, "gamma"),
         transform=augment if c.augment else None,
         preprocess=normalizer(norm),
         callbacks=cbs,
