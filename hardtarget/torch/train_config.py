@@ -21,7 +21,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -39,16 +39,25 @@ __all__ = [
 
 
 def training_methods() -> dict:
-    """The training methods by name (:mod:`hardtarget.torch.methods`).
+    """The training methods by name: the entry-point group ``hardtarget.training_methods``
+    (built-ins first, in the order of :data:`~hardtarget.torch.methods.BUILTIN`).
 
     Returns
     -------
     dict
         Name -> :class:`~hardtarget.torch.methods.TrainingMethod`.
     """
+    from .. import registry
     from .methods import BUILTIN
 
-    return {m.name: m for m in BUILTIN}
+    first = [m.name for m in BUILTIN]
+    comps = registry.components("training_methods")
+    comps.sort(key=lambda c: (first.index(c.name) if c.name in first else len(first), c.name))
+    return {c.name: c.obj for c in comps}
+
+
+def _method_names() -> list[str]:
+    return list(training_methods())
 
 
 METHODS = tuple(training_methods())
@@ -116,8 +125,8 @@ class Option:
         ``count`` (an integer >= 0), ``flag`` (given: True), ``negated`` (given: False),
         ``key_value`` (repeated ``KEY=VALUE``), ``int_list`` (``200,250``), ``backend``
         (an optional value, ``inductor`` without one).
-    choices : tuple of str, optional
-        The valid values.
+    choices : tuple of str or callable, optional
+        The valid values (a callable returns them when first needed: registered names).
     metavar : str, optional
     """
 
@@ -126,7 +135,7 @@ class Option:
     group: str
     flag: str | None = None
     kind: str = "str"
-    choices: tuple[str, ...] | None = None
+    choices: tuple[str, ...] | Callable[[], list[str]] | None = None
     metavar: str | None = None
 
 
@@ -190,7 +199,7 @@ class TrainConfig:
         "; ".join(f"{m.name}: {m.summary}" for m in training_methods().values()),
         ALL,
         "method",
-        choices=METHODS,
+        choices=_method_names,
     )
     # -- model
     model: str = _opt(

@@ -24,9 +24,7 @@ import torch
 
 from ...budget import Budget
 from ...errors import HardTargetError
-from ..data import augment
-from ..evaluation import normalizer
-from ..named_run import prepare_data
+from ..named_run import fit_options, prepare_data
 from ..train_config import TrainConfig, resolved_value
 from .arch import arch_spec
 from .cb import CBNet
@@ -38,7 +36,8 @@ __all__ = ["MODELS", "run_cb", "run_weight_dist"]
 MODELS = ("mlp", "cnn", "vgg", "spec")
 
 
-def _check(c: TrainConfig) -> None:
+def _setup(c: TrainConfig) -> tuple:
+    """Check the model, set up the data as FTPROP-MB does, seed the model's initialization."""
     if c.model.strip().lower() not in MODELS:
         raise HardTargetError(
             f"--method {c.method} builds the papers' nets: --model {', '.join(MODELS)} "
@@ -46,32 +45,16 @@ def _check(c: TrainConfig) -> None:
         )
     if c.activation.strip().lower() != "sign":
         raise HardTargetError(f"--method {c.method} trains sign activations; drop --activation")
+    bundle, train, val, norm = prepare_data(c)
+    torch.manual_seed(c.seed)
+    return bundle, train, val, norm
 
 
 def _fit_kwargs(c: TrainConfig, bundle, val, norm, callbacks: Sequence[Any], budget) -> dict:
-    return {
-        "out_dir": c.out_dir,
-        "resume": c.resume,
-        "weight_decay": c.weight_decay,
-        "decay_biases_and_norms": c.decay_biases_and_norms,
-        "milestones": c.milestones,
-        "gamma": c.gamma,
-        "channels_last": c.channels_last,
-        "compile": c.compile,
-        "test": bundle.test,
-        "val": val,
-        "batch_size": c.batch_size,
-        "seed": c.seed,
-        "device": c.device,
-        "preprocess": normalizer(norm),
-        "transform": augment if c.augment else None,
-        "precision": c.precision,
-        "progress": c.progress,
-        "deterministic": c.deterministic,
-        "callbacks": list(callbacks),
-        "budget": budget,
-        "final": {"norm": [norm[0], norm[1]]},
-    }
+    """``fit_options`` plus the procedure's checkpoints and what ``final.pt`` adds."""
+    out = fit_options(c, bundle, val, norm, callbacks, budget)
+    out.update(out_dir=c.out_dir, resume=c.resume, final={"norm": [norm[0], norm[1]]})
+    return out
 
 
 def _split(c: TrainConfig, first_default: int) -> tuple[int, int | None]:
@@ -104,9 +87,7 @@ def run_cb(
     -------
     BaselineResult
     """
-    _check(c)
-    bundle, train, val, norm = prepare_data(c)
-    torch.manual_seed(c.seed)
+    bundle, train, val, norm = _setup(c)
     model = CBNet(
         arch_spec(c.model, **c.model_options),
         bundle.in_shape,
@@ -142,24 +123,24 @@ def run_cb(
 def run_weight_dist(
     c: TrainConfig, callbacks: Sequence[Any] = (), budget: Budget | None = None
 ) -> BaselineResult:
-    """Discrete weight distributions of a resolved config (``method="weight-dist"``).
+    """Discrete weight distributions of a resolved config (``method="weight-dist"``):
+    ``epochs // 2`` real ``tanh`` epochs and ``epochs // 6`` with discrete weights and
+    ``tanh`` by default, the rest with ``sign``.
 
     Parameters
     ----------
     c : TrainConfig
-        Resolved (:meth:`~hardtarget.torch.TrainConfig.resolved`).
+        As for :func:`run_cb`.
     callbacks : sequence of Callback
-        Extra callbacks of every phase.
+        As for :func:`run_cb`.
     budget : hardtarget.budget.Budget, optional
-        Ends the procedure (any phase) when cancelled or out of time.
+        As for :func:`run_cb`.
 
     Returns
     -------
     BaselineResult
     """
-    _check(c)
-    bundle, train, val, norm = prepare_data(c)
-    torch.manual_seed(c.seed)
+    bundle, train, val, norm = _setup(c)
     real = RealNet(arch_spec(c.model, **c.model_options), bundle.in_shape, bundle.num_classes)
     epochs = resolved_value(c.epochs, "epochs")
     pretrain, tanh = _split(c, epochs // 2)
