@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         for p in pred.tolist():
             print(p)
-    if accuracy is not None:
+    if accuracy is not None and y is not None:
         print(f"accuracy {accuracy:.4f} ({sum(_same(pred, y))} of {len(y)} rows)")
     elif args.out:
         print(f"wrote {len(pred)} predictions to {args.out}")
