@@ -48,6 +48,19 @@ def test_bad_limits_are_refused_with_the_valid_range(kw):
         Budget(**kw)
 
 
+def test_numpy_limits_are_kept_as_python_numbers():
+    """A numpy limit (a JSON report cannot hold an np.int64) is kept as an int or float."""
+    import json
+
+    import numpy as np
+
+    b = Budget(time_limit=np.float32(0.5), max_states=np.int64(3))
+    assert type(b.time_limit) is float and type(b.max_states) is int
+    assert (b.time_limit, b.max_states) == (0.5, 3)
+    json.dumps({"time_limit": b.time_limit, "max_states": b.max_states})
+    assert Budget(time_limit=2).time_limit == 2  # a Python number is kept as given
+
+
 def test_time_limit_counts_from_creation_on_the_injected_clock():
     c = Clock()
     b = Budget(time_limit=10, clock=c)

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             net, paths[0], args.format, inputs=args.inputs, cc=args.cc, cflags=args.cflags
         )
     if args.json:
-        report = {"written": [str(p) for p in paths]}
+        report: dict[str, object] = {"written": [str(p) for p in paths]}
         if check is not None:
             report["verify"] = {
                 "ok": check.ok,

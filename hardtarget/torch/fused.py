@@ -104,6 +104,11 @@ def _grad_formula(z, g, rule: RuleDefinition, kind: str, k: int, weighted: bool)
     zf, gf = z.float(), g.float()
     w = gf if weighted else torch.sign(gf)
     s = rule.qrelu_shape(zf, w, k) if kind == "qrelu" else rule.shape(zf, w)
+    if s is None:
+        raise HardTargetError(
+            f"rule {rule.name!r} defines no {kind} shape for the fused kernel; "
+            "its backward runs eagerly (RuleDefinition.grad)"
+        )
     return (w * s).to(z.dtype)
 
 

@@ -172,7 +172,7 @@ def _auto_after(
     """Finish ``auto`` for a unit that the perceptron (``pr``, or None if skipped) did not prove:
     finite Newton (unless the unit is too wide), then conflicting duplicates, then a stored
     certificate (``certificates``, a CertificateStore of ``A``), then the LP."""
-    if _newton_pays(A):
+    if _newton_pays(A) or pr is None:  # (``_auto`` skips the perceptron only where Newton pays)
         nr = _newton_proof(A, t, s, budget=budget)
         if nr.separable:
             return nr
