@@ -32,7 +32,7 @@ def run_one(job: tuple) -> tuple:
     import torch
 
     torch.set_num_threads(1)
-    from hardtarget.torch.training import TrainConfig, train
+    from hardtarget.torch.named_run import TrainConfig, train
 
     cfg = TrainConfig(
         model="convnet4",

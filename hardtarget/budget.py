@@ -42,6 +42,7 @@ import contextlib
 import os
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ __all__ = [
     "CancelChannel",
     "FileChannel",
     "RemoteBudget",
+    "EpochGuard",
     "INTERRUPTED",
     "POLL",
 ]
@@ -263,15 +265,31 @@ class Budget:
                 self._hooks.remove(fn)
 
     # -- the tests -------------------------------------------------------------------
-    def expired(self) -> bool:
-        """True once the deadline has passed or the state limit is reached (not a cancel)."""
-        if self.deadline is not None and self.clock() >= self.deadline:
+    def expired(self, within: float = 0.0) -> bool:
+        """True once the deadline has passed (or comes within ``within`` seconds) or the
+        state limit is reached; a cancel is not an expiry.
+
+        Parameters
+        ----------
+        within : float, default=0.0
+            Seconds of work about to start (an epoch): True if it would end past the deadline.
+        """
+        return self._expired_at(self.clock(), within)
+
+    def _expired_at(self, now: float, within: float) -> bool:
+        if self.deadline is not None and now + within >= self.deadline:
             return True
         return self._state_end is not None and self.states >= self._state_end
 
-    def stopped(self) -> bool:
-        """True when the work must stop: cancelled, or :meth:`expired`."""
-        return self.cancelled or self.expired()
+    def stopped(self, within: float = 0.0) -> bool:
+        """True when the work must stop: cancelled, or :meth:`expired`.
+
+        Parameters
+        ----------
+        within : float, default=0.0
+            As for :meth:`expired`.
+        """
+        return self.cancelled or self.expired(within)
 
     def check(self) -> None:
         """Raise if the work must stop; return otherwise.
@@ -288,6 +306,16 @@ class Budget:
             raise Interrupted(reason)
         if self.deadline is not None and self.clock() >= self.deadline:
             raise BudgetExhausted(f"time limit of {self.time_limit:g} s reached")
+        self.check_states()
+
+    def check_states(self) -> None:
+        """Raise :class:`BudgetExhausted` if the state limit is reached (time and cancel
+        aside: for work that must be finished once begun).
+
+        Raises
+        ------
+        BudgetExhausted
+        """
         if self._state_end is not None and self.states >= self._state_end:
             raise BudgetExhausted(f"state limit of {self.max_states} reached")
 
@@ -382,6 +410,40 @@ class Budget:
             max_states=self.states_left(),
             channel=channel,
         )
+
+
+class EpochGuard:
+    """Ends a training loop before an epoch that would end past the budget's deadline.
+
+    The loop asks :meth:`over` before every epoch (and between the row blocks of a long
+    one); it is True on a cancel, at the state limit, or when an epoch as long as the
+    longest gap between two questions so far would end past the deadline (an epoch can
+    take seconds on a large problem: waiting for the deadline would overrun it).
+
+    Parameters
+    ----------
+    budget : Budget
+        The loop's budget (e.g. ``run_budget.child(share=0.5)``).
+
+    Examples
+    --------
+    >>> guard = EpochGuard(Budget(time_limit=60))
+    >>> guard.over()
+    False
+    """
+
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self._last = budget.clock()
+        self.longest = 0.0
+
+    def over(self) -> bool:
+        """Whether the loop must end now (see the class)."""
+        b = self.budget
+        now = b.clock()
+        self.longest = max(self.longest, now - self._last)
+        self._last = now
+        return b.cancelled or b._expired_at(now, self.longest)
 
 
 class CancelChannel(Protocol):
@@ -490,3 +552,46 @@ class RemoteBudget:
             yield b
         finally:
             done.set()
+
+
+class _Polled(Budget):
+    """A budget cancelled whenever the caller's ``stop()`` says so (asked at every look)."""
+
+    def __init__(self, stop: Callable[[], bool]):
+        super().__init__()
+        self._stop = stop
+
+    @property
+    def cancelled(self) -> bool:
+        return bool(self._stop()) or super().cancelled
+
+    @property
+    def reason(self) -> str | None:
+        if self._stop():
+            return "stopped by the caller's stop callback"
+        return super().reason
+
+
+def legacy_stop(stop: Callable[[], bool] | None, where: str) -> Budget | None:
+    """The budget for a deprecated ``stop=`` callback of ``where`` (None stays None).
+
+    Parameters
+    ----------
+    stop : callable or None
+        Returns True to stop.
+    where : str
+        The function that took it, named in the DeprecationWarning.
+
+    Returns
+    -------
+    Budget or None
+    """
+    if stop is None:
+        return None
+    warnings.warn(
+        f"{where}(stop=...) is deprecated; pass budget=hardtarget.budget.Budget(...) "
+        "(cancel it to stop)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return _Polled(stop)

@@ -35,3 +35,23 @@ def random_inputs(rng, kind: str, m: int, n: int) -> np.ndarray:
     if kind == "gauss":
         return rng.normal(size=(m, n))
     return rng.integers(-3, 4, size=(m, n)).astype(float)
+
+
+class Looks:
+    """A clock one second later at every look; ``calls``: the looks after the first (a
+    budget's first look is when it is made)."""
+
+    def __init__(self):
+        self.calls = -1
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return float(self.calls)
+
+
+def counted(after: int | None = None):
+    """A budget that runs out at its ``after``-th look (never if None), and its clock."""
+    from hardtarget.budget import Budget
+
+    clock = Looks()
+    return Budget(time_limit=after or 10**9, clock=clock), clock

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 import hardtarget as ht
+from hardtarget.budget import Budget
 from hardtarget.errors import StopRequested
 from hardtarget.search.dichotomies import cover_count
 
@@ -89,7 +90,11 @@ def test_weights_realize_each_labeling_with_sign_zero_negative():
 
 
 def test_stop_limit_and_bad_input():
+    cancelled = Budget()
+    cancelled.cancel()
     with pytest.raises(StopRequested):
+        ht.separable_dichotomies(cube(4), budget=cancelled)
+    with pytest.warns(DeprecationWarning), pytest.raises(StopRequested):
         ht.separable_dichotomies(cube(4), stop=lambda: True)
     with pytest.raises(ht.HardTargetError, match="more than 100"):
         ht.separable_dichotomies(cube(4), limit=100)
@@ -124,7 +129,7 @@ def test_exhaustive_minimum_matches_brute_force(seed, width):
     assert r.status in ("optimal", "infeasible")
     assert r.loss == brute_min_errors(p.X, p.t, width)
     if r.loss == 0:
-        assert ht.verify(p, r.targets).feasible
+        assert ht.verify_targets(p, r.targets).feasible
 
 
 def test_exhaustive_proves_the_minimal_width_of_parity_4():
@@ -133,7 +138,7 @@ def test_exhaustive_proves_the_minimal_width_of_parity_4():
     r3 = ht.solve(p, (3,), "exhaustive", progress=False)
     assert r3.status == "infeasible" and r3.loss == 1
     r4 = ht.solve(p, (4,), "exhaustive", progress=False)
-    assert r4.status == "optimal" and ht.verify(p, r4.targets).feasible
+    assert r4.status == "optimal" and ht.verify_targets(p, r4.targets).feasible
 
 
 def test_exhaustive_minimum_on_parity_3_width_2_matches_brute_force():

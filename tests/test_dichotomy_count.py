@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import hardtarget as ht
+from hardtarget.budget import Budget
 from hardtarget.errors import StopRequested
 from hardtarget.search import dichotomies
 from hardtarget.search.dichotomies import cover_count, separable_dichotomies
@@ -60,5 +61,7 @@ def test_a_limit_that_is_hit_raises_never_truncates(monkeypatch):
 
 
 def test_count_can_be_stopped():
+    cancelled = Budget()
+    cancelled.cancel()
     with pytest.raises(StopRequested):
-        separable_dichotomies(_cube(5), count_only=True, stop=lambda: True)
+        separable_dichotomies(_cube(5), count_only=True, budget=cancelled)

@@ -19,6 +19,7 @@ RUN_AS_WRITTEN = [
     "guide/strategies.md",
     "guide/verifying.md",
     "guide/dask.md",
+    "guide/budgets.md",
 ]
 
 

@@ -477,7 +477,7 @@ def test_verify_sat_never_claims_agreement_on_a_verdict_for_bounded_weights(caps
     spec = "planted:4-3-1:100:1"
     code, out, _ = _cli(["verify", "-p", spec, "--sat", "cpsat", "--time-limit", "10"], capsys)
     p = ht.load_problem(spec)
-    assert ht.verify(p, p.planted["targets"]).feasible  # the LP: feasible for real weights
+    assert ht.verify_targets(p, p.planted["targets"]).feasible  # the LP: feasible for real weights
     last = out.strip().splitlines()[-1]
     assert "agrees" not in last and "infeasible for integer weights bounded by 7" in last
     assert "not decided for real weights" in last and code == 0
@@ -485,22 +485,36 @@ def test_verify_sat_never_claims_agreement_on_a_verdict_for_bounded_weights(caps
 
 # -- Ctrl-C with --jobs: the members return their best so far --------------------------------
 def test_a_loky_member_stops_with_its_best_so_far_once_the_stop_file_exists(tmp_path):
+    from hardtarget.budget import FileChannel, RemoteBudget
     from hardtarget.search.api import prepare_search
-    from hardtarget.search.portfolio import _run_file_watched
+    from hardtarget.search.base import run_strategy
 
     stop = tmp_path / "stop"
-    stop.touch()  # the parent saw Ctrl-C
     slow = {"max_size": 1e30, "dichotomies": False, "symmetry": False, "prune": False}
-    strat, ctx = prepare_search(
-        ht.load_problem("parity:4"), (3,), "exhaustive", progress=False, **slow
-    )
-    r = _run_file_watched(strat, ctx, str(stop))  # no time limit: only the stop file ends it
-    assert r.status == "interrupted"
+    with RemoteBudget(channel=FileChannel(str(stop))).open(poll=0.01) as budget:
+        strat, ctx = prepare_search(
+            ht.load_problem("parity:4"),
+            (3,),
+            "exhaustive",
+            progress=False,
+            run_budget=budget,
+            **slow,
+        )
+        real = ctx.evaluator.evaluate
+
+        def evaluate(*args, **kwargs):
+            stop.touch()  # the parent saw Ctrl-C while the member runs
+            return real(*args, **kwargs)
+
+        ctx.evaluator.evaluate = evaluate
+        r = run_strategy(strat, ctx)  # no time limit: only the stop file ends it
+    assert r.status == "interrupted" and r.network is not None
 
 
 def test_the_portfolio_keeps_collecting_after_ctrl_c(tmp_path):
     import signal
 
+    from hardtarget.budget import Budget, FileChannel
     from hardtarget.search.portfolio import _collect
 
     p = ht.load_problem("xor")
@@ -514,7 +528,9 @@ def test_the_portfolio_keeps_collecting_after_ctrl_c(tmp_path):
         yield 1, done_first.__class__(**{**done_first.__dict__, "status": "interrupted"})
         yield 0, done_first.__class__(**{**done_first.__dict__, "status": "interrupted"})
 
-    done, first, interrupted = _collect(stream(), 2, "loky", str(stop))
+    budget = Budget()
+    done, first, interrupted = _collect(stream(), 2, "loky", budget, FileChannel(str(stop)))
+    assert budget.cancelled
     assert seen == [True] and interrupted and sorted(done) == [0, 1]
 
 

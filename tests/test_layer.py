@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import hardtarget as ht
-from hardtarget.errors import StopRequested
+from hardtarget.budget import Budget, BudgetExhausted, Interrupted
 from hardtarget.units import (
     UnitCache,
     error_count,
@@ -15,7 +15,7 @@ from hardtarget.units import (
     solve_unit,
 )
 
-from .helpers import linprog_separable
+from .helpers import counted, linprog_separable
 
 
 def _layer(seed=0, m=40, n=3, k=6):
@@ -57,35 +57,29 @@ def test_refine_keeps_the_verdict_and_takes_fewer_errors():
             assert ht.check_certificate_support(X, T[:, j], r.certificate)
 
 
-def test_stop_is_asked_between_units_newton_steps_and_lp_solves():
+def test_the_budget_is_asked_between_units_newton_steps_and_lp_solves():
     rng = np.random.default_rng(0)
     X, T = _layer(3)
-    with pytest.raises(StopRequested):
-        solve_layer(X, T, "lp", stop=lambda: True)
-    calls = {"n": 0}
-
-    def stop_on(k):
-        calls["n"] = 0
-
-        def stop():
-            calls["n"] += 1
-            return calls["n"] >= k
-
-        return stop
-
+    cancelled = Budget()
+    cancelled.cancel()
+    with pytest.raises(Interrupted):
+        solve_layer(X, T, "lp", budget=cancelled)
     # a large separable unit (Newton needs 6 steps): one step per kernel call, asked in between
     A = rng.normal(size=(1000, 100))
     t = np.where(A @ rng.normal(size=100) > 0, 1, -1)
-    with pytest.raises(StopRequested, match="Newton"):
-        solve_unit(A, t, stop=stop_on(4))
-    assert calls["n"] == 4
-    assert solve_unit(A, t, stop=lambda: False).separable is True
+    budget, looks = counted(4)
+    with pytest.raises(BudgetExhausted):
+        solve_unit(A, t, budget=budget)
+    assert looks.calls == 4  # before the solve, then before Newton steps 1 to 3
+    assert solve_unit(A, t, budget=counted()[0]).separable is True
     # HiGHS asks at its interrupt checks
     A = rng.normal(size=(3000, 60))
     t = rng.choice([-1, 1], size=3000)
-    with pytest.raises(StopRequested, match="LP"):
-        solve_unit(A, t, "lp", stop=stop_on(3))
-    assert solve_unit(A[:50], t[:50], "lp", stop=lambda: False).separable is not None
+    budget, looks = counted(3)
+    with pytest.raises(BudgetExhausted):
+        solve_unit(A, t, "lp", budget=budget)
+    assert looks.calls >= 3  # (HiGHS' interrupted LP is checked once more)
+    assert solve_unit(A[:50], t[:50], "lp", budget=counted()[0]).separable is not None
 
 
 def test_bad_layer_input():
@@ -154,14 +148,9 @@ def test_hyphenated_loss_names_are_accepted_at_the_edges():
 def test_a_stopped_layer_keeps_the_units_it_solved_in_the_cache():
     X, T = _layer(8)
     cache = UnitCache()
-    calls = {"n": 0}
-
-    def stop():
-        calls["n"] += 1
-        return calls["n"] > 3  # asked once before each unit: three units, then stop
-
-    with pytest.raises(StopRequested):
-        solve_layer(X, T, "lp", cache=cache, stop=stop)
+    budget, _ = counted(4)  # asked once before each unit: three units, then stop
+    with pytest.raises(BudgetExhausted):
+        solve_layer(X, T, "lp", cache=cache, budget=budget)
     assert len(cache) == 3
     assert [r.separable for r in solve_layer(X, T[:, :3], "lp", cache=cache)] == [
         solve_unit(X, T[:, j], "lp").separable for j in range(3)
@@ -174,21 +163,11 @@ def test_large_perceptron_units_ask_stop_between_epochs():
     rng = np.random.default_rng(9)
     A = rng.normal(size=(4000, 300))
     t = rng.choice([-1, 1], size=4000)  # not separable: the perceptron runs all its epochs
-    calls = {"n": 0}
-
-    def count():
-        calls["n"] += 1
-        return False
-
-    r = solve_unit(A, t, "perceptron", max_epochs=30, stop=count)
+    budget, looks = counted()
+    r = solve_unit(A, t, "perceptron", max_epochs=30, budget=budget)
     plain = solve_unit(A, t, "perceptron", max_epochs=30)
     assert np.array_equal(r.weights, plain.weights) and r.errors == plain.errors
-    assert calls["n"] == 5  # before the solve, then before each of 4 chunks of 8 epochs
-    calls["n"] = 0
-
-    def stop():
-        calls["n"] += 1
-        return calls["n"] > 2
-
-    with pytest.raises(StopRequested, match="perceptron"):
-        solve_unit(A, t, "perceptron", max_epochs=12, stop=stop)
+    assert looks.calls == 5  # before the solve, then before each of 4 chunks of 8 epochs
+    budget, looks = counted(3)
+    with pytest.raises(BudgetExhausted):
+        solve_unit(A, t, "perceptron", max_epochs=12, budget=budget)

@@ -47,7 +47,7 @@ def test_loky_and_dask_give_the_serial_answer(cluster, monkeypatch):
     p = ht.load_problem("parity:3")
     serial = portfolio(p, (3,), MEMBERS)
     assert serial.info["backend"] == "serial"
-    assert ht.verify(p, serial.targets).feasible == (serial.loss == 0)
+    assert ht.verify_targets(p, serial.targets).feasible == (serial.loss == 0)
     same(portfolio(p, (3,), MEMBERS, jobs=2), serial)
     same(portfolio(p, (3,), MEMBERS, scheduler=cluster.scheduler_address), serial)
     monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
@@ -84,8 +84,8 @@ def test_a_decisive_member_stops_the_ones_after_it():
 
 
 class _Clock:
-    """A fake ``time`` module for the portfolio: ``time()`` moves by ``step`` at each look
-    and otherwise only when told."""
+    """A fake ``time`` module for the portfolio (and its budget's clock): ``time()`` moves
+    by ``step`` at each look and otherwise only when told."""
 
     def __init__(self, now: float = 1000.0, step: float = 0.0):
         self.now, self.step = now, step
@@ -97,29 +97,37 @@ class _Clock:
 
 def test_every_member_gets_the_time_left_and_none_starts_after_the_deadline(monkeypatch):
     # the budget logic with an injected clock: each member here "takes" 2 s of it
+    from hardtarget.budget import Budget
     from hardtarget.search import portfolio as pf
 
     clock, limits = _Clock(), []
     real = pf.prepare_search
 
-    def prepare(*args, time_limit=None, **kw):
-        limits.append(time_limit)
+    def prepare(*args, run_budget=None, **kw):
+        limits.append(run_budget.remaining())
         clock.now += 2.0
-        return real(*args, time_limit=time_limit, **kw)
+        return real(*args, run_budget=run_budget, **kw)
 
     monkeypatch.setattr(pf, "time", clock)
     monkeypatch.setattr(pf, "prepare_search", prepare)
     # parity:5 at width 2 never fits: no member is decisive
     members = [Member("hill", seed, {"init": "random"}) for seed in range(4)]
-    r = portfolio(ht.load_problem("parity:5"), (2,), members, time_limit=5, max_states=3)
+    budget = Budget(time_limit=5, clock=clock.time)
+    r = portfolio(ht.load_problem("parity:5"), (2,), members, run_budget=budget, max_states=3)
     assert limits == [5.0, 3.0, 1.0]  # the fourth member would start past the deadline
     assert [m["member"] for m in r.info["members"]] == [str(m) for m in members[:3]]
     assert all(m["status"] == "time_limit" for m in r.info["members"])  # the state limit
     assert r.wall_time == 6.0  # the portfolio's own clock
-    monkeypatch.setattr(pf, "time", _Clock(step=10.0))  # every member looks past the deadline
+    clock = _Clock(step=10.0)  # every member looks past the deadline
+    monkeypatch.setattr(pf, "time", clock)
     limits.clear()
     with pytest.raises(ht.HardTargetError, match="no portfolio member finished"):
-        portfolio(ht.load_problem("parity:5"), (2,), members, time_limit=5)
+        portfolio(
+            ht.load_problem("parity:5"),
+            (2,),
+            members,
+            run_budget=Budget(time_limit=5, clock=clock.time),
+        )
     assert limits == []
 
 
@@ -149,6 +157,8 @@ def test_bad_portfolios_are_refused():
         portfolio(p, (2,), [Member("beam", 0, {"width": 0})])
     with pytest.raises(ht.HardTargetError, match="jobs must be"):
         portfolio(p, (2,), jobs=0)
+    with pytest.raises(ht.HardTargetError, match="time_limit must be"):
+        portfolio(p, (2,), time_limit="soon")
 
 
 @pytest.mark.slow  # worker processes or a Dask cluster
@@ -219,8 +229,8 @@ def test_dask_members_after_a_decisive_one_are_stopped(cluster):
 
 @pytest.mark.slow  # worker processes or a Dask cluster
 def test_bench_grid_on_dask_gives_the_serial_rows(cluster, tmp_path, monkeypatch):
-    from hardtarget.bench import run_suite
     from hardtarget.cli import main
+    from hardtarget.compare import run_suite
 
     suite = [("xor", (2,)), ("parity:3", (3,))]
     kw = {"strategies": ["exhaustive", "sat", "hill"], "seeds": (0, 1), "time_limit": 20}
@@ -240,7 +250,7 @@ def test_bench_grid_on_dask_gives_the_serial_rows(cluster, tmp_path, monkeypatch
 def test_an_abandoned_dask_bench_grid_stops_its_running_tasks(cluster):
     from distributed import Client
 
-    from hardtarget.bench import run_suite
+    from hardtarget.compare import run_suite
 
     def interrupt(row):  # Ctrl-C as soon as the first row is in
         raise KeyboardInterrupt

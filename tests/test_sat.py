@@ -32,7 +32,7 @@ def check_result(p, r):
         assert np.sum(r.network.predict(p.X) != p.t) == r.loss
     if r.success:
         assert r.loss == 0 and np.array_equal(r.network.predict(p.X), p.t)
-        assert ht.verify(p, r.targets).feasible
+        assert ht.verify_targets(p, r.targets).feasible
     if r.strategy == "sat-lp":
         for c in r.info["certificates"]:
             assert check_certificate_support(
@@ -183,7 +183,7 @@ def test_sat_verify_cross_checks_the_lp(seed, backend):
     r = sat_verify(p, T, backend=backend)
     assert r.agree
     if backend == "cpsat":
-        assert r.exact and r.feasible == bool(ht.verify(p, T).feasible)
+        assert r.exact and r.feasible == bool(ht.verify_targets(p, T).feasible)
 
 
 # -- objectives, options, budgets -------------------------------------------------------------
@@ -363,17 +363,18 @@ def test_ctrl_c_inside_a_solver_returns_interrupted(strategy):
 @pytest.mark.parametrize("opts", [{"first_pass": False}, {"backend": "pysat"}])
 def test_the_budget_is_checked_while_the_model_is_built(opts, monkeypatch):
     # a budget that runs out at its 50th look: only building the model looks that often
-    from hardtarget.search.context import BudgetExhausted, SearchContext
+    from hardtarget.budget import Budget, BudgetExhausted
 
     looks = {"n": 0}
 
-    def check(self):
-        looks["n"] += 1
-        if looks["n"] >= 50:
-            raise BudgetExhausted("time limit of 1 s reached")
+    class Looked(Budget):
+        def check(self):
+            looks["n"] += 1
+            if looks["n"] >= 50:
+                raise BudgetExhausted("time limit of 1 s reached")
+            super().check()
 
-    monkeypatch.setattr(SearchContext, "check_budget", check)
-    r = solve(ht.load_problem("parity:5"), (4,), "sat", time_limit=1, **opts)
+    r = solve(ht.load_problem("parity:5"), (4,), "sat", run_budget=Looked(time_limit=1), **opts)
     assert looks["n"] == 50 and r.status == "time_limit"
     assert "solver_status" not in r.info  # the solver never ran
     assert r.network is None and "no network was found" in r.message

@@ -1,7 +1,7 @@
 """Search at scale (issue 19): budgets checked at a fine grain, memory refused up front.
 
-Contracts are checked with fake clocks, stop callbacks that say stop after N calls and
-injected memory figures, never with wall-clock time.
+Contracts are checked with fake clocks, budgets cancelled at a chosen point and injected
+memory figures, never with wall-clock time.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import pytest
 
 import hardtarget as ht
 from hardtarget.activations import get_activation
+from hardtarget.budget import Budget, BudgetExhausted, EpochGuard
 from hardtarget.cli import main
 from hardtarget.errors import HardTargetError
-from hardtarget.search import context as context_mod
 from hardtarget.search import init, local, scale
 from hardtarget.search.api import prepare_search
 from hardtarget.search.base import run_strategy
@@ -58,75 +58,109 @@ def test_blocked_random_start_thresholds_at_the_median(monkeypatch):
     assert np.array_equal(T[0], np.where(Z + W[-1] > 0, 1, -1))
 
 
-def test_a_stop_ends_the_training_within_one_row_block(monkeypatch):
+def test_a_cancel_ends_the_training_within_one_row_block(monkeypatch):
     p = ht.load_problem("planted:6-4-1:300:2")
     monkeypatch.setattr(init, "_BLOCK_ENTRIES", 64)  # 60 blocks per pass
+    budget = Budget()
     passes = []
     real = init._forward
-    monkeypatch.setattr(init, "_forward", lambda X, Ws, act: passes.append(1) or real(X, Ws, act))
-    asked = []
 
-    def stop():  # says stop from its 100th call on
-        asked.append(len(passes))
-        return len(asked) >= 100
+    def forward(X, Ws, act):  # the 100th block of rows scored (in the 2nd pass) cancels
+        passes.append(1)
+        if len(passes) == 100:
+            budget.cancel()
+        return real(X, Ws, act)
 
-    Ws, T = init.start_network(p, (4,), SIGN, np.random.default_rng(0), "anneal", stop=stop)
-    assert len(asked) == 100  # not asked again after it said stop
-    assert len(passes) == asked[-1]  # no block of rows after that
+    monkeypatch.setattr(init, "_forward", forward)
+    Ws, T = init.start_network(p, (4,), SIGN, np.random.default_rng(0), "anneal", budget)
+    assert len(passes) == 100  # no block of rows after that
     assert T[0].shape == (300, 4)
 
 
 def test_the_first_scoring_pass_is_not_cut(monkeypatch):
-    # a start must have targets: a stop that always says stop still gets one full pass
+    # a start must have targets: a cancelled budget still gets one full pass
     p = ht.load_problem("planted:6-4-1:300:2")
     monkeypatch.setattr(init, "_BLOCK_ENTRIES", 64)
-    Ws, T = init.start_network(p, (4,), SIGN, np.random.default_rng(0), "anneal", stop=lambda: True)
+    cancelled = Budget()
+    cancelled.cancel()
+    Ws, T = init.start_network(p, (4,), SIGN, np.random.default_rng(0), "anneal", cancelled)
     W = Ws[0]
     assert np.array_equal(T[0], np.where(p.X @ W[:-1] + W[-1] > 0, 1, -1))
 
 
-# -- the epoch stop predicts the next step from the longest so far --------------------------
+# -- the epoch guard predicts the next step from the longest so far --------------------------
 class FakeClock:
     def __init__(self):
         self.now = 0.0
 
-    def perf_counter(self) -> float:
+    def __call__(self) -> float:
         return self.now
 
 
-def test_epoch_stop_stops_before_a_step_would_cross_the_deadline(monkeypatch):
+def test_epoch_guard_stops_before_a_step_would_cross_the_deadline():
     clock = FakeClock()
-    monkeypatch.setattr(context_mod, "time", clock)
-    _, ctx = prepare_search(ht.load_problem("xor"), (2,), "hill", time_limit=10, progress=False)
-    stop = ctx.epoch_stop(0.5)  # deadline at 5 s
+    run = Budget(time_limit=10, clock=clock)
+    guard = EpochGuard(run.child(share=0.5))  # a start's share: deadline at 5 s
     answers = []
     for t in (1.0, 2.0, 3.0, 3.5, 4.0):  # steps of 1 s: the one from 4 s would end at 5 s
         clock.now = t
-        answers.append(stop())
+        answers.append(guard.over())
     assert answers == [False, False, False, False, True]
-    ctx.close()
+    assert not run.stopped()
 
 
-def test_epoch_stop_sees_a_signal_and_the_state_limit(monkeypatch):
+def test_epoch_guard_sees_a_cancel_and_the_state_limit():
+    run = Budget(max_states=2, clock=FakeClock())
+    guard = EpochGuard(run.child())
+    assert not guard.over()
+    run.spend(2)
+    assert guard.over()
+    run.spend(-2)
+    assert not guard.over()
+    run.cancel()  # a signal: the run's budget, and with it the phase's, is cancelled
+    assert guard.over()
+
+
+def test_the_start_gets_its_share_of_the_run_and_evaluations_count_states(monkeypatch):
     clock = FakeClock()
-    monkeypatch.setattr(context_mod, "time", clock)
-    _, ctx = prepare_search(ht.load_problem("xor"), (2,), "hill", max_states=2, progress=False)
-    stop = ctx.epoch_stop()
-    assert not stop()
-    ctx.evaluator.states_evaluated = 2
-    assert stop()
-    ctx.evaluator.states_evaluated = 0
-    ctx.signals.request()
-    assert stop()
+    budget = Budget(time_limit=10, max_states=3, clock=clock)
+    _, ctx = prepare_search(
+        ht.load_problem("xor"), (2,), "hill", run_budget=budget, progress=False, init="random"
+    )
+    assert ctx.budget is budget
+    seen = []
+    real = init.start_network
+
+    def start_network(*args, **kwargs):
+        seen.append(args[5])  # the start's budget
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(init, "start_network", start_network)
+    clock.now = 2.0
+    ctx.start_state("random")
+    (phase,) = seen
+    assert phase.remaining() == pytest.approx(4.0)  # START_SHARE (half) of the 8 s left
+    assert budget.states == ctx.evaluator.states_evaluated == 1
+    phase.cancel()
+    assert not budget.cancelled  # a phase's cancel stays in the phase
     ctx.close()
 
 
 # -- a cut first state leaves the start network ----------------------------------------------
 @pytest.mark.parametrize("strategy", ["hill", "beam", "madaline", "ftprop"])
-def test_a_cut_first_evaluation_returns_the_start_network(strategy):
+def test_a_cut_first_evaluation_returns_the_start_network(monkeypatch, strategy):
     p = ht.load_problem("planted:6-4-1:200:0")
-    strat, ctx = prepare_search(p, (4,), strategy, time_limit=1000, progress=False, init="random")
-    ctx.evaluator.stop = lambda: True  # the budget expires before the first unit solve
+    clock = FakeClock()
+    budget = Budget(time_limit=1000, clock=clock)
+    strat, ctx = prepare_search(p, (4,), strategy, run_budget=budget, progress=False, init="random")
+    real = init.start_network
+
+    def start_network(*args, **kwargs):  # the budget expires before the first unit solve
+        out = real(*args, **kwargs)
+        clock.now = 2000.0
+        return out
+
+    monkeypatch.setattr(init, "start_network", start_network)
     r = run_strategy(strat, ctx)
     assert r.status == "time_limit" and r.states_evaluated == 0
     assert r.info["best_is_start_network"] is True
@@ -229,18 +263,18 @@ def test_an_encoding_past_the_literal_range_is_refused(monkeypatch):
 # -- the exact strategies' model builders ask the budget ------------------------------------
 @pytest.mark.parametrize("strategy", ["sat", "sat-lp"])
 def test_building_a_sat_model_asks_the_budget(strategy):
-    from hardtarget.search.context import BudgetExhausted
-
     p = ht.load_problem("planted:6-4-1:6000:0")  # 6,000 distinct rows, no first pass
-    strat, ctx = prepare_search(p, (3,), strategy, time_limit=1000, progress=False)
     asked = []
 
-    def check_budget():  # a budget that expires at its 3rd look
-        asked.append(inspect.stack()[1].function)
-        if len(asked) >= 3:
-            raise BudgetExhausted("time limit of 1000 s reached")
+    class Asked(Budget):
+        def check(self) -> None:  # a budget that expires at its 3rd look
+            asked.append(inspect.stack()[1].function)
+            if len(asked) >= 3:
+                raise BudgetExhausted("time limit of 1000 s reached")
+            super().check()
 
-    ctx.check_budget = check_budget
+    budget = Asked(time_limit=1000)
+    strat, ctx = prepare_search(p, (3,), strategy, run_budget=budget, progress=False)
     r = run_strategy(strat, ctx)
     assert r.status == "time_limit" and len(asked) == 3
     assert r.states_evaluated == 0  # stopped while building, before any state
@@ -266,9 +300,19 @@ def test_beam_keeps_the_width_best_like_a_stable_sort(width):
 def test_a_stopped_random_start_keeps_threshold_zero_for_the_units_not_reached(monkeypatch):
     p = ht.load_problem("planted:5-3-1:400:1")
     monkeypatch.setattr(init, "_BLOCK_ENTRIES", 800)  # 2 units per median chunk
-    asked = []
-    stop = lambda: asked.append(1) or len(asked) >= 2  # noqa: E731 (stop at the 2nd look)
-    Ws, T = init.start_network(p, (6,), SIGN, np.random.default_rng(3), "random", stop=stop)
+    budget = Budget()
+    chunks = []
+    real = init.matmul
+
+    def matmul(a, b):  # the 2nd chunk of units cancels: the guard asked before the 3rd stops
+        chunks.append(1)
+        if len(chunks) == 2:
+            budget.cancel()
+        return real(a, b)
+
+    monkeypatch.setattr(init, "matmul", matmul)
+    Ws, T = init.start_network(p, (6,), SIGN, np.random.default_rng(3), "random", budget)
+    assert len(chunks) == 2
     W = Ws[0]
     Z = p.X @ W[:-1]
     np.testing.assert_allclose(W[-1, :2], -np.median(Z[:, :2], axis=0))  # the first chunk

@@ -23,7 +23,7 @@ def test_parity_n_with_n_units_is_found_by_the_staircase(strategy, n):
     assert (r.status, r.loss) == ("optimal", 0)
     assert r.info["found_by"] == "staircase first pass"
     assert np.array_equal(r.network.predict(p.X), p.t)
-    assert ht.verify(p, r.targets).feasible
+    assert ht.verify_targets(p, r.targets).feasible
 
 
 def test_a_symmetric_function_in_0_1_inputs_and_wider_layers():

@@ -1,8 +1,10 @@
 """Stops inside the unit solvers: descent epochs, lock-step perceptron epochs, the QP.
 
-A stop that fires after N questions raises StopRequested from inside the solve (the
-count shows it was asked mid-solve); a stop that never fires changes nothing, bit for
-bit.  The chunk sizes are patched small so that the problems stay tiny.
+The solvers get a :class:`~hardtarget.budget.Budget` whose injected clock moves one
+second at every look: a budget of N seconds runs out at its N-th look and raises
+BudgetExhausted from inside the solve (the count shows it was asked mid-solve); a
+budget that never runs out changes nothing, bit for bit.  The chunk sizes are patched
+small so that the problems stay tiny.
 """
 
 from __future__ import annotations
@@ -13,21 +15,10 @@ import numpy as np
 import pytest
 
 from hardtarget import check_certificate_support
-from hardtarget.errors import StopRequested
-from hardtarget.units import CertificateStore, _kernels, _stop, lp, solve_layer, solve_unit, solvers
+from hardtarget.budget import Budget, BudgetExhausted, Interrupted
+from hardtarget.units import CertificateStore, _kernels, lp, solve_layer, solve_unit, solvers
 
-from .helpers import linprog_separable, separates
-
-
-class Stop:
-    """A stop callback that says stop at its ``after``-th question (never if None)."""
-
-    def __init__(self, after: int | None = None):
-        self.after, self.calls = after, 0
-
-    def __call__(self) -> bool:
-        self.calls += 1
-        return self.after is not None and self.calls >= self.after
+from .helpers import counted, linprog_separable, separates
 
 
 def same(a, b) -> bool:
@@ -64,33 +55,36 @@ def test_descent_in_chunks_is_bit_identical(small_descent_chunks, loss):
     w[::5] = 0.0  # samples that do not constrain the unit
     for j in range(2):
         plain = solve_unit(X, T[:, j], loss, sample_weight=w, max_epochs=20, seed=3)
-        stop = Stop()
-        chunked = solve_unit(X, T[:, j], loss, sample_weight=w, max_epochs=20, seed=3, stop=stop)
+        budget, looks = counted()
+        chunked = solve_unit(
+            X, T[:, j], loss, sample_weight=w, max_epochs=20, seed=3, budget=budget
+        )
         assert same(plain, chunked)
-        assert stop.calls == 1 + -(-plain.iterations // 2)  # before the unit, then per 2 epochs
+        assert looks.calls == 1 + -(-plain.iterations // 2)  # before the unit, then per 2 epochs
     assert chunked.errors > 0  # random labels: the descent ran all epochs in 10 chunks
-    assert stop.calls == 11
+    assert looks.calls == 11
 
 
 def test_descent_stops_between_chunks(small_descent_chunks):
     X, T = data(300, 3, 2)
-    stop = Stop(after=4)  # before the unit, then epochs 0-1, 2-3, and here
-    with pytest.raises(StopRequested, match="hinge descent"):
-        solve_unit(X, T[:, 1], "hinge", max_epochs=20, stop=stop)
-    assert stop.calls == 4
+    budget, looks = counted(4)  # before the unit, then epochs 0-1, 2-3, and here
+    with pytest.raises(BudgetExhausted, match="time limit of 4 s"):
+        solve_unit(X, T[:, 1], "hinge", max_epochs=20, budget=budget)
+    assert looks.calls == 4
 
 
 def test_layer_refinement_stops_inside_its_descent(small_descent_chunks):
     X, T = data(300, 3, 1, seed=1)
     T[:7, 0] *= -1  # not separable: the perceptron's weights get refined by the hinge
     plain = solve_layer(X, T, "perceptron", refine=True, max_epochs=10)
-    stop = Stop()
-    assert same(plain[0], solve_layer(X, T, "perceptron", refine=True, max_epochs=10, stop=stop)[0])
-    assert stop.calls == 1 + 1 + 25  # before the layer, before the hinge, 50 epochs in 25 calls
-    stop = Stop(after=4)
-    with pytest.raises(StopRequested, match="hinge descent"):
-        solve_layer(X, T, "perceptron", refine=True, max_epochs=10, stop=stop)
-    assert stop.calls == 4
+    budget, looks = counted()
+    got = solve_layer(X, T, "perceptron", refine=True, max_epochs=10, budget=budget)
+    assert same(plain[0], got[0])
+    assert looks.calls == 1 + 1 + 25  # before the layer, before the hinge, 50 epochs in 25 calls
+    budget, looks = counted(4)
+    with pytest.raises(BudgetExhausted):
+        solve_layer(X, T, "perceptron", refine=True, max_epochs=10, budget=budget)
+    assert looks.calls == 4
 
 
 def lockstep_chunks(monkeypatch, m: int, n: int, k: int, epochs: int) -> None:
@@ -103,10 +97,10 @@ def test_layer_perceptron_in_chunks_is_bit_identical(monkeypatch, k):
     X, T = data(200, 3, k)
     lockstep_chunks(monkeypatch, 200, 3, k, epochs=3)
     plain = solve_layer(X, T, "perceptron", max_epochs=30)
-    stop = Stop()
-    chunked = solve_layer(X, T, "perceptron", max_epochs=30, stop=stop)
+    budget, looks = counted()
+    chunked = solve_layer(X, T, "perceptron", max_epochs=30, budget=budget)
     assert all(same(a, b) for a, b in zip(plain, chunked))
-    assert stop.calls == 10  # before the layer, then between the 10 chunks of 3 epochs
+    assert looks.calls == 10  # before the layer, then between the 10 chunks of 3 epochs
     Xt = np.hstack([X, np.ones((200, 1))])
     assert chunked[0].separable and np.all(np.sign(Xt @ chunked[0].weights) == T[:, 0])
     assert all(
@@ -121,7 +115,7 @@ def test_layer_auto_in_chunks_is_bit_identical(monkeypatch):
     calls = []
     chunk = _kernels.lockstep_epochs
     monkeypatch.setattr(_kernels, "lockstep_epochs", lambda *a: calls.append(a[2]) or chunk(*a))
-    assert all(same(a, b) for a, b in zip(plain, solve_layer(X, T, "auto", stop=Stop())))
+    assert all(same(a, b) for a, b in zip(plain, solve_layer(X, T, "auto", budget=counted()[0])))
     assert calls[:4] == [0, 2, 4, 6]  # the units run 8 epochs at least, 2 per call
     assert plain[0].separable and all(r.separable is False for r in plain[1:])  # random labels
 
@@ -129,10 +123,10 @@ def test_layer_auto_in_chunks_is_bit_identical(monkeypatch):
 def test_layer_perceptron_stops_between_chunks(monkeypatch):
     X, T = data(200, 3, 6)
     lockstep_chunks(monkeypatch, 200, 3, 6, epochs=3)
-    stop = Stop(after=3)
-    with pytest.raises(StopRequested, match="layer's perceptron"):
-        solve_layer(X, T, "perceptron", max_epochs=30, stop=stop)
-    assert stop.calls == 3
+    budget, looks = counted(3)
+    with pytest.raises(BudgetExhausted):
+        solve_layer(X, T, "perceptron", max_epochs=30, budget=budget)
+    assert looks.calls == 3
 
 
 @pytest.fixture
@@ -146,10 +140,10 @@ def interruptible_qp(monkeypatch):
 def test_max_margin_qp_with_a_stop_is_bit_identical(interruptible_qp):
     X, t = interruptible_qp
     plain = solve_unit(X, t, "lp")
-    stop = Stop()
-    assert same(plain, solve_unit(X, t, "lp", stop=stop))
+    budget, looks = counted()
+    assert same(plain, solve_unit(X, t, "lp", budget=budget))
     assert plain.separable and plain.margin > 0
-    assert stop.calls > 1
+    assert looks.calls > 1
 
 
 def test_max_margin_qp_stops_mid_solve(interruptible_qp):
@@ -158,10 +152,10 @@ def test_max_margin_qp_stops_mid_solve(interruptible_qp):
     tf = t.astype(np.float64)
     want = lp._qp_max_margin(A1, tf)
     busy = lp._highs()
-    stop = Stop(after=3)
-    with _stop.stopping(stop), pytest.raises(StopRequested, match="QP"):
-        lp._qp_max_margin(A1, tf)
-    assert stop.calls == 3
+    budget, looks = counted(3)
+    with pytest.raises(BudgetExhausted):
+        lp._qp_max_margin(A1, tf, budget=budget)
+    assert looks.calls == 3
     assert lp._highs() is not busy  # the abandoned solve keeps its own Highs object
     for th in threading.enumerate():
         if th.name == "hardtarget-qp":
@@ -177,8 +171,43 @@ def test_warm_started_large_lps_agree_with_scipy_linprog(monkeypatch):
     store.nearest_basis = lambda t: warm.append(nearest(t)) or warm[-1]
     for i in np.random.default_rng(4).choice(300, 12, replace=False):
         u[i] *= -1
-        with _stop.stopping(Stop()):
-            sep, w, cert = lp.lp_separate(X, u.astype(np.float64), False, store)
+        sep, w, cert = lp.lp_separate(X, u.astype(np.float64), False, store, budget=counted()[0])
         assert sep is linprog_separable(X, u)
         assert separates(w, X, u) if sep else check_certificate_support(X, u, cert)
     assert sum(b is not None for b in warm) >= 11  # every LP after the first starts warm
+
+
+def test_a_cancel_from_another_thread_stops_a_large_lp_mid_solve(monkeypatch):
+    # the HiGHS interrupt callback asks the budget; a cancel (Ctrl-C, a portfolio) ends it
+    monkeypatch.setattr(lp, "INTERRUPT_MIN_ENTRIES", 0)
+    X, T = data(400, 3, 2)
+    budget = Budget()
+    budget.cancel("stop now")
+    with pytest.raises(Interrupted, match="stop now"):
+        solve_unit(X, T[:, 1], "lp", budget=budget)
+    asked = []
+
+    class Asked(Budget):
+        def stopped(self, within: float = 0.0) -> bool:
+            asked.append(1)
+            if len(asked) == 1:  # cancelled while HiGHS iterates (its callback asks)
+                self.cancel()
+            return super().stopped(within)
+
+    with pytest.raises(Interrupted):
+        lp.lp_separate(X, T[:, 1].astype(np.float64), False, budget=Asked())
+    assert asked
+
+
+def test_the_deprecated_stop_callback_still_stops_with_a_warning():
+    X, T = data(300, 3, 2)
+    with pytest.warns(DeprecationWarning, match="budget="), pytest.raises(Interrupted):
+        solve_unit(X, T[:, 1], "hinge", max_epochs=20, stop=lambda: True)
+    with pytest.warns(DeprecationWarning):
+        plain = solve_layer(X, T, "perceptron", max_epochs=5)
+        assert all(
+            same(a, b)
+            for a, b in zip(
+                plain, solve_layer(X, T, "perceptron", max_epochs=5, stop=lambda: False)
+            )
+        )

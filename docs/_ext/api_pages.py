@@ -19,6 +19,17 @@ MODULES = [
         "The names most work needs: ``import hardtarget as ht``.",
     ),
     (
+        "hardtarget.budget",
+        "hardtarget.budget",
+        "One deadline and cancel object for every layer: search, unit solvers, SAT "
+        "watchdogs, portfolio members, torch training, signals.",
+    ),
+    (
+        "hardtarget.labels",
+        "hardtarget.labels",
+        "Which class label each output stands for, and which one a prediction picks.",
+    ),
+    (
         "hardtarget.search",
         "hardtarget.search",
         "The combinatorial half: strategies, budgets, the search engine and its result.",

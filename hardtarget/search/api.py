@@ -159,24 +159,6 @@ def check_options(name: str, options: dict) -> dict:
     }
 
 
-def _hidden(hidden) -> tuple:
-    if hidden is None:
-        return ()
-    if isinstance(hidden, int):
-        hidden = (hidden,)
-    try:
-        widths = tuple(int(h) for h in hidden)
-    except (TypeError, ValueError):
-        raise HardTargetError(
-            f"hidden must be a width or a sequence of widths, got {hidden!r}"
-        ) from None
-    if any(h < 1 for h in widths):
-        raise HardTargetError(
-            f"every hidden layer needs width >= 1, got {widths}; use hidden=() for none"
-        )
-    return widths
-
-
 def solve(
     problem: Problem,
     hidden=(4,),
@@ -192,6 +174,7 @@ def solve(
     progress: bool | None = None,
     cache: UnitCache | None = None,
     sample_weight=None,
+    run_budget: Budget | None = None,
     **options,
 ) -> SearchResult:
     """Search hidden targets for a hard-threshold network and train it.
@@ -215,6 +198,11 @@ def solve(
         :func:`resolve_objective`.
     time_limit, max_states : budget; when hit, the best state so far is returned
         with status ``time_limit``.  Ctrl-C returns it with status ``interrupted``.
+    run_budget : :class:`~hardtarget.budget.Budget`, optional
+        A deadline and cancel object of the caller's (its clock runs from when it was
+        made): cancelling it from another thread ends the run as ``interrupted``; with
+        ``time_limit``/``max_states`` too, the run gets a child budget with those limits.
+        (Not ``budget``: that is an option of ``ftprop``.)
     seed : makes the run reproducible.
     sample_weight : (n_samples,) non-negative weights for the local strategies (``hill``,
         ``beam``, ``madaline``, ``ftprop``): the units and the loss weigh each sample;
@@ -250,6 +238,7 @@ def solve(
             progress=progress,
             cache=cache,
             sample_weight=sample_weight,
+            run_budget=run_budget,
             **options,
         )
     strat, ctx = prepare_search(
@@ -266,6 +255,7 @@ def solve(
         progress=progress,
         cache=cache,
         sample_weight=sample_weight,
+        run_budget=run_budget,
         **options,
     )
     return run_strategy(strat, ctx)
@@ -286,17 +276,18 @@ def prepare_search(
     progress: bool | None = None,
     cache: UnitCache | None = None,
     sample_weight=None,
+    run_budget: Budget | None = None,
     **options,
 ) -> tuple[Strategy, SearchContext]:
     """The validated strategy and the run context that :func:`solve` (same arguments)
     runs with ``run_strategy(strategy, context)``: a caller that holds the context can
-    stop the run from another thread (``context.signals.request()``).
+    stop the run from another thread (``context.budget.cancel()``).
 
     Parameters
     ----------
     problem, hidden, strategy, activation, solver, loss, time_limit, max_states, seed, progress
         As for :func:`solve`.
-    objective, sample_weight, cache, **options
+    objective, sample_weight, cache, run_budget, **options
         As for :func:`solve`.
 
     Returns
@@ -315,7 +306,7 @@ def prepare_search(
     _check_combination(strat, search_objective)
     ev = Evaluator(
         problem,
-        _hidden(hidden),
+        hidden,
         activation=activation,
         solver=solver,
         loss=loss,
@@ -323,7 +314,24 @@ def prepare_search(
         sample_weight=sample_weight,
         objective=search_objective,
     )
-    return strat, SearchContext(ev, Budget(time_limit, max_states), seed=seed, progress=progress)
+    return strat, SearchContext(
+        ev, budget_of_run(run_budget, time_limit, max_states), seed=seed, progress=progress
+    )
+
+
+def budget_of_run(
+    budget: Budget | None, time_limit: float | None, max_states: int | None
+) -> Budget:
+    """The budget of one run: ``Budget(time_limit, max_states)``, or with the caller's
+    ``budget`` a child of it with those limits (``budget`` itself without them)."""
+    own = Budget(time_limit, max_states)  # checks them
+    if budget is None:
+        return own
+    if not isinstance(budget, Budget):
+        raise HardTargetError(f"run_budget must be a hardtarget.budget.Budget, got {budget!r}")
+    if time_limit is None and max_states is None:
+        return budget
+    return budget.child(seconds=time_limit, max_states=max_states)
 
 
 def resolve_objective(strategy, objective, options: dict) -> tuple[str, dict]:

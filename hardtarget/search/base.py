@@ -273,18 +273,22 @@ def objective_info(objective: str, best) -> dict:
 
 @contextlib.contextmanager
 def _guard(ctx: SearchContext) -> Iterator[list]:
-    """Signals become a flag while the block runs; stops become a status (in ``out``)."""
+    """Signals cancel the run's budget while the block runs; stops become a status (in
+    ``out``): ``interrupted`` once the budget was cancelled, else ``time_limit``."""
     out: list = []
     with ctx.signals:
         try:
             yield out
-        except BudgetExhausted as exc:
-            out[:] = _stopped(ctx, "time_limit", str(exc))
+        except BudgetExhausted as exc:  # a forced state's grace ends after a cancel too
+            if ctx.budget.cancelled:
+                out[:] = _stopped(ctx, "interrupted", "interrupted by the user")
+            else:
+                out[:] = _stopped(ctx, "time_limit", str(exc))
         except (Interrupted, KeyboardInterrupt):
             out[:] = _stopped(ctx, "interrupted", "interrupted by the user")
-        except StopRequested as exc:  # raised by a unit solve or loop given a stop callback
+        except StopRequested as exc:  # raised by a solver of its own
             try:
-                ctx.check_budget()
+                ctx.budget.check()
                 out[:] = _stopped(ctx, "time_limit", str(exc) or "stopped")
             except BudgetExhausted as why:
                 out[:] = _stopped(ctx, "time_limit", str(why))

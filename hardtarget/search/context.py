@@ -1,20 +1,18 @@
-"""One run of a search: its budget, best state so far, stop flag and ``info``."""
+"""One run of a search: its budget, best state so far and ``info``."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 import time
-from collections.abc import Callable
 
 import numpy as np
 
 from ..budget import Budget, BudgetExhausted, Interrupted
 from ..errors import HardTargetError, StopRequested
+from ..signals import StopSignals
 from ..targets import TargetSetting
 from .evaluate import Evaluator, State
-from .signals import StopSignals
 
 __all__ = [
     "SearchContext",
@@ -52,7 +50,7 @@ def check_seed(seed) -> int:
 
 
 class SearchContext:
-    """One run: evaluation with budget checks, best-so-far, RNG, ``info``, the stop flag.
+    """One run: evaluation with budget checks, best-so-far, RNG, ``info``.
 
     Strategies keep their run state here (or in their own run object), never on
     themselves; ``info`` is the run's free-form report, copied to
@@ -63,7 +61,9 @@ class SearchContext:
     evaluator : Evaluator
         Scores target settings for the problem and architecture.
     budget : Budget
-        The run's limits.
+        The run's limits and cancellation (:class:`~hardtarget.budget.Budget`): a
+        strategy checks ``ctx.budget`` in its long loops and passes it to what it calls;
+        SIGINT and SIGTERM cancel it while the run is guarded (``ctx.signals``).
     seed : int or None
         Seed of the run's random generator (``ctx.rng``).
     progress : bool
@@ -83,9 +83,11 @@ class SearchContext:
         self.history: list = []
         self.info: dict = {}
         self.fits_limit = OBJECTIVE_FITS
-        self.signals = StopSignals()
-        self._forced = False  # evaluating a state that must not be cut by the time limit
-        evaluator.stop = self._unit_stop
+        self.signals = StopSignals(budget)
+        # a forced state (the run's first, a solver's answer) is finished after a signal, so
+        # that there is a best so far to return (a second Ctrl-C raises KeyboardInterrupt),
+        # and gets a grace period of FORCED_GRACE seconds past the time limit
+        self._grace = budget.extended(FORCED_GRACE)
         show = sys.stderr.isatty() if progress is None else progress
         self._bar = None
         if show:
@@ -99,51 +101,8 @@ class SearchContext:
 
     @property
     def interrupted(self) -> bool:
-        """True once SIGINT or SIGTERM arrived during the run."""
-        return self.signals.requested
-
-    def time_left(self) -> float | None:
-        """Seconds left of the time limit (``inf`` without one)."""
-        tl = self.budget.time_limit
-        return None if tl is None else tl - self.elapsed
-
-    def check_budget(self) -> None:
-        """Raise Interrupted or BudgetExhausted if the run must stop."""
-        if self.signals.requested:
-            raise Interrupted("interrupted by the user")
-        b = self.budget
-        if b.time_limit is not None and self.elapsed >= b.time_limit:
-            raise BudgetExhausted(f"time limit of {b.time_limit:g} s reached")
-        if b.max_states is not None and self.evaluator.states_evaluated >= b.max_states:
-            raise BudgetExhausted(f"state limit of {b.max_states} reached")
-
-    def should_stop(self) -> bool:
-        """The ``stop`` callback for long engine loops: True when the run must stop."""
-        try:
-            self.check_budget()
-        except StopRequested:
-            return True
-        return False
-
-    def _unit_stop(self) -> bool:
-        """Between unit solves: stop on a signal or the budget.  A forced state (the run's
-        first, a solver's answer) is finished after a signal, so that there is a best so
-        far to return (a second Ctrl-C raises KeyboardInterrupt), and gets a grace period
-        of ``FORCED_GRACE`` seconds past the time limit."""
-        if not self._forced:
-            return self.should_stop()
-        left = self.time_left()
-        return left is not None and left < -FORCED_GRACE
-
-    def on_signal(self, fn: Callable[[], None]) -> contextlib.AbstractContextManager:
-        """Call ``fn`` from another thread if a signal arrives inside the block (C solvers).
-
-        Parameters
-        ----------
-        fn : callable
-            Called with no arguments when a stop is requested.
-        """
-        return self.signals.hook(fn)
+        """True once the run's budget was cancelled (SIGINT, SIGTERM, a portfolio)."""
+        return self.budget.cancelled
 
     def evaluate(self, targets: TargetSetting, output_targets=None) -> State:
         """Evaluate a state (checking the budget first) and record it if it is the best.
@@ -160,14 +119,15 @@ class SearchContext:
         Evaluation
             The loss, network and per-unit verdicts.
         """
-        self.check_budget()
+        self.budget.check()
         return self.record(targets, output_targets, forced=False)
 
     def record(self, targets: TargetSetting, output_targets=None, forced: bool = True) -> State:
         """Evaluate a state without the time check (a solver's answer, a start state).
 
-        The state limit still holds.  ``forced=False`` (from :meth:`evaluate`): the unit
-        solves stop at the time limit, without the grace of a forced state.
+        The state limit still holds.  A forced state's unit solves ignore a cancel and get
+        ``FORCED_GRACE`` seconds past the time limit; ``forced=False`` (from
+        :meth:`evaluate`): they stop with the run's budget.
 
         Parameters
         ----------
@@ -182,14 +142,9 @@ class SearchContext:
         -------
         Evaluation
         """
-        b, ev = self.budget, self.evaluator
-        if b.max_states is not None and ev.states_evaluated >= b.max_states:
-            raise BudgetExhausted(f"state limit of {b.max_states} reached")
-        self._forced = forced
-        try:
-            state = ev.evaluate(targets, output_targets)
-        finally:
-            self._forced = False
+        self.budget.check_states()
+        budget = self._grace if forced else self.budget
+        state = self.evaluator.evaluate(targets, output_targets, budget)
         self.offer(state)
         if self._bar is not None:
             self._bar.update(1)
@@ -219,42 +174,11 @@ class SearchContext:
         from .init import start_network
 
         if self.best is not None:  # the run's first start is forced (see start_state)
-            self.check_budget()
+            self.budget.check()
         ev = self.evaluator
-        stop = self.epoch_stop(START_SHARE)
-        Ws, targets = start_network(ev.problem, ev.hidden, ev.activation, self.rng, method, stop)
+        phase = self.budget.child(share=START_SHARE)
+        Ws, targets = start_network(ev.problem, ev.hidden, ev.activation, self.rng, method, phase)
         return TargetSetting(targets), Ws
-
-    def epoch_stop(self, share: float = 1.0) -> Callable[[], bool]:
-        """The stop callback of a training loop that asks it before every epoch.
-
-        Parameters
-        ----------
-        share : float
-            Share of the time left now that the loop may use.
-
-        Returns
-        -------
-        A callable, True on a signal, at the state limit, or when the next epoch, if it
-        takes as long as the longest one so far, would end past the loop's deadline (an
-        epoch can take seconds on a large problem: waiting for the deadline would overrun
-        it by one epoch).
-        """
-        left = self.time_left()
-        deadline = None if left is None else self.elapsed + share * max(left, 0.0)
-        last = [self.elapsed]
-        longest = [0.0]
-
-        def stop() -> bool:
-            now = self.elapsed
-            longest[0] = max(longest[0], now - last[0])
-            last[0] = now
-            if self.signals.requested or (deadline is not None and now + longest[0] >= deadline):
-                return True
-            b = self.budget
-            return b.max_states is not None and self.evaluator.states_evaluated >= b.max_states
-
-        return stop
 
     def start_state(self, method: str = "random") -> State:
         """Evaluate start targets.  When the budget or a signal cuts the evaluation of
@@ -288,7 +212,7 @@ class SearchContext:
             self.info["best_is_start_network"] = True
             self.offer(self.evaluator.network_state(targets, weights))
             raise
-        self.check_budget()
+        self.budget.check()
         return state
 
     def offer(self, state: State) -> None:
@@ -344,7 +268,6 @@ class SearchContext:
         return self.best is not None and self.best.errors == 0 and self.best.loss == 0
 
     def close(self) -> None:
-        """End the run: the progress bar goes, the evaluator no longer asks this run to stop."""
+        """End the run: the progress bar goes."""
         if self._bar is not None:
             self._bar.close()
-        self.evaluator.stop = None

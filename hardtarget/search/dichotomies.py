@@ -25,7 +25,8 @@ from math import comb
 import numpy as np
 
 from .._numeric import matmul
-from ..errors import HardTargetError, StopRequested
+from ..budget import Budget, legacy_stop
+from ..errors import HardTargetError
 from ..problem import check_inputs
 from ..units import solve_unit
 from .cube_count import cube_count, is_cube
@@ -215,6 +216,7 @@ def separable_dichotomies(
     return_weights: bool = False,
     limit: int | None = None,
     stop=None,
+    budget: Budget | None = None,
 ):
     """Every labeling of the rows of ``X`` that one threshold unit realizes.
 
@@ -233,7 +235,9 @@ def separable_dichotomies(
     limit : raise HardTargetError when more labelings than this exist (never a
         truncated answer).  Default: ``LIST_LIMIT`` (10,000,000) when listing, none
         when counting.
-    stop : zero-argument callable; when it returns True, StopRequested is raised.
+    stop : deprecated: a zero-argument callable, True to stop (use ``budget``).
+    budget : :class:`~hardtarget.budget.Budget`, optional: checked as the walk goes; when
+        it says stop, its StopRequested (BudgetExhausted, Interrupted) is raised.
 
     Returns
     -------
@@ -258,6 +262,7 @@ def separable_dichotomies(
     >>> separable_dichotomies(cube, count_only=True)
     104
     """
+    budget = legacy_stop(stop, "separable_dichotomies") or budget
     X = check_inputs(X, "X")
     U, inv = distinct_rows(X)
     A = np.column_stack([U, np.ones(len(U))])
@@ -270,8 +275,8 @@ def separable_dichotomies(
                 f"more than {limit} separable dichotomies of {len(U)} distinct "
                 "points; too many to enumerate: raise limit= or use fewer points"
             )
-        if stop is not None and stop():
-            raise StopRequested("dichotomy enumeration stopped")
+        if budget is not None:
+            budget.check()
 
     if count_only:
         if is_cube(U):  # the corners of a box: counted by its symmetry, exactly

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..activations import get_activation
-from ..errors import HardTargetError, StopRequested
-from ..network import Network
+from ..budget import Budget
+from ..errors import HardTargetError
+from ..network import Network, hidden_widths
 from ..problem import Problem
 from ..targets import TargetSetting, digest
 from ..units import (
     LAYER_LOSSES,
     UnitCache,
-    _stop,
     error_count,
     get_solver,
     layer_loss,
@@ -151,11 +151,7 @@ class Evaluator:
         self.problem = problem
         self.sample_weight = _weights(sample_weight, problem.n_samples)
         self.objective = check_objective(objective)
-        self.hidden = tuple(int(h) for h in hidden)
-        if any(h < 1 for h in self.hidden):
-            raise HardTargetError(
-                f"hidden widths must be >= 1, got {self.hidden}; use hidden=() for no hidden layer"
-            )
+        self.hidden = hidden_widths(hidden)
         check_memory(problem.n_samples, problem.n_features, self.hidden, problem.T_out.shape[1])
         self.activation = get_activation(activation)
         if not self.activation.binary:
@@ -175,9 +171,6 @@ class Evaluator:
         self.t_out = problem.T_out
         self._x_key = digest(problem.X)
         self.states_evaluated = 0
-        self.stop = (
-            None  # zero-argument callable, True when the search must stop (set by the engine)
-        )
 
     @property
     def unit_solves(self) -> int:
@@ -208,12 +201,16 @@ class Evaluator:
         return ts
 
     def train_layer(
-        self, inputs: np.ndarray, T: np.ndarray, input_key: bytes | None = None
+        self,
+        inputs: np.ndarray,
+        T: np.ndarray,
+        input_key: bytes | None = None,
+        budget: Budget | None = None,
     ) -> tuple:
         """Weights ``(n_in + 1, k)`` and per-unit separability for one layer.
 
         Units come from :func:`~hardtarget.units.solve_layer` with this evaluator's cache
-        and ``stop`` callback; ``input_key`` is a digest of ``inputs`` computed before.
+        and the caller's ``budget``; ``input_key`` is a digest of ``inputs`` computed before.
 
         Parameters
         ----------
@@ -223,6 +220,8 @@ class Evaluator:
             Its targets ``(n_samples, k)``.
         input_key : bytes, optional
             Digest of ``inputs``.
+        budget : Budget, optional
+            Checked by the unit solves (None: never stop).
 
         Returns
         -------
@@ -234,7 +233,7 @@ class Evaluator:
             T,
             self.solver_name,
             cache=self.cache,
-            stop=self.stop,
+            budget=budget,
             refine=self.refine,
             input_key=input_key,
             sample_weight=self.sample_weight,
@@ -245,10 +244,12 @@ class Evaluator:
             T = np.asarray(T).reshape(len(inputs), -1)
             for j, r in enumerate(results):
                 if r.separable:
-                    weights[j] = self._polish(inputs, T[:, j], input_key)
+                    weights[j] = self._polish(inputs, T[:, j], input_key, budget)
         return np.column_stack(weights), [r.errors == 0 for r in results]
 
-    def _polish(self, inputs: np.ndarray, t: np.ndarray, input_key: bytes | None) -> np.ndarray:
+    def _polish(
+        self, inputs: np.ndarray, t: np.ndarray, input_key: bytes | None, budget: Budget | None
+    ) -> np.ndarray:
         """The objective's weights for a separable unit (cached like a unit solve)."""
         A = np.ascontiguousarray(inputs, dtype=np.float64)
         t = np.ascontiguousarray(t, dtype=np.int8)
@@ -257,11 +258,9 @@ class Evaluator:
         hit = self.cache.get(key)
         if hit is not None:
             return hit.weights
-        stop = self.stop
-        if stop is not None and stop():
-            raise StopRequested("stopped before a unit's final weights")
-        with _stop.stopping(stop):
-            r = polish_unit(self.objective, A, t)
+        if budget is not None:
+            budget.check()
+        r = polish_unit(self.objective, A, t, budget=budget)
         if not r.verified:  # keep the solver's weights (no exact check passed)
             r.weights = solve_layer(A, t.reshape(-1, 1), self.solver_name, cache=self.cache)[
                 0
@@ -299,12 +298,18 @@ class Evaluator:
             inputs = act.from_targets(T)
         return out
 
-    def evaluate(self, targets: TargetSetting, output_targets: np.ndarray | None = None) -> State:
+    def evaluate(
+        self,
+        targets: TargetSetting,
+        output_targets: np.ndarray | None = None,
+        budget: Budget | None = None,
+    ) -> State:
         """Train all units for ``targets`` and score the assembled network.
 
         ``output_targets`` (m x k, ±1) trains the output units on other targets than
         the labels (exhaustive search uses the best separable relabelling); the loss
-        is always measured against the labels.
+        is always measured against the labels.  ``budget`` is checked between the
+        layers and by the unit solves, and counts the state (:meth:`Budget.spend`).
 
         Parameters
         ----------
@@ -312,6 +317,8 @@ class Evaluator:
             Hidden targets.
         output_targets : numpy.ndarray, optional
             ``(n_samples, k)`` ±1 targets of the output units.
+        budget : Budget, optional
+            The run's budget (None: never stop).
 
         Returns
         -------
@@ -321,24 +328,26 @@ class Evaluator:
         weights, bad = [], 0
         inputs, key = self.problem.X, self._x_key
         for T in targets.layers:
-            self._check_stop()  # each step takes seconds at large sizes (hashes, copies)
-            W, sep = self.train_layer(inputs, T, key)
+            _check(budget)  # each step takes seconds at large sizes (hashes, copies)
+            W, sep = self.train_layer(inputs, T, key, budget)
             weights.append(W)
             bad += sep.count(False)
-            self._check_stop()
+            _check(budget)
             inputs, key = act.from_targets(T), None
         T_out = self.t_out if output_targets is None else output_targets
-        self._check_stop()
-        W, sep = self.train_layer(inputs, T_out, key)
+        _check(budget)
+        W, sep = self.train_layer(inputs, T_out, key, budget)
         weights.append(W)
         bad += sep.count(False)
-        self._check_stop()
+        _check(budget)
         net = Network(weights, [act] * len(weights), classes=self.problem.classes)
         z = net.decision_function(self.problem.X).reshape(self.t_out.shape)
         sw = self.sample_weight
         counted = slice(None) if sw is None else sw > 0
         errors = error_count(z[counted], self.t_out[counted])
         self.states_evaluated += 1
+        if budget is not None:
+            budget.spend()
         loss = output_loss(self.loss, z, self.t_out, errors, sw)
         if self.objective == "errors":
             return State(targets, loss, errors, net, bad)
@@ -347,16 +356,14 @@ class Evaluator:
             # (every unit reproduces them, so each gets the objective's weights)
             Zs = net.preactivations(self.problem.X)[:-1]
             realized = TargetSetting([np.where(Z > 0, 1, -1).astype(np.int8) for Z in Zs])
-            state = self.evaluate(realized)
+            state = self.evaluate(realized, budget=budget)
             if state.errors == 0 and state.unit_errors == 0:
                 self.states_evaluated -= 1  # one state, evaluated twice
+                if budget is not None:
+                    budget.spend(-1)
                 return state
         units = self.unit_report(net, targets)
         return State(targets, loss, errors, net, bad, objective_score(self.objective, units), units)
-
-    def _check_stop(self) -> None:
-        if self.stop is not None and self.stop():
-            raise StopRequested("stopped between the layers of a state's evaluation")
 
     def network_state(self, targets: TargetSetting, weights: list) -> State:
         """Score a network whose hidden units produce ``targets`` (a start network) as a
@@ -397,3 +404,8 @@ class Evaluator:
         score = () if self.objective == "errors" else (-math.inf, -math.inf)
         loss = output_loss(self.loss, z, self.t_out, errors, self.sample_weight)
         return State(targets, loss, errors, net, missed, score)
+
+
+def _check(budget: Budget | None) -> None:
+    if budget is not None:
+        budget.check()

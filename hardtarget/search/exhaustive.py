@@ -176,11 +176,11 @@ class Exhaustive(Strategy):
         key = digest(U)
         if key not in self._memo:
             if self.dichotomies:
-                D = separable_dichotomies(U, stop=self._stop)
+                D = separable_dichotomies(U, budget=self._budget)
             else:
                 allp = np.array(list(itertools.product((-1, 1), repeat=len(U))), dtype=np.int8)
                 D = np.array(
-                    [lab for lab in allp if self._tick() or solve_unit(U, lab).separable],
+                    [lab for lab in allp if self._budget.check() or solve_unit(U, lab).separable],
                     dtype=np.int8,
                 )
             self.info["separability_tests"] = self.info.get("separability_tests", 0) + (
@@ -261,7 +261,7 @@ class Exhaustive(Strategy):
     ) -> bool:
         """Units ``chosen`` (increasing indices) leave the pairs ``left`` uncovered; the
         next unit is one where ``lead`` is True (any, when None)."""
-        ctx.check_budget()
+        ctx.budget.check()
         self.info["cover_nodes"] = self.info.get("cover_nodes", 0) + 1
         s = ctx.evaluator.hidden[d] - len(chosen)
         if s == 0:
@@ -336,8 +336,7 @@ class Exhaustive(Strategy):
         self.info = ctx.info  # the engine's, filled while this run's copy of the strategy runs
         self.info.update(pruned=0, separability_tests=0)
         self._memo = {}
-        self._tick = ctx.check_budget
-        self._stop = ctx.should_stop
+        self._budget = ctx.budget
         self._floor = 0  # a network with this many errors ends the search: none has fewer
         if self._first_pass(ctx) and not ctx.prefers:
             return "optimal", f"zero training errors (global minimum; {self.info['found_by']})"
@@ -450,7 +449,7 @@ class Exhaustive(Strategy):
         tp, tn = (t > 0).astype(np.float64), (t < 0).astype(np.float64)
         prefixes = self._combos(k, width - 1) if width > 1 else [()]
         for prefix in prefixes:
-            ctx.check_budget()
+            ctx.budget.check()
             code = np.zeros(m, dtype=np.int64)
             for c in prefix:
                 code = 2 * code + (C[c] > 0)
@@ -478,7 +477,7 @@ class Exhaustive(Strategy):
 
     def _leaf(self, ctx: SearchContext, layers: list, H: np.ndarray, t: np.ndarray) -> bool:
         """Score a full hidden setting with its best output labeling; True when zero errors."""
-        ctx.check_budget()
+        ctx.budget.check()
         U, inv = distinct_rows(H)
         pos = np.bincount(inv, weights=(t > 0), minlength=len(U))
         neg = np.bincount(inv, weights=(t < 0), minlength=len(U))

@@ -48,21 +48,16 @@ def local_fit(ctx: SearchContext) -> bool:
     ev = ctx.evaluator
     if not ev.hidden or ev.problem.n_samples > MAX_SAMPLES:
         return False
-    left = ctx.time_left()
-    deadline = None if left is None else ctx.elapsed + SHARE * max(left, 0.0)
-
-    def stop() -> bool:
-        return ctx.should_stop() or (deadline is not None and ctx.elapsed >= deadline)
-
+    phase = ctx.budget.child(share=SHARE)
     for _ in range(RUNS):
         T = initial_targets(
-            ev.problem, ev.hidden, ev.activation, ctx.rng, "anneal", stop=stop, epochs=EPOCHS, lr=LR
+            ev.problem, ev.hidden, ev.activation, ctx.rng, "anneal", phase, epochs=EPOCHS, lr=LR
         )
         # the run's first state is forced, so that a budget still leaves a best so far
         state = (ctx.record if ctx.best is None else ctx.evaluate)(TargetSetting(T))
         if state.errors == 0:
             return True
-        if stop():
+        if phase.stopped():
             break
     return False
 
@@ -108,15 +103,15 @@ def cpsat_fit(ctx: SearchContext) -> str:
     except HardTargetError:  # OR-Tools missing: the strategy's own search does not need it
         return "open"
     rows = distinct_problem(p.X, p.t)
-    net = CpNetwork(rows, ev.hidden, ev.activation.name, tick=ctx.check_budget)
-    left = ctx.time_left()
+    net = CpNetwork(rows, ev.hidden, ev.activation.name, budget=ctx.budget)
+    left = ctx.budget.remaining()
     out = net.solve(
         None if left is None else SHARE * max(left, 0.0),
         seed=ctx.seed,
-        on_signal=ctx.on_signal,
+        budget=ctx.budget,
         work_limit=CPSAT_WORK,
     )
-    ctx.check_budget()  # a signal stopped the solver: interrupted
+    ctx.budget.check()  # a signal stopped the solver: interrupted
     if "hidden" in out:
         y = out["y"][rows.inv].reshape(-1, 1)
         hidden = TargetSetting([T[rows.inv] for T in out["hidden"]])

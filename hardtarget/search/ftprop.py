@@ -111,7 +111,7 @@ def _polish(ctx: SearchContext) -> bool:
                 ctx.rng,
                 beta,
                 noise=POLISH_NOISE * (1 + stale),
-                stop=ctx.epoch_stop(),
+                budget=ctx.budget,
             )
             state = ctx.evaluate(TargetSetting(hidden_targets(X, Ws, ev.activation)))
             if state.errors == 0:
@@ -143,8 +143,8 @@ class _Run:
     def _train(self, d: int) -> bool:
         """Optimize W_d on (T_{d-1}, T_d); True when its activations equal its targets."""
         ev = self.ctx.evaluator
-        self.ctx.check_budget()
-        W, _ = ev.train_layer(self._inputs(d), self.T[d - 1])
+        self.ctx.budget.check()
+        W, _ = ev.train_layer(self._inputs(d), self.T[d - 1], budget=self.ctx.budget)
         self.W[d - 1] = W
         self.ctx.evaluate(
             TargetSetting(self.T[:-1])

@@ -9,8 +9,10 @@ whose slope ``beta`` grows from 1 to 50 (a continuation towards ``sign``), outpu
 hinge loss, Adam; the sign network with the fewest errors along the way is kept.
 Every hidden target column is the output of a real unit, hence feasible.
 ``polish_weights`` restarts that relaxation from a trained sign network (a search's best
-so far) at a fixed slope: all units move at once (``ftprop``'s ``polish`` option).  A ``stop``
-callback, asked before every epoch, ends the training early with the best weights so far.
+so far) at a fixed slope: all units move at once (``ftprop``'s ``polish`` option).  A
+:class:`~hardtarget.budget.Budget`, asked before every epoch through an
+:class:`~hardtarget.budget.EpochGuard` (never starting an epoch that would end past its
+deadline), ends the training early with the best weights so far.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._numeric import column_norms, column_sums, matmul, matmul_tn, preactivations, sech2, tanh
+from ..budget import Budget, EpochGuard
 from ..errors import HardTargetError
 from ..units import error_count, layer_loss_grad
 
@@ -71,12 +74,13 @@ class _Adam:
 _CHECK_EVERY = 10  # epochs between looks at the hard network's errors
 
 
-def _never() -> bool:
-    return False
+def _over(guard: EpochGuard | None) -> bool:
+    """Whether the training must end now (never without a guard)."""
+    return guard is not None and guard.over()
 
 
 # float64 entries (rows x (inputs + units of every layer)) above which an epoch runs over row
-# blocks of about this size, with the stop callback asked between blocks: on 10^5 rows and
+# blocks of about this size, with the budget asked between blocks: on 10^5 rows and
 # 1,000 units one full-batch epoch takes seconds and gigabytes; smaller problems run whole
 _BLOCK_ENTRIES = 1 << 21
 
@@ -90,12 +94,12 @@ def row_blocks(m: int, widths: list) -> list:
     return [slice(a, a + rows) for a in range(0, m, rows)]
 
 
-def _summed(blocks: list, fn: Callable, stop: Callable[[], bool]):
+def _summed(blocks: list, fn: Callable, guard: EpochGuard | None):
     """``fn(rows)`` (a tuple of arrays or numbers) summed over the row ``blocks``, with
-    ``stop`` asked between blocks; None when it says stop."""
+    ``guard`` asked between blocks; None when it says stop."""
     total = None
     for k, rows in enumerate(blocks):
-        if k and stop():
+        if k and _over(guard):
             return None
         part = fn(rows)
         total = part if total is None else [a + b for a, b in zip(total, part)]
@@ -107,13 +111,17 @@ def _widths(X, Ws) -> list:
 
 
 def ftprop_mb_weights(
-    X, t, hidden, act, rng, epochs: int = 1000, lr: float = 0.01, stop: Callable[[], bool] = _never
+    X, t, hidden, act, rng, epochs: int = 1000, lr: float = 0.01, budget: Budget | None = None
 ) -> list:
     """Full-batch FTPROP-MB with soft-hinge layer losses (FTP-SH); the best weights."""
-    return _ftprop_mb(X, t, hidden, act, rng, epochs, lr, stop)[0]
+    return _ftprop_mb(X, t, hidden, act, rng, epochs, lr, _guard(budget))[0]
 
 
-def _ftprop_mb(X, t, hidden, act, rng, epochs, lr, stop) -> tuple:
+def _guard(budget: Budget | None) -> EpochGuard | None:
+    return None if budget is None else EpochGuard(budget)
+
+
+def _ftprop_mb(X, t, hidden, act, rng, epochs, lr, guard: EpochGuard | None) -> tuple:
     """:func:`ftprop_mb_weights`, and the hidden targets of the best weights."""
     widths = [X.shape[1], *hidden, t.shape[1]]
     Ws = _random_weights(rng, widths)
@@ -138,10 +146,10 @@ def _ftprop_mb(X, t, hidden, act, rng, epochs, lr, stop) -> tuple:
         return [error_count(Zs[-1], tr), *grads]
 
     for ep in range(1, epochs + 1):
-        if ep > 1 and stop():  # an epoch can take seconds on a large problem: ask before each
+        if ep > 1 and _over(guard):  # an epoch can take seconds on a large problem: ask before each
             break
         T[:] = _target_arrays(X.shape[0], Ws)
-        out = _summed(blocks, part, stop if best_T is not None else _never)
+        out = _summed(blocks, part, guard if best_T is not None else None)
         if out is None:
             break
         err, grads = out[0], out[1:]
@@ -161,13 +169,13 @@ def _target_arrays(m: int, Ws: list) -> list:
     return [np.empty((m, W.shape[1]), dtype=np.int8) for W in Ws[:-1]]
 
 
-def _score(X, t, Ws, act, blocks, stop) -> tuple | None:
+def _score(X, t, Ws, act, blocks, guard: EpochGuard | None) -> tuple | None:
     """Training errors of the sign network ``Ws`` and its hidden targets (int8), block
-    by block with ``stop`` asked in between; None when it says stop."""
+    by block with ``guard`` asked in between; None when it says stop."""
     T = _target_arrays(X.shape[0], Ws)
     err = 0
     for k, rows in enumerate(blocks):
-        if k and stop():
+        if k and _over(guard):
             return None
         _, Zs = _forward(X[rows], Ws, act)
         err += error_count(Zs[-1], t[rows])
@@ -185,17 +193,17 @@ def anneal_weights(
     epochs: int = 6000,
     lr: float = 0.01,
     beta_max: float = 50.0,
-    stop: Callable[[], bool] = _never,
+    budget: Budget | None = None,
 ) -> list:
     """Train a tanh network whose slope is annealed towards sign; return the best sign weights."""
-    return _anneal(X, t, hidden, act, rng, epochs, lr, beta_max, stop)[0]
+    return _anneal(X, t, hidden, act, rng, epochs, lr, beta_max, _guard(budget))[0]
 
 
-def _anneal(X, t, hidden, act, rng, epochs=6000, lr=0.01, beta_max=50.0, stop=_never) -> tuple:
+def _anneal(X, t, hidden, act, rng, epochs=6000, lr=0.01, beta_max=50.0, guard=None) -> tuple:
     """:func:`anneal_weights`, and the hidden targets of the best weights."""
     widths = [X.shape[1], *hidden, t.shape[1]]
     Ws = _random_weights(rng, widths)
-    return _relax(X, t, Ws, act, epochs, lr, lambda ep: 1.0 + (beta_max - 1.0) * ep / epochs, stop)
+    return _relax(X, t, Ws, act, epochs, lr, lambda ep: 1.0 + (beta_max - 1.0) * ep / epochs, guard)
 
 
 def polish_weights(
@@ -208,7 +216,7 @@ def polish_weights(
     epochs: int = 1500,
     lr: float = 0.01,
     noise: float = 0.05,
-    stop: Callable[[], bool] = _never,
+    budget: Budget | None = None,
 ) -> list:
     """Continue from a sign network's weights ``start``: every unit scaled to unit norm (so
     that ``beta`` is the slope of ``tanh(beta * z)``), a little Gaussian noise on the hidden
@@ -219,10 +227,12 @@ def polish_weights(
         norms = column_norms(W[:-1])
         W = W / np.where(norms > 0, norms, 1.0)
         Ws.append(W + noise * rng.standard_normal(W.shape) if d < len(start) - 1 else W)
-    return _relax(X, t, Ws, act, epochs, lr, lambda ep: beta, stop)[0]
+    return _relax(X, t, Ws, act, epochs, lr, lambda ep: beta, _guard(budget))[0]
 
 
-def _relax(X, t, Ws, act, epochs, lr, beta_at: Callable[[int], float], stop) -> tuple:
+def _relax(
+    X, t, Ws, act, epochs, lr, beta_at: Callable[[int], float], guard: EpochGuard | None
+) -> tuple:
     """Adam on ``tanh(beta * z)`` units with an output hinge loss, from ``Ws`` (changed in
     place); the sign network with the fewest errors along the way, and its hidden targets
     (the first scoring pass is never cut: it gives the start its targets)."""
@@ -254,17 +264,17 @@ def _relax(X, t, Ws, act, epochs, lr, beta_at: Callable[[int], float], stop) -> 
 
     for ep in range(1, epochs + 1):
         beta = beta_at(ep)
-        if ep > 1 and stop():  # an epoch can take seconds on a large problem: ask before each
+        if ep > 1 and _over(guard):  # an epoch can take seconds on a large problem: ask before each
             break
         if ep % _CHECK_EVERY == 1:  # score the hard network now and then
-            out = _score(X, t, Ws, act, blocks, stop if best_T is not None else _never)
+            out = _score(X, t, Ws, act, blocks, guard if best_T is not None else None)
             if out is None:
                 break
             if out[0] < best_err:
                 best, best_err, best_T = [W.copy() for W in Ws], out[0], out[1]
                 if out[0] == 0:
                     break
-        grads = _summed(blocks, gradients, stop)
+        grads = _summed(blocks, gradients, guard)
         if grads is None:
             break
         for d in range(len(Ws) - 1, -1, -1):
@@ -292,15 +302,15 @@ def initial_targets(
     act,
     rng: np.random.Generator,
     method: str = "random",
-    stop: Callable[[], bool] = _never,
+    budget: Budget | None = None,
     **training,
 ) -> list:
     """Hidden target arrays (int8 ±1) for the start of a local search.
 
-    ``stop`` (called before every epoch) ends ``ftprop-mb``/``anneal`` training early;
+    ``budget`` (asked before every epoch) ends ``ftprop-mb``/``anneal`` training early;
     ``training`` (``epochs``, ``lr``) goes to their training loop.
     """
-    return start_network(problem, hidden, act, rng, method, stop, **training)[1]
+    return start_network(problem, hidden, act, rng, method, budget, **training)[1]
 
 
 def start_network(
@@ -309,7 +319,7 @@ def start_network(
     act,
     rng: np.random.Generator,
     method: str = "random",
-    stop: Callable[[], bool] = _never,
+    budget: Budget | None = None,
     **training,
 ) -> tuple[list, list]:
     """The start network of a local search and the hidden targets it produces.
@@ -321,8 +331,11 @@ def start_network(
     act : the hidden activation (sign or step).
     rng : numpy Generator.
     method : one of :data:`INITS`.
-    stop : asked before every training epoch (and between row blocks of an epoch on a
-        large problem); True ends the training with the best weights so far.
+    budget : Budget, optional
+        Asked before every training epoch (and between row blocks of an epoch on a
+        large problem) through an :class:`~hardtarget.budget.EpochGuard`: the training
+        ends with the best weights so far rather than start an epoch that would end
+        past the deadline.
     **training : ``epochs``, ``lr`` for ``ftprop-mb`` and ``anneal``.
 
     Returns
@@ -334,10 +347,11 @@ def start_network(
         raise HardTargetError(f"unknown init {method!r}; valid: {', '.join(INITS)}")
     X = problem.X
     t = problem.T_out.astype(np.float64)
+    guard = _guard(budget)
     if method == "random":
         Ws = _random_weights(rng, [X.shape[1], *hidden, t.shape[1]])
         if len(row_blocks(X.shape[0], _widths(X, Ws))) > 1:
-            return Ws, _balanced_blocks(X, Ws, act, stop)
+            return Ws, _balanced_blocks(X, Ws, act, guard)
         # balanced units: threshold each hidden unit at its median pre-activation
         H, targets = X, []
         for W in Ws[:-1]:
@@ -347,25 +361,25 @@ def start_network(
             H = act.from_targets(T)
         return Ws, targets
     if method == "ftprop-mb":
-        Ws, targets = _ftprop_mb(X, t, hidden, act, rng, stop=stop, **_defaults(1000, training))
+        Ws, targets = _ftprop_mb(X, t, hidden, act, rng, guard=guard, **_defaults(1000, training))
     else:
-        Ws, targets = _anneal(X, t, hidden, act, rng, stop=stop, **training)
+        Ws, targets = _anneal(X, t, hidden, act, rng, guard=guard, **training)
     if targets is None:  # no epoch ran
         targets = hidden_targets(X, Ws, act)
     return Ws, targets
 
 
-def _balanced_blocks(X, Ws: list, act, stop: Callable[[], bool] = _never) -> list:
+def _balanced_blocks(X, Ws: list, act, guard: EpochGuard | None = None) -> list:
     """The ``random`` start's median thresholds and hidden targets on a large problem: the
     pre-activations a few units at a time (each unit's median needs all its rows), the
-    targets a block of rows at a time (no float64 copy of a whole layer).  When ``stop``
+    targets a block of rows at a time (no float64 copy of a whole layer).  When ``guard``
     says stop, the units not reached keep threshold 0 (still a random network)."""
     m, H, targets = X.shape[0], X, []
     stopped = False
     for W in Ws[:-1]:
         step = max(1, _BLOCK_ENTRIES // m)
         for a in range(0, W.shape[1], step):
-            stopped = stopped or (a > 0 and stop())
+            stopped = stopped or (a > 0 and _over(guard))
             if stopped:
                 break
             Zt = np.ascontiguousarray(matmul(H, W[:-1, a : a + step]).T)  # a row per unit

@@ -2,15 +2,18 @@
 
 Members run through joblib's ``loky`` backend on this machine, or on a Dask
 ``distributed`` cluster when a scheduler address is given (the problem is scattered
-to the workers once; each task then sends only its member and a deadline).  The
-first member to *decide* the problem (an exact proof, or zero training errors) stops
-the members after it; the members before it finish, so the answer is the one a
-serial run over the same members in the same order gives: the best by (loss,
-undecided, position) among the members up to the first decisive one.  On Dask the
-members still running are cancelled and see a cluster-wide stop flag (a
-``distributed.Event`` looked at every ``STOP_POLL`` seconds, which stops CP-SAT and
-PySAT too): they end as ``interrupted`` within about that time.  :func:`dask_map` runs
-any grid of tasks the same way (``hardtarget bench --scheduler``).
+to the workers once; each task then sends only its member and a remote budget, see
+:mod:`.cluster`).  The first member to *decide* the problem (an exact proof, or zero
+training errors) stops the members after it; the members before it finish, so the
+answer is the one a serial run over the same members in the same order gives: the
+best by (loss, undecided, position) among the members up to the first decisive one.
+
+Every member runs under the portfolio's one :class:`~hardtarget.budget.Budget`: a
+child of it here, a :class:`~hardtarget.budget.RemoteBudget` (the same deadline and a
+cancel channel: a stop file with loky, a ``distributed.Event`` on Dask) in another
+process.  Ctrl-C cancels the portfolio's budget, and through the channel every
+member's, which stops CP-SAT and PySAT too: they end as ``interrupted`` within about
+``hardtarget.budget.POLL`` seconds.
 """
 
 from __future__ import annotations
@@ -18,21 +21,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import tempfile
-import threading
 import time
-import uuid
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
+from ..budget import Budget, FileChannel, RemoteBudget
 from ..errors import HardTargetError
 from ..problem import Problem
-from .api import get_strategy, prepare_search
-from .base import SearchContext, SearchResult, run_strategy
-from .scheduler import SCHEDULER_ENV, _distributed, check_scheduler, connect, connect_timeout
-from .signals import StopSignals
+from ..signals import StopSignals
+from .api import budget_of_run, get_strategy, prepare_search
+from .base import SearchResult, run_strategy
+from .cluster import Shared, dask_map
+from .scheduler import SCHEDULER_ENV, check_scheduler, connect
 
 __all__ = [
     "Member",
@@ -47,7 +49,6 @@ __all__ = [
 
 log = logging.getLogger("hardtarget.search")
 
-STOP_POLL = 0.1  # seconds between a Dask member's looks at the stop flag
 _DECISIVE = ("optimal", "infeasible")
 
 
@@ -96,52 +97,33 @@ def _objective_rank(r: SearchResult) -> float:
     return 0.0
 
 
-def _run(
-    problem: Problem, hidden, member: Member, deadline, common: dict, stop_name=None, stop_file=None
-):
-    """Run one member in a worker; ``deadline`` is wall-clock (``time.time()``).  On Dask
-    (``stop_name``, see :func:`dask_map`) the member stops as ``interrupted`` once the
-    flag is set; with ``stop_file`` (loky), once that file exists."""
-    limit = None if deadline is None else deadline - time.time()
-    if (limit is not None and limit <= 0) or (stop_file is not None and os.path.exists(stop_file)):
+def _run(problem: Problem, hidden, member: Member, common: dict, budget):
+    """Run one member under ``budget``: a :class:`~hardtarget.budget.Budget` (serial, here)
+    or a :class:`~hardtarget.budget.RemoteBudget` (a worker: opened here, stopped as
+    ``interrupted`` once its cancel channel is set).  None when the time was up or the
+    portfolio was stopped before it started."""
+    if isinstance(budget, RemoteBudget):
+        left = budget.time_left()
+        if (left is not None and left <= 0) or budget.cancelled():
+            return None
+        with budget.open() as opened:
+            return _run(problem, hidden, member, common, opened)
+    if budget.stopped():
         return None
     # the instance is built first: an option may share a name with a keyword of ``common``
     # (``solver``: the SAT solver of sat/sat-lp, the unit solver there)
     strat = get_strategy(member.strategy, seed=member.seed, **member.options)
     strat, ctx = prepare_search(
-        problem, hidden, strat, seed=member.seed, time_limit=limit, progress=False, **common
+        problem, hidden, strat, seed=member.seed, run_budget=budget, progress=False, **common
     )
-    if stop_file is not None:
-        return _run_file_watched(strat, ctx, stop_file)
-    return run_strategy(strat, ctx) if stop_name is None else run_watched(strat, ctx, stop_name)
+    return run_strategy(strat, ctx)
 
 
-def _run_file_watched(strategy, ctx: SearchContext, stop_file: str) -> SearchResult:
-    """``run_strategy`` in a loky worker, stopped (``interrupted``, best so far) once
-    ``stop_file`` exists: how the parent passes Ctrl-C on to its members."""
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(STOP_POLL):
-            if os.path.exists(stop_file):
-                ctx.signals.request(signal.SIGINT)
-                return
-
-    watcher = threading.Thread(target=watch, daemon=True, name="hardtarget-stop-file")
-    watcher.start()
-    try:
-        return run_strategy(strategy, ctx)
-    finally:
-        done.set()
-
-
-def _loky(
-    problem, hidden, members, deadline, common, jobs, stop_file
-) -> Iterator[tuple[int, object]]:
+def _loky(problem, hidden, members, common, jobs, remote) -> Iterator[tuple[int, object]]:
     from joblib import Parallel, delayed
 
     def task(i: int, m: Member):
-        return i, _run(problem, hidden, m, deadline, common, stop_file=stop_file)
+        return i, _run(problem, hidden, m, common, remote)
 
     par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
     with warnings.catch_warnings():  # cancelling the members after a decisive one is the point
@@ -149,111 +131,31 @@ def _loky(
         yield from par(delayed(task)(i, m) for i, m in enumerate(members))
 
 
-def _watch(flag, ctx: SearchContext, done: threading.Event) -> None:
-    """In a Dask worker: stop ``ctx``'s search once the stop ``flag`` is set."""
-    while not done.is_set():
-        try:
-            if flag.wait(timeout=STOP_POLL):
-                ctx.signals.request()
-                return
-        except Exception:  # the client went away: the member keeps its own deadline
-            return
+def _dask(problem, hidden, members, common, address, budget) -> Iterator[tuple[int, object]]:
+    tasks = [(Shared("problem"), hidden, m, common) for m in members]
+    yield from dask_map(_run, tasks, address, {"problem": problem}, budget)
 
 
-def run_watched(strategy, ctx: SearchContext, stop_name: str) -> SearchResult:
-    """``run_strategy`` in a Dask task, stopped (``interrupted``) once the stop flag
-    ``stop_name`` of :func:`dask_map` is set."""
-    done = threading.Event()
-    distributed = _distributed()  # the task's client, found from its thread, serves the watcher
-    flag = distributed.Event(stop_name, client=distributed.get_client())
-    watcher = threading.Thread(target=_watch, args=(flag, ctx, done), daemon=True)
-    watcher.start()
-    try:
-        return run_strategy(strategy, ctx)
-    finally:
-        done.set()
-
-
-@dataclass(frozen=True)
-class Shared:
-    """A task argument that :func:`dask_map` sends to the workers once (by key)."""
-
-    key: str
-
-
-def dask_map(
-    fn: Callable,
-    tasks: list[tuple],
-    scheduler,
-    shared: dict | None = None,
-    deadline: float | None = None,
-) -> Iterator[tuple[int, object]]:
-    """Run ``fn(*task, stop_name)`` for every task on a Dask cluster; yield ``(index,
-    result)`` as they finish.
-
-    ``shared`` maps keys to large objects (problems) sent to every worker once; a task
-    names one by a :class:`Shared` argument.  Closing the
-    generator early (or Ctrl-C) cancels the tasks left and sets the stop flag
-    ``stop_name`` (a ``distributed.Event``) that running tasks look at.  Connecting
-    takes at most :func:`connect_timeout` of the wall-clock ``deadline``.
-    """
-    distributed = _distributed()
-    Client = distributed.Client
-    client = (
-        scheduler
-        if isinstance(scheduler, Client)
-        else connect(scheduler, connect_timeout(deadline))
-    )
-    stop_name = f"hardtarget-stop-{uuid.uuid4().hex}"
-    futures: dict = {}
-    try:
-        # a fresh key per call: with content keys, a client closing after an earlier call on
-        # the same problem could release the data under this call's tasks ("lost dependencies")
-        data = {k: client.scatter(v, broadcast=True, hash=False) for k, v in (shared or {}).items()}
-
-        def args(task: tuple) -> list:
-            return [data[a.key] if isinstance(a, Shared) else a for a in task]
-
-        futures = {
-            client.submit(fn, *args(task), stop_name, pure=False): i for i, task in enumerate(tasks)
-        }
-        for fut in distributed.as_completed(futures, loop=client.loop):
-            yield futures[fut], fut.result()
-    finally:
-        if futures:
-            distributed.Event(stop_name, client=client).set()
-            client.cancel(list(futures))
-        if client is not scheduler:
-            client.close()
-
-
-def _dask(problem, hidden, members, deadline, common, address) -> Iterator[tuple[int, object]]:
-    tasks = [(Shared("problem"), hidden, m, deadline, common) for m in members]
-    yield from dask_map(_run, tasks, address, {"problem": problem}, deadline)
-
-
-def _collect(stream, n: int, backend: str, stop_file: str) -> tuple[dict, int, bool]:
+def _collect(
+    stream, n: int, backend: str, budget: Budget, channel: FileChannel | None = None
+) -> tuple[dict, int, bool]:
     """Members' results from ``stream`` until the answer is known: ``(done, first, interrupted)``.
 
-    With loky, Ctrl-C (or SIGTERM) is caught as a flag: the stop file tells every member to
-    stop and return its best so far, and those results are still collected; a second
-    Ctrl-C gives up on them.  Serial members handle Ctrl-C themselves; on Dask, Ctrl-C
-    cancels the cluster's tasks.
+    With loky, Ctrl-C (or SIGTERM) cancels the portfolio's ``budget``: the cancel
+    ``channel`` tells every member to stop and return its best so far, and those results
+    are still collected; a second Ctrl-C gives up on them.  Serial members handle Ctrl-C
+    themselves; on Dask, Ctrl-C cancels the cluster's tasks.
     """
     done: dict[int, SearchResult] = {}
     first = n  # position of the first decisive member seen
     interrupted = False
-
-    def stop_members() -> None:
-        with open(stop_file, "w"):
-            pass
-
-    signals = StopSignals()
+    signals = StopSignals(budget)
     try:
         with contextlib.ExitStack() as stack:
             if backend == "loky":
                 stack.enter_context(signals)
-                stack.enter_context(signals.hook(stop_members))
+                if channel is not None:
+                    stack.enter_context(budget.on_cancel(channel.set))
             for i, r in stream:
                 if r is None or i > first:
                     continue
@@ -290,6 +192,7 @@ def portfolio(
     jobs: int = 1,
     scheduler=None,
     time_limit: float | None = None,
+    run_budget: Budget | None = None,
     **common,
 ) -> SearchResult:
     """Run ``members`` (default :func:`grid`) in parallel and return the best result.
@@ -302,6 +205,8 @@ def portfolio(
     scheduler : a Dask scheduler address (``tcp://host:8786``) or ``distributed.Client``;
         default the ``HARDTARGET_SCHEDULER`` environment variable, if set.
     time_limit : seconds for the whole portfolio; every member stops by then.
+    run_budget : a :class:`~hardtarget.budget.Budget` of the caller's for the whole
+        portfolio (with ``time_limit``, a child of it); cancelling it stops every member.
     common : passed to every member's :func:`hardtarget.solve` (``activation``,
         ``solver``, ``loss``, ``max_states``).
 
@@ -329,23 +234,24 @@ def portfolio(
         raise HardTargetError(f"jobs must be an integer >= 1, got {jobs!r}")
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     start = time.time()
-    deadline = None if time_limit is None else start + float(time_limit)
+    budget = budget_of_run(run_budget, time_limit, None)
     if scheduler is not None:
         scheduler = check_scheduler(scheduler)
+    channel = None
     with tempfile.TemporaryDirectory(prefix="hardtarget-portfolio-") as tmp:
-        stop_file = os.path.join(tmp, "stop")
         if scheduler is not None:
-            stream = _dask(problem, hidden, members, deadline, common, scheduler)
+            stream = _dask(problem, hidden, members, common, scheduler, budget)
             backend = "dask"
         elif jobs > 1:
-            stream = _loky(problem, hidden, members, deadline, common, jobs, stop_file)
+            channel = FileChannel(os.path.join(tmp, "stop"))
+            stream = _loky(problem, hidden, members, common, jobs, budget.remote(channel))
             backend = "loky"
         else:
             stream = (
-                (i, _run(problem, hidden, m, deadline, common)) for i, m in enumerate(members)
+                (i, _run(problem, hidden, m, common, budget.child())) for i, m in enumerate(members)
             )
             backend = "serial"
-        done, first, interrupted = _collect(stream, len(members), backend, stop_file)
+        done, first, interrupted = _collect(stream, len(members), backend, budget, channel)
     kept = [(i, r) for i, r in done.items() if i <= first]
     if not kept and interrupted:
         raise KeyboardInterrupt

@@ -32,8 +32,8 @@ from .init import INITS
 from .local import Madaline
 from .params import Param
 from .sat._common import distinct_problem
-from .sat.sat_lp import SatLP
 from .sat.proposers import CpProposer, separate
+from .sat.sat_lp import SatLP
 from .sat.strategy import remaining
 
 __all__ = ["Repair", "METHODS"]
@@ -117,7 +117,7 @@ class Repair(Strategy):
         if self.start is None:
             return ctx.start_state(self.init)
         state = ctx.record(self._start_targets(ctx.evaluator))
-        ctx.check_budget()
+        ctx.budget.check()
         return state
 
     # -- the search -----------------------------------------------------------------
@@ -188,13 +188,13 @@ class Repair(Strategy):
         info["separated_pairs"] = separate(prop, rows)
         memo: dict = {}
         while True:
-            ctx.check_budget()
+            ctx.budget.check()
             if info["rounds"] >= self.max_rounds:
                 raise BudgetExhausted(f"max_rounds={self.max_rounds} proposals reached")
             info["rounds"] += 1
-            res = prop.propose(remaining(ctx), on_signal=ctx.on_signal)
+            res = prop.propose(remaining(ctx), budget=ctx.budget)
             if res.status == "UNKNOWN":
-                ctx.check_budget()
+                ctx.budget.check()
                 raise BudgetExhausted("CP-SAT stopped at the time limit")
             if res.status == "UNSAT":  # no fit with fewer flips than the bound
                 if bound is not None:

@@ -71,7 +71,7 @@ class _Chain:
         k = len(pi)
         self.work += self.m * (k + 1)
         if self.work > self.max_work:
-            raise _Budget
+            raise _WorkLimit
         if not self._fits(f, pi, s):
             return None
         if k == self.n:
@@ -101,8 +101,9 @@ class _Chain:
         return p
 
 
-class _Budget(Exception):
-    pass
+class _WorkLimit(Exception):
+    """The deterministic search effort ``max_work`` is spent (not a deadline: the answer
+    must not depend on the machine)."""
 
 
 def _check(X, y) -> tuple:
@@ -156,7 +157,7 @@ def symmetry_generators(X, y=None, *, max_work: int = 50_000_000) -> tuple[np.nd
                         gens.append(chain.row_permutation(1, *got))
                         orbit += 1
             order *= orbit
-    except _Budget:
+    except _WorkLimit:
         log.debug("point symmetries: search effort past %d, identity only", max_work)
         return ident[None, :], 1
     return np.array(gens, dtype=np.int64), order

@@ -1,7 +1,7 @@
-"""Callbacks of :func:`~hardtarget.torch.trainer.fit`: logs, early stop, checkpoints, layer stats.
+"""Callbacks of :func:`~hardtarget.torch.fit_loop.fit`: logs, early stop, checkpoints, layer stats.
 
 A callback is any object with some of the hooks of :class:`Callback`; each hook gets
-the :class:`~hardtarget.torch.trainer.TrainerState` of the run and may read or change it
+the :class:`~hardtarget.torch.fit_loop.TrainerState` of the run and may read or change it
 (freeze layers, add columns to ``state.row``, set ``state.stop``).  Hooks run in the
 order the callbacks are given.
 

@@ -95,7 +95,7 @@ def evaluate(
 ) -> dict:
     """Mean loss, top-1 and top-5 accuracy (in %) of ``model`` on ``data``.
 
-    ``data`` is anything :func:`~hardtarget.torch.trainer.fit` takes; ``norm`` is
+    ``data`` is anything :func:`~hardtarget.torch.fit_loop.fit` takes; ``norm`` is
     ``(mean, std)`` per channel, applied to image batches first.
 
     Parameters

@@ -16,7 +16,6 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..errors import StopRequested
 from .exact import tz_undecided
 
 # No fastmath: reassociation or fused multiply-adds would make every sum depend on the
@@ -288,20 +287,19 @@ def _proof(code):
     return 1 if code == 1 else (2 if code == 3 else 0)
 
 
-def sq_hinge_newton(A, t, s, max_iter, stop=None):
+def sq_hinge_newton(A, t, s, max_iter, budget=None):
     """Return ``(w, proof, iterations, min t*z)``; ``proof`` as :func:`_proof` (1 proved, 2 the
     float bound left rows for :func:`~.exact.separates_exactly`, 0 nothing proved).
 
-    With ``stop``, large units run one step per kernel call and ``stop()`` is asked
-    between them; it raises :class:`~hardtarget.errors.StopRequested` when it says stop.
+    With ``budget`` (a :class:`~hardtarget.budget.Budget`), large units run one step per
+    kernel call and the budget is checked between them (it raises when it says stop).
     """
-    if stop is None:
+    if budget is None:
         w, _, it, mn, proof = _newton_all(A, t, s, max_iter)
         return w, proof, it, mn
     m, n = A.shape
     if (n + 1) ** 2 * (m + n) < 10**7:
-        if stop():
-            raise StopRequested("stopped before a Newton solve")
+        budget.check()
         w, _, it, mn, proof = _newton_all(A, t, s, max_iter)
         return w, proof, it, mn
     w = np.zeros(n + 1)
@@ -310,8 +308,7 @@ def sq_hinge_newton(A, t, s, max_iter, stop=None):
     st = np.zeros(2)
     it = 0
     while it < max_iter:
-        if stop():
-            raise StopRequested("stopped during a Newton solve")
+        budget.check()
         code, it, mn = newton_steps(A, t, s, it, it + 1, w, a, act, st)
         if code != 2:
             return w, _proof(code), it, mn

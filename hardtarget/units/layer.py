@@ -3,8 +3,8 @@
 The units of a layer share their inputs, so :func:`solve_layer` validates and hashes
 the inputs once, looks every unit up in the cache, and solves the rest together:
 the perceptron (and ``auto`` on small units) in one lock-step numba call (a few
-epochs per call on a large layer with a ``stop`` callback), the others unit by unit
-with the caller's ``stop`` callback asked in between.
+epochs per call on a large layer with a budget), the others unit by unit with the
+caller's :class:`~hardtarget.budget.Budget` checked in between.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..errors import HardTargetError, StopRequested
-from . import _kernels, _stop, solvers
+from ..budget import Budget, legacy_stop
+from ..errors import HardTargetError
+from . import _kernels, solvers
 from .base import UnitResult, margin_of, prepare
 from .exact import separates_exactly
 from .solvers import NEWTON_FIRST, SOLVERS, _auto, _auto_after, epoch_step, get_solver, run_solver
@@ -31,6 +32,7 @@ def solve_layer(
     stop=None,
     refine: bool = False,
     input_key: bytes | None = None,
+    budget: Budget | None = None,
     **options,
 ) -> list:
     """Train every column of ``targets`` (m x k, ±1) as a unit on the shared ``inputs`` (m x n).
@@ -46,15 +48,18 @@ def solve_layer(
         also asks its certificate store for these inputs before an LP.
     sample_weight : array of shape (m,), default=None
     stop : callable, default=None
-        Asked between units, Newton steps, chunks of epochs on large units and inside
-        LP and QP solves; when it returns True,
-        :class:`~hardtarget.errors.StopRequested` is raised.
+        Deprecated: returns True to stop (use ``budget``).
     refine : bool, default=False
         For a unit that is not proved separable, also run the ``hinge`` solver and keep
         its weights when they make fewer errors (the verdict and certificate stay).
     input_key : bytes, default=None
         ``hardtarget.targets.digest(inputs)`` when the caller has it (saves rehashing
         inputs shared by many calls); only used with ``cache``.
+    budget : Budget, default=None
+        Checked between units, Newton steps, chunks of epochs on large units and inside
+        LP and QP solves; when it says stop, its
+        :class:`~hardtarget.errors.StopRequested` is raised (the units solved before
+        are kept in ``cache``).
     **options
         Passed to the solver (as in :func:`~hardtarget.units.solve_unit`).
 
@@ -70,6 +75,7 @@ def solve_layer(
     [False, True]
     """
     fn = get_solver(solver)
+    budget = legacy_stop(stop, "solve_layer") or budget
     T = np.asarray(targets)
     if T.ndim == 1:
         T = T.reshape(-1, 1)
@@ -98,18 +104,18 @@ def solve_layer(
     if todo:
         if cache is not None and fn is _auto:
             store = cache.store(keys[0][0], A.shape)
-        solved = _solve_units(fn, solver, A, Tt[todo], s, dict(options), stop, store)
+        solved = _solve_units(fn, solver, A, Tt[todo], s, dict(options), budget, store)
         for j, r in zip(todo, solved):
             if refine and r.errors and not r.separable:
-                r = _refined(A, Tt[j], s, r, stop)
+                r = _refined(A, Tt[j], s, r, budget)
             results[j] = r
             if cache is not None:
                 cache.put(keys[j], r)
     return results
 
 
-def _refined(A, t, s, r: UnitResult, stop) -> UnitResult:
-    h = run_solver(SOLVERS["hinge"], "hinge", A, t, s, {"max_epochs": 50}, stop)
+def _refined(A, t, s, r: UnitResult, budget: Budget | None) -> UnitResult:
+    h = run_solver(SOLVERS["hinge"], "hinge", A, t, s, {"max_epochs": 50}, budget)
     if h.separable:
         return h
     if h.errors < r.errors:
@@ -123,20 +129,20 @@ def _refined(A, t, s, r: UnitResult, stop) -> UnitResult:
     return r
 
 
-def _chunked_units(A, T, s, max_epochs: int, give_up: bool, stop) -> tuple:
+def _chunked_units(A, T, s, max_epochs: int, give_up: bool, budget: Budget) -> tuple:
     """:func:`~._kernels.perceptron_units` in chunks of lock-step epochs (bit-identical)."""
     state = _kernels.lockstep_state(A, T, s, give_up)
     step = epoch_step(A.shape[0] * (A.shape[1] + 1) * T.shape[1], solvers.PERCEPTRON_STEP_WORK)
     for ep in range(0, max_epochs, step):
-        if ep and stop():
-            raise StopRequested("stopped during a layer's perceptron solve")
+        if ep:
+            budget.check()
         _kernels.lockstep_epochs(A, s, ep, min(ep + step, max_epochs), state)
         if state[-1][0] == 0:  # no unit left running
             break
     return state[:4]
 
 
-def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop, store=None):
+def _solve_units(fn, solver: str, A, Tt, s, options: dict, budget, store=None):
     """Solve the units ``Tt`` (k x m), batched for ``perceptron`` and small ``auto`` units.
 
     ``store`` (a CertificateStore of ``A``) goes to ``auto``.  A generator: the caller
@@ -145,7 +151,7 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop, store=None):
     k = Tt.shape[0]
     if solver not in ("perceptron", "auto"):
         for j in range(k):
-            yield run_solver(fn, solver, A, Tt[j], s, options, stop)
+            yield run_solver(fn, solver, A, Tt[j], s, options, budget)
         return
     max_epochs = int(options.pop("max_epochs", 64 if solver == "auto" else 1000))
     if options:
@@ -154,16 +160,16 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop, store=None):
         )
     if solver == "auto" and A.shape[0] * (A.shape[1] + 1) > NEWTON_FIRST:  # Newton first
         for j in range(k):
-            yield run_solver(_auto, solver, A, Tt[j], s, {"max_epochs": max_epochs}, stop, store)
+            yield run_solver(_auto, solver, A, Tt[j], s, {"max_epochs": max_epochs}, budget, store)
         return
-    if stop is not None and stop():
-        raise StopRequested("stopped before a layer solve")
+    if budget is not None:
+        budget.check()
     T = np.ascontiguousarray(Tt.T)
     work = A.shape[0] * (A.shape[1] + 1) * T.shape[1]
-    if stop is None or work < solvers.PERCEPTRON_CHUNK_WORK:
+    if budget is None or work < solvers.PERCEPTRON_CHUNK_WORK:
         W, _, ep, conv = _kernels.perceptron_units(A, T, s, max_epochs, solver == "auto")
-    else:  # a large layer: a few lock-step epochs per kernel call, the stop asked in between
-        W, _, ep, conv = _chunked_units(A, T, s, max_epochs, solver == "auto", stop)
+    else:  # a large layer: a few lock-step epochs per kernel call, the budget checked between
+        W, _, ep, conv = _chunked_units(A, T, s, max_epochs, solver == "auto", budget)
     errs, mns, proof = _kernels.units_checked(A, T, s, W, conv)  # all units in one pass
     Wt = np.ascontiguousarray(W.T)
     for j in range(k):
@@ -180,8 +186,7 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, stop, store=None):
             {},
         )
         if solver == "auto" and not proved:
-            if stop is not None and stop():
-                raise StopRequested("stopped between unit solves")
-            with _stop.stopping(stop):
-                r = _auto_after(A, Tt[j], s, r, store)
+            if budget is not None:
+                budget.check()
+            r = _auto_after(A, Tt[j], s, r, store, budget)
         yield r

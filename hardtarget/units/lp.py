@@ -20,8 +20,8 @@ import threading
 import highspy
 import numpy as np
 
+from ..budget import Budget
 from ..errors import StopRequested
-from . import _stop
 from .exact import certificate_holds, separates_exactly
 
 __all__ = ["lp_separate"]
@@ -44,15 +44,14 @@ def _highs() -> highspy.Highs:
 INTERRUPT_MIN_ENTRIES = 50_000
 
 
-def _run(h: highspy.Highs, entries: int) -> None:
-    """``h.run()``, interrupted when the current stop callback says stop (large LPs only)."""
-    stop = _stop.current()
-    if stop is None or entries < INTERRUPT_MIN_ENTRIES:
+def _run(h: highspy.Highs, entries: int, budget: Budget | None) -> None:
+    """``h.run()``, interrupted when ``budget`` says stop (large LPs only)."""
+    if budget is None or entries < INTERRUPT_MIN_ENTRIES:
         h.run()
         return
 
     def check(event) -> None:
-        event.interrupt(bool(stop()))
+        event.interrupt(budget.stopped())
 
     h.cbSimplexInterrupt += check
     try:
@@ -63,10 +62,11 @@ def _run(h: highspy.Highs, entries: int) -> None:
         _local.highs = (
             None  # the interrupt flag outlives the solve: the next one gets a fresh Highs
         )
+        budget.check()
         raise StopRequested("stopped during an LP solve")
 
 
-def _lp(A1: np.ndarray, t: np.ndarray):
+def _lp(A1: np.ndarray, t: np.ndarray, budget: Budget | None):
     """Solve the gamma LP on augmented inputs; return (w, gamma, row duals)."""
     m, n1 = A1.shape
     inf = highspy.kHighsInf
@@ -87,7 +87,7 @@ def _lp(A1: np.ndarray, t: np.ndarray):
     h = _highs()
     h.clearModel()
     h.passModel(lp)
-    _run(h, M.size)
+    _run(h, M.size, budget)
     sol = h.getSolution()
     x = np.asarray(sol.col_value)
     return x[:n1], float(x[n1]), np.asarray(sol.row_dual)
@@ -136,7 +136,7 @@ def _pattern(m: int, n1: int):
     return p
 
 
-def _lp_dual(A: np.ndarray, t: np.ndarray, warm=None):
+def _lp_dual(A: np.ndarray, t: np.ndarray, warm=None, budget: Budget | None = None):
     """The same LP solved in its dual (Gordan) form; return (w, gamma, lambda).
 
     ``min sum(u+ + u-)  s.t.  sum_i lambda_i t_i x~_i - u+ + u- = 0,  sum(lambda) = 1,
@@ -185,7 +185,7 @@ def _lp_dual(A: np.ndarray, t: np.ndarray, warm=None):
         if value.shape[0] >= INTERRUPT_MIN_ENTRIES:
             h.setOptionValue("simplex_strategy", WARM_LARGE_SIMPLEX)
     try:
-        _run(h, value.shape[0])
+        _run(h, value.shape[0], budget)
     finally:
         h.setOptionValue("simplex_scale_strategy", _DEFAULT_SCALE)
         h.setOptionValue("simplex_strategy", _DEFAULT_STRATEGY)
@@ -200,7 +200,9 @@ def _lp_dual(A: np.ndarray, t: np.ndarray, warm=None):
     return -y[:n1], gamma, x[:m]
 
 
-def _qp_max_margin(A1: np.ndarray, t: np.ndarray, iteration_limit: int | None = None):
+def _qp_max_margin(
+    A1: np.ndarray, t: np.ndarray, iteration_limit: int | None = None, budget: Budget | None = None
+):
     """Hard-margin SVM with HiGHS' QP solver; None if it does not finish optimally.
 
     ``min ||w||^2 / 2  s.t.  t_i (w . x~_i) >= 1`` (the bias is not penalized), passed to
@@ -243,7 +245,7 @@ def _qp_max_margin(A1: np.ndarray, t: np.ndarray, iteration_limit: int | None = 
     if iteration_limit is not None:
         h.setOptionValue("qp_iteration_limit", int(iteration_limit))
     try:
-        _run_qp(h, int(a_value.shape[0]))
+        _run_qp(h, int(a_value.shape[0]), budget)
     finally:
         if iteration_limit is not None and getattr(_local, "highs", None) is h:
             h.setOptionValue("qp_iteration_limit", _QP_ITERATIONS)
@@ -255,23 +257,22 @@ def _qp_max_margin(A1: np.ndarray, t: np.ndarray, iteration_limit: int | None = 
 _QP_ITERATIONS = highspy.Highs().getOptions().qp_iteration_limit
 
 
-# seconds between two questions to the stop callback while a large QP runs
+# seconds between two questions to the budget while a large QP runs
 QP_POLL = 0.02
 
 
-def _run_qp(h: highspy.Highs, entries: int) -> None:
-    """``h.run()`` on a QP, abandoned when the current stop callback says stop (large QPs only).
+def _run_qp(h: highspy.Highs, entries: int, budget: Budget | None) -> None:
+    """``h.run()`` on a QP, abandoned when ``budget`` says stop (large QPs only).
 
     HiGHS' QP solver (1.12) calls no interrupt callback, and a time limit would make the
     weights depend on the machine's speed.  So the solve runs in a thread of its own
-    while this one asks the stop every ``QP_POLL`` seconds; on stop it raises
+    while this one asks the budget every ``QP_POLL`` seconds; on stop it raises
     :class:`~hardtarget.errors.StopRequested` at once and leaves the solve to finish in
     its thread (its answer unused, its Highs object dropped from this thread's slot).
     The caller's budget holds; the CPU of the abandoned solve is bounded only by the
     QP's own time (0.4-0.8 s at 100,000 x 2, 4-7 s at 5,000 x 200 on a 2-core machine).
     """
-    stop = _stop.current()
-    if stop is None or entries < INTERRUPT_MIN_ENTRIES:
+    if budget is None or entries < INTERRUPT_MIN_ENTRIES:
         h.run()
         return
     worker = threading.Thread(target=h.run, name="hardtarget-qp", daemon=True)
@@ -281,8 +282,7 @@ def _run_qp(h: highspy.Highs, entries: int) -> None:
             worker.join(QP_POLL)
             if not worker.is_alive():
                 return
-            if stop():
-                raise StopRequested("stopped during a max-margin QP solve")
+            budget.check()  # raises when it says stop
     except BaseException:  # a stop or Ctrl-C: the next solve must not share the running Highs
         _local.highs = None
         raise
@@ -313,7 +313,12 @@ def _certificate(A, tf, lam):
 
 
 def lp_separate(
-    A: np.ndarray, t: np.ndarray, max_margin: bool = True, warm=None, retry: bool = True
+    A: np.ndarray,
+    t: np.ndarray,
+    max_margin: bool = True,
+    warm=None,
+    retry: bool = True,
+    budget: Budget | None = None,
 ):
     """Exact verdict for one unit.
 
@@ -326,31 +331,32 @@ def lp_separate(
     decimal data such as iris that rounding moved off a line), each support row is
     left out in turn and the LP re-solved (``retry``): a certificate of a subset is one
     of the whole, and another vertex usually checks.  ``separable`` is None when
-    neither proof checks.
+    neither proof checks.  ``budget`` (a :class:`~hardtarget.budget.Budget`) is asked
+    inside large LP and QP solves.
     """
-    verdict = _lp_separate(A, t, max_margin, warm)
+    verdict = _lp_separate(A, t, max_margin, warm, budget)
     if verdict[0] is not None or not retry:
         return verdict[:3]
-    return _other_vertex(A, t, verdict)
+    return _other_vertex(A, t, verdict, budget=budget)
 
 
-def _other_vertex(A, t, verdict, depth: int = 3, budget: list | None = None):
+def _other_vertex(A, t, verdict, depth: int = 3, lps: list | None = None, budget=None):
     """A certificate from the LP without one of the failed certificate's support rows
     (recursively, up to ``depth`` rows left out and 40 LPs in all)."""
-    budget = [40] if budget is None else budget
+    lps = [40] if lps is None else lps
     lam = verdict[3] if len(verdict) > 3 else None
     if lam is None:
         return verdict[:3]
     tf = t.astype(np.float64)
     rows = np.arange(A.shape[0])
     for i in np.flatnonzero(lam > 1e-12 * lam.max(initial=0.0)):
-        if budget[0] <= 0:
+        if lps[0] <= 0:
             break
-        budget[0] -= 1
+        lps[0] -= 1
         keep = rows != i
-        sub = _lp_separate(A[keep], t[keep], False, None)
+        sub = _lp_separate(A[keep], t[keep], False, None, budget)
         if sub[0] is None and depth > 1:
-            sub = _other_vertex(A[keep], t[keep], sub, depth - 1, budget)
+            sub = _other_vertex(A[keep], t[keep], sub, depth - 1, lps, budget)
         if sub[0] is False:
             full = np.zeros(A.shape[0])
             full[keep] = sub[2]
@@ -359,7 +365,7 @@ def _other_vertex(A, t, verdict, depth: int = 3, budget: list | None = None):
     return verdict[:3]
 
 
-def _lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool, warm):
+def _lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool, warm, budget=None):
     m, n = A.shape
     if m == 0:  # no constraint: any weights separate vacuously
         return True, np.zeros(n + 1), None
@@ -374,31 +380,33 @@ def _lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool, warm):
         return np.ldexp(w, unscale) if scaled else np.ascontiguousarray(w)
 
     if warm is not None and m > n + 1:
-        d = _lp_dual(As, tf, warm)
+        d = _lp_dual(As, tf, warm, budget)
         cert = None if d is None else _certificate(A, tf, d[2])
         if cert is not None:
             return False, np.ascontiguousarray(back(d[0])), cert
-    d = _lp_dual(As, tf) if m > n + 1 else None  # the dual has n + 2 rows: for tall units only
+    d = (
+        _lp_dual(As, tf, None, budget) if m > n + 1 else None
+    )  # the dual has n + 2 rows: for tall units only
     if d is not None:  # the fast path; a numerically poor answer falls through to the primal LP
         w, gamma, lam = d
         w = back(w)
         if gamma > 0 and separates_exactly(A, tf, ones, w):
-            return _refine(A, tf, w, max_margin)
+            return _refine(A, tf, w, max_margin, budget)
         cert = _certificate(A, tf, lam)
         if cert is not None:
             return False, np.ascontiguousarray(w), cert
     A1 = np.hstack([As, np.ones((m, 1))])
-    wp, gamma, duals = _lp(A1, tf)
+    wp, gamma, duals = _lp(A1, tf, budget)
     wp = back(wp)
     if gamma > 0 and separates_exactly(A, tf, ones, wp):
-        return _refine(A, tf, wp, max_margin)
+        return _refine(A, tf, wp, max_margin, budget)
     cert = _certificate(A, tf, np.abs(duals))
     if cert is not None:
         return False, wp, cert
     return None, wp, None, np.abs(duals)  # the failed certificate, for lp_separate's retry
 
 
-def _refine(A, tf, w, max_margin):
+def _refine(A, tf, w, max_margin, budget=None):
     """Replace LP weights by the hard-margin QP's when they also check exactly.
 
     The QP sees the data scaled by one power of two (a uniform scaling keeps the
@@ -409,7 +417,9 @@ def _refine(A, tf, w, max_margin):
     if max_margin and A.shape[1] < A.shape[0]:
         top = float(np.abs(A).max())
         e = int(np.frexp(top)[1]) if top > 0 else 0
-        q = _qp_max_margin(np.hstack([np.ldexp(A, -e), np.ones((A.shape[0], 1))]), tf)
+        q = _qp_max_margin(
+            np.hstack([np.ldexp(A, -e), np.ones((A.shape[0], 1))]), tf, budget=budget
+        )
         if q is not None:
             q[:-1] = np.ldexp(q[:-1], -e)
             if separates_exactly(A, tf, np.ones(A.shape[0]), q):

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..budget import Budget
 from ..errors import HardTargetError
 from ._kernels import unit_errors
 from .base import margin_of, prepare
@@ -171,29 +172,31 @@ def _geometric(A, t, s, w) -> float:
     return margin_of(w, unit_errors(A, t, s, w)[2])
 
 
-def _qp(A: np.ndarray, t: np.ndarray) -> np.ndarray | None:
+def _qp(A: np.ndarray, t: np.ndarray, budget: Budget | None = None) -> np.ndarray | None:
     """Hard-margin SVM weights on the rows of ``A`` (scaled by a power of two for HiGHS)."""
     top = float(np.abs(A).max(initial=0.0))
     e = int(np.frexp(top)[1]) if top > 0 else 0
     A1 = np.hstack([np.ldexp(A, -e), np.ones((A.shape[0], 1))])
-    q = _qp_max_margin(A1, t.astype(np.float64), QP_ITERATIONS + 20 * sum(A.shape))
+    q = _qp_max_margin(A1, t.astype(np.float64), QP_ITERATIONS + 20 * sum(A.shape), budget)
     if q is None or not np.all(np.isfinite(q)):
         return None
     q[:-1] = np.ldexp(q[:-1], -e)
     return q
 
 
-def _verdict(A, t, s):
+def _verdict(A, t, s, budget: Budget | None = None):
     """The exact LP verdict on the constraining rows: (separable, weights on all columns)."""
     keep = s > 0
     if keep.all():
-        sep, w, _ = lp_separate(A, t, max_margin=False)
+        sep, w, _ = lp_separate(A, t, max_margin=False, budget=budget)
     else:
-        sep, w, _ = lp_separate(A[keep], t[keep], max_margin=False)
+        sep, w, _ = lp_separate(A[keep], t[keep], max_margin=False, budget=budget)
     return sep, w
 
 
-def max_margin(inputs, targets, sample_weight=None) -> ObjectiveResult:
+def max_margin(
+    inputs, targets, sample_weight=None, budget: Budget | None = None
+) -> ObjectiveResult:
     """The maximum-margin separator of one unit (hard-margin L2 SVM), verified exactly.
 
     Parameters
@@ -203,6 +206,8 @@ def max_margin(inputs, targets, sample_weight=None) -> ObjectiveResult:
     sample_weight : array of shape (m,), default=None
         Samples with weight 0 do not constrain the unit (a hard margin has no use for
         other weights).
+    budget : Budget, default=None
+        Checked inside large LP and QP solves (:class:`~hardtarget.budget.Budget`).
 
     Returns
     -------
@@ -221,13 +226,13 @@ def max_margin(inputs, targets, sample_weight=None) -> ObjectiveResult:
     (True, 1.5, 1)
     """
     A, t, s = prepare(inputs, targets, sample_weight)
-    sep, w = _verdict(A, t, s)
+    sep, w = _verdict(A, t, s, budget)
     if not sep:
         return _result(A, t, s, w, sep, "lp")
     keep = s > 0
     if not keep.any():
         return _result(A, t, s, np.zeros(A.shape[1] + 1), True, "qp", proven=True)
-    q = _qp(A[keep], t[keep])
+    q = _qp(A[keep], t[keep], budget)
     if q is not None and separates_exactly(A, t, s, q):
         return _result(A, t, s, q, True, "qp", proven=True)
     return _result(A, t, s, w, True, "lp")
@@ -250,7 +255,7 @@ def _l1_weights(A: np.ndarray, t: np.ndarray) -> np.ndarray | None:
     return np.r_[x[:n] - x[n : 2 * n], x[-1]]
 
 
-def _on_support(A, t, s, S: np.ndarray) -> np.ndarray | None:
+def _on_support(A, t, s, S: np.ndarray, budget: Budget | None = None) -> np.ndarray | None:
     """Maximum-margin weights using only the inputs ``S`` (zeros elsewhere), if they verify."""
     keep = s > 0
     n = A.shape[1]
@@ -261,9 +266,9 @@ def _on_support(A, t, s, S: np.ndarray) -> np.ndarray | None:
         if np.all(tk > 0) or np.all(tk < 0):
             q = np.array([1.0 if tk[0] > 0 else -1.0])
     else:
-        q = _qp(sub, t[keep])
+        q = _qp(sub, t[keep], budget)
         if q is None or not separates_exactly(sub, t[keep], np.ones(len(sub)), q):
-            sep, wl, _ = lp_separate(sub, t[keep], max_margin=False)
+            sep, wl, _ = lp_separate(sub, t[keep], max_margin=False, budget=budget)
             q = wl if sep else None
     if q is None:
         return None
@@ -279,6 +284,7 @@ def sparse_weights(
     sample_weight=None,
     exact_inputs: int = EXACT_SPARSITY_INPUTS,
     max_lps: int = EXACT_SPARSITY_LPS,
+    budget: Budget | None = None,
 ) -> ObjectiveResult:
     """Separating weights with the fewest nonzero input weights, verified exactly.
 
@@ -294,6 +300,8 @@ def sparse_weights(
         in rational arithmetic), for real weights.
     max_lps : int, default=EXACT_SPARSITY_LPS
         Give up the proof (keep the L1 answer) when it would take more LPs than this.
+    budget : Budget, default=None
+        Checked inside large LP and QP solves (:class:`~hardtarget.budget.Budget`).
 
     Returns
     -------
@@ -311,7 +319,7 @@ def sparse_weights(
     (1, True, True)
     """
     A, t, s = prepare(inputs, targets, sample_weight)
-    sep, w = _verdict(A, t, s)
+    sep, w = _verdict(A, t, s, budget)
     if not sep:
         return _result(A, t, s, w, sep, "lp")
     keep = s > 0
@@ -321,7 +329,7 @@ def sparse_weights(
     if l1 is not None:
         top = float(np.abs(l1[:-1]).max(initial=0.0))
         S = np.flatnonzero(np.abs(l1[:-1]) > 1e-9 * top) if top > 0 else np.array([], int)
-        ws = _on_support(A, t, s, S)
+        ws = _on_support(A, t, s, S, budget)
         if ws is not None:
             best, method = ws, "l1"
         elif separates_exactly(A, t, s, l1):
@@ -340,19 +348,23 @@ def sparse_weights(
                 tk = t[keep]
                 ok = bool(np.all(tk > 0) or np.all(tk < 0))
             else:
-                ok_v, _, _ = lp_separate(np.ascontiguousarray(sub_rows[:, S]), t[keep], False)
+                ok_v, _, _ = lp_separate(
+                    np.ascontiguousarray(sub_rows[:, S]), t[keep], False, budget=budget
+                )
                 if ok_v is None:
                     return _result(A, t, s, best, True, method)  # no exact verdict: no proof
                 ok = bool(ok_v)
             if ok:
-                ws = _on_support(A, t, s, S)
+                ws = _on_support(A, t, s, S, budget)
                 if ws is None:
                     return _result(A, t, s, best, True, method)
                 return _result(A, t, s, ws, True, "support search", proven=True)
     return _result(A, t, s, best, True, "support search", proven=True)
 
 
-def polish_unit(objective: str, inputs, targets, sample_weight=None) -> ObjectiveResult:
+def polish_unit(
+    objective: str, inputs, targets, sample_weight=None, budget: Budget | None = None
+) -> ObjectiveResult:
     """:func:`max_margin` (``objective="margin"``) or :func:`sparse_weights` (``"sparsity"``).
 
     Parameters
@@ -365,15 +377,17 @@ def polish_unit(objective: str, inputs, targets, sample_weight=None) -> Objectiv
         The unit's targets.
     sample_weight : (n_samples,) array, optional
         Per-sample weights (0 leaves a sample out).
+    budget : Budget, optional
+        Checked inside large LP and QP solves (:class:`~hardtarget.budget.Budget`).
 
     Returns
     -------
     ObjectiveResult
     """
     if objective == "margin":
-        return max_margin(inputs, targets, sample_weight)
+        return max_margin(inputs, targets, sample_weight, budget)
     if objective == "sparsity":
-        return sparse_weights(inputs, targets, sample_weight)
+        return sparse_weights(inputs, targets, sample_weight, budget=budget)
     raise HardTargetError(
         f"unknown unit objective {objective!r}; valid: {', '.join(UNIT_OBJECTIVES)}"
     )

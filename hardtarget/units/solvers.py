@@ -17,8 +17,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import HardTargetError, StopRequested
-from . import _kernels, _newton, _stop
+from ..budget import Budget, legacy_stop
+from ..errors import HardTargetError
+from . import _kernels, _newton
 from .base import UnitResult, finish, margin_of, prepare
 from .exact import separates_exactly
 from .losses import loss_code
@@ -36,18 +37,17 @@ def _proved(A, t, s, r: UnitResult) -> UnitResult:
     return r
 
 
-def _run_perceptron(A, t, s, max_epochs, give_up, name) -> UnitResult:
+def _run_perceptron(A, t, s, max_epochs, give_up, name, budget) -> UnitResult:
     # the scalar kernel directly: a single unit never needs the lock-step one (nor its compile time)
-    stop = _stop.current()
-    if stop is None or A.shape[0] * (A.shape[1] + 1) < PERCEPTRON_CHUNK_WORK:
+    if budget is None or A.shape[0] * (A.shape[1] + 1) < PERCEPTRON_CHUNK_WORK:
         w, errors, mn, ep, proof = _kernels.perceptron_checked(A, t, s, int(max_epochs), give_up)
-    else:  # a large unit: a few epochs per kernel call, the stop asked in between
-        w, errors, mn, ep, proof = _chunked_perceptron(A, t, s, int(max_epochs), give_up, stop)
+    else:  # a large unit: a few epochs per kernel call, the budget checked in between
+        w, errors, mn, ep, proof = _chunked_perceptron(A, t, s, int(max_epochs), give_up, budget)
     sep = True if proof == 1 or (proof == 2 and separates_exactly(A, t, s, w)) else None
     return UnitResult(sep, w, margin_of(w, mn), int(errors), int(ep), None, name, {})
 
 
-# m * (n + 1) from which one perceptron epoch takes milliseconds: with a stop callback such
+# m * (n + 1) from which one perceptron epoch takes milliseconds: with a budget such
 # units run about PERCEPTRON_STEP_WORK of it (some 10 ms) per kernel call
 PERCEPTRON_CHUNK_WORK = 10**6
 PERCEPTRON_STEP_WORK = 10**7
@@ -58,43 +58,48 @@ def epoch_step(work: int, step_work: int) -> int:
     return max(1, step_work // max(work, 1))
 
 
-def _chunked_perceptron(A, t, s, max_epochs: int, give_up: bool, stop) -> tuple:
+def _chunked_perceptron(A, t, s, max_epochs: int, give_up: bool, budget: Budget) -> tuple:
     w, best, hist, st = _kernels.pocket_state(A.shape[1])
     check = give_up and _kernels.active_samples(s) >= 32
     step = epoch_step(A.shape[0] * (A.shape[1] + 1), PERCEPTRON_STEP_WORK)
     for ep in range(0, max_epochs, step):
-        if stop():
-            raise StopRequested("stopped during a perceptron solve")
+        budget.check()
         _kernels.pocket_epochs(A, t, s, ep, min(ep + step, max_epochs), check, w, best, hist, st)
         if st[2]:
             break
     return _kernels.pocket_result(A, t, s, best, st)
 
 
-def _perceptron(A, t, s, max_epochs: int = 1000) -> UnitResult:
-    return _run_perceptron(A, t, s, max_epochs, False, "perceptron")
+def _perceptron(A, t, s, max_epochs: int = 1000, *, budget: Budget | None = None) -> UnitResult:
+    return _run_perceptron(A, t, s, max_epochs, False, "perceptron", budget)
 
 
-# m * (n + 1) * epochs of a descent kernel call when a stop callback is set (about 10 ms):
-# a longer descent runs in chunks of epochs with the stop asked in between
+# m * (n + 1) * epochs of a descent kernel call with a budget (about 10 ms): a longer
+# descent runs in chunks of epochs with the budget checked in between
 DESCENT_STEP_WORK = 10**6
 
 
 def _make_descent(loss: str) -> Callable:
     def solve(
-        A, t, s, max_epochs: int = 200, lr: float = 0.1, l2: float = 0.0, seed: int = 0
+        A,
+        t,
+        s,
+        max_epochs: int = 200,
+        lr: float = 0.1,
+        l2: float = 0.0,
+        seed: int = 0,
+        *,
+        budget: Budget | None = None,
     ) -> UnitResult:
         args = (A, t.astype(np.float64), s, loss_code(loss))
         max_epochs, lr, l2 = int(max_epochs), float(lr), float(l2)
-        stop = _stop.current()
         step = epoch_step(A.shape[0] * (A.shape[1] + 1), DESCENT_STEP_WORK)
-        if stop is None or step >= max_epochs:
+        if budget is None or step >= max_epochs:
             w, _, ep, conv = _kernels.descend(*args, max_epochs, lr, l2, int(seed))
-        else:  # the same epochs, a few per kernel call, the stop asked in between
+        else:  # the same epochs, a few per kernel call, the budget checked in between
             cur, w, order, st = _kernels.descent_state(A.shape[0], A.shape[1], int(seed))
             for ep0 in range(0, max_epochs, step):
-                if stop():
-                    raise StopRequested(f"stopped during a {loss} descent")
+                budget.check()
                 ep1 = min(ep0 + step, max_epochs)
                 _kernels.descent_epochs(*args, ep0, ep1, lr, l2, cur, w, order, st)
                 if st[2]:
@@ -109,13 +114,15 @@ def _make_descent(loss: str) -> Callable:
     return solve
 
 
-def _lp(A, t, s, max_margin: bool = True, warm=None) -> UnitResult:
+def _lp(A, t, s, max_margin: bool = True, warm=None, *, budget: Budget | None = None) -> UnitResult:
     keep = s > 0
     every = bool(keep.all())
     if not every:
         warm = None  # a basis of the full LP does not fit the one without zero-weight rows
     sep, w, cert = (
-        lp_separate(A, t, max_margin, warm) if every else lp_separate(A[keep], t[keep], max_margin)
+        lp_separate(A, t, max_margin, warm, budget=budget)
+        if every
+        else lp_separate(A[keep], t[keep], max_margin, budget=budget)
     )
     if cert is not None and not every:
         full = np.zeros(A.shape[0])
@@ -139,8 +146,8 @@ def conflicting_duplicates(A, t, s):
 NEWTON_FIRST = 256
 
 
-def _newton_proof(A, t, s, max_iter: int = 30) -> UnitResult:
-    w, proof, it, mn = _newton.sq_hinge_newton(A, t, s, max_iter, _stop.current())
+def _newton_proof(A, t, s, max_iter: int = 30, budget: Budget | None = None) -> UnitResult:
+    w, proof, it, mn = _newton.sq_hinge_newton(A, t, s, max_iter, budget)
     if proof == 1 or (proof == 2 and separates_exactly(A, t, s, w)):  # checked exactly
         return UnitResult(True, w, margin_of(w, mn), 0, int(it), None, "auto", {})
     return finish(A, t, s, w, None, it, "auto")
@@ -156,12 +163,14 @@ def _newton_pays(A) -> bool:
     return (n + 1) ** 2 * (m + n + 1) <= NEWTON_MAX_WORK
 
 
-def _auto_after(A, t, s, pr: UnitResult | None, certificates=None) -> UnitResult:
+def _auto_after(
+    A, t, s, pr: UnitResult | None, certificates=None, budget: Budget | None = None
+) -> UnitResult:
     """Finish ``auto`` for a unit that the perceptron (``pr``, or None if skipped) did not prove:
     finite Newton (unless the unit is too wide), then conflicting duplicates, then a stored
     certificate (``certificates``, a CertificateStore of ``A``), then the LP."""
     if _newton_pays(A):
-        nr = _newton_proof(A, t, s)
+        nr = _newton_proof(A, t, s, budget=budget)
         if nr.separable:
             return nr
         if pr is None or nr.errors < pr.errors:
@@ -171,7 +180,7 @@ def _auto_after(A, t, s, pr: UnitResult | None, certificates=None) -> UnitResult
         cert = certificates.refute(t, s)  # the LP's verdict, without the LP
     if cert is not None:
         return UnitResult(False, pr.weights, pr.margin, pr.errors, pr.iterations, cert, "auto")
-    lr = _lp(A, t, s, max_margin=False, warm=certificates)  # from the store's last basis
+    lr = _lp(A, t, s, max_margin=False, warm=certificates, budget=budget)  # the last basis
     if lr.separable is False:
         if certificates is not None:
             certificates.add(t, lr.certificate)
@@ -188,13 +197,15 @@ def _auto_after(A, t, s, pr: UnitResult | None, certificates=None) -> UnitResult
     return lr
 
 
-def _auto(A, t, s, max_epochs: int = 64, certificates=None) -> UnitResult:
+def _auto(
+    A, t, s, max_epochs: int = 64, certificates=None, *, budget: Budget | None = None
+) -> UnitResult:
     pr = None
     if A.shape[0] * (A.shape[1] + 1) <= NEWTON_FIRST or not _newton_pays(A):
-        pr = _run_perceptron(A, t, s, max_epochs, True, "auto")
+        pr = _run_perceptron(A, t, s, max_epochs, True, "auto", budget)
         if pr.separable:
             return pr
-    return _auto_after(A, t, s, pr, certificates)
+    return _auto_after(A, t, s, pr, certificates, budget)
 
 
 SOLVERS: dict = {
@@ -234,6 +245,7 @@ def solve_unit(
     sample_weight=None,
     cache=None,
     stop=None,
+    budget: Budget | None = None,
     **options,
 ) -> UnitResult:
     """Train one hard-threshold unit on ``inputs`` (m x n) and ±1 ``targets`` (m,).
@@ -244,10 +256,11 @@ def solve_unit(
     ``max_margin`` for lp).  ``cache`` (a :class:`~hardtarget.units.cache.UnitCache`)
     returns a stored result for a subproblem solved before and, for ``auto``, the
     certificates of non-separable units on the same inputs, which refute most of their
-    single-flip neighbours without an LP.  ``stop`` (a callable
-    returning True to stop) is asked between Newton steps, between chunks of perceptron
-    and descent epochs on large units, and inside LP and QP solves; when it says stop,
-    :class:`~hardtarget.errors.StopRequested` is raised.
+    single-flip neighbours without an LP.  ``budget`` (a
+    :class:`~hardtarget.budget.Budget`) is checked before the solve, between Newton
+    steps, between chunks of perceptron and descent epochs on large units, and inside LP
+    and QP solves; when it says stop, its :class:`~hardtarget.errors.StopRequested`
+    (``BudgetExhausted`` or ``Interrupted``) is raised.
 
     Parameters
     ----------
@@ -262,7 +275,9 @@ def solve_unit(
     cache : UnitCache, optional
         Results of earlier solves.
     stop : callable, optional
-        Returns True to stop.
+        Deprecated: returns True to stop (use ``budget``).
+    budget : Budget, optional
+        The deadline and cancellation that the solve obeys.
     **options
         Passed to the solver.
 
@@ -273,7 +288,7 @@ def solve_unit(
     Raises
     ------
     StopRequested
-        When ``stop`` asked to stop.
+        When ``budget`` says stop.
 
     Examples
     --------
@@ -286,6 +301,7 @@ def solve_unit(
     True
     """
     fn = get_solver(solver)
+    budget = legacy_stop(stop, "solve_unit") or budget
     A, t, s = prepare(inputs, targets, sample_weight)
     store = None
     if cache is not None:
@@ -294,27 +310,26 @@ def solve_unit(
         if hit is not None:
             return hit
         store = cache.store(key[0], A.shape) if fn is _auto else None
-    result = run_solver(fn, solver, A, t, s, options, stop, store)
+    result = run_solver(fn, solver, A, t, s, options, budget, store)
     if cache is not None:
         cache.put(key, result)
     return result
 
 
 def run_solver(
-    fn: Callable, name: str, A, t, s, options: dict, stop=None, store=None
+    fn: Callable, name: str, A, t, s, options: dict, budget: Budget | None = None, store=None
 ) -> UnitResult:
-    """Call a registered solver on a prepared unit, with ``stop`` installed when given.
+    """Call a registered solver on a prepared unit: ``fn(A, t, s, budget=budget, **options)``.
 
-    ``store`` (a CertificateStore of ``A``) goes to ``auto``, the one solver that asks it.
+    Every solver takes the keyword ``budget`` (None: never stop) and checks it in its long
+    loops.  ``store`` (a CertificateStore of ``A``) goes to ``auto``, the one solver that
+    asks it.
     """
     if store is not None:
         options = dict(options, certificates=store)
+    if budget is not None:
+        budget.check()
     try:
-        if stop is None:
-            return fn(A, t, s, **options)
-        if stop():
-            raise StopRequested("stopped before a unit solve")
-        with _stop.stopping(stop):
-            return fn(A, t, s, **options)
+        return fn(A, t, s, budget=budget, **options)
     except TypeError as exc:
         raise HardTargetError(f"bad option for unit solver {name!r}: {exc}") from None

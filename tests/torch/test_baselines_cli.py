@@ -14,13 +14,7 @@ from sklearn.datasets import load_digits
 import hardtarget as ht
 from hardtarget.cli import main
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _digits01_test():

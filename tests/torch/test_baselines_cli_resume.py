@@ -14,12 +14,7 @@ from hardtarget.cli import main
 pytestmark = pytest.mark.filterwarnings("ignore:continuous binarization forced")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _train(method, out, capsys, *extra):

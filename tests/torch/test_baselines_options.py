@@ -21,12 +21,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:continuous binarization forced")
 SPEC = arch_spec("mlp", hidden=(24, 24))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -176,14 +171,10 @@ def test_weight_dist_refuses_a_scheduler_callable(digits):
 # -- checkpoints and resume ----------------------------------------------------------------
 
 
-def _stop_after(n):
-    count = [0]
-
-    def stop():
-        count[0] += 1
-        return count[0] > n
-
-    return stop
+def _cut(cancel_after, n: int) -> dict:
+    """Run arguments that cancel the run's budget after ``n`` batches (as Ctrl-C would)."""
+    budget, cb = cancel_after(n)
+    return {"budget": budget, "callbacks": [cb]}
 
 
 def _same(a: dict, b: dict) -> None:
@@ -197,10 +188,10 @@ def _strip(history):
     return [{k: v for k, v in row.items() if k not in drop} for row in history]
 
 
-def test_cb_resumes_bit_identically(digits, tmp_path):
+def test_cb_resumes_bit_identically(digits, tmp_path, cancel_after):
     kw = dict(pretrain_epochs=2, stage_epochs=2, weight_decay=1e-3, milestones=[5])
     straight = _cb_run(digits, **kw)
-    cut = _cb_run(digits, out_dir=tmp_path, stop=_stop_after(8 * 5 + 3), **kw)
+    cut = _cb_run(digits, out_dir=tmp_path, **_cut(cancel_after, 8 * 5 + 3), **kw)
     assert cut.status == "interrupted"
     resumed = _cb_run(digits, out_dir=tmp_path, resume=True, **kw)
     assert resumed.status == "completed"
@@ -210,10 +201,10 @@ def test_cb_resumes_bit_identically(digits, tmp_path):
     assert (tmp_path / "cb" / "last.pt").exists() and (tmp_path / "cb" / "log.csv").exists()
 
 
-def test_weight_dist_resumes_bit_identically_across_phases(digits, tmp_path):
+def test_weight_dist_resumes_bit_identically_across_phases(digits, tmp_path, cancel_after):
     kw = dict(real_epochs=2, tanh_epochs=2, sign_epochs=2, weight_decay=1e-4, milestones=[3])
     straight = _wd_run(digits, **kw)
-    cut = _wd_run(digits, out_dir=tmp_path, stop=_stop_after(8 * 3 + 2), **kw)  # in tanh
+    cut = _wd_run(digits, out_dir=tmp_path, **_cut(cancel_after, 8 * 3 + 2), **kw)  # in tanh
     assert cut.status == "interrupted"
     assert not (tmp_path / "sign").exists()
     resumed = _wd_run(digits, out_dir=tmp_path, resume=True, **kw)
@@ -222,11 +213,11 @@ def test_weight_dist_resumes_bit_identically_across_phases(digits, tmp_path):
     assert _strip(straight.history) == _strip(resumed.history)
 
 
-def test_a_fresh_run_never_resumes_an_older_runs_later_phase(digits, tmp_path):
+def test_a_fresh_run_never_resumes_an_older_runs_later_phase(digits, tmp_path, cancel_after):
     kw = dict(real_epochs=1, tanh_epochs=1, sign_epochs=1)
     _wd_run(digits, out_dir=tmp_path, **kw)  # an older run, complete: sign/last.pt exists
     straight = _wd_run(digits, seed=1, **kw)
-    cut = _wd_run(digits, out_dir=tmp_path, seed=1, stop=_stop_after(8 + 3), **kw)
+    cut = _wd_run(digits, out_dir=tmp_path, seed=1, **_cut(cancel_after, 8 + 3), **kw)
     assert cut.status == "interrupted" and not (tmp_path / "sign" / "last.pt").exists()
     resumed = _wd_run(digits, out_dir=tmp_path, seed=1, resume=True, **kw)
     _same(straight.model.state_dict(), resumed.model.state_dict())

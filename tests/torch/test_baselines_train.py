@@ -18,9 +18,9 @@ from hardtarget.torch import fit
 from hardtarget.torch.baselines import (
     CBNet,
     CBStages,
-    DiscreteBN,
     DiscreteNet,
     RealNet,
+    RefreshBatchNorm,
     WeightDistNet,
     arch_spec,
     train_cb,
@@ -28,14 +28,7 @@ from hardtarget.torch.baselines import (
 )
 from hardtarget.torch.convert import from_torch, predict_exact
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models: one thread is many times faster than two on a loaded machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +134,7 @@ def test_conv_nets_train_through_fit_with_the_callbacks(digits, weights):
         test=(Xt, yt),
         epochs=2,
         lr=1e-2,
-        callbacks=[DiscreteBN((X[:200], y[:200]))],
+        callbacks=[RefreshBatchNorm((X[:200], y[:200]))],
         progress=False,
     )
     assert all(np.isfinite(r["test_loss"]) for r in res.history)
@@ -170,32 +163,29 @@ def test_guide_baselines_example_runs():
     assert all(bool(a.binary) for a in ns["cb"].acts)
 
 
-def test_interrupted_procedures_return_the_network_so_far(digits):
+def test_interrupted_procedures_return_the_network_so_far(digits, cancel_after):
     X, y, Xt, yt = digits
-    calls = {"n": 0}
-
-    def stop_after_10_batches():
-        calls["n"] += 1
-        return calls["n"] > 10
-
+    budget, cancel = cancel_after(10)
     res = train_cb(
         CBNet([("fc", 8)], (1, 8, 8), 10),
         (X, y),
         pretrain_epochs=3,
         stage_epochs=1,
-        stop=stop_after_10_batches,
+        budget=budget,
+        callbacks=[cancel],
         progress=False,
     )
     assert res.status == "interrupted" and res.network is not None
     assert all(bool(a.binary) for a in res.model.acts)
-    calls["n"] = 0
+    budget, cancel = cancel_after(10)
     res = train_weight_dist(
         RealNet([("fc", 8)], (1, 8, 8), 10),
         (X, y),
         real_epochs=1,
         tanh_epochs=2,
         sign_epochs=2,
-        stop=stop_after_10_batches,
+        budget=budget,
+        callbacks=[cancel],
         progress=False,
     )
     assert res.status == "interrupted" and [r["phase"] for r in res.history] == ["real"]

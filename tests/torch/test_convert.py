@@ -45,7 +45,7 @@ def test_network_to_torch_and_back_bit_exact(integer, act):
 
 
 def test_trained_torch_model_exports_bit_exact():
-    from hardtarget.torch.training import TrainConfig, train
+    from hardtarget.torch.named_run import TrainConfig, train
 
     res = train(
         TrainConfig(
@@ -91,7 +91,7 @@ def test_from_torch_refuses_other_modules():
 def test_cli_export_network_for_the_exact_engine(tmp_path, normalize):
     from hardtarget.cli import main
     from hardtarget.torch.data import load_dataset
-    from hardtarget.torch.training import load_checkpoint
+    from hardtarget.torch.named_run import load_checkpoint
 
     path = tmp_path / "net.npz"
     argv = [

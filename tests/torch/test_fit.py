@@ -17,8 +17,8 @@ from hardtarget._io import exclusive_lock
 from hardtarget.cli import main
 from hardtarget.errors import HardTargetError
 from hardtarget.torch import Callback, Checkpoint, EarlyStopping, fit, load_checkpoint, make_model
+from hardtarget.torch.named_run import TrainConfig, train
 from hardtarget.torch.sources import ArrayData, holdout
-from hardtarget.torch.training import TrainConfig, train
 
 
 def _data(n=96, d=12, classes=3, seed=0):
@@ -195,7 +195,30 @@ def test_callbacks_freeze_layers_and_stop_early():
     assert res.status == "stopped" and len(res.history) == 4  # lr never improves
 
 
-def test_stop_callable_interrupts_between_batches():
+def test_a_cancelled_budget_interrupts_between_batches(cancel_after):
+    X, y = _data()
+    budget, cb = cancel_after(3)
+    seen = []
+    res = fit(_net(), (X, y), epochs=5, batch_size=16, budget=budget, callbacks=[cb, _Count(seen)])
+    assert res.status == "interrupted" and res.history == [] and len(seen) == 3
+
+
+def test_an_expired_budget_ends_the_run_as_time_limit():
+    from hardtarget.budget import Budget
+
+    X, y = _data()
+    now = [0.0]
+    budget = Budget(time_limit=10.0, clock=lambda: now[0])
+
+    class Tick:
+        def on_batch_end(self, state):
+            now[0] += 4.0  # three batches pass the 10 s deadline
+
+    res = fit(_net(), (X, y), epochs=5, batch_size=16, budget=budget, callbacks=[Tick()])
+    assert res.status == "time_limit" and res.history == []
+
+
+def test_the_stop_callable_still_works_and_is_deprecated():
     X, y = _data()
     calls = []
 
@@ -203,8 +226,17 @@ def test_stop_callable_interrupts_between_batches():
         calls.append(1)
         return len(calls) > 3
 
-    res = fit(_net(), (X, y), epochs=5, batch_size=16, stop=stop)
+    with pytest.warns(DeprecationWarning, match="budget"):
+        res = fit(_net(), (X, y), epochs=5, batch_size=16, stop=stop)
     assert res.status == "interrupted" and res.history == []
+
+
+class _Count:
+    def __init__(self, seen):
+        self.seen = seen
+
+    def on_batch_end(self, state):
+        self.seen.append(state.batch_size)
 
 
 def test_iterable_dataset_and_dataloader_are_accepted():
@@ -314,7 +346,7 @@ def test_a_failing_callback_start_still_releases_the_output_lock(tmp_path):
 
 
 def test_a_refused_resume_releases_the_lock(tmp_path):
-    from hardtarget.torch.trainer import TrainerState
+    from hardtarget.torch.fit_loop import TrainerState
 
     state = TrainerState(None, None, None, None, None, 1, torch.device("cpu"))
     ck = Checkpoint(tmp_path, resume=True)
@@ -325,7 +357,7 @@ def test_a_refused_resume_releases_the_lock(tmp_path):
 
 
 def test_two_runs_on_a_new_directory_take_the_same_lock(tmp_path):
-    from hardtarget.torch.trainer import TrainerState
+    from hardtarget.torch.fit_loop import TrainerState
 
     state = TrainerState(None, None, None, None, None, 1, torch.device("cpu"))
     first = Checkpoint(tmp_path / "new" / "run")

@@ -27,7 +27,7 @@ def test_readme_torch_example_runs():
 
 def test_lazy_names_are_the_functions_even_after_submodule_imports():
     import hardtarget.torch as htt
-    import hardtarget.torch.training  # noqa: F401  (a submodule import must not shadow `train`)
+    import hardtarget.torch.named_run  # noqa: F401  (a submodule import must not shadow `train`)
     from hardtarget.torch import train
 
     assert callable(train) and train.__name__ == "train"

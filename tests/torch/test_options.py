@@ -20,24 +20,19 @@ from hardtarget.errors import HardTargetError
 from hardtarget.torch import callbacks as callbacks_mod
 from hardtarget.torch import fit
 from hardtarget.torch.data import load_dataset
+from hardtarget.torch.fit_loop import shuffle_seed
 from hardtarget.torch.functional import hard_forward
-from hardtarget.torch.trainer import shuffle_seed
-from hardtarget.torch.training import TrainConfig
+from hardtarget.torch.named_run import TrainConfig
 
 TINY = ["--model", "mlp", "--dataset", "digits:0-1", "--limit", "40", "--no-progress", "-q"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # -- --compile ------------------------------------------------------------------------------
 def test_an_unknown_compile_backend_is_refused_before_any_data_is_read(monkeypatch, capsys):
-    from hardtarget.torch import training
+    from hardtarget.torch import named_run as training
 
     def no_data(*a, **k):
         raise AssertionError("the data set was loaded before the backend was checked")
@@ -195,44 +190,6 @@ def test_train_with_a_million_step_qrelu_runs(capsys):
 
 
 # -- every option acts or is refused ----------------------------------------------------------
-# options every method acts on; a new option of `train` must be added here or to
-# METHOD_OPTIONS (this test fails until it is)
-EVERY_METHOD = {
-    "method",
-    "model",
-    "activation",
-    "model_option",
-    "dataset",
-    "data_dir",
-    "image_size",
-    "augment",
-    "no_normalize",
-    "val_split",
-    "no_stratify",
-    "limit",
-    "epochs",
-    "batch_size",
-    "lr",
-    "seed",
-    "device",
-    "precision",
-    "out",
-    "no_progress",
-    "json",
-    "export_network",
-    "weight_decay",
-    "decay_biases_and_norms",
-    "milestones",
-    "gamma",
-    "resume",
-    "channels_last",
-    "compile",
-    "verbose",
-    "quiet",
-    "help",
-}
-
-
 def _train_parser():
     from hardtarget.cli.main import build_parser
 
@@ -240,9 +197,27 @@ def _train_parser():
     return sub.choices["train"]
 
 
-def test_every_train_option_is_classified():
-    dests = {a.dest for a in _train_parser()._actions}
-    assert dests == EVERY_METHOD | set(METHOD_OPTIONS)
+def test_every_train_option_is_declared_with_the_methods_that_act_on_it():
+    """The parser is generated from TrainConfig: each option is a declared field (whose
+    declaration must name its methods) or one of the output options."""
+    from dataclasses import fields
+
+    from hardtarget.cli.train import CLI_ONLY
+    from hardtarget.torch.train_config import TrainConfig, declared
+
+    dests = {a.dest for a in _train_parser()._actions} - {"help", "verbose", "quiet"}
+    with_flag = {k for k, o in declared().items() if o.flag != ""}
+    assert dests == with_flag | set(CLI_ONLY)
+    assert {f.name for f in fields(TrainConfig)} == set(declared())
+    every = {k for k, o in declared().items() if o.methods is None}
+    assert set(METHOD_OPTIONS) == set(declared()) - every
+    assert METHOD_OPTIONS["weights"] == ("weight-dist",)
+    assert METHOD_OPTIONS["rule"] == ("ftprop",) and "lr" not in METHOD_OPTIONS
+
+
+def test_a_foreign_option_is_refused_through_the_api_too():
+    with pytest.raises(HardTargetError, match="--slope-lr only applies to --method cb"):
+        TrainConfig(method="weight-dist", model="mlp", slope_lr=0.1).resolved()
 
 
 @pytest.mark.parametrize(

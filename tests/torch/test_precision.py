@@ -14,7 +14,7 @@ from hardtarget.torch.data import load_dataset
 from hardtarget.torch.functional import backward_rule, exact_thresholds, hard_forward
 from hardtarget.torch.fused import forward_formula, fused_mode, grad_formula
 from hardtarget.torch.losses import RULES, get_rule
-from hardtarget.torch.training import TrainConfig, train
+from hardtarget.torch.named_run import TrainConfig, train
 
 KINDS = [
     ("sign", 1),

@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 from hardtarget.cli import main
 from hardtarget.errors import HardTargetError
 from hardtarget.torch.callbacks import Callback
-from hardtarget.torch.training import PRESETS, TrainConfig, evaluate, load_checkpoint, train
+from hardtarget.torch.named_run import PRESETS, TrainConfig, evaluate, load_checkpoint, train
 
 from .test_data import write_folder
 
@@ -243,7 +243,7 @@ def test_torchrun_two_ranks_identical_weights(tmp_path):
     script.write_text(
         textwrap.dedent(f"""
         import os, torch
-        from hardtarget.torch.training import TrainConfig, train
+        from hardtarget.torch.named_run import TrainConfig, train
         res = train(TrainConfig(model="convnet4", dataset="digits", epochs=1, batch_size=32,
                                 limit=256, model_options={{"width": 32}}, augment=True,
                                 out_dir={str(tmp_path / "out")!r}))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...budget import Budget
 from ...errors import HardTargetError
 from ..dichotomies import distinct_rows
 
@@ -178,31 +179,35 @@ def status_name(cp, code) -> str:
 SYMMETRY_MAX_VARIABLES = 50_000
 
 
-def solve_stoppable(solver, model, on_signal=None):
-    """``CpSolver.Solve(model)``; with ``on_signal``, a signal stops the search from another
+def solve_stoppable(solver, model, budget: Budget | None = None):
+    """``CpSolver.Solve(model)``; with ``budget``, its cancel stops the search from another
     thread."""
     if len(model.Proto().variables) > SYMMETRY_MAX_VARIABLES:
         solver.parameters.symmetry_level = 0
-    if on_signal is None:
+    if budget is None:
         return solver.Solve(model)
     solver.parameters.catch_sigint_signal = False  # the engine's handler decides
     stop = getattr(solver, "stop_search", None) or solver.StopSearch
-    with on_signal(stop):
-        # a signal from here on stops the search (the hooks are called again after it)
+    with budget.on_cancel(stop):
+        # a cancel from here on stops the search (a signal's is repeated every 0.25 s)
         log.debug("CP-SAT solving: Ctrl-C stops it")
         return solver.Solve(model)
 
 
 def sat_solve(
-    solver, name: str, time_limit: float | None, assumptions: list | None = None, on_signal=None
+    solver,
+    name: str,
+    time_limit: float | None,
+    assumptions: list | None = None,
+    budget: Budget | None = None,
 ):
-    """Run a PySAT solver: True, False, or None when ``time_limit`` (or a signal) interrupted it.
+    """Run a PySAT solver: True, False, or None when ``time_limit`` (or a cancel) interrupted it.
 
     PySAT cannot interrupt CaDiCaL; with a time limit it then runs to the end (a warning says so).
-    ``on_signal(fn)`` (see ``SearchContext.on_signal``) lets Ctrl-C and SIGTERM interrupt it.
+    A cancel of ``budget`` (Ctrl-C, SIGTERM, a portfolio) interrupts it.
     """
     assumptions = list(assumptions or [])
-    if name.startswith("cadical") or (time_limit is None and on_signal is None):
+    if name.startswith("cadical") or (time_limit is None and budget is None):
         if time_limit is not None:
             warnings.warn(
                 f"PySAT cannot interrupt {name}; the time limit is checked only between "
@@ -222,7 +227,7 @@ def sat_solve(
         timer = threading.Timer(max(float(time_limit), 0.01), solver.interrupt)
         timer.start()
     try:
-        with on_signal(solver.interrupt) if on_signal is not None else contextlib.nullcontext():
+        with budget.on_cancel(solver.interrupt) if budget is not None else contextlib.nullcontext():
             log.debug("%s solving: Ctrl-C stops it", name)
             return solver.solve_limited(assumptions=assumptions, expect_interrupt=True)
     finally:
@@ -231,14 +236,14 @@ def sat_solve(
         solver.clear_interrupt()
 
 
-# rows (or clauses) between two calls of a model builder's ``tick`` (a budget check that
+# rows (or clauses) between two budget checks of a model builder (a check
 # may raise): on 10^5 rows a model takes tens of seconds to build
 TICK_EVERY = 1024
 
 
-def ticking(items, tick):
-    """``items``, calling ``tick`` every ``TICK_EVERY`` of them (never when None)."""
+def ticking(items, budget: Budget | None):
+    """``items``, checking ``budget`` every ``TICK_EVERY`` of them (never when None)."""
     for k, item in enumerate(items):
-        if tick is not None and k % TICK_EVERY == TICK_EVERY - 1:
-            tick()
+        if budget is not None and k % TICK_EVERY == TICK_EVERY - 1:
+            budget.check()
         yield item

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...budget import Budget
 from ...errors import HardTargetError
 from ._common import (
     IntInputs,
@@ -52,7 +53,8 @@ class CpNetwork:
         their number of +1 targets) or None (negation only: finds fits sooner).
     fixed_hidden : hidden targets per distinct row (lists of ±1 arrays) to check
         instead of searching.
-    tick : called once per unit and row while the model is built (a budget check may raise).
+    budget : :class:`~hardtarget.budget.Budget`, optional: checked once per unit and row
+        while the model is built (it raises when it says stop).
     """
 
     def __init__(
@@ -68,14 +70,14 @@ class CpNetwork:
         resolution: int = 1000,
         fixed_hidden: list | None = None,
         output: np.ndarray | None = None,
-        tick=None,
+        budget: Budget | None = None,
     ):
         cp = cp_model()
         self.cp = cp
         self.rows, self.hidden, self.act = rows, tuple(hidden), activation
         self.weights, self.objective = weights, objective
         self.model = cp.CpModel()
-        self.tick = tick or (lambda: None)  # called while building (a budget check may raise)
+        self.budget = budget  # checked while building (it raises when it says stop)
         self.trivially_infeasible = False
         self.inputs: IntInputs = integer_inputs(rows.U.astype(np.float64), resolution)
         u = len(rows.U)
@@ -88,7 +90,7 @@ class CpNetwork:
                 np.array(
                     [
                         [m.NewBoolVar(f"h{d}_{i}_{j}") for j in range(w)]
-                        for i in ticking(range(u), tick)
+                        for i in ticking(range(u), budget)
                     ],
                     dtype=object,
                 )
@@ -100,7 +102,7 @@ class CpNetwork:
             self.trivially_infeasible = False
         elif objective == "errors":
             self.y = np.array(
-                [m.NewBoolVar(f"y_{i}") for i in ticking(range(u), tick)], dtype=object
+                [m.NewBoolVar(f"y_{i}") for i in ticking(range(u), budget)], dtype=object
             )
         else:
             self.y = rows.pos > 0
@@ -177,7 +179,8 @@ class CpNetwork:
             b = m.NewIntVar(-span, span + 1, f"b{d}_{j}")
             units.append((w, b))
             for i in range(u):
-                self.tick()
+                if self.budget is not None:
+                    self.budget.check()
                 if const_in:
                     z = sum(int(A[i, k]) * w[k] for k in range(n_in) if A[i, k] != 0) + b
                 else:
@@ -237,7 +240,7 @@ class CpNetwork:
         time_limit: float | None = None,
         seed: int = 0,
         workers: int = 1,
-        on_signal=None,
+        budget: Budget | None = None,
         work_limit: float | None = None,
     ) -> dict:
         """Run CP-SAT; return status, objective, bound and (if any) the solution.
@@ -245,8 +248,8 @@ class CpNetwork:
         ``work_limit`` caps CP-SAT's deterministic time (machine-independent work units,
         about seconds): a run cut by it is reproducible, one cut by ``time_limit`` is not.
 
-        ``on_signal(fn)`` (a context manager, see ``SearchContext.on_signal``) lets
-        Ctrl-C and SIGTERM stop the solver; without it CP-SAT catches Ctrl-C itself.
+        A cancel of ``budget`` (Ctrl-C, SIGTERM, a portfolio) stops the solver from
+        another thread; without a budget CP-SAT catches Ctrl-C itself.
         """
         cp = self.cp
         if self.trivially_infeasible:
@@ -259,7 +262,7 @@ class CpNetwork:
             prm.max_time_in_seconds = max(float(time_limit), 0.01)
         if work_limit is not None:
             prm.max_deterministic_time = float(work_limit)
-        code = solve_stoppable(solver, self.model, on_signal)
+        code = solve_stoppable(solver, self.model, budget)
         out = {
             "status": status_name(cp, code),
             "wall_time": solver.WallTime(),

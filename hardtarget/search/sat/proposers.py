@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..base import BudgetExhausted
+from ...budget import Budget, BudgetExhausted
 from ._common import (
     TICK_EVERY,
     Rows,
@@ -57,14 +57,14 @@ class CpProposer:
         symmetry: bool,
         seed: int,
         workers: int,
-        tick=None,
+        budget: Budget | None = None,
     ):
         cp = cp_model()
         self.cp, self.m = cp, cp.CpModel()
         m, u = self.m, len(rows.U)
         self.H = [
             np.array(
-                [[m.NewBoolVar("") for _ in range(w)] for _ in ticking(range(u), tick)],
+                [[m.NewBoolVar("") for _ in range(w)] for _ in ticking(range(u), budget)],
                 dtype=object,
             )
             for w in hidden
@@ -94,11 +94,11 @@ class CpProposer:
     def new_var(self):
         return self.m.NewBoolVar("")
 
-    def propose(self, time_limit: float | None, on_signal=None) -> Proposal:
+    def propose(self, time_limit: float | None, budget: Budget | None = None) -> Proposal:
         s = self.solver
         if time_limit is not None:
             s.parameters.max_time_in_seconds = time_limit
-        st = status_name(self.cp, solve_stoppable(s, self.m, on_signal))
+        st = status_name(self.cp, solve_stoppable(s, self.m, budget))
         if st == "INFEASIBLE":
             return Proposal("UNSAT")
         if st not in ("OPTIMAL", "FEASIBLE"):
@@ -131,15 +131,17 @@ class SatProposer:
         workers: int,
         solver: str = "glucose4",
         proof: bool = False,
-        tick=None,
+        budget: Budget | None = None,
     ):
         formula = pysat_module("pysat.formula")
         solvers = pysat_module("pysat.solvers")
         self.pool = pool = formula.IDPool()
-        self.tick, self._added = tick, 0
+        self.budget, self._added = budget, 0
         u = len(rows.U)
         self.H = [
-            np.array([[pool.id() for _ in range(w)] for _ in ticking(range(u), tick)], dtype=object)
+            np.array(
+                [[pool.id() for _ in range(w)] for _ in ticking(range(u), budget)], dtype=object
+            )
             for w in hidden
         ]
         self.errors = objective == "errors"
@@ -179,8 +181,8 @@ class SatProposer:
 
     def _add(self, clause: list) -> None:
         self._added += 1
-        if self.tick is not None and self._added % TICK_EVERY == 0:
-            self.tick()
+        if self.budget is not None and self._added % TICK_EVERY == 0:
+            self.budget.check()
         if self.clauses is not None:
             self.clauses.append(clause)
         self.sat.add_clause(clause)
@@ -230,9 +232,9 @@ class SatProposer:
         if errors <= 0:
             self._add([])
 
-    def propose(self, time_limit: float | None, on_signal=None) -> Proposal:
+    def propose(self, time_limit: float | None, budget: Budget | None = None) -> Proposal:
         assume = [] if self.bound_lit is None else [self.bound_lit]
-        ok = sat_solve(self.sat, self.solver_name, time_limit, assume, on_signal)
+        ok = sat_solve(self.sat, self.solver_name, time_limit, assume, budget)
         if ok is None:
             return Proposal("UNKNOWN")
         if not ok:

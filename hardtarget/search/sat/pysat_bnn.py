@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...budget import Budget
 from ...errors import HardTargetError
 from ._common import Rows, boolean_kind, integer_inputs, pysat_module, sat_solve
 
@@ -38,7 +39,7 @@ class PySatNetwork:
         encoding: str = "seqcounter",
         solver: str = "glucose4",
         fixed_hidden: list | None = None,
-        tick=None,
+        budget: Budget | None = None,
     ):
         if weights not in ("binary", "ternary"):
             raise HardTargetError(
@@ -56,7 +57,7 @@ class PySatNetwork:
         self.clauses: list = []
         self.rows, self.hidden, self.act, self.weights = rows, tuple(hidden), activation, weights
         self.solver_name = solver
-        self.tick = tick or (lambda: None)  # called while building (a budget check may raise)
+        self.budget = budget  # checked while building (it raises when it says stop)
         self.trivially_infeasible = bool(rows.mixed.any())
         u = len(rows.U)
         if fixed_hidden is not None:
@@ -144,7 +145,8 @@ class PySatNetwork:
             self.clauses += [[-c[k + 1], c[k]] for k in range(K - 1)]  # unary: c_{k+1} -> c_k
             units.append((W, c, "classic" if classic else "general", n))
             for i in range(u):
-                self.tick()
+                if self.budget is not None:
+                    self.budget.check()
                 terms = [self._terms(W[k], int(A[i, k]), kind, consts) for k in range(n)]
                 terms = [tm for tm in terms if tm is not None]
                 if classic:  # #agree + #not c >= K  <=>  #agree >= C
@@ -176,7 +178,8 @@ class PySatNetwork:
             beta = [self._new() for _ in range(nbits)]
             units.append((W, beta, "pb", S))
             for i in range(u):
-                self.tick()
+                if self.budget is not None:
+                    self.budget.check()
                 lits, coefs, const = [], [], -S  # z = sum coef*lit + const
                 for k in range(n):
                     a = int(A[i, k])
@@ -210,7 +213,11 @@ class PySatNetwork:
 
     # -- solving ------------------------------------------------------------------------
     def solve(
-        self, time_limit: float | None = None, seed: int = 0, workers: int = 1, on_signal=None
+        self,
+        time_limit: float | None = None,
+        seed: int = 0,
+        workers: int = 1,
+        budget: Budget | None = None,
     ) -> dict:
         if self.trivially_infeasible:
             return {"status": "INFEASIBLE", "reason": "two identical inputs carry different labels"}
@@ -224,7 +231,7 @@ class PySatNetwork:
             ok = (
                 None
                 if left is not None and left <= 0
-                else sat_solve(s, self.solver_name, left, on_signal=on_signal)
+                else sat_solve(s, self.solver_name, left, budget=budget)
             )
             model = s.get_model() if ok else None
         out = {

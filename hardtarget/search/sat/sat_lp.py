@@ -229,7 +229,7 @@ class SatLP(Strategy):
                 key = (d, None if d == 0 else codes.tobytes(), t.tobytes())
                 cert = memo.get(key, _UNCHECKED)
                 if cert is _UNCHECKED:
-                    ctx.check_budget()
+                    ctx.budget.check()
                     ctx.info["lp_checks"] += 1
                     r = solve_unit(inputs, t, "lp", max_margin=False)
                     if r.separable is None:
@@ -276,7 +276,7 @@ class SatLP(Strategy):
         added = 0
         for n, g in enumerate(np.sort(first)):
             if n % 1000 == 999:
-                ctx.check_budget()
+                ctx.budget.check()
             key = np.concatenate([rows[g], vals[g]]).tobytes()
             if key in self._seen:
                 continue
@@ -337,7 +337,7 @@ class SatLP(Strategy):
                 start = _clauses(prop)
                 added += self._cut(prop, 0, S, None, t)
                 _span(prop, ctx.info["certificates"][-1], start)
-            ctx.check_budget()
+            ctx.budget.check()
         return added
 
     def run(self, ctx: SearchContext):
@@ -364,7 +364,7 @@ class SatLP(Strategy):
             self.symmetry,
             self.seed,
             self.workers,
-            tick=ctx.check_budget,  # building the model on many rows takes seconds
+            budget=ctx.budget,  # building the model on many rows takes seconds
             **extra,
         )
         try:  # the proposer is built first: its solver must be installed
@@ -389,13 +389,13 @@ class SatLP(Strategy):
             found = None  # errors of the best proposal that checked out
             found_before = False  # a fit was blocked (a search objective wants more)
             while True:
-                ctx.check_budget()
+                ctx.budget.check()
                 if ctx.info["rounds"] >= self.max_rounds:
                     raise BudgetExhausted(f"max_rounds={self.max_rounds} proposals reached")
                 ctx.info["rounds"] += 1
-                res = prop.propose(remaining(ctx), on_signal=ctx.on_signal)
+                res = prop.propose(remaining(ctx), budget=ctx.budget)
                 if res.status == "UNKNOWN":
-                    ctx.check_budget()  # a signal stopped it: interrupted
+                    ctx.budget.check()  # a signal stopped it: interrupted
                     raise BudgetExhausted("the SAT solver stopped at the time limit")
                 if res.status == "UNSAT":
                     if self.proof is not None:

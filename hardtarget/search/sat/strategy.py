@@ -48,12 +48,13 @@ FIRST_SHARE = 0.25
 
 def remaining(ctx: SearchContext, reserve: float = 0.1) -> float | None:
     """Seconds left for a solver call (keeps ``reserve`` for evaluating its answer)."""
-    tl = ctx.budget.time_limit
-    if tl is None:
+    b = ctx.budget
+    left = b.remaining()
+    if left is None:
         return None
-    left = tl - ctx.elapsed - min(reserve, 0.05 * tl)
+    left -= min(reserve, 0.05 * b.time_limit)
     if left <= 0:
-        ctx.check_budget()
+        ctx.budget.check()
         left = 0.01
     return left
 
@@ -217,7 +218,7 @@ class SatSearch(Strategy):
             return ctx.start_state(str(self.hint)).targets
         ts = ctx.evaluator.check(self.hint)
         ctx.record(ts)  # the run's first state: a best so far even if a signal came
-        ctx.check_budget()
+        ctx.budget.check()
         return ts
 
     def run(self, ctx: SearchContext):
@@ -247,10 +248,10 @@ class SatSearch(Strategy):
                 self.symmetry,
                 self.encoding,
                 self.solver,
-                tick=ctx.check_budget,
+                budget=ctx.budget,
             )
             info["proof"] = net.proof_kind
-            ctx.check_budget()
+            ctx.budget.check()
             out = self._solve(ctx, rows, net)
         return self._more_fits(ctx, rows, self._verdict(ctx, out))
 
@@ -280,15 +281,13 @@ class SatSearch(Strategy):
             "feasibility",
             self.symmetry,
             order=self.order,
-            tick=ctx.check_budget,
+            budget=ctx.budget,
         )
         state = best
         while ctx.want_more(state):
             net.block([T[first_rows] for T in state.targets.layers])
-            ctx.check_budget()
-            out = net.solve(
-                remaining(ctx), seed=self.seed, workers=self.workers, on_signal=ctx.on_signal
-            )
+            ctx.budget.check()
+            out = net.solve(remaining(ctx), seed=self.seed, workers=self.workers, budget=ctx.budget)
             if out["status"] == "INFEASIBLE":
                 break
             if "hidden" not in out:
@@ -343,7 +342,7 @@ class SatSearch(Strategy):
             symmetry=False,
             fixed_hidden=[T[first_rows] for T in ctx.best.targets.layers],
             output=ev.problem.t[first_rows],
-            tick=ctx.check_budget,
+            budget=ctx.budget,
         )
         ctx.info.setdefault("proof", net.proof_kind)  # the staircase comes before any model
         self._solve(ctx, rows, net)
@@ -362,14 +361,14 @@ class SatSearch(Strategy):
             self.objective,
             self.symmetry,
             order=order,
-            tick=ctx.check_budget,
+            budget=ctx.budget,
         )
         if hint is not None:
             first_rows = np.unique(rows.inv, return_index=True)[1]
             net.add_hint([T[first_rows] for T in hint.layers], ev.problem.t[first_rows])
         ctx.info["weight_bounds"] = net.bounds
         ctx.info["proof"] = net.proof_kind
-        ctx.check_budget()
+        ctx.budget.check()
         if work is None:
             return self._solve(ctx, rows, net)
         left = remaining(ctx)
@@ -380,7 +379,7 @@ class SatSearch(Strategy):
         info = ctx.info
         limit = remaining(ctx) if time_limit is None else time_limit
         kw = {} if work_limit is None else {"work_limit": work_limit}
-        out = net.solve(limit, seed=self.seed, workers=self.workers, on_signal=ctx.on_signal, **kw)
+        out = net.solve(limit, seed=self.seed, workers=self.workers, budget=ctx.budget, **kw)
         info["solver_status"] = out["status"]
         info["solver_time"] = info.get("solver_time", 0.0) + (out.get("wall_time") or 0.0)
         for k in ("objective", "bound", "reason"):

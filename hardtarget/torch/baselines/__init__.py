@@ -8,8 +8,8 @@
   :func:`train_weight_dist`).
 
 Architectures (``mlp``, ``cnn``, ``vgg``, ``spec``) are layer specs with their sizes as
-parameters (:mod:`.arch`).  Names load lazily, so the CLI can read :mod:`.cli`'s options
-without importing torch.
+parameters (:mod:`.arch`).  Names load lazily; :mod:`.from_config` runs them from a
+:class:`~hardtarget.torch.TrainConfig` (``method="cb"`` or ``"weight-dist"``).
 
 Examples
 --------
@@ -26,9 +26,9 @@ __all__ = [
     "BaselineResult",
     "CBNet",
     "CBStages",
-    "DiscreteBN",
     "DiscreteNet",
     "RealNet",
+    "RefreshBatchNorm",
     "WeightDistNet",
     "arch_spec",
     "init_logits",
@@ -42,7 +42,8 @@ _WHERE = {
     "arch_spec": "arch",
     "parse_spec": "arch",
     "CBStages": "cb_stages",
-    "DiscreteBN": "callbacks",
+    "RefreshBatchNorm": "callbacks",
+    "DiscreteBN": "callbacks",  # the old name of RefreshBatchNorm (DeprecationWarning)
     "PCF": "cb",
     "CBNet": "cb",
     "DiscreteNet": "plain",

@@ -4,7 +4,7 @@ Examples
 --------
 >>> from hardtarget.torch import fit                                       # doctest: +SKIP
 >>> fit(cbnet, (X, y), epochs=8, callbacks=[CBStages(pretrain=2, per_stage=2)])  # doctest: +SKIP
->>> fit(wdnet, (X, y), epochs=5, callbacks=[DiscreteBN((X, y))])           # doctest: +SKIP
+>>> fit(wdnet, (X, y), epochs=5, callbacks=[RefreshBatchNorm((X, y))])     # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import Any
 import torch
 
 from ...errors import HardTargetError
+from .._require import renamed
 from ..callbacks import Callback
 from ..sources import as_source
 from .cb_stages import CBStages
 
-__all__ = ["CBStages", "DiscreteBN", "input_batches"]
+__all__ = ["CBStages", "RefreshBatchNorm", "input_batches"]
 
 
 def input_batches(
@@ -41,13 +42,14 @@ def input_batches(
     return batches
 
 
-class DiscreteBN(Callback):
+class RefreshBatchNorm(Callback):
     """Refreshes a :class:`~hardtarget.torch.baselines.WeightDistNet`'s discrete-network
     batch-norm statistics from ``data`` (the training inputs) before it is evaluated.
 
     ``fit`` evaluates right after each training pass; the net then finds its statistics
     stale and recomputes them with the batches this callback lends it (section 5.1).
-    Pass the same ``preprocess`` as to ``fit``.
+    Pass the same ``preprocess`` as to ``fit``.  (Named ``DiscreteBN`` before; that name
+    still works, with a :class:`DeprecationWarning`.)
 
     Parameters
     ----------
@@ -67,7 +69,7 @@ class DiscreteBN(Callback):
     def on_fit_start(self, state: Any) -> None:
         if not hasattr(state.model, "recompute_bn"):
             raise HardTargetError(
-                f"DiscreteBN needs a WeightDistNet, got {type(state.model).__name__}"
+                f"RefreshBatchNorm needs a WeightDistNet, got {type(state.model).__name__}"
             )
         self.batches = input_batches(self.data, self.batch_size, self.preprocess, state.device)
         state.model.bn_batches = self.batches
@@ -77,3 +79,6 @@ class DiscreteBN(Callback):
         if state.status != "failed" and not bool(model.stats_fresh):
             model.recompute_bn(self.batches())
         model.bn_batches = None
+
+
+__getattr__ = renamed(__name__, __name__, {"DiscreteBN": "RefreshBatchNorm"})

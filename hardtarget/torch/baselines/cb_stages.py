@@ -135,16 +135,12 @@ class CBStages(Callback):
         return out
 
     def total(self, n_stages: int) -> int:
-        """Epochs of the whole schedule.
+        """The ``epochs`` to give ``fit`` (an int): the sum of :meth:`epochs`.
 
         Parameters
         ----------
         n_stages : int
-            Stages after pre-training.
-
-        Returns
-        -------
-        int
+            As for :meth:`epochs`.
         """
         return sum(self.epochs(n_stages))
 

@@ -6,7 +6,7 @@
   discrete network with batch-norm statistics from its own pass over the training data.
 
 Both take the data (and ``test``, ``val``, ``batch_size``, ``seed``, ``preprocess``,
-``device``, ``progress``, ``stop``, ``callbacks``) exactly as ``fit`` does, and the
+``device``, ``progress``, ``budget``, ``callbacks``) exactly as ``fit`` does, and the
 optimizer options ``betas``, ``weight_decay``, ``decay_biases_and_norms``,
 ``milestones``/``gamma`` for their own Adam (:mod:`.runs`); ``out_dir`` and ``resume``
 checkpoint and continue them as ``hardtarget train`` does.
@@ -29,12 +29,20 @@ from typing import Any
 from torch import nn
 
 from ...errors import HardTargetError
-from ..trainer import fit
-from .callbacks import CBStages, DiscreteBN, input_batches
+from ..fit_loop import fit
+from .callbacks import CBStages, RefreshBatchNorm, input_batches
 from .cb import CBNet
 from .cb_stages import forced_message
 from .plain import RealNet
-from .runs import adam, check_resume, checkpoints, locked, phase_schedule, split_options
+from .runs import (
+    adam,
+    check_resume,
+    checkpoints,
+    locked,
+    phase_schedule,
+    save_final,
+    split_options,
+)
 from .weight_dist import WeightDistNet
 
 __all__ = ["BaselineResult", "train_cb", "train_weight_dist"]
@@ -57,6 +65,10 @@ class BaselineResult:
         Training time.
     stages : dict
         Epochs of each phase.
+    classes : list or None
+        The data set's class labels in output order (set by ``train`` from a config).
+    norm : tuple or None
+        The per-channel ``(mean, std)`` applied to the inputs (set by ``train``).
     """
 
     model: nn.Module
@@ -65,6 +77,8 @@ class BaselineResult:
     status: str = "completed"
     seconds: float = 0.0
     stages: dict = field(default_factory=dict)
+    classes: list | None = None
+    norm: tuple | None = None
 
 
 def _phase(
@@ -173,6 +187,7 @@ def train_cb(
         opts,
     )
     kwargs.update(milestones=opts.milestones, gamma=opts.gamma)
+    final_extra = kwargs.pop("final", {})
     history: list = []
     with locked(out_dir) as where:
         check_resume(where, resume, ["cb"])
@@ -180,19 +195,21 @@ def train_cb(
         sig["slope_schedule"] = slope_schedule
         ck = checkpoints(where, "cb", resume, sig, model)
         status = _phase(model, train, "cb", sum(epochs), opt, history, [sched, *ck], kwargs)
+        model.binarize()
+        mlp = model.to_sign_mlp() if all(b[0] == "fc" for b in model.spec) else None
+        res = BaselineResult(
+            model,
+            mlp,
+            history,
+            status,
+            time.perf_counter() - t0,
+            {"cb_epochs": epochs, "swaps": sched.swaps},
+        )
+        save_final(where, res, final_extra)
     msg = forced_message(sched.swaps, model.acts[0].m_switch if len(model.acts) else 0.0)
     if msg and status == "completed":
         warnings.warn(msg, UserWarning, stacklevel=2)
-    model.binarize()
-    mlp = model.to_sign_mlp() if all(b[0] == "fc" for b in model.spec) else None
-    return BaselineResult(
-        model,
-        mlp,
-        history,
-        status,
-        time.perf_counter() - t0,
-        {"cb_epochs": epochs, "swaps": sched.swaps},
-    )
+    return res
 
 
 def _dist_optimizer(net: WeightDistNet, lr: float, logit_lr: float, opts, scale: float):
@@ -264,6 +281,7 @@ def train_weight_dist(
         )
     opts, kwargs = split_options(fit_kwargs, scheduler_ok=False)
     kwargs["gamma"] = opts.gamma
+    final_extra = kwargs.pop("final", {})
     t0 = time.perf_counter()
     history: list = []
     stages = {"real": real_epochs, "tanh": tanh_epochs, "sign": sign_epochs}
@@ -290,7 +308,9 @@ def train_weight_dist(
         net = WeightDistNet.from_real(
             real, weights, "tanh" if tanh_epochs > 0 else "sign", q_max, tau=tau, dropout=drop
         )
-        bn = DiscreteBN(train, max(256, kwargs.get("batch_size", 64)), kwargs.get("preprocess"))
+        bn = RefreshBatchNorm(
+            train, max(256, kwargs.get("batch_size", 64)), kwargs.get("preprocess")
+        )
         dist_opt = lambda sc: _dist_optimizer(net, lr, logit_lr, opts, sc)  # noqa: E731
         if tanh_epochs > 0 and status == "completed":
             status = run(net, "tanh", real_epochs, dist_opt, [bn])
@@ -298,8 +318,10 @@ def train_weight_dist(
                 net = WeightDistNet.from_dist(net, "sign")
         if status == "completed":
             status = run(net, "sign", real_epochs + tanh_epochs, dist_opt, [bn])
-    device = next(net.parameters()).device
-    final = net.recompute_bn(input_batches(train, bn.batch_size, bn.preprocess, device)())
-    fc = all(b[0] == "fc" for b in final.layout[:-1])
-    mlp = final.to_sign_mlp() if fc and final.activation == "sign" else None
-    return BaselineResult(final, mlp, history, status, time.perf_counter() - t0, stages)
+        device = next(net.parameters()).device
+        final = net.recompute_bn(input_batches(train, bn.batch_size, bn.preprocess, device)())
+        fc = all(b[0] == "fc" for b in final.layout[:-1])
+        mlp = final.to_sign_mlp() if fc and final.activation == "sign" else None
+        res = BaselineResult(final, mlp, history, status, time.perf_counter() - t0, stages)
+        save_final(where, res, final_extra)
+    return res

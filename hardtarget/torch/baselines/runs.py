@@ -21,6 +21,7 @@ import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -35,6 +36,7 @@ __all__ = [
     "checkpoints",
     "locked",
     "phase_schedule",
+    "save_final",
     "split_options",
 ]
 
@@ -249,3 +251,27 @@ def check_resume(out_dir: Path | None, resume: bool, phases: Sequence[str]) -> N
             f"nothing to resume in {out_dir}: no {'/, '.join(phases)}/ last.pt; "
             "train without resume first"
         )
+
+
+def save_final(out_dir: Path | None, res: Any, extra: dict) -> None:
+    """``final.pt`` (the final network's tensors, ``stages`` and ``extra``) and ``log.json``
+    (every phase's rows), written atomically into the locked ``out_dir`` (nothing without).
+
+    Parameters
+    ----------
+    out_dir : Path or None
+        The directory the procedure holds locked.
+    res : BaselineResult
+    extra : dict
+        More entries of ``final.pt`` (``train`` adds the normalization, ``norm``).
+    """
+    if out_dir is None:
+        return
+    from ..._io import atomic_open, dumps_json
+    from ..callbacks import save_atomic
+
+    save_atomic(
+        {"model": res.model.state_dict(), **extra, "stages": res.stages}, out_dir / "final.pt"
+    )
+    with atomic_open(out_dir / "log.json", "w") as fh:
+        fh.write(dumps_json(res.history, indent=1))

@@ -222,7 +222,9 @@ class WeightDistNet(nn.Module):
         self.drops = dropouts(dropout, len(self.layout))
         self.register_buffer("stats_fresh", torch.tensor(False))
         object.__setattr__(self, "_cache", None)
-        self.bn_batches = None  # zero-arg callable of training input batches (DiscreteBN sets it)
+        self.bn_batches = (
+            None  # zero-arg callable of training input batches (RefreshBatchNorm sets it)
+        )
 
     # -- construction ------------------------------------------------------------
     @classmethod
@@ -372,7 +374,7 @@ class WeightDistNet(nn.Module):
                 raise HardTargetError(
                     "the discrete network's batch-norm statistics are stale (the weights changed "
                     "since); call recompute_bn(training batches) before evaluating, or train with "
-                    "the DiscreteBN callback"
+                    "the RefreshBatchNorm callback"
                 )
             return self.recompute_bn(self.bn_batches())
         if self._cache is None:

@@ -1,23 +1,25 @@
-"""Ctrl-C and SIGTERM during a search: a flag the engine checks, never an exception in jitted code.
+"""Ctrl-C and SIGTERM during a search: they cancel the run's budget, never an exception in
+jitted code.
 
 While a search runs in the main thread, :class:`StopSignals` replaces the SIGINT and
-SIGTERM handlers with one that only records the signal; the engine looks at the flag
-between kernel calls and returns the best result so far as ``interrupted``.  Python
-runs a signal handler only between bytecodes, so a solver running in C (CP-SAT,
-PySAT) would not see it until it returns: for those, a watchdog thread woken through
-``signal.set_wakeup_fd`` calls the hooks registered with :meth:`StopSignals.hook`
+SIGTERM handlers with one that only cancels the run's :class:`~hardtarget.budget.Budget`;
+the engine checks the budget between kernel calls and returns the best result so far
+as ``interrupted``.  Python runs a signal handler only between bytecodes, so a solver
+running in C (CP-SAT, PySAT) would not see it until it returns: for those, a watchdog
+thread woken through ``signal.set_wakeup_fd`` cancels the budget, which calls the
+callbacks registered with :meth:`Budget.on_cancel <hardtarget.budget.Budget.on_cancel>`
 (``CpSolver.stop_search``, ``Solver.interrupt``).  A second SIGINT raises
-``KeyboardInterrupt`` as usual, for a loop that never looks at the flag.  The previous
-handlers are restored afterwards.
+``KeyboardInterrupt`` as usual, for a loop that never looks at the budget.  The
+previous handlers are restored afterwards.
 """
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator
+
+from .budget import INTERRUPTED, Budget
 
 __all__ = ["StopSignals"]
 
@@ -27,13 +29,19 @@ _SIGNALS = tuple(
 
 
 class StopSignals:
-    """Context manager that turns SIGINT/SIGTERM into a flag (main thread only; else a no-op)."""
+    """Context manager that turns SIGINT/SIGTERM into a cancel of ``budget`` (main thread
+    only; else a no-op).
 
-    def __init__(self) -> None:
+    Parameters
+    ----------
+    budget : Budget
+        Cancelled (reason ``interrupted by the user``) when a signal arrives.
+    """
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
         self.signum: int | None = None
         self._handled = 0
-        self._hooks: list[Callable[[], None]] = []
-        self._lock = threading.Lock()
         self._old: dict = {}
         self._old_fd = -1
         self._socks: tuple | None = None
@@ -50,29 +58,19 @@ class StopSignals:
             raise KeyboardInterrupt  # a second Ctrl-C: the user insists
         self._set(signum)
 
-    def request(self, signum: int = signal.SIGTERM) -> None:
-        """Stop the search from any thread as if ``signum`` had arrived (a portfolio stops
-        its other members this way)."""
-        self._set(signum)
-
     def _set(self, signum: int) -> None:
         if self.signum is None:
             self.signum = signum
-        with self._lock:
-            hooks = list(self._hooks)
-        for fn in hooks:
-            try:
-                fn()
-            except Exception:  # a solver that already finished may refuse to stop
-                pass
+        self.budget.cancel(INTERRUPTED)  # calls the budget's on_cancel callbacks (again)
 
     def _watch(self, sock: socket.socket) -> None:
         while True:
             try:
                 data = sock.recv(64)
             except TimeoutError:  # a solver may have started after the signal: stop it too
-                if self.signum is not None:
-                    self._set(self.signum)
+                # (a cancel, by a signal or not, calls the budget's callbacks every time)
+                if self.budget.cancelled:
+                    self.budget.cancel(INTERRUPTED)
                 continue
             except OSError:
                 return
@@ -81,23 +79,6 @@ class StopSignals:
             for b in data:
                 if b in _SIGNALS:
                     self._set(b)
-
-    @contextlib.contextmanager
-    def hook(self, fn: Callable[[], None]) -> Iterator[None]:
-        """Call ``fn`` (from another thread) if a signal arrives while the block runs.
-
-        After a signal the hooks are called again every 0.25 s, for a solver that
-        started (and reset its stop flag) just after the signal.
-        """
-        with self._lock:
-            self._hooks.append(fn)
-        try:
-            if self.requested:
-                fn()
-            yield
-        finally:
-            with self._lock:
-                self._hooks.remove(fn)
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is not threading.main_thread():
