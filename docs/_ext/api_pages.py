@@ -87,7 +87,7 @@ def write_api_pages(out: Path) -> list[str]:
             if module != "hardtarget" and id(obj) in top_objects:
                 shared.append(name)
                 continue
-            if obj is not getattr(mod, name):  # a callable module: document its function
+            if inspect.ismodule(getattr(mod, name)):  # a callable module: its function
                 name = f"~{obj.__module__.removeprefix(module + '.')}.{name}"
             groups[_kind(obj)].append(name)
         lines = [title, "=" * len(title), "", blurb, "", f".. module:: {module}", ""]
