@@ -20,7 +20,7 @@ from .network import Network
 from .problem import Problem, make_problem
 from .targets import TargetSetting
 
-__all__ = ["load_problem", "list_problems", "load_data", "PROBLEMS"]
+__all__ = ["load_features", "load_problem", "list_problems", "load_data", "PROBLEMS"]
 
 
 def _cube(n: int) -> np.ndarray:
@@ -284,6 +284,62 @@ def load_data(
     )
 
 
+def load_features(
+    path: str | os.PathLike[str], label: str | int | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Feature rows, and a label column when one is named, from a CSV or NPZ file.
+
+    What a trained model predicts from (``hardtarget predict``): the same reader as
+    :func:`load_data`, but the labels are optional and kept as they are written.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv`` (or ``.txt``; numeric feature columns, a header row optional) or an
+        ``.npz`` file with an array ``X``.
+    label : str or int, default=None
+        A label column to leave out of the features (CSV: header name or 0-based index;
+        NPZ: array name); None: every column is a feature.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n_samples, n_features)
+    y : numpy.ndarray of shape (n_samples,) or None
+        The label column's cells (CSV: text; NPZ: the array), or None.  A file that
+        cannot be read raises :class:`HardTargetError` as in :func:`load_data`.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from tempfile import mkdtemp
+    >>> new = Path(mkdtemp()) / "new.csv"
+    >>> _ = new.write_text("0,1,yes\\n1,1,no\\n")
+    >>> X, y = load_features(new, label=2)
+    >>> X.tolist(), y.tolist()
+    ([[0.0, 1.0], [1.0, 1.0]], ['yes', 'no'])
+    """
+    from ._npz import check_readable, read_npz
+
+    path = check_readable(path, "data file")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        arrays = read_npz(path, "data file")
+        if "X" not in arrays or (label is not None and str(label) not in arrays):
+            need = "'X'" if label is None else f"'X' and {str(label)!r}"
+            raise HardTargetError(f"{path} must hold arrays {need}; it has {sorted(arrays)}")
+        y = None if label is None else np.asarray(arrays[str(label)])
+        return np.asarray(arrays["X"], dtype=float), y
+    if suffix not in (".csv", ".txt"):
+        raise HardTargetError(
+            f"unsupported data file {path.name!r}: use .csv (numeric columns) or .npz (array X)"
+        )
+    header, body = _read_csv(path)
+    col = None if label is None else _label_column(path, header, label)
+    fix = "name a label column with --label (label= in the API), or drop the column"
+    X, _, labels, _ = _csv_columns(path, header, body, col, fix)
+    return X, None if labels is None else np.array(labels)
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -345,49 +401,56 @@ def _label_column(path: Path, header: list[str] | None, label: str | int | None)
     raise HardTargetError(f"label column {label!r} not in {path}; columns: {header}")
 
 
-def _csv_problem(path: Path, header, body, col: int, default_label: bool, multiclass) -> Problem:
+def _csv_columns(path: Path, header, body, col: int | None, fix: str) -> tuple:
+    """``(X, feature names, label cells or None, label name or None)`` of a CSV's rows;
+    ``col`` is the label column (None: every column is a feature); ``fix`` ends the
+    message about a non-numeric feature."""
     if len(body) < 1:
         raise HardTargetError(f"{path} has a header row but no data rows")
     ncol = len(body[0])
-    if ncol < 2:
-        raise HardTargetError(f"{path} has one column; it needs feature columns and a label column")
-    if not -ncol <= col < ncol:
-        raise HardTargetError(
-            f"label column index {col} is out of range for {path} with {ncol} columns "
-            f"(0 to {ncol - 1})"
-        )
-    col %= ncol
+    if col is not None:
+        if not -ncol <= col < ncol:
+            raise HardTargetError(
+                f"label column index {col} is out of range for {path} with {ncol} columns "
+                f"(0 to {ncol - 1})"
+            )
+        col %= ncol
     names = header if header is not None else [f"column {j}" for j in range(ncol)]
     feats = [j for j in range(ncol) if j != col]
     try:
         X = np.array([[float(r[j]) for j in feats] for r in body])
     except ValueError:
         i, j = next((i, j) for j in feats for i, r in enumerate(body) if not _is_number(r[j]))
-        fix = (
-            "the label is the last column by default; pick the label column with --label "
-            "NAME or index (label= in the API)"
-            if default_label
-            else "encode categories as numbers or drop the column"
-        )
         raise HardTargetError(
             f"{path}: feature column {names[j]!r} (index {j}) has the non-numeric "
             f"value {body[i][j]!r} in data row {i + 1}; {fix}"
         ) from None
-    labels = [r[col].strip() for r in body]
+    labels = None if col is None else [r[col].strip() for r in body]
+    return X, [names[j] for j in feats], labels, (None if col is None else names[col])
+
+
+def _csv_problem(path: Path, header, body, col: int, default_label: bool, multiclass) -> Problem:
+    if body and len(body[0]) < 2:
+        raise HardTargetError(f"{path} has one column; it needs feature columns and a label column")
+    fix = (
+        "the label is the last column by default; pick the label column with --label "
+        "NAME or index (label= in the API)"
+        if default_label
+        else "encode categories as numbers or drop the column"
+    )
+    X, feature_names, labels, label_name = _csv_columns(path, header, body, col, fix)
     blank = [i + 1 for i, v in enumerate(labels) if not v]
     if blank:
         rows = ", ".join(map(str, blank[:10])) + (", ..." if len(blank) > 10 else "")
         raise HardTargetError(
-            f"{path}: label column {names[col]!r} is blank in data row(s) {rows}; a blank is "
+            f"{path}: label column {label_name!r} is blank in data row(s) {rows}; a blank is "
             "a missing label, not a class: fill them in or drop those rows"
         )
     numeric = _floats(labels)
     y = np.array(labels) if numeric is None else np.array(numeric)
     if numeric is not None and np.all(np.abs(y) < 2**53) and np.all(y == np.round(y)):
         y = y.astype(np.int64)  # numeric labels sort as numbers, not as strings
-    return make_problem(
-        X, y, name=path.name, feature_names=[names[j] for j in feats], multiclass=multiclass
-    )
+    return make_problem(X, y, name=path.name, feature_names=feature_names, multiclass=multiclass)
 
 
 def load_problem(

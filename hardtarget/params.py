@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._keyvalue import NONE_WORDS, parse_value
 from .errors import HardTargetError
 
 __all__ = ["Param", "NO_DEFAULT", "TYPES", "declare"]
@@ -27,8 +28,6 @@ NO_DEFAULT: Any = _NoDefault()
 """A :class:`Param`'s ``default`` when the object's signature gives it (or none exists)."""
 
 TYPES = ("int", "float", "bool", "str", "object")
-_TRUE = ("true", "yes", "on", "1")
-_FALSE = ("false", "no", "off", "0")
 
 
 # -- parameters ------------------------------------------------------------------------------
@@ -119,7 +118,12 @@ class Param:
         -------
         object
         """
-        if self.none and (value is None or (isinstance(value, str) and value.lower() == "none")):
+        if isinstance(value, str) and self.kind in ("int", "float", "bool"):
+            if value not in self.choices:
+                value = parse_value(value)  # text: read by the one KEY=VALUE grammar
+        if self.none and (
+            value is None or (isinstance(value, str) and value.strip().lower() in NONE_WORDS)
+        ):
             return None
         if self.kind == "object":
             return value
@@ -137,9 +141,6 @@ class Param:
             ok = isinstance(value, str) and (not self.choices or value in self.choices)
             return value if ok else None
         if self.kind == "bool":
-            if isinstance(value, str):
-                low = value.strip().lower()
-                return True if low in _TRUE else False if low in _FALSE else None
             return bool(value) if value in (0, 1) and not isinstance(value, float) else None
         number = _number(value, self.kind == "int")
         if number is None:
@@ -175,13 +176,8 @@ class Param:
 
 
 def _number(value: Any, integer: bool) -> int | float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip()) if not integer else _int_text(value.strip())
-        except ValueError:
-            return None
+    if isinstance(value, (bool, str)) or value is None:
+        return None  # a text was read by the grammar: what is left is not a number
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -191,13 +187,6 @@ def _number(value: Any, integer: bool) -> int | float | None:
     if integer:
         return int(x) if x == int(x) else None
     return x
-
-
-def _int_text(text: str) -> float:
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)  # "8.0" is 8; "8.5" fails the integer check later
 
 
 def declare(

@@ -16,7 +16,13 @@ import inspect
 import pytest
 from numpydoc.docscrape import NumpyDocString
 
-MODULES = ["hardtarget", "hardtarget.search", "hardtarget.units", "hardtarget.export"]
+MODULES = [
+    "hardtarget",
+    "hardtarget.labels",
+    "hardtarget.search",
+    "hardtarget.units",
+    "hardtarget.export",
+]
 if importlib.util.find_spec("torch") is not None:
     MODULES += ["hardtarget.torch", "hardtarget.torch.baselines"]
 

@@ -25,6 +25,11 @@ MODULES = [
         "watchdogs, portfolio members, torch training, signals.",
     ),
     (
+        "hardtarget.labels",
+        "hardtarget.labels",
+        "Which class label each output stands for, and which one a prediction picks.",
+    ),
+    (
         "hardtarget.search",
         "hardtarget.search",
         "The combinatorial half: strategies, budgets, the search engine and its result.",

@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the suite, writing results as they finish; exit 0 (130 when stopped early)."""
-    from ..bench import SUITES, markdown, run_suite, write_report, write_results
+    from ..compare import SUITES, markdown, run_suite, write_report, write_results
     from ..search import STRATEGIES
     from ..search.portfolio import SCHEDULER_ENV
 

@@ -166,7 +166,7 @@ def _run(args: argparse.Namespace, cfg) -> int:
             ],
         )
     from ..budget import Budget
-    from ..search.signals import StopSignals
+    from ..signals import StopSignals
 
     budget = Budget()  # Ctrl-C or SIGTERM cancels it: the run ends before its next batch
     kept = (

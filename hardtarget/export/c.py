@@ -17,8 +17,8 @@ import re
 import numpy as np
 
 from ..errors import HardTargetError
+from ..labels import class_labels
 from ..network import Network
-from ._model import class_labels
 from ._pipeline import Step
 from ._plan import LayerPlan, network_inputs, plan_network
 

@@ -17,8 +17,8 @@ import numpy as np
 
 from .._io import atomic_open
 from ..errors import HardTargetError
+from ..labels import check_classes
 from ..network import Network
-from ._model import check_classes
 
 __all__ = ["FORMAT", "VERSION", "to_document", "from_document", "save_json", "load"]
 

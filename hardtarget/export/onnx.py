@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import HardTargetError
+from ..labels import class_labels
 from ..network import Network
-from ._model import class_labels
 from ._onnx_float import float_layer, ordered_sum
 from ._pipeline import Step
 from ._plan import LayerPlan, network_inputs, plan_network

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._io import recover_file_set
 from ..errors import HardTargetError
-from ._model import class_labels
+from ..labels import class_labels, output_index
 
 __all__ = [
     "FORMATS",
@@ -215,8 +215,6 @@ class _Json:
         return np.asarray(self.net.decision_function(X)).reshape(len(X), -1)
 
     def index(self, X) -> np.ndarray:
-        from ._model import output_index
-
         return output_index(self.net, X)
 
     def labels(self, X) -> np.ndarray:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._model import as_network, class_labels
+from ..labels import class_labels
+from ._model import as_network
 from ._plan import LayerPlan, plan_network
 
 __all__ = ["summary", "ModelSummary"]

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import HardTargetError
+from ..labels import class_labels, output_index
 from ..network import Network
-from ._model import as_network, class_labels, output_index
+from ._model import as_network
 from ._pipeline import raw_rows, split_pipeline
 from ._plan import network_inputs, plan_network
 from .runtime import format_of, open_export

@@ -159,24 +159,6 @@ def check_options(name: str, options: dict) -> dict:
     }
 
 
-def _hidden(hidden) -> tuple:
-    if hidden is None:
-        return ()
-    if isinstance(hidden, int):
-        hidden = (hidden,)
-    try:
-        widths = tuple(int(h) for h in hidden)
-    except (TypeError, ValueError):
-        raise HardTargetError(
-            f"hidden must be a width or a sequence of widths, got {hidden!r}"
-        ) from None
-    if any(h < 1 for h in widths):
-        raise HardTargetError(
-            f"every hidden layer needs width >= 1, got {widths}; use hidden=() for none"
-        )
-    return widths
-
-
 def solve(
     problem: Problem,
     hidden=(4,),
@@ -324,7 +306,7 @@ def prepare_search(
     _check_combination(strat, search_objective)
     ev = Evaluator(
         problem,
-        _hidden(hidden),
+        hidden,
         activation=activation,
         solver=solver,
         loss=loss,

@@ -30,11 +30,11 @@ from dataclasses import dataclass, field, replace
 from ..budget import Budget, FileChannel, RemoteBudget
 from ..errors import HardTargetError
 from ..problem import Problem
+from ..signals import StopSignals
 from .api import budget_of_run, get_strategy, prepare_search
 from .base import SearchResult, run_strategy
 from .cluster import Shared, dask_map
 from .scheduler import SCHEDULER_ENV, check_scheduler, connect
-from .signals import StopSignals
 
 __all__ = [
     "Member",

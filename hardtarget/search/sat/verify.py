@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...errors import HardTargetError
-from ...feasibility import FeasibilityReport, layer_problems, verify
+from ...feasibility import FeasibilityReport, layer_problems, verify_targets
 from ...problem import Problem
 from ...targets import as_target_setting
 from ._common import distinct_problem
@@ -62,7 +62,7 @@ def sat_verify(
 
     Parameters
     ----------
-    problem, targets, activation : as for :func:`hardtarget.verify`.
+    problem, targets, activation : as for :func:`hardtarget.verify_targets`.
     backend : ``cpsat`` (integer weights bounded by ``weight_bound``; ``auto`` is
         complete for Boolean inputs) or ``pysat`` (binary or ternary weights).
     weights : ``integer``, ``binary`` or ``ternary`` (default: integer for cpsat,
@@ -88,7 +88,7 @@ def sat_verify(
     weights = weights or ("integer" if backend == "cpsat" else "binary")
     weight_bound = check_weight_bound(weight_bound)
     ts = as_target_setting(targets, problem.n_samples)
-    lp = verify(problem, ts, activation=activation, solver="lp")
+    lp = verify_targets(problem, ts, activation=activation, solver="lp")
     units = []
     for d, (A, T) in enumerate(layer_problems(problem, ts, activation), start=1):
         for j in range(T.shape[1]):
