@@ -104,6 +104,9 @@ def _grad_formula(z, g, rule: RuleDefinition, kind: str, k: int, weighted: bool)
     zf, gf = z.float(), g.float()
     w = gf if weighted else torch.sign(gf)
     s = rule.qrelu_shape(zf, w, k) if kind == "qrelu" else rule.shape(zf, w)
+    if s is None:  # a rule without a compiled shape: its backward, in float32
+        s_w = rule.qrelu_grad(zf, w, k) if kind == "qrelu" else rule.grad(zf, w)
+        return s_w.to(z.dtype)
     return (w * s).to(z.dtype)
 
 
