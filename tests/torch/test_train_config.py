@@ -214,3 +214,23 @@ def test_a_time_limit_ends_the_run_through_the_budget(monkeypatch):
     res = train(cfg, budget=Budget(clock=lambda: now[0]))
     # 120 samples in batches of 32: 4 batches an epoch; after batch 6 the clock reads 6 > 5.5
     assert res.status == "time_limit" and len(res.history) == 1
+
+
+def test_the_guide_table_of_method_options_is_the_declaration():
+    """docs/guide/budgets-at-scale.md lists, per method, the options it refuses: the same
+    table as the declaration (a new method-specific option must be added there too)."""
+    import re
+    from pathlib import Path
+
+    from hardtarget.torch.train_config import declared, flag, method_options
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "guide" / "budgets-at-scale.md"
+    rows = re.findall(r"^\| (`--.*?) \| (.*?) \| (.*?) \| (.*?) \|$", page.read_text(), re.M)
+    methods = ("ftprop", "cb", "weight-dist")
+    table = {}
+    for flags, *cells in rows:
+        acting = tuple(m for m, c in zip(methods, cells) if c.strip() == "yes")
+        for f in re.findall(r"`(--[a-z-]+)`", flags):
+            table[f] = acting
+    want = {flag(k): v for k, v in method_options().items() if declared()[k].flag != ""}
+    assert table == want
