@@ -234,3 +234,10 @@ def test_the_guide_table_of_method_options_is_the_declaration():
             table[f] = acting
     want = {flag(k): v for k, v in method_options().items() if declared()[k].flag != ""}
     assert table == want
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+def test_a_time_limit_that_is_no_time_is_refused_before_any_data_is_read(value, capsys):
+    argv = ["train", "--model", "mlp", "--dataset", "digits:0-1", "--time-limit", value]
+    assert main(argv) == 2
+    assert "time_limit must be a number of seconds > 0" in capsys.readouterr().err
