@@ -91,7 +91,8 @@ if TYPE_CHECKING:
     from .budget import Budget
     from .datasets import list_problems, load_data, load_problem
     from .estimator import HardThresholdClassifier
-    from .export import export, load, summary, verify_export
+    from .export import export, load, verify_export
+    from .export.summary import summary  # (the function: .export also has a module of that name)
     from .feasibility import FeasibilityReport, polish, verify_targets
     from .network import Network
     from .problem import Problem, make_problem

@@ -9,18 +9,27 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 
+from . import registry
 from ._numeric import matmul, preactivations
 from .errors import HardTargetError
 from .network import Network
+from .params import declare
 from .problem import Problem, make_problem
 from .targets import TargetSetting
 
-__all__ = ["load_features", "load_problem", "list_problems", "load_data", "PROBLEMS"]
+__all__ = [
+    "load_features",
+    "load_problem",
+    "list_problems",
+    "load_data",
+    "PROBLEMS",
+    "check_dataset",
+]
 
 
 def _cube(n: int) -> np.ndarray:
@@ -178,34 +187,85 @@ def _iris(spec: str, arg: str) -> Problem:
     )
 
 
-PROBLEMS: dict[str, tuple[str, Callable]] = {
-    "xor": ("XOR of two ±1 inputs (4 points)", _xor),
-    "and": ("and:N — AND of N ±1 inputs, all 2^N points (default N=2)", _and),
-    "parity": (
-        "parity:N — odd number of +1 among N ±1 inputs, all 2^N points (default N=3)",
-        _parity,
-    ),
-    "majority": (
-        "majority:N — sign of the sum of N ±1 inputs, all 2^N points (default N=3)",
-        _majority,
-    ),
-    "planted": (
-        "planted:ARCH:POINTS:SEED — Gaussian inputs labelled by a random sign network, "
-        "e.g. planted:8-4-1:200:0; feasible by construction, planted targets kept",
-        _planted,
-    ),
-    "breast_cancer": ("scikit-learn breast cancer, 569 x 30, standardized", _breast_cancer),
-    "digits": (
-        "digits:A-B — scikit-learn 8x8 digits A vs B, pixels binarized to ±1 (default 0-1); "
-        "digits:all — all 10 classes, one-vs-rest outputs",
-        _digits,
-    ),
-    "iris": (
-        "iris:A-B — scikit-learn iris classes A vs B, standardized (default 1-2); "
-        "iris:all — 3 classes, one-vs-rest outputs",
-        _iris,
-    ),
-}
+def check_dataset(obj) -> None:
+    """Refuse a registered data set that is not a loader ``(spec, arg) -> Problem``.
+
+    A data set is a function called with the whole spec (``"parity:3"``, for messages)
+    and the text after its first ``:`` (``""`` when there is none), returning a
+    :class:`~hardtarget.Problem`.  Its ``shapes`` attribute maps example specs to the
+    ``(n_samples, n_features)`` they load with (checked by the contract tests).
+
+    Parameters
+    ----------
+    obj : object
+        What an entry point of ``hardtarget.datasets`` gave.
+
+    Raises
+    ------
+    TypeError
+        Naming what a data set must be.
+    """
+    if not callable(obj) or isinstance(obj, type):
+        raise TypeError(f"a data set must be a function (spec, arg) -> Problem, got {obj!r}")
+    shapes = getattr(obj, "shapes", None)
+    if not isinstance(shapes, dict) or not shapes:
+        raise TypeError("a data set declares `shapes`: {example spec: (n_samples, n_features)}")
+
+
+# The built-in data sets, each registered by its entry point in pyproject.toml (group
+# hardtarget.datasets) exactly as a plugin's.
+xor_problem = declare(summary="XOR of two ±1 inputs (4 points)", shapes={"xor": (4, 2)})(_xor)
+and_problem = declare(
+    summary="and:N — AND of N ±1 inputs, all 2^N points (default N=2)",
+    shapes={"and": (4, 2), "and:3": (8, 3)},
+)(_and)
+parity_problem = declare(
+    summary="parity:N — odd number of +1 among N ±1 inputs, all 2^N points (default N=3)",
+    shapes={"parity": (8, 3), "parity:4": (16, 4)},
+)(_parity)
+majority_problem = declare(
+    summary="majority:N — sign of the sum of N ±1 inputs, all 2^N points (default N=3)",
+    shapes={"majority": (8, 3), "majority:5": (32, 5)},
+)(_majority)
+planted_problem = declare(
+    summary="planted:ARCH:POINTS:SEED — Gaussian inputs labelled by a random sign network, "
+    "e.g. planted:8-4-1:200:0; feasible by construction, planted targets kept",
+    shapes={"planted:8-4-1:200:0": (200, 8), "planted:3-2-1:20:1": (20, 3)},
+)(_planted)
+breast_cancer_problem = declare(
+    summary="scikit-learn breast cancer, 569 x 30, standardized",
+    shapes={"breast_cancer": (569, 30)},
+)(_breast_cancer)
+digits_problem = declare(
+    summary="digits:A-B — scikit-learn 8x8 digits A vs B, pixels binarized to ±1 (default "
+    "0-1); digits:all — all 10 classes, one-vs-rest outputs",
+    shapes={"digits": (360, 64), "digits:all": (1797, 64)},
+)(_digits)
+iris_problem = declare(
+    summary="iris:A-B — scikit-learn iris classes A vs B, standardized (default 1-2); "
+    "iris:all — 3 classes, one-vs-rest outputs",
+    shapes={"iris": (100, 4), "iris:all": (150, 4)},
+)(_iris)
+
+
+class _Problems(Mapping):
+    """``{name: (description, loader)}`` of the registered data sets (a live view)."""
+
+    def __getitem__(self, name: str) -> tuple[str, Callable]:
+        if name not in registry.names("datasets"):
+            raise KeyError(name)
+        comp = registry.get("datasets", name)
+        return comp.summary, comp.obj
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(registry.names("datasets"))
+
+    def __len__(self) -> int:
+        return len(registry.names("datasets"))
+
+
+PROBLEMS: Mapping[str, tuple[str, Callable]] = _Problems()
+"""``{name: (description, loader)}``: the registry's data sets (group ``hardtarget.datasets``)."""
 
 
 def list_problems() -> list[tuple[str, str]]:
@@ -221,7 +281,7 @@ def list_problems() -> list[tuple[str, str]]:
     >>> "parity" in names and "xor" in names
     True
     """
-    return [(k, v[0]) for k, v in PROBLEMS.items()]
+    return [(c.name, c.summary) for c in registry.components("datasets")]
 
 
 def load_data(
@@ -478,16 +538,17 @@ def load_problem(
     if not isinstance(spec, str):
         raise HardTargetError(f"problem spec must be a string, got {type(spec).__name__}")
     name, _, arg = spec.partition(":")
-    if name in PROBLEMS:
+    if name in registry.names("datasets"):
         if label is not None or multiclass is not None:
             raise HardTargetError(
                 f"label and multiclass apply to data files, not to the built-in problem {spec!r} "
                 "(digits:all and iris:all are already one-vs-rest); drop them"
             )
-        return PROBLEMS[name][1](spec, arg)
+        return registry.get("datasets", name).obj(spec, arg)
     if os.path.sep in spec or Path(spec).suffix.lower() in (".csv", ".npz", ".txt"):
         return load_data(spec, label, multiclass)
     raise HardTargetError(
-        f"unknown problem {spec!r}; built-in: {', '.join(PROBLEMS)} (see `hardtarget problems`), "
+        f"unknown problem {spec!r}; built-in: {', '.join(registry.names('datasets'))} "
+        "(see `hardtarget problems`), "
         "or give the path of a .csv/.npz file"
     )

@@ -100,7 +100,7 @@ class Network:
                 "give one per layer"
             )
         self.activations = [get_activation(a) for a in acts]
-        ws = []
+        ws: list[np.ndarray] = []
         for d, W in enumerate(self.weights):
             if np.iscomplexobj(W):
                 raise HardTargetError(f"weights[{d}] is complex; weights are real numbers")

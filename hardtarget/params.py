@@ -194,10 +194,12 @@ def declare(
     params: Mapping[str, Param] | None = None,
     result_type: Any = None,
     summary: str | None = None,
+    **attributes: Any,
 ) -> Callable[[Any], Any]:
     """Decorator: set a component's ``params``, ``result_type`` and ``summary`` attributes.
 
-    A class may set them as class attributes instead; this is for functions.
+    A class may set them as class attributes instead; this is for functions.  Other
+    keywords set further attributes that a kind asks for (a data set's ``shapes``).
 
     Parameters
     ----------
@@ -206,7 +208,9 @@ def declare(
     result_type : type or str, optional
         What the component returns (a type, or ``"module:name"`` resolved on use).
     summary : str, optional
-        One line (default: the first line of the docstring).
+        One line (default: the first paragraph of the docstring).
+    **attributes
+        Further attributes to set.
 
     Returns
     -------
@@ -229,6 +233,8 @@ def declare(
             obj.result_type = result_type
         if summary is not None:
             obj.summary = summary
+        for key, value in attributes.items():
+            setattr(obj, key, value)
         return obj
 
     return mark

@@ -106,7 +106,7 @@ def test_help_lists_exit_codes_choices_and_defaults(capsys):
         main(["solve", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "beam, exhaustive, ftprop, hill" in out and "(default beam;" in out
-    assert "auto, perceptron" in out
+    assert "auto, hinge, lp, perceptron" in out
     with pytest.raises(SystemExit):
         main(["min-width", "--help"])
     assert "largest hidden width to try" in capsys.readouterr().out

@@ -22,6 +22,8 @@ MODULES = [
     "hardtarget.search",
     "hardtarget.units",
     "hardtarget.export",
+    "hardtarget.registry",
+    "hardtarget.params",
 ]
 if importlib.util.find_spec("torch") is not None:
     MODULES += ["hardtarget.torch", "hardtarget.torch.baselines"]

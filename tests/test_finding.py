@@ -116,12 +116,16 @@ def test_ftprop_polish_relaxes_the_best_network_again(monkeypatch):
 
 # -- the shared first pass of sat-lp and exhaustive ------------------------------------------
 @pytest.mark.parametrize("strategy", ["sat-lp", "exhaustive"])
-def test_sat_lp_and_exhaustive_find_parity4_width4_in_the_first_pass(strategy):
+def test_sat_lp_and_exhaustive_find_parity4_width4_in_the_first_pass(strategy, monkeypatch):
+    from hardtarget.search import first_pass
+
     p = ht.load_problem("parity:4")
-    r = solve(p, (4,), strategy, seed=0)
-    assert r.status == "optimal" and r.loss == 0 and r.info["found_by"] == "CP-SAT first pass"
-    assert np.array_equal(r.network.predict(p.X), p.t)
-    assert ht.verify_targets(p, r.targets).feasible  # the returned targets, checked unit by unit
+    for passed in ("staircase first pass", "CP-SAT first pass"):
+        r = solve(p, (4,), strategy, seed=0)
+        assert r.status == "optimal" and r.loss == 0 and r.info["found_by"] == passed
+        assert np.array_equal(r.network.predict(p.X), p.t)
+        assert ht.verify_targets(p, r.targets).feasible  # the returned targets, checked unit by unit
+        monkeypatch.setattr(first_pass, "staircase_fit", lambda ctx: False)  # then CP-SAT
 
 
 @pytest.mark.parametrize("strategy", ["sat-lp", "exhaustive"])

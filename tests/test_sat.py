@@ -389,8 +389,8 @@ def test_large_cpsat_models_skip_symmetry_detection():
 
     for n, level in ((10, 2), (SYMMETRY_MAX_VARIABLES + 1, 0)):
         model = cp_model.CpModel()
-        xs = [model.NewBoolVar("") for _ in range(n)]
-        model.Add(sum(xs[:2]) >= 1)
+        xs = [model.new_bool_var("") for _ in range(n)]
+        model.add(sum(xs[:2]) >= 1)
         solver = cp_model.CpSolver()
         assert solver.parameters.symmetry_level == 2  # CP-SAT's default
         assert solve_stoppable(solver, model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)

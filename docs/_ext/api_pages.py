@@ -45,6 +45,16 @@ MODULES = [
         "Using a trained network elsewhere: the model file, ONNX, C, their check, a summary.",
     ),
     (
+        "hardtarget.registry",
+        "hardtarget.registry",
+        "One registry of every kind of component, backed by entry points (see the plugins guide).",
+    ),
+    (
+        "hardtarget.params",
+        "hardtarget.params",
+        "Declared options of a component: type, range or choices, default, help.",
+    ),
+    (
         "hardtarget.torch",
         "hardtarget.torch",
         "Mini-batch feasible target propagation (FTPROP-MB) in torch "
@@ -92,7 +102,7 @@ def write_api_pages(out: Path) -> list[str]:
             if module != "hardtarget" and id(obj) in top_objects:
                 shared.append(name)
                 continue
-            if inspect.ismodule(getattr(mod, name)):  # a callable module: its function
+            if inspect.ismodule(getattr(mod, name)):  # a callable module: document its function
                 name = f"~{obj.__module__.removeprefix(module + '.')}.{name}"
             groups[_kind(obj)].append(name)
         lines = [title, "=" * len(title), "", blurb, "", f".. module:: {module}", ""]

@@ -52,13 +52,17 @@ def strategy_arg(strategy: str, options: dict, seed: int) -> tuple:
     return get_strategy(strategy, seed=seed, **options), {}
 
 
-def describe_options() -> str:
-    """Every registered strategy's options with their valid values, for ``strategies``."""
-    from ..search import STRATEGIES, strategy_params
+def describe_options(kind: str = "strategies", flag: str = "-o") -> str:
+    """Every registered component of ``kind`` with its options and their valid values
+    (for ``strategies`` and ``components``); one from another distribution is marked."""
+    from .. import registry
 
     lines = []
-    for name in sorted(STRATEGIES):
-        lines.append(f"{name}:")
-        for key, p in sorted(strategy_params(name).items()):
-            lines.append(f"  -o {key}=...  {p['valid']} (default {p['default']!r}): {p['help']}")
+    for comp in registry.components(kind):
+        where = "" if comp.distribution in (None, "hardtarget") else f" [{comp.distribution}]"
+        lines.append(f"{comp.name}:{where} {comp.summary}".rstrip())
+        for key, p in sorted(comp.to_dict()["params"].items()):
+            lines.append(
+                f"  {flag} {key}=...  {p['valid']} (default {p['default']!r}): {p['help']}"
+            )
     return "\n".join(lines)

@@ -8,10 +8,14 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from ..errors import HardTargetError
 from ._args import add_parser, pos_float, pos_int
 from ._output import locked_outputs
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 __all__ = ["register", "run"]
 
@@ -120,7 +124,7 @@ def _runs_only(verbose: int) -> Iterator[None]:
 
 
 @contextmanager
-def _bar(args: argparse.Namespace, total: int) -> Iterator[object | None]:
+def _bar(args: argparse.Namespace, total: int) -> Iterator[tqdm | None]:
     """A progress bar over the runs on a terminal (log lines take its place elsewhere)."""
     if args.quiet or not sys.stderr.isatty():
         yield None

@@ -76,10 +76,10 @@ def run(args: argparse.Namespace) -> int:
         )
     pred = net.predict_labels(X) if net.classes is not None else net.predict(X)
     if pred.ndim == 2:  # several output units and no labels: one row of activations each
-        pred = [" ".join(str(v) for v in row) for row in pred.tolist()]
+        lines = [" ".join(str(v) for v in row) for row in pred.tolist()]
         import numpy as np
 
-        pred = np.array(pred)
+        pred = np.array(lines)
     accuracy = None if y is None else sum(_same(pred, y)) / len(y)
     if args.out:
         buf = io.StringIO()
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         for p in pred.tolist():
             print(p)
-    if accuracy is not None:
+    if accuracy is not None and y is not None:
         print(f"accuracy {accuracy:.4f} ({sum(_same(pred, y))} of {len(y)} rows)")
     elif args.out:
         print(f"wrote {len(pred)} predictions to {args.out}")

@@ -45,12 +45,14 @@ _KINDS: dict[str, dict] = {
 }
 
 
-def _declared_args(p: argparse.ArgumentParser) -> dict[str, argparse._ArgumentGroup]:
+def _declared_args(
+    p: argparse.ArgumentParser,
+) -> dict[str, argparse.ArgumentParser | argparse._ArgumentGroup]:
     """Every option of :class:`~hardtarget.torch.TrainConfig` that has a flag, from its
     declaration; every default is None, so that an option given is seen as given."""
     from ..torch.train_config import declared, flag
 
-    groups: dict[str, argparse._ArgumentGroup] = {}
+    groups: dict[str, argparse.ArgumentParser | argparse._ArgumentGroup] = {}
     for name, spec in declared().items():
         if spec.flag == "":
             continue

@@ -72,10 +72,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Verify; exit 0 when feasible, 1 when not."""
     from ..feasibility import verify_targets
-    from ..targets import load_targets
+    from ..targets import TargetSetting, load_targets
     from ._args import load_problem_arg
 
     problem = load_problem_arg(args)
+    targets: TargetSetting | list  # no hidden layer: an empty list
     if args.targets:
         targets = load_targets(args.targets, problem.n_samples)
     elif problem.planted is not None:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def save_json(net: Network, path: str | os.PathLike[str]) -> None:
         fh.write("\n")
 
 
-def _is_int(v) -> bool:
+def _is_int(v) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)  # JSON true is not the number 1
 
 

@@ -3,8 +3,10 @@
 Strategies are objects (``BeamSearch(width=8, seed=0)``) or registry names
 (``strategy="beam"``); :func:`solve` runs one and returns a :class:`SearchResult`.
 To add a strategy, subclass :class:`Strategy`, give it a ``name``, declare its options
-in ``params`` (:class:`Param`) and register it with :func:`register`;
-:func:`strategy_params` lists a registered strategy's options.
+in ``params`` (:class:`Param`) and register it by an entry point in the group
+``hardtarget.strategies`` (the built-ins are registered so, see :mod:`hardtarget.registry`)
+or, for one session, with :func:`register`; :func:`strategy_params` lists a registered
+strategy's options.
 """
 
 from __future__ import annotations

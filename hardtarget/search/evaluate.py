@@ -326,7 +326,8 @@ class Evaluator:
         """
         act = self.activation
         weights, bad = [], 0
-        inputs, key = self.problem.X, self._x_key
+        inputs = self.problem.X
+        key: bytes | None = self._x_key  # the inputs' digest (hidden layers: none)
         for T in targets.layers:
             _check(budget)  # each step takes seconds at large sizes (hashes, copies)
             W, sep = self.train_layer(inputs, T, key, budget)

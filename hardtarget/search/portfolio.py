@@ -255,6 +255,10 @@ def portfolio(
     kept = [(i, r) for i, r in done.items() if i <= first]
     if not kept and interrupted:
         raise KeyboardInterrupt
+    if not kept and budget.cancelled:
+        raise HardTargetError(
+            "the portfolio's run_budget was cancelled before any member finished: nothing to return"
+        )
     if not kept:
         raise HardTargetError(
             "no portfolio member finished before the time limit; "

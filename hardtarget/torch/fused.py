@@ -97,6 +97,10 @@ def grad_formula(
     """
     if isinstance(rule, str):
         rule = rule_definitions()[rule]
+    if rule.qrelu_only and kind != "qrelu":
+        raise HardTargetError(
+            f"rule {rule.name!r} exists only for qrelu<k> activations; it has no {kind} formula"
+        )
     return _grad_formula(z, g, rule, kind, k, weighted)
 
 

@@ -41,7 +41,7 @@ from .fit_loop import fit
 from .functional import HardActivation, parse_activation
 from .models import make_model
 from .sources import holdout
-from .train_config import PRESETS, TrainConfig, training_methods
+from .train_config import PRESETS, TrainConfig, resolved_value, training_methods
 
 __all__ = [
     "TrainConfig",
@@ -239,10 +239,10 @@ def run_ftprop(
     res = fit(
         model,
         train_set,
-        epochs=c.epochs,
-        optimizer=c.optimizer,
-        lr=c.lr,
-        momentum=c.momentum,
+        epochs=resolved_value(c.epochs, "epochs"),
+        optimizer=resolved_value(c.optimizer, "optimizer"),
+        lr=resolved_value(c.lr, "lr"),
+        momentum=resolved_value(c.momentum, "momentum"),
         **fit_options(c, bundle, val_set, norm, cbs, budget),
     )
     return TrainResult(

@@ -174,9 +174,10 @@ def exact_certificate(A, t, lam) -> list[Fraction] | None:
     >>> [str(v) for v in exact_certificate(X, [-1, 1, 1, -1], [0.3, 0.2, 0.2, 0.3])]
     ['1/4', '1/4', '1/4', '1/4']
     """
-    if not check_certificate_support(A, t, lam):
+    checked = _inputs(A, t)
+    if checked is None or not check_certificate_support(A, t, lam):
         return None
-    A, t = _inputs(A, t)
+    A, t = checked
     lam = np.asarray(lam, dtype=np.float64)
     S = np.flatnonzero(lam > 0)
     M = _support_matrix(A, t, S)
@@ -198,9 +199,9 @@ def exact_certificate(A, t, lam) -> list[Fraction] | None:
         for f, v in zip(free, vals):
             x[f] = v
         for i, p in enumerate(piv):
-            x[p] = -sum(int(R[i][f]) * v for f, v in zip(free, vals)) / D
+            x[p] = -sum((int(R[i][f]) * v for f, v in zip(free, vals)), Fraction(0)) / D
     total = sum(x)
     out = [Fraction(0)] * len(lam)
-    for j, i in enumerate(S):
+    for j, i in enumerate(S.tolist()):
         out[i] = x[j] / total
     return out if check_certificate(A, t, out) else None

@@ -9,6 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 import torch.nn.functional as F
 
+from hardtarget.errors import HardTargetError
 from hardtarget.torch import HardActivation, fit, make_model
 from hardtarget.torch.data import load_dataset
 from hardtarget.torch.functional import backward_rule, exact_thresholds, hard_forward
@@ -194,6 +195,14 @@ def test_fused_formulas_equal_the_eager_rules(kind, k):
             torch.testing.assert_close(
                 grad_formula(z, g, name, kind, k, weighted), rule.grad(z, w), rtol=2e-6, atol=1e-7
             )
+
+
+def test_grad_formula_of_a_rule_without_a_shape_is_a_clear_error():
+    """``step_hinges`` defines no sign shape (its backward runs eagerly): asking for its
+    fused formula names the rule (it was a TypeError from ``w * None``)."""
+    z = torch.tensor([-1.0, 0.0, 1.0])
+    with pytest.raises(HardTargetError, match="step_hinges"):
+        grad_formula(z, torch.ones(3), "step_hinges", "sign", 0, True)
 
 
 @pytest.mark.slow

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ...errors import HardTargetError
 from ...feasibility import FeasibilityReport, layer_problems, verify_targets
@@ -10,6 +11,9 @@ from ...problem import Problem
 from ...targets import as_target_setting
 from ._common import distinct_problem
 from .cpsat import CpNetwork, check_weight_bound
+
+if TYPE_CHECKING:
+    from .pysat_bnn import PySatNetwork
 
 __all__ = ["sat_verify", "SatVerifyReport"]
 
@@ -31,8 +35,8 @@ class SatVerifyReport:
     feasible: bool
     exact: bool
     agree: bool
-    units: list = field(default_factory=list)
-    lp: FeasibilityReport | None = None
+    units: list
+    lp: FeasibilityReport
 
     @property
     def verdict(self) -> str:
@@ -93,6 +97,7 @@ def sat_verify(
     for d, (A, T) in enumerate(layer_problems(problem, ts, activation), start=1):
         for j in range(T.shape[1]):
             rows = distinct_problem(A, T[:, j])
+            net: CpNetwork | PySatNetwork
             if backend == "cpsat":
                 net = CpNetwork(
                     rows, (), activation, weights, weight_bound, "feasibility", symmetry=False
