@@ -6,7 +6,7 @@ Same strategy, same seeds, same splits; only ``objective=`` changes.  Data:
 * few-shot scikit-learn digits (``X / 16``), ``k`` images per class drawn at random, tested
   on all the remaining images: 3 vs 8 (one output unit) and all 10 classes (one-vs-rest).
 
-Every fit is re-verified (``ht.verify`` of its saved targets) before it is scored.
+Every fit is re-verified (``ht.verify_targets`` of its saved targets) before it is scored.
 
     python benchmarks/bench_objectives.py [--quick] [--strategy ftprop] [--hidden 16]
 """
@@ -61,7 +61,9 @@ def _fit(Xtr, ytr, hidden, strategy, objective, seed, time_limit, options):
     )
     wall = time.perf_counter() - t0
     if r.train_accuracy == 1.0:  # the exact fit re-verifies from its saved targets
-        rep = ht.verify(p, r.targets, objective=None if objective == "errors" else objective)
+        rep = ht.verify_targets(
+            p, r.targets, objective=None if objective == "errors" else objective
+        )
         assert rep.feasible and rep.reproduces_targets and rep.train_accuracy == 1.0
     return r, wall
 

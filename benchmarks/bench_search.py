@@ -9,7 +9,7 @@
    with the dichotomy walk, symmetry breaking, pruning and the unit cache each turned
    off (same process, ratios to the all-on run).
 3. Every heuristic strategy on planted 16-8-1 networks with 500 points (60 s each).
-4. The strategy table over the quick (or full) suite, via ``hardtarget.bench``.
+4. The strategy table over the quick (or full) suite, via ``hardtarget.compare``.
 
 Run: ``python benchmarks/bench_search.py [--skip-planted] [--suite quick|full] [--out DIR]``
 (``--finding-only`` for section 0 alone; ``--parity5`` adds parity-5 width 5 to it).
@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 import hardtarget as ht
-from hardtarget.bench import markdown, run_suite, write_report
+from hardtarget.compare import markdown, run_suite, write_report
 from hardtarget.search import Exhaustive, solve
 from hardtarget.units import UnitCache
 

@@ -37,6 +37,7 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "ht_cli",  # the CLI reference, from the argparse parsers
     "ht_bench",  # the benchmarks page, from docs/benchmarks/*.json
+    "ht_registry",  # the component tables, from hardtarget.registry
 ]
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/*.ipynb", "auto_examples/*.py"]

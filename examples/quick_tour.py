@@ -34,7 +34,7 @@ print(u.separable, ht.check_certificate(xor.X, xor.t, u.certificate))
 # Feasibility of a given target setting (Definition 2 and Proposition 1 of the paper): a
 # planted problem carries the targets of the random network that labelled it.
 q = ht.load_problem("planted:8-4-1:200:0")
-report = ht.verify(q, q.planted["targets"])
+report = ht.verify_targets(q, q.planted["targets"])
 print(report.feasible, report.train_accuracy)
 
 # %%

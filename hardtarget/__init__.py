@@ -23,7 +23,7 @@ _EXPORTS = {
     "load_data": ".datasets",
     "load_problem": ".datasets",
     "FeasibilityReport": ".feasibility",
-    "verify": ".feasibility",
+    "verify_targets": ".feasibility",
     "polish": ".feasibility",
     "Network": ".network",
     "Problem": ".problem",
@@ -49,6 +49,9 @@ _EXPORTS = {
     "verify_export": ".export",
 }
 
+# deprecated names, kept working (each warns when called): old name -> defining module
+_DEPRECATED = {"verify": ".feasibility"}
+
 # subpackages reachable as attributes (``ht.search.strategy_params``), imported on first use
 _SUBPACKAGES = ("budget", "datasets", "errors", "estimator", "export", "search", "torch", "units")
 
@@ -72,7 +75,7 @@ def __getattr__(name: str) -> Any:
         return value
     if name in _SUBPACKAGES:
         return importlib.import_module(f".{name}", __name__)
-    module = _EXPORTS.get(name)
+    module = _EXPORTS.get(name) or _DEPRECATED.get(name)
     if module is None:
         raise AttributeError(f"module 'hardtarget' has no attribute {name!r}")
     value = getattr(importlib.import_module(module, __name__), name)
@@ -89,8 +92,9 @@ if TYPE_CHECKING:
     from .budget import Budget
     from .datasets import list_problems, load_data, load_problem
     from .estimator import HardThresholdClassifier
-    from .export import export, load, summary, verify_export
-    from .feasibility import FeasibilityReport, polish, verify
+    from .export import export, load, verify_export
+    from .export.summary import summary  # (the function: .export also has a module of that name)
+    from .feasibility import FeasibilityReport, polish, verify_targets
     from .network import Network
     from .problem import Problem, make_problem
     from .search import SearchResult, min_width, solve

@@ -203,8 +203,9 @@ def column_norms(A) -> np.ndarray:
 
 
 def preactivations(H, W) -> np.ndarray:
-    """``H @ W[:-1] + W[-1]`` summed like :class:`~hardtarget.network.Network`'s forward pass
-    (features in order, then the bias), so the result equals the network's bit for bit.
+    """``H @ W[:-1] + W[-1]``, features summed in order, then the bias: the pre-activations
+    of :class:`~hardtarget.network.Network`'s forward pass (it calls this), so every user
+    of a layer's pre-activations gets the network's bits.
 
     >>> preactivations(np.array([[1.0, -1.0]]), np.array([[2.0], [1.0], [0.5]])).tolist()
     [[1.5]]

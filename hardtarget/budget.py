@@ -88,13 +88,13 @@ def _check_time_limit(tl) -> float | None:
     number = (int, float, np.integer, np.floating)
     if tl is not None and (isinstance(tl, bool) or not isinstance(tl, number) or not tl > 0):
         raise HardTargetError(f"time_limit must be a number of seconds > 0, got {tl!r}")
-    return tl
+    return tl if tl is None or isinstance(tl, (int, float)) else float(tl)  # numpy: a float
 
 
 def _check_max_states(ms) -> int | None:
     if ms is not None and (isinstance(ms, bool) or not isinstance(ms, (int, np.integer)) or ms < 1):
         raise HardTargetError(f"max_states must be an integer >= 1, got {ms!r}")
-    return ms
+    return None if ms is None else int(ms)
 
 
 class Budget:

@@ -9,18 +9,27 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 
+from . import registry
 from ._numeric import matmul, preactivations
 from .errors import HardTargetError
 from .network import Network
+from .params import declare
 from .problem import Problem, make_problem
 from .targets import TargetSetting
 
-__all__ = ["load_problem", "list_problems", "load_data", "PROBLEMS"]
+__all__ = [
+    "load_features",
+    "load_problem",
+    "list_problems",
+    "load_data",
+    "PROBLEMS",
+    "check_dataset",
+]
 
 
 def _cube(n: int) -> np.ndarray:
@@ -178,34 +187,85 @@ def _iris(spec: str, arg: str) -> Problem:
     )
 
 
-PROBLEMS: dict[str, tuple[str, Callable]] = {
-    "xor": ("XOR of two ±1 inputs (4 points)", _xor),
-    "and": ("and:N — AND of N ±1 inputs, all 2^N points (default N=2)", _and),
-    "parity": (
-        "parity:N — odd number of +1 among N ±1 inputs, all 2^N points (default N=3)",
-        _parity,
-    ),
-    "majority": (
-        "majority:N — sign of the sum of N ±1 inputs, all 2^N points (default N=3)",
-        _majority,
-    ),
-    "planted": (
-        "planted:ARCH:POINTS:SEED — Gaussian inputs labelled by a random sign network, "
-        "e.g. planted:8-4-1:200:0; feasible by construction, planted targets kept",
-        _planted,
-    ),
-    "breast_cancer": ("scikit-learn breast cancer, 569 x 30, standardized", _breast_cancer),
-    "digits": (
-        "digits:A-B — scikit-learn 8x8 digits A vs B, pixels binarized to ±1 (default 0-1); "
-        "digits:all — all 10 classes, one-vs-rest outputs",
-        _digits,
-    ),
-    "iris": (
-        "iris:A-B — scikit-learn iris classes A vs B, standardized (default 1-2); "
-        "iris:all — 3 classes, one-vs-rest outputs",
-        _iris,
-    ),
-}
+def check_dataset(obj) -> None:
+    """Refuse a registered data set that is not a loader ``(spec, arg) -> Problem``.
+
+    A data set is a function called with the whole spec (``"parity:3"``, for messages)
+    and the text after its first ``:`` (``""`` when there is none), returning a
+    :class:`~hardtarget.Problem`.  Its ``shapes`` attribute maps example specs to the
+    ``(n_samples, n_features)`` they load with (checked by the contract tests).
+
+    Parameters
+    ----------
+    obj : object
+        What an entry point of ``hardtarget.datasets`` gave.
+
+    Raises
+    ------
+    TypeError
+        Naming what a data set must be.
+    """
+    if not callable(obj) or isinstance(obj, type):
+        raise TypeError(f"a data set must be a function (spec, arg) -> Problem, got {obj!r}")
+    shapes = getattr(obj, "shapes", None)
+    if not isinstance(shapes, dict) or not shapes:
+        raise TypeError("a data set declares `shapes`: {example spec: (n_samples, n_features)}")
+
+
+# The built-in data sets, each registered by its entry point in pyproject.toml (group
+# hardtarget.datasets) exactly as a plugin's.
+xor_problem = declare(summary="XOR of two ±1 inputs (4 points)", shapes={"xor": (4, 2)})(_xor)
+and_problem = declare(
+    summary="and:N — AND of N ±1 inputs, all 2^N points (default N=2)",
+    shapes={"and": (4, 2), "and:3": (8, 3)},
+)(_and)
+parity_problem = declare(
+    summary="parity:N — odd number of +1 among N ±1 inputs, all 2^N points (default N=3)",
+    shapes={"parity": (8, 3), "parity:4": (16, 4)},
+)(_parity)
+majority_problem = declare(
+    summary="majority:N — sign of the sum of N ±1 inputs, all 2^N points (default N=3)",
+    shapes={"majority": (8, 3), "majority:5": (32, 5)},
+)(_majority)
+planted_problem = declare(
+    summary="planted:ARCH:POINTS:SEED — Gaussian inputs labelled by a random sign network, "
+    "e.g. planted:8-4-1:200:0; feasible by construction, planted targets kept",
+    shapes={"planted:8-4-1:200:0": (200, 8), "planted:3-2-1:20:1": (20, 3)},
+)(_planted)
+breast_cancer_problem = declare(
+    summary="scikit-learn breast cancer, 569 x 30, standardized",
+    shapes={"breast_cancer": (569, 30)},
+)(_breast_cancer)
+digits_problem = declare(
+    summary="digits:A-B — scikit-learn 8x8 digits A vs B, pixels binarized to ±1 (default "
+    "0-1); digits:all — all 10 classes, one-vs-rest outputs",
+    shapes={"digits": (360, 64), "digits:all": (1797, 64)},
+)(_digits)
+iris_problem = declare(
+    summary="iris:A-B — scikit-learn iris classes A vs B, standardized (default 1-2); "
+    "iris:all — 3 classes, one-vs-rest outputs",
+    shapes={"iris": (100, 4), "iris:all": (150, 4)},
+)(_iris)
+
+
+class _Problems(Mapping):
+    """``{name: (description, loader)}`` of the registered data sets (a live view)."""
+
+    def __getitem__(self, name: str) -> tuple[str, Callable]:
+        if name not in registry.names("datasets"):
+            raise KeyError(name)
+        comp = registry.get("datasets", name)
+        return comp.summary, comp.obj
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(registry.names("datasets"))
+
+    def __len__(self) -> int:
+        return len(registry.names("datasets"))
+
+
+PROBLEMS: Mapping[str, tuple[str, Callable]] = _Problems()
+"""``{name: (description, loader)}``: the registry's data sets (group ``hardtarget.datasets``)."""
 
 
 def list_problems() -> list[tuple[str, str]]:
@@ -221,7 +281,7 @@ def list_problems() -> list[tuple[str, str]]:
     >>> "parity" in names and "xor" in names
     True
     """
-    return [(k, v[0]) for k, v in PROBLEMS.items()]
+    return [(c.name, c.summary) for c in registry.components("datasets")]
 
 
 def load_data(
@@ -282,6 +342,62 @@ def load_data(
     raise HardTargetError(
         f"unsupported data file {path.name!r}: use .csv (numeric columns) or .npz (arrays X, y)"
     )
+
+
+def load_features(
+    path: str | os.PathLike[str], label: str | int | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Feature rows, and a label column when one is named, from a CSV or NPZ file.
+
+    What a trained model predicts from (``hardtarget predict``): the same reader as
+    :func:`load_data`, but the labels are optional and kept as they are written.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv`` (or ``.txt``; numeric feature columns, a header row optional) or an
+        ``.npz`` file with an array ``X``.
+    label : str or int, default=None
+        A label column to leave out of the features (CSV: header name or 0-based index;
+        NPZ: array name); None: every column is a feature.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n_samples, n_features)
+    y : numpy.ndarray of shape (n_samples,) or None
+        The label column's cells (CSV: text; NPZ: the array), or None.  A file that
+        cannot be read raises :class:`HardTargetError` as in :func:`load_data`.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from tempfile import mkdtemp
+    >>> new = Path(mkdtemp()) / "new.csv"
+    >>> _ = new.write_text("0,1,yes\\n1,1,no\\n")
+    >>> X, y = load_features(new, label=2)
+    >>> X.tolist(), y.tolist()
+    ([[0.0, 1.0], [1.0, 1.0]], ['yes', 'no'])
+    """
+    from ._npz import check_readable, read_npz
+
+    path = check_readable(path, "data file")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        arrays = read_npz(path, "data file")
+        if "X" not in arrays or (label is not None and str(label) not in arrays):
+            need = "'X'" if label is None else f"'X' and {str(label)!r}"
+            raise HardTargetError(f"{path} must hold arrays {need}; it has {sorted(arrays)}")
+        y = None if label is None else np.asarray(arrays[str(label)])
+        return np.asarray(arrays["X"], dtype=float), y
+    if suffix not in (".csv", ".txt"):
+        raise HardTargetError(
+            f"unsupported data file {path.name!r}: use .csv (numeric columns) or .npz (array X)"
+        )
+    header, body = _read_csv(path)
+    col = None if label is None else _label_column(path, header, label)
+    fix = "name a label column with --label (label= in the API), or drop the column"
+    X, _, labels, _ = _csv_columns(path, header, body, col, fix)
+    return X, None if labels is None else np.array(labels)
 
 
 def _is_number(text: str) -> bool:
@@ -345,49 +461,56 @@ def _label_column(path: Path, header: list[str] | None, label: str | int | None)
     raise HardTargetError(f"label column {label!r} not in {path}; columns: {header}")
 
 
-def _csv_problem(path: Path, header, body, col: int, default_label: bool, multiclass) -> Problem:
+def _csv_columns(path: Path, header, body, col: int | None, fix: str) -> tuple:
+    """``(X, feature names, label cells or None, label name or None)`` of a CSV's rows;
+    ``col`` is the label column (None: every column is a feature); ``fix`` ends the
+    message about a non-numeric feature."""
     if len(body) < 1:
         raise HardTargetError(f"{path} has a header row but no data rows")
     ncol = len(body[0])
-    if ncol < 2:
-        raise HardTargetError(f"{path} has one column; it needs feature columns and a label column")
-    if not -ncol <= col < ncol:
-        raise HardTargetError(
-            f"label column index {col} is out of range for {path} with {ncol} columns "
-            f"(0 to {ncol - 1})"
-        )
-    col %= ncol
+    if col is not None:
+        if not -ncol <= col < ncol:
+            raise HardTargetError(
+                f"label column index {col} is out of range for {path} with {ncol} columns "
+                f"(0 to {ncol - 1})"
+            )
+        col %= ncol
     names = header if header is not None else [f"column {j}" for j in range(ncol)]
     feats = [j for j in range(ncol) if j != col]
     try:
         X = np.array([[float(r[j]) for j in feats] for r in body])
     except ValueError:
         i, j = next((i, j) for j in feats for i, r in enumerate(body) if not _is_number(r[j]))
-        fix = (
-            "the label is the last column by default; pick the label column with --label "
-            "NAME or index (label= in the API)"
-            if default_label
-            else "encode categories as numbers or drop the column"
-        )
         raise HardTargetError(
             f"{path}: feature column {names[j]!r} (index {j}) has the non-numeric "
             f"value {body[i][j]!r} in data row {i + 1}; {fix}"
         ) from None
-    labels = [r[col].strip() for r in body]
+    labels = None if col is None else [r[col].strip() for r in body]
+    return X, [names[j] for j in feats], labels, (None if col is None else names[col])
+
+
+def _csv_problem(path: Path, header, body, col: int, default_label: bool, multiclass) -> Problem:
+    if body and len(body[0]) < 2:
+        raise HardTargetError(f"{path} has one column; it needs feature columns and a label column")
+    fix = (
+        "the label is the last column by default; pick the label column with --label "
+        "NAME or index (label= in the API)"
+        if default_label
+        else "encode categories as numbers or drop the column"
+    )
+    X, feature_names, labels, label_name = _csv_columns(path, header, body, col, fix)
     blank = [i + 1 for i, v in enumerate(labels) if not v]
     if blank:
         rows = ", ".join(map(str, blank[:10])) + (", ..." if len(blank) > 10 else "")
         raise HardTargetError(
-            f"{path}: label column {names[col]!r} is blank in data row(s) {rows}; a blank is "
+            f"{path}: label column {label_name!r} is blank in data row(s) {rows}; a blank is "
             "a missing label, not a class: fill them in or drop those rows"
         )
     numeric = _floats(labels)
     y = np.array(labels) if numeric is None else np.array(numeric)
     if numeric is not None and np.all(np.abs(y) < 2**53) and np.all(y == np.round(y)):
         y = y.astype(np.int64)  # numeric labels sort as numbers, not as strings
-    return make_problem(
-        X, y, name=path.name, feature_names=[names[j] for j in feats], multiclass=multiclass
-    )
+    return make_problem(X, y, name=path.name, feature_names=feature_names, multiclass=multiclass)
 
 
 def load_problem(
@@ -415,16 +538,17 @@ def load_problem(
     if not isinstance(spec, str):
         raise HardTargetError(f"problem spec must be a string, got {type(spec).__name__}")
     name, _, arg = spec.partition(":")
-    if name in PROBLEMS:
+    if name in registry.names("datasets"):
         if label is not None or multiclass is not None:
             raise HardTargetError(
                 f"label and multiclass apply to data files, not to the built-in problem {spec!r} "
                 "(digits:all and iris:all are already one-vs-rest); drop them"
             )
-        return PROBLEMS[name][1](spec, arg)
+        return registry.get("datasets", name).obj(spec, arg)
     if os.path.sep in spec or Path(spec).suffix.lower() in (".csv", ".npz", ".txt"):
         return load_data(spec, label, multiclass)
     raise HardTargetError(
-        f"unknown problem {spec!r}; built-in: {', '.join(PROBLEMS)} (see `hardtarget problems`), "
+        f"unknown problem {spec!r}; built-in: {', '.join(registry.names('datasets'))} "
+        "(see `hardtarget problems`), "
         "or give the path of a .csv/.npz file"
     )

@@ -405,7 +405,7 @@ class HardThresholdClassifier(ClassifierMixin, BaseEstimator):
         -------
         numpy.ndarray of shape (n_samples,)
         """
-        from .export._model import output_index
+        from .labels import output_index
 
         check_is_fitted(self)
         X = _validate_data(self, X, reset=False)

@@ -2,13 +2,17 @@
 
 A setting ``T_1 ... T_{L-1}`` is feasible when every unit of every layer, given its
 inputs ``T_{d-1}`` (``T_0 = X``) and its targets ``T_d``, has a linearly separable
-problem.  :func:`verify` checks each unit exactly and, when all are separable,
+problem.  :func:`verify_targets` checks each unit exactly and, when all are separable,
 assembles the network from the unit weights and checks that it reproduces every
 hidden target and classifies every training point (Proposition 1).
+
+Not to be confused with :func:`hardtarget.verify_export` (an exported file against its
+network); ``verify`` is the deprecated name of :func:`verify_targets`.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +25,7 @@ from .targets import as_target_setting
 from .units import polish_unit, solve_layer
 from .units.objectives import _normalized
 
-__all__ = ["FeasibilityReport", "layer_problems", "verify", "polish"]
+__all__ = ["FeasibilityReport", "layer_problems", "verify_targets", "polish"]
 
 
 @dataclass
@@ -70,7 +74,7 @@ def _num(x: float):
 
 @dataclass
 class FeasibilityReport:
-    """Result of :func:`verify`.
+    """Result of :func:`verify_targets`.
 
     ``feasible`` is True when every unit is separable, False when some unit has a
     certificate of non-separability, None if a verdict is unknown.  When feasible,
@@ -96,7 +100,7 @@ class FeasibilityReport:
     --------
     >>> import hardtarget as ht
     >>> xor = ht.load_problem("xor")
-    >>> report = ht.verify(xor, [xor.t.reshape(-1, 1)])  # the hidden unit gets XOR itself
+    >>> report = ht.verify_targets(xor, [xor.t.reshape(-1, 1)])  # the hidden unit gets XOR itself
     >>> report.feasible, [u.unit for u in report.infeasible_units()]
     (False, [0])
     """
@@ -163,7 +167,8 @@ def layer_problems(problem: Problem, targets, activation="sign") -> list:
 
     Layer ``d`` sees ``g(T_{d-1})`` (``T_0 = X``) and must produce ``T_d``; the last layer
     must produce the problem's output targets, one column per output unit (several for a
-    one-vs-rest problem).  :func:`verify` and :func:`~hardtarget.search.sat_verify` both
+    one-vs-rest problem).  :func:`verify_targets` and :func:`~hardtarget.search.sat_verify`
+    both
     check exactly these pairs.
 
     >>> import hardtarget as ht
@@ -176,14 +181,18 @@ def layer_problems(problem: Problem, targets, activation="sign") -> list:
     return list(zip(inputs, ts.layers + [problem.T_out]))
 
 
-def verify(
+def verify_targets(
     problem: Problem,
     targets,
     activation: str = "sign",
     solver: str = "lp",
     objective: str | None = None,
 ) -> FeasibilityReport:
-    """Check a hidden target setting for feasibility, unit by unit.
+    """Check a hidden target setting for feasibility, unit by unit (``hardtarget verify``).
+
+    Exactly the paper's Definition 2: every unit's subproblem is linearly separable.  A
+    SAT encoding of the same check is :func:`~hardtarget.search.sat_verify`; an exported
+    file is checked by :func:`~hardtarget.verify_export`.
 
     Parameters
     ----------
@@ -202,10 +211,10 @@ def verify(
     --------
     >>> import hardtarget as ht
     >>> p = ht.load_problem("xor")
-    >>> ht.verify(p, []).feasible          # no hidden layer: XOR is not separable
+    >>> ht.verify_targets(p, []).feasible          # no hidden layer: XOR is not separable
     False
     >>> T1 = np.stack([p.X[:, 0] > 0, p.X[:, 1] > 0], axis=1) * 2 - 1  # copies the inputs
-    >>> ht.verify(p, [T1]).feasible        # the output unit still faces XOR
+    >>> ht.verify_targets(p, [T1]).feasible        # the output unit still faces XOR
     False
     """
     act = get_activation(activation)
@@ -245,6 +254,17 @@ def verify(
         predicted = np.where(outs[-1] == act.levels[-1], 1, -1)
         report.train_accuracy = float(np.mean(np.all(predicted == problem.T_out, axis=1)))
     return report
+
+
+def verify(*args, **kwargs) -> FeasibilityReport:
+    """Deprecated name of :func:`verify_targets` (it says what is verified)."""
+    warnings.warn(
+        "hardtarget.verify is renamed hardtarget.verify_targets (a target setting's "
+        "feasibility; hardtarget.verify_export checks an exported file)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return verify_targets(*args, **kwargs)
 
 
 def polish(network: Network, X, objective: str = "margin") -> tuple[Network, list]:

@@ -17,28 +17,15 @@ import numba
 import numpy as np
 
 from ._io import atomic_open
+from ._numeric import preactivations
 from .activations import get_activation
 from .errors import HardTargetError
 
-__all__ = ["Network", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["Network", "FORMAT_NAME", "FORMAT_VERSION", "hidden_widths"]
 
 FORMAT_NAME = "hardtarget-network"
 FORMAT_VERSION = 1
 _KIND_CODE = {"sign": 0, "step": 1, "qrelu": 2}
-
-
-@numba.njit(cache=True)
-def _preactivation(H, W):
-    m, n = H.shape
-    k = W.shape[1]
-    Z = np.empty((m, k))
-    for i in range(m):
-        for j in range(k):
-            s = 0.0
-            for f in range(n):
-                s += H[i, f] * W[f, j]
-            Z[i, j] = s + W[n, j]
-    return Z
 
 
 @numba.njit(cache=True)
@@ -113,7 +100,7 @@ class Network:
                 "give one per layer"
             )
         self.activations = [get_activation(a) for a in acts]
-        ws = []
+        ws: list[np.ndarray] = []
         for d, W in enumerate(self.weights):
             if np.iscomplexobj(W):
                 raise HardTargetError(f"weights[{d}] is complex; weights are real numbers")
@@ -183,7 +170,7 @@ class Network:
         H = self._check_X(X)
         outs = []
         for W, act in zip(self.weights, self.activations, strict=True):
-            H = _activate(_preactivation(H, W), _KIND_CODE[act.kind], act.k)
+            H = _activate(preactivations(H, W), _KIND_CODE[act.kind], act.k)
             outs.append(H)
         return outs
 
@@ -203,7 +190,7 @@ class Network:
         H = self._check_X(X)
         Zs = []
         for W, act in zip(self.weights, self.activations, strict=True):
-            Z = _preactivation(H, W)
+            Z = preactivations(H, W)
             Zs.append(Z)
             H = _activate(Z, _KIND_CODE[act.kind], act.k)
         return Zs
@@ -223,8 +210,8 @@ class Network:
         """
         H = self._check_X(X)
         for W, act in zip(self.weights[:-1], self.activations[:-1], strict=True):
-            H = _activate(_preactivation(H, W), _KIND_CODE[act.kind], act.k)
-        Z = _preactivation(H, self.weights[-1])
+            H = _activate(preactivations(H, W), _KIND_CODE[act.kind], act.k)
+        Z = preactivations(H, self.weights[-1])
         return Z[:, 0] if Z.shape[1] == 1 else Z
 
     def predict(self, X) -> np.ndarray:
@@ -247,7 +234,8 @@ class Network:
         """Predictions mapped back to the original class labels.
 
         One output unit: its two values map to ``classes[0]``/``classes[1]``.  Several
-        (one-vs-rest): the class of the largest output pre-activation.
+        (one-vs-rest): the class of the largest output pre-activation
+        (:func:`hardtarget.labels.output_index`, as every export format reads it).
 
         Parameters
         ----------
@@ -259,17 +247,11 @@ class Network:
         numpy.ndarray of shape (n_samples,)
             Labels from ``classes``.
         """
+        from .labels import class_labels, output_index
+
         if self.classes is None:
             raise HardTargetError("predict_labels needs stored classes; use predict()")
-        if self.widths[-1] > 1:
-            if len(self.classes) != self.widths[-1]:
-                raise HardTargetError(
-                    f"{len(self.classes)} classes for {self.widths[-1]} output units"
-                )
-            return self.classes[np.argmax(self.decision_function(X), axis=1)]
-        y = self.predict(X)
-        hi = self.activations[-1].levels[-1]
-        return np.where(y == hi, self.classes[1], self.classes[0])
+        return class_labels(self)[output_index(self, X)]
 
     # -- persistence ---------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -375,3 +357,50 @@ class Network:
         for d, (W, a) in enumerate(zip(self.weights, self.activations, strict=True), 1):
             lines.append(f"layer {d}: {W.shape[0] - 1} -> {W.shape[1]} {a.name} ({W.size} params)")
         return "\n".join(lines)
+
+
+def hidden_widths(hidden) -> tuple[int, ...]:
+    """Hidden layer widths, read once for the API, the estimator and the command line.
+
+    Parameters
+    ----------
+    hidden : int, sequence of int, str or None
+        One width, a sequence of widths, or a text of widths joined by commas (``"4,3"``;
+        ``"0"`` or ``""`` for none).  ``None`` means no hidden layer.
+
+    Returns
+    -------
+    tuple of int
+        One width per hidden layer, ``()`` for none.
+
+    Raises
+    ------
+    HardTargetError
+        Something that is not a width, or a width below 1.
+
+    Examples
+    --------
+    >>> hidden_widths(4), hidden_widths([4, 3]), hidden_widths("4,3"), hidden_widths("0")
+    ((4,), (4, 3), (4, 3), ())
+    """
+    if hidden is None:
+        return ()
+    given = hidden
+    if isinstance(hidden, str):
+        text = hidden.strip()
+        hidden = () if text in ("", "0") else text.split(",")
+    elif isinstance(hidden, (int, np.integer)):
+        hidden = (hidden,)
+    try:
+        widths = tuple(int(h) for h in hidden)
+    except (TypeError, ValueError):
+        raise HardTargetError(
+            "hidden takes a width, a sequence of widths or widths joined by commas "
+            f"(e.g. 4 or 4,3); got {given!r}"
+        ) from None
+    if any(h < 1 for h in widths):
+        raise HardTargetError(
+            f"every hidden layer needs width >= 1, got {widths}; "
+            "use hidden=() (--hidden 0) for none"
+        )
+    return widths

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._keyvalue import NONE_WORDS, parse_value
 from .errors import HardTargetError
 
 __all__ = ["Param", "NO_DEFAULT", "TYPES", "declare"]
@@ -27,8 +28,6 @@ NO_DEFAULT: Any = _NoDefault()
 """A :class:`Param`'s ``default`` when the object's signature gives it (or none exists)."""
 
 TYPES = ("int", "float", "bool", "str", "object")
-_TRUE = ("true", "yes", "on", "1")
-_FALSE = ("false", "no", "off", "0")
 
 
 # -- parameters ------------------------------------------------------------------------------
@@ -119,14 +118,20 @@ class Param:
         -------
         object
         """
-        if self.none and (value is None or (isinstance(value, str) and value.lower() == "none")):
+        given = value
+        if isinstance(value, str) and self.kind in ("int", "float", "bool"):
+            if value not in self.choices:
+                value = parse_value(value)  # text: read by the one KEY=VALUE grammar
+        if self.none and (
+            value is None or (isinstance(value, str) and value.strip().lower() in NONE_WORDS)
+        ):
             return None
         if self.kind == "object":
             return value
         out = self._convert(value)
         if out is None:
             raise HardTargetError(
-                f"{noun} {owner!r} option {name} must be {self.describe()}, got {value!r}"
+                f"{noun} {owner!r} option {name} must be {self.describe()}, got {given!r}"
             )
         return out
 
@@ -137,9 +142,6 @@ class Param:
             ok = isinstance(value, str) and (not self.choices or value in self.choices)
             return value if ok else None
         if self.kind == "bool":
-            if isinstance(value, str):
-                low = value.strip().lower()
-                return True if low in _TRUE else False if low in _FALSE else None
             return bool(value) if value in (0, 1) and not isinstance(value, float) else None
         number = _number(value, self.kind == "int")
         if number is None:
@@ -175,13 +177,8 @@ class Param:
 
 
 def _number(value: Any, integer: bool) -> int | float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip()) if not integer else _int_text(value.strip())
-        except ValueError:
-            return None
+    if isinstance(value, (bool, str)) or value is None:
+        return None  # a text was read by the grammar: what is left is not a number
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -193,22 +190,17 @@ def _number(value: Any, integer: bool) -> int | float | None:
     return x
 
 
-def _int_text(text: str) -> float:
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)  # "8.0" is 8; "8.5" fails the integer check later
-
-
 def declare(
     *,
     params: Mapping[str, Param] | None = None,
     result_type: Any = None,
     summary: str | None = None,
+    **attributes: Any,
 ) -> Callable[[Any], Any]:
     """Decorator: set a component's ``params``, ``result_type`` and ``summary`` attributes.
 
-    A class may set them as class attributes instead; this is for functions.
+    A class may set them as class attributes instead; this is for functions.  Other
+    keywords set further attributes that a kind asks for (a data set's ``shapes``).
 
     Parameters
     ----------
@@ -217,7 +209,9 @@ def declare(
     result_type : type or str, optional
         What the component returns (a type, or ``"module:name"`` resolved on use).
     summary : str, optional
-        One line (default: the first line of the docstring).
+        One line (default: the first paragraph of the docstring).
+    **attributes
+        Further attributes to set.
 
     Returns
     -------
@@ -240,6 +234,8 @@ def declare(
             obj.result_type = result_type
         if summary is not None:
             obj.summary = summary
+        for key, value in attributes.items():
+            setattr(obj, key, value)
         return obj
 
     return mark

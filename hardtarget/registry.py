@@ -2,23 +2,23 @@
 
 Seven kinds, one entry-point group each (``hardtarget.<kind>``):
 
-================  =============================  ==========================================
-kind              entry-point group              a component is
-================  =============================  ==========================================
-strategies        ``hardtarget.strategies``      a :class:`~hardtarget.search.Strategy` class
-unit_solvers      ``hardtarget.unit_solvers``    a function ``(A, t, s, **options)``
-exporters         ``hardtarget.exporters``       an export format
-torch_rules       ``hardtarget.torch_rules``     a torch forward/backward rule
-models            ``hardtarget.models``          a torch model builder
-datasets          ``hardtarget.datasets``        a built-in problem family
+================  ===============================  =============================================
+kind              entry-point group                a component is
+================  ===============================  =============================================
+strategies        ``hardtarget.strategies``        a :class:`~hardtarget.search.Strategy` class
+unit_solvers      ``hardtarget.unit_solvers``      a function ``(A, t, s, *, budget, ...)``
+exporters         ``hardtarget.exporters``         an :class:`~hardtarget.export.Exporter` class
+torch_rules       ``hardtarget.torch_rules``       a torch forward/backward rule
+models            ``hardtarget.models``            a torch model builder
+datasets          ``hardtarget.datasets``          a loader ``(spec, arg) -> Problem``
 training_methods  ``hardtarget.training_methods``  a torch training method
-================  =============================  ==========================================
+================  ===============================  =============================================
 
 The built-ins register exactly as a plugin does: a line in the ``[project.entry-points.
 "hardtarget.<kind>"]`` table of ``pyproject.toml``, ``name = "package.module:object"``.
 A component declares, as attributes of the object, its options (``params``: name ->
 :class:`Param`), its result type (``result_type``) and a one-line summary (``summary``,
-else the first line of its docstring); :func:`declare` sets them on a function.
+else the first paragraph of its docstring); :func:`declare` sets them on a function.
 
 Nothing is imported until it is asked for: :func:`names` and :func:`choices` read only
 the installed metadata, :func:`get` loads one entry point, :func:`components` the ones of
@@ -108,12 +108,27 @@ class Kind:
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("strategies", "strategy"),
-        Kind("unit_solvers", "unit solver"),
-        Kind("exporters", "exporter"),
+        Kind(
+            "strategies",
+            "strategy",
+            "hardtarget.search.api:check_strategy_class",
+            "hardtarget.search.base:SearchResult",
+        ),
+        Kind(
+            "unit_solvers",
+            "unit solver",
+            "hardtarget.units.solvers:check_unit_solver",
+            "hardtarget.units.base:UnitResult",
+        ),
+        Kind("exporters", "exporter", "hardtarget.export.exporter:check_exporter"),
         Kind("torch_rules", "torch rule"),
         Kind("models", "model"),
-        Kind("datasets", "data set"),
+        Kind(
+            "datasets",
+            "data set",
+            "hardtarget.datasets:check_dataset",
+            "hardtarget.problem:Problem",
+        ),
         Kind("training_methods", "training method"),
     )
 }
@@ -226,15 +241,32 @@ class Component:
             An undeclared option (listing the valid ones) or an invalid value (saying
             what is valid).
         """
+        if not options:
+            return {}
+        self.check_names(options)
+        return {
+            k: self.params[k].convert(self.name, k, v, noun=self.noun) for k, v in options.items()
+        }
+
+    def check_names(self, options: Mapping[str, Any]) -> None:
+        """Refuse option names that are not declared (values are left to a later check).
+
+        Parameters
+        ----------
+        options : mapping
+            Option values by name.
+
+        Raises
+        ------
+        HardTargetError
+            Listing the undeclared names and the valid ones.
+        """
         unknown = sorted(set(options) - set(self.params))
         if unknown:
             raise HardTargetError(
                 f"{self.noun} {self.name!r} has no option(s) {', '.join(unknown)}; "
                 f"valid: {', '.join(sorted(self.params)) or 'none'}"
             )
-        return {
-            k: self.params[k].convert(self.name, k, v, noun=self.noun) for k, v in options.items()
-        }
 
     def to_dict(self) -> dict:
         """JSON-friendly description, for listings and the docs tables.
@@ -272,8 +304,8 @@ def _signature_defaults(obj: Any) -> dict:
 def _summary(obj: Any) -> str:
     text = getattr(obj, "summary", None)
     if not isinstance(text, str):
-        text = inspect.getdoc(obj) or ""
-    return text.strip().splitlines()[0].strip() if text.strip() else ""
+        text = (inspect.getdoc(obj) or "").strip().split("\n\n")[0]  # the first paragraph
+    return " ".join(text.split())
 
 
 def _component(kind: Kind, name: str, obj: Any, dist: str | None, value: str | None) -> Component:
@@ -293,6 +325,7 @@ _index: dict[str, dict[str, Any]] = {}  # kind -> name -> EntryPoint (metadata o
 _loaded: dict[str, dict[str, Component]] = {}  # kind -> name -> loaded entry point
 _failed: dict[str, dict[str, str]] = {}  # kind -> name -> why it did not load
 _session: dict[str, dict[str, Component]] = {k: {} for k in KINDS}  # register()
+_resolved: dict[tuple[str, str], Component] = {}  # what get() answered; cleared on any change
 
 
 def _dist_name(ep: Any) -> str:
@@ -327,8 +360,8 @@ def _entry_points(kind: Kind) -> dict[str, Any]:
         return out
 
 
-def _load(kind: Kind, name: str) -> Component | None:
-    """The entry point ``name`` loaded (cached), or None after a warning when it fails."""
+def _load(kind: Kind, name: str, warn: bool = True) -> Component | None:
+    """The entry point ``name`` loaded (cached), or None (after a warning) when it fails."""
     eps = _entry_points(kind)
     with _lock:
         if name in _loaded[kind.name]:
@@ -345,7 +378,8 @@ def _load(kind: Kind, name: str) -> Component | None:
                 f"{type(exc).__name__}: {exc}. Fix or uninstall {_dist_name(ep)}."
             )
             _failed[kind.name][name] = why
-            warnings.warn(f"hardtarget: {why} It is skipped.", PluginWarning, stacklevel=3)
+            if warn:  # get() raises with the same facts instead
+                warnings.warn(f"hardtarget: {why} It is skipped.", PluginWarning, stacklevel=3)
             return None
         _loaded[kind.name][name] = comp
         return comp
@@ -367,8 +401,10 @@ def names(kind: str) -> list[str]:
 
     Examples
     --------
-    >>> register("unit_solvers", lambda A, t, s: None, name="noop")  # doctest: +ELLIPSIS
-    <function <lambda> at ...>
+    >>> def noop(A, t, s, *, budget=None):
+    ...     pass
+    >>> register("unit_solvers", noop)  # doctest: +ELLIPSIS
+    <function noop at ...>
     >>> "noop" in names("unit_solvers")
     True
     >>> unregister("unit_solvers", "noop")
@@ -402,26 +438,49 @@ def get(kind: str, name: str) -> Component:
 
     Examples
     --------
-    >>> def copy(network, path):
-    ...     '''Write a copy.'''
-    >>> register("exporters", copy, name="copy")  # doctest: +ELLIPSIS
-    <function copy at ...>
-    >>> get("exporters", "copy").summary
-    'Write a copy.'
-    >>> unregister("exporters", "copy")
+    >>> def zero(A, t, s, *, budget=None):
+    ...     '''All-zero weights.'''
+    >>> register("unit_solvers", zero)  # doctest: +ELLIPSIS
+    <function zero at ...>
+    >>> get("unit_solvers", "zero").summary
+    'All-zero weights.'
+    >>> unregister("unit_solvers", "zero")
     """
+    comp = _resolved.get((kind, name)) if isinstance(name, str) else None
+    if comp is not None:  # the fast path: asked for before
+        return comp
     k = _kind(kind)
     if isinstance(name, str):
         with _lock:
             comp = _session[k.name].get(name)
+        if comp is None and name in _entry_points(k):
+            comp = _load(k, name, warn=False)
+            if comp is None:
+                raise HardTargetError(_failed[k.name][name])
         if comp is not None:
+            with _lock:
+                _resolved[(kind, name)] = comp
             return comp
-        if name in _entry_points(k):
-            comp = _load(k, name)
-            if comp is not None:
-                return comp
-            raise HardTargetError(_failed[k.name][name])
-    raise HardTargetError(f"unknown {k.noun} {name!r}; valid: {', '.join(names(kind)) or 'none'}")
+    raise HardTargetError(
+        f"unknown {k.noun} {name!r}; valid: {', '.join(names(kind)) or 'none'}{_hint()}"
+    )
+
+
+def _hint() -> str:
+    """Why the built-ins may be missing: hardtarget's own entry points were not found."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        text = distribution("hardtarget").read_text("entry_points.txt") or ""
+    except PackageNotFoundError:
+        text = ""
+    if "[hardtarget." in text:
+        return ""
+    return (
+        " (hardtarget's own components are registered by the entry points of its installed "
+        "metadata, which were not found: install it with `pip install -e .`, or in a source "
+        "tree on PYTHONPATH run `python -c 'import setuptools; setuptools.setup()' egg_info`)"
+    )
 
 
 def components(kind: str) -> list[Component]:
@@ -472,7 +531,7 @@ def register(kind: str, obj: Any = None, name: str | None = None) -> Any:
     Examples
     --------
     >>> @register("unit_solvers", name="my_solver")
-    ... def my_solver(A, t, s):
+    ... def my_solver(A, t, s, *, budget=None):
     ...     '''A unit solver.'''
     >>> "my_solver" in names("unit_solvers")
     True
@@ -493,6 +552,7 @@ def register(kind: str, obj: Any = None, name: str | None = None) -> Any:
         raise HardTargetError(f"cannot register {key!r} as a {k.noun}: {exc}") from None
     with _lock:
         _session[k.name][key] = comp
+        _resolved.clear()
     return obj
 
 
@@ -519,6 +579,7 @@ def unregister(kind: str, name: str) -> None:
                 f"{', '.join(sorted(_session[k.name])) or 'none'}"
             )
         del _session[k.name][name]
+        _resolved.clear()
 
 
 def refresh() -> None:
@@ -527,10 +588,11 @@ def refresh() -> None:
         _index.clear()
         _loaded.clear()
         _failed.clear()
+        _resolved.clear()
 
 
 class Choices:
-    """The names of a kind, read when first used: for ``argparse`` ``choices=``.
+    """The names of a kind, read when first used: a command-line option's ``choices=``.
 
     Parameters
     ----------
@@ -562,7 +624,7 @@ class Choices:
 
 
 def choices(kind: str, extra: tuple[str, ...] = ()) -> Choices:
-    """Lazy ``argparse`` choices: the names of ``kind`` (and ``extra``), read on first use.
+    """Lazy command-line choices: the names of ``kind`` (and ``extra``), read on first use.
 
     Parameters
     ----------

@@ -4,6 +4,9 @@ import os
 import pytest
 from hypothesis import settings
 
+# a plugin package that tests/test_plugins.py installs, not test modules
+collect_ignore = ["plugin_pkg"]
+
 # Tests that take 1.5 s or more on a loaded 2-core machine (pytest --durations, load 11-17:
 # about 0.4 s and more on a quiet one), kept out of the fast tier (pytest -m "not slow", under
 # 60 s) like the ones decorated @pytest.mark.slow.  A node id, or its start: "file::test"

@@ -48,6 +48,19 @@ def test_bad_limits_are_refused_with_the_valid_range(kw):
         Budget(**kw)
 
 
+def test_numpy_limits_are_kept_as_python_numbers():
+    """A numpy limit (a JSON report cannot hold an np.int64) is kept as an int or float."""
+    import json
+
+    import numpy as np
+
+    b = Budget(time_limit=np.float32(0.5), max_states=np.int64(3))
+    assert type(b.time_limit) is float and type(b.max_states) is int
+    assert (b.time_limit, b.max_states) == (0.5, 3)
+    json.dumps({"time_limit": b.time_limit, "max_states": b.max_states})
+    assert Budget(time_limit=2).time_limit == 2  # a Python number is kept as given
+
+
 def test_time_limit_counts_from_creation_on_the_injected_clock():
     c = Clock()
     b = Budget(time_limit=10, clock=c)
@@ -293,3 +306,54 @@ def test_a_broken_channel_leaves_the_deadline_in_charge():
     with RemoteBudget(channel=ch).open(poll=0.001) as worker:
         assert ch.looked.wait(10)
     assert not worker.cancelled
+
+
+# -- the budget at the entry points -------------------------------------------------------
+def test_a_cancelled_run_budget_returns_the_start_network_as_interrupted():
+    import hardtarget as ht
+
+    b = ht.Budget()
+    b.cancel()
+    r = ht.solve(ht.load_problem("parity:4"), (3,), "hill", run_budget=b, seed=0, progress=False)
+    assert r.status == "interrupted" and r.network is not None and r.states_evaluated == 0
+    assert r.info["best_is_start_network"] is True
+
+
+def test_a_run_with_its_own_limits_gets_a_child_that_counts_on_the_callers_budget():
+    import hardtarget as ht
+
+    b = ht.Budget(max_states=100)
+    r = ht.solve(
+        ht.load_problem("parity:5"),
+        (2,),
+        "hill",
+        run_budget=b,
+        max_states=4,
+        seed=0,
+        progress=False,
+        init="random",
+    )
+    assert r.status == "time_limit" and r.states_evaluated == 4  # the child's limit
+    assert b.states == 4 and not b.stopped()
+    with pytest.raises(HardTargetError, match="run_budget must be"):
+        ht.solve(ht.load_problem("xor"), (2,), "hill", run_budget=5)
+
+
+def test_a_portfolio_cancelled_before_any_member_says_so():
+    import hardtarget as ht
+    from hardtarget.search.portfolio import grid, portfolio
+
+    b = ht.Budget()
+    b.cancel()
+    with pytest.raises(HardTargetError, match="cancelled before any member"):
+        portfolio(ht.load_problem("xor"), (2,), grid(["hill"]), run_budget=b)
+
+
+def test_a_dask_channel_travels_by_name_only():
+    from hardtarget.search.cluster import DaskChannel
+
+    ch = DaskChannel("hardtarget-stop-x", client=object())  # the client stays home
+    back = pickle.loads(pickle.dumps(ch))
+    assert back == ch and back.name == "hardtarget-stop-x" and back._client is None
+    r = Budget(time_limit=5).remote(ch)
+    assert pickle.loads(pickle.dumps(r)).channel == ch

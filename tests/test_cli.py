@@ -106,7 +106,7 @@ def test_help_lists_exit_codes_choices_and_defaults(capsys):
         main(["solve", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "beam, exhaustive, ftprop, hill" in out and "(default beam;" in out
-    assert "auto, perceptron" in out
+    assert "auto, hinge, lp, perceptron" in out
     with pytest.raises(SystemExit):
         main(["min-width", "--help"])
     assert "largest hidden width to try" in capsys.readouterr().out
@@ -230,7 +230,7 @@ def test_written_files_follow_the_umask(tmp_path, mask, capsys):
 
 @pytest.fixture
 def tiny_suite(monkeypatch):
-    import hardtarget.bench as bench
+    import hardtarget.compare as bench
 
     monkeypatch.setitem(bench.SUITES, "quick", [("xor", (2,)), ("and:2", ())])
     return bench
@@ -325,7 +325,7 @@ def test_signal_prints_the_best_so_far_and_writes_out(tmp_path, signum):
     ],
 )
 def test_option_grammar(text, value):
-    from hardtarget.cli._options import parse_value
+    from hardtarget._keyvalue import parse_value
 
     out = parse_value(text)
     assert out == value and type(out) is type(value)

@@ -54,7 +54,9 @@ def test_csv_and_npz(tmp_path):
 
 def test_bad_data(tmp_path):
     E = ht.HardTargetError
-    with pytest.raises(E, match="unknown problem 'nope'.*xor, and, parity"):
+    with pytest.raises(
+        E, match="unknown problem 'nope'.*and, breast_cancer, .*parity, planted, xor"
+    ):
         ht.load_problem("nope")
     with pytest.raises(E, match="planted:ARCH:POINTS:SEED"):
         ht.load_problem("planted:8-4-1")

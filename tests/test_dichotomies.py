@@ -129,7 +129,7 @@ def test_exhaustive_minimum_matches_brute_force(seed, width):
     assert r.status in ("optimal", "infeasible")
     assert r.loss == brute_min_errors(p.X, p.t, width)
     if r.loss == 0:
-        assert ht.verify(p, r.targets).feasible
+        assert ht.verify_targets(p, r.targets).feasible
 
 
 def test_exhaustive_proves_the_minimal_width_of_parity_4():
@@ -138,7 +138,7 @@ def test_exhaustive_proves_the_minimal_width_of_parity_4():
     r3 = ht.solve(p, (3,), "exhaustive", progress=False)
     assert r3.status == "infeasible" and r3.loss == 1
     r4 = ht.solve(p, (4,), "exhaustive", progress=False)
-    assert r4.status == "optimal" and ht.verify(p, r4.targets).feasible
+    assert r4.status == "optimal" and ht.verify_targets(p, r4.targets).feasible
 
 
 def test_exhaustive_minimum_on_parity_3_width_2_matches_brute_force():

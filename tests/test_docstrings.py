@@ -16,7 +16,15 @@ import inspect
 import pytest
 from numpydoc.docscrape import NumpyDocString
 
-MODULES = ["hardtarget", "hardtarget.search", "hardtarget.units", "hardtarget.export"]
+MODULES = [
+    "hardtarget",
+    "hardtarget.labels",
+    "hardtarget.search",
+    "hardtarget.units",
+    "hardtarget.export",
+    "hardtarget.registry",
+    "hardtarget.params",
+]
 if importlib.util.find_spec("torch") is not None:
     MODULES += ["hardtarget.torch", "hardtarget.torch.baselines"]
 

@@ -55,7 +55,7 @@ def test_solve_auto_stops_at_the_first_width_that_fits():
     r = ht.solve(ht.load_problem("xor"), hidden="auto", strategy="auto")
     assert r.success and r.hidden == (2,)
     assert [(h, s) for h, s, _ in r.info["auto"]] == [([], "hill"), ([2], "exhaustive")]
-    assert ht.verify(ht.load_problem("xor"), r.targets).feasible
+    assert ht.verify_targets(ht.load_problem("xor"), r.targets).feasible
 
 
 def test_scale_auto_rule():
@@ -78,7 +78,7 @@ def test_defaults_give_an_exact_net_that_reverifies(multiplier):
     # the hidden targets the final network produces are feasible (the one verifier)
     problem = ht.make_problem(X, y)
     T = clf.network_.forward(X)[:-1]
-    assert ht.verify(problem, [np.where(t > 0, 1, -1) for t in T]).feasible
+    assert ht.verify_targets(problem, [np.where(t > 0, 1, -1) for t in T]).feasible
 
 
 def test_more_than_two_classes_default_to_one_vs_one():

@@ -128,7 +128,7 @@ def test_tiny_column_data_is_feasible_through_verify():
     """The issue's 4-point CSV: one column of ±1e-12 / ±2e-12, labelled by its sign."""
     X = np.array([[1e-12, 0.3], [2e-12, -0.5], [-1e-12, 0.7], [-2e-12, -0.2]])
     p = ht.make_problem(X, np.where(X[:, 0] > 0, 1, 0))
-    report = ht.verify(p, [])
+    report = ht.verify_targets(p, [])
     assert report.feasible is True and report.train_accuracy == 1.0
     # the old relative tolerance accepted this non-certificate: the residual is 1.5e-12, not 0
     assert not ht.check_certificate(X, p.t, np.full(4, 0.25))

@@ -12,7 +12,7 @@ from .helpers import linprog_separable
 )
 def test_planted_targets_are_feasible_and_reproduce_labels(spec):
     p = ht.load_problem(spec)
-    report = ht.verify(p, p.planted["targets"])
+    report = ht.verify_targets(p, p.planted["targets"])
     assert report.feasible is True
     assert report.reproduces_targets is True
     assert report.train_accuracy == 1.0
@@ -28,7 +28,7 @@ def test_target_setting_asking_a_unit_for_xor_is_infeasible_with_certificate():
     p = ht.load_problem("planted:2-3-1:60:1")
     T = p.planted["targets"].layers[0].copy()
     T[:, 0] = np.where((p.X[:, 0] > 0) != (p.X[:, 1] > 0), 1, -1)  # XOR of the two inputs
-    report = ht.verify(p, [T])
+    report = ht.verify_targets(p, [T])
     assert report.feasible is False and report.network is None
     bad = report.infeasible_units()
     assert (bad[0].layer, bad[0].unit) == (1, 0)
@@ -40,9 +40,9 @@ def test_xor_with_two_hidden_units():
     # hidden units: OR and NAND; output: AND of them = XOR
     or_ = np.where(p.X.max(axis=1) > 0, 1, -1)
     nand = np.where(p.X.min(axis=1) > 0, -1, 1)
-    report = ht.verify(p, [np.stack([or_, nand], axis=1)])
+    report = ht.verify_targets(p, [np.stack([or_, nand], axis=1)])
     assert report.feasible and report.train_accuracy == 1.0
-    assert ht.verify(p, []).feasible is False
+    assert ht.verify_targets(p, []).feasible is False
 
 
 @pytest.mark.parametrize("solver", ["auto", "lp"])
@@ -50,7 +50,7 @@ def test_step_activation(solver):
     p = ht.load_problem("xor")
     or_ = np.where(p.X.max(axis=1) > 0, 1, -1)
     nand = np.where(p.X.min(axis=1) > 0, -1, 1)
-    report = ht.verify(p, [np.stack([or_, nand], axis=1)], activation="step", solver=solver)
+    report = ht.verify_targets(p, [np.stack([or_, nand], axis=1)], activation="step", solver=solver)
     assert report.feasible and report.reproduces_targets
     assert set(np.unique(report.network.forward(p.X)[0])) <= {0.0, 1.0}
 
@@ -59,20 +59,20 @@ def test_report_json_roundtrip():
     import json
 
     p = ht.load_problem("xor")
-    d = json.loads(json.dumps(ht.verify(p, []).to_dict()))
+    d = json.loads(json.dumps(ht.verify_targets(p, []).to_dict()))
     assert d["feasible"] is False and d["units"][0]["certificate"]["support"]
 
 
 def test_bad_targets():
     p = ht.load_problem("xor")
     with pytest.raises(ht.HardTargetError, match=r"shape \(n_samples=4"):
-        ht.verify(p, [np.ones((3, 2))])
+        ht.verify_targets(p, [np.ones((3, 2))])
     with pytest.raises(ht.HardTargetError, match="-1 or \\+1"):
-        ht.verify(p, [np.zeros((4, 2))])
+        ht.verify_targets(p, [np.zeros((4, 2))])
     with pytest.raises(ht.HardTargetError, match="width >= 1"):
-        ht.verify(p, [np.ones((4, 0))])
+        ht.verify_targets(p, [np.ones((4, 0))])
     with pytest.raises(ht.HardTargetError, match="not binary"):
-        ht.verify(p, [np.ones((4, 1))], activation="qrelu3")
+        ht.verify_targets(p, [np.ones((4, 1))], activation="qrelu3")
 
 
 def test_layer_problems_are_what_verify_checks_multi_output_included():
@@ -84,7 +84,7 @@ def test_layer_problems_are_what_verify_checks_multi_output_included():
         ((150, 2), (150, 3)),
     ]
     assert np.array_equal(pairs[1][0], T1) and np.array_equal(pairs[1][1], p.T_out)
-    report = ht.verify(p, [T1])
+    report = ht.verify_targets(p, [T1])
     assert [len(layer) for layer in report.units] == [2, 3]
     for (A, T), layer in zip(pairs, report.units):
         for j, u in enumerate(layer):

@@ -109,19 +109,23 @@ def test_ftprop_polish_relaxes_the_best_network_again(monkeypatch):
     # the reported loss is what the returned network does; a fit passes the exact verifier
     assert np.sum(r.network.predict(p.X) != p.t) == r.loss
     if r.loss == 0:
-        assert ht.verify(p, r.targets).feasible
+        assert ht.verify_targets(p, r.targets).feasible
     same = solve(p, (3,), "ftprop", init="random", restarts=0, budget=1, polish=True, seed=0)
     assert same.loss == r.loss and same.states_evaluated == r.states_evaluated
 
 
 # -- the shared first pass of sat-lp and exhaustive ------------------------------------------
 @pytest.mark.parametrize("strategy", ["sat-lp", "exhaustive"])
-def test_sat_lp_and_exhaustive_find_parity4_width4_in_the_first_pass(strategy):
+def test_sat_lp_and_exhaustive_find_parity4_width4_in_the_first_pass(strategy, monkeypatch):
+    from hardtarget.search import first_pass
+
     p = ht.load_problem("parity:4")
-    r = solve(p, (4,), strategy, seed=0)
-    assert r.status == "optimal" and r.loss == 0 and r.info["found_by"] == "CP-SAT first pass"
-    assert np.array_equal(r.network.predict(p.X), p.t)
-    assert ht.verify(p, r.targets).feasible  # the returned targets, checked unit by unit
+    for passed in ("staircase first pass", "CP-SAT first pass"):
+        r = solve(p, (4,), strategy, seed=0)
+        assert r.status == "optimal" and r.loss == 0 and r.info["found_by"] == passed
+        assert np.array_equal(r.network.predict(p.X), p.t)
+        assert ht.verify_targets(p, r.targets).feasible  # returned targets, unit by unit
+        monkeypatch.setattr(first_pass, "staircase_fit", lambda ctx: False)  # then CP-SAT
 
 
 @pytest.mark.parametrize("strategy", ["sat-lp", "exhaustive"])
@@ -159,7 +163,7 @@ def test_a_local_first_pass_fit_is_verified_and_reproducible(monkeypatch):
         a = solve(p, (3,), strategy, seed=0, **opts)
         assert a.status == "optimal" and a.info["found_by"] == "local first pass", strategy
         assert np.array_equal(a.network.predict(p.X), p.t)
-        assert ht.verify(p, a.targets).feasible
+        assert ht.verify_targets(p, a.targets).feasible
         b = solve(p, (3,), strategy, seed=0, **opts)
         assert a.targets == b.targets and a.states_evaluated == b.states_evaluated
 
@@ -226,4 +230,4 @@ def test_first_pass_fits_on_distinct_boolean_rows_verify(seed, monkeypatch):
             assert r.status == "optimal" and r.loss == 0, (strategy, fp)
             assert ("found_by" in r.info) == fp
             assert np.array_equal(r.network.predict(p.X), p.t)
-            assert ht.verify(p, r.targets).feasible
+            assert ht.verify_targets(p, r.targets).feasible

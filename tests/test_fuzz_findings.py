@@ -477,7 +477,7 @@ def test_verify_sat_never_claims_agreement_on_a_verdict_for_bounded_weights(caps
     spec = "planted:4-3-1:100:1"
     code, out, _ = _cli(["verify", "-p", spec, "--sat", "cpsat", "--time-limit", "10"], capsys)
     p = ht.load_problem(spec)
-    assert ht.verify(p, p.planted["targets"]).feasible  # the LP: feasible for real weights
+    assert ht.verify_targets(p, p.planted["targets"]).feasible  # the LP: feasible for real weights
     last = out.strip().splitlines()[-1]
     assert "agrees" not in last and "infeasible for integer weights bounded by 7" in last
     assert "not decided for real weights" in last and code == 0

@@ -138,7 +138,7 @@ def test_sparse_weights_l1_on_a_wide_unit_is_not_claimed_minimal():
 
 # -- the search objective ------------------------------------------------------------------------
 def _same_function(p, r, obj):
-    rep = ht.verify(p, r.targets, objective=obj)
+    rep = ht.verify_targets(p, r.targets, objective=obj)
     assert rep.feasible and rep.reproduces_targets and rep.train_accuracy == 1.0
     Z = np.random.default_rng(0).normal(size=(50, p.n_features)) * 2
     assert np.array_equal(rep.network.predict(p.X), r.network.predict(p.X))
@@ -161,7 +161,7 @@ def test_exact_strategies_return_the_best_fit_and_it_reverifies(strategy, obj):
         assert r.info["fits_examined"] > 1
     if obj == "margin":  # at least as good as the first fit's margin (the errors objective)
         plain = ht.solve(p, (3,), strategy, time_limit=60)
-        first = ht.verify(p, plain.targets, objective="margin")
+        first = ht.verify_targets(p, plain.targets, objective="margin")
         worst = min(u.normalized_margin for layer in first.units for u in layer)
         assert r.info["min_normalized_margin"] >= worst - 1e-12
 
@@ -173,7 +173,7 @@ def test_exhaustive_margin_is_the_best_of_every_fit():
     best = -np.inf
     for bits in itertools.product((-1, 1), repeat=8):
         T = np.array(bits, dtype=np.int8).reshape(4, 2)
-        rep = ht.verify(p, [T])
+        rep = ht.verify_targets(p, [T])
         if not rep.feasible:
             continue
         layers = [(p.X, T), (T.astype(float), p.t.reshape(-1, 1))]
@@ -218,7 +218,7 @@ def test_local_tie_break_prefers_the_larger_margin(strategy):
     assert r.train_accuracy == 1.0
     assert r.info["min_normalized_margin"] == pytest.approx(max(scores), rel=1e-9)
     # the margin it reports is the reference QP's on its own targets
-    rep = ht.verify(p, r.targets)
+    rep = ht.verify_targets(p, r.targets)
     ms = []
     A = p.X
     for layer in rep.units:
@@ -308,7 +308,7 @@ def test_repair_flips_the_fewest_targets(method):
     assert r.info["start_errors"] >= 1 and r.info["minimal"] is True
     assert r.info["flips"] == _fewest_flips_brute_force(p, T0)
     assert r.info["flips"] == int(np.count_nonzero(r.targets.layers[0] != T0))
-    assert ht.verify(p, r.targets).feasible
+    assert ht.verify_targets(p, r.targets).feasible
 
 
 def test_repair_from_a_network_and_with_margin():

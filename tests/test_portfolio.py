@@ -47,7 +47,7 @@ def test_loky_and_dask_give_the_serial_answer(cluster, monkeypatch):
     p = ht.load_problem("parity:3")
     serial = portfolio(p, (3,), MEMBERS)
     assert serial.info["backend"] == "serial"
-    assert ht.verify(p, serial.targets).feasible == (serial.loss == 0)
+    assert ht.verify_targets(p, serial.targets).feasible == (serial.loss == 0)
     same(portfolio(p, (3,), MEMBERS, jobs=2), serial)
     same(portfolio(p, (3,), MEMBERS, scheduler=cluster.scheduler_address), serial)
     monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
@@ -229,8 +229,8 @@ def test_dask_members_after_a_decisive_one_are_stopped(cluster):
 
 @pytest.mark.slow  # worker processes or a Dask cluster
 def test_bench_grid_on_dask_gives_the_serial_rows(cluster, tmp_path, monkeypatch):
-    from hardtarget.bench import run_suite
     from hardtarget.cli import main
+    from hardtarget.compare import run_suite
 
     suite = [("xor", (2,)), ("parity:3", (3,))]
     kw = {"strategies": ["exhaustive", "sat", "hill"], "seeds": (0, 1), "time_limit": 20}
@@ -250,7 +250,7 @@ def test_bench_grid_on_dask_gives_the_serial_rows(cluster, tmp_path, monkeypatch
 def test_an_abandoned_dask_bench_grid_stops_its_running_tasks(cluster):
     from distributed import Client
 
-    from hardtarget.bench import run_suite
+    from hardtarget.compare import run_suite
 
     def interrupt(row):  # Ctrl-C as soon as the first row is in
         raise KeyboardInterrupt

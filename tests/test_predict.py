@@ -63,3 +63,15 @@ def test_predict_names_the_fix_for_an_extra_label_column(model, tmp_path, capsys
     data.write_text("a,b,y\n1,0,1\n0,0,0\n")
     assert main(["predict", str(model), "--data", str(data)]) == 2
     assert "--label" in capsys.readouterr().err
+
+
+def test_predict_reads_data_as_load_data_does(model, tmp_path, capsys):
+    # no header row and text labels (the first row is data, not a header), a byte-order
+    # mark (Excel's UTF-8 CSV): the reader of load_data, shared
+    truth = _by_hand(ROWS)
+    data = tmp_path / "headless.csv"
+    body = "".join(f"{a},{b},{t}\n" for (a, b), t in zip(ROWS, truth))
+    data.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    assert main(["predict", str(model), "--data", str(data), "--label", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["predictions"] == truth and report["accuracy"] == 1.0

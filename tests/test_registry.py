@@ -84,7 +84,7 @@ def test_param_type_must_be_known():
     },
     result_type=dict,
 )
-def _toy_solver(A, t, s, steps=10, mode="b"):
+def _toy_solver(A, t, s, steps=10, mode="b", *, budget=None):
     """A toy unit solver.
 
     More text that is not the summary.
@@ -129,27 +129,30 @@ def test_check_options_names_the_valid_ones(fresh):
 
 
 def test_register_as_decorator_uses_the_name_attribute(fresh):
-    class Thing:
+    def thing(A, t, s, k=3, *, budget=None):
         """A thing."""
 
-        name = "thing"
-        params = {"k": Param("int", "k")}
-
-        def __init__(self, k=3):
-            self.k = k
-
-    assert registry.register("models")(Thing) is Thing
+    thing.name = "thing"
+    thing.params = {"k": Param("int", "k")}
+    assert registry.register("unit_solvers")(thing) is thing
     try:
-        comp = registry.get("models", "thing")
-        assert comp.defaults() == {"k": 3} and comp.result_type is None
+        comp = registry.get("unit_solvers", "thing")
+        assert comp.defaults() == {"k": 3} and comp.summary == "A thing."
     finally:
-        registry.unregister("models", "thing")
+        registry.unregister("unit_solvers", "thing")
+
+
+def test_the_kind_check_refuses_what_is_not_a_component(fresh):
+    with pytest.raises(HardTargetError, match="cannot register 'x' as a unit solver: a unit "):
+        registry.register("unit_solvers", int, name="x")
+    with pytest.raises(HardTargetError, match="must take the keyword argument `budget`"):
+        registry.register("unit_solvers", lambda A, t, s: None, name="x")
 
 
 def test_register_refuses_bad_declarations(fresh):
     with pytest.raises(HardTargetError, match="needs a non-empty name"):
         registry.register("strategies", object())
-    bad = declare(params={"k": "an int"})(lambda: None)
+    bad = declare(params={"k": "an int"})(lambda A, t, s, budget=None: None)
     with pytest.raises(HardTargetError, match="must map option names to hardtarget.params.Param"):
         registry.register("unit_solvers", bad, name="bad")
     with pytest.raises(HardTargetError, match="no unit solver 'never' was added by register"):
@@ -186,7 +189,7 @@ def test_entry_points_are_found_and_loaded_lazily(fresh, tmp_path, monkeypatch):
                 LOADED = True
 
                 @p.declare(params={"k": p.Param("int", "k", low=0)})
-                def solver(A, t, s, k=1):
+                def solver(A, t, s, k=1, budget=None):
                     '''Demo solver.'''
             """
         },
@@ -207,11 +210,11 @@ def test_a_broken_entry_point_warns_and_is_skipped(fresh, tmp_path, monkeypatch)
     _fake_dist(
         tmp_path,
         "broken_dist",
-        "hardtarget.exporters",
-        ["broken = broken_mod:nothing_here", "fine = fine_mod:write"],
+        "hardtarget.unit_solvers",
+        ["broken = broken_mod:nothing_here", "fine = fine_mod:solve"],
         {
             "broken_mod": "import not_a_module_anywhere_xyz\n",
-            "fine_mod": "def write(network, path):\n    '''Fine.'''\n",
+            "fine_mod": "def solve(A, t, s, budget=None):\n    '''Fine.'''\n",
         },
     )
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -221,14 +224,14 @@ def test_a_broken_entry_point_warns_and_is_skipped(fresh, tmp_path, monkeypatch)
         match=r"entry point broken = 'broken_mod:nothing_here'.*"
         r"distribution broken_dist.*ModuleNotFoundError",
     ):
-        found = [c.name for c in registry.components("exporters")]
+        found = [c.name for c in registry.components("unit_solvers")]
     assert "fine" in found and "broken" not in found
-    assert "broken" not in registry.names("exporters")
+    assert "broken" not in registry.names("unit_solvers")
     with pytest.raises(HardTargetError, match="distribution broken_dist.*Fix or uninstall"):
-        registry.get("exporters", "broken")
+        registry.get("unit_solvers", "broken")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # warned once, not at every use
-        registry.components("exporters")
+        registry.components("unit_solvers")
     sys.modules.pop("fine_mod", None)
 
 
@@ -236,14 +239,14 @@ def test_an_entry_point_that_is_not_a_param_map_is_skipped(fresh, tmp_path, monk
     _fake_dist(
         tmp_path,
         "odd_dist",
-        "hardtarget.datasets",
-        ["odd = odd_mod:load"],
-        {"odd_mod": "def load():\n    pass\nload.params = {'n': 3}\n"},
+        "hardtarget.unit_solvers",
+        ["odd = odd_mod:solve"],
+        {"odd_mod": "def solve(A, t, s, budget=None):\n    pass\nsolve.params = {'n': 3}\n"},
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     registry.refresh()
     with pytest.warns(PluginWarning, match="odd_dist.*must map option names"):
-        assert "odd" not in [c.name for c in registry.components("datasets")]
+        assert "odd" not in [c.name for c in registry.components("unit_solvers")]
     sys.modules.pop("odd_mod", None)
 
 
@@ -254,15 +257,15 @@ def test_a_name_declared_twice_warns_and_keeps_the_first(fresh, tmp_path, monkey
         _fake_dist(
             root,
             dist,
-            "hardtarget.models",
-            [f"same = {mod}:build"],
-            {mod: "def build():\n    '''Build.'''\n"},
+            "hardtarget.unit_solvers",
+            [f"same = {mod}:solve"],
+            {mod: "def solve(A, t, s, budget=None):\n    '''Solve.'''\n"},
         )
         monkeypatch.syspath_prepend(str(root))
     registry.refresh()
     with pytest.warns(PluginWarning, match="'same' is declared twice"):
-        registry.names("models")
-    assert registry.get("models", "same").distribution in ("aaa_dist", "bbb_dist")
+        registry.names("unit_solvers")
+    assert registry.get("unit_solvers", "same").distribution in ("aaa_dist", "bbb_dist")
     sys.modules.pop("aaa_mod", None)
     sys.modules.pop("bbb_mod", None)
 
@@ -271,23 +274,23 @@ def test_a_session_registration_wins_over_an_entry_point(fresh, tmp_path, monkey
     _fake_dist(
         tmp_path,
         "shadow_dist",
-        "hardtarget.datasets",
-        ["shadow = shadow_mod:load"],
-        {"shadow_mod": "def load():\n    '''From the distribution.'''\n"},
+        "hardtarget.unit_solvers",
+        ["shadow = shadow_mod:solve"],
+        {"shadow_mod": "def solve(A, t, s, budget=None):\n    '''From the distribution.'''\n"},
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     registry.refresh()
 
-    def load():
+    def solve(A, t, s, budget=None):
         """From the session."""
 
-    registry.register("datasets", load, name="shadow")
+    registry.register("unit_solvers", solve, name="shadow")
     try:
-        assert registry.get("datasets", "shadow").summary == "From the session."
-        assert registry.names("datasets").count("shadow") == 1
+        assert registry.get("unit_solvers", "shadow").summary == "From the session."
+        assert registry.names("unit_solvers").count("shadow") == 1
     finally:
-        registry.unregister("datasets", "shadow")
-    assert registry.get("datasets", "shadow").summary == "From the distribution."
+        registry.unregister("unit_solvers", "shadow")
+    assert registry.get("unit_solvers", "shadow").summary == "From the distribution."
     sys.modules.pop("shadow_mod", None)
 
 

@@ -32,7 +32,7 @@ def check_result(p, r):
         assert np.sum(r.network.predict(p.X) != p.t) == r.loss
     if r.success:
         assert r.loss == 0 and np.array_equal(r.network.predict(p.X), p.t)
-        assert ht.verify(p, r.targets).feasible
+        assert ht.verify_targets(p, r.targets).feasible
     if r.strategy == "sat-lp":
         for c in r.info["certificates"]:
             assert check_certificate_support(
@@ -183,7 +183,7 @@ def test_sat_verify_cross_checks_the_lp(seed, backend):
     r = sat_verify(p, T, backend=backend)
     assert r.agree
     if backend == "cpsat":
-        assert r.exact and r.feasible == bool(ht.verify(p, T).feasible)
+        assert r.exact and r.feasible == bool(ht.verify_targets(p, T).feasible)
 
 
 # -- objectives, options, budgets -------------------------------------------------------------
@@ -389,8 +389,8 @@ def test_large_cpsat_models_skip_symmetry_detection():
 
     for n, level in ((10, 2), (SYMMETRY_MAX_VARIABLES + 1, 0)):
         model = cp_model.CpModel()
-        xs = [model.NewBoolVar("") for _ in range(n)]
-        model.Add(sum(xs[:2]) >= 1)
+        xs = [model.new_bool_var("") for _ in range(n)]
+        model.add(sum(xs[:2]) >= 1)
         solver = cp_model.CpSolver()
         assert solver.parameters.symmetry_level == 2  # CP-SAT's default
         assert solve_stoppable(solver, model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)

@@ -58,7 +58,7 @@ def test_small_planted_problems_are_fitted(strategy, seed):
     p = ht.load_problem(f"planted:2-2-1:12:{seed}")
     r = solve(p, (2,), strategy, seed=seed, max_states=5000)
     assert r.loss == 0 and r.success
-    assert ht.verify(p, r.targets).feasible
+    assert ht.verify_targets(p, r.targets).feasible
 
 
 @pytest.mark.parametrize("strategy", ALL)
@@ -130,7 +130,7 @@ def test_contract_result_fields_and_reproducibility(strategy):
     assert np.sum(a.network.predict(p.X) != p.t) == a.loss
     assert a.train_accuracy == pytest.approx(1 - a.loss / 8)
     if a.success:
-        assert ht.verify(p, a.targets).feasible
+        assert ht.verify_targets(p, a.targets).feasible
     assert a.history and a.history[-1][2] == a.loss
     assert all(h1[2] > h2[2] for h1, h2 in zip(a.history, a.history[1:]))
 
@@ -273,12 +273,12 @@ def _assert_targets_verify(p, r, tmp_path):
     assert np.array_equal(r.network.predict(p.X), p.t)
     for T, F in zip(r.targets.layers, _forward_targets(r.network, p.X)):
         assert np.array_equal(T, F)
-    assert ht.verify(p, r.targets).feasible is True
+    assert ht.verify_targets(p, r.targets).feasible is True
     path = tmp_path / f"{r.strategy}.npz"
     np.savez(path, **r.targets.to_npz_dict())
     with np.load(path) as z:
         saved = [z[f"T{d + 1}"] for d in range(len(r.hidden))]
-    assert ht.verify(p, saved).feasible is True
+    assert ht.verify_targets(p, saved).feasible is True
 
 
 def _junk_unit_problem():
@@ -295,7 +295,7 @@ def _junk_unit_problem():
 def test_zero_errors_from_infeasible_targets_returns_the_networks_own(tmp_path):
     p, T = _junk_unit_problem()
     assert not linprog_separable(p.X, T[:, 1])  # independent truth: column 1 is infeasible
-    assert ht.verify(p, [T]).feasible is False
+    assert ht.verify_targets(p, [T]).feasible is False
     r = solve(p, (2,), "sat", hint=ht.TargetSetting([T]))  # the hint fits: the search ends there
     assert r.status == "optimal" and r.states_evaluated == 1
     _assert_targets_verify(p, r, tmp_path)
@@ -337,11 +337,13 @@ def test_no_state_in_time_says_so_in_strict_json():
 
 
 # -- strategies as configuration -----------------------------------------------------------
+# init="random" (not the default anneal start): clone keeps it, and the run below is quick
 NON_DEFAULT = {
-    "hill": {"restarts": 3},
-    "beam": {"width": 9, "max_neighbors": 5},
-    "ftprop": {"budget": 4, "layer_loss": "soft_hinge"},
-    "madaline": {"pairs": True},
+    "hill": {"restarts": 3, "init": "random"},
+    "beam": {"width": 9, "max_neighbors": 5, "init": "random"},
+    "ftprop": {"budget": 4, "layer_loss": "soft_hinge", "init": "random"},
+    "madaline": {"pairs": True, "init": "random"},
+    "repair": {"init": "random"},
     "exhaustive": {"prune": False},
     "sat": {"backend": "pysat"},
     "sat-lp": {"max_rounds": 10},

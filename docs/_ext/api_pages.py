@@ -25,6 +25,11 @@ MODULES = [
         "watchdogs, portfolio members, torch training, signals.",
     ),
     (
+        "hardtarget.labels",
+        "hardtarget.labels",
+        "Which class label each output stands for, and which one a prediction picks.",
+    ),
+    (
         "hardtarget.search",
         "hardtarget.search",
         "The combinatorial half: strategies, budgets, the search engine and its result.",
@@ -38,6 +43,16 @@ MODULES = [
         "hardtarget.export",
         "hardtarget.export",
         "Using a trained network elsewhere: the model file, ONNX, C, their check, a summary.",
+    ),
+    (
+        "hardtarget.registry",
+        "hardtarget.registry",
+        "One registry of every kind of component, backed by entry points (see the plugins guide).",
+    ),
+    (
+        "hardtarget.params",
+        "hardtarget.params",
+        "Declared options of a component: type, range or choices, default, help.",
     ),
     (
         "hardtarget.torch",
@@ -87,7 +102,7 @@ def write_api_pages(out: Path) -> list[str]:
             if module != "hardtarget" and id(obj) in top_objects:
                 shared.append(name)
                 continue
-            if obj is not getattr(mod, name):  # a callable module: document its function
+            if inspect.ismodule(getattr(mod, name)):  # a callable module: document its function
                 name = f"~{obj.__module__.removeprefix(module + '.')}.{name}"
             groups[_kind(obj)].append(name)
         lines = [title, "=" * len(title), "", blurb, "", f".. module:: {module}", ""]

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .. import registry
 from ..errors import HardTargetError
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "verbosity_args",
     "STRATEGY_CHOICES",
     "SOLVER_CHOICES",
+    "EXPORTER_CHOICES",
 ]
 
 EXIT_CODES = """\
@@ -124,20 +126,10 @@ def pos_float(text: str) -> float:
     return _number(float, "a number of seconds > 0", lambda v: math.isfinite(v) and v > 0, text)
 
 
-def _strategy_names() -> list[str]:
-    from ..search import STRATEGIES
-
-    return [*sorted(STRATEGIES), "auto"]
-
-
-def _solver_names() -> list[str]:
-    from ..units import SOLVERS
-
-    return list(SOLVERS)
-
-
-STRATEGY_CHOICES = LazyChoices(_strategy_names)
-SOLVER_CHOICES = LazyChoices(_solver_names)
+# the registered names (hardtarget.registry), read when a parser first needs them
+STRATEGY_CHOICES = registry.choices("strategies", extra=("auto",))
+SOLVER_CHOICES = registry.choices("unit_solvers")
+EXPORTER_CHOICES = registry.choices("exporters")
 
 
 def add_data_args(p: argparse.ArgumentParser, multiclass: bool = True) -> None:

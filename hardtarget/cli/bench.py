@@ -8,11 +8,15 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from ..errors import HardTargetError
 from ..status import Status
 from ._args import add_parser, pos_float, pos_int
 from ._output import locked_outputs
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 __all__ = ["register", "run"]
 
@@ -58,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the suite, writing results as they finish; exit 0 (130 when stopped early)."""
-    from ..bench import SUITES, markdown, run_suite, write_report, write_results
+    from ..compare import SUITES, markdown, run_suite, write_report, write_results
     from ..search import STRATEGIES
     from ..search.portfolio import SCHEDULER_ENV
 
@@ -121,7 +125,7 @@ def _runs_only(verbose: int) -> Iterator[None]:
 
 
 @contextmanager
-def _bar(args: argparse.Namespace, total: int) -> Iterator[object | None]:
+def _bar(args: argparse.Namespace, total: int) -> Iterator[tqdm | None]:
     """A progress bar over the runs on a terminal (log lines take its place elsewhere)."""
     if args.quiet or not sys.stderr.isatty():
         yield None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._args import add_parser
+from ._args import EXPORTER_CHOICES, add_parser
 from ._output import check_paths, locked_outputs, print_json
 
 __all__ = ["register", "run"]
@@ -24,8 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--format",
         "-f",
-        choices=["json", "onnx", "c"],
-        help="output format (default: from the suffix of -o)",
+        choices=EXPORTER_CHOICES,
+        help="output format: %(choices)s (default: from the suffix of -o; see "
+        "`hardtarget components exporters`)",
     )
     p.add_argument(
         "-o",
@@ -60,11 +61,11 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..export import export, load, verify_export
-    from ..export.runtime import format_of
+    from ..export.exporter import format_of, get_exporter
 
-    out = [("--out", args.out)]
-    if format_of(args.out, args.format) == "c":
-        out.append(("the header of --out", str(Path(args.out).with_suffix(".h"))))
+    exporter = get_exporter(format_of(args.out, args.format))
+    first, *others = exporter.outputs(Path(args.out))
+    out = [("--out", args.out)] + [(f"{p.suffix} file beside --out", str(p)) for p in others]
     check_paths(out, [("MODEL", args.model)])
     net = load(args.model)
     with locked_outputs(*out, inputs=[("MODEL", args.model)]):
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             net, paths[0], args.format, inputs=args.inputs, cc=args.cc, cflags=args.cflags
         )
     if args.json:
-        report = {"written": [str(p) for p in paths]}
+        report: dict[str, object] = {"written": [str(p) for p in paths]}
         if check is not None:
             report["verify"] = {
                 "ok": check.ok,

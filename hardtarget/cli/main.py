@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import traceback
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,6 +27,7 @@ __all__ = ["main", "build_parser", "SUBCOMMANDS"]
 SUBCOMMANDS = (
     "problems",
     "strategies",
+    "components",
     "verify",
     "solve",
     "min_width",
@@ -37,7 +39,7 @@ SUBCOMMANDS = (
 )
 
 
-def _subcommand_modules() -> Iterator[object]:
+def _subcommand_modules() -> Iterator[types.ModuleType]:
     for name in SUBCOMMANDS:
         full = f"{__package__}.{name}"
         try:

@@ -40,11 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = checked_options(args)
     problem = load_problem_arg(args)
-    strategy, kwargs = (
-        (args.strategy, options)
-        if args.strategy == "auto"
-        else strategy_arg(args.strategy, options, args.seed)
-    )
+    strategy, kwargs = strategy_arg(args.strategy, options, args.seed)
     r = min_width(
         problem,
         strategy=strategy,

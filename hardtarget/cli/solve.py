@@ -26,22 +26,10 @@ DEFAULT_STRATEGY = "beam"
 
 def parse_hidden(text: str) -> tuple[int, ...] | str:
     """``"4"`` -> (4,), ``"4,3"`` -> (4, 3), ``"0"`` or ``""`` -> (), ``"auto"`` -> "auto"."""
+    from ..network import hidden_widths
+
     text = (text or "").strip()
-    if text in ("", "0"):
-        return ()
-    if text == "auto":
-        return "auto"
-    try:
-        widths = tuple(int(w) for w in text.split(","))
-    except ValueError:
-        raise HardTargetError(
-            f"--hidden takes widths joined by commas, e.g. 4 or 4,3; got {text!r}"
-        ) from None
-    if any(w < 1 for w in widths):
-        raise HardTargetError(
-            f"every hidden layer needs width >= 1, got {text!r}; use --hidden 0 for none"
-        )
-    return widths
+    return "auto" if text == "auto" else hidden_widths(text)
 
 
 def add_search_args(p: argparse.ArgumentParser, default_strategy: str) -> None:
@@ -151,11 +139,7 @@ def run(args: argparse.Namespace) -> int:
     problem = load_problem_arg(args)
     # -o objective= (sat, sat-lp) goes to the strategy, --objective to solve (strategy_arg
     # builds the instance when an option shares a name with a keyword of solve)
-    strategy, kwargs = (
-        (args.strategy, options)
-        if args.strategy == "auto"
-        else strategy_arg(args.strategy, options, args.seed)
-    )
+    strategy, kwargs = strategy_arg(args.strategy, options, args.seed)
     with locked_outputs(*outputs, inputs=inputs):
         r = (
             _portfolio(args, problem, hidden, options)

@@ -18,12 +18,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print every registered strategy with its options and their valid values."""
-    from ..search import STRATEGIES, strategy_params
+    from .. import registry
+    from ..search import strategy_params
     from ._options import describe_options
     from ._output import print_json
 
     if args.json:
-        print_json({name: strategy_params(name) for name in sorted(STRATEGIES)})
+        print_json({name: strategy_params(name) for name in registry.names("strategies")})
     else:
         print(describe_options())
     return 0

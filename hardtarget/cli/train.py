@@ -46,12 +46,14 @@ _KINDS: dict[str, dict] = {
 }
 
 
-def _declared_args(p: argparse.ArgumentParser) -> dict[str, argparse._ArgumentGroup]:
+def _declared_args(
+    p: argparse.ArgumentParser,
+) -> dict[str, argparse.ArgumentParser | argparse._ArgumentGroup]:
     """Every option of :class:`~hardtarget.torch.TrainConfig` that has a flag, from its
     declaration; every default is None, so that an option given is seen as given."""
     from ..torch.train_config import declared, flag
 
-    groups: dict[str, argparse._ArgumentGroup] = {}
+    groups: dict[str, argparse.ArgumentParser | argparse._ArgumentGroup] = {}
     for name, spec in declared().items():
         if spec.flag == "":
             continue
@@ -167,7 +169,7 @@ def _run(args: argparse.Namespace, cfg) -> int:
             ],
         )
     from ..budget import Budget
-    from ..search.signals import StopSignals
+    from ..signals import StopSignals
 
     budget = Budget()  # Ctrl-C or SIGTERM cancels it: the run ends before its next batch
     kept = (
@@ -176,7 +178,7 @@ def _run(args: argparse.Namespace, cfg) -> int:
         else ""
     )
     try:
-        with StopSignals() as signals, signals.hook(budget.cancel):
+        with StopSignals(budget):
             res = train(cfg, budget=budget)
     except KeyboardInterrupt:  # a second Ctrl-C
         print(f"hardtarget train: interrupted{kept}", file=sys.stderr)
@@ -229,7 +231,10 @@ def report_baseline(res, as_json: bool) -> None:
         out = {"status": res.status, "stages": res.stages, "history": res.history}
         print(dumps_json(out, indent=1))
         return
-    last = res.history[-1] if res.history else {}
+    if not res.history:
+        print(f"{res.status} in {res.seconds:.1f} s, before the first epoch finished")
+        return
+    last = res.history[-1]
     print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in last.items()))
     print(
         f"{res.status} in {res.seconds:.1f} s; final sign network: "

@@ -14,7 +14,10 @@ __all__ = ["register", "run"]
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``verify`` to the command line."""
     p = add_parser(
-        subparsers, "verify", "check a hidden target setting for feasibility, unit by unit"
+        subparsers,
+        "verify",
+        "check a hidden target setting for feasibility, unit by unit "
+        "(an exported file: export --verify)",
     )
     add_data_args(p)
     p.add_argument(
@@ -68,11 +71,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Verify; exit 0 when feasible, 1 when not."""
-    from ..feasibility import verify
-    from ..targets import load_targets
+    from ..feasibility import verify_targets
+    from ..targets import TargetSetting, load_targets
     from ._args import load_problem_arg
 
     problem = load_problem_arg(args)
+    targets: TargetSetting | list  # no hidden layer: an empty list
     if args.targets:
         targets = load_targets(args.targets, problem.n_samples)
     elif problem.planted is not None:
@@ -88,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     ):
         if args.sat:
             return _sat_run(args, problem, targets)
-        report = verify(
+        report = verify_targets(
             problem,
             targets,
             activation=args.activation,

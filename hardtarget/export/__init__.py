@@ -12,17 +12,30 @@ import sys
 import types
 from pathlib import Path
 
-from .._io import atomic_open, write_file_set
+from .. import registry
+from .._io import atomic_open
 from ..errors import HardTargetError
 from ._model import as_network, check_trained_inputs
 from ._pipeline import split_pipeline
-from .jsonfile import load, save_json
-from .runtime import FORMATS, format_of
+from .exporter import Exporter, format_of, get_exporter
+from .jsonfile import load
 from .summary import ModelSummary, summary
 from .torch_onnx import is_torch_chain
 from .verify import ExportCheck, verify_export
 
-__all__ = ["export", "load", "verify_export", "summary", "ExportCheck", "ModelSummary", "FORMATS"]
+__all__ = [
+    "export",
+    "load",
+    "verify_export",
+    "summary",
+    "ExportCheck",
+    "ModelSummary",
+    "Exporter",
+    "FORMATS",
+]
+
+FORMATS = registry.choices("exporters")
+"""The registered export formats (group ``hardtarget.exporters``), read on first use."""
 
 
 def export(
@@ -33,7 +46,8 @@ def export(
     inputs: str = "real",
     name: str | None = None,
 ) -> list[Path]:
-    """Write ``model`` as ``json``, ``onnx`` or ``c`` (default: from the suffix of ``path``).
+    """Write ``model`` as ``json``, ``onnx``, ``c`` or a plugin's registered format (default:
+    from the suffix of ``path``; see :class:`Exporter` and :mod:`hardtarget.registry`).
 
     Parameters
     ----------
@@ -44,7 +58,7 @@ def export(
         bridge (``ConvNet4``, ``ConvNet8``, ``AlexNet``, an ``nn.Sequential``), exported
         to ONNX only (see :mod:`hardtarget.export.torch_onnx`).
     path : output file; for ``c`` the header is written beside it (``.h``).
-    format : ``"json"``, ``"onnx"`` or ``"c"``.
+    format : ``"json"``, ``"onnx"``, ``"c"`` or another registered format (:data:`FORMATS`).
     inputs : ``"real"`` (any numbers), ``"sign"`` (every input is -1 or +1) or ``"binary"``
         (every input is 0 or 1); ``sign`` and ``binary`` let the first layer run on integers
         or packed bits in ONNX and C, which then refuse other rows (C: ``NAME_predict``
@@ -72,31 +86,15 @@ def export(
     if not steps:
         check_trained_inputs(final, inputs)
     fmt = format_of(path, format)
-    if fmt == "json" and steps:
+    exporter = get_exporter(fmt)
+    if steps and not exporter.pipelines:
+        able = [c.name for c in registry.components("exporters") if c.obj.pipelines]
         raise HardTargetError(
-            "the JSON model file holds a network only; export a pipeline with preprocessing "
-            "as onnx or c (or export its last step)"
+            f"the {fmt} format holds a network only; export a pipeline with preprocessing "
+            f"as {' or '.join(able)} (or export its last step)"
         )
-    if fmt == "json":
-        save_json(net, path)
-        return [path]
-    if fmt == "onnx":
-        from .onnx import onnx_model
-
-        data = onnx_model(net, inputs, steps).SerializeToString()
-        with atomic_open(path) as fh:
-            fh.write(data)
-        return [path]
-    from .c import c_name, c_sources
-
-    if path.suffix != ".c":
-        raise HardTargetError(
-            f"a C export is written to a .c file (its header beside it), got {path}"
-        )
-    source, header = c_sources(net, name or c_name(path.stem), inputs, path.stem + ".h", steps)
-    # one set: a crash leaves both files new or both old (hardtarget._io.write_file_set)
-    write_file_set([(path, source), (path.with_suffix(".h"), header)])
-    return [path, path.with_suffix(".h")]
+    options = registry.get("exporters", fmt).check_options({"name": name} if name else {})
+    return exporter.write(net, path, inputs=inputs, steps=steps, **options)
 
 
 def _export_torch(model, path: Path, format: str | None) -> list[Path]:

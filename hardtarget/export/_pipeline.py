@@ -47,6 +47,11 @@ class Step:
     op: str
     value: np.ndarray | tuple | float
 
+    @property
+    def floats(self) -> list[float]:
+        """``value`` as floats: one per feature, ``[lo, hi]`` (clip) or ``[value]`` (binarize)."""
+        return [float(v) for v in np.ravel(self.value)]
+
 
 def is_pipeline(model) -> bool:
     """True for a scikit-learn ``Pipeline`` (without importing scikit-learn)."""

@@ -59,6 +59,13 @@ class LayerPlan:
     thresholds: np.ndarray | None = None
 
     @property
+    def integer(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(weights_int, thresholds)`` of an integer or packed layer."""
+        if self.weights_int is None or self.thresholds is None:
+            raise HardTargetError(f"layer {self.index} is a float layer: no integer weights")
+        return self.weights_int, self.thresholds
+
+    @property
     def max_abs_sum(self) -> int:
         """Largest ``|S|`` a unit can reach (integer/packed layers)."""
         return (
@@ -69,7 +76,7 @@ class LayerPlan:
     def popcount_limits(self) -> np.ndarray:
         """Packed layers: unit ``j`` fires iff ``popcount(x XOR w_j) <= limit[j]``."""
         # S = n - 2 * popcount, and S > thr  <=>  popcount <= floor((n - thr - 1) / 2)
-        return (self.fan_in - self.thresholds - 1) // 2
+        return (self.fan_in - self.integer[1] - 1) // 2
 
     @property
     def float32_weights(self) -> bool:
@@ -83,7 +90,7 @@ class LayerPlan:
         if self.kind == "packed":
             return 1 if self.inputs == "sign" else 2  # XNOR: one mask; AND: a +1 and a -1 mask
         if self.kind == "integer":
-            return int(np.abs(self.weights_int).max()).bit_length() + 1
+            return int(np.abs(self.integer[0]).max()).bit_length() + 1
         return 32 if self.float32_weights else 64
 
 

@@ -17,8 +17,8 @@ import re
 import numpy as np
 
 from ..errors import HardTargetError
+from ..labels import class_labels
 from ..network import Network
-from ._model import class_labels
 from ._pipeline import Step
 from ._plan import LayerPlan, network_inputs, plan_network
 
@@ -99,7 +99,7 @@ def _layer(p: LayerPlan, fmt: str | None, out_name: str) -> tuple[str, str]:
     if p.kind == "packed" and p.inputs == "binary":  # 0/1 inputs: S = pc(x & plus) - pc(x & minus)
         nw = _words(p.fan_in)
         for mask, sign in (("PLUS", 1), ("MINUS", -1)):
-            rows = _pack_rows((p.weights_int.T == sign).astype(np.int64))
+            rows = _pack_rows((p.integer[0].T == sign).astype(np.int64))
             consts += _array("uint32_t", f"{P}_{mask}", [f"0x{v:08x}u" for v in rows], 6)
         lines.append(
             f"int32_t s = 0; int w; for (w = 0; w < {nw}; ++w) "
@@ -107,12 +107,12 @@ def _layer(p: LayerPlan, fmt: str | None, out_name: str) -> tuple[str, str]:
             f"- (int32_t)ht_popcount({inp}[w] & {P}_MINUS[j * {nw} + w]);"
         )
         if threshold:
-            consts += _array("int32_t", f"{P}_T", p.thresholds.tolist())
+            consts += _array("int32_t", f"{P}_T", p.integer[1].tolist())
         fires, S = f"s > {P}_T[j]", "s"
     elif p.kind == "packed":
         nw = _words(p.fan_in)
         consts += _array(
-            "uint32_t", f"{P}_W", [f"0x{v:08x}u" for v in _pack_rows(p.weights_int.T)], 6
+            "uint32_t", f"{P}_W", [f"0x{v:08x}u" for v in _pack_rows(p.integer[0].T)], 6
         )
         lines.append(
             f"uint32_t pc = 0; int w; for (w = 0; w < {nw}; ++w) "
@@ -123,9 +123,10 @@ def _layer(p: LayerPlan, fmt: str | None, out_name: str) -> tuple[str, str]:
         fires, S = f"(int32_t)pc <= {P}_T[j]", f"((int32_t){p.fan_in} - 2 * (int32_t)pc)"
     elif p.kind == "integer":
         acc = "int32_t" if p.max_abs_sum < 2**31 else "int64_t"
-        consts += _array(_ctype(p.weights_int), f"{P}_W", p.weights_int.T.ravel().tolist())
+        Wi, T = p.integer
+        consts += _array(_ctype(Wi), f"{P}_W", Wi.T.ravel().tolist())
         if threshold:
-            consts += _array(_ctype(p.thresholds), f"{P}_T", p.thresholds.tolist())
+            consts += _array(_ctype(T), f"{P}_T", T.tolist())
         lines.append(
             f"{acc} s = 0; int f; for (f = 0; f < {p.fan_in}; ++f) "
             f"s += ({acc}){inp}[f] * {P}_W[j * {p.fan_in} + f];"
@@ -395,14 +396,14 @@ def _preprocess_fn(name: str, n: int, steps: list[Step]) -> tuple[str, str]:
     consts, lines = "", []
     for i, s in enumerate(steps):
         if s.op in ("sub", "div", "mul", "add"):
-            consts += _array("double", f"PRE{i}", [_hex(v) for v in s.value], 4)
+            consts += _array("double", f"PRE{i}", [_hex(v) for v in s.floats], 4)
             sym = {"sub": "-", "div": "/", "mul": "*", "add": "+"}[s.op]
             lines.append(f"v = v {sym} PRE{i}[f];")
         elif s.op == "clip":
-            lo, hi = (_hex(v) for v in s.value)
+            lo, hi = (_hex(v) for v in s.floats)
             lines.append(f"if (v < {lo}) v = {lo}; if (v > {hi}) v = {hi};")
         else:
-            lines.append(f"v = v > {_hex(s.value)} ? 1.0 : 0.0;")
+            lines.append(f"v = v > {_hex(s.floats[0])} ? 1.0 : 0.0;")
     fn = (
         f"static void {name}_preprocess(const double *x, double *xp)\n{{\n    int f;\n"
         f"    for (f = 0; f < {n}; ++f) {{\n        double v = x[f];\n        "

@@ -12,13 +12,14 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 
 from .._io import atomic_open
 from ..errors import HardTargetError
+from ..labels import check_classes
 from ..network import Network
-from ._model import check_classes
 
 __all__ = ["FORMAT", "VERSION", "to_document", "from_document", "save_json", "load"]
 
@@ -70,7 +71,7 @@ def save_json(net: Network, path: str | os.PathLike[str]) -> None:
         fh.write("\n")
 
 
-def _is_int(v) -> bool:
+def _is_int(v) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)  # JSON true is not the number 1
 
 

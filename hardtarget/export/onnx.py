@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import HardTargetError
+from ..labels import class_labels
 from ..network import Network
-from ._model import class_labels
 from ._onnx_float import float_layer, ordered_sum
 from ._pipeline import Step
 from ._plan import LayerPlan, network_inputs, plan_network
@@ -106,9 +106,10 @@ def _activate(g: _Graph, p: LayerPlan, z: str) -> str:
 def _layer(g: _Graph, p: LayerPlan, h: str, last: bool) -> tuple[str, str | None]:
     """(activations, pre-activations or None) of one layer."""
     if p.kind != "float":
-        S = g.op("MatMul", [h, g.const(p.weights_int.astype(np.float64), f"W{p.index}")], "S")
+        Wi, T = p.integer
+        S = g.op("MatMul", [h, g.const(Wi.astype(np.float64), f"W{p.index}")], "S")
         if not last and p.activation.kind != "qrelu":
-            fires = g.op("Greater", [S, g.const(p.thresholds.astype(np.float64), f"T{p.index}")])
+            fires = g.op("Greater", [S, g.const(T.astype(np.float64), f"T{p.index}")])
             lo, hi = p.activation.levels[0], p.activation.levels[-1]
             return g.op("Where", [fires, g.const(hi), g.const(lo)], "h"), None
         if p.scale_exp:
@@ -158,11 +159,11 @@ def _preprocess(g: _Graph, steps: list[Step], h: str) -> str:
         if s.op in ops:
             h = g.op(ops[s.op], [h, g.const(np.asarray(s.value, dtype=np.float64), s.op)], "pre")
         elif s.op == "clip":  # comparisons, so NaN stays NaN (as numpy's clip)
-            lo, hi = (g.const(np.float64(v)) for v in s.value)
+            lo, hi = (g.const(np.float64(v)) for v in s.floats)
             h = g.op("Where", [g.op("Less", [h, lo]), lo, h], "pre")
             h = g.op("Where", [g.op("Greater", [h, hi]), hi, h], "pre")
         else:
-            above = g.op("Greater", [h, g.const(np.float64(s.value))])
+            above = g.op("Greater", [h, g.const(np.float64(s.floats[0]))])
             h = g.op("Where", [above, g.const(np.float64(1.0)), g.const(np.float64(0.0))], "pre")
     return h
 

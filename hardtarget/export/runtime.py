@@ -1,4 +1,4 @@
-"""Run an exported model from Python: the JSON loader, onnxruntime, or the C compiled by ``cc``."""
+"""Run an exported model from Python (:func:`open_export`), and the C compiled by ``cc``."""
 
 from __future__ import annotations
 
@@ -15,31 +15,15 @@ import numpy as np
 
 from .._io import recover_file_set
 from ..errors import HardTargetError
-from ._model import class_labels
+from .exporter import format_of, get_exporter
 
 __all__ = [
-    "FORMATS",
-    "format_of",
     "open_export",
     "CModel",
     "compile_c",
     "find_cc",
     "pack_signs",
 ]
-
-FORMATS = ("json", "onnx", "c")
-_SUFFIX = {".json": "json", ".onnx": "onnx", ".c": "c", ".h": "c"}
-
-
-def format_of(path: str | os.PathLike[str], format: str | None = None) -> str:
-    """The export format named, or implied by the file suffix."""
-    fmt = format or _SUFFIX.get(Path(path).suffix.lower())
-    if fmt not in FORMATS:
-        raise HardTargetError(
-            f"unknown export format {format or Path(path).suffix!r}; valid: "
-            f"{', '.join(FORMATS)} (or a path ending in .json, .onnx or .c)"
-        )
-    return fmt
 
 
 def find_cc(cc: str | None = None) -> str:
@@ -177,52 +161,6 @@ def pack_signs(X) -> np.ndarray:
     return words.astype(np.uint32)
 
 
-class _Onnx:
-    def __init__(self, path):
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise HardTargetError(
-                "running the ONNX export needs onnxruntime: pip install 'hardtarget[onnx]'"
-            ) from None
-        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        self.n_features = self.session.get_inputs()[0].shape[1]
-        self.n_outputs = next(
-            o.shape[1] for o in self.session.get_outputs() if o.name == "decision"
-        )
-        props = self.session.get_modelmeta().custom_metadata_map
-        self.inputs = props.get("hardtarget.inputs", "real")
-
-    def decision(self, X) -> np.ndarray:
-        return self.session.run(["decision"], {"X": np.ascontiguousarray(X, dtype=np.float64)})[0]
-
-    def index(self, X) -> np.ndarray:
-        return self.session.run(["index"], {"X": np.ascontiguousarray(X, dtype=np.float64)})[0]
-
-    def labels(self, X) -> np.ndarray:
-        return self.session.run(["label"], {"X": np.ascontiguousarray(X, dtype=np.float64)})[0]
-
-
-class _Json:
-    def __init__(self, path):
-        from .jsonfile import load
-
-        self.net = load(path)
-        self.n_features, self.n_outputs = self.net.n_features, self.net.widths[-1]
-        self.inputs = "real"  # the model file is exact for any inputs
-
-    def decision(self, X) -> np.ndarray:
-        return np.asarray(self.net.decision_function(X)).reshape(len(X), -1)
-
-    def index(self, X) -> np.ndarray:
-        from ._model import output_index
-
-        return output_index(self.net, X)
-
-    def labels(self, X) -> np.ndarray:
-        return class_labels(self.net)[self.index(X)]
-
-
 def open_export(
     path: str | os.PathLike[str],
     format: str | None = None,
@@ -231,12 +169,25 @@ def open_export(
 ):
     """An object running the exported file: ``decision(X)``, ``index(X)``, ``n_features``,
     ``n_outputs``, ``inputs`` (what it was exported for; and ``labels(X)`` for JSON, ONNX).
-    A C export is compiled with ``cc`` and ``cflags`` (default ``-O2``)."""
+    A C export is compiled with ``cc`` and ``cflags`` (default ``-O2``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The exported file.
+    format : str, optional
+        A registered format (default: from the suffix of ``path``).
+    cc : str, optional
+        The C compiler command.
+    cflags : tuple of str, optional
+        Its flags.
+
+    Returns
+    -------
+    object
+        What the format's :meth:`~hardtarget.export.exporter.Exporter.open` returns.
+    """
     fmt = format_of(path, format)
     if not Path(path).exists():
         raise HardTargetError(f"export {path} does not exist; write it with hardtarget.export")
-    if fmt == "json":
-        return _Json(path)
-    if fmt == "onnx":
-        return _Onnx(path)
-    return CModel(Path(path).with_suffix(".c"), ("-O2",) if cflags is None else tuple(cflags), cc)
+    return get_exporter(fmt).open(Path(path), cc=cc, cflags=cflags)

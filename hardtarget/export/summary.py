@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._model import as_network, class_labels
+from ..labels import class_labels
+from ._model import as_network
 from ._plan import LayerPlan, plan_network
 
 __all__ = ["summary", "ModelSummary"]
@@ -25,7 +26,7 @@ def _row(p: LayerPlan, last: bool) -> dict:
         bias_bits = 64 if stored_bias else 32
     elif p.kind == "integer":
         weights = _int_bytes(p.weight_bits) * n * u
-        thr_bits = max(int(abs(t)).bit_length() + 1 for t in p.thresholds)
+        thr_bits = max(int(abs(t)).bit_length() + 1 for t in p.integer[1])
         thresholds = 8 * u if stored_bias else _int_bytes(thr_bits) * u
         bias_bits = 64 if stored_bias else 8 * _int_bytes(thr_bits)
     else:

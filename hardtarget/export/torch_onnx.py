@@ -22,6 +22,8 @@ pre-activations all stay clear of the thresholds by more than that tolerance.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..errors import HardTargetError
@@ -118,7 +120,9 @@ def _module(g: _Graph, m, h: str, zs: list) -> str:
         k, s, p = (
             x if isinstance(x, tuple) else (x, x) for x in (m.kernel_size, m.stride, m.padding)
         )
-        attrs = dict(kernel_shape=list(k), strides=list(s), pads=[p[0], p[1], p[0], p[1]])
+        attrs: dict[str, Any] = dict(
+            kernel_shape=list(k), strides=list(s), pads=[p[0], p[1], p[0], p[1]]
+        )
         attrs["ceil_mode"] = int(m.ceil_mode)
         if isinstance(m, nn.MaxPool2d):
             d = m.dilation if isinstance(m.dilation, tuple) else (m.dilation, m.dilation)

@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import registry
 from ..errors import HardTargetError
+from ..labels import class_labels, output_index
 from ..network import Network
-from ._model import as_network, class_labels, output_index
+from ._model import as_network
 from ._pipeline import raw_rows, split_pipeline
 from ._plan import network_inputs, plan_network
-from .runtime import format_of, open_export
+from .exporter import format_of, get_exporter
+from .runtime import open_export
 from .torch_onnx import is_torch_chain, torch_check
 
 __all__ = ["verify_export", "ExportCheck", "check_inputs_for"]
@@ -217,8 +220,9 @@ def verify_export(
         The reference.
     path : str or path-like
         The exported file.
-    format : {"json", "onnx", "c"}, optional
-        Default: from the file's suffix.
+    format : str, optional
+        A registered export format (``json``, ``onnx``, ``c``, a plugin's); default:
+        from the file's suffix.
     inputs : {"real", "sign"}, optional
         Default: what the file was exported for.
     n_random : int
@@ -270,10 +274,11 @@ def verify_export(
             f"{path} takes {runner.n_features} features and gives {runner.n_outputs} outputs, the "
             f"model {net.n_features} and {net.widths[-1]}: it is not an export of this model"
         )
-    if steps and fmt == "json":
+    if steps and not get_exporter(fmt).pipelines:
+        able = " or ".join(c.name for c in registry.components("exporters") if c.obj.pipelines)
         raise HardTargetError(
-            "a JSON model file holds no preprocessing; verify it against the pipeline's last "
-            "step (pipeline[-1]), or export the pipeline as onnx or c"
+            f"a {fmt} export holds no preprocessing; verify it against the pipeline's last "
+            f"step (pipeline[-1]), or export the pipeline as {able}"
         )
     if steps:
         X, H, exhaustive = _pipeline_rows(model, steps, net, inputs, n_random, seed)

@@ -4,7 +4,9 @@ Strategies are objects (``BeamSearch(width=8, seed=0)``) or registry names
 (``strategy="beam"``); :func:`solve` runs one and returns a :class:`SearchResult`.
 To add a strategy, subclass :class:`Strategy`, give it a ``name``, declare its options
 in ``params`` (:class:`Param`) and, for an exact one, its ``proof_scope``
-(:data:`REAL_WEIGHTS` or :data:`RUN_SCOPE`), and register it with :func:`register`;
+(:data:`REAL_WEIGHTS` or :data:`RUN_SCOPE`), and register it by an entry point in the
+group ``hardtarget.strategies`` (the built-ins are registered so, see
+:mod:`hardtarget.registry`) or, for one session, with :func:`register`;
 :func:`strategy_params` lists a registered strategy's options.
 """
 

@@ -5,17 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from .. import registry
 from ..errors import HardTargetError
 from ..problem import Problem
 from ..status import Status
 from ..units import UnitCache
 from .base import Budget, SearchContext, SearchResult, Strategy, check_seed, run_strategy
 from .evaluate import OBJECTIVES, Evaluator, check_objective
-from .exhaustive import Exhaustive
-from .ftprop import FTProp
-from .local import BeamSearch, HillClimb, Madaline
-from .repair import Repair
-from .sat import SatLP, SatSearch
 
 __all__ = [
     "STRATEGIES",
@@ -33,36 +29,49 @@ __all__ = [
 
 log = logging.getLogger("hardtarget.search")
 
-STRATEGIES: dict[str, type[Strategy]] = {}
+STRATEGIES = registry.mapping("strategies")
+"""``{name: Strategy subclass}``: a live read-only view of the registry's strategies
+(the entry-point group ``hardtarget.strategies`` and :func:`register`)."""
+
+
+def check_strategy_class(obj) -> None:
+    """Refuse a registered strategy that is not a named :class:`Strategy` subclass.
+
+    Parameters
+    ----------
+    obj : object
+        What an entry point of ``hardtarget.strategies`` (or :func:`register`) gave.
+
+    Raises
+    ------
+    TypeError
+        Naming what a strategy must be.
+    """
+    if not (isinstance(obj, type) and issubclass(obj, Strategy)):
+        raise TypeError(f"a strategy must be a subclass of hardtarget.search.Strategy, got {obj!r}")
+    if not obj.name:
+        raise TypeError(f"{obj.__name__} needs a non-empty `name`")
 
 
 def register(cls: type[Strategy]) -> type[Strategy]:
-    """Add a Strategy subclass to the registry under ``cls.name``."""
-    if not cls.name:
+    """Add a Strategy subclass to the registry under ``cls.name`` for this session.
+
+    A strategy in an installed package registers through the entry-point group
+    ``hardtarget.strategies`` instead (see :mod:`hardtarget.registry`).
+
+    Parameters
+    ----------
+    cls : type
+        A :class:`Strategy` subclass with a ``name``.
+
+    Returns
+    -------
+    type
+        ``cls``.
+    """
+    if isinstance(cls, type) and issubclass(cls, Strategy) and not cls.name:
         raise HardTargetError(f"{cls.__name__} needs a non-empty `name` to be registered")
-    STRATEGIES[cls.name] = cls
-    return cls
-
-
-for _cls in (Exhaustive, HillClimb, BeamSearch, FTProp, Madaline, SatSearch, SatLP, Repair):
-    register(_cls)
-
-
-def _strategy_class(name) -> type[Strategy]:
-    cls = STRATEGIES.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise HardTargetError(f"unknown strategy {name!r}; valid: {', '.join(sorted(STRATEGIES))}")
-    return cls
-
-
-def _known(cls: type[Strategy], options: dict) -> None:
-    valid = cls.option_names()
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        raise HardTargetError(
-            f"strategy {cls.name!r} has no option(s) {', '.join(unknown)}; "
-            f"valid: {', '.join(sorted(valid)) or 'none'}"
-        )
+    return registry.register("strategies", cls, getattr(cls, "name", None))
 
 
 def get_strategy(strategy: str | Strategy, seed: int = 0, **options) -> Strategy:
@@ -100,9 +109,9 @@ def get_strategy(strategy: str | Strategy, seed: int = 0, **options) -> Strategy
                 "options go to the strategy's constructor when you pass an instance"
             )
         return strategy
-    cls = _strategy_class(strategy)
-    _known(cls, options)
-    return cls(seed=seed, **options)
+    comp = registry.get("strategies", strategy)
+    comp.check_names(options)
+    return comp.obj(seed=seed, **options)
 
 
 def strategy_params(name: str) -> dict:
@@ -125,9 +134,7 @@ def strategy_params(name: str) -> dict:
     >>> strategy_params("beam")["width"]["low"]
     1
     """
-    cls = _strategy_class(name)
-    defaults = cls.defaults()
-    return {k: p.to_dict(defaults[k]) for k, p in cls.params.items() if k in defaults}
+    return registry.get("strategies", name).to_dict()["params"]
 
 
 def check_options(name: str, options: dict) -> dict:
@@ -152,30 +159,7 @@ def check_options(name: str, options: dict) -> dict:
     >>> check_options("beam", {"width": "8"})
     {'width': 8}
     """
-    cls = _strategy_class(name)
-    _known(cls, options)
-    return {
-        k: cls.params[k].convert(cls.name, k, v) if k in cls.params else v
-        for k, v in options.items()
-    }
-
-
-def _hidden(hidden) -> tuple:
-    if hidden is None:
-        return ()
-    if isinstance(hidden, int):
-        hidden = (hidden,)
-    try:
-        widths = tuple(int(h) for h in hidden)
-    except (TypeError, ValueError):
-        raise HardTargetError(
-            f"hidden must be a width or a sequence of widths, got {hidden!r}"
-        ) from None
-    if any(h < 1 for h in widths):
-        raise HardTargetError(
-            f"every hidden layer needs width >= 1, got {widths}; use hidden=() for none"
-        )
-    return widths
+    return registry.get("strategies", name).check_options(options)
 
 
 def solve(
@@ -317,7 +301,7 @@ def prepare_search(
     search_objective, options = resolve_objective(strategy, objective, options)
     strat = get_strategy(strategy, seed=seed, **options)
     if sample_weight is not None and not strat.weighted:
-        weighted = sorted(n for n, c in STRATEGIES.items() if c.weighted)
+        weighted = [c.name for c in registry.components("strategies") if c.obj.weighted]
         raise HardTargetError(
             f"strategy {strat.name!r} counts training errors itself and takes no "
             f"sample_weight; use one of {', '.join(weighted)}, or drop the weights"
@@ -325,7 +309,7 @@ def prepare_search(
     _check_combination(strat, search_objective)
     ev = Evaluator(
         problem,
-        _hidden(hidden),
+        hidden,
         activation=activation,
         solver=solver,
         loss=loss,
@@ -377,7 +361,7 @@ def resolve_objective(strategy, objective, options: dict) -> tuple[str, dict]:
     if objective is None:
         return "errors", options
     cls = STRATEGIES.get(strategy) if isinstance(strategy, str) else None
-    choices = ()
+    choices: tuple = ()
     if cls is not None and "objective" in cls.params:
         choices = cls.params["objective"].choices or ()
     if objective in choices and not isinstance(strategy, Strategy):
@@ -520,7 +504,7 @@ def min_width(
     out = MinWidthResult(None, None)
     cache = UnitCache()
     cls = strategy if isinstance(strategy, Strategy) else STRATEGIES.get(strategy)
-    if cls is Exhaustive and "minimize" not in options:
+    if isinstance(strategy, str) and strategy == "exhaustive" and "minimize" not in options:
         options["minimize"] = False  # only zero errors matter here
     strategy, options = with_objective(strategy, seed, objective, options)
     if objective is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from ..budget import Budget
@@ -55,7 +55,7 @@ class DaskChannel:
         return {"name": self.name}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["name"])
+        self.name, self._client, self._event = state["name"], None, None
 
     def __eq__(self, other) -> bool:
         return isinstance(other, DaskChannel) and other.name == self.name
@@ -85,7 +85,7 @@ def dask_map(
     scheduler,
     shared: dict | None = None,
     budget: Budget | None = None,
-) -> Iterator[tuple[int, object]]:
+) -> Generator[tuple[int, object], None, None]:
     """Run ``fn(*task, remote)`` for every task on a Dask cluster; yield ``(index, result)``
     as they finish.
 

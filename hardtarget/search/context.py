@@ -10,9 +10,9 @@ import numpy as np
 
 from ..budget import Budget, BudgetExhausted, Interrupted
 from ..errors import HardTargetError, StopRequested
+from ..signals import StopSignals
 from ..targets import TargetSetting
 from .evaluate import Evaluator, State
-from .signals import StopSignals
 
 __all__ = [
     "SearchContext",

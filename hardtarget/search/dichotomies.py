@@ -214,7 +214,7 @@ def separable_dichotomies(
     count_only: bool = False,
     *,
     return_weights: bool = False,
-    limit: int | None = None,
+    limit: float | None = None,
     stop=None,
     budget: Budget | None = None,
 ):

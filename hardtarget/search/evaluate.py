@@ -17,7 +17,7 @@ import numpy as np
 from ..activations import get_activation
 from ..budget import Budget
 from ..errors import HardTargetError
-from ..network import Network
+from ..network import Network, hidden_widths
 from ..problem import Problem
 from ..targets import TargetSetting, digest
 from ..units import (
@@ -151,11 +151,7 @@ class Evaluator:
         self.problem = problem
         self.sample_weight = _weights(sample_weight, problem.n_samples)
         self.objective = check_objective(objective)
-        self.hidden = tuple(int(h) for h in hidden)
-        if any(h < 1 for h in self.hidden):
-            raise HardTargetError(
-                f"hidden widths must be >= 1, got {self.hidden}; use hidden=() for no hidden layer"
-            )
+        self.hidden = hidden_widths(hidden)
         check_memory(problem.n_samples, problem.n_features, self.hidden, problem.T_out.shape[1])
         self.activation = get_activation(activation)
         if not self.activation.binary:
@@ -330,7 +326,8 @@ class Evaluator:
         """
         act = self.activation
         weights, bad = [], 0
-        inputs, key = self.problem.X, self._x_key
+        inputs = self.problem.X
+        key: bytes | None = self._x_key  # the inputs' digest (hidden layers: none)
         for T in targets.layers:
             _check(budget)  # each step takes seconds at large sizes (hashes, copies)
             W, sep = self.train_layer(inputs, T, key, budget)

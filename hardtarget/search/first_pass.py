@@ -9,6 +9,12 @@ re-solved by the evaluator).
 on the whole network's least-errors model (integer weights, symmetry broken) for a small
 amount of its deterministic work; a solution's targets are evaluated exactly too.
 
+:func:`staircase_fit` (``sat-lp``, ``exhaustive``, first): when the labels depend only on
+the sum of the inputs (a symmetric function such as parity) and change at most ``width``
+times along it, one hidden layer of units ``sum(x) > theta_k`` at the changes fits
+(their thermometer codes are affinely independent, so the output unit can label them
+any way); the targets are evaluated exactly like any other state.
+
 A state with zero training errors is a fit, hence a global minimum of the errors: the
 exact strategy may end there.  Otherwise nothing is lost but the pass's time; the states
 it recorded stay (a best so far, an upper bound for an exact search).  Each pass is a
@@ -19,13 +25,15 @@ on the machine's speed).  Neither runs on more than ``MAX_SAMPLES`` samples.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import HardTargetError
 from ..status import REAL_WEIGHTS, Status
 from ..targets import TargetSetting
 from .context import SearchContext
 from .init import initial_targets
 
-__all__ = ["local_fit", "cpsat_fit", "first_fit"]
+__all__ = ["local_fit", "cpsat_fit", "first_fit", "staircase_fit"]
 
 RUNS = 2
 EPOCHS = 500
@@ -53,6 +61,30 @@ def local_fit(ctx: SearchContext) -> bool:
         if phase.stopped():
             break
     return False
+
+
+def staircase_fit(ctx: SearchContext) -> bool:
+    """Try the staircase network for labels that are a function of ``sum(x)``; True when
+    its targets, evaluated exactly, have zero training errors."""
+    ev = ctx.evaluator
+    p = ev.problem
+    if len(ev.hidden) != 1:
+        return False
+    z = p.X.sum(axis=1)
+    levels, inv = np.unique(z, return_inverse=True)
+    inv = inv.ravel()
+    pos = np.bincount(inv, weights=p.t > 0, minlength=len(levels)) > 0
+    neg = np.bincount(inv, weights=p.t < 0, minlength=len(levels)) > 0
+    if np.any(pos & neg):
+        return False  # the labels are not a function of the sum
+    change = np.flatnonzero(pos[1:] != pos[:-1])
+    if not 0 < len(change) <= ev.hidden[0]:
+        return False
+    theta = (levels[change] + levels[change + 1]) / 2
+    T = np.where(z[:, None] > theta[None, :], 1, -1).astype(np.int8)
+    T = T[:, np.minimum(np.arange(ev.hidden[0]), len(theta) - 1)]  # repeat the last to width
+    state = (ctx.record if ctx.best is None else ctx.evaluate)(TargetSetting([T]))
+    return state.errors == 0
 
 
 def cpsat_fit(ctx: SearchContext) -> Status:
@@ -91,8 +123,10 @@ def cpsat_fit(ctx: SearchContext) -> Status:
 
 
 def first_fit(ctx: SearchContext) -> str | None:
-    """:func:`cpsat_fit`, then (unless CP-SAT settled it) :func:`local_fit`: the name of
-    the pass that fits, if any."""
+    """:func:`staircase_fit`, :func:`cpsat_fit`, then (unless CP-SAT settled it)
+    :func:`local_fit`: the name of the pass that fits, if any."""
+    if staircase_fit(ctx):
+        return "staircase first pass"
     found = cpsat_fit(ctx)
     if found is Status.FEASIBLE:
         return "CP-SAT first pass"

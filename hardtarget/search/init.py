@@ -136,7 +136,7 @@ def _ftprop_mb(X, t, hidden, act, rng, epochs, lr, guard: EpochGuard | None) -> 
         for Tl, Z in zip(T, Zs[:-1]):
             Tl[rows] = np.where(Z > 0, _ONE, _MINUS_ONE)
         tr = t[rows]
-        grads = [None] * len(Ws)
+        grads: list[np.ndarray | None] = [None] * len(Ws)
         g = tr * layer_loss_grad("soft_hinge", tr * Zs[-1])  # output soft hinge
         for d in range(len(Ws) - 1, -1, -1):
             grads[d] = np.vstack([matmul_tn(Hs[d], g), column_sums(g)])
@@ -250,7 +250,7 @@ def _relax(
         z = preactivations(Hs[-1], Ws[-1])
         tr = t[rows]
         g = tr * layer_loss_grad("hinge", tr * z)  # output hinge
-        grads = [None] * len(Ws)
+        grads: list[np.ndarray | None] = [None] * len(Ws)
         for d in range(len(Ws) - 1, -1, -1):
             grads[d] = np.vstack([matmul_tn(Hs[d], g), column_sums(g)])
             if d > 0:

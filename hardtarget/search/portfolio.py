@@ -30,12 +30,12 @@ from dataclasses import dataclass, field, replace
 from ..budget import Budget, FileChannel, RemoteBudget
 from ..errors import HardTargetError
 from ..problem import Problem
+from ..signals import StopSignals
 from ..status import Status
 from .api import budget_of_run, get_strategy, prepare_search
 from .base import SearchResult, run_strategy
 from .cluster import Shared, dask_map
 from .scheduler import SCHEDULER_ENV, check_scheduler, connect
-from .signals import StopSignals
 
 __all__ = [
     "Member",
@@ -256,6 +256,10 @@ def portfolio(
     kept = [(i, r) for i, r in done.items() if i <= first]
     if not kept and interrupted:
         raise KeyboardInterrupt
+    if not kept and budget.cancelled:
+        raise HardTargetError(
+            "the portfolio's run_budget was cancelled before any member finished: nothing to return"
+        )
     if not kept:
         raise HardTargetError(
             "no portfolio member finished before the time limit; "

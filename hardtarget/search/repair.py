@@ -172,12 +172,12 @@ class Repair(Strategy):
         terms = []
         for Hd, Sd in zip(prop.H, S):
             for (i, j), v in np.ndenumerate(Hd):
-                terms.append(int(count[i]) * (v.Not() if Sd[i, j] > 0 else v))
-                prop.m.AddHint(v, bool(Sd[i, j] > 0))
+                terms.append(int(count[i]) * (v.negated() if Sd[i, j] > 0 else v))
+                prop.m.add_hint(v, bool(Sd[i, j] > 0))
         flips = sum(terms)
-        prop.m.Minimize(flips)
+        prop.m.minimize(flips)
         if bound is not None:
-            prop.m.Add(flips <= bound - 1)
+            prop.m.add(flips <= bound - 1)
         info = ctx.info
         info.update(rounds=0, cuts=0, lp_checks=0, certificates=[])
         info.update(symmetric_cuts=0, symmetric_certificates=[])
@@ -197,7 +197,7 @@ class Repair(Strategy):
                 if bound is not None:
                     info["minimal"] = True
                 return
-            optimal = prop.solver.ObjectiveValue() == prop.solver.BestObjectiveBound()
+            optimal = prop.solver.objective_value == prop.solver.best_objective_bound
             if self._check(ctx, prop, rows, res.hidden, res.y, memo, cuts):
                 continue
             targets = TargetSetting([Td[rows.inv] for Td in res.hidden])
@@ -209,7 +209,7 @@ class Repair(Strategy):
             if optimal:
                 return
             bound = n
-            prop.m.Add(flips <= bound - 1)
+            prop.m.add(flips <= bound - 1)
 
 
 def _flips(targets: TargetSetting, start: TargetSetting) -> int:

@@ -127,7 +127,8 @@ class EarlyStopping(Callback):
             raise HardTargetError(
                 f"EarlyStopping patience must be an integer >= 1, got {self.patience!r}"
             )
-        self._best, self._wait = None, 0
+        self._best: float | None = None  # the best monitored value, signed so larger is better
+        self._wait = 0
 
     def on_epoch_end(self, state: Any) -> None:
         key = self.monitor or state.best["monitor"]

@@ -85,11 +85,12 @@ def _layers(module: nn.Module) -> tuple[list, str]:
         )
     mods = [m for m in module.net if not isinstance(m, nn.Flatten)]
     linears = [m for m in mods if isinstance(m, nn.Linear)]
-    acts = [m for m in mods if not isinstance(m, nn.Linear)]
-    if not all(isinstance(a, HardActivation) for a in acts):
+    acts = [m for m in mods if isinstance(m, HardActivation)]
+    other = [m for m in mods if not isinstance(m, (nn.Linear, HardActivation))]
+    if other:
         raise HardTargetError(
             "from_torch converts only hard-threshold MLPs (sign, step, qrelu<k>); "
-            f"this one uses {type(acts[0]).__name__}"
+            f"this one uses {type(other[0]).__name__}"
         )
     if any(lin.bias is None for lin in linears):
         raise HardTargetError("from_torch needs Linear layers with a bias")
@@ -103,7 +104,7 @@ def _layers(module: nn.Module) -> tuple[list, str]:
 
 
 def from_torch(
-    module: MLP, classes=None, binary: bool = False, norm: tuple | None = None
+    module: nn.Module, classes=None, binary: bool = False, norm: tuple | None = None
 ) -> Network:
     """A ``Network`` with the module's weights (float64) and its activation on every layer.
 

@@ -78,7 +78,9 @@ class FolderData:
 
         try:
             with Image.open(path) as im:
-                arr = np.asarray(im.convert("RGB").resize((self.size, self.size), Image.BILINEAR))
+                arr = np.asarray(
+                    im.convert("RGB").resize((self.size, self.size), Image.Resampling.BILINEAR)
+                )
         except OSError as exc:
             raise HardTargetError(
                 f"cannot read image {path}: {exc}; remove or replace the file"
@@ -387,6 +389,8 @@ def channel_stats(data, max_items: int = 10000) -> tuple[list, list]:
         tot = x.sum((0, 2, 3)) if tot is None else tot + x.sum((0, 2, 3))
         sq = (x * x).sum((0, 2, 3)) if sq is None else sq + (x * x).sum((0, 2, 3))
         n += x.shape[0] * x.shape[2] * x.shape[3]
+    if n == 0 or tot is None or sq is None:
+        raise HardTargetError("channel statistics need a non-empty dataset; it has no items")
     mean = tot / n
     std = (sq / n - mean**2).clamp_min(1e-12).sqrt()
     return mean.tolist(), std.clamp_min(1e-3).tolist()

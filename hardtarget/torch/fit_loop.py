@@ -420,8 +420,8 @@ def _setup(
     if world > 1:
         ids = [dev.index] if dev.type == "cuda" else None
         net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
-    if compile:
-        net = torch.compile(net, backend=compile)
+    if compile:  # (a compiled module is an OptimizedModule; torch's stubs say Callable)
+        net = torch.compile(net, backend=compile)  # type: ignore[assignment]
     return TrainerState(
         model, net, opt, sched, grad_scaler(dev, opts.precision), opts.epochs, dev, rank, world
     )
@@ -482,7 +482,7 @@ def _hook(cb: Any, name: str, state: TrainerState) -> None:
         fn(state)
 
 
-def _progress(total: int, enabled: bool | None, desc: str):
+def _progress(total: int | None, enabled: bool | None, desc: str):
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
@@ -558,11 +558,11 @@ def _train_epoch(
         t = torch.tensor(tot, dtype=torch.float64, device=state.device)
         torch.distributed.all_reduce(t)
         tot = t.tolist()
-    loss_sum, ok, n = tot
+    loss_sum, ok, samples = tot
     state.row.update(
         lr=state.optimizer.param_groups[0]["lr"],
-        train_loss=loss_sum / max(1, n),
-        train_top1=100.0 * ok / max(1, n),
+        train_loss=loss_sum / max(1, samples),
+        train_top1=100.0 * ok / max(1, samples),
     )
     return None
 

@@ -23,8 +23,8 @@ from torch.autograd.function import once_differentiable
 from ..activations import get_activation
 from ..errors import HardTargetError
 from ._memo import memo
-from .fused import fused_forward, fused_grad, use_fused
-from .losses import RULES, Rule, canonical_rule, get_rule
+from .fused import fusable, fused_forward, fused_grad, use_fused
+from .losses import Rule, canonical_rule, get_rule, rule_names
 
 __all__ = [
     "hard_forward",
@@ -46,7 +46,6 @@ ACTIVATIONS = ("sign", "step", "qrelu<k>") + CONTINUOUS
 
 
 _LOW = (torch.bfloat16, torch.float16)
-_SMOOTH = ("soft_hinge", "hinge", "step_hinges")  # rules whose backward rounds in low precision
 
 
 @memo
@@ -159,9 +158,9 @@ class _HardThreshold(torch.autograd.Function):
 def backward_rule(rule: Rule, z: torch.Tensor, g: torch.Tensor, weighted: bool) -> torch.Tensor:
     """The gradient w.r.t. ``z`` in ``z``'s dtype: compiled one-pass kernel where selected,
     else the eager rule, in float32 when a smooth rule meets a low-precision input."""
-    if use_fused(z):
+    if use_fused(z) and fusable(rule):
         return fused_grad(rule, z, g, weighted)
-    if rule.name in _SMOOTH and (z.dtype in _LOW or g.dtype in _LOW):
+    if rule.definition.smooth and (z.dtype in _LOW or g.dtype in _LOW):
         zc, gc = z.float(), g.float()
     else:
         zc, gc = z, g.to(z.dtype)
@@ -300,7 +299,7 @@ def make_activation(activation: str, rule: str | None = None, weighted: bool = T
             raise HardTargetError(
                 f"activation {activation!r} is continuous and trains by backprop; rule {rule!r} "
                 f"does not apply to it. Give no rule (or 'backprop'), or pick a hard activation "
-                f"(sign, step, qrelu<k>) for the rules {', '.join(RULES)}"
+                f"(sign, step, qrelu<k>) for the rules {', '.join(rule_names())}"
             )
         return nn.ReLU() if kind == "relu" else SatReLU()
     if rule is None or str(rule).strip().lower() == "backprop":
@@ -308,7 +307,7 @@ def make_activation(activation: str, rule: str | None = None, weighted: bool = T
             raise HardTargetError(
                 f"hard activation {activation!r} has zero gradient, so 'backprop' does not train "
                 "it; "
-                f"pick a rule: {', '.join(RULES)}"
+                f"pick a rule: {', '.join(rule_names())}"
             )
         rule = "soft_hinge"
     return HardActivation(activation, rule, weighted)

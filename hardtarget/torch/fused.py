@@ -20,12 +20,14 @@ import torch
 
 from ..errors import HardTargetError
 from ._memo import memo
-from .losses import Rule
+from .losses import Rule, rule_definitions
+from .rules import RuleDefinition
 
 __all__ = [
     "fused_mode",
     "use_fused",
     "grad_formula",
+    "fusable",
     "forward_formula",
     "fused_grad",
     "fused_forward",
@@ -64,42 +66,69 @@ def use_fused(z: torch.Tensor) -> bool:
 
 
 def grad_formula(
-    z: torch.Tensor, g: torch.Tensor, name: str, kind: str, k: int, weighted: bool
+    z: torch.Tensor,
+    g: torch.Tensor,
+    rule: str | RuleDefinition,
+    kind: str,
+    k: int,
+    weighted: bool,
 ) -> torch.Tensor:
-    """The backward of rule ``name`` as one float32 expression, returned in ``z``'s dtype.
+    """The backward of ``rule`` as one float32 expression, returned in ``z``'s dtype.
 
-    The same shapes ``s(z)`` as :meth:`Rule.grad`: ``1{|z| <= 1}``, ``sech^2(z)``,
-    ``1{t z < 1}`` with ``t = -sign(w)``, their qReLU forms in ``u = 2z - 1`` (and
-    ``1{0 <= z <= 1}``), and the step-hinge count.
+    ``w * s(z)`` with the shape ``s`` of the rule's definition
+    (:meth:`~hardtarget.torch.rules.RuleDefinition.shape`, or ``qrelu_shape``).
+
+    Parameters
+    ----------
+    z, g : torch.Tensor
+        Pre-activations and the gradient arriving from above.
+    rule : str or RuleDefinition
+        A registered rule's name or definition.
+    kind : str
+        ``sign``, ``step`` or ``qrelu``.
+    k : int
+        Steps of a qReLU.
+    weighted : bool
+        ``w = g``, else ``sign(g)``.
+
+    Returns
+    -------
+    torch.Tensor
     """
+    if isinstance(rule, str):
+        rule = rule_definitions()[rule]
+    if rule.qrelu_only and kind != "qrelu":
+        raise HardTargetError(
+            f"rule {rule.name!r} exists only for qrelu<k> activations; it has no {kind} formula"
+        )
+    return _grad_formula(z, g, rule, kind, k, weighted)
+
+
+def _grad_formula(z, g, rule: RuleDefinition, kind: str, k: int, weighted: bool):
     zf, gf = z.float(), g.float()
     w = gf if weighted else torch.sign(gf)
-    if name == "ste":
-        return w.to(z.dtype)
-    if kind == "qrelu":
-        if name == "saturated_hinge":
-            s = ((zf >= 0) & (zf <= 1)).float()
-        elif name == "soft_hinge":
-            p = torch.sigmoid(4 * zf - 2)
-            s = 4 * p * (1 - p)
-        elif name == "hinge":
-            s = (torch.sign(w) * (2 * zf - 1) > -1).float()
-        else:  # step_hinges: #{i : |z - i/(k-1)| <= 1} / k
-            if k == 1:
-                s = (zf.abs() <= 1).float()
-            else:
-                lo = torch.clamp(torch.ceil((zf - 1) * (k - 1)), min=0)
-                hi = torch.clamp(torch.floor((zf + 1) * (k - 1)), max=k - 1)
-                s = torch.clamp(hi - lo + 1, min=0)
-            s = s / k
-    elif name == "saturated_hinge":
-        s = (zf.abs() <= 1).float()
-    elif name == "soft_hinge":
-        p = torch.sigmoid(2 * zf)
-        s = 4 * p * (1 - p)
-    else:  # hinge
-        s = (torch.sign(w) * zf > -1).float()
+    s = rule.qrelu_shape(zf, w, k) if kind == "qrelu" else rule.shape(zf, w)
+    if s is None:  # a rule without a compiled shape: its backward, in float32
+        s_w = rule.qrelu_grad(zf, w, k) if kind == "qrelu" else rule.grad(zf, w)
+        return s_w.to(z.dtype)
     return (w * s).to(z.dtype)
+
+
+def fusable(rule: Rule) -> bool:
+    """Whether ``rule``'s definition gives the compiled kernel a shape (else it runs eagerly).
+
+    Parameters
+    ----------
+    rule : Rule
+
+    Returns
+    -------
+    bool
+    """
+    d, base = type(rule.definition), RuleDefinition
+    if rule.kind == "qrelu":
+        return d.qrelu_shape is not base.qrelu_shape or d.shape is not base.shape
+    return d.shape is not base.shape
 
 
 def forward_formula(
@@ -122,7 +151,7 @@ def _compiled(which: str):
     # Each (rule, activation, weighting, dtype) is one specialization of the formula; the
     # default limit of 8 would stop a model that mixes a few of them (fullgraph fails hard).
     dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, 64)
-    fn = grad_formula if which == "grad" else forward_formula
+    fn = _grad_formula if which == "grad" else forward_formula
     return torch.compile(fn, dynamic=True, fullgraph=True)
 
 
@@ -140,12 +169,12 @@ def _call(which: str, *args):
                 exc,
             )
             _mode = "never"
-    return (grad_formula if which == "grad" else forward_formula)(*args)
+    return (_grad_formula if which == "grad" else forward_formula)(*args)
 
 
 def fused_grad(rule: Rule, z: torch.Tensor, g: torch.Tensor, weighted: bool) -> torch.Tensor:
     """The compiled one-pass backward of ``rule``."""
-    return _call("grad", z, g, rule.name, rule.kind, rule.k, weighted)
+    return _call("grad", z, g, rule.definition, rule.kind, rule.k, weighted)
 
 
 def fused_forward(

@@ -21,61 +21,75 @@ gradient either way.  The qReLU losses are the sign losses scaled and shifted to
 qReLU domain (``u = 2z - 1``, halved because ``qrelu ~ (sign(u) + 1) / 2``), except
 ``step_hinges``: the sum of one saturated hinge per step function, each weighted by
 ``|dL/d step_i| = |g| / k``.
+
+Each rule is defined once, loss, backward and fused formula together, in
+:mod:`hardtarget.torch.rules`, and found through the entry-point group
+``hardtarget.torch_rules``; :data:`RULES` lists the registered names.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from ..errors import HardTargetError
-from ._memo import memo
+from .rules import RuleDefinition, qrelu_thresholds
 
-__all__ = ["Rule", "RULES", "RULE_ALIASES", "get_rule", "qrelu_thresholds"]
-
-RULES = ("soft_hinge", "saturated_hinge", "hinge", "ste", "step_hinges")
-RULE_ALIASES = {  # hyphenated spellings (``soft-hinge``) are accepted as well
-    "ftp-sh": "soft_hinge",
-    "softhinge": "soft_hinge",
-    "sste": "saturated_hinge",
-    "sat_hinge": "saturated_hinge",
-    "identity": "ste",
-}
-# fused ATen kernels: grad * 1{lo < z < hi} (one pass) and grad * s * (1 - s)
-_hardtanh_backward = torch.ops.aten.hardtanh_backward
-_sigmoid_backward = torch.ops.aten.sigmoid_backward
+__all__ = [
+    "Rule",
+    "RULES",  # noqa: F822 (module __getattr__: read from the registry)
+    "RULE_ALIASES",  # noqa: F822
+    "get_rule",
+    "qrelu_thresholds",
+    "rule_definitions",
+    "rule_names",
+]
 
 
-def qrelu_thresholds(k: int, like: torch.Tensor) -> torch.Tensor:
-    """Thresholds ``i/(k-1)``, ``i = 0..k-1`` of a k-step qReLU (``[0]`` when ``k = 1``)."""
-    vals = [0.0] if k == 1 else [i / (k - 1) for i in range(k)]
-    return torch.tensor(vals, dtype=like.dtype, device=like.device)
+def rule_definitions() -> dict[str, RuleDefinition]:
+    """The registered rules by name (entry-point group ``hardtarget.torch_rules``).
+
+    Returns
+    -------
+    dict
+        Name -> :class:`~hardtarget.torch.rules.RuleDefinition`.
+    """
+    from .. import registry
+
+    return {c.name: c.obj for c in registry.components("torch_rules")}
 
 
-def _sat(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    return torch.relu(1 - torch.clamp(t * z, min=-1.0))
+def rule_names() -> tuple[str, ...]:
+    """The registered rules' names: the built-ins in their order, then plugins by name.
+
+    Returns
+    -------
+    tuple of str
+    """
+    names = list(rule_definitions())
+    return tuple(sorted(names, key=lambda n: (_BUILTIN.index(n) if n in _BUILTIN else 99, n)))
 
 
-def _soft(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    return torch.tanh(-t * z) + 1
+def _aliases() -> dict[str, str]:
+    return {a: d.name for d in rule_definitions().values() for a in d.aliases}
 
 
-def _hinge(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    return torch.relu(1 - t * z)
+def __getattr__(name: str):
+    if name == "RULES":  # read from the registry when asked: plugins included
+        return rule_names()
+    if name == "RULE_ALIASES":
+        return _aliases()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _linear(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    return -t * z
-
-
-_BASE = {"saturated_hinge": _sat, "soft_hinge": _soft, "hinge": _hinge, "ste": _linear}
+_BUILTIN = ("soft_hinge", "saturated_hinge", "hinge", "ste", "step_hinges")
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A layer loss for one activation kind: the loss itself and its fused backward.
+    """A rule for one activation kind: its definition applied to ``sign``, ``step`` or a
+    ``k``-step ``qrelu`` (:mod:`hardtarget.torch.rules`).
 
     Parameters
     ----------
@@ -85,72 +99,36 @@ class Rule:
         ``"sign"``, ``"step"`` or ``"qrelu"``.
     k : int
         Steps of a qReLU (1 otherwise).
+    definition : RuleDefinition
+        The registered definition (looked up by ``name`` when not given).
     """
 
     name: str
     kind: str
     k: int = 1
+    definition: RuleDefinition = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.definition is None:
+            object.__setattr__(self, "definition", _definition(self.name))
 
     def loss(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Unweighted elementwise layer loss ``loss(z, t)`` for ±1 targets ``t``."""
         if self.kind != "qrelu":
-            return _BASE[self.name](z, t)
-        if self.name == "step_hinges":
-            thr = qrelu_thresholds(self.k, z)
-            return _sat(z.unsqueeze(-1) - thr, t.unsqueeze(-1)).sum(-1) / self.k
-        return 0.5 * _BASE[self.name](2 * z - 1, t)
+            return self.definition.loss(z, t)
+        return self.definition.qrelu_loss(z, t, self.k)
 
     def grad(self, z: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        """Fused backward ``w * s(z)``: ``w`` is ``g`` (weighted) or ``sign(g)``."""
-        name = self.name
-        if name == "ste":
-            return w
-        if self.kind == "qrelu":
-            if name == "saturated_hinge":  # 1{0 <= z <= 1}
-                lo, hi = _open_bounds(0.0, 1.0, z.dtype)
-                return _hardtanh_backward(w, z, lo, hi)
-            if name == "soft_hinge":  # sech^2(2z - 1) = 4 s (1 - s), s = sigmoid(4z - 2)
-                return _sech2_times(w, z.mul(4).sub_(2))
-            if name == "hinge":  # 1{t (2z - 1) < 1} with t = -sign(w)
-                return _gt_mask(torch.sign(w) * (2 * z - 1), -1.0).mul_(w)
-            return w * _thresholds_within_one(z, self.k) / self.k  # step-hinges
-        if name == "saturated_hinge":  # 1{|z| <= 1}
-            lo, hi = _open_bounds(-1.0, 1.0, z.dtype)
-            return _hardtanh_backward(w, z, lo, hi)
-        if name == "soft_hinge":  # sech^2(z) = 4 s (1 - s), s = sigmoid(2z)
-            return _sech2_times(w, z * 2)
-        return _gt_mask(torch.sign(w) * z, -1.0).mul_(w)  # hinge: 1{t z < 1} with t = -sign(w)
+        """Backward ``w * s(z)``: ``w`` is ``g`` (weighted) or ``sign(g)``."""
+        if self.kind != "qrelu":
+            return self.definition.grad(z, w)
+        return self.definition.qrelu_grad(z, w, self.k)
 
 
-def _sech2_times(w: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    """``w * sech^2(u / 2) = 4 w s (1 - s)`` with ``s = sigmoid(u)``, computed in place in ``u``
-    (a fresh tensor owned by the caller): one exp per element, no other allocation."""
-    s = u.sigmoid_()
-    return _sigmoid_backward.grad_input(w, s, grad_input=s).mul_(4)
+def _definition(name: str) -> RuleDefinition:
+    from .. import registry
 
-
-def _thresholds_within_one(z: torch.Tensor, k: int) -> torch.Tensor:
-    """``#{i in 0..k-1 : |z - i/(k-1)| <= 1}`` in closed form (no loop over steps)."""
-    if k == 1:
-        return (z.abs() <= 1).to(z.dtype)
-    m = k - 1
-    lo = torch.ceil((z - 1) * m).clamp_(min=0)
-    hi = torch.floor((z + 1) * m).clamp_(max=m)
-    return hi.sub_(lo).add_(1).clamp_(min=0)
-
-
-def _gt_mask(x: torch.Tensor, c: float) -> torch.Tensor:
-    """``1.0 where x > c else 0.0`` in ``x``'s dtype (one kernel; no bool tensor)."""
-    return torch.gt(x, c, out=torch.empty_like(x))
-
-
-@memo
-def _open_bounds(lo: float, hi: float, dtype: torch.dtype) -> tuple[float, float]:
-    """The neighbours of ``lo`` and ``hi`` in ``dtype``: ``lo' < z < hi'`` iff ``lo <= z <= hi``
-    (``hardtanh_backward`` passes the gradient on the open interval only)."""
-    a = torch.nextafter(torch.tensor(lo, dtype=dtype), torch.tensor(-math.inf, dtype=dtype))
-    b = torch.nextafter(torch.tensor(hi, dtype=dtype), torch.tensor(math.inf, dtype=dtype))
-    return float(a), float(b)
+    return registry.get("torch_rules", name).obj
 
 
 def canonical_rule(name: str) -> str:
@@ -161,13 +139,14 @@ def canonical_rule(name: str) -> str:
     """
     if not isinstance(name, str):
         raise HardTargetError(f"rule must be a string, got {type(name).__name__}")
+    aliases = _aliases()
     s = name.strip().lower()
-    s = RULE_ALIASES.get(s, s).replace("-", "_")
-    s = RULE_ALIASES.get(s, s)
-    if s not in RULES:
+    s = aliases.get(s, s).replace("-", "_")
+    s = aliases.get(s, s)
+    if s not in rule_definitions():
         raise HardTargetError(
-            f"unknown rule {name!r}; valid: {', '.join(RULES)} (hyphenated spellings and the "
-            "aliases ftp-sh, sste, identity are accepted too)"
+            f"unknown rule {name!r}; valid: {', '.join(rule_names())} (hyphenated "
+            "spellings and the aliases ftp-sh, sste, identity are accepted too)"
         )
     return s
 
@@ -195,9 +174,10 @@ def get_rule(name: str, kind: str, k: int = 1) -> Rule:
     'saturated_hinge'
     """
     s = canonical_rule(name)
-    if s == "step_hinges" and kind != "qrelu":
+    definition = _definition(s)
+    if definition.qrelu_only and kind != "qrelu":
         raise HardTargetError(
-            f"rule 'step_hinges' (a sum of per-step hinges) exists only for qrelu<k> activations, "
+            f"rule {s!r} ({definition.summary}) exists only for qrelu<k> activations, "
             f"not {kind!r}; use saturated_hinge or soft_hinge"
         )
-    return Rule(s, kind, k)
+    return Rule(s, kind, k, definition)

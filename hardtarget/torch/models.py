@@ -21,7 +21,16 @@ from torch import nn
 from ..errors import HardTargetError
 from .functional import make_activation
 
-__all__ = ["make_model", "MODELS", "MLP", "ConvNet4", "ConvNet8", "AlexNet", "ResNet18"]
+__all__ = [
+    "make_model",
+    "model_names",
+    "MODELS",  # noqa: F822 (module __getattr__: the registry)
+    "MLP",
+    "ConvNet4",
+    "ConvNet8",
+    "AlexNet",
+    "ResNet18",
+]
 
 
 def _act_factory(activation: str, rule: str | None, weighted: bool) -> Callable[[], nn.Module]:
@@ -293,14 +302,43 @@ def _mlp(
     return MLP([int(math.prod(in_shape)), *hidden, num_classes], activation, rule, weighted)
 
 
-MODELS = {
-    "mlp": _mlp,
-    "convnet4": ConvNet4,
-    "convnet8": ConvNet8,
-    "alexnet": AlexNet,
-    "resnet18": lambda **kw: ResNet18(stem="imagenet", **kw),
-    "resnet18-cifar": lambda **kw: ResNet18(stem="cifar", **kw),
-}
+def _resnet18(**kw) -> ResNet18:
+    return ResNet18(stem="imagenet", **kw)
+
+
+def _resnet18_cifar(**kw) -> ResNet18:
+    return ResNet18(stem="cifar", **kw)
+
+
+_mlp.summary = "multilayer perceptron (hidden=[...] sizes)"  # type: ignore[attr-defined]
+_resnet18.summary = "ResNet-18, ImageNet stem"  # type: ignore[attr-defined]
+_resnet18_cifar.summary = "ResNet-18, CIFAR stem"  # type: ignore[attr-defined]
+
+# The models are registered in the entry-point group ``hardtarget.models`` (a builder
+# taking activation, rule, weighted, in_shape, num_classes and its sizes); a plugin adds
+# one the same way.  MODELS is that group as a dict.
+_BUILTIN = ("mlp", "convnet4", "convnet8", "alexnet", "resnet18", "resnet18-cifar")
+
+
+def __getattr__(name: str):
+    if name == "MODELS":  # name -> builder, read from the registry when asked
+        from .. import registry
+
+        return {n: registry.get("models", n).obj for n in model_names()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def model_names() -> list[str]:
+    """The registered models: the built-ins in their order, then plugins by name.
+
+    Returns
+    -------
+    list of str
+    """
+    from .. import registry
+
+    names = registry.names("models")
+    return sorted(names, key=lambda n: (_BUILTIN.index(n) if n in _BUILTIN else 99, n))
 
 
 def make_model(
@@ -344,11 +382,13 @@ def make_model(
     >>> type(net).__name__
     'MLP'
     """
+    from .. import registry
+
     key = str(name).strip().lower()
-    if key not in MODELS:
-        raise HardTargetError(f"unknown model {name!r}; valid: {', '.join(MODELS)}")
+    if key not in model_names():
+        raise HardTargetError(f"unknown model {name!r}; valid: {', '.join(model_names())}")
     try:
-        return MODELS[key](
+        return registry.get("models", key).obj(
             activation=activation,
             rule=rule,
             weighted=weighted,

@@ -42,7 +42,7 @@ from .fit_loop import fit
 from .functional import HardActivation, parse_activation
 from .models import make_model
 from .sources import holdout
-from .train_config import PRESETS, TrainConfig, training_methods
+from .train_config import PRESETS, TrainConfig, resolved_value, training_methods
 
 __all__ = [
     "TrainConfig",
@@ -53,6 +53,7 @@ __all__ = [
     "load_checkpoint",
     "CKPT_FORMAT",
     "prepare_data",
+    "fit_options",
     "run_ftprop",
 ]
 
@@ -124,6 +125,47 @@ def prepare_data(c: TrainConfig) -> tuple:
     chans = bundle.in_shape[0]
     norm = channel_stats(train_set) if c.normalize else ([0.0] * chans, [1.0] * chans)
     return bundle, train_set, val_set, (list(norm[0]), list(norm[1]))
+
+
+def fit_options(
+    c: TrainConfig, bundle, val: Any, norm: tuple, callbacks: Sequence[Any], budget
+) -> dict:
+    """The :func:`~hardtarget.torch.fit` arguments every training method takes from a config
+    (all but the epochs and the optimizer, which each method sets its own way).
+
+    Parameters
+    ----------
+    c : TrainConfig
+        Resolved.
+    bundle, val, norm
+        From :func:`prepare_data`.
+    callbacks : sequence of Callback
+    budget : hardtarget.budget.Budget or None
+
+    Returns
+    -------
+    dict
+    """
+    return {
+        "val": val,
+        "test": bundle.test,
+        "batch_size": c.batch_size,
+        "weight_decay": c.weight_decay,
+        "decay_biases_and_norms": c.decay_biases_and_norms,
+        "milestones": c.milestones,
+        "gamma": c.gamma,
+        "transform": augment if c.augment else None,
+        "preprocess": normalizer(norm),
+        "callbacks": list(callbacks),
+        "seed": c.seed,
+        "device": c.device,
+        "precision": c.precision,
+        "channels_last": c.channels_last,
+        "compile": c.compile,
+        "deterministic": c.deterministic,
+        "progress": c.progress,
+        "budget": budget,
+    }
 
 
 def train(config: TrainConfig, callbacks: Sequence[Any] = (), budget: Budget | None = None) -> Any:
@@ -198,28 +240,11 @@ def run_ftprop(
     res = fit(
         model,
         train_set,
-        val=val_set,
-        test=bundle.test,
-        epochs=c.epochs,
-        batch_size=c.batch_size,
-        optimizer=c.optimizer,
-        lr=c.lr,
-        momentum=c.momentum,
-        weight_decay=c.weight_decay,
-        decay_biases_and_norms=c.decay_biases_and_norms,
-        milestones=c.milestones,
-        gamma=c.gamma,
-        transform=augment if c.augment else None,
-        preprocess=normalizer(norm),
-        callbacks=cbs,
-        seed=c.seed,
-        device=c.device,
-        precision=c.precision,
-        channels_last=c.channels_last,
-        compile=c.compile,
-        deterministic=c.deterministic,
-        progress=c.progress,
-        budget=budget,
+        epochs=resolved_value(c.epochs, "epochs"),
+        optimizer=resolved_value(c.optimizer, "optimizer"),
+        lr=resolved_value(c.lr, "lr"),
+        momentum=resolved_value(c.momentum, "momentum"),
+        **fit_options(c, bundle, val_set, norm, cbs, budget),
     )
     return TrainResult(
         res.model, res.history, res.best, norm, c.out_dir or None, res.status, bundle.classes

@@ -62,4 +62,5 @@ def to_channels_last(x: torch.Tensor) -> torch.Tensor:
 
 def model_channels_last(model: nn.Module) -> nn.Module:
     """The model's 4-D parameters (convolutions) in channels-last format."""
-    return model.to(memory_format=torch.channels_last)
+    # Module.to takes memory_format at run time; torch's overloads of it leave it out
+    return model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]

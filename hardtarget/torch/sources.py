@@ -14,7 +14,7 @@ Shuffling of the first, second and fourth kind is drawn from a generator seeded 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,8 +88,9 @@ class Source:
 
     def size(self) -> int | None:
         """Number of samples, ``None`` when a stream does not say."""
+        data = self.loader.dataset if self.loader is not None else self.data
         try:
-            return len(self.loader.dataset) if self.loader is not None else len(self.data)
+            return len(data) if isinstance(data, Sized) else None
         except TypeError:
             return None
 

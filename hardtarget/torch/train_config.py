@@ -21,9 +21,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import HardTargetError
 
@@ -39,16 +39,25 @@ __all__ = [
 
 
 def training_methods() -> dict:
-    """The training methods by name (:mod:`hardtarget.torch.methods`).
+    """The training methods by name: the entry-point group ``hardtarget.training_methods``
+    (built-ins first, in the order of :data:`~hardtarget.torch.methods.BUILTIN`).
 
     Returns
     -------
     dict
         Name -> :class:`~hardtarget.torch.methods.TrainingMethod`.
     """
+    from .. import registry
     from .methods import BUILTIN
 
-    return {m.name: m for m in BUILTIN}
+    first = [m.name for m in BUILTIN]
+    comps = registry.components("training_methods")
+    comps.sort(key=lambda c: (first.index(c.name) if c.name in first else len(first), c.name))
+    return {c.name: c.obj for c in comps}
+
+
+def _method_names() -> list[str]:
+    return list(training_methods())
 
 
 METHODS = tuple(training_methods())
@@ -87,6 +96,14 @@ OPTIMIZERS = ("adam", "sgd")
 _RUN_DEFAULTS = dict(
     optimizer="adam", lr=1e-3, weight_decay=0.0, epochs=10, milestones=(), momentum=0.9
 )
+_T = TypeVar("_T")
+
+
+def resolved_value(value: _T | None, name: str) -> _T:
+    """``value``, a field that :meth:`TrainConfig.resolved` fills (never None after it)."""
+    if value is None:
+        raise HardTargetError(f"TrainConfig.{name} is None: train a config.resolved()")
+    return value
 
 
 @dataclass(frozen=True)
@@ -108,8 +125,8 @@ class Option:
         ``count`` (an integer >= 0), ``flag`` (given: True), ``negated`` (given: False),
         ``key_value`` (repeated ``KEY=VALUE``), ``int_list`` (``200,250``), ``backend``
         (an optional value, ``inductor`` without one).
-    choices : tuple of str, optional
-        The valid values.
+    choices : tuple of str or callable, optional
+        The valid values (a callable returns them when first needed: registered names).
     metavar : str, optional
     """
 
@@ -118,7 +135,7 @@ class Option:
     group: str
     flag: str | None = None
     kind: str = "str"
-    choices: tuple[str, ...] | None = None
+    choices: tuple[str, ...] | Callable[[], list[str]] | None = None
     metavar: str | None = None
 
 
@@ -182,7 +199,7 @@ class TrainConfig:
         "; ".join(f"{m.name}: {m.summary}" for m in training_methods().values()),
         ALL,
         "method",
-        choices=METHODS,
+        choices=_method_names,
     )
     # -- model
     model: str = _opt(
@@ -392,7 +409,7 @@ class TrainConfig:
             raise HardTargetError(
                 f"unknown optimizer {c.optimizer!r}; valid: {', '.join(OPTIMIZERS)}"
             )
-        c.milestones = [int(m) for m in c.milestones]
+        c.milestones = [int(m) for m in resolved_value(c.milestones, "milestones")]
         c.gamma = 0.1 if c.gamma is None else c.gamma
         c.precision = canonical_precision(c.precision)
         c.compile = check_compile(c.compile)  # before the data and the model are built
@@ -546,6 +563,9 @@ def _check_numbers(c: TrainConfig) -> None:
     check_rates(**{k: getattr(c, k) for k in ("lr", "momentum", "weight_decay", "gamma")})
     counts = ("epochs", "batch_size", "image_size", "limit", "patience")
     check_counts(**{k: getattr(c, k) for k in counts if getattr(c, k) is not None})
+    tl = c.time_limit
+    if tl is not None and (isinstance(tl, bool) or not isinstance(tl, (int, float)) or not tl > 0):
+        raise HardTargetError(f"time_limit must be a number of seconds > 0, got {tl!r}")
     if not isinstance(c.seed, int) or c.seed < 0:
         raise HardTargetError(f"seed must be an integer >= 0, got {c.seed!r}")
     if c.resume and not c.out_dir:

@@ -342,7 +342,7 @@ def _null_point(R, piv: list, free: list, vals: list) -> list:
     for f, v in zip(free, vals):
         x[f] = v
     for i, p in enumerate(piv):
-        x[p] = -sum(int(R[i][f]) * v for f, v in zip(free, vals)) / D
+        x[p] = -sum((int(R[i][f]) * v for f, v in zip(free, vals)), Fraction(0)) / D
     return x
 
 

@@ -167,9 +167,10 @@ def exact_certificate(A, t, lam) -> list[Fraction] | None:
     >>> [str(v) for v in exact_certificate(X, [-1, 1, 1, -1], [0.3, 0.2, 0.2, 0.3])]
     ['1/4', '1/4', '1/4', '1/4']
     """
-    if not check_certificate_support(A, t, lam):
+    checked = _inputs(A, t)
+    if checked is None or not check_certificate_support(A, t, lam):
         return None
-    A, t = _inputs(A, t)
+    A, t = checked
     lam = np.asarray(lam, dtype=np.float64)
     S = np.flatnonzero(lam > 0)
     R, piv = _reduce(_support_matrix(A, t, S))
@@ -181,6 +182,6 @@ def exact_certificate(A, t, lam) -> list[Fraction] | None:
         x = _null_point(R, piv, free, vals)
     total = sum(x)
     out = [Fraction(0)] * len(lam)
-    for j, i in enumerate(S):
+    for j, i in enumerate(S.tolist()):
         out[i] = x[j] / total
     return out if check_certificate(A, t, out) else None

@@ -10,6 +10,7 @@ caller's :class:`~hardtarget.budget.Budget` checked in between.
 from __future__ import annotations
 
 from dataclasses import replace
+from inspect import signature
 
 import numpy as np
 
@@ -18,7 +19,15 @@ from ..errors import HardTargetError
 from . import _kernels, solvers
 from .base import UnitResult, margin_of, prepare
 from .exact import separates_exactly
-from .solvers import NEWTON_FIRST, SOLVERS, _auto, _auto_after, epoch_step, get_solver, run_solver
+from .solvers import (
+    NEWTON_FIRST,
+    _auto,
+    _auto_after,
+    check_solver_options,
+    epoch_step,
+    get_solver,
+    run_solver,
+)
 
 __all__ = ["solve_layer"]
 
@@ -75,6 +84,7 @@ def solve_layer(
     [False, True]
     """
     fn = get_solver(solver)
+    options = check_solver_options(solver, options)
     budget = legacy_stop(stop, "solve_layer") or budget
     T = np.asarray(targets)
     if T.ndim == 1:
@@ -115,7 +125,7 @@ def solve_layer(
 
 
 def _refined(A, t, s, r: UnitResult, budget: Budget | None) -> UnitResult:
-    h = run_solver(SOLVERS["hinge"], "hinge", A, t, s, {"max_epochs": 50}, budget)
+    h = run_solver(solvers.hinge, "hinge", A, t, s, {"max_epochs": 50}, budget)
     if h.separable:
         return h
     if h.errors < r.errors:
@@ -149,16 +159,14 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, budget, store=None):
     stores each result as it comes, so a stop keeps what was done.
     """
     k = Tt.shape[0]
-    if solver not in ("perceptron", "auto"):
+    if fn is not _auto and fn is not solvers.perceptron:  # any other solver: unit by unit
         for j in range(k):
             yield run_solver(fn, solver, A, Tt[j], s, options, budget)
         return
-    max_epochs = int(options.pop("max_epochs", 64 if solver == "auto" else 1000))
-    if options:
-        raise HardTargetError(
-            f"unit solver {solver!r} takes only max_epochs, got {sorted(options)}"
-        )
-    if solver == "auto" and A.shape[0] * (A.shape[1] + 1) > NEWTON_FIRST:  # Newton first
+    auto = fn is _auto
+    # their only option (checked by its declaration), by default its signature's default
+    max_epochs = int(options.get("max_epochs", signature(fn).parameters["max_epochs"].default))
+    if auto and A.shape[0] * (A.shape[1] + 1) > NEWTON_FIRST:  # Newton first
         for j in range(k):
             yield run_solver(_auto, solver, A, Tt[j], s, {"max_epochs": max_epochs}, budget, store)
         return
@@ -167,9 +175,9 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, budget, store=None):
     T = np.ascontiguousarray(Tt.T)
     work = A.shape[0] * (A.shape[1] + 1) * T.shape[1]
     if budget is None or work < solvers.PERCEPTRON_CHUNK_WORK:
-        W, _, ep, conv = _kernels.perceptron_units(A, T, s, max_epochs, solver == "auto")
+        W, _, ep, conv = _kernels.perceptron_units(A, T, s, max_epochs, auto)
     else:  # a large layer: a few lock-step epochs per kernel call, the budget checked between
-        W, _, ep, conv = _chunked_units(A, T, s, max_epochs, solver == "auto", budget)
+        W, _, ep, conv = _chunked_units(A, T, s, max_epochs, auto, budget)
     errs, mns, proof = _kernels.units_checked(A, T, s, W, conv)  # all units in one pass
     Wt = np.ascontiguousarray(W.T)
     for j in range(k):
@@ -185,7 +193,7 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, budget, store=None):
             solver,
             {},
         )
-        if solver == "auto" and not proved:
+        if auto and not proved:
             if budget is not None:
                 budget.check()
             r = _auto_after(A, Tt[j], s, r, store, budget)

@@ -247,7 +247,8 @@ def _qp_max_margin(
     try:
         _run_qp(h, int(a_value.shape[0]), budget)
     finally:
-        if iteration_limit is not None and getattr(_local, "highs", None) is h:
+        cached = getattr(_local, "highs", None) is h  # (_run_qp drops a Highs it interrupted)
+        if iteration_limit is not None and cached:
             h.setOptionValue("qp_iteration_limit", _QP_ITERATIONS)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
@@ -372,12 +373,11 @@ def _lp_separate(A: np.ndarray, t: np.ndarray, max_margin: bool, warm, budget=No
     tf = t.astype(np.float64)
     ones = np.ones(m)
     e = _column_scale(A)
-    scaled = e is not None
-    As = np.ldexp(A, -e) if scaled else A
-    unscale = np.r_[-e, 0] if scaled else None
+    As = np.ldexp(A, -e) if e is not None else A
+    unscale = np.r_[-e, 0] if e is not None else None
 
     def back(w):
-        return np.ldexp(w, unscale) if scaled else np.ascontiguousarray(w)
+        return np.ldexp(w, unscale) if unscale is not None else np.ascontiguousarray(w)
 
     if warm is not None and m > n + 1:
         d = _lp_dual(As, tf, warm, budget)

@@ -249,7 +249,7 @@ def _l1_weights(A: np.ndarray, t: np.ndarray) -> np.ndarray | None:
     c = np.r_[np.ones(2 * n), 0.0]
     bounds = [(0, None)] * (2 * n) + [(None, None)]
     res = linprog(c, A_ub=A_ub, b_ub=-np.ones(m), bounds=bounds, method="highs")
-    if res.status != 0:
+    if res.status != 0 or res.x is None:
         return None
     x = res.x
     return np.r_[x[:n] - x[n : 2 * n], x[-1]]
@@ -342,8 +342,8 @@ def sparse_weights(
         return _result(A, t, s, best, True, method)
     sub_rows = A[keep]
     for k in range(upper):
-        for S in itertools.combinations(range(n), k):
-            S = np.array(S, dtype=np.intp)
+        for cols in itertools.combinations(range(n), k):
+            S = np.array(cols, dtype=np.intp)
             if k == 0:
                 tk = t[keep]
                 ok = bool(np.all(tk > 0) or np.all(tk < 0))

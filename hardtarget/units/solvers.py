@@ -16,18 +16,21 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from inspect import signature
 
 import numpy as np
 
+from .. import registry
 from ..budget import Budget, legacy_stop
 from ..errors import HardTargetError
+from ..params import Param, declare
 from . import _kernels, _newton
 from .base import UnitResult, finish, margin_of, prepare
 from .exact import separates_exactly
 from .losses import loss_code
 from .lp import lp_separate
 
-__all__ = ["SOLVERS", "get_solver", "solve_unit"]
+__all__ = ["SOLVERS", "get_solver", "check_solver_options", "check_unit_solver", "solve_unit"]
 
 
 def _proved(A, t, s, r: UnitResult) -> UnitResult:
@@ -171,7 +174,7 @@ def _auto_after(
     """Finish ``auto`` for a unit that the perceptron (``pr``, or None if skipped) did not prove:
     finite Newton (unless the unit is too wide), then conflicting duplicates, then a stored
     certificate (``certificates``, a CertificateStore of ``A``), then the LP."""
-    if _newton_pays(A):
+    if _newton_pays(A) or pr is None:  # (``_auto`` skips the perceptron only where Newton pays)
         nr = _newton_proof(A, t, s, budget=budget)
         if nr.separable:
             return nr
@@ -210,14 +213,68 @@ def _auto(
     return _auto_after(A, t, s, pr, certificates, budget)
 
 
-SOLVERS: dict = {
-    "auto": _auto,
-    "perceptron": _perceptron,
-    "hinge": _make_descent("hinge"),
-    "saturated_hinge": _make_descent("saturated_hinge"),
-    "soft_hinge": _make_descent("soft_hinge"),
-    "lp": _lp,
-}
+# The built-in unit solvers, each registered by its entry point in pyproject.toml (group
+# hardtarget.unit_solvers) exactly as a plugin's; a unit solver is a function
+# ``(A, t, s, **options) -> UnitResult`` that declares its options (see check_unit_solver).
+_EPOCHS = "epochs at most"
+auto = declare(
+    params={"max_epochs": Param("int", f"perceptron {_EPOCHS} before finite Newton", low=1)},
+    summary="a fast proof first (perceptron, finite Newton), the exact LP when that fails",
+)(_auto)
+perceptron = declare(
+    params={"max_epochs": Param("int", _EPOCHS, low=1)},
+    summary="pocket perceptron; proves separability when it converges",
+)(_perceptron)
+lp = declare(
+    params={"max_margin": Param("bool", "maximum-margin weights (else any separating ones)")},
+    summary="exact: maximum-margin weights or a Farkas certificate (HiGHS)",
+)(_lp)
+
+
+def _descent(loss: str) -> Callable:
+    return declare(
+        params={
+            "max_epochs": Param("int", _EPOCHS, low=1),
+            "lr": Param("float", "learning rate", low=0),
+            "l2": Param("float", "L2 penalty", low=0),
+            "seed": Param("int", "seed of the sample order", low=0),
+        },
+    )(_make_descent(loss))
+
+
+hinge = _descent("hinge")
+saturated_hinge = _descent("saturated_hinge")
+soft_hinge = _descent("soft_hinge")
+
+SOLVERS = registry.mapping("unit_solvers")
+"""``{name: solver}``: a live read-only view of the registry's unit solvers."""
+
+
+def check_unit_solver(obj) -> None:
+    """Refuse a registered unit solver that is not a function ``(A, t, s, **options)``.
+
+    A unit solver takes the prepared unit (``A`` (m, n) float inputs, ``t`` (m,) ±1
+    targets, ``s`` (m,) non-negative sample weights), its declared options as keywords
+    (``params``: name -> :class:`~hardtarget.params.Param`) and the keyword ``budget`` (a
+    :class:`~hardtarget.budget.Budget` to check in long loops, or None), and returns a
+    :class:`~hardtarget.units.UnitResult` whose ``separable`` is True only when its
+    weights separate the unit exactly, False only with a Farkas certificate, else None.
+
+    Parameters
+    ----------
+    obj : object
+        What an entry point of ``hardtarget.unit_solvers`` gave.
+
+    Raises
+    ------
+    TypeError
+        Naming what a unit solver must be.
+    """
+    if not callable(obj) or isinstance(obj, type):
+        raise TypeError(f"a unit solver must be a function (A, t, s, **options), got {obj!r}")
+    keywords = signature(obj).parameters
+    if "budget" not in keywords and not any(p.kind == p.VAR_KEYWORD for p in keywords.values()):
+        raise TypeError(f"unit solver {obj.__name__} must take the keyword argument `budget`")
 
 
 def get_solver(name: str) -> Callable:
@@ -232,12 +289,38 @@ def get_solver(name: str) -> Callable:
     -------
     callable
     """
-    try:
-        return SOLVERS[name.replace("-", "_")]
-    except (KeyError, TypeError, AttributeError):
-        raise HardTargetError(
-            f"unknown unit solver {name!r}; valid: {', '.join(SOLVERS)}"
-        ) from None
+    return registry.get("unit_solvers", _canonical(name)).obj
+
+
+def _canonical(name):
+    return name.replace("-", "_") if isinstance(name, str) else name
+
+
+def check_solver_options(name: str, options: dict) -> dict:
+    """``options`` of unit solver ``name`` checked against its declarations and converted.
+
+    Parameters
+    ----------
+    name : str
+        A solver name.
+    options : dict
+        Option values (strings are converted, ``"8"`` -> 8).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    HardTargetError
+        An unknown solver or option, or an invalid value, naming the valid ones.
+
+    Examples
+    --------
+    >>> check_solver_options("perceptron", {"max_epochs": "50"})
+    {'max_epochs': 50}
+    """
+    return registry.get("unit_solvers", _canonical(name)).check_options(options)
 
 
 def solve_unit(
@@ -303,6 +386,7 @@ def solve_unit(
     True
     """
     fn = get_solver(solver)
+    options = check_solver_options(solver, options)
     budget = legacy_stop(stop, "solve_unit") or budget
     A, t, s = prepare(inputs, targets, sample_weight)
     store = None

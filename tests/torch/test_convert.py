@@ -87,6 +87,14 @@ def test_from_torch_refuses_other_modules():
         to_torch("net.npz")
 
 
+def test_from_torch_names_the_module_that_is_not_hard():
+    """The error names the offending module, not the first activation (a hard one here)."""
+    mlp = MLP([4, 3, 3, 1], "sign")
+    mlp.net[4] = torch.nn.ReLU()  # Flatten, Linear, sign, Linear, [ReLU], Linear
+    with pytest.raises(HardTargetError, match="this one uses ReLU"):
+        from_torch(mlp)
+
+
 @pytest.mark.parametrize("normalize", [False, True])
 def test_cli_export_network_for_the_exact_engine(tmp_path, normalize):
     from hardtarget.cli import main

@@ -250,3 +250,17 @@ def test_augment_crops_and_flips():
             assert any(torch.equal(o[i], w) or torch.equal(o[i], w.flip(2)) for w in wins)
     flips = augment(x, torch.Generator().manual_seed(1), pad=0, flip=True)
     assert all(torch.equal(flips[i], x[i]) or torch.equal(flips[i], x[i].flip(2)) for i in range(2))
+
+
+def test_channel_stats_of_an_empty_dataset_is_a_clear_error():
+    """No items: a HardTargetError saying so (the statistics were NaN, from 0 / 0)."""
+
+    class Empty:
+        def __len__(self) -> int:
+            return 0
+
+        def batch(self, idx):
+            return torch.zeros((len(idx), 3, 4, 4), dtype=torch.uint8), torch.zeros(len(idx))
+
+    with pytest.raises(HardTargetError, match="non-empty dataset"):
+        channel_stats(Empty())

@@ -9,6 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")  # the suite runs without the torch extra
 import torch.nn.functional as F
 
+from hardtarget.errors import HardTargetError
 from hardtarget.torch import HardActivation, fit, make_model
 from hardtarget.torch.data import load_dataset
 from hardtarget.torch.functional import backward_rule, exact_thresholds, hard_forward
@@ -48,7 +49,9 @@ def _edge_values(kind: str, k: int, dtype: torch.dtype) -> torch.Tensor:
 
 
 def _rules(kind: str) -> list[str]:
-    return [r for r in RULES if r != "step_hinges" or kind == "qrelu"]
+    return [
+        r for r in RULES if kind == "qrelu" or not get_rule(r, "qrelu", 3).definition.qrelu_only
+    ]
 
 
 @pytest.mark.parametrize("dtype", LOW)
@@ -192,6 +195,14 @@ def test_fused_formulas_equal_the_eager_rules(kind, k):
             torch.testing.assert_close(
                 grad_formula(z, g, name, kind, k, weighted), rule.grad(z, w), rtol=2e-6, atol=1e-7
             )
+
+
+def test_grad_formula_of_a_rule_without_a_shape_is_a_clear_error():
+    """``step_hinges`` defines no sign shape (its backward runs eagerly): asking for its
+    fused formula names the rule (it was a TypeError from ``w * None``)."""
+    z = torch.tensor([-1.0, 0.0, 1.0])
+    with pytest.raises(HardTargetError, match="step_hinges"):
+        grad_formula(z, torch.ones(3), "step_hinges", "sign", 0, True)
 
 
 @pytest.mark.slow

@@ -139,11 +139,11 @@ def cp_break_symmetry(model, H_layers: list, order: str | None = "count") -> Non
     True, rows after the first), None not at all."""
     for H in H_layers:
         for j in range(H.shape[1]):
-            model.Add(H[0, j] == 0)
+            model.add(H[0, j] == 0)
         if order == "count":
             counts = [sum(H[:, j]) for j in range(H.shape[1])]
             for a, b in zip(counts, counts[1:]):
-                model.Add(a <= b)
+                model.add(a <= b)
         elif order == "lex":
             for j in range(H.shape[1] - 1):
                 _cp_lex(model, H[1:, j], H[1:, j + 1])
@@ -153,17 +153,17 @@ def _cp_lex(model, a, b) -> None:
     """Boolean columns ``a <=_lex b``; ``e`` says the prefix before row k is equal."""
     e = None  # the empty prefix is equal
     for ak, bk in zip(a, b):
-        less = model.Add(ak <= bk)
+        less = model.add(ak <= bk)
         if e is not None:
-            less.OnlyEnforceIf(e)
-        nxt = model.NewBoolVar("")
+            less.only_enforce_if(e)
+        nxt = model.new_bool_var("")
         # nxt <=> (e and ak == bk); under e, ak <= bk, so ak = 1 means equal
-        head = [] if e is None else [e.Not()]
-        model.AddBoolOr([*head, ak, bk, nxt])
-        model.AddBoolOr([*head, ak.Not(), nxt])
-        model.Add(ak == bk).OnlyEnforceIf(nxt)
+        head = [] if e is None else [e.negated()]
+        model.add_bool_or([*head, ak, bk, nxt])
+        model.add_bool_or([*head, ak.negated(), nxt])
+        model.add(ak == bk).only_enforce_if(nxt)
         if e is not None:
-            model.AddImplication(nxt, e)
+            model.add_implication(nxt, e)
         e = nxt
 
 
@@ -247,18 +247,18 @@ SYMMETRY_MAX_VARIABLES = 50_000
 
 
 def solve_stoppable(solver, model, budget: Budget | None = None):
-    """``CpSolver.Solve(model)``; with ``budget``, its cancel stops the search from another
+    """``CpSolver.solve(model)``; with ``budget``, its cancel stops the search from another
     thread."""
-    if len(model.Proto().variables) > SYMMETRY_MAX_VARIABLES:
+    if len(model.proto.variables) > SYMMETRY_MAX_VARIABLES:
         solver.parameters.symmetry_level = 0
     if budget is None:
-        return solver.Solve(model)
+        return solver.solve(model)
     solver.parameters.catch_sigint_signal = False  # the engine's handler decides
-    stop = getattr(solver, "stop_search", None) or solver.StopSearch
+    stop = solver.stop_search
     with budget.on_cancel(stop):
         # a cancel from here on stops the search (a signal's is repeated every 0.25 s)
         log.debug("CP-SAT solving: Ctrl-C stops it")
-        return solver.Solve(model)
+        return solver.solve(model)
 
 
 def sat_solve(

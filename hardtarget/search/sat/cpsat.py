@@ -92,7 +92,7 @@ class CpNetwork:
             self.H = [
                 np.array(
                     [
-                        [m.NewBoolVar(f"h{d}_{i}_{j}") for j in range(w)]
+                        [m.new_bool_var(f"h{d}_{i}_{j}") for j in range(w)]
                         for i in ticking(range(u), budget)
                     ],
                     dtype=object,
@@ -105,7 +105,7 @@ class CpNetwork:
             self.trivially_infeasible = False
         elif objective == "errors":
             self.y = np.array(
-                [m.NewBoolVar(f"y_{i}") for i in ticking(range(u), budget)], dtype=object
+                [m.new_bool_var(f"y_{i}") for i in ticking(range(u), budget)], dtype=object
             )
         else:
             self.y = rows.pos > 0
@@ -130,14 +130,14 @@ class CpNetwork:
         if self.symmetric:
             cp_break_symmetry(self.model, self.H, order)
         if objective == "errors" and output is None:
-            self.model.Minimize(
+            self.model.minimize(
                 sum(
                     int(rows.pos[i]) * (1 - self.y[i]) + int(rows.neg[i]) * self.y[i]
                     for i in range(u)
                 )
             )
         elif objective == "sparsity":
-            self.model.Minimize(sum(self.nonzero))
+            self.model.minimize(sum(self.nonzero))
 
     # -- building -----------------------------------------------------------------
     def _bound(self, weight_bound, n_in: int, boolean: bool) -> int:
@@ -151,11 +151,11 @@ class CpNetwork:
     def _weight(self, name: str, B: int):
         m = self.model
         if self.weights == "binary":
-            return m.NewIntVarFromDomain(self.cp.Domain.FromValues([-1, 1]), name)
-        w = m.NewIntVar(-B, B, name)
+            return m.new_int_var_from_domain(self.cp.Domain.from_values([-1, 1]), name)
+        w = m.new_int_var(-B, B, name)
         if self.objective == "sparsity":
-            nz = m.NewBoolVar(f"nz_{name}")
-            m.Add(w == 0).OnlyEnforceIf(nz.Not())
+            nz = m.new_bool_var(f"nz_{name}")
+            m.add(w == 0).only_enforce_if(nz.negated())
             self.nonzero.append(nz)
         return w
 
@@ -179,7 +179,7 @@ class CpNetwork:
         units = []
         for j in range(targets.shape[1]):
             w = [self._weight(f"w{d}_{j}_{k}", B) for k in range(n_in)]
-            b = m.NewIntVar(-span, span + 1, f"b{d}_{j}")
+            b = m.new_int_var(-span, span + 1, f"b{d}_{j}")
             units.append((w, b))
             for i in range(u):
                 if self.budget is not None:
@@ -189,17 +189,17 @@ class CpNetwork:
                 else:
                     terms = []
                     for k in range(n_in):
-                        p = m.NewIntVar(-B, B, f"p{d}_{j}_{i}_{k}")
-                        m.Add(p == w[k]).OnlyEnforceIf(A[i, k])
-                        m.Add(p == 0).OnlyEnforceIf(A[i, k].Not())
+                        p = m.new_int_var(-B, B, f"p{d}_{j}_{i}_{k}")
+                        m.add(p == w[k]).only_enforce_if(A[i, k])
+                        m.add(p == 0).only_enforce_if(A[i, k].negated())
                         terms.append(2 * p - w[k] if self.act == "sign" else p)
                     z = sum(terms) + b
                 tgt = targets[i, j]
                 if isinstance(tgt, (bool, np.bool_)):
-                    m.Add(z >= 1 + slack) if tgt else m.Add(z <= -slack)
+                    m.add(z >= 1 + slack) if tgt else m.add(z <= -slack)
                 else:
-                    m.Add(z >= 1 + slack).OnlyEnforceIf(tgt)
-                    m.Add(z <= -slack).OnlyEnforceIf(tgt.Not())
+                    m.add(z >= 1 + slack).only_enforce_if(tgt)
+                    m.add(z <= -slack).only_enforce_if(tgt.negated())
         return units
 
     def add_hint(self, layers: list, y: np.ndarray | None = None) -> None:
@@ -208,10 +208,10 @@ class CpNetwork:
         for H, T in zip(self.H, layers):
             if H.dtype == object:
                 for v, t in zip(H.ravel(), self._canonical(np.asarray(T)).ravel()):
-                    self.model.AddHint(v, bool(t > 0))
+                    self.model.add_hint(v, bool(t > 0))
         if y is not None and self.y.dtype == object:
             for v, t in zip(self.y, np.asarray(y).ravel()):
-                self.model.AddHint(v, bool(t > 0))
+                self.model.add_hint(v, bool(t > 0))
 
     def block(self, layers: list) -> None:
         """Forbid these hidden targets (per distinct row, ±1; brought to the model's
@@ -221,8 +221,8 @@ class CpNetwork:
             if H.dtype != object:
                 continue
             for v, t in zip(H.ravel(), self._canonical(np.asarray(T)).ravel()):
-                lits.append(v.Not() if t > 0 else v)
-        self.model.AddBoolOr(lits)
+                lits.append(v.negated() if t > 0 else v)
+        self.model.add_bool_or(lits)
 
     def _canonical(self, T: np.ndarray) -> np.ndarray:
         """``T`` with each unit negated to -1 on the first row and the units in ``order``
@@ -270,11 +270,11 @@ class CpNetwork:
         out = SolverResult(
             solver_status(name),
             name,
-            wall_time=solver.WallTime(),
-            stats={"conflicts": solver.NumConflicts(), "branches": solver.NumBranches()},
+            wall_time=solver.wall_time,
+            stats={"conflicts": solver.num_conflicts, "branches": solver.num_branches},
         )
         if code in (cp.OPTIMAL, cp.FEASIBLE):
-            val = solver.Value
+            val = solver.value
             hidden = [
                 np.where(
                     np.vectorize(
@@ -294,8 +294,8 @@ class CpNetwork:
                 for units in self.W
             ]
             if self.objective != "feasibility":
-                out.objective = solver.ObjectiveValue()
-                out.bound = solver.BestObjectiveBound()
+                out.objective = solver.objective_value
+                out.bound = solver.best_objective_bound
         return out
 
     @property

@@ -81,15 +81,15 @@ class CpProposer:
         m, u = self.m, len(rows.U)
         self.H = [
             np.array(
-                [[m.NewBoolVar("") for _ in range(w)] for _ in ticking(range(u), budget)],
+                [[m.new_bool_var("") for _ in range(w)] for _ in ticking(range(u), budget)],
                 dtype=object,
             )
             for w in hidden
         ]
         self.errors = objective == "errors"
         if self.errors:
-            self.y = np.array([m.NewBoolVar("") for _ in range(u)], dtype=object)
-            m.Minimize(
+            self.y = np.array([m.new_bool_var("") for _ in range(u)], dtype=object)
+            m.minimize(
                 sum(
                     int(rows.pos[i]) * (1 - self.y[i]) + int(rows.neg[i]) * self.y[i]
                     for i in range(u)
@@ -98,7 +98,7 @@ class CpProposer:
         else:
             self.y = rows.pos > 0
             if rows.mixed.any():
-                m.AddBoolOr([])
+                m.add_bool_or([])
         if symmetry:
             cp_break_symmetry(m, self.H)
         self.solver = cp.CpSolver()
@@ -106,10 +106,10 @@ class CpProposer:
         self.solver.parameters.num_workers = int(workers)
 
     def forbid(self, pairs: list) -> None:
-        self.m.AddBoolOr([v.Not() if val else v for v, val in pairs])
+        self.m.add_bool_or([v.negated() if val else v for v, val in pairs])
 
     def new_var(self):
-        return self.m.NewBoolVar("")
+        return self.m.new_bool_var("")
 
     def propose(self, time_limit: float | None, budget: Budget | None = None) -> Proposal:
         s = self.solver
@@ -118,13 +118,13 @@ class CpProposer:
         st = solver_status(status_name(self.cp, solve_stoppable(s, self.m, budget)))
         if not st.success:  # infeasible, or unknown
             return Proposal(st)
-        val = np.vectorize(s.BooleanValue, otypes=[bool])
+        val = np.vectorize(s.boolean_value, otypes=[bool])
         hidden = [np.where(val(Hd), 1, -1).astype(np.int8) for Hd in self.H]
         y = val(self.y) if self.errors else self.y
-        self.m.ClearHints()
+        self.m.clear_hints()
         for Hd in self.H:
             for v in Hd.ravel():
-                self.m.AddHint(v, s.BooleanValue(v))
+                self.m.add_hint(v, s.boolean_value(v))
         return Proposal(
             Status.FEASIBLE,
             hidden,

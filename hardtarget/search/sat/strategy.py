@@ -8,7 +8,7 @@ from ...errors import HardTargetError
 from ...status import Status
 from ...targets import TargetSetting
 from ..base import RUN_SCOPE, BudgetExhausted, Interrupted, SearchContext, Strategy
-from ..first_pass import local_fit
+from ..first_pass import local_fit, staircase_fit
 from ..params import Param
 from ..scale import CP_TERM_BYTES, Footprint, distinct_count, local_footprint
 from ._common import SolverResult, distinct_problem
@@ -302,10 +302,12 @@ class SatSearch(Strategy):
     def _staged(self, ctx: SearchContext, rows, hint) -> SolverResult | None:
         """The first pass; the solver's answer once one is final, else None (the best
         targets so far then hint the full model)."""
+        fit_ends = self.weights == "integer" and self.objective != "sparsity"
+        if hint is None and fit_ends and staircase_fit(ctx):
+            return self._integer_weights(ctx, rows, "staircase first pass")
         out = self._cpsat(ctx, rows, hint, self.order, QUICK_WORK)
         if self._final(ctx, out):
             return out
-        fit_ends = self.weights == "integer" and self.objective != "sparsity"
         if hint is None and local_fit(ctx) and fit_ends:
             return self._integer_weights(ctx, rows)
         hint = ctx.best.targets if ctx.best is not None else hint
@@ -323,8 +325,10 @@ class SatSearch(Strategy):
             out.status is Status.FEASIBLE and zero and self.objective != "sparsity"
         )
 
-    def _integer_weights(self, ctx: SearchContext, rows) -> SolverResult:
-        """The local pass fits: CP-SAT finds integer weights for its targets (each unit
+    def _integer_weights(
+        self, ctx: SearchContext, rows, found_by: str = "local first pass"
+    ) -> SolverResult:
+        """A first pass fits: CP-SAT finds integer weights for its targets (each unit
         alone); the answer is OPTIMAL (zero errors) even when the weight bound is too small."""
         ev = ctx.evaluator
         first_rows = np.unique(rows.inv, return_index=True)[1]
@@ -340,8 +344,9 @@ class SatSearch(Strategy):
             output=ev.problem.t[first_rows],
             budget=ctx.budget,
         )
+        ctx.info.setdefault("proof", net.proof_kind)  # the staircase comes before any model
         self._solve(ctx, rows, net)
-        ctx.info["found_by"] = "local first pass"
+        ctx.info["found_by"] = found_by
         return SolverResult(Status.OPTIMAL, "OPTIMAL")
 
     def _cpsat(self, ctx: SearchContext, rows, hint, order, work=None) -> SolverResult:

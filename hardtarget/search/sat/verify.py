@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ...errors import HardTargetError
-from ...feasibility import FeasibilityReport, layer_problems, verify
+from ...feasibility import FeasibilityReport, layer_problems, verify_targets
 from ...problem import Problem
 from ...status import REAL_WEIGHTS, Status
 from ...targets import as_target_setting
 from ._common import distinct_problem
 from .cpsat import CpNetwork, check_weight_bound
+
+if TYPE_CHECKING:
+    from .pysat_bnn import PySatNetwork
 
 __all__ = ["sat_verify", "SatVerifyReport"]
 
@@ -33,8 +37,8 @@ class SatVerifyReport:
     feasible: bool
     exact: bool
     agree: bool
-    units: list = field(default_factory=list)
-    lp: FeasibilityReport | None = None
+    units: list
+    lp: FeasibilityReport
 
     @property
     def status(self) -> Status:
@@ -79,7 +83,7 @@ def sat_verify(
 
     Parameters
     ----------
-    problem, targets, activation : as for :func:`hardtarget.verify`.
+    problem, targets, activation : as for :func:`hardtarget.verify_targets`.
     backend : ``cpsat`` (integer weights bounded by ``weight_bound``; ``auto`` is
         complete for Boolean inputs) or ``pysat`` (binary or ternary weights).
     weights : ``integer``, ``binary`` or ``ternary`` (default: integer for cpsat,
@@ -105,11 +109,12 @@ def sat_verify(
     weights = weights or ("integer" if backend == "cpsat" else "binary")
     weight_bound = check_weight_bound(weight_bound)
     ts = as_target_setting(targets, problem.n_samples)
-    lp = verify(problem, ts, activation=activation, solver="lp")
+    lp = verify_targets(problem, ts, activation=activation, solver="lp")
     units = []
     for d, (A, T) in enumerate(layer_problems(problem, ts, activation), start=1):
         for j in range(T.shape[1]):
             rows = distinct_problem(A, T[:, j])
+            net: CpNetwork | PySatNetwork
             if backend == "cpsat":
                 net = CpNetwork(
                     rows, (), activation, weights, weight_bound, "feasibility", symmetry=False

@@ -24,7 +24,7 @@ Examples
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ...errors import HardTargetError
 
@@ -50,7 +50,7 @@ def parse_spec(text: str) -> list:
         raise HardTargetError(
             f"a layer spec must be a non-empty string like '32C3-P2-FC128', got {text!r}"
         )
-    out = []
+    out: list[tuple] = []
     for tok in text.strip().split("-"):
         m = _TOKEN.match(tok.strip())
         if m is None:
@@ -95,7 +95,7 @@ def _spec(spec: str) -> list:
     return parse_spec(spec)
 
 
-ARCHS = {"mlp": _mlp, "cnn": _cnn, "vgg": _vgg, "spec": _spec}
+ARCHS: dict[str, Callable[..., list]] = {"mlp": _mlp, "cnn": _cnn, "vgg": _vgg, "spec": _spec}
 
 
 def arch_spec(name: str, **sizes) -> list:

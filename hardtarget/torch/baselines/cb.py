@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -50,6 +51,8 @@ class PCF(nn.Module):
     m_switch : float, default=0.02
         A slope at or below this switches the activation to ``a * 1[x > 0]`` for good.
     """
+
+    binary: torch.Tensor  # a buffer: True once the activation is the SBAF
 
     def __init__(self, m: float = 0.5, a: float = 2.0, m_switch: float = 0.02) -> None:
         super().__init__()
@@ -88,8 +91,11 @@ def _frozen_bn(bn: nn.Module, z: torch.Tensor) -> torch.Tensor:
 
 def _fold_bn(bn: nn.BatchNorm1d, W: torch.Tensor, b: torch.Tensor) -> tuple:
     """Weights and bias of ``bn(W h + b)`` (running statistics) as one affine map, float64."""
-    scale = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
-    return W * scale[:, None], (b - bn.running_mean.double()) * scale + bn.bias.double()
+    var, mean = bn.running_var, bn.running_mean
+    if var is None or mean is None:  # (every batch norm here keeps them)
+        raise HardTargetError("folding a batch norm needs its running statistics")
+    scale = bn.weight.double() / torch.sqrt(var.double() + bn.eps)
+    return W * scale[:, None], (b - mean.double()) * scale + bn.bias.double()
 
 
 def _reg_kind(spec: list, i: int) -> str:
@@ -122,6 +128,8 @@ class CBNet(nn.Module):
         deep conv nets do not train without it.  Frozen layers use its running statistics.
     """
 
+    lam_scale: torch.Tensor  # a buffer: the slope schedule's factor on lam
+
     def __init__(
         self,
         spec: list,
@@ -143,7 +151,7 @@ class CBNet(nn.Module):
         self.spec, self.regularizer = list(spec), regularizer
         self.layers, self.acts, self._lam = nn.ModuleList(), nn.ModuleList(), []
         self.bns = nn.ModuleList()
-        self._pool_after = []
+        self._pool_after: list[bool] = []
         for i, (block, shape) in enumerate(zip(spec, shapes)):
             if block[0] == "pool":
                 if not self._pool_after:
@@ -173,6 +181,10 @@ class CBNet(nn.Module):
         self.stage = 0
         self.set_stage(0)
 
+    def _pcfs(self) -> list[PCF]:
+        """``acts`` typed: one PCF per hidden block (see ``__init__``)."""
+        return cast("list[PCF]", list(self.acts))
+
     @property
     def n_stages(self) -> int:
         """Stages after pre-training: one per hidden activation, then the output layer."""
@@ -190,7 +202,7 @@ class CBNet(nn.Module):
         if not 0 <= stage <= self.n_stages:
             raise HardTargetError(f"stage must be in 0..{self.n_stages}, got {stage}")
         self.stage = int(stage)
-        for j, act in enumerate(self.acts, start=1):
+        for j, act in enumerate(self._pcfs(), start=1):
             if j < stage:
                 act.binary.fill_(True)
             act.learn = j == stage
@@ -205,7 +217,7 @@ class CBNet(nn.Module):
         :class:`~hardtarget.torch.baselines.CBStages` schedule raises it)."""
         if self.stage == 0 or self.stage > len(self.acts):
             return torch.zeros(())
-        act = self.acts[self.stage - 1]
+        act = self._pcfs()[self.stage - 1]
         if act.is_binary():
             return torch.zeros(())
         lam = self._lam[self.stage - 1] * self.lam_scale  # a tensor: no device sync
@@ -236,7 +248,7 @@ class CBNet(nn.Module):
             raise HardTargetError(
                 "to_sign_mlp needs a fully connected net (model mlp); conv nets stay CBNet"
             )
-        if not all(act.is_binary() for act in self.acts):
+        if not all(act.is_binary() for act in self._pcfs()):
             raise HardTargetError(
                 "the net is not binarized yet; finish the stages or call binarize() first"
             )
@@ -247,10 +259,11 @@ class CBNet(nn.Module):
         with torch.no_grad():
             for j, (src, dst) in enumerate(zip(linears, targets)):
                 W, b = src.weight.double(), src.bias.double()
-                if j < len(self.bns) and isinstance(self.bns[j], nn.BatchNorm1d):
-                    W, b = _fold_bn(self.bns[j], W, b)
+                bn = self.bns[j] if j < len(self.bns) else None
+                if isinstance(bn, nn.BatchNorm1d):
+                    W, b = _fold_bn(bn, W, b)
                 if j > 0:  # input a * (s + 1) / 2 with s = sign(z)
-                    half = self.acts[j - 1].a.double() / 2
+                    half = self._pcfs()[j - 1].a.double() / 2
                     W, b = W * half, b + half * W.sum(1)
                 dst.weight.copy_(W)
                 dst.bias.copy_(b)

@@ -24,10 +24,8 @@ import torch
 
 from ...budget import Budget
 from ...errors import HardTargetError
-from ..data import augment
-from ..evaluation import normalizer
-from ..named_run import prepare_data
-from ..train_config import TrainConfig
+from ..named_run import fit_options, prepare_data
+from ..train_config import TrainConfig, resolved_value
 from .arch import arch_spec
 from .cb import CBNet
 from .plain import RealNet
@@ -38,7 +36,8 @@ __all__ = ["MODELS", "run_cb", "run_weight_dist"]
 MODELS = ("mlp", "cnn", "vgg", "spec")
 
 
-def _check(c: TrainConfig) -> None:
+def _setup(c: TrainConfig) -> tuple:
+    """Check the model, set up the data as FTPROP-MB does, seed the model's initialization."""
     if c.model.strip().lower() not in MODELS:
         raise HardTargetError(
             f"--method {c.method} builds the papers' nets: --model {', '.join(MODELS)} "
@@ -46,37 +45,21 @@ def _check(c: TrainConfig) -> None:
         )
     if c.activation.strip().lower() != "sign":
         raise HardTargetError(f"--method {c.method} trains sign activations; drop --activation")
+    bundle, train, val, norm = prepare_data(c)
+    torch.manual_seed(c.seed)
+    return bundle, train, val, norm
 
 
 def _fit_kwargs(c: TrainConfig, bundle, val, norm, callbacks: Sequence[Any], budget) -> dict:
-    return {
-        "out_dir": c.out_dir,
-        "resume": c.resume,
-        "weight_decay": c.weight_decay,
-        "decay_biases_and_norms": c.decay_biases_and_norms,
-        "milestones": c.milestones,
-        "gamma": c.gamma,
-        "channels_last": c.channels_last,
-        "compile": c.compile,
-        "test": bundle.test,
-        "val": val,
-        "batch_size": c.batch_size,
-        "seed": c.seed,
-        "device": c.device,
-        "preprocess": normalizer(norm),
-        "transform": augment if c.augment else None,
-        "precision": c.precision,
-        "progress": c.progress,
-        "deterministic": c.deterministic,
-        "callbacks": list(callbacks),
-        "budget": budget,
-        "final": {"norm": [norm[0], norm[1]]},
-    }
+    """``fit_options`` plus the procedure's checkpoints and what ``final.pt`` adds."""
+    out = fit_options(c, bundle, val, norm, callbacks, budget)
+    out.update(out_dir=c.out_dir, resume=c.resume, final={"norm": [norm[0], norm[1]]})
+    return out
 
 
 def _split(c: TrainConfig, first_default: int) -> tuple[int, int | None]:
     pre = first_default if c.pretrain_epochs is None else c.pretrain_epochs
-    if pre > c.epochs:
+    if pre > resolved_value(c.epochs, "epochs"):
         raise HardTargetError(f"--pretrain-epochs {pre} exceeds --epochs {c.epochs}")
     return pre, c.stage_epochs
 
@@ -104,9 +87,7 @@ def run_cb(
     -------
     BaselineResult
     """
-    _check(c)
-    bundle, train, val, norm = prepare_data(c)
-    torch.manual_seed(c.seed)
+    bundle, train, val, norm = _setup(c)
     model = CBNet(
         arch_spec(c.model, **c.model_options),
         bundle.in_shape,
@@ -114,9 +95,10 @@ def run_cb(
         regularizer=c.slope_regularizer or "l2",
         lam=1.0 if c.slope_lambda is None else c.slope_lambda,
     )
-    pretrain, per = _split(c, c.epochs // 2)
+    epochs = resolved_value(c.epochs, "epochs")
+    pretrain, per = _split(c, epochs // 2)
     if per is None:
-        rest, n = c.epochs - pretrain, model.n_stages
+        rest, n = epochs - pretrain, model.n_stages
         if rest < n:
             need = 2 * n - 1 if c.pretrain_epochs is None else pretrain + n
             raise HardTargetError(
@@ -130,7 +112,7 @@ def run_cb(
         train,
         pretrain_epochs=pretrain,
         stage_epochs=per,
-        lr=c.lr,
+        lr=resolved_value(c.lr, "lr"),
         slope_lr=1e-2 if c.slope_lr is None else c.slope_lr,
         slope_schedule=c.slope_schedule or "anneal",
         **_fit_kwargs(c, bundle, val, norm, callbacks, budget),
@@ -141,28 +123,29 @@ def run_cb(
 def run_weight_dist(
     c: TrainConfig, callbacks: Sequence[Any] = (), budget: Budget | None = None
 ) -> BaselineResult:
-    """Discrete weight distributions of a resolved config (``method="weight-dist"``).
+    """Discrete weight distributions of a resolved config (``method="weight-dist"``):
+    ``epochs // 2`` real ``tanh`` epochs and ``epochs // 6`` with discrete weights and
+    ``tanh`` by default, the rest with ``sign``.
 
     Parameters
     ----------
     c : TrainConfig
-        Resolved (:meth:`~hardtarget.torch.TrainConfig.resolved`).
+        As for :func:`run_cb`.
     callbacks : sequence of Callback
-        Extra callbacks of every phase.
+        As for :func:`run_cb`.
     budget : hardtarget.budget.Budget, optional
-        Ends the procedure (any phase) when cancelled or out of time.
+        As for :func:`run_cb`.
 
     Returns
     -------
     BaselineResult
     """
-    _check(c)
-    bundle, train, val, norm = prepare_data(c)
-    torch.manual_seed(c.seed)
+    bundle, train, val, norm = _setup(c)
     real = RealNet(arch_spec(c.model, **c.model_options), bundle.in_shape, bundle.num_classes)
-    pretrain, tanh = _split(c, c.epochs // 2)
-    tanh = c.epochs // 6 if tanh is None else tanh
-    sign = c.epochs - pretrain - tanh
+    epochs = resolved_value(c.epochs, "epochs")
+    pretrain, tanh = _split(c, epochs // 2)
+    tanh = epochs // 6 if tanh is None else tanh
+    sign = epochs - pretrain - tanh
     if sign < 1:
         raise HardTargetError(
             f"--epochs {c.epochs} leaves no epoch for the sign stage after "
@@ -175,7 +158,7 @@ def run_weight_dist(
         real_epochs=pretrain,
         tanh_epochs=tanh,
         sign_epochs=sign,
-        lr=c.lr,
+        lr=resolved_value(c.lr, "lr"),
         logit_lr=1e-2 if c.logit_lr is None else c.logit_lr,
         **_fit_kwargs(c, bundle, val, norm, callbacks, budget),
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -70,6 +71,10 @@ class BlockNet(nn.Module, abc.ABC):
             for b in self.layout[:-1]
         )
         self.bias = nn.Parameter(torch.zeros(int(num_classes)))
+
+    def _norms(self) -> list[nn.BatchNorm1d | nn.BatchNorm2d]:
+        """``bns`` typed: one batch norm per hidden block (see ``_setup``)."""
+        return cast("list[nn.BatchNorm1d | nn.BatchNorm2d]", list(self.bns))
 
     @abc.abstractmethod
     def weight(self, i: int) -> torch.Tensor:
@@ -217,7 +222,7 @@ class DiscreteNet(BlockNet):
             Input batches.
         """
         was = self.training
-        for bn in self.bns:
+        for bn in self._norms():
             bn.reset_running_stats()
             bn.momentum = None  # cumulative average over the pass
         self.train()
@@ -227,7 +232,7 @@ class DiscreteNet(BlockNet):
                 continue
             self.hidden(x)
             seen += 1
-        for bn in self.bns:
+        for bn in self._norms():
             bn.momentum = 0.1
         self.train(was)
         if seen == 0:
@@ -244,10 +249,13 @@ class DiscreteNet(BlockNet):
         mlp = MLP(sizes, "sign", "soft-hinge").double()
         linears = [m for m in mlp.net if isinstance(m, nn.Linear)]
         with torch.no_grad():
-            for i, (lin, bn) in enumerate(zip(linears, self.bns)):
+            for i, (lin, bn) in enumerate(zip(linears, self._norms())):
                 W = self.int_weight(i).double()
-                s = torch.sqrt(bn.running_var.double() + bn.eps)
-                g, beta, mu = bn.weight.double(), bn.bias.double(), bn.running_mean.double()
+                var, mean = bn.running_var, bn.running_mean
+                if var is None or mean is None:  # (every batch norm here keeps them)
+                    raise HardTargetError("to_sign_mlp needs batch norms with running statistics")
+                s = torch.sqrt(var.double() + bn.eps)
+                g, beta, mu = bn.weight.double(), bn.bias.double(), mean.double()
                 safe = torch.where(g == 0, torch.ones_like(g), g)
                 theta = self.den * (
                     mu - beta * s / safe

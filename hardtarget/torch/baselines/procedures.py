@@ -207,7 +207,7 @@ def train_cb(
             {"cb_epochs": epochs, "swaps": sched.swaps},
         )
         save_final(where, res, final_extra)
-    msg = forced_message(sched.swaps, model.acts[0].m_switch if len(model.acts) else 0.0)
+    msg = forced_message(sched.swaps, model._pcfs()[0].m_switch if len(model.acts) else 0.0)
     if msg and status == Status.COMPLETED:
         warnings.warn(msg, UserWarning, stacklevel=2)
     return res

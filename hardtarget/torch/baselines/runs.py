@@ -240,9 +240,10 @@ def check_resume(out_dir: Path | None, resume: bool, phases: Sequence[str]) -> N
         picks up a later phase of that one.
     """
     if not resume:
-        for p in phases if out_dir is not None else ():
+        for p in phases:
             for name in ("last.pt", "best.pt"):
-                (out_dir / p / name).unlink(missing_ok=True)
+                if out_dir is not None:
+                    (out_dir / p / name).unlink(missing_ok=True)
         return
     if out_dir is None:
         raise HardTargetError("resume=True needs the out_dir that holds the checkpoints")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -107,6 +108,9 @@ def init_logits(w: torch.Tensor, weights: str = "ternary", q_max: float = 0.95) 
 class ProbLayer(nn.Module):
     """A dense (``kernel = 0``) or convolutional layer of independent weight distributions."""
 
+    ints: torch.Tensor  # buffers: the integer weight values (``value * den``) and the values
+    values: torch.Tensor
+
     def __init__(self, n_in: int, n_out: int, kernel: int = 0, weights: str = "ternary") -> None:
         super().__init__()
         ints, den = _weight_set(weights)
@@ -148,6 +152,9 @@ class ProbLayer(nn.Module):
 
 class DistBatchNorm(nn.Module):
     """Batch norm of Gaussians (eqs. 9-10); the running statistics are the discrete net's."""
+
+    running_mean: torch.Tensor  # buffers
+    running_var: torch.Tensor
 
     def __init__(self, n: int) -> None:
         super().__init__()
@@ -192,6 +199,9 @@ class WeightDistNet(nn.Module):
     lam : float
         Coefficient of the squared L2 norm of the logits (:meth:`regularization`).
     """
+
+    stats_fresh: torch.Tensor  # a buffer: the batch-norm statistics match the weights
+    _cache: DiscreteNet | None  # the discrete net of those statistics (kept out of the modules)
 
     def __init__(
         self,
@@ -258,9 +268,9 @@ class WeightDistNet(nn.Module):
         """
         net = cls(real.spec, real.in_shape, real.layout[-1][2], weights, activation, **kwargs)
         with torch.no_grad():
-            for i, layer in enumerate(net.layers):
+            for i, layer in enumerate(net._prob_layers()):
                 layer.logits.copy_(init_logits(real.weight(i), weights, q_max))
-            for bn, src in zip(net.bns, real.bns):
+            for bn, src in zip(net._dist_norms(), real._norms()):
                 bn.weight.copy_(src.weight)
                 bn.bias.copy_(src.bias)
             net.bias.copy_(real.bias)
@@ -283,7 +293,7 @@ class WeightDistNet(nn.Module):
         -------
         WeightDistNet
         """
-        opts = {
+        opts: dict[str, Any] = {
             "dropout": [d.p for d in other.drops],
             "tau": other.tau,
             "lam": other.lam,
@@ -294,16 +304,25 @@ class WeightDistNet(nn.Module):
         net.load_state_dict(state, strict=False)
         return net
 
+    def _prob_layers(self) -> list[ProbLayer]:
+        """``layers`` typed: one ProbLayer per block (see ``__init__``)."""
+        return cast("list[ProbLayer]", list(self.layers))
+
+    def _dist_norms(self) -> list[DistBatchNorm]:
+        """``bns`` typed: one DistBatchNorm per hidden block (see ``__init__``)."""
+        return cast("list[DistBatchNorm]", list(self.bns))
+
     # -- training ----------------------------------------------------------------
     def regularization(self) -> torch.Tensor:
         """``lam * sum(logits ** 2)``: pulls the distributions towards uniform (section 6)."""
         if self.lam == 0:
             return torch.zeros(())
-        return self.lam * sum(squared_norm(layer.logits) for layer in self.layers)
+        norms = (squared_norm(layer.logits) for layer in self._prob_layers())
+        return self.lam * sum(norms, torch.zeros(()))
 
     def clip_logits_(self) -> None:
         """Clip every logit to ``[-5, 5]`` (done before each training forward)."""
-        for layer in self.layers:
+        for layer in self._prob_layers():
             layer.clip_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -333,12 +352,12 @@ class WeightDistNet(nn.Module):
         """The most probable network: integer weights, this model's batch-norm parameters
         and the statistics of the last :meth:`recompute_bn`."""
         self.clip_logits_()
-        first = self.layers[0]
+        first = self._prob_layers()[0]
         net = DiscreteNet(
             self.spec,
             self.in_shape,
             self.num_classes,
-            [layer.most_probable() for layer in self.layers],
+            [layer.most_probable() for layer in self._prob_layers()],
             first.den,
             self.activation,
         )
@@ -361,7 +380,9 @@ class WeightDistNet(nn.Module):
         net = self.to_discrete()
         net.recompute_bn(batches)
         net.eval()
-        for bn, src in zip(self.bns, net.bns):
+        for bn, src in zip(self._dist_norms(), net._norms()):
+            if src.running_mean is None or src.running_var is None:  # (DiscreteNet keeps them)
+                raise HardTargetError("recompute_bn needs batch norms with running statistics")
             bn.running_mean.copy_(src.running_mean)
             bn.running_var.copy_(src.running_var)
         self.stats_fresh.fill_(True)
@@ -377,6 +398,8 @@ class WeightDistNet(nn.Module):
                     "the RefreshBatchNorm callback"
                 )
             return self.recompute_bn(self.bn_batches())
-        if self._cache is None:
-            object.__setattr__(self, "_cache", self.to_discrete())
-        return self._cache
+        cache = self._cache
+        if cache is None:
+            cache = self.to_discrete()
+            object.__setattr__(self, "_cache", cache)
+        return cache

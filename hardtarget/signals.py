@@ -19,7 +19,7 @@ import signal
 import socket
 import threading
 
-from ..budget import INTERRUPTED, Budget
+from .budget import INTERRUPTED, Budget
 
 __all__ = ["StopSignals"]
 
