@@ -120,7 +120,7 @@ class CFormat(Exporter):
         return [path, path.with_suffix(".h")]
 
     def write(
-        self, net, path: Path, *, inputs: str, steps: list, name: str | None = None
+        self, net, path: Path, *, inputs: str, steps: list, name: str | None = None, **options
     ) -> list[Path]:
         """Write the source and its header as one set (see :meth:`Exporter.write`).
 
@@ -130,6 +130,8 @@ class CFormat(Exporter):
             As for :meth:`Exporter.write`.
         name : str, optional
             The C symbol prefix (default: the file name's stem).
+        **options
+            No other option acts on C (the registry passes only declared ones).
 
         Returns
         -------
