@@ -340,7 +340,7 @@ class SatSearch(Strategy):
             self.weight_bound,
             "feasibility",
             symmetry=False,
-            fixed_hidden=[T[first_rows] for T in ctx.best.targets.layers],
+            fixed_hidden=[T[first_rows] for T in ctx.incumbent.targets.layers],
             output=ev.problem.t[first_rows],
             budget=ctx.budget,
         )
@@ -389,7 +389,7 @@ class SatSearch(Strategy):
             y = np.asarray(out["y"][rows.inv], dtype=np.int8).reshape(-1, 1)
             hidden = TargetSetting([T[rows.inv] for T in out["hidden"]])
             state = ctx.record(hidden, output_targets=y)
-            if state.loss <= ctx.best.loss:
+            if state.loss <= ctx.incumbent.loss:
                 info["integer_weights"] = [W.tolist() for W in out["weights"]]
         if ctx.interrupted and out["status"] not in ("OPTIMAL", "INFEASIBLE"):
             raise Interrupted("interrupted by the user")
@@ -408,6 +408,7 @@ class SatSearch(Strategy):
         sparse = self.objective == "sparsity"
         zero = best is not None and best.errors == 0
         if st == "OPTIMAL" or (st == "FEASIBLE" and zero and not sparse):
+            best = ctx.incumbent  # (CP-SAT's answer was evaluated)
             if best.errors == 0:
                 return "optimal", f"zero training errors ({scope}; solver {st.lower()})"
             ctx.info["proof_kind"] = _proof_kind(scope)
