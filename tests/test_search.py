@@ -337,11 +337,13 @@ def test_no_state_in_time_says_so_in_strict_json():
 
 
 # -- strategies as configuration -----------------------------------------------------------
+# init="random" (not the default anneal start): clone keeps it, and the run below is quick
 NON_DEFAULT = {
-    "hill": {"restarts": 3},
-    "beam": {"width": 9, "max_neighbors": 5},
-    "ftprop": {"budget": 4, "layer_loss": "soft_hinge"},
-    "madaline": {"pairs": True},
+    "hill": {"restarts": 3, "init": "random"},
+    "beam": {"width": 9, "max_neighbors": 5, "init": "random"},
+    "ftprop": {"budget": 4, "layer_loss": "soft_hinge", "init": "random"},
+    "madaline": {"pairs": True, "init": "random"},
+    "repair": {"init": "random"},
     "exhaustive": {"prune": False},
     "sat": {"backend": "pysat"},
     "sat-lp": {"max_rounds": 10},
