@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import HardTargetError
+from ...params import resolved_value
 from ...targets import TargetSetting
 from ..base import BudgetExhausted, Interrupted, SearchContext, Strategy
 from ..first_pass import local_fit, staircase_fit
@@ -244,7 +245,7 @@ class SatSearch(Strategy):
                 rows,
                 ev.hidden,
                 ev.activation.name,
-                self.weights,
+                resolved_value(self.weights, "SatSearch.weights"),
                 self.symmetry,
                 self.encoding,
                 self.solver,
@@ -276,7 +277,7 @@ class SatSearch(Strategy):
             rows,
             ev.hidden,
             ev.activation.name,
-            self.weights,
+            resolved_value(self.weights, "SatSearch.weights"),
             self.weight_bound,
             "feasibility",
             self.symmetry,
@@ -356,9 +357,9 @@ class SatSearch(Strategy):
             rows,
             ev.hidden,
             ev.activation.name,
-            self.weights,
+            resolved_value(self.weights, "SatSearch.weights"),
             self.weight_bound,
-            self.objective,
+            resolved_value(self.objective, "SatSearch.objective"),
             self.symmetry,
             order=order,
             budget=ctx.budget,
