@@ -385,6 +385,7 @@ def hidden_widths(hidden) -> tuple[int, ...]:
     """
     if hidden is None:
         return ()
+    given = hidden
     if isinstance(hidden, str):
         text = hidden.strip()
         hidden = () if text in ("", "0") else text.split(",")
@@ -395,7 +396,7 @@ def hidden_widths(hidden) -> tuple[int, ...]:
     except (TypeError, ValueError):
         raise HardTargetError(
             "hidden takes a width, a sequence of widths or widths joined by commas "
-            f"(e.g. 4 or 4,3); got {hidden!r}"
+            f"(e.g. 4 or 4,3); got {given!r}"
         ) from None
     if any(h < 1 for h in widths):
         raise HardTargetError(

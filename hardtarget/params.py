@@ -118,6 +118,7 @@ class Param:
         -------
         object
         """
+        given = value
         if isinstance(value, str) and self.kind in ("int", "float", "bool"):
             if value not in self.choices:
                 value = parse_value(value)  # text: read by the one KEY=VALUE grammar
@@ -130,7 +131,7 @@ class Param:
         out = self._convert(value)
         if out is None:
             raise HardTargetError(
-                f"{noun} {owner!r} option {name} must be {self.describe()}, got {value!r}"
+                f"{noun} {owner!r} option {name} must be {self.describe()}, got {given!r}"
             )
         return out
 

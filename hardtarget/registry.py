@@ -592,7 +592,7 @@ def refresh() -> None:
 
 
 class Choices:
-    """The names of a kind, read when first used: for ``argparse`` ``choices=``.
+    """The names of a kind, read when first used: a command-line option's ``choices=``.
 
     Parameters
     ----------
@@ -624,7 +624,7 @@ class Choices:
 
 
 def choices(kind: str, extra: tuple[str, ...] = ()) -> Choices:
-    """Lazy ``argparse`` choices: the names of ``kind`` (and ``extra``), read on first use.
+    """Lazy command-line choices: the names of ``kind`` (and ``extra``), read on first use.
 
     Parameters
     ----------

@@ -124,7 +124,7 @@ def test_sat_lp_and_exhaustive_find_parity4_width4_in_the_first_pass(strategy, m
         r = solve(p, (4,), strategy, seed=0)
         assert r.status == "optimal" and r.loss == 0 and r.info["found_by"] == passed
         assert np.array_equal(r.network.predict(p.X), p.t)
-        assert ht.verify_targets(p, r.targets).feasible  # the returned targets, checked unit by unit
+        assert ht.verify_targets(p, r.targets).feasible  # returned targets, unit by unit
         monkeypatch.setattr(first_pass, "staircase_fit", lambda ctx: False)  # then CP-SAT
 
 

@@ -230,7 +230,10 @@ def report_baseline(res, as_json: bool) -> None:
         out = {"status": res.status, "stages": res.stages, "history": res.history}
         print(dumps_json(out, indent=1))
         return
-    last = res.history[-1] if res.history else {}
+    if not res.history:
+        print(f"{res.status} in {res.seconds:.1f} s, before the first epoch finished")
+        return
+    last = res.history[-1]
     print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in last.items()))
     print(
         f"{res.status} in {res.seconds:.1f} s; final sign network: "

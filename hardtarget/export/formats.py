@@ -131,7 +131,7 @@ class CFormat(Exporter):
         name : str, optional
             The C symbol prefix (default: the file name's stem).
         **options
-            No other option acts on C (the registry passes only declared ones).
+            No others are declared.
 
         Returns
         -------

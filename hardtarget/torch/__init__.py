@@ -11,8 +11,12 @@ Each hard-threshold layer takes targets from the layer above with the heuristic
 the gradient of that layer loss with respect to the pre-activation, so standard
 optimizers carry out Algorithm 2.
 
-:func:`fit` trains any model on any data (arrays, Datasets, DataLoaders);
-:func:`train` builds a named model and data set (the ``hardtarget train`` command).
+:func:`fit` (:mod:`.fit_loop`) trains any model on any data (arrays, Datasets,
+DataLoaders); :func:`train` (:mod:`.named_run`) builds a named model and data set and runs
+a training method (the ``hardtarget train`` command) from a :class:`TrainConfig`, whose
+fields (:mod:`.train_config`) declare every training option once.  Rules
+(:mod:`.rules`), models and training methods are found through the entry-point groups
+``hardtarget.torch_rules``, ``hardtarget.models`` and ``hardtarget.training_methods``.
 
 Examples
 --------

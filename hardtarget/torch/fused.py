@@ -97,6 +97,10 @@ def grad_formula(
     """
     if isinstance(rule, str):
         rule = rule_definitions()[rule]
+    if rule.qrelu_only and kind != "qrelu":
+        raise HardTargetError(
+            f"rule {rule.name!r} exists only for qrelu<k> activations; it has no {kind} formula"
+        )
     return _grad_formula(z, g, rule, kind, k, weighted)
 
 
@@ -104,11 +108,9 @@ def _grad_formula(z, g, rule: RuleDefinition, kind: str, k: int, weighted: bool)
     zf, gf = z.float(), g.float()
     w = gf if weighted else torch.sign(gf)
     s = rule.qrelu_shape(zf, w, k) if kind == "qrelu" else rule.shape(zf, w)
-    if s is None:
-        raise HardTargetError(
-            f"rule {rule.name!r} defines no {kind} shape for the fused kernel; "
-            "its backward runs eagerly (RuleDefinition.grad)"
-        )
+    if s is None:  # a rule without a compiled shape: its backward, in float32
+        s_w = rule.qrelu_grad(zf, w, k) if kind == "qrelu" else rule.grad(zf, w)
+        return s_w.to(z.dtype)
     return (w * s).to(z.dtype)
 
 

@@ -556,6 +556,9 @@ def _check_numbers(c: TrainConfig) -> None:
     check_rates(**{k: getattr(c, k) for k in ("lr", "momentum", "weight_decay", "gamma")})
     counts = ("epochs", "batch_size", "image_size", "limit", "patience")
     check_counts(**{k: getattr(c, k) for k in counts if getattr(c, k) is not None})
+    tl = c.time_limit
+    if tl is not None and (isinstance(tl, bool) or not isinstance(tl, (int, float)) or not tl > 0):
+        raise HardTargetError(f"time_limit must be a number of seconds > 0, got {tl!r}")
     if not isinstance(c.seed, int) or c.seed < 0:
         raise HardTargetError(f"seed must be an integer >= 0, got {c.seed!r}")
     if c.resume and not c.out_dir:

@@ -20,6 +20,8 @@ from hardtarget.torch import Callback, Checkpoint, EarlyStopping, fit, load_chec
 from hardtarget.torch.named_run import TrainConfig, train
 from hardtarget.torch.sources import ArrayData, holdout
 
+from .helpers import same_weights
+
 
 def _data(n=96, d=12, classes=3, seed=0):
     rng = np.random.default_rng(seed)
@@ -35,13 +37,6 @@ def _net(d=12, classes=3, seed=0):
     )
 
 
-def _same_weights(a: nn.Module, b: nn.Module) -> bool:
-    return all(
-        torch.equal(x, y)
-        for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True)
-    )
-
-
 def test_arrays_and_dataset_give_the_same_run():
     X, y = _data()
     a = fit(_net(), (X, y), epochs=3, batch_size=16, seed=3)
@@ -52,7 +47,7 @@ def test_arrays_and_dataset_give_the_same_run():
         batch_size=16,
         seed=3,
     )
-    assert _same_weights(a.model, b.model)
+    assert same_weights(a.model, b.model)
     assert [r["train_loss"] for r in a.history] == [r["train_loss"] for r in b.history]
     assert a.status == b.status == "completed"
 
@@ -87,7 +82,7 @@ def test_fit_reproduces_a_plain_pytorch_loop_bit_for_bit():
         lr=3e-3,
         seed=None,
     )
-    assert _same_weights(model, ours)
+    assert same_weights(model, ours)
 
 
 def test_stratified_split_holds_out_the_same_fraction_of_every_class():

@@ -20,7 +20,12 @@ from hardtarget.torch.losses import RULES, get_rule
 torch.set_default_dtype(torch.float32)
 
 HARD = [("sign", 1), ("step", 1), ("qrelu", 3), ("qrelu", 5)]
-PAIRS = [(kind, k, r) for kind, k in HARD for r in RULES if r != "step_hinges" or kind == "qrelu"]
+PAIRS = [
+    (kind, k, r)
+    for kind, k in HARD
+    for r in RULES  # every registered rule (plugins too)
+    if kind == "qrelu" or not get_rule(r, "qrelu", 3).definition.qrelu_only
+]
 
 
 def _name(kind: str, k: int) -> str:

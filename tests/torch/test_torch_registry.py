@@ -107,3 +107,12 @@ def test_the_guide_plugin_rule_example_prints_what_it_shows(capsys):
     exec(compile(code, "torch-bridge.md", "exec"), {})
     assert capsys.readouterr().out == shown
     assert "squared_hinge" not in registry.names("torch_rules")
+
+
+def test_a_rule_without_a_compiled_shape_gives_the_formula_its_backward(quadratic):
+    from hardtarget.torch.fused import grad_formula
+
+    z = torch.linspace(-2, 2, 41)
+    g = torch.linspace(-1, 1, 41)
+    want = get_rule("quadratic_hinge", "sign").grad(z, g)
+    assert torch.equal(grad_formula(z, g, "quadratic_hinge", "sign", 1, True), want)

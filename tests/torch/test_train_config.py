@@ -16,6 +16,8 @@ from hardtarget.torch.data import channel_stats, load_dataset
 from hardtarget.torch.evaluation import normalizer
 from hardtarget.torch.sources import holdout
 
+from .helpers import same_weights
+
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 SMALL = dict(dataset="digits:0-1", batch_size=32, limit=120, progress=False)
@@ -30,11 +32,6 @@ def _by_hand():
     return bundle, train_set, val_set, normalizer((list(mean), list(std)))
 
 
-def _same(a: torch.nn.Module, b: torch.nn.Module) -> bool:
-    sa, sb = a.state_dict(), b.state_dict()
-    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
-
-
 def test_an_ftprop_config_trains_the_same_weights_as_fit_spelled_out():
     res = train(TrainConfig(model="mlp", model_options={"hidden": [8]}, epochs=2, **SMALL))
     bundle, tr, val, pre = _by_hand()
@@ -42,7 +39,7 @@ def test_an_ftprop_config_trains_the_same_weights_as_fit_spelled_out():
     model = make_model("mlp", "sign", None, True, bundle.in_shape, 2, hidden=[8])
     fit(model, tr, val=val, test=bundle.test, epochs=2, batch_size=32, optimizer="adam",
         lr=1e-3, preprocess=pre, seed=0, progress=False)  # fmt: skip
-    assert _same(res.model, model) and res.classes == [0, 1]
+    assert same_weights(res.model, model) and res.classes == [0, 1]
 
 
 def test_a_cb_config_trains_the_same_weights_as_train_cb_spelled_out():
@@ -54,7 +51,7 @@ def test_a_cb_config_trains_the_same_weights_as_train_cb_spelled_out():
     want = train_cb(model, tr, pretrain_epochs=2, stage_epochs=1, lr=1e-3, slope_lr=1e-2,
                     test=bundle.test, val=val, batch_size=32, seed=0, preprocess=pre,
                     progress=False)  # fmt: skip
-    assert _same(res.model, want.model) and res.stages == want.stages
+    assert same_weights(res.model, want.model) and res.stages == want.stages
 
 
 def test_a_weight_dist_config_trains_the_same_weights_as_train_weight_dist_spelled_out():
@@ -68,7 +65,7 @@ def test_a_weight_dist_config_trains_the_same_weights_as_train_weight_dist_spell
     want = train_weight_dist(real, tr, weights="ternary", real_epochs=3, tanh_epochs=1,
                              sign_epochs=2, test=bundle.test, val=val, batch_size=32, seed=0,
                              preprocess=pre, progress=False)  # fmt: skip
-    assert _same(res.model, want.model)
+    assert same_weights(res.model, want.model)
 
 
 def test_final_pt_is_written_while_the_procedure_holds_the_lock(tmp_path, monkeypatch):
@@ -217,3 +214,30 @@ def test_a_time_limit_ends_the_run_through_the_budget(monkeypatch):
     res = train(cfg, budget=Budget(clock=lambda: now[0]))
     # 120 samples in batches of 32: 4 batches an epoch; after batch 6 the clock reads 6 > 5.5
     assert res.status == "time_limit" and len(res.history) == 1
+
+
+def test_the_guide_table_of_method_options_is_the_declaration():
+    """docs/guide/budgets-at-scale.md lists, per method, the options it refuses: the same
+    table as the declaration (a new method-specific option must be added there too)."""
+    import re
+    from pathlib import Path
+
+    from hardtarget.torch.train_config import declared, flag, method_options
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "guide" / "budgets-at-scale.md"
+    rows = re.findall(r"^\| (`--.*?) \| (.*?) \| (.*?) \| (.*?) \|$", page.read_text(), re.M)
+    methods = ("ftprop", "cb", "weight-dist")
+    table = {}
+    for flags, *cells in rows:
+        acting = tuple(m for m, c in zip(methods, cells) if c.strip() == "yes")
+        for f in re.findall(r"`(--[a-z-]+)`", flags):
+            table[f] = acting
+    want = {flag(k): v for k, v in method_options().items() if declared()[k].flag != ""}
+    assert table == want
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+def test_a_time_limit_that_is_no_time_is_refused_before_any_data_is_read(value, capsys):
+    argv = ["train", "--model", "mlp", "--dataset", "digits:0-1", "--time-limit", value]
+    assert main(argv) == 2
+    assert "time_limit must be a number of seconds > 0" in capsys.readouterr().err
