@@ -394,7 +394,7 @@ class Exhaustive(Strategy):
                 return self._single_unit(ctx)
             else:
                 self._layer(ctx, 0, [], ev.problem.X, t)
-        best = ctx.best
+        best = ctx.incumbent
         if best is not None and best.errors == 0:
             return "optimal", "zero training errors (global minimum)" + self._fits(ctx)
         return "infeasible", (
@@ -416,7 +416,7 @@ class Exhaustive(Strategy):
         labelings = cover_count(len(U), p.n_features)
         if self.minimize and labelings <= self.max_size:
             self._leaf(ctx, [], p.X, p.t)
-            best = ctx.best
+            best = ctx.incumbent
             if best is not None and best.errors == 0:
                 return "optimal", "zero training errors (global minimum)"
             return "infeasible", (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import HardTargetError
+from ...params import resolved_value
 from ...targets import TargetSetting
 from ..base import BudgetExhausted, Interrupted, SearchContext, Strategy
 from ..first_pass import local_fit, staircase_fit
@@ -244,7 +245,7 @@ class SatSearch(Strategy):
                 rows,
                 ev.hidden,
                 ev.activation.name,
-                self.weights,
+                resolved_value(self.weights, "SatSearch.weights"),
                 self.symmetry,
                 self.encoding,
                 self.solver,
@@ -276,7 +277,7 @@ class SatSearch(Strategy):
             rows,
             ev.hidden,
             ev.activation.name,
-            self.weights,
+            resolved_value(self.weights, "SatSearch.weights"),
             self.weight_bound,
             "feasibility",
             self.symmetry,
@@ -340,7 +341,7 @@ class SatSearch(Strategy):
             self.weight_bound,
             "feasibility",
             symmetry=False,
-            fixed_hidden=[T[first_rows] for T in ctx.best.targets.layers],
+            fixed_hidden=[T[first_rows] for T in ctx.incumbent.targets.layers],
             output=ev.problem.t[first_rows],
             budget=ctx.budget,
         )
@@ -356,9 +357,9 @@ class SatSearch(Strategy):
             rows,
             ev.hidden,
             ev.activation.name,
-            self.weights,
+            resolved_value(self.weights, "SatSearch.weights"),
             self.weight_bound,
-            self.objective,
+            resolved_value(self.objective, "SatSearch.objective"),
             self.symmetry,
             order=order,
             budget=ctx.budget,
@@ -389,7 +390,7 @@ class SatSearch(Strategy):
             y = np.asarray(out["y"][rows.inv], dtype=np.int8).reshape(-1, 1)
             hidden = TargetSetting([T[rows.inv] for T in out["hidden"]])
             state = ctx.record(hidden, output_targets=y)
-            if state.loss <= ctx.best.loss:
+            if state.loss <= ctx.incumbent.loss:
                 info["integer_weights"] = [W.tolist() for W in out["weights"]]
         if ctx.interrupted and out["status"] not in ("OPTIMAL", "INFEASIBLE"):
             raise Interrupted("interrupted by the user")
@@ -408,6 +409,7 @@ class SatSearch(Strategy):
         sparse = self.objective == "sparsity"
         zero = best is not None and best.errors == 0
         if st == "OPTIMAL" or (st == "FEASIBLE" and zero and not sparse):
+            best = ctx.incumbent  # (CP-SAT's answer was evaluated)
             if best.errors == 0:
                 return "optimal", f"zero training errors ({scope}; solver {st.lower()})"
             ctx.info["proof_kind"] = _proof_kind(scope)
