@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ._keyvalue import NONE_WORDS, parse_value
 from .errors import HardTargetError
 
-__all__ = ["Param", "NO_DEFAULT", "TYPES", "declare"]
+__all__ = ["Param", "NO_DEFAULT", "TYPES", "declare", "resolved_value"]
 
 
 class _NoDefault:
@@ -239,3 +239,31 @@ def declare(
         return obj
 
     return mark
+
+
+_T = TypeVar("_T")
+
+
+def resolved_value(value: _T | None, name: str) -> _T:
+    """An option that validation fills (a None default resolved): never None after it.
+
+    Parameters
+    ----------
+    value : object or None
+        The option's value on the validated object.
+    name : str
+        Its name, for the error (e.g. ``TrainConfig.epochs``).
+
+    Returns
+    -------
+    object
+        ``value``.
+
+    Raises
+    ------
+    RuntimeError
+        When it is None: the object was used before its validation (a bug).
+    """
+    if value is None:
+        raise RuntimeError(f"{name} is None: use the validated (resolved) object")
+    return value

@@ -126,3 +126,30 @@ def test_exhaustive_with_point_symmetry_agrees_with_sat(n, seed):
         b = ht.solve(p, (width,), "sat", progress=False)
         assert (a.status == "optimal") == (b.status == "optimal"), (width, a.status, b.status)
         assert a.status in ("optimal", "infeasible")
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_second_unit_by_stabilizer_orbits_agrees_with_no_symmetry(seed):
+    # labels of the 4-cube that depend on x1 and the number of +1s among x2..x4: the
+    # permutations of x2..x4 fix many first units, so the second unit is restricted
+    X = cube(4)
+    rng = np.random.default_rng(seed)
+    g = rng.choice((-1, 1), size=(2, 4))
+    g[0, 0], g[1, 3] = -1, 1
+    p = ht.make_problem(X, g[(X[:, 0] > 0).astype(int), (X[:, 1:] > 0).sum(axis=1)])
+    pruned = 0
+    for width in (2, 3, 4):
+        a = ht.solve(p, (width,), Exhaustive(first_pass=False), progress=False)
+        b = ht.solve(p, (width,), Exhaustive(first_pass=False, point_symmetry=False))
+        assert (a.status, a.loss) == (b.status, b.loss), width
+        assert np.sum(a.network.predict(p.X) != p.t) == a.loss
+        pruned += a.info.get("stabilizer_pruned", 0)
+    assert pruned > 0  # the second-slot restriction was used
+
+
+def test_parity4_width4_is_found_with_the_second_unit_restricted():
+    p = ht.load_problem("parity:4")
+    a = ht.solve(p, (4,), Exhaustive(first_pass=False), progress=False)
+    assert (a.status, a.loss) == ("optimal", 0)
+    assert a.info["stabilizer_pruned"] > 0
+    assert ht.verify_targets(p, a.targets).feasible

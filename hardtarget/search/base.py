@@ -373,4 +373,5 @@ def run_strategy(strategy: Strategy, ctx: SearchContext) -> SearchResult:
 
 
 def _subclasses(cls: type) -> list:
-    return [c for s in cls.__subclasses__() for c in (s, *_subclasses(s))]
+    subs: list[type] = cls.__subclasses__()
+    return [c for s in subs for c in (s, *_subclasses(s))]

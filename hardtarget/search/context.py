@@ -148,7 +148,7 @@ class SearchContext:
         self.offer(state)
         if self._bar is not None:
             self._bar.update(1)
-            self._bar.set_postfix(best=self.best.loss)
+            self._bar.set_postfix(best=self.incumbent.loss)
         return state
 
     def initial_targets(self, method: str = "random") -> TargetSetting:
@@ -236,6 +236,14 @@ class SearchContext:
                 self.evaluator.states_evaluated,
                 self.time_to_best,
             )
+
+    @property
+    def incumbent(self) -> State:
+        """:attr:`best` once a state was evaluated (a strategy's start is, before anything
+        else); a bug raises :class:`RuntimeError` rather than an ``AttributeError`` on None."""
+        if self.best is None:
+            raise RuntimeError("no state evaluated yet: a strategy evaluates its start first")
+        return self.best
 
     @property
     def prefers(self) -> bool:

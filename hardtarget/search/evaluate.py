@@ -265,7 +265,9 @@ class Evaluator:
             r.weights = solve_layer(A, t.reshape(-1, 1), self.solver_name, cache=self.cache)[
                 0
             ].weights
-        self.cache.put(key, r)
+        # an objective's key holds its ObjectiveResult (only the weights are read back): the
+        # unit cache is typed for the solvers' UnitResult
+        self.cache.put(key, r)  # type: ignore[arg-type]
         return r.weights
 
     def unit_report(self, network: Network, targets: TargetSetting) -> list:

@@ -21,8 +21,13 @@
   a solution's units ``S`` and the ``g`` whose image ``g(S)`` has the smallest first
   unit ``c``; ``c`` is then the first of its orbit (``h(c)`` is in ``hg(S)``, whose
   first unit is not before ``c``), and ``g(S)`` is a solution.  So the first unit of
-  the first layer ranges only over orbit minima (62 of parity:5's 47,285 candidates),
-  the others over every later candidate as before.
+  the first layer ranges only over orbit minima (62 of parity:5's 47,285 candidates).
+  Among those ``g``, take one whose image has the smallest second unit ``c2``: every
+  ``h`` that fixes ``c`` maps the other units past ``c`` (else ``hg(S)`` would start
+  before ``c``), so ``h(c2) >= c2``, and the second unit ranges only over the first of
+  their orbits under the stabilizer of ``c`` (``STABILIZER_ELEMENTS`` of its elements at
+  most: a subgroup's orbits are finer, which is still sound); the others over every
+  later candidate.
 
 When it finishes, the result is ``optimal`` (zero errors) or ``infeasible`` with the
 proven minimum number of training errors.  With a search objective (``margin``,
@@ -46,7 +51,7 @@ from .base import SearchContext, Strategy
 from .dichotomies import cover_count, distinct_rows, separable_dichotomies
 from .first_pass import first_fit
 from .params import Param
-from .symmetry import orbit_minima, symmetry_generators
+from .symmetry import orbit_minima, point_symmetries, symmetry_generators
 
 __all__ = ["Exhaustive"]
 
@@ -55,6 +60,8 @@ log = logging.getLogger("hardtarget.search")
 _MAX_PAIRS = 100_000  # more (positive, negative) pairs than this: no bitset cover search
 _MAX_BITS = 50_000_000  # candidate units x pairs above this: no bitset cover search either
 FIRST_PASS_SIZE = 100_000  # estimated states up to this: the enumeration alone is quick
+STABILIZER_ELEMENTS = 64  # elements of a first unit's stabilizer used for the second unit
+_MAX_GROUP = 100_000  # larger symmetry groups: the second unit is not restricted
 
 
 class _TooBig(Exception):
@@ -185,6 +192,7 @@ class _Search:
         self.cfg = cfg
         self.info = ctx.info  # the engine's: the result's info
         self._memo: dict = {}
+        self._group = None  # the data's point symmetries (row permutations), when used
         self._budget = ctx.budget
         self._floor = 0  # a network with this many errors ends the search: none has fewer
 
@@ -261,6 +269,26 @@ class _Search:
             log.warning("point symmetries: the candidate units are not closed; not used")
             return None
         self.info["first_unit_candidates"] = f"{int(lead.sum())} of {len(C)}"
+        if order <= _MAX_GROUP:
+            self._group = point_symmetries(p.X, p.t, limit=_MAX_GROUP)
+        return lead
+
+    def _stabilizer_minima(self, C: np.ndarray, c: int) -> np.ndarray | None:
+        """Mask of the candidates that come first in their orbit under (at most
+        ``STABILIZER_ELEMENTS`` elements of) the stabilizer of candidate ``c``; None when
+        only the identity fixes it."""
+        G = self._group
+        r = int(np.flatnonzero((C == -1).all(axis=0))[0])
+        img = np.empty((len(G), C.shape[1]), dtype=C.dtype)
+        img[np.arange(len(G))[:, None], G] = C[c]  # act(p, C[c]) for every element p
+        img *= -img[:, r : r + 1]
+        stab = G[(img == C[c]).all(axis=1)]
+        if len(stab) <= 1:
+            return None
+        lead = orbit_minima(C, stab[1 : STABILIZER_ELEMENTS + 1])  # the identity is first
+        self.info["stabilizer_pruned"] = self.info.get("stabilizer_pruned", 0) + (
+            0 if lead is None else int(len(C) - c - 1 - lead[c + 1 :].sum())
+        )
         return lead
 
     def _cover_dfs(
@@ -303,9 +331,11 @@ class _Search:
                 return False
         if lead is not None:
             cands = cands[lead[cands]]
+        second = d == 0 and not chosen and self._group is not None
         for c in cands:
             c = int(c)
-            if self._cover_dfs(ctx, d, layers, C, M, left & ~M[c], chosen + [c], c + 1, pairs):
+            nxt = self._stabilizer_minima(C, c) if second else None
+            if self._cover_dfs(ctx, d, layers, C, M, left & ~M[c], chosen + [c], c + 1, pairs, nxt):
                 return True
         return False
 
@@ -377,7 +407,7 @@ class _Search:
                 return self._single_unit(ctx)
             else:
                 self._layer(ctx, 0, [], ev.problem.X, t)
-        best = ctx.best
+        best = ctx.incumbent
         if best is not None and best.errors == 0:
             return Status.OPTIMAL, "zero training errors (global minimum)" + self._fits(ctx)
         return Status.INFEASIBLE, (
@@ -399,7 +429,7 @@ class _Search:
         labelings = cover_count(len(U), p.n_features)
         if self.cfg.minimize and labelings <= self.cfg.max_size:
             self._leaf(ctx, [], p.X, p.t)
-            best = ctx.best
+            best = ctx.incumbent
             if best is not None and best.errors == 0:
                 return Status.OPTIMAL, "zero training errors (global minimum)"
             return Status.INFEASIBLE, (

@@ -82,11 +82,11 @@ class FTProp(Strategy):
     def run(self, ctx: SearchContext):
         for _ in range(self.restarts + 1):
             _Run(self, ctx).ftprop()
-            if ctx.best.errors == 0:
+            if ctx.incumbent.errors == 0:
                 return Status.FEASIBLE, "zero training errors"
             if self.polish and _polish(ctx):
                 return Status.FEASIBLE, "zero training errors"
-        return Status.LOCAL_OPTIMUM, f"budget of every layer spent (best loss {ctx.best.loss:g})"
+        return Status.LOCAL_OPTIMUM, f"budget of every layer spent (best loss {ctx.incumbent.loss:g})"
 
 
 POLISH_BETAS = (2.0, 5.0, 10.0)
@@ -100,9 +100,9 @@ def _polish(ctx: SearchContext) -> bool:
     rounds bring no fewer errors; the noise grows with each such round.  True at zero errors."""
     ev = ctx.evaluator
     X, t = ev.problem.X, ev.t_out.astype(np.float64)
-    cur, stale = ctx.best, 0
+    cur, stale = ctx.incumbent, 0
     while stale < POLISH_PATIENCE:
-        before = ctx.best.errors
+        before = ctx.incumbent.errors
         for beta in POLISH_BETAS:
             Ws = polish_weights(
                 X,
@@ -119,7 +119,7 @@ def _polish(ctx: SearchContext) -> bool:
                 return True
             if state.errors <= cur.errors:
                 cur = state  # a sideways step on the plateau
-        stale = stale + 1 if ctx.best.errors >= before else 0
+        stale = stale + 1 if ctx.incumbent.errors >= before else 0
     return False
 
 

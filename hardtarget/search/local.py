@@ -111,9 +111,9 @@ class HillClimb(Strategy):
                 if best_nb is None or best_nb.rank >= cur.rank:
                     break
                 cur = best_nb
-            if ctx.best.errors == 0:
+            if ctx.incumbent.errors == 0:
                 return Status.FEASIBLE, "zero training errors"
-        return Status.LOCAL_OPTIMUM, f"no single flip improves the loss ({ctx.best.loss:g})"
+        return Status.LOCAL_OPTIMUM, f"no single flip improves the loss ({ctx.incumbent.loss:g})"
 
 
 class BeamSearch(Strategy):
@@ -158,8 +158,8 @@ class BeamSearch(Strategy):
         start = ctx.start_state(self.init)
         beam, seen = [start], {start.targets.key()}
         stale = 0
-        while ctx.best.errors > 0 and stale < self.patience:
-            before = ctx.best.loss
+        while ctx.incumbent.errors > 0 and stale < self.patience:
+            before = ctx.incumbent.loss
             kept: list = []  # the width best of the round so far: (-rank, -order, state)
             evaluated, last = 0, None
             for s in beam:
@@ -174,19 +174,19 @@ class BeamSearch(Strategy):
                     evaluated += 1
                     if last.errors == 0 and not prefer:
                         break
-                if last is not None and ctx.best.errors == 0:
+                if last is not None and ctx.incumbent.errors == 0:
                     break
             if not evaluated:
                 break
             # the width best ranks (loss, then the objective), ties in evaluation order
             beam = [st for _, _, st in sorted(kept, key=lambda e: (_unrank(e[0]), -e[1]))]
-            stale = 0 if ctx.best.loss < before else stale + 1
+            stale = 0 if ctx.incumbent.loss < before else stale + 1
             if self.width == 1 and beam[0].loss >= before:
                 break  # hill climbing: stop at the first non-improving round
-        if ctx.best.errors == 0:
+        if ctx.incumbent.errors == 0:
             return Status.FEASIBLE, "zero training errors"
         return Status.LOCAL_OPTIMUM, (
-            f"no improvement in {self.patience} round(s) (loss {ctx.best.loss:g})"
+            f"no improvement in {self.patience} round(s) (loss {ctx.incumbent.loss:g})"
         )
 
 
@@ -248,7 +248,7 @@ class Madaline(Strategy):
         for _ in range(self.restarts + 1):
             if self._descend(ctx):
                 return Status.FEASIBLE, "zero training errors"
-        return Status.LOCAL_OPTIMUM, f"no trial flip improves the loss ({ctx.best.loss:g})"
+        return Status.LOCAL_OPTIMUM, f"no trial flip improves the loss ({ctx.incumbent.loss:g})"
 
     def _trials(self, units: list):
         yield from ([u] for u in units)

@@ -136,7 +136,7 @@ class Repair(Strategy):
         one_output = ctx.evaluator.t_out.shape[1] == 1
         if self.method == "exact" or (self.method == "auto" and one_output):
             self._exact(ctx, bound, start.targets)
-        best = ctx.best
+        best = ctx.incumbent
         if best.errors == 0:
             how = "proven the fewest" if ctx.info["minimal"] else "not proven the fewest"
             return Status.FEASIBLE, f"zero training errors after {ctx.info['flips']} flips ({how})"

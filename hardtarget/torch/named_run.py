@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from ..budget import Budget
+from ..params import resolved_value
 from ..status import Status
 from .callbacks import (
     CKPT_FORMAT,
@@ -42,7 +43,7 @@ from .fit_loop import fit
 from .functional import HardActivation, parse_activation
 from .models import make_model
 from .sources import holdout
-from .train_config import PRESETS, TrainConfig, resolved_value, training_methods
+from .train_config import PRESETS, TrainConfig, training_methods
 
 __all__ = [
     "TrainConfig",
@@ -240,10 +241,10 @@ def run_ftprop(
     res = fit(
         model,
         train_set,
-        epochs=resolved_value(c.epochs, "epochs"),
-        optimizer=resolved_value(c.optimizer, "optimizer"),
-        lr=resolved_value(c.lr, "lr"),
-        momentum=resolved_value(c.momentum, "momentum"),
+        epochs=resolved_value(c.epochs, "TrainConfig.epochs"),
+        optimizer=resolved_value(c.optimizer, "TrainConfig.optimizer"),
+        lr=resolved_value(c.lr, "TrainConfig.lr"),
+        momentum=resolved_value(c.momentum, "TrainConfig.momentum"),
         **fit_options(c, bundle, val_set, norm, cbs, budget),
     )
     return TrainResult(

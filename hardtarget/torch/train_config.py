@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar
+from typing import Any
 
 from ..errors import HardTargetError
+from ..params import resolved_value
 
 __all__ = [
     "Option",
@@ -96,14 +97,6 @@ OPTIMIZERS = ("adam", "sgd")
 _RUN_DEFAULTS = dict(
     optimizer="adam", lr=1e-3, weight_decay=0.0, epochs=10, milestones=(), momentum=0.9
 )
-_T = TypeVar("_T")
-
-
-def resolved_value(value: _T | None, name: str) -> _T:
-    """``value``, a field that :meth:`TrainConfig.resolved` fills (never None after it)."""
-    if value is None:
-        raise HardTargetError(f"TrainConfig.{name} is None: train a config.resolved()")
-    return value
 
 
 @dataclass(frozen=True)
@@ -409,7 +402,7 @@ class TrainConfig:
             raise HardTargetError(
                 f"unknown optimizer {c.optimizer!r}; valid: {', '.join(OPTIMIZERS)}"
             )
-        c.milestones = [int(m) for m in resolved_value(c.milestones, "milestones")]
+        c.milestones = [int(m) for m in resolved_value(c.milestones, "TrainConfig.milestones")]
         c.gamma = 0.1 if c.gamma is None else c.gamma
         c.precision = canonical_precision(c.precision)
         c.compile = check_compile(c.compile)  # before the data and the model are built

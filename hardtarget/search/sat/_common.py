@@ -158,7 +158,7 @@ def _cp_lex(model, a, b) -> None:
             less.only_enforce_if(e)
         nxt = model.new_bool_var("")
         # nxt <=> (e and ak == bk); under e, ak <= bk, so ak = 1 means equal
-        head = [] if e is None else [e.negated()]
+        head: list = [] if e is None else [e.negated()]
         model.add_bool_or([*head, ak, bk, nxt])
         model.add_bool_or([*head, ak.negated(), nxt])
         model.add(ak == bk).only_enforce_if(nxt)

@@ -87,7 +87,7 @@ class CpNetwork:
         m = self.model
         # hidden targets
         if fixed_hidden is not None:
-            self.H = [np.asarray(T) > 0 for T in fixed_hidden]
+            self.H: list[np.ndarray] = [np.asarray(T) > 0 for T in fixed_hidden]
         else:
             self.H = [
                 np.array(

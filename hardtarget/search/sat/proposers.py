@@ -17,10 +17,12 @@ totalizer bound on the output mistakes each time a proposal checks out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ...budget import Budget, BudgetExhausted
+from ...errors import HardTargetError
 from ...status import Status
 from ._common import (
     TICK_EVERY,
@@ -163,11 +165,12 @@ class SatProposer:
             for w in hidden
         ]
         self.errors = objective == "errors"
-        self.clauses = [] if proof else None  # every clause, for a proof's DIMACS file
+        # every clause, for a proof's DIMACS file
+        self.clauses: list[list[int]] | None = [] if proof else None
         self.sat = solvers.Solver(name=solver, with_proof=proof)
         self.solver_name = solver
-        self.bound_lit = None
-        self.tot = None
+        self.bound_lit: int | None = None
+        self.tot: Any = None  # pysat's ITotalizer, once a bound is set
         if self.errors:
             self.y = np.array([pool.id() for _ in range(u)], dtype=object)
             self.mistakes = [-int(self.y[i]) for i in range(u) for _ in range(int(rows.pos[i]))] + [
@@ -212,6 +215,8 @@ class SatProposer:
         """After UNSAT: the DRAT proof of unsatisfiability (``path``) and the formula
         (``path + ".cnf"``, DIMACS), as ``(path, text)`` pairs for one file set, and the
         proof's line count."""
+        if self.clauses is None:
+            raise HardTargetError("proof files need the proposer made with proof=True")
         top = max((abs(v) for c in self.clauses for v in c), default=0)
         cnf = f"p cnf {top} {len(self.clauses)}\n" + "".join(
             " ".join(map(str, c)) + " 0\n" for c in self.clauses
@@ -251,7 +256,7 @@ class SatProposer:
             self._add([])
 
     def propose(self, time_limit: float | None, budget: Budget | None = None) -> Proposal:
-        assume = [] if self.bound_lit is None else [self.bound_lit]
+        assume: list[int] = [] if self.bound_lit is None else [self.bound_lit]
         ok = sat_solve(self.sat, self.solver_name, time_limit, assume, budget)
         if ok is None:
             return Proposal(Status.UNKNOWN)

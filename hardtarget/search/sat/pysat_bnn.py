@@ -81,7 +81,8 @@ class PySatNetwork:
                     d > 0 and A.dtype != object
                 ):  # fixed hidden targets: the values they feed forward
                     A = np.where(A, 1, -1 if activation == "sign" else 0).astype(np.int64)
-                self.units.append(self._card_layer(A, kind if d == 0 else activation, targets))
+                layer_kind = kind if d == 0 and kind is not None else activation
+                self.units.append(self._card_layer(A, layer_kind, targets))
         if symmetry and activation == "sign" and fixed_hidden is None:
             self._break_symmetry()
 
@@ -148,8 +149,8 @@ class PySatNetwork:
             for i in range(u):
                 if self.budget is not None:
                     self.budget.check()
-                terms = [self._terms(W[k], int(A[i, k]), kind, consts) for k in range(n)]
-                terms = [tm for tm in terms if tm is not None]
+                each = [self._terms(W[k], int(A[i, k]), kind, consts) for k in range(n)]
+                terms = [tm for tm in each if tm is not None]
                 if classic:  # #agree + #not c >= K  <=>  #agree >= C
                     lits, lo = [tm[0] for tm in terms] + [-x for x in c], K
                 else:  # #P + #not N + #c >= 1 + R + n_i with b = #c - R, R = n
@@ -187,7 +188,8 @@ class PySatNetwork:
                     if a == 0:
                         continue
                     if len(W[k]) == 1:  # a * (2v - 1)
-                        lits.append(W[k][0]), coefs.append(2 * a)
+                        lits.append(W[k][0])
+                        coefs.append(2 * a)
                         const -= a
                     else:  # a * (nz*s - nz*(1-s)) = a*(2 P - nz) with P = nz and s
                         p = self._and([W[k][1], W[k][0]])

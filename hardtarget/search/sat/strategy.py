@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import HardTargetError
+from ...params import resolved_value
 from ...status import Status
 from ...targets import TargetSetting
 from ..base import RUN_SCOPE, BudgetExhausted, Interrupted, SearchContext, Strategy
@@ -246,7 +247,7 @@ class SatSearch(Strategy):
                 rows,
                 ev.hidden,
                 ev.activation.name,
-                self.weights,
+                resolved_value(self.weights, "SatSearch.weights"),
                 self.symmetry,
                 self.encoding,
                 self.solver,
@@ -278,7 +279,7 @@ class SatSearch(Strategy):
             rows,
             ev.hidden,
             ev.activation.name,
-            self.weights,
+            resolved_value(self.weights, "SatSearch.weights"),
             self.weight_bound,
             "feasibility",
             self.symmetry,
@@ -340,7 +341,7 @@ class SatSearch(Strategy):
             self.weight_bound,
             "feasibility",
             symmetry=False,
-            fixed_hidden=[T[first_rows] for T in ctx.best.targets.layers],
+            fixed_hidden=[T[first_rows] for T in ctx.incumbent.targets.layers],
             output=ev.problem.t[first_rows],
             budget=ctx.budget,
         )
@@ -356,9 +357,9 @@ class SatSearch(Strategy):
             rows,
             ev.hidden,
             ev.activation.name,
-            self.weights,
+            resolved_value(self.weights, "SatSearch.weights"),
             self.weight_bound,
-            self.objective,
+            resolved_value(self.objective, "SatSearch.objective"),
             self.symmetry,
             order=order,
             budget=ctx.budget,
@@ -391,7 +392,7 @@ class SatSearch(Strategy):
             y = np.asarray(out.y[rows.inv], dtype=np.int8).reshape(-1, 1)
             hidden = TargetSetting([T[rows.inv] for T in out.hidden])
             state = ctx.record(hidden, output_targets=y)
-            if state.loss <= ctx.best.loss:
+            if state.loss <= ctx.incumbent.loss:
                 info["integer_weights"] = [W.tolist() for W in out.weights]
         if ctx.interrupted and not out.status.decided:
             raise Interrupted("interrupted by the user")
@@ -409,6 +410,7 @@ class SatSearch(Strategy):
         sparse = self.objective == "sparsity"
         zero = best is not None and best.errors == 0
         if out.status is Status.OPTIMAL or (out.status is Status.FEASIBLE and zero and not sparse):
+            best = ctx.incumbent  # (CP-SAT's answer was evaluated)
             if best.errors == 0:
                 return Status.OPTIMAL, f"zero training errors ({scope}; solver {st.lower()})"
             return (

@@ -24,8 +24,9 @@ import torch
 
 from ...budget import Budget
 from ...errors import HardTargetError
+from ...params import resolved_value
 from ..named_run import fit_options, prepare_data
-from ..train_config import TrainConfig, resolved_value
+from ..train_config import TrainConfig
 from .arch import arch_spec
 from .cb import CBNet
 from .plain import RealNet
@@ -59,7 +60,7 @@ def _fit_kwargs(c: TrainConfig, bundle, val, norm, callbacks: Sequence[Any], bud
 
 def _split(c: TrainConfig, first_default: int) -> tuple[int, int | None]:
     pre = first_default if c.pretrain_epochs is None else c.pretrain_epochs
-    if pre > resolved_value(c.epochs, "epochs"):
+    if pre > resolved_value(c.epochs, "TrainConfig.epochs"):
         raise HardTargetError(f"--pretrain-epochs {pre} exceeds --epochs {c.epochs}")
     return pre, c.stage_epochs
 
@@ -95,7 +96,7 @@ def run_cb(
         regularizer=c.slope_regularizer or "l2",
         lam=1.0 if c.slope_lambda is None else c.slope_lambda,
     )
-    epochs = resolved_value(c.epochs, "epochs")
+    epochs = resolved_value(c.epochs, "TrainConfig.epochs")
     pretrain, per = _split(c, epochs // 2)
     if per is None:
         rest, n = epochs - pretrain, model.n_stages
@@ -112,7 +113,7 @@ def run_cb(
         train,
         pretrain_epochs=pretrain,
         stage_epochs=per,
-        lr=resolved_value(c.lr, "lr"),
+        lr=resolved_value(c.lr, "TrainConfig.lr"),
         slope_lr=1e-2 if c.slope_lr is None else c.slope_lr,
         slope_schedule=c.slope_schedule or "anneal",
         **_fit_kwargs(c, bundle, val, norm, callbacks, budget),
@@ -142,7 +143,7 @@ def run_weight_dist(
     """
     bundle, train, val, norm = _setup(c)
     real = RealNet(arch_spec(c.model, **c.model_options), bundle.in_shape, bundle.num_classes)
-    epochs = resolved_value(c.epochs, "epochs")
+    epochs = resolved_value(c.epochs, "TrainConfig.epochs")
     pretrain, tanh = _split(c, epochs // 2)
     tanh = epochs // 6 if tanh is None else tanh
     sign = epochs - pretrain - tanh
@@ -158,7 +159,7 @@ def run_weight_dist(
         real_epochs=pretrain,
         tanh_epochs=tanh,
         sign_epochs=sign,
-        lr=resolved_value(c.lr, "lr"),
+        lr=resolved_value(c.lr, "TrainConfig.lr"),
         logit_lr=1e-2 if c.logit_lr is None else c.logit_lr,
         **_fit_kwargs(c, bundle, val, norm, callbacks, budget),
     )
