@@ -144,11 +144,11 @@ def test_cpsat_and_pysat_solves_return_a_checked_solver_result():
         out = net.solve(30.0)
         assert isinstance(out, SolverResult) and out.status is Status.OPTIMAL and out.solved
         # the solver's integer weights compute its own targets (sign(0) = -1)
-        W1, W2 = out.weights
+        W1, W2 = out.solution.weights
         H = _sign(rows.U @ W1[:-1] + W1[-1])
-        assert np.array_equal(H, out.hidden[0])
-        assert np.array_equal(_sign(H @ W2[:-1] + W2[-1])[:, 0], out.y)
-        assert np.array_equal(out.y, np.where(rows.pos > 0, 1, -1))
+        assert np.array_equal(H, out.solution.hidden[0])
+        assert np.array_equal(_sign(H @ W2[:-1] + W2[-1])[:, 0], out.solution.y)
+        assert np.array_equal(out.solution.y, np.where(rows.pos > 0, 1, -1))
     X = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     rows = distinct_problem(X, np.array([1, -1, 1]))
     out = CpNetwork(rows, (1,), "sign", objective="feasibility").solve()
