@@ -241,9 +241,9 @@ def test_verification_reports_a_status_and_what_an_infeasible_covers():
     xor = ht.load_problem("xor")
     fits = [np.stack([_sign(xor.X.sum(1) - 1), _sign(xor.X.sum(1) + 1)], 1)]  # AND, OR
     bad = [xor.t.reshape(-1, 1)]  # one hidden unit asked for XOR itself
-    assert ht.verify(xor, fits).status is Status.FEASIBLE
-    assert ht.verify(xor, bad).status is Status.INFEASIBLE
-    assert "problem xor: INFEASIBLE" in ht.verify(xor, bad).summary()
+    assert ht.verify_targets(xor, fits).status is Status.FEASIBLE
+    assert ht.verify_targets(xor, bad).status is Status.INFEASIBLE
+    assert "problem xor: INFEASIBLE" in ht.verify_targets(xor, bad).summary()
     r = sat_verify(xor, fits)
     assert r.status is Status.FEASIBLE and r.scope is None and r.verdict == "feasible"
     r = sat_verify(xor, bad)  # integer weights, complete for 2 Boolean inputs: a proof
