@@ -114,8 +114,9 @@ def cpsat_fit(ctx: SearchContext) -> Status:
     )
     ctx.budget.check()  # a signal stopped the solver: interrupted
     if out.solved:
-        y = out.y[rows.inv].reshape(-1, 1)
-        hidden = TargetSetting([T[rows.inv] for T in out.hidden])
+        hidden_d, y_d, _ = out.solution()
+        y = y_d[rows.inv].reshape(-1, 1)
+        hidden = TargetSetting([T[rows.inv] for T in hidden_d])
         if ctx.record(hidden, output_targets=y).errors == 0:
             return Status.FEASIBLE
     settled = out.status.decided and net.proof_kind == REAL_WEIGHTS

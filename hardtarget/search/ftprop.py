@@ -86,7 +86,10 @@ class FTProp(Strategy):
                 return Status.FEASIBLE, "zero training errors"
             if self.polish and _polish(ctx):
                 return Status.FEASIBLE, "zero training errors"
-        return Status.LOCAL_OPTIMUM, f"budget of every layer spent (best loss {ctx.incumbent.loss:g})"
+        return (
+            Status.LOCAL_OPTIMUM,
+            f"budget of every layer spent (best loss {ctx.incumbent.loss:g})",
+        )
 
 
 POLISH_BETAS = (2.0, 5.0, 10.0)

@@ -230,6 +230,23 @@ class SolverResult:
         """True when the solver returned targets and weights."""
         return self.hidden is not None
 
+    def solution(self) -> tuple[list, np.ndarray, list]:
+        """``(hidden, y, weights)`` of a solved result (see :attr:`solved`).
+
+        Returns
+        -------
+        tuple
+            The hidden targets, output targets and weights.
+
+        Raises
+        ------
+        RuntimeError
+            When the solver returned none (a bug: check :attr:`solved` first).
+        """
+        if self.hidden is None or self.y is None or self.weights is None:
+            raise RuntimeError(f"no solution to read: the solve ended {self.solver_status}")
+        return self.hidden, self.y, self.weights
+
     @classmethod
     def trivially_infeasible(cls) -> SolverResult:
         """Two identical inputs carry different labels: no model can fit (no solve)."""

@@ -295,8 +295,9 @@ class SatSearch(Strategy):
                 break
             if not out.solved:
                 raise BudgetExhausted(f"solver stopped ({out.solver_status}) at the time limit")
-            y = np.asarray(out.y[rows.inv], dtype=np.int8).reshape(-1, 1)
-            state = ctx.record(TargetSetting([T[rows.inv] for T in out.hidden]), y)
+            hidden_d, y_d, _ = out.solution()
+            y = np.asarray(y_d[rows.inv], dtype=np.int8).reshape(-1, 1)
+            state = ctx.record(TargetSetting([T[rows.inv] for T in hidden_d]), y)
         status, message = verdict
         return status, f"{message}; {ctx.fits_note()}"
 
