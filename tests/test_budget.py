@@ -357,3 +357,28 @@ def test_a_dask_channel_travels_by_name_only():
     assert back == ch and back.name == "hardtarget-stop-x" and back._client is None
     r = Budget(time_limit=5).remote(ch)
     assert pickle.loads(pickle.dumps(r)).channel == ch
+
+
+def test_min_width_time_limit_is_for_the_whole_scan(monkeypatch):
+    """Every width runs on the scan's one budget; a width the clock ends before is
+    undecided, not disproved (it used to get a fresh time limit per width)."""
+    import hardtarget as ht
+    from hardtarget.search import api
+
+    now = [0.0]
+    scan = Budget(10.0, clock=lambda: now[0])
+    seen = []
+    real = api.solve
+
+    def six_seconds_a_width(problem, **kw):
+        seen.append(kw["run_budget"])
+        r = real(problem, **kw)
+        now[0] += 6.0
+        return r
+
+    monkeypatch.setattr(api, "solve", six_seconds_a_width)
+    r = ht.min_width(ht.load_problem("parity:3"), run_budget=scan)
+    assert r.width is None and r.undecided == 2
+    assert r.undecided_reason == "the time limit ran out"
+    assert set(r.proofs) == {0, 1} and all(v == "proof" for v in r.proofs.values())
+    assert len(seen) == 2 and all(b is scan for b in seen)

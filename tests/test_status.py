@@ -144,11 +144,11 @@ def test_cpsat_and_pysat_solves_return_a_checked_solver_result():
         out = net.solve(30.0)
         assert isinstance(out, SolverResult) and out.status is Status.OPTIMAL and out.solved
         # the solver's integer weights compute its own targets (sign(0) = -1)
-        W1, W2 = out.weights
+        W1, W2 = out.solution.weights
         H = _sign(rows.U @ W1[:-1] + W1[-1])
-        assert np.array_equal(H, out.hidden[0])
-        assert np.array_equal(_sign(H @ W2[:-1] + W2[-1])[:, 0], out.y)
-        assert np.array_equal(out.y, np.where(rows.pos > 0, 1, -1))
+        assert np.array_equal(H, out.solution.hidden[0])
+        assert np.array_equal(_sign(H @ W2[:-1] + W2[-1])[:, 0], out.solution.y)
+        assert np.array_equal(out.solution.y, np.where(rows.pos > 0, 1, -1))
     X = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     rows = distinct_problem(X, np.array([1, -1, 1]))
     out = CpNetwork(rows, (1,), "sign", objective="feasibility").solve()
@@ -176,23 +176,29 @@ def test_proposals_carry_a_status():
 
 
 # -- a bug in a solver is exit 3; a bad option is exit 2 ----------------------------------
-def test_a_type_error_inside_a_unit_solver_is_a_bug(monkeypatch, capsys):
-    from hardtarget.units import solvers
+def test_a_type_error_inside_a_unit_solver_is_a_bug(capsys):
+    from hardtarget import registry
 
-    def broken(A, t, s, max_margin=True, warm=None, budget=None):
+    def broken(A, t, s, *, budget=None):
         raise TypeError("unsupported operand in the solver")
 
-    monkeypatch.setitem(solvers.SOLVERS, "lp", broken)
-    with pytest.raises(TypeError, match="unsupported operand"):
-        ht.solve_unit([[0.0], [1.0]], [-1, 1], solver="lp")
-    rc = main(["solve", "-p", "xor", "--hidden", "2", "--strategy", "hill", "--solver", "lp"])
+    registry.register("unit_solvers", broken, name="broken_test")
+    try:
+        with pytest.raises(TypeError, match="unsupported operand"):
+            ht.solve_unit([[0.0], [1.0]], [-1, 1], solver="broken_test")
+        argv = ["solve", "-p", "xor", "--hidden", "2", "--strategy", "hill"]
+        rc = main([*argv, "--solver", "broken_test"])
+    finally:
+        registry.unregister("unit_solvers", "broken_test")
     err = capsys.readouterr().err
     assert rc == 3, err
     assert "internal error: TypeError: unsupported operand" in err and "rerun with -v" in err
 
 
 def test_bad_options_are_caught_by_their_declarations(capsys):
-    with pytest.raises(ht.HardTargetError, match="'lp': max_epochs; valid: max_margin, warm"):
+    with pytest.raises(
+        ht.HardTargetError, match="'lp' has no option.*max_epochs; valid: max_margin"
+    ):
         ht.solve_unit([[0.0], [1.0]], [-1, 1], solver="lp", max_epochs=3)
     rc = main(["solve", "-p", "xor", "--hidden", "2", "--strategy", "beam", "-o", "width=abc"])
     err = capsys.readouterr().err

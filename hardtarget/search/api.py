@@ -459,6 +459,7 @@ def min_width(
     time_limit: float | None = None,
     seed: int = 0,
     objective: str | None = None,
+    run_budget: Budget | None = None,
     **options,
 ) -> MinWidthResult:
     """Find the smallest hidden width (one hidden layer; 0 = a single perceptron) that fits.
@@ -477,11 +478,15 @@ def min_width(
     max_width : int, optional
         The largest width tried.
     time_limit : float, optional
-        Seconds for the whole search.
+        Seconds for the whole scan: every width runs on what the smaller ones left; a
+        width the clock ends before or during is ``undecided``.
     seed : int, optional
         Seed of every run.
     objective : {"errors", "margin", "sparsity"}, optional
         Search objective of every run (see :func:`solve`).
+    run_budget : :class:`~hardtarget.budget.Budget`, optional
+        The caller's deadline and cancel object for the whole scan (``time_limit``, when
+        given too, makes a child of it).
     **options
         Strategy options.
 
@@ -503,19 +508,25 @@ def min_width(
         )
     out = MinWidthResult(None, None)
     cache = UnitCache()
-    cls = strategy if isinstance(strategy, Strategy) else STRATEGIES.get(strategy)
     if isinstance(strategy, str) and strategy == "exhaustive" and "minimize" not in options:
         options["minimize"] = False  # only zero errors matter here
     strategy, options = with_objective(strategy, seed, objective, options)
     if objective is not None:
         options["objective"] = objective
+    scan = budget_of_run(run_budget, time_limit, None)  # one clock for every width
     for w in range(0, int(max_width) + 1):
+        if scan.stopped():  # a width with no time left is not tried, nor called disproved
+            out.undecided = w
+            out.undecided_reason = (
+                f"stopped ({scan.reason})" if scan.cancelled else "the time limit ran out"
+            )
+            break
         try:
             r = solve(
                 problem,
                 hidden=(w,) if w else (),
                 strategy=strategy,
-                time_limit=time_limit,
+                run_budget=scan,
                 seed=seed,
                 cache=cache,
                 **options,
@@ -526,7 +537,7 @@ def min_width(
             out.undecided, out.undecided_reason = w, str(exc)
             break
         out.results[w] = r
-        if r.status == Status.TIME_LIMIT and getattr(cls, "exact", False):
+        if r.status == Status.TIME_LIMIT:
             out.undecided, out.undecided_reason = w, r.message
             break
         log.info("width %d: %s", w, r.status)

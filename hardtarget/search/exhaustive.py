@@ -192,8 +192,7 @@ class _Search:
         self.cfg = cfg
         self.info = ctx.info  # the engine's: the result's info
         self._memo: dict = {}
-        # the data's point symmetries (row permutations), when used
-        self._group: np.ndarray | None = None
+        self._group: np.ndarray | None = None  # the data's point symmetries (row permutations)
         self._budget = ctx.budget
         self._floor = 0  # a network with this many errors ends the search: none has fewer
 

@@ -113,10 +113,10 @@ def cpsat_fit(ctx: SearchContext) -> Status:
         work_limit=CPSAT_WORK,
     )
     ctx.budget.check()  # a signal stopped the solver: interrupted
-    if out.solved:
-        hidden_d, y_d, _ = out.solution()
-        y = y_d[rows.inv].reshape(-1, 1)
-        hidden = TargetSetting([T[rows.inv] for T in hidden_d])
+    sol = out.solution
+    if sol is not None:
+        y = sol.y[rows.inv].reshape(-1, 1)
+        hidden = TargetSetting([T[rows.inv] for T in sol.hidden])
         if ctx.record(hidden, output_targets=y).errors == 0:
             return Status.FEASIBLE
     settled = out.status.decided and net.proof_kind == REAL_WEIGHTS

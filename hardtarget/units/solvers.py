@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable
 from inspect import signature
 
@@ -22,7 +20,6 @@ import numpy as np
 
 from .. import registry
 from ..budget import Budget, legacy_stop
-from ..errors import HardTargetError
 from ..params import Param, declare
 from . import _kernels, _newton
 from .base import UnitResult, finish, margin_of, prepare
@@ -409,39 +406,12 @@ def run_solver(
 
     Every solver takes the keyword ``budget`` (None: never stop) and checks it in its long
     loops.  ``store`` (a CertificateStore of ``A``) goes to ``auto``, the one solver that
-    asks it.  Options the solver does not declare raise :class:`HardTargetError` before
-    it runs; an error raised inside the solver (a ``TypeError`` included) is a bug and
-    propagates.
+    asks it.  The options were checked against the solver's declarations
+    (:func:`check_solver_options`) before the run; an error raised inside the solver (a
+    ``TypeError`` included) is a bug and propagates.
     """
     if store is not None:
         options = dict(options, certificates=store)
-    _check_options(fn, name, options)
     if budget is not None:
         budget.check()
     return fn(A, t, s, budget=budget, **options)
-
-
-_INTERNAL = frozenset({"budget", "certificates"})  # passed by the package, not options
-
-
-@functools.cache
-def _declared(fn: Callable) -> frozenset | None:
-    """The keyword options a solver function declares after ``(A, t, s)``; None when it
-    takes any (``**options``)."""
-    params = list(inspect.signature(fn).parameters.values())[3:]
-    if any(p.kind is p.VAR_KEYWORD for p in params):
-        return None
-    return frozenset(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
-
-
-def _check_options(fn: Callable, name: str, options: dict) -> None:
-    """Refuse options that solver ``name`` does not declare, naming the ones it does."""
-    declared = _declared(fn)
-    if declared is None:
-        return
-    unknown = sorted(set(options) - (declared - {"budget"}))
-    if unknown:
-        raise HardTargetError(
-            f"bad option for unit solver {name!r}: {', '.join(unknown)}; "
-            f"valid: {', '.join(sorted(declared - _INTERNAL)) or 'none'}"
-        )

@@ -32,6 +32,7 @@ __all__ = [
     "status_name",
     "solver_status",
     "SolverResult",
+    "Solution",
     "sat_solve",
     "solve_stoppable",
 ]
@@ -188,6 +189,25 @@ def solver_status(name: str) -> Status:
 
 
 @dataclass
+class Solution:
+    """What a solved whole-network model assigns, on the distinct rows.
+
+    Parameters
+    ----------
+    hidden : list of ndarray
+        Per hidden layer, the ±1 int8 targets.
+    y : ndarray
+        The ±1 int8 output targets.
+    weights : list of ndarray
+        Per layer, the integer weights (bias last row).
+    """
+
+    hidden: list
+    y: np.ndarray
+    weights: list
+
+
+@dataclass
 class SolverResult:
     """One solve of a whole-network model (CP-SAT or PySAT).
 
@@ -200,12 +220,8 @@ class SolverResult:
         The solver's own name for it (``OPTIMAL``, ``MODEL_INVALID``, ...), for reports.
     wall_time : float or None
         Seconds the solver ran (None when no solver ran).
-    hidden : list of ndarray or None
-        Per hidden layer, the ±1 int8 targets on the distinct rows, when solved.
-    y : ndarray or None
-        The ±1 int8 output targets on the distinct rows, when solved.
-    weights : list of ndarray or None
-        Per layer, the integer weights (bias last row), when solved.
+    solution : Solution or None
+        The targets and integer weights, when solved.
     objective, bound : float or None
         CP-SAT's objective value and best bound (models with an objective).
     reason : str or None
@@ -217,9 +233,7 @@ class SolverResult:
     status: Status
     solver_status: str
     wall_time: float | None = None
-    hidden: list | None = None
-    y: np.ndarray | None = None
-    weights: list | None = None
+    solution: Solution | None = None
     objective: float | None = None
     bound: float | None = None
     reason: str | None = None
@@ -228,24 +242,7 @@ class SolverResult:
     @property
     def solved(self) -> bool:
         """True when the solver returned targets and weights."""
-        return self.hidden is not None
-
-    def solution(self) -> tuple[list, np.ndarray, list]:
-        """``(hidden, y, weights)`` of a solved result (see :attr:`solved`).
-
-        Returns
-        -------
-        tuple
-            The hidden targets, output targets and weights.
-
-        Raises
-        ------
-        RuntimeError
-            When the solver returned none (a bug: check :attr:`solved` first).
-        """
-        if self.hidden is None or self.y is None or self.weights is None:
-            raise RuntimeError(f"no solution to read: the solve ended {self.solver_status}")
-        return self.hidden, self.y, self.weights
+        return self.solution is not None
 
     @classmethod
     def trivially_infeasible(cls) -> SolverResult:

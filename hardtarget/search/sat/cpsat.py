@@ -18,6 +18,7 @@ from ...status import REAL_WEIGHTS
 from ._common import (
     IntInputs,
     Rows,
+    Solution,
     SolverResult,
     boolean_kind,
     cp_break_symmetry,
@@ -287,12 +288,11 @@ class CpNetwork:
                 for H in self.H
             ]
             y = self.y if self.y.dtype != object else np.array([val(v) for v in self.y], dtype=bool)
-            out.hidden = hidden
-            out.y = np.where(y, 1, -1).astype(np.int8)
-            out.weights = [
+            weights = [
                 np.array([[val(w) for w in ws] + [val(b)] for ws, b in units], dtype=np.int64).T
                 for units in self.W
             ]
+            out.solution = Solution(hidden, np.where(y, 1, -1).astype(np.int8), weights)
             if self.objective != "feasibility":
                 out.objective = solver.objective_value
                 out.bound = solver.best_objective_bound

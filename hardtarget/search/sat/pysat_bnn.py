@@ -20,7 +20,15 @@ import numpy as np
 from ...budget import Budget
 from ...errors import HardTargetError
 from ...status import Status
-from ._common import Rows, SolverResult, boolean_kind, integer_inputs, pysat_module, sat_solve
+from ._common import (
+    Rows,
+    Solution,
+    SolverResult,
+    boolean_kind,
+    integer_inputs,
+    pysat_module,
+    sat_solve,
+)
 
 __all__ = ["PySatNetwork", "ENCODINGS"]
 
@@ -253,12 +261,14 @@ class PySatNetwork:
             lit = np.vectorize(
                 lambda v: bool(v) if isinstance(v, (bool, np.bool_)) else bool(on[v]), otypes=[bool]
             )
-            out.hidden = [np.where(lit(H), 1, -1).astype(np.int8) for H in self.H]
-            out.y = np.where(self.y, 1, -1).astype(np.int8)
-            out.weights = [
-                np.array([self._decode(unit, on) for unit in layer], dtype=np.int64).T
-                for layer in self.units
-            ]
+            out.solution = Solution(
+                [np.where(lit(H), 1, -1).astype(np.int8) for H in self.H],
+                np.where(self.y, 1, -1).astype(np.int8),
+                [
+                    np.array([self._decode(unit, on) for unit in layer], dtype=np.int64).T
+                    for layer in self.units
+                ],
+            )
         return out
 
     @staticmethod

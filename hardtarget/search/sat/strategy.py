@@ -293,11 +293,11 @@ class SatSearch(Strategy):
             out = net.solve(remaining(ctx), seed=self.seed, workers=self.workers, budget=ctx.budget)
             if out.status is Status.INFEASIBLE:
                 break
-            if not out.solved:
+            sol = out.solution
+            if sol is None:
                 raise BudgetExhausted(f"solver stopped ({out.solver_status}) at the time limit")
-            hidden_d, y_d, _ = out.solution()
-            y = np.asarray(y_d[rows.inv], dtype=np.int8).reshape(-1, 1)
-            state = ctx.record(TargetSetting([T[rows.inv] for T in hidden_d]), y)
+            y = np.asarray(sol.y[rows.inv], dtype=np.int8).reshape(-1, 1)
+            state = ctx.record(TargetSetting([T[rows.inv] for T in sol.hidden]), y)
         status, message = verdict
         return status, f"{message}; {ctx.fits_note()}"
 
@@ -389,12 +389,13 @@ class SatSearch(Strategy):
         for k in ("objective", "bound", "reason"):
             if getattr(out, k) is not None:
                 info[k] = getattr(out, k)
-        if out.solved:
-            y = np.asarray(out.y[rows.inv], dtype=np.int8).reshape(-1, 1)
-            hidden = TargetSetting([T[rows.inv] for T in out.hidden])
+        sol = out.solution
+        if sol is not None:
+            y = np.asarray(sol.y[rows.inv], dtype=np.int8).reshape(-1, 1)
+            hidden = TargetSetting([T[rows.inv] for T in sol.hidden])
             state = ctx.record(hidden, output_targets=y)
             if state.loss <= ctx.incumbent.loss:
-                info["integer_weights"] = [W.tolist() for W in out.weights]
+                info["integer_weights"] = [W.tolist() for W in sol.weights]
         if ctx.interrupted and not out.status.decided:
             raise Interrupted("interrupted by the user")
         return out

@@ -145,7 +145,7 @@ def sat_verify(
                     "lp": lp_ok,
                     "exact": exact,
                     "weight_class": weight_class,
-                    "weights": out.solution()[2][0][:, 0].tolist() if sat else None,
+                    "weights": out.solution.weights[0][:, 0].tolist() if out.solution else None,
                 }
             )
     agree = all((u["sat"] == u["lp"]) if u["exact"] else (u["lp"] or not u["sat"]) for u in units)
