@@ -204,10 +204,12 @@ class _Search:
                 D = separable_dichotomies(U, budget=self._budget)
             else:
                 allp = np.array(list(itertools.product((-1, 1), repeat=len(U))), dtype=np.int8)
-                D = np.array(
-                    [lab for lab in allp if self._budget.check() or solve_unit(U, lab).separable],
-                    dtype=np.int8,
-                )
+                keep = []
+                for lab in allp:
+                    self._budget.check()
+                    if solve_unit(U, lab).separable:
+                        keep.append(lab)
+                D = np.array(keep, dtype=np.int8)
             self.info["separability_tests"] = self.info.get("separability_tests", 0) + (
                 len(D) * len(U) if self.cfg.dichotomies else 2 ** len(U)
             )
@@ -278,6 +280,8 @@ class _Search:
         ``STABILIZER_ELEMENTS`` elements of) the stabilizer of candidate ``c``; None when
         only the identity fixes it."""
         G = self._group
+        if G is None:  # (asked only when the group is known)
+            return None
         r = int(np.flatnonzero((C == -1).all(axis=0))[0])
         img = np.empty((len(G), C.shape[1]), dtype=C.dtype)
         img[np.arange(len(G))[:, None], G] = C[c]  # act(p, C[c]) for every element p
@@ -332,8 +336,8 @@ class _Search:
         if lead is not None:
             cands = cands[lead[cands]]
         second = d == 0 and not chosen and self._group is not None
-        for c in cands:
-            c = int(c)
+        for cand in cands:
+            c = int(cand)
             nxt = self._stabilizer_minima(C, c) if second else None
             if self._cover_dfs(ctx, d, layers, C, M, left & ~M[c], chosen + [c], c + 1, pairs, nxt):
                 return True

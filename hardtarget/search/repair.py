@@ -156,7 +156,7 @@ class Repair(Strategy):
         return cur if cur.errors == 0 else None
 
     # -- the exact pass ------------------------------------------------------------------
-    _check = SatLP._check  # LP-check a proposal's units, a cut per non-separable one
+    _check = staticmethod(SatLP._check)  # LP-check a proposal's units, a cut per bad one
     _cut = staticmethod(SatLP._cut)
 
     def _exact(self, ctx: SearchContext, bound: int | None, start: TargetSetting) -> None:
@@ -198,6 +198,8 @@ class Repair(Strategy):
                     info["minimal"] = True
                 return
             optimal = prop.solver.objective_value == prop.solver.best_objective_bound
+            if res.hidden is None:  # (a feasible proposal carries its targets)
+                raise HardTargetError("repair: a feasible proposal without targets; please report")
             if self._check(ctx, prop, rows, res.hidden, res.y, memo, cuts):
                 continue
             targets = TargetSetting([Td[rows.inv] for Td in res.hidden])

@@ -210,6 +210,8 @@ class SatLP(Strategy):
         layer = H[d] if d < len(H) else prop.y.reshape(-1, 1)
         base = []
         if d > 0:  # the previous layer's codes on S must differ somewhere
+            if codes is None:
+                raise RuntimeError("a cut past the first layer needs that layer's input codes")
             base = [
                 (H[d - 1][i, k], bool(codes[a, k] > 0))
                 for a, i in enumerate(S)
@@ -233,7 +235,8 @@ class SatLP(Strategy):
                     added += 1
         return added
 
-    def _check(self, ctx, prop, rows, T, y, memo, cuts: Cuts) -> int:
+    @staticmethod
+    def _check(ctx, prop, rows, T, y, memo, cuts: Cuts) -> int:
         """LP-check every unit of a proposal; add a cut per non-separable unit; return how many."""
         act = ctx.evaluator.activation
         bad = 0
@@ -242,7 +245,7 @@ class SatLP(Strategy):
             codes = None if d == 0 else T[d - 1]
             for j in range(targets.shape[1]):
                 t = np.ascontiguousarray(targets[:, j])
-                key = (d, None if d == 0 else codes.tobytes(), t.tobytes())
+                key = (d, None if codes is None else codes.tobytes(), t.tobytes())
                 cert = memo.get(key, _UNCHECKED)
                 if cert is _UNCHECKED:
                     ctx.budget.check()
@@ -272,20 +275,21 @@ class SatLP(Strategy):
                 start = _clauses(prop)
                 _span(prop, ctx.info["certificates"][-1], start)  # none new: an image's
                 if d == 0 and cuts.group is not None:
-                    ctx.info["cuts"] += self._orbit_cuts(ctx, prop, cuts, S, t[S], cert[S])
+                    ctx.info["cuts"] += SatLP._orbit_cuts(ctx, prop, cuts, S, t[S], cert[S])
                 else:
-                    ctx.info["cuts"] += self._cut(
+                    ctx.info["cuts"] += SatLP._cut(
                         prop, d, S, None if codes is None else codes[S], t[S]
                     )
                     _span(prop, ctx.info["certificates"][-1], start)
             inputs = act.from_targets(targets)
         return bad
 
-    def _orbit_cuts(
-        self, ctx, prop, cuts: Cuts, S: np.ndarray, t_S: np.ndarray, lam: np.ndarray
-    ) -> int:
+    @staticmethod
+    def _orbit_cuts(ctx, prop, cuts: Cuts, S: np.ndarray, t_S: np.ndarray, lam: np.ndarray) -> int:
         """The first-layer cut (S, t_S) and its images (p[S], t_S), each pattern once; each
         image's certificate (the same ``lambda``) goes to ``info["symmetric_certificates"]``."""
+        if cuts.group is None:  # (asked only when the group is known)
+            return 0
         imgs = cuts.group[:, S]
         order = np.argsort(imgs, axis=1, kind="stable")
         rows = np.take_along_axis(imgs, order, axis=1)
@@ -315,7 +319,7 @@ class SatLP(Strategy):
                 )
                 entry = ctx.info["symmetric_certificates"][-1]
             start = _clauses(prop)
-            added += self._cut(prop, 0, img, None, t_S)
+            added += SatLP._cut(prop, 0, img, None, t_S)
             _span(prop, entry, start)
         return added
 
@@ -417,7 +421,7 @@ class SatLP(Strategy):
                     raise BudgetExhausted("the SAT solver stopped at the time limit")
                 if res.status is Status.INFEASIBLE:
                     if self.proof is not None:
-                        self._write_proof(ctx, prop, cuts.first)
+                        self._write_proof(ctx, prop, cuts.first, self.proof)
                     return self._verdict(ctx, found)
                 if self._check(ctx, prop, rows, res.hidden, res.y, memo, cuts):
                     continue
@@ -451,10 +455,11 @@ class SatLP(Strategy):
         if not bounded and prop.y.dtype != bool:
             prop.tighten(1)
 
-    def _write_proof(self, ctx: SearchContext, prop, first: np.ndarray) -> None:
-        """The formula, its DRAT refutation and the certificates behind its cuts, to files."""
-        files, ctx.info["proof_lines"] = prop.proof_files(self.proof)
-        ctx.info["proof_file"] = self.proof
+    def _write_proof(self, ctx: SearchContext, prop, first: np.ndarray, path: str) -> None:
+        """The formula, its DRAT refutation and the certificates behind its cuts, to files
+        (``path`` and beside it)."""
+        files, ctx.info["proof_lines"] = prop.proof_files(path)
+        ctx.info["proof_file"] = path
         doc = {
             "variables": {
                 "hidden": [Hd.astype(np.int64).tolist() for Hd in prop.H],
@@ -465,7 +470,7 @@ class SatLP(Strategy):
             "symmetric_certificates": [_exact(c) for c in ctx.info["symmetric_certificates"]],
         }
         # DRAT, CNF and certificates as one set: all from this run or all from the last
-        write_file_set([*files, (self.proof + ".json", json.dumps(doc))])
+        write_file_set([*files, (path + ".json", json.dumps(doc))])
 
     def _verdict(self, ctx: SearchContext, found: int | None) -> tuple[str, str]:
         n = len(ctx.info["certificates"])
