@@ -193,6 +193,31 @@ def test_interrupted_procedures_return_the_network_so_far(digits, cancel_after):
     assert _labels(res.model, Xt).shape == yt.shape
 
 
+def test_a_cb_schedule_cut_by_its_time_limit_binarizes(digits):
+    """CBStages ends a run cut by its time limit as it ends one cut by Ctrl-C: binarized."""
+    from hardtarget.budget import Budget
+
+    X, y, _, _ = digits
+    now = [0.0]
+    budget = Budget(time_limit=1.0, clock=lambda: now[0])
+
+    class TenBatchesASecond:
+        def on_batch_end(self, state):
+            now[0] += 0.1
+
+    model = CBNet([("fc", 8)], (1, 8, 8), 10)
+    res = fit(
+        model,
+        (X, y),
+        epochs=6,
+        callbacks=[CBStages(pretrain=2, per_stage=2), TenBatchesASecond()],
+        budget=budget,
+        progress=False,
+    )
+    assert res.status == "time_limit"
+    assert all(bool(a.binary) for a in model.acts)
+
+
 def test_discrete_sign_of_zero_is_minus_one():
     ints = [torch.tensor([[1, -1]], dtype=torch.int8), torch.tensor([[1], [-1]], dtype=torch.int8)]
     net = DiscreteNet([("fc", 1)], (1, 1, 2), 2, ints, 1)

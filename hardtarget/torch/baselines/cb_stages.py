@@ -246,7 +246,12 @@ class CBStages(Callback):
 
     def on_fit_end(self, state: Any) -> None:
         model = state.model
-        if state.status in (Status.COMPLETED, Status.STOPPED, Status.INTERRUPTED):
+        if state.status in (
+            Status.COMPLETED,
+            Status.STOPPED,
+            Status.INTERRUPTED,
+            Status.TIME_LIMIT,
+        ):
             self._advance(model, model.n_stages, state.epoch)
             model.binarize()
         done = [s for row in state.history for s in row.get("swaps", ())]
