@@ -8,6 +8,7 @@ numbers and booleans so that a command line can pass ``-o width=8`` as text.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 from ._keyvalue import NONE_WORDS, parse_value
 from .errors import HardTargetError
 
-__all__ = ["Param", "NO_DEFAULT", "TYPES", "declare", "resolved_value"]
+__all__ = ["Param", "NO_DEFAULT", "TYPES", "declare", "resolved_value", "check_call"]
 
 
 class _NoDefault:
@@ -267,3 +268,27 @@ def resolved_value(value: _T | None, name: str) -> _T:
     if value is None:
         raise RuntimeError(f"{name} is None: use the validated (resolved) object")
     return value
+
+
+def check_call(fn: Callable, what: str, **kwargs: Any) -> None:
+    """Refuse arguments ``fn`` does not take, before it runs: a bad option is the caller's
+    error (:class:`HardTargetError`), while a ``TypeError`` raised inside ``fn`` stays a bug.
+
+    Parameters
+    ----------
+    fn : callable
+        The builder or function about to be called.
+    what : str
+        What ``fn`` builds, for the message (e.g. ``"model 'mlp'"``).
+    **kwargs
+        The keyword arguments it is about to get.
+
+    Raises
+    ------
+    HardTargetError
+        Naming the argument ``fn`` does not take (or the one it misses).
+    """
+    try:
+        inspect.signature(fn).bind(**kwargs)
+    except TypeError as exc:
+        raise HardTargetError(f"bad option for {what}: {exc}") from None

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from ..errors import HardTargetError
+from ..params import check_call
 from .functional import make_activation
 
 __all__ = [
@@ -387,14 +388,14 @@ def make_model(
     key = str(name).strip().lower()
     if key not in model_names():
         raise HardTargetError(f"unknown model {name!r}; valid: {', '.join(model_names())}")
-    try:
-        return registry.get("models", key).obj(
-            activation=activation,
-            rule=rule,
-            weighted=weighted,
-            in_shape=tuple(in_shape),
-            num_classes=int(num_classes),
-            **kwargs,
-        )
-    except TypeError as exc:
-        raise HardTargetError(f"bad option for model {key!r}: {exc}") from None
+    build = registry.get("models", key).obj
+    args = dict(
+        activation=activation,
+        rule=rule,
+        weighted=weighted,
+        in_shape=tuple(in_shape),
+        num_classes=int(num_classes),
+        **kwargs,
+    )
+    check_call(build, f"model {key!r}", **args)  # a TypeError inside the builder is a bug
+    return build(**args)

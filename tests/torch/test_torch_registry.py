@@ -116,3 +116,25 @@ def test_a_rule_without_a_compiled_shape_gives_the_formula_its_backward(quadrati
     g = torch.linspace(-1, 1, 41)
     want = get_rule("quadratic_hinge", "sign").grad(z, g)
     assert torch.equal(grad_formula(z, g, "quadratic_hinge", "sign", 1, True), want)
+
+
+def test_a_bad_model_option_is_refused_but_a_type_error_inside_a_builder_is_a_bug():
+    def broken(activation, rule, weighted, in_shape, num_classes, width=3):
+        """A plugin model with a bug inside."""
+        return width + "3"  # TypeError: a bug, not the user's option
+
+    registry.register("models", broken, name="broken")
+    try:
+        with pytest.raises(HardTargetError, match="bad option for model 'broken'.*depth"):
+            make_model("broken", in_shape=(1, 8, 8), num_classes=2, depth=2)
+        with pytest.raises(TypeError, match="unsupported operand"):
+            make_model("broken", in_shape=(1, 8, 8), num_classes=2)
+    finally:
+        registry.unregister("models", "broken")
+
+
+def test_a_bad_baseline_size_is_refused_by_name():
+    from hardtarget.torch.baselines.arch import arch_spec
+
+    with pytest.raises(HardTargetError, match="bad option for baseline model 'mlp'.*depthx"):
+        arch_spec("mlp", depthx=2)

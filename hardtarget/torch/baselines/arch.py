@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from ...errors import HardTargetError
+from ...params import check_call
 
 __all__ = ["ARCHS", "arch_spec", "parse_spec", "spec_shapes"]
 
@@ -115,10 +116,8 @@ def arch_spec(name: str, **sizes) -> list:
     key = str(name).strip().lower()
     if key not in ARCHS:
         raise HardTargetError(f"unknown baseline model {name!r}; valid: {', '.join(ARCHS)}")
-    try:
-        spec = ARCHS[key](**sizes)
-    except TypeError as exc:
-        raise HardTargetError(f"bad option for baseline model {key!r}: {exc}") from None
+    check_call(ARCHS[key], f"baseline model {key!r}", **sizes)
+    spec = ARCHS[key](**sizes)
     if not spec or any(b[1] < 1 or (b[0] == "conv" and b[2] < 1) for b in spec):
         raise HardTargetError(
             f"model {key!r} needs at least one block with positive sizes, got {spec}"
