@@ -49,6 +49,7 @@ from ..targets import TargetSetting, digest
 from ..units import solve_unit
 from .base import SearchContext, Strategy
 from .dichotomies import cover_count, distinct_rows, separable_dichotomies
+from .face_bounds import FaceBounds
 from .first_pass import first_fit
 from .params import Param
 from .symmetry import orbit_minima, point_symmetries, symmetry_generators
@@ -100,6 +101,9 @@ class Exhaustive(Strategy):
         fit with :mod:`.first_pass` (a short CP-SAT run, then short continuous
         relaxations, each answer evaluated exactly); a fit ends the search
         (``info["found_by"]``), else the enumeration runs as without it.
+    face_bounds : in the zero-error pass, prune a partial first layer when the pairs some
+        face of the data has left cannot be covered by the units still to choose
+        (:mod:`.face_bounds`; ``info["faces"]``, ``info["face_pruned"]``).
     seed : int or None, default=None
         Seed of the strategy's random choices (``solve(seed=...)`` sets it).
     """
@@ -115,6 +119,7 @@ class Exhaustive(Strategy):
         "max_size": Param("float", "refuse when the estimated states exceed this", low=1),
         "minimize": Param("bool", "prove the least error count when zero is impossible"),
         "first_pass": Param("bool", "look for a fit before the enumeration"),
+        "face_bounds": Param("bool", "zero-error pass: prune by the faces' cover bounds"),
     }
 
     def __init__(
@@ -127,6 +132,7 @@ class Exhaustive(Strategy):
         minimize: bool = True,
         point_symmetry: bool = True,
         first_pass: bool = True,
+        face_bounds: bool = True,
     ):
         self.seed = seed
         self.dichotomies = dichotomies
@@ -136,6 +142,7 @@ class Exhaustive(Strategy):
         self.minimize = minimize
         self.point_symmetry = point_symmetry
         self.first_pass = first_pass
+        self.face_bounds = face_bounds
 
     # -- size -----------------------------------------------------------------
     def estimate(self, m: int, n: int, hidden: tuple) -> int:
@@ -193,6 +200,7 @@ class _Search:
         self.info = ctx.info  # the engine's: the result's info
         self._memo: dict = {}
         self._group: np.ndarray | None = None  # the data's point symmetries (row permutations)
+        self._faces: FaceBounds | None = None  # the first layer's face bounds
         self._budget = ctx.budget
         self._floor = 0  # a network with this many errors ends the search: none has fewer
 
@@ -253,6 +261,10 @@ class _Search:
         order = np.argsort(-_popcount(M), kind="stable")  # wide covers first
         C, M = C[order], M[order]
         lead = self._orbit_minima(ctx, C) if d == 0 else None
+        if d == 0 and self.cfg.face_bounds and width > 1:
+            self._faces = FaceBounds(H, *pairs, C)
+            self.info["faces"] = self._faces.n_faces
+            self.info.setdefault("face_pruned", 0)
         every = _pair_masks(np.array([[1, -1]]), np.zeros_like(pairs[0]), np.ones_like(pairs[1]))[0]
         return self._cover_dfs(ctx, d, layers, C, M, every, [], 0, pairs, lead)
 
@@ -322,25 +334,60 @@ class _Search:
             # a unit can only be in a completion if it and s - 1 of the widest cover enough
             cands = start + np.flatnonzero(cover + (s - 1) * cover.max(initial=0) >= need)
             self.info["pruned"] += len(C) - start - len(cands)
-            if s == 2 and len(cands) ** 2 * M.shape[1] <= 4_000_000:
-                rest = left & ~M[cands]  # what each first unit leaves to the second
-                fits = (rest[:, None, :] & M[None, cands, :]) == rest[:, None, :]
-                fits = np.triu(fits.all(axis=2), 1)
-                if lead is not None:
-                    fits &= lead[cands][:, None]
-                for i, j in zip(*np.nonzero(fits)):
-                    T = C[chosen + [cands[i], cands[j]]].T
-                    if self._cover_done(ctx, d, layers, T, pairs):
-                        return True
-                return False
+            if s == 2:  # the next unit and the last one: every pair, in order, at once
+                cands = self._face_filter(d, left, cands, 1)
+                return self._last_two(ctx, d, layers, C, M, left, chosen, cands, pairs, lead)
         if lead is not None:
             cands = cands[lead[cands]]
+        if left.any() and s > 1:
+            cands = self._face_filter(d, left, cands, s - 1)
         second = d == 0 and not chosen and self._group is not None
         for cand in cands:
             c = int(cand)
             nxt = self._stabilizer_minima(C, c) if second else None
             if self._cover_dfs(ctx, d, layers, C, M, left & ~M[c], chosen + [c], c + 1, pairs, nxt):
                 return True
+        return False
+
+    def _face_filter(self, d: int, left: np.ndarray, cands: np.ndarray, k: int) -> np.ndarray:
+        """The candidates after which every face's pairs still left can be covered by
+        ``k`` more units (:mod:`.face_bounds`; first layer, ``k <= 2`` only)."""
+        if d != 0 or self._faces is None or k > 2 or not len(cands):
+            return cands
+        keep = self._faces.keep(left, cands, k)
+        self.info["face_pruned"] += int(len(cands) - keep.sum())
+        return cands[keep]
+
+    def _last_two(
+        self,
+        ctx: SearchContext,
+        d: int,
+        layers: list,
+        C: np.ndarray,
+        M: np.ndarray,
+        left: np.ndarray,
+        chosen: list,
+        cands: np.ndarray,
+        pairs: tuple,
+        lead: np.ndarray | None,
+    ) -> bool:
+        """Complete ``chosen`` with two of ``cands`` (increasing, the first where ``lead``
+        holds) that cover ``left``, pairs in lexicographic order, a block of first units
+        at a time."""
+        rest = left & ~M[cands]  # what each first unit leaves to the second
+        Mc = M[cands]
+        block = max(1, 4_000_000 // max(len(cands) * M.shape[1], 1))
+        for i0 in range(0, len(cands), block):
+            ctx.budget.check()
+            r = rest[i0 : i0 + block]
+            fits = ((r[:, None, :] & Mc[None, :, :]) == r[:, None, :]).all(axis=2)
+            fits &= np.arange(len(cands))[None, :] > np.arange(i0, i0 + len(r))[:, None]
+            if lead is not None:
+                fits &= lead[cands[i0 : i0 + block]][:, None]
+            for i, j in zip(*np.nonzero(fits)):
+                T = C[chosen + [cands[i0 + i], cands[j]]].T
+                if self._cover_done(ctx, d, layers, T, pairs):
+                    return True
         return False
 
     def _cover_done(
