@@ -151,10 +151,13 @@ def test_min_width_keeps_its_proofs_when_a_larger_width_is_refused(capsys):
     from hardtarget.cli import main
 
     p = ht.load_problem("parity:4")
-    r = ht.min_width(p, max_size=5e5)  # width 2 may visit ~1.9e6 states: refused
+    # width 2 may visit ~1.9e6 states: refused (without prune=False the zero-error pass
+    # alone would decide every width, and the size would only limit the least error count)
+    r = ht.min_width(p, max_size=5e5, prune=False)
     assert r.width is None and r.undecided == 2 and r.proofs == {0: "proof", 1: "proof"}
     assert r.message.startswith("widths 0..1 proven infeasible; width 2 not decided")
-    assert main(["min-width", "-p", "parity:4", "-o", "max_size=5e5", "-q"]) == 1
+    cmd = ["min-width", "-p", "parity:4", "-o", "max_size=5e5", "-o", "prune=False", "-q"]
+    assert main(cmd) == 1
     assert "widths 0..1 proven infeasible; width 2 not decided" in capsys.readouterr().out
 
 

@@ -43,6 +43,7 @@ import math
 
 import numpy as np
 
+from ..budget import BudgetExhausted
 from ..errors import HardTargetError
 from ..status import REAL_WEIGHTS, Status
 from ..targets import TargetSetting, digest
@@ -60,6 +61,7 @@ log = logging.getLogger("hardtarget.search")
 
 _MAX_PAIRS = 100_000  # more (positive, negative) pairs than this: no bitset cover search
 _MAX_BITS = 50_000_000  # candidate units x pairs above this: no bitset cover search either
+_CHECK_BITS = 200_000_000  # Cover's bound on the units x pairs up to this: see _zero_pass_fits
 FIRST_PASS_SIZE = 100_000  # estimated states up to this: the enumeration alone is quick
 STABILIZER_ELEMENTS = 64  # elements of a first unit's stabilizer used for the second unit
 _MAX_GROUP = 100_000  # larger symmetry groups: the second unit is not restricted
@@ -178,14 +180,37 @@ class Exhaustive(Strategy):
         if evaluator.loss != "errors":
             raise HardTargetError("exhaustive search minimizes training errors; use loss='errors'")
         p = evaluator.problem
-        size = self.estimate(p.n_samples, p.n_features, evaluator.hidden)
-        if size > self.max_size:  # int against float compares exactly, at any size
-            raise HardTargetError(
-                f"exhaustive search over hidden widths {evaluator.hidden} on {p.n_samples} points "
-                f"may visit up to {_magnitude(size)} states (limit max_size={self.max_size:.3g}); "
-                "use strategy 'beam', 'hill', 'ftprop' or 'madaline', shrink the problem, "
-                "or raise max_size"
-            )
+        if self._too_big(p, evaluator.hidden) and not self._zero_pass_fits(p, evaluator.hidden):
+            raise self._refusal(p, evaluator.hidden)
+
+    def _too_big(self, p, hidden: tuple) -> bool:
+        """Does the plain enumeration's estimate exceed ``max_size``?"""
+        # int against float compares exactly, at any size
+        return self.estimate(p.n_samples, p.n_features, hidden) > self.max_size
+
+    def _refusal(self, p, hidden: tuple) -> HardTargetError:
+        size = self.estimate(p.n_samples, p.n_features, hidden)
+        return HardTargetError(
+            f"exhaustive search over hidden widths {hidden} on {p.n_samples} points "
+            f"may visit up to {_magnitude(size)} states (limit max_size={self.max_size:.3g}); "
+            "use strategy 'beam', 'hill', 'ftprop' or 'madaline', shrink the problem, "
+            "or raise max_size"
+        )
+
+    def _zero_pass_fits(self, p, hidden: tuple) -> bool:
+        """Can the zero-error pass alone decide whether one hidden layer fits: the pairs
+        are few enough and Cover's bound on the candidate units times the pairs is within
+        ``_CHECK_BITS`` (then the enumeration's size only limits the search for the least
+        error count, see ``run``)."""
+        if len(hidden) != 1 or not (self.prune and self.symmetry):
+            return False
+        U, inv = distinct_rows(p.X)
+        pos = np.bincount(inv, weights=p.t > 0, minlength=len(U)) > 0
+        neg = np.bincount(inv, weights=p.t < 0, minlength=len(U)) > 0
+        pairs = int(pos.sum()) * int(neg.sum())
+        if np.any(pos & neg) or pairs > _MAX_PAIRS:
+            return False
+        return cover_count(len(U), p.n_features) * pairs <= _CHECK_BITS
 
     def run(self, ctx: SearchContext):
         return _Search(self, ctx).run(ctx)
@@ -437,6 +462,8 @@ class _Search:
         t = ev.problem.t
         cover = ev.hidden and self.cfg.prune and self.cfg.symmetry
         pairs = self._pairs(ev.problem.X, t) if cover else None
+        proved = f"proved: no network with hidden widths {ev.hidden} fits the data"
+        too_big = self.cfg._too_big(ev.problem, ev.hidden)
         if pairs is not None:
             try:
                 if self._cover_layer(ctx, 0, [], ev.problem.X, pairs):
@@ -447,17 +474,31 @@ class _Search:
                 self.info["zero_error_pass"] = f"no zero-error network ({ctx.elapsed:.3g} s)"
                 if not self.cfg.minimize:
                     return Status.INFEASIBLE, (
-                        f"proved: no network with hidden widths {ev.hidden} fits "
-                        "the data (minimize=False: the least error count was "
-                        "not computed)"
+                        f"{proved} (minimize=False: the least error count was not computed)"
                     )
             except _TooBig:  # the plain search below decides zero errors too
                 self.info["zero_error_pass"] = "skipped: too many units x pairs for bitsets"
-        if ctx.best is None or ctx.best.errors > self._floor:  # else a least-errors network
-            if not ev.hidden:
-                return self._single_unit(ctx)
-            else:
-                self._layer(ctx, 0, [], ev.problem.X, t)
+                if too_big:
+                    raise self.cfg._refusal(ev.problem, ev.hidden) from None
+        if self._floor and (ctx.best is None or ctx.best.errors > self._floor) and too_big:
+            size = self.cfg.estimate(ev.problem.n_samples, ev.problem.n_features, ev.hidden)
+            return Status.INFEASIBLE, (
+                f"{proved}; the least error count was not computed (its enumeration may visit "
+                f"up to {_magnitude(size)} states, limit max_size={self.cfg.max_size:.3g})"
+                + self._best_note(ctx)
+            )
+        try:
+            if ctx.best is None or ctx.best.errors > self._floor:  # else a least-errors one
+                if not ev.hidden:
+                    return self._single_unit(ctx)
+                else:
+                    self._layer(ctx, 0, [], ev.problem.X, t)
+        except BudgetExhausted as stop:  # zero errors stay ruled out
+            if not self._floor or ctx.budget.cancelled:
+                raise
+            return Status.INFEASIBLE, (
+                f"{proved}; the least error count was not computed ({stop})" + self._best_note(ctx)
+            )
         best = ctx.incumbent
         if best is not None and best.errors == 0:
             return Status.OPTIMAL, "zero training errors (global minimum)" + self._fits(ctx)
@@ -599,6 +640,13 @@ class _Search:
         if ctx.best is None:
             return np.inf
         return ctx.best.errors + (1 if ctx.prefers and ctx.best.errors == 0 else 0)
+
+    @staticmethod
+    def _best_note(ctx: SearchContext) -> str:
+        """The best error count found, when a state was evaluated."""
+        return (
+            "" if ctx.best is None else f"; the best found has {ctx.best.errors} training error(s)"
+        )
 
     @staticmethod
     def _fits(ctx: SearchContext) -> str:

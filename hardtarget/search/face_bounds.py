@@ -162,9 +162,7 @@ class FaceBounds:
             rows = np.flatnonzero(alive)
             if not len(rows):
                 break
-            vals, inv = np.unique(
-                np.uint64(key) & ~self.K[cands[rows], f], return_inverse=True
-            )
+            vals, inv = np.unique(np.uint64(key) & ~self.K[cands[rows], f], return_inverse=True)
             ok = np.fromiter((self.covers(f, v, k) for v in vals.tolist()), bool, len(vals))
             alive[rows[~ok[inv.ravel()]]] = False
         return alive
