@@ -13,8 +13,17 @@
 * Zero errors first: every hidden layer must give a positive and a negative sample
   different codes, so the units of a layer must *cover* all such pairs.  With the
   pairs as bitsets a depth-first search prunes a partial layer when its remaining
-  units cannot cover what is left; if no zero-error network exists, the search for
-  the minimum stops as soon as it meets a one-error network.
+  units cannot cover what is left (a unit is kept only if it and ``s - 1`` of the widest
+  remaining units could cover the pairs left), and, in the first layer, when the pairs
+  some *face* of the data has left cannot be covered by the remaining units' classes on
+  that face (:mod:`.face_bounds`, exact for up to two units).  The last two units are
+  checked as pairs at once.  On parity the pairs include every edge of the cube (an
+  edge joins points of different parity): 4 units cannot cut all 80 edges of the
+  5-cube, and this pass proves it (parity:5 width 4: about 2 minutes).  If no
+  zero-error network exists, the search for the minimum stops as soon as it meets a
+  one-error network; past ``max_size`` (when the pass alone could decide a single
+  hidden layer, see ``Exhaustive.check``) or at the time limit it ends ``infeasible``
+  without the least error count.
 * Symmetries of the data (:mod:`.symmetry`: signed coordinate permutations ``g`` with
   ``g(X) = X`` and ``y∘g = ±y``) map zero-error networks to zero-error networks, and
   first-layer units (candidates in a fixed order, one per ``{D, -D}``) to units.  Take
@@ -361,7 +370,13 @@ class _Search:
             self.info["pruned"] += len(C) - start - len(cands)
             if s == 2:  # the next unit and the last one: every pair, in order, at once
                 cands = self._face_filter(d, left, cands, 1)
-                return self._last_two(ctx, d, layers, C, M, left, chosen, cands, pairs, lead)
+                # as before the blocks: the second unit of a width-2 layer by the first
+                # one's stabilizer only where the pairs were too many for one matrix
+                second = d == 0 and not chosen and self._group is not None
+                second &= len(cands) ** 2 * M.shape[1] > 4_000_000
+                return self._last_two(
+                    ctx, d, layers, C, M, left, chosen, cands, pairs, lead, second
+                )
         if lead is not None:
             cands = cands[lead[cands]]
         if left.any() and s > 1:
@@ -395,10 +410,13 @@ class _Search:
         cands: np.ndarray,
         pairs: tuple,
         lead: np.ndarray | None,
+        second: bool,
     ) -> bool:
         """Complete ``chosen`` with two of ``cands`` (increasing, the first where ``lead``
-        holds) that cover ``left``, pairs in lexicographic order, a block of first units
-        at a time."""
+        holds, the second the first of its orbit under the first one's stabilizer when
+        ``second``) that cover ``left``, pairs in lexicographic order, a block of first
+        units at a time.  A second unit that completes a cover is in ``cands``: it covers
+        at least what the first leaves, so it passes the same bounds."""
         rest = left & ~M[cands]  # what each first unit leaves to the second
         Mc = M[cands]
         block = max(1, 4_000_000 // max(len(cands) * M.shape[1], 1))
@@ -409,6 +427,10 @@ class _Search:
             fits &= np.arange(len(cands))[None, :] > np.arange(i0, i0 + len(r))[:, None]
             if lead is not None:
                 fits &= lead[cands[i0 : i0 + block]][:, None]
+            for i in np.flatnonzero(fits.any(axis=1)) if second else ():
+                stab = self._stabilizer_minima(C, int(cands[i0 + i]))
+                if stab is not None:
+                    fits[i] &= stab[cands]
             for i, j in zip(*np.nonzero(fits)):
                 T = C[chosen + [cands[i0 + i], cands[j]]].T
                 if self._cover_done(ctx, d, layers, T, pairs):

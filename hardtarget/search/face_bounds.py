@@ -42,7 +42,7 @@ WORD = 64  # pairs per face at most (one uint64 key)
 MAX_COORD_SETS = 500  # dimensions whose faces need more coordinate subsets are skipped
 MAX_FACES = 2_000
 MAX_KEYS = 10_000_000  # candidate units x faces at most (the table of classes, 8 bytes each)
-MAX_UNIONS = 2_000_000  # class pairs listed per face at most (else k = 2 is not decided)
+MAX_UNIONS = 8_000_000  # class pairs listed over all faces at most (then k = 2 is not decided)
 MAX_MEMO = 4_000_000  # memoized answers kept at most (then the memo starts again)
 
 
@@ -102,6 +102,7 @@ class FaceBounds:
         self.cls: list[np.ndarray] = []
         self.widest: list[int] = []
         self.unions: list[np.ndarray | None] = []
+        budget = MAX_UNIONS
         for f, p in enumerate(faces):
             self.idx[f, : len(p)] = p
             a, b = pa[p // len(pb)], pb[p % len(pb)]
@@ -109,7 +110,9 @@ class FaceBounds:
             cls = np.unique(self.K[:, f])
             self.cls.append(cls)
             self.widest.append(int(np.bitwise_count(cls).max(initial=0)))
-            if len(cls) * (len(cls) + 1) // 2 <= MAX_UNIONS:
+            n_unions = len(cls) * (len(cls) + 1) // 2
+            if n_unions <= budget:
+                budget -= n_unions
                 i, j = np.triu_indices(len(cls))
                 self.unions.append(np.unique(cls[i] | cls[j]))
             else:
