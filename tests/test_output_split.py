@@ -24,6 +24,12 @@ _spec = importlib.util.spec_from_file_location(
 assert _spec is not None and _spec.loader is not None
 cos = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cos)
+_spec = importlib.util.spec_from_file_location(
+    "check_rup", Path(__file__).resolve().parents[1] / "tools" / "check_rup.py"
+)
+assert _spec is not None and _spec.loader is not None
+crup = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(crup)
 
 # OEIS A000609: threshold functions of n variables (Muroga; Winder)
 A000609 = {1: 4, 2: 14, 3: 104, 4: 1882, 5: 94572, 6: 15028134}
@@ -120,9 +126,20 @@ def test_proof_files_check_and_tampering_is_refused(tmp_path):
     with open(path + ".json") as f:
         doc = json.load(f)
     for rec in doc["solved"]:
-        if "constant" not in rec:  # every refutation checks by unit propagation
+        if "constant" not in rec:  # every refutation checks by unit propagation, twice
             k = rec["index"]
             assert rup_check(f"{path}.{k}.cnf", f"{path}.{k}.drat")
+            assert crup.check_rup(f"{path}.{k}.cnf", f"{path}.{k}.drat")[0]
+    # both refuse a refutation that only claims the empty clause (unit propagation alone
+    # does not refute these formulas: each needed lemmas)
+    assert all(
+        Path(f"{path}.{r['index']}.drat").stat().st_size > 2
+        for r in doc["solved"]
+        if "constant" not in r
+    )
+    Path(f"{path}.bad").write_text("0\n")
+    assert not rup_check(f"{path}.{k}.cnf", f"{path}.bad")
+    assert not crup.check_rup(f"{path}.{k}.cnf", f"{path}.bad")[0]
     # a clause that forbids a valid code is refused
     k = next(rec["index"] for rec in doc["solved"] if "constant" not in rec)
     cnf = Path(f"{path}.{k}.cnf")

@@ -175,6 +175,7 @@ class OutputSplit(Strategy):
     name = "output-split"
     exact = True
     proof_scope = REAL_WEIGHTS
+    max_hidden_layers = 1
     params = {
         "solver": Param("str", "PySAT SAT solver (--solver is the unit solver)", choices=SOLVERS),
         "lex": Param("bool", "lexicographic symmetry breaking per output class"),
