@@ -54,6 +54,7 @@ from ...status import REAL_WEIGHTS, Status
 from ...targets import TargetSetting
 from ...units import solve_unit
 from ..base import BudgetExhausted, SearchContext, Strategy
+from ..first_pass import first_fit
 from ..params import Param
 from ..symmetry import point_symmetries, symmetry_generators
 from ._common import distinct_problem, pysat_module, sat_solve
@@ -165,6 +166,7 @@ class OutputSplit(Strategy):
     dual : solve one class of each dual pair when a point symmetry negates the labels.
     point_symmetry : add every image of an LP cut under the inputs' point symmetries.
     summable : add the ``x_a + x_b = x_c + x_d`` cuts up front (up to 300 distinct rows).
+    first_pass : first look for a fit with :mod:`..first_pass`; a fit ends the search.
     proof : a path: when every class is unsatisfiable, ``proof + ".json"`` (classes, the
         variable map, every certificate and clause span), and per solved class ``k``
         ``proof + ".k.cnf"`` (DIMACS) and ``proof + ".k.drat"`` (its refutation).
@@ -185,6 +187,7 @@ class OutputSplit(Strategy):
         "proof": Param(
             "str", "write the classes, CNFs, DRAT proofs and certificates here", none=True
         ),
+        "first_pass": Param("bool", "look for a fit (staircase, CP-SAT, relaxations) first"),
     }
 
     def __init__(
@@ -196,6 +199,7 @@ class OutputSplit(Strategy):
         point_symmetry: bool = True,
         summable: bool = True,
         proof: str | None = None,
+        first_pass: bool = True,
     ):
         self.seed = seed
         self.solver = solver
@@ -204,6 +208,7 @@ class OutputSplit(Strategy):
         self.point_symmetry = point_symmetry
         self.summable = summable
         self.proof = proof
+        self.first_pass = first_pass
 
     def check(self, evaluator) -> None:
         if evaluator.loss != "errors" or evaluator.objective != "errors":
@@ -230,9 +235,13 @@ class OutputSplit(Strategy):
         ctx.info.update(proof=REAL_WEIGHTS, rounds=0, cuts=0, lp_checks=0, certificates=[])
         if rows.mixed.any():
             return Status.INFEASIBLE, "proved: two identical inputs have different labels"
+        fit = first_fit(ctx) if self.first_pass else None
+        if fit:
+            ctx.info["found_by"] = fit
+            return Status.OPTIMAL, f"zero training errors ({fit})"
         classes = output_classes(w)
         y = np.where(label, 1, -1)
-        gens = symmetry_generators(rows.U, y)[0] if (self.lex or self.dual) else []
+        gens = list(symmetry_generators(rows.U, y)[0]) if (self.lex or self.dual) else []
         keep = [p for p in gens[1:] if np.array_equal(y[p], y)]
         flip = next((p for p in gens if np.array_equal(y[p], -y)), None)
         todo = list(range(len(classes)))
@@ -329,15 +338,16 @@ class OutputSplit(Strategy):
                 for j in range(w):
                     ctx.budget.check()
                     ctx.info["lp_checks"] += 1
-                    r = solve_unit(inputs, T[:, j].astype(np.float64), "lp", max_margin=False)
-                    if r.separable is None:
+                    res = solve_unit(inputs, T[:, j].astype(np.float64), "lp", max_margin=False)
+                    if res.separable is None:
                         raise HardTargetError(
                             "the LP unit solver gave no verdict; rescale the inputs"
                         )
-                    if r.separable:
+                    if res.separable:
                         continue
                     bad += 1
-                    S = np.flatnonzero(r.certificate > 0)
+                    lam = np.asarray(res.certificate)  # the LP's Farkas multipliers
+                    S = np.flatnonzero(lam > 0)
                     images = [np.arange(u)] if group is None else group
                     for img in images:
                         rS, tS = img[S], T[S, j]
@@ -355,7 +365,7 @@ class OutputSplit(Strategy):
                                 "rows": rS.tolist(),
                                 "inputs": rows.U[rS].tolist(),
                                 "targets": tS.tolist(),
-                                "lambda": r.certificate[S].tolist(),
+                                "lambda": lam[S].tolist(),
                                 "clauses": [start, len(model.clauses)],
                             }
                         )
