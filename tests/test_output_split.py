@@ -149,6 +149,24 @@ def test_proof_files_check_and_tampering_is_refused(tmp_path):
         cos.check_output_split(path, p.X, p.t, 3)
 
 
+def test_lp_cut_certificates_check_exactly(tmp_path):
+    # without the sum quadruples up front, the hidden columns are cut by LP certificates
+    p = ht.load_problem("parity:3")
+    path = str(tmp_path / "p3w2")
+    r = ht.solve(p, (2,), "output-split", summable=False, proof=path)
+    assert r.status == "infeasible" and r.info["lp_checks"] > 0
+    counts = cos.check_output_split(path, p.X, p.t, 2)
+    assert counts["cut"] > 0
+    doc = json.loads(Path(path + ".json").read_text())
+    rec = next(rec for rec in doc["solved"] if rec.get("certificates"))
+    rec["certificates"][0]["targets"] = [-rec["certificates"][0]["targets"][0]] + rec[
+        "certificates"
+    ][0]["targets"][1:]
+    Path(path + ".json").write_text(json.dumps(doc))
+    with pytest.raises(cos.EncodingError):
+        cos.check_output_split(path, p.X, p.t, 2)
+
+
 @pytest.mark.parametrize(
     ("hidden", "kwargs", "match"),
     [
