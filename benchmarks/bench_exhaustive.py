@@ -36,6 +36,7 @@ def main() -> None:
     ap.add_argument("--p5", action="store_true", help="also parity:5 widths 3 and 4 (~10 min)")
     ap.add_argument("--time-limit", type=float, default=600.0)
     args = ap.parse_args()
+    run("parity:4", 3, True, args.time_limit)  # warm-up (imports, numba), not timed
     print(f"load average {os.getloadavg()[0]:.2f} at start\n")
     cols = ("problem", "width", "face bounds", "status", "time (s)", "cover nodes", "face-pruned")
     print("| " + " | ".join(cols) + " | ratio |")
