@@ -50,6 +50,11 @@ def test_threshold_functions_of_five_inputs():
     labels = ht.separable_dichotomies(cube(5))
     assert labels.shape == (94572, 32)
     assert len(np.unique(labels, axis=0)) == 94572
+    # one threshold function cuts at most C(5, 2) * 3 = 30 edges of the 5-cube (the middle
+    # layer's cut; the exhaustive search's cover bound, see tests/test_face_bounds.py)
+    X = cube(5)
+    a, b = np.nonzero(np.triu(np.abs(X[:, None, :] - X[None, :, :]).sum(axis=2) == 2))
+    assert len(a) == 80 and (labels[:, a] != labels[:, b]).sum(axis=1).max() == 30
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,7 @@ MAX_FACES = 2_000
 MAX_KEYS = 10_000_000  # candidate units x faces at most (the table of classes, 8 bytes each)
 MAX_UNIONS = 8_000_000  # class pairs listed over all faces at most (then k = 2 is not decided)
 MAX_MEMO = 4_000_000  # memoized answers kept at most (then the memo starts again)
+_VECTOR = 65_536  # k = 1 on values x classes up to this: one array operation, no memo
 
 
 def _pack(B: np.ndarray) -> np.ndarray:
@@ -166,6 +167,10 @@ class FaceBounds:
             if not len(rows):
                 break
             vals, inv = np.unique(np.uint64(key) & ~self.K[cands[rows], f], return_inverse=True)
-            ok = np.fromiter((self.covers(f, v, k) for v in vals.tolist()), bool, len(vals))
+            cls = self.cls[f]
+            if k == 1 and len(vals) * len(cls) <= _VECTOR:  # some class contains the pairs
+                ok = ((vals[:, None] & ~cls[None, :]) == 0).any(axis=1)
+            else:
+                ok = np.fromiter((self.covers(f, v, k) for v in vals.tolist()), bool, len(vals))
             alive[rows[~ok[inv.ravel()]]] = False
         return alive
