@@ -19,7 +19,7 @@
   that face (:mod:`.face_bounds`, exact for up to two units).  The last two units are
   checked as pairs at once.  On parity the pairs include every edge of the cube (an
   edge joins points of different parity): 4 units cannot cut all 80 edges of the
-  5-cube, and this pass proves it (parity:5 width 4: about 2 minutes).  If no
+  5-cube, and this pass proves it (parity:5 width 4: about a minute).  If no
   zero-error network exists, the search for the minimum stops as soon as it meets a
   one-error network; past ``max_size`` (when the pass alone could decide a single
   hidden layer, see ``Exhaustive.check``) or at the time limit it ends ``infeasible``
