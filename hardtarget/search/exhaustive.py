@@ -296,7 +296,7 @@ class _Search:
         C, M = C[order], M[order]
         lead = self._orbit_minima(ctx, C) if d == 0 else None
         if d == 0 and self.cfg.face_bounds and width > 1:
-            self._faces = FaceBounds(H, *pairs, C)
+            self._faces = FaceBounds(H, pairs[0], pairs[1], C)
             self.info["faces"] = self._faces.n_faces
             self.info.setdefault("face_pruned", 0)
         every = _pair_masks(np.array([[1, -1]]), np.zeros_like(pairs[0]), np.ones_like(pairs[1]))[0]
