@@ -310,8 +310,8 @@ class OutputSplit(Strategy):
             fam["summable"][1] = len(model.clauses)
             lex = []
             if self.lex:
-                units = [np.arange(w)] + unit_symmetries(g)
-                perms = [(p, np.arange(w)) for p in keep] + [(np.arange(u), q) for q in units[1:]]
+                perms = [(p, np.arange(w)) for p in keep]
+                perms += [(np.arange(u), q) for q in unit_symmetries(g)]
                 for p, q in perms:
                     start = len(model.clauses)
                     model.lex(p, q)
