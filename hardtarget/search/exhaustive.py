@@ -374,9 +374,8 @@ class _Search:
                 # one's stabilizer only where the pairs were too many for one matrix
                 second = d == 0 and not chosen and self._group is not None
                 second &= len(cands) ** 2 * M.shape[1] > 4_000_000
-                return self._last_two(
-                    ctx, d, layers, C, M, left, chosen, cands, pairs, lead, second
-                )
+                node = (d, layers, C, M, left, chosen, pairs)
+                return self._last_two(ctx, node, cands, lead, second)
         if lead is not None:
             cands = cands[lead[cands]]
         if left.any() and s > 1:
@@ -401,22 +400,18 @@ class _Search:
     def _last_two(
         self,
         ctx: SearchContext,
-        d: int,
-        layers: list,
-        C: np.ndarray,
-        M: np.ndarray,
-        left: np.ndarray,
-        chosen: list,
+        node: tuple,
         cands: np.ndarray,
-        pairs: tuple,
         lead: np.ndarray | None,
         second: bool,
     ) -> bool:
-        """Complete ``chosen`` with two of ``cands`` (increasing, the first where ``lead``
+        """At the node ``(d, layers, C, M, left, chosen, pairs)`` of :meth:`_cover_dfs`,
+        complete ``chosen`` with two of ``cands`` (increasing, the first where ``lead``
         holds, the second the first of its orbit under the first one's stabilizer when
         ``second``) that cover ``left``, pairs in lexicographic order, a block of first
         units at a time.  A second unit that completes a cover is in ``cands``: it covers
         at least what the first leaves, so it passes the same bounds."""
+        d, layers, C, M, left, chosen, pairs = node
         rest = left & ~M[cands]  # what each first unit leaves to the second
         Mc = M[cands]
         block = max(1, 4_000_000 // max(len(cands) * M.shape[1], 1))
