@@ -1,0 +1,191 @@
+"""The first hidden unit up to the point symmetries of the data (lever ``orbits``).
+
+A signed coordinate permutation ``g`` that maps the labelled samples onto themselves
+(all labels kept, or all negated) maps a fitting network to a fitting one (see
+:mod:`..symmetry`), and with it every hidden target column ``h`` to ``h o g^-1``;
+negating a unit negates its column.  So a first hidden layer can be normalized by the
+group ``G x {+-1}`` as a whole, not only unit by unit: take, over the layer's units, the
+smallest column (lexicographic, first row first, -1 < +1) reachable from any unit's
+column by an element of ``G`` and a negation; apply that element of ``G`` to the
+whole network and negate each unit to -1 on the first row.  The layer then holds that
+smallest column, and every other column is at least as large, so after the units are
+sorted (the ``symmetry`` lever's lexicographic order) the first unit's column is the
+smallest member of its orbit.  Without the unit order, the unit holding it is moved
+first.
+
+So the first unit's column can be required to be one of the orbit minima of the
+columns a unit can have.  Those are enumerated here as a superset of the threshold
+columns: every column with -1 on the first row that no ``x_a + x_b = x_c + x_d`` among
+the distinct rows labels ``+ + - -`` (a threshold unit cannot: ``w.x_a + w.x_b = w.x_c
++ w.x_d``; on the cube of up to 5 inputs these are exactly the threshold columns,
+47,286 of them for 5).  Their orbits under the generators of ``G`` (with negation back
+to -1 on the first row) give one minimum per orbit, 63 for parity-5: a table of
+allowed columns for the first unit instead of 3,840 symmetric copies of every search
+branch.  Only for integer inputs (exact sums) and while the enumeration stays small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..dichotomies import _keys
+from ..symmetry import orbit_minima, symmetry_generators
+from ._common import Rows
+
+__all__ = ["Orbits", "first_layer_orbits", "asummable_columns", "MAX_COLUMNS", "MAX_ROWS"]
+
+MAX_ROWS = 64  # distinct rows at most (quadruples grow as rows^4)
+MAX_COLUMNS = 200_000  # partial columns at most while enumerating (memory ~ rows x this)
+
+
+@dataclass
+class Orbits:
+    """The orbit minima of the first hidden unit's columns.
+
+    Parameters
+    ----------
+    representatives : ndarray
+        (k, u) bool, one allowed column per row (True: target +1), in increasing order.
+    generators : list of tuple
+        The signed permutations ``(pi, s)`` (``g(x)[pi[k]] = s[k] x[k]``) whose group the
+        orbits are of.
+    order : int
+        The group's order.
+    columns : int
+        Columns enumerated (-1 on the first row).
+    """
+
+    representatives: np.ndarray
+    generators: list
+    order: int
+    columns: int
+
+
+def _quadruples(U: np.ndarray) -> np.ndarray:
+    """(q, 4) rows ``(a, b, c, d)``, ``a < b``, ``c < d``, ``{a, b} != {c, d}``, with
+    ``U[a] + U[b] == U[c] + U[d]`` (exact: integer rows)."""
+    a, b = np.triu_indices(len(U), 1)
+    _, grp = np.unique(U[a] + U[b], axis=0, return_inverse=True)
+    grp = grp.ravel()
+    order = np.argsort(grp, kind="stable")
+    bounds = np.flatnonzero(np.diff(grp[order])) + 1
+    out = []
+    for members in np.split(order, bounds):
+        if len(members) > 1:
+            i, j = np.triu_indices(len(members), 1)
+            one, two = members[i], members[j]
+            out.append(np.column_stack([a[one], b[one], a[two], b[two]]))
+    return np.concatenate(out) if out else np.zeros((0, 4), dtype=np.int64)
+
+
+def asummable_columns(U: np.ndarray, max_columns: int = MAX_COLUMNS) -> np.ndarray | None:
+    """Every Boolean column on the rows of ``U`` (True: +1) that is False on row 0 and
+    labels no quadruple ``x_a + x_b = x_c + x_d`` as ``+ + - -`` or ``- - + +``.
+
+    Parameters
+    ----------
+    U : (u, n) distinct integer rows.
+    max_columns : give up (None) when more partial columns than this are alive.
+
+    Returns
+    -------
+    ndarray or None
+        (k, u) bool, rows in increasing lexicographic order (row 0 first, False < True).
+    """
+    u = len(U)
+    Q = _quadruples(U)
+    last = Q.max(axis=1) if len(Q) else np.zeros(0, dtype=np.int64)
+    C = np.zeros((1, 1), dtype=bool)
+    for i in range(1, u):
+        off, on = np.zeros((len(C), 1), bool), np.ones((len(C), 1), bool)
+        C = np.concatenate([np.hstack([C, off]), np.hstack([C, on])])
+        q = Q[last == i]
+        if len(q):
+            a, b, c, d = (C[:, q[:, k]] for k in range(4))
+            up, down = a & b, c & d
+            bad = (up & ~(c | d)) | (down & ~(a | b))
+            C = C[~bad.any(axis=1)]
+        if len(C) > max_columns:
+            return None
+    return C[np.argsort(_keys(C), kind="stable")]
+
+
+def _signed(U: np.ndarray, p: np.ndarray) -> tuple[list, list] | None:
+    """The signed permutation ``(pi, s)`` that maps every row ``U[i]`` to ``U[p[i]]``, if
+    one does."""
+    img, n = U[p], U.shape[1]
+    pi, s, used = [], [], set()
+    for k in range(n):
+        for j in range(n):
+            sg = next((v for v in (1, -1) if np.array_equal(img[:, j], v * U[:, k])), 0)
+            if sg and j not in used:
+                pi.append(j)
+                s.append(sg)
+                used.add(j)
+                break
+        else:
+            return None
+    moved = np.empty_like(U)
+    moved[:, pi] = U * np.array(s)
+    return (pi, s) if np.array_equal(moved, img) else None
+
+
+def first_layer_orbits(
+    X: np.ndarray, t: np.ndarray, rows: Rows, max_columns: int = MAX_COLUMNS
+) -> Orbits | None:
+    """The orbit minima of a first-layer unit's columns on ``rows`` under the point
+    symmetries of the samples ``(X, t)``; None when they would not help (no symmetry) or
+    cost too much (non-integer inputs, more than ``MAX_ROWS`` rows or ``max_columns``
+    columns).
+
+    Parameters
+    ----------
+    X, t : the samples and their ±1 labels (a symmetry maps them onto themselves, all
+        labels kept or all negated).
+    rows : their distinct rows (the columns' rows).
+    max_columns : enumeration limit (see :func:`asummable_columns`).
+
+    Returns
+    -------
+    Orbits or None
+    """
+    U = rows.U
+    u = len(U)
+    if not 2 <= u <= MAX_ROWS or not np.all(U == np.round(U)) or np.abs(U).max() > 2**20:
+        return None
+    gens, order = symmetry_generators(X, t)
+    if order == 1:
+        return None
+    Ui = U.astype(np.int64)
+    moves, signed = [], []
+    for q in gens[1:]:
+        p = np.empty(u, dtype=np.int64)
+        p[rows.inv] = rows.inv[q]  # distinct row of x_i -> distinct row of g(x_i)
+        g = _signed(Ui, p)
+        if g is None:  # (a symmetry of the samples is one of the distinct rows)
+            return None
+        moves.append(p)
+        signed.append(g)
+    C = asummable_columns(Ui, max_columns)
+    if C is None:
+        return None
+    first = orbit_minima(np.where(C, 1, -1).astype(np.int8), np.array(moves))
+    if first is None:  # cannot happen: the symmetries keep the quadruples
+        return None
+    return Orbits(C[first], signed, int(order), len(C))
+
+
+def add_orbit_clauses(prop, orbits: Orbits) -> int:
+    """Require the first unit of the first hidden layer of ``prop`` (a proposer) to hold
+    one of ``orbits.representatives``: one new variable ``r_k`` per representative,
+    ``r_1 or ... or r_K`` and ``r_k -> H[i][0] == R_k[i]`` for every row ``i``.
+    Returns the clauses added."""
+    H = prop.H[0][:, 0]
+    r = [prop.new_var() for _ in orbits.representatives]
+    prop.forbid([(v, False) for v in r])
+    for v, R in zip(r, orbits.representatives):
+        for h, val in zip(H, R):
+            prop.forbid([(v, True), (h, not val)])
+    return 1 + len(r) * len(H)
