@@ -29,9 +29,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
 
-from ..dichotomies import _keys
-from ..symmetry import orbit_minima, symmetry_generators
+from ..symmetry import symmetry_generators
 from ._common import Rows
 
 __all__ = ["Orbits", "first_layer_orbits", "asummable_columns", "MAX_COLUMNS", "MAX_ROWS"]
@@ -109,7 +110,42 @@ def asummable_columns(U: np.ndarray, max_columns: int = MAX_COLUMNS) -> np.ndarr
             C = C[~bad.any(axis=1)]
         if len(C) > max_columns:
             return None
-    return C[np.argsort(_keys(C), kind="stable")]
+    return C[np.argsort(_codes(C), kind="stable")]
+
+
+def _codes(C: np.ndarray) -> np.ndarray:
+    """Boolean columns (rows of ``C``, at most 64 entries) as uint64, entry 0 the most
+    significant bit: their order is the columns' lexicographic order."""
+    out = np.zeros(len(C), dtype=np.uint64)
+    for b, byte in enumerate(np.packbits(C, axis=1).T):
+        out |= byte.astype(np.uint64) << np.uint64(56 - 8 * b)
+    return out
+
+
+def _minima(C: np.ndarray, moves: list) -> np.ndarray | None:
+    """Which columns (rows of ``C``, sorted, False on row 0) are the smallest of their
+    orbit under the row permutations ``moves`` (images negated back to False on row 0);
+    None if an image is not a column of ``C``."""
+    codes = _codes(C)
+    k = len(C)
+    src, dst = [], []
+    for p in moves:
+        img = C[:, np.argsort(p)]  # img[p[i]] = C[i]
+        img ^= img[:, :1]
+        want = _codes(img)
+        pos = np.minimum(np.searchsorted(codes, want), k - 1)
+        if not np.array_equal(codes[pos], want):
+            return None
+        src.append(np.arange(k))
+        dst.append(pos)
+    graph = sparse.coo_matrix(
+        (np.ones(k * len(moves), dtype=np.int8), (np.concatenate(src), np.concatenate(dst))),
+        shape=(k, k),
+    ).tocsr()
+    _, label = csgraph.connected_components(graph, directed=True, connection="weak")
+    first = np.zeros(k, dtype=bool)
+    first[np.unique(label, return_index=True)[1]] = True  # the lowest index: the smallest
+    return first
 
 
 def _signed(U: np.ndarray, p: np.ndarray) -> tuple[list, list] | None:
@@ -171,7 +207,7 @@ def first_layer_orbits(
     C = asummable_columns(Ui, max_columns)
     if C is None:
         return None
-    first = orbit_minima(np.where(C, 1, -1).astype(np.int8), np.array(moves))
+    first = _minima(C, moves)
     if first is None:  # cannot happen: the symmetries keep the quadruples
         return None
     return Orbits(C[first], signed, int(order), len(C))

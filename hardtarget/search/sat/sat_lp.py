@@ -388,7 +388,9 @@ class SatLP(Strategy):
             certificates=[],
             symmetric_cuts=0,
             symmetric_certificates=[],
+            orbit_representatives=0,
         )
+        self._orbit_doc = None
         extra = {"solver": self.solver, "proof": self.proof is not None}
         extra = extra if self.backend == "pysat" else {}
         prop = PROPOSERS[self.backend](
@@ -414,8 +416,6 @@ class SatLP(Strategy):
                 ctx.info["symmetry_group_order"] = order
                 if 1 < order <= 50_000:
                     cuts.group = point_symmetries(rows.U, limit=50_000)
-            ctx.info["orbit_representatives"] = 0
-            self._orbit_doc = None
             if self.orbits and ev.hidden and prop.unit_order in ("lex", None):
                 self._orbits(ctx, prop, rows)
             if self.separate and ev.hidden:

@@ -14,6 +14,7 @@ from ..params import Param
 from ..scale import CP_TERM_BYTES, Footprint, distinct_count, local_footprint
 from ._common import SolverResult, distinct_problem
 from .cpsat import OBJECTIVES, WEIGHTS, CpNetwork, check_weight_bound
+from .orbits import first_layer_orbits
 
 __all__ = ["SatSearch", "remaining", "BACKENDS"]
 
@@ -92,6 +93,10 @@ class SatSearch(Strategy):
         cannot interrupt at a time limit; ...).
     encoding : PySAT cardinality encoding (``seqcounter``, ``totalizer``, ``sortnetwrk``,
         ``cardnetwrk``, ``mtotalizer``, ``kmtotalizer``).
+    orbits : (cpsat, sign units) the first hidden unit's targets are one of the orbit
+        minima of a unit's target columns under the point symmetries of the labelled
+        data (see :mod:`.orbits`; integer inputs, up to 64 distinct rows, not with
+        ``order="count"``); ``info["orbit_representatives"]`` says how many (0: not used).
 
     The network returned is the evaluator's (each unit re-solved exactly for the
     solver's targets); the solver's own integer weights are in ``info["integer_weights"]``.
@@ -121,6 +126,7 @@ class SatSearch(Strategy):
         "order": Param("str", "cpsat: unit order for symmetry", choices=("lex", "count")),
         "first_pass": Param("bool", "cpsat: a short search for a fit before the full model"),
         "solver": Param("str", "PySAT SAT solver (--solver is the unit solver)", choices=SOLVERS),
+        "orbits": Param("bool", "cpsat: the first hidden unit's targets are an orbit minimum"),
         "encoding": Param(
             "str",
             "PySAT cardinality encoding",
@@ -149,6 +155,7 @@ class SatSearch(Strategy):
         first_pass: bool = True,
         solver: str = "glucose4",
         encoding: str = "seqcounter",
+        orbits: bool = True,
     ):
         self.seed = seed
         self.backend = backend
@@ -162,6 +169,7 @@ class SatSearch(Strategy):
         self.first_pass = first_pass
         self.solver = solver
         self.encoding = encoding
+        self.orbits = orbits
 
     def check_params(self) -> None:
         if self.weights is None:
@@ -237,6 +245,7 @@ class SatSearch(Strategy):
                 ctx, rows, (Status.OPTIMAL, "zero training errors (the hint already fits)")
             )
         if self.backend == "cpsat":
+            self._orbit_set = self._find_orbits(ctx, rows)
             out = self._staged(ctx, rows, hint) if self.first_pass else None
             if out is None:
                 out = self._cpsat(ctx, rows, hint, self.order)
@@ -257,6 +266,17 @@ class SatSearch(Strategy):
             ctx.budget.check()
             out = self._solve(ctx, rows, net)
         return self._more_fits(ctx, rows, self._verdict(ctx, out))
+
+    def _find_orbits(self, ctx: SearchContext, rows):
+        """The first hidden unit's orbit minima (None: not used); their count in ``info``."""
+        ev = ctx.evaluator
+        found = None
+        usable = self.symmetry is False or self.order != "count"
+        if self.orbits and usable and ev.hidden and ev.activation.name == "sign":
+            found = first_layer_orbits(ev.problem.X, ev.problem.t, rows)
+            ctx.budget.check()
+        ctx.info["orbit_representatives"] = 0 if found is None else len(found.representatives)
+        return found
 
     def _more_fits(self, ctx: SearchContext, rows, verdict: tuple) -> tuple[str, str]:
         """A search objective (margin, sparsity) after a fit: CP-SAT's feasibility model
@@ -364,6 +384,7 @@ class SatSearch(Strategy):
             self.symmetry,
             order=order,
             budget=ctx.budget,
+            orbits=self._orbit_set,
         )
         if hint is not None:
             first_rows = np.unique(rows.inv, return_index=True)[1]
