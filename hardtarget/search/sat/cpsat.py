@@ -60,6 +60,9 @@ class CpNetwork:
     orbits : :class:`~.orbits.Orbits`, optional: the first hidden unit's targets are one
         of its representatives (sign units; not with ``order="count"``): sound because
         a point symmetry of the samples maps the weight class onto itself.
+    quadruples : (q, 4) rows ``(a, b, c, d)`` with ``x_a + x_b = x_c + x_d`` exactly,
+        optional: no first-layer unit targets them ``+ + - -`` or ``- - + +`` (implied by
+        its weights; as clauses they cut CP-SAT's search three-fold on parity-5).
     budget : :class:`~hardtarget.budget.Budget`, optional: checked once per unit and row
         while the model is built (it raises when it says stop).
     """
@@ -79,6 +82,7 @@ class CpNetwork:
         output: np.ndarray | None = None,
         budget: Budget | None = None,
         orbits=None,
+        quadruples: np.ndarray | None = None,
     ):
         cp = cp_model()
         self.cp = cp
@@ -134,6 +138,13 @@ class CpNetwork:
         self.symmetric = symmetry and activation == "sign" and fixed_hidden is None
         if self.symmetric:
             cp_break_symmetry(self.model, self.H, order)
+        if quadruples is not None and fixed_hidden is None and self.H:
+            H0 = self.H[0]
+            for a, b, c, d in quadruples:
+                for j in range(H0.shape[1]):
+                    ha, hb, hc, hd = H0[a, j], H0[b, j], H0[c, j], H0[d, j]
+                    m.add_bool_or([ha.negated(), hb.negated(), hc, hd])
+                    m.add_bool_or([ha, hb, hc.negated(), hd.negated()])
         self.orbits = None
         if (
             orbits is not None

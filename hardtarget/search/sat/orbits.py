@@ -26,6 +26,7 @@ branch.  Only for integer inputs (exact sums) and while the enumeration stays sm
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,9 +36,17 @@ from scipy.sparse import csgraph
 from ..symmetry import symmetry_generators
 from ._common import Rows
 
-__all__ = ["Orbits", "first_layer_orbits", "asummable_columns", "MAX_COLUMNS", "MAX_ROWS"]
+__all__ = [
+    "Orbits",
+    "first_layer_orbits",
+    "asummable_columns",
+    "all_quadruples",
+    "add_orbit_clauses",
+    "MAX_COLUMNS",
+    "MAX_ROWS",
+]
 
-MAX_ROWS = 64  # distinct rows at most (quadruples grow as rows^4)
+MAX_ROWS = 32  # distinct rows at most (the 6-cube's 7.5 million columns are too many)
 MAX_COLUMNS = 200_000  # partial columns at most while enumerating (memory ~ rows x this)
 
 
@@ -64,31 +73,18 @@ class Orbits:
     columns: int
 
 
-def _quadruples(U: np.ndarray) -> np.ndarray:
-    """(q, 4) rows ``(a, b, c, d)``, ``a < b``, ``c < d``, ``{a, b} != {c, d}``, with
-    ``U[a] + U[b] == U[c] + U[d]`` (exact: integer rows)."""
-    a, b = np.triu_indices(len(U), 1)
-    _, grp = np.unique(U[a] + U[b], axis=0, return_inverse=True)
-    grp = grp.ravel()
-    order = np.argsort(grp, kind="stable")
-    bounds = np.flatnonzero(np.diff(grp[order])) + 1
-    out = []
-    for members in np.split(order, bounds):
-        if len(members) > 1:
-            i, j = np.triu_indices(len(members), 1)
-            one, two = members[i], members[j]
-            out.append(np.column_stack([a[one], b[one], a[two], b[two]]))
-    return np.concatenate(out) if out else np.zeros((0, 4), dtype=np.int64)
-
-
-def asummable_columns(U: np.ndarray, max_columns: int = MAX_COLUMNS) -> np.ndarray | None:
+def asummable_columns(
+    U: np.ndarray, max_columns: int = MAX_COLUMNS, quadruples: np.ndarray | None = None
+) -> np.ndarray | None:
     """Every Boolean column on the rows of ``U`` (True: +1) that is False on row 0 and
     labels no quadruple ``x_a + x_b = x_c + x_d`` as ``+ + - -`` or ``- - + +``.
 
     Parameters
     ----------
-    U : (u, n) distinct integer rows.
+    U : (u, n) distinct integer rows (at most 64).
     max_columns : give up (None) when more partial columns than this are alive.
+    quadruples : (q, 4) rows ``(a, b, c, d)`` with ``x_a + x_b = x_c + x_d``, each pair
+        of pairs once (default: :func:`.sat_lp.summable_quadruples` of ``U``).
 
     Returns
     -------
@@ -96,7 +92,7 @@ def asummable_columns(U: np.ndarray, max_columns: int = MAX_COLUMNS) -> np.ndarr
         (k, u) bool, rows in increasing lexicographic order (row 0 first, False < True).
     """
     u = len(U)
-    Q = _quadruples(U)
+    Q = all_quadruples(U) if quadruples is None else np.asarray(quadruples, dtype=np.int64)
     last = Q.max(axis=1) if len(Q) else np.zeros(0, dtype=np.int64)
     C = np.zeros((1, 1), dtype=bool)
     for i in range(1, u):
@@ -111,6 +107,15 @@ def asummable_columns(U: np.ndarray, max_columns: int = MAX_COLUMNS) -> np.ndarr
         if len(C) > max_columns:
             return None
     return C[np.argsort(_codes(C), kind="stable")]
+
+
+def all_quadruples(U: np.ndarray, limit: int | None = None, budget=None) -> np.ndarray:
+    """:func:`.sat_lp.summable_quadruples` of ``U`` (the first ``limit``) as a (q, 4)
+    int64 array; ``budget`` is checked as they are found."""
+    from .sat_lp import summable_quadruples  # (sat_lp imports this module)
+
+    found = itertools.islice(summable_quadruples(U, budget), limit)
+    return np.array(list(found), dtype=np.int64).reshape(-1, 4)
 
 
 def _codes(C: np.ndarray) -> np.ndarray:
@@ -169,7 +174,11 @@ def _signed(U: np.ndarray, p: np.ndarray) -> tuple[list, list] | None:
 
 
 def first_layer_orbits(
-    X: np.ndarray, t: np.ndarray, rows: Rows, max_columns: int = MAX_COLUMNS
+    X: np.ndarray,
+    t: np.ndarray,
+    rows: Rows,
+    max_columns: int = MAX_COLUMNS,
+    quadruples: np.ndarray | None = None,
 ) -> Orbits | None:
     """The orbit minima of a first-layer unit's columns on ``rows`` under the point
     symmetries of the samples ``(X, t)``; None when they would not help (no symmetry) or
@@ -182,6 +191,7 @@ def first_layer_orbits(
         labels kept or all negated).
     rows : their distinct rows (the columns' rows).
     max_columns : enumeration limit (see :func:`asummable_columns`).
+    quadruples : the rows' quadruples, if known (see :func:`asummable_columns`).
 
     Returns
     -------
@@ -204,7 +214,7 @@ def first_layer_orbits(
             return None
         moves.append(p)
         signed.append(g)
-    C = asummable_columns(Ui, max_columns)
+    C = asummable_columns(Ui, max_columns, quadruples)
     if C is None:
         return None
     first = _minima(C, moves)

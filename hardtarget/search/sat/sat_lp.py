@@ -102,7 +102,7 @@ class SatLP(Strategy):
         up front (up to 300 distinct rows and 100,000 clauses).
     orbits : the first hidden unit's targets are one of the orbit minima of a unit's
         target columns under the point symmetries of the labelled data (integer inputs,
-        up to 64 distinct rows; not with ``backend="cpsat"``'s count order of the units);
+        up to 32 distinct rows; not with ``backend="cpsat"``'s count order of the units);
         ``info["orbit_representatives"]`` says how many (0: not used).
     proof : a path (``pysat`` backend): when the model ends unsatisfiable, its clauses go
         to ``proof + ".cnf"`` (DIMACS), the SAT solver's DRAT refutation of them to
