@@ -13,6 +13,11 @@ _spec = importlib.util.spec_from_file_location(
 )
 ce = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ce)
+_spec = importlib.util.spec_from_file_location(
+    "check_rup", Path(__file__).resolve().parents[1] / "tools" / "check_rup.py"
+)
+crup = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(crup)
 
 
 def _proof(tmp, name, hidden, activation="sign", **options):
@@ -61,6 +66,7 @@ def p3(tmp_path_factory):
 
 
 def test_parity4_proof_is_rebuilt_family_by_family(p4):
+    assert crup.check_rup(p4 + ".cnf", p4)[0]  # the refutation, lemma by lemma
     counts = _check(p4, "parity:4", (3,))
     u, w = 16, 3  # distinct rows, hidden units
     n_certs = len(json.loads(Path(p4 + ".json").read_text())["certificates"])
@@ -170,7 +176,9 @@ def test_command_line_exit_codes(p4, tmp_path, capsys):
 
 
 def test_parity5_width4_proof_is_rebuilt(tmp_path):
+    # the whole proof: the encoding rebuilt, and the refutation checked lemma by lemma
     path = _proof(tmp_path, "parity:5", (4,))
+    assert crup.check_rup(path + ".cnf", path)[0]
     counts = _check(path, "parity:5", (4,))
     assert counts["separate"] == 16 * 16 * 9 and counts["symmetry"] == 4 + 3 * (1 + 3 * 31)
     assert counts["cut"] == 8 * counts["certificates"]
