@@ -210,7 +210,7 @@ def first_layer_orbits(
         p = np.empty(u, dtype=np.int64)
         p[rows.inv] = rows.inv[q]  # distinct row of x_i -> distinct row of g(x_i)
         g = _signed(Ui, p)
-        if g is None:  # (a symmetry of the samples is one of the distinct rows)
+        if g is None:  # (cannot happen: g is a signed permutation of the samples)
             return None
         moves.append(p)
         signed.append(g)
