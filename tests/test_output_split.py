@@ -98,6 +98,12 @@ def test_agrees_with_exhaustive(seed):
                     assert r.status == "infeasible" and r.info["proof"] == REAL_WEIGHTS
 
 
+def test_min_width_of_parity_four():
+    # no hidden layer (one exact LP) up to the first width that fits
+    r = ht.min_width(ht.load_problem("parity:4"), strategy="output-split")
+    assert r.width == 4 and r.proven
+
+
 def test_parity_five_settled_both_ways():
     p = ht.load_problem("parity:5")
     r = ht.solve(p, (4,), "output-split")

@@ -216,10 +216,11 @@ class OutputSplit(Strategy):
                 "output-split decides whether a zero-error network exists; use loss='errors' "
                 "and no search objective"
             )
-        if len(evaluator.hidden) != 1 or not 1 <= evaluator.hidden[0] <= MAX_OUTPUT_WIDTH:
+        widths = tuple(evaluator.hidden)
+        if len(widths) > 1 or (widths and not 1 <= widths[0] <= MAX_OUTPUT_WIDTH):
             raise HardTargetError(
-                f"output-split handles one hidden layer of 1 to {MAX_OUTPUT_WIDTH} units, not "
-                f"hidden widths {tuple(evaluator.hidden)}; use strategy 'sat-lp'"
+                f"output-split handles one hidden layer of 1 to {MAX_OUTPUT_WIDTH} units (or "
+                f"none), not hidden widths {widths}; use strategy 'sat-lp'"
             )
         if evaluator.activation.name not in ("sign", "step"):
             raise HardTargetError(
@@ -228,13 +229,20 @@ class OutputSplit(Strategy):
 
     def run(self, ctx: SearchContext):
         ev = ctx.evaluator
-        w = ev.hidden[0]
         rows = distinct_problem(ev.problem.X, ev.problem.t)
         first = np.unique(rows.inv, return_index=True)[1]
         label = rows.pos > 0
         ctx.info.update(proof=REAL_WEIGHTS, rounds=0, cuts=0, lp_checks=0, certificates=[])
         if rows.mixed.any():
             return Status.INFEASIBLE, "proved: two identical inputs have different labels"
+        if not ev.hidden:  # the output unit alone: one exact LP
+            ctx.info["lp_checks"] += 1
+            unit = solve_unit(rows.U.astype(np.float64), np.where(label, 1.0, -1.0), "lp")
+            if not unit.separable:
+                return Status.INFEASIBLE, "proved: the data are not linearly separable"
+            ctx.record(TargetSetting([]), output_targets=ev.problem.t.reshape(-1, 1))
+            return Status.OPTIMAL, "zero training errors (the data are linearly separable)"
+        w = ev.hidden[0]
         fit = first_fit(ctx) if self.first_pass else None
         if fit:
             ctx.info["found_by"] = fit
