@@ -102,8 +102,9 @@ class SatLP(Strategy):
         up front (up to 300 distinct rows and 100,000 clauses).
     orbits : the first hidden unit's targets are one of the orbit minima of a unit's
         target columns under the point symmetries of the labelled data (integer inputs,
-        up to 32 distinct rows; not with ``backend="cpsat"``'s count order of the units);
-        ``info["orbit_representatives"]`` says how many (0: not used).
+        up to 32 distinct rows; not with ``backend="cpsat"``'s count order of the units
+        or a search objective); ``info["orbit_representatives"]`` says how many (0: not
+        used).
     proof : a path (``pysat`` backend): when the model ends unsatisfiable, its clauses go
         to ``proof + ".cnf"`` (DIMACS), the SAT solver's DRAT refutation of them to
         ``proof`` and every certificate behind a cut to ``proof + ".json"``, each with
@@ -403,7 +404,8 @@ class SatLP(Strategy):
                 ctx.info["symmetry_group_order"] = order
                 if 1 < order <= 50_000:
                     cuts.group = point_symmetries(rows.U, limit=50_000)
-            if self.orbits and ev.hidden and prop.unit_order in ("lex", None):
+            # (a search objective compares fits, so it gets every orbit's members)
+            if self.orbits and ev.hidden and not ctx.prefers and prop.unit_order != "count":
                 self._orbits(ctx, prop, rows)
             if self.separate and ev.hidden:
                 ctx.info["separated_pairs"] = separate(prop, rows)
