@@ -26,14 +26,15 @@ Hence, for each class ``g``: variables ``H[r][j]`` (bit of unit ``j`` on distinc
 ``lex``
     for each generator ``pi`` chosen below, ``H <=_lex H o pi`` (rows in order, units in
     order within a row; False < True), with prefix-equality literals: ``pi`` maps a row
-    ``x`` to ``sigma(x)`` for a signed coordinate permutation ``sigma`` that keeps the
-    inputs and every label, and unit ``j`` to ``tau(j)`` with ``g o tau = g``.  Such a
-    ``pi`` maps solutions to solutions, so the lexicographically smallest solution of
-    every orbit meets every ``lex`` constraint: one remains when any does.
+    ``x`` to ``sigma(x)`` for an affine map ``sigma`` (``x_k -> s x_j + c`` per
+    coordinate, ``s = ±1``: a signed coordinate permutation, or a 0/1 cube's flip) that
+    keeps the inputs and every label, and unit ``j`` to ``tau(j)`` with ``g o tau = g``.
+    Such a ``pi`` maps solutions to solutions, so the lexicographically smallest solution
+    of every orbit meets every ``lex`` constraint: one remains when any does.
 
-An unsatisfiable class has no fitting hidden layer.  When a signed coordinate
-permutation ``sigma`` keeps the inputs and negates every label, class ``g`` and its dual
-``g^d(b) = 1 - g(1 - b)`` stand or fall together (``b'_j(x) = 1 - b_j(sigma(x))`` turns a
+An unsatisfiable class has no fitting hidden layer.  When such a map ``sigma`` keeps the
+inputs and negates every label, class ``g`` and its dual ``g^d(b) = 1 - g(1 - b)`` stand
+or fall together (``b'_j(x) = 1 - b_j(sigma(x))`` turns a
 fit with ``g`` into one with ``g^d``), and only one of each pair is solved.  Every class
 unsatisfiable proves that no network of that width fits; a satisfiable class whose hidden
 columns all pass the exact LP gives a network.  The ``proof`` files let a third party
@@ -56,7 +57,7 @@ from ...units import solve_unit
 from ..base import BudgetExhausted, SearchContext, Strategy
 from ..first_pass import first_fit
 from ..params import Param
-from ..symmetry import point_symmetries, symmetry_generators
+from ..symmetry import affine_generators, generated_group
 from ._common import distinct_problem, pysat_module, sat_solve
 from .output_classes import MAX_OUTPUT_WIDTH, OutputClass, codes, output_classes
 from .sat_lp import _exact, summable_quadruples
@@ -249,15 +250,17 @@ class OutputSplit(Strategy):
             return Status.OPTIMAL, f"zero training errors ({fit})"
         classes = output_classes(w)
         y = np.where(label, 1, -1)
-        gens = list(symmetry_generators(rows.U, y)[0]) if (self.lex or self.dual) else []
+        gens = list(affine_generators(rows.U, y)[0]) if (self.lex or self.dual) else []
         keep = [p for p in gens[1:] if np.array_equal(y[p], y)]
         flip = next((p for p in gens if np.array_equal(y[p], -y)), None)
         todo = list(range(len(classes)))
         if self.dual and flip is not None:
             todo = [k for k in todo if k <= classes[k].dual]
         group = None
-        if self.point_symmetry and 1 < symmetry_generators(rows.U)[1] <= 50_000:
-            group = point_symmetries(rows.U, limit=50_000)
+        if self.point_symmetry:
+            all_gens, order = affine_generators(rows.U)
+            if 1 < order <= 50_000:
+                group = generated_group(all_gens)
         quads = (
             list(summable_quadruples(rows.U, ctx.budget))
             if self.summable and len(rows.U) <= 300
