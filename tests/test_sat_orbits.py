@@ -86,10 +86,10 @@ def test_representatives_are_the_orbit_minima(labels):
     minima, order = _brute_minima(rows.U, t[np.unique(rows.inv, return_index=True)[1]], C)
     assert o is not None and o.order == order and o.columns == len(C)
     assert {tuple(r) for r in o.representatives} == minima
-    for pi, s in o.generators:  # each generator maps the points onto the points
+    for pi, s, c in o.generators:  # each generator maps the points onto the points
         Y = np.empty_like(rows.U)
         Y[:, pi] = rows.U * np.array(s)
-        assert {tuple(y) for y in Y} == {tuple(x) for x in rows.U}
+        assert {tuple(y) for y in Y + np.array(c)} == {tuple(x) for x in rows.U}
 
 
 def test_no_orbits_without_symmetry_or_on_real_inputs():
@@ -110,6 +110,7 @@ def _symmetric_problems():
     X2 = np.vstack([X, X, X[:3]])  # repeated points, some with both labels
     t = np.concatenate([np.prod(X, axis=1), np.prod(X, axis=1), [-1, 1, 1]])
     yield ht.make_problem(X2, t)
+    yield ht.make_problem((X + 1) / 2, np.where(X[:, 0] + X[:, 1] * X[:, 2] > 0, 1, -1))
 
 
 VARIANTS = [
@@ -122,7 +123,7 @@ VARIANTS = [
 ]
 
 
-@pytest.mark.parametrize("k", range(4))
+@pytest.mark.parametrize("k", range(5))
 def test_orbits_keep_every_answer(k):
     p = list(_symmetric_problems())[k]
     for width in (1, 2):
@@ -145,6 +146,28 @@ def test_parity4_width3_with_and_without_orbits(strategy, opts):
     b = solve(p, (3,), strategy, first_pass=False, orbits=False, **opts)
     assert a.info["orbit_representatives"] == 15 and b.info["orbit_representatives"] == 0
     assert a.status == b.status == "infeasible" and a.loss == b.loss
+
+
+def test_a_01_cube_has_the_flips_x_to_1_minus_x_too(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    X = _cube(4)
+    p = ht.make_problem((X + 1) / 2, np.prod(X, axis=1))
+    rows = distinct_problem(p.X, p.t)
+    o = first_layer_orbits(p.X, p.t, rows)
+    assert o.order == 384 and len(o.representatives) == 15  # as on the ±1 cube
+    assert any(any(c) for _, _, c in o.generators)  # some offset: x -> 1 - x
+    path = str(tmp_path / "p01")
+    r = solve(p, (3,), "sat-lp", objective="feasibility", first_pass=False, proof=path)
+    assert r.status == "infeasible"
+    spec = importlib.util.spec_from_file_location(
+        "check_encoding", Path(__file__).resolve().parents[1] / "tools" / "check_encoding.py"
+    )
+    ce = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ce)
+    counts = ce.check_encoding(path + ".cnf", path + ".json", p.X, p.t, (3,))
+    assert counts["orbit"] == 1 + 15 * 16
 
 
 def test_orbits_are_skipped_with_the_count_order():

@@ -34,21 +34,23 @@ clause holds.  Hence an unsatisfiable CNF proves the claim.  The families:
     new variables ``r_1, ..., r_K``, the clause ``[r_1, ..., r_K]``, then per
     representative column ``R_k`` and row i ``[-r_k, H[0][i][0]]`` if ``R_k[i]`` is
     +1, else ``[-r_k, -H[0][i][0]]``: the first unit of the first hidden layer holds one
-    of the representatives.  Checked here: every listed generator ``(pi, s)`` (``g(x)[pi[k]]
-    = s[k] x[k]``) maps the distinct points onto themselves, positive to positive and
-    negative to negative, or all swapped; and for every column ``c`` on the distinct
-    rows with ``c[0] = -1`` that labels no quadruple of distinct rows with ``x_a + x_b =
-    x_c + x_d`` (exact) as ``+ + - -`` (every threshold column, negated to -1 on row 0,
-    is one: ``w.x_a + w.x_b = w.x_c + w.x_d``), the smallest column of its orbit under the
-    generators (images negated back to -1 on row 0; lexicographic, row 0 first, -1 < +1)
-    is a representative.  Why that is enough: a generator ``g`` (a linear isometry)
-    maps a network that fits to one that fits (its hidden columns permuted by ``g``'s
-    row permutation; the output unit negated if the labels swap); so in ``N`` take, over
-    the first hidden layer's units, the smallest column that a group element and a
-    negation make of any unit's column, apply that element to ``N``, then normalize as
-    above: the first layer holds that column, every other unit's normalized column is
-    at least as large (it is in its own orbit), so after sorting the first unit's column
-    is that orbit's minimum (without the ``symmetry`` family, move the unit first).
+    of the representatives.  Checked here: every listed generator ``(pi, s, c)``
+    (``g(x)[pi[k]] = s[k] x[k] + c[pi[k]]``, an affine bijection; the image of each
+    point computed exactly) maps the distinct points onto themselves, positive to
+    positive and negative to negative, or all swapped; and for every column ``h`` on
+    the distinct rows with ``h[0] = -1`` that labels no quadruple of distinct rows with
+    ``x_a + x_b = x_c + x_d`` (exact) as ``+ + - -`` (every threshold column, negated to
+    -1 on row 0, is one: ``w.x_a + w.x_b = w.x_c + w.x_d``), the smallest column of its
+    orbit under the generators (images negated back to -1 on row 0; lexicographic, row
+    0 first, -1 < +1) is a representative.  Why that is enough: a generator ``g`` maps
+    a network that fits to one that fits (an affine bijection keeps a threshold unit a
+    threshold unit; its hidden columns are permuted by ``g``'s row permutation; the
+    output unit is negated if the labels swap); so in ``N`` take, over the first hidden
+    layer's units, the smallest column that a group element and a negation make of any
+    unit's column, apply that element to ``N``, then normalize as above: the first layer
+    holds that column, every other unit's normalized column is at least as large (it is
+    in its own orbit), so after sorting the first unit's column is that orbit's minimum
+    (without the ``symmetry`` family, move the unit first).
     ``r_k := (first unit's column == R_k)``.
 ``separate``
     per pair (a, b) of a positive and a negative row and per hidden layer, per unit j
@@ -315,17 +317,21 @@ class _Checker:
             raise EncodingError(f"the orbit span ends at {end + 1}, its clauses at {self.k + 1}")
 
     def _symmetry_rows(self, g: dict) -> list[int]:
-        """The row permutation of a generator ``{"perm": pi, "signs": s}`` after checking
-        that it maps the points onto themselves and the labels all kept or all swapped."""
+        """The row permutation of a generator ``{"perm": pi, "signs": s, "offsets": c}``
+        (``y[pi[k]] = s[k] x[k] + c[pi[k]]``, an affine bijection) after checking that it
+        maps the points onto themselves and the labels all kept or all swapped."""
         pi, s = [int(v) for v in g["perm"]], [int(v) for v in g["signs"]]
         n = len(self.rows.points[0])
+        c = [Fraction(v) for v in g.get("offsets", [0] * n)]
         if sorted(pi) != list(range(n)) or len(s) != n or any(v not in (1, -1) for v in s):
             raise EncodingError(f"orbit: generator {g} is not a signed permutation")
+        if len(c) != n:
+            raise EncodingError(f"orbit: generator {g} needs one offset per coordinate")
         rows = []
         for x in self.rows.points:
             y = [0.0] * n
             for k in range(n):
-                y[pi[k]] = s[k] * x[k] + 0.0
+                y[pi[k]] = float(s[k] * Fraction(x[k]) + c[pi[k]]) + 0.0
             if tuple(y) not in self.rows.index:
                 raise EncodingError(f"orbit: generator {g} maps {x} off the points")
             rows.append(self.rows.index[tuple(y)])

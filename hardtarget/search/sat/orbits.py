@@ -1,6 +1,7 @@
 """The first hidden unit up to the point symmetries of the data (lever ``orbits``).
 
-A signed coordinate permutation ``g`` that maps the labelled samples onto themselves
+A signed coordinate permutation ``g`` (with offsets: ``x -> 1 - x`` on a 0/1 cube,
+:func:`..symmetry.affine_generators`) that maps the labelled samples onto themselves
 (all labels kept, or all negated) maps a fitting network to a fitting one (see
 :mod:`..symmetry`), and with it every hidden target column ``h`` to ``h o g^-1``;
 negating a unit negates its column.  So a first hidden layer can be normalized by the
@@ -33,7 +34,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from ..symmetry import symmetry_generators
+from ..symmetry import affine_generators
 from ._common import Rows
 
 __all__ = [
@@ -59,8 +60,9 @@ class Orbits:
     representatives : ndarray
         (k, u) bool, one allowed column per row (True: target +1), in increasing order.
     generators : list of tuple
-        The signed permutations ``(pi, s)`` (``g(x)[pi[k]] = s[k] x[k]``) whose group the
-        orbits are of.
+        The maps ``(pi, s, c)`` (``g(x)[pi[k]] = s[k] x[k] + c[pi[k]]``: signed coordinate
+        permutations, with ``x -> 1 - x`` flips on a 0/1 cube) whose group the orbits
+        are of.
     order : int
         The group's order.
     columns : int
@@ -153,24 +155,27 @@ def _minima(C: np.ndarray, moves: list) -> np.ndarray | None:
     return first
 
 
-def _signed(U: np.ndarray, p: np.ndarray) -> tuple[list, list] | None:
-    """The signed permutation ``(pi, s)`` that maps every row ``U[i]`` to ``U[p[i]]``, if
-    one does."""
+def _affine(U: np.ndarray, p: np.ndarray) -> tuple[list, list, list] | None:
+    """The map ``(pi, s, c)``, ``g(x)[pi[k]] = s[k] x[k] + c[pi[k]]``, that takes every
+    integer row ``U[i]`` to ``U[p[i]]``, if one does."""
     img, n = U[p], U.shape[1]
-    pi, s, used = [], [], set()
+    pi, s, c, used = [], [], [0] * n, set()
     for k in range(n):
         for j in range(n):
-            sg = next((v for v in (1, -1) if np.array_equal(img[:, j], v * U[:, k])), 0)
-            if sg and j not in used:
+            if j in used:
+                continue
+            sg = next((v for v in (1, -1) if len(set(img[:, j] - v * U[:, k])) == 1), 0)
+            if sg:
                 pi.append(j)
                 s.append(sg)
+                c[j] = int(img[0, j] - sg * U[0, k])
                 used.add(j)
                 break
         else:
             return None
     moved = np.empty_like(U)
     moved[:, pi] = U * np.array(s)
-    return (pi, s) if np.array_equal(moved, img) else None
+    return (pi, s, c) if np.array_equal(moved + np.array(c), img) else None
 
 
 def first_layer_orbits(
@@ -201,7 +206,7 @@ def first_layer_orbits(
     u = len(U)
     if not 2 <= u <= MAX_ROWS or not np.all(U == np.round(U)) or np.abs(U).max() > 2**20:
         return None
-    gens, order = symmetry_generators(X, t)
+    gens, order = affine_generators(X, t)
     if order == 1:
         return None
     Ui = U.astype(np.int64)
@@ -209,8 +214,8 @@ def first_layer_orbits(
     for q in gens[1:]:
         p = np.empty(u, dtype=np.int64)
         p[rows.inv] = rows.inv[q]  # distinct row of x_i -> distinct row of g(x_i)
-        g = _signed(Ui, p)
-        if g is None:  # (cannot happen: g is a signed permutation of the samples)
+        g = _affine(Ui, p)
+        if g is None:  # (cannot happen: g is an exact affine map of the samples)
             return None
         moves.append(p)
         signed.append(g)

@@ -457,7 +457,9 @@ class SatLP(Strategy):
         ctx.info["orbit_representatives"] = len(orbits.representatives)
         ctx.info["orbit_group_order"] = orbits.order
         self._orbit_doc = {
-            "generators": [{"perm": pi, "signs": s} for pi, s in orbits.generators],
+            "generators": [
+                {"perm": pi, "signs": s, "offsets": c} for pi, s, c in orbits.generators
+            ],
             "representatives": orbits.representatives.astype(int).tolist(),
         }
         _span(prop, self._orbit_doc, start)
