@@ -112,8 +112,19 @@ def asummable_columns(
 
 
 def all_quadruples(U: np.ndarray, limit: int | None = None, budget=None) -> np.ndarray:
-    """:func:`.sat_lp.summable_quadruples` of ``U`` (the first ``limit``) as a (q, 4)
-    int64 array; ``budget`` is checked as they are found."""
+    """:func:`.sat_lp.summable_quadruples` of ``U`` as an array.
+
+    Parameters
+    ----------
+    U : (u, n) distinct rows.
+    limit : only the first ``limit`` quadruples (None: all).
+    budget : :class:`~hardtarget.budget.Budget`, optional: checked as they are found.
+
+    Returns
+    -------
+    ndarray
+        (q, 4) int64 rows ``(a, b, c, d)`` with ``U[a] + U[b] == U[c] + U[d]``.
+    """
     from .sat_lp import summable_quadruples  # (sat_lp imports this module)
 
     found = itertools.islice(summable_quadruples(U, budget), limit)
@@ -229,10 +240,20 @@ def first_layer_orbits(
 
 
 def add_orbit_clauses(prop, orbits: Orbits) -> int:
-    """Require the first unit of the first hidden layer of ``prop`` (a proposer) to hold
-    one of ``orbits.representatives``: one new variable ``r_k`` per representative,
-    ``r_1 or ... or r_K`` and ``r_k -> H[i][0] == R_k[i]`` for every row ``i``.
-    Returns the clauses added."""
+    """Require the first unit of the first hidden layer to hold a representative: one new
+    variable ``r_k`` per representative, ``r_1 or ... or r_K`` and ``r_k -> H[i][0] ==
+    R_k[i]`` for every row ``i``.
+
+    Parameters
+    ----------
+    prop : a proposer of :mod:`.proposers` (``H``, ``new_var``, ``forbid``).
+    orbits : what :func:`first_layer_orbits` found.
+
+    Returns
+    -------
+    int
+        The clauses added.
+    """
     H = prop.H[0][:, 0]
     r = [prop.new_var() for _ in orbits.representatives]
     prop.forbid([(v, False) for v in r])
