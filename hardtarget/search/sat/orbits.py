@@ -17,12 +17,13 @@ first.
 So the first unit's column can be required to be one of the orbit minima of the
 columns a unit can have.  Those are enumerated here as a superset of the threshold
 columns: every column with -1 on the first row that no ``x_a + x_b = x_c + x_d`` among
-the distinct rows labels ``+ + - -`` (a threshold unit cannot: ``w.x_a + w.x_b = w.x_c
-+ w.x_d``; on the cube of up to 5 inputs these are exactly the threshold columns,
-47,286 of them for 5).  Their orbits under the generators of ``G`` (with negation back
-to -1 on the first row) give one minimum per orbit, 63 for parity-5: a table of
-allowed columns for the first unit instead of 3,840 symmetric copies of every search
-branch.  Only for integer inputs (exact sums) and while the enumeration stays small.
+the distinct rows labels ``+ + - -`` (a threshold unit cannot:
+``w.x_a + w.x_b = w.x_c + w.x_d``; on the cube of up to 5 inputs these are exactly the
+threshold columns, 47,286 of them for 5).  Their orbits under the generators of
+``G`` (with negation back to -1 on the first row) give one minimum per orbit, 63 for
+parity-5: a table of allowed columns for the first unit instead of 3,840 symmetric
+copies of every search branch.  Only for integer inputs (exact sums) and while the
+enumeration stays small.
 """
 
 from __future__ import annotations

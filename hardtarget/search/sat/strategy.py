@@ -102,9 +102,10 @@ class SatSearch(Strategy):
         minima of a unit's target columns under the point symmetries of the labelled
         data (see :mod:`.orbits`; integer inputs, up to 32 distinct rows, not with
         ``order="count"``); ``info["orbit_representatives"]`` says how many (0: not used).
-    summable : (cpsat) no first-layer unit targets four distinct rows with ``x_a + x_b =
-        x_c + x_d`` as ``+ + - -`` (clauses implied by the weights; integer inputs, up to
-        32 distinct rows, the first 100,000 clauses); ``info["summable_quadruples"]``.
+    summable : (cpsat) no first-layer unit targets four distinct rows with
+        ``x_a + x_b = x_c + x_d`` as ``+ + - -`` (clauses implied by the weights; integer
+        inputs, up to 32 distinct rows, the first 100,000 clauses);
+        ``info["summable_quadruples"]`` says how many quadruples.
 
     The network returned is the evaluator's (each unit re-solved exactly for the
     solver's targets); the solver's own integer weights are in ``info["integer_weights"]``.
