@@ -129,10 +129,16 @@ def test_min_width_of_parity_four():
     assert r.width == 4 and r.proven
 
 
-def test_parity_five_settled_both_ways():
+def test_parity_five_settled_both_ways(tmp_path):
     p = ht.load_problem("parity:5")
-    r = ht.solve(p, (4,), "output-split")
+    path = str(tmp_path / "p5w4")
+    r = ht.solve(p, (4,), "output-split", proof=path)
     assert r.status == "infeasible"
+    assert cos.check_output_split(path, p.X, p.t, 4)["classes"] == r.info["classes_solved"]
+    for rec in json.loads(Path(path + ".json").read_text())["solved"]:
+        if "constant" not in rec:
+            k = rec["index"]
+            assert crup.check_rup(f"{path}.{k}.cnf", f"{path}.{k}.drat")[0]
     r = ht.solve(p, (5,), "output-split")
     assert r.status == "optimal" and np.array_equal(r.network.predict(p.X), p.t.ravel())
 

@@ -44,6 +44,7 @@ the classes and the certificates, and a DRAT checker checks each class's refutat
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 
@@ -113,30 +114,19 @@ class _ClassModel:
         )
 
 
-def output_clauses(g: OutputClass, label: bool) -> list[list[int]]:
+@functools.cache
+def output_clauses(g: OutputClass, label: bool) -> tuple[tuple[int, ...], ...]:
     """The output family for one row, as clauses over unit indices ``j + 1``: exactly
     ``g(bits) = label`` (see the module docstring)."""
-    C = codes(len(g.weights))
-    T = np.array(g.table)
-    if label:  # maximal codes with g = 0: some unit outside is on
-        bad = [k for k in range(len(C)) if not T[k]]
-        maximal = [
-            k
-            for k in bad
-            if not any(
-                T2 == 0 and (C[k2] >= C[k]).all() and k2 != k for k2, T2 in zip(range(len(C)), T)
-            )
-        ]
-        return [[j + 1 for j in range(len(C[k])) if not C[k][j]] for k in maximal]
-    good = [k for k in range(len(C)) if T[k]]
-    minimal = [
-        k
-        for k in good
-        if not any(
-            T2 == 1 and (C[k2] <= C[k]).all() and k2 != k for k2, T2 in zip(range(len(C)), T)
-        )
-    ]
-    return [[-(j + 1) for j in range(len(C[k])) if C[k][j]] for k in minimal]
+    w = len(g.weights)
+    C = codes(w)
+    if label:  # no maximal code with g = 0: some unit outside it is on
+        zeros = C[np.array(g.table) == 0]
+        top = [c for c in zeros if not any((d >= c).all() and (d != c).any() for d in zeros)]
+        return tuple(tuple(j + 1 for j in range(w) if not c[j]) for c in top)
+    ones = C[np.array(g.table) == 1]  # no minimal code with g = 1: some unit of it is off
+    bottom = [c for c in ones if not any((d <= c).all() and (d != c).any() for d in ones)]
+    return tuple(tuple(-(j + 1) for j in range(w) if c[j]) for c in bottom)
 
 
 def unit_symmetries(g: OutputClass) -> list[np.ndarray]:
@@ -320,8 +310,8 @@ class OutputSplit(Strategy):
             fam["summable"][1] = len(model.clauses)
             lex = []
             if self.lex:
-                units = [np.arange(w)] + unit_symmetries(g)
-                perms = [(p, np.arange(w)) for p in keep] + [(np.arange(u), q) for q in units[1:]]
+                perms = [(p, np.arange(w)) for p in keep]
+                perms += [(np.arange(u), q) for q in unit_symmetries(g)]
                 for p, q in perms:
                     start = len(model.clauses)
                     model.lex(p, q)
