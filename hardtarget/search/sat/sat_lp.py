@@ -378,7 +378,7 @@ class SatLP(Strategy):
             symmetric_certificates=[],
             orbit_representatives=0,
         )
-        self._orbit_doc = None
+        orbit_doc = None  # the orbit clauses' generators and span, for the proof file
         extra = {"solver": self.solver, "proof": self.proof is not None}
         extra = extra if self.backend == "pysat" else {}
         prop = PROPOSERS[self.backend](
@@ -406,7 +406,7 @@ class SatLP(Strategy):
                     cuts.group = point_symmetries(rows.U, limit=50_000)
             # (a search objective compares fits, so it gets every orbit's members)
             if self.orbits and ev.hidden and not ctx.prefers and prop.unit_order != "count":
-                self._orbits(ctx, prop, rows)
+                orbit_doc = self._orbits(ctx, prop, rows)
             if self.separate and ev.hidden:
                 ctx.info["separated_pairs"] = separate(prop, rows)
             ctx.info["summable_cuts"] = 0
@@ -425,7 +425,7 @@ class SatLP(Strategy):
                     raise BudgetExhausted("the SAT solver stopped at the time limit")
                 if res.status is Status.INFEASIBLE:
                     if self.proof is not None:
-                        self._write_proof(ctx, prop, cuts.first, self.proof)
+                        self._write_proof(ctx, prop, cuts.first, self.proof, orbit_doc)
                     return self._verdict(ctx, found)
                 if self._check(ctx, prop, rows, res.hidden, res.y, memo, cuts):
                     continue
@@ -445,24 +445,26 @@ class SatLP(Strategy):
             if hasattr(prop, "close"):
                 prop.close()
 
-    def _orbits(self, ctx: SearchContext, prop, rows) -> None:
-        """Add the orbit clauses of the first hidden unit (when the data has symmetries)."""
+    def _orbits(self, ctx: SearchContext, prop, rows) -> dict | None:
+        """Add the orbit clauses of the first hidden unit (when the data has symmetries);
+        their generators, representatives and clause span (None when not added)."""
         p = ctx.evaluator.problem
         orbits = first_layer_orbits(p.X, p.t, rows)
         ctx.budget.check()
         if orbits is None:
-            return
+            return None
         start = _clauses(prop)
         add_orbit_clauses(prop, orbits)
         ctx.info["orbit_representatives"] = len(orbits.representatives)
         ctx.info["orbit_group_order"] = orbits.order
-        self._orbit_doc = {
+        doc = {
             "generators": [
                 {"perm": pi, "signs": s, "offsets": c} for pi, s, c in orbits.generators
             ],
             "representatives": orbits.representatives.astype(int).tolist(),
         }
-        _span(prop, self._orbit_doc, start)
+        _span(prop, doc, start)
+        return doc
 
     @staticmethod
     def _block(prop, hidden: list, bounded: bool) -> None:
@@ -478,7 +480,9 @@ class SatLP(Strategy):
         if not bounded and prop.y.dtype != bool:
             prop.tighten(1)
 
-    def _write_proof(self, ctx: SearchContext, prop, first: np.ndarray, path: str) -> None:
+    def _write_proof(
+        self, ctx: SearchContext, prop, first: np.ndarray, path: str, orbit_doc: dict | None
+    ) -> None:
         """The formula, its DRAT refutation and the certificates behind its cuts, to files
         (``path`` and beside it)."""
         files, ctx.info["proof_lines"] = prop.proof_files(path)
@@ -489,7 +493,7 @@ class SatLP(Strategy):
                 "output": None if prop.y.dtype == bool else prop.y.astype(int).tolist(),
                 "rows": first.tolist(),
             },
-            "orbits": self._orbit_doc,
+            "orbits": orbit_doc,
             "certificates": [_exact(c) for c in ctx.info["certificates"]],
             "symmetric_certificates": [_exact(c) for c in ctx.info["symmetric_certificates"]],
         }
