@@ -73,11 +73,14 @@ class _ClassModel:
     def __init__(self, u: int, w: int, solver: str, proof: bool):
         self.H = np.arange(1, u * w + 1, dtype=np.int64).reshape(u, w)
         self.top = u * w
-        self.clauses: list[list[int]] = []
+        self.n = 0  # clauses added
+        self.clauses: list[list[int]] | None = [] if proof else None  # kept for the proof
         self.sat = pysat_module("pysat.solvers").Solver(name=solver, with_proof=proof)
 
     def add(self, clause: list[int]) -> None:
-        self.clauses.append(clause)
+        self.n += 1
+        if self.clauses is not None:
+            self.clauses.append(clause)
         self.sat.add_clause(clause)
 
     def fresh(self) -> int:
@@ -109,7 +112,8 @@ class _ClassModel:
                 e = nxt
 
     def dimacs(self) -> str:
-        return f"p cnf {self.top} {len(self.clauses)}\n" + "".join(
+        assert self.clauses is not None, "a model made with proof=True"
+        return f"p cnf {self.top} {self.n}\n" + "".join(
             " ".join(map(str, c)) + " 0\n" for c in self.clauses
         )
 
@@ -141,6 +145,18 @@ def unit_symmetries(g: OutputClass) -> list[np.ndarray]:
         if np.array_equal(T[C[:, p] @ place], T):
             out.append(p)
     return out
+
+
+def summable_clauses(quads: list, u: int, w: int) -> list[list[int]]:
+    """The cuts of the quadruples ``S`` (targets ``+ + - -`` and their negation on ``S``, for
+    every unit), over the variables ``H[r][j] = r w + j + 1`` of every class's model."""
+    if not quads:
+        return []
+    H = np.arange(1, u * w + 1, dtype=np.int64).reshape(u, w)
+    lits = np.moveaxis(H[np.array(quads)], 2, 1)  # (quadruples, units, 4)
+    t = np.array([1, 1, -1, -1])
+    forbid = np.stack([lits * -t, lits * t], axis=1)  # a clause is false exactly on +-t
+    return forbid.reshape(-1, 4).tolist()
 
 
 class OutputSplit(Strategy):
@@ -256,17 +272,20 @@ class OutputSplit(Strategy):
             if self.summable and len(rows.U) <= 300
             else []
         )
+        summable = summable_clauses(quads, len(rows.U), ev.hidden[0])
         ctx.info.update(
             output_classes=len(classes),
             classes_solved=0,
             lex_generators=len(keep) if self.lex else 0,
             label_flip=flip is not None,
-            summable_cuts=len(quads),
+            summable_cuts=len(quads),  # quadruples; each gives 2 clauses per unit
         )
         records = []
         for k in todo:
             ctx.budget.check()
-            found, record = self._solve_class(ctx, k, classes[k], rows, label, quads, keep, group)
+            found, record = self._solve_class(
+                ctx, k, classes[k], rows, label, summable, keep, group
+            )
             ctx.info["classes_solved"] += 1
             records.append(record)
             if found is not None:
@@ -289,7 +308,7 @@ class OutputSplit(Strategy):
             + ")"
         )
 
-    def _solve_class(self, ctx, k, g, rows, label, quads, keep, group):
+    def _solve_class(self, ctx, k, g, rows, label, summable, keep, group):
         """One class's lazy SAT + LP loop: (hidden targets, record) or (None, record)."""
         u, w = len(rows.U), len(g.weights)
         values = set(g.table)
@@ -303,23 +322,23 @@ class OutputSplit(Strategy):
             for r in range(u):
                 for c in output_clauses(g, bool(label[r])):
                     model.add([int(np.sign(v)) * int(model.H[r, abs(v) - 1]) for v in c])
-            fam["output"][1] = len(model.clauses)
-            fam["summable"] = [len(model.clauses), 0]
-            for S in quads:
-                model.forbid(S, np.array([1, 1, -1, -1]))
-            fam["summable"][1] = len(model.clauses)
+            fam["output"][1] = model.n
+            fam["summable"] = [model.n, 0]
+            for clause in summable:
+                model.add(clause)
+            fam["summable"][1] = model.n
             lex = []
             if self.lex:
                 perms = [(p, np.arange(w)) for p in keep]
                 perms += [(np.arange(u), q) for q in unit_symmetries(g)]
                 for p, q in perms:
-                    start = len(model.clauses)
+                    start = model.n
                     model.lex(p, q)
                     lex.append(
                         {
                             "rows": p.tolist(),
                             "units": q.tolist(),
-                            "clauses": [start, len(model.clauses)],
+                            "clauses": [start, model.n],
                         }
                     )
             certs: list[dict] = []
@@ -357,7 +376,7 @@ class OutputSplit(Strategy):
                         if key in seen:  # a pattern or its negation on the same rows
                             continue
                         seen.add(key)
-                        start = len(model.clauses)
+                        start = model.n
                         model.forbid(rS, tS)
                         certs.append(
                             {
@@ -367,7 +386,7 @@ class OutputSplit(Strategy):
                                 "inputs": rows.U[rS].tolist(),
                                 "targets": tS.tolist(),
                                 "lambda": lam[S].tolist(),
-                                "clauses": [start, len(model.clauses)],
+                                "clauses": [start, model.n],
                             }
                         )
                         ctx.info["cuts"] += 2 * w
