@@ -148,6 +148,7 @@ RESUME = dict(
     milestones=[3],
     optimizer="sgd",
     momentum=0.9,
+    limit=512,  # 8 batches an epoch: resuming is the same at any size
 )
 
 
