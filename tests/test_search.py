@@ -61,7 +61,7 @@ def test_small_planted_problems_are_fitted(strategy, seed):
     assert ht.verify_targets(p, r.targets).feasible
 
 
-@pytest.mark.parametrize("strategy", ALL)
+@pytest.mark.parametrize("strategy", [s for s in ALL if STRATEGIES[s].max_hidden_layers is None])
 def test_every_strategy_fits_planted_two_hidden_layers(strategy, tmp_path):
     # the contract of "feasible": a zero-error result's targets (returned and saved) verify
     spec = "planted:2-2-2-1:10:0" if strategy == "exhaustive" else "planted:3-2-2-1:20:1"

@@ -78,6 +78,7 @@ class Strategy(ABC):
     proof_scope: ClassVar[str | None] = None  # what an ``infeasible`` rules out (exact only)
     multi_output: ClassVar[bool] = False  # handles problems with several output units
     weighted: ClassVar[bool] = False  # searches by the evaluator's (sample-weighted) loss
+    max_hidden_layers: ClassVar[int | None] = None  # deepest network it handles (None: any)
     params: ClassVar[dict[str, Param]] = {}
 
     def __init_subclass__(cls, **kwargs) -> None:

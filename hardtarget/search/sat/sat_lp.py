@@ -327,40 +327,27 @@ class SatLP(Strategy):
         """Cuts for the quadruples ``x_a + x_b = x_c + x_d`` (targets ``+ + - -``), each
         with its certificate (``lambda = 1/4`` each, checked exactly); at most
         ``max_clauses`` clauses (two per first-layer unit and quadruple)."""
-        U = cuts.U
-        if len(U) > max_rows:
+        if len(cuts.U) > max_rows:
             return 0
         max_cuts = max_clauses // (2 * prop.H[0].shape[1])
-        a, b = np.triu_indices(len(U), 1)
-        _, grp = np.unique(U[a] + U[b], axis=0, return_inverse=True)
-        grp = grp.ravel()
-        order = np.argsort(grp, kind="stable")
-        bounds = np.flatnonzero(np.diff(grp[order])) + 1
-        t = np.array([1, 1, -1, -1])
-        lam = np.full(4, 0.25)
         added = 0
-        for members in np.split(order, bounds):
-            for i, j in itertools.combinations(members, 2):
-                if ctx.info["summable_cuts"] >= max_cuts:
-                    return added
-                S = np.array([a[i], b[i], a[j], b[j]])
-                if not check_certificate(U[S], t, lam):  # float sums that only look equal
-                    continue
-                ctx.info["summable_cuts"] += 1
-                ctx.info["certificates"].append(
-                    {
-                        "layer": 1,
-                        "unit": None,
-                        "rows": cuts.first[S].tolist(),
-                        "inputs": U[S].tolist(),
-                        "targets": t.tolist(),
-                        "lambda": lam.tolist(),
-                    }
-                )
-                start = _clauses(prop)
-                added += self._cut(prop, 0, S, None, t)
-                _span(prop, ctx.info["certificates"][-1], start)
-            ctx.budget.check()
+        for S in summable_quadruples(cuts.U, ctx.budget):
+            if ctx.info["summable_cuts"] >= max_cuts:
+                return added
+            ctx.info["summable_cuts"] += 1
+            ctx.info["certificates"].append(
+                {
+                    "layer": 1,
+                    "unit": None,
+                    "rows": cuts.first[S].tolist(),
+                    "inputs": cuts.U[S].tolist(),
+                    "targets": SUMMABLE_TARGETS.tolist(),
+                    "lambda": SUMMABLE_LAMBDA.tolist(),
+                }
+            )
+            start = _clauses(prop)
+            added += self._cut(prop, 0, S, None, SUMMABLE_TARGETS)
+            _span(prop, ctx.info["certificates"][-1], start)
         return added
 
     def run(self, ctx: SearchContext):
@@ -490,6 +477,28 @@ class SatLP(Strategy):
             f"proved: the minimum is {found} training error(s) with hidden widths {hidden} "
             f"({tail})",
         )
+
+
+SUMMABLE_TARGETS = np.array([1, 1, -1, -1])
+SUMMABLE_LAMBDA = np.full(4, 0.25)
+
+
+def summable_quadruples(U: np.ndarray, budget=None):
+    """Rows ``S = (a, b, c, d)`` of ``U`` with ``x_a + x_b = x_c + x_d`` exactly: no unit
+    gives them targets ``+ + - -`` (``SUMMABLE_LAMBDA``, checked exactly, is a Farkas
+    certificate).  Pairs are grouped by their sum; ``budget`` is checked per group."""
+    a, b = np.triu_indices(len(U), 1)
+    _, grp = np.unique(U[a] + U[b], axis=0, return_inverse=True)
+    grp = grp.ravel()
+    order = np.argsort(grp, kind="stable")
+    bounds = np.flatnonzero(np.diff(grp[order])) + 1
+    for members in np.split(order, bounds):
+        for i, j in itertools.combinations(members, 2):
+            S = np.array([a[i], b[i], a[j], b[j]])
+            if check_certificate(U[S], SUMMABLE_TARGETS, SUMMABLE_LAMBDA):  # not float look-alikes
+                yield S
+        if budget is not None:
+            budget.check()
 
 
 def _clauses(prop) -> int:
