@@ -61,6 +61,15 @@ def _needs_torch(path: Path) -> bool:
     return "import torch" in path.read_text() or "hardtarget.torch" in path.read_text()
 
 
+def _torch_installed() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except ImportError:  # an import hook that refuses it (tests/test_without_torch.py)
+        return False
+
+
 @pytest.fixture(scope="module")
 def executed_notebooks(request, tmp_path_factory) -> dict:
     """Every selected notebook run top to bottom in its own kernel, all at the same time
@@ -74,13 +83,13 @@ def executed_notebooks(request, tmp_path_factory) -> dict:
     )
     run_all = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(run_all)
-    selected = {
+    selected = {  # the session's other items include doctests (no originalname)
         item.callspec.params["path"]
         for item in request.session.items
-        if item.originalname == "test_notebook_runs_in_a_jupyter_kernel"
+        if getattr(item, "originalname", None) == "test_notebook_runs_in_a_jupyter_kernel"
     }
-    has_torch = importlib.util.find_spec("torch") is not None
-    paths = [p for p in NOTEBOOKS if p in selected and (has_torch or not _needs_torch(p))]
+    torch = _torch_installed()  # else the torch notebooks' tests skip
+    paths = [p for p in NOTEBOOKS if p in selected and (torch or not _needs_torch(p))]
 
     def run(path: Path):
         try:  # raises CellExecutionError on failure
