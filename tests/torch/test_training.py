@@ -23,6 +23,9 @@ from hardtarget.torch.named_run import PRESETS, TrainConfig, evaluate, load_chec
 from .test_data import write_folder
 
 REPO = Path(__file__).resolve().parents[2]
+# one torch thread here and in the children that train (OMP_NUM_THREADS=1): tiny models, and
+# two threads on two loaded cores are many times slower (tests/torch/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 SMOKE = {  # model: (dataset, model options)
     "mlp": ("synthetic:40", {"hidden": [16]}),
@@ -189,6 +192,8 @@ def test_sigkill_and_resume_equals_uninterrupted(tmp_path):
         "7",
         "--model-option",
         "hidden=[48]",
+        "--limit",
+        "512",
         "--no-progress",
     ]
     out = tmp_path / "run"
@@ -212,6 +217,7 @@ def test_sigkill_and_resume_equals_uninterrupted(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-c", child, "train", *args, "--out", str(out)],
         cwd=REPO,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},  # the threads of the resumed run
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -231,6 +237,7 @@ def test_sigkill_and_resume_equals_uninterrupted(tmp_path):
             augment=True,
             seed=7,
             model_options={"hidden": [48]},
+            limit=512,
         )
     )
     got = load_checkpoint(out / "last.pt")
@@ -518,6 +525,7 @@ def test_sigint_exits_130_and_names_the_kept_checkpoint(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "hardtarget", "train", *argv],
         cwd=REPO,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
