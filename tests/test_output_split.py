@@ -98,16 +98,47 @@ def test_agrees_with_exhaustive(seed):
                     assert r.status == "infeasible" and r.info["proof"] == REAL_WEIGHTS
 
 
+def test_affine_symmetries_of_a_zero_one_cube():
+    from hardtarget.search.symmetry import affine_generators, generated_group
+
+    X = np.array(list(itertools.product((0.0, 1.0), repeat=3)))
+    y = np.where(X.sum(axis=1) % 2, 1, -1)
+    G = generated_group(affine_generators(X)[0])
+    assert len(G) == 48  # 3! orders x 2^3 flips x -> 1 - x; checked point by point:
+    for p in G:
+        assert cos._affine_map([tuple(r) for r in X.astype(int).tolist()], p.tolist())
+    assert sum(np.array_equal(y[p], -y) for p in G) == 24  # odd flips negate parity
+    # a point set whose centering is inexact keeps only exact maps
+    Z = np.array([[0.1, 0.0], [0.0, 0.1], [0.7, 0.7]])
+    for p in generated_group(affine_generators(Z)[0]):
+        assert cos._affine_map([tuple(cos._exact(v) for v in r) for r in Z], p.tolist())
+
+
+def test_zero_one_parity_uses_the_flips_and_its_proof_checks(tmp_path):
+    X = np.array(list(itertools.product((0.0, 1.0), repeat=4)))
+    p = ht.make_problem(X, np.where(X.sum(axis=1) % 2, 1, -1))
+    path = str(tmp_path / "p")
+    r = ht.solve(p, (3,), "output-split", proof=path)
+    assert r.status == "infeasible" and r.info["label_flip"]
+    assert cos.check_output_split(path, p.X, p.t, 3)["lex"] > 0
+
+
 def test_min_width_of_parity_four():
     # no hidden layer (one exact LP) up to the first width that fits
     r = ht.min_width(ht.load_problem("parity:4"), strategy="output-split")
     assert r.width == 4 and r.proven
 
 
-def test_parity_five_settled_both_ways():
+def test_parity_five_settled_both_ways(tmp_path):
     p = ht.load_problem("parity:5")
-    r = ht.solve(p, (4,), "output-split")
+    path = str(tmp_path / "p5w4")
+    r = ht.solve(p, (4,), "output-split", proof=path)
     assert r.status == "infeasible"
+    assert cos.check_output_split(path, p.X, p.t, 4)["classes"] == r.info["classes_solved"]
+    for rec in json.loads(Path(path + ".json").read_text())["solved"]:
+        if "constant" not in rec:
+            k = rec["index"]
+            assert crup.check_rup(f"{path}.{k}.cnf", f"{path}.{k}.drat")[0]
     r = ht.solve(p, (5,), "output-split")
     assert r.status == "optimal" and np.array_equal(r.network.predict(p.X), p.t.ravel())
 

@@ -26,14 +26,15 @@ Hence, for each class ``g``: variables ``H[r][j]`` (bit of unit ``j`` on distinc
 ``lex``
     for each generator ``pi`` chosen below, ``H <=_lex H o pi`` (rows in order, units in
     order within a row; False < True), with prefix-equality literals: ``pi`` maps a row
-    ``x`` to ``sigma(x)`` for a signed coordinate permutation ``sigma`` that keeps the
-    inputs and every label, and unit ``j`` to ``tau(j)`` with ``g o tau = g``.  Such a
-    ``pi`` maps solutions to solutions, so the lexicographically smallest solution of
-    every orbit meets every ``lex`` constraint: one remains when any does.
+    ``x`` to ``sigma(x)`` for an affine map ``sigma`` (``x_k -> s x_j + c`` per
+    coordinate, ``s = ±1``: a signed coordinate permutation, or a 0/1 cube's flip) that
+    keeps the inputs and every label, and unit ``j`` to ``tau(j)`` with ``g o tau = g``.
+    Such a ``pi`` maps solutions to solutions, so the lexicographically smallest solution
+    of every orbit meets every ``lex`` constraint: one remains when any does.
 
-An unsatisfiable class has no fitting hidden layer.  When a signed coordinate
-permutation ``sigma`` keeps the inputs and negates every label, class ``g`` and its dual
-``g^d(b) = 1 - g(1 - b)`` stand or fall together (``b'_j(x) = 1 - b_j(sigma(x))`` turns a
+An unsatisfiable class has no fitting hidden layer.  When such a map ``sigma`` keeps the
+inputs and negates every label, class ``g`` and its dual ``g^d(b) = 1 - g(1 - b)`` stand
+or fall together (``b'_j(x) = 1 - b_j(sigma(x))`` turns a
 fit with ``g`` into one with ``g^d``), and only one of each pair is solved.  Every class
 unsatisfiable proves that no network of that width fits; a satisfiable class whose hidden
 columns all pass the exact LP gives a network.  The ``proof`` files let a third party
@@ -43,6 +44,7 @@ the classes and the certificates, and a DRAT checker checks each class's refutat
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 
@@ -56,7 +58,7 @@ from ...units import solve_unit
 from ..base import BudgetExhausted, SearchContext, Strategy
 from ..first_pass import first_fit
 from ..params import Param
-from ..symmetry import point_symmetries, symmetry_generators
+from ..symmetry import affine_generators, generated_group
 from ._common import distinct_problem, pysat_module, sat_solve
 from .output_classes import MAX_OUTPUT_WIDTH, OutputClass, codes, output_classes
 from .sat_lp import _exact, summable_quadruples
@@ -112,30 +114,19 @@ class _ClassModel:
         )
 
 
-def output_clauses(g: OutputClass, label: bool) -> list[list[int]]:
+@functools.cache
+def output_clauses(g: OutputClass, label: bool) -> tuple[tuple[int, ...], ...]:
     """The output family for one row, as clauses over unit indices ``j + 1``: exactly
     ``g(bits) = label`` (see the module docstring)."""
-    C = codes(len(g.weights))
-    T = np.array(g.table)
-    if label:  # maximal codes with g = 0: some unit outside is on
-        bad = [k for k in range(len(C)) if not T[k]]
-        maximal = [
-            k
-            for k in bad
-            if not any(
-                T2 == 0 and (C[k2] >= C[k]).all() and k2 != k for k2, T2 in zip(range(len(C)), T)
-            )
-        ]
-        return [[j + 1 for j in range(len(C[k])) if not C[k][j]] for k in maximal]
-    good = [k for k in range(len(C)) if T[k]]
-    minimal = [
-        k
-        for k in good
-        if not any(
-            T2 == 1 and (C[k2] <= C[k]).all() and k2 != k for k2, T2 in zip(range(len(C)), T)
-        )
-    ]
-    return [[-(j + 1) for j in range(len(C[k])) if C[k][j]] for k in minimal]
+    w = len(g.weights)
+    C = codes(w)
+    if label:  # no maximal code with g = 0: some unit outside it is on
+        zeros = C[np.array(g.table) == 0]
+        top = [c for c in zeros if not any((d >= c).all() and (d != c).any() for d in zeros)]
+        return tuple(tuple(j + 1 for j in range(w) if not c[j]) for c in top)
+    ones = C[np.array(g.table) == 1]  # no minimal code with g = 1: some unit of it is off
+    bottom = [c for c in ones if not any((d <= c).all() and (d != c).any() for d in ones)]
+    return tuple(tuple(-(j + 1) for j in range(w) if c[j]) for c in bottom)
 
 
 def unit_symmetries(g: OutputClass) -> list[np.ndarray]:
@@ -249,15 +240,17 @@ class OutputSplit(Strategy):
             return Status.OPTIMAL, f"zero training errors ({fit})"
         classes = output_classes(w)
         y = np.where(label, 1, -1)
-        gens = list(symmetry_generators(rows.U, y)[0]) if (self.lex or self.dual) else []
+        gens = list(affine_generators(rows.U, y)[0]) if (self.lex or self.dual) else []
         keep = [p for p in gens[1:] if np.array_equal(y[p], y)]
         flip = next((p for p in gens if np.array_equal(y[p], -y)), None)
         todo = list(range(len(classes)))
         if self.dual and flip is not None:
             todo = [k for k in todo if k <= classes[k].dual]
         group = None
-        if self.point_symmetry and 1 < symmetry_generators(rows.U)[1] <= 50_000:
-            group = point_symmetries(rows.U, limit=50_000)
+        if self.point_symmetry:
+            all_gens, order = affine_generators(rows.U)
+            if 1 < order <= 50_000:
+                group = generated_group(all_gens)
         quads = (
             list(summable_quadruples(rows.U, ctx.budget))
             if self.summable and len(rows.U) <= 300
@@ -317,8 +310,8 @@ class OutputSplit(Strategy):
             fam["summable"][1] = len(model.clauses)
             lex = []
             if self.lex:
-                units = [np.arange(w)] + unit_symmetries(g)
-                perms = [(p, np.arange(w)) for p in keep] + [(np.arange(u), q) for q in units[1:]]
+                perms = [(p, np.arange(w)) for p in keep]
+                perms += [(np.arange(u), q) for q in unit_symmetries(g)]
                 for p, q in perms:
                     start = len(model.clauses)
                     model.lex(p, q)
