@@ -13,9 +13,9 @@
    instead of the default ``auto``.
 
 4. ``levers``: ``sat-lp`` on parity:4 width 3 and parity:5 widths 4 and 5 with each of
-   its levers (``point_symmetry``, ``separate``, ``summable``) turned off in turn, and
-   all off (the previous ``sat-lp``): status, time, rounds, cuts, and for the default the
-   size of the DRAT proof (``proof=``).
+   its levers (``orbits``, ``point_symmetry``, ``separate``, ``summable``) turned off in
+   turn, and all off (the first ``sat-lp``): status, time, rounds, cuts, and for the
+   default the size of the DRAT proof (``proof=``).
 
 Run: ``python benchmarks/bench_sat.py [--section parity|binary|digits|levers|all] [--full]``
 (each section stays under about 10 minutes on a 2-core machine).
@@ -75,11 +75,16 @@ def parity(full: bool, limit: float) -> None:
 
 LEVERS = [
     ("all levers (default)", {}),
+    ("no orbits", {"orbits": False}),
     ("no summable", {"summable": False}),
     ("no separate", {"separate": False}),
     ("no point_symmetry", {"point_symmetry": False}),
-    ("point_symmetry only", {"summable": False, "separate": False}),
-    ("none (before)", {"summable": False, "separate": False, "point_symmetry": False}),
+    ("orbits only", {"summable": False, "separate": False, "point_symmetry": False}),
+    ("point_symmetry only", {"summable": False, "separate": False, "orbits": False}),
+    (
+        "none (before)",
+        {"summable": False, "separate": False, "point_symmetry": False, "orbits": False},
+    ),
 ]
 
 

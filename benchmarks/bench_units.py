@@ -32,7 +32,8 @@ calls and for the walk separately, with the store's hit rate.  A last section ru
 ``hill`` searches with and without the store (same result, hits, wall time).
 
 It also times the batched perceptron (``solve_layer`` on 256 units sharing one
-input matrix) against 256 single ``solve_unit`` calls, and the numba compile cost:
+input matrix) against 256 single ``solve_unit`` calls (CPU time of this process, so
+that other jobs on the machine do not inflate either side), and the numba compile cost:
 the first call in a fresh process with an empty cache, a warm call, and the first
 call in a second fresh process that should load the cached machine code.
 """
@@ -250,14 +251,14 @@ def bench_batched(rng, sizes, units, kind, budget_s):
         ts, tb = [], []
         spent = 0.0
         while (len(ts) < 3 or spent < budget_s) and len(ts) < 50:
-            t0 = time.perf_counter()
+            w0, t0 = time.perf_counter(), time.process_time()
             rs = single()
-            t1 = time.perf_counter()
+            t1 = time.process_time()
             rb = batch()
-            t2 = time.perf_counter()
+            t2 = time.process_time()
             ts.append(t1 - t0)
             tb.append(t2 - t1)
-            spent += t2 - t0
+            spent += time.perf_counter() - w0
         same = all(
             np.array_equal(a.weights, b.weights) and a.separable == b.separable
             for a, b in zip(rs, rb)
@@ -569,7 +570,7 @@ def main(argv=None):
 
     print(
         f"\n## batched perceptron: {args.units} planted units sharing one input matrix, "
-        "µs per unit\n"
+        "CPU µs per unit\n"
     )
     print("| n | m | inputs | single calls | solve_layer | ratio | same results | converged |")
     print("|---|---|---|---|---|---|---|---|")
@@ -604,11 +605,13 @@ def main(argv=None):
         for k in EXACT
     )
     bat = [r["ratio"] for r in brows]
+    big = [r["ratio"] for r in brows if (r["n"], r["m"]) == (16, 256)]
     targets = {
         "auto_sep_min_speedup": min(sep_r),
         "auto_nonsep_min_speedup": min(non_r),
         "exact_cells_wrong": wrong,
         "batched_min_ratio": min(bat) if bat else None,
+        "batched_16_256_min_ratio": min(big) if big else None,
     }
     if walks:
         targets["walk_nonsep_min_speedup"] = min(w["walk_ratio"] for w in walks)
@@ -627,9 +630,16 @@ def main(argv=None):
     print(
         f"- exact verdicts wrong (cells with a disagreement or a bad proof, auto and lp): {wrong}"
     )
-    if bat:
+    if big:  # issue 23's statement of the goal: at (16, 256)
         print(
-            f"- batched perceptron: min ratio {targets['batched_min_ratio']:.1f}x (target >= 2x): "
+            f"- batched perceptron at (16, 256): min ratio "
+            f"{targets['batched_16_256_min_ratio']:.1f}x (target >= 2x): "
+            f"{'met' if targets['batched_16_256_min_ratio'] >= 2 else 'MISSED'}"
+        )
+    if bat:  # issue 2's: 256 units sharing inputs, every size here
+        print(
+            f"- batched perceptron, every size up to (16, 256): min ratio "
+            f"{targets['batched_min_ratio']:.1f}x (target >= 2x): "
             f"{'met' if targets['batched_min_ratio'] >= 2 else 'MISSED'}"
         )
     if walks:

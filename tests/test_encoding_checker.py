@@ -13,6 +13,11 @@ _spec = importlib.util.spec_from_file_location(
 )
 ce = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ce)
+_spec = importlib.util.spec_from_file_location(
+    "check_rup", Path(__file__).resolve().parents[1] / "tools" / "check_rup.py"
+)
+crup = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(crup)
 
 
 def _proof(tmp, name, hidden, activation="sign", **options):
@@ -61,10 +66,12 @@ def p3(tmp_path_factory):
 
 
 def test_parity4_proof_is_rebuilt_family_by_family(p4):
+    assert crup.check_rup(p4 + ".cnf", p4)[0]  # the refutation, lemma by lemma
     counts = _check(p4, "parity:4", (3,))
     u, w = 16, 3  # distinct rows, hidden units
     n_certs = len(json.loads(Path(p4 + ".json").read_text())["certificates"])
     assert counts["symmetry"] == w + (w - 1) * (1 + 3 * (u - 1))  # fixed first row, lex chains
+    assert counts["orbit"] == 1 + 15 * u  # 15 orbits of threshold columns of 4 inputs
     assert counts["separate"] == 8 * 8 * (2 * w + 1)  # (odd, even) pairs
     assert counts["cut"] == n_certs * 2 * w and counts["certificates"] == n_certs
     assert sum(v for k, v in counts.items() if k != "certificates") == len(
@@ -168,12 +175,90 @@ def test_command_line_exit_codes(p4, tmp_path, capsys):
     assert ce.main([p4, "--problem", "nope:4", "--hidden", "3"]) == 2
 
 
-@pytest.mark.slow
 def test_parity5_width4_proof_is_rebuilt(tmp_path):
+    # the whole proof: the encoding rebuilt, and the refutation checked lemma by lemma
     path = _proof(tmp_path, "parity:5", (4,))
+    assert crup.check_rup(path + ".cnf", path)[0]
     counts = _check(path, "parity:5", (4,))
     assert counts["separate"] == 16 * 16 * 9 and counts["symmetry"] == 4 + 3 * (1 + 3 * 31)
     assert counts["cut"] == 8 * counts["certificates"]
+    assert counts["orbit"] == 1 + 63 * 32  # 63 orbits of threshold columns of 5 inputs
+
+
+def _orbit_span(doc):
+    return doc["orbits"]["clauses"]
+
+
+def _repeat_first_representative(clauses, doc):
+    """The last representative replaced by the first (clauses and list alike): the last
+    orbit's minimum is then missing."""
+    reps = doc["orbits"]["representatives"]
+    u = len(reps[0])
+    start = _orbit_span(doc)[0] + 1 + (len(reps) - 1) * u
+    for i in range(u):
+        lit = abs(clauses[start + i][1])
+        clauses[start + i][1] = lit if reps[0][i] else -lit
+    reps[-1] = reps[0]
+
+
+ORBIT_TAMPERING = {
+    "orbit literal": (_flip(lambda c, d: _orbit_span(d)[0] + 3), "expected orbit clause"),
+    "representative missing": (_repeat_first_representative, "is no representative"),
+    "not a permutation": (
+        lambda c, d: d["orbits"]["generators"][0].update(perm=[0, 0, 1, 2]),
+        "not a signed permutation",
+    ),
+    "bad sign": (
+        lambda c, d: d["orbits"]["generators"][0].update(signs=[2, 1, 1, 1]),
+        "not a signed permutation",
+    ),
+    "span": (
+        lambda c, d: d["orbits"].update(clauses=[_orbit_span(d)[0] + 1, _orbit_span(d)[1]]),
+        "orbit clauses start",
+    ),
+}
+
+
+@pytest.mark.parametrize("how", sorted(ORBIT_TAMPERING))
+def test_tampered_orbit_family_is_refused(p4, tmp_path, how):
+    edit, message = ORBIT_TAMPERING[how]
+    bad = _rewrite(p4, str(tmp_path / "bad"), edit)
+    with pytest.raises(ce.EncodingError, match=message):
+        _check(bad, "parity:4", (3,))
+
+
+def test_a_generator_that_moves_the_labels_is_refused(tmp_path):
+    # labels kept by coordinate permutations, not by one coordinate's sign flip
+    import itertools
+
+    import numpy as np
+
+    X = np.array(list(itertools.product((-1, 1), repeat=4)), dtype=float)
+    t = np.where((X > 0).sum(axis=1) % 3 == 0, 1, -1)
+    path = str(tmp_path / "mod3")
+    r = ht.solve(
+        ht.make_problem(X, t),
+        hidden=(1,),
+        strategy="sat-lp",
+        objective="feasibility",
+        first_pass=False,
+        proof=path,
+    )
+    assert r.status == "infeasible" and r.info["orbit_group_order"] == 24
+
+    def edit(clauses, doc):
+        doc["orbits"]["generators"][0].update(perm=[0, 1, 2, 3], signs=[-1, 1, 1, 1])
+
+    assert ce.check_encoding(path + ".cnf", path + ".json", X, t, (1,))["orbit"] > 0
+    bad = _rewrite(path, str(tmp_path / "bad"), edit)
+    with pytest.raises(ce.EncodingError, match="does not keep or swap the labels"):
+        ce.check_encoding(bad + ".cnf", bad + ".json", X, t, (1,))
+
+
+def test_orbit_family_without_the_unit_order(tmp_path):
+    path = _proof(tmp_path, "parity:4", (3,), symmetry=False)
+    counts = _check(path, "parity:4", (3,))
+    assert "symmetry" not in counts and counts["orbit"] == 1 + 15 * 16
 
 
 def test_a_point_with_both_labels(tmp_path):

@@ -9,7 +9,7 @@ half: that unsatisfiability of the CNF implies the claim
     no network with sign (or step) hidden units, hidden widths ``--hidden`` and real
     weights classifies every sample of ``--problem`` correctly.
 
-It imports the problem loader only; it rebuilds every clause from the problem and the
+It imports the problem loader (and numpy) only; it rebuilds every clause from the problem and the
 certificates by its own rules (below), with its own DIMACS reader, and refuses a CNF
 with any clause it cannot rebuild.
 
@@ -30,6 +30,28 @@ clause holds.  Hence an unsatisfiable CNF proves the claim.  The families:
     j``, ``b = column j+1`` (rows 1..u-1) a chain ``[e_1]``, and per row i
     ``[-e_i, -a_i, b_i]``, ``[-e_i, -a_i, e_{i+1}]``, ``[-e_i, b_i, e_{i+1}]`` with
     ``e_{i+1} := e_i and a_i == b_i`` (fresh variables): true in ``N'`` as argued.
+``orbit`` (optional; the ``orbits`` lever)
+    new variables ``r_1, ..., r_K``, the clause ``[r_1, ..., r_K]``, then per
+    representative column ``R_k`` and row i ``[-r_k, H[0][i][0]]`` if ``R_k[i]`` is
+    +1, else ``[-r_k, -H[0][i][0]]``: the first unit of the first hidden layer holds one
+    of the representatives.  Checked here: every listed generator ``(pi, s, c)``
+    (``g(x)[pi[k]] = s[k] x[k] + c[pi[k]]``, an affine bijection; the image of each
+    point computed exactly) maps the distinct points onto themselves, positive to
+    positive and negative to negative, or all swapped; and for every column ``h`` on
+    the distinct rows with ``h[0] = -1`` that labels no quadruple of distinct rows with
+    ``x_a + x_b = x_c + x_d`` (exact) as ``+ + - -`` (every threshold column, negated to
+    -1 on row 0, is one: ``w.x_a + w.x_b = w.x_c + w.x_d``), the smallest column of its
+    orbit under the generators (images negated back to -1 on row 0; lexicographic, row
+    0 first, -1 < +1) is a representative.  Why that is enough: a generator ``g`` maps
+    a network that fits to one that fits (an affine bijection keeps a threshold unit a
+    threshold unit; its hidden columns are permuted by ``g``'s row permutation; the
+    output unit is negated if the labels swap); so in ``N`` take, over the first hidden
+    layer's units, the smallest column that a group element and a negation make of any
+    unit's column, apply that element to ``N``, then normalize as above: the first layer
+    holds that column, every other unit's normalized column is at least as large (it is
+    in its own orbit), so after sorting the first unit's column is that orbit's minimum
+    (without the ``symmetry`` family, move the unit first).
+    ``r_k := (first unit's column == R_k)``.
 ``separate``
     per pair (a, b) of a positive and a negative row and per hidden layer, per unit j
     ``[-e_j, H_a, H_b]``, ``[-e_j, -H_a, -H_b]`` and ``[e_1, ..., e_w]`` with
@@ -51,7 +73,8 @@ clause holds.  Hence an unsatisfiable CNF proves the claim.  The families:
 
 Every auxiliary variable must be new where its family introduces it and appears in
 no other family; the clauses must be exactly the families in the order the writer
-emits them (mixed, symmetry, separate, then the certificates' spans tiling the rest).
+emits them (mixed, symmetry, orbit, separate, then the certificates' spans tiling the
+rest).
 Only zero-error claims (``objective=feasibility``: fixed output labels) are checked.
 
 Usage::
@@ -65,11 +88,14 @@ rebuild and exits 1 (2 for bad arguments or unreadable files).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
 from collections import Counter
 from fractions import Fraction
+
+import numpy as np
 
 __all__ = ["EncodingError", "read_dimacs", "check_encoding", "main"]
 
@@ -266,6 +292,56 @@ class _Checker:
                     self._match("symmetry", [e, -a, nxt], aux)
                     self._match("symmetry", [e, b, nxt], aux)
 
+    def orbit(self, spec: dict) -> None:
+        """The ``orbit`` family at clause ``spec["clauses"][0]`` (see the module text)."""
+        start, end = spec["clauses"]
+        if start != self.k:
+            raise EncodingError(f"the orbit clauses start at {start + 1}, not at {self.k + 1}")
+        reps = [tuple(bool(v) for v in r) for r in spec["representatives"]]
+        u = len(self.rows.points)
+        if not reps or any(len(r) != u for r in reps) or u > 64:
+            raise EncodingError("orbit: representatives must be columns on the (<= 64) rows")
+        moves = [self._symmetry_rows(g) for g in spec["generators"]]
+        allowed = {_bits(r) for r in reps}
+        for c in _orbit_minima(_threshold_candidates(self.rows.points), moves, u):
+            if int(c) not in allowed:
+                col = "".join("+" if int(c) >> (u - 1 - i) & 1 else "-" for i in range(u))
+                raise EncodingError(f"orbit: the orbit minimum {col} is no representative")
+        aux: dict = {}
+        self._match("orbit", [("e", k, 1) for k in range(len(reps))], aux)
+        for k, r in enumerate(reps):
+            for i, v in enumerate(r):
+                h = self.H[0][i][0]
+                self._match("orbit", [("e", k, -1), h if v else -h], aux)
+        if self.k != end:
+            raise EncodingError(f"the orbit span ends at {end + 1}, its clauses at {self.k + 1}")
+
+    def _symmetry_rows(self, g: dict) -> list[int]:
+        """The row permutation of a generator ``{"perm": pi, "signs": s, "offsets": c}``
+        (``y[pi[k]] = s[k] x[k] + c[pi[k]]``, an affine bijection) after checking that it
+        maps the points onto themselves and the labels all kept or all swapped."""
+        pi, s = [int(v) for v in g["perm"]], [int(v) for v in g["signs"]]
+        n = len(self.rows.points[0])
+        c = [Fraction(v) for v in g.get("offsets", [0] * n)]
+        if sorted(pi) != list(range(n)) or len(s) != n or any(v not in (1, -1) for v in s):
+            raise EncodingError(f"orbit: generator {g} is not a signed permutation")
+        if len(c) != n:
+            raise EncodingError(f"orbit: generator {g} needs one offset per coordinate")
+        rows = []
+        for x in self.rows.points:
+            y = [0.0] * n
+            for k in range(n):
+                y[pi[k]] = float(s[k] * Fraction(x[k]) + c[pi[k]]) + 0.0
+            if tuple(y) not in self.rows.index:
+                raise EncodingError(f"orbit: generator {g} maps {x} off the points")
+            rows.append(self.rows.index[tuple(y)])
+        P, N = self.rows.positive, self.rows.negative
+        kept = all(P[rows[i]] == P[i] and N[rows[i]] == N[i] for i in range(len(rows)))
+        swapped = all(P[rows[i]] == N[i] and N[rows[i]] == P[i] for i in range(len(rows)))
+        if not (kept or swapped):
+            raise EncodingError(f"orbit: generator {g} does not keep or swap the labels")
+        return rows
+
     def separate(self, end: int) -> None:
         if self.k >= end:
             return
@@ -349,6 +425,59 @@ class _Checker:
             self.counts["certificates"] += 1
 
 
+def _bits(column) -> int:
+    """A column (row 0 first) as an integer whose order is the columns' lexicographic one."""
+    return sum(1 << (len(column) - 1 - i) for i, v in enumerate(column) if v)
+
+
+def _threshold_candidates(points: list) -> np.ndarray:
+    """Every column (as :func:`_bits`, uint64) with row 0 off that turns no quadruple
+    ``x_a + x_b = x_c + x_d`` of distinct points into on, on / off, off or the reverse."""
+    u = len(points)
+    sums: dict = {}
+    for a, b in itertools.combinations(range(u), 2):
+        key = tuple(Fraction(p) + Fraction(q) for p, q in zip(points[a], points[b]))
+        sums.setdefault(key, []).append((a, b))
+    at: list = [[] for _ in range(u)]  # quadruples by their last row
+    for pairs in sums.values():
+        for (a, b), (c, d) in itertools.combinations(pairs, 2):
+            one = (1 << (u - 1 - a)) | (1 << (u - 1 - b))
+            two = (1 << (u - 1 - c)) | (1 << (u - 1 - d))
+            at[max(a, b, c, d)].append((np.uint64(one), np.uint64(two)))
+    cols = np.zeros(1, dtype=np.uint64)
+    for i in range(1, u):
+        cols = np.concatenate([cols, cols | np.uint64(1 << (u - 1 - i))])
+        for one, two in at[i]:
+            on1, on2 = (cols & one) == one, (cols & two) == two
+            off1, off2 = (cols & one) == 0, (cols & two) == 0
+            cols = cols[~((on1 & off2) | (on2 & off1))]
+    return np.sort(cols)
+
+
+def _orbit_minima(cols: np.ndarray, moves: list, u: int) -> np.ndarray:
+    """The smallest member of each orbit of ``cols`` under the row permutations ``moves``
+    (images complemented back to row 0 off); raises EncodingError if an image is missing."""
+    full, top = np.uint64((1 << u) - 1), np.uint64(1 << (u - 1))
+    index = []
+    for rows in moves:
+        img = np.zeros_like(cols)
+        for i, j in enumerate(rows):  # bit of row i moves to row j
+            img |= ((cols >> np.uint64(u - 1 - i)) & np.uint64(1)) << np.uint64(u - 1 - j)
+        img = np.where(img & top, img ^ full, img)
+        pos = np.minimum(np.searchsorted(cols, img), len(cols) - 1)
+        if not np.array_equal(cols[pos], img):
+            raise EncodingError("orbit: an image of a candidate column is not a candidate")
+        index.append(pos)
+    low = cols.copy()
+    while True:  # each generator has finite order: forward steps reach the whole orbit
+        new = low
+        for pos in index:
+            new = np.minimum(new, new[pos])
+        if np.array_equal(new, low):
+            return np.unique(low)
+        low = new
+
+
 def check_encoding(cnf_path: str, json_path: str, X, t, hidden, activation: str = "sign") -> dict:
     """Rebuild every clause of ``cnf_path`` for the claim "no network with hidden widths
     ``hidden`` fits ``(X, t)``" from the certificates in ``json_path``.
@@ -362,7 +491,7 @@ def check_encoding(cnf_path: str, json_path: str, X, t, hidden, activation: str 
 
     Returns
     -------
-    dict : clauses per family (``mixed``, ``symmetry``, ``separate``, ``cut``) and
+    dict : clauses per family (``mixed``, ``symmetry``, ``orbit``, ``separate``, ``cut``) and
     ``certificates`` checked (``empty_spans``: certificates whose cut an earlier one
     had already added); raises EncodingError at the first clause it cannot rebuild.
     """
@@ -378,8 +507,11 @@ def check_encoding(cnf_path: str, json_path: str, X, t, hidden, activation: str 
         if "clauses" in c
     ]
     first_cut = min((c["clauses"][0] for c in certs), default=len(clauses))
+    orbits = data.get("orbits")
     ch.mixed()
-    ch.symmetry(first_cut)
+    ch.symmetry(first_cut if orbits is None else orbits["clauses"][0])
+    if orbits is not None:
+        ch.orbit(orbits)
     ch.separate(first_cut)
     if ch.k != first_cut:
         raise EncodingError(

@@ -17,7 +17,7 @@ import numpy as np
 from ..budget import Budget, legacy_stop
 from ..errors import HardTargetError
 from . import _kernels, solvers
-from .base import UnitResult, margin_of, prepare
+from .base import UnitResult, margin_from, prepare
 from .exact import separates_exactly
 from .solvers import (
     NEWTON_FIRST,
@@ -180,15 +180,18 @@ def _solve_units(fn, solver: str, A, Tt, s, options: dict, budget, store=None):
         W, _, ep, conv = _chunked_units(A, T, s, max_epochs, auto, budget)
     errs, mns, proof = _kernels.units_checked(A, T, s, W, conv)  # all units in one pass
     Wt = np.ascontiguousarray(W.T)
+    # Python scalars once for all units: per-unit numpy scalars cost more than the kernel
+    # on small units
+    heads, errs, mns, proof, ep = Wt[:, :-1].tolist(), *(v.tolist() for v in (errs, mns, proof, ep))
     for j in range(k):
-        w, e, mn = Wt[j], int(errs[j]), mns[j]
+        w = Wt[j]
         proved = proof[j] == 1 or (proof[j] == 2 and separates_exactly(A, Tt[j], s, w))
         r = UnitResult(
             True if proved else None,
             w,
-            margin_of(w, mn),
-            e,
-            int(ep[j]),
+            margin_from(heads[j], mns[j]),
+            errs[j],
+            ep[j],
             None,
             solver,
             {},

@@ -57,6 +57,12 @@ class CpNetwork:
         their number of +1 targets) or None (negation only: finds fits sooner).
     fixed_hidden : hidden targets per distinct row (lists of ±1 arrays) to check
         instead of searching.
+    orbits : :class:`~.orbits.Orbits`, optional: the first hidden unit's targets are one
+        of its representatives (sign units; not with ``order="count"``): sound because
+        a point symmetry of the samples maps the weight class onto itself.
+    quadruples : (q, 4) rows ``(a, b, c, d)`` with ``x_a + x_b = x_c + x_d`` exactly,
+        optional: no first-layer unit targets them ``+ + - -`` or ``- - + +`` (implied by
+        its weights; as clauses they cut CP-SAT's search three-fold on parity-5).
     budget : :class:`~hardtarget.budget.Budget`, optional: checked once per unit and row
         while the model is built (it raises when it says stop).
     """
@@ -75,6 +81,8 @@ class CpNetwork:
         fixed_hidden: list | None = None,
         output: np.ndarray | None = None,
         budget: Budget | None = None,
+        orbits=None,
+        quadruples: np.ndarray | None = None,
     ):
         cp = cp_model()
         self.cp = cp
@@ -130,6 +138,26 @@ class CpNetwork:
         self.symmetric = symmetry and activation == "sign" and fixed_hidden is None
         if self.symmetric:
             cp_break_symmetry(self.model, self.H, order)
+        if quadruples is not None and fixed_hidden is None and self.H:
+            H0 = self.H[0]
+            for a, b, c, d in quadruples:
+                for j in range(H0.shape[1]):
+                    ha, hb, hc, hd = H0[a, j], H0[b, j], H0[c, j], H0[d, j]
+                    m.add_bool_or([ha.negated(), hb.negated(), hc, hd])
+                    m.add_bool_or([ha, hb, hc.negated(), hd.negated()])
+        self.orbits = None
+        if (
+            orbits is not None
+            and activation == "sign"
+            and fixed_hidden is None
+            and self.H
+            and not (self.symmetric and order == "count")
+        ):
+            self.orbits = orbits
+            self.model.add_allowed_assignments(
+                list(self.H[0][:, 0]),
+                [tuple(int(v) for v in R) for R in orbits.representatives],
+            )
         if objective == "errors" and output is None:
             self.model.minimize(
                 sum(

@@ -101,6 +101,7 @@ class CpProposer:
             self.y = rows.pos > 0
             if rows.mixed.any():
                 m.add_bool_or([])
+        self.unit_order = "count" if symmetry else None  # (cp_break_symmetry's default)
         if symmetry:
             cp_break_symmetry(m, self.H)
         self.solver = cp.CpSolver()
@@ -181,6 +182,7 @@ class SatProposer:
             if rows.mixed.any():
                 self._add([pool.id()])
                 self._add([-pool.top])
+        self.unit_order = "lex" if symmetry else None
         if symmetry:
             for Hd in self.H:
                 for j in range(Hd.shape[1]):
