@@ -50,6 +50,11 @@ def test_threshold_functions_of_five_inputs():
     labels = ht.separable_dichotomies(cube(5))
     assert labels.shape == (94572, 32)
     assert len(np.unique(labels, axis=0)) == 94572
+    # one threshold function cuts at most C(5, 2) * 3 = 30 edges of the 5-cube (the middle
+    # layer's cut; the exhaustive search's cover bound, see tests/test_face_bounds.py)
+    X = cube(5)
+    a, b = np.nonzero(np.triu(np.abs(X[:, None, :] - X[None, :, :]).sum(axis=2) == 2))
+    assert len(a) == 80 and (labels[:, a] != labels[:, b]).sum(axis=1).max() == 30
 
 
 @pytest.mark.parametrize(
@@ -151,10 +156,13 @@ def test_min_width_keeps_its_proofs_when_a_larger_width_is_refused(capsys):
     from hardtarget.cli import main
 
     p = ht.load_problem("parity:4")
-    r = ht.min_width(p, max_size=5e5)  # width 2 may visit ~1.9e6 states: refused
+    # width 2 may visit ~1.9e6 states: refused (without prune=False the zero-error pass
+    # alone would decide every width, and the size would only limit the least error count)
+    r = ht.min_width(p, max_size=5e5, prune=False)
     assert r.width is None and r.undecided == 2 and r.proofs == {0: "proof", 1: "proof"}
     assert r.message.startswith("widths 0..1 proven infeasible; width 2 not decided")
-    assert main(["min-width", "-p", "parity:4", "-o", "max_size=5e5", "-q"]) == 1
+    cmd = ["min-width", "-p", "parity:4", "-o", "max_size=5e5", "-o", "prune=False", "-q"]
+    assert main(cmd) == 1
     assert "widths 0..1 proven infeasible; width 2 not decided" in capsys.readouterr().out
 
 

@@ -13,8 +13,17 @@
 * Zero errors first: every hidden layer must give a positive and a negative sample
   different codes, so the units of a layer must *cover* all such pairs.  With the
   pairs as bitsets a depth-first search prunes a partial layer when its remaining
-  units cannot cover what is left; if no zero-error network exists, the search for
-  the minimum stops as soon as it meets a one-error network.
+  units cannot cover what is left (a unit is kept only if it and ``s - 1`` of the widest
+  remaining units could cover the pairs left), and, in the first layer, when the pairs
+  some *face* of the data has left cannot be covered by the remaining units' classes on
+  that face (:mod:`.face_bounds`, exact for up to two units).  The last two units are
+  checked as pairs at once.  On parity the pairs include every edge of the cube (an
+  edge joins points of different parity): 4 units cannot cut all 80 edges of the
+  5-cube, and this pass proves it (parity:5 width 4: about a minute).  If no
+  zero-error network exists, the search for the minimum stops as soon as it meets a
+  one-error network; past ``max_size`` (when the pass alone could decide a single
+  hidden layer, see ``Exhaustive.check``) or at the time limit it ends ``infeasible``
+  without the least error count.
 * Symmetries of the data (:mod:`.symmetry`: signed coordinate permutations ``g`` with
   ``g(X) = X`` and ``y∘g = ±y``) map zero-error networks to zero-error networks, and
   first-layer units (candidates in a fixed order, one per ``{D, -D}``) to units.  Take
@@ -43,12 +52,14 @@ import math
 
 import numpy as np
 
+from ..budget import BudgetExhausted
 from ..errors import HardTargetError
 from ..status import REAL_WEIGHTS, Status
 from ..targets import TargetSetting, digest
 from ..units import solve_unit
 from .base import SearchContext, Strategy
 from .dichotomies import cover_count, distinct_rows, separable_dichotomies
+from .face_bounds import FaceBounds
 from .first_pass import first_fit
 from .params import Param
 from .symmetry import orbit_minima, point_symmetries, symmetry_generators
@@ -59,6 +70,7 @@ log = logging.getLogger("hardtarget.search")
 
 _MAX_PAIRS = 100_000  # more (positive, negative) pairs than this: no bitset cover search
 _MAX_BITS = 50_000_000  # candidate units x pairs above this: no bitset cover search either
+_CHECK_BITS = 200_000_000  # Cover's bound on the units x pairs up to this: see _zero_pass_fits
 FIRST_PASS_SIZE = 100_000  # estimated states up to this: the enumeration alone is quick
 STABILIZER_ELEMENTS = 64  # elements of a first unit's stabilizer used for the second unit
 _MAX_GROUP = 100_000  # larger symmetry groups: the second unit is not restricted
@@ -100,6 +112,9 @@ class Exhaustive(Strategy):
         fit with :mod:`.first_pass` (a short CP-SAT run, then short continuous
         relaxations, each answer evaluated exactly); a fit ends the search
         (``info["found_by"]``), else the enumeration runs as without it.
+    face_bounds : in the zero-error pass, prune a partial first layer when the pairs some
+        face of the data has left cannot be covered by the units still to choose
+        (:mod:`.face_bounds`; ``info["faces"]``, ``info["face_pruned"]``).
     seed : int or None, default=None
         Seed of the strategy's random choices (``solve(seed=...)`` sets it).
     """
@@ -115,6 +130,7 @@ class Exhaustive(Strategy):
         "max_size": Param("float", "refuse when the estimated states exceed this", low=1),
         "minimize": Param("bool", "prove the least error count when zero is impossible"),
         "first_pass": Param("bool", "look for a fit before the enumeration"),
+        "face_bounds": Param("bool", "zero-error pass: prune by the faces' cover bounds"),
     }
 
     def __init__(
@@ -127,6 +143,7 @@ class Exhaustive(Strategy):
         minimize: bool = True,
         point_symmetry: bool = True,
         first_pass: bool = True,
+        face_bounds: bool = True,
     ):
         self.seed = seed
         self.dichotomies = dichotomies
@@ -136,6 +153,7 @@ class Exhaustive(Strategy):
         self.minimize = minimize
         self.point_symmetry = point_symmetry
         self.first_pass = first_pass
+        self.face_bounds = face_bounds
 
     # -- size -----------------------------------------------------------------
     def estimate(self, m: int, n: int, hidden: tuple) -> int:
@@ -171,14 +189,37 @@ class Exhaustive(Strategy):
         if evaluator.loss != "errors":
             raise HardTargetError("exhaustive search minimizes training errors; use loss='errors'")
         p = evaluator.problem
-        size = self.estimate(p.n_samples, p.n_features, evaluator.hidden)
-        if size > self.max_size:  # int against float compares exactly, at any size
-            raise HardTargetError(
-                f"exhaustive search over hidden widths {evaluator.hidden} on {p.n_samples} points "
-                f"may visit up to {_magnitude(size)} states (limit max_size={self.max_size:.3g}); "
-                "use strategy 'beam', 'hill', 'ftprop' or 'madaline', shrink the problem, "
-                "or raise max_size"
-            )
+        if self._too_big(p, evaluator.hidden) and not self._zero_pass_fits(p, evaluator.hidden):
+            raise self._refusal(p, evaluator.hidden)
+
+    def _too_big(self, p, hidden: tuple) -> bool:
+        """Does the plain enumeration's estimate exceed ``max_size``?"""
+        # int against float compares exactly, at any size
+        return self.estimate(p.n_samples, p.n_features, hidden) > self.max_size
+
+    def _refusal(self, p, hidden: tuple) -> HardTargetError:
+        size = self.estimate(p.n_samples, p.n_features, hidden)
+        return HardTargetError(
+            f"exhaustive search over hidden widths {hidden} on {p.n_samples} points "
+            f"may visit up to {_magnitude(size)} states (limit max_size={self.max_size:.3g}); "
+            "use strategy 'beam', 'hill', 'ftprop' or 'madaline', shrink the problem, "
+            "or raise max_size"
+        )
+
+    def _zero_pass_fits(self, p, hidden: tuple) -> bool:
+        """Can the zero-error pass alone decide whether one hidden layer fits: the pairs
+        are few enough and Cover's bound on the candidate units times the pairs is within
+        ``_CHECK_BITS`` (then the enumeration's size only limits the search for the least
+        error count, see ``run``)."""
+        if len(hidden) != 1 or not (self.prune and self.symmetry):
+            return False
+        U, inv = distinct_rows(p.X)
+        pos = np.bincount(inv, weights=p.t > 0, minlength=len(U)) > 0
+        neg = np.bincount(inv, weights=p.t < 0, minlength=len(U)) > 0
+        pairs = int(pos.sum()) * int(neg.sum())
+        if np.any(pos & neg) or pairs > _MAX_PAIRS:
+            return False
+        return cover_count(len(U), p.n_features) * pairs <= _CHECK_BITS
 
     def run(self, ctx: SearchContext):
         return _Search(self, ctx).run(ctx)
@@ -193,6 +234,7 @@ class _Search:
         self.info = ctx.info  # the engine's: the result's info
         self._memo: dict = {}
         self._group: np.ndarray | None = None  # the data's point symmetries (row permutations)
+        self._faces: FaceBounds | None = None  # the first layer's face bounds
         self._budget = ctx.budget
         self._floor = 0  # a network with this many errors ends the search: none has fewer
 
@@ -253,6 +295,10 @@ class _Search:
         order = np.argsort(-_popcount(M), kind="stable")  # wide covers first
         C, M = C[order], M[order]
         lead = self._orbit_minima(ctx, C) if d == 0 else None
+        if d == 0 and self.cfg.face_bounds and width > 1:
+            self._faces = FaceBounds(H, pairs[0], pairs[1], C)
+            self.info["faces"] = self._faces.n_faces
+            self.info.setdefault("face_pruned", 0)
         every = _pair_masks(np.array([[1, -1]]), np.zeros_like(pairs[0]), np.ones_like(pairs[1]))[0]
         return self._cover_dfs(ctx, d, layers, C, M, every, [], 0, pairs, lead)
 
@@ -322,25 +368,68 @@ class _Search:
             # a unit can only be in a completion if it and s - 1 of the widest cover enough
             cands = start + np.flatnonzero(cover + (s - 1) * cover.max(initial=0) >= need)
             self.info["pruned"] += len(C) - start - len(cands)
-            if s == 2 and len(cands) ** 2 * M.shape[1] <= 4_000_000:
-                rest = left & ~M[cands]  # what each first unit leaves to the second
-                fits = (rest[:, None, :] & M[None, cands, :]) == rest[:, None, :]
-                fits = np.triu(fits.all(axis=2), 1)
-                if lead is not None:
-                    fits &= lead[cands][:, None]
-                for i, j in zip(*np.nonzero(fits)):
-                    T = C[chosen + [cands[i], cands[j]]].T
-                    if self._cover_done(ctx, d, layers, T, pairs):
-                        return True
-                return False
+            if s == 2:  # the next unit and the last one: every pair, in order, at once
+                cands = self._face_filter(d, left, cands, 1)
+                # as before the blocks: the second unit of a width-2 layer by the first
+                # one's stabilizer only where the pairs were too many for one matrix
+                second = d == 0 and not chosen and self._group is not None
+                second &= len(cands) ** 2 * M.shape[1] > 4_000_000
+                node = (d, layers, C, M, left, chosen, pairs)
+                return self._last_two(ctx, node, cands, lead, second)
         if lead is not None:
             cands = cands[lead[cands]]
+        if left.any() and s > 1:
+            cands = self._face_filter(d, left, cands, s - 1)
         second = d == 0 and not chosen and self._group is not None
         for cand in cands:
             c = int(cand)
             nxt = self._stabilizer_minima(C, c) if second else None
             if self._cover_dfs(ctx, d, layers, C, M, left & ~M[c], chosen + [c], c + 1, pairs, nxt):
                 return True
+        return False
+
+    def _face_filter(self, d: int, left: np.ndarray, cands: np.ndarray, k: int) -> np.ndarray:
+        """The candidates after which every face's pairs still left can be covered by
+        ``k`` more units (:mod:`.face_bounds`; first layer, ``k <= 2`` only)."""
+        if d != 0 or self._faces is None or k > 2 or not len(cands):
+            return cands
+        keep = self._faces.keep(left, cands, k)
+        self.info["face_pruned"] += int(len(cands) - keep.sum())
+        return cands[keep]
+
+    def _last_two(
+        self,
+        ctx: SearchContext,
+        node: tuple,
+        cands: np.ndarray,
+        lead: np.ndarray | None,
+        second: bool,
+    ) -> bool:
+        """At the node ``(d, layers, C, M, left, chosen, pairs)`` of :meth:`_cover_dfs`,
+        complete ``chosen`` with two of ``cands`` (increasing, the first where ``lead``
+        holds, the second the first of its orbit under the first one's stabilizer when
+        ``second``) that cover ``left``, pairs in lexicographic order, a block of first
+        units at a time.  A second unit that completes a cover is in ``cands``: it covers
+        at least what the first leaves, so it passes the same bounds."""
+        d, layers, C, M, left, chosen, pairs = node
+        rest = left & ~M[cands]  # what each first unit leaves to the second
+        Mc = M[cands]
+        block = max(1, 4_000_000 // max(len(cands) * M.shape[1], 1))
+        for i0 in range(0, len(cands), block):
+            ctx.budget.check()
+            r = rest[i0 : i0 + block]
+            fits = ((r[:, None, :] & Mc[None, :, :]) == r[:, None, :]).all(axis=2)
+            fits &= np.arange(len(cands))[None, :] > np.arange(i0, i0 + len(r))[:, None]
+            if lead is not None:
+                fits &= lead[cands[i0 : i0 + block]][:, None]
+            for i in np.flatnonzero(fits.any(axis=1)) if second else ():
+                stab = self._stabilizer_minima(C, int(cands[i0 + i]))
+                if stab is not None:
+                    fits[i] &= stab[cands]
+            for i, j in zip(*np.nonzero(fits)):
+                T = C[chosen + [cands[i0 + i], cands[j]]].T
+                if self._cover_done(ctx, d, layers, T, pairs):
+                    return True
         return False
 
     def _cover_done(
@@ -390,6 +479,8 @@ class _Search:
         t = ev.problem.t
         cover = ev.hidden and self.cfg.prune and self.cfg.symmetry
         pairs = self._pairs(ev.problem.X, t) if cover else None
+        proved = f"proved: no network with hidden widths {ev.hidden} fits the data"
+        too_big = self.cfg._too_big(ev.problem, ev.hidden)
         if pairs is not None:
             try:
                 if self._cover_layer(ctx, 0, [], ev.problem.X, pairs):
@@ -400,17 +491,31 @@ class _Search:
                 self.info["zero_error_pass"] = f"no zero-error network ({ctx.elapsed:.3g} s)"
                 if not self.cfg.minimize:
                     return Status.INFEASIBLE, (
-                        f"proved: no network with hidden widths {ev.hidden} fits "
-                        "the data (minimize=False: the least error count was "
-                        "not computed)"
+                        f"{proved} (minimize=False: the least error count was not computed)"
                     )
             except _TooBig:  # the plain search below decides zero errors too
                 self.info["zero_error_pass"] = "skipped: too many units x pairs for bitsets"
-        if ctx.best is None or ctx.best.errors > self._floor:  # else a least-errors network
-            if not ev.hidden:
-                return self._single_unit(ctx)
-            else:
-                self._layer(ctx, 0, [], ev.problem.X, t)
+                if too_big:
+                    raise self.cfg._refusal(ev.problem, ev.hidden) from None
+        if self._floor and (ctx.best is None or ctx.best.errors > self._floor) and too_big:
+            size = self.cfg.estimate(ev.problem.n_samples, ev.problem.n_features, ev.hidden)
+            return Status.INFEASIBLE, (
+                f"{proved}; the least error count was not computed (its enumeration may visit "
+                f"up to {_magnitude(size)} states, limit max_size={self.cfg.max_size:.3g})"
+                + self._best_note(ctx)
+            )
+        try:
+            if ctx.best is None or ctx.best.errors > self._floor:  # else a least-errors one
+                if not ev.hidden:
+                    return self._single_unit(ctx)
+                else:
+                    self._layer(ctx, 0, [], ev.problem.X, t)
+        except BudgetExhausted as stop:  # zero errors stay ruled out
+            if not self._floor or ctx.budget.cancelled:
+                raise
+            return Status.INFEASIBLE, (
+                f"{proved}; the least error count was not computed ({stop})" + self._best_note(ctx)
+            )
         best = ctx.incumbent
         if best is not None and best.errors == 0:
             return Status.OPTIMAL, "zero training errors (global minimum)" + self._fits(ctx)
@@ -552,6 +657,13 @@ class _Search:
         if ctx.best is None:
             return np.inf
         return ctx.best.errors + (1 if ctx.prefers and ctx.best.errors == 0 else 0)
+
+    @staticmethod
+    def _best_note(ctx: SearchContext) -> str:
+        """The best error count found, when a state was evaluated."""
+        return (
+            "" if ctx.best is None else f"; the best found has {ctx.best.errors} training error(s)"
+        )
 
     @staticmethod
     def _fits(ctx: SearchContext) -> str:
