@@ -23,12 +23,6 @@ def test_count_matches_the_list_and_the_known_counts(n, known):
     assert len(separable_dichotomies(_cube(n))) == known
 
 
-@pytest.mark.slow  # about 1 s quiet, 7 s on a loaded machine
-def test_count_of_the_5_cube():
-    # A000609; the list's length is tested in test_dichotomies.py
-    assert separable_dichotomies(_cube(5), count_only=True) == 94_572
-
-
 @pytest.mark.parametrize("m, d, seed", [(12, 2, 0), (20, 3, 1), (25, 4, 2), (14, 6, 3)])
 def test_count_in_general_position_is_covers(m, d, seed):
     X = np.random.default_rng(seed).standard_normal((m, d))

@@ -57,21 +57,59 @@ def test_readme_export_section_runs(tmp_path, monkeypatch):
 NOTEBOOKS = sorted((README.parent / "notebooks").glob("*.ipynb"))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_in_a_jupyter_kernel(path, tmp_path):
-    """Each notebook runs top to bottom in a real kernel (as `notebooks/run_all.py` does)."""
+def _needs_torch(path: Path) -> bool:
+    return "import torch" in path.read_text() or "hardtarget.torch" in path.read_text()
+
+
+def _torch_installed() -> bool:
     import importlib.util
 
-    if "import torch" in path.read_text() or "hardtarget.torch" in path.read_text():
-        pytest.importorskip("torch")
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except ImportError:  # an import hook that refuses it (tests/test_without_torch.py)
+        return False
+
+
+@pytest.fixture(scope="module")
+def executed_notebooks(request, tmp_path_factory) -> dict:
+    """Every selected notebook run top to bottom in its own kernel, all at the same time
+    (as `notebooks/run_all.py` runs each): much of their time is waiting on time limits and
+    kernels, and there are two cores.  Maps each path to its notebook or its exception."""
+    import importlib.util
+    from concurrent.futures import ThreadPoolExecutor
 
     spec = importlib.util.spec_from_file_location(
         "run_all", README.parent / "notebooks" / "run_all.py"
     )
     run_all = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(run_all)
-    nb = run_all.execute(path, cwd=tmp_path, timeout=300)  # raises CellExecutionError on failure
+    selected = {  # the session's other items include doctests (no originalname)
+        item.callspec.params["path"]
+        for item in request.session.items
+        if getattr(item, "originalname", None) == "test_notebook_runs_in_a_jupyter_kernel"
+    }
+    torch = _torch_installed()  # else the torch notebooks' tests skip
+    paths = [p for p in NOTEBOOKS if p in selected and (torch or not _needs_torch(p))]
+
+    def run(path: Path):
+        try:  # raises CellExecutionError on failure
+            return run_all.execute(path, cwd=tmp_path_factory.mktemp(path.stem), timeout=300)
+        except Exception as exc:  # reported by the notebook's own test
+            return exc
+
+    with ThreadPoolExecutor(max_workers=len(paths) or 1) as pool:
+        return dict(zip(paths, pool.map(run, paths)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_in_a_jupyter_kernel(path, executed_notebooks):
+    """Each notebook runs top to bottom in a real kernel (as `notebooks/run_all.py` does)."""
+    if _needs_torch(path):
+        pytest.importorskip("torch")
+    nb = executed_notebooks[path]
+    if isinstance(nb, Exception):
+        raise nb
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
 

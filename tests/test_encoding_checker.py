@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,9 @@ _spec = importlib.util.spec_from_file_location(
     "check_rup", Path(__file__).resolve().parents[1] / "tools" / "check_rup.py"
 )
 crup = importlib.util.module_from_spec(_spec)
+# registered by name: numba's cache of its kernel names the module (a nameless one cannot
+# be loaded back, and every later run failed with "No module named '<dynamic>'")
+sys.modules.setdefault("check_rup", crup)
 _spec.loader.exec_module(crup)
 
 

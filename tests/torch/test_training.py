@@ -23,6 +23,9 @@ from hardtarget.torch.named_run import PRESETS, TrainConfig, evaluate, load_chec
 from .test_data import write_folder
 
 REPO = Path(__file__).resolve().parents[2]
+# one torch thread here and in the children that train (OMP_NUM_THREADS=1): tiny models, and
+# two threads on two loaded cores are many times slower (tests/torch/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 SMOKE = {  # model: (dataset, model options)
     "mlp": ("synthetic:40", {"hidden": [16]}),
@@ -148,6 +151,7 @@ RESUME = dict(
     milestones=[3],
     optimizer="sgd",
     momentum=0.9,
+    limit=512,  # 8 batches an epoch: resuming is the same at any size
 )
 
 
@@ -188,6 +192,8 @@ def test_sigkill_and_resume_equals_uninterrupted(tmp_path):
         "7",
         "--model-option",
         "hidden=[48]",
+        "--limit",
+        "512",
         "--no-progress",
     ]
     out = tmp_path / "run"
@@ -211,6 +217,7 @@ def test_sigkill_and_resume_equals_uninterrupted(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-c", child, "train", *args, "--out", str(out)],
         cwd=REPO,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},  # the threads of the resumed run
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -230,6 +237,7 @@ def test_sigkill_and_resume_equals_uninterrupted(tmp_path):
             augment=True,
             seed=7,
             model_options={"hidden": [48]},
+            limit=512,
         )
     )
     got = load_checkpoint(out / "last.pt")
@@ -517,6 +525,7 @@ def test_sigint_exits_130_and_names_the_kept_checkpoint(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "hardtarget", "train", *argv],
         cwd=REPO,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
