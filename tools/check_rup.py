@@ -40,7 +40,7 @@ def _read(path: str, proof: bool) -> tuple[list[np.ndarray], int]:
     return out, top
 
 
-@njit(cache=True)
+@njit(cache=False)  # loaded by path: a numba cache could not be loaded back
 def _check(lits, start, units, n_formula, n_vars):  # pragma: no cover (compiled)
     """Index of the first lemma that fails (-1: all pass and one is empty; -2: no empty
     lemma).  Literal ``v`` is code ``2|v| + (v < 0)``; ``value[code]``: 1 true, -1 false."""

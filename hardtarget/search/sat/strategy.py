@@ -257,11 +257,11 @@ class SatSearch(Strategy):
                 ctx, rows, (Status.OPTIMAL, "zero training errors (the hint already fits)")
             )
         if self.backend == "cpsat":
-            self._quads = self._find_quadruples(ctx, rows)
-            self._orbit_set = self._find_orbits(ctx, rows)
-            out = self._staged(ctx, rows, hint) if self.first_pass else None
+            quads = self._find_quadruples(ctx, rows)
+            extra = {"quadruples": quads, "orbits": self._find_orbits(ctx, rows, quads)}
+            out = self._staged(ctx, rows, hint, extra) if self.first_pass else None
             if out is None:
-                out = self._cpsat(ctx, rows, hint, self.order)
+                out = self._cpsat(ctx, rows, hint, self.order, extra)
         else:
             from .pysat_bnn import PySatNetwork
 
@@ -291,14 +291,15 @@ class SatSearch(Strategy):
         ctx.info["summable_quadruples"] = 0 if found is None else len(found)
         return found
 
-    def _find_orbits(self, ctx: SearchContext, rows):
+    def _find_orbits(self, ctx: SearchContext, rows, quads):
         """The first hidden unit's orbit minima (None: not used); their count in ``info``."""
         ev = ctx.evaluator
         found = None
         usable = self.symmetry is False or self.order != "count"
         if self.orbits and usable and ev.hidden and ev.activation.name == "sign":
-            found = first_layer_orbits(ev.problem.X, ev.problem.t, rows, quadruples=self._quads)
-            ctx.budget.check()
+            found = first_layer_orbits(ev.problem.X, ev.problem.t, rows, quadruples=quads)
+            if found is not None:  # its enumeration took a while
+                ctx.budget.check()
         ctx.info["orbit_representatives"] = 0 if found is None else len(found.representatives)
         return found
 
@@ -345,19 +346,20 @@ class SatSearch(Strategy):
         status, message = verdict
         return status, f"{message}; {ctx.fits_note()}"
 
-    def _staged(self, ctx: SearchContext, rows, hint) -> SolverResult | None:
+    def _staged(self, ctx: SearchContext, rows, hint, extra: dict) -> SolverResult | None:
         """The first pass; the solver's answer once one is final, else None (the best
-        targets so far then hint the full model)."""
+        targets so far then hint the full model).  ``extra``: the model's quadruples and
+        orbits (see :meth:`_cpsat`)."""
         fit_ends = self.weights == "integer" and self.objective != "sparsity"
         if hint is None and fit_ends and staircase_fit(ctx):
             return self._integer_weights(ctx, rows, "staircase first pass")
-        out = self._cpsat(ctx, rows, hint, self.order, QUICK_WORK)
+        out = self._cpsat(ctx, rows, hint, self.order, extra, QUICK_WORK)
         if self._final(ctx, out):
             return out
         if hint is None and local_fit(ctx) and fit_ends:
             return self._integer_weights(ctx, rows)
         hint = ctx.best.targets if ctx.best is not None else hint
-        out = self._cpsat(ctx, rows, hint, None, FIRST_WORK)
+        out = self._cpsat(ctx, rows, hint, None, extra, FIRST_WORK)
         if self._final(ctx, out):
             ctx.info["found_by"] = "first pass without unit order"
             return out
@@ -395,8 +397,9 @@ class SatSearch(Strategy):
         ctx.info["found_by"] = found_by
         return SolverResult(Status.OPTIMAL, "OPTIMAL")
 
-    def _cpsat(self, ctx: SearchContext, rows, hint, order, work=None) -> SolverResult:
-        """Build and solve the CP-SAT model (``work``: a first-pass stage of that much work)."""
+    def _cpsat(self, ctx: SearchContext, rows, hint, order, extra: dict, work=None) -> SolverResult:
+        """Build and solve the CP-SAT model (``extra``: its ``quadruples`` and first-unit
+        ``orbits``, found once per run; ``work``: a first-pass stage of that much work)."""
         ev = ctx.evaluator
         net = CpNetwork(
             rows,
@@ -408,8 +411,8 @@ class SatSearch(Strategy):
             self.symmetry,
             order=order,
             budget=ctx.budget,
-            orbits=self._orbit_set,
-            quadruples=self._quads,
+            orbits=extra["orbits"],
+            quadruples=extra["quadruples"],
         )
         if hint is not None:
             first_rows = np.unique(rows.inv, return_index=True)[1]
