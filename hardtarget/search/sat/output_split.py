@@ -258,10 +258,8 @@ class OutputSplit(Strategy):
         y = np.where(label, 1, -1)
         gens = list(affine_generators(rows.U, y)[0]) if (self.lex or self.dual) else []
         keep = [p for p in gens[1:] if np.array_equal(y[p], y)]
-        flip = next((p for p in gens if np.array_equal(y[p], -y)), None)
-        todo = list(range(len(classes)))
-        if self.dual and flip is not None:
-            todo = [k for k in todo if k <= classes[k].dual]
+        flip = next((p for p in gens if np.array_equal(y[p], -y)), None) if self.dual else None
+        todo = [k for k in range(len(classes)) if flip is None or k <= classes[k].dual]
         group = None
         if self.point_symmetry:
             all_gens, order = affine_generators(rows.U)
@@ -272,7 +270,7 @@ class OutputSplit(Strategy):
             if self.summable and len(rows.U) <= 300
             else []
         )
-        summable = summable_clauses(quads, len(rows.U), ev.hidden[0])
+        summable = summable_clauses(quads, len(rows.U), w)
         ctx.info.update(
             output_classes=len(classes),
             classes_solved=0,
