@@ -21,9 +21,9 @@ def _dot_ref(u, v, k):
     return acc
 
 
-@pytest.mark.parametrize("d, k", [(1, 3), (3, 8), (6, 13), (9, 40)])
+@pytest.mark.parametrize("d, k", [(1, 3), (3, 8), (6, 13), (9, 40), (17, 203)])
 def test_gram_matches_the_plain_sums_bit_for_bit(d, k):
-    YT = np.random.default_rng(d * 100 + k).standard_normal((d + 1, k + 8)).tolist()
+    YT = np.random.default_rng(d * 100 + k).standard_normal((d + 4, k + 8)).tolist()
     H, g = np.zeros((d, d)), np.zeros(d)
     _newton._gram(np.array(YT), d, k, H, g)
     for p in range(d):
@@ -34,11 +34,11 @@ def test_gram_matches_the_plain_sums_bit_for_bit(d, k):
 
 def test_step_margins_match_the_plain_sums():
     rng = np.random.default_rng(3)
-    A, x = rng.standard_normal((11, 5)), rng.standard_normal(6)
-    t = rng.choice(np.array([-1, 1], dtype=np.int8), 11)
-    b = np.zeros(11)
+    A, x = rng.standard_normal((19, 5)), rng.standard_normal(6)
+    t = rng.choice(np.array([-1, 1], dtype=np.int8), 19)
+    b = np.zeros(19)
     _newton._step_margins(A, t, x, b)
-    for i in range(11):
+    for i in range(19):
         z = x[5]
         for f in range(5):
             z += A[i, f] * x[f]
@@ -59,10 +59,10 @@ def _line_search_ref(a, b, s, lam, wd, dd):
             return al
         lo, hi = (al, hi) if d1 < 0 else (lo, al)
         nal = al - d1 / d2
-        if not (lo < nal < hi):
-            nal = 0.5 * (lo + hi) if hi < np.inf else 2.0 * al
         if abs(nal - al) <= 1e-12 * al:
             return nal
+        if not (lo < nal < hi):
+            nal = 0.5 * (lo + hi) if hi < np.inf else 2.0 * al
         al = nal
     return al
 

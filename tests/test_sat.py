@@ -215,6 +215,14 @@ def test_time_limit_returns_time_limit(strategy):
         assert r.train_accuracy == 1 - errors / p.n_samples
 
 
+def test_sat_lp_stopped_on_one_layer_points_to_output_split():
+    p = ht.load_problem("parity:5")
+    r = solve(p, (3,), "sat-lp", first_pass=False, max_rounds=1, orbits=False)
+    assert r.status == "time_limit" and "'output-split' decides" in r.message
+    deep = solve(p, (3, 2), "sat-lp", first_pass=False, max_rounds=1, orbits=False)
+    assert deep.status == "time_limit" and "output-split" not in deep.message
+
+
 def test_same_seed_same_answer():
     p = ht.load_problem("parity:4")
     for name in ("sat", "sat-lp"):

@@ -2,10 +2,13 @@
 
 Minimizes ``lam/2 |w|^2 + 1/2 sum_i s_i max(0, 1 - t_i z_i)^2`` (the primal L2-SVM)
 by Newton steps on the active set ``{i : t_i z_i < 1}`` with an exact line search
-(Keerthi & DeCoste's modified finite Newton method).  For small ``lam`` the
-minimizer is close to the hard-margin SVM, so separable data are separated after a
-few steps — usually 2 to 6, where the perceptron needs tens of epochs.  The
-Hessian of the active set is rebuilt at each step from a feature-major copy of it.
+(Keerthi & DeCoste's modified finite Newton method), after one steepest-descent step
+from 0 (the class-mean direction, which leaves a smaller active set for the first
+Hessian).  For small ``lam`` the minimizer is close to the hard-margin SVM, so separable
+data are separated after a few steps — usually 2 to 5, where the perceptron needs tens
+of epochs; after each step, any length along it at which every sample is on its side
+is tried first.  The Hessian of the active set is rebuilt at each step from a
+feature-major copy of it.
 
 The answer is a proof only when :func:`~.exact.tz_undecided` (the network's summation order)
 confirms ``t * z > 0`` on every sample; otherwise the caller asks the LP.
@@ -16,112 +19,66 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._lanes import lane_dots
 from .exact import tz_undecided
 
 # No fastmath: reassociation or fused multiply-adds would make every sum depend on the
 # CPU's vector width (and on numba's CPU target), and with it the weights a seed gives.
-# The long dot products keep four partial sums in a fixed pattern instead (:func:`_dot`).
-
-
-@numba.njit(cache=True, inline="always")
-def _dot(YT, p, q, k):
-    """``sum_j YT[p, j] * YT[q, j]`` for j < k: four partial sums over ``j mod 4``, then
-    ``(s0 + s1) + (s2 + s3)`` and the tail; the same order (hence bits) on every machine,
-    and independent lanes that LLVM may still put in one vector register."""
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    k4 = k - k % 4
-    for j in range(0, k4, 4):
-        s0 += YT[p, j] * YT[q, j]
-        s1 += YT[p, j + 1] * YT[q, j + 1]
-        s2 += YT[p, j + 2] * YT[q, j + 2]
-        s3 += YT[p, j + 3] * YT[q, j + 3]
-    acc = (s0 + s1) + (s2 + s3)
-    for j in range(k4, k):
-        acc += YT[p, j] * YT[q, j]
-    return acc
+# The long dot products keep four partial sums in a fixed pattern instead: sample j goes to
+# sum j mod 4, the sums are combined as (s0 + s1) + (s2 + s3), then the tail j >= k - k % 4.
 
 
 @numba.njit(cache=True, inline="always")
 def _gram(YT, d, k, H, g):
-    """``H[p, q] = _dot(YT, p, q, k)`` (lower triangle) and ``g[p] = _dot(YT, p, d, k)``.
+    """``H[p, q] = sum_j YT[p, j] YT[q, j]`` (lower triangle) and ``g[p]`` the same with row
+    ``d``, over j < k, in the fixed order above.
 
-    Four entries of a row at a time: sixteen independent partial sums instead of four
-    (the adds no longer wait on each other), each entry summed exactly as :func:`_dot`
-    sums it, so the bits are the same."""
+    Four entries at a time as four-lane vectors (:func:`~._lanes.lane_dots`), the lanes
+    being the four partial sums, so the bits do not depend on the CPU.  ``YT`` needs three
+    rows of padding below row ``d`` (read, never used)."""
     k4 = k - k % 4
     for p in range(d):
-        g[p] = _dot(YT, p, d, k)
-        q = 0
-        while q + 4 <= p + 1:
-            a0 = a1 = a2 = a3 = 0.0
-            b0 = b1 = b2 = b3 = 0.0
-            c0 = c1 = c2 = c3 = 0.0
-            e0 = e1 = e2 = e3 = 0.0
-            for j in range(0, k4, 4):
-                x0 = YT[p, j]
-                x1 = YT[p, j + 1]
-                x2 = YT[p, j + 2]
-                x3 = YT[p, j + 3]
-                a0 += x0 * YT[q, j]
-                a1 += x1 * YT[q, j + 1]
-                a2 += x2 * YT[q, j + 2]
-                a3 += x3 * YT[q, j + 3]
-                b0 += x0 * YT[q + 1, j]
-                b1 += x1 * YT[q + 1, j + 1]
-                b2 += x2 * YT[q + 1, j + 2]
-                b3 += x3 * YT[q + 1, j + 3]
-                c0 += x0 * YT[q + 2, j]
-                c1 += x1 * YT[q + 2, j + 1]
-                c2 += x2 * YT[q + 2, j + 2]
-                c3 += x3 * YT[q + 2, j + 3]
-                e0 += x0 * YT[q + 3, j]
-                e1 += x1 * YT[q + 3, j + 1]
-                e2 += x2 * YT[q + 3, j + 2]
-                e3 += x3 * YT[q + 3, j + 3]
-            ra = (a0 + a1) + (a2 + a3)
-            rb = (b0 + b1) + (b2 + b3)
-            rc = (c0 + c1) + (c2 + c3)
-            re = (e0 + e1) + (e2 + e3)
-            for j in range(k4, k):
-                x = YT[p, j]
-                ra += x * YT[q, j]
-                rb += x * YT[q + 1, j]
-                rc += x * YT[q + 2, j]
-                re += x * YT[q + 3, j]
-            H[p, q] = ra
-            H[p, q + 1] = rb
-            H[p, q + 2] = rc
-            H[p, q + 3] = re
-            q += 4
-        for r in range(q, p + 1):
-            H[p, r] = _dot(YT, p, r, k)
+        for q in range(0, p + 1, 4):
+            s = lane_dots(YT, p, q, k4)
+            for r in range(min(4, p + 1 - q)):
+                acc = (s[4 * r] + s[4 * r + 1]) + (s[4 * r + 2] + s[4 * r + 3])
+                for j in range(k4, k):
+                    acc += YT[p, j] * YT[q + r, j]
+                H[p, q + r] = acc
+        s = lane_dots(YT, p, d, k4)
+        acc = (s[0] + s[1]) + (s[2] + s[3])
+        for j in range(k4, k):
+            acc += YT[p, j] * YT[d, j]
+        g[p] = acc
 
 
 @numba.njit(cache=True, inline="always")
 def _step_margins(A, t, x, b):
     """``b[i] = t_i (x[n] + sum_f A[i, f] x[f])`` (the bias first, then the features in
-    order), four rows at a time (independent sums, the same order per row)."""
+    order), eight rows at a time (independent sums, the same order per row)."""
     m, n = A.shape
-    m4 = m - m % 4
-    for i in range(0, m4, 4):
-        z0 = x[n]
-        z1 = x[n]
-        z2 = x[n]
-        z3 = x[n]
+    m8 = m - m % 8
+    for i in range(0, m8, 8):
+        z0 = z1 = z2 = z3 = z4 = z5 = z6 = z7 = x[n]
         for f in range(n):
             xf = x[f]
             z0 += A[i, f] * xf
             z1 += A[i + 1, f] * xf
             z2 += A[i + 2, f] * xf
             z3 += A[i + 3, f] * xf
+            z4 += A[i + 4, f] * xf
+            z5 += A[i + 5, f] * xf
+            z6 += A[i + 6, f] * xf
+            z7 += A[i + 7, f] * xf
         b[i] = t[i] * z0
         b[i + 1] = t[i + 1] * z1
         b[i + 2] = t[i + 2] * z2
         b[i + 3] = t[i + 3] * z3
-    for i in range(m4, m):
+        b[i + 4] = t[i + 4] * z4
+        b[i + 5] = t[i + 5] * z5
+        b[i + 6] = t[i + 6] * z6
+        b[i + 7] = t[i + 7] * z7
+    for i in range(m8, m):
         z = x[n]
         for f in range(n):
             z += A[i, f] * x[f]
@@ -130,7 +87,10 @@ def _step_margins(A, t, x, b):
 
 @numba.njit(cache=True)
 def _cholesky_solve(H, g, L, x):
-    """Solve ``H x = g`` for symmetric positive definite ``H``; False if it is not."""
+    """Solve ``H x = g`` for symmetric positive definite ``H``; False if it is not.
+
+    ``L`` gets the factor below its diagonal and the reciprocals of its diagonal on it
+    (one division per column instead of one per entry)."""
     d = H.shape[0]
     for p in range(d):
         acc = H[p, p]
@@ -138,22 +98,23 @@ def _cholesky_solve(H, g, L, x):
             acc -= L[p, k] * L[p, k]
         if not acc > 1e-300:
             return False
-        L[p, p] = np.sqrt(acc)
+        inv = 1.0 / np.sqrt(acc)
+        L[p, p] = inv
         for q in range(p + 1, d):
             acc = H[q, p]
             for k in range(p):
                 acc -= L[q, k] * L[p, k]
-            L[q, p] = acc / L[p, p]
+            L[q, p] = acc * inv
     for p in range(d):
         acc = g[p]
         for k in range(p):
             acc -= L[p, k] * x[k]
-        x[p] = acc / L[p, p]
+        x[p] = acc * L[p, p]
     for p in range(d - 1, -1, -1):
         acc = x[p]
         for k in range(p + 1, d):
             acc -= L[k, p] * x[k]
-        x[p] = acc / L[p, p]
+        x[p] = acc * L[p, p]
     return True
 
 
@@ -161,6 +122,9 @@ def _cholesky_solve(H, g, L, x):
 def _line_search(a, b, s, lam, wd, dd, rows):
     """Exact minimizer over ``alpha > 0`` of the objective along the step (piecewise quadratic).
 
+    Newton's method on the derivative, safeguarded by bisection; it stops as soon as a
+    Newton update moves ``alpha`` by at most ``1e-12`` of itself (before the safeguard,
+    which would otherwise leap away from a minimum found to rounding and bisect back).
     ``rows`` (length m) is scratch for the samples that can be active at some
     ``alpha > 0``; the others (``1 - a_i <= 0`` and ``b_i >= 0``: their float
     ``1 - a_i - alpha b_i`` is never positive) would add nothing, so the sums skip them
@@ -187,18 +151,91 @@ def _line_search(a, b, s, lam, wd, dd, rows):
         else:
             hi = al
         nal = al - d1 / d2
-        if not (lo < nal < hi):
-            nal = 0.5 * (lo + hi) if hi < np.inf else 2.0 * al
         if abs(nal - al) <= 1e-12 * al:
             return nal
+        if not (lo < nal < hi):
+            nal = 0.5 * (lo + hi) if hi < np.inf else 2.0 * al
         al = nal
     return al
 
 
 @numba.njit(cache=True, inline="always")
+def _separating_steps(a, b, s):
+    """The open interval ``(lo, hi)`` of step lengths ``alpha > 0`` at which every sample
+    (``s > 0``) has ``a_i + alpha b_i > 0``; empty when ``lo >= hi``."""
+    lo, hi = 0.0, np.inf
+    for i in range(a.shape[0]):
+        if s[i] <= 0:
+            continue
+        if b[i] > 0:
+            if a[i] <= 0:
+                lo = max(lo, -a[i] / b[i])
+        elif b[i] < 0:
+            hi = min(hi, -a[i] / b[i])
+        elif not a[i] > 0:
+            return 1.0, 0.0
+    return lo, hi
+
+
+@numba.njit(cache=True, inline="always")
+def _steepest_start(A, t, s, w, a, b, rows, x):
+    """The start: the steepest-descent step from ``w = 0``, ``x = sum_i s_i t_i [x_i, 1]``
+    (the class-mean direction), scaled by the exact line search; sets ``w`` and ``a``."""
+    m, n = A.shape
+    d = n + 1
+    for p0 in range(0, d, 8):  # eight features at a time: independent sums over the rows
+        z0 = z1 = z2 = z3 = z4 = z5 = z6 = z7 = 0.0
+        if p0 + 8 <= n:
+            for i in range(m):
+                if s[i] > 0:
+                    ti = s[i] * t[i]
+                    z0 += ti * A[i, p0]
+                    z1 += ti * A[i, p0 + 1]
+                    z2 += ti * A[i, p0 + 2]
+                    z3 += ti * A[i, p0 + 3]
+                    z4 += ti * A[i, p0 + 4]
+                    z5 += ti * A[i, p0 + 5]
+                    z6 += ti * A[i, p0 + 6]
+                    z7 += ti * A[i, p0 + 7]
+            x[p0], x[p0 + 1], x[p0 + 2], x[p0 + 3] = z0, z1, z2, z3
+            x[p0 + 4], x[p0 + 5], x[p0 + 6], x[p0 + 7] = z4, z5, z6, z7
+        else:
+            for p in range(p0, d):
+                z = 0.0
+                for i in range(m):
+                    if s[i] > 0:
+                        z += s[i] * t[i] * (A[i, p] if p < n else 1.0)
+                x[p] = z
+    _step_margins(A, t, x, b)
+    sb = 0.0  # scale x to the least-squares step (every sample active): the search starts
+    sbb = 0.0  # at 1 near its minimizer instead of many halvings away
+    for i in range(m):
+        if s[i] > 0:
+            sb += s[i] * b[i]
+            sbb += s[i] * b[i] * b[i]
+    if sbb > 0:
+        c = sb / sbb
+        for p in range(d):
+            x[p] *= c
+        for i in range(m):
+            b[i] *= c
+    dd = 0.0
+    for p in range(d):
+        dd += x[p] * x[p]
+    al = _line_search(a, b, s, 0.0, 0.0, dd, rows)  # (no ridge yet: it is 1e-8 of the scale)
+    for p in range(d):
+        w[p] = al * x[p]
+    for i in range(m):
+        a[i] = al * b[i]
+
+
+@numba.njit(cache=True, inline="always")
 def newton_steps(A, t, s, it0, it1, w, a, act, st):
-    """Newton steps ``it0 .. it1 - 1`` from the state ``w``, ``a`` (``t_i z_i``), ``act`` (the
-    active set) and ``st = [ridge, last step length]``, all updated in place.
+    """Steps ``it0 .. it1 - 1`` from the state ``w``, ``a`` (``t_i z_i``), ``act`` (the active
+    set) and ``st = [ridge, last step length]``, all updated in place.  Step 0 is the
+    steepest-descent start from ``w = 0`` (:func:`_steepest_start`), the others Newton
+    steps; after each, a step length along it at which every sample is on its side (if one
+    exists, :func:`_separating_steps`) is tried as a proof before the minimizer's.
 
     Returns ``(code, iterations, min t*z)``: code 1 proved (``t * z > 0`` for every ``s > 0``
     in the network's summation order and beyond its rounding bound, ``min t*z`` that
@@ -207,7 +244,7 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
     """
     m, n = A.shape
     d = n + 1
-    YT = np.empty((d + 1, m + 8))  # padded: rows 2^k doubles apart alias in the cache
+    YT = np.empty((d + 4, m + 8))  # padded: 3 rows for _gram; rows 2^k doubles apart alias
     y = YT[d]  # the targets' row, so that the gradient is a dot product of two rows
     b = np.zeros(m)
     rows = np.empty(m, dtype=np.int64)
@@ -215,58 +252,70 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
     g = np.zeros(d)
     L = np.zeros((d, d))
     x = np.zeros(d)
+    wc = np.empty(d)
     lam = st[0]
     al = st[1]
     for it in range(it0, it1):
-        changes = 0
-        k = 0  # the active set {t z < 1}, scaled by sqrt(s), gathered feature-major
-        for i in range(m):
-            now = s[i] > 0 and a[i] < 1.0
-            changes += now != act[i]
-            act[i] = now
-            if now:
-                r = np.sqrt(s[i])
-                for p in range(n):
-                    YT[p, k] = A[i, p] * r
-                YT[n, k] = r
-                y[k] = t[i] * r
-                k += 1
-        if it > 0 and changes == 0 and abs(al - 1.0) < 1e-9:
-            return (
-                0,
-                it,
-                0.0,
-            )  # a full Newton step on an unchanged active set: the optimum
-        _gram(YT, d, k, H, g)  # lower triangle of the Hessian (all the Cholesky reads)
-        if it == 0:  # ridge relative to the data's scale: 1e-8 of the mean diagonal
+        if it == 0:
+            _steepest_start(A, t, s, w, a, b, rows, x)
+            st[1] = al = 0.0  # not a full Newton step
+        else:
+            changes = 0
+            k = 0  # the active set {t z < 1}, scaled by sqrt(s), gathered feature-major
+            for i in range(m):
+                now = s[i] > 0 and a[i] < 1.0
+                changes += now != act[i]
+                act[i] = now
+                if now:
+                    r = 1.0 if s[i] == 1.0 else np.sqrt(s[i])
+                    for p in range(n):
+                        YT[p, k] = A[i, p] * r
+                    YT[n, k] = r
+                    y[k] = t[i] * r
+                    k += 1
+            if it > 1 and changes == 0 and abs(al - 1.0) < 1e-9:
+                return 0, it, 0.0  # a full Newton step on an unchanged active set: the optimum
+            _gram(YT, d, k, H, g)  # lower triangle of the Hessian (all the Cholesky reads)
+            if it == 1:  # the ridge: 1e-8 of the mean diagonal, relative to the data's scale
+                for p in range(d):
+                    lam += H[p, p]
+                lam = 1e-8 * lam / d + 1e-12
+                st[0] = lam
             for p in range(d):
-                lam += H[p, p]
-            lam = 1e-8 * lam / d + 1e-12
-            st[0] = lam
-        for p in range(d):
-            H[p, p] += lam
-        if not _cholesky_solve(H, g, L, x):
-            return 0, it, 0.0
-        wd = 0.0
-        dd = 0.0
-        for p in range(d):
-            x[p] -= w[p]
-            wd += w[p] * x[p]
-            dd += x[p] * x[p]
-        _step_margins(A, t, x, b)  # rows with s = 0 get a value nobody reads
-        al = _line_search(a, b, s, lam, wd, dd, rows)
-        st[1] = al
+                H[p, p] += lam
+            if not _cholesky_solve(H, g, L, x):
+                return 0, it, 0.0
+            wd = 0.0
+            dd = 0.0
+            for p in range(d):
+                x[p] -= w[p]
+                wd += w[p] * x[p]
+                dd += x[p] * x[p]
+            _step_margins(A, t, x, b)  # rows with s = 0 get a value nobody reads
+            al = _line_search(a, b, s, lam, wd, dd, rows)
+            st[1] = al
+            lo, hi = _separating_steps(a, b, s)
+            if lo < hi and not (lo < al < hi):  # the minimizer is not on every side; try
+                ac = 2.0 * lo if hi == np.inf else 0.5 * (lo + hi)  # a step that is
+                for p in range(d):
+                    wc[p] = w[p] + ac * x[p]
+                ok, left, emn = tz_undecided(A, t, s, wc)
+                if ok:
+                    w[:] = wc
+                    return (1 if left.shape[0] == 0 else 3), it + 1, emn
+            for p in range(d):
+                w[p] += al * x[p]
+            for i in range(m):
+                if s[i] > 0:
+                    a[i] += al * b[i]
         mn = np.inf
-        for p in range(d):
-            w[p] += al * x[p]
         for i in range(m):
             if s[i] > 0:
-                a[i] += al * b[i]
                 mn = min(mn, a[i])
         if mn > 0:  # the network-order float pass and its rounding bound, in one
-            ok, rows, emn = tz_undecided(A, t, s, w)
+            ok, left, emn = tz_undecided(A, t, s, w)
             if ok:
-                return (1 if rows.shape[0] == 0 else 3), it + 1, emn
+                return (1 if left.shape[0] == 0 else 3), it + 1, emn
     return 2, it1, 0.0
 
 

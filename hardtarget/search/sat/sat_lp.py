@@ -32,6 +32,7 @@ hidden units is refuted in a fraction of a second instead of tens of seconds.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from ..scale import SAT_CELL_BYTES, Footprint, distinct_count, local_footprint
 from ..symmetry import point_symmetries, symmetry_generators
 from ._common import distinct_problem
 from .orbits import add_orbit_clauses, first_layer_orbits
+from .output_classes import MAX_OUTPUT_WIDTH
 from .proposers import PROPOSERS, separate
 from .strategy import SOLVERS, remaining
 
@@ -412,38 +414,41 @@ class SatLP(Strategy):
             ctx.info["summable_cuts"] = 0
             if self.summable and ev.hidden:
                 ctx.info["cuts"] += self._summable(ctx, prop, cuts)
-            found = None  # errors of the best proposal that checked out
-            found_before = False  # a fit was blocked (a search objective wants more)
-            while True:
-                ctx.budget.check()
-                if ctx.info["rounds"] >= self.max_rounds:
-                    raise BudgetExhausted(f"max_rounds={self.max_rounds} proposals reached")
-                ctx.info["rounds"] += 1
-                res = prop.propose(remaining(ctx), budget=ctx.budget)
-                if res.status is Status.UNKNOWN:
-                    ctx.budget.check()  # a signal stopped it: interrupted
-                    raise BudgetExhausted("the SAT solver stopped at the time limit")
-                if res.status is Status.INFEASIBLE:
-                    if self.proof is not None:
-                        self._write_proof(ctx, prop, cuts.first, self.proof, orbit_doc)
-                    return self._verdict(ctx, found)
-                if self._check(ctx, prop, rows, res.hidden, res.y, memo, cuts):
-                    continue
-                y = res.y[rows.inv].reshape(-1, 1)
-                state = ctx.record(
-                    TargetSetting([Td[rows.inv] for Td in res.hidden]), output_targets=y
-                )
-                found = state.errors if found is None else min(found, state.errors)
-                if ctx.want_more(state):  # a search objective: block this fit, go on
-                    self._block(prop, res.hidden, found_before)
-                    found_before = True
-                    continue
-                if found == 0 or res.optimal:
-                    return self._verdict(ctx, found)
-                prop.tighten(found)
+            with _suggest_output_split(ctx):
+                return self._rounds(ctx, prop, rows, memo, cuts, orbit_doc)
         finally:
             if hasattr(prop, "close"):
                 prop.close()
+
+    def _rounds(self, ctx: SearchContext, prop, rows, memo, cuts, orbit_doc):
+        """Propose, check and cut until a verdict (the loop of :meth:`run`)."""
+        found = None  # errors of the best proposal that checked out
+        found_before = False  # a fit was blocked (a search objective wants more)
+        while True:
+            ctx.budget.check()
+            if ctx.info["rounds"] >= self.max_rounds:
+                raise BudgetExhausted(f"max_rounds={self.max_rounds} proposals reached")
+            ctx.info["rounds"] += 1
+            res = prop.propose(remaining(ctx), budget=ctx.budget)
+            if res.status is Status.UNKNOWN:
+                ctx.budget.check()  # a signal stopped it: interrupted
+                raise BudgetExhausted("the SAT solver stopped at the time limit")
+            if res.status is Status.INFEASIBLE:
+                if self.proof is not None:
+                    self._write_proof(ctx, prop, cuts.first, self.proof, orbit_doc)
+                return self._verdict(ctx, found)
+            if self._check(ctx, prop, rows, res.hidden, res.y, memo, cuts):
+                continue
+            y = res.y[rows.inv].reshape(-1, 1)
+            state = ctx.record(TargetSetting([Td[rows.inv] for Td in res.hidden]), output_targets=y)
+            found = state.errors if found is None else min(found, state.errors)
+            if ctx.want_more(state):  # a search objective: block this fit, go on
+                self._block(prop, res.hidden, found_before)
+                found_before = True
+                continue
+            if found == 0 or res.optimal:
+                return self._verdict(ctx, found)
+            prop.tighten(found)
 
     def _orbits(self, ctx: SearchContext, prop, rows) -> dict | None:
         """Add the orbit clauses of the first hidden unit (when the data has symmetries);
@@ -551,3 +556,25 @@ def _span(prop, entry: dict, start: int) -> None:
     """Note in a certificate which recorded clauses it justifies."""
     if getattr(prop, "clauses", None) is not None:
         entry["clauses"] = [start, len(prop.clauses)]
+
+
+@contextlib.contextmanager
+def _suggest_output_split(ctx: SearchContext):
+    """A stop without a verdict on a case that ``output-split`` decides says so: one hidden
+    layer of sign or step units, at most its width, zero errors asked."""
+    try:
+        yield
+    except BudgetExhausted as exc:
+        ev = ctx.evaluator
+        widths = tuple(ev.hidden)
+        if (
+            len(widths) == 1
+            and 1 <= widths[0] <= MAX_OUTPUT_WIDTH
+            and ev.activation.name in ("sign", "step")
+            and ev.objective == "errors"
+        ):
+            raise BudgetExhausted(
+                f"{exc}; strategy 'output-split' decides one hidden layer of up to "
+                f"{MAX_OUTPUT_WIDTH} units by cases on the output unit (zero errors or a proof)"
+            ) from exc
+        raise
