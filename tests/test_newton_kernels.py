@@ -77,5 +77,5 @@ def test_filtered_line_search_matches_the_plain_one(seed):
     b[5:10] = 0.0
     s = rng.choice([0.0, 0.5, 1.0], m)
     lam, wd, dd = 1e-6, float(rng.standard_normal()), float(rng.uniform(0.1, 2))
-    got = _newton._line_search(a, b, s, lam, wd, dd, np.empty(m, dtype=np.int64))
+    got = _newton._line_search(a, b, s, lam, wd, dd, np.empty((4, m)))
     assert got == _line_search_ref(a.tolist(), b.tolist(), s.tolist(), lam, wd, dd)

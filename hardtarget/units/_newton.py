@@ -7,7 +7,7 @@ from 0 (the class-mean direction, which leaves a smaller active set for the firs
 Hessian).  For small ``lam`` the minimizer is close to the hard-margin SVM, so separable
 data are separated after a few steps — usually 2 to 5, where the perceptron needs tens
 of epochs; after each step, any length along it at which every sample is on its side
-is tried first.  The Hessian of the active set is rebuilt at each step from a
+is tried first, and then a perceptron update on the few samples still wrong.  The Hessian of the active set is rebuilt at each step from a
 feature-major copy of it.
 
 The answer is a proof only when :func:`~.exact.tz_undecided` (the network's summation order)
@@ -119,31 +119,36 @@ def _cholesky_solve(H, g, L, x):
 
 
 @numba.njit(cache=True)
-def _line_search(a, b, s, lam, wd, dd, rows):
+def _line_search(a, b, s, lam, wd, dd, buf):
     """Exact minimizer over ``alpha > 0`` of the objective along the step (piecewise quadratic).
 
     Newton's method on the derivative, safeguarded by bisection; it stops as soon as a
     Newton update moves ``alpha`` by at most ``1e-12`` of itself (before the safeguard,
     which would otherwise leap away from a minimum found to rounding and bisect back).
-    ``rows`` (length m) is scratch for the samples that can be active at some
-    ``alpha > 0``; the others (``1 - a_i <= 0`` and ``b_i >= 0``: their float
-    ``1 - a_i - alpha b_i`` is never positive) would add nothing, so the sums skip them
-    and keep their order and bits."""
+    ``buf`` (4 x m) is scratch: the samples that can be active at some ``alpha > 0`` are
+    copied there once (``1 - a_i``, ``b_i``, ``s_i b_i``, ``s_i b_i b_i``); the others
+    (``1 - a_i <= 0`` and ``b_i >= 0``: their float ``1 - a_i - alpha b_i`` is never
+    positive) would add nothing.  Each term is computed as in the plain loop, so the sums
+    keep their order and bits."""
     k = 0
     for i in range(a.shape[0]):
         if s[i] > 0 and not (1.0 - a[i] <= 0.0 and b[i] >= 0.0):
-            rows[k] = i
+            buf[0, k] = 1.0 - a[i]
+            buf[1, k] = b[i]
+            sb = s[i] * b[i]
+            buf[2, k] = sb
+            buf[3, k] = sb * b[i]
             k += 1
+    ca, cb, sb, sbb = buf[0], buf[1], buf[2], buf[3]
     lo, hi, al = 0.0, np.inf, 1.0
     for _ in range(60):
         d1 = lam * (wd + al * dd)
         d2 = lam * dd
         for j in range(k):
-            i = rows[j]
-            r = 1.0 - a[i] - al * b[i]
+            r = ca[j] - al * cb[j]
             if r > 0:
-                d1 -= s[i] * b[i] * r
-                d2 += s[i] * b[i] * b[i]
+                d1 -= sb[j] * r
+                d2 += sbb[j]
         if d1 == 0.0 or d2 <= 0.0:
             return al
         if d1 < 0:
@@ -178,7 +183,7 @@ def _separating_steps(a, b, s):
 
 
 @numba.njit(cache=True, inline="always")
-def _steepest_start(A, t, s, w, a, b, rows, x):
+def _steepest_start(A, t, s, w, a, b, buf, x):
     """The start: the steepest-descent step from ``w = 0``, ``x = sum_i s_i t_i [x_i, 1]``
     (the class-mean direction), scaled by the exact line search; sets ``w`` and ``a``."""
     m, n = A.shape
@@ -222,11 +227,14 @@ def _steepest_start(A, t, s, w, a, b, rows, x):
     dd = 0.0
     for p in range(d):
         dd += x[p] * x[p]
-    al = _line_search(a, b, s, 0.0, 0.0, dd, rows)  # (no ridge yet: it is 1e-8 of the scale)
+    al = _line_search(a, b, s, 0.0, 0.0, dd, buf)  # (no ridge yet: it is 1e-8 of the scale)
     for p in range(d):
         w[p] = al * x[p]
     for i in range(m):
         a[i] = al * b[i]
+
+
+FEW_WRONG = 8  # wrong samples after a step up to which a perceptron update is tried
 
 
 @numba.njit(cache=True, inline="always")
@@ -235,7 +243,9 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
     set) and ``st = [ridge, last step length]``, all updated in place.  Step 0 is the
     steepest-descent start from ``w = 0`` (:func:`_steepest_start`), the others Newton
     steps; after each, a step length along it at which every sample is on its side (if one
-    exists, :func:`_separating_steps`) is tried as a proof before the minimizer's.
+    exists, :func:`_separating_steps`) is tried as a proof before the minimizer's, and when
+    at most ``FEW_WRONG`` samples are left on the wrong side, a perceptron update on them
+    at such a length.
 
     Returns ``(code, iterations, min t*z)``: code 1 proved (``t * z > 0`` for every ``s > 0``
     in the network's summation order and beyond its rounding bound, ``min t*z`` that
@@ -247,7 +257,7 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
     YT = np.empty((d + 4, m + 8))  # padded: 3 rows for _gram; rows 2^k doubles apart alias
     y = YT[d]  # the targets' row, so that the gradient is a dot product of two rows
     b = np.zeros(m)
-    rows = np.empty(m, dtype=np.int64)
+    buf = np.empty((4, m))
     H = np.zeros((d, d))
     g = np.zeros(d)
     L = np.zeros((d, d))
@@ -257,7 +267,7 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
     al = st[1]
     for it in range(it0, it1):
         if it == 0:
-            _steepest_start(A, t, s, w, a, b, rows, x)
+            _steepest_start(A, t, s, w, a, b, buf, x)
             st[1] = al = 0.0  # not a full Newton step
         else:
             changes = 0
@@ -292,7 +302,7 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
                 wd += w[p] * x[p]
                 dd += x[p] * x[p]
             _step_margins(A, t, x, b)  # rows with s = 0 get a value nobody reads
-            al = _line_search(a, b, s, lam, wd, dd, rows)
+            al = _line_search(a, b, s, lam, wd, dd, buf)
             st[1] = al
             lo, hi = _separating_steps(a, b, s)
             if lo < hi and not (lo < al < hi):  # the minimizer is not on every side; try
@@ -309,13 +319,34 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
                 if s[i] > 0:
                     a[i] += al * b[i]
         mn = np.inf
+        wrong = 0
         for i in range(m):
             if s[i] > 0:
                 mn = min(mn, a[i])
+                wrong += a[i] <= 0
         if mn > 0:  # the network-order float pass and its rounding bound, in one
             ok, left, emn = tz_undecided(A, t, s, w)
             if ok:
                 return (1 if left.shape[0] == 0 else 3), it + 1, emn
+        elif wrong <= FEW_WRONG:  # a perceptron update on the few wrong samples, at a
+            for p in range(d):  # length where every sample is on its side (if any)
+                x[p] = 0.0
+            for i in range(m):
+                if s[i] > 0 and a[i] <= 0:
+                    ti = s[i] * t[i]
+                    for p in range(n):
+                        x[p] += ti * A[i, p]
+                    x[n] += ti
+            _step_margins(A, t, x, b)
+            lo, hi = _separating_steps(a, b, s)
+            if lo < hi:
+                ac = 2.0 * lo if hi == np.inf else 0.5 * (lo + hi)
+                for p in range(d):
+                    wc[p] = w[p] + ac * x[p]
+                ok, left, emn = tz_undecided(A, t, s, wc)
+                if ok:
+                    w[:] = wc
+                    return (1 if left.shape[0] == 0 else 3), it + 1, emn
     return 2, it1, 0.0
 
 
