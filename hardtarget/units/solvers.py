@@ -382,8 +382,8 @@ def solve_unit(
     >>> solve_unit(X, [-1, -1, -1, 1]).separable  # AND
     True
     """
-    fn = get_solver(solver)
-    options = check_solver_options(solver, options)
+    entry = registry.get("unit_solvers", _canonical(solver))
+    fn, options = entry.obj, entry.check_options(options)
     budget = legacy_stop(stop, "solve_unit") or budget
     A, t, s = prepare(inputs, targets, sample_weight)
     store = None
