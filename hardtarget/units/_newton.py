@@ -7,8 +7,8 @@ from 0 (the class-mean direction, which leaves a smaller active set for the firs
 Hessian).  For small ``lam`` the minimizer is close to the hard-margin SVM, so separable
 data are separated after a few steps — usually 2 to 5, where the perceptron needs tens
 of epochs; after each step, any length along it at which every sample is on its side
-is tried first, and then a perceptron update on the few samples still wrong.  The Hessian of the active set is rebuilt at each step from a
-feature-major copy of it.
+is tried first, and then a perceptron update on the few samples still wrong.  The
+Hessian of the active set is rebuilt at each step from a feature-major copy of it.
 
 The answer is a proof only when :func:`~.exact.tz_undecided` (the network's summation order)
 confirms ``t * z > 0`` on every sample; otherwise the caller asks the LP.
