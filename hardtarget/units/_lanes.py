@@ -9,6 +9,8 @@ vectors for narrower registers; it may not reassociate or fuse them).
 
 from __future__ import annotations
 
+from typing import Any
+
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -18,8 +20,7 @@ _LANES = 4
 _ROWS = 4  # rows q .. q + 3 per call: four independent accumulators hide the add latency
 
 
-@intrinsic
-def lane_dots(typingctx, YT, p, q, k4):
+def _lane_dots(typingctx, YT, p, q, k4):
     """16 floats: ``[4 * r + l]`` is lane ``l`` of ``sum_j YT[p, j] * YT[q + r, j]``, j < k4.
 
     ``YT`` is a C-contiguous float64 matrix with rows ``q .. q + 3`` and ``k4`` columns
@@ -60,3 +61,7 @@ def lane_dots(typingctx, YT, p, q, k4):
         return context.make_tuple(builder, ret, lanes)
 
     return sig, codegen
+
+
+# called from jitted code as lane_dots(YT, p, q, k4); numba passes the typing context itself
+lane_dots: Any = intrinsic(_lane_dots)
