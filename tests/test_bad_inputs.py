@@ -577,7 +577,7 @@ def _argv(draw):
     for flag in draw(st.lists(st.sampled_from(_FLAGS[cmd]), max_size=4)):
         argv += [flag] if flag in _SWITCHES else [flag, draw(st.sampled_from(_VALUES))]
     if cmd != "verify":
-        argv += ["--time-limit", "2"]
+        argv += ["--time-limit", "0.5"]
     if cmd == "min-width":
         argv += ["--max-width", "2"]
     return argv
