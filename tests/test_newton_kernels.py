@@ -79,3 +79,41 @@ def test_filtered_line_search_matches_the_plain_one(seed):
     lam, wd, dd = 1e-6, float(rng.standard_normal()), float(rng.uniform(0.1, 2))
     got = _newton._line_search(a, b, s, lam, wd, dd, np.empty((4, m)))
     assert got == _line_search_ref(a.tolist(), b.tolist(), s.tolist(), lam, wd, dd)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_separating_steps_are_exactly_the_lengths_that_put_every_sample_right(seed):
+    rng = np.random.default_rng(seed)
+    m = 30
+    a = rng.uniform(-1, 2, m)
+    b = rng.standard_normal(m) * rng.choice([0.0, 1.0], m, p=[0.1, 0.9])
+    s = rng.choice([0.0, 1.0], m, p=[0.2, 0.8])
+    if seed % 2:  # a case with a non-empty interval: every weighted sample right somewhere
+        a = np.where(b >= 0, np.abs(a) + 0.1, a)
+        a = np.where(b < 0, np.abs(a) + 5.0, a)
+    lo, hi = _newton._separating_steps(a, b, s)
+    keep = s > 0
+    for al in np.r_[np.linspace(1e-6, 8, 400), lo, hi if np.isfinite(hi) else 9.0]:
+        right = bool(np.all(a[keep] + al * b[keep] > 0))
+        inside = lo < al < hi
+        assert right == inside or al in (lo, hi), (al, lo, hi)
+    assert (lo < hi) == (seed % 2 == 1)
+
+
+def test_the_start_is_the_class_mean_direction_at_its_best_length():
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((40, 3))
+    t = np.where(A @ [1.0, -2.0, 0.5] + 0.3 > 0, 1, -1).astype(np.int8)
+    s = rng.choice([0.0, 1.0, 2.0], 40)
+    w, a, b, x = np.zeros(4), np.zeros(40), np.zeros(40), np.zeros(4)
+    _newton._steepest_start(A, t, s, w, a, b, np.empty((4, 40)), x)
+    A1 = np.hstack([A, np.ones((40, 1))])
+    direction = A1.T @ (s * t)
+    assert abs(np.dot(w, direction)) == pytest.approx(np.linalg.norm(w) * np.linalg.norm(direction))
+    assert np.allclose(a, t * (A1 @ w))
+
+    def objective(c):
+        return 0.5 * np.sum(s * np.maximum(0, 1 - c * t * (A1 @ direction)) ** 2)
+
+    c = np.linalg.norm(w) / np.linalg.norm(direction)
+    assert objective(c) <= min(objective(c * f) for f in (0.9, 0.99, 1.01, 1.1)) + 1e-12
