@@ -236,6 +236,21 @@ def _steepest_start(A, t, s, w, a, b, buf, x):
         a[i] = al * b[i]
 
 
+@numba.njit(cache=True, inline="always")
+def _try_length(A, t, s, w, x, wc, lo, hi):
+    """``w + alpha x`` at a length inside ``(lo, hi)`` (every sample on its side by the
+    running margins), checked in network order: ``(code, min t*z)`` with code 1 or 3 as in
+    :func:`newton_steps` (then ``w`` takes it), or ``(0, 0.0)`` when it does not separate."""
+    ac = 2.0 * lo if hi == np.inf else 0.5 * (lo + hi)
+    for p in range(w.shape[0]):
+        wc[p] = w[p] + ac * x[p]
+    ok, left, emn = tz_undecided(A, t, s, wc)
+    if not ok:
+        return 0, 0.0
+    w[:] = wc
+    return (1 if left.shape[0] == 0 else 3), emn
+
+
 FEW_WRONG = 8  # wrong samples after a step up to which a perceptron update is tried
 
 
@@ -307,14 +322,10 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
             al = _line_search(a, b, s, lam, wd, dd, buf)
             st[1] = al
             lo, hi = _separating_steps(a, b, s)
-            if lo < hi and not (lo < al < hi):  # the minimizer is not on every side; try
-                ac = 2.0 * lo if hi == np.inf else 0.5 * (lo + hi)  # a step that is
-                for p in range(d):
-                    wc[p] = w[p] + ac * x[p]
-                ok, left, emn = tz_undecided(A, t, s, wc)
-                if ok:
-                    w[:] = wc
-                    return (1 if left.shape[0] == 0 else 3), it + 1, emn
+            if lo < hi and not (lo < al < hi):  # the minimizer is not on every side
+                code, emn = _try_length(A, t, s, w, x, wc, lo, hi)
+                if code:
+                    return code, it + 1, emn
             for p in range(d):
                 w[p] += al * x[p]
             for i in range(m):
@@ -342,13 +353,9 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
             _step_margins(A, t, x, b)
             lo, hi = _separating_steps(a, b, s)
             if lo < hi:
-                ac = 2.0 * lo if hi == np.inf else 0.5 * (lo + hi)
-                for p in range(d):
-                    wc[p] = w[p] + ac * x[p]
-                ok, left, emn = tz_undecided(A, t, s, wc)
-                if ok:
-                    w[:] = wc
-                    return (1 if left.shape[0] == 0 else 3), it + 1, emn
+                code, emn = _try_length(A, t, s, w, x, wc, lo, hi)
+                if code:
+                    return code, it + 1, emn
     return 2, it1, 0.0
 
 
