@@ -2,9 +2,10 @@
 
 Lane ``l`` of a sum over ``j < k4`` (``k4`` a multiple of 4) holds the products with
 ``j = l mod 4``, added in order of ``j``: exactly the four partial sums of the finite
-Newton kernel's fixed summation order (:func:`~._newton._gram`).  Vector ``fmul``/``fadd`` without fast-math flags are lane-wise
-IEEE operations, so the bits are those of the scalar loop on every CPU (LLVM splits the
-vectors for narrower registers; it may not reassociate or fuse them).
+Newton kernel's fixed summation order (:func:`~._newton._gram`).  Vector ``fmul`` and
+``fadd`` without fast-math flags are lane-wise IEEE operations, so the bits are those of
+the scalar loop on every CPU (LLVM splits the vectors for narrower registers; it may not
+reassociate or fuse them).
 """
 
 from __future__ import annotations
