@@ -39,22 +39,30 @@ def _gram(YT, d, k, H, g):
     k4 = k - k % 4
     for p in range(d):
         for q in range(0, p + 1, 4):
-            s = lane_dots(YT, p, q, k4)
-            for r in range(min(4, p + 1 - q)):
-                acc = (s[4 * r] + s[4 * r + 1]) + (s[4 * r + 2] + s[4 * r + 3])
-                for j in range(k4, k):
-                    acc += YT[p, j] * YT[q + r, j]
-                H[p, q + r] = acc
+            _store_four(YT, p, q, k4, k, lane_dots(YT, p, q, k4), H[p], p + 1 - q)
     for q in range(0, d, 4):  # g: row d against four rows at a time (x * y == y * x exactly)
-        s = lane_dots(YT, d, q, k4)
-        for r in range(min(4, d - q)):
-            acc = (s[4 * r] + s[4 * r + 1]) + (s[4 * r + 2] + s[4 * r + 3])
-            for j in range(k4, k):
-                acc += YT[q + r, j] * YT[d, j]
-            g[q + r] = acc
+        _store_four(YT, d, q, k4, k, lane_dots(YT, d, q, k4), g, d - q)
 
 
 @numba.njit(cache=True, inline="always")
+def _store_four(YT, p, q, k4, k, s, out, count):
+    """``out[q + r]`` for ``r < min(4, count)``: lane sums ``s`` (16, from
+    :func:`~._lanes.lane_dots`) combined as ``(s0 + s1) + (s2 + s3)``, then the tail."""
+    for r in range(min(4, count)):
+        if r == 0:
+            acc = (s[0] + s[1]) + (s[2] + s[3])
+        elif r == 1:
+            acc = (s[4] + s[5]) + (s[6] + s[7])
+        elif r == 2:
+            acc = (s[8] + s[9]) + (s[10] + s[11])
+        else:
+            acc = (s[12] + s[13]) + (s[14] + s[15])
+        for j in range(k4, k):
+            acc += YT[p, j] * YT[q + r, j]
+        out[q + r] = acc
+
+
+@numba.njit(cache=True)
 def _step_margins(A, t, x, b):
     """``b[i] = t_i (x[n] + sum_f A[i, f] x[f])`` (the bias first, then the features in
     order), eight rows at a time (independent sums, the same order per row)."""
@@ -166,7 +174,7 @@ def _line_search(a, b, s, lam, wd, dd, buf):
     return al
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _separating_steps(a, b, s):
     """The open interval ``(lo, hi)`` of step lengths ``alpha > 0`` at which every sample
     (``s > 0``) has ``a_i + alpha b_i > 0``; empty when ``lo >= hi``."""
@@ -236,7 +244,7 @@ def _steepest_start(A, t, s, w, a, b, buf, x):
         a[i] = al * b[i]
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def _try_length(A, t, s, w, x, wc, lo, hi):
     """``w + alpha x`` at a length inside ``(lo, hi)`` (every sample on its side by the
     running margins), checked in network order: ``(code, min t*z)`` with code 1 or 3 as in
@@ -247,7 +255,8 @@ def _try_length(A, t, s, w, x, wc, lo, hi):
     ok, left, emn = tz_undecided(A, t, s, wc)
     if not ok:
         return 0, 0.0
-    w[:] = wc
+    for p in range(w.shape[0]):
+        w[p] = wc[p]
     return (1 if left.shape[0] == 0 else 3), emn
 
 
