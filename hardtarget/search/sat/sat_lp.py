@@ -560,21 +560,18 @@ def _span(prop, entry: dict, start: int) -> None:
 
 @contextlib.contextmanager
 def _suggest_output_split(ctx: SearchContext):
-    """A stop without a verdict on a case that ``output-split`` decides says so: one hidden
-    layer of sign or step units, at most its width, zero errors asked."""
+    """A stop without a verdict on a problem that ``output-split`` accepts (its own
+    :meth:`~.output_split.OutputSplit.check`) says that strategy decides it."""
     try:
         yield
     except BudgetExhausted as exc:
-        ev = ctx.evaluator
-        widths = tuple(ev.hidden)
-        if (
-            len(widths) == 1
-            and 1 <= widths[0] <= MAX_OUTPUT_WIDTH
-            and ev.activation.name in ("sign", "step")
-            and ev.objective == "errors"
-        ):
-            raise BudgetExhausted(
-                f"{exc}; strategy 'output-split' decides one hidden layer of up to "
-                f"{MAX_OUTPUT_WIDTH} units by cases on the output unit (zero errors or a proof)"
-            ) from exc
-        raise
+        from .output_split import OutputSplit  # (it imports this module)
+
+        try:
+            OutputSplit().check(ctx.evaluator)
+        except HardTargetError:
+            raise exc from None
+        raise BudgetExhausted(
+            f"{exc}; strategy 'output-split' decides one hidden layer of up to "
+            f"{MAX_OUTPUT_WIDTH} units by cases on the output unit (zero errors or a proof)"
+        ) from exc
