@@ -100,6 +100,15 @@ def test_separating_steps_are_exactly_the_lengths_that_put_every_sample_right(se
     assert (lo < hi) == (seed % 2 == 1)
 
 
+def test_separating_steps_refuse_a_wrong_sample_that_no_length_moves():
+    a = np.array([1.0, -0.5, 2.0])
+    for bad in (0.0, np.nan):  # b_i = 0 (or not a number) with a_i <= 0: never right
+        lo, hi = _newton._separating_steps(a, np.array([1.0, bad, -1.0]), np.ones(3))
+        assert not lo < hi
+    lo, hi = _newton._separating_steps(a, np.array([1.0, 0.0, -1.0]), np.array([1.0, 0.0, 1.0]))
+    assert (lo, hi) == (0.0, 2.0)  # the same sample with weight 0 does not count
+
+
 def test_the_start_is_the_class_mean_direction_at_its_best_length():
     rng = np.random.default_rng(5)
     A = rng.standard_normal((40, 3))

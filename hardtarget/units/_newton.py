@@ -141,24 +141,23 @@ def _line_search(a, b, s, lam, wd, dd, buf):
     positive) would add nothing.  Each term is computed as in the plain loop, so the sums
     keep their order and bits."""
     k = 0
-    for i in range(a.shape[0]):
-        if s[i] > 0 and not (1.0 - a[i] <= 0.0 and b[i] >= 0.0):
-            buf[0, k] = 1.0 - a[i]
-            buf[1, k] = b[i]
-            sb = s[i] * b[i]
-            buf[2, k] = sb
-            buf[3, k] = sb * b[i]
-            k += 1
+    for i in range(a.shape[0]):  # written at k always, kept by moving k: no branch
+        buf[0, k] = 1.0 - a[i]
+        buf[1, k] = b[i]
+        sb = s[i] * b[i]
+        buf[2, k] = sb
+        buf[3, k] = sb * b[i]
+        k += (s[i] > 0) & ((1.0 - a[i] <= 0.0) & (b[i] >= 0.0) ^ True)
     ca, cb, sb, sbb = buf[0], buf[1], buf[2], buf[3]
     lo, hi, al = 0.0, np.inf, 1.0
     for _ in range(60):
         d1 = lam * (wd + al * dd)
         d2 = lam * dd
-        for j in range(k):
+        for j in range(k):  # selects, not branches (x - 0.0 and x + 0.0 keep x's bits)
             r = ca[j] - al * cb[j]
-            if r > 0:
-                d1 -= sb[j] * r
-                d2 += sbb[j]
+            pos = r > 0
+            d1 -= sb[j] * (r if pos else 0.0)
+            d2 += sbb[j] if pos else 0.0
         if d1 == 0.0 or d2 <= 0.0:
             return al
         if d1 < 0:
@@ -179,17 +178,14 @@ def _separating_steps(a, b, s):
     """The open interval ``(lo, hi)`` of step lengths ``alpha > 0`` at which every sample
     (``s > 0``) has ``a_i + alpha b_i > 0``; empty when ``lo >= hi``."""
     lo, hi = 0.0, np.inf
-    for i in range(a.shape[0]):
-        if s[i] <= 0:
-            continue
-        if b[i] > 0:
-            if a[i] <= 0:
-                lo = max(lo, -a[i] / b[i])
-        elif b[i] < 0:
-            hi = min(hi, -a[i] / b[i])
-        elif not a[i] > 0:
-            return 1.0, 0.0
-    return lo, hi
+    stuck = False  # a sample with b_i = 0 on the wrong side: no length will do
+    for i in range(a.shape[0]):  # selects, not branches: the signs are data
+        on = s[i] > 0
+        q = -a[i] / (b[i] if b[i] != 0 else 1.0)
+        lo = max(lo, q if on & (b[i] > 0) & (a[i] <= 0) else 0.0)
+        hi = min(hi, q if on & (b[i] < 0) else np.inf)
+        stuck |= on & (((b[i] > 0) | (b[i] < 0) | (a[i] > 0)) ^ True)  # (NaN b as before)
+    return (1.0, 0.0) if stuck else (lo, hi)
 
 
 @numba.njit(cache=True, inline="always")
@@ -284,6 +280,7 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
     y = YT[d]  # the targets' row, so that the gradient is a dot product of two rows
     b = np.zeros(m)
     buf = np.empty((4, m))
+    rows = np.empty(m, dtype=np.int64)
     H = np.zeros((d, d))
     g = np.zeros(d)
     L = np.zeros((d, d))
@@ -297,18 +294,20 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
             st[1] = al = 0.0  # not a full Newton step
         else:
             changes = 0
-            k = 0  # the active set {t z < 1}, scaled by sqrt(s), gathered feature-major
+            k = 0  # the active set {t z < 1}, listed without a branch on the data
             for i in range(m):
-                now = s[i] > 0 and a[i] < 1.0
+                now = (s[i] > 0) & (a[i] < 1.0)
                 changes += now != act[i]
                 act[i] = now
-                if now:
-                    r = 1.0 if s[i] == 1.0 else np.sqrt(s[i])
-                    for p in range(n):
-                        YT[p, k] = A[i, p] * r
-                    YT[n, k] = r
-                    y[k] = t[i] * r
-                    k += 1
+                rows[k] = i
+                k += now
+            for j in range(k):  # scaled by sqrt(s), gathered feature-major
+                i = rows[j]
+                r = 1.0 if s[i] == 1.0 else np.sqrt(s[i])
+                for p in range(n):
+                    YT[p, j] = A[i, p] * r
+                YT[n, j] = r
+                y[j] = t[i] * r
             if it > 1 and changes == 0 and abs(al - 1.0) < 1e-9:
                 return 0, it, 0.0  # a full Newton step on an unchanged active set: the optimum
             _gram(YT, d, k, H, g)  # lower triangle of the Hessian (all the Cholesky reads)
