@@ -126,3 +126,29 @@ def test_the_start_is_the_class_mean_direction_at_its_best_length():
 
     c = np.linalg.norm(w) / np.linalg.norm(direction)
     assert objective(c) <= min(objective(c * f) for f in (0.9, 0.99, 1.01, 1.1)) + 1e-12
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_correction_is_the_least_norm_change_that_fixes_the_wrong_and_holds_the_tight(seed):
+    rng = np.random.default_rng(seed)
+    m, n = 40, 6
+    A = rng.standard_normal((m, n))
+    t = rng.choice(np.array([-1, 1], dtype=np.int8), m)
+    s = rng.choice([0.0, 1.0, 2.0], m, p=[0.2, 0.5, 0.3])
+    a = rng.uniform(0.05, 3.0, m)
+    wrong = rng.choice(m, 1 + seed % 5, replace=False)
+    a[wrong] = -rng.uniform(0, 1, wrong.size)
+    d = n + 1
+    x, c, rows = np.zeros(d), np.zeros(d), np.zeros(m, dtype=np.int64)
+    G, L = np.zeros((d, d)), np.zeros((d, d))
+    assert _newton._correction(A, t, s, a, x, G, c, L, rows)
+    # the rows it must use, found independently: the weighted wrong ones, then the right
+    # ones of smallest margin, n in all
+    live = np.flatnonzero(s > 0)
+    bad = [i for i in live if a[i] <= 0][:n]
+    good = sorted((i for i in live if a[i] > 0), key=lambda i: a[i])[: n - len(bad)]
+    good = good[: _newton.TIGHT]
+    V = t[bad + good, None] * np.hstack([A[bad + good], np.ones((len(bad) + len(good), 1))])
+    r = np.r_[1.0 - a[bad], np.zeros(len(good))]
+    assert np.allclose(V @ x, r, atol=1e-6)
+    assert np.allclose(x, np.linalg.pinv(V) @ r, atol=1e-6)  # least norm: in V's row space

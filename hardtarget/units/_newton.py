@@ -7,7 +7,8 @@ from 0 (the class-mean direction, which leaves a smaller active set for the firs
 Hessian).  For small ``lam`` the minimizer is close to the hard-margin SVM, so separable
 data are separated after a few steps — usually 2 to 5, where the perceptron needs tens
 of epochs; after each step, any length along it at which every sample is on its side
-is tried first, and then a perceptron update on the few samples still wrong.  The
+is tried first, and then the least-norm correction that moves the few samples still
+wrong across while holding the closest right ones (:func:`_correction`).  The
 Hessian of the active set is rebuilt at each step from a feature-major copy of it.
 
 The answer is a proof only when :func:`~.exact.tz_undecided` (the network's summation order)
@@ -96,12 +97,12 @@ def _step_margins(A, t, x, b):
 
 
 @numba.njit(cache=True)
-def _cholesky_solve(H, g, L, x):
-    """Solve ``H x = g`` for symmetric positive definite ``H``; False if it is not.
+def _cholesky_solve(H, g, L, x, d):
+    """Solve ``H x = g`` for the leading ``d x d`` block of symmetric positive definite
+    ``H`` (only its lower triangle is read); False if it is not positive definite.
 
     ``L`` gets the factor below its diagonal and the reciprocals of its diagonal on it
     (one division per column instead of one per entry)."""
-    d = H.shape[0]
     for p in range(d):
         acc = H[p, p]
         for k in range(p):
@@ -256,7 +257,58 @@ def _try_length(A, t, s, w, x, wc, lo, hi):
     return (1 if left.shape[0] == 0 else 3), emn
 
 
-FEW_WRONG = 8  # wrong samples after a step up to which a perceptron update is tried
+FEW_WRONG = 8  # wrong samples after a step up to which a correction is tried
+TIGHT = 4  # right samples of smallest margin that the correction leaves where they are
+
+
+@numba.njit(cache=True)
+def _correction(A, t, s, a, x, G, c, L, rows):
+    """The least-norm change ``x`` of the weights that moves the wrong samples (``s > 0``,
+    ``a_i <= 0``) to margin 1 and leaves the ``TIGHT`` right samples of smallest margin
+    unchanged: ``x = V^T c`` with ``(V V^T) c = r``, ``V``'s rows ``t_i [x_i, 1]`` (at most
+    ``n`` of them, wrong ones first).  False when that system is singular.  ``G``, ``L``
+    (``(n+1)^2``), ``c`` (``n+1``) and ``rows`` (``m``) are scratch; the sums run in a fixed
+    order, so the bits do not depend on the CPU."""
+    m, n = A.shape
+    k = 0
+    for i in range(m):  # the wrong samples (at most n)
+        if s[i] > 0 and a[i] <= 0 and k < n:
+            rows[k] = i
+            k += 1
+    nw = k
+    top = min(n, nw + TIGHT)
+    for i in range(m):  # and the right ones of smallest margin, kept sorted by margin
+        if s[i] > 0 and a[i] > 0 and (k < top or a[i] < a[rows[k - 1]]):
+            j = k if k < top else k - 1
+            while j > nw and a[rows[j - 1]] > a[i]:
+                rows[j] = rows[j - 1]
+                j -= 1
+            rows[j] = i
+            k = min(k + 1, top)
+    tr = 0.0
+    for r in range(k):  # G = V V^T (lower triangle), feature order then the bias
+        ir = rows[r]
+        for q in range(r + 1):
+            iq = rows[q]
+            acc = 0.0
+            for p in range(n):
+                acc += A[ir, p] * A[iq, p]
+            G[r, q] = t[ir] * t[iq] * (acc + 1.0)
+        tr += G[r, r]
+    for r in range(k):
+        G[r, r] += 1e-10 * tr
+        c[r] = 1.0 - a[rows[r]] if r < nw else 0.0
+    if not _cholesky_solve(G, c, L, c, k):
+        return False
+    for p in range(n + 1):
+        x[p] = 0.0
+    for r in range(k):
+        i = rows[r]
+        ci = c[r] * t[i]
+        for p in range(n):
+            x[p] += ci * A[i, p]
+        x[n] += ci
+    return True
 
 
 @numba.njit(cache=True, inline="always")
@@ -266,8 +318,8 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
     steepest-descent start from ``w = 0`` (:func:`_steepest_start`), the others Newton
     steps; after each, a step length along it at which every sample is on its side (if one
     exists, :func:`_separating_steps`) is tried as a proof before the minimizer's, and when
-    at most ``FEW_WRONG`` samples are left on the wrong side, a perceptron update on them
-    at such a length.
+    at most ``FEW_WRONG`` samples are left on the wrong side, a correction
+    (:func:`_correction`) at such a length.
 
     Returns ``(code, iterations, min t*z)``: code 1 proved (``t * z > 0`` for every ``s > 0``
     in the network's summation order and beyond its rounding bound, ``min t*z`` that
@@ -318,7 +370,7 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
                 st[0] = lam
             for p in range(d):
                 H[p, p] += lam
-            if not _cholesky_solve(H, g, L, x):
+            if not _cholesky_solve(H, g, L, x, d):
                 return 0, it, 0.0
             wd = 0.0
             dd = 0.0
@@ -349,16 +401,8 @@ def newton_steps(A, t, s, it0, it1, w, a, act, st):
             ok, left, emn = tz_undecided(A, t, s, w)
             if ok:
                 return (1 if left.shape[0] == 0 else 3), it + 1, emn
-        elif wrong <= FEW_WRONG:  # a perceptron update on the few wrong samples, at a
-            for p in range(d):  # length where every sample is on its side (if any)
-                x[p] = 0.0
-            for i in range(m):
-                if s[i] > 0 and a[i] <= 0:
-                    ti = s[i] * t[i]
-                    for p in range(n):
-                        x[p] += ti * A[i, p]
-                    x[n] += ti
-            _step_margins(A, t, x, b)
+        elif wrong <= FEW_WRONG and _correction(A, t, s, a, x, H, g, L, rows):
+            _step_margins(A, t, x, b)  # tried at a length where every sample is right
             lo, hi = _separating_steps(a, b, s)
             if lo < hi:
                 code, emn = _try_length(A, t, s, w, x, wc, lo, hi)
