@@ -171,3 +171,41 @@ def test_large_perceptron_units_ask_stop_between_epochs():
     budget, looks = counted(3)
     with pytest.raises(BudgetExhausted):
         solve_unit(A, t, "perceptron", max_epochs=12, budget=budget)
+
+
+def test_many_units_in_lock_step_match_single_calls_bit_for_bit():
+    # 37 units: two blocks of 16 through the four-sample pocket pass and 5 alone; 42 samples:
+    # a last block of 2; weight-0 samples; some units converge, some end on their pocket
+    rng = np.random.default_rng(3)
+    m, n, k = 42, 5, 37
+    X = rng.standard_normal((m, n))
+    T = np.where(X @ rng.standard_normal((n, k)) + 0.3 > 0, 1, -1)
+    T[:, ::3] = np.where(rng.random((m, len(range(0, k, 3)))) < 0.5, 1, -1)  # not separable
+    w = rng.choice([0.0, 1.0, 2.0], m, p=[0.2, 0.5, 0.3])
+    layer = solve_layer(X, T, "perceptron", sample_weight=w, max_epochs=40)
+    assert {r.separable for r in layer} == {True, None}
+    for j, r in enumerate(layer):
+        single = solve_unit(X, T[:, j], "perceptron", sample_weight=w, max_epochs=40)
+        assert np.array_equal(r.weights, single.weights), j
+        assert (r.separable, r.errors, r.iterations) == (
+            single.separable,
+            single.errors,
+            single.iterations,
+        )
+
+
+@pytest.mark.parametrize("rows, na", [(4, 37), (4, 16), (3, 37), (4, 7)])
+def test_block_pre_activations_are_the_plain_sums_in_feature_order(rows, na):
+    from hardtarget.units import _kernels
+
+    rng = np.random.default_rng(rows * 100 + na)
+    A = rng.standard_normal((9, 6))
+    W = rng.standard_normal((7, 40))
+    Z = np.full((4, 40), np.nan)
+    _kernels._zblock(A, 5, rows, W, na, Z)
+    for r in range(rows):
+        for q in range(na):
+            acc = 0.0
+            for f in range(6):
+                acc += float(A[5 + r, f]) * float(W[f, q])
+            assert Z[r, q] == acc, (r, q)

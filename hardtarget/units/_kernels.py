@@ -10,6 +10,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._lanes import block_dots
 from .exact import tz_undecided
 from .losses import grad_at
 
@@ -83,6 +84,23 @@ def check_unit(A, t):
     for i in range(t.shape[0]):
         bad |= (t[i] != 1) & (t[i] != -1)
     return 2 if bad else 0
+
+
+@numba.njit(cache=True)
+def _zblock(A, i0, rows, Wc, na, Z):
+    """``Z[r, q]`` as :func:`_zrow` computes ``z[q]`` for sample ``i0 + r``, ``r < rows``
+    (at most 4), ``q < na``: sixteen units by four samples at a time
+    (:func:`~._lanes.block_dots`, the same bits), the other units one by one."""
+    n = A.shape[1]
+    n16 = na - na % 16 if rows == 4 else 0
+    for q in range(0, n16, 16):
+        block_dots(A, i0, Wc, q, Z)
+    for r in range(rows):
+        for q in range(n16, na):
+            acc = 0.0
+            for f in range(n):
+                acc += A[i0 + r, f] * Wc[f, q]
+            Z[r, q] = acc
 
 
 @numba.njit(cache=True)
@@ -256,7 +274,7 @@ def lockstep_state(A, T, s, give_up):
     m, n = A.shape
     k = T.shape[1]
     active = active_samples(s)
-    Tc = np.empty((m, k))
+    Tc = np.empty((m, k), dtype=np.int8)
     for i in range(m):
         for q in range(k):
             Tc[i, q] = T[i, q]
@@ -291,6 +309,7 @@ def lockstep_epochs(A, s, ep0, ep1, state):
     errs = np.zeros(k, dtype=np.int64)
     werr = np.zeros(k)
     mn = np.empty(k)
+    Zb = np.empty((4, k))
     done = np.zeros(k, dtype=np.bool_)
     for ep in range(ep0, ep1):
         if na == 0:
@@ -320,19 +339,22 @@ def lockstep_epochs(A, s, ep0, ep1, state):
         errs[:na] = 0
         werr[:na] = 0.0
         mn[:na] = np.inf
-        for i in range(m):
-            si = s[i]
-            if si <= 0:
-                continue
-            _zrow(A, i, Wc, na, z)
-            for q in range(na):
-                zq = z[q] + Wc[n, q]
-                ti = Tc[i, q]
-                tz = ti * zq
-                mn[q] = min(mn[q], tz)
-                e = (zq > 0) != (ti > 0)
-                errs[q] += e
-                werr[q] += si * e
+        for i0 in range(0, m, 4):  # four samples per sweep of the weights
+            rows = min(4, m - i0)
+            _zblock(A, i0, rows, Wc, na, Zb)
+            for r in range(rows):
+                i = i0 + r
+                si = s[i]
+                if si <= 0:
+                    continue
+                for q in range(na):
+                    zq = Zb[r, q] + Wc[n, q]
+                    ti = Tc[i, q]
+                    tz = ti * zq
+                    mn[q] = min(mn[q], tz)
+                    e = (zq > 0) != (ti > 0)
+                    errs[q] += e
+                    werr[q] += si * e
         for q in range(na):
             j = unit[q]
             epochs[j] = ep + 1
