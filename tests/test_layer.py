@@ -194,7 +194,7 @@ def test_many_units_in_lock_step_match_single_calls_bit_for_bit():
         )
 
 
-@pytest.mark.parametrize("rows, na", [(4, 37), (4, 16), (3, 37), (4, 7)])
+@pytest.mark.parametrize("rows, na", [(4, 37), (4, 16), (3, 37), (4, 7), (4, 20)])
 def test_block_pre_activations_are_the_plain_sums_in_feature_order(rows, na):
     from hardtarget.units import _kernels
 

@@ -90,9 +90,11 @@ def check_unit(A, t):
 def _zblock(A, i0, rows, Wc, na, Z):
     """``Z[r, q]`` as :func:`_zrow` computes ``z[q]`` for sample ``i0 + r``, ``r < rows``
     (at most 4), ``q < na``: sixteen units by four samples at a time
-    (:func:`~._lanes.block_dots`, the same bits), the other units one by one."""
+    (:func:`~._lanes.block_dots`, the same bits; the last block runs past ``na`` into
+    columns nobody reads while ``Wc`` has them), the other units one by one."""
     n = A.shape[1]
-    n16 = na - na % 16 if rows == 4 else 0
+    k = Wc.shape[1]
+    n16 = min(na + (-na) % 16, k - k % 16) if rows == 4 else 0
     for q in range(0, n16, 16):
         block_dots(A, i0, Wc, q, Z)
     for r in range(rows):
