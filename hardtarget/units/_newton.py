@@ -102,7 +102,7 @@ def _cholesky_solve(H, g, L, x, d):
     ``H`` (only its lower triangle is read); False if it is not positive definite.
 
     ``L`` gets the factor below its diagonal and the reciprocals of its diagonal on it
-    (one division per column instead of one per entry)."""
+    (one division per column instead of one per entry); ``x`` may be ``g`` itself."""
     for p in range(d):
         acc = H[p, p]
         for k in range(p):
